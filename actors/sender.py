@@ -1,0 +1,43 @@
+"""Sender: `Recommendation`s in, JSON text frames out to the device.
+
+The frame carries the seed's keys exactly (`comando`, `produto`, `explicacao`, `transcricao_base`,
+`atendente`) plus `id`. A recommendation made after the device left stays stored, marked unsent.
+"""
+
+from __future__ import annotations
+
+import json
+
+import trio
+
+from actors.context import ActorContext, ActorState
+from actors.ports import DeviceLink
+from balto.errors import DeviceGone
+from balto.messages import Recommendation
+from balto.store import Database
+from balto.store.sessions import recommendation_sent
+
+
+async def run_sender(
+    inbox: trio.abc.ReceiveChannel[Recommendation],
+    ctx: ActorContext,
+    *,
+    device: DeviceLink,
+    db: Database,
+) -> None:
+    """Deliver every recommendation; record when each one left."""
+    ctx.health.state = ActorState.RUNNING
+    gone = False
+    async with inbox:
+        async for rec in inbox:
+            ctx.took()
+            if gone:
+                continue
+            try:
+                await device.send_text(json.dumps(rec.to_frame(), ensure_ascii=False))
+            except DeviceGone:
+                gone = True
+                ctx.log.info("device gone; recommendation %s stored but not delivered", rec.id)
+                continue
+            ctx.gave()
+            await db.run(recommendation_sent, rec.id)

@@ -1,0 +1,39 @@
+"""Audio in: container detection, WAV/PCM parsing, WebM structure, speech segmentation.
+
+Everything here is synchronous and I/O-free, so actors can call it directly (or from a worker
+thread) and tests need no event loop. Decoding WebM/Ogg is ffmpeg's job, outside this package.
+"""
+
+from balto.audio.formats import AudioFormat, AudioFormatError, detect_format, ffmpeg_input_args
+from balto.audio.segmenter import CutReason, CutSegment, Segmenter, SegmenterParams
+from balto.audio.wav import PcmAligner, WavFormat, WavStreamParser
+from balto.audio.webm import (
+    WebmBlock,
+    WebmCluster,
+    WebmScanner,
+    WebmTimeline,
+    block_timeline,
+    chunk_by_time,
+    cluster_offsets,
+)
+
+__all__ = [
+    "AudioFormat",
+    "AudioFormatError",
+    "CutReason",
+    "CutSegment",
+    "PcmAligner",
+    "Segmenter",
+    "SegmenterParams",
+    "WavFormat",
+    "WavStreamParser",
+    "WebmBlock",
+    "WebmCluster",
+    "WebmScanner",
+    "WebmTimeline",
+    "block_timeline",
+    "chunk_by_time",
+    "cluster_offsets",
+    "detect_format",
+    "ffmpeg_input_args",
+]

@@ -1,0 +1,345 @@
+"""A minimal EBML reader for WebM/Matroska byte streams: where the header ends, where blocks are.
+
+In: WebM bytes, whole (`block_timeline`, `chunk_by_time`, `cluster_offsets`) or fed piece by piece
+(`WebmScanner`), with known or unknown ("live", all-ones) Segment and Cluster sizes.
+Out: the header's length (everything before the first Cluster, which a restarted decoder needs
+prepended: DESIGN §4c), Cluster start offsets, and for every SimpleBlock/BlockGroup the offset where
+it ends and its absolute time in seconds.
+Raises: nothing for damaged input. Bytes that cannot be elements are skipped up to the next Cluster
+id, as ffmpeg does, and counted in `WebmScanner.resyncs`; a truncated tail is simply not reported.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+_EBML = 0x1A45DFA3
+_SEGMENT = 0x18538067
+_INFO = 0x1549A966
+_TIMECODE_SCALE = 0x2AD7B1
+_CLUSTER = 0x1F43B675
+_TIMECODE = 0xE7
+_SIMPLE_BLOCK = 0xA3
+_BLOCK_GROUP = 0xA0
+_BLOCK = 0xA1
+_CLUSTER_ID_BYTES = bytes.fromhex("1F43B675")
+
+# Children of Segment ("level 1"); inside a Cluster of unknown size, one of these (or a new EBML
+# header) is what ends the Cluster.
+_LEVEL1 = frozenset(
+    {0x114D9B74, _INFO, 0x1654AE6B, _CLUSTER, 0x1C53BB6B, 0x1941A469, 0x1043A770, 0x1254C367}
+)
+_GLOBAL = frozenset({0xEC, 0xBF})  # Void and CRC-32 may appear anywhere
+_CLUSTER_CHILDREN = frozenset({_TIMECODE, 0x5854, 0xA7, 0xAB, _SIMPLE_BLOCK, _BLOCK_GROUP, 0xAF})
+_MASTERS = frozenset({_SEGMENT, _CLUSTER, _INFO, _BLOCK_GROUP})  # descended into
+_VALUES = frozenset({_TIMECODE, _TIMECODE_SCALE, _SIMPLE_BLOCK, _BLOCK})  # read (blocks: head only)
+_DEFAULT_SCALE_NS = 1_000_000  # Matroska's default TimecodeScale: timecodes in milliseconds
+
+
+@dataclass(frozen=True, slots=True)
+class WebmBlock:
+    """A SimpleBlock or BlockGroup, reported once all its bytes have been fed.
+
+    Attributes:
+        end: Stream offset just past the element.
+        time: Absolute timestamp of the block in seconds (cluster timecode + block timecode).
+    """
+
+    end: int
+    time: float
+
+
+@dataclass(frozen=True, slots=True)
+class WebmCluster:
+    """The start of a Cluster element (a point where a decoder can pick the stream up again).
+
+    Attributes:
+        offset: Stream offset of the Cluster's id.
+    """
+
+    offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Open:
+    ident: int
+    end: int | None  # None: unknown size, ends where a sibling or parent element starts
+
+
+class WebmScanner:
+    """Scan a WebM stream incrementally; memory stays bounded (payloads are skipped, not kept)."""
+
+    def __init__(self) -> None:
+        """Start at offset 0, before the EBML header."""
+        self._buf = bytearray()
+        self._base = 0  # stream offset of self._buf[0]
+        self._skip = 0  # payload bytes still to skip before parsing resumes
+        self._stack: list[_Open] = []
+        self._scale_ns = _DEFAULT_SCALE_NS
+        self._cluster_tc = 0
+        self._group_time: float | None = None  # time of the Block inside the open BlockGroup
+        self._pending: WebmBlock | None = None  # a SimpleBlock whose payload is still arriving
+        self._syncing = False
+        self.header_end: int | None = None
+        """Offset of the first Cluster (the header is everything before it); None until seen."""
+        self.resyncs = 0
+        """How many times damaged bytes were skipped up to the next Cluster."""
+
+    @property
+    def offset(self) -> int:
+        """Bytes fed so far."""
+        return self._base + len(self._buf) + self._skip
+
+    def feed(self, data: bytes) -> list[WebmBlock | WebmCluster]:
+        """Take the next bytes; return the clusters started and blocks completed, in order."""
+        events: list[WebmBlock | WebmCluster] = []
+        if self._skip:
+            n = min(self._skip, len(data))
+            self._skip -= n
+            self._base += n
+            data = data[n:]
+        self._buf += data
+        while not self._skip and self._parse_one(events):
+            pass
+        if not self._skip and self._pending is not None:
+            events.append(self._pending)
+            self._pending = None
+        return events
+
+    def _parse_one(self, events: list[WebmBlock | WebmCluster]) -> bool:
+        """Parse one element header (and a small body); False when more bytes are needed."""
+        if self._pending is not None:
+            events.append(self._pending)
+            self._pending = None
+        pos = self._base
+        self._close_known(pos, events)
+        if self._syncing:
+            return self._resync()
+        head = _element_header(self._buf)
+        if head is None:
+            return False
+        ident, size, hlen = head
+        if ident < 0:
+            return self._start_resync()
+        # An unknown-size element ends where something it cannot hold starts.
+        while self._stack and self._stack[-1].end is None:
+            if _may_contain(self._stack[-1].ident, ident):
+                break
+            self._stack.pop()
+        end = None if size is None else pos + hlen + size
+        if not self._plausible(ident, size, end):
+            return self._start_resync()
+        if ident == _CLUSTER:
+            events.append(WebmCluster(pos))
+            if self.header_end is None:
+                self.header_end = pos
+        if ident in _MASTERS:
+            self._stack.append(_Open(ident, end))
+            self._consume(hlen)
+            return True
+        assert size is not None  # _plausible refuses unknown sizes for anything else
+        if ident in _VALUES:
+            need = hlen + (min(size, 10) if ident in (_SIMPLE_BLOCK, _BLOCK) else size)
+            if len(self._buf) < need:
+                return False
+            self._read_value(ident, bytes(self._buf[hlen:need]), pos + hlen + size)
+        self._consume(hlen + size)
+        return True
+
+    def _read_value(self, ident: int, body: bytes, end: int) -> None:
+        if ident == _TIMECODE:
+            self._cluster_tc = int.from_bytes(body, "big")
+        elif ident == _TIMECODE_SCALE:
+            self._scale_ns = int.from_bytes(body, "big") or _DEFAULT_SCALE_NS
+        elif ident == _BLOCK:
+            self._group_time = self._block_time(body)
+        else:
+            self._pending = WebmBlock(end, self._block_time(body))
+
+    def _block_time(self, body: bytes) -> float:
+        track_len = _vint_length(body[0]) if body else 0
+        raw = body[track_len : track_len + 2]
+        rel = int.from_bytes(raw, "big", signed=True) if track_len and len(raw) == 2 else 0
+        return (self._cluster_tc + rel) * self._scale_ns / 1e9
+
+    def _consume(self, n: int) -> None:
+        """Drop `n` bytes from the front: what is buffered now, the rest as it arrives."""
+        take = min(n, len(self._buf))
+        del self._buf[:take]
+        self._base += take
+        self._skip = n - take
+
+    def _close_known(self, pos: int, events: list[WebmBlock | WebmCluster]) -> None:
+        while self._stack:
+            end = self._stack[-1].end
+            if end is None or pos < end:
+                return
+            if self._stack.pop().ident == _BLOCK_GROUP and self._group_time is not None:
+                events.append(WebmBlock(pos, self._group_time))
+                self._group_time = None
+
+    def _plausible(self, ident: int, size: int | None, end: int | None) -> bool:
+        """Whether an element can be where it is; garbage almost always fails this."""
+        if size is None:
+            return ident in (_SEGMENT, _CLUSTER)
+        if ident in (_TIMECODE, _TIMECODE_SCALE) and size > 8:
+            return False
+        parent = self._stack[-1] if self._stack else None
+        if parent is not None and parent.end is not None and end is not None and end > parent.end:
+            return False
+        if parent is None:
+            # A Cluster at the top level: a stream picked up after its header (a restart).
+            return ident in (_EBML, _SEGMENT, _CLUSTER) or ident in _GLOBAL
+        if parent.ident in (_SEGMENT, _CLUSTER):
+            return _may_contain(parent.ident, ident)
+        return True  # inside Info or a BlockGroup, unknown children are skipped by their size
+
+    def _start_resync(self) -> bool:
+        self.resyncs += 1
+        self._syncing = True
+        self._group_time = None
+        # Keep the Segment (a live stream's Segment never ends) and drop what was inside it.
+        while self._stack and self._stack[-1].ident != _SEGMENT:
+            self._stack.pop()
+        self._consume(1)
+        return True
+
+    def _resync(self) -> bool:
+        at = self._buf.find(_CLUSTER_ID_BYTES)
+        if at < 0:
+            keep = len(_CLUSTER_ID_BYTES) - 1  # the id may be split across feeds
+            self._consume(max(0, len(self._buf) - keep))
+            return False
+        self._consume(at)
+        self._syncing = False
+        return True
+
+
+def _may_contain(parent: int, ident: int) -> bool:
+    """Whether `ident` can be a child of `parent` (used to end unknown-size elements)."""
+    if ident in _GLOBAL:
+        return True
+    if parent == _SEGMENT:
+        return ident in _LEVEL1
+    if parent == _CLUSTER:
+        return ident in _CLUSTER_CHILDREN
+    return False
+
+
+def _vint_length(first: int) -> int:
+    """Length in bytes of an EBML variable-size integer from its first byte (0 when invalid)."""
+    for length in range(1, 9):
+        if first & (0x80 >> (length - 1)):
+            return length
+    return 0
+
+
+def _element_header(buf: bytearray) -> tuple[int, int | None, int] | None:
+    """Parse an element id and size at the start of `buf`.
+
+    Returns:
+        (id, size or None when unknown, header length); id is -1 when the bytes cannot be an
+        element header; None when more bytes are needed.
+    """
+    if not buf:
+        return None
+    id_len = _vint_length(buf[0])
+    if not 1 <= id_len <= 4:
+        return (-1, None, 1)
+    if len(buf) < id_len + 1:
+        return None
+    ident = int.from_bytes(buf[:id_len], "big")
+    size_len = _vint_length(buf[id_len])
+    if size_len == 0:
+        return (-1, None, 1)
+    hlen = id_len + size_len
+    if len(buf) < hlen:
+        return None
+    size = int.from_bytes(buf[id_len:hlen], "big") & ((1 << (7 * size_len)) - 1)
+    if size == (1 << (7 * size_len)) - 1:
+        return (ident, None, hlen)
+    return (ident, size, hlen)
+
+
+@dataclass(frozen=True, slots=True)
+class WebmTimeline:
+    """Where things are in a whole WebM buffer.
+
+    Attributes:
+        header_end: Offset of the first Cluster: ``data[:header_end]`` is the stream header
+            (EBML, Segment header, Info, Tracks, …). ``len(data)`` when there is no Cluster yet.
+        blocks: For each SimpleBlock/BlockGroup, (offset just past it, its time in seconds).
+        clusters: Offsets where Cluster elements start.
+        resyncs: How many damaged stretches were skipped.
+    """
+
+    header_end: int
+    blocks: list[tuple[int, float]]
+    clusters: list[int]
+    resyncs: int
+
+
+def block_timeline(data: bytes) -> WebmTimeline:
+    """Scan a whole WebM buffer (known or unknown element sizes).
+
+    Args:
+        data: WebM bytes from the start of the stream; a truncated tail is fine.
+
+    Returns:
+        The header length, every complete block with its end offset and time, and the clusters.
+    """
+    scanner = WebmScanner()
+    blocks: list[tuple[int, float]] = []
+    clusters: list[int] = []
+    for event in scanner.feed(data):
+        match event:
+            case WebmBlock(end=end, time=time):
+                blocks.append((end, time))
+            case WebmCluster(offset=offset):
+                clusters.append(offset)
+    header_end = len(data) if scanner.header_end is None else scanner.header_end
+    return WebmTimeline(header_end, blocks, clusters, scanner.resyncs)
+
+
+def cluster_offsets(data: bytes) -> list[int]:
+    """Offsets where the Cluster elements of a whole WebM buffer start."""
+    return block_timeline(data).clusters
+
+
+def chunk_by_time(data: bytes, chunk_s: float = 0.25) -> list[tuple[float, bytes]]:
+    """Cut a WebM file into the chunks a live recorder would send every `chunk_s` seconds.
+
+    Chunks end just after a block, so each holds whole blocks; the first holds the header too,
+    the last anything after the final block (Cues, Tags). Joined, the chunks are `data`.
+
+    Args:
+        data: A whole WebM file.
+        chunk_s: Seconds of audio per chunk (a MediaRecorder ``timeslice``).
+
+    Returns:
+        (audio time at which the chunk's last block ends, chunk bytes) in order; the time is when a
+        real recorder would have sent the chunk. The block duration is taken as the most common
+        gap between block times (20 ms for browser Opus).
+    """
+    blocks = block_timeline(data).blocks
+    if not blocks:
+        return [(0.0, data)] if data else []
+    gaps = sorted(b[1] - a[1] for a, b in itertools.pairwise(blocks) if b[1] > a[1])
+    block_s = gaps[len(gaps) // 2] if gaps else chunk_s
+    chunks: list[tuple[float, bytes]] = []
+    start = 0
+    deadline = chunk_s
+    for i, (end, time) in enumerate(blocks):
+        ends_at = time + block_s
+        last = i == len(blocks) - 1
+        following = blocks[i + 1][1] + block_s if not last else None
+        # Cut here if the next block would end past the deadline (half a block of slack absorbs
+        # rounding in millisecond timecodes).
+        if last or (following is not None and following > deadline + block_s / 2):
+            stop = len(data) if last else end
+            chunks.append((round(ends_at, 6), data[start:stop]))
+            start = stop
+            while deadline + block_s / 2 < (following or 0.0):
+                deadline += chunk_s
+    return chunks

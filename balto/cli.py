@@ -1,0 +1,90 @@
+"""Command line: ``balto serve`` and ``balto device``; one `trio.run` per process."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+
+import trio
+
+from balto.config import Settings
+from balto.errors import BaltoError, ConfigError
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "httpcore", "openai", "hpack"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+async def _serve(settings: Settings) -> None:
+    from supervisors.root import Running, run_root
+
+    log = logging.getLogger("balto")
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+
+            async def root(task_status: trio.TaskStatus[Running]) -> None:
+                await run_root(settings, task_status=task_status)
+                nursery.cancel_scope.cancel()  # the root is done: stop listening for signals
+
+            running: Running = await nursery.start(root)
+            async for signum in signals:
+                log.info("received %s", signal.Signals(signum).name)
+                if running.services.going_away.is_set():
+                    log.warning("second signal: stopping now")
+                    nursery.cancel_scope.cancel()
+                    return
+                running.stop()
+
+
+async def _device(args: argparse.Namespace) -> int:
+    from balto.device import stream_file
+
+    def show(at: float, frame: dict[str, object]) -> None:
+        print(f"{at:7.2f}s {json.dumps(frame, ensure_ascii=False)}", flush=True)
+
+    run = await stream_file(
+        args.url, args.api_key, Path(args.file), chunk_s=args.chunk_ms / 1000, linger_s=args.linger,
+        on_frame=show,
+    )
+    print(f"closed: code={run.close_code} reason={run.close_reason!r}", flush=True)
+    return 0 if run.close_code in (None, 1000) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and run the chosen command."""
+    parser = argparse.ArgumentParser(prog="balto", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the server (embedded PostgreSQL unless BALTO_DATABASE_URL)")
+    device = sub.add_parser("device", help="stream an audio file like a counter device")
+    device.add_argument("--url", default="ws://127.0.0.1:8765/ws")
+    device.add_argument("--api-key", required=True)
+    device.add_argument("--chunk-ms", type=int, default=250)
+    device.add_argument("--linger", type=float, default=3.0, help="seconds to wait after the file")
+    device.add_argument("file")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"balto: configuration error: {exc}", file=sys.stderr)
+        return 2
+    _configure_logging(settings.log_level)
+    try:
+        if args.command == "serve":
+            trio.run(_serve, settings)
+            return 0
+        return trio.run(_device, args)
+    except BaltoError as exc:
+        print(f"balto: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,145 @@
+"""Configuration from the environment (optionally a ``.env`` file), read once at start.
+
+Every name is listed in the README's configuration table. Invalid values raise `ConfigError`
+before anything starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from balto.errors import ConfigError
+from balto.pricing import DEFAULT_PRICING, Pricing
+
+DEFAULT_PORT = 8765
+FALLBACK_PORT = 8766
+
+
+def load_dotenv(path: Path) -> dict[str, str]:
+    """Parse a ``KEY=value`` file; blank lines and ``#`` comments are skipped, quotes stripped."""
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key] = value
+    return values
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
+def _order(env: Mapping[str, str], name: str, default: str, known: set[str]) -> tuple[str, ...]:
+    raw = env.get(name) or default
+    order = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
+    unknown = [p for p in order if p not in known]
+    if unknown:
+        raise ConfigError(f"{name}: unknown provider(s) {unknown}; known: {sorted(known)}")
+    return order
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything configurable, with the defaults the README documents."""
+
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    port_explicit: bool = False
+    database_url: str | None = None
+    data_dir: Path = Path("var")
+    admin_secret: str | None = None
+    elevenlabs_api_key: str | None = None
+    elevenlabs_base_url: str = "https://api.elevenlabs.io"
+    elevenlabs_model: str = "scribe_v2"
+    xai_api_key: str | None = None
+    xai_base_url: str = "https://api.x.ai/v1"
+    xai_model: str = "grok-4-1-fast-non-reasoning"
+    openai_api_key: str | None = None
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_model: str = "gpt-4o-mini"
+    stt_order: tuple[str, ...] = ("elevenlabs",)
+    llm_order: tuple[str, ...] = ("xai", "openai", "catalog")
+    stt_timeout_s: float = 10.0
+    llm_timeout_s: float = 6.0
+    handshake_timeout_s: float = 10.0
+    vad_pause_s: float = 0.5
+    vad_max_segment_s: float = 15.0
+    ws_max_message_bytes: int = 1 << 20
+    tcp_user_timeout_ms: int = 10_000
+    catalog_path: Path | None = None
+    pricing: Pricing = field(default_factory=lambda: DEFAULT_PRICING)
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+        """Build settings from `env` (default: ``os.environ`` over ``./.env``)."""
+        if env is None:
+            merged = load_dotenv(dotenv or Path(".env"))
+            merged.update(os.environ)
+            env = merged
+        port_raw = env.get("PORT")
+        try:
+            port = int(port_raw) if port_raw else DEFAULT_PORT
+        except ValueError as exc:
+            raise ConfigError(f"PORT must be an integer, got {port_raw!r}") from exc
+        if not 0 <= port <= 65535:
+            raise ConfigError(f"PORT out of range: {port}")
+        pricing = DEFAULT_PRICING
+        if env.get("BALTO_PRICING"):
+            try:
+                pricing = DEFAULT_PRICING.merged(json.loads(env["BALTO_PRICING"]))
+            except (ValueError, TypeError) as exc:
+                raise ConfigError(f"BALTO_PRICING is not a valid pricing JSON object: {exc}") from exc
+        catalog = env.get("BALTO_CATALOG")
+        d = cls()  # defaults (slotted dataclass: class attributes are descriptors)
+        return cls(
+            host=env.get("BALTO_HOST") or "127.0.0.1",
+            port=port,
+            port_explicit=bool(port_raw),
+            database_url=env.get("BALTO_DATABASE_URL") or None,
+            data_dir=Path(env.get("BALTO_DATA_DIR") or "var"),
+            admin_secret=env.get("ADMIN_SECRET") or None,
+            elevenlabs_api_key=env.get("ELEVENLABS_API_KEY") or None,
+            elevenlabs_base_url=env.get("ELEVENLABS_BASE_URL") or d.elevenlabs_base_url,
+            elevenlabs_model=env.get("BALTO_ELEVENLABS_MODEL") or d.elevenlabs_model,
+            xai_api_key=env.get("XAI_API_KEY") or None,
+            xai_base_url=env.get("XAI_BASE_URL") or d.xai_base_url,
+            xai_model=env.get("BALTO_XAI_MODEL") or d.xai_model,
+            openai_api_key=env.get("OPENAI_API_KEY") or None,
+            openai_base_url=env.get("OPENAI_BASE_URL") or d.openai_base_url,
+            openai_model=env.get("BALTO_OPENAI_MODEL") or d.openai_model,
+            stt_order=_order(env, "BALTO_STT", "elevenlabs", {"elevenlabs"}),
+            llm_order=_order(env, "BALTO_LLM", "xai,openai,catalog", {"xai", "openai", "catalog"}),
+            stt_timeout_s=_float(env, "BALTO_STT_TIMEOUT", d.stt_timeout_s),
+            llm_timeout_s=_float(env, "BALTO_LLM_TIMEOUT", d.llm_timeout_s),
+            handshake_timeout_s=_float(env, "BALTO_HANDSHAKE_TIMEOUT", d.handshake_timeout_s),
+            vad_pause_s=_float(env, "BALTO_VAD_PAUSE_MS", d.vad_pause_s * 1000) / 1000,
+            vad_max_segment_s=_float(env, "BALTO_VAD_MAX_SEGMENT_S", d.vad_max_segment_s),
+            ws_max_message_bytes=int(
+                _float(env, "BALTO_WS_MAX_MESSAGE_BYTES", d.ws_max_message_bytes)
+            ),
+            catalog_path=Path(catalog) if catalog else None,
+            pricing=pricing,
+            log_level=(env.get("BALTO_LOG_LEVEL") or "INFO").upper(),
+        )

@@ -1,0 +1,101 @@
+"""Messages that flow between actors: frozen values, audio carrying its rate and timestamps.
+
+Audio time ("audio clock") counts seconds of decoded audio since the session started; wall time is
+`trio.current_time()`. The difference between the two is the session's lag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """Marker base for everything sent over a link."""
+
+
+@dataclass(frozen=True, slots=True)
+class AudioChunk(Message):
+    """One binary frame from the device, as received."""
+
+    seq: int
+    data: bytes
+    received_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PcmFrame(Message):
+    """Decoded audio: mono signed 16-bit little-endian at `sample_rate`, starting at `start` seconds."""
+
+    pcm: bytes
+    sample_rate: int
+    start: float
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return len(self.pcm) / 2 / self.sample_rate
+
+
+@dataclass(frozen=True, slots=True)
+class Segment(Message):
+    """One stretch of speech cut by the VAD, with its audio-clock interval."""
+
+    id: str
+    seq: int
+    pcm: bytes
+    sample_rate: int
+    start: float
+    end: float
+    cut_at: float  # wall time (trio clock) when the VAD closed it
+
+    @property
+    def duration(self) -> float:
+        """Length of the audio in seconds."""
+        return len(self.pcm) / 2 / self.sample_rate
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript(Message):
+    """The text of one segment, from one STT provider."""
+
+    segment_id: str
+    text: str
+    provider: str
+    start: float
+    end: float
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion(Message):
+    """What an advisor proposes: a catalog product and a one-line reason."""
+
+    produto: str
+    explicacao: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation(Message):
+    """A suggestion bound to this session, ready for the device (`comando: recomendar`)."""
+
+    id: str
+    produto: str
+    explicacao: str
+    transcricao_base: str
+    atendente: str | None
+    source: str
+    segment_id: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def to_frame(self) -> dict[str, object]:
+        """The seed's JSON keys exactly, plus `id` for feedback."""
+        return {
+            "comando": "recomendar",
+            "produto": self.produto,
+            "explicacao": self.explicacao,
+            "transcricao_base": self.transcricao_base,
+            "atendente": self.atendente,
+            "id": self.id,
+        }

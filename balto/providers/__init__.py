@@ -1,0 +1,1 @@
+"""Cloud and local providers behind small ports: speech-to-text and advisors."""

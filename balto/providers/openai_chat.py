@@ -1,0 +1,296 @@
+"""Product advice from an OpenAI-compatible chat model: OpenAI or xAI Grok (PROVIDERS.md §3-4).
+
+In: the rolling dialogue and the catalog. Out: an `AdviceResult` naming at most one
+non-prescription catalog product (by its canonical catalog name), with token usage and cost.
+Raises `ProviderError` for every provider failure; Trio cancellation passes through untouched.
+
+The model answers in a strict JSON schema; the answer is still checked here, because a model can
+name a product that is not in the list, or one that needs a prescription. One attempt per call:
+retries, backoff and failover belong to the caller.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import openai
+import pydantic
+import trio
+from openai import AsyncOpenAI
+from openai.types.chat import (
+    ChatCompletion,
+    ChatCompletionMessageParam,
+    ChatCompletionSystemMessageParam,
+    ChatCompletionUserMessageParam,
+)
+from openai.types.shared_params import ResponseFormatJSONSchema
+
+from balto.catalog import Catalog, Product
+from balto.errors import Category, ProviderError
+from balto.pricing import Pricing
+from balto.providers.http_errors import classify_status, describe_body, parse_retry_after
+from balto.providers.ports import AdviceResult, Turn
+
+logger = logging.getLogger(__name__)
+
+TEMPERATURE = 0.2
+# One product name and one short sentence fit in well under 200 tokens; the cap bounds cost and
+# latency if the model rambles.
+MAX_COMPLETION_TOKENS = 200
+
+RESPONSE_FORMAT: ResponseFormatJSONSchema = {
+    "type": "json_schema",
+    "json_schema": {
+        "name": "Recomendacao",
+        "strict": True,
+        "schema": {
+            "type": "object",
+            "properties": {
+                "recomendar": {"type": "boolean"},
+                "produto": {"type": "string"},
+                "explicacao": {"type": "string"},
+            },
+            "required": ["recomendar", "produto", "explicacao"],
+            "additionalProperties": False,
+        },
+    },
+}
+
+_INSTRUCTIONS = """\
+Você é o assistente do balcão de uma farmácia brasileira. Você acompanha a conversa entre o \
+atendente e o cliente e sugere ao atendente no máximo UM produto que atenda ao que o cliente \
+precisa.
+
+Regras:
+- Sugira somente produtos da lista abaixo e escreva o nome exatamente como está na lista.
+- A lista só tem produtos isentos de prescrição; nunca sugira outro medicamento.
+- Se nada da lista se aplica, ou se a conversa não trata de uma necessidade do cliente, não \
+recomende: "recomendar": false e "produto": "".
+- "explicacao": uma frase curta, para o atendente, dizendo por que o produto ajuda.
+- Responda somente com o objeto JSON pedido.
+
+Produtos disponíveis (nome | categoria | indicações):
+"""
+
+
+def make_client(api_key: str, base_url: str) -> AsyncOpenAI:
+    """An `AsyncOpenAI` for `base_url` that never retries by itself.
+
+    Retries belong to Balto's failover layer, so the SDK's own (two by default) are turned off.
+    Under Trio the caller must close the client: ``async with make_client(...) as client:``.
+
+    Args:
+        api_key: The bearer key.
+        base_url: The API root including ``/v1`` (``https://api.x.ai/v1``).
+
+    Returns:
+        The unopened client.
+    """
+    return AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0)
+
+
+class OpenAIChatAdvisor:
+    """The `Advisor` port on an OpenAI-compatible ``/chat/completions`` endpoint.
+
+    Attributes:
+        name: The provider name (``"openai"`` or ``"xai"``), used for pricing and error reports.
+        model: The chat model id.
+    """
+
+    def __init__(
+        self, *, name: str, client: AsyncOpenAI, model: str, pricing: Pricing, timeout_s: float
+    ) -> None:
+        """Configure the advisor; no I/O happens here.
+
+        Args:
+            name: The provider name (``"openai"`` or ``"xai"``).
+            client: A client owned (opened and closed) by the caller; see `make_client`.
+            model: The chat model id.
+            pricing: Prices used to account the cost of each call.
+            timeout_s: Budget for one whole call.
+        """
+        self.name = name
+        self.model = model
+        self._client = client
+        self._pricing = pricing
+        self._timeout_s = timeout_s
+
+    async def advise(self, dialogue: Sequence[Turn], catalog: Catalog) -> AdviceResult:
+        """Ask the model for at most one product for this dialogue.
+
+        With no spoken text or no non-prescription product there is nothing to ask, so no call is
+        made and no suggestion is returned.
+
+        Args:
+            dialogue: The recent turns, oldest first.
+            catalog: The products the answer must come from.
+
+        Returns:
+            The suggestion; `produto` is None when the model suggested nothing usable.
+
+        Raises:
+            ProviderError: The call failed or the answer was unusable; the category says how.
+        """
+        offered = [product for product in catalog.products if not product.prescription_only]
+        if not offered or not any(turn.text.strip() for turn in dialogue):
+            return AdviceResult(None, "", self.name, self.model, latency_s=0.0)
+        started = trio.current_time()
+        completion = await self._complete(build_messages(dialogue, offered))
+        latency_s = trio.current_time() - started
+        recomendar, produto, explicacao = self._read_answer(completion)
+        chosen = self._vet(produto, catalog) if recomendar else None
+        if recomendar and chosen is None:
+            # The reason was written for a product we will not show.
+            explicacao = ""
+        usage = getattr(completion, "usage", None)
+        input_tokens = _int_attr(usage, "prompt_tokens")
+        output_tokens = _int_attr(usage, "completion_tokens")
+        return AdviceResult(
+            produto=chosen,
+            explicacao=explicacao.strip(),
+            provider=self.name,
+            model=self.model,
+            latency_s=latency_s,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=self._pricing.llm_cost(self.name, self.model, input_tokens, output_tokens),
+        )
+
+    async def _complete(self, messages: list[ChatCompletionMessageParam]) -> ChatCompletion:
+        """One chat completion within the time budget, with SDK errors translated."""
+        # max_retries=0 here too, so one call is one attempt even with a caller-made client.
+        client = self._client.with_options(timeout=self._timeout_s, max_retries=0)
+        try:
+            # The SDK timeout bounds each phase; fail_after bounds the whole call.
+            with trio.fail_after(self._timeout_s):
+                return await client.chat.completions.create(
+                    model=self.model,
+                    messages=messages,
+                    response_format=RESPONSE_FORMAT,
+                    temperature=TEMPERATURE,
+                    max_completion_tokens=MAX_COMPLETION_TOKENS,
+                )
+        except trio.TooSlowError as exc:
+            raise self._error(Category.TIMEOUT, f"no answer within {self._timeout_s:g} s") from exc
+        except openai.APIStatusError as exc:
+            raise self._status_error(exc) from exc
+        except openai.APITimeoutError as exc:
+            raise self._error(Category.TIMEOUT, str(exc)) from exc
+        except openai.APIConnectionError as exc:
+            raise self._error(Category.CONNECTIVITY, str(exc)) from exc
+        except (openai.APIResponseValidationError, pydantic.ValidationError, ValueError) as exc:
+            # ValueError covers a 200 body that is not JSON (json.JSONDecodeError).
+            raise self._malformed(f"{type(exc).__name__}: {exc}") from exc
+
+    def _status_error(self, exc: openai.APIStatusError) -> ProviderError:
+        """Translate an HTTP error answer; `exc.body` is the inner error object or xAI's string."""
+        return ProviderError(
+            self.name,
+            classify_status(exc.status_code, exc.body),
+            f"HTTP {exc.status_code}: {describe_body(exc.body)}",
+            status=exc.status_code,
+            retry_after=parse_retry_after(exc.response.headers),
+        )
+
+    def _read_answer(self, completion: ChatCompletion) -> tuple[bool, str, str]:
+        """The ``(recomendar, produto, explicacao)`` triple from the first choice."""
+        # The SDK builds response models without validating them, so every field is checked here.
+        choices = getattr(completion, "choices", None)
+        if not isinstance(choices, list) or not choices:
+            raise self._malformed("no choices in the completion")
+        message = getattr(choices[0], "message", None)
+        refusal = getattr(message, "refusal", None)
+        if refusal:
+            raise self._malformed(f"the model refused: {refusal}")
+        content = getattr(message, "content", None)
+        if not isinstance(content, str):
+            raise self._malformed("the message has no content")
+        try:
+            answer: object = json.loads(content)
+        except ValueError as exc:
+            reason = getattr(choices[0], "finish_reason", None)
+            raise self._malformed(f"content is not JSON (finish_reason={reason})") from exc
+        if not isinstance(answer, Mapping):
+            raise self._malformed("content is not a JSON object")
+        recomendar = answer.get("recomendar")
+        produto = answer.get("produto")
+        explicacao = answer.get("explicacao")
+        if not (
+            isinstance(recomendar, bool)
+            and isinstance(produto, str)
+            and isinstance(explicacao, str)
+        ):
+            raise self._malformed(f"answer does not match the schema: {content[:200]}")
+        return recomendar, produto, explicacao
+
+    def _vet(self, produto: str, catalog: Catalog) -> str | None:
+        """The canonical catalog name for `produto`, or None when it may not be suggested."""
+        if not produto.strip():
+            return None
+        product = catalog.find(produto)
+        if product is None:
+            logger.warning(
+                "%s/%s suggested %r, which is not in the catalog", self.name, self.model, produto
+            )
+            return None
+        if product.prescription_only:
+            logger.warning(
+                "%s/%s suggested %r, which needs a prescription",
+                self.name,
+                self.model,
+                product.nome,
+            )
+            return None
+        return product.nome
+
+    def _error(self, category: Category, message: str) -> ProviderError:
+        """A `ProviderError` from this provider."""
+        return ProviderError(self.name, category, message)
+
+    def _malformed(self, message: str) -> ProviderError:
+        """A MALFORMED_RESPONSE error for a 200 answer we cannot use."""
+        return ProviderError(self.name, Category.MALFORMED_RESPONSE, message, status=200)
+
+
+def build_messages(
+    dialogue: Sequence[Turn], products: Sequence[Product]
+) -> list[ChatCompletionMessageParam]:
+    """The system and user messages for one advice request.
+
+    The catalog goes in the system message and the dialogue last, so consecutive requests share a
+    long identical prefix that providers can cache.
+
+    Args:
+        dialogue: The recent turns, oldest first.
+        products: The products the model may choose from (non-prescription only).
+
+    Returns:
+        The chat messages.
+    """
+    catalog_lines = "\n".join(
+        f"- {product.nome} | {product.categoria} | {', '.join(product.indicacoes)}"
+        for product in products
+    )
+    dialogue_lines = "\n".join(
+        f"[{turn.speaker or 'falante'}] {turn.text.strip()}"
+        for turn in dialogue
+        if turn.text.strip()
+    )
+    system: ChatCompletionSystemMessageParam = {
+        "role": "system",
+        "content": _INSTRUCTIONS + catalog_lines,
+    }
+    user: ChatCompletionUserMessageParam = {
+        "role": "user",
+        "content": f"Conversa no balcão até agora:\n{dialogue_lines}",
+    }
+    return [system, user]
+
+
+def _int_attr(obj: Any, name: str) -> int:
+    """`obj.name` when it is an int, else 0 (usage is optional in the wire format)."""
+    value = getattr(obj, name, None)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0

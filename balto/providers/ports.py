@@ -1,0 +1,72 @@
+"""The provider ports: what the transcriber and advisor actors need, nothing more.
+
+Vendor modules implement these; they raise `balto.errors.ProviderError` (with a category) and
+nothing else for provider failures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from balto.catalog import Catalog
+
+
+@dataclass(frozen=True, slots=True)
+class SttResult:
+    """One transcription, with what it cost to get."""
+
+    text: str
+    provider: str
+    model: str
+    language: str | None
+    latency_s: float
+    audio_seconds: float
+    cost_usd: float
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One utterance in the rolling dialogue."""
+
+    text: str
+    speaker: str | None
+    start: float
+    end: float
+
+
+@dataclass(frozen=True, slots=True)
+class AdviceResult:
+    """An advisor's answer: a catalog product name and reason, or no suggestion (`produto` None)."""
+
+    produto: str | None
+    explicacao: str
+    provider: str
+    model: str
+    latency_s: float
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+class SpeechToText(Protocol):
+    """Transcribes one speech segment (mono s16le PCM)."""
+
+    name: str
+    model: str
+
+    async def transcribe(self, pcm: bytes, sample_rate: int) -> SttResult:
+        """Return the transcript of `pcm`; raise `ProviderError` on failure."""
+        ...
+
+
+class Advisor(Protocol):
+    """Looks at the dialogue and proposes at most one product from the catalog."""
+
+    name: str
+    model: str
+
+    async def advise(self, dialogue: Sequence[Turn], catalog: Catalog) -> AdviceResult:
+        """Return a suggestion (or `produto=None`); raise `ProviderError` on failure."""
+        ...

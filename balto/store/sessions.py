@@ -1,0 +1,146 @@
+"""Sessions and what they produce: segments, transcripts, recommendations, provider calls.
+
+Plain sync functions of a connection, run through `Database.run` by the actors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderCall:
+    """One call to a provider, as accounted: latency, outcome and cost."""
+
+    kind: str  # 'stt' | 'llm'
+    provider: str
+    model: str
+    ok: bool
+    latency_ms: float
+    cost_usd: float = 0.0
+    error_category: str | None = None
+    error: str | None = None
+    audio_seconds: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+
+def open_session(conn: psycopg.Connection, session_id: str, balcao_id: str) -> None:
+    """Record a new device session."""
+    conn.execute(
+        "INSERT INTO sessions (id, balcao_id) VALUES (%s, %s)", (session_id, balcao_id)
+    )
+
+
+def close_session(
+    conn: psycopg.Connection,
+    session_id: str,
+    *,
+    audio_format: str | None,
+    audio_seconds: float,
+    close_code: int | None,
+    close_reason: str | None,
+) -> None:
+    """Record how a session ended."""
+    conn.execute(
+        "UPDATE sessions SET ended_at = now(), audio_format = %s, audio_seconds = %s,"
+        " close_code = %s, close_reason = %s WHERE id = %s",
+        (audio_format, audio_seconds, close_code, close_reason, session_id),
+    )
+
+
+def add_segment(
+    conn: psycopg.Connection, segment_id: str, session_id: str, seq: int, start: float, end: float
+) -> None:
+    """Record a segment the VAD cut, before it is transcribed (so none is silently lost)."""
+    conn.execute(
+        "INSERT INTO segments (id, session_id, seq, audio_start, audio_end, status)"
+        " VALUES (%s, %s, %s, %s, %s, 'pending')",
+        (segment_id, session_id, seq, start, end),
+    )
+
+
+def segment_transcribed(
+    conn: psycopg.Connection, segment_id: str, text: str, provider: str, language: str | None
+) -> None:
+    """Store a segment's transcript."""
+    conn.execute(
+        "UPDATE segments SET status = 'transcribed', transcript = %s, stt_provider = %s,"
+        " language = %s, transcribed_at = now() WHERE id = %s",
+        (text, provider, language, segment_id),
+    )
+
+
+def segment_failed(conn: psycopg.Connection, segment_id: str, reason: str) -> None:
+    """Mark a segment as not transcribed, with the reason."""
+    conn.execute(
+        "UPDATE segments SET status = 'failed', error = %s WHERE id = %s", (reason, segment_id)
+    )
+
+
+def add_recommendation(
+    conn: psycopg.Connection,
+    *,
+    recommendation_id: str,
+    session_id: str,
+    segment_id: str | None,
+    produto: str,
+    explicacao: str,
+    transcricao_base: str,
+    atendente: str | None,
+    source: str,
+) -> None:
+    """Store a recommendation before it is sent."""
+    conn.execute(
+        "INSERT INTO recommendations (id, session_id, segment_id, produto, explicacao,"
+        " transcricao_base, atendente, source) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            recommendation_id,
+            session_id,
+            segment_id,
+            produto,
+            explicacao,
+            transcricao_base,
+            atendente,
+            source,
+        ),
+    )
+
+
+def recommendation_sent(conn: psycopg.Connection, recommendation_id: str) -> None:
+    """Record when the recommendation frame left for the device."""
+    conn.execute(
+        "UPDATE recommendations SET sent_at = now() WHERE id = %s", (recommendation_id,)
+    )
+
+
+def add_provider_call(
+    conn: psycopg.Connection,
+    call: ProviderCall,
+    *,
+    session_id: str | None,
+    segment_id: str | None,
+) -> None:
+    """Account one provider call."""
+    conn.execute(
+        "INSERT INTO provider_calls (session_id, segment_id, kind, provider, model, ok,"
+        " error_category, error, latency_ms, audio_seconds, input_tokens, output_tokens,"
+        " cost_usd) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            session_id,
+            segment_id,
+            call.kind,
+            call.provider,
+            call.model,
+            call.ok,
+            call.error_category,
+            call.error,
+            call.latency_ms,
+            call.audio_seconds,
+            call.input_tokens,
+            call.output_tokens,
+            call.cost_usd,
+        ),
+    )

@@ -1,0 +1,1 @@
+"""The HTTP and WebSocket edge: the Quart-Trio app, the device socket, the Hypercorn server."""

@@ -1,0 +1,61 @@
+"""The web application: Quart-Trio routes plus the raw ASGI device socket at ``/ws``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from quart import Response
+from quart_trio import QuartTrio
+from werkzeug.exceptions import HTTPException
+
+from balto.services import Services
+from balto.web import cadastro, ops
+from balto.web.device_socket import DeviceEndpoint
+from balto.web.errors import FieldError, error
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024  # cadastro bodies are a few hundred bytes
+
+
+def create_quart_app(services: Services) -> QuartTrio:
+    """The Quart-Trio app with every HTTP route; errors always answer JSON."""
+    app = QuartTrio("balto")
+    app.config["BALTO_SERVICES"] = services
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.register_blueprint(cadastro.blueprint)
+    app.register_blueprint(ops.blueprint)
+
+    @app.errorhandler(FieldError)
+    async def field_error(exc: FieldError) -> tuple[Response, int]:
+        return error(400, "invalid_field", exc.message, field=exc.field)
+
+    @app.errorhandler(HTTPException)
+    async def http_error(exc: HTTPException) -> tuple[Response, int]:
+        status = exc.code or 500
+        name = (exc.name or "error").lower().replace(" ", "_")
+        return error(status, name, exc.description or exc.name or "error")
+
+    @app.errorhandler(Exception)
+    async def unexpected(exc: Exception) -> tuple[Response, int]:
+        log.exception("unhandled error in a route")
+        return error(500, "internal_error", "erro interno")
+
+    return app
+
+
+class BaltoApp:
+    """ASGI entry: ``/ws`` websockets go to the device endpoint, everything else to Quart."""
+
+    def __init__(self, services: Services) -> None:
+        """Build both halves."""
+        self.quart = create_quart_app(services)
+        self.devices = DeviceEndpoint(services)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Dispatch one ASGI connection."""
+        if scope["type"] == "websocket" and scope.get("path") == "/ws":
+            await self.devices(scope, receive, send)
+            return
+        await self.quart(scope, receive, send)

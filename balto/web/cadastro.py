@@ -1,0 +1,89 @@
+"""Cadastro routes, as the seed defines them.
+
+``POST /cadastro/cliente`` (admin) → 201 ``{"codigo": "NNNNNN"}``;
+``POST /cadastro/balcao`` with a linking code → 201 ``{"api_key", "balcao_id", "status"}``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from quart import Blueprint, Response, current_app, jsonify, request
+
+from balto.services import Services
+from balto.store.cadastro import create_balcao, create_cliente
+from balto.web.auth import is_admin
+from balto.web.errors import FieldError, error
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("cadastro", __name__)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CODIGO = re.compile(r"^\d{6}$")
+
+
+def _services() -> Services:
+    services: Services = current_app.config["BALTO_SERVICES"]
+    return services
+
+
+async def _json_object() -> dict[str, Any]:
+    body = await request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise FieldError("body", "o corpo deve ser um objeto JSON")
+    return body
+
+
+def _text(body: dict[str, Any], field: str, max_len: int) -> str:
+    value = body.get(field)
+    if value is None:
+        raise FieldError(field, f"campo obrigatório: {field}")
+    if not isinstance(value, str):
+        raise FieldError(field, f"{field} deve ser texto")
+    value = value.strip()
+    if not value:
+        raise FieldError(field, f"{field} não pode ser vazio")
+    if len(value) > max_len:
+        raise FieldError(field, f"{field} excede {max_len} caracteres")
+    return value
+
+
+@blueprint.post("/cadastro/cliente")
+async def cadastro_cliente() -> tuple[Response, int]:
+    """Register a cliente; answer its 6-digit linking code."""
+    services = _services()
+    if not is_admin(services.admin_secret):
+        return error(401, "unauthorized", "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido")
+    body = await _json_object()
+    email = _text(body, "email", 254)
+    if not _EMAIL.match(email):
+        raise FieldError("email", "email inválido")
+    razao_social = _text(body, "razao_social", 200)
+    telefone = _text(body, "telefone", 30)
+    digits = re.sub(r"\D", "", telefone)
+    if not 10 <= len(digits) <= 13:
+        raise FieldError("telefone", "telefone deve ter de 10 a 13 dígitos (com DDD)")
+    codigo = await services.db.run(create_cliente, email, razao_social, digits)
+    log.info("cliente registered: %s", razao_social)
+    return jsonify({"codigo": codigo}), 201
+
+
+@blueprint.post("/cadastro/balcao")
+async def cadastro_balcao() -> tuple[Response, int]:
+    """Register a balcão under a cliente's linking code; answer its API key (shown once)."""
+    services = _services()
+    body = await _json_object()
+    nome = _text(body, "nome_balcao", 120)
+    codigo = _text(body, "user_codigo", 6)
+    if not _CODIGO.match(codigo):
+        raise FieldError("user_codigo", "user_codigo deve ter 6 dígitos")
+    created = await services.db.run(create_balcao, codigo, nome)
+    if created is None:
+        log.warning("balcao registration with unknown code from %s", request.remote_addr)
+        return error(404, "not_found", "código de cliente não encontrado", field="user_codigo")
+    api_key, balcao_id = created
+    log.info("balcao registered: %s (%s)", nome, balcao_id)
+    return jsonify({"api_key": api_key, "balcao_id": balcao_id, "status": "registered"}), 201

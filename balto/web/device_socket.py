@@ -1,0 +1,177 @@
+"""The device WebSocket, ``/ws``, as a raw ASGI endpoint mounted in front of the Quart app.
+
+Why not a Quart route: quart-trio cancels a websocket handler the moment the peer disconnects, so
+the session could not drain (the last utterance would never be transcribed or stored), and it turns
+an empty binary frame into ``None``. Speaking ASGI directly keeps the same Hypercorn server and
+gives the session a clean end-of-stream.
+
+Handshake: the first frame must be text JSON ``{"api_key": "…"}`` within the handshake timeout.
+Close codes are in `balto.close_codes.CloseCode` and the README.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+import trio
+
+from actors.context import SessionInfo
+from balto.close_codes import CloseCode
+from balto.errors import DeviceGone
+from balto.services import Services
+from balto.store.cadastro import authenticate
+from balto.store.sessions import close_session, open_session
+from supervisors.registry import LiveSession
+from supervisors.session import Session, run_session
+from supervisors.supervisor import Escalation
+
+log = logging.getLogger(__name__)
+
+ASGIMessage = dict[str, Any]
+CLOSE_TIMEOUT_S = 2.0  # a close frame to a device that stopped reading must not hold shutdown
+
+
+class AsgiDeviceLink:
+    """A `DeviceLink` over one ASGI websocket connection."""
+
+    def __init__(self, receive: Any, send: Any) -> None:
+        """Wrap the ASGI callables."""
+        self._receive = receive
+        self._send = send
+        self.disconnected = False
+        self.disconnect_code: int | None = None
+        self.closed_with: int | None = None
+
+    async def receive(self) -> bytes | str:
+        """The next frame; raises `DeviceGone` once the device has left."""
+        if self.disconnected or self.closed_with is not None:
+            raise DeviceGone(self.disconnect_code)
+        event: ASGIMessage = await self._receive()
+        if event["type"] == "websocket.receive":
+            data = event.get("bytes")
+            if data is not None:
+                return bytes(data)
+            return str(event.get("text") or "")
+        self.disconnected = True
+        self.disconnect_code = event.get("code")
+        raise DeviceGone(self.disconnect_code)
+
+    async def send_text(self, text: str) -> None:
+        """Send one text frame; raises `DeviceGone` if the socket is gone or closing."""
+        if self.disconnected or self.closed_with is not None:
+            raise DeviceGone(self.disconnect_code)
+        await self._send({"type": "websocket.send", "text": text})
+
+    async def close(self, code: CloseCode, reason: str | None = None) -> None:
+        """Close the socket once, with `code`; bounded in time, shielded from cancellation."""
+        if self.disconnected or self.closed_with is not None:
+            return
+        self.closed_with = int(code)
+        with trio.CancelScope(shield=True), trio.move_on_after(CLOSE_TIMEOUT_S):
+            await self._send({"type": "websocket.close", "code": int(code), "reason": reason or code.reason})
+
+
+def parse_hello(frame: bytes | str) -> str | None:
+    """The API key of a handshake frame, or None when the frame is not a valid handshake."""
+    if not isinstance(frame, str):
+        return None
+    try:
+        hello = json.loads(frame)
+    except ValueError:
+        return None
+    key = hello.get("api_key") if isinstance(hello, dict) else None
+    return key if isinstance(key, str) and key else None
+
+
+class DeviceEndpoint:
+    """Serves ``/ws``: handshake, then one supervised session per connection."""
+
+    def __init__(self, services: Services) -> None:
+        """Bind to the process's services."""
+        self.services = services
+
+    async def __call__(self, scope: ASGIMessage, receive: Any, send: Any) -> None:
+        """Run one device connection to its end."""
+        first = await receive()
+        if first["type"] != "websocket.connect":
+            return
+        await send({"type": "websocket.accept"})  # accept first: a close before it is HTTP 403
+        link = AsgiDeviceLink(receive, send)
+        if self.services.going_away.is_set():
+            await link.close(CloseCode.GOING_AWAY)
+            return
+        info = await self._handshake(link)
+        if info is None:
+            return
+        await self._serve(link, info)
+
+    async def _handshake(self, link: AsgiDeviceLink) -> SessionInfo | None:
+        services = self.services
+        with trio.move_on_after(services.settings.handshake_timeout_s):
+            try:
+                frame = await link.receive()
+            except DeviceGone:
+                return None
+            api_key = parse_hello(frame)
+            identity = await services.db.run(authenticate, api_key) if api_key else None
+            if identity is None:
+                log.warning("device rejected: invalid api key or handshake frame")
+                await link.close(CloseCode.INVALID_KEY)
+                return None
+            if identity.revoked:
+                log.warning("device rejected: revoked key for balcao %s", identity.balcao_id)
+                await link.close(CloseCode.REVOKED_KEY)
+                return None
+            return SessionInfo(
+                session_id=str(uuid.uuid4()),
+                balcao_id=identity.balcao_id,
+                cliente_id=identity.cliente_id,
+                nome_balcao=identity.nome_balcao,
+            )
+        log.warning("device rejected: no handshake within %.1f s", services.settings.handshake_timeout_s)
+        await link.close(CloseCode.HANDSHAKE_TIMEOUT)
+        return None
+
+    async def _serve(self, link: AsgiDeviceLink, info: SessionInfo) -> None:
+        services = self.services
+        session = Session(info)
+        await services.db.run(open_session, info.session_id, info.balcao_id)
+        live = LiveSession(session)
+        services.registry.register(live)
+        log.info("session %s started for balcao %s (%s)", info.session_id, info.balcao_id, info.nome_balcao)
+        code: CloseCode | None = None
+        reason: str | None = None
+        try:
+            with live.cancel_scope:
+                await run_session(session, link, services.pipeline)
+            code, reason = live.close_code, live.close_reason
+        except* Escalation as group:
+            failure = group.exceptions[0]
+            code, reason = CloseCode.SESSION_FAILED, f"{CloseCode.SESSION_FAILED.reason}: {failure}"
+            log.error("session %s escalated: %s", info.session_id, failure)
+        except* Exception:
+            log.exception("session %s crashed", info.session_id)
+            code, reason = CloseCode.INTERNAL_ERROR, CloseCode.INTERNAL_ERROR.reason
+        finally:
+            services.registry.unregister(live)
+            if code is None and live.close_code is not None:
+                code, reason = live.close_code, live.close_reason
+            if code is not None:
+                await link.close(code, reason)
+            elif not link.disconnected:
+                code = CloseCode.NORMAL
+                await link.close(code)
+            final_code = int(code) if code is not None else link.disconnect_code
+            with trio.CancelScope(shield=True):
+                await services.db.run(
+                    close_session,
+                    info.session_id,
+                    audio_format=session.stats.audio_format,
+                    audio_seconds=session.stats.audio_seconds,
+                    close_code=final_code,
+                    close_reason=reason,
+                )
+            log.info("session %s ended (code %s)", info.session_id, final_code)

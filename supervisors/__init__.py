@@ -1,0 +1,1 @@
+"""The supervision tree: generic supervisor, per-balcão session supervisor, registry, root."""

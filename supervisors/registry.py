@@ -1,0 +1,67 @@
+"""The registry of live sessions: one per balcão, listed and snapshotted for admins.
+
+A second connection with the same key replaces the first: the old session is asked to close with
+`CloseCode.REPLACED` and the new one registers at once (the old one unregisters itself later
+without disturbing its successor).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import trio
+
+from balto.close_codes import CloseCode
+from supervisors.session import Session
+
+
+@dataclass(slots=True)
+class LiveSession:
+    """A session as the registry holds it: the session plus a way to ask its handler to close."""
+
+    session: Session
+    cancel_scope: trio.CancelScope = field(default_factory=trio.CancelScope)
+    close_code: CloseCode | None = None
+    close_reason: str | None = None
+
+    def request_close(self, code: CloseCode, reason: str) -> None:
+        """Ask the handler to stop the pipeline and close the socket with `code`."""
+        if self.close_code is None:
+            self.close_code, self.close_reason = code, reason
+        self.cancel_scope.cancel()
+
+
+class Registry:
+    """Live sessions by balcão id."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._live: dict[str, LiveSession] = {}
+
+    def register(self, live: LiveSession) -> LiveSession | None:
+        """Make `live` the balcão's session; the one it replaces (if any) is asked to close."""
+        balcao = live.session.info.balcao_id
+        previous = self._live.get(balcao)
+        self._live[balcao] = live
+        if previous is not None:
+            previous.request_close(CloseCode.REPLACED, CloseCode.REPLACED.reason)
+        return previous
+
+    def unregister(self, live: LiveSession) -> None:
+        """Forget `live`, unless a newer session already replaced it."""
+        balcao = live.session.info.balcao_id
+        if self._live.get(balcao) is live:
+            del self._live[balcao]
+
+    def get(self, balcao_id: str) -> LiveSession | None:
+        """The balcão's live session, if any."""
+        return self._live.get(balcao_id)
+
+    def all(self) -> list[LiveSession]:
+        """Every live session."""
+        return list(self._live.values())
+
+    def close_all(self, code: CloseCode, reason: str) -> None:
+        """Ask every live session to close (server shutdown)."""
+        for live in list(self._live.values()):
+            live.request_close(code, reason)

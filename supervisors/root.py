@@ -1,0 +1,101 @@
+"""The root of the tree: storage, providers, the registry and the web server in one nursery.
+
+Startup nests (database → providers → web), so shutdown runs in reverse: devices are told
+`GOING_AWAY` (1001), Hypercorn drains, then providers and the database close.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import trio
+
+from balto.catalog import Catalog
+from balto.close_codes import CloseCode
+from balto.config import Settings
+from balto.providers.registry import open_providers
+from balto.services import Services
+from balto.store import embedded_postgres, open_database
+from balto.web.app import BaltoApp
+from balto.web.server import make_config, serve_app
+from supervisors.registry import Registry
+from supervisors.session import Pipeline
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    """What a started server reports: where it listens and its services (tests use both)."""
+
+    urls: list[str]
+    services: Services
+
+    @property
+    def base_url(self) -> str:
+        """The first HTTP URL."""
+        return self.urls[0]
+
+    def stop(self) -> None:
+        """Begin a graceful shutdown."""
+        self.services.going_away.set()
+
+
+@contextlib.asynccontextmanager
+async def _database_url(settings: Settings) -> AsyncIterator[str]:
+    if settings.database_url:
+        yield settings.database_url
+        return
+    async with embedded_postgres(settings.data_dir / "pg") as url:
+        yield url
+
+
+async def run_root(
+    settings: Settings,
+    *,
+    port: int | None = None,
+    task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED,
+) -> None:
+    """Run the whole server until `Running.stop()` (or cancellation)."""
+    admin_secret = settings.admin_secret
+    if not admin_secret:
+        admin_secret = secrets.token_urlsafe(24)
+        log.warning("ADMIN_SECRET is not set; generated one for this run: %s", admin_secret)
+    catalog = Catalog.load(settings.catalog_path)
+    async with (
+        _database_url(settings) as url,
+        open_database(url) as db,
+        open_providers(settings) as providers,
+    ):
+        pipeline = Pipeline(
+            db=db,
+            stt=providers.stt,
+            stt_missing=providers.stt_missing,
+            advisors=providers.advisors,
+            catalog=catalog,
+            settings=settings,
+        )
+        services = Services(
+            settings=settings,
+            db=db,
+            registry=Registry(),
+            pipeline=pipeline,
+            admin_secret=admin_secret,
+        )
+        stop_serving = trio.Event()
+        async with trio.open_nursery() as nursery:
+            urls = await nursery.start(
+                serve_app, BaltoApp(services), make_config(settings, port), stop_serving.wait
+            )
+            services.ready = True
+            log.info("Balto listening on %s (catalog: %d products)", ", ".join(urls), len(catalog))
+            task_status.started(Running(urls=urls, services=services))
+            await services.going_away.wait()
+            log.info("shutting down: closing %d device session(s)", len(services.registry.all()))
+            services.registry.close_all(CloseCode.GOING_AWAY, CloseCode.GOING_AWAY.reason)
+            stop_serving.set()
+    log.info("Balto stopped")

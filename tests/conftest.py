@@ -1,0 +1,103 @@
+"""Shared fixtures: one real PostgreSQL per test run (embedded unless BALTO_TEST_DATABASE_URL),
+a fresh database per test, and a starter for the real server on a loopback port."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import trio
+from psycopg.conninfo import make_conninfo
+
+from balto.config import Settings
+from supervisors.root import Running, run_root
+
+FIXTURES = Path(__file__).parent / "fixtures"
+_db_numbers = itertools.count(1)
+
+
+def _ensure_runtime_dir() -> None:
+    if not os.environ.get("XDG_RUNTIME_DIR"):
+        path = Path(tempfile.gettempdir()) / f"balto-runtime-{os.getuid()}"
+        path.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(path)
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server for the whole run."""
+    external = os.environ.get("BALTO_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    _ensure_runtime_dir()
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="delete")
+    try:
+        yield str(server.get_uri())
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def database_url(postgres_url: str) -> Iterator[str]:
+    """A fresh, empty database for one test."""
+    name = f"balto_test_{os.getpid()}_{next(_db_numbers)}"
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield make_conninfo(postgres_url, dbname=name)
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def settings_for(database_url: str, **env: str) -> Settings:
+    """Settings as the server would read them from this environment (no .env, no os.environ)."""
+    base = {"BALTO_DATABASE_URL": database_url, "ADMIN_SECRET": "test-admin-secret"}
+    base.update(env)
+    return Settings.from_env(base)
+
+
+async def start_server(nursery: trio.Nursery, database_url: str, **env: str) -> Running:
+    """Start the real server (Hypercorn, Quart-Trio, PostgreSQL) on an ephemeral loopback port."""
+    running: Running = await nursery.start(partial(run_root, settings_for(database_url, **env), port=0))
+    return running
+
+
+def ws_url(running: Running) -> str:
+    """The device socket URL of a running server."""
+    return running.base_url.replace("http://", "ws://") + "/ws"
+
+
+def query(database_url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    """Run one query against the test database (sync; tests call it between awaits)."""
+    with psycopg.connect(database_url) as conn:
+        return conn.execute(sql.encode(), params).fetchall()
+
+
+ADMIN = {"Authorization": "Bearer test-admin-secret"}
+
+
+async def register_balcao(base_url: str, nome: str = "Balcão Entrada 01") -> tuple[str, str]:
+    """Register a cliente and a balcão over HTTP, as an admin and a device would."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        cliente = await http.post(
+            "/cadastro/cliente",
+            headers=ADMIN,
+            json={"email": "contato@redepharma.com", "razao_social": "Rede Pharma LTDA", "telefone": "11999998888"},
+        )
+        assert cliente.status_code == 201, cliente.text
+        codigo = cliente.json()["codigo"]
+        balcao = await http.post("/cadastro/balcao", json={"nome_balcao": nome, "user_codigo": codigo})
+        assert balcao.status_code == 201, balcao.text
+        body = balcao.json()
+    return body["api_key"], body["balcao_id"]

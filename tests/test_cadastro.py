@@ -1,0 +1,78 @@
+"""The cadastro API as the seed defines it, over HTTP against the real server."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+import trio
+
+from balto.store.cadastro import hash_api_key
+from tests.conftest import ADMIN, query, start_server
+
+CLIENTE = {"email": "contato@redepharma.com", "razao_social": "Rede Pharma LTDA", "telefone": "11999998888"}
+
+
+async def test_register_cliente_and_balcao(nursery: trio.Nursery, database_url: str) -> None:
+    running = await start_server(nursery, database_url)
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        cliente = await http.post("/cadastro/cliente", headers=ADMIN, json=CLIENTE)
+        assert cliente.status_code == 201
+        codigo = cliente.json()["codigo"]
+        assert re.fullmatch(r"\d{6}", codigo)
+        balcao = await http.post("/cadastro/balcao", json={"nome_balcao": "Balcão 1", "user_codigo": codigo})
+    assert balcao.status_code == 201
+    body = balcao.json()
+    assert set(body) == {"api_key", "balcao_id", "status"}
+    assert body["status"] == "registered"
+    assert body["api_key"].startswith("bk_") and len(body["api_key"]) > 40
+    rows = query(database_url, "SELECT api_key_hash FROM balcoes WHERE id = %s", body["balcao_id"])
+    assert bytes(rows[0][0]) == hash_api_key(body["api_key"])  # stored hashed
+    assert body["api_key"].encode() not in bytes(rows[0][0])
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic x"}])
+async def test_cliente_requires_admin(nursery: trio.Nursery, database_url: str, headers: dict[str, str]) -> None:
+    running = await start_server(nursery, database_url)
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        response = await http.post("/cadastro/cliente", headers=headers, json=CLIENTE)
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({**CLIENTE, "email": "sem-arroba"}, "email"),
+        ({k: v for k, v in CLIENTE.items() if k != "razao_social"}, "razao_social"),
+        ({**CLIENTE, "telefone": 11999998888}, "telefone"),
+        ({**CLIENTE, "telefone": "123"}, "telefone"),
+        ({**CLIENTE, "razao_social": "   "}, "razao_social"),
+    ],
+)
+async def test_cliente_bad_field_is_named(
+    nursery: trio.Nursery, database_url: str, body: dict[str, object], field: str
+) -> None:
+    running = await start_server(nursery, database_url)
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        response = await http.post("/cadastro/cliente", headers=ADMIN, json=body)
+    assert response.status_code == 400
+    assert response.json()["field"] == field
+
+
+async def test_balcao_errors(nursery: trio.Nursery, database_url: str) -> None:
+    running = await start_server(nursery, database_url)
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        unknown = await http.post("/cadastro/balcao", json={"nome_balcao": "B", "user_codigo": "000000"})
+        bad_code = await http.post("/cadastro/balcao", json={"nome_balcao": "B", "user_codigo": "12ab"})
+        no_name = await http.post("/cadastro/balcao", json={"user_codigo": "123456"})
+        not_json = await http.post("/cadastro/balcao", content=b"{nope", headers={"Content-Type": "application/json"})
+        too_big = await http.post("/cadastro/balcao", content=b"x" * 100_000)
+        missing = await http.get("/nao-existe")
+    assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
+    assert bad_code.status_code == 400 and bad_code.json()["field"] == "user_codigo"
+    assert no_name.status_code == 400 and no_name.json()["field"] == "nome_balcao"
+    assert not_json.status_code == 400 and not_json.json()["field"] == "body"
+    assert too_big.status_code == 413 and "error" in too_big.json()
+    assert missing.status_code == 404 and "error" in missing.json()

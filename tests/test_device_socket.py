@@ -1,0 +1,78 @@
+"""The device socket's handshake and close codes, over real WebSockets against the real server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import trio
+from trio_websocket import ConnectionClosed, open_websocket_url
+
+from tests.conftest import register_balcao, start_server, ws_url
+
+
+async def _closed_with(url: str, first: str | bytes) -> tuple[int, str | None]:
+    async with open_websocket_url(url) as ws:
+        await ws.send_message(first)
+        with trio.fail_after(5):
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.get_message()
+    reason = closed.value.reason
+    return reason.code, reason.reason
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        json.dumps({"api_key": "bk_not-a-real-key"}),
+        "isto não é json",
+        b"\x1aE\xdf\xa3 binary first frame",
+        json.dumps({"chave": "sem api_key"}),
+        json.dumps(["api_key"]),
+    ],
+    ids=["unknown-key", "not-json", "binary", "no-api-key", "not-an-object"],
+)
+async def test_bad_handshake_gets_4001(nursery: trio.Nursery, database_url: str, first: str | bytes) -> None:
+    running = await start_server(nursery, database_url)
+    assert await _closed_with(ws_url(running), first) == (4001, "API Key Invalida")
+
+
+async def test_handshake_timeout_gets_4002(nursery: trio.Nursery, database_url: str) -> None:
+    running = await start_server(nursery, database_url, BALTO_HANDSHAKE_TIMEOUT="0.3")
+    async with open_websocket_url(ws_url(running)) as ws:
+        with trio.fail_after(5), pytest.raises(ConnectionClosed) as closed:
+            await ws.get_message()
+    assert closed.value.reason.code == 4002
+
+
+async def test_second_connection_replaces_the_first(nursery: trio.Nursery, database_url: str) -> None:
+    running = await start_server(nursery, database_url)
+    api_key, balcao_id = await register_balcao(running.base_url)
+    async with open_websocket_url(ws_url(running)) as first:
+        await first.send_message(json.dumps({"api_key": api_key}))
+        await trio.sleep(0.3)
+        assert running.services.registry.get(balcao_id) is not None
+        old = running.services.registry.get(balcao_id)
+        async with open_websocket_url(ws_url(running)) as second:
+            await second.send_message(json.dumps({"api_key": api_key}))
+            with trio.fail_after(5), pytest.raises(ConnectionClosed) as closed:
+                await first.get_message()
+            assert closed.value.reason.code == 4004
+            await trio.sleep(0.2)
+            current = running.services.registry.get(balcao_id)
+            assert current is not None and current is not old
+
+
+async def test_graceful_shutdown_closes_devices_with_1001(nursery: trio.Nursery, database_url: str) -> None:
+    running = await start_server(nursery, database_url)
+    api_key, _ = await register_balcao(running.base_url)
+    async with open_websocket_url(ws_url(running)) as ws:
+        await ws.send_message(json.dumps({"api_key": api_key}))
+        await trio.sleep(0.3)
+        started = trio.current_time()
+        running.stop()
+        with trio.fail_after(5), pytest.raises(ConnectionClosed) as closed:
+            await ws.get_message()
+    assert closed.value.reason.code == 1001
+    assert closed.value.reason.reason == "Servidor encerrando"
+    assert trio.current_time() - started < 5
