@@ -95,17 +95,30 @@ async def _advise(
             ctx.health.last_error = f"ProviderError: {exc}"
             ctx.log.warning("advisor %s failed: %s", advisor.name, exc)
             call = ProviderCall(
-                kind="llm", provider=advisor.name, model=advisor.model, ok=False,
+                kind="llm",
+                provider=advisor.name,
+                model=advisor.model,
+                ok=False,
                 latency_ms=(trio.current_time() - started) * 1000,
-                error_category=exc.category.value, error=exc.message,
+                error_category=exc.category.value,
+                error=exc.message,
             )
-            await db.run(add_provider_call, call, session_id=session_id, segment_id=transcript.segment_id)
+            await db.run(
+                add_provider_call, call, session_id=session_id, segment_id=transcript.segment_id
+            )
             continue
         call = ProviderCall(
-            kind="llm", provider=advice.provider, model=advice.model, ok=True,
-            latency_ms=advice.latency_s * 1000, cost_usd=advice.cost_usd,
-            input_tokens=advice.input_tokens, output_tokens=advice.output_tokens,
+            kind="llm",
+            provider=advice.provider,
+            model=advice.model,
+            ok=True,
+            latency_ms=advice.latency_s * 1000,
+            cost_usd=advice.cost_usd,
+            input_tokens=advice.input_tokens,
+            output_tokens=advice.output_tokens,
         )
-        await db.run(add_provider_call, call, session_id=session_id, segment_id=transcript.segment_id)
+        await db.run(
+            add_provider_call, call, session_id=session_id, segment_id=transcript.segment_id
+        )
         return advice
     return None

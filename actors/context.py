@@ -60,7 +60,7 @@ class SessionInfo:
 
 
 class SessionLogger(logging.LoggerAdapter[logging.Logger]):
-    """Prefixes every line with the balcão and session, so one counter can be followed in the log."""
+    """Prefixes each line with the balcão and session, so one counter can be followed in the log."""
 
     def process(self, msg: object, kwargs: object) -> tuple[str, object]:  # type: ignore[override]  # LoggerAdapter's stub types kwargs as MutableMapping
         """Prefix the message."""

@@ -114,7 +114,7 @@ async def _through_ffmpeg(
             nursery.start_soon(drain_stderr)
             async with stdout:
                 while data := await stdout.receive_some(_READ_SIZE):
-                    pcm = aligner.feed(data)
+                    pcm = aligner.feed(bytes(data))
                     if pcm:
                         await outbox.send(clock.frame(pcm))
                         ctx.gave()

@@ -46,7 +46,9 @@ async def run_transcriber(
     async with inbox, outbox:
         async for segment in inbox:
             ctx.took()
-            await db.run(add_segment, segment.id, session_id, segment.seq, segment.start, segment.end)
+            await db.run(
+                add_segment, segment.id, session_id, segment.seq, segment.start, segment.end
+            )
             if not stt:
                 await db.run(segment_failed, segment.id, f"stt_not_configured: {ctx.health.detail}")
                 continue
@@ -71,8 +73,13 @@ async def _transcribe(
             ctx.health.last_error = f"ProviderError: {exc}"
             ctx.log.warning("STT %s failed for segment %d: %s", provider.name, segment.seq, exc)
             call = ProviderCall(
-                kind="stt", provider=provider.name, model=provider.model, ok=False,
-                latency_ms=latency * 1000, error_category=exc.category.value, error=exc.message,
+                kind="stt",
+                provider=provider.name,
+                model=provider.model,
+                ok=False,
+                latency_ms=latency * 1000,
+                error_category=exc.category.value,
+                error=exc.message,
                 audio_seconds=segment.duration,
             )
             await db.run(add_provider_call, call, session_id=session_id, segment_id=segment.id)
@@ -80,15 +87,23 @@ async def _transcribe(
         finally:
             ctx.health.busy_s += trio.current_time() - started
         call = ProviderCall(
-            kind="stt", provider=result.provider, model=result.model, ok=True,
-            latency_ms=result.latency_s * 1000, cost_usd=result.cost_usd,
+            kind="stt",
+            provider=result.provider,
+            model=result.model,
+            ok=True,
+            latency_ms=result.latency_s * 1000,
+            cost_usd=result.cost_usd,
             audio_seconds=result.audio_seconds,
         )
         await db.run(add_provider_call, call, session_id=session_id, segment_id=segment.id)
         await db.run(segment_transcribed, segment.id, result.text, result.provider, result.language)
         return Transcript(
-            segment_id=segment.id, text=result.text, provider=result.provider,
-            start=segment.start, end=segment.end, language=result.language,
+            segment_id=segment.id,
+            text=result.text,
+            provider=result.provider,
+            start=segment.start,
+            end=segment.end,
+            language=result.language,
         )
     await db.run(segment_failed, segment.id, "; ".join(failures))
     return None

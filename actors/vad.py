@@ -1,8 +1,8 @@
 """VAD: `PcmFrame`s in, speech `Segment`s out, cut at pauses.
 
 The thresholds live in `balto.audio.segmenter.SegmenterParams` (webrtcvad + an adaptive energy gate,
-pre-roll, hangover, minimum voiced time, maximum length); this actor only stamps each cut with an id,
-a sequence number and the wall time it was cut at.
+pre-roll, hangover, minimum voiced time, maximum length); this actor only stamps each cut with an
+id, a sequence number and the wall time it was cut at.
 """
 
 from __future__ import annotations
@@ -40,7 +40,10 @@ async def run_vad(
             cut_at=trio.current_time(),
         )
         ctx.log.info(
-            "segment %d: %.2f–%.2f s (%.2f s)", segment.seq, segment.start, segment.end,
+            "segment %d: %.2f–%.2f s (%.2f s)",
+            segment.seq,
+            segment.start,
+            segment.end,
             segment.end - segment.start,
         )
         await outbox.send(segment)

@@ -53,7 +53,11 @@ async def _device(args: argparse.Namespace) -> int:
         print(f"{at:7.2f}s {json.dumps(frame, ensure_ascii=False)}", flush=True)
 
     run = await stream_file(
-        args.url, args.api_key, Path(args.file), chunk_s=args.chunk_ms / 1000, linger_s=args.linger,
+        args.url,
+        args.api_key,
+        Path(args.file),
+        chunk_s=args.chunk_ms / 1000,
+        linger_s=args.linger,
         on_frame=show,
     )
     print(f"closed: code={run.close_code} reason={run.close_reason!r}", flush=True)

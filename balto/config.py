@@ -110,7 +110,9 @@ class Settings:
             try:
                 pricing = DEFAULT_PRICING.merged(json.loads(env["BALTO_PRICING"]))
             except (ValueError, TypeError) as exc:
-                raise ConfigError(f"BALTO_PRICING is not a valid pricing JSON object: {exc}") from exc
+                raise ConfigError(
+                    f"BALTO_PRICING is not a valid pricing JSON object: {exc}"
+                ) from exc
         catalog = env.get("BALTO_CATALOG")
         d = cls()  # defaults (slotted dataclass: class attributes are descriptors)
         return cls(
@@ -138,6 +140,9 @@ class Settings:
             vad_max_segment_s=_float(env, "BALTO_VAD_MAX_SEGMENT_S", d.vad_max_segment_s),
             ws_max_message_bytes=int(
                 _float(env, "BALTO_WS_MAX_MESSAGE_BYTES", d.ws_max_message_bytes)
+            ),
+            tcp_user_timeout_ms=int(
+                _float(env, "BALTO_TCP_USER_TIMEOUT_MS", d.tcp_user_timeout_ms)
             ),
             catalog_path=Path(catalog) if catalog else None,
             pricing=pricing,

@@ -49,7 +49,9 @@ def _wav_chunks(data: bytes, chunk_s: float) -> list[tuple[float, bytes]]:
     return _even_chunks(data, data_at, byte_rate, chunk_s)
 
 
-def _even_chunks(data: bytes, start: int, byte_rate: int, chunk_s: float) -> list[tuple[float, bytes]]:
+def _even_chunks(
+    data: bytes, start: int, byte_rate: int, chunk_s: float
+) -> list[tuple[float, bytes]]:
     step = max(2, int(byte_rate * chunk_s) // 2 * 2)
     chunks: list[tuple[float, bytes]] = []
     pos = start
@@ -82,7 +84,7 @@ async def stream_file(
     on_frame: Callable[[float, dict[str, object]], None] | None = None,
 ) -> DeviceRun:
     """Stream `path` to `url` in real time; wait `linger_s` for late frames; close normally."""
-    chunks = plan_chunks(path.read_bytes(), chunk_s)
+    chunks = plan_chunks(await trio.Path(path).read_bytes(), chunk_s)
     run = DeviceRun()
     async with open_websocket_url(url, max_message_size=1 << 20) as ws:
         await ws.send_message(json.dumps({"api_key": api_key}))

@@ -25,7 +25,7 @@ class AudioChunk(Message):
 
 @dataclass(frozen=True, slots=True)
 class PcmFrame(Message):
-    """Decoded audio: mono signed 16-bit little-endian at `sample_rate`, starting at `start` seconds."""
+    """Decoded audio: mono s16le at `sample_rate`, starting at `start` seconds of audio time."""
 
     pcm: bytes
     sample_rate: int

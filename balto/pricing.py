@@ -38,7 +38,7 @@ class Pricing:
         return (input_tokens * price.input_per_m + output_tokens * price.output_per_m) / 1e6
 
     def merged(self, override: Mapping[str, object]) -> Pricing:
-        """A copy with the entries of `override` (``{"stt_per_hour": {...}, "llm": {...}}``) applied."""
+        """A copy with `override` (``{"stt_per_hour": {...}, "llm": {...}}``) applied."""
         stt = dict(self.stt_per_hour)
         llm = dict(self.llm)
         stt_raw = override.get("stt_per_hour", {})

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import trio
 
@@ -87,13 +88,17 @@ class Session:
         }
 
 
+_End = trio.MemorySendChannel[Any] | trio.MemoryReceiveChannel[Any]
+
+
 def _spec(
-    session: Session, name: str, start: Callable[[ActorContext], Awaitable[None]], *ends: trio.abc.AsyncResource
+    session: Session, name: str, start: Callable[[ActorContext], Awaitable[None]], *ends: _End
 ) -> ChildSpec:
+    """A child spec whose normal exit closes the supervisor's originals of the actor's ends."""
+
     def close_ends() -> None:
         for end in ends:
-            # memory channel ends close synchronously; the ABC only promises aclose()
-            end.close()  # type: ignore[attr-defined]  # MemorySend/ReceiveChannel.close
+            end.close()
 
     ctx = session.context(name)
     return ChildSpec(name=name, start=lambda: start(ctx), health=ctx.health, on_exit=close_ends)
@@ -112,23 +117,65 @@ async def run_session(session: Session, device: DeviceLink, pipeline: Pipeline) 
     rec_tx, rec_rx = trio.open_memory_channel[Recommendation](RECOMMENDATION_BUFFER)
     cfg = pipeline.settings
     specs = [
-        _spec(session, "receiver", lambda ctx: run_receiver(chunk_tx.clone(), ctx, device=device), chunk_tx),
-        _spec(session, "decoder", lambda ctx: run_decoder(chunk_rx.clone(), pcm_tx.clone(), ctx), chunk_rx, pcm_tx),
         _spec(
-            session, "vad",
-            lambda ctx: run_vad(pcm_rx.clone(), seg_tx.clone(), ctx, pause_s=cfg.vad_pause_s, max_segment_s=cfg.vad_max_segment_s),
-            pcm_rx, seg_tx,
+            session,
+            "receiver",
+            lambda ctx: run_receiver(chunk_tx.clone(), ctx, device=device),
+            chunk_tx,
         ),
         _spec(
-            session, "transcriber",
-            lambda ctx: run_transcriber(seg_rx.clone(), text_tx.clone(), ctx, stt=pipeline.stt, db=pipeline.db, missing_reason=pipeline.stt_missing),
-            seg_rx, text_tx,
+            session,
+            "decoder",
+            lambda ctx: run_decoder(chunk_rx.clone(), pcm_tx.clone(), ctx),
+            chunk_rx,
+            pcm_tx,
         ),
         _spec(
-            session, "advisor",
-            lambda ctx: run_advisor(text_rx.clone(), rec_tx.clone(), ctx, advisors=pipeline.advisors, catalog=pipeline.catalog, db=pipeline.db),
-            text_rx, rec_tx,
+            session,
+            "vad",
+            lambda ctx: run_vad(
+                pcm_rx.clone(),
+                seg_tx.clone(),
+                ctx,
+                pause_s=cfg.vad_pause_s,
+                max_segment_s=cfg.vad_max_segment_s,
+            ),
+            pcm_rx,
+            seg_tx,
         ),
-        _spec(session, "sender", lambda ctx: run_sender(rec_rx.clone(), ctx, device=device, db=pipeline.db), rec_rx),
+        _spec(
+            session,
+            "transcriber",
+            lambda ctx: run_transcriber(
+                seg_rx.clone(),
+                text_tx.clone(),
+                ctx,
+                stt=pipeline.stt,
+                db=pipeline.db,
+                missing_reason=pipeline.stt_missing,
+            ),
+            seg_rx,
+            text_tx,
+        ),
+        _spec(
+            session,
+            "advisor",
+            lambda ctx: run_advisor(
+                text_rx.clone(),
+                rec_tx.clone(),
+                ctx,
+                advisors=pipeline.advisors,
+                catalog=pipeline.catalog,
+                db=pipeline.db,
+            ),
+            text_rx,
+            rec_tx,
+        ),
+        _spec(
+            session,
+            "sender",
+            lambda ctx: run_sender(rec_rx.clone(), ctx, device=device, db=pipeline.db),
+            rec_rx,
+        ),
     ]
     await Supervisor(specs).run()

@@ -67,7 +67,9 @@ def settings_for(database_url: str, **env: str) -> Settings:
 
 async def start_server(nursery: trio.Nursery, database_url: str, **env: str) -> Running:
     """Start the real server (Hypercorn, Quart-Trio, PostgreSQL) on an ephemeral loopback port."""
-    running: Running = await nursery.start(partial(run_root, settings_for(database_url, **env), port=0))
+    running: Running = await nursery.start(
+        partial(run_root, settings_for(database_url, **env), port=0)
+    )
     return running
 
 
@@ -93,11 +95,17 @@ async def register_balcao(base_url: str, nome: str = "Balcão Entrada 01") -> tu
         cliente = await http.post(
             "/cadastro/cliente",
             headers=ADMIN,
-            json={"email": "contato@redepharma.com", "razao_social": "Rede Pharma LTDA", "telefone": "11999998888"},
+            json={
+                "email": "contato@redepharma.com",
+                "razao_social": "Rede Pharma LTDA",
+                "telefone": "11999998888",
+            },
         )
         assert cliente.status_code == 201, cliente.text
         codigo = cliente.json()["codigo"]
-        balcao = await http.post("/cadastro/balcao", json={"nome_balcao": nome, "user_codigo": codigo})
+        balcao = await http.post(
+            "/cadastro/balcao", json={"nome_balcao": nome, "user_codigo": codigo}
+        )
         assert balcao.status_code == 201, balcao.text
         body = balcao.json()
     return body["api_key"], body["balcao_id"]

@@ -11,7 +11,11 @@ import trio
 from balto.store.cadastro import hash_api_key
 from tests.conftest import ADMIN, query, start_server
 
-CLIENTE = {"email": "contato@redepharma.com", "razao_social": "Rede Pharma LTDA", "telefone": "11999998888"}
+CLIENTE = {
+    "email": "contato@redepharma.com",
+    "razao_social": "Rede Pharma LTDA",
+    "telefone": "11999998888",
+}
 
 
 async def test_register_cliente_and_balcao(nursery: trio.Nursery, database_url: str) -> None:
@@ -21,7 +25,9 @@ async def test_register_cliente_and_balcao(nursery: trio.Nursery, database_url: 
         assert cliente.status_code == 201
         codigo = cliente.json()["codigo"]
         assert re.fullmatch(r"\d{6}", codigo)
-        balcao = await http.post("/cadastro/balcao", json={"nome_balcao": "Balcão 1", "user_codigo": codigo})
+        balcao = await http.post(
+            "/cadastro/balcao", json={"nome_balcao": "Balcão 1", "user_codigo": codigo}
+        )
     assert balcao.status_code == 201
     body = balcao.json()
     assert set(body) == {"api_key", "balcao_id", "status"}
@@ -32,8 +38,12 @@ async def test_register_cliente_and_balcao(nursery: trio.Nursery, database_url: 
     assert body["api_key"].encode() not in bytes(rows[0][0])
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic x"}])
-async def test_cliente_requires_admin(nursery: trio.Nursery, database_url: str, headers: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic x"}]
+)
+async def test_cliente_requires_admin(
+    nursery: trio.Nursery, database_url: str, headers: dict[str, str]
+) -> None:
     running = await start_server(nursery, database_url)
     async with httpx.AsyncClient(base_url=running.base_url) as http:
         response = await http.post("/cadastro/cliente", headers=headers, json=CLIENTE)
@@ -64,10 +74,16 @@ async def test_cliente_bad_field_is_named(
 async def test_balcao_errors(nursery: trio.Nursery, database_url: str) -> None:
     running = await start_server(nursery, database_url)
     async with httpx.AsyncClient(base_url=running.base_url) as http:
-        unknown = await http.post("/cadastro/balcao", json={"nome_balcao": "B", "user_codigo": "000000"})
-        bad_code = await http.post("/cadastro/balcao", json={"nome_balcao": "B", "user_codigo": "12ab"})
+        unknown = await http.post(
+            "/cadastro/balcao", json={"nome_balcao": "B", "user_codigo": "000000"}
+        )
+        bad_code = await http.post(
+            "/cadastro/balcao", json={"nome_balcao": "B", "user_codigo": "12ab"}
+        )
         no_name = await http.post("/cadastro/balcao", json={"user_codigo": "123456"})
-        not_json = await http.post("/cadastro/balcao", content=b"{nope", headers={"Content-Type": "application/json"})
+        not_json = await http.post(
+            "/cadastro/balcao", content=b"{nope", headers={"Content-Type": "application/json"}
+        )
         too_big = await http.post("/cadastro/balcao", content=b"x" * 100_000)
         missing = await http.get("/nao-existe")
     assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"

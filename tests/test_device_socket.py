@@ -32,7 +32,9 @@ async def _closed_with(url: str, first: str | bytes) -> tuple[int, str | None]:
     ],
     ids=["unknown-key", "not-json", "binary", "no-api-key", "not-an-object"],
 )
-async def test_bad_handshake_gets_4001(nursery: trio.Nursery, database_url: str, first: str | bytes) -> None:
+async def test_bad_handshake_gets_4001(
+    nursery: trio.Nursery, database_url: str, first: str | bytes
+) -> None:
     running = await start_server(nursery, database_url)
     assert await _closed_with(ws_url(running), first) == (4001, "API Key Invalida")
 
@@ -45,7 +47,9 @@ async def test_handshake_timeout_gets_4002(nursery: trio.Nursery, database_url: 
     assert closed.value.reason.code == 4002
 
 
-async def test_second_connection_replaces_the_first(nursery: trio.Nursery, database_url: str) -> None:
+async def test_second_connection_replaces_the_first(
+    nursery: trio.Nursery, database_url: str
+) -> None:
     running = await start_server(nursery, database_url)
     api_key, balcao_id = await register_balcao(running.base_url)
     async with open_websocket_url(ws_url(running)) as first:
@@ -63,7 +67,9 @@ async def test_second_connection_replaces_the_first(nursery: trio.Nursery, datab
             assert current is not None and current is not old
 
 
-async def test_graceful_shutdown_closes_devices_with_1001(nursery: trio.Nursery, database_url: str) -> None:
+async def test_graceful_shutdown_closes_devices_with_1001(
+    nursery: trio.Nursery, database_url: str
+) -> None:
     running = await start_server(nursery, database_url)
     api_key, _ = await register_balcao(running.base_url)
     async with open_websocket_url(ws_url(running)) as ws:

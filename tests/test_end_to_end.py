@@ -67,13 +67,20 @@ async def test_device_gets_llm_recommendations_end_to_end(
     stt = FakeElevenLabs(transcripts=list(TEXTS))
     llm = FakeOpenAICompat("xai")
     picks = iter(["Dipirona Monoidratada 500 mg", "Soro Fisiológico Nasal 0,9%"])
-    llm.respond = lambda body: {"recomendar": True, "produto": next(picks), "explicacao": "Indicado pelo fake."}
+    llm.respond = lambda body: {
+        "recomendar": True,
+        "produto": next(picks),
+        "explicacao": "Indicado pelo fake.",
+    }
     stt_url = await serve_app(nursery, stt.app)
     llm_url = await serve_app(nursery, llm.app)
     running = await start_server(
-        nursery, database_url,
-        ELEVENLABS_API_KEY=stt.api_key, ELEVENLABS_BASE_URL=stt_url,
-        XAI_API_KEY=llm.api_key, XAI_BASE_URL=f"{llm_url}/v1",
+        nursery,
+        database_url,
+        ELEVENLABS_API_KEY=stt.api_key,
+        ELEVENLABS_BASE_URL=stt_url,
+        XAI_API_KEY=llm.api_key,
+        XAI_BASE_URL=f"{llm_url}/v1",
     )
     api_key, balcao_id = await register_balcao(running.base_url)
 
@@ -88,20 +95,35 @@ async def test_device_gets_llm_recommendations_end_to_end(
     assert TEXTS[0] in json.dumps(request["messages"], ensure_ascii=False)  # the dialogue window
     await trio.sleep(0.2)  # the session row is closed just after the socket
     assert stored_transcripts(database_url) == [("transcribed", t) for t in TEXTS]
-    rows = query(database_url, "SELECT produto, source, sent_at IS NOT NULL FROM recommendations ORDER BY created_at")
-    assert rows == [("Dipirona Monoidratada 500 mg", "xai", True), ("Soro Fisiológico Nasal 0,9%", "xai", True)]
-    calls = query(database_url, "SELECT kind, provider, ok, cost_usd > 0 FROM provider_calls ORDER BY id")
+    rows = query(
+        database_url,
+        "SELECT produto, source, sent_at IS NOT NULL FROM recommendations ORDER BY created_at",
+    )
+    assert rows == [
+        ("Dipirona Monoidratada 500 mg", "xai", True),
+        ("Soro Fisiológico Nasal 0,9%", "xai", True),
+    ]
+    calls = query(
+        database_url, "SELECT kind, provider, ok, cost_usd > 0 FROM provider_calls ORDER BY id"
+    )
     assert calls == [("stt", "elevenlabs", True, True), ("llm", "xai", True, True)] * 2
-    sessions = query(database_url, "SELECT balcao_id::text, audio_format, close_code, audio_seconds FROM sessions")
+    sessions = query(
+        database_url,
+        "SELECT balcao_id::text, audio_format, close_code, audio_seconds FROM sessions",
+    )
     assert len(sessions) == 1 and sessions[0][0] == balcao_id
     assert sessions[0][1] == ("webm" if audio == WEBM else "wav")
     assert sessions[0][3] == pytest.approx(8.0, abs=0.1)
 
 
-async def test_catalog_advisor_answers_without_llm_keys(nursery: trio.Nursery, database_url: str) -> None:
+async def test_catalog_advisor_answers_without_llm_keys(
+    nursery: trio.Nursery, database_url: str
+) -> None:
     stt = FakeElevenLabs(transcripts=list(TEXTS))
     stt_url = await serve_app(nursery, stt.app)
-    running = await start_server(nursery, database_url, ELEVENLABS_API_KEY=stt.api_key, ELEVENLABS_BASE_URL=stt_url)
+    running = await start_server(
+        nursery, database_url, ELEVENLABS_API_KEY=stt.api_key, ELEVENLABS_BASE_URL=stt_url
+    )
     api_key, _ = await register_balcao(running.base_url)
 
     run = await stream_file(ws_url(running), api_key, WEBM, linger_s=2.0)

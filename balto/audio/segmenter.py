@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import enum
+import itertools
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -65,8 +66,14 @@ class SegmenterParams:
         split_search_s: A segment at its maximum length is cut at its quietest frame within this
             many seconds of its end (the likeliest breath between phrases).
         tonal_ratio: A frame with more than this share of its energy within ±2 FFT bins of its
-            peak is a pure tone (beeps: ~0.95+), not speech, whose harmonics spread energy over
-            several bins (synthetic and sung vowels stay below ~0.7). None disables the test.
+            peak is a pure tone (a sine beep: > 0.99), not speech, whose harmonics spread energy
+            over several bins (the fixture's vowels: median 0.52, 99th percentile 0.76; a few
+            synthetic vowels with F1 on a harmonic reach 0.93-0.99 in 1% of frames, hence the
+            margin). webrtcvad takes many pure tones for speech. None disables the test.
+        impulse_decay_db: A voiced stretch that peaks in its first two frames, never rises by more
+            than 1 dB from frame to frame, and has fallen this far by its middle is the decay of
+            an impulse (a door slam, a dropped box: webrtcvad marks their ring-down as speech for
+            up to ~0.5 s), not speech, whose vowels hold their level. None disables the test.
     """
 
     frame_ms: int = 30
@@ -84,6 +91,7 @@ class SegmenterParams:
     min_voiced_s: float = 0.25
     split_search_s: float = 3.0
     tonal_ratio: float | None = 0.95
+    impulse_decay_db: float | None = 6.0
 
 
 class CutReason(enum.StrEnum):
@@ -330,7 +338,7 @@ class Segmenter:
         assert self._segment is not None
         frames = self._segment[: max(0, end - self._seg_start + 1)]
         voiced = sum(f.voiced for f in frames)
-        if voiced < self._min_voiced_n:
+        if voiced < self._min_voiced_n or self._is_impulse(frames):
             return
         out.append(
             CutSegment(
@@ -341,3 +349,14 @@ class Segmenter:
                 reason=reason,
             )
         )
+
+    def _is_impulse(self, frames: list[_Frame]) -> bool:
+        """Whether the voiced part of `frames` is one decaying impulse (see `impulse_decay_db`)."""
+        if self._p.impulse_decay_db is None:
+            return False
+        voiced = [k for k, f in enumerate(frames) if f.voiced]
+        energies = [f.energy for f in frames[voiced[0] : voiced[-1] + 1]]
+        peak = max(range(len(energies)), key=energies.__getitem__)
+        if peak > 1 or any(b > a + 1.0 for a, b in itertools.pairwise(energies[peak:])):
+            return False
+        return energies[peak] - energies[len(energies) // 2] >= self._p.impulse_decay_db

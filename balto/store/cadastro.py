@@ -50,7 +50,9 @@ def create_cliente(conn: psycopg.Connection, email: str, razao_social: str, tele
     raise RuntimeError("no free 6-digit linking code after 50 tries")
 
 
-def create_balcao(conn: psycopg.Connection, codigo: str, nome_balcao: str) -> tuple[str, str] | None:
+def create_balcao(
+    conn: psycopg.Connection, codigo: str, nome_balcao: str
+) -> tuple[str, str] | None:
     """Register a balcão under the cliente with `codigo`; return (api_key, balcao_id) or None."""
     row = conn.execute("SELECT id FROM clientes WHERE codigo = %s", (codigo,)).fetchone()
     if row is None:

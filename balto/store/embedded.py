@@ -30,16 +30,17 @@ def _ensure_runtime_dir() -> None:
 
 def _start(pgdata: Path) -> Any:
     _ensure_runtime_dir()
-    import pgserver  # imported late: it reads XDG_RUNTIME_DIR at import
+    # imported late: platformdirs reads XDG_RUNTIME_DIR when pgserver is imported
+    from pgserver.postgres_server import get_server
 
     pgdata.mkdir(parents=True, exist_ok=True)
-    return pgserver.get_server(pgdata, cleanup_mode="stop")
+    return get_server(pgdata, cleanup_mode="stop")
 
 
 @contextlib.asynccontextmanager
 async def embedded_postgres(pgdata: Path) -> AsyncIterator[str]:
     """Start (or join) the embedded server on `pgdata`; yield its URL; stop it on exit."""
-    pgdata = pgdata.resolve()
+    pgdata = Path(await trio.Path(pgdata).resolve())
     log.info("starting embedded PostgreSQL in %s", pgdata)
     server = await trio.to_thread.run_sync(_start, pgdata)
     try:

@@ -29,9 +29,7 @@ class ProviderCall:
 
 def open_session(conn: psycopg.Connection, session_id: str, balcao_id: str) -> None:
     """Record a new device session."""
-    conn.execute(
-        "INSERT INTO sessions (id, balcao_id) VALUES (%s, %s)", (session_id, balcao_id)
-    )
+    conn.execute("INSERT INTO sessions (id, balcao_id) VALUES (%s, %s)", (session_id, balcao_id))
 
 
 def close_session(
@@ -111,9 +109,7 @@ def add_recommendation(
 
 def recommendation_sent(conn: psycopg.Connection, recommendation_id: str) -> None:
     """Record when the recommendation frame left for the device."""
-    conn.execute(
-        "UPDATE recommendations SET sent_at = now() WHERE id = %s", (recommendation_id,)
-    )
+    conn.execute("UPDATE recommendations SET sent_at = now() WHERE id = %s", (recommendation_id,))
 
 
 def add_provider_call(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from quart import Response
 from quart_trio import QuartTrio
@@ -58,4 +58,4 @@ class BaltoApp:
         if scope["type"] == "websocket" and scope.get("path") == "/ws":
             await self.devices(scope, receive, send)
             return
-        await self.quart(scope, receive, send)
+        await self.quart(cast(Any, scope), receive, send)

@@ -56,7 +56,9 @@ async def cadastro_cliente() -> tuple[Response, int]:
     """Register a cliente; answer its 6-digit linking code."""
     services = _services()
     if not is_admin(services.admin_secret):
-        return error(401, "unauthorized", "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido")
+        return error(
+            401, "unauthorized", "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
+        )
     body = await _json_object()
     email = _text(body, "email", 254)
     if not _EMAIL.match(email):

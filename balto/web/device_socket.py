@@ -71,7 +71,9 @@ class AsgiDeviceLink:
             return
         self.closed_with = int(code)
         with trio.CancelScope(shield=True), trio.move_on_after(CLOSE_TIMEOUT_S):
-            await self._send({"type": "websocket.close", "code": int(code), "reason": reason or code.reason})
+            await self._send(
+                {"type": "websocket.close", "code": int(code), "reason": reason or code.reason}
+            )
 
 
 def parse_hello(frame: bytes | str) -> str | None:
@@ -131,7 +133,9 @@ class DeviceEndpoint:
                 cliente_id=identity.cliente_id,
                 nome_balcao=identity.nome_balcao,
             )
-        log.warning("device rejected: no handshake within %.1f s", services.settings.handshake_timeout_s)
+        log.warning(
+            "device rejected: no handshake within %.1f s", services.settings.handshake_timeout_s
+        )
         await link.close(CloseCode.HANDSHAKE_TIMEOUT)
         return None
 
@@ -141,7 +145,12 @@ class DeviceEndpoint:
         await services.db.run(open_session, info.session_id, info.balcao_id)
         live = LiveSession(session)
         services.registry.register(live)
-        log.info("session %s started for balcao %s (%s)", info.session_id, info.balcao_id, info.nome_balcao)
+        log.info(
+            "session %s started for balcao %s (%s)",
+            info.session_id,
+            info.balcao_id,
+            info.nome_balcao,
+        )
         code: CloseCode | None = None
         reason: str | None = None
         try:

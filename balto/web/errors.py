@@ -1,4 +1,7 @@
-"""JSON error bodies for every HTTP failure: ``{"error": code, "message": text[, "field": name]}``."""
+"""JSON error bodies for every HTTP failure.
+
+Shape: ``{"error": code, "message": text}``, plus ``"field"`` when one field is at fault.
+"""
 
 from __future__ import annotations
 

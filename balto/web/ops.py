@@ -36,7 +36,9 @@ async def list_sessions() -> tuple[Response, int]:
     """Every live session with its per-actor health."""
     services = _services()
     if not is_admin(services.admin_secret):
-        return error(401, "unauthorized", "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido")
+        return error(
+            401, "unauthorized", "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
+        )
     sessions = [live.session.snapshot() for live in services.registry.all()]
     return jsonify({"sessions": sessions}), 200
 
@@ -46,7 +48,9 @@ async def get_session(balcao_id: str) -> tuple[Response, int]:
     """One balcão's live session."""
     services = _services()
     if not is_admin(services.admin_secret):
-        return error(401, "unauthorized", "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido")
+        return error(
+            401, "unauthorized", "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
+        )
     live = services.registry.get(balcao_id)
     if live is None:
         return error(404, "not_found", "nenhuma sessão ativa para este balcão")

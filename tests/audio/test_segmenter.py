@@ -1,0 +1,266 @@
+"""Segmenter on the fixtures and on synthetic noises: boundaries, rejections, splits, streaming."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import wave
+from pathlib import Path
+from types import ModuleType
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+import webrtcvad
+
+from balto.audio.segmenter import CutReason, CutSegment, Segmenter, SegmenterParams
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+SR = 16000
+PARAMS = SegmenterParams()
+# Boundary tolerance on top of the designed pre-roll / hangover: 150 ms, as the brief asks.
+TOLERANCE_S = 0.15
+
+
+def _load_make_audio() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("make_audio", FIXTURES / "make_audio.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+synth = _load_make_audio()
+
+
+def _fixture_pcm() -> bytes:
+    with wave.open(str(FIXTURES / "two_utterances.wav")) as w:
+        return w.readframes(w.getnframes())
+
+
+def _intervals() -> list[tuple[float, float]]:
+    meta = json.loads((FIXTURES / "two_utterances.json").read_text())
+    return [(s, e) for s, e in meta["utterances"]]
+
+
+def _run(pcm: bytes, piece: int = 8000, segmenter: Segmenter | None = None) -> list[CutSegment]:
+    seg = segmenter or Segmenter()
+    out: list[CutSegment] = []
+    for i in range(0, len(pcm), piece):
+        out += seg.feed(pcm[i : i + piece])
+    return out + seg.flush()
+
+
+def _with_hiss(event: np.ndarray, at: float = 1.5, total: float = 4.0, seed: int = 9) -> bytes:
+    signal = synth.hiss(seed, total)
+    start = int(at * SR)
+    signal[start : start + len(event)] += event
+    return bytes(synth.to_pcm16(signal))
+
+
+def _tone(freq: float, seconds: float, level_dbfs: float = -12.0) -> np.ndarray:
+    t = np.arange(int(seconds * SR)) / SR
+    return np.asarray(10 ** (level_dbfs / 20) * np.sin(2 * np.pi * freq * t))
+
+
+def _slam(seed: int, seconds: float, decay_s: float) -> np.ndarray:
+    """A door slam: a broadband crack and a low thud, ringing down exponentially."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SR)
+    crack = rng.standard_normal(n) * np.exp(-np.arange(n) / (decay_s * SR))
+    thud = np.zeros(n)
+    for i in range(1, n):  # one-pole low-pass
+        thud[i] = 0.95 * thud[i - 1] + 0.05 * crack[i]
+    return 0.5 * (0.5 * crack + 3.0 * thud)
+
+
+def _assert_matches_fixture(segments: list[CutSegment]) -> None:
+    intervals = _intervals()
+    assert len(segments) == len(intervals), segments
+    for seg, (start, end) in zip(segments, intervals, strict=True):
+        assert abs(seg.start - (start - PARAMS.pre_roll_s)) <= TOLERANCE_S, (seg.start, start)
+        assert abs(seg.end - (end + PARAMS.hangover_s)) <= TOLERANCE_S, (seg.end, end)
+        assert seg.reason is CutReason.PAUSE
+        assert seg.voiced_s >= 0.8 * (end - start)
+        assert len(seg.pcm) == round(seg.duration * SR) * 2
+
+
+def test_fixture_wav_in_quarter_second_pieces() -> None:
+    pcm = _fixture_pcm()
+    segments = _run(pcm, piece=8000)
+    _assert_matches_fixture(segments)
+    # The audio handed out is the original audio at those times.
+    for seg in segments:
+        first = round(seg.start * SR) * 2
+        assert seg.pcm == pcm[first : first + len(seg.pcm)]
+
+
+def test_fixture_webm_decoded_by_ffmpeg() -> None:
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error"]
+    cmd += ["-f", "matroska", "-i", str(FIXTURES / "two_utterances.webm")]
+    cmd += ["-ac", "1", "-ar", "16000", "-f", "s16le", "-"]
+    pcm = subprocess.run(cmd, capture_output=True, check=True).stdout
+    assert len(pcm) / 2 / SR == pytest.approx(8.0, abs=0.03)
+    _assert_matches_fixture(_run(pcm, piece=8000))
+
+
+@pytest.mark.parametrize("piece", [1, 959, 961, 4001, 10**7])
+def test_segments_do_not_depend_on_how_the_stream_is_cut(piece: int) -> None:
+    pcm = _fixture_pcm()
+    assert _run(pcm, piece=piece) == _run(pcm, piece=8000)
+
+
+def test_segments_are_emitted_a_pause_after_speech_ends() -> None:
+    segmenter = Segmenter()
+    emitted_at: list[float] = []
+    pcm = _fixture_pcm()
+    for i in range(0, len(pcm), 960):
+        if segmenter.feed(pcm[i : i + 960]):
+            emitted_at.append(segmenter.position)
+    for at, (_, end) in zip(emitted_at, _intervals(), strict=True):
+        # Cut once pause_s of non-speech follows the last voiced frame (webrtcvad's own
+        # overhang may add a few frames).
+        assert end + 0.5 <= at <= end + 0.5 + 0.2
+
+
+def test_utterance_at_the_very_start_of_a_stream_is_found() -> None:
+    signal = synth.hiss(2, 4.0)
+    utterance = synth.utterance(21, 1.5)
+    signal[: len(utterance)] += utterance
+    segments = _run(bytes(synth.to_pcm16(signal)))
+    assert len(segments) == 1
+    assert segments[0].start == 0.0
+    assert segments[0].end == pytest.approx(1.5 + PARAMS.hangover_s, abs=TOLERANCE_S)
+
+
+def test_open_segment_is_emitted_by_flush() -> None:
+    signal = synth.hiss(2, 2.0)
+    utterance = synth.utterance(22, 1.2)
+    signal[int(0.6 * SR) :] += utterance[: int(1.4 * SR)]
+    segmenter = Segmenter()
+    assert segmenter.feed(bytes(synth.to_pcm16(signal))) == []
+    assert segmenter.in_speech
+    (segment,) = segmenter.flush()
+    assert segment.reason is CutReason.END_OF_STREAM
+    assert segment.end == pytest.approx(2.0, abs=0.03)
+    assert not segmenter.in_speech
+
+
+@pytest.mark.parametrize(
+    "pcm",
+    [bytes(SR * 2 * 10), _with_hiss(np.zeros(1), total=10.0), _with_hiss(np.zeros(1), seed=3)],
+    ids=["digital-silence", "hiss-10s", "hiss-4s"],
+)
+def test_silence_and_hiss_give_nothing(pcm: bytes) -> None:
+    segmenter = Segmenter()
+    assert _run(pcm, segmenter=segmenter) == []
+    assert segmenter.noise_floor_dbfs is not None and segmenter.noise_floor_dbfs < -45
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        _tone(2700, 0.1, -30.0),
+        _tone(2000, 0.1),
+        np.concatenate([_tone(2000, 0.1), np.zeros(int(0.1 * SR)), _tone(2000, 0.1)]),
+        _slam(0, 0.1, 0.02),
+        _slam(1, 0.15, 0.03),
+    ],
+    ids=["beep-2k7", "beep-2k", "double-beep", "slam-short", "slam-crack"],
+)
+def test_short_impulses_never_start_a_segment(event: np.ndarray) -> None:
+    pcm = _with_hiss(event)
+    # webrtcvad alone does take these for speech: the segmenter is what rejects them.
+    vad = webrtcvad.Vad(PARAMS.vad_mode)
+    frames = [pcm[i : i + 960] for i in range(int(1.5 * SR) * 2, int(2.0 * SR) * 2, 960)]
+    assert sum(vad.is_speech(f, SR) for f in frames) >= 3
+    no_tone_no_impulse = SegmenterParams(tonal_ratio=None, impulse_decay_db=None)
+    assert _run(pcm, segmenter=Segmenter(params=no_tone_no_impulse)) == []
+    assert _run(pcm) == []
+
+
+@pytest.mark.parametrize("freq", [1000, 2000])
+def test_long_beep_is_rejected_as_a_tone(freq: int) -> None:
+    pcm = _with_hiss(_tone(freq, 0.6))
+    assert _run(pcm) == []
+    # Proof that the tone test is what rejects it: without it the beep becomes a segment.
+    assert len(_run(pcm, segmenter=Segmenter(params=SegmenterParams(tonal_ratio=None)))) == 1
+
+
+@pytest.mark.parametrize(("seconds", "decay_s"), [(0.25, 0.05), (0.4, 0.1), (0.6, 0.15)])
+def test_ringing_slam_is_rejected_as_an_impulse(seconds: float, decay_s: float) -> None:
+    pcm = _with_hiss(_slam(2, seconds, decay_s))
+    assert _run(pcm) == []
+    assert len(_run(pcm, segmenter=Segmenter(params=SegmenterParams(impulse_decay_db=None)))) == 1
+
+
+def test_speech_after_a_slam_is_kept() -> None:
+    signal = synth.hiss(5, 4.0)
+    slam = _slam(3, 0.4, 0.1)
+    utterance = synth.utterance(23, 1.0)
+    signal[SR : SR + len(slam)] += slam
+    signal[int(1.8 * SR) : int(1.8 * SR) + len(utterance)] += utterance
+    segments = _run(bytes(synth.to_pcm16(signal)))
+    assert len(segments) == 1
+    assert segments[0].end == pytest.approx(2.8 + PARAMS.hangover_s, abs=TOLERANCE_S)
+
+
+def test_overlong_utterance_is_split_and_nothing_is_lost() -> None:
+    signal = synth.hiss(4, 23.0)
+    utterance = synth.utterance(7, 20.0)
+    signal[SR : SR + len(utterance)] += utterance
+    segments = _run(bytes(synth.to_pcm16(signal)), segmenter=Segmenter(max_segment_s=8.0))
+    assert [s.reason for s in segments] == [
+        CutReason.MAX_LENGTH,
+        CutReason.MAX_LENGTH,
+        CutReason.PAUSE,
+    ]
+    assert all(s.duration <= 8.0 + 1e-9 for s in segments)
+    assert all(s.duration >= 8.0 - PARAMS.split_search_s for s in segments[:-1])
+    for before, after in zip(segments, segments[1:], strict=False):
+        assert after.start == pytest.approx(before.end)  # contiguous: no audio dropped
+    assert segments[0].start == pytest.approx(1.0 - PARAMS.pre_roll_s, abs=TOLERANCE_S)
+    assert segments[-1].end == pytest.approx(21.0 + PARAMS.hangover_s, abs=TOLERANCE_S)
+
+
+def test_split_falls_on_a_quiet_frame() -> None:
+    # Two phrases with a 300 ms gap (shorter than pause_s) inside the search window.
+    signal = synth.hiss(6, 16.0)
+    first, second = synth.utterance(30, 7.0), synth.utterance(31, 6.0)
+    signal[SR : SR + len(first)] += first
+    signal[int(8.3 * SR) : int(8.3 * SR) + len(second)] += second
+    segments = _run(bytes(synth.to_pcm16(signal)), segmenter=Segmenter(max_segment_s=9.0))
+    assert segments[0].reason is CutReason.MAX_LENGTH
+    assert 8.0 <= segments[0].end <= 8.3
+    assert segments[1].reason is CutReason.PAUSE
+
+
+def test_decide_signal_drives_the_vad_but_original_audio_is_cut() -> None:
+    pcm = _fixture_pcm()
+    silent_decide = bytes(len(pcm))
+    segmenter = Segmenter()
+    # webrtcvad hears only silence, so nothing is voiced whatever the energy gate says.
+    assert segmenter.feed(pcm, decide=silent_decide) + segmenter.flush() == []
+    segmenter = Segmenter()
+    segments = segmenter.feed(pcm, decide=pcm) + segmenter.flush()
+    assert segments == _run(pcm)
+    with pytest.raises(ValueError, match="decide"):
+        Segmenter().feed(pcm, decide=pcm[:-2])
+
+
+def test_bad_configuration_is_refused() -> None:
+    with pytest.raises(ValueError, match="sample_rate"):
+        Segmenter(sample_rate=44100)
+    with pytest.raises(ValueError, match="max_segment_s"):
+        Segmenter(max_segment_s=2.0)
+
+
+def test_other_sample_rate_gives_the_same_segments() -> None:
+    pcm16 = np.frombuffer(_fixture_pcm(), dtype="<i2")
+    pcm8 = pcm16.reshape(-1, 2).mean(axis=1).astype("<i2").tobytes()  # crude 2:1 decimation
+    segments = _run(pcm8, piece=4000, segmenter=Segmenter(sample_rate=8000))
+    assert len(segments) == 2
+    for seg, (start, end) in zip(segments, _intervals(), strict=True):
+        assert abs(seg.start - (start - PARAMS.pre_roll_s)) <= TOLERANCE_S
+        assert abs(seg.end - (end + PARAMS.hangover_s)) <= TOLERANCE_S
