@@ -21,7 +21,7 @@ def _configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("httpx", "httpcore", "openai", "hpack"):
+    for noisy in ("httpx", "httpcore", "openai", "hpack", "pgserver"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -30,6 +30,7 @@ class DeviceRun:
     close_code: int | None = None
     close_reason: str | None = None
     sent_bytes: int = 0
+    started_at: float = 0.0  # trio clock when streaming began (audio time 0)
 
 
 def _wav_chunks(data: bytes, chunk_s: float) -> list[tuple[float, bytes]]:
@@ -88,7 +89,7 @@ async def stream_file(
     run = DeviceRun()
     async with open_websocket_url(url, max_message_size=1 << 20) as ws:
         await ws.send_message(json.dumps({"api_key": api_key}))
-        t0 = trio.current_time()
+        t0 = run.started_at = trio.current_time()
 
         async def read() -> None:
             try:
@@ -114,6 +115,6 @@ async def stream_file(
             except ConnectionClosed:
                 pass
             nursery.cancel_scope.cancel()
-        if ws.closed is not None and run.close_code is None:
-            run.close_code, run.close_reason = ws.closed.code, ws.closed.reason
+    if run.close_code is None and ws.closed is not None:  # we closed it ourselves
+        run.close_code, run.close_reason = ws.closed.code, ws.closed.reason
     return run

@@ -165,3 +165,35 @@ async def test_missing_stt_is_reported_and_the_device_is_still_served(
     # the server is still up and ready
     async with httpx.AsyncClient(base_url=running.base_url) as http:
         assert (await http.get("/readyz")).status_code == 200
+
+
+async def test_hanging_up_mid_utterance_loses_nothing(
+    nursery: trio.Nursery, database_url: str, tmp_path: Path
+) -> None:
+    """The session drains after the device leaves: the cut-off utterance is still transcribed."""
+    stt = FakeElevenLabs(transcripts=list(TEXTS))
+    stt_url = await serve_app(nursery, stt.app)
+    running = await start_server(
+        nursery, database_url, ELEVENLABS_API_KEY=stt.api_key, ELEVENLABS_BASE_URL=stt_url
+    )
+    api_key, _ = await register_balcao(running.base_url)
+    cut_at = 6.0  # inside the second utterance (4.6–6.8 s)
+    raw = tmp_path / "cut.pcm"
+    raw.write_bytes(WAV.read_bytes()[44 : 44 + int(cut_at * 16_000) * 2])
+
+    run = await stream_file(ws_url(running), api_key, raw, linger_s=0.0)
+
+    assert run.close_code == 1000
+    with trio.fail_after(10):
+        while len(stored_transcripts(database_url)) < 2 or any(
+            status == "pending" for status, _ in stored_transcripts(database_url)
+        ):
+            await trio.sleep(0.1)
+    assert stored_transcripts(database_url) == [("transcribed", t) for t in TEXTS]
+    second = stt.requests[1].audio_duration()
+    assert second is not None and 1.2 <= second <= cut_at - 4.6 + 0.4
+    await trio.sleep(0.3)
+    ((fmt, code, reason),) = query(
+        database_url, "SELECT audio_format, close_code, close_reason FROM sessions"
+    )
+    assert (fmt, code, reason) == ("pcm", None, "device disconnected")

@@ -181,9 +181,9 @@ class WebmScanner:
 
     def _plausible(self, ident: int, size: int | None, end: int | None) -> bool:
         """Whether an element can be where it is; garbage almost always fails this."""
-        if size is None:
-            return ident in (_SEGMENT, _CLUSTER)
-        if ident in (_TIMECODE, _TIMECODE_SCALE) and size > 8:
+        if size is None and ident not in (_SEGMENT, _CLUSTER):
+            return False  # only these two are ever written with an unknown size
+        if ident in (_TIMECODE, _TIMECODE_SCALE) and size is not None and size > 8:
             return False
         parent = self._stack[-1] if self._stack else None
         if parent is not None and parent.end is not None and end is not None and end > parent.end:

@@ -173,7 +173,11 @@ class DeviceEndpoint:
             elif not link.disconnected:
                 code = CloseCode.NORMAL
                 await link.close(code)
-            final_code = int(code) if code is not None else link.disconnect_code
+            final_code = int(code) if code is not None else None
+            if code is None and link.disconnected:
+                # Hypercorn reports every client-initiated close as 1006, whatever code the
+                # device sent, so the code is unknown here; say who closed instead.
+                reason = "device disconnected"
             with trio.CancelScope(shield=True):
                 await services.db.run(
                     close_session,
