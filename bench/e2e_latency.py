@@ -67,7 +67,8 @@ async def one_run(audio: Path, use_llm: bool, data_dir: Path) -> list[tuple[floa
 
 async def main(runs: int) -> None:
     """Run every configuration `runs` times and print a table."""
-    print(f"{'audio':6} {'advisor':8} {'n':>3}  {'end→STT p50':>11} {'max':>6}  {'end→rec p50':>11} {'max':>6}")
+    header = f"{'audio':6} {'advisor':8} {'n':>3}  {'end→STT p50':>11} {'max':>6}"
+    print(f"{header}  {'end→rec p50':>11} {'max':>6}")
     with tempfile.TemporaryDirectory() as tmp:
         for audio in ("webm", "wav"):
             for use_llm in (True, False):

@@ -8,7 +8,7 @@ import pytest
 import trio
 from trio_websocket import ConnectionClosed, open_websocket_url
 
-from tests.conftest import register_balcao, start_server, ws_url
+from tests.conftest import query, register_balcao, start_server, ws_url
 
 
 async def _closed_with(url: str, first: str | bytes) -> tuple[int, str | None]:
@@ -82,3 +82,25 @@ async def test_graceful_shutdown_closes_devices_with_1001(
     assert closed.value.reason.code == 1001
     assert closed.value.reason.reason == "Servidor encerrando"
     assert trio.current_time() - started < 5
+
+
+async def test_undecodable_stream_ends_the_session_with_4006(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url)
+    api_key, balcao_id = await register_balcao(running.base_url)
+    garbage = b"\x1a\x45\xdf\xa3" + bytes(range(256)) * 16  # WebM magic, then nonsense
+    async with open_websocket_url(ws_url(running)) as ws:
+        await ws.send_message(json.dumps({"api_key": api_key}))
+        with trio.fail_after(10), pytest.raises(ConnectionClosed) as closed:
+            while True:
+                await ws.send_message(garbage)
+                await trio.sleep(0.25)
+    assert closed.value.reason.code == 4006
+    assert "decoder" in closed.value.reason.reason
+    await trio.sleep(0.2)
+    rows = query(database_url, "SELECT close_code, close_reason FROM sessions")
+    assert rows[0][0] == 4006 and "ffmpeg exited" in rows[0][1]
+    assert running.services.registry.get(balcao_id) is None
+    health = query(database_url, "SELECT count(*) FROM segments")
+    assert health == [(0,)]

@@ -74,9 +74,11 @@ class SegmenterParams:
             synthetic vowels with F1 on a harmonic reach 0.93-0.99 in 1% of frames, hence the
             margin). webrtcvad takes many pure tones for speech. None disables the test.
         impulse_decay_db: A voiced stretch that peaks in its first two frames, never rises by more
-            than 1 dB from frame to frame, and has fallen this far by its middle is the decay of
-            an impulse (a door slam, a dropped box: webrtcvad marks their ring-down as speech for
-            up to ~0.5 s), not speech, whose vowels hold their level. None disables the test.
+            than `impulse_rise_db` from frame to frame, and has fallen this far by its middle is
+            the decay of an impulse (a door slam, a dropped box: webrtcvad marks their ring-down
+            as speech for up to ~0.5 s), not speech, whose vowels hold their level and whose
+            syllables rise again. None disables the test.
+        impulse_rise_db: Frame-to-frame wobble allowed in a decay (noise in a ringing tail).
     """
 
     frame_ms: int = 30
@@ -94,6 +96,7 @@ class SegmenterParams:
     split_search_s: float = 3.0
     tonal_ratio: float | None = 0.95
     impulse_decay_db: float | None = 6.0
+    impulse_rise_db: float = 1.0
 
 
 class CutReason(enum.StrEnum):
@@ -234,7 +237,8 @@ class Segmenter:
         dec = data
         if decide is not None:
             dec = self._carry_decide + decide
-            self._carry_decide = dec[used:]
+        # Without `decide`, the decisions are taken on `pcm`, so its carry stands in for both.
+        self._carry_decide = dec[used:]
         if n == 0:
             return []
         energies = self._energies_dbfs(data[:used], n)
@@ -274,6 +278,7 @@ class Segmenter:
         spec = np.abs(np.fft.rfft(x * np.hanning(self._samples).astype(np.float32), axis=1)) ** 2
         total = spec.sum(axis=1) + 1e-9
         peak = spec.argmax(axis=1)
+        # ±2 bins is the main lobe of the Hann window: all of a pure tone's energy.
         idx = np.clip(peak[:, None] + np.arange(-2, 3), 0, spec.shape[1] - 1)
         share = np.take_along_axis(spec, idx, axis=1).sum(axis=1) / total
         return [bool(v) for v in share > self._p.tonal_ratio]
@@ -360,6 +365,7 @@ class Segmenter:
         voiced = [k for k, f in enumerate(frames) if f.voiced]
         energies = [f.energy for f in frames[voiced[0] : voiced[-1] + 1]]
         peak = max(range(len(energies)), key=energies.__getitem__)
-        if peak > 1 or any(b > a + 1.0 for a, b in itertools.pairwise(energies[peak:])):
+        rise = self._p.impulse_rise_db
+        if peak > 1 or any(b > a + rise for a, b in itertools.pairwise(energies[peak:])):
             return False
         return energies[peak] - energies[len(energies) // 2] >= self._p.impulse_decay_db

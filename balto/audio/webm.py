@@ -89,7 +89,7 @@ class WebmScanner:
     @property
     def offset(self) -> int:
         """Bytes fed so far."""
-        return self._base + len(self._buf) + self._skip
+        return self._base + len(self._buf)
 
     def feed(self, data: bytes) -> list[WebmBlock | WebmCluster]:
         """Take the next bytes; return the clusters started and blocks completed, in order."""

@@ -322,3 +322,20 @@ def test_a_slow_click_train_never_starts_a_segment(period_s: float) -> None:
     # What the start rule (150 ms voiced within 300 ms) is for: with one frame enough, it starts.
     eager = Segmenter(params=SegmenterParams(start_voiced_s=0.03))
     assert len(_run(pcm, segmenter=eager)) == 1
+
+
+def test_energy_gate_rejects_steady_noise_that_webrtcvad_calls_speech() -> None:
+    rng = np.random.default_rng(0)
+    white = rng.standard_normal(12 * SR)
+    rumble = np.zeros_like(white)
+    for i in range(1, len(white)):  # one-pole low-pass: a ventilation-like rumble
+        rumble[i] = 0.9 * rumble[i - 1] + white[i]
+    rumble = rumble[2 * SR :]  # skip the filter's start-up
+    rumble = rumble / np.sqrt(np.mean(rumble**2)) * 10 ** (-25 / 20)
+    pcm = bytes(synth.to_pcm16(rumble + synth.hiss(1, 10.0)))
+    vad = webrtcvad.Vad(PARAMS.vad_mode)
+    frames = [pcm[i : i + 960] for i in range(0, len(pcm) - 959, 960)]
+    assert sum(vad.is_speech(f, SR) for f in frames) > 0.9 * len(frames)
+    assert _run(pcm) == []
+    always_open = Segmenter(params=SegmenterParams(gate_margin_db=-100.0))
+    assert len(_run(pcm, segmenter=always_open)) >= 1

@@ -138,6 +138,7 @@ def test_scanner_fed_in_random_pieces_matches_whole_buffer(unknown: bool) -> Non
         size = rng.choice([1, 2, 3, 50, 333, 1500])
         events += scanner.feed(data[pos : pos + size])
         pos += size
+        assert scanner.offset == min(pos, len(data))
         # A block is only reported once all its bytes are in.
         assert all(e.end <= pos for e in events if isinstance(e, WebmBlock))
     assert [(e.end, e.time) for e in events if isinstance(e, WebmBlock)] == reference.blocks
@@ -185,3 +186,48 @@ def test_truncated_stream_reports_only_complete_blocks() -> None:
     timeline = block_timeline(data[:cut])
     assert timeline.blocks == reference.blocks[:20]
     assert block_timeline(data[:100]).header_end == 100  # no Cluster yet: all of it is header
+
+
+def _el(ident: str, payload: bytes, *, unknown: bool = False) -> bytes:
+    """One EBML element: hex id, 8-byte size (or "unknown"), payload."""
+    size = b"\x01" + b"\xff" * 7 if unknown else bytes([0x01]) + len(payload).to_bytes(7, "big")
+    return bytes.fromhex(ident) + size + payload
+
+
+def test_hand_built_stream_with_scale_negative_timecode_and_block_group() -> None:
+    header = _el("1A45DFA3", _el("4282", b"webm"))
+    info = _el("1549A966", _el("2AD7B1", (500_000).to_bytes(3, "big")))  # 0.5 ms units
+    tracks = _el("1654AE6B", _el("AE", _el("D7", b"\x01")))
+    simple = _el("A3", b"\x81" + (-20).to_bytes(2, "big", signed=True) + b"\x80" + b"opus")
+    group = _el(
+        "A0", _el("A1", b"\x81" + (40).to_bytes(2, "big") + b"\x00" + b"op") + _el("9B", b"\x14")
+    )
+    cluster1 = _el(
+        "1F43B675",
+        _el("E7", (2000).to_bytes(2, "big")) + simple + group + _el("EC", b"\x00" * 3),
+        unknown=True,
+    )
+    cluster2 = _el(
+        "1F43B675", _el("E7", (4000).to_bytes(2, "big")) + _el("A3", b"\x81\x00\x00\x80xyz")
+    )
+    cues = _el("1C53BB6B", b"")
+    prefix = header + _el("18538067", b"", unknown=True)  # just the Segment header
+    body = info + tracks
+    data = prefix + body + cluster1 + cluster2 + cues
+    timeline = block_timeline(data)
+    c1 = len(prefix) + len(body)
+    c2 = c1 + len(cluster1)
+    assert timeline.header_end == c1
+    assert timeline.clusters == [c1, c2]
+    simple_end = data.index(simple) + len(simple)
+    group_end = data.index(group) + len(group)
+    assert timeline.blocks == [
+        (simple_end, pytest.approx((2000 - 20) * 0.0005)),
+        (group_end, pytest.approx((2000 + 40) * 0.0005)),
+        (c2 + len(cluster2), pytest.approx(4000 * 0.0005)),
+    ]
+    assert timeline.resyncs == 0
+    # Fed one byte at a time, the same events come out.
+    scanner = WebmScanner()
+    events = [e for i in range(len(data)) for e in scanner.feed(data[i : i + 1])]
+    assert [(e.end, e.time) for e in events if isinstance(e, WebmBlock)] == timeline.blocks
