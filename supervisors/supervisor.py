@@ -101,16 +101,18 @@ class Supervisor:
                 if spec.restart is Restart.TEMPORARY or permanent or not self._may_restart():
                     spec.health.state = ActorState.FAILED
                     raise Escalation(spec.name, spec.health.last_error) from exc
-                spec.health.state = ActorState.RESTARTING
-                spec.health.restarts += 1
-                delay = min(self.max_backoff, self.backoff * 2**attempt)
-                attempt += 1
-                await trio.sleep(delay * (0.5 + self._rng.random() / 2))
-                continue
-            if spec.restart is Restart.PERMANENT:
-                spec.health.restarts += 1
-                continue
-            spec.health.state = ActorState.STOPPED
-            if spec.on_exit is not None:
-                spec.on_exit()
-            return
+            else:
+                if spec.restart is not Restart.PERMANENT:
+                    spec.health.state = ActorState.STOPPED
+                    if spec.on_exit is not None:
+                        spec.on_exit()
+                    return
+                if not self._may_restart():
+                    spec.health.state = ActorState.FAILED
+                    raise Escalation(spec.name, "permanent child keeps returning")
+            # one backoff path for both: a child that returns at once must not spin
+            spec.health.state = ActorState.RESTARTING
+            spec.health.restarts += 1
+            delay = min(self.max_backoff, self.backoff * 2**attempt)
+            attempt += 1
+            await trio.sleep(delay * (0.5 + self._rng.random() / 2))
