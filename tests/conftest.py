@@ -81,7 +81,8 @@ def ws_url(running: Running) -> str:
 def query(database_url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     """Run one query against the test database (sync; tests call it between awaits)."""
     with psycopg.connect(database_url) as conn:
-        return conn.execute(sql.encode(), params).fetchall()
+        cursor = conn.execute(sql.encode(), params)
+        return cursor.fetchall() if cursor.description else []
 
 
 ADMIN = {"Authorization": "Bearer test-admin-secret"}

@@ -104,3 +104,21 @@ async def test_undecodable_stream_ends_the_session_with_4006(
     assert running.services.registry.get(balcao_id) is None
     health = query(database_url, "SELECT count(*) FROM segments")
     assert health == [(0,)]
+
+
+async def test_database_failure_at_handshake_gets_1011(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url)
+    api_key, _ = await register_balcao(running.base_url)
+    query(database_url, "ALTER TABLE balcoes RENAME TO balcoes_away")  # the lookup now fails
+    try:
+        code, reason = await _closed_with(ws_url(running), json.dumps({"api_key": api_key}))
+    finally:
+        query(database_url, "ALTER TABLE balcoes_away RENAME TO balcoes")
+    assert (code, reason) == (1011, "Erro interno")
+    # the database is back: the same key is served again
+    async with open_websocket_url(ws_url(running)) as ws:
+        await ws.send_message(json.dumps({"api_key": api_key}))
+        await trio.sleep(0.3)
+        assert running.services.registry.all()

@@ -105,7 +105,15 @@ class DeviceEndpoint:
         if self.services.going_away.is_set():
             await link.close(CloseCode.GOING_AWAY)
             return
-        info = await self._handshake(link)
+        try:
+            info = await self._handshake(link)
+            if info is not None:
+                await self.services.db.run(open_session, info.session_id, info.balcao_id)
+        except Exception:
+            # e.g. the database is unreachable: tell the device plainly, it will reconnect
+            log.exception("device handshake failed")
+            await link.close(CloseCode.INTERNAL_ERROR)
+            return
         if info is None:
             return
         await self._serve(link, info)
@@ -142,7 +150,6 @@ class DeviceEndpoint:
     async def _serve(self, link: AsgiDeviceLink, info: SessionInfo) -> None:
         services = self.services
         session = Session(info)
-        await services.db.run(open_session, info.session_id, info.balcao_id)
         live = LiveSession(session)
         services.registry.register(live)
         log.info(
