@@ -94,15 +94,8 @@ async def _advise(
         except ProviderError as exc:
             ctx.health.last_error = f"ProviderError: {exc}"
             ctx.log.warning("advisor %s failed: %s", advisor.name, exc)
-            call = ProviderCall(
-                kind="llm",
-                provider=advisor.name,
-                model=advisor.model,
-                ok=False,
-                latency_ms=(trio.current_time() - started) * 1000,
-                error_category=exc.category.value,
-                error=exc.message,
-            )
+            latency = trio.current_time() - started
+            call = ProviderCall.failed("llm", advisor.model, latency, exc)
             await db.run(
                 add_provider_call, call, session_id=session_id, segment_id=transcript.segment_id
             )

@@ -68,20 +68,11 @@ async def _transcribe(
         try:
             result = await provider.transcribe(segment.pcm, segment.sample_rate)
         except ProviderError as exc:
-            latency = trio.current_time() - started
             failures.append(f"{exc.provider}: {exc.category.value}: {exc.message}")
             ctx.health.last_error = f"ProviderError: {exc}"
             ctx.log.warning("STT %s failed for segment %d: %s", provider.name, segment.seq, exc)
-            call = ProviderCall(
-                kind="stt",
-                provider=provider.name,
-                model=provider.model,
-                ok=False,
-                latency_ms=latency * 1000,
-                error_category=exc.category.value,
-                error=exc.message,
-                audio_seconds=segment.duration,
-            )
+            latency = trio.current_time() - started
+            call = ProviderCall.failed("stt", provider.model, latency, exc, segment.duration)
             await db.run(add_provider_call, call, session_id=session_id, segment_id=segment.id)
             continue
         finally:

@@ -31,7 +31,7 @@ def _ensure_runtime_dir() -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     """A PostgreSQL server for the whole run."""
     external = os.environ.get("BALTO_TEST_DATABASE_URL")
     if external:
@@ -40,7 +40,10 @@ def postgres_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _ensure_runtime_dir()
     import pgserver
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="delete")
+    # Not under pytest's basetemp: another pytest run prunes old basetemps, which would delete
+    # a live data directory from under a concurrent run.
+    pgdata = Path(tempfile.mkdtemp(prefix="balto-test-pg-"))
+    server = pgserver.get_server(pgdata, cleanup_mode="delete")
     try:
         yield str(server.get_uri())
     finally:

@@ -197,3 +197,48 @@ async def test_hanging_up_mid_utterance_loses_nothing(
         database_url, "SELECT audio_format, close_code, close_reason FROM sessions"
     )
     assert (fmt, code, reason) == ("pcm", None, "device disconnected")
+
+
+async def test_provider_failures_are_stored_and_the_catalog_still_answers(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    """First segment: STT answers 500 (stored as failed). Second: transcribed, the LLM answers
+    500 and the catalog advisor answers instead. The session lives on throughout."""
+    stt = FakeElevenLabs(transcripts=[TEXTS[1]])
+    stt.fail_next(500)
+    llm = FakeOpenAICompat("openai")
+    llm.fail_next(500, times=5)
+    stt_url = await serve_app(nursery, stt.app)
+    llm_url = await serve_app(nursery, llm.app)
+    running = await start_server(
+        nursery,
+        database_url,
+        ELEVENLABS_API_KEY=stt.api_key,
+        ELEVENLABS_BASE_URL=stt_url,
+        OPENAI_API_KEY=llm.api_key,
+        OPENAI_BASE_URL=f"{llm_url}/v1",
+    )
+    api_key, _ = await register_balcao(running.base_url)
+
+    run = await stream_file(ws_url(running), api_key, WEBM, linger_s=2.0)
+
+    assert run.close_code == 1000
+    assert [frame["produto"] for _, frame in recommendations(run)] == [
+        "Soro Fisiológico Nasal 0,9%"
+    ]
+    await trio.sleep(0.2)
+    segments = query(database_url, "SELECT status, error FROM segments ORDER BY seq")
+    assert segments[0][0] == "failed" and "elevenlabs: server: HTTP 500" in segments[0][1]
+    assert segments[1] == ("transcribed", None)
+    calls = query(
+        database_url,
+        "SELECT kind, provider, ok, error_category, audio_seconds IS NOT NULL"
+        " FROM provider_calls ORDER BY id",
+    )
+    assert calls == [
+        ("stt", "elevenlabs", False, "server", True),
+        ("stt", "elevenlabs", True, None, True),
+        ("llm", "openai", False, "server", False),
+        ("llm", "catalog", True, None, False),
+    ]
+    assert query(database_url, "SELECT source FROM recommendations") == [("catalog",)]

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import psycopg
 
+from balto.errors import ProviderError
+
 
 @dataclass(frozen=True, slots=True)
 class ProviderCall:
@@ -25,6 +27,27 @@ class ProviderCall:
     audio_seconds: float | None = None
     input_tokens: int | None = None
     output_tokens: int | None = None
+
+    @classmethod
+    def failed(
+        cls,
+        kind: str,
+        model: str,
+        latency_s: float,
+        exc: ProviderError,
+        audio_seconds: float | None = None,
+    ) -> ProviderCall:
+        """The accounting of a call that raised `exc` after `latency_s`."""
+        return cls(
+            kind=kind,
+            provider=exc.provider,
+            model=model,
+            ok=False,
+            latency_ms=latency_s * 1000,
+            error_category=exc.category.value,
+            error=exc.message,
+            audio_seconds=audio_seconds,
+        )
 
 
 def open_session(conn: psycopg.Connection, session_id: str, balcao_id: str) -> None:

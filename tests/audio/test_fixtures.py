@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import wave
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 import webrtcvad
 
+from tests.fixtures import make_audio as synth  # the generator doubles as a synth library
+
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SR = 16000
 FRAME = 480  # 30 ms
-
-
-def _load_make_audio() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_audio", FIXTURES / "make_audio.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-synth = _load_make_audio()
 
 
 def _fixture_pcm() -> bytes:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import subprocess
 import wave
 from pathlib import Path
-from types import ModuleType
 
 import imageio_ffmpeg
 import numpy as np
@@ -16,6 +14,7 @@ import pytest
 import webrtcvad
 
 from balto.audio.segmenter import CutReason, CutSegment, Segmenter, SegmenterParams
+from tests.fixtures import make_audio as synth  # the generator doubles as a synth library
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SR = 16000
@@ -25,17 +24,6 @@ PRE_ROLL_S = 0.3
 HANGOVER_S = 0.15
 # Boundary tolerance on top of the pre-roll / hangover.
 TOLERANCE_S = 0.15
-
-
-def _load_make_audio() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_audio", FIXTURES / "make_audio.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-synth = _load_make_audio()
 
 
 def _fixture_pcm() -> bytes:
