@@ -30,7 +30,7 @@ from supervisors.root import Running, run_root  # noqa: E402
 from tests.conftest import register_balcao  # noqa: E402
 from tests.fakes.elevenlabs import FakeElevenLabs  # noqa: E402
 from tests.fakes.openai_compat import FakeOpenAICompat  # noqa: E402
-from tests.fakes.server import serve_app  # noqa: E402
+from tests.fakes.wiring import provider_env  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 UTTERANCES = json.loads((FIXTURES / "two_utterances.json").read_text())["utterances"]
@@ -41,18 +41,16 @@ async def one_run(audio: Path, use_llm: bool, data_dir: Path) -> list[tuple[floa
     """Return (end → STT request, end → recommendation) per utterance."""
     async with trio.open_nursery() as nursery:
         stt = FakeElevenLabs(transcripts=list(TEXTS))
-        env = {
-            "ADMIN_SECRET": "test-admin-secret",  # what register_balcao sends
-            "BALTO_DATA_DIR": str(data_dir),
-            "ELEVENLABS_API_KEY": stt.api_key,
-            "ELEVENLABS_BASE_URL": await serve_app(nursery, stt.app),
-        }
+        llm = None
         if use_llm:
             llm = FakeOpenAICompat("xai")
             picks = iter(["Dipirona Monoidratada 500 mg", "Soro Fisiológico Nasal 0,9%"])
             llm.respond = lambda _: {"recomendar": True, "produto": next(picks), "explicacao": "x"}
-            env["XAI_API_KEY"] = llm.api_key
-            env["XAI_BASE_URL"] = await serve_app(nursery, llm.app) + "/v1"
+        env = {
+            "ADMIN_SECRET": "test-admin-secret",  # what register_balcao sends
+            "BALTO_DATA_DIR": str(data_dir),
+            **await provider_env(nursery, stt=stt, llm=llm),
+        }
         running: Running = await nursery.start(partial(run_root, Settings.from_env(env), port=0))
         api_key, _ = await register_balcao(running.base_url)
         url = running.base_url.replace("http://", "ws://") + "/ws"

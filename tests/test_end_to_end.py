@@ -15,7 +15,7 @@ from balto.device import DeviceRun, stream_file
 from tests.conftest import ADMIN, FIXTURES, query, register_balcao, start_server, ws_url
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.openai_compat import FakeOpenAICompat
-from tests.fakes.server import serve_app
+from tests.fakes.wiring import provider_env
 
 SEED_KEYS = {"comando", "produto", "explicacao", "transcricao_base", "atendente"}
 UTTERANCES = json.loads((FIXTURES / "two_utterances.json").read_text())["utterances"]
@@ -72,15 +72,8 @@ async def test_device_gets_llm_recommendations_end_to_end(
         "produto": next(picks),
         "explicacao": "Indicado pelo fake.",
     }
-    stt_url = await serve_app(nursery, stt.app)
-    llm_url = await serve_app(nursery, llm.app)
     running = await start_server(
-        nursery,
-        database_url,
-        ELEVENLABS_API_KEY=stt.api_key,
-        ELEVENLABS_BASE_URL=stt_url,
-        XAI_API_KEY=llm.api_key,
-        XAI_BASE_URL=f"{llm_url}/v1",
+        nursery, database_url, **await provider_env(nursery, stt=stt, llm=llm)
     )
     api_key, balcao_id = await register_balcao(running.base_url)
 
@@ -120,10 +113,7 @@ async def test_catalog_advisor_answers_without_llm_keys(
     nursery: trio.Nursery, database_url: str
 ) -> None:
     stt = FakeElevenLabs(transcripts=list(TEXTS))
-    stt_url = await serve_app(nursery, stt.app)
-    running = await start_server(
-        nursery, database_url, ELEVENLABS_API_KEY=stt.api_key, ELEVENLABS_BASE_URL=stt_url
-    )
+    running = await start_server(nursery, database_url, **await provider_env(nursery, stt=stt))
     api_key, _ = await register_balcao(running.base_url)
 
     run = await stream_file(ws_url(running), api_key, WEBM, linger_s=2.0)
@@ -172,10 +162,7 @@ async def test_hanging_up_mid_utterance_loses_nothing(
 ) -> None:
     """The session drains after the device leaves: the cut-off utterance is still transcribed."""
     stt = FakeElevenLabs(transcripts=list(TEXTS))
-    stt_url = await serve_app(nursery, stt.app)
-    running = await start_server(
-        nursery, database_url, ELEVENLABS_API_KEY=stt.api_key, ELEVENLABS_BASE_URL=stt_url
-    )
+    running = await start_server(nursery, database_url, **await provider_env(nursery, stt=stt))
     api_key, _ = await register_balcao(running.base_url)
     cut_at = 6.0  # inside the second utterance (4.6–6.8 s)
     raw = tmp_path / "cut.pcm"
@@ -208,15 +195,8 @@ async def test_provider_failures_are_stored_and_the_catalog_still_answers(
     stt.fail_next(500)
     llm = FakeOpenAICompat("openai")
     llm.fail_next(500, times=5)
-    stt_url = await serve_app(nursery, stt.app)
-    llm_url = await serve_app(nursery, llm.app)
     running = await start_server(
-        nursery,
-        database_url,
-        ELEVENLABS_API_KEY=stt.api_key,
-        ELEVENLABS_BASE_URL=stt_url,
-        OPENAI_API_KEY=llm.api_key,
-        OPENAI_BASE_URL=f"{llm_url}/v1",
+        nursery, database_url, **await provider_env(nursery, stt=stt, llm=llm)
     )
     api_key, _ = await register_balcao(running.base_url)
 
