@@ -1,34 +1,82 @@
-"""Decoder: device bytes in, 16 kHz mono s16le `PcmFrame`s out.
+"""Decoder: device bytes in, 16 kHz mono s16le `PcmFrame`s out, on a clock that survives restarts.
 
-The first chunk decides the format (`balto.audio.formats.detect_format`):
+The first bytes decide the format (`balto.audio.formats.detect_format`):
 - WebM/Ogg Opus goes through one long-lived ffmpeg per connection with the input format forced
   (unforced, ffmpeg probes for 0.25–1.5 s before its first output; DESIGN §4c);
 - WAV is parsed in Python (ffmpeg would read 64 KiB, 2–3 s, before emitting anything); 16 kHz mono
   passes straight through, other rates and layouts go through ffmpeg as forced raw input;
 - anything else is raw s16le 16 kHz mono, kept sample-aligned across frames.
-Raises `AudioFormatError` for a WAV it cannot read; ffmpeg failing is a `DecoderError`.
+
+Restarts. Everything a new incarnation needs lives in a `DecoderMemory` the supervisor keeps per
+session: the format, the parsers' state, the audio clock, and for WebM the stream header and the
+blocks not yet decoded (`balto.audio.webm_replay`). Every chunk is recorded there in the same step
+that takes it from the inbox (no checkpoint in between), so a crash never leaves the memory behind
+the stream. When ffmpeg dies mid-stream, the decoder starts another one on header + replay and goes
+on; a new incarnation does the same. Output before the clock is dropped and a gap moves the clock
+forward, so timestamps never go backwards.
+
+Raises `AudioFormatError` for a WAV it cannot read; ffmpeg failing on the stream itself (exiting
+with an error before producing any audio, or dying too often) is a `DecoderError`.
 """
 
 from __future__ import annotations
 
 import subprocess
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import imageio_ffmpeg
 import trio
 
 from actors.context import ActorContext, ActorState
-from balto.audio.formats import AudioFormat, detect_format, ffmpeg_input_args
+from balto.audio.formats import DETECT_BYTES, AudioFormat, detect_format, ffmpeg_input_args
 from balto.audio.wav import PcmAligner, WavStreamParser
+from balto.audio.webm_replay import WebmReplay
 from balto.errors import BaltoError
 from balto.messages import AudioChunk, PcmFrame
 
 SAMPLE_RATE = 16_000
 _READ_SIZE = 16_384  # ~0.5 s of output PCM per read at most; ffmpeg writes per packet anyway
+# ffmpeg restarts allowed within one incarnation per window; beyond that the stream itself is the
+# likelier cause, and the supervisor's intensity decides.
+_MAX_RESTARTS = 3
+_RESTART_WINDOW_S = 60.0
 
 
 class DecoderError(BaltoError):
     """ffmpeg failed on the device's stream."""
+
+
+@dataclass(slots=True)
+class DecoderMemory:
+    """Per-session decoder state that outlives an incarnation (see the module docstring).
+
+    Attributes:
+        format: The stream's format, once its first bytes have been seen.
+        head: The first bytes, while fewer than `DETECT_BYTES` have arrived.
+        samples: The audio clock: samples handed downstream so far (gaps included).
+        webm: Header and recent blocks of a WebM stream.
+        wav: The WAV parser of a WAV stream.
+        aligner: The sample aligner of a raw PCM stream.
+        ffmpeg_pid: The running ffmpeg's process id (None when none runs).
+        ffmpeg_runs: ffmpeg processes started so far.
+        ffmpeg_restarts: ffmpeg processes restarted within an incarnation after one died.
+        lost_s: Audio the clock skipped over because its bytes were lost.
+        restart_times: When the recent in-incarnation restarts happened (trio clock).
+    """
+
+    format: AudioFormat | None = None
+    head: bytes = b""
+    samples: int = 0
+    webm: WebmReplay | None = None
+    wav: WavStreamParser | None = None
+    aligner: PcmAligner | None = None
+    ffmpeg_pid: int | None = None
+    ffmpeg_runs: int = 0
+    ffmpeg_restarts: int = 0
+    lost_s: float = 0.0
+    restart_times: deque[float] = field(default_factory=deque)
 
 
 def ffmpeg_command(input_args: list[str]) -> list[str]:
@@ -53,36 +101,200 @@ def ffmpeg_command(input_args: list[str]) -> list[str]:
     ]
 
 
-class _Clock:
-    """Turns a stream of PCM byte blocks into frames stamped on the audio clock."""
+class _Source:
+    """The inbox as a cancel-safe byte source; each chunk is recorded the moment it is taken."""
 
-    def __init__(self, ctx: ActorContext) -> None:
-        self.samples = 0
-        self.stats = ctx.stats
+    def __init__(
+        self,
+        inbox: trio.abc.ReceiveChannel[AudioChunk],
+        ctx: ActorContext,
+        record: Callable[[bytes], bytes],
+    ) -> None:
+        self.inbox, self.ctx, self.record = inbox, ctx, record
+        self.pending: list[bytes] = []  # already recorded, not yet handed out
+        self.ended = False
 
-    def frame(self, pcm: bytes) -> PcmFrame:
-        frame = PcmFrame(pcm=pcm, sample_rate=SAMPLE_RATE, start=self.samples / SAMPLE_RATE)
-        self.samples += len(pcm) // 2
-        self.stats.audio_seconds = self.samples / SAMPLE_RATE
-        return frame
+    async def receive(self) -> bytes | None:
+        if self.pending:
+            return self.pending.pop(0)
+        try:
+            chunk = await self.inbox.receive()
+        except trio.EndOfChannel:
+            self.ended = True
+            return None
+        self.ctx.took()
+        return self.record(chunk.data)
 
 
-async def _chunks(
-    first: AudioChunk, inbox: trio.abc.ReceiveChannel[AudioChunk], ctx: ActorContext
-) -> AsyncIterator[bytes]:
-    yield first.data
-    async for chunk in inbox:
-        ctx.took()
-        yield chunk.data
+class _Out:
+    """Stamps PCM on the audio clock kept in the memory and sends it on."""
+
+    def __init__(
+        self, outbox: trio.abc.SendChannel[PcmFrame], memory: DecoderMemory, ctx: ActorContext
+    ) -> None:
+        self.outbox, self.memory, self.ctx = outbox, memory, ctx
+
+    async def send(self, pcm: bytes) -> None:
+        memory = self.memory
+        frame = PcmFrame(pcm=pcm, sample_rate=SAMPLE_RATE, start=memory.samples / SAMPLE_RATE)
+        memory.samples += len(pcm) // 2
+        self.ctx.stats.audio_seconds = memory.samples / SAMPLE_RATE
+        if memory.webm is not None:
+            memory.webm.mark_decoded(memory.samples / SAMPLE_RATE)
+        await self.outbox.send(frame)
+        self.ctx.gave()
+
+
+async def run_decoder(
+    inbox: trio.abc.ReceiveChannel[AudioChunk],
+    outbox: trio.abc.SendChannel[PcmFrame],
+    ctx: ActorContext,
+    *,
+    memory: DecoderMemory | None = None,
+) -> None:
+    """Decode the device's stream until it ends.
+
+    Args:
+        inbox: The device's chunks.
+        outbox: Decoded frames.
+        ctx: The actor's context.
+        memory: The session's decoder memory; pass the same object to every incarnation so a
+            restarted decoder resumes the stream. None: a fresh one (no resume across restarts).
+    """
+    ctx.health.state = ActorState.RUNNING
+    memory = memory if memory is not None else DecoderMemory()
+    out = _Out(outbox, memory, ctx)
+    async with inbox, outbox:
+        source = _Source(inbox, ctx, lambda data: _record(memory, ctx, data))
+        while memory.format is None:
+            data = await source.receive()
+            if data is None:
+                if not memory.head:
+                    return
+                # A stream shorter than any format's magic: raw PCM.
+                source.pending.append(_record(memory, ctx, b"", final=True))
+            elif data:
+                source.pending.append(data)
+        match memory.format:
+            case AudioFormat.WEBM | AudioFormat.OGG:
+                await _through_ffmpeg(ffmpeg_input_args(memory.format), source, out, memory, ctx)
+            case AudioFormat.PCM:
+                while (pcm := await source.receive()) is not None:
+                    if pcm:
+                        await out.send(pcm)
+            case AudioFormat.WAV:
+                await _decode_wav(source, out, memory, ctx)
+
+
+def _record(memory: DecoderMemory, ctx: ActorContext, data: bytes, *, final: bool = False) -> bytes:
+    """Take the next bytes into the memory; return what the format's path consumes next."""
+    if memory.format is None:
+        memory.head += data
+        if len(memory.head) < DETECT_BYTES and not final:
+            return b""
+        data, memory.head = memory.head, b""
+        fmt = memory.format = detect_format(data)
+        ctx.stats.audio_format = fmt.value
+        ctx.log.info("audio format: %s", fmt.value)
+        match fmt:
+            case AudioFormat.WEBM:
+                memory.webm = WebmReplay()
+            case AudioFormat.WAV:
+                memory.wav = WavStreamParser()
+            case AudioFormat.PCM:
+                memory.aligner = PcmAligner()
+            case AudioFormat.OGG:
+                pass
+    if memory.webm is not None:
+        memory.webm.feed(data)
+    elif memory.wav is not None:
+        return memory.wav.feed(data)
+    elif memory.aligner is not None:
+        return memory.aligner.feed(data)
+    return data
+
+
+async def _decode_wav(source: _Source, out: _Out, memory: DecoderMemory, ctx: ActorContext) -> None:
+    parser = memory.wav
+    assert parser is not None  # set with the format
+    pcm: bytes | None = b""
+    while parser.format is None:
+        pcm = await source.receive()
+        if pcm is None:
+            return
+    fmt = parser.format
+    if fmt.is_mono_16k:
+        while pcm is not None:
+            if pcm:
+                await out.send(pcm)
+            pcm = await source.receive()
+        return
+    # A WAV at another rate or layout: resample with ffmpeg from forced raw input.
+    if pcm:
+        source.pending.insert(0, pcm)
+    await _through_ffmpeg(fmt.ffmpeg_input_args(), source, out, memory, ctx)
+
+
+@dataclass(slots=True)
+class _Run:
+    """How one ffmpeg process ended."""
+
+    code: int = 0
+    produced: bool = False
+    stderr: bytearray = field(default_factory=bytearray)
 
 
 async def _through_ffmpeg(
-    input_args: list[str],
-    source: AsyncIterator[bytes],
-    outbox: trio.abc.SendChannel[PcmFrame],
-    clock: _Clock,
-    ctx: ActorContext,
+    input_args: list[str], source: _Source, out: _Out, memory: DecoderMemory, ctx: ActorContext
 ) -> None:
+    """Run ffmpeg over the source until the stream ends, restarting it when it dies."""
+    resume = memory.ffmpeg_runs > 0  # a previous incarnation's ffmpeg took part of the stream
+    while True:
+        prefix, skip = b"", 0
+        if resume:
+            prefix, skip = _resume_point(memory)
+            if memory.webm is not None:
+                source.pending.clear()  # recorded, so already in the replay
+        run = await _one_ffmpeg(input_args, prefix, skip, source, out, memory, ctx)
+        if run.code == 0 and source.ended:
+            return
+        message = run.stderr.decode(errors="replace").strip().splitlines()
+        reason = f"ffmpeg exited {run.code}: {message[-1] if message else 'no message'}"
+        now = trio.current_time()
+        times = memory.restart_times
+        while times and times[0] < now - _RESTART_WINDOW_S:
+            times.popleft()
+        if not run.produced or len(times) >= _MAX_RESTARTS:
+            raise DecoderError(reason)
+        times.append(now)
+        memory.ffmpeg_restarts += 1
+        ctx.log.warning("%s; restarting ffmpeg (%d so far)", reason, memory.ffmpeg_restarts)
+        resume = True
+
+
+def _resume_point(memory: DecoderMemory) -> tuple[bytes, int]:
+    """Bytes to prime a new ffmpeg with, and how many output samples to drop (already sent)."""
+    if memory.webm is None:
+        return b"", 0  # raw input: any byte boundary is a sample boundary
+    point = memory.webm.replay(memory.samples / SAMPLE_RATE)
+    if point.start_s is None:
+        return point.data, memory.samples
+    start = round(point.start_s * SAMPLE_RATE)
+    if start > memory.samples:  # the bytes in between are gone: move the clock over the gap
+        memory.lost_s += (start - memory.samples) / SAMPLE_RATE
+        memory.samples = start
+    return point.data, memory.samples - start
+
+
+async def _one_ffmpeg(
+    input_args: list[str],
+    prefix: bytes,
+    skip: int,
+    source: _Source,
+    out: _Out,
+    memory: DecoderMemory,
+    ctx: ActorContext,
+) -> _Run:
     proc = await trio.lowlevel.open_process(
         ffmpeg_command(input_args),
         stdin=subprocess.PIPE,
@@ -91,21 +303,27 @@ async def _through_ffmpeg(
     )
     assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
     stdin, stdout, stderr = proc.stdin, proc.stdout, proc.stderr
-    errors = bytearray()
+    memory.ffmpeg_pid = proc.pid
+    memory.ffmpeg_runs += 1
+    ctx.health.detail = f"ffmpeg pid {proc.pid}, {memory.ffmpeg_restarts} restarts"
+    run = _Run()
 
     async def feed() -> None:
         async with stdin:
-            async for data in source:
-                try:
-                    await stdin.send_all(data)
-                except (trio.BrokenResourceError, trio.ClosedResourceError):
-                    return  # ffmpeg exited; its exit code says why
+            try:
+                if prefix:
+                    await stdin.send_all(prefix)
+                while (data := await source.receive()) is not None:
+                    if data:
+                        await stdin.send_all(data)
+            except (trio.BrokenResourceError, trio.ClosedResourceError):
+                return  # ffmpeg exited; what it was sent is in the memory for the next one
 
     async def drain_stderr() -> None:
         async with stderr:
             while chunk := await stderr.receive_some(4096):
-                errors.extend(chunk[-2048:])
-                del errors[:-4096]
+                run.stderr.extend(chunk[-2048:])
+                del run.stderr[:-4096]
 
     aligner = PcmAligner()
     try:
@@ -114,84 +332,19 @@ async def _through_ffmpeg(
             nursery.start_soon(drain_stderr)
             async with stdout:
                 while data := await stdout.receive_some(_READ_SIZE):
+                    run.produced = True
                     pcm = aligner.feed(bytes(data))
+                    if skip:
+                        cut = min(2 * skip, len(pcm))
+                        pcm, skip = pcm[cut:], skip - cut // 2
                     if pcm:
-                        await outbox.send(clock.frame(pcm))
-                        ctx.gave()
-            code = await proc.wait()
+                        await out.send(pcm)
+            run.code = await proc.wait()
+            nursery.cancel_scope.cancel()  # a feeder still waiting for input serves the next one
     finally:
+        memory.ffmpeg_pid = None
         if proc.returncode is None:
             proc.kill()
             with trio.CancelScope(shield=True):
                 await proc.wait()
-    if code != 0:
-        message = errors.decode(errors="replace").strip().splitlines()
-        raise DecoderError(f"ffmpeg exited {code}: {message[-1] if message else 'no message'}")
-
-
-async def run_decoder(
-    inbox: trio.abc.ReceiveChannel[AudioChunk],
-    outbox: trio.abc.SendChannel[PcmFrame],
-    ctx: ActorContext,
-) -> None:
-    """Decode the device's stream until it ends."""
-    ctx.health.state = ActorState.RUNNING
-    clock = _Clock(ctx)
-    async with inbox, outbox:
-        try:
-            first = await inbox.receive()
-        except trio.EndOfChannel:
-            return
-        ctx.took()
-        fmt = detect_format(first.data)
-        ctx.stats.audio_format = fmt.value
-        ctx.log.info("audio format: %s", fmt.value)
-        source = _chunks(first, inbox, ctx)
-        if fmt in (AudioFormat.WEBM, AudioFormat.OGG):
-            await _through_ffmpeg(ffmpeg_input_args(fmt), source, outbox, clock, ctx)
-            return
-        if fmt is AudioFormat.PCM:
-            aligner = PcmAligner()
-            async for data in source:
-                pcm = aligner.feed(data)
-                if pcm:
-                    await outbox.send(clock.frame(pcm))
-                    ctx.gave()
-            return
-        await _decode_wav(source, outbox, clock, ctx)
-
-
-async def _decode_wav(
-    source: AsyncIterator[bytes],
-    outbox: trio.abc.SendChannel[PcmFrame],
-    clock: _Clock,
-    ctx: ActorContext,
-) -> None:
-    parser = WavStreamParser()
-    pending: list[bytes] = []
-    async for data in source:
-        pcm = parser.feed(data)
-        fmt = parser.format
-        if fmt is None:
-            continue
-        if fmt.sample_rate == SAMPLE_RATE and fmt.channels == 1:
-            if pcm:
-                await outbox.send(clock.frame(pcm))
-                ctx.gave()
-            continue
-        pending.append(pcm)
-        break
-    else:
-        return
-    # A WAV at another rate or layout: resample with ffmpeg from forced raw input.
-    fmt = parser.format
-    assert fmt is not None
-    args = ["-f", "s16le", "-ar", str(fmt.sample_rate), "-ac", str(fmt.channels)]
-
-    async def rest() -> AsyncIterator[bytes]:
-        for block in pending:
-            yield block
-        async for data in source:
-            yield parser.feed(data)
-
-    await _through_ffmpeg(args, rest(), outbox, clock, ctx)
+    return run

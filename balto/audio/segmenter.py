@@ -118,6 +118,8 @@ class CutSegment:
         end: Audio-clock time just past its last sample.
         voiced_s: Seconds of voiced frames in it.
         reason: Why it ended; `CutReason.MAX_LENGTH` means the speech goes on in the next segment.
+        speech_start: Start of its first voiced frame (the VAD's own boundary, before pre-roll).
+        speech_end: End of its last voiced frame (before hangover).
     """
 
     pcm: bytes
@@ -125,6 +127,8 @@ class CutSegment:
     end: float
     voiced_s: float
     reason: CutReason
+    speech_start: float = 0.0
+    speech_end: float = 0.0
 
     @property
     def duration(self) -> float:
@@ -345,16 +349,18 @@ class Segmenter:
         """Emit frames seg_start..end (inclusive) of the open segment if they hold enough speech."""
         assert self._segment is not None
         frames = self._segment[: max(0, end - self._seg_start + 1)]
-        voiced = sum(f.voiced for f in frames)
-        if voiced < self._min_voiced_n or self._is_impulse(frames):
+        voiced = [k for k, f in enumerate(frames) if f.voiced]
+        if len(voiced) < self._min_voiced_n or self._is_impulse(frames):
             return
         out.append(
             CutSegment(
                 pcm=b"".join(f.pcm for f in frames),
                 start=self._seg_start * self._frame_s,
                 end=(self._seg_start + len(frames)) * self._frame_s,
-                voiced_s=voiced * self._frame_s,
+                voiced_s=len(voiced) * self._frame_s,
                 reason=reason,
+                speech_start=(self._seg_start + voiced[0]) * self._frame_s,
+                speech_end=(self._seg_start + voiced[-1] + 1) * self._frame_s,
             )
         )
 

@@ -44,10 +44,15 @@ class WebmBlock:
     Attributes:
         end: Stream offset just past the element.
         time: Absolute timestamp of the block in seconds (cluster timecode + block timecode).
+        start: Stream offset of the element's id (-1 when unknown).
+        cluster_timecode: The raw Timecode of the Cluster holding the block (in TimecodeScale
+            units); a decoder restarted at this block writes it into a Cluster header of its own.
     """
 
     end: int
     time: float
+    start: int = -1
+    cluster_timecode: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +70,7 @@ class WebmCluster:
 class _Open:
     ident: int
     end: int | None  # None: unknown size, ends where a sibling or parent element starts
+    start: int = -1
 
 
 class WebmScanner:
@@ -90,6 +96,11 @@ class WebmScanner:
     def offset(self) -> int:
         """Bytes fed so far."""
         return self._base + len(self._buf)
+
+    @property
+    def timecode_scale_ns(self) -> int:
+        """Nanoseconds per timecode unit (from the Info element; 1 ms by default)."""
+        return self._scale_ns
 
     def feed(self, data: bytes) -> list[WebmBlock | WebmCluster]:
         """Take the next bytes; return the clusters started and blocks completed, in order."""
@@ -135,7 +146,7 @@ class WebmScanner:
             if self.header_end is None:
                 self.header_end = pos
         if ident in _MASTERS:
-            self._stack.append(_Open(ident, end))
+            self._stack.append(_Open(ident, end, pos))
             self._consume(hlen)
             return True
         assert size is not None  # _plausible refuses unknown sizes for anything else
@@ -143,11 +154,11 @@ class WebmScanner:
             need = hlen + (min(size, 10) if ident in (_SIMPLE_BLOCK, _BLOCK) else size)
             if len(self._buf) < need:
                 return False
-            self._read_value(ident, bytes(self._buf[hlen:need]), pos + hlen + size)
+            self._read_value(ident, bytes(self._buf[hlen:need]), pos, pos + hlen + size)
         self._consume(hlen + size)
         return True
 
-    def _read_value(self, ident: int, body: bytes, end: int) -> None:
+    def _read_value(self, ident: int, body: bytes, start: int, end: int) -> None:
         if ident == _TIMECODE:
             self._cluster_tc = int.from_bytes(body, "big")
         elif ident == _TIMECODE_SCALE:
@@ -155,7 +166,7 @@ class WebmScanner:
         elif ident == _BLOCK:
             self._group_time = self._block_time(body)
         else:
-            self._pending = WebmBlock(end, self._block_time(body))
+            self._pending = WebmBlock(end, self._block_time(body), start, self._cluster_tc)
 
     def _block_time(self, body: bytes) -> float:
         track_len = _vint_length(body[0]) if body else 0
@@ -175,8 +186,9 @@ class WebmScanner:
             end = self._stack[-1].end
             if end is None or pos < end:
                 return
-            if self._stack.pop().ident == _BLOCK_GROUP and self._group_time is not None:
-                events.append(WebmBlock(pos, self._group_time))
+            closed = self._stack.pop()
+            if closed.ident == _BLOCK_GROUP and self._group_time is not None:
+                events.append(WebmBlock(pos, self._group_time, closed.start, self._cluster_tc))
                 self._group_time = None
 
     def _plausible(self, ident: int, size: int | None, end: int | None) -> bool:

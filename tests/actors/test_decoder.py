@@ -18,7 +18,8 @@ from actors.context import ActorContext, ActorHealth, SessionInfo, SessionStats
 from actors.decoder import DecoderError, run_decoder
 from balto.device import plan_chunks
 from balto.messages import AudioChunk, PcmFrame
-from tests.conftest import FIXTURES
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 
 WAV = FIXTURES / "two_utterances.wav"
 WEBM = FIXTURES / "two_utterances.webm"

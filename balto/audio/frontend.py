@@ -1,0 +1,86 @@
+"""The audio front end of one session: denoise to decide, segment the original. Pure, synchronous.
+
+In: mono s16le PCM blocks. Out: `CutSegment`s holding the original audio (DESIGN §4c: decide on the
+reduced signal, send the STT the original). Raises what `Segmenter` raises.
+
+`FrontEnd.feed` does all the CPU work of a block (noise reduction, FFT tone test, webrtcvad), so
+the VAD actor runs it in a worker thread. One `FrontEnd` must not be fed from two threads at once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from balto.audio.denoise import DenoiseParams, Denoiser
+from balto.audio.segmenter import CutSegment, Segmenter, SegmenterParams
+
+
+@dataclass(slots=True)
+class StageCpu:
+    """Process-wide CPU totals of every front end, for `/metrics` and the capacity bench."""
+
+    audio_s: float = 0.0
+    denoise_s: float = 0.0
+    vad_s: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, audio_s: float, denoise_s: float, vad_s: float) -> None:
+        """Count one block (called from worker threads, hence the lock)."""
+        with self.lock:
+            self.audio_s += audio_s
+            self.denoise_s += denoise_s
+            self.vad_s += vad_s
+
+
+STAGE_CPU = StageCpu()
+"""Totals since the process started (thread CPU time, so other threads' work is not counted)."""
+
+
+class FrontEnd:
+    """Denoiser + segmenter for one stream, with its CPU time accounted per stage."""
+
+    def __init__(
+        self,
+        sample_rate: int = 16_000,
+        pause_s: float = 0.5,
+        max_segment_s: float = 15.0,
+        *,
+        denoise: bool = True,
+        denoise_params: DenoiseParams | None = None,
+        segmenter_params: SegmenterParams | None = None,
+    ) -> None:
+        """Configure the stages (see `Segmenter` and `Denoiser` for the parameters)."""
+        self.segmenter = Segmenter(sample_rate, pause_s, max_segment_s, params=segmenter_params)
+        self.denoiser = Denoiser(sample_rate, denoise_params) if denoise else None
+        self.denoise_cpu_s = 0.0
+        """Thread CPU seconds spent reducing noise."""
+        self.vad_cpu_s = 0.0
+        """Thread CPU seconds spent in the segmenter (gate, tone test, webrtcvad)."""
+        self.audio_s = 0.0
+        """Seconds of audio fed."""
+        self._rate = sample_rate
+
+    def feed(self, pcm: bytes) -> list[CutSegment]:
+        """Take the next block; return the segments that ended in it."""
+        t0 = time.thread_time()
+        decide = self.denoiser.process(pcm) if self.denoiser is not None else None
+        t1 = time.thread_time()
+        cuts = self.segmenter.feed(pcm, decide=decide)
+        t2 = time.thread_time()
+        self.denoise_cpu_s += t1 - t0
+        self.vad_cpu_s += t2 - t1
+        self.audio_s += len(pcm) / 2 / self._rate
+        STAGE_CPU.add(len(pcm) / 2 / self._rate, t1 - t0, t2 - t1)
+        return cuts
+
+    def describe(self) -> str:
+        """CPU per audio second of each stage, for the actor's health detail."""
+        per = 1000.0 / max(self.audio_s, 1e-9)
+        denoise, vad = self.denoise_cpu_s * per, self.vad_cpu_s * per
+        return f"cpu ms per audio s: denoise {denoise:.1f}, vad {vad:.1f}"
+
+    def flush(self) -> list[CutSegment]:
+        """End of stream: close an open segment."""
+        return self.segmenter.flush()
