@@ -1,7 +1,8 @@
-"""Sender: `Recommendation`s in, JSON text frames out to the device.
+"""Sender: `Recommendation`s and `Alert`s in, JSON text frames out to the device.
 
-The frame carries the seed's keys exactly (`comando`, `produto`, `explicacao`, `transcricao_base`,
-`atendente`) plus `id`. A recommendation made after the device left stays stored, marked unsent.
+A recommendation frame carries the seed's keys exactly (`comando`, `produto`, `explicacao`,
+`transcricao_base`, `atendente`) plus `id`; an alert frame is `comando: alerta` (see
+`balto.messages.Alert.to_frame`). Anything made after the device left stays stored, marked unsent.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import trio
 from actors.context import ActorContext, ActorState
 from actors.ports import DeviceLink
 from balto.errors import DeviceGone
-from balto.messages import Recommendation
+from balto.messages import Alert, Recommendation
 from balto.store import Database
+from balto.store.advice import alert_sent
 from balto.store.sessions import recommendation_sent
 
 
@@ -25,7 +27,7 @@ async def run_sender(
     device: DeviceLink,
     db: Database,
 ) -> None:
-    """Deliver every recommendation; record when each one left."""
+    """Deliver every recommendation and alert; record when each one left."""
     ctx.health.state = ActorState.RUNNING
     gone = False
     async with inbox:
@@ -37,7 +39,10 @@ async def run_sender(
                 await device.send_text(json.dumps(rec.to_frame(), ensure_ascii=False))
             except DeviceGone:
                 gone = True
-                ctx.log.info("device gone; recommendation %s stored but not delivered", rec.id)
+                ctx.log.info("device gone; %s stored but not delivered", rec.id)
                 continue
             ctx.gave()
-            await db.run(recommendation_sent, rec.id)
+            if isinstance(rec, Alert):
+                await db.run(alert_sent, rec.id)
+            else:
+                await db.run(recommendation_sent, rec.id)

@@ -3,19 +3,31 @@
 Every segment is stored before it is sent anywhere and ends as `transcribed` or `failed` with its
 reason, so none is silently lost. With no STT provider configured the actor runs `degraded`: it
 says so in its health and the log, and stores each segment as failed with that reason.
+
+Failover: the providers are tried in order; each one is normally guarded (retries, budget, circuit
+breaker: `balto.providers.guard`), so a provider whose breaker is open is skipped at no cost. Every
+attempt that reached a provider is accounted with its latency and cost. Text is redacted (CPF,
+phone, e-mail) before it is stored or sent on, so personal data never reaches an LLM or the
+database. A share of segments (`compare_share`) also goes to the next provider in the chain for
+comparison, in the background, so comparison never delays the advisor.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import trio
 
+from actors._calls import record_failed_attempts, record_failure
 from actors.context import ActorContext, ActorState
 from balto.errors import ProviderError
 from balto.messages import Segment, Transcript
-from balto.providers.ports import SpeechToText
+from balto.providers.ports import SpeechToText, SttResult
+from balto.providers.redaction import redact
+from balto.providers.wer import word_error_rate
 from balto.store import Database
+from balto.store.advice import SttOutcome, add_comparison
 from balto.store.sessions import (
     ProviderCall,
     add_provider_call,
@@ -23,6 +35,10 @@ from balto.store.sessions import (
     segment_failed,
     segment_transcribed,
 )
+
+# Comparisons in flight per session; beyond this a segment is not compared (bounded memory and
+# spend when the secondary is slow).
+MAX_COMPARISONS_IN_FLIGHT = 2
 
 
 async def run_transcriber(
@@ -33,8 +49,20 @@ async def run_transcriber(
     stt: Sequence[SpeechToText],
     db: Database,
     missing_reason: str | None = None,
+    compare_share: float = 0.0,
 ) -> None:
-    """Transcribe each segment with the first provider that answers."""
+    """Transcribe each segment with the first provider that answers.
+
+    Args:
+        inbox: Segments from the VAD.
+        outbox: Transcripts (redacted) for the advisor.
+        ctx: The actor's context.
+        stt: Providers in failover order.
+        db: Storage.
+        missing_reason: Why `stt` is empty, for health and the stored failure reason.
+        compare_share: Fraction (0–1) of transcribed segments also sent to the next provider in
+            the chain, both transcripts stored with the word error rate between them.
+    """
     if stt:
         ctx.health.state = ActorState.RUNNING
     else:
@@ -42,7 +70,30 @@ async def run_transcriber(
         ctx.health.state = ActorState.DEGRADED
         ctx.health.detail = reason
         ctx.log.error("transcriber degraded: %s; segments are stored untranscribed", reason)
+    try:
+        # The comparisons' nursery is outermost, so end-of-stream reaches the advisor at once and
+        # only the actor's exit waits for comparisons still in flight.
+        async with trio.open_nursery() as comparisons:
+            await _loop(inbox, outbox, ctx, stt, db, compare_share, comparisons)
+    except BaseExceptionGroup as group:
+        # The supervisor classifies an actor's error by its type (a permanent ProviderError
+        # escalates); hand it the error itself, not the nursery's wrapper.
+        if len(group.exceptions) == 1:
+            raise group.exceptions[0] from None
+        raise
+
+
+async def _loop(
+    inbox: trio.abc.ReceiveChannel[Segment],
+    outbox: trio.abc.SendChannel[Transcript],
+    ctx: ActorContext,
+    stt: Sequence[SpeechToText],
+    db: Database,
+    compare_share: float,
+    comparisons: trio.Nursery,
+) -> None:
     session_id = ctx.session.session_id
+    transcribed = 0
     async with inbox, outbox:
         async for segment in inbox:
             ctx.took()
@@ -52,15 +103,39 @@ async def run_transcriber(
             if not stt:
                 await db.run(segment_failed, segment.id, f"stt_not_configured: {ctx.health.detail}")
                 continue
-            transcript = await _transcribe(segment, stt, ctx, db)
-            if transcript is not None and transcript.text.strip():
-                await outbox.send(transcript)
+            answered = await _transcribe(segment, stt, ctx, db)
+            if answered is None:
+                continue
+            provider, result, text = answered
+            transcribed += 1
+            if _selected(transcribed, compare_share):
+                secondary = next((p for p in stt if p is not provider), None)
+                in_flight = len(comparisons.child_tasks)
+                if secondary is not None and in_flight < MAX_COMPARISONS_IN_FLIGHT:
+                    comparisons.start_soon(_compare, segment, result, text, secondary, ctx, db)
+            if text.strip():
+                await outbox.send(
+                    Transcript(
+                        segment_id=segment.id,
+                        text=text,
+                        provider=result.provider,
+                        start=segment.start,
+                        end=segment.end,
+                        language=result.language,
+                    )
+                )
                 ctx.gave()
+
+
+def _selected(n: int, share: float) -> bool:
+    """Whether the `n`-th transcribed segment (from 1) is compared: evenly spread, deterministic."""
+    return share > 0 and math.floor(n * share + 1e-9) > math.floor((n - 1) * share + 1e-9)
 
 
 async def _transcribe(
     segment: Segment, stt: Sequence[SpeechToText], ctx: ActorContext, db: Database
-) -> Transcript | None:
+) -> tuple[SpeechToText, SttResult, str] | None:
+    """The provider that answered, its result and the redacted text; None when all failed."""
     failures: list[str] = []
     session_id = ctx.session.session_id
     for provider in stt:
@@ -71,30 +146,98 @@ async def _transcribe(
             failures.append(f"{exc.provider}: {exc.category.value}: {exc.message}")
             ctx.health.last_error = f"ProviderError: {exc}"
             ctx.log.warning("STT %s failed for segment %d: %s", provider.name, segment.seq, exc)
-            latency = trio.current_time() - started
-            call = ProviderCall.failed("stt", provider.model, latency, exc, segment.duration)
-            await db.run(add_provider_call, call, session_id=session_id, segment_id=segment.id)
+            await record_failure(
+                db,
+                "stt",
+                provider.model,
+                exc,
+                trio.current_time() - started,
+                session_id=session_id,
+                segment_id=segment.id,
+                audio_seconds=segment.duration,
+            )
             continue
         finally:
             ctx.health.busy_s += trio.current_time() - started
-        call = ProviderCall(
-            kind="stt",
-            provider=result.provider,
-            model=result.model,
-            ok=True,
-            latency_ms=result.latency_s * 1000,
-            cost_usd=result.cost_usd,
-            audio_seconds=result.audio_seconds,
-        )
-        await db.run(add_provider_call, call, session_id=session_id, segment_id=segment.id)
-        await db.run(segment_transcribed, segment.id, result.text, result.provider, result.language)
-        return Transcript(
-            segment_id=segment.id,
-            text=result.text,
-            provider=result.provider,
-            start=segment.start,
-            end=segment.end,
-            language=result.language,
-        )
+        await _account(result, segment, ctx, db)
+        text = redact(result.text)
+        await db.run(segment_transcribed, segment.id, text, result.provider, result.language)
+        return provider, result, text
     await db.run(segment_failed, segment.id, "; ".join(failures))
     return None
+
+
+async def _account(result: SttResult, segment: Segment, ctx: ActorContext, db: Database) -> None:
+    """Store the failed attempts before `result` and the successful call itself."""
+    session_id = ctx.session.session_id
+    await record_failed_attempts(
+        db,
+        "stt",
+        result.model,
+        result.failed_attempts,
+        session_id=session_id,
+        segment_id=segment.id,
+        audio_seconds=segment.duration,
+    )
+    call = ProviderCall(
+        kind="stt",
+        provider=result.provider,
+        model=result.model,
+        ok=True,
+        latency_ms=result.latency_s * 1000,
+        cost_usd=result.cost_usd,
+        audio_seconds=result.audio_seconds,
+    )
+    await db.run(add_provider_call, call, session_id=session_id, segment_id=segment.id)
+
+
+async def _compare(
+    segment: Segment,
+    primary: SttResult,
+    primary_text: str,
+    secondary: SpeechToText,
+    ctx: ActorContext,
+    db: Database,
+) -> None:
+    """Transcribe `segment` with `secondary` too; store both texts, latencies, costs and the WER."""
+    started = trio.current_time()
+    try:
+        result = await secondary.transcribe(segment.pcm, segment.sample_rate)
+    except ProviderError as exc:
+        latency = trio.current_time() - started
+        ctx.log.info(
+            "comparison with %s failed for segment %d: %s", secondary.name, segment.seq, exc
+        )
+        await record_failure(
+            db,
+            "stt",
+            secondary.model,
+            exc,
+            latency,
+            session_id=ctx.session.session_id,
+            segment_id=segment.id,
+            audio_seconds=segment.duration,
+        )
+        other = SttOutcome(exc.provider, secondary.model, None, latency * 1000, 0.0, str(exc))
+        wer = None
+    else:
+        await _account(result, segment, ctx, db)
+        text = redact(result.text)
+        other = SttOutcome(
+            result.provider, result.model, text, result.latency_s * 1000, result.cost_usd
+        )
+        wer = word_error_rate(primary_text, text)
+    await db.run(
+        add_comparison,
+        session_id=ctx.session.session_id,
+        segment_id=segment.id,
+        primary=SttOutcome(
+            primary.provider,
+            primary.model,
+            primary_text,
+            primary.latency_s * 1000,
+            primary.cost_usd,
+        ),
+        secondary=other,
+        wer=wer,
+    )

@@ -99,3 +99,32 @@ class Recommendation(Message):
             "atendente": self.atendente,
             "id": self.id,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Alert(Recommendation):
+    """A referral alert for the attendant instead of a product (`comando: alerta`).
+
+    It travels the advisor → sender link, which carries recommendations, so it is one of them by
+    type; it names no product (`produto` is empty) and `explicacao` holds the guidance.
+
+    Attributes:
+        sinal: The red flag's stable code (``dor_no_peito``, ``febre_alta_bebe``, …).
+        motivo: What was recognized, in Portuguese, for the attendant.
+    """
+
+    sinal: str = ""
+    motivo: str = ""
+
+    def to_frame(self) -> dict[str, object]:
+        """The ``alerta`` frame: what was heard and what to do; never a product."""
+        return {
+            "comando": "alerta",
+            "id": self.id,
+            "tipo": "encaminhamento",
+            "sinal": self.sinal,
+            "motivo": self.motivo,
+            "orientacao": self.explicacao,
+            "transcricao_base": self.transcricao_base,
+            "atendente": self.atendente,
+        }

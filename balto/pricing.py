@@ -59,7 +59,14 @@ DEFAULT_PRICING = Pricing(
         "elevenlabs:scribe_v2": 0.22,
         "elevenlabs:scribe_v1": 0.22,
         "elevenlabs": 0.22,
-        "assemblyai": 0.15,
+        "assemblyai:universal-3-5-pro": 0.21,
+        "assemblyai:universal-2": 0.15,
+        "assemblyai": 0.21,
+        # OpenAI transcription is token-billed; these are its per-minute equivalents × 60.
+        "openai_stt:whisper-1": 0.36,
+        "openai_stt:gpt-4o-transcribe": 0.36,
+        "openai_stt:gpt-4o-mini-transcribe": 0.18,
+        "openai_stt": 0.36,
     },
     llm={
         "xai:grok-4-1-fast-non-reasoning": LlmPrice(0.20, 0.50),

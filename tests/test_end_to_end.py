@@ -189,10 +189,11 @@ async def test_hanging_up_mid_utterance_loses_nothing(
 async def test_provider_failures_are_stored_and_the_catalog_still_answers(
     nursery: trio.Nursery, database_url: str
 ) -> None:
-    """First segment: STT answers 500 (stored as failed). Second: transcribed, the LLM answers
-    500 and the catalog advisor answers instead. The session lives on throughout."""
+    """First segment: STT answers 500 to every attempt (stored as failed). Second: transcribed,
+    the LLM answers 500 to every attempt and the catalog advisor answers instead. The session
+    lives on throughout."""
     stt = FakeElevenLabs(transcripts=[TEXTS[1]])
-    stt.fail_next(500)
+    stt.fail_next(500, times=3)  # the guard's three attempts
     llm = FakeOpenAICompat("openai")
     llm.fail_next(500, times=5)
     running = await start_server(
@@ -216,9 +217,9 @@ async def test_provider_failures_are_stored_and_the_catalog_still_answers(
         " FROM provider_calls ORDER BY id",
     )
     assert calls == [
-        ("stt", "elevenlabs", False, "server", True),
+        *[("stt", "elevenlabs", False, "server", True)] * 3,
         ("stt", "elevenlabs", True, None, True),
-        ("llm", "openai", False, "server", False),
+        *[("llm", "openai", False, "server", False)] * 3,
         ("llm", "catalog", True, None, False),
     ]
     assert query(database_url, "SELECT source FROM recommendations") == [("catalog",)]

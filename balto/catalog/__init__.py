@@ -72,7 +72,11 @@ class Catalog:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Catalog:
-        """Load `path`, or the default catalog shipped with Balto."""
+        """Load `path` (JSON, or CSV when it ends in ``.csv``), or the default catalog."""
+        if path is not None and path.suffix.lower() == ".csv":
+            from balto.catalog.csv_import import catalog_from_csv  # it imports this module
+
+            return catalog_from_csv(path.read_text(encoding="utf-8-sig"))
         if path is not None:
             return cls.from_json(path.read_text(encoding="utf-8"))
         ref = resources.files("balto.catalog").joinpath("default.json")

@@ -33,6 +33,7 @@ from balto.errors import Category, ProviderError
 from balto.pricing import Pricing
 from balto.providers.http_errors import classify_status, describe_body, parse_retry_after
 from balto.providers.ports import AdviceResult, Turn
+from balto.providers.redaction import redact
 
 logger = logging.getLogger(__name__)
 
@@ -275,7 +276,8 @@ def build_messages(
         for product in products
     )
     dialogue_lines = "\n".join(
-        f"[{turn.speaker or 'falante'}] {turn.text.strip()}"
+        # Redacted here too: whatever the caller passed, no CPF, phone or e-mail leaves for an LLM.
+        f"[{turn.speaker or 'falante'}] {redact(turn.text.strip())}"
         for turn in dialogue
         if turn.text.strip()
     )

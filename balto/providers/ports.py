@@ -11,6 +11,15 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from balto.catalog import Catalog
+from balto.errors import ProviderError
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One failed attempt of a call that was retried or failed over: what went wrong, how fast."""
+
+    error: ProviderError
+    latency_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +33,8 @@ class SttResult:
     latency_s: float
     audio_seconds: float
     cost_usd: float
+    # Attempts that failed before this answer (retries inside `balto.providers.guard`).
+    failed_attempts: tuple[Attempt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +59,7 @@ class AdviceResult:
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    failed_attempts: tuple[Attempt, ...] = ()
 
 
 class SpeechToText(Protocol):

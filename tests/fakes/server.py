@@ -119,6 +119,10 @@ class ScriptedFake:
         """
         self._faults.extend([Malformed(body)] * times)
 
+    def clear_faults(self) -> None:
+        """Forget every queued fault: the fake behaves like the real service again."""
+        self._faults.clear()
+
     def _next_fault(self) -> Fault | None:
         """The fault for the request being handled, if one is queued."""
         return self._faults.popleft() if self._faults else None

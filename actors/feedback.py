@@ -1,0 +1,43 @@
+"""Device commands after the handshake: the attendant's feedback on a recommendation.
+
+In: a JSON object the receiver decoded from a text frame (it has a string ``comando``). Handles
+``{"comando": "feedback", "id": "<recommendation id>", "aceita": true|false}`` by storing the
+verdict against the recommendation (``recommendations.aceita`` / ``feedback_at``), only for
+recommendations made at this balcão. Out: nothing is sent back. Raises nothing for bad input:
+unknown commands, wrong types and unknown ids are logged and dropped, so a device cannot crash its
+own session with a malformed frame.
+"""
+
+from __future__ import annotations
+
+from actors.context import ActorContext
+from balto.store import Database
+from balto.store.advice import record_feedback
+
+
+async def handle_command(command: dict[str, object], ctx: ActorContext, db: Database) -> None:
+    """Handle one device command (the receiver's ``on_control`` hook).
+
+    Args:
+        command: The decoded frame; ``comando`` is a string.
+        ctx: The receiver's context (session identity, logger).
+        db: Storage.
+    """
+    comando = command.get("comando")
+    if comando != "feedback":
+        ctx.log.info("ignored command %r", comando)
+        return
+    rec_id = command.get("id")
+    aceita = command.get("aceita")
+    if not isinstance(rec_id, str) or not rec_id or not isinstance(aceita, bool):
+        ctx.log.warning(
+            "ignored feedback with wrong types (id: %s, aceita: %s)",
+            type(rec_id).__name__,
+            type(aceita).__name__,
+        )
+        return
+    stored = await db.run(record_feedback, rec_id, ctx.session.balcao_id, aceita)
+    if not stored:
+        ctx.log.warning("ignored feedback for unknown recommendation %r", rec_id[:64])
+        return
+    ctx.log.info("feedback on %s: %s", rec_id, "aceita" if aceita else "recusada")

@@ -1,0 +1,137 @@
+"""Alerts, feedback, per-cliente catalogs and STT comparisons: what issue 5 stores.
+
+Plain sync functions of a connection (run them through `Database.run`).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+
+import psycopg
+
+from balto.catalog import Catalog
+
+
+def add_alert(
+    conn: psycopg.Connection,
+    *,
+    alert_id: str,
+    session_id: str,
+    segment_id: str | None,
+    sinal: str,
+    motivo: str,
+    orientacao: str,
+    transcricao_base: str,
+) -> None:
+    """Store a referral alert before it is sent."""
+    conn.execute(
+        "INSERT INTO alerts (id, session_id, segment_id, sinal, motivo, orientacao,"
+        " transcricao_base) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+        (alert_id, session_id, segment_id, sinal, motivo, orientacao, transcricao_base),
+    )
+
+
+def alert_sent(conn: psycopg.Connection, alert_id: str) -> None:
+    """Record when the alert frame left for the device."""
+    conn.execute("UPDATE alerts SET sent_at = now() WHERE id = %s", (alert_id,))
+
+
+def record_feedback(
+    conn: psycopg.Connection, recommendation_id: str, balcao_id: str, aceita: bool
+) -> bool:
+    """Store the attendant's verdict on a recommendation made at this balcão.
+
+    Args:
+        conn: The connection.
+        recommendation_id: The ``id`` the device got in the ``recomendar`` frame.
+        balcao_id: The balcão giving feedback; only its own recommendations are accepted.
+        aceita: Whether the attendant accepted the suggestion.
+
+    Returns:
+        False when no recommendation of this balcão has that id.
+    """
+    try:
+        uuid.UUID(recommendation_id)
+    except ValueError:
+        return False
+    cursor = conn.execute(
+        "UPDATE recommendations r SET aceita = %s, feedback_at = now() FROM sessions s"
+        " WHERE r.id = %s AND s.id = r.session_id AND s.balcao_id = %s",
+        (aceita, recommendation_id, balcao_id),
+    )
+    return cursor.rowcount == 1
+
+
+def save_cliente_catalog(
+    conn: psycopg.Connection, cliente_id: str, catalog: Catalog, source: str | None = None
+) -> None:
+    """Store (or replace) a cliente's own catalog."""
+    from balto.catalog.csv_import import catalog_to_json
+
+    conn.execute(
+        "INSERT INTO cliente_catalogs (cliente_id, products, source) VALUES (%s, %s, %s)"
+        " ON CONFLICT (cliente_id) DO UPDATE SET products = EXCLUDED.products,"
+        " source = EXCLUDED.source, imported_at = now()",
+        (cliente_id, catalog_to_json(catalog), source),
+    )
+
+
+def load_cliente_catalog(conn: psycopg.Connection, cliente_id: str) -> Catalog | None:
+    """A cliente's own catalog, or None when it has not imported one."""
+    row = conn.execute(
+        "SELECT products FROM cliente_catalogs WHERE cliente_id = %s", (cliente_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    products = row[0]
+    return Catalog.from_json(products if isinstance(products, str) else json.dumps(products))
+
+
+@dataclass(frozen=True, slots=True)
+class SttOutcome:
+    """One side of a comparison: who transcribed, what, how fast, at what cost (or why not)."""
+
+    provider: str
+    model: str
+    text: str | None
+    latency_ms: float
+    cost_usd: float
+    error: str | None = None
+
+
+def add_comparison(
+    conn: psycopg.Connection,
+    *,
+    session_id: str,
+    segment_id: str,
+    primary: SttOutcome,
+    secondary: SttOutcome,
+    wer: float | None,
+) -> None:
+    """Store one comparison of two providers' transcripts of the same segment."""
+    conn.execute(
+        "INSERT INTO stt_comparisons (session_id, segment_id, primary_provider, primary_model,"
+        " primary_text, primary_latency_ms, primary_cost_usd, secondary_provider,"
+        " secondary_model, secondary_ok, secondary_text, secondary_error,"
+        " secondary_latency_ms, secondary_cost_usd, wer)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            session_id,
+            segment_id,
+            primary.provider,
+            primary.model,
+            primary.text or "",
+            primary.latency_ms,
+            primary.cost_usd,
+            secondary.provider,
+            secondary.model,
+            secondary.error is None,
+            secondary.text,
+            secondary.error,
+            secondary.latency_ms,
+            secondary.cost_usd,
+            wer,
+        ),
+    )
