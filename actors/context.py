@@ -5,8 +5,11 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import trio
+
+from actors.histogram import Histogram
 
 
 class ActorState(enum.StrEnum):
@@ -20,33 +23,93 @@ class ActorState(enum.StrEnum):
     FAILED = "failed"
 
 
+class InboxGauge(Protocol):
+    """What an actor's inbox tells admins: how full it is, how stale, what it dropped."""
+
+    @property
+    def capacity(self) -> int:
+        """Items the link holds before its overflow policy applies."""
+        ...
+
+    @property
+    def policy(self) -> str:
+        """The overflow policy's name (`block` or `drop_oldest`)."""
+        ...
+
+    @property
+    def depth(self) -> int:
+        """Items queued now (including senders blocked on a full link)."""
+        ...
+
+    @property
+    def dropped(self) -> int:
+        """Items dropped by the overflow policy so far."""
+        ...
+
+    def oldest_age(self, now: float) -> float | None:
+        """Seconds the oldest queued item has waited, or None when empty."""
+        ...
+
+
 @dataclass(slots=True)
 class ActorHealth:
-    """Live counters of one actor; written by the actor, read by the registry."""
+    """Live counters of one actor; written by the actor and its links, read by the registry.
+
+    Times (`last_activity`, `last_error_at`) are on `trio.current_time()`; `snapshot` turns them
+    into ages so they mean something outside the process.
+    """
 
     name: str
     state: ActorState = ActorState.STARTING
     restarts: int = 0
     last_error: str | None = None
+    last_error_type: str | None = None
+    last_error_at: float | None = None
     detail: str | None = None
     messages_in: int = 0
     messages_out: int = 0
     busy_s: float = 0.0
     last_activity: float | None = None
+    latency: Histogram = field(default_factory=Histogram)
+    inbox: InboxGauge | None = None
+
+    def record_error(self, exc: BaseException) -> None:
+        """Remember `exc` as the last error (type and message)."""
+        self.last_error_type = type(exc).__name__
+        self.last_error = f"{self.last_error_type}: {exc}"
+        self.last_error_at = trio.current_time()
 
     def snapshot(self) -> dict[str, object]:
         """A JSON-ready copy."""
+        now = trio.current_time()
+        inbox = self.inbox
         return {
             "name": self.name,
             "state": self.state.value,
             "restarts": self.restarts,
             "last_error": self.last_error,
+            "last_error_type": self.last_error_type,
+            "last_error_age_s": _age(now, self.last_error_at),
             "detail": self.detail,
             "messages_in": self.messages_in,
             "messages_out": self.messages_out,
+            "queue_depth": inbox.depth if inbox else 0,
+            "queue_capacity": inbox.capacity if inbox else None,
+            "queue_policy": inbox.policy if inbox else None,
+            "queue_dropped": inbox.dropped if inbox else 0,
+            "oldest_item_age_s": _round(inbox.oldest_age(now)) if inbox else None,
             "busy_s": round(self.busy_s, 4),
-            "last_activity": self.last_activity,
+            "latency": self.latency.snapshot(),
+            "idle_s": _age(now, self.last_activity),
         }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _age(now: float, then: float | None) -> float | None:
+    return None if then is None else round(now - then, 3)
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,13 @@ def _order(env: Mapping[str, str], name: str, default: str, known: set[str]) -> 
     return order
 
 
+def _share(env: Mapping[str, str], name: str) -> float:
+    value = _float(env, name, 0.0)
+    if value > 1:
+        raise ConfigError(f"{name} is a fraction between 0 and 1, got {value:g}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable, with the defaults the README documents."""
@@ -78,7 +85,21 @@ class Settings:
     openai_api_key: str | None = None
     openai_base_url: str = "https://api.openai.com/v1"
     openai_model: str = "gpt-4o-mini"
-    stt_order: tuple[str, ...] = ("elevenlabs",)
+    # Issue 5: backup/comparison STT, retries, breakers, comparison share, advice cooldown.
+    assemblyai_api_key: str | None = None
+    assemblyai_base_url: str = "https://api.assemblyai.com"
+    assemblyai_models: tuple[str, ...] = ("universal-3-5-pro", "universal-2")
+    assemblyai_poll_s: float = 0.3
+    openai_stt_api_key: str | None = None
+    openai_stt_base_url: str | None = None  # None: OPENAI_BASE_URL
+    openai_stt_model: str = "gpt-4o-mini-transcribe"
+    stt_compare_share: float = 0.0
+    provider_attempts: int = 3
+    provider_max_retry_after_s: float = 5.0
+    breaker_failures: int = 3
+    breaker_probe_s: float = 10.0
+    advice_cooldown_s: float = 2.0
+    stt_order: tuple[str, ...] = ("elevenlabs", "assemblyai")
     llm_order: tuple[str, ...] = ("xai", "openai", "catalog")
     stt_timeout_s: float = 10.0
     llm_timeout_s: float = 6.0
@@ -90,6 +111,12 @@ class Settings:
     catalog_path: Path | None = None
     pricing: Pricing = field(default_factory=lambda: DEFAULT_PRICING)
     log_level: str = "INFO"
+    restart_intensity: int = 5
+    restart_period_s: float = 30.0
+    watchdog_s: float = 45.0
+    ws_send_timeout_s: float = 5.0
+    faults_enabled: bool = False
+    vad_denoise: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -131,7 +158,32 @@ class Settings:
             openai_api_key=env.get("OPENAI_API_KEY") or None,
             openai_base_url=env.get("OPENAI_BASE_URL") or d.openai_base_url,
             openai_model=env.get("BALTO_OPENAI_MODEL") or d.openai_model,
-            stt_order=_order(env, "BALTO_STT", "elevenlabs", {"elevenlabs"}),
+            assemblyai_api_key=env.get("ASSEMBLYAI_API_KEY") or None,
+            assemblyai_base_url=env.get("ASSEMBLYAI_BASE_URL") or d.assemblyai_base_url,
+            assemblyai_models=tuple(
+                m.strip()
+                for m in (env.get("BALTO_ASSEMBLYAI_MODELS") or "").split(",")
+                if m.strip()
+            )
+            or d.assemblyai_models,
+            assemblyai_poll_s=_float(env, "BALTO_ASSEMBLYAI_POLL_S", d.assemblyai_poll_s),
+            openai_stt_api_key=env.get("OPENAI_STT_API_KEY") or env.get("OPENAI_API_KEY") or None,
+            openai_stt_base_url=env.get("OPENAI_STT_BASE_URL") or None,
+            openai_stt_model=env.get("BALTO_OPENAI_STT_MODEL") or d.openai_stt_model,
+            stt_compare_share=_share(env, "BALTO_STT_COMPARE_SHARE"),
+            provider_attempts=max(1, int(_float(env, "BALTO_PROVIDER_ATTEMPTS", 3))),
+            provider_max_retry_after_s=_float(
+                env, "BALTO_MAX_RETRY_AFTER_S", d.provider_max_retry_after_s
+            ),
+            breaker_failures=max(1, int(_float(env, "BALTO_BREAKER_FAILURES", 3))),
+            breaker_probe_s=_float(env, "BALTO_BREAKER_PROBE_S", d.breaker_probe_s),
+            advice_cooldown_s=_float(env, "BALTO_ADVICE_COOLDOWN_S", d.advice_cooldown_s),
+            stt_order=_order(
+                env,
+                "BALTO_STT",
+                "elevenlabs,assemblyai",
+                {"elevenlabs", "assemblyai", "openai_stt"},
+            ),
             llm_order=_order(env, "BALTO_LLM", "xai,openai,catalog", {"xai", "openai", "catalog"}),
             stt_timeout_s=_float(env, "BALTO_STT_TIMEOUT", d.stt_timeout_s),
             llm_timeout_s=_float(env, "BALTO_LLM_TIMEOUT", d.llm_timeout_s),
@@ -147,4 +199,10 @@ class Settings:
             catalog_path=Path(catalog) if catalog else None,
             pricing=pricing,
             log_level=(env.get("BALTO_LOG_LEVEL") or "INFO").upper(),
+            restart_intensity=int(_float(env, "BALTO_RESTART_INTENSITY", d.restart_intensity)),
+            restart_period_s=_float(env, "BALTO_RESTART_PERIOD_S", d.restart_period_s),
+            watchdog_s=_float(env, "BALTO_WATCHDOG_S", d.watchdog_s),
+            ws_send_timeout_s=_float(env, "BALTO_WS_SEND_TIMEOUT_S", d.ws_send_timeout_s),
+            faults_enabled=(env.get("BALTO_FAULTS") or "") in ("1", "true", "yes"),
+            vad_denoise=(env.get("BALTO_DENOISE") or "1") not in ("0", "false", "no"),
         )

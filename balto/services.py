@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import trio
 
 from balto.config import Settings
+from balto.providers.breaker import Breaker
 from balto.store import Database
+from supervisors.faults import FaultPlan
 from supervisors.registry import Registry
 from supervisors.session import Pipeline
 
@@ -22,4 +25,6 @@ class Services:
     pipeline: Pipeline
     admin_secret: str
     going_away: trio.Event = field(default_factory=trio.Event)
+    faults: FaultPlan = field(default_factory=FaultPlan)
+    breakers: Mapping[str, Breaker] = field(default_factory=dict)
     ready: bool = False

@@ -85,6 +85,7 @@ async def run_root(
             registry=Registry(),
             pipeline=pipeline,
             admin_secret=admin_secret,
+            breakers=providers.breakers,
         )
         stop_serving = trio.Event()
         async with trio.open_nursery() as nursery:

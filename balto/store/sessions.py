@@ -75,10 +75,13 @@ def close_session(
 def add_segment(
     conn: psycopg.Connection, segment_id: str, session_id: str, seq: int, start: float, end: float
 ) -> None:
-    """Record a segment the VAD cut, before it is transcribed (so none is silently lost)."""
+    """Record a segment the VAD cut, before it is transcribed (so none is silently lost).
+
+    Idempotent: a segment handed again to a restarted transcriber is recorded once.
+    """
     conn.execute(
         "INSERT INTO segments (id, session_id, seq, audio_start, audio_end, status)"
-        " VALUES (%s, %s, %s, %s, %s, 'pending')",
+        " VALUES (%s, %s, %s, %s, %s, 'pending') ON CONFLICT (id) DO NOTHING",
         (segment_id, session_id, seq, start, end),
     )
 

@@ -10,7 +10,7 @@ from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
 from balto.services import Services
-from balto.web import cadastro, ops
+from balto.web import admin_sessions, cadastro, ops
 from balto.web.device_socket import DeviceEndpoint
 from balto.web.errors import FieldError, error
 
@@ -26,6 +26,7 @@ def create_quart_app(services: Services) -> QuartTrio:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.register_blueprint(cadastro.blueprint)
     app.register_blueprint(ops.blueprint)
+    app.register_blueprint(admin_sessions.blueprint)
 
     @app.errorhandler(FieldError)
     async def field_error(exc: FieldError) -> tuple[Response, int]:

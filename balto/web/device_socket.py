@@ -24,6 +24,8 @@ from balto.errors import DeviceGone
 from balto.services import Services
 from balto.store.cadastro import authenticate
 from balto.store.sessions import close_session, open_session
+from balto.store.supervision import record_supervision
+from balto.web.wedge import abort_connection
 from supervisors.registry import LiveSession
 from supervisors.session import Session, run_session
 from supervisors.supervisor import Escalation
@@ -35,15 +37,25 @@ CLOSE_TIMEOUT_S = 2.0  # a close frame to a device that stopped reading must not
 
 
 class AsgiDeviceLink:
-    """A `DeviceLink` over one ASGI websocket connection."""
+    """A `DeviceLink` over one ASGI websocket connection.
 
-    def __init__(self, receive: Any, send: Any) -> None:
+    Every send is bounded in time: Hypercorn shields its socket writes, so a device that stopped
+    reading would otherwise hold the sender (and the shutdown) for as long as the kernel retries.
+    Past the bound the connection is aborted (`balto.web.wedge`) and the device counts as gone.
+    """
+
+    def __init__(
+        self, scope: ASGIMessage, receive: Any, send: Any, *, send_timeout_s: float = 5.0
+    ) -> None:
         """Wrap the ASGI callables."""
+        self._scope = scope
         self._receive = receive
         self._send = send
+        self.send_timeout_s = send_timeout_s
         self.disconnected = False
         self.disconnect_code: int | None = None
         self.closed_with: int | None = None
+        self.aborted = False
 
     async def receive(self) -> bytes | str:
         """The next frame; raises `DeviceGone` once the device has left."""
@@ -63,16 +75,37 @@ class AsgiDeviceLink:
         """Send one text frame; raises `DeviceGone` if the socket is gone or closing."""
         if self.disconnected or self.closed_with is not None:
             raise DeviceGone(self.disconnect_code)
-        await self._send({"type": "websocket.send", "text": text})
+        await self._bounded_send({"type": "websocket.send", "text": text}, self.send_timeout_s)
+        if self.aborted:
+            raise DeviceGone(self.disconnect_code)
+
+    async def _bounded_send(self, message: ASGIMessage, timeout: float) -> None:
+        # The timer is shielded so that cancelling us (shutdown) cannot stop it while the send
+        # itself sits in Hypercorn's shield; it is cancelled explicitly once the send is done.
+        timer = trio.CancelScope(shield=True)
+
+        async def abort_when_late() -> None:
+            with timer:
+                await trio.sleep(timeout)
+                self.aborted = self.disconnected = True
+                abort_connection(self._scope.get("server"), self._scope.get("client"))
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(abort_when_late)
+            try:
+                await self._send(message)
+            finally:
+                timer.cancel()
 
     async def close(self, code: CloseCode, reason: str | None = None) -> None:
         """Close the socket once, with `code`; bounded in time, shielded from cancellation."""
         if self.disconnected or self.closed_with is not None:
             return
         self.closed_with = int(code)
-        with trio.CancelScope(shield=True), trio.move_on_after(CLOSE_TIMEOUT_S):
-            await self._send(
-                {"type": "websocket.close", "code": int(code), "reason": reason or code.reason}
+        with trio.CancelScope(shield=True):
+            await self._bounded_send(
+                {"type": "websocket.close", "code": int(code), "reason": reason or code.reason},
+                CLOSE_TIMEOUT_S,
             )
 
 
@@ -88,6 +121,14 @@ def parse_hello(frame: bytes | str) -> str | None:
     return key if isinstance(key, str) and key else None
 
 
+def _leaf(group: BaseExceptionGroup[Escalation]) -> BaseException:
+    """The first exception inside nested groups (the supervisor's nursery sits in the session's)."""
+    exc: BaseException = group
+    while isinstance(exc, BaseExceptionGroup):
+        exc = exc.exceptions[0]
+    return exc
+
+
 class DeviceEndpoint:
     """Serves ``/ws``: handshake, then one supervised session per connection."""
 
@@ -101,7 +142,9 @@ class DeviceEndpoint:
         if first["type"] != "websocket.connect":
             return
         await send({"type": "websocket.accept"})  # accept first: a close before it is HTTP 403
-        link = AsgiDeviceLink(receive, send)
+        link = AsgiDeviceLink(
+            scope, receive, send, send_timeout_s=self.services.settings.ws_send_timeout_s
+        )
         if self.services.going_away.is_set():
             await link.close(CloseCode.GOING_AWAY)
             return
@@ -162,10 +205,10 @@ class DeviceEndpoint:
         reason: str | None = None
         try:
             with live.cancel_scope:
-                await run_session(session, link, services.pipeline)
+                await run_session(session, link, services.pipeline, faults=services.faults)
             code, reason = live.close_code, live.close_reason
         except* Escalation as group:
-            failure = group.exceptions[0]
+            failure = _leaf(group)
             code, reason = CloseCode.SESSION_FAILED, f"{CloseCode.SESSION_FAILED.reason}: {failure}"
             log.error("session %s escalated: %s", info.session_id, failure)
         except* Exception:
@@ -193,5 +236,12 @@ class DeviceEndpoint:
                     audio_seconds=session.stats.audio_seconds,
                     close_code=final_code,
                     close_reason=reason,
+                )
+                await services.db.run(
+                    record_supervision,
+                    info.session_id,
+                    segments_emitted=session.segments_emitted,
+                    segments_dropped=session.segments_dropped,
+                    restarts=session.restarts,
                 )
             log.info("session %s ended (code %s)", info.session_id, final_code)

@@ -1,0 +1,170 @@
+"""Admin routes over live sessions: list, snapshot, restart, disconnect; faults when enabled.
+
+Every route needs ``Authorization: Bearer <ADMIN_SECRET>`` (401 otherwise). The fault routes
+exist only when ``BALTO_FAULTS=1`` (404 otherwise): they let tests and chaos drills break a live
+session on purpose.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from pathlib import Path
+
+import trio
+from quart import Blueprint, Response, current_app, jsonify, request
+
+from balto.close_codes import CloseCode
+from balto.services import Services
+from balto.web.auth import is_admin
+from balto.web.errors import error
+from supervisors.faults import Fault
+
+blueprint = Blueprint("admin_sessions", __name__)
+
+_UNAUTHORIZED = "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
+_NO_SESSION = "nenhuma sessão ativa para este balcão"
+
+
+def _services() -> Services:
+    services: Services = current_app.config["BALTO_SERVICES"]
+    return services
+
+
+@blueprint.before_request
+async def require_admin() -> tuple[Response, int] | None:
+    """Refuse anyone without the admin secret."""
+    if not is_admin(_services().admin_secret):
+        return error(401, "unauthorized", _UNAUTHORIZED)
+    return None
+
+
+@blueprint.get("/admin/sessions")
+async def list_sessions() -> Response:
+    """Every live session with its per-actor health."""
+    return jsonify({"sessions": [live.session.snapshot() for live in _services().registry.all()]})
+
+
+@blueprint.get("/admin/sessions/<balcao_id>")
+async def get_session(balcao_id: str) -> tuple[Response, int]:
+    """One balcão's live session."""
+    live = _services().registry.get(balcao_id)
+    if live is None:
+        return error(404, "not_found", _NO_SESSION)
+    return jsonify(live.session.snapshot()), 200
+
+
+@blueprint.post("/admin/sessions/<balcao_id>/restart")
+async def restart_session(balcao_id: str) -> tuple[Response, int]:
+    """Restart the session's pipeline actors; the socket stays open and audio keeps flowing."""
+    live = _services().registry.get(balcao_id)
+    if live is None:
+        return error(404, "not_found", _NO_SESSION)
+    if not live.session.restart("requested by an admin"):
+        return error(409, "busy", "a sessão não pode ser reiniciada agora; tente de novo")
+    return jsonify({"status": "restarting", "session_id": live.session.info.session_id}), 202
+
+
+@blueprint.post("/admin/sessions/<balcao_id>/disconnect")
+async def disconnect_session(balcao_id: str) -> tuple[Response, int]:
+    """Close the session's socket with 4005; the device will reconnect."""
+    live = _services().registry.get(balcao_id)
+    if live is None:
+        return error(404, "not_found", _NO_SESSION)
+    code = CloseCode.DISCONNECTED_BY_OPERATOR
+    live.request_close(code, code.reason)
+    return jsonify({"status": "disconnecting", "session_id": live.session.info.session_id}), 202
+
+
+def _faults_enabled() -> tuple[Response, int] | None:
+    if not _services().settings.faults_enabled:
+        return error(404, "not_found", "injeção de falhas desativada (BALTO_FAULTS=1 para ativar)")
+    return None
+
+
+@blueprint.get("/admin/faults")
+async def list_faults() -> tuple[Response, int]:
+    """The planned faults."""
+    if (refused := _faults_enabled()) is not None:
+        return refused
+    return jsonify({"faults": [f.to_json() for f in _services().faults.all()]}), 200
+
+
+@blueprint.post("/admin/faults")
+async def add_fault() -> tuple[Response, int]:
+    """Plan one fault: ``{"target", "kind", "after", "times", "delay_s", "category", ...}``."""
+    if (refused := _faults_enabled()) is not None:
+        return refused
+    body = await request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return error(400, "invalid_body", "o corpo deve ser um objeto JSON")
+    try:
+        fault = Fault.from_json(body)
+    except ValueError as exc:
+        return error(400, "invalid_fault", str(exc))
+    _services().faults.add(fault)
+    return jsonify(fault.to_json()), 201
+
+
+@blueprint.delete("/admin/faults")
+async def clear_faults() -> tuple[Response, int]:
+    """Drop every planned fault."""
+    if (refused := _faults_enabled()) is not None:
+        return refused
+    _services().faults.clear()
+    return jsonify({"faults": []}), 200
+
+
+@blueprint.delete("/admin/faults/<fault_id>")
+async def remove_fault(fault_id: str) -> tuple[Response, int]:
+    """Drop one planned fault."""
+    if (refused := _faults_enabled()) is not None:
+        return refused
+    if not _services().faults.remove(fault_id):
+        return error(404, "not_found", "falha não encontrada")
+    return jsonify({"removed": fault_id}), 200
+
+
+def _count_tasks(task: trio.lowlevel.Task) -> int:
+    return 1 + sum(_count_tasks(child) for n in task.child_nurseries for child in n.child_tasks)
+
+
+def _ffmpeg_children() -> int:
+    count = 0
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name, _, rest = stat.rpartition(") ")
+        ppid = int(rest.split()[1]) if rest else -1
+        if ppid == os.getpid() and "ffmpeg" in name:
+            count += 1
+    return count
+
+
+def _rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+@blueprint.get("/admin/runtime")
+async def runtime() -> Response:
+    """Process facts for ops and leak checks: tasks, ffmpeg children, RSS, sessions, breakers.
+
+    ``?gc=1`` runs a full garbage collection first, so RSS shows what is really still held.
+    """
+    if request.args.get("gc") == "1":
+        gc.collect()
+    root = trio.lowlevel.current_root_task()
+    return jsonify(
+        {
+            "tasks": _count_tasks(root) if root is not None else None,
+            "ffmpeg_processes": _ffmpeg_children(),
+            "rss_bytes": _rss_bytes(),
+            "sessions": len(_services().registry.all()),
+            "breakers": [b.snapshot() for b in _services().breakers.values()],
+        }
+    )
