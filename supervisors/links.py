@@ -161,7 +161,7 @@ class Link(Generic[T]):
     def _drop_oldest(self) -> bool:
         try:
             old = self._rx.receive_nowait()
-        except (trio.WouldBlock, trio.EndOfChannel):
+        except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
             return False
         self._forget(old)
         self._dropped += 1
