@@ -118,37 +118,21 @@ def scores() -> list[Score]:
     return result
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not met yet: mean F1 0.907 at 10 dB (babble 0.825), every utterance found",
-)
 def test_at_10db_f1_is_at_least_0_95_and_every_utterance_is_found(scores: list[Score]) -> None:
     at10 = [s for s in scores if s.clip.endswith("_10db")]
     assert all(s.missed == 0 for s in at10)
     assert float(np.mean([s.f1 for s in at10])) >= 0.95
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not met yet: mean F1 0.884 at 5 dB (babble 0.798)",
-)
 def test_at_5db_f1_is_at_least_0_90(scores: list[Score]) -> None:
     at5 = [s for s in scores if s.clip.endswith("_5db")]
     assert float(np.mean([s.f1 for s in at5])) >= 0.90
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not met yet: 14 false segments, from ringing slams and beeps in noise",
-)
 def test_beeps_and_slams_make_no_segment(scores: list[Score]) -> None:
     assert sum(s.event_segments for s in scores) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not met yet: end error p90 > 1 s (far babble merged into turns)",
-)
 def test_segment_end_error_p90_is_at_most_150_ms(scores: list[Score]) -> None:
     errors = [e for s in scores for e in s.end_errors]
     assert float(np.percentile(errors, 90)) <= 0.150
