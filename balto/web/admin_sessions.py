@@ -16,6 +16,7 @@ from quart import Blueprint, Response, current_app, jsonify, request
 
 from balto.close_codes import CloseCode
 from balto.services import Services
+from balto.web.audit import audit
 from balto.web.auth import is_admin
 from balto.web.errors import error
 from supervisors.faults import Fault
@@ -60,7 +61,10 @@ async def restart_session(balcao_id: str) -> tuple[Response, int]:
     live = _services().registry.get(balcao_id)
     if live is None:
         return error(404, "not_found", _NO_SESSION)
-    if not live.session.restart("requested by an admin"):
+    restarted = live.session.restart("requested by an admin")
+    sid = live.session.info.session_id
+    await audit("restart", balcao_id=balcao_id, session_id=sid, accepted=restarted)
+    if not restarted:
         return error(409, "busy", "a sessão não pode ser reiniciada agora; tente de novo")
     return jsonify({"status": "restarting", "session_id": live.session.info.session_id}), 202
 
@@ -73,6 +77,7 @@ async def disconnect_session(balcao_id: str) -> tuple[Response, int]:
         return error(404, "not_found", _NO_SESSION)
     code = CloseCode.DISCONNECTED_BY_OPERATOR
     live.request_close(code, code.reason)
+    await audit("disconnect", balcao_id=balcao_id, session_id=live.session.info.session_id)
     return jsonify({"status": "disconnecting", "session_id": live.session.info.session_id}), 202
 
 
@@ -103,6 +108,7 @@ async def add_fault() -> tuple[Response, int]:
     except ValueError as exc:
         return error(400, "invalid_fault", str(exc))
     _services().faults.add(fault)
+    await audit("fault_add", fault=fault.to_json())
     return jsonify(fault.to_json()), 201
 
 
@@ -112,6 +118,7 @@ async def clear_faults() -> tuple[Response, int]:
     if (refused := _faults_enabled()) is not None:
         return refused
     _services().faults.clear()
+    await audit("fault_clear")
     return jsonify({"faults": []}), 200
 
 
@@ -122,6 +129,7 @@ async def remove_fault(fault_id: str) -> tuple[Response, int]:
         return refused
     if not _services().faults.remove(fault_id):
         return error(404, "not_found", "falha não encontrada")
+    await audit("fault_remove", fault_id=fault_id)
     return jsonify({"removed": fault_id}), 200
 
 

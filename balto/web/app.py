@@ -10,7 +10,7 @@ from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
 from balto.services import Services
-from balto.web import admin_sessions, cadastro, ops
+from balto.web import admin_history, admin_sessions, cadastro, dashboard, export, metrics, ops
 from balto.web.device_socket import DeviceEndpoint
 from balto.web.errors import FieldError, error
 
@@ -27,6 +27,8 @@ def create_quart_app(services: Services) -> QuartTrio:
     app.register_blueprint(cadastro.blueprint)
     app.register_blueprint(ops.blueprint)
     app.register_blueprint(admin_sessions.blueprint)
+    for extra in (admin_history, dashboard, export, metrics):
+        app.register_blueprint(extra.blueprint)
 
     @app.errorhandler(FieldError)
     async def field_error(exc: FieldError) -> tuple[Response, int]:

@@ -1,0 +1,242 @@
+"""Admin reads and writes: clientes and balcões listings, history pages, revocation, the audit log.
+
+Plain sync functions of a connection (run them through `Database.run`). Listings and history are
+keyset-paginated newest first on ``(created_at, id)``: a page asks for ``limit`` rows after an
+opaque `Cursor` and gets the cursor of its last row when more rows follow, so pages stay stable
+while devices keep inserting.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+Row = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Where a page ends: the last row's time and id (ids compare as text of their type)."""
+
+    at: datetime
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What admins narrow history and exports by; every field is optional.
+
+    Attributes:
+        cliente_id: Only this cliente's balcões.
+        balcao_id: Only this balcão.
+        desde: Rows created at or after this instant.
+        ate: Rows created before this instant.
+    """
+
+    cliente_id: str | None = None
+    balcao_id: str | None = None
+    desde: datetime | None = None
+    ate: datetime | None = None
+
+    def where(self, time_column: str) -> tuple[list[str], list[Any]]:
+        """SQL conditions (on aliases ``b`` = balcoes and `time_column`) and their parameters."""
+        parts: list[str] = []
+        params: list[Any] = []
+        for column, value in (("b.cliente_id", self.cliente_id), ("b.id", self.balcao_id)):
+            if value is not None:
+                parts.append(f"{column} = %s")
+                params.append(value)
+        if self.desde is not None:
+            parts.append(f"{time_column} >= %s")
+            params.append(self.desde)
+        if self.ate is not None:
+            parts.append(f"{time_column} < %s")
+            params.append(self.ate)
+        return parts, params
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of rows and the cursor of the next one (None on the last page)."""
+
+    rows: list[Row]
+    next_cursor: Cursor | None
+
+
+def _page(
+    conn: psycopg.Connection,
+    select: str,
+    key: tuple[str, str, str],
+    where: tuple[list[str], list[Any]],
+    limit: int,
+    cursor: Cursor | None,
+) -> Page:
+    time_column, id_column, id_type = key
+    parts, params = list(where[0]), list(where[1])
+    if cursor is not None:
+        parts.append(f"({time_column}, {id_column}) < (%s, %s::{id_type})")
+        params += [cursor.at, cursor.id]
+    clause = f" WHERE {' AND '.join(parts)}" if parts else ""
+    sql = f"{select}{clause} ORDER BY {time_column} DESC, {id_column} DESC LIMIT %s"
+    rows = conn.cursor(row_factory=dict_row).execute(sql.encode(), [*params, limit + 1]).fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more else None
+    next_cursor = Cursor(last["_at"], str(last["_id"])) if last is not None else None
+    for row in rows:
+        del row["_at"], row["_id"]
+    return Page(rows, next_cursor)
+
+
+_CLIENTES = (
+    "SELECT c.id, c.codigo, c.email, c.razao_social, c.telefone, c.created_at,"
+    " (SELECT count(*) FROM balcoes b WHERE b.cliente_id = c.id) AS balcoes,"
+    " c.created_at AS _at, c.id AS _id FROM clientes c"
+)
+_BALCOES = (
+    "SELECT b.id, b.cliente_id, c.razao_social, b.nome_balcao, b.api_key_hint, b.revoked_at,"
+    " b.created_at, b.created_at AS _at, b.id AS _id"
+    " FROM balcoes b JOIN clientes c ON c.id = b.cliente_id"
+)
+_FROM_SESSION = (
+    " JOIN sessions s ON s.id = x.session_id JOIN balcoes b ON b.id = s.balcao_id"
+    " JOIN clientes c ON c.id = b.cliente_id"
+)
+_SEGMENTS = (
+    "SELECT x.id, x.session_id, b.id AS balcao_id, b.nome_balcao, c.id AS cliente_id,"
+    " c.razao_social, x.seq, x.audio_start, x.audio_end, x.status, x.transcript,"
+    " x.stt_provider, x.language, x.error, x.created_at, x.transcribed_at,"
+    f" x.created_at AS _at, x.id AS _id FROM segments x{_FROM_SESSION}"
+)
+_RECOMMENDATIONS = (
+    "SELECT x.id, x.session_id, x.segment_id, b.id AS balcao_id, b.nome_balcao,"
+    " c.id AS cliente_id, c.razao_social, x.produto, x.explicacao, x.transcricao_base,"
+    " x.atendente, x.source, x.created_at, x.sent_at, x.aceita, x.feedback_at,"
+    f" x.created_at AS _at, x.id AS _id FROM recommendations x{_FROM_SESSION}"
+)
+_AUDIT = (
+    "SELECT a.id, a.at, a.action, a.balcao_id, a.session_id, a.remote_addr, a.detail,"
+    " a.at AS _at, a.id AS _id FROM admin_audit a"
+)
+
+
+def list_clientes(
+    conn: psycopg.Connection, limit: int, cursor: Cursor | None, filters: Filters
+) -> Page:
+    """Clientes, newest first, with how many balcões each has (filtered by period only)."""
+    parts, params = Filters(desde=filters.desde, ate=filters.ate).where("c.created_at")
+    return _page(conn, _CLIENTES, ("c.created_at", "c.id", "uuid"), (parts, params), limit, cursor)
+
+
+def list_balcoes(
+    conn: psycopg.Connection, limit: int, cursor: Cursor | None, filters: Filters
+) -> Page:
+    """Balcões, newest first, with their cliente and revocation."""
+    where = filters.where("b.created_at")
+    return _page(conn, _BALCOES, ("b.created_at", "b.id", "uuid"), where, limit, cursor)
+
+
+def segments_page(
+    conn: psycopg.Connection, limit: int, cursor: Cursor | None, filters: Filters
+) -> Page:
+    """Transcribed (or failed) segments, newest first."""
+    where = filters.where("x.created_at")
+    return _page(conn, _SEGMENTS, ("x.created_at", "x.id", "uuid"), where, limit, cursor)
+
+
+def recommendations_page(
+    conn: psycopg.Connection,
+    limit: int,
+    cursor: Cursor | None,
+    filters: Filters,
+    aceita: bool | None = None,
+    sem_feedback: bool = False,
+) -> Page:
+    """Recommendations with their feedback, newest first.
+
+    Args:
+        conn: The connection.
+        limit: Rows per page.
+        cursor: Where the previous page ended.
+        filters: Cliente, balcão and period.
+        aceita: Only accepted (True) or refused (False) ones.
+        sem_feedback: Only those nobody gave feedback on.
+
+    Returns:
+        The page.
+    """
+    parts, params = filters.where("x.created_at")
+    if aceita is not None:
+        parts.append("x.aceita = %s")
+        params.append(aceita)
+    if sem_feedback:
+        parts.append("x.aceita IS NULL")
+    key = ("x.created_at", "x.id", "uuid")
+    return _page(conn, _RECOMMENDATIONS, key, (parts, params), limit, cursor)
+
+
+def audit_page(conn: psycopg.Connection, limit: int, cursor: Cursor | None) -> Page:
+    """Admin actions, newest first."""
+    return _page(conn, _AUDIT, ("a.at", "a.id", "bigint"), ([], []), limit, cursor)
+
+
+def revoke_balcao(conn: psycopg.Connection, balcao_id: str) -> datetime | None:
+    """Revoke the balcão's key (idempotent: the first revocation time stays); None if unknown."""
+    row = conn.execute(
+        "UPDATE balcoes SET revoked_at = coalesce(revoked_at, now()) WHERE id = %s"
+        " RETURNING revoked_at",
+        (balcao_id,),
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def record_action(
+    conn: psycopg.Connection,
+    action: str,
+    *,
+    balcao_id: str | None,
+    session_id: str | None,
+    remote_addr: str | None,
+    detail: dict[str, Any],
+) -> None:
+    """Append one admin action to the audit log."""
+    conn.execute(
+        "INSERT INTO admin_audit (action, balcao_id, session_id, remote_addr, detail)"
+        " VALUES (%s, %s, %s, %s, %s)",
+        (action, _uuid_or_none(balcao_id), session_id, remote_addr, json.dumps(detail)),
+    )
+
+
+def _uuid_or_none(value: str | None) -> str | None:
+    """Ids from URLs are not always UUIDs (a 404 is audited too); keep only real ones."""
+    if value is None:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def day_totals(conn: psycopg.Connection, desde: datetime, ate: datetime) -> Row:
+    """Sessions, recommendations, feedback and cost between `desde` and `ate` (a day, usually)."""
+    period = "{col} >= %(d)s AND {col} < %(a)s"
+    started, created = period.format(col="started_at"), period.format(col="created_at")
+    sql = (
+        f"SELECT (SELECT count(*) FROM sessions WHERE {started}) AS sessoes,"
+        " r.recomendacoes, r.aceitas, r.com_feedback,"
+        f" (SELECT coalesce(sum(cost_usd), 0) FROM provider_calls WHERE {created})"
+        " AS custo_usd"
+        " FROM (SELECT count(*) AS recomendacoes, count(*) FILTER (WHERE aceita) AS aceitas,"
+        " count(aceita) AS com_feedback"
+        f" FROM recommendations WHERE {created}) r"
+    )
+    row = conn.cursor(row_factory=dict_row).execute(sql.encode(), {"d": desde, "a": ate}).fetchone()
+    assert row is not None  # aggregates always return one row
+    row["taxa_aceitacao"] = row["aceitas"] / row["com_feedback"] if row["com_feedback"] else None
+    return row

@@ -1,0 +1,126 @@
+"""Admin routes over stored data: clientes and balcões, revocation, history, the audit log.
+
+Every route needs ``Authorization: Bearer <ADMIN_SECRET>`` (401 otherwise). Lists answer
+``{"items": [...], "next_cursor": str | null}``, newest first; pass ``next_cursor`` back as
+``cursor`` for the next page. Filters: ``cliente_id``, ``balcao_id``, ``desde``, ``ate`` (see
+`balto.web.params`); bad values answer 400 naming the field.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from quart import Blueprint, Response, current_app, jsonify
+
+from balto.close_codes import CloseCode
+from balto.services import Services
+from balto.store import history
+from balto.web.audit import audit
+from balto.web.auth import is_admin
+from balto.web.errors import FieldError, error
+from balto.web.params import (
+    bool_arg,
+    cursor_arg,
+    encode_cursor,
+    filters_arg,
+    jsonable,
+    limit_arg,
+)
+
+blueprint = Blueprint("admin_history", __name__)
+
+_UNAUTHORIZED = "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
+
+_Query = Callable[..., history.Page]
+
+
+def _services() -> Services:
+    services: Services = current_app.config["BALTO_SERVICES"]
+    return services
+
+
+@blueprint.before_request
+async def require_admin() -> tuple[Response, int] | None:
+    """Refuse anyone without the admin secret."""
+    if not is_admin(_services().admin_secret):
+        return error(401, "unauthorized", _UNAUTHORIZED)
+    return None
+
+
+async def _page(query: _Query, *extra: Any) -> dict[str, Any]:
+    services = _services()
+    filters, limit, cursor = filters_arg(), limit_arg(), cursor_arg()
+    page = await services.db.run(query, limit, cursor, filters, *extra)
+    return {
+        "items": [jsonable(row) for row in page.rows],
+        "next_cursor": encode_cursor(page.next_cursor),
+    }
+
+
+@blueprint.get("/admin/clientes")
+async def clientes() -> Response:
+    """Clientes with their linking code and balcão count (filters: ``desde``, ``ate``)."""
+    return jsonify(await _page(history.list_clientes))
+
+
+@blueprint.get("/admin/balcoes")
+async def balcoes() -> Response:
+    """Balcões with cliente, key hint, revocation and whether a session is live now."""
+    body = await _page(history.list_balcoes)
+    registry = _services().registry
+    for item in body["items"]:
+        live = registry.get(item["id"])
+        item["live_session_id"] = live.session.info.session_id if live else None
+    return jsonify(body)
+
+
+@blueprint.get("/admin/history/segments")
+async def segments() -> Response:
+    """Transcribed segments (transcripts), with their balcão and cliente."""
+    return jsonify(await _page(history.segments_page))
+
+
+@blueprint.get("/admin/history/recommendations")
+async def recommendations() -> Response:
+    """Recommendations with feedback (``aceita``: true/false; ``sem_feedback``: true)."""
+    aceita = bool_arg("aceita")
+    sem_feedback = bool_arg("sem_feedback") or False
+    if aceita is not None and sem_feedback:
+        raise FieldError("sem_feedback", "use aceita ou sem_feedback, não os dois")
+    return jsonify(await _page(history.recommendations_page, aceita, sem_feedback))
+
+
+@blueprint.get("/admin/audit")
+async def audit_log() -> Response:
+    """Admin actions, newest first (pagination only)."""
+    page = await _services().db.run(history.audit_page, limit_arg(), cursor_arg())
+    items = [jsonable(row) for row in page.rows]
+    return jsonify({"items": items, "next_cursor": encode_cursor(page.next_cursor)})
+
+
+@blueprint.post("/admin/balcoes/<balcao_id>/revoke")
+async def revoke(balcao_id: str) -> tuple[Response, int]:
+    """Revoke the balcão's API key; its live session, if any, is closed with 4003."""
+    services = _services()
+    try:
+        balcao_id = str(uuid.UUID(balcao_id))
+    except ValueError:
+        return error(404, "not_found", "balcão não encontrado")
+    revoked_at = await services.db.run(history.revoke_balcao, balcao_id)
+    if revoked_at is None:
+        await audit("revoke", balcao_id=balcao_id, outcome="not_found")
+        return error(404, "not_found", "balcão não encontrado")
+    live = services.registry.get(balcao_id)
+    session_id = live.session.info.session_id if live else None
+    if live is not None:
+        code = CloseCode.REVOKED_KEY
+        live.request_close(code, code.reason)
+    await audit("revoke", balcao_id=balcao_id, session_id=session_id, outcome="revoked")
+    body = {
+        "balcao_id": balcao_id,
+        "revoked_at": revoked_at.isoformat(),
+        "closed_session_id": session_id,
+    }
+    return jsonify(body), 200

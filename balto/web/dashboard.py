@@ -1,0 +1,55 @@
+"""The live dashboard: ``GET /admin`` (the page) and ``GET /admin/totals`` (the day's totals).
+
+The page is a static shell with no data in it: a browser cannot send a bearer header when it
+navigates, so the page asks for the admin secret (or reads it from the URL fragment ``#<secret>``,
+which never reaches the server), keeps it in ``sessionStorage`` and calls the bearer-protected
+JSON routes once a second: ``/admin/sessions``, ``/admin/totals``, and the restart/disconnect
+actions. ``/admin/totals`` (admin) answers sessions, recommendations, acceptance rate and cost
+of the day in ``tz`` (default ``America/Sao_Paulo``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from quart import Blueprint, Response, current_app, jsonify, request
+
+from balto.services import Services
+from balto.store.history import day_totals
+from balto.web.auth import is_admin
+from balto.web.dashboard_page import PAGE
+from balto.web.errors import FieldError, error
+from balto.web.params import jsonable
+
+blueprint = Blueprint("dashboard", __name__)
+
+
+@blueprint.get("/admin")
+async def page() -> Response:
+    """The dashboard page (Portuguese, vanilla JS, no data until the secret is given)."""
+    response = Response(PAGE, content_type="text/html; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline';"
+        " connect-src 'self'; img-src 'self'"
+    )
+    response.headers["X-Frame-Options"] = "DENY"
+    return response
+
+
+@blueprint.get("/admin/totals")
+async def totals() -> tuple[Response, int]:
+    """The day's totals: sessions, recommendations, acceptance rate, cost (USD)."""
+    services: Services = current_app.config["BALTO_SERVICES"]
+    if not is_admin(services.admin_secret):
+        return error(
+            401, "unauthorized", "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
+        )
+    try:
+        zone = ZoneInfo(request.args.get("tz") or "America/Sao_Paulo")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise FieldError("tz", "tz deve ser um fuso IANA, ex.: America/Sao_Paulo") from None
+    start = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    row = await services.db.run(day_totals, start, start + timedelta(days=1))
+    return jsonify({"dia": start.date().isoformat(), "fuso": str(zone), **jsonable(row)}), 200

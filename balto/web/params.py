@@ -1,0 +1,124 @@
+"""Query-string parsing for admin routes: ids, periods, pagination; bad values raise `FieldError`.
+
+Periods are ISO 8601 (``2026-11-25``, ``2026-11-25T13:00``, ``2026-11-25T13:00:00-03:00``);
+an instant without an offset is read as UTC. ``ate`` is exclusive, except that a bare date means
+the whole of that day. Cursors are opaque strings handed out as ``next_cursor``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from quart import request
+
+from balto.store.history import Cursor, Filters
+from balto.web.errors import FieldError
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500  # a page is built in memory; keep it small
+
+
+def uuid_arg(name: str) -> str | None:
+    """The UUID in query parameter `name`, normalised, or None when absent."""
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise FieldError(name, f"{name} deve ser um UUID") from None
+
+
+def _instant(name: str, *, end: bool) -> datetime | None:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            return start + timedelta(days=1) if end else start
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise FieldError(name, f"{name} deve ser uma data ISO 8601") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def filters_arg() -> Filters:
+    """``cliente_id``, ``balcao_id``, ``desde`` and ``ate`` from the query string."""
+    filters = Filters(
+        cliente_id=uuid_arg("cliente_id"),
+        balcao_id=uuid_arg("balcao_id"),
+        desde=_instant("desde", end=False),
+        ate=_instant("ate", end=True),
+    )
+    if filters.desde and filters.ate and filters.desde >= filters.ate:
+        raise FieldError("ate", "ate deve ser posterior a desde")
+    return filters
+
+
+def limit_arg() -> int:
+    """``limit`` (1 to `MAX_LIMIT`, default `DEFAULT_LIMIT`)."""
+    value = request.args.get("limit")
+    if value is None or value == "":
+        return DEFAULT_LIMIT
+    try:
+        limit = int(value)
+    except ValueError:
+        raise FieldError("limit", "limit deve ser um inteiro") from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise FieldError("limit", f"limit deve estar entre 1 e {MAX_LIMIT}")
+    return limit
+
+
+def cursor_arg() -> Cursor | None:
+    """``cursor`` as handed out in a previous page's ``next_cursor``."""
+    value = request.args.get("cursor")
+    if value is None or value == "":
+        return None
+    try:
+        at, key = json.loads(base64.urlsafe_b64decode(value.encode() + b"=="))
+        cursor = Cursor(datetime.fromisoformat(at), str(key))
+    except (ValueError, TypeError):
+        raise FieldError("cursor", "cursor inválido") from None
+    return cursor
+
+
+def encode_cursor(cursor: Cursor | None) -> str | None:
+    """The opaque text of `cursor`."""
+    if cursor is None:
+        return None
+    raw = json.dumps([cursor.at.isoformat(), cursor.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def bool_arg(name: str) -> bool | None:
+    """``true``/``false`` (also ``1``/``0``, ``sim``/``nao``) or None when absent."""
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    lowered = value.lower()
+    if lowered in ("true", "1", "sim"):
+        return True
+    if lowered in ("false", "0", "nao", "não"):
+        return False
+    raise FieldError(name, f"{name} deve ser true ou false")
+
+
+def jsonable(row: dict[str, Any]) -> dict[str, Any]:
+    """A database row with UUIDs as text, instants as ISO 8601 and decimals as floats."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, uuid.UUID):
+            value = str(value)
+        elif isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = float(value)
+        out[key] = value
+    return out
