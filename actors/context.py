@@ -123,12 +123,17 @@ class SessionInfo:
 
 
 class SessionLogger(logging.LoggerAdapter[logging.Logger]):
-    """Prefixes each line with the balcão and session, so one counter can be followed in the log."""
+    """Puts the balcão and session on each record as ``balcao_id`` / ``session_id`` attributes.
 
-    def process(self, msg: object, kwargs: object) -> tuple[str, object]:  # type: ignore[override]  # LoggerAdapter's stub types kwargs as MutableMapping
-        """Prefix the message."""
-        extra = self.extra or {}
-        return f"[balcao={extra.get('balcao')} session={extra.get('session')}] {msg}", kwargs
+    Fields rather than a text prefix, so the JSON log (`balto.logs`) carries them as keys and the
+    text log prints them in front of the message. Explicit here, not only from the context
+    variables the device socket binds, because actors also run outside a socket (contract tests,
+    benchmarks) and the attribute names are the whole contract with the formatter.
+    """
+
+    def __init__(self, logger: logging.Logger, session: SessionInfo) -> None:
+        """Bind `logger` to `session`."""
+        super().__init__(logger, {"balcao_id": session.balcao_id, "session_id": session.session_id})
 
 
 @dataclass(slots=True)
@@ -150,10 +155,7 @@ class ActorContext:
 
     def __post_init__(self) -> None:
         """Bind the logger to this actor and session."""
-        base = logging.getLogger(f"balto.actor.{self.health.name}")
-        self.log = SessionLogger(
-            base, {"balcao": self.session.balcao_id, "session": self.session.session_id[:8]}
-        )
+        self.log = SessionLogger(logging.getLogger(f"balto.actor.{self.health.name}"), self.session)
 
     def took(self) -> None:
         """Count one message in."""

@@ -13,16 +13,11 @@ import trio
 
 from balto.config import Settings
 from balto.errors import BaltoError, ConfigError
+from balto.logs import configure_logging
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    for noisy in ("httpx", "httpcore", "openai", "hpack", "pgserver"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _configure_logging(level: str, fmt: str = "text") -> None:
+    configure_logging(level, fmt, sys.stderr)
 
 
 async def _serve(settings: Settings) -> None:
@@ -81,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"balto: configuration error: {exc}", file=sys.stderr)
         return 2
-    _configure_logging(settings.log_level)
+    _configure_logging(settings.log_level, settings.log_format)
     try:
         if args.command == "serve":
             trio.run(_serve, settings)

@@ -66,6 +66,13 @@ def _share(env: Mapping[str, str], name: str) -> float:
     return value
 
 
+def _log_format(env: Mapping[str, str]) -> str:
+    value = (env.get("BALTO_LOG_FORMAT") or "text").strip().lower()
+    if value not in ("text", "json"):
+        raise ConfigError(f"BALTO_LOG_FORMAT must be text or json, got {value!r}")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable, with the defaults the README documents."""
@@ -111,6 +118,7 @@ class Settings:
     catalog_path: Path | None = None
     pricing: Pricing = field(default_factory=lambda: DEFAULT_PRICING)
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one object per line (`balto.logs`)
     restart_intensity: int = 5
     restart_period_s: float = 30.0
     watchdog_s: float = 45.0
@@ -199,6 +207,7 @@ class Settings:
             catalog_path=Path(catalog) if catalog else None,
             pricing=pricing,
             log_level=(env.get("BALTO_LOG_LEVEL") or "INFO").upper(),
+            log_format=_log_format(env),
             restart_intensity=int(_float(env, "BALTO_RESTART_INTENSITY", d.restart_intensity)),
             restart_period_s=_float(env, "BALTO_RESTART_PERIOD_S", d.restart_period_s),
             watchdog_s=_float(env, "BALTO_WATCHDOG_S", d.watchdog_s),

@@ -1,5 +1,5 @@
 """``GET /admin`` serves the dashboard shell (no data without the secret); ``/admin/totals``
-answers the day's totals. (The browser test with chromium is not written yet.)"""
+answers the day's totals. The page in a real browser: ``test_admin_browser``."""
 
 from __future__ import annotations
 

@@ -21,6 +21,7 @@ import trio
 from actors.context import SessionInfo
 from balto.close_codes import CloseCode
 from balto.errors import DeviceGone
+from balto.logs import bind_session
 from balto.services import Services
 from balto.store.cadastro import authenticate
 from balto.store.sessions import close_session, open_session
@@ -159,7 +160,8 @@ class DeviceEndpoint:
             return
         if info is None:
             return
-        await self._serve(link, info)
+        with bind_session(info.balcao_id, info.session_id):
+            await self._serve(link, info)
 
     async def _handshake(self, link: AsgiDeviceLink) -> SessionInfo | None:
         services = self.services

@@ -1,0 +1,187 @@
+"""A headless Chromium driven over the DevTools protocol (CDP), for tests of the dashboard.
+
+In: a Chromium executable (Debian's ``chromium``). Out: a `Page` that navigates, evaluates
+JavaScript, clicks with real mouse events and takes PNG screenshots. Raises `BrowserError` when
+the browser does not start or a command fails.
+
+Why CDP and not Selenium with chromedriver: CDP is JSON over one WebSocket, and trio-websocket is
+already a dependency, so the browser is driven from the test's own Trio loop (no worker thread,
+no extra package pinning its own trio and certifi ranges against ours).
+"""
+
+from __future__ import annotations
+
+import base64
+import collections
+import contextlib
+import itertools
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import trio
+from trio_websocket import WebSocketConnection, open_websocket_url
+
+_LISTENING = "DevTools listening on "
+_MAX_MESSAGE = 64 << 20  # a full-page PNG screenshot travels base64 in one message
+START_TIMEOUT_S = 20.0  # a cold Chromium on a busy CI machine takes a few seconds
+
+
+class BrowserError(Exception):
+    """The browser did not start, or a DevTools command failed."""
+
+
+def find_chromium() -> str | None:
+    """The Chromium executable: ``$BALTO_CHROMIUM``, else ``chromium`` on the PATH, else None."""
+    explicit = os.environ.get("BALTO_CHROMIUM")
+    if explicit:
+        return explicit
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+class Page:
+    """One browser tab, attached over the browser's DevTools socket (a flat CDP session)."""
+
+    def __init__(self, ws: WebSocketConnection, ids: itertools.count[int]) -> None:
+        self._ws = ws
+        self._ids = ids
+        self._session_id: str | None = None
+
+    async def call(self, method: str, **params: Any) -> dict[str, Any]:
+        """Send one CDP command and return its result; events in between are ignored."""
+        command_id = next(self._ids)
+        message: dict[str, Any] = {"id": command_id, "method": method, "params": params}
+        if self._session_id is not None and not method.startswith(("Target.", "Browser.")):
+            message["sessionId"] = self._session_id
+        await self._ws.send_message(json.dumps(message))
+        while True:
+            reply = json.loads(await self._ws.get_message())
+            if reply.get("id") != command_id:
+                continue  # an event (the test polls the page instead of subscribing)
+            if "error" in reply:
+                raise BrowserError(f"{method}: {reply['error']}")
+            result: dict[str, Any] = reply.get("result", {})
+            return result
+
+    async def attach(self) -> None:
+        """Open a blank tab and route later page commands to it."""
+        target = await self.call("Target.createTarget", url="about:blank")
+        attached = await self.call(
+            "Target.attachToTarget", targetId=target["targetId"], flatten=True
+        )
+        self._session_id = attached["sessionId"]
+
+    async def goto(self, url: str, *, timeout_s: float = 10.0) -> None:
+        """Navigate and wait until the document has loaded."""
+        await self.call("Page.navigate", url=url)
+        await self.wait_for('document.readyState === "complete"', timeout_s=timeout_s)
+
+    async def wait_for(self, expression: str, *, timeout_s: float, every_s: float = 0.05) -> Any:
+        """Poll a JavaScript expression until it is truthy; return its value."""
+        with trio.fail_after(timeout_s):
+            for _ in itertools.count():
+                if value := await self.evaluate(expression):
+                    return value
+                await trio.sleep(every_s)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop only ends by return
+
+    async def evaluate(self, expression: str) -> Any:
+        """The JSON value of a JavaScript expression (promises are awaited)."""
+        result = await self.call(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
+        if "exceptionDetails" in result:
+            details = result["exceptionDetails"]
+            text = details.get("exception", {}).get("description") or details.get("text")
+            raise BrowserError(f"JavaScript failed: {text}")
+        return result["result"].get("value")
+
+    async def click(self, selector: str) -> None:
+        """Press and release the left mouse button over the centre of the first match."""
+        centre = await self.evaluate(
+            f"(() => {{ const r = document.querySelector({json.dumps(selector)})"
+            ".getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+        )
+        x, y = centre
+        for kind in ("mousePressed", "mouseReleased"):
+            await self.call(
+                "Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1
+            )
+
+    async def screenshot(self) -> bytes:
+        """A PNG of the whole page (beyond the viewport when the page is taller)."""
+        shot = await self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+        return base64.b64decode(shot["data"])
+
+
+async def _read_stderr(
+    stream: trio.abc.ReceiveStream, tail: collections.deque[str], found: trio.MemorySendChannel[str]
+) -> None:
+    # Chromium logs to stderr for its whole life: keep draining it (a full pipe would block the
+    # browser), remember the last lines for error messages, and report the DevTools URL once.
+    buffer = b""
+    async with found:
+        async for chunk in stream:
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            for raw in lines:
+                line = raw.decode(errors="replace").strip()
+                tail.append(line)
+                if line.startswith(_LISTENING):
+                    found.send_nowait(line.removeprefix(_LISTENING))
+
+
+@asynccontextmanager
+async def open_page(
+    executable: str, profile_dir: Path, *, width: int = 1280, height: int = 1100
+) -> AsyncIterator[Page]:
+    """Start a headless Chromium with a throwaway profile; yield a tab; stop the browser."""
+    argv = [
+        executable,
+        "--headless",
+        "--no-sandbox",  # CI runs as root, where Chromium's sandbox refuses to start
+        "--disable-gpu",
+        "--disable-dev-shm-usage",  # containers often give /dev/shm only 64 MB
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--remote-debugging-port=0",
+        f"--user-data-dir={profile_dir}",
+        f"--window-size={width},{height}",
+        "about:blank",
+    ]
+    tail: collections.deque[str] = collections.deque(maxlen=40)
+    found_send, found_receive = trio.open_memory_channel[str](1)
+    async with trio.open_nursery() as nursery:
+        process: trio.Process = await nursery.start(
+            partial(
+                trio.run_process,
+                argv,
+                check=False,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+        )
+        assert process.stderr is not None
+        nursery.start_soon(_read_stderr, process.stderr, tail, found_send)
+        try:
+            url: str | None = None
+            with trio.move_on_after(START_TIMEOUT_S), contextlib.suppress(trio.EndOfChannel):
+                url = await found_receive.receive()
+            if url is None:
+                raise BrowserError(
+                    f"Chromium gave no DevTools URL (exit {process.returncode}):\n"
+                    + "\n".join(tail)
+                )
+            async with open_websocket_url(url, max_message_size=_MAX_MESSAGE) as ws:
+                page = Page(ws, itertools.count(1))
+                await page.attach()
+                yield page
+        finally:
+            nursery.cancel_scope.cancel()  # run_process terminates Chromium if still running
