@@ -23,7 +23,7 @@ async def test_dashboard_page_is_a_portuguese_shell_without_data(
     assert "default-src 'none'" in response.headers["content-security-policy"]
     page = response.text
     assert '<html lang="pt-BR">' in page and "Segredo de administrador" in page
-    assert "setInterval(refresh, 1000)" in page and "Reiniciar" in page
+    assert "/admin/sessions/stream" in page and "Reiniciar" in page
     assert "Balcão b1" not in page  # data only comes from the bearer-protected routes
 
 

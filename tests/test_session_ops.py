@@ -4,6 +4,7 @@ disconnect it with 4005, and plan faults through the admin route when ``BALTO_FA
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 import httpx
@@ -91,6 +92,7 @@ async def test_disconnect_closes_with_4005(nursery: trio.Nursery, database_url: 
     ("method", "path"),
     [
         ("GET", "/admin/sessions"),
+        ("GET", "/admin/sessions/stream"),
         ("GET", "/admin/sessions/x"),
         ("POST", "/admin/sessions/x/restart"),
         ("POST", "/admin/sessions/x/disconnect"),
@@ -162,3 +164,39 @@ async def test_a_fault_planned_over_http_hits_the_live_session(
         assert (await http.delete(f"/admin/faults/{fault_id}", headers=ADMIN)).status_code == 404
     # the crash lost nothing: the chunk in hand was handed to the next incarnation
     assert query(database_url, "SELECT count(*) FROM segments") == [(2,)]
+
+
+async def test_sessions_stream_pushes_live_snapshots_and_ends_on_shutdown(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url)
+    api_key, balcao_id = await register_balcao(running.base_url)
+    audio: list[float] = []
+
+    async def device() -> None:
+        await stream_file(ws_url(running), api_key, WAV, linger_s=0.5)
+
+    async with (
+        httpx.AsyncClient(base_url=running.base_url, timeout=10) as http,
+        trio.open_nursery() as inner,
+    ):
+        inner.start_soon(device)
+        async with http.stream("GET", "/admin/sessions/stream", headers=ADMIN) as response:
+            assert response.status_code == 200
+            assert response.headers["content-type"].startswith("text/event-stream")
+            lines = response.aiter_lines()
+            async for line in lines:
+                if not line.startswith("data: "):
+                    continue
+                sessions = json.loads(line.removeprefix("data: "))["sessions"]
+                if sessions:
+                    assert sessions[0]["balcao_id"] == balcao_id
+                    assert len(sessions[0]["actors"]) == 6
+                    audio.append(sessions[0]["audio_seconds"])
+                if len(audio) == 3:
+                    break
+            running.stop()  # a shutdown ends the stream instead of holding the server
+            with trio.fail_after(5):
+                async for _ in lines:
+                    pass
+    assert audio == sorted(audio) and audio[-1] > audio[0]  # live: the audio clock moved

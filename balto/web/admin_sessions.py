@@ -8,7 +8,9 @@ session on purpose.
 from __future__ import annotations
 
 import gc
+import json
 import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import trio
@@ -23,6 +25,7 @@ from supervisors.faults import Fault
 
 blueprint = Blueprint("admin_sessions", __name__)
 
+STREAM_INTERVAL_S = 1.0  # the dashboard's refresh: live enough, and cheap (snapshots are in memory)
 _UNAUTHORIZED = "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
 _NO_SESSION = "nenhuma sessão ativa para este balcão"
 
@@ -44,6 +47,28 @@ async def require_admin() -> tuple[Response, int] | None:
 async def list_sessions() -> Response:
     """Every live session with its per-actor health."""
     return jsonify({"sessions": [live.session.snapshot() for live in _services().registry.all()]})
+
+
+@blueprint.get("/admin/sessions/stream")
+async def stream_sessions() -> Response:
+    """Server-sent events: every live session's snapshot, once a second, until shutdown.
+
+    Each event is ``data: {"sessions": [...]}`` (the body of ``GET /admin/sessions``). Browsers'
+    ``EventSource`` cannot send the bearer header, so the dashboard reads this with ``fetch``.
+    """
+    services = _services()
+
+    async def events() -> AsyncIterator[bytes]:
+        while not services.going_away.is_set():
+            sessions = [live.session.snapshot() for live in services.registry.all()]
+            yield b"data: " + json.dumps({"sessions": sessions}).encode() + b"\n\n"
+            with trio.move_on_after(STREAM_INTERVAL_S):
+                await services.going_away.wait()  # a shutdown ends the stream at once
+
+    response = Response(events(), content_type="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.timeout = None  # a dashboard stays open for hours
+    return response
 
 
 @blueprint.get("/admin/sessions/<balcao_id>")

@@ -2,10 +2,11 @@
 
 The page is a static shell with no data in it: a browser cannot send a bearer header when it
 navigates, so the page asks for the admin secret (or reads it from the URL fragment ``#<secret>``,
-which never reaches the server), keeps it in ``sessionStorage`` and calls the bearer-protected
-JSON routes once a second: ``/admin/sessions``, ``/admin/totals``, and the restart/disconnect
-actions. ``/admin/totals`` (admin) answers sessions, recommendations, acceptance rate and cost
-of the day in ``tz`` (default ``America/Sao_Paulo``).
+which never reaches the server), keeps it in ``sessionStorage``, reads the live sessions from the
+server-sent events of ``/admin/sessions/stream`` (one snapshot a second, read with ``fetch``
+because ``EventSource`` cannot send the bearer header), polls ``/admin/totals`` every 5 s, and
+calls the restart/disconnect actions. ``/admin/totals`` (admin) answers sessions,
+recommendations, acceptance rate and cost of the day in ``tz`` (default ``America/Sao_Paulo``).
 """
 
 from __future__ import annotations

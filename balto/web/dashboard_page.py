@@ -130,20 +130,57 @@ function renderSession(s) {
   return card;
 }
 
+function renderSessions(sessions) {
+  $("sessoes").replaceChildren(...sessions.map(renderSession));
+  $("vazio").hidden = sessions.length > 0;
+  $("atualizado").textContent = "Atualizado às " + new Date().toLocaleTimeString("pt-BR");
+}
+
 async function refresh() {
   if (!secret) { askSecret(); return; }
   try {
-    const [sessions, totals] = await Promise.all([api("GET", "/admin/sessions"),
-      api("GET", "/admin/totals")]);
+    renderTotals(await api("GET", "/admin/totals"));
     $("login").hidden = true;
-    $("erro").textContent = "";
-    renderTotals(totals);
-    $("sessoes").replaceChildren(...sessions.sessions.map(renderSession));
-    $("vazio").hidden = sessions.sessions.length > 0;
-    $("atualizado").textContent = "Atualizado às " + new Date().toLocaleTimeString("pt-BR");
   } catch (e) {
     if (e.message !== "401") $("erro").textContent = "Sem conexão com o servidor: " + e.message;
   }
+}
+
+// Sessions arrive as server-sent events, one snapshot a second. EventSource cannot send the
+// bearer header, so the stream is read with fetch; it reconnects a second after it drops.
+let streaming = false;
+async function stream() {
+  if (streaming || !secret) return;
+  streaming = true;
+  try {
+    const response = await fetch("/admin/sessions/stream",
+      { headers: { Authorization: "Bearer " + secret } });
+    if (response.status === 401) { askSecret("Segredo inválido."); return; }
+    if (!response.ok || !response.body) throw new Error(response.statusText);
+    $("login").hidden = true;
+    $("erro").textContent = "";
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let end;
+      while ((end = buffer.indexOf("\\n\\n")) >= 0) {
+        const event = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = event.split("\\n").filter((l) => l.startsWith("data: "))
+          .map((l) => l.slice(6)).join("\\n");
+        if (data) renderSessions(JSON.parse(data).sessions);
+      }
+    }
+  } catch (e) {
+    $("erro").textContent = "Sem conexão com o servidor: " + e.message;
+  } finally {
+    streaming = false;
+  }
+  if (secret) setTimeout(stream, 1000);
 }
 
 $("login").addEventListener("submit", (event) => {
@@ -151,9 +188,11 @@ $("login").addEventListener("submit", (event) => {
   secret = $("segredo").value;
   sessionStorage.setItem("balto-admin", secret);
   refresh();
+  stream();
 });
 refresh();
-setInterval(refresh, 1000);
+stream();
+setInterval(refresh, 5000);  // the day's totals come from the database: every 5 s is plenty
 </script>
 </body>
 </html>
