@@ -15,6 +15,7 @@ from tests.conftest import ADMIN, FIXTURES, query, register_balcao, start_server
 
 WAV = FIXTURES / "two_utterances.wav"
 ROUTES = [
+    ("GET", "/admin"),
     ("GET", "/admin/clientes"),
     ("GET", "/admin/balcoes"),
     ("GET", "/admin/history/segments"),

@@ -16,7 +16,18 @@ async def test_dashboard_page_is_a_portuguese_shell_without_data(
     running = await start_server(nursery, database_url)
     seed(database_url)
     async with httpx.AsyncClient(base_url=running.base_url) as http:
-        response = await http.get("/admin")
+        refused = await http.get("/admin")  # not a browser, no secret: a JSON 401
+        wrong = await http.get("/admin", headers={"Authorization": "Bearer wrong"})
+        browser = await http.get("/admin", headers={"Accept": "text/html,*/*"})
+        allowed = await http.get("/admin", headers=ADMIN)
+    for bad in (refused, wrong):
+        assert bad.status_code == 401
+        assert bad.json()["error"] == "unauthorized"
+    # a browser is refused too, but gets the data-less page that asks for the secret
+    assert browser.status_code == 401
+    assert browser.headers["www-authenticate"].startswith("Bearer")
+    assert browser.text == allowed.text
+    response = allowed
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert response.headers["cache-control"] == "no-store"

@@ -25,17 +25,32 @@ from balto.web.params import jsonable
 
 blueprint = Blueprint("dashboard", __name__)
 
+_UNAUTHORIZED = "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
+
 
 @blueprint.get("/admin")
-async def page() -> Response:
-    """The dashboard page (Portuguese, vanilla JS, no data until the secret is given)."""
-    response = Response(PAGE, content_type="text/html; charset=utf-8")
+async def page() -> Response | tuple[Response, int]:
+    """The dashboard page (Portuguese, vanilla JS, no data until the secret is given).
+
+    Like every admin route it refuses a request without the secret (401), but a browser that
+    asks for HTML gets the page as the body of that 401: it holds no data, only the form that
+    takes the secret, and a browser cannot send a bearer header when it navigates.
+    """
+    services: Services = current_app.config["BALTO_SERVICES"]
+    allowed = is_admin(services.admin_secret)
+    if not allowed and "text/html" not in request.headers.get("Accept", ""):
+        return error(401, "unauthorized", _UNAUTHORIZED)
+    response = Response(
+        PAGE, status=200 if allowed else 401, content_type="text/html; charset=utf-8"
+    )
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline';"
         " connect-src 'self'; img-src 'self'"
     )
     response.headers["X-Frame-Options"] = "DENY"
+    if not allowed:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="balto-admin"'
     return response
 
 
@@ -44,9 +59,7 @@ async def totals() -> tuple[Response, int]:
     """The day's totals: sessions, recommendations, acceptance rate, cost (USD)."""
     services: Services = current_app.config["BALTO_SERVICES"]
     if not is_admin(services.admin_secret):
-        return error(
-            401, "unauthorized", "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
-        )
+        return error(401, "unauthorized", _UNAUTHORIZED)
     try:
         zone = ZoneInfo(request.args.get("tz") or "America/Sao_Paulo")
     except (ZoneInfoNotFoundError, ValueError):
