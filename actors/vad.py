@@ -3,9 +3,14 @@
 The work is `balto.audio.frontend.FrontEnd`: noise reduction to decide, then webrtcvad + an adaptive
 energy gate, pre-roll, hangover, impulse and tone rejection, minimum voiced time and maximum length
 (thresholds and their reasons in `SegmenterParams` and `DenoiseParams`). This actor batches what
-has arrived (the decoder emits a burst of 20 ms packets per device chunk), runs the batch in a
-worker thread so the Trio thread never holds the CPU for it, and stamps each cut with an id, a
-sequence number and the wall time it was cut at.
+has arrived (the decoder sends about one block per device chunk) and runs the batch:
+- with ``BALTO_VAD_WORKERS`` > 0, in the session's front end in a worker process
+  (`balto.audio.workers`), off the server's GIL;
+- otherwise a device chunk's worth (≤ `_INLINE_BYTES`, ~1 ms CPU) on the Trio thread, and a
+  bigger backlog in a worker thread. A thread cannot run this GIL-bound numpy/webrtcvad work beside
+  the Trio thread anyway; the hop and GIL hand-offs cost more than they spared (capacity bench:
+  Python 11-14 → 8.5-9 ms CPU per audio-second, pause → STT p99 at 80 sessions 1 s → 32 ms).
+It stamps each cut with an id, a sequence number and the wall time it was cut at.
 
 A gap in the audio clock (the decoder lost bytes) is filled with digital silence up to
 `_MAX_GAP_FILL_S`, so segment times stay on the audio clock; a longer gap ends the open segment and
@@ -21,9 +26,15 @@ import trio
 from actors.context import ActorContext, ActorState
 from balto.audio.frontend import FrontEnd
 from balto.audio.segmenter import CutSegment
+from balto.audio.workers import RemoteFrontEnd, configured_workers
 from balto.messages import PcmFrame, Segment
 
 _MAX_GAP_FILL_S = 5.0  # a restarted decoder loses at most a chunk or two; more is a new start
+# A device chunk (250-300 ms) costs the front end ~1 ms of CPU, nearly all of it holding the GIL
+# (numpy on arrays this small releases it for too little to matter). Up to this much audio runs on
+# the Trio thread (~2 ms at most, within DESIGN §3's "a few milliseconds"); a bigger backlog goes
+# to a worker thread.
+_INLINE_BYTES = 2 * 16_000 * 6 // 10  # 0.6 s of 16 kHz s16le
 
 
 async def run_vad(
@@ -46,7 +57,8 @@ async def run_vad(
         denoise: Decide on noise-reduced audio (the STT always gets the original).
     """
     ctx.health.state = ActorState.RUNNING
-    front: FrontEnd | None = None
+    workers = configured_workers()
+    front: FrontEnd | RemoteFrontEnd | None = None
     offset = 0.0  # audio time of the segmenter's zero
     expected = 0.0  # audio time just past the last frame fed
     rate = 16_000
@@ -71,54 +83,81 @@ async def run_vad(
         await outbox.send(segment)
         ctx.gave()
 
-    async with inbox, outbox:
-        ended = False
-        while not ended:
-            try:
-                batch = [await inbox.receive()]
-            except trio.EndOfChannel:
-                break
-            ctx.took()
-            # Take everything already queued: one thread hop per device chunk, not per packet.
-            # Only a memory channel can say what is queued without waiting (the supervisor's are).
-            while isinstance(inbox, trio.MemoryReceiveChannel):
+    async def new_front() -> FrontEnd | RemoteFrontEnd:
+        if not workers:
+            return FrontEnd(rate, pause_s, max_segment_s, denoise=denoise)
+        remote = RemoteFrontEnd(rate, pause_s, max_segment_s, denoise=denoise)
+        await remote.open(workers)
+        return remote
+
+    try:
+        async with inbox, outbox:
+            ended = False
+            while not ended:
                 try:
-                    batch.append(inbox.receive_nowait())
-                except trio.WouldBlock:
-                    break
+                    batch = [await inbox.receive()]
                 except trio.EndOfChannel:
-                    ended = True
                     break
                 ctx.took()
-            if front is None:
-                rate = batch[0].sample_rate
-                offset = expected = batch[0].start
-                front = FrontEnd(rate, pause_s, max_segment_s, denoise=denoise)
-            pieces: list[bytes] = []
-            cuts: list[CutSegment] = []
-            for frame in batch:
-                gap = frame.start - expected
-                if gap > _MAX_GAP_FILL_S:
-                    cuts += front.flush()  # cheap: no new audio is processed
-                    front = FrontEnd(rate, pause_s, max_segment_s, denoise=denoise)
-                    offset = frame.start
-                    pieces = []
-                elif gap * rate >= 1:
-                    pieces.append(bytes(2 * round(gap * rate)))
-                pieces.append(frame.pcm)
-                expected = frame.start + frame.duration
-            for cut in cuts:
-                await emit(cut)
-            started = trio.current_time()
-            cuts = await trio.to_thread.run_sync(_feed, front, b"".join(pieces))
-            ctx.health.busy_s += trio.current_time() - started
-            ctx.health.detail = front.describe()
-            for cut in cuts:
-                await emit(cut)
-        if front is not None:
-            for cut in front.flush():
-                await emit(cut)
+                # Take everything already queued: one front-end call per device chunk, not per
+                # packet. Only a memory channel can say what is queued without waiting (the
+                # supervisor's are).
+                while isinstance(inbox, trio.MemoryReceiveChannel):
+                    try:
+                        batch.append(inbox.receive_nowait())
+                    except trio.WouldBlock:
+                        break
+                    except trio.EndOfChannel:
+                        ended = True
+                        break
+                    ctx.took()
+                if front is None:
+                    rate = batch[0].sample_rate
+                    offset = expected = batch[0].start
+                    front = await new_front()
+                pieces: list[bytes] = []
+                cuts: list[CutSegment] = []
+                for frame in batch:
+                    gap = frame.start - expected
+                    if gap > _MAX_GAP_FILL_S:
+                        cuts += await _flush(front)  # cheap: no new audio is processed
+                        if isinstance(front, RemoteFrontEnd):
+                            await front.close()
+                        front = None
+                        front = await new_front()
+                        offset = frame.start
+                        pieces = []
+                    elif gap * rate >= 1:
+                        pieces.append(bytes(2 * round(gap * rate)))
+                    pieces.append(frame.pcm)
+                    expected = frame.start + frame.duration
+                for cut in cuts:
+                    await emit(cut)
+                started = trio.current_time()
+                cuts = await _feed(front, b"".join(pieces))
+                ctx.health.busy_s += trio.current_time() - started
+                ctx.health.detail = front.describe()
+                for cut in cuts:
+                    await emit(cut)
+            if front is not None:
+                for cut in await _flush(front):
+                    await emit(cut)
+    finally:
+        if isinstance(front, RemoteFrontEnd):
+            await front.close()
 
 
-def _feed(front: FrontEnd, pcm: bytes) -> list[CutSegment]:
-    return front.feed(pcm)
+async def _feed(front: FrontEnd | RemoteFrontEnd, pcm: bytes) -> list[CutSegment]:
+    """Run one batch through the front end: in its worker, inline, or in a thread (backlog)."""
+    if isinstance(front, RemoteFrontEnd):
+        return await front.feed(pcm)
+    if len(pcm) <= _INLINE_BYTES:
+        await trio.lowlevel.checkpoint()
+        return front.feed(pcm)
+    return await trio.to_thread.run_sync(front.feed, pcm)
+
+
+async def _flush(front: FrontEnd | RemoteFrontEnd) -> list[CutSegment]:
+    if isinstance(front, RemoteFrontEnd):
+        return await front.flush()
+    return front.flush()

@@ -1,19 +1,33 @@
-"""Capacity: N simulated devices through the real server, N rising until sessions fall behind.
+"""Capacity: N simulated devices through the real server process, N rising until it falls behind.
 
-One `trio.run` holds the real server (Hypercorn, embedded PostgreSQL, one ffmpeg per session,
-denoise + VAD in worker threads) with the loopback ElevenLabs fake, and N device simulators
-streaming a corpus clip (WebM/Opus, 250 ms chunks) in real time, started 20 ms apart. The devices
-run in the same process (their WebSocket client work is counted in the server's CPU: the figures
-are pessimistic). Per N it prints: CPU ms per audio-second (whole process, ffmpeg children, and the
-denoise / VAD stages from `balto.audio.frontend.STAGE_CPU`), sessions per core at that CPU, event
-loop lag p50/p99 (a task sleeping 10 ms, measuring its overshoot), RSS per session (process +
-ffmpeg children, above the idle server), and end-of-pause → STT-request latency p50/p99 beyond the
-configured pause (requests are matched to utterances by audio length, then to sessions in time
-order). A level "keeps up" when that p99 stays under 1 s beyond the pause. The default clip is the
-clean two-utterance fixture, whose segment ends the VAD finds within a frame, so the latency is the
-system's; a noisy corpus clip (``--clip dor_ac_10db``) adds the VAD's end error to it.
+Three kinds of process, so the server's figures are the server's alone:
+- the server: ``bench/_capacity_server.py`` = ``python -m balto serve`` (Hypercorn, embedded
+  PostgreSQL, one ffmpeg per session, denoise + VAD off the Trio thread) plus a 10 ms loop-lag
+  probe and the per-stage CPU totals, written to a stats file once a second;
+- the devices: ``bench/_capacity_devices.py``, N WebSocket clients streaming a corpus clip
+  (WebM/Opus, 250 ms chunks) in real time, started `STAGGER_S` apart, recording when each chunk
+  was sent (``time.monotonic()``, a system-wide clock);
+- this process: a raw-HTTP ElevenLabs stand-in (`bench/_stt_stub.py`, which stamps each request
+  when its first bytes arrive), registration, sampling and the table.
 
-    .venv/bin/python bench/capacity.py [--levels 25,50,100] [--clip two_utterances]
+Per N it prints: the server's CPU per audio-second (the Python process; its children: one ffmpeg
+per session, and the front-end workers when ``--workers`` > 0; the denoise and VAD stages from
+`balto.audio.frontend.STAGE_CPU`, wherever they ran), the sessions one core carries at
+that cost, event-loop lag p50/p99, memory per session (server + its ffmpeg children at the peak,
+above the idle server: RSS, and PSS, which splits shared pages such as the ffmpeg binary between
+the processes mapping them), and end-of-pause → STT-request latency p50/p99. That latency is
+taken from when the chunk holding the audio that completes the pause was sent by the device (on
+loopback, its arrival at the server): which chunk that is comes from running the same front end
+over the clip offline, chunk by chunk. The device's view (from the reference utterance end + the
+pause, so including up to one chunk of waiting for the audio and the VAD's end error) is printed
+too. A level keeps up when every utterance reached the STT and the p99 stays under 1 s.
+
+The lag is also given over the stretch where every device is streaming (after the last one
+connected, before the first one finished), without the connection ramp: each new session costs a
+WebSocket handshake, database rows and an ffmpeg start (~15 ms CPU).
+
+    .venv/bin/python bench/capacity.py [--levels 10,50,100,130] [--clip two_utterances]
+        [--stagger 0.02] [--workers 0]
 """
 
 from __future__ import annotations
@@ -21,11 +35,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import tempfile
+import time
 from functools import partial
 from pathlib import Path
 
+import httpx
+import imageio_ffmpeg
 import numpy as np
 import psutil
 import trio
@@ -33,95 +51,19 @@ import trio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from balto.audio.frontend import STAGE_CPU  # noqa: E402
-from balto.config import Settings  # noqa: E402
-from balto.device import stream_file  # noqa: E402
-from supervisors.root import Running, run_root  # noqa: E402
-from tests.conftest import register_balcao  # noqa: E402
-from tests.fakes.elevenlabs import FakeElevenLabs  # noqa: E402
-from tests.fakes.wiring import provider_env  # noqa: E402
+from balto.audio.frontend import FrontEnd  # noqa: E402
+from balto.device import plan_chunks  # noqa: E402
+from bench._stt_stub import SttStub  # noqa: E402
+from tests.conftest import ADMIN, register_balcao  # noqa: E402
+from tests.server_process import free_port  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 CORPUS = FIXTURES / "corpus"
 PAUSE_S = 0.5  # BALTO_VAD_PAUSE_MS default
+CHUNK_S = 0.25  # what browsers and the device simulator send
 STAGGER_S = 0.02
-
-
-def _tree_cpu_rss(proc: psutil.Process) -> tuple[float, float, float]:
-    """(own CPU s, children CPU s, RSS bytes of process + children)."""
-    own = proc.cpu_times()
-    children_cpu, rss = 0.0, float(proc.memory_info().rss)
-    for child in proc.children(recursive=True):
-        try:
-            t = child.cpu_times()
-            children_cpu += t.user + t.system
-            rss += child.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
-    return own.user + own.system, children_cpu + own.children_user + own.children_system, rss
-
-
-async def _lag_probe(lags: list[float], stop: trio.Event) -> None:
-    while not stop.is_set():
-        before = trio.current_time()
-        await trio.sleep(0.01)
-        lags.append(trio.current_time() - before - 0.01)
-
-
-async def one_level(n: int, clip: str, base_url: str, stt: FakeElevenLabs) -> dict[str, float]:
-    """Stream `clip` from `n` devices at once; return the level's figures."""
-    meta = _clip_meta(clip)
-    keys = [(await register_balcao(base_url, f"Balcão {n}-{i}"))[0] for i in range(n)]
-    url = base_url.replace("http://", "ws://") + "/ws"
-    proc = psutil.Process(os.getpid())
-    stt.requests.clear()
-    cpu0, child0, rss0 = _tree_cpu_rss(proc)
-    stage0 = (STAGE_CPU.audio_s, STAGE_CPU.denoise_s, STAGE_CPU.vad_s)
-    lags: list[float] = []
-    starts: list[float] = []
-    peak_rss = rss0
-    stop = trio.Event()
-
-    async def device(i: int) -> None:
-        await trio.sleep(i * STAGGER_S)
-        starts.append(trio.current_time())
-        await stream_file(url, keys[i], _clip_path(clip), linger_s=1.5)
-
-    async def sample_rss() -> None:
-        nonlocal peak_rss
-        while not stop.is_set():
-            await trio.sleep(2.0)
-            peak_rss = max(peak_rss, _tree_cpu_rss(proc)[2])
-
-    t0 = trio.current_time()
-    async with trio.open_nursery() as outer:
-        outer.start_soon(_lag_probe, lags, stop)
-        outer.start_soon(sample_rss)
-        async with trio.open_nursery() as devices:
-            for i in range(n):
-                devices.start_soon(device, i)
-        stop.set()
-    wall = trio.current_time() - t0
-    cpu1, child1, _ = _tree_cpu_rss(proc)
-    audio_s = n * meta["duration"]
-    stage_audio = STAGE_CPU.audio_s - stage0[0]
-    latencies = _match_latencies(meta, sorted(starts), stt)
-    return {
-        "n": n,
-        "wall_s": wall,
-        "cpu_ms_per_audio_s": 1000 * (cpu1 - cpu0) / audio_s,
-        "ffmpeg_ms_per_audio_s": 1000 * (child1 - child0) / audio_s,
-        "denoise_ms_per_audio_s": 1000 * (STAGE_CPU.denoise_s - stage0[1]) / max(stage_audio, 1e-9),
-        "vad_ms_per_audio_s": 1000 * (STAGE_CPU.vad_s - stage0[2]) / max(stage_audio, 1e-9),
-        "cpu_share": (cpu1 - cpu0 + child1 - child0) / wall / psutil.cpu_count(),
-        "lag_p50_ms": 1000 * float(np.percentile(lags, 50)),
-        "lag_p99_ms": 1000 * float(np.percentile(lags, 99)),
-        "rss_mb_per_session": (peak_rss - rss0) / n / 2**20,
-        "stt_requests": len(stt.requests),
-        "expected_requests": n * len(meta["utterances"]),
-        "pause_to_stt_p50_ms": 1000 * float(np.percentile(latencies, 50)) if latencies else -1,
-        "pause_to_stt_p99_ms": 1000 * float(np.percentile(latencies, 99)) if latencies else -1,
-    }
+LINGER_S = 1.5
+CORES = psutil.cpu_count() or 1
 
 
 def _clip_path(clip: str) -> Path:
@@ -134,66 +76,299 @@ def _clip_meta(clip: str) -> dict:
     return json.loads((CORPUS / "corpus.json").read_text())["clips"][clip]
 
 
-def _match_latencies(meta: dict, starts: list[float], stt: FakeElevenLabs) -> list[float]:
-    """end of pause → request, per utterance: requests grouped by audio length, time-ordered."""
-    ends = [b for _, b in meta["utterances"]]
-    lengths = np.array([b - a for a, b in meta["utterances"]])
-    groups: dict[int, list[float]] = {j: [] for j in range(len(ends))}
-    for request in stt.requests:
-        duration = request.audio_duration() or 0.0
-        j = int(np.argmin(np.abs(lengths + 0.45 - duration)))  # pre-roll + hangover ≈ 0.45 s
-        groups[j].append(request.received_at)
-    out: list[float] = []
-    for j, times in groups.items():
-        pool = sorted(times)
-        for want in sorted(t + ends[j] + PAUSE_S for t in starts):
-            # The first request not yet taken that could answer this utterance (a false segment
-            # of similar length, e.g. from a slam, is skipped over because it comes too early).
-            k = next((k for k, got in enumerate(pool) if got >= want - 0.3), None)
-            if k is not None:
-                out.append(pool.pop(k) - want)
+def completing_chunks(clip: str) -> list[tuple[int, float]]:
+    """(index of the chunk whose audio completes the pause, segment length) per cut segment."""
+    chunks = plan_chunks(_clip_path(clip).read_bytes(), CHUNK_S)
+    pcm = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(_clip_path(clip)),
+         "-ac", "1", "-ar", "16000", "-f", "s16le", "pipe:1"],
+        check=True, capture_output=True,
+    ).stdout  # fmt: skip
+    front = FrontEnd(16_000, PAUSE_S)
+    out, done = [], 0
+    for k, (end_at, _) in enumerate(chunks):
+        upto = min(len(pcm), 2 * round(end_at * 16_000))
+        for cut in front.feed(pcm[done:upto]):
+            out.append((k, cut.duration))
+        done = upto
     return out
 
 
-async def main(levels: list[int], clip: str) -> None:
-    """Run each level once and print a table."""
+def _pss_rss(pid: int) -> tuple[int, int]:
+    """(PSS, RSS) bytes of one process, from /proc/<pid>/smaps_rollup."""
+    pss = rss = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith("Pss:"):
+            pss = int(line.split()[1]) * 1024
+        elif line.startswith("Rss:"):
+            rss = int(line.split()[1]) * 1024
+    return pss, rss
+
+
+def _tree(proc: psutil.Process) -> tuple[float, float, int, int, int]:
+    """(own CPU s, ffmpeg CPU s incl. reaped, PSS, RSS, processes) of the server and children."""
+    own = proc.cpu_times()
+    cpu_children = own.children_user + own.children_system
+    pss, rss = _pss_rss(proc.pid)
+    n = 1
+    for child in proc.children(recursive=True):
+        try:
+            t = child.cpu_times()
+            cpu_children += t.user + t.system
+            p, r = _pss_rss(child.pid)
+            pss, rss, n = pss + p, rss + r, n + 1
+        except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
+            pass
+    return own.user + own.system, cpu_children, pss, rss, n
+
+
+def _read_stats(
+    path: Path, since: float, until: float, steady: tuple[float, float]
+) -> tuple[list[float], list[float], list[float]]:
+    """Loop lags recorded in (since, until] and in the `steady` window (all devices streaming:
+    no connection ramp), and the stage totals' increase over (since, until]."""
+    lags: list[float] = []
+    steady_lags: list[float] = []
+    stages: list[list[float]] = []
+    gcs: list[tuple[int, float]] = []
+    for line in path.read_text().splitlines():
+        row = json.loads(line)
+        if row["t"] <= since:
+            stages[:1] = [row["stage"]]
+        elif row["t"] <= until:
+            lags += row["lags"]
+            stages.append(row["stage"])
+            gcs += [tuple(g) for g in row.get("gc", [])]
+            if steady[0] + 1.0 <= row["t"] <= steady[1]:  # a line holds the second before it
+                steady_lags += row["lags"]
+    first, last = (stages[0], stages[-1]) if stages else ([0.0] * 3, [0.0] * 3)
+    if gcs:
+        worst = max(gcs, key=lambda g: g[1])
+        gen2 = [s for g, s in gcs if g == 2]
+        print(
+            f"  gc: {len(gcs)} collections, worst {1000 * worst[1]:.0f} ms (gen {worst[0]}); "
+            f"gen 2: {len(gen2)}, {1000 * sum(gen2):.0f} ms in all",
+            flush=True,
+        )
+    return lags, steady_lags, [b - a for a, b in zip(first, last, strict=True)]
+
+
+async def one_level(
+    n: int,
+    clip: str,
+    base_url: str,
+    server: psutil.Process,
+    stt: SttStub,
+    stats: Path,
+    stagger_s: float = STAGGER_S,
+) -> dict[str, float]:
+    """Stream `clip` from `n` devices at once; return the level's figures."""
+    meta = _clip_meta(clip)
+    cuts = completing_chunks(clip)
+    chunk_ends = [end for end, _ in plan_chunks(_clip_path(clip).read_bytes(), CHUNK_S)]
+    keys = [(await register_balcao(base_url, f"Balcão {n}-{i}"))[0] for i in range(n)]
+    stt.requests.clear()
+    async with httpx.AsyncClient(base_url=base_url) as http:  # settle: a GC'd, idle server
+        await http.get("/admin/runtime", params={"gc": "1"}, headers=ADMIN)
+    await trio.sleep(1.0)
+    cpu0, child0, pss0, rss0, _ = _tree(server)
+    peak = (pss0, rss0, 1)
+    mono0 = time.monotonic()
+    job = {
+        "url": base_url.replace("http://", "ws://") + "/ws",
+        "keys": keys,
+        "clip": str(_clip_path(clip)),
+        "chunk_s": CHUNK_S,
+        "stagger_s": stagger_s,
+        "linger_s": LINGER_S,
+        "first": 0,
+    }
+    done = trio.Event()
+
+    async def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            await trio.sleep(1.0)
+            _, _, pss, rss, procs = await trio.to_thread.run_sync(_tree, server)
+            if pss > peak[0]:
+                peak = (pss, rss, procs)
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(sample)
+        result = await trio.run_process(
+            [sys.executable, str(ROOT / "bench" / "_capacity_devices.py")],
+            stdin=json.dumps(job).encode(),
+            capture_stdout=True,
+        )
+        done.set()
+    await trio.sleep(1.5)  # the last stats line
+    mono1 = time.monotonic()
+    cpu1, child1, _, _, _ = _tree(server)
+    devices = json.loads(result.stdout)
+    sent = devices["sent"]
+    steady = (max(t[0] for t in sent), min(t[-1] for t in sent))  # every device streaming
+    lags, steady_lags, stage = _read_stats(stats, mono0, mono1, steady)
+    audio_s = n * meta["duration"]
+    arrival, device_view = _latencies(cuts, meta, chunk_ends, devices["sent"], stt)
+    python_ms = 1000 * (cpu1 - cpu0) / audio_s
+    ffmpeg_ms = 1000 * (child1 - child0) / audio_s
+
+    def pct(xs: list[float], q: float) -> float:
+        return 1000 * float(np.percentile(xs, q)) if xs else float("nan")
+
+    return {
+        "n": n,
+        "wall_s": mono1 - mono0,
+        "python_ms": python_ms,
+        "ffmpeg_ms": ffmpeg_ms,
+        "denoise_ms": 1000 * stage[1] / max(stage[0], 1e-9),
+        "vad_ms": 1000 * stage[2] / max(stage[0], 1e-9),
+        "per_core": 1000 / (python_ms + ffmpeg_ms),
+        "server_share": (cpu1 - cpu0 + child1 - child0) / (mono1 - mono0) / CORES,
+        "devices_cpu_share": devices["cpu_s"] / (mono1 - mono0) / CORES,
+        "lag_p50": pct(lags, 50),
+        "lag_p99": pct(lags, 99),
+        "lag_max": pct(lags, 100),
+        "steady_p99": pct(steady_lags, 99),
+        "pss_mb": (peak[0] - pss0) / n / 2**20,
+        "rss_mb": (peak[1] - rss0) / n / 2**20,
+        "procs": peak[2],
+        "stt_requests": len(stt.requests),
+        "expected": n * len(cuts),
+        "p50": pct(arrival, 50),
+        "p99": pct(arrival, 99),
+        "dev_p50": pct(device_view, 50),
+        "dev_p99": pct(device_view, 99),
+    }
+
+
+def _latencies(
+    cuts: list[tuple[int, float]],
+    meta: dict,
+    chunk_ends: list[float],
+    sent: list[list[float]],
+    stt: SttStub,
+) -> tuple[list[float], list[float]]:
+    """Match requests to (session, segment) by audio length, then in time order.
+
+    Returns (request − send time of the chunk completing the pause,
+    request − (session start + reference utterance end + pause)).
+    """
+    lengths = np.array([d for _, d in cuts])
+    groups: dict[int, list[float]] = {j: [] for j in range(len(cuts))}
+    for at, seconds in stt.requests:
+        j = int(np.argmin(np.abs(lengths - seconds)))
+        groups[j].append(at)
+    ends = [b for _, b in meta["utterances"]]
+    arrival: list[float] = []
+    device_view: list[float] = []
+    for j, (k, _) in enumerate(cuts):
+        pool = sorted(groups[j])
+        for times in sorted((t for t in sent if len(t) > k), key=lambda t: t[k]):
+            want = times[k]
+            got = next((i for i, at in enumerate(pool) if at >= want - 0.005), None)
+            if got is None:
+                continue
+            at = pool.pop(got)
+            arrival.append(at - want)
+            if j < len(ends):
+                start = times[0] - chunk_ends[0]  # audio time 0 on the device's clock
+                device_view.append(at - (start + ends[j] + PAUSE_S))
+    return arrival, device_view
+
+
+async def _wait_ready(base_url: str, proc: trio.Process) -> None:
+    with trio.fail_after(60):
+        while True:
+            assert proc.returncode is None, "server exited"
+            try:
+                async with httpx.AsyncClient(timeout=2) as http:
+                    if (await http.get(base_url + "/readyz")).status_code == 200:
+                        return
+            except httpx.TransportError:
+                pass
+            await trio.sleep(0.2)
+
+
+def _row(r: dict[str, float]) -> str:
+    return (
+        f"| {r['n']} | {r['server_share']:.0%} (+{r['devices_cpu_share']:.0%}) "
+        f"| {r['python_ms']:.1f} + {r['ffmpeg_ms']:.1f} "
+        f"| {r['denoise_ms']:.1f} / {r['vad_ms']:.1f} "
+        f"| {r['per_core']:.0f} | {r['lag_p50']:.1f} / {r['lag_p99']:.1f} ({r['lag_max']:.0f}) ms "
+        f"| {r['steady_p99']:.1f} ms "
+        f"| {r['pss_mb']:.1f} / {r['rss_mb']:.1f} | {r['stt_requests']}/{r['expected']} "
+        f"| {r['p50']:.0f} / {r['p99']:.0f} ms | {r['dev_p50']:.0f} / {r['dev_p99']:.0f} ms |"
+    )
+
+
+async def main(levels: list[int], clip: str, stagger_s: float, workers: int) -> None:
+    """Start the fake STT and the server process, run each level once, print a table."""
     with tempfile.TemporaryDirectory() as tmp:
+        stats = Path(tmp) / "stats.jsonl"
+        stats.touch()
         async with trio.open_nursery() as nursery:
-            stt = FakeElevenLabs(transcripts=["Estou com dor de cabeça."] * 100_000)
+            stt = SttStub()
+            stt_port = await nursery.start(stt.serve)
+            port = free_port()
             env = {
+                **os.environ,
                 "ADMIN_SECRET": "test-admin-secret",
                 "BALTO_DATA_DIR": tmp,
-                **await provider_env(nursery, stt=stt),
+                "BALTO_LOG_LEVEL": "WARNING",
+                "PORT": str(port),
+                "BENCH_STATS": str(stats),
+                "BALTO_VAD_WORKERS": str(workers),  # 0: the front end runs in the server process
+                "ELEVENLABS_API_KEY": "bench-key",
+                "ELEVENLABS_BASE_URL": f"http://127.0.0.1:{stt_port}",
+                "BALTO_STT": "elevenlabs",
             }
-            running: Running = await nursery.start(
-                partial(run_root, Settings.from_env(env), port=0)
-            )
-            print(
-                "| N | CPU share | proc ms/audio-s | ffmpeg ms/s | denoise ms/s | vad ms/s "
-                "| loop lag p50 / p99 | RSS MB/session | STT requests | pause→STT p50 / p99 |"
-            )
-            print("|---|---|---|---|---|---|---|---|---|---|")
-            for n in levels:
-                r = await one_level(n, clip, running.base_url, stt)
-                print(
-                    f"| {n} | {r['cpu_share']:.0%} | {r['cpu_ms_per_audio_s']:.1f} "
-                    f"| {r['ffmpeg_ms_per_audio_s']:.1f} | {r['denoise_ms_per_audio_s']:.1f} "
-                    f"| {r['vad_ms_per_audio_s']:.1f} "
-                    f"| {r['lag_p50_ms']:.1f} / {r['lag_p99_ms']:.1f} ms "
-                    f"| {r['rss_mb_per_session']:.1f} "
-                    f"| {r['stt_requests']}/{r['expected_requests']} "
-                    f"| {r['pause_to_stt_p50_ms']:.0f} / {r['pause_to_stt_p99_ms']:.0f} ms |",
-                    flush=True,
+            for name in ("XAI_API_KEY", "OPENAI_API_KEY", "ASSEMBLYAI_API_KEY"):
+                env.pop(name, None)
+            proc = await nursery.start(
+                partial(
+                    trio.run_process,
+                    [sys.executable, str(ROOT / "bench" / "_capacity_server.py")],
+                    env=env,
+                    check=False,
                 )
-                if r["pause_to_stt_p99_ms"] > 1000 or r["stt_requests"] < r["expected_requests"]:
-                    print(f"N={n} falls behind real time; stopping.")
-                    break
-            nursery.cancel_scope.cancel()
+            )
+            base_url = f"http://127.0.0.1:{port}"
+            try:
+                await _wait_ready(base_url, proc)
+                server = psutil.Process(proc.pid)
+                print(
+                    f"server pid {proc.pid}, {CORES} cores, BALTO_VAD_WORKERS={workers}; "
+                    f"clip {clip}; devices {stagger_s} s apart; "
+                    f"segments completed by chunks {completing_chunks(clip)}"
+                )
+                print(
+                    "| N | server CPU share (+devices) | server ms/audio-s: Python + children "
+                    "| denoise / VAD ms/s | sessions/core at that cost | loop lag p50 / p99 (max) "
+                    "| lag p99 all streaming "
+                    "| MB/session PSS / RSS | STT requests | arrival → STT p50 / p99 "
+                    "| device view: speech end + pause → STT p50 / p99 |"
+                )
+                print("|---|---|---|---|---|---|---|---|---|---|---|")
+                for n in levels:
+                    r = await one_level(n, clip, base_url, server, stt, stats, stagger_s)
+                    print(_row(r), flush=True)
+                    if r["p99"] > 1000 or r["stt_requests"] < r["expected"]:
+                        print(f"N={n} falls behind real time; stopping.")
+                        break
+            finally:
+                proc.terminate()
+                with trio.move_on_after(10):
+                    await proc.wait()
+                nursery.cancel_scope.cancel()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
-    parser.add_argument("--levels", default="10,25,50,100")
+    parser.add_argument("--levels", default="10,50,100,130")
     parser.add_argument("--clip", default="two_utterances")
+    parser.add_argument("--stagger", type=float, default=STAGGER_S, help="seconds between starts")
+    parser.add_argument("--workers", type=int, default=0, help="BALTO_VAD_WORKERS for the server")
     args = parser.parse_args()
-    trio.run(main, [int(x) for x in args.levels.split(",")], args.clip)
+    levels = [int(x) for x in args.levels.split(",")]
+    trio.run(main, levels, args.clip, args.stagger, args.workers)

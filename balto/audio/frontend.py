@@ -3,8 +3,9 @@
 In: mono s16le PCM blocks. Out: `CutSegment`s holding the original audio (DESIGN §4c: decide on the
 reduced signal, send the STT the original). Raises what `Segmenter` raises.
 
-`FrontEnd.feed` does all the CPU work of a block (noise reduction, FFT tone test, webrtcvad), so
-the VAD actor runs it in a worker thread. One `FrontEnd` must not be fed from two threads at once.
+`FrontEnd.feed` does all the CPU work of a block (noise reduction, FFT tone test, webrtcvad), ~1 ms
+per 250 ms block; the VAD actor decides where it runs (see `actors.vad`). One `FrontEnd` must not
+be fed from two threads at once.
 """
 
 from __future__ import annotations

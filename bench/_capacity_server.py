@@ -1,0 +1,94 @@
+"""The capacity bench's server process: ``balto serve`` plus a probe the bench reads.
+
+Runs exactly what ``python -m balto serve`` runs (settings from the environment, embedded
+PostgreSQL, Hypercorn, one supervised pipeline per device), and in the same `trio.run` a probe
+that sleeps 10 ms in a loop and records how late each wake-up is (the event-loop lag), appending
+once a second to the JSON-lines file named by ``BENCH_STATS``: the monotonic time, the lags seen
+since the last line, the process-wide per-stage CPU totals (`balto.audio.frontend.STAGE_CPU`)
+and the garbage collections since the last line (generation, seconds).
+The probe costs ~100 wake-ups a second, which is counted in the server's CPU.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import trio
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from balto.audio.frontend import STAGE_CPU  # noqa: E402
+from balto.cli import _configure_logging, _serve  # noqa: E402
+from balto.config import Settings  # noqa: E402
+
+PROBE_S = 0.01
+_gc_pauses: list[tuple[int, float]] = []  # (generation, seconds) of each collection
+_gc_started = 0.0
+
+
+def _gc_timer(phase: str, info: dict[str, int]) -> None:
+    """Time every garbage collection (a pause of the whole process, Trio thread included)."""
+    global _gc_started
+    if phase == "start":
+        _gc_started = time.perf_counter()
+    else:
+        _gc_pauses.append((info["generation"], time.perf_counter() - _gc_started))
+
+
+async def _probe(path: Path) -> None:
+    lags: list[float] = []
+    next_write = time.monotonic() + 1.0
+    with path.open("a") as out:
+        while True:
+            before = trio.current_time()
+            await trio.sleep(PROBE_S)
+            lags.append(trio.current_time() - before - PROBE_S)
+            now = time.monotonic()
+            if now >= next_write:
+                stage = [STAGE_CPU.audio_s, STAGE_CPU.denoise_s, STAGE_CPU.vad_s]
+                gc_pauses = _gc_pauses[:]
+                del _gc_pauses[:]
+                row = {"t": now, "lags": lags, "stage": stage, "gc": gc_pauses}
+                out.write(json.dumps(row) + "\n")
+                out.flush()
+                lags = []
+                next_write = now + 1.0
+
+
+async def _freeze_after_start() -> None:
+    """``BENCH_GC_FREEZE=1``: what a ``gc.freeze()`` after startup would do (a proposal, not what
+    ``balto serve`` does today): the imported modules and the app's objects leave the collector's
+    generations, so a full collection no longer walks them."""
+    await trio.sleep(5.0)
+    gc.collect()
+    gc.freeze()
+
+
+async def _main(settings: Settings, stats: Path) -> None:
+    gc.callbacks.append(_gc_timer)
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_probe, stats)
+        if os.environ.get("BENCH_GC_FREEZE") == "1":
+            nursery.start_soon(_freeze_after_start)
+        await _serve(settings)
+        nursery.cancel_scope.cancel()
+
+
+if __name__ == "__main__":
+    settings = Settings.from_env()
+    _configure_logging(settings.log_level)
+    profile_to = os.environ.get("BENCH_PROFILE")  # a path: cProfile the Trio thread into it
+    if profile_to:
+        import cProfile
+
+        with cProfile.Profile() as profiler:
+            trio.run(_main, settings, Path(os.environ["BENCH_STATS"]))
+        profiler.dump_stats(profile_to)
+    else:
+        trio.run(_main, settings, Path(os.environ["BENCH_STATS"]))

@@ -1,0 +1,93 @@
+"""A minimal ElevenLabs speech-to-text stand-in for the capacity bench: raw HTTP/1.1 on trio.
+
+The test fake (`tests.fakes.elevenlabs`, a Quart app) stamps a request once Quart has parsed its
+form, after whatever queue the bench process's own load builds; this stub stamps the moment the
+request's first bytes are read (``time.monotonic()``), which is when the server has sent it. It
+answers every ``POST`` with the single-channel 200 body (PROVIDERS.md §1.2) on a kept-alive
+connection, and records the uploaded WAV's duration (from its header) to match requests to
+utterances. Only ``Content-Length`` bodies, as httpx sends a multipart upload.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+from dataclasses import dataclass, field
+
+import trio
+
+_BODY = json.dumps(
+    {
+        "language_code": "por",
+        "language_probability": 0.98,
+        "text": "Estou com dor de cabeça.",
+        "words": [],
+        "transcription_id": "stub",
+    }
+).encode()
+_RESPONSE = (
+    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+    + str(len(_BODY)).encode()
+    + b"\r\n\r\n"
+    + _BODY
+)
+
+
+@dataclass(slots=True)
+class SttStub:
+    """Requests seen: (monotonic time of their first byte, seconds of WAV audio) in order."""
+
+    requests: list[tuple[float, float]] = field(default_factory=list)
+
+    async def serve(self, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
+        """Listen on a loopback port (reported through `task_status`) until cancelled."""
+        listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")
+        task_status.started(listeners[0].socket.getsockname()[1])
+        await trio.serve_listeners(self._connection, listeners)
+
+    async def _connection(self, stream: trio.SocketStream) -> None:
+        buf = bytearray()
+        async with stream:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    data = await stream.receive_some(65536)
+                    if not data:
+                        return
+                    if not buf:
+                        first = time.monotonic()
+                    buf += data
+                head, _, rest = bytes(buf).partition(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                body = bytearray(rest)
+                while len(body) < length:
+                    data = await stream.receive_some(65536)
+                    if not data:
+                        return
+                    body += data
+                buf = body[length:]
+                self.requests.append((first, _wav_seconds(bytes(body[:length]))))
+                await stream.send_all(_RESPONSE)
+                if buf:
+                    first = time.monotonic()
+
+
+def _wav_seconds(body: bytes) -> float:
+    """Seconds of the 16-bit WAV inside a multipart body (0 when there is none)."""
+    at = body.find(b"RIFF")
+    if at < 0 or body[at + 8 : at + 12] != b"WAVE":
+        return 0.0
+    pos = at + 12
+    rate, channels = 16_000, 1
+    while pos + 8 <= len(body):
+        chunk, size = body[pos : pos + 4], struct.unpack("<I", body[pos + 4 : pos + 8])[0]
+        if chunk == b"fmt ":
+            channels, rate = struct.unpack("<HI", body[pos + 10 : pos + 16])
+        if chunk == b"data":
+            return size / (2 * channels * rate)
+        pos += 8 + size
+    return 0.0
