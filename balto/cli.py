@@ -28,7 +28,7 @@ async def _serve(settings: Settings) -> None:
         async with trio.open_nursery() as nursery:
 
             async def root(task_status: trio.TaskStatus[Running]) -> None:
-                await run_root(settings, task_status=task_status)
+                await run_root(settings, freeze_gc=True, task_status=task_status)
                 nursery.cancel_scope.cancel()  # the root is done: stop listening for signals
 
             running: Running = await nursery.start(root)

@@ -7,6 +7,7 @@ Startup nests (database → providers → web), so shutdown runs in reverse: dev
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import secrets
 from collections.abc import AsyncIterator
@@ -58,9 +59,14 @@ async def run_root(
     settings: Settings,
     *,
     port: int | None = None,
+    freeze_gc: bool = False,
     task_status: trio.TaskStatus[Running] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Run the whole server until `Running.stop()` (or cancellation)."""
+    """Run the whole server until `Running.stop()` (or cancellation).
+
+    `freeze_gc` (the CLI sets it) moves what startup allocated out of the garbage collector's
+    reach once the server is ready.
+    """
     admin_secret = settings.admin_secret
     if not admin_secret:
         admin_secret = secrets.token_urlsafe(24)
@@ -93,6 +99,13 @@ async def run_root(
                 serve_app, BaltoApp(services), make_config(settings, port), stop_serving.wait
             )
             services.ready = True
+            if freeze_gc:
+                # Everything allocated so far lives as long as the process: move it out of the
+                # collector's reach, so a full collection under load does not stall every
+                # session for ~150 ms walking it (docs/BENCHMARKS.md, Capacity). Not in tests:
+                # many servers share their process there.
+                gc.collect()
+                gc.freeze()
             log.info("Balto listening on %s (catalog: %d products)", ", ".join(urls), len(catalog))
             task_status.started(Running(urls=urls, services=services))
             await services.going_away.wait()

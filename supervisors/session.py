@@ -65,10 +65,10 @@ LINKS: dict[str, LinkPlan] = {
         "and a stuck one is the watchdog's business.",
     ),
     "pcm": LinkPlan(
-        32,
+        8,
         Overflow.BLOCK,
-        "0.6–4 s of decoded blocks (ffmpeg writes per 20 ms packet). Decoder and VAD are local "
-        "and fast; dropping PCM would cut words out of segments.",
+        "~2 s of decoded audio (the decoder sends one block per device chunk). Decoder and VAD "
+        "are local and fast; dropping PCM would cut words out of segments.",
     ),
     "segments": LinkPlan(
         4,
