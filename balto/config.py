@@ -125,6 +125,7 @@ class Settings:
     ws_send_timeout_s: float = 5.0
     faults_enabled: bool = False
     vad_denoise: bool = True
+    vad_workers: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -214,4 +215,5 @@ class Settings:
             ws_send_timeout_s=_float(env, "BALTO_WS_SEND_TIMEOUT_S", d.ws_send_timeout_s),
             faults_enabled=(env.get("BALTO_FAULTS") or "") in ("1", "true", "yes"),
             vad_denoise=(env.get("BALTO_DENOISE") or "1") not in ("0", "false", "no"),
+            vad_workers=int(_float(env, "BALTO_VAD_WORKERS", d.vad_workers)),
         )

@@ -102,11 +102,7 @@ class Link(Generic[T]):
 
     def owes_progress_since(self) -> float | None:
         """Since when the consumer has had work and not taken any (None when it keeps up)."""
-        if self._in_flight is not None:
-            return self._taken_at
-        if self.depth:
-            return self._taken_at
-        return None
+        return self._taken_at if self._in_flight is not None or self.depth else None
 
     def sender(self) -> LinkSender[T]:
         """A fresh send end for one producer incarnation."""

@@ -274,6 +274,7 @@ async def run_session(
                 pause_s=cfg.vad_pause_s,
                 max_segment_s=cfg.vad_max_segment_s,
                 denoise=cfg.vad_denoise,
+                workers=cfg.vad_workers,
             ),
             inbox=pcm,
             outbox=segments,

@@ -91,7 +91,6 @@ class _Child:
     exited: trio.Event = field(default_factory=trio.Event)
     running: bool = False
     exit_pending: bool = False  # it ended on its own; the supervisor has not handled that yet
-    done: bool = False
     stopping: bool = False
     hung: bool = False
     attempt: int = 0
@@ -236,7 +235,6 @@ class Supervisor:
         await self._restart_group(child, self._affected(child))
 
     def _finish(self, child: _Child, state: ActorState) -> None:
-        child.done = True
         child.spec.health.state = state
         if child.spec.on_exit is not None:
             child.spec.on_exit()

@@ -10,9 +10,9 @@ sessions that thread is the bottleneck (`docs/BENCHMARKS.md`, Capacity), and thr
 spread GIL-bound work (DESIGN §4c). Each session's `FrontEnd` lives in one worker (its noise
 profile and segmenter state stay there), chosen as the least loaded when the session starts.
 
-Enabled by ``BALTO_VAD_WORKERS`` (a number of worker processes; 0 or unset: the front end runs
-in the server process, as the tests run it). Workers are spawned on first use and live as long
-as the server; they exit when the server's end of their pipe closes.
+Enabled by ``BALTO_VAD_WORKERS`` (`Settings.vad_workers`, handed to the VAD actor; 0: the front
+end runs in the server process, as the tests run it). Workers are spawned on first use and live
+as long as the server; they exit when the server's end of their pipe closes.
 
 A round trip is shielded from cancellation: the reply must be read before the pipe serves the
 next request, and it is bounded by one block's work (~1 ms).
@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import multiprocessing
-import os
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -34,19 +33,9 @@ from balto.audio.frontend import STAGE_CPU, FrontEnd
 from balto.audio.segmenter import CutSegment
 from balto.errors import BaltoError
 
-WORKERS_ENV = "BALTO_VAD_WORKERS"
-
 
 class FrontEndWorkerError(BaltoError):
     """A front-end worker process died or failed on a block."""
-
-
-def configured_workers() -> int:
-    """Worker processes asked for by ``BALTO_VAD_WORKERS`` (0: none, run in-process)."""
-    try:
-        return max(0, int(os.environ.get(WORKERS_ENV) or 0))
-    except ValueError:
-        return 0
 
 
 def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker process

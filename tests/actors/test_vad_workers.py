@@ -12,7 +12,6 @@ import trio
 
 from actors.context import ActorContext, ActorHealth, SessionInfo, SessionStats
 from actors.vad import run_vad
-from balto.audio import workers
 from balto.audio.frontend import FrontEnd
 from balto.audio.workers import FrontEndWorkerError, RemoteFrontEnd
 from balto.messages import PcmFrame, Segment
@@ -64,10 +63,7 @@ async def test_a_dead_worker_is_an_error_and_the_next_session_gets_a_new_one() -
         await again.close()
 
 
-async def test_vad_actor_with_workers_gives_the_two_utterances(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv(workers.WORKERS_ENV, "1")
+async def test_vad_actor_with_workers_gives_the_two_utterances() -> None:
     pcm = _pcm()
     info = SessionInfo(session_id="s" * 36, balcao_id="b", cliente_id="c", nome_balcao="teste")
     ctx = ActorContext(info, ActorHealth("vad"), SessionStats())
@@ -78,7 +74,9 @@ async def test_vad_actor_with_workers_gives_the_two_utterances(
     in_tx, in_rx = trio.open_memory_channel[PcmFrame](len(frames))
     out_tx, out_rx = trio.open_memory_channel[Segment](16)
     async with trio.open_nursery() as nursery:
-        nursery.start_soon(lambda: run_vad(in_rx, out_tx, ctx, pause_s=0.5, max_segment_s=15.0))
+        nursery.start_soon(
+            lambda: run_vad(in_rx, out_tx, ctx, pause_s=0.5, max_segment_s=15.0, workers=1)
+        )
         async with in_tx:
             for frame in frames:
                 await in_tx.send(frame)
