@@ -1,8 +1,11 @@
 """Transcriber: `Segment`s in, `Transcript`s out, through the configured STT providers in order.
 
-Every segment is stored before it is sent anywhere and ends as `transcribed` or `failed` with its
-reason, so none is silently lost. With no STT provider configured the actor runs `degraded`: it
-says so in its health and the log, and stores each segment as failed with that reason.
+Every segment is stored and ends as `transcribed` or `failed` with its reason, so none is silently
+lost. Its row is written while the first provider is already working on it: the insert waits its
+turn for a pooled connection (up to ~25 ms at p99 with 100 sessions, docs/BENCHMARKS.md), which the
+attendant would otherwise wait for too; nothing about the call is written before the row exists.
+With no STT provider configured the actor runs `degraded`: it says so in its health and the log,
+and stores each segment as failed with that reason.
 
 Failover: the providers are tried in order; each one is normally guarded (retries, budget, circuit
 breaker: `balto.providers.guard`), so a provider whose breaker is open is skipped at no cost. Every
@@ -77,10 +80,13 @@ async def run_transcriber(
             await _loop(inbox, outbox, ctx, stt, db, compare_share, comparisons)
     except BaseExceptionGroup as group:
         # The supervisor classifies an actor's error by its type (a permanent ProviderError
-        # escalates); hand it the error itself, not the nursery's wrapper.
-        if len(group.exceptions) == 1:
-            raise group.exceptions[0] from None
-        raise
+        # escalates); hand it the error itself, not the nurseries' wrappers.
+        error: BaseException = group
+        while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+            error = error.exceptions[0]
+        if error is group:
+            raise
+        raise error from None
 
 
 async def _loop(
@@ -97,13 +103,23 @@ async def _loop(
     async with inbox, outbox:
         async for segment in inbox:
             ctx.took()
-            await db.run(
-                add_segment, segment.id, session_id, segment.seq, segment.start, segment.end
-            )
-            if not stt:
-                await db.run(segment_failed, segment.id, f"stt_not_configured: {ctx.health.detail}")
-                continue
-            answered = await _transcribe(segment, stt, ctx, db)
+            stored = trio.Event()
+
+            async def store(segment: Segment = segment, stored: trio.Event = stored) -> None:
+                await db.run(
+                    add_segment, segment.id, session_id, segment.seq, segment.start, segment.end
+                )
+                stored.set()
+
+            # A failed insert raises out of this nursery and cancels the provider call with it.
+            async with trio.open_nursery() as storing:
+                storing.start_soon(store)
+                if not stt:
+                    await stored.wait()
+                    reason = f"stt_not_configured: {ctx.health.detail}"
+                    await db.run(segment_failed, segment.id, reason)
+                    continue
+                answered = await _transcribe(segment, stt, ctx, db, stored)
             if answered is None:
                 continue
             provider, result, text = answered
@@ -133,9 +149,16 @@ def _selected(n: int, share: float) -> bool:
 
 
 async def _transcribe(
-    segment: Segment, stt: Sequence[SpeechToText], ctx: ActorContext, db: Database
+    segment: Segment,
+    stt: Sequence[SpeechToText],
+    ctx: ActorContext,
+    db: Database,
+    stored: trio.Event,
 ) -> tuple[SpeechToText, SttResult, str] | None:
-    """The provider that answered, its result and the redacted text; None when all failed."""
+    """The provider that answered, its result and the redacted text; None when all failed.
+
+    Rows about the segment are written only once `stored` is set (its own row exists).
+    """
     failures: list[str] = []
     session_id = ctx.session.session_id
     for provider in stt:
@@ -146,6 +169,7 @@ async def _transcribe(
             failures.append(f"{exc.provider}: {exc.category.value}: {exc.message}")
             ctx.health.last_error = f"ProviderError: {exc}"
             ctx.log.warning("STT %s failed for segment %d: %s", provider.name, segment.seq, exc)
+            await stored.wait()
             await record_failure(
                 db,
                 "stt",
@@ -159,10 +183,12 @@ async def _transcribe(
             continue
         finally:
             ctx.health.busy_s += trio.current_time() - started
+        await stored.wait()
         await _account(result, segment, ctx, db)
         text = redact(result.text)
         await db.run(segment_transcribed, segment.id, text, result.provider, result.language)
         return provider, result, text
+    await stored.wait()
     await db.run(segment_failed, segment.id, "; ".join(failures))
     return None
 

@@ -4,8 +4,8 @@ The work is `balto.audio.frontend.FrontEnd`: noise reduction to decide, then web
 energy gate, pre-roll, hangover, impulse and tone rejection, minimum voiced time and maximum length
 (thresholds and their reasons in `SegmenterParams` and `DenoiseParams`). This actor batches what
 has arrived (the decoder sends about one block per device chunk) and runs the batch:
-- with `workers` > 0 (``BALTO_VAD_WORKERS``), in the session's front end in a worker process
-  (`balto.audio.workers`), off the server's GIL;
+- given a `FrontEndPool` (``BALTO_VAD_WORKERS`` > 0, the default), in the session's front end in a
+  worker process (`balto.audio.workers`), off the server's GIL;
 - otherwise a device chunk's worth (≤ `_INLINE_BYTES`, ~1 ms CPU) on the Trio thread, and a
   bigger backlog in a worker thread. A thread cannot run this GIL-bound numpy/webrtcvad work beside
   the Trio thread anyway; the hop and GIL hand-offs cost more than they spared (capacity bench:
@@ -26,7 +26,7 @@ import trio
 from actors.context import ActorContext, ActorState
 from balto.audio.frontend import FrontEnd
 from balto.audio.segmenter import CutSegment
-from balto.audio.workers import RemoteFrontEnd
+from balto.audio.workers import FrontEndPool, RemoteFrontEnd
 from balto.messages import PcmFrame, Segment
 
 _MAX_GAP_FILL_S = 5.0  # a restarted decoder loses at most a chunk or two; more is a new start
@@ -45,7 +45,7 @@ async def run_vad(
     pause_s: float,
     max_segment_s: float,
     denoise: bool = True,
-    workers: int = 0,
+    front_ends: FrontEndPool | None = None,
 ) -> None:
     """Segment the audio until it ends; flush an open segment at the end.
 
@@ -56,7 +56,7 @@ async def run_vad(
         pause_s: Non-speech that ends a segment.
         max_segment_s: Longest segment; longer speech is split at its quietest point.
         denoise: Decide on noise-reduced audio (the STT always gets the original).
-        workers: Worker processes to run the front end in (0: in this process).
+        front_ends: Worker processes to run the front end in (None: in this process).
     """
     ctx.health.state = ActorState.RUNNING
     front: FrontEnd | RemoteFrontEnd | None = None
@@ -85,11 +85,9 @@ async def run_vad(
         ctx.gave()
 
     async def new_front() -> FrontEnd | RemoteFrontEnd:
-        if not workers:
+        if front_ends is None:
             return FrontEnd(rate, pause_s, max_segment_s, denoise=denoise)
-        remote = RemoteFrontEnd(rate, pause_s, max_segment_s, denoise=denoise)
-        await remote.open(workers)
-        return remote
+        return await front_ends.open(rate, pause_s, max_segment_s, denoise=denoise)
 
     try:
         async with inbox, outbox:

@@ -50,6 +50,24 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def default_vad_workers() -> int:
+    """Front-end worker processes when ``BALTO_VAD_WORKERS`` is unset or ``auto``.
+
+    One per core, at most 4: one worker carries ~250 sessions' denoise + VAD; more only cost
+    memory.
+    """
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _workers(env: Mapping[str, str]) -> int:
+    raw = (env.get("BALTO_VAD_WORKERS") or "auto").strip().lower()
+    if raw == "auto":
+        return default_vad_workers()
+    if not raw.isdigit():
+        raise ConfigError(f"BALTO_VAD_WORKERS must be auto or a whole number >= 0, got {raw!r}")
+    return int(raw)
+
+
 def _order(env: Mapping[str, str], name: str, default: str, known: set[str]) -> tuple[str, ...]:
     raw = env.get(name) or default
     order = tuple(part.strip().lower() for part in raw.split(",") if part.strip())
@@ -125,7 +143,7 @@ class Settings:
     ws_send_timeout_s: float = 5.0
     faults_enabled: bool = False
     vad_denoise: bool = True
-    vad_workers: int = 0
+    vad_workers: int = field(default_factory=default_vad_workers)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -215,5 +233,5 @@ class Settings:
             ws_send_timeout_s=_float(env, "BALTO_WS_SEND_TIMEOUT_S", d.ws_send_timeout_s),
             faults_enabled=(env.get("BALTO_FAULTS") or "") in ("1", "true", "yes"),
             vad_denoise=(env.get("BALTO_DENOISE") or "1") not in ("0", "false", "no"),
-            vad_workers=int(_float(env, "BALTO_VAD_WORKERS", d.vad_workers)),
+            vad_workers=_workers(env),
         )

@@ -4,8 +4,9 @@ The test fake (`tests.fakes.elevenlabs`, a Quart app) stamps a request once Quar
 form, after whatever queue the bench process's own load builds; this stub stamps the moment the
 request's first bytes are read (``time.monotonic()``), which is when the server has sent it. It
 answers every ``POST`` with the single-channel 200 body (PROVIDERS.md §1.2) on a kept-alive
-connection, and records the uploaded WAV's duration (from its header) to match requests to
-utterances. Only ``Content-Length`` bodies, as httpx sends a multipart upload.
+connection, and records the uploaded audio's duration to match requests to utterances: raw
+16 kHz PCM (``file_format=pcm_s16le_16``, what Balto sends at that rate) by its part's length, a
+WAV by its header. Only ``Content-Length`` bodies, as httpx sends a multipart upload.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ _RESPONSE = (
 
 @dataclass(slots=True)
 class SttStub:
-    """Requests seen: (monotonic time of their first byte, seconds of WAV audio) in order."""
+    """Requests seen: (monotonic time of their first byte, seconds of audio) in order."""
 
     requests: list[tuple[float, float]] = field(default_factory=list)
 
@@ -70,10 +71,21 @@ class SttStub:
                         return
                     body += data
                 buf = body[length:]
-                self.requests.append((first, _wav_seconds(bytes(body[:length]))))
+                self.requests.append((first, _audio_seconds(bytes(body[:length]))))
                 await stream.send_all(_RESPONSE)
                 if buf:
                     first = time.monotonic()
+
+
+def _audio_seconds(body: bytes) -> float:
+    """Seconds of the audio inside a multipart body: raw 16 kHz s16le PCM, or a 16-bit WAV."""
+    if b"pcm_s16le_16" in body:
+        head = body.find(b"filename=")
+        start = body.find(b"\r\n\r\n", head) + 4
+        delimiter = b"\r\n" + body[: body.find(b"\r\n")]  # "--" + the boundary
+        end = body.find(delimiter, start)
+        return (end - start) / (2 * 16_000) if head >= 0 and end > start else 0.0
+    return _wav_seconds(body)
 
 
 def _wav_seconds(body: bytes) -> float:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import trio
 
+from balto.audio.workers import open_front_end_pool
 from balto.catalog import Catalog
 from balto.close_codes import CloseCode
 from balto.config import Settings
@@ -76,6 +77,7 @@ async def run_root(
         _database_url(settings) as url,
         open_database(url) as db,
         open_providers(settings) as providers,
+        open_front_end_pool(settings.vad_workers) as front_ends,
     ):
         pipeline = Pipeline(
             db=db,
@@ -84,6 +86,7 @@ async def run_root(
             advisors=providers.advisors,
             catalog=catalog,
             settings=settings,
+            front_ends=front_ends,
         )
         services = Services(
             settings=settings,

@@ -34,6 +34,7 @@ from actors.receiver import run_receiver
 from actors.sender import run_sender
 from actors.transcriber import run_transcriber
 from actors.vad import run_vad
+from balto.audio.workers import FrontEndPool
 from balto.catalog import Catalog
 from balto.config import Settings
 from balto.messages import AudioChunk, PcmFrame, Recommendation, Segment, Transcript
@@ -101,6 +102,7 @@ class Pipeline:
     advisors: Sequence[Advisor]
     catalog: Catalog
     settings: Settings
+    front_ends: FrontEndPool | None = None
 
 
 @dataclass(slots=True)
@@ -274,7 +276,7 @@ async def run_session(
                 pause_s=cfg.vad_pause_s,
                 max_segment_s=cfg.vad_max_segment_s,
                 denoise=cfg.vad_denoise,
-                workers=cfg.vad_workers,
+                front_ends=pipeline.front_ends,
             ),
             inbox=pcm,
             outbox=segments,

@@ -62,8 +62,17 @@ def database_url(postgres_url: str) -> Iterator[str]:
 
 
 def settings_for(database_url: str, **env: str) -> Settings:
-    """Settings as the server would read them from this environment (no .env, no os.environ)."""
-    base = {"BALTO_DATABASE_URL": database_url, "ADMIN_SECRET": "test-admin-secret"}
+    """Settings as the server would read them from this environment (no .env, no os.environ).
+
+    The front end runs in the server process unless a test asks for ``BALTO_VAD_WORKERS``: the
+    default (one worker process per core) would spawn and import numpy/scipy twice per test
+    server. The end-to-end tests and the worker tests run the default.
+    """
+    base = {
+        "BALTO_DATABASE_URL": database_url,
+        "ADMIN_SECRET": "test-admin-secret",
+        "BALTO_VAD_WORKERS": "0",
+    }
     base.update(env)
     return Settings.from_env(base)
 

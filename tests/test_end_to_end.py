@@ -72,9 +72,10 @@ async def test_device_gets_llm_recommendations_end_to_end(
         "produto": next(picks),
         "explicacao": "Indicado pelo fake.",
     }
-    running = await start_server(
-        nursery, database_url, **await provider_env(nursery, stt=stt, llm=llm)
-    )
+    env = await provider_env(nursery, stt=stt, llm=llm)
+    # The product's default front end: denoise + VAD in worker processes, one per core.
+    running = await start_server(nursery, database_url, **env, BALTO_VAD_WORKERS="auto")
+    assert running.services.pipeline.front_ends is not None
     api_key, balcao_id = await register_balcao(running.base_url)
 
     run = await stream_file(ws_url(running), api_key, audio, linger_s=2.5)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import trio
 
-from balto.config import Settings
+from balto.config import Settings, default_vad_workers
 from balto.device import stream_file
 from balto.errors import ConfigError
 from balto.logs import (
@@ -158,3 +158,13 @@ async def test_a_sessions_records_carry_its_balcao_and_session(
     cadastro = [line for line in lines if line["logger"] == "balto.web.cadastro"]
     assert len(cadastro) == 2  # cliente and balcão registered
     assert all("session_id" not in line and "balcao_id" not in line for line in cadastro)
+
+
+def test_vad_workers_default_to_one_per_core_and_reject_bad_values() -> None:
+    assert Settings.from_env({}).vad_workers == default_vad_workers() >= 1
+    assert Settings.from_env({"BALTO_VAD_WORKERS": "auto"}).vad_workers == default_vad_workers()
+    assert Settings.from_env({"BALTO_VAD_WORKERS": "0"}).vad_workers == 0
+    assert Settings.from_env({"BALTO_VAD_WORKERS": "3"}).vad_workers == 3
+    for bad in ("-1", "two", "1.5"):
+        with pytest.raises(ConfigError, match="BALTO_VAD_WORKERS"):
+            Settings.from_env({"BALTO_VAD_WORKERS": bad})

@@ -1,29 +1,35 @@
-"""Front ends in worker processes: the session's denoise + VAD off the server's GIL.
+"""Front ends in worker processes: the sessions' denoise + VAD off the server's GIL, pipelined.
 
 In: per session, the `FrontEnd` arguments, then PCM blocks. Out: the `CutSegment`s each block
-closes, as `FrontEnd.feed` returns them. Raises `FrontEndWorkerError` when a worker died or
-failed on a block (the VAD actor's supervisor restarts it; the pool starts a new worker).
+closes, as `FrontEnd.feed` returns them. Raises `FrontEndWorkerError` when a worker died or failed
+on a block (the VAD actor's supervisor restarts the actor; the pool replaces the worker).
 
-Why: the front end is ~3 ms CPU per audio-second of numpy and webrtcvad work that holds the GIL,
-and the server's one Trio thread also carries every WebSocket, link and provider call; at 100
-sessions that thread is the bottleneck (`docs/BENCHMARKS.md`, Capacity), and threads cannot
-spread GIL-bound work (DESIGN §4c). Each session's `FrontEnd` lives in one worker (its noise
-profile and segmenter state stay there), chosen as the least loaded when the session starts.
+Why workers: the front end is ~3-4 ms CPU per audio-second of numpy and webrtcvad work holding the
+GIL, and the server's one Trio thread also carries every WebSocket, link and provider call; threads
+cannot spread GIL-bound work (DESIGN §4c). Each session's `FrontEnd` lives in one worker (its noise
+profile and segmenter state stay there), the least loaded when the session starts.
 
-Enabled by ``BALTO_VAD_WORKERS`` (`Settings.vad_workers`, handed to the VAD actor; 0: the front
-end runs in the server process, as the tests run it). Workers are spawned on first use and live
-as long as the server; they exit when the server's end of their pipe closes.
+Why pipelined: requests are written as they come and a reader task per worker hands each reply to
+its caller (a worker answers in order). A lock around each round trip made every request wait for
+the previous reply to travel through the event loop: at 100 sessions (400 blocks a second) a block
+waited 77 ms at the median and 600 ms at p99 for its turn, though the workers were 80% idle.
 
-A round trip is shielded from cancellation: the reply must be read before the pipe serves the
-next request, and it is bounded by one block's work (~1 ms).
+The pool belongs to the root (`open_front_end_pool`): its reader tasks live in the pool's nursery,
+and closing it ends the workers (they exit when their socket closes). Messages use
+`multiprocessing.connection`'s framing (a 4-byte big-endian length, then a pickle), so the worker
+side is a plain `Connection`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import multiprocessing
-from dataclasses import dataclass
+import os
+import pickle
+import socket
+import struct
+from collections import deque
+from collections.abc import AsyncIterator
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -32,6 +38,12 @@ import trio
 from balto.audio.frontend import STAGE_CPU, FrontEnd
 from balto.audio.segmenter import CutSegment
 from balto.errors import BaltoError
+
+_HEADER = struct.Struct("!i")
+_READ_SIZE = 1 << 16
+# A worker that has not taken a request's bytes within this long is stuck: it is killed and
+# replaced rather than left to hold the sessions that write to it (a write is a few µs normally).
+_SEND_TIMEOUT_S = 5.0
 
 
 class FrontEndWorkerError(BaltoError):
@@ -66,92 +78,194 @@ def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
             conn.send((False, f"{type(exc).__name__}: {exc}"))
 
 
-class _Worker:
+class _Call:
+    """One request's reply, handed over by the worker's reader task."""
+
+    __slots__ = ("done", "error", "out")
+
     def __init__(self) -> None:
+        self.done = trio.Event()
+        self.out: Any = None
+        self.error: str | None = None
+
+    def settle(self, out: Any = None, error: str | None = None) -> None:
+        self.out, self.error = out, error
+        self.done.set()
+
+
+class _Worker:
+    """One worker process, its socket, and the calls it has not answered yet (in order)."""
+
+    def __init__(self, nursery: trio.Nursery) -> None:
         ctx = multiprocessing.get_context("spawn")  # no fork of a threaded Trio process
-        self.conn, child = ctx.Pipe()
+        parent, child = ctx.Pipe()  # duplex: a Unix socket pair
         self.process = ctx.Process(target=_serve, args=(child,), daemon=True, name="balto-vad")
         self.process.start()
         child.close()
-        self.lock = trio.Lock()
+        sock = socket.socket(fileno=os.dup(parent.fileno()))
+        parent.close()
+        self._stream = trio.SocketStream(trio.socket.from_stdlib_socket(sock))
+        self._send_lock = trio.Lock()
+        self._pending: deque[_Call] = deque()
         self.sessions = 0
-
-    async def call(self, op: str, key: int, arg: object) -> Any:
-        with trio.CancelScope(shield=True):
-            async with self.lock:
-                try:
-                    self.conn.send((op, key, arg))
-                    await trio.lowlevel.wait_readable(self.conn.fileno())
-                    ok, out = self.conn.recv()
-                except (EOFError, OSError) as exc:
-                    raise FrontEndWorkerError(f"front-end worker died: {exc!r}") from exc
-        if not ok:
-            raise FrontEndWorkerError(f"front-end worker failed: {out}")
-        return out
+        self.broken: str | None = None
+        nursery.start_soon(self._read_replies)
 
     @property
-    def alive(self) -> bool:
-        return self.process.is_alive()
+    def pending(self) -> int:
+        """Requests written and not yet answered."""
+        return len(self._pending)
+
+    async def call(self, op: str, key: int, arg: object, *, wait: bool = True) -> Any:
+        """Send one request; with `wait`, return its reply (raise if the worker failed)."""
+        frame = pickle.dumps((op, key, arg), protocol=pickle.HIGHEST_PROTOCOL)
+        call = _Call()
+        # Shielded: a request half written would desynchronise every later one on this socket.
+        with trio.CancelScope(shield=True):
+            async with self._send_lock:
+                if self.broken is not None:
+                    raise FrontEndWorkerError(self.broken)
+                self._pending.append(call)
+                try:
+                    with trio.fail_after(_SEND_TIMEOUT_S):
+                        await self._stream.send_all(_HEADER.pack(len(frame)) + frame)
+                except (trio.TooSlowError, trio.BrokenResourceError, OSError) as exc:
+                    self._fail(f"front-end worker stopped taking requests: {exc!r}")
+        if not wait:
+            return None
+        await call.done.wait()
+        if call.error is not None:
+            raise FrontEndWorkerError(call.error)
+        return call.out
+
+    async def _read_replies(self) -> None:
+        buf = bytearray()
+        try:
+            while True:
+                data = await self._stream.receive_some(_READ_SIZE)
+                if not data:
+                    raise EOFError("worker closed its socket")
+                buf += data
+                while len(buf) >= _HEADER.size:
+                    (size,) = _HEADER.unpack_from(buf)
+                    if len(buf) < _HEADER.size + size:
+                        break
+                    ok, out = pickle.loads(buf[_HEADER.size : _HEADER.size + size])
+                    del buf[: _HEADER.size + size]
+                    call = self._pending.popleft()
+                    if ok:
+                        call.settle(out)
+                    else:
+                        call.settle(error=f"front-end worker failed: {out}")
+        except (EOFError, trio.BrokenResourceError, trio.ClosedResourceError, OSError) as exc:
+            self._fail(f"front-end worker died: {exc!r}")
+
+    def _fail(self, reason: str) -> None:
+        """Mark the worker broken, fail every unanswered call, and end the process."""
+        if self.broken is None:
+            self.broken = reason
+        while self._pending:
+            self._pending.popleft().settle(error=self.broken)
+        if self.process.is_alive():
+            self.process.kill()
+
+    def close(self) -> None:
+        """End the worker: it exits when its socket closes; a stuck one is killed."""
+        self._fail("front-end pool closed")
+        with contextlib.suppress(OSError):
+            self._stream.socket.close()
 
 
-@dataclass
-class _Pool:
-    size: int
-    workers: list[_Worker]
+class FrontEndPool:
+    """Worker processes running sessions' front ends; a session keeps its worker."""
 
-    def pick(self) -> _Worker:
-        self.workers = [w for w in self.workers if w.alive]
-        while len(self.workers) < self.size:
-            self.workers.append(_Worker())
-        return min(self.workers, key=lambda w: w.sessions)
+    def __init__(self, size: int, nursery: trio.Nursery) -> None:
+        """`size` workers, started now; their reader tasks run in `nursery`."""
+        self.size = size
+        self._nursery = nursery
+        self._workers = [_Worker(nursery) for _ in range(size)]
+        self._keys = 0
+
+    def _pick(self) -> _Worker:
+        """The least loaded healthy worker; broken ones are replaced first."""
+        for i, worker in enumerate(self._workers):
+            if worker.broken is not None or not worker.process.is_alive():
+                worker.close()
+                self._workers[i] = _Worker(self._nursery)
+        return min(self._workers, key=lambda w: w.sessions)
+
+    def snapshot(self) -> list[dict[str, int | str | None]]:
+        """Per worker: pid, sessions, unanswered requests, why it is broken (admin runtime)."""
+        return [
+            {"pid": w.process.pid, "sessions": w.sessions, "pending": w.pending, "broken": w.broken}
+            for w in self._workers
+        ]
+
+    async def open(self, *args: Any, **kwargs: Any) -> RemoteFrontEnd:
+        """A `FrontEnd(*args, **kwargs)` in the least loaded worker."""
+        self._keys += 1
+        front = RemoteFrontEnd(self._pick(), self._keys)
+        await front.start(args, kwargs)
+        return front
+
+    def close(self) -> None:
+        """End every worker."""
+        for worker in self._workers:
+            worker.close()
 
 
-_pool: _Pool | None = None
-_keys = itertools.count()
+@contextlib.asynccontextmanager
+async def open_front_end_pool(size: int) -> AsyncIterator[FrontEndPool | None]:
+    """A pool of `size` workers for the server's lifetime; None when `size` is 0."""
+    if size <= 0:
+        yield None
+        return
+    async with trio.open_nursery() as nursery:
+        pool = FrontEndPool(size, nursery)
+        try:
+            yield pool
+        finally:
+            pool.close()
+            nursery.cancel_scope.cancel()
 
 
 class RemoteFrontEnd:
     """A `FrontEnd` living in a worker process; the same calls, awaited."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        """Take `FrontEnd`'s arguments; `open` creates it in a worker."""
-        self._args, self._kwargs = args, kwargs
-        self._key = next(_keys)
-        self._worker: _Worker | None = None
+    def __init__(self, worker: _Worker, key: int) -> None:
+        """Bind to `worker`; `start` creates the front end there (`FrontEndPool.open` does)."""
+        self._worker: _Worker | None = worker
+        self._key = key
         self._detail = ""
+        worker.sessions += 1
 
-    async def open(self, workers: int) -> None:
-        """Create the front end in the least loaded of `workers` processes."""
-        global _pool
-        if _pool is None or _pool.size != workers:
-            _pool = _Pool(workers, _pool.workers if _pool is not None else [])
-        self._worker = _pool.pick()
-        self._worker.sessions += 1
-        await self._worker.call("open", self._key, (self._args, self._kwargs))
+    async def start(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        """Create the front end in the worker."""
+        await self._call("open", (args, kwargs))
 
     async def feed(self, pcm: bytes) -> list[CutSegment]:
         """`FrontEnd.feed`, in the worker; its CPU is added to this process's `STAGE_CPU`."""
-        assert self._worker is not None
-        cuts, self._detail, (audio_s, denoise_s, vad_s) = await self._worker.call(
-            "feed", self._key, pcm
-        )
+        cuts, self._detail, (audio_s, denoise_s, vad_s) = await self._call("feed", pcm)
         STAGE_CPU.add(audio_s, denoise_s, vad_s)
         return list(cuts)
 
     async def flush(self) -> list[CutSegment]:
         """`FrontEnd.flush`, in the worker."""
-        assert self._worker is not None
-        return list(await self._worker.call("flush", self._key, None))
+        return list(await self._call("flush", None))
 
     async def close(self) -> None:
-        """Drop the front end from its worker (nothing is raised if the worker is gone)."""
+        """Drop the front end from its worker without waiting (nothing is raised)."""
         worker, self._worker = self._worker, None
         if worker is None:
             return
         worker.sessions -= 1
-        if worker.alive:
-            with contextlib.suppress(FrontEndWorkerError):  # it died meanwhile: nothing to drop
-                await worker.call("close", self._key, None)
+        with contextlib.suppress(FrontEndWorkerError):  # a dead worker holds nothing to drop
+            await worker.call("close", self._key, None, wait=False)
+
+    async def _call(self, op: str, arg: object) -> Any:
+        if self._worker is None:
+            raise FrontEndWorkerError("front end closed")
+        return await self._worker.call(op, self._key, arg)
 
     def describe(self) -> str:
         """The worker-side front end's CPU per stage, as of the last block."""

@@ -187,11 +187,14 @@ def _rss_bytes() -> int:
 async def runtime() -> Response:
     """Process facts for ops and leak checks: tasks, ffmpeg children, RSS, sessions, breakers.
 
+    ``front_end_workers``: per worker its pid, sessions, unanswered requests, why it is broken.
+
     ``?gc=1`` runs a full garbage collection first, so RSS shows what is really still held.
     """
     if request.args.get("gc") == "1":
         gc.collect()
     root = trio.lowlevel.current_root_task()
+    front_ends = _services().pipeline.front_ends
     return jsonify(
         {
             "tasks": _count_tasks(root) if root is not None else None,
@@ -199,5 +202,6 @@ async def runtime() -> Response:
             "rss_bytes": _rss_bytes(),
             "sessions": len(_services().registry.all()),
             "breakers": [b.snapshot() for b in _services().breakers.values()],
+            "front_end_workers": front_ends.snapshot() if front_ends is not None else [],
         }
     )

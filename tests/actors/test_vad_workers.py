@@ -13,7 +13,7 @@ import trio
 from actors.context import ActorContext, ActorHealth, SessionInfo, SessionStats
 from actors.vad import run_vad
 from balto.audio.frontend import FrontEnd
-from balto.audio.workers import FrontEndWorkerError, RemoteFrontEnd
+from balto.audio.workers import FrontEndWorkerError, open_front_end_pool
 from balto.messages import PcmFrame, Segment
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -28,9 +28,10 @@ def _pcm() -> bytes:
 
 async def test_remote_front_end_cuts_what_the_local_one_cuts() -> None:
     pcm = _pcm()
-    local, remote = FrontEnd(SR, 0.5), RemoteFrontEnd(SR, 0.5)
-    await remote.open(1)
-    try:
+    local = FrontEnd(SR, 0.5)
+    async with open_front_end_pool(1) as pool:
+        assert pool is not None
+        remote = await pool.open(SR, 0.5)
         want, got = [], []
         for at in range(0, len(pcm), CHUNK):
             want += local.feed(pcm[at : at + CHUNK])
@@ -40,26 +41,57 @@ async def test_remote_front_end_cuts_what_the_local_one_cuts() -> None:
         assert len(got) == 2
         assert got == want
         assert "worker process" in remote.describe()
-    finally:
         await remote.close()
 
 
+async def test_pipelined_requests_from_many_sessions_get_their_own_answers() -> None:
+    # 12 sessions on one worker, each block sent without waiting for the others' replies: every
+    # session must get exactly what its own local front end gives (replies matched in order).
+    pcm = _pcm()
+    sessions = 12
+    want = []
+    for k in range(sessions):
+        local, cuts = FrontEnd(SR, 0.5), []
+        shifted = pcm[k * 320 :]  # each session's audio starts 10 ms later: different cuts
+        for at in range(0, len(shifted), CHUNK):
+            cuts += local.feed(shifted[at : at + CHUNK])
+        want.append(cuts + local.flush())
+    got: list[list[object]] = [[] for _ in range(sessions)]
+    async with open_front_end_pool(1) as pool:
+        assert pool is not None
+
+        async def session(k: int) -> None:
+            remote = await pool.open(SR, 0.5)
+            shifted = pcm[k * 320 :]
+            for at in range(0, len(shifted), CHUNK):
+                got[k] += await remote.feed(shifted[at : at + CHUNK])
+            got[k] += await remote.flush()
+            await remote.close()
+
+        async with trio.open_nursery() as nursery:
+            for k in range(sessions):
+                nursery.start_soon(session, k)
+        with trio.fail_after(5):  # the closes are not waited for; their replies still come
+            while max(int(w["pending"] or 0) for w in pool.snapshot()):
+                await trio.sleep(0.01)
+    assert got == want
+    assert len({tuple(c.start for c in cuts) for cuts in want}) > 1  # the sessions differ
+
+
 async def test_a_dead_worker_is_an_error_and_the_next_session_gets_a_new_one() -> None:
-    remote = RemoteFrontEnd(SR, 0.5)
-    await remote.open(1)
-    worker = remote._worker
-    assert worker is not None
-    os.kill(worker.process.pid, signal.SIGKILL)
-    worker.process.join(5)
-    with pytest.raises(FrontEndWorkerError):
-        await remote.feed(_pcm()[:CHUNK])
-    await remote.close()
-    again = RemoteFrontEnd(SR, 0.5)
-    await again.open(1)
-    try:
-        assert again._worker is not worker
+    async with open_front_end_pool(1) as pool:
+        assert pool is not None
+        remote = await pool.open(SR, 0.5)
+        dead = pool.snapshot()[0]["pid"]
+        assert isinstance(dead, int)
+        os.kill(dead, signal.SIGKILL)
+        with pytest.raises(FrontEndWorkerError):
+            with trio.fail_after(10):
+                await remote.feed(_pcm()[:CHUNK])
+        await remote.close()
+        again = await pool.open(SR, 0.5)
+        assert pool.snapshot()[0]["pid"] != dead
         assert await again.feed(_pcm()[:CHUNK]) == []
-    finally:
         await again.close()
 
 
@@ -73,9 +105,9 @@ async def test_vad_actor_with_workers_gives_the_two_utterances() -> None:
     ]
     in_tx, in_rx = trio.open_memory_channel[PcmFrame](len(frames))
     out_tx, out_rx = trio.open_memory_channel[Segment](16)
-    async with trio.open_nursery() as nursery:
+    async with open_front_end_pool(1) as pool, trio.open_nursery() as nursery:
         nursery.start_soon(
-            lambda: run_vad(in_rx, out_tx, ctx, pause_s=0.5, max_segment_s=15.0, workers=1)
+            lambda: run_vad(in_rx, out_tx, ctx, pause_s=0.5, max_segment_s=15.0, front_ends=pool)
         )
         async with in_tx:
             for frame in frames:
