@@ -290,9 +290,7 @@ def _latencies(
     for j, mine in per_segment.items():
         if mine:
             p50, p99 = np.percentile(mine, [50, 99]) * 1000
-            print(
-                f"  segment {j}: {len(mine)} matched, arrival→STT p50 {p50:.0f} / p99 {p99:.0f}"
-            )
+            print(f"  segment {j}: {len(mine)} matched, arrival→STT p50 {p50:.0f} / p99 {p99:.0f}")
     return arrival, device_view
 
 
