@@ -136,3 +136,9 @@ def test_beeps_and_slams_make_no_segment(scores: list[Score]) -> None:
 def test_segment_end_error_p90_is_at_most_150_ms(scores: list[Score]) -> None:
     errors = [e for s in scores for e in s.end_errors]
     assert float(np.percentile(errors, 90)) <= 0.150
+
+
+@pytest.mark.parametrize("snr", [20, 10, 5])
+def test_segment_end_error_p90_is_at_most_150_ms_at_each_snr(scores: list[Score], snr: int) -> None:
+    errors = [e for s in scores if s.clip.endswith(f"_{snr}db") for e in s.end_errors]
+    assert float(np.percentile(errors, 90)) <= 0.150

@@ -1,0 +1,132 @@
+"""Every threshold of the segmenter, each with its reason. Pure data.
+
+In: nothing (a frozen dataclass of defaults, overridable per field).
+Out: `SegmenterParams` (public, re-exported by `balto.audio.segmenter`), and `frame_count`, the
+rounding every module uses to turn a duration into whole frames.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+def frame_count(seconds: float, frame_s: float) -> int:
+    """Whole frames covering `seconds` (at least one), so a duration is never rounded down."""
+    return max(1, math.ceil(seconds / frame_s - 1e-9))
+
+
+@dataclass(frozen=True, slots=True)
+class SegmenterParams:
+    """Every threshold of the segmenter, each with its reason.
+
+    Attributes:
+        frame_ms: Frame length; webrtcvad takes 10, 20 or 30 ms, and 30 ms costs the fewest calls.
+        vad_mode: webrtcvad aggressiveness. 3 (the most aggressive) was the measured baseline
+            (F1 0.90 alone, 0.94 with the gate, DESIGN §4c), and still marks 96% of the fixture's
+            utterance frames as speech.
+        floor_window_s: History the noise floor is taken from; 5 s follows a shop's noise changing
+            (a fan, a queue forming) yet outlasts any single utterance's loud stretch.
+        floor_percentile: The floor is this percentile of the history (its 10th percentile
+            until the history spans `floor_warmup_s`: a short history may be all speech). 40
+            stays inside the room noise while up to 60% of the history is speech (the
+            denoiser's `quiet_share` reason) and, unlike the 10th percentile of DESIGN §4c,
+            lands on the middle of far babble rather than in its dips, so babble peaks no
+            longer open the gate between turns. Corpus (tests/audio/test_corpus_quality.py):
+            10 -> 40 took the end-error p90 from 0.84 s to 0.13 s and 10 dB F1 from 0.93 to
+            0.96; 35-40 score the same, 45 is worse at 5 dB (the floor reaches the speech).
+        floor_warmup_s: History needed before the floor moves from the 10th percentile to
+            `floor_percentile`. A stream may open on a word, so the first seconds may be all
+            speech, but an opening utterance (1-3 s at a counter) leaves room for a pause within
+            3 s, and past that `floor_spread_db` caps the harm of a longer one. Waiting for the
+            whole `floor_window_s` (5 s, as before) left far babble that opens a stream 20 dB over
+            a floor sitting in the babble's dips: its peaks stayed voiced for 5 s and merged the
+            corpus's first two babble turns into one segment (end error 4 s, the p90 of every SNR
+            group). Measured: 1.5-3 s score the same on the corpus (4 s: 5 dB p90 145 ms, 5 s:
+            272 ms); below 2 s a synthetic 2-4 s utterance opening a stream gets split (1 s: 11 of
+            180, 2 s: 1, 3 s: 0).
+        floor_spread_db: The floor is at most this far over the history's 10th percentile, so
+            a long monologue (more than 60% of the window voiced) cannot lift it into the speech
+            and close the gate mid-phrase. Stationary noise spreads ~2 dB between these
+            percentiles, far babble ~7 dB (measured on the corpus); 5-12 dB score the same on
+            the corpus.
+        digital_silence_dbfs: Frames quieter than this are digital silence (a muted microphone,
+            codec priming), not room noise, and stay out of the floor history; a real microphone's
+            self-noise is well above it, 16-bit quantisation noise (-101 dBFS) below. Measured: with
+            200 ms of zeros before stationary noise, letting them in gave a false segment for 13
+            of 30 noise clips (the floor sat at -100 dBFS for the first seconds), keeping them out
+            gave none.
+        gate_margin_db: The gate opens this far above the floor. 9 dB was best over the 10th
+            percentile (DESIGN §4c); over the 40th (a floor ~2 dB higher on stationary noise,
+            more on babble) 7 dB is: 6 lets a slam's noisy tail through at 5 dB, 8 loses the
+            quiet ends of words at 5 dB (F1 0.90).
+        gate_hold_s: The gate stays open this long after the last frame above it, so the quiet
+            ends of words are not chopped (300 ms, DESIGN §4c).
+        start_window_s: Window in which voiced frames are counted to start a segment.
+        start_voiced_s: Voiced audio needed within `start_window_s` to start: 150 ms (5 frames) in
+            300 ms, longer than a click, a knock or a 100 ms beep.
+        pre_roll_s: Audio kept before the first voiced frame, so a soft onset (a fricative, a
+            breath before a plosive) reaches the STT.
+        hangover_s: Silence kept after the last voiced frame, so a fading word end is not cut.
+        min_voiced_s: A segment with less voiced audio than this is an impulse, not an utterance
+            (and would cost an STT call for nothing).
+        split_search_s: A segment at its maximum length is cut at its quietest frame within this
+            many seconds of its end (the likeliest breath between phrases).
+        tonal_ratio: A frame with more than this share of its energy within ±2 FFT bins of its
+            peak is a pure tone (a sine beep: > 0.99), not speech, whose harmonics spread energy
+            over several bins (the fixture's vowels: median 0.52, 99th percentile 0.76; a few
+            synthetic vowels with F1 on a harmonic reach 0.93-0.99 in 1% of frames, hence the
+            margin). webrtcvad takes many pure tones for speech. None disables the test.
+        impulse_decay_db: A burst of voiced frames (see `burst_gap_s`) that peaks in its first two
+            frames, never rises more than `impulse_rise_db` over its lowest level since the peak,
+            and falls this far below its peak is the ring-down of an impulse (a door slam, a
+            dropped box: webrtcvad marks it as speech for up to ~1 s), not speech, whose
+            syllables rise again after each consonant. Frames of a beep (a pure tone over the
+            gate level) and the two frames either side of one are the beep's, and never count as
+            such a rise: that takes a beep down to the room for an event too. Such bursts are
+            dropped before a segment is emitted, so a slam near an utterance does not stretch
+            it either, and they do not keep a segment open: a burst after the last word counts
+            for the pause only while it is not such an event so far (`balto.audio.impulse`).
+            None disables the test (every burst counts, as webrtcvad and the gate say).
+        impulse_rise_db: Rise allowed in a decay: a slam's thud is low-passed noise, whose 30 ms
+            energies wobble by up to ~4 dB (measured on the corpus's slams); a new syllable
+            rises 10 dB or more over the consonant before it. 4-6 dB give the same result.
+        burst_gap_s: Non-voiced time that separates two bursts inside a segment, so an impulse
+            after the last word (but within `pause_s`) is judged apart from the speech: 150 ms
+            is longer than the gap inside a word's stop consonant (~100 ms). webrtcvad's own
+            overhang (~90 ms of "speech" after a word ends) comes on top, so an event starting
+            less than ~250 ms after the last word is judged with it, as before.
+        burst_wait_s: Longest a pause cut waits past `pause_s` for the verdict on a burst that
+            goes on, is not an event yet is shaped as one so far. In heavy noise the gate opens
+            only on a syllable's loudest frames, so a phrase resumed after a short pause looks
+            like a ring-down until its next syllable rises. Measured with no limit: such bursts
+            proved to be speech within 0.06 s past the pause on the corpus and 0.18 s on
+            synthetic phrases with 0.2-0.4 s pauses, while slams held the cut until their
+            ring-down ended (0.4-0.7 s past it). Waiting one frame split 24 of those 120
+            phrases in two and took 5 dB F1 to 0.921; 0.1 s split 11, 0.2 s 7 (6 of them on a
+            synthetic vowel the tone test takes for a beep), against 1 with the old rule, where
+            every burst kept the segment open. So a slam at the end of the pause delays the cut
+            by 0.2 s at most, against its whole ring-down plus `pause_s` before (1.6 s on the
+            corpus).
+    """
+
+    frame_ms: int = 30
+    vad_mode: int = 3
+    floor_window_s: float = 5.0
+    floor_percentile: float = 40.0
+    floor_warmup_s: float = 3.0
+    digital_silence_dbfs: float = -90.0
+    floor_spread_db: float = 6.0
+    gate_margin_db: float = 7.0
+    gate_hold_s: float = 0.3
+    start_window_s: float = 0.3
+    start_voiced_s: float = 0.15
+    pre_roll_s: float = 0.3
+    hangover_s: float = 0.15
+    min_voiced_s: float = 0.25
+    split_search_s: float = 3.0
+    tonal_ratio: float | None = 0.95
+    impulse_decay_db: float | None = 6.0
+    impulse_rise_db: float = 5.0
+    burst_gap_s: float = 0.15
+    burst_wait_s: float = 0.2
