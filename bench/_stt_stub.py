@@ -3,7 +3,9 @@
 The test fake (`tests.fakes.elevenlabs`, a Quart app) stamps a request once Quart has parsed its
 form, after whatever queue the bench process's own load builds; this stub stamps the moment the
 request's first bytes are read (``time.monotonic()``), which is when the server has sent it. It
-answers every ``POST`` with the single-channel 200 body (PROVIDERS.md §1.2) on a kept-alive
+answers every ``POST`` with the single-channel 200 body (PROVIDERS.md §1.2), its text ending in
+"Pedido <n>." (n: the request's index in `SttStub.requests`, so the bench finds in the stored
+transcripts which session and segment each request was for), on a kept-alive
 connection, and records the uploaded audio's duration to match requests to utterances: raw
 16 kHz PCM (``file_format=pcm_s16le_16``, what Balto sends at that rate) by its part's length, a
 WAV by its header. Only ``Content-Length`` bodies, as httpx sends a multipart upload.
@@ -18,21 +20,20 @@ from dataclasses import dataclass, field
 
 import trio
 
-_BODY = json.dumps(
-    {
-        "language_code": "por",
-        "language_probability": 0.98,
-        "text": "Estou com dor de cabeça.",
-        "words": [],
-        "transcription_id": "stub",
-    }
-).encode()
-_RESPONSE = (
-    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-    + str(len(_BODY)).encode()
-    + b"\r\n\r\n"
-    + _BODY
-)
+
+def _response(n: int) -> bytes:
+    """The single-channel 200 answer (PROVIDERS.md §1.2), its text tagged with request `n`."""
+    body = json.dumps(
+        {
+            "language_code": "por",
+            "language_probability": 0.98,
+            "text": f"Estou com dor de cabeça. Pedido {n}.",
+            "words": [],
+            "transcription_id": f"stub-{n}",
+        }
+    ).encode()
+    head = f"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {len(body)}"
+    return head.encode() + b"\r\n\r\n" + body
 
 
 @dataclass(slots=True)
@@ -72,7 +73,7 @@ class SttStub:
                     body += data
                 buf = body[length:]
                 self.requests.append((first, _audio_seconds(bytes(body[:length]))))
-                await stream.send_all(_RESPONSE)
+                await stream.send_all(_response(len(self.requests) - 1))
                 if buf:
                     first = time.monotonic()
 

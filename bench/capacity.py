@@ -36,6 +36,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import select
 import subprocess
 import sys
 import tempfile
@@ -52,10 +54,13 @@ import trio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from actors.decoder import ffmpeg_command  # noqa: E402
+from balto.audio.formats import AudioFormat, ffmpeg_input_args  # noqa: E402
 from balto.audio.frontend import FrontEnd  # noqa: E402
 from balto.device import plan_chunks  # noqa: E402
 from bench._stt_stub import SttStub  # noqa: E402
 from tests.conftest import ADMIN, register_balcao  # noqa: E402
+from tests.fixtures.make_audio import encode_webm  # noqa: E402
 from tests.server_process import free_port  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -68,31 +73,79 @@ SAMPLE_S = 4.0
 CORES = psutil.cpu_count() or 1
 
 
+_MIXES: dict[str, tuple[Path, dict]] = {}  # "a+b+c" → (its WebM, its meta), built by `build_mix`
+
+
 def _clip_path(clip: str) -> Path:
+    if clip in _MIXES:
+        return _MIXES[clip][0]
     return FIXTURES / f"{clip}.webm" if clip == "two_utterances" else CORPUS / f"{clip}.webm"
 
 
 def _clip_meta(clip: str) -> dict:
+    if clip in _MIXES:
+        return _MIXES[clip][1]
     if clip == "two_utterances":
         return json.loads((FIXTURES / "two_utterances.json").read_text())
     return json.loads((CORPUS / "corpus.json").read_text())["clips"][clip]
 
 
-def completing_chunks(clip: str) -> list[tuple[int, float]]:
-    """(index of the chunk whose audio completes the pause, segment length) per cut segment."""
-    chunks = plan_chunks(_clip_path(clip).read_bytes(), CHUNK_S)
-    pcm = subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(_clip_path(clip)),
+def _decode(path: Path) -> bytes:
+    return subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path),
          "-ac", "1", "-ar", "16000", "-f", "s16le", "pipe:1"],
         check=True, capture_output=True,
     ).stdout  # fmt: skip
+
+
+def build_mix(clip: str, into: Path) -> None:
+    """``a+b+c``: the corpus clips one after another as one WebM/Opus stream (utterances shifted),
+    so a device can stream longer than the connection ramp lasts."""
+    pcm, utterances, offset = b"", [], 0.0
+    for part in clip.split("+"):
+        audio = _decode(_clip_path(part))
+        utterances += [[a + offset, b + offset] for a, b in _clip_meta(part)["utterances"]]
+        pcm += audio
+        offset += len(audio) / 2 / 16_000
+    path = into / "mix.webm"
+    encode_webm(pcm, 16_000, to=str(path))
+    _MIXES[clip] = (path, {"duration": offset, "utterances": utterances})
+
+
+def completing_chunks(clip: str) -> list[tuple[int, float]]:
+    """(index of the chunk whose audio completes the pause, segment length) per cut segment.
+
+    Replays the live decode: the decoder's own ffmpeg command is fed one chunk at a time and
+    whatever PCM it gives for that chunk is one front-end block, as in the server. Decoding the
+    whole file instead would be off by a chunk for a pause that completes in a chunk's last few
+    milliseconds, which Opus's lookahead and the resampler hold back until the next chunk.
+    """
+    chunks = plan_chunks(_clip_path(clip).read_bytes(), CHUNK_S)
+    cmd = ffmpeg_command(ffmpeg_input_args(AudioFormat.WEBM))
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    os.set_blocking(proc.stdout.fileno(), False)
     front = FrontEnd(16_000, PAUSE_S)
-    out, done = [], 0
-    for k, (end_at, _) in enumerate(chunks):
-        upto = min(len(pcm), 2 * round(end_at * 16_000))
-        for cut in front.feed(pcm[done:upto]):
+    out: list[tuple[int, float]] = []
+
+    def take(k: int, wait_s: float) -> None:
+        block = b""
+        while select.select([proc.stdout], [], [], wait_s)[0]:
+            data = os.read(proc.stdout.fileno(), 1 << 16)  # type: ignore[union-attr]
+            if not data:
+                break
+            block += data
+            wait_s = 0.03  # the rest of this chunk's burst
+        for cut in front.feed(block[: len(block) // 2 * 2]):
             out.append((k, cut.duration))
-        done = upto
+
+    for k, (_, chunk) in enumerate(chunks):
+        proc.stdin.write(chunk)
+        proc.stdin.flush()
+        take(k, 0.5)
+    proc.stdin.close()
+    take(len(chunks) - 1, 2.0)
+    proc.wait()
     return out
 
 
@@ -168,7 +221,8 @@ async def one_level(
     meta = _clip_meta(clip)
     cuts = completing_chunks(clip)
     chunk_ends = [end for end, _ in plan_chunks(_clip_path(clip).read_bytes(), CHUNK_S)]
-    keys = [(await register_balcao(base_url, f"Balcão {n}-{i}"))[0] for i in range(n)]
+    registered = [await register_balcao(base_url, f"Balcão {n}-{i}") for i in range(n)]
+    keys = [key for key, _ in registered]
     stt.requests.clear()
     async with httpx.AsyncClient(base_url=base_url) as http:  # settle: a GC'd, idle server
         await http.get("/admin/runtime", params={"gc": "1"}, headers=ADMIN)
@@ -212,7 +266,10 @@ async def one_level(
     steady = (max(t[0] for t in sent), min(t[-1] for t in sent))  # every device streaming
     lags, steady_lags, stage = _read_stats(stats, mono0, mono1, steady)
     audio_s = n * meta["duration"]
-    arrival, device_view = _latencies(cuts, meta, chunk_ends, devices["sent"], stt)
+    owners = await _owners(base_url, [balcao for _, balcao in registered])
+    arrival, device_view, steady_arrival = _latencies(
+        cuts, meta, chunk_ends, devices["sent"], stt, owners, steady
+    )
     python_ms = 1000 * (cpu1 - cpu0) / audio_s
     ffmpeg_ms = 1000 * (child1 - child0) / audio_s
 
@@ -240,6 +297,9 @@ async def one_level(
         "expected": n * len(cuts),
         "p50": pct(arrival, 50),
         "p99": pct(arrival, 99),
+        "stream_n": len(steady_arrival),
+        "stream_p50": pct(steady_arrival, 50),
+        "stream_p99": pct(steady_arrival, 99),
         "dev_p50": pct(device_view, 50),
         "dev_p99": pct(device_view, 99),
     }
@@ -251,47 +311,80 @@ def _latencies(
     chunk_ends: list[float],
     sent: list[list[float]],
     stt: SttStub,
-) -> tuple[list[float], list[float]]:
-    """Match each request, in time order, to the earliest unmatched (device, segment) of about its
-    audio length whose completing chunk had been sent (the stub sees neither device nor session).
+    owners: dict[int, tuple[int, int]],
+    steady: tuple[float, float],
+) -> tuple[list[float], list[float], list[float]]:
+    """Pair each STT request with the (device, segment) it was for.
+
+    `owners` maps a request's index to (device, seq) as the server stored it (the stub's answer
+    names the request; the stored transcript keeps it). Within that device the segment is the
+    offline cut of about the request's audio length (±0.1 s: the live cut may differ by a few
+    10 ms frames) nearest to that seq.
 
     Returns (request − send time of the chunk completing the pause,
-    request − (session start + reference utterance end + pause)).
+    request − (session start + the utterance's reference end + pause), the first for the cuts
+    completed while every device was streaming (`steady`)).
     """
-    ends = [b for _, b in meta["utterances"]]
-    # Every (device, segment) the run should produce: when its completing chunk was sent.
-    expected = sorted(
-        (times[k], seconds, j, times[0])
-        for times in sent
-        for j, (k, seconds) in enumerate(cuts)
-        if len(times) > k
-    )
-    taken = [False] * len(expected)
+    utterance_ends = sorted(b for _, b in meta["utterances"])
     arrival: list[float] = []
     device_view: list[float] = []
+    steady_arrival: list[float] = []
     per_segment: dict[int, list[float]] = {j: [] for j in range(len(cuts))}
-    for at, seconds in sorted(stt.requests):
-        # The earliest unmatched cut of about this length whose audio had been sent (FIFO): the
-        # live cut may differ from the offline one by a few 10 ms frames.
-        match = next(
-            (i for i, (want, length, _, _) in enumerate(expected)
-             if not taken[i] and abs(length - seconds) <= 0.1 and want <= at + 0.005),
-            None,
-        )  # fmt: skip
-        if match is None:
+    taken: set[tuple[int, int]] = set()
+    for index, (at, seconds) in enumerate(stt.requests):
+        if index not in owners:
             continue
-        taken[match] = True
-        want, _, j, first_sent = expected[match]
+        device, seq = owners[index]
+        times = sent[device]
+        near = [
+            j
+            for j, (k, length) in enumerate(cuts)
+            if abs(length - seconds) <= 0.1 and len(times) > k and (device, j) not in taken
+        ]
+        if not near:
+            continue
+        j = min(near, key=lambda j: abs(j - seq))
+        taken.add((device, j))
+        k = cuts[j][0]
+        want = times[k]
         arrival.append(at - want)
         per_segment[j].append(at - want)
-        if j < len(ends):
-            start = first_sent - chunk_ends[0]  # audio time 0 on the device's clock
-            device_view.append(at - (start + ends[j] + PAUSE_S))
-    for j, mine in per_segment.items():
+        if steady[0] <= want <= steady[1]:
+            steady_arrival.append(at - want)
+        # The utterance this cut ends: its end + pause falls within the completing chunk (a cut
+        # that ends no utterance, such as a split of a long turn, has no device view).
+        ended = [e for e in utterance_ends if 0 <= chunk_ends[k] - (e + PAUSE_S) <= 0.4]
+        if ended:
+            start = times[0] - chunk_ends[0]  # audio time 0 on the device's clock
+            device_view.append(at - (start + ended[-1] + PAUSE_S))
+    matched = sum(len(v) for v in per_segment.values())
+    print(f"  {matched} of {len(stt.requests)} requests paired with a (device, segment)")
+    worst = sorted(per_segment.items(), key=lambda kv: -max(kv[1], default=0.0))[:3]
+    for j, mine in worst:
         if mine:
             p50, p99 = np.percentile(mine, [50, 99]) * 1000
-            print(f"  segment {j}: {len(mine)} matched, arrival→STT p50 {p50:.0f} / p99 {p99:.0f}")
-    return arrival, device_view
+            print(
+                f"  segment {j}: {len(mine)} paired, arrival→STT p50 {p50:.0f} / p99 {p99:.0f} ms"
+            )
+    return arrival, device_view, steady_arrival
+
+
+async def _owners(base_url: str, balcoes: list[str]) -> dict[int, tuple[int, int]]:
+    """Request index → (device, segment seq), read back from the stored transcripts."""
+    device_of = {balcao: i for i, balcao in enumerate(balcoes)}
+    owners: dict[int, tuple[int, int]] = {}
+    cursor: str | None = None
+    async with httpx.AsyncClient(base_url=base_url, headers=ADMIN, timeout=30) as http:
+        while True:
+            params = {"limit": "500", **({"cursor": cursor} if cursor else {})}
+            page = (await http.get("/admin/history/segments", params=params)).json()
+            for item in page["items"]:
+                match = re.search(r"Pedido (\d+)", item.get("transcript") or "")
+                if match and item["balcao_id"] in device_of:
+                    owners[int(match[1])] = (device_of[item["balcao_id"]], item["seq"])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return owners
 
 
 async def _wait_ready(base_url: str, proc: trio.Process) -> None:
@@ -315,7 +408,9 @@ def _row(r: dict[str, float]) -> str:
         f"| {r['per_core']:.0f} | {r['lag_p50']:.1f} / {r['lag_p99']:.1f} ({r['lag_max']:.0f}) ms "
         f"| {r['steady_p99']:.1f} ms "
         f"| {r['pss_mb']:.1f} / {r['rss_mb']:.1f} | {r['stt_requests']}/{r['expected']} "
-        f"| {r['p50']:.0f} / {r['p99']:.0f} ms | {r['dev_p50']:.0f} / {r['dev_p99']:.0f} ms |"
+        f"| {r['p50']:.0f} / {r['p99']:.0f} ms "
+        f"| {r['stream_p50']:.0f} / {r['stream_p99']:.0f} ms ({r['stream_n']:.0f}) "
+        f"| {r['dev_p50']:.0f} / {r['dev_p99']:.0f} ms |"
     )
 
 
@@ -324,6 +419,8 @@ async def main(levels: list[int], clip: str, stagger_s: float, workers: str) -> 
     with tempfile.TemporaryDirectory() as tmp:
         stats = Path(tmp) / "stats.jsonl"
         stats.touch()
+        if "+" in clip:
+            build_mix(clip, Path(tmp))
         async with trio.open_nursery() as nursery:
             stt = SttStub()
             stt_port = await nursery.start(stt.serve)
@@ -364,9 +461,10 @@ async def main(levels: list[int], clip: str, stagger_s: float, workers: str) -> 
                     "| denoise / VAD ms/s | sessions/core at that cost | loop lag p50 / p99 (max) "
                     "| lag p99 all streaming "
                     "| MB/session PSS / RSS | STT requests | arrival → STT p50 / p99 "
+                    "| the same, all streaming (cuts) "
                     "| device view: speech end + pause → STT p50 / p99 |"
                 )
-                print("|---|---|---|---|---|---|---|---|---|---|---|")
+                print("|---|---|---|---|---|---|---|---|---|---|---|---|")
                 for n in levels:
                     r = await one_level(n, clip, base_url, server, stt, stats, stagger_s)
                     print(_row(r), flush=True)
