@@ -170,10 +170,11 @@ class _Worker:
             self.process.kill()
 
     def close(self) -> None:
-        """End the worker: it exits when its socket closes; a stuck one is killed."""
+        """End the worker (killed: its work is per session and those sessions are over)."""
         self._fail("front-end pool closed")
         with contextlib.suppress(OSError):
             self._stream.socket.close()
+        self.process.join(timeout=1.0)  # reap it now (SIGKILLed: this returns at once)
 
 
 class FrontEndPool:
@@ -205,7 +206,11 @@ class FrontEndPool:
         """A `FrontEnd(*args, **kwargs)` in the least loaded worker."""
         self._keys += 1
         front = RemoteFrontEnd(self._pick(), self._keys)
-        await front.start(args, kwargs)
+        try:
+            await front.start(args, kwargs)
+        except BaseException:
+            await front.close()  # the worker's session count goes back down
+            raise
         return front
 
     def close(self) -> None:
