@@ -64,7 +64,10 @@ def ffmpeg_input_args(fmt: AudioFormat) -> list[str]:
 
     Both ``-f matroska`` and ``-f webm`` name the same demuxer ("matroska,webm") in the ffmpeg that
     imageio-ffmpeg ships (checked with n9.0.2); ``matroska`` also accepts Matroska that is not
-    strictly WebM.
+    strictly WebM. WebM and Ogg streams also get the Opus decoder forced (``-c:a opus``): the device
+    protocol carries Opus, and a stream claiming another codec is then refused (ffmpeg exits, no
+    audio) instead of reaching one of the static build's many other decoders, which are attack
+    surface for whoever holds a device key.
 
     Args:
         fmt: The stream's format.
@@ -77,8 +80,8 @@ def ffmpeg_input_args(fmt: AudioFormat) -> list[str]:
     """
     match fmt:
         case AudioFormat.WEBM:
-            return ["-f", "matroska"]
+            return ["-f", "matroska", "-c:a", "opus"]
         case AudioFormat.OGG:
-            return ["-f", "ogg"]
+            return ["-f", "ogg", "-c:a", "opus"]
         case AudioFormat.WAV | AudioFormat.PCM:
             return ["-f", "s16le", "-ar", "16000", "-ac", "1"]

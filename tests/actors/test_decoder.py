@@ -120,6 +120,19 @@ async def test_raw_pcm_keeps_sample_alignment_across_odd_frames() -> None:
     assert np.array_equal(_pcm(frames), samples)
 
 
+async def test_webm_with_another_codec_than_opus_is_refused(tmp_path: Path) -> None:
+    # A well-formed WebM whose track is Vorbis: the forced Opus decoder refuses it, so no other
+    # decoder of the static ffmpeg ever parses what a device sent.
+    vorbis = tmp_path / "vorbis.webm"
+    await trio.run_process(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", "sine=f=440:d=2",
+         "-ar", "48000", "-c:a", "libvorbis", "-f", "webm", str(vorbis)],
+    )  # fmt: skip
+    with pytest.raises(ExceptionGroup) as info:
+        await _decode([vorbis.read_bytes()])
+    assert info.group_contains(DecoderError, match=r"ffmpeg exited [1-9]")
+
+
 async def test_corrupt_webm_fails_with_a_decoder_error() -> None:
     header = WEBM.read_bytes()[:4]
     garbage = header + struct.pack("<I", 0xFFFFFFFF) + bytes(range(256)) * 8
