@@ -182,7 +182,6 @@ class FrontEndPool:
 
     def __init__(self, size: int, nursery: trio.Nursery) -> None:
         """`size` workers, started now; their reader tasks run in `nursery`."""
-        self.size = size
         self._nursery = nursery
         self._workers = [_Worker(nursery) for _ in range(size)]
         self._keys = 0
