@@ -1,44 +1,38 @@
 """Advisor: `Transcript`s in, `Recommendation`s (and referral `Alert`s) out.
 
-Keeps a rolling dialogue window (one turn per utterance) and, for each new utterance:
-1. Red flags first (`balto.providers.red_flags`): chest pain, shortness of breath, stroke signs,
-   fever in a baby, … produce a referral `Alert` for the attendant, once per sign per session,
-   and no product is suggested while the sign is in the window.
-2. Otherwise, unless a recommendation was shown less than `cooldown_s` ago, the advisors are asked
-   in order (guarded LLMs first, the catalog advisor last); the first that answers decides.
-3. The answer is validated against the catalog of the session's cliente (its imported catalog, or
-   the default): a product that is not in it, or needs a prescription, is dropped and logged.
-4. A product already suggested in this session is not suggested again.
+The decisions are `balto.advice.session.AdviceSession`'s (red flags first, then the needs the
+dialogue shows, the advisor chain with fall-through on refused answers, a cooldown, no repeats);
+this actor stores them and sends them on. For each utterance:
+- new red flags → one `Alert` naming every new sign, stored and sent;
+- every advisor call → a ``provider_calls`` row (attempts, latency, cost), and every refused
+  answer → an ``advice_refusals`` row with why and what was said;
+- a product → a `Recommendation`, stored and sent.
 
-Text reaching here is already redacted by the transcriber; it is redacted again (idempotent) so
-nothing personal can reach an LLM whatever feeds this actor.
+Recommendations and alerts carry the attendant the device declared (`actors.attendant`). Text
+reaching here is already redacted by the transcriber; it is redacted again (idempotent) so nothing
+personal can reach an LLM whatever feeds this actor.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import deque
 from collections.abc import Sequence
 
 import trio
 
 from actors._calls import record_failed_attempts, record_failure
+from actors.attendant import Attendant
 from actors.context import ActorContext, ActorState
-from balto.catalog import Catalog, normalize
-from balto.errors import ProviderError
+from balto.advice import chain
+from balto.advice.session import DEFAULT_COOLDOWN_S, AdviceSession
+from balto.catalog import Catalog
 from balto.messages import Alert, Recommendation, Transcript
 from balto.providers import red_flags
-from balto.providers.ports import AdviceResult, Advisor, Turn
+from balto.providers.ports import Advisor
 from balto.providers.redaction import redact
 from balto.store import Database
-from balto.store.advice import add_alert, load_cliente_catalog
+from balto.store.advice import add_alert, add_refusal, load_cliente_catalog
 from balto.store.sessions import ProviderCall, add_provider_call, add_recommendation
-
-WINDOW_S = 120.0  # a counter conversation rarely runs longer; older talk is another customer
-MAX_TURNS = 16  # bounds the prompt size whatever the window holds
-# Two suggestions less than this apart would replace each other on the screen before the
-# attendant has read the first.
-DEFAULT_COOLDOWN_S = 2.0
 
 
 async def run_advisor(
@@ -50,6 +44,7 @@ async def run_advisor(
     catalog: Catalog,
     db: Database,
     cooldown_s: float = DEFAULT_COOLDOWN_S,
+    attendant: Attendant | None = None,
 ) -> None:
     """Advise on every new utterance.
 
@@ -61,49 +56,33 @@ async def run_advisor(
         catalog: The default catalog; the cliente's imported one replaces it.
         db: Storage.
         cooldown_s: Least time between two recommendations shown (alerts are never held back).
+        attendant: The session's declared attendant (read for each recommendation and alert).
     """
     ctx.health.state = ActorState.RUNNING
     catalog = await _cliente_catalog(ctx, db) or catalog
-    dialogue: deque[Turn] = deque(maxlen=MAX_TURNS)
-    suggested: set[str] = set()
-    alerted: set[str] = set()
-    last_shown: float | None = None
+    session = AdviceSession(catalog, advisors, cooldown_s)
+    attendant = attendant or Attendant()
     async with inbox, outbox:
         async for transcript in inbox:
             ctx.took()
             text = redact(transcript.text)
-            dialogue.append(Turn(text, None, transcript.start, transcript.end))
-            while dialogue and dialogue[-1].end - dialogue[0].end > WINDOW_S:
-                dialogue.popleft()
-            flag = red_flags.detect(list(dialogue))
-            if flag is not None:
-                if flag.code in alerted:
-                    ctx.log.info("red flag %s still in the window: no product", flag.code)
-                    continue
-                alerted.add(flag.code)
-                await _send_alert(flag, transcript, text, ctx, db, outbox)
-                continue
-            if last_shown is not None and trio.current_time() - last_shown < cooldown_s:
-                ctx.log.info("cooldown: no advice %.2f s after the last one", cooldown_s)
-                continue
             started = trio.current_time()
-            advice = await _advise(list(dialogue), advisors, catalog, ctx, db, transcript)
+            decision = await session.hear(text, transcript.start, transcript.end)
             ctx.health.busy_s += trio.current_time() - started
-            produto = _vet(advice, catalog, ctx)
-            if advice is None or produto is None:
+            if decision.flags:
+                await _send_alert(decision.flags, transcript, text, attendant.nome, ctx, db, outbox)
+            if decision.advice is not None:
+                await _account(decision.advice, ctx, db, transcript)
+            product, result = decision.product, decision.result
+            if product is None or result is None:
                 continue
-            key = normalize(produto)
-            if key in suggested:
-                ctx.log.info("not repeating %r in this session", produto)
-                continue
-            suggested.add(key)
             rec = Recommendation(
                 id=str(uuid.uuid4()),
-                produto=produto,
-                explicacao=advice.explicacao.strip() or _explanation(produto, catalog),
+                produto=product.nome,
+                explicacao=result.explicacao.strip() or product.explicacao,
                 transcricao_base=text,
-                atendente=None,
-                source=advice.provider,
+                atendente=attendant.nome,
+                source=result.provider,
                 segment_id=transcript.segment_id,
             )
             await db.run(
@@ -118,7 +97,6 @@ async def run_advisor(
                 source=rec.source,
             )
             await outbox.send(rec)
-            last_shown = trio.current_time()
             ctx.gave()
 
 
@@ -132,26 +110,29 @@ async def _cliente_catalog(ctx: ActorContext, db: Database) -> Catalog | None:
 
 
 async def _send_alert(
-    flag: red_flags.RedFlag,
+    flags: Sequence[red_flags.RedFlag],
     transcript: Transcript,
     text: str,
+    atendente: str | None,
     ctx: ActorContext,
     db: Database,
     outbox: trio.abc.SendChannel[Recommendation],
 ) -> None:
-    """Store and send the referral alert for `flag`."""
+    """Store and send one referral alert naming every sign in `flags` (the first is `sinal`)."""
+    first = flags[0]
     alert = Alert(
         id=str(uuid.uuid4()),
         produto="",
-        explicacao=flag.orientacao,
+        explicacao=first.orientacao,
         transcricao_base=text,
-        atendente=None,
+        atendente=atendente,
         source="red_flags",
         segment_id=transcript.segment_id,
-        sinal=flag.code,
-        motivo=flag.motivo,
+        sinal=first.code,
+        motivo="; ".join(flag.motivo for flag in flags),
+        sinais=tuple(flag.code for flag in flags),
     )
-    ctx.log.warning("red flag %s: referral alert instead of a product", flag.code)
+    ctx.log.warning("red flags %s: referral alert instead of a product", list(alert.sinais))
     await db.run(
         add_alert,
         alert_id=alert.id,
@@ -161,80 +142,66 @@ async def _send_alert(
         motivo=alert.motivo,
         orientacao=alert.explicacao,
         transcricao_base=text,
+        sinais=alert.sinais,
+        atendente=atendente,
     )
     await outbox.send(alert)
     ctx.gave()
 
 
-def _vet(advice: AdviceResult | None, catalog: Catalog, ctx: ActorContext) -> str | None:
-    """The canonical catalog name of the advised product, or None when it may not be shown."""
-    if advice is None or advice.produto is None:
-        return None
-    if not isinstance(advice.produto, str) or not isinstance(advice.explicacao, str):
-        ctx.log.warning("dropped an answer from %s that breaks the schema", advice.provider)
-        return None
-    product = catalog.find(advice.produto)
-    if product is None:
-        ctx.log.warning("dropped %r from %s: not in the catalog", advice.produto, advice.provider)
-        return None
-    if product.prescription_only:
-        ctx.log.warning("dropped %r from %s: needs a prescription", product.nome, advice.provider)
-        return None
-    return product.nome
-
-
-def _explanation(produto: str, catalog: Catalog) -> str:
-    product = catalog.find(produto)
-    return product.explicacao if product is not None else ""
-
-
-async def _advise(
-    dialogue: list[Turn],
-    advisors: Sequence[Advisor],
-    catalog: Catalog,
-    ctx: ActorContext,
-    db: Database,
-    transcript: Transcript,
-) -> AdviceResult | None:
-    """The first answer from the advisors in order; every attempt is accounted."""
-    session_id = ctx.session.session_id
-    for advisor in advisors:
-        started = trio.current_time()
-        try:
-            advice = await advisor.advise(dialogue, catalog)
-        except ProviderError as exc:
-            ctx.health.last_error = f"ProviderError: {exc}"
-            ctx.log.warning("advisor %s failed: %s", advisor.name, exc)
+async def _account(
+    advice: chain.Advice, ctx: ActorContext, db: Database, transcript: Transcript
+) -> None:
+    """Store every call the chain made (attempts, cost) and every refused answer with why."""
+    session_id, segment_id = ctx.session.session_id, transcript.segment_id
+    for asked in advice.asked:
+        if asked.error is not None:
+            ctx.health.last_error = f"ProviderError: {asked.error}"
+            ctx.log.warning("advisor %s failed: %s", asked.advisor, asked.error)
             await record_failure(
                 db,
                 "llm",
-                advisor.model,
-                exc,
-                trio.current_time() - started,
+                asked.model,
+                asked.error,
+                asked.latency_s,
                 session_id=session_id,
-                segment_id=transcript.segment_id,
+                segment_id=segment_id,
             )
-            continue
-        await record_failed_attempts(
-            db,
-            "llm",
-            advice.model,
-            advice.failed_attempts,
-            session_id=session_id,
-            segment_id=transcript.segment_id,
-        )
-        call = ProviderCall(
-            kind="llm",
-            provider=advice.provider,
-            model=advice.model,
-            ok=True,
-            latency_ms=advice.latency_s * 1000,
-            cost_usd=advice.cost_usd,
-            input_tokens=advice.input_tokens,
-            output_tokens=advice.output_tokens,
-        )
-        await db.run(
-            add_provider_call, call, session_id=session_id, segment_id=transcript.segment_id
-        )
-        return advice
-    return None
+        elif asked.result is not None:
+            result = asked.result
+            await record_failed_attempts(
+                db,
+                "llm",
+                result.model,
+                result.failed_attempts,
+                session_id=session_id,
+                segment_id=segment_id,
+            )
+            call = ProviderCall(
+                kind="llm",
+                provider=result.provider,
+                model=result.model,
+                ok=True,
+                latency_ms=result.latency_s * 1000,
+                cost_usd=result.cost_usd,
+                input_tokens=result.input_tokens,
+                output_tokens=result.output_tokens,
+            )
+            await db.run(add_provider_call, call, session_id=session_id, segment_id=segment_id)
+        if asked.refusal is not None:
+            ctx.log.warning(
+                "refused the answer of %s/%s (%s): %r",
+                asked.advisor,
+                asked.model,
+                asked.refusal.reason,
+                asked.refusal.said,
+            )
+            await db.run(
+                add_refusal,
+                session_id=session_id,
+                segment_id=segment_id,
+                provider=asked.advisor,
+                model=asked.model,
+                reason=asked.refusal.reason,
+                said=redact(asked.refusal.said),
+            )

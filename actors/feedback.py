@@ -1,29 +1,40 @@
-"""Device commands after the handshake: the attendant's feedback on a recommendation.
+"""Device commands after the handshake: feedback on a recommendation, and the attendant.
 
 In: a JSON object the receiver decoded from a text frame (it has a string ``comando``). Handles
 ``{"comando": "feedback", "id": "<recommendation id>", "aceita": true|false}`` by storing the
 verdict against the recommendation (``recommendations.aceita`` / ``feedback_at``), only for
-recommendations made at this balcão. Out: nothing is sent back. Raises nothing for bad input:
-unknown commands, wrong types and unknown ids are logged and dropped, so a device cannot crash its
-own session with a malformed frame.
+recommendations made at this balcão, and ``{"comando": "atendente", "nome": "…" | null}`` by
+setting the session's attendant (`actors.attendant`). Out: nothing is sent back. Raises nothing
+for bad input: unknown commands, wrong types and unknown ids are logged and dropped, so a device
+cannot crash its own session with a malformed frame.
 """
 
 from __future__ import annotations
 
+from actors.attendant import Attendant, declare_attendant
 from actors.context import ActorContext
 from balto.store import Database
 from balto.store.advice import record_feedback
 
 
-async def handle_command(command: dict[str, object], ctx: ActorContext, db: Database) -> None:
+async def handle_command(
+    command: dict[str, object],
+    ctx: ActorContext,
+    db: Database,
+    attendant: Attendant | None = None,
+) -> None:
     """Handle one device command (the receiver's ``on_control`` hook).
 
     Args:
         command: The decoded frame; ``comando`` is a string.
         ctx: The receiver's context (session identity, logger).
         db: Storage.
+        attendant: The session's attendant cell (``atendente`` commands set it).
     """
     comando = command.get("comando")
+    if comando == "atendente" and attendant is not None:
+        await declare_attendant(command, attendant, ctx, db)
+        return
     if comando != "feedback":
         ctx.log.info("ignored command %r", comando)
         return

@@ -83,12 +83,19 @@ async def stream_file(
     chunk_s: float = 0.25,
     linger_s: float = 3.0,
     on_frame: Callable[[float, dict[str, object]], None] | None = None,
+    atendente: str | None = None,
 ) -> DeviceRun:
-    """Stream `path` to `url` in real time; wait `linger_s` for late frames; close normally."""
+    """Stream `path` to `url` in real time; wait `linger_s` for late frames; close normally.
+
+    With `atendente`, the ``{"comando": "atendente", "nome": …}`` frame follows the handshake, as
+    a counter device does when its attendant signs in.
+    """
     chunks = plan_chunks(await trio.Path(path).read_bytes(), chunk_s)
     run = DeviceRun()
     async with open_websocket_url(url, max_message_size=1 << 20) as ws:
         await ws.send_message(json.dumps({"api_key": api_key}))
+        if atendente is not None:
+            await ws.send_message(json.dumps({"comando": "atendente", "nome": atendente}))
         t0 = run.started_at = trio.current_time()
 
         async def read() -> None:

@@ -67,3 +67,19 @@ class DeviceGone(BaltoError):
         """Record the close code."""
         super().__init__(f"device disconnected (code {code})")
         self.code = code
+
+
+class UnusableAnswer(ProviderError):
+    """A provider answered (HTTP 200) with something Balto cannot use.
+
+    Attributes:
+        reason: Why, as stored for admins: ``resposta_malformada`` (not the JSON asked for),
+            ``recusa`` (the model refused) or ``fora_do_esquema`` (JSON that breaks the schema).
+        answer: What the provider said, as far as there was anything (truncated by the caller).
+    """
+
+    def __init__(self, provider: str, reason: str, message: str, answer: str) -> None:
+        """Describe the unusable answer of `provider`."""
+        super().__init__(provider, Category.MALFORMED_RESPONSE, message, status=200)
+        self.reason = reason
+        self.answer = answer

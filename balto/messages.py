@@ -109,12 +109,16 @@ class Alert(Recommendation):
     type; it names no product (`produto` is empty) and `explicacao` holds the guidance.
 
     Attributes:
-        sinal: The red flag's stable code (``dor_no_peito``, ``febre_alta_bebe``, …).
-        motivo: What was recognized, in Portuguese, for the attendant.
+        sinal: The red flag's stable code (``dor_no_peito``, ``febre_alta_bebe``, …); the first
+            one when the utterance showed several.
+        motivo: What was recognized, in Portuguese, for the attendant (every sign, joined).
+        sinais: Every sign this alert stands for, `sinal` first (stored; the frame keeps the
+            seed-era keys).
     """
 
     sinal: str = ""
     motivo: str = ""
+    sinais: tuple[str, ...] = ()
 
     def to_frame(self) -> dict[str, object]:
         """The ``alerta`` frame: what was heard and what to do; never a product."""

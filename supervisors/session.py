@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 import trio
 
 from actors.advisor import run_advisor
+from actors.attendant import Attendant
 from actors.context import ActorContext, ActorHealth, SessionInfo, SessionStats
 from actors.decoder import DecoderMemory, run_decoder
 from actors.feedback import handle_command
@@ -117,6 +118,8 @@ class Session:
     )
     links: dict[str, Link[Any]] = field(default_factory=dict)
     supervisor: Supervisor | None = None
+    # Who the device says is at the counter; outlives actor restarts, like the links.
+    attendant: Attendant = field(default_factory=Attendant)
 
     def context(self, name: str) -> ActorContext:
         """The context handed to actor `name`."""
@@ -254,7 +257,9 @@ async def run_session(
                 chunks.sender(),
                 ctx,
                 device=watched,
-                on_control=lambda command: handle_command(command, ctx, pipeline.db),
+                on_control=lambda command: handle_command(
+                    command, ctx, pipeline.db, session.attendant
+                ),
             ),
             inbox=watched,
             outbox=chunks,
@@ -307,6 +312,7 @@ async def run_session(
                 catalog=pipeline.catalog,
                 db=pipeline.db,
                 cooldown_s=cfg.advice_cooldown_s,
+                attendant=session.attendant,
             ),
             inbox=texts,
             outbox=recs,

@@ -1,22 +1,28 @@
 """The catalog advisor: no network, no keys; the default and the last fallback.
 
-It reads the newest utterance (accent- and case-free) for the indications of each over-the-counter
-product and picks the product with the most, longest matches. When the customer names a product that
-has complements, it suggests the first complement instead (a complementary sale). Prescription-only
-products are never suggested.
+It reads the needs the dialogue shows (`balto.advice.needs`: everyday phrases, the catalog's own
+indications, products named), newest first, and picks the over-the-counter product that serves the
+newest need best: a product the customer only asked for by name, with no complaint said, has its
+complement suggested (a complementary sale); otherwise the product whose category fits the need
+best, then whose indications are said most (longest phrases, the newest utterance first).
+Prescription-only products are never suggested; with no need shown (small talk) it suggests
+nothing.
 """
 
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Sequence
 
 import trio
 
+from balto.advice.needs import NeedDetector
 from balto.catalog import Catalog, Product, normalize
 from balto.providers.ports import AdviceResult, Turn
 
 _NON_WORD = re.compile(r"[^a-z0-9%]+")
+_DETECTORS: weakref.WeakKeyDictionary[Catalog, NeedDetector] = weakref.WeakKeyDictionary()
 
 
 def _words(text: str) -> str:
@@ -33,34 +39,48 @@ def _score(product: Product, said: str) -> int:
     return score
 
 
+def detector_for(catalog: Catalog) -> NeedDetector:
+    """The need detector of `catalog`, compiled once and kept while the catalog lives."""
+    detector = _DETECTORS.get(catalog)
+    if detector is None:
+        detector = _DETECTORS[catalog] = NeedDetector(catalog)
+    return detector
+
+
 class CatalogAdvisor:
-    """Matches the dialogue against catalog indications; implements the `Advisor` port."""
+    """Matches the dialogue's needs against the catalog; implements the `Advisor` port."""
 
     name = "catalog"
-    model = "keywords-v1"
+    model = "needs-v1"
 
     async def advise(self, dialogue: Sequence[Turn], catalog: Catalog) -> AdviceResult:
-        """Suggest the best-matching over-the-counter product for the newest utterance."""
+        """Suggest the over-the-counter product that best serves the newest need shown."""
         started = trio.current_time()
-        if not dialogue:
+        needs = detector_for(catalog).detect(dialogue)
+        if not needs:
             return self._result(None, "", started)
-        said = _words(dialogue[-1].text)
-        otc = [p for p in catalog.products if not p.prescription_only]
-        for product in otc:
-            if _words(product.nome.split(" (")[0]) in said and product.complementos:
-                complement = catalog.find(product.complementos[0])
-                if complement is not None and not complement.prescription_only:
-                    reason = f"Venda complementar a {product.nome}: {complement.explicacao}"
-                    return self._result(complement.nome, reason, started)
-        best: Product | None = None
-        best_score = 0
-        for product in otc:
-            score = _score(product, said)
-            if score > best_score:
-                best, best_score = product, score
+        newest = needs.needs[0]
+        only_asked = all(
+            need.code.startswith("pedido:") for need in needs.needs if need.turn == newest.turn
+        )
+        if only_asked and len(newest.products) > 1:
+            asked = catalog.find(newest.products[0])
+            complement = catalog.find(newest.products[1])
+            if asked is not None and complement is not None and not complement.prescription_only:
+                reason = f"Venda complementar a {asked.nome}: {complement.explicacao}"
+                return self._result(complement.nome, reason, started)
+        last = _words(dialogue[-1].text)
+        window = " ".join(_words(turn.text) for turn in dialogue)
+        best: tuple[tuple[int, int, int, int], Product] | None = None
+        for product in needs.candidates():
+            rank = needs.rank(product)
+            assert rank is not None  # candidates() holds fitting products only
+            key = (rank[0], rank[1], -_score(product, last), -_score(product, window))
+            if best is None or key < best[0]:
+                best = (key, product)
         if best is None:
             return self._result(None, "", started)
-        return self._result(best.nome, best.explicacao, started)
+        return self._result(best[1].nome, best[1].explicacao, started)
 
     def _result(self, produto: str | None, explicacao: str, started: float) -> AdviceResult:
         return AdviceResult(

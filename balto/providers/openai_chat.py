@@ -4,9 +4,13 @@ In: the rolling dialogue and the catalog. Out: an `AdviceResult` naming at most 
 non-prescription catalog product (by its canonical catalog name), with token usage and cost.
 Raises `ProviderError` for every provider failure; Trio cancellation passes through untouched.
 
-The model answers in a strict JSON schema; the answer is still checked here, because a model can
-name a product that is not in the list, or one that needs a prescription. One attempt per call:
-retries, backoff and failover belong to the caller.
+The model answers in a strict JSON schema whose ``produto`` is an enum of the offered catalog
+names; the answer is still checked here, because not every model or gateway honours the enum: a
+name is matched the way people write it (`balto.catalog.names`), and one that names no product,
+several, or a prescription-only one comes back refused (`AdviceResult.refused`). An answer that is
+not the schema's JSON, or a refusal, raises `UnusableAnswer`. Whether the product fits the need is
+the advice chain's call (`balto.advice.chain`). One attempt per call: retries, backoff and failover
+belong to the caller.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from openai.types.chat import (
 from openai.types.shared_params import ResponseFormatJSONSchema
 
 from balto.catalog import Catalog, Product
-from balto.errors import Category, ProviderError
+from balto.catalog.names import MatchKind, match_name
+from balto.errors import Category, ProviderError, UnusableAnswer
 from balto.pricing import Pricing
 from balto.providers.http_errors import classify_status, describe_body, parse_retry_after
 from balto.providers.ports import AdviceResult, Turn
@@ -42,23 +47,42 @@ TEMPERATURE = 0.2
 # latency if the model rambles.
 MAX_COMPLETION_TOKENS = 200
 
-RESPONSE_FORMAT: ResponseFormatJSONSchema = {
-    "type": "json_schema",
-    "json_schema": {
-        "name": "Recomendacao",
-        "strict": True,
-        "schema": {
-            "type": "object",
-            "properties": {
-                "recomendar": {"type": "boolean"},
-                "produto": {"type": "string"},
-                "explicacao": {"type": "string"},
+# The model is held to the catalog: `produto` is an enum of the offered names plus "" for "no
+# recommendation". Both OpenAI and xAI enforce enums in strict structured outputs; OpenAI allows
+# up to 1,000 enum values (15,000 characters of them past 250), far above what
+# `balto.advice.chain.MAX_OFFERED` lets through.
+SCHEMA_NAME = "Recomendacao"
+# What the model quoted of its answer, kept for admins when the answer is refused.
+_SAID_CHARS = 300
+
+
+def response_format(names: Sequence[str]) -> ResponseFormatJSONSchema:
+    """The strict ``json_schema`` response format whose ``produto`` must be one of `names` or "".
+
+    Args:
+        names: The catalog names the model may choose from.
+
+    Returns:
+        The ``response_format`` request field.
+    """
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": SCHEMA_NAME,
+            "strict": True,
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "recomendar": {"type": "boolean"},
+                    "produto": {"type": "string", "enum": [*names, ""]},
+                    "explicacao": {"type": "string"},
+                },
+                "required": ["recomendar", "produto", "explicacao"],
+                "additionalProperties": False,
             },
-            "required": ["recomendar", "produto", "explicacao"],
-            "additionalProperties": False,
         },
-    },
-}
+    }
+
 
 _INSTRUCTIONS = """\
 Você é o assistente do balcão de uma farmácia brasileira. Você acompanha a conversa entre o \
@@ -66,7 +90,8 @@ atendente e o cliente e sugere ao atendente no máximo UM produto que atenda ao 
 precisa.
 
 Regras:
-- Sugira somente produtos da lista abaixo e escreva o nome exatamente como está na lista.
+- Sugira somente produtos da lista abaixo, com o nome exatamente como está na lista.
+- O produto deve atender à necessidade que o cliente mostrou (sintoma, pedido ou situação).
 - A lista só tem produtos isentos de prescrição; nunca sugira outro medicamento.
 - Se nada da lista se aplica, ou se a conversa não trata de uma necessidade do cliente, não \
 recomende: "recomendar": false e "produto": "".
@@ -139,11 +164,13 @@ class OpenAIChatAdvisor:
         if not offered or not any(turn.text.strip() for turn in dialogue):
             return AdviceResult(None, "", self.name, self.model, latency_s=0.0)
         started = trio.current_time()
-        completion = await self._complete(build_messages(dialogue, offered))
+        completion = await self._complete(
+            build_messages(dialogue, offered), response_format([p.nome for p in offered])
+        )
         latency_s = trio.current_time() - started
         recomendar, produto, explicacao = self._read_answer(completion)
-        chosen = self._vet(produto, catalog) if recomendar else None
-        if recomendar and chosen is None:
+        chosen, refused = self._vet(produto, catalog) if recomendar else (None, None)
+        if refused is not None:
             # The reason was written for a product we will not show.
             explicacao = ""
         usage = getattr(completion, "usage", None)
@@ -158,9 +185,13 @@ class OpenAIChatAdvisor:
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             cost_usd=self._pricing.llm_cost(self.name, self.model, input_tokens, output_tokens),
+            refused=refused,
+            said=produto[:_SAID_CHARS] if refused is not None else "",
         )
 
-    async def _complete(self, messages: list[ChatCompletionMessageParam]) -> ChatCompletion:
+    async def _complete(
+        self, messages: list[ChatCompletionMessageParam], schema: ResponseFormatJSONSchema
+    ) -> ChatCompletion:
         """One chat completion within the time budget, with SDK errors translated."""
         # max_retries=0 here too, so one call is one attempt even with a caller-made client.
         client = self._client.with_options(timeout=self._timeout_s, max_retries=0)
@@ -170,7 +201,7 @@ class OpenAIChatAdvisor:
                 return await client.chat.completions.create(
                     model=self.model,
                     messages=messages,
-                    response_format=RESPONSE_FORMAT,
+                    response_format=schema,
                     temperature=TEMPERATURE,
                     max_completion_tokens=MAX_COMPLETION_TOKENS,
                 )
@@ -184,7 +215,7 @@ class OpenAIChatAdvisor:
             raise self._error(Category.CONNECTIVITY, str(exc)) from exc
         except (openai.APIResponseValidationError, pydantic.ValidationError, ValueError) as exc:
             # ValueError covers a 200 body that is not JSON (json.JSONDecodeError).
-            raise self._malformed(f"{type(exc).__name__}: {exc}") from exc
+            raise self._malformed(f"{type(exc).__name__}: {exc}", str(exc)) from exc
 
     def _status_error(self, exc: openai.APIStatusError) -> ProviderError:
         """Translate an HTTP error answer; `exc.body` is the inner error object or xAI's string."""
@@ -201,21 +232,23 @@ class OpenAIChatAdvisor:
         # The SDK builds response models without validating them, so every field is checked here.
         choices = getattr(completion, "choices", None)
         if not isinstance(choices, list) or not choices:
-            raise self._malformed("no choices in the completion")
+            raise self._malformed("no choices in the completion", "")
         message = getattr(choices[0], "message", None)
         refusal = getattr(message, "refusal", None)
         if refusal:
-            raise self._malformed(f"the model refused: {refusal}")
+            raise UnusableAnswer(
+                self.name, "recusa", f"the model refused: {refusal}", str(refusal)[:_SAID_CHARS]
+            )
         content = getattr(message, "content", None)
         if not isinstance(content, str):
-            raise self._malformed("the message has no content")
+            raise self._malformed("the message has no content", "")
         try:
             answer: object = json.loads(content)
         except ValueError as exc:
             reason = getattr(choices[0], "finish_reason", None)
-            raise self._malformed(f"content is not JSON (finish_reason={reason})") from exc
+            raise self._malformed(f"content is not JSON (finish_reason={reason})", content) from exc
         if not isinstance(answer, Mapping):
-            raise self._malformed("content is not a JSON object")
+            raise self._malformed("content is not a JSON object", content)
         recomendar = answer.get("recomendar")
         produto = answer.get("produto")
         explicacao = answer.get("explicacao")
@@ -223,37 +256,52 @@ class OpenAIChatAdvisor:
             isinstance(recomendar, bool)
             and isinstance(produto, str)
             and isinstance(explicacao, str)
+            and (produto.strip() or not recomendar)
         ):
-            raise self._malformed(f"answer does not match the schema: {content[:200]}")
+            raise UnusableAnswer(
+                self.name,
+                "fora_do_esquema",
+                f"answer does not match the schema: {content[:200]}",
+                content[:_SAID_CHARS],
+            )
         return recomendar, produto, explicacao
 
-    def _vet(self, produto: str, catalog: Catalog) -> str | None:
-        """The canonical catalog name for `produto`, or None when it may not be suggested."""
-        if not produto.strip():
-            return None
-        product = catalog.find(produto)
-        if product is None:
+    def _vet(self, produto: str, catalog: Catalog) -> tuple[str | None, str | None]:
+        """``(canonical name, None)`` for a product that may be suggested, else ``(None, why)``."""
+        found = match_name(catalog, produto)
+        if found.kind is MatchKind.AMBIGUOUS:
+            names = ", ".join(p.nome for p in found.candidates)
+            logger.warning(
+                "%s/%s suggested %r, which names several products (%s): not in the catalog"
+                " as one product",
+                self.name,
+                self.model,
+                produto,
+                names,
+            )
+            return None, "produto_ambiguo"
+        if found.product is None:
             logger.warning(
                 "%s/%s suggested %r, which is not in the catalog", self.name, self.model, produto
             )
-            return None
-        if product.prescription_only:
+            return None, "produto_desconhecido"
+        if found.product.prescription_only:
             logger.warning(
                 "%s/%s suggested %r, which needs a prescription",
                 self.name,
                 self.model,
-                product.nome,
+                found.product.nome,
             )
-            return None
-        return product.nome
+            return None, "exige_receita"
+        return found.product.nome, None
 
     def _error(self, category: Category, message: str) -> ProviderError:
         """A `ProviderError` from this provider."""
         return ProviderError(self.name, category, message)
 
-    def _malformed(self, message: str) -> ProviderError:
-        """A MALFORMED_RESPONSE error for a 200 answer we cannot use."""
-        return ProviderError(self.name, Category.MALFORMED_RESPONSE, message, status=200)
+    def _malformed(self, message: str, answer: str) -> UnusableAnswer:
+        """The error for a 200 answer that is not the JSON object asked for."""
+        return UnusableAnswer(self.name, "resposta_malformada", message, answer[:_SAID_CHARS])
 
 
 def build_messages(

@@ -49,7 +49,11 @@ class Turn:
 
 @dataclass(frozen=True, slots=True)
 class AdviceResult:
-    """An advisor's answer: a catalog product name and reason, or no suggestion (`produto` None)."""
+    """An advisor's answer: a catalog product name and reason, or no suggestion (`produto` None).
+
+    `produto` is always the catalog's canonical name: advisors match what they were told to the
+    catalog themselves (`balto.catalog.names`).
+    """
 
     produto: str | None
     explicacao: str
@@ -60,6 +64,10 @@ class AdviceResult:
     output_tokens: int = 0
     cost_usd: float = 0.0
     failed_attempts: tuple[Attempt, ...] = ()
+    # Set when the advisor answered but its product may not be shown: why (`Refusal` codes in
+    # `balto.advice.chain`) and what it named. `produto` is then None.
+    refused: str | None = None
+    said: str = ""
 
 
 class SpeechToText(Protocol):

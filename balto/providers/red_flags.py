@@ -1,29 +1,23 @@
 """Red-flag symptoms: when the counter must refer the customer to a doctor instead of selling.
 
-In: the dialogue's recent turns. Out: the first `RedFlag` found, or None. Raises nothing.
+In: the dialogue's recent turns. Out: every `RedFlag` said. Raises nothing.
 
 Phrases are written the way customers say them at a Brazilian counter and matched on normalized
-text (lower case, no accents, word boundaries). Some flags need two things said together (fever
-*and* a baby); those are checked across the whole window, since "minha filha de 3 meses" and "está
-com febre de 39" often come in different utterances. Missing a red flag is worse than a needless
-referral, so the lists lean wide.
+text (lower case, no accents, whole words; the pattern language of `balto.advice.lexicon`). Some
+flags need two things said together (fever *and* a baby); those are checked across the whole
+window, since "minha filha de 3 meses" and "está com febre de 39" often come in different
+utterances. The signs and their phrases are data: ``red_flags.toml`` beside this module.
 """
 
 from __future__ import annotations
 
-import re
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import resources
 
-from balto.catalog import normalize
+from balto.advice.lexicon import Heard, compile_patterns
 from balto.providers.ports import Turn
-
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-
-REFERRAL = (
-    "Não indique medicamento: oriente o cliente a procurar atendimento médico agora "
-    "(pronto-socorro ou SAMU 192)."
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +32,7 @@ class RedFlag:
 
     code: str
     motivo: str
-    orientacao: str = REFERRAL
+    orientacao: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,150 +41,62 @@ class _Rule:
     any_of: tuple[str, ...]
     # When set, one of these must also appear somewhere in the window.
     with_any_of: tuple[str, ...] = ()
+    # Word groups that show the sign when one word of every group is said in the same clause,
+    # in any order ("o peito tá doendo", "dói aqui no peito"): wider than any list of phrases.
+    together: tuple[tuple[str, ...], ...] = ()
 
 
-_BABY = (
-    "bebe",
-    "nene",
-    "recem nascido",
-    "recem nascida",
-    "meses",
-    "mes de vida",
-    "dias de vida",
-    "lactente",
-)
-
-_RULES = (
-    _Rule(
-        RedFlag("dor_no_peito", "Dor ou aperto no peito"),
-        (
-            "dor no peito",
-            "dor forte no peito",
-            "aperto no peito",
-            "pressao no peito",
-            "peito apertado",
-            "dor no coracao",
-            "dor no braco esquerdo",
-            "infarto",
-            "enfarte",
-        ),
-    ),
-    _Rule(
-        RedFlag("falta_de_ar", "Falta de ar"),
-        (
-            "falta de ar",
-            "sem ar",
-            "nao consigo respirar",
-            "nao consegue respirar",
-            "dificuldade para respirar",
-            "dificuldade de respirar",
-            "respirando mal",
-            "sufocando",
-            "labios roxos",
-            "boca roxa",
-        ),
-    ),
-    _Rule(
-        RedFlag("sinais_de_avc", "Sinais de AVC (derrame)"),
-        (
-            "boca torta",
-            "rosto torto",
-            "rosto caido",
-            "lado do rosto caido",
-            "fala enrolada",
-            "falando enrolado",
-            "fala arrastada",
-            "nao consegue falar",
-            "braco dormente de um lado",
-            "nao consegue mexer o braco",
-            "nao consigo mexer o braco",
-            "lado do corpo dormente",
-            "formigamento de um lado",
-            "derrame",
-            "avc",
-        ),
-    ),
-    _Rule(
-        RedFlag("febre_alta_bebe", "Febre em bebê"),
-        ("febre", "febril", "quente de febre", "39 graus", "40 graus", "trinta e nove"),
-        with_any_of=_BABY,
-    ),
-    _Rule(
-        RedFlag("convulsao", "Convulsão ou desmaio"),
-        ("convulsao", "convulsionou", "convulsionando", "desmaiou", "desmaio", "ataque epiletico"),
-    ),
-    _Rule(
-        RedFlag("sangramento", "Sangramento importante"),
-        (
-            "vomitando sangue",
-            "vomito com sangue",
-            "tossindo sangue",
-            "sangue nas fezes",
-            "sangramento forte",
-            "sangrando muito",
-            "nao para de sangrar",
-        ),
-    ),
-    _Rule(
-        RedFlag("reacao_alergica_grave", "Reação alérgica grave"),
-        (
-            "garganta fechando",
-            "lingua inchada",
-            "inchaco na garganta",
-            "boca inchada",
-            "olho e boca inchados",
-            "anafilaxia",
-        ),
-    ),
-    _Rule(
-        RedFlag("intoxicacao", "Possível intoxicação ou overdose"),
-        (
-            "tomou a cartela toda",
-            "tomou todos os comprimidos",
-            "engoliu remedio",
-            "engoliu veneno",
-            "overdose",
-            "intoxicacao",
-            "intoxicado",
-            "picada de cobra",
-            "picada de escorpiao",
-        ),
-    ),
-    _Rule(
-        RedFlag("risco_de_suicidio", "Fala de se machucar"),
-        ("quero morrer", "me matar", "tirar minha vida", "acabar com a minha vida", "suicidio"),
-        # The referral here is to CVV (188) as well as emergency care.
-    ),
-)
+def _load() -> tuple[_Rule, ...]:
+    text = resources.files("balto.providers").joinpath("red_flags.toml").read_text("utf-8")
+    data = tomllib.loads(text)
+    return tuple(
+        _Rule(
+            RedFlag(entry["code"], entry["motivo"], entry.get("orientacao", data["referral"])),
+            tuple(entry["phrases"]),
+            tuple(entry.get("with_any_of", ())),
+            tuple(tuple(group) for group in entry.get("together", ())),
+        )
+        for entry in data["flag"]
+    )
 
 
-def _words(text: str) -> str:
-    return " " + _NON_WORD.sub(" ", normalize(text)).strip() + " "
+_RULES = _load()
+
+_COMPILED = [
+    (
+        rule,
+        compile_patterns(rule.any_of),
+        compile_patterns(rule.with_any_of or ("\x00",)),
+        [compile_patterns(group) for group in rule.together],
+    )
+    for rule in _RULES
+]
 
 
-def _said(window: str, phrases: Sequence[str]) -> bool:
-    return any(_words(phrase) in window for phrase in phrases)
+def detect_all(dialogue: Sequence[Turn]) -> list[RedFlag]:
+    """Every red flag said in `dialogue`, in the rules' order.
 
-
-def detect(dialogue: Sequence[Turn]) -> RedFlag | None:
-    """The first red flag said in `dialogue`, or None.
+    A sign denied ("sem falta de ar", "febre não") or only asked about and not confirmed ("tá com
+    falta de ar?" — "não, nada disso") does not count (`balto.advice.lexicon.Heard`).
 
     Args:
         dialogue: The recent turns, oldest first (the advisor's rolling window).
 
     Returns:
-        The flag, or None when nothing in the window calls for a referral.
+        The flags; empty when nothing in the window calls for a referral.
     """
-    # Turns are joined with a separator word so a phrase never straddles two utterances.
-    window = " | ".join(_words(turn.text) for turn in dialogue)
-    for rule in _RULES:
-        if _said(window, rule.any_of) and (not rule.with_any_of or _said(window, rule.with_any_of)):
-            if rule.flag.code == "risco_de_suicidio":
-                return RedFlag(
-                    rule.flag.code,
-                    rule.flag.motivo,
-                    "Não indique medicamento: acolha e oriente procurar ajuda agora "
-                    "(CVV 188, SAMU 192).",
-                )
-            return rule.flag
-    return None
+    heard = Heard([turn.text for turn in dialogue])
+    flags = []
+    for rule, any_of, with_any_of, together in _COMPILED:
+        if heard.newest(any_of) < 0 and not (together and heard.together(together)):
+            continue
+        if rule.with_any_of and heard.newest(with_any_of) < 0:
+            continue
+        flags.append(rule.flag)
+    return flags
+
+
+def detect(dialogue: Sequence[Turn]) -> RedFlag | None:
+    """The first red flag said in `dialogue`, or None (see `detect_all`)."""
+    flags = detect_all(dialogue)
+    return flags[0] if flags else None

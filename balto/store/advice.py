@@ -1,4 +1,4 @@
-"""Alerts, feedback, per-cliente catalogs and STT comparisons: what issue 5 stores.
+"""Alerts, refused advice, the attendant, feedback, per-cliente catalogs and STT comparisons.
 
 Plain sync functions of a connection (run them through `Database.run`).
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -24,13 +25,48 @@ def add_alert(
     motivo: str,
     orientacao: str,
     transcricao_base: str,
+    sinais: Sequence[str] = (),
+    atendente: str | None = None,
 ) -> None:
-    """Store a referral alert before it is sent."""
+    """Store a referral alert before it is sent (`sinais`: every sign it names, `sinal` first)."""
     conn.execute(
         "INSERT INTO alerts (id, session_id, segment_id, sinal, motivo, orientacao,"
-        " transcricao_base) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-        (alert_id, session_id, segment_id, sinal, motivo, orientacao, transcricao_base),
+        " transcricao_base, sinais, atendente) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            alert_id,
+            session_id,
+            segment_id,
+            sinal,
+            motivo,
+            orientacao,
+            transcricao_base,
+            list(sinais) or [sinal],
+            atendente,
+        ),
     )
+
+
+def add_refusal(
+    conn: psycopg.Connection,
+    *,
+    session_id: str,
+    segment_id: str | None,
+    provider: str,
+    model: str,
+    reason: str,
+    said: str,
+) -> None:
+    """Store one advisor answer that was refused, and why."""
+    conn.execute(
+        "INSERT INTO advice_refusals (session_id, segment_id, provider, model, reason, said)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        (session_id, segment_id, provider, model, reason, said),
+    )
+
+
+def set_session_attendant(conn: psycopg.Connection, session_id: str, nome: str | None) -> None:
+    """Record the attendant the device declared for this session (None: signed out)."""
+    conn.execute("UPDATE sessions SET atendente = %s WHERE id = %s", (nome, session_id))
 
 
 def alert_sent(conn: psycopg.Connection, alert_id: str) -> None:

@@ -120,6 +120,17 @@ _RECOMMENDATIONS = (
     " x.atendente, x.source, x.created_at, x.sent_at, x.aceita, x.feedback_at,"
     f" x.created_at AS _at, x.id AS _id FROM recommendations x{_FROM_SESSION}"
 )
+_ALERTS = (
+    "SELECT x.id, x.session_id, x.segment_id, b.id AS balcao_id, b.nome_balcao,"
+    " c.id AS cliente_id, c.razao_social, x.sinal, x.sinais, x.motivo, x.orientacao,"
+    " x.transcricao_base, x.atendente, x.created_at, x.sent_at,"
+    f" x.created_at AS _at, x.id AS _id FROM alerts x{_FROM_SESSION}"
+)
+_REFUSALS = (
+    "SELECT x.id, x.session_id, x.segment_id, b.id AS balcao_id, b.nome_balcao,"
+    " c.id AS cliente_id, c.razao_social, x.provider, x.model, x.reason, x.said, x.created_at,"
+    f" x.created_at AS _at, x.id AS _id FROM advice_refusals x{_FROM_SESSION}"
+)
 _AUDIT = (
     "SELECT a.id, a.at, a.action, a.balcao_id, a.session_id, a.remote_addr, a.detail,"
     " a.at AS _at, a.id AS _id FROM admin_audit a"
@@ -179,6 +190,61 @@ def recommendations_page(
         parts.append("x.aceita IS NULL")
     key = ("x.created_at", "x.id", "uuid")
     return _page(conn, _RECOMMENDATIONS, key, (parts, params), limit, cursor)
+
+
+def alerts_page(
+    conn: psycopg.Connection,
+    limit: int,
+    cursor: Cursor | None,
+    filters: Filters,
+    sinal: str | None = None,
+) -> Page:
+    """Referral alerts, newest first; `sinal` keeps those naming that sign."""
+    parts, params = filters.where("x.created_at")
+    if sinal is not None:
+        parts.append("%s = ANY(x.sinais)")
+        params.append(sinal)
+    key = ("x.created_at", "x.id", "uuid")
+    return _page(conn, _ALERTS, key, (parts, params), limit, cursor)
+
+
+def refusals_page(
+    conn: psycopg.Connection,
+    limit: int,
+    cursor: Cursor | None,
+    filters: Filters,
+    provider: str | None = None,
+    reason: str | None = None,
+) -> Page:
+    """Advisor answers that were refused, with why and what was said, newest first."""
+    parts, params = filters.where("x.created_at")
+    for column, value in (("x.provider", provider), ("x.reason", reason)):
+        if value is not None:
+            parts.append(f"{column} = %s")
+            params.append(value)
+    key = ("x.created_at", "x.id", "bigint")
+    return _page(conn, _REFUSALS, key, (parts, params), limit, cursor)
+
+
+def refusal_counts(conn: psycopg.Connection, filters: Filters) -> list[Row]:
+    """How often each provider/model's answers were refused, by reason, and how often it answered.
+
+    ``answers`` counts the model's successful calls in the same period and scope, so a rate can
+    be read next to each count.
+    """
+    parts, params = filters.where("x.created_at")
+    clause = f" WHERE {' AND '.join(parts)}" if parts else ""
+    sql = (
+        "WITH r AS (SELECT x.provider, x.model, x.reason, count(*) AS recusas"
+        f" FROM advice_refusals x{_FROM_SESSION}{clause} GROUP BY 1, 2, 3),"
+        " a AS (SELECT x.provider, x.model, count(*) AS respostas"
+        f" FROM provider_calls x{_FROM_SESSION}{clause}"
+        f"{' AND' if clause else ' WHERE'} x.kind = 'llm' AND x.ok GROUP BY 1, 2)"
+        " SELECT r.provider, r.model, r.reason, r.recusas, coalesce(a.respostas, 0) AS respostas"
+        " FROM r LEFT JOIN a USING (provider, model) ORDER BY r.recusas DESC, 1, 2, 3"
+    )
+    cursor = conn.cursor(row_factory=dict_row)
+    return cursor.execute(sql.encode(), [*params, *params]).fetchall()
 
 
 def audit_page(conn: psycopg.Connection, limit: int, cursor: Cursor | None) -> Page:

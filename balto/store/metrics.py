@@ -1,4 +1,4 @@
-"""Totals for ``/metrics`` that live in the database: provider calls and recommendations.
+"""Totals for ``/metrics`` that live in the database: provider calls, recommendations, advice.
 
 Plain sync functions of a connection (run them through `Database.run`). Counts cover the table's
 whole history, so they only grow (Prometheus counters); each scrape scans ``provider_calls`` once.
@@ -65,3 +65,28 @@ def recommendation_totals(conn: psycopg.Connection) -> dict[str, int]:
     ).fetchone()
     assert row is not None  # an aggregate always returns one row
     return {"aceita": int(row[0]), "recusada": int(row[1]), "sem_feedback": int(row[2])}
+
+
+@dataclass(frozen=True, slots=True)
+class AdviceTotals:
+    """Refused advisor answers by provider, model and reason; alerts by sign."""
+
+    refusals: dict[tuple[str, str, str], int]
+    alerts: dict[str, int]
+
+
+def advice_totals(conn: psycopg.Connection) -> AdviceTotals:
+    """Every refused answer and every alerted sign since the database began."""
+    refusals = {
+        (provider, model, reason): int(count)
+        for provider, model, reason, count in conn.execute(
+            "SELECT provider, model, reason, count(*) FROM advice_refusals GROUP BY 1, 2, 3"
+        )
+    }
+    alerts = {
+        sinal: int(count)
+        for sinal, count in conn.execute(
+            "SELECT s, count(*) FROM alerts, unnest(sinais) AS s GROUP BY 1"
+        )
+    }
+    return AdviceTotals(refusals, alerts)

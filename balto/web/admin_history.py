@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from quart import Blueprint, Response, current_app, jsonify
+from quart import Blueprint, Response, current_app, jsonify, request
 
 from balto.close_codes import CloseCode
 from balto.services import Services
@@ -90,6 +90,37 @@ async def recommendations() -> Response:
     if aceita is not None and sem_feedback:
         raise FieldError("sem_feedback", "use aceita ou sem_feedback, não os dois")
     return jsonify(await _page(history.recommendations_page, aceita, sem_feedback))
+
+
+@blueprint.get("/admin/history/alerts")
+async def alerts() -> Response:
+    """Referral alerts (``sinal``: only those naming that sign), with balcão and attendant."""
+    sinal = _text_arg("sinal")
+    return jsonify(await _page(history.alerts_page, sinal))
+
+
+@blueprint.get("/admin/history/refusals")
+async def refusals() -> Response:
+    """Advisor answers refused, with why and what was said (``provider``, ``reason``)."""
+    provider, reason = _text_arg("provider"), _text_arg("reason")
+    return jsonify(await _page(history.refusals_page, provider, reason))
+
+
+@blueprint.get("/admin/history/refusals/summary")
+async def refusals_summary() -> Response:
+    """Refusals per provider, model and reason, beside each model's answers (filters apply)."""
+    rows = await _services().db.run(history.refusal_counts, filters_arg())
+    return jsonify({"items": [jsonable(row) for row in rows]})
+
+
+def _text_arg(name: str) -> str | None:
+    """A short free-text filter from the query string (None when absent)."""
+    value = request.args.get(name)
+    if value is None or value == "":
+        return None
+    if len(value) > 100:
+        raise FieldError(name, f"{name} longo demais")
+    return value
 
 
 @blueprint.get("/admin/audit")

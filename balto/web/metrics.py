@@ -11,6 +11,8 @@ Series (labels in braces):
 - ``balto_provider_calls_total{provider, kind}``, ``balto_provider_errors_total{…, category}``,
   ``balto_provider_cost_usd_total``, ``balto_provider_latency_seconds`` (histogram), from the
   database; ``balto_recommendations_total{feedback}``;
+- ``balto_advice_refusals_total{provider, model, reason}`` (answers not shown, and why) and
+  ``balto_alerts_total{sinal}``, from the database;
 - ``balto_event_loop_lag_seconds`` (histogram of how late a 0.25 s sleep wakes up) and
   ``balto_event_loop_lag_max_seconds``.
 """
@@ -33,7 +35,13 @@ from quart import Blueprint, Response, current_app
 
 from actors.histogram import BUCKETS, Histogram
 from balto.services import Services
-from balto.store.metrics import ProviderTotals, provider_totals, recommendation_totals
+from balto.store.metrics import (
+    AdviceTotals,
+    ProviderTotals,
+    advice_totals,
+    provider_totals,
+    recommendation_totals,
+)
 from balto.web.auth import is_admin
 from balto.web.errors import error
 
@@ -83,9 +91,10 @@ class _Scrape(Collector):
         providers: list[ProviderTotals],
         recommendations: dict[str, int],
         lag: Histogram | None,
+        advice: AdviceTotals | None = None,
     ) -> None:
         self.sessions, self.providers = sessions, providers
-        self.recommendations, self.lag = recommendations, lag
+        self.recommendations, self.lag, self.advice = recommendations, lag, advice
 
     def collect(self) -> Iterator[Metric]:
         yield from self._sessions()
@@ -96,6 +105,8 @@ class _Scrape(Collector):
         for feedback, count in self.recommendations.items():
             recs.add_metric([feedback], count)
         yield recs
+        if self.advice is not None:
+            yield from self._advice(self.advice)
         if self.lag is not None:
             lag = HistogramMetricFamily(
                 "balto_event_loop_lag_seconds", "Lateness of the loop-lag probe's wake-ups"
@@ -151,6 +162,19 @@ class _Scrape(Collector):
         yield state
         yield latency
 
+    def _advice(self, advice: AdviceTotals) -> Iterator[Metric]:
+        refusals = CounterMetricFamily(
+            "balto_advice_refusals",
+            "Advisor answers refused (unknown, prescription, unfit product, malformed, refusal)",
+            labels=["provider", "model", "reason"],
+        )
+        for key, count in advice.refusals.items():
+            refusals.add_metric(list(key), count)
+        alerts = CounterMetricFamily("balto_alerts", "Red-flag signs alerted", labels=["sinal"])
+        for sinal, count in advice.alerts.items():
+            alerts.add_metric([sinal], count)
+        yield from (refusals, alerts)
+
     def _providers(self) -> Iterator[Metric]:
         labels = ["provider", "kind"]
         calls = CounterMetricFamily("balto_provider_calls", "Provider calls", labels=labels)
@@ -182,10 +206,10 @@ async def metrics() -> Response | tuple[Response, int]:
     sessions = [live.session.snapshot() for live in services.registry.all()]
     providers = await services.db.run(provider_totals)
     recommendations = await services.db.run(recommendation_totals)
+    advice = await services.db.run(advice_totals)
     probe: LoopLag | None = current_app.config.get("BALTO_LOOP_LAG")
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(
-        _Scrape(sessions, providers, recommendations, probe.histogram if probe else None)
-    )
+    lag = probe.histogram if probe else None
+    registry.register(_Scrape(sessions, providers, recommendations, lag, advice))
     body = await trio.to_thread.run_sync(generate_latest, registry)
     return Response(body, content_type=CONTENT_TYPE)

@@ -255,4 +255,12 @@ def _schema_problem(spec: Any) -> str | None:
         return "Invalid schema: 'additionalProperties' is required to be supplied and to be false."
     if set(schema.get("required", [])) != properties:
         return "Invalid schema: 'required' is required to include every key in 'properties'."
+    for name, prop in schema.get("properties", {}).items():
+        enum = prop.get("enum") if isinstance(prop, dict) else None
+        if enum is not None and (
+            not isinstance(enum, list) or not enum or not all(isinstance(v, str) for v in enum)
+        ):
+            return f"Invalid schema for response_format: '{name}.enum' must be a list of strings."
+        if enum is not None and len(enum) > 1000:
+            return "Invalid schema: a schema may have up to 1000 enum values."
     return None

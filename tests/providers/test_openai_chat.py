@@ -15,7 +15,7 @@ from openai import AsyncOpenAI
 from balto.catalog import Catalog, Product
 from balto.errors import Category, ProviderError
 from balto.pricing import DEFAULT_PRICING
-from balto.providers.openai_chat import RESPONSE_FORMAT, OpenAIChatAdvisor, make_client
+from balto.providers.openai_chat import OpenAIChatAdvisor, make_client, response_format
 from balto.providers.ports import Turn
 from tests.fakes.openai_compat import INSUFFICIENT_QUOTA, FakeOpenAICompat
 from tests.fakes.server import serve_app
@@ -116,7 +116,11 @@ async def test_request_carries_model_schema_and_only_non_prescription_products(
     assert sent.headers["authorization"] == f"Bearer {KEY}"
     body = sent.body
     assert body["model"] == MODEL
-    assert body["response_format"] == json.loads(json.dumps(RESPONSE_FORMAT))
+    # The schema holds the model to the offered (non-prescription) catalog names, or "".
+    offered = ["Dipirona Monoidratada 500 mg", "Loratadina 10 mg"]
+    assert body["response_format"] == json.loads(json.dumps(response_format(offered)))
+    enum = body["response_format"]["json_schema"]["schema"]["properties"]["produto"]["enum"]
+    assert enum == [*offered, ""]
     assert body["response_format"]["type"] == "json_schema"
     assert body["response_format"]["json_schema"]["strict"] is True
     assert body["temperature"] == 0.2

@@ -1,0 +1,1 @@
+"""Advice: the needs a dialogue shows, and the advisor chain that serves them."""

@@ -1,0 +1,289 @@
+"""Phrase patterns on normalized speech: the language the need and red-flag lists are written in.
+
+A pattern is words separated by spaces, matched on whole words of normalized text (lower case, no
+accents, punctuation as spaces). Two marks widen it:
+- a word ending in ``*`` matches any word it starts (``espirr*`` → ``espirrando``, ``espirro``);
+- ``~`` stands for up to three words of anything (``dor ~ cabeca`` → ``dor forte na cabeca``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Sequence
+
+from balto.catalog import normalize
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def spoken(text: str) -> str:
+    """`text` as patterns see it: normalized words separated by single spaces."""
+    return _NON_WORD.sub(" ", normalize(text)).strip()
+
+
+def _words(token: str) -> str:
+    """The expression for one pattern token (which may normalize to several words)."""
+    if token == "~":
+        return r"(?:[a-z0-9]+ ){0,3}"
+    wild = token.endswith("*")
+    words = spoken(token.rstrip("*")).split()
+    parts = [re.escape(word) + " " for word in words]
+    if wild and parts:
+        parts[-1] = re.escape(words[-1]) + r"[a-z0-9]* "
+    return "".join(parts)
+
+
+def compile_patterns(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One regular expression matching any of `patterns` on `padded` text."""
+    alternatives = ["".join(_words(token) for token in p.split()) for p in patterns]
+    # Text is matched as " words ... " so every word has a space on its left and its right.
+    return re.compile(r"(?<= )(?:" + "|".join(a for a in alternatives if a) + ")")
+
+
+def padded(text: str) -> str:
+    """`spoken` text with the padding `compile_patterns` expressions expect."""
+    return f" {spoken(text)} "
+
+
+# Words that deny what follows them within a few words ("não tô com febre", "sem falta de ar").
+_NEGATIONS = frozenset({"nao", "sem", "nenhum", "nenhuma", "nunca"})
+_NEGATION_REACH = 3
+# First words of an answer that deny the question before it ("não, nada disso").
+_DENIALS = frozenset({"nao", "nada", "nenhum", "nenhuma", "nunca", "negativo"})
+# A question with one of these in it is the speaker telling about themselves or their family
+# ("tô com dor no peito, o que eu faço?"); without them it is a screening question ("tá com
+# febre?"), which shows nothing until it is answered.
+_PERSONAL = frozenset(
+    [
+        "eu",
+        "to",
+        "tou",
+        "estou",
+        "tava",
+        "estava",
+        "meu",
+        "minha",
+        "meus",
+        "minhas",
+        "me",
+        "mim",
+        "comigo",
+        "filho",
+        "filha",
+        "pai",
+        "mae",
+        "marido",
+        "esposa",
+        "mulher",
+        "avo",
+        "bebe",
+        "nene",
+        "irmao",
+        "irma",
+        "neto",
+        "neta",
+    ]
+)
+# How an attendant's screening question opens: what follows is asked, not told.
+_OPENERS = (
+    "o senhor",
+    "a senhora",
+    "senhor",
+    "senhora",
+    "voce",
+    "vc",
+    "ce",
+    "tu",
+    "ta com",
+    "esta com",
+    "ta sentindo",
+    "teve",
+    "tem tido",
+    "sente",
+    "sentiu",
+    "ja teve",
+)
+# After "não", these words make an inability or a persistence, not a denial.
+_NOT_DENIALS = ("consig", "consegu", "aguent")
+_PERSISTING = frozenset(
+    ["para", "passa", "melhora", "melhorou", "sara", "baixa", "baixou", "sai", "larga"]
+)
+# After the symptom or product, "não" and one of these refuses it ("dipirona ele não pode").
+_REFUSALS = frozenset(
+    [
+        "pode",
+        "posso",
+        "quer",
+        "quero",
+        "gosta",
+        "gosto",
+        "toma",
+        "tomo",
+        "tomar",
+        "serve",
+        "usa",
+        "uso",
+        "tenho",
+        "tem",
+        "sinto",
+        "sente",
+    ]
+)
+# A clause that ends in "não" with only these around it denies what it names ("febre também não").
+_CLOSING_DENIAL = frozenset({"nao", "tambem", "mesmo", "ainda", "nada", "nunca"})
+# Words of a screening question this long or longer are what an answer can deny.
+_CONTENT_WORD = 4
+# Positions of confirmed questions' words are shifted this far left of the answer's own words.
+_ANSWER_OFFSET = 1_000_000
+_SENTENCE = re.compile(r"[^.!?;]+[.!?;]*")
+
+
+class Heard:
+    """A dialogue window prepared for pattern look-ups that respect negation and questions.
+
+    An occurrence does not count when a negation comes up to three words before it in its clause
+    (``"sem falta de ar"``) or a lone "não" closes the clause after it (``"febre não"``). An
+    occurrence in a screening question (a question with nothing personal in it) counts only once
+    the next turn answers it without denying it.
+    """
+
+    def __init__(self, texts: Sequence[str], ignore: re.Pattern[str] | None = None) -> None:
+        """Split each turn of `texts` (oldest first) into clauses, blanking what `ignore` finds."""
+        self._turns = [_clauses(text, ignore) for text in texts]
+
+    def __len__(self) -> int:
+        """Number of turns."""
+        return len(self._turns)
+
+    def newest(self, pattern: re.Pattern[str]) -> int:
+        """Index of the newest turn in which `pattern` is affirmed, or -1."""
+        found = self.find(pattern)
+        return -1 if found is None else found[0]
+
+    def find(self, pattern: re.Pattern[str]) -> tuple[int, int] | None:
+        """Where `pattern` is last affirmed: ``(turn, position in that turn)``, or None.
+
+        A screening question confirmed by the next turn counts in that answering turn, before
+        anything said in it (position -1): "é cólica?" — "é, tipo uma torção" is about cólica.
+        """
+        for index in range(len(self._turns) - 1, -1, -1):
+            position = self._affirmed(index, pattern)
+            if position is not None:
+                return index, position
+            if index > 0:
+                asked_at = self._asked_and_confirmed(index - 1, pattern)
+                if asked_at is not None:
+                    # Before anything said in the answer, in the order the question asked.
+                    return index, asked_at - _ANSWER_OFFSET
+        return None
+
+    def together(self, patterns: Sequence[re.Pattern[str]]) -> bool:
+        """Whether one clause, not a question, affirms every one of `patterns`.
+
+        The clause is read from its first match to its last: a negation before that stretch,
+        or a "não" closing it, denies it ("sem falta de ar", "falta de ar não").
+        """
+        for turn in self._turns:
+            for text, question in turn:
+                found = [pattern.search(text) for pattern in patterns]
+                if question or not all(found):
+                    continue
+                start = min(m.start() for m in found if m is not None)
+                end = max(m.end() for m in found if m is not None)
+                if not _span_negated(text, start, end):
+                    return True
+        return False
+
+    def _affirmed(self, index: int, pattern: re.Pattern[str]) -> int | None:
+        """Position of the first occurrence of `pattern` that counts in turn `index`, or None."""
+        offset = 0
+        for text, question in self._turns[index]:
+            for found in pattern.finditer(text):
+                if not question and not _negated(text, found):
+                    return offset + found.start()
+            offset += len(text)
+        return None
+
+    def _asked_and_confirmed(self, index: int, pattern: re.Pattern[str]) -> int | None:
+        """Where `pattern` is in a screening question of turn `index` the next turn confirmed.
+
+        Returns:
+            Its position in the turn, or None.
+        """
+        offset = 0
+        for text, question in self._turns[index]:
+            for found in pattern.finditer(text):
+                if question and not _negated(text, found) and self._confirmed(index, found):
+                    return offset + found.start()
+            offset += len(text)
+        return None
+
+    def _confirmed(self, index: int, asked: re.Match[str]) -> bool:
+        """Whether the turn after `index` answers the question `asked` came from, undenied.
+
+        The answer denies it when it opens with a denial ("não, nada disso") or denies one of
+        the asked words ("sangue não, febre também não" to "tem sangue nas fezes?").
+        """
+        if index + 1 >= len(self._turns):
+            return False
+        answer = self._turns[index + 1]
+        first = answer[0][0].split()[:1] if answer else []
+        if first and first[0] in _DENIALS:
+            return False
+        words = [w for w in asked.group().split() if len(w) >= _CONTENT_WORD]
+        return not any(
+            _negated(text, found)
+            for word in words
+            for text, _ in answer
+            for found in re.finditer(f"(?<= ){re.escape(word)}(?= )", text)
+        )
+
+
+def _clauses(text: str, ignore: re.Pattern[str] | None) -> list[tuple[str, bool]]:
+    """``(padded clause, is screening question)`` for each comma-separated clause of `text`.
+
+    In a question with nothing personal in it, the clause that carries the question mark is a
+    screening question, and so is every clause when the question opens as one ("o senhor tá com
+    falta de ar, a boca inchando?"); a statement before a customer's question is not ("a garganta
+    tá arranhando, tem pastilha?").
+    """
+    clauses = []
+    for sentence in _SENTENCE.findall(normalize(text)):
+        words = spoken(sentence)
+        asking = sentence.rstrip().endswith("?") and not set(words.split()) & _PERSONAL
+        opener = asking and any(f" {words} ".startswith(f" {o} ") for o in _OPENERS)
+        parts = [f" {spoken(part)} " for part in sentence.split(",")]
+        parts = [part for part in parts if part.strip()]
+        for position, clause in enumerate(parts):
+            if ignore is not None:
+                clause = ignore.sub(" ", clause)
+            screening = asking and (opener or position == len(parts) - 1)
+            clauses.append((clause, screening))
+    return clauses
+
+
+def _negated(text: str, found: re.Match[str]) -> bool:
+    """Whether the clause `text` denies what `found` matched in it."""
+    return _span_negated(text, found.start(), found.end())
+
+
+def _span_negated(text: str, start: int, end: int) -> bool:
+    """Whether the clause `text` denies what was found between `start` and `end`."""
+    matched = text[start:end].split()
+    words = text[:start].split()
+    before = words[-_NEGATION_REACH:]
+    following = [*words[len(words) - len(before) + 1 :], *matched[:1]]
+    for word, then in zip(before, following, strict=False):
+        # "não consigo respirar", "não para de sangrar": an inability or a persistence, not a
+        # denial.
+        if word in _NEGATIONS and not (then.startswith(_NOT_DENIALS) or then in _PERSISTING):
+            return True
+    after = text[end:].split()
+    if "nao" in matched:
+        return False  # already negative; a "não" after it only doubles it ("não quero viver não")
+    # A "não" closing the clause denies it ("febre não"), and so does a "não" before a
+    # verb of refusal ("dipirona ele não pode").
+    if "nao" in after and set(after) <= _CLOSING_DENIAL:
+        return True
+    return any(w == "nao" and then in _REFUSALS for w, then in itertools.pairwise(after[:4]))

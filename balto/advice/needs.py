@@ -1,0 +1,190 @@
+"""What the dialogue shows the customer needs, and which catalog products fit it.
+
+In: the advisor's rolling dialogue and the session's catalog. Out: `Need`s, newest first, and a
+`NeedsView` that says whether a product fits them. Raises nothing.
+
+A need comes from three places, all read on the whole window (an attendant's question "é pra
+azia?" answered "isso" shows the need as well as the customer saying it):
+- the need table (`balto.advice.needs_table`): everyday phrases for ~26 counter needs, each with the
+  category stems that serve it;
+- the catalog's own indications, so a cliente's product the table does not know (a dandruff
+  shampoo) is still served; single short words (``dor``, ``sol``) are too ambiguous on their own
+  and only count as part of a longer indication;
+- a product named in the dialogue (``"me vê um dorflex"``): its category and complements fit.
+Asking for a prescription-only product is a need too (its category), so advisors are asked and may
+offer an over-the-counter product of that category; the prescription-only one is never offered.
+A product fits when its category (or name) carries a stem of a need, its indications are said, it
+is named, or it complements a named product. Nothing fits when no need is shown: small talk gets
+no product, whatever an advisor says.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from balto.advice.lexicon import Heard, compile_patterns, spoken
+from balto.advice.needs_table import NEEDS, NOT_A_NEED
+from balto.catalog import Catalog, Product
+from balto.providers.ports import Turn
+
+_TABLE = [(spec, compile_patterns(spec.phrases)) for spec in NEEDS]
+_IDIOMS = compile_patterns(NOT_A_NEED)
+# An indication of one word shorter than this shows nothing by itself ("dor", "sol", "gás").
+_MIN_SINGLE_WORD = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """One need the dialogue shows.
+
+    Attributes:
+        code: The need table's code, ``indicacao:<product>`` or ``pedido:<product>``.
+        stems: Category stems that serve it, best first (normalized).
+        turn: Index of the newest turn that shows it.
+        products: Products it names directly (an indication's or a named product's).
+    """
+
+    code: str
+    stems: tuple[str, ...]
+    turn: int
+    products: tuple[str, ...] = ()
+
+
+def _indication_phrases(product: Product) -> list[str]:
+    phrases = []
+    for phrase in product.indicacoes:
+        words = spoken(phrase).split()
+        if len(words) > 1 or (words and len(words[0]) >= _MIN_SINGLE_WORD):
+            phrases.append(" ".join(words))
+    return phrases
+
+
+def _name_heads(catalog: Catalog) -> dict[str, Product]:
+    """Words that name one product when said alone: distinctive first words and aliases."""
+    heads: dict[str, list[Product]] = {}
+    for product in catalog.products:
+        nome = product.nome
+        firsts = [nome.split("(")[0]]
+        if "(" in nome:
+            firsts.append(nome.split("(", 1)[1].split(")")[0])
+        for first in firsts:
+            words = spoken(first).split()
+            if words and len(words[0]) >= 4 and words[0].isalpha():
+                heads.setdefault(words[0], []).append(product)
+    return {word: ps[0] for word, ps in heads.items() if len(ps) == 1}
+
+
+class NeedDetector:
+    """Finds needs in dialogues for one catalog; build once per catalog (it compiles patterns)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        """Compile the catalog's indications and product names into patterns."""
+        self.catalog = catalog
+        self._indications: list[tuple[Product, re.Pattern[str]]] = []
+        for product in catalog.products:
+            phrases = _indication_phrases(product)
+            if phrases:
+                self._indications.append((product, compile_patterns(phrases)))
+        self._heads = [
+            (product, compile_patterns([word])) for word, product in _name_heads(catalog).items()
+        ]
+
+    def detect(self, dialogue: Sequence[Turn]) -> NeedsView:
+        """Every need the dialogue shows, newest first.
+
+        Args:
+            dialogue: The recent turns, oldest first.
+
+        Returns:
+            The needs against this catalog; empty (falsy) for small talk.
+        """
+        heard = Heard([turn.text for turn in dialogue], _IDIOMS)
+        found: list[tuple[tuple[int, int], Need]] = []
+        for spec, pattern in _TABLE:
+            where = heard.find(pattern)
+            if where is not None:
+                stems = tuple(spoken(s) for s in spec.categories)
+                found.append((where, Need(spec.code, stems, where[0])))
+        for product, pattern in self._indications:
+            where = heard.find(pattern)
+            if where is not None:
+                stems = (spoken(product.categoria),)
+                need = Need(f"indicacao:{product.nome}", stems, where[0], (product.nome,))
+                found.append((where, need))
+        for product, pattern in self._heads:
+            where = heard.find(pattern)
+            if where is not None:
+                named = (product.nome, *product.complementos)
+                stems = (spoken(product.categoria),)
+                found.append((where, Need(f"pedido:{product.nome}", stems, where[0], named)))
+        # Newest turn first; within a turn, what was said first (the main complaint) first.
+        found.sort(key=lambda pair: (-pair[0][0], pair[0][1]))
+        return NeedsView([need for _, need in found], self.catalog)
+
+
+class NeedsView:
+    """Needs against one catalog: which products fit, best first."""
+
+    def __init__(self, needs: Sequence[Need], catalog: Catalog) -> None:
+        """Hold `needs` (newest first) for `catalog`."""
+        self.needs = tuple(needs)
+        self._catalog = catalog
+
+    def __bool__(self) -> bool:
+        """True when the dialogue shows any need."""
+        return bool(self.needs)
+
+    def still_open(self, decided: Collection[str], newest: int) -> NeedsView:
+        """The needs said in turn `newest` or not yet `decided` (codes advice was given on)."""
+        kept = [n for n in self.needs if n.turn == newest or n.code not in decided]
+        return NeedsView(kept, self._catalog)
+
+    def fits(self, product: Product) -> bool:
+        """Whether `product` serves one of the needs."""
+        return self.rank(product) is not None
+
+    def fitted(self, product: Product) -> list[Need]:
+        """The needs `product` serves."""
+        return [need for need in self.needs if _serves(need, product)]
+
+    def rank(self, product: Product) -> tuple[int, int] | None:
+        """Sort key (lower is better) of `product` for these needs, or None when it fits none.
+
+        Newer needs come first; within a need, a product it names beats the first category stem,
+        which beats the second, and so on.
+        """
+        best: tuple[int, int] | None = None
+        for order, need in enumerate(self.needs):
+            score = _score(need, product)
+            if score is not None and (best is None or (order, score) < best):
+                best = (order, score)
+        return best
+
+    def candidates(self) -> list[Product]:
+        """Over-the-counter products that fit, best first."""
+        fitting = []
+        for product in self._catalog.products:
+            if product.prescription_only:
+                continue
+            key = self.rank(product)
+            if key is not None:
+                fitting.append((key, product))
+        fitting.sort(key=lambda pair: pair[0])
+        return [product for _, product in fitting]
+
+
+def _score(need: Need, product: Product) -> int | None:
+    """How well `product` serves `need` (0 best), or None when it does not."""
+    if product.nome in need.products:
+        return 0
+    haystack = f" {spoken(product.categoria)} {spoken(product.nome)} "
+    for index, stem in enumerate(need.stems):
+        if stem in haystack:
+            return 1 + index
+    return None
+
+
+def _serves(need: Need, product: Product) -> bool:
+    return _score(need, product) is not None

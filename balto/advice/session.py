@@ -1,0 +1,97 @@
+"""One session's advice: what each new utterance brings to the attendant's screen.
+
+In: utterances, one at a time (already redacted). Out: a `Decision` per utterance — the red flags
+to alert on, the product to show, and the advisor chain's work for accounting. No I/O besides the
+advisors' calls; the advisor actor stores and sends, and the advice benchmark drives this directly.
+
+For each utterance, over a rolling window (`WINDOW_S`, `MAX_TURNS`):
+1. Red flags (`balto.providers.red_flags`): every sign not alerted yet in this session is in the
+   decision's `flags` (one alert names them all); while any sign is in the window, no product.
+2. Needs (`balto.advice.needs`): those said in this utterance, or said before and not advised on
+   yet. None open (small talk, or needs already served and not said again): no advisor is asked.
+3. Unless a product was shown less than `cooldown_s` ago, the advisor chain
+   (`balto.advice.chain`) decides; its needs are then settled, whatever it said.
+4. A product already shown in this session is not shown again.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import trio
+
+from balto.advice import chain
+from balto.advice.needs import NeedDetector
+from balto.catalog import Catalog, Product, normalize
+from balto.providers import red_flags
+from balto.providers.ports import AdviceResult, Advisor, Turn
+
+WINDOW_S = 120.0  # a counter conversation rarely runs longer; older talk is another customer
+MAX_TURNS = 16  # bounds the prompt size whatever the window holds
+# Two suggestions less than this apart would replace each other on the screen before the
+# attendant has read the first.
+DEFAULT_COOLDOWN_S = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What one utterance brings.
+
+    Attributes:
+        flags: Red flags to alert on now (empty when none is new).
+        advice: The chain's work, when advisors were asked.
+        product: The product to show, or None.
+        result: The answer the product came from (reason, provider).
+    """
+
+    flags: tuple[red_flags.RedFlag, ...] = ()
+    advice: chain.Advice | None = None
+    product: Product | None = None
+    result: AdviceResult | None = None
+
+
+@dataclass(slots=True)
+class AdviceSession:
+    """The advice state of one device session (see the module docstring)."""
+
+    catalog: Catalog
+    advisors: Sequence[Advisor]
+    cooldown_s: float = DEFAULT_COOLDOWN_S
+    dialogue: deque[Turn] = field(default_factory=lambda: deque(maxlen=MAX_TURNS))
+    _detector: NeedDetector | None = None
+    _suggested: set[str] = field(default_factory=set)
+    _alerted: set[str] = field(default_factory=set)
+    _decided: set[str] = field(default_factory=set)
+    _last_shown: float | None = None
+
+    async def hear(self, text: str, start: float, end: float) -> Decision:
+        """Take one utterance (audio-clock `start`/`end`) and decide what it brings."""
+        dialogue = self.dialogue
+        dialogue.append(Turn(text, None, start, end))
+        while dialogue and dialogue[-1].end - dialogue[0].end > WINDOW_S:
+            dialogue.popleft()
+        flags = red_flags.detect_all(list(dialogue))
+        if flags:
+            fresh = tuple(flag for flag in flags if flag.code not in self._alerted)
+            self._alerted.update(flag.code for flag in fresh)
+            return Decision(flags=fresh)
+        if self._detector is None:
+            self._detector = NeedDetector(self.catalog)
+        shown = self._detector.detect(dialogue)
+        needs = shown.still_open(self._decided, len(dialogue) - 1)
+        if not needs:
+            return Decision()
+        now = trio.current_time()
+        if self._last_shown is not None and now - self._last_shown < self.cooldown_s:
+            return Decision()
+        advice = await chain.advise(list(dialogue), needs, self.advisors, self.catalog, shown)
+        if advice.result is not None:
+            self._decided.update(need.code for need in needs.needs)
+        product = advice.product
+        if product is None or normalize(product.nome) in self._suggested:
+            return Decision(advice=advice)
+        self._suggested.add(normalize(product.nome))
+        self._last_shown = trio.current_time()
+        return Decision(advice=advice, product=product, result=advice.result)

@@ -1,0 +1,149 @@
+"""Product names as people write them, the needs a dialogue shows, and red flags heard right."""
+
+from __future__ import annotations
+
+import pytest
+
+from balto.advice.needs import NeedDetector
+from balto.catalog import Catalog, Product
+from balto.catalog.names import MatchKind, NameIndex
+from balto.providers.ports import Turn
+from balto.providers.red_flags import detect_all
+
+CATALOG = Catalog.load()
+
+
+def turns(*texts: str) -> list[Turn]:
+    return [Turn(text, None, 4.0 * i, 4.0 * i + 3.0) for i, text in enumerate(texts)]
+
+
+@pytest.mark.parametrize(
+    ("said", "nome"),
+    [
+        ("Loratadina 10mg", "Loratadina 10 mg"),
+        ("LORATADINA 10 MG", "Loratadina 10 mg"),
+        ("loratadina", "Loratadina 10 mg"),
+        ("Sal de Fruta Eno", "Sal de Frutas Eno"),
+        ("sal de frutas", "Sal de Frutas Eno"),
+        ("Eno", "Sal de Frutas Eno"),
+        ("Soro fisiologico nasal 0.9 %", "Soro Fisiológico Nasal 0,9%"),
+        ("Pastilhas para garganta mel + limão", "Pastilhas para Garganta com Mel e Limão"),
+        ("Antigripal (Paracetamol e Fenilefrina e Clorfeniramina)", None),
+        ("Dramin", "Dimenidrinato (Dramin)"),
+        ("dimenidrinato", "Dimenidrinato (Dramin)"),
+        ("Dorflex comprimidos", "Dorflex"),
+        ("Protetor solar FPS50", "Protetor Solar FPS 50"),
+        ("Vitamina C 1g efervescente", "Vitamina C 1 g Efervescente"),
+    ],
+)
+def test_names_match_whatever_the_spelling(said: str, nome: str | None) -> None:
+    expected = nome or "Antigripal (Paracetamol + Fenilefrina + Clorfeniramina)"
+    found = NameIndex(CATALOG).match(said)
+    assert (found.kind, found.product and found.product.nome) == (MatchKind.FOUND, expected)
+
+
+@pytest.mark.parametrize("said", ["Bicarbonato de sódio", "Tylenol", "mg", "10 mg", "", "Fralda"])
+def test_names_of_no_product_are_unknown(said: str) -> None:
+    assert NameIndex(CATALOG).match(said).kind is MatchKind.UNKNOWN
+
+
+@pytest.mark.parametrize("said", ["Paracetamol", "Soro"])
+def test_names_of_several_products_are_ambiguous(said: str) -> None:
+    found = NameIndex(CATALOG).match(said)
+    assert found.kind is MatchKind.AMBIGUOUS and len(found.candidates) == 2
+    assert found.product is None
+
+
+def test_a_stricter_rule_decides_before_a_looser_one() -> None:
+    catalog = Catalog(
+        [
+            Product("Dipirona 500 mg", "analgésico", ("dor",), "x"),
+            Product("Dipirona 1 g", "analgésico", ("dor",), "x"),
+        ]
+    )
+    index = NameIndex(catalog)
+    found = index.match("dipirona 500mg")
+    assert found.product is not None and found.product.nome == "Dipirona 500 mg"
+    assert index.match("dipirona").kind is MatchKind.AMBIGUOUS
+
+
+def need_codes(*texts: str) -> list[str]:
+    return [need.code for need in NeedDetector(CATALOG).detect(turns(*texts)).needs]
+
+
+def best(*texts: str) -> str | None:
+    candidates = NeedDetector(CATALOG).detect(turns(*texts)).candidates()
+    return candidates[0].categoria if candidates else None
+
+
+@pytest.mark.parametrize(
+    ("texts", "categoria"),
+    [
+        (["tô com uma queimação na boca do estômago"], "antiácido"),
+        (["É pra azia?", "isso, desde o almoço"], "antiácido"),
+        (["malhei ontem e tô todo dolorido"], "relaxante muscular"),
+        (["meu nariz tá trancado, não consigo dormir"], "descongestionante nasal"),
+        (["vou pra praia sábado com as crianças"], "dermocosmético"),
+        (["tô todo gripado, nariz escorrendo, corpo dolorido"], "antigripal"),
+    ],
+)
+def test_needs_said_in_everyday_words(texts: list[str], categoria: str) -> None:
+    assert best(*texts) == categoria
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["Bom dia, tudo bem?"],
+        ["que dor de cotovelo do meu time, perdeu de novo"],
+        ["o sol tá de rachar hoje, né"],
+        ["tem sacolinha? e onde fica o banheiro?"],
+    ],
+)
+def test_small_talk_shows_no_need(texts: list[str]) -> None:
+    assert need_codes(*texts) == []
+
+
+def test_a_denied_or_unanswered_screening_question_shows_nothing() -> None:
+    assert "febre" not in need_codes("Tá com febre?")  # not answered yet
+    assert "febre" not in need_codes("Tá com febre?", "não, só o nariz entupido")
+    assert "febre" not in need_codes(
+        "Quantos meses ela tem? Tá com febre?", "sete meses, febre não"
+    )
+    assert "febre" in need_codes("Tá com febre?", "um pouquinho, trinta e sete e meio")
+
+
+def test_an_asked_product_is_a_need_of_its_category() -> None:
+    view = NeedDetector(CATALOG).detect(turns("me vê um dorflex"))
+    assert [n.code for n in view.needs] == ["pedido:Dorflex"]
+    dorflex, loratadina = CATALOG.find("Dorflex"), CATALOG.find("Loratadina 10 mg")
+    assert dorflex is not None and loratadina is not None
+    assert view.fits(dorflex) and not view.fits(loratadina)
+
+
+def test_a_product_of_another_category_does_not_fit() -> None:
+    view = NeedDetector(CATALOG).detect(turns("dor muscular depois do treino de ontem"))
+    diaper_cream = CATALOG.find("Pomada para Assaduras com Óxido de Zinco")
+    assert diaper_cream is not None and not view.fits(diaper_cream)
+    assert all(not p.prescription_only for p in view.candidates())
+
+
+def flags(*texts: str) -> list[str]:
+    return [flag.code for flag in detect_all(turns(*texts))]
+
+
+def test_every_red_flag_in_the_window_is_found() -> None:
+    assert flags("meu pai tá com um aperto no meio do peito", "e agora tá meio sem ar") == [
+        "dor_no_peito",
+        "falta_de_ar",
+    ]
+
+
+def test_denied_red_flags_are_not_alerted() -> None:
+    assert flags("O senhor tá com falta de ar, a boca inchando?", "não, nada disso") == []
+    assert flags("tô com coceira, sem falta de ar nenhuma") == []
+    assert flags("Quantos meses? Tá com febre?", "sete meses, febre não") == []
+
+
+def test_a_customer_question_about_a_sign_is_a_sign() -> None:
+    assert flags("tô com dor no peito, o que eu faço?") == ["dor_no_peito"]
