@@ -43,7 +43,7 @@ async def _until(check: Callable[[], object], timeout: float = 20) -> None:
 
 async def _readyz_until(http: httpx.AsyncClient, status: int) -> httpx.Response:
     with trio.fail_after(20):
-        while (response := await http.get("/readyz")).status_code != status:
+        while (response := await http.get("/readyz")).status_code != status:  # noqa: ASYNC110 - polling the server
             await trio.sleep(0.2)
     return response
 
