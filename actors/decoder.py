@@ -15,8 +15,11 @@ the stream. When ffmpeg dies mid-stream, the decoder starts another one on heade
 on; a new incarnation does the same. Output before the clock is dropped and a gap moves the clock
 forward, so timestamps never go backwards.
 
-Raises `AudioFormatError` for a WAV it cannot read; ffmpeg failing on the stream itself (exiting
-with an error before producing any audio, or dying too often) is a `DecoderError`.
+Raises `AudioFormatError` for a WAV it cannot read. ffmpeg failing on the stream itself is a
+`DecoderError`: `UndecodableStream` (permanent: `balto.errors.UndecodableAudio`, the session
+closes with 4007 at once) when the stream's first ffmpeg exits with an error before producing any
+audio — a corrupt header, a codec other than Opus — and a plain `DecoderError` (the supervisor
+restarts the decoder) when a resumed ffmpeg fails or one dies too often.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from actors.context import ActorContext, ActorState
 from balto.audio.formats import DETECT_BYTES, AudioFormat, detect_format, ffmpeg_input_args
 from balto.audio.wav import PcmAligner, WavStreamParser
 from balto.audio.webm_replay import WebmReplay
-from balto.errors import BaltoError
+from balto.errors import BaltoError, UndecodableAudio
 from balto.messages import AudioChunk, PcmFrame
 
 SAMPLE_RATE = 16_000
@@ -54,6 +57,10 @@ _RESTART_WINDOW_S = 60.0
 
 class DecoderError(BaltoError):
     """ffmpeg failed on the device's stream."""
+
+
+class UndecodableStream(DecoderError, UndecodableAudio):
+    """ffmpeg refused the stream before decoding any of it: another try would see the same bytes."""
 
 
 @dataclass(slots=True)
@@ -272,6 +279,8 @@ async def _through_ffmpeg(
         times = memory.restart_times
         while times and times[0] < now - _RESTART_WINDOW_S:
             times.popleft()
+        if run.code != 0 and not run.produced and not resume and memory.samples == 0:
+            raise UndecodableStream(reason)
         if not run.produced or len(times) >= _MAX_RESTARTS:
             raise DecoderError(reason)
         times.append(now)

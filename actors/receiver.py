@@ -2,12 +2,12 @@
 
 In: binary frames (audio) and text frames (JSON commands) from the `DeviceLink`.
 Out: `AudioChunk` per non-empty binary frame. Ends (closing its outbox, so end-of-stream flows
-downstream) when the device disconnects. Text frames it cannot use are logged and dropped.
+downstream) when the device disconnects. Text frames it cannot use (too big, nested too deep,
+not JSON, no ``comando``: `balto.text_frames`) are logged and dropped.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 
 import trio
@@ -16,6 +16,7 @@ from actors.context import ActorContext, ActorState
 from actors.ports import DeviceLink
 from balto.errors import DeviceGone
 from balto.messages import AudioChunk
+from balto.text_frames import TextFrameError, parse_text_frame
 
 ControlHandler = Callable[[dict[str, object]], Awaitable[None]]
 
@@ -46,9 +47,9 @@ async def run_receiver(
                 ctx.gave()
                 continue
             try:
-                command = json.loads(frame)
-            except ValueError:
-                ctx.log.warning("ignored a text frame that is not JSON (%d chars)", len(frame))
+                command = parse_text_frame(frame)  # size and nesting checked before parsing
+            except TextFrameError as exc:
+                ctx.log.warning("ignored a text frame: %s", exc)
                 continue
             if not isinstance(command, dict) or not isinstance(command.get("comando"), str):
                 ctx.log.warning("ignored a text frame without a 'comando'")

@@ -91,6 +91,14 @@ def _log_format(env: Mapping[str, str]) -> str:
     return value
 
 
+def _metrics_token(env: Mapping[str, str]) -> str | None:
+    token = env.get("BALTO_METRICS_TOKEN") or None
+    if token is not None and token == env.get("ADMIN_SECRET"):
+        # the token is refused by admin routes; the same string would make it the admin secret
+        raise ConfigError("BALTO_METRICS_TOKEN must differ from ADMIN_SECRET")
+    return token
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable, with the defaults the README documents."""
@@ -144,6 +152,11 @@ class Settings:
     faults_enabled: bool = False
     vad_denoise: bool = True
     vad_workers: int = field(default_factory=default_vad_workers)
+    # Issue 14: cadastro abuse limits, the metrics scrape token, the readiness probe.
+    cadastro_max_failures: int = 5
+    cadastro_window_s: float = 60.0
+    metrics_token: str | None = None
+    db_timeout_s: float = 2.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -234,4 +247,10 @@ class Settings:
             faults_enabled=(env.get("BALTO_FAULTS") or "") in ("1", "true", "yes"),
             vad_denoise=(env.get("BALTO_DENOISE") or "1") not in ("0", "false", "no"),
             vad_workers=_workers(env),
+            cadastro_max_failures=max(
+                1, int(_float(env, "BALTO_CADASTRO_MAX_FAILURES", d.cadastro_max_failures))
+            ),
+            cadastro_window_s=_float(env, "BALTO_CADASTRO_WINDOW_S", d.cadastro_window_s),
+            metrics_token=_metrics_token(env),
+            db_timeout_s=_float(env, "BALTO_DB_TIMEOUT_S", d.db_timeout_s) or d.db_timeout_s,
         )

@@ -56,6 +56,14 @@ class ProviderError(BaltoError):
         self.retry_after = retry_after
 
 
+class PermanentError(BaltoError):
+    """A failure restarting cannot fix: supervisors escalate it at once instead of retrying."""
+
+
+class UndecodableAudio(PermanentError):
+    """The device's audio stream cannot be decoded at all; the session closes with 4007."""
+
+
 class NoProviderConfigured(BaltoError):
     """No provider of a role has credentials; the role runs degraded."""
 

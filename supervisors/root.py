@@ -22,6 +22,7 @@ from balto.config import Settings
 from balto.providers.registry import open_providers
 from balto.services import Services
 from balto.store import embedded_postgres, open_database
+from balto.store.reconcile import SERVER_LOST, close_lost_sessions
 from balto.web.app import BaltoApp
 from balto.web.server import make_config, serve_app
 from supervisors.registry import Registry
@@ -75,10 +76,19 @@ async def run_root(
     catalog = Catalog.load(settings.catalog_path)
     async with (
         _database_url(settings) as url,
-        open_database(url) as db,
+        open_database(url, wait_s=settings.db_timeout_s) as db,
         open_providers(settings) as providers,
         open_front_end_pool(settings.vad_workers) as front_ends,
     ):
+        # Before any device is accepted: no session of this database can be live yet.
+        lost = await db.run(close_lost_sessions)
+        if lost:
+            log.warning(
+                "closed %d session(s) a dead server process left open (%r): %s",
+                len(lost),
+                SERVER_LOST,
+                ", ".join(lost),
+            )
         pipeline = Pipeline(
             db=db,
             stt=providers.stt,

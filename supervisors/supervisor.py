@@ -6,9 +6,10 @@ reverse. When a child ends abnormally the strategy decides who restarts with it:
 and the running children started after it). Restart types follow OTP: `PERMANENT` children are
 restarted whatever way they end, `TRANSIENT` only after an error, `TEMPORARY` never (and their
 failure does not escalate). More than `intensity` restarts within `period` seconds — measured on
-`trio.current_time()`, so it works under a mock clock — or an error whose category is permanent
-(bad credentials, a bad request) escalates: every child is stopped in reverse and `Escalation`
-ends the supervisor. Restarts wait a jittered exponential backoff.
+`trio.current_time()`, so it works under a mock clock — or a permanent error (a provider error
+whose category is permanent, such as bad credentials; any `balto.errors.PermanentError`, such as
+undecodable audio) escalates: every child is stopped in reverse and `Escalation`, chained
+``from`` the child's error, ends the supervisor. Restarts wait a jittered exponential backoff.
 
 A watchdog (when `hang_timeout` is set) restarts a child that owes progress — it has work waiting
 and has not taken any for `hang_timeout` seconds — as if it had crashed with `Hang`.
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 import trio
 
 from actors.context import ActorHealth, ActorState
-from balto.errors import BaltoError, ProviderError
+from balto.errors import BaltoError, PermanentError, ProviderError
 
 log = logging.getLogger("balto.supervisor")
 
@@ -107,6 +108,13 @@ class _Exit:
 @dataclass(frozen=True, slots=True)
 class _OpsRestart:
     reason: str
+
+
+def _permanent(error: Exception) -> bool:
+    """True when restarting the child cannot help."""
+    if isinstance(error, ProviderError):
+        return error.category.permanent
+    return isinstance(error, PermanentError)
 
 
 class Supervisor:
@@ -221,9 +229,9 @@ class Supervisor:
             if spec.restart is Restart.TEMPORARY:
                 self._finish(child, ActorState.FAILED)
                 return
-            if isinstance(error, ProviderError) and error.category.permanent:
+            if _permanent(error):
                 health.state = ActorState.FAILED
-                raise Escalation(spec.name, health.last_error or str(error))
+                raise Escalation(spec.name, health.last_error or str(error)) from error
         if not self._may_restart():
             health.state = ActorState.FAILED
             if error is None:

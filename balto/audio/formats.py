@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 
-from balto.errors import BaltoError
+from balto.errors import UndecodableAudio
 
 # Magic numbers at the start of each container.
 _EBML_MAGIC = b"\x1a\x45\xdf\xa3"
@@ -22,8 +22,8 @@ _WAVE_MAGIC = b"WAVE"
 DETECT_BYTES = 12
 
 
-class AudioFormatError(BaltoError):
-    """The audio stream is malformed or in a format Balto does not support."""
+class AudioFormatError(UndecodableAudio):
+    """The audio stream is malformed or in a format Balto does not support (permanent)."""
 
 
 class AudioFormat(enum.StrEnum):

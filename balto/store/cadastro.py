@@ -78,3 +78,25 @@ def authenticate(conn: psycopg.Connection, api_key: str) -> BalcaoIdentity | Non
     if row is None or not hmac.compare_digest(bytes(row[4]), digest):
         return None
     return BalcaoIdentity(str(row[0]), str(row[1]), row[2], bool(row[3]))
+
+
+def rotate_codigo(conn: psycopg.Connection, cliente_id: str) -> str | None:
+    """Give the cliente a fresh unique linking code; the old one is refused from now on.
+
+    Returns the new code, or None for an unknown cliente. Balcões already linked keep their keys.
+    """
+    for _ in range(50):
+        codigo = _new_codigo()
+        try:
+            with conn.transaction():
+                row = conn.execute(  # the same code again would not rotate anything
+                    "UPDATE clientes SET codigo = %s WHERE id = %s AND codigo <> %s RETURNING id",
+                    (codigo, cliente_id, codigo),
+                ).fetchone()
+        except pg_errors.UniqueViolation:
+            continue
+        if row is not None:
+            return codigo
+        if conn.execute("SELECT 1 FROM clientes WHERE id = %s", (cliente_id,)).fetchone() is None:
+            return None
+    raise RuntimeError("no free 6-digit linking code after 50 tries")

@@ -2,12 +2,20 @@
 
 psycopg's async API is asyncio-only (psycopg issue #29), so every query runs in a worker thread
 under a `trio.CapacityLimiter` sized to the pool (STACK-NOTES Q5).
+
+When the server cannot be reached, `Database.run` raises `DatabaseUnavailable` within the pool's
+wait (``BALTO_DB_TIMEOUT_S``) instead of a driver error, so routes answer 503 and callers can tell
+"the database is away" from a bad query. `Database.reachable` is the readiness check: free while
+queries succeed, otherwise one bounded ``SELECT 1`` whose answer is kept for a second, however
+often it is asked.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
+import time
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 from typing import Concatenate, ParamSpec, TypeVar
@@ -16,6 +24,7 @@ import psycopg
 import trio
 from psycopg_pool import ConnectionPool
 
+from balto.errors import BaltoError
 from balto.store.migrations import apply_migrations
 
 log = logging.getLogger(__name__)
@@ -24,6 +33,22 @@ T = TypeVar("T")
 P = ParamSpec("P")
 
 POOL_SIZE = 8  # 2 cores: more connections only queue inside PostgreSQL
+WAIT_S = 2.0  # the pool's wait for a connection (BALTO_DB_TIMEOUT_S)
+FRESH_S = 1.0  # a reachability answer is good for this long
+PROBE_TIMEOUT_S = 1.0  # the readiness SELECT 1's budget
+# SQLSTATEs meaning "the server is away", besides connection errors (no SQLSTATE, class 08):
+# admin_shutdown, crash_shutdown, cannot_connect_now.
+_AWAY = frozenset({"57P01", "57P02", "57P03"})
+
+
+class DatabaseUnavailable(BaltoError):
+    """The database server cannot be reached (or is shutting down); try again later."""
+
+
+def _unreachable(exc: psycopg.OperationalError) -> bool:
+    # PoolTimeout is an OperationalError without a SQLSTATE; QueryCanceled or a deadlock carry one
+    state = exc.sqlstate
+    return state is None or state.startswith("08") or state in _AWAY
 
 
 class Database:
@@ -33,12 +58,52 @@ class Database:
         """Wrap an open pool; use `open_database` to make one."""
         self._pool = pool
         self._limiter = limiter
+        # time.monotonic() (worker threads set them): last query that worked, last that could not
+        # reach the server, last readiness probe and its answer.
+        self._last_ok = self._last_away = self._probed_at = -math.inf
+        self._probe_ok = False
+        self._probe_lock = trio.Lock()
 
     def _call(
         self, fn: Callable[Concatenate[psycopg.Connection, P], T], *args: P.args, **kw: P.kwargs
     ) -> T:
-        with self._pool.connection() as conn:
-            return fn(conn, *args, **kw)
+        try:
+            with self._pool.connection() as conn:
+                result = fn(conn, *args, **kw)
+        except psycopg.OperationalError as exc:
+            if not _unreachable(exc):
+                raise
+            self._last_away = time.monotonic()
+            raise DatabaseUnavailable(str(exc) or type(exc).__name__) from exc
+        self._last_ok = time.monotonic()
+        return result
+
+    def _probe(self) -> bool:
+        try:
+            with self._pool.connection(timeout=PROBE_TIMEOUT_S) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error:
+            self._last_away = time.monotonic()
+            return False
+        self._last_ok = time.monotonic()
+        return True
+
+    async def reachable(self) -> bool:
+        """Whether the database answers, at most one probe per `FRESH_S` (readiness checks).
+
+        True at no cost when a query succeeded within `FRESH_S` and none failed since; otherwise
+        a ``SELECT 1`` bounded by `PROBE_TIMEOUT_S`, whose answer is reused for `FRESH_S`.
+        """
+        if time.monotonic() - self._last_ok < FRESH_S and self._last_ok > self._last_away:
+            return True
+        async with self._probe_lock:  # concurrent callers wait for one probe and share it
+            if time.monotonic() - self._probed_at < FRESH_S:
+                return self._probe_ok
+            ok = False
+            with trio.move_on_after(PROBE_TIMEOUT_S + 0.5):
+                ok = await trio.to_thread.run_sync(self._probe, abandon_on_cancel=True)
+            self._probe_ok, self._probed_at = ok, time.monotonic()
+            return ok
 
     async def run(
         self, fn: Callable[Concatenate[psycopg.Connection, P], T], *args: P.args, **kw: P.kwargs
@@ -50,9 +115,14 @@ class Database:
 
 
 @contextlib.asynccontextmanager
-async def open_database(dsn: str, pool_size: int = POOL_SIZE) -> AsyncIterator[Database]:
-    """Open a pool on `dsn`, apply migrations, and close the pool on exit."""
-    pool = ConnectionPool(dsn, min_size=1, max_size=pool_size, open=False, timeout=10.0)
+async def open_database(
+    dsn: str, pool_size: int = POOL_SIZE, wait_s: float = WAIT_S
+) -> AsyncIterator[Database]:
+    """Open a pool on `dsn`, apply migrations, and close the pool on exit.
+
+    `wait_s` bounds how long a query waits for a connection before `DatabaseUnavailable`.
+    """
+    pool = ConnectionPool(dsn, min_size=1, max_size=pool_size, open=False, timeout=wait_s)
     await trio.to_thread.run_sync(partial(pool.open, wait=True, timeout=30.0))
     try:
         db = Database(pool, trio.CapacityLimiter(pool_size))

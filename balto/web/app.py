@@ -10,13 +10,24 @@ from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
 from balto.services import Services
-from balto.web import admin_history, admin_sessions, cadastro, dashboard, export, metrics, ops
+from balto.store.database import DatabaseUnavailable
+from balto.web import (
+    admin_cadastro,
+    admin_history,
+    admin_sessions,
+    cadastro,
+    dashboard,
+    export,
+    metrics,
+    ops,
+)
 from balto.web.device_socket import DeviceEndpoint
 from balto.web.errors import FieldError, error
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024  # cadastro bodies are a few hundred bytes
+RETRY_AFTER_S = 5  # a database restart or failover takes seconds, not minutes
 
 
 def create_quart_app(services: Services) -> QuartTrio:
@@ -27,12 +38,22 @@ def create_quart_app(services: Services) -> QuartTrio:
     app.register_blueprint(cadastro.blueprint)
     app.register_blueprint(ops.blueprint)
     app.register_blueprint(admin_sessions.blueprint)
-    for extra in (admin_history, dashboard, export, metrics):
+    for extra in (admin_history, admin_cadastro, dashboard, export, metrics):
         app.register_blueprint(extra.blueprint)
 
     @app.errorhandler(FieldError)
     async def field_error(exc: FieldError) -> tuple[Response, int]:
         return error(400, "invalid_field", exc.message, field=exc.field)
+
+    @app.errorhandler(DatabaseUnavailable)
+    async def database_unavailable(exc: DatabaseUnavailable) -> tuple[Response, int]:
+        # the pool's wait is bounded (BALTO_DB_TIMEOUT_S): answer fast, ask to come back
+        log.warning("database unavailable: %s", exc)
+        response, status = error(
+            503, "database_unavailable", "banco de dados indisponível; tente novamente"
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response, status
 
     @app.errorhandler(HTTPException)
     async def http_error(exc: HTTPException) -> tuple[Response, int]:

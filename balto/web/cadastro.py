@@ -2,6 +2,9 @@
 
 ``POST /cadastro/cliente`` (admin) → 201 ``{"codigo": "NNNNNN"}``;
 ``POST /cadastro/balcao`` with a linking code → 201 ``{"api_key", "balcao_id", "status"}``.
+Linking is rate-limited on failures per client address and per code (`balto.store.cadastro_guard`):
+past the limit → 429 with ``Retry-After``, even for a right code. Every failure is logged and
+stored for admins (``GET /admin/cadastro/falhas``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from typing import Any
 from quart import Blueprint, Response, current_app, jsonify, request
 
 from balto.services import Services
-from balto.store.cadastro import create_balcao, create_cliente
+from balto.store.cadastro import create_cliente
+from balto.store.cadastro_guard import FailureLimit, link_balcao
 from balto.web.auth import is_admin
 from balto.web.errors import FieldError, error
 
@@ -82,10 +86,25 @@ async def cadastro_balcao() -> tuple[Response, int]:
     codigo = _text(body, "user_codigo", 6)
     if not _CODIGO.match(codigo):
         raise FieldError("user_codigo", "user_codigo deve ter 6 dígitos")
-    created = await services.db.run(create_balcao, codigo, nome)
-    if created is None:
-        log.warning("balcao registration with unknown code from %s", request.remote_addr)
+    settings = services.settings
+    limit = FailureLimit(settings.cadastro_max_failures, settings.cadastro_window_s)
+    address = request.remote_addr or "unknown"
+    result = await services.db.run(link_balcao, codigo, nome, address, limit)
+    if result.retry_after_s is not None:
+        log.warning(
+            "balcao registration refused (rate limit) from %s for code %s; retry in %d s",
+            address,
+            codigo,
+            result.retry_after_s,
+        )
+        response, status = error(
+            429, "too_many_requests", "muitas tentativas com código inválido; aguarde"
+        )
+        response.headers["Retry-After"] = str(result.retry_after_s)
+        return response, status
+    if result.created is None:
+        log.warning("balcao registration with unknown code %s from %s", codigo, address)
         return error(404, "not_found", "código de cliente não encontrado", field="user_codigo")
-    api_key, balcao_id = created
+    api_key, balcao_id = result.created
     log.info("balcao registered: %s (%s)", nome, balcao_id)
     return jsonify({"api_key": api_key, "balcao_id": balcao_id, "status": "registered"}), 201

@@ -11,7 +11,6 @@ Close codes are in `balto.close_codes.CloseCode` and the README.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from typing import Any
@@ -20,12 +19,13 @@ import trio
 
 from actors.context import SessionInfo
 from balto.close_codes import CloseCode
-from balto.errors import DeviceGone
+from balto.errors import DeviceGone, UndecodableAudio
 from balto.logs import bind_session
 from balto.services import Services
 from balto.store.cadastro import authenticate
 from balto.store.sessions import close_session, open_session
 from balto.store.supervision import record_supervision
+from balto.text_frames import TextFrameError, parse_text_frame
 from balto.web.wedge import abort_connection
 from supervisors.registry import LiveSession
 from supervisors.session import Session, run_session
@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 
 ASGIMessage = dict[str, Any]
 CLOSE_TIMEOUT_S = 2.0  # a close frame to a device that stopped reading must not hold shutdown
+# Closes the protocol layer sends for a bad frame before the session sees it; the session's row
+# records them like its own closes.
+PROTOCOL_FAILURES = frozenset({CloseCode.PROTOCOL_ERROR, CloseCode.INVALID_TEXT, CloseCode.TOO_BIG})
 
 
 class AsgiDeviceLink:
@@ -55,6 +58,7 @@ class AsgiDeviceLink:
         self.send_timeout_s = send_timeout_s
         self.disconnected = False
         self.disconnect_code: int | None = None
+        self.disconnect_reason: str | None = None
         self.closed_with: int | None = None
         self.aborted = False
 
@@ -70,6 +74,7 @@ class AsgiDeviceLink:
             return str(event.get("text") or "")
         self.disconnected = True
         self.disconnect_code = event.get("code")
+        self.disconnect_reason = event.get("reason")
         raise DeviceGone(self.disconnect_code)
 
     async def send_text(self, text: str) -> None:
@@ -115,8 +120,9 @@ def parse_hello(frame: bytes | str) -> str | None:
     if not isinstance(frame, str):
         return None
     try:
-        hello = json.loads(frame)
-    except ValueError:
+        hello = parse_text_frame(frame)
+    except TextFrameError as exc:
+        log.warning("handshake frame refused: %s", exc)
         return None
     key = hello.get("api_key") if isinstance(hello, dict) else None
     return key if isinstance(key, str) and key else None
@@ -128,6 +134,16 @@ def _leaf(group: BaseExceptionGroup[Escalation]) -> BaseException:
     while isinstance(exc, BaseExceptionGroup):
         exc = exc.exceptions[0]
     return exc
+
+
+def _escalation_close(failure: BaseException) -> tuple[CloseCode, str]:
+    """The close code of a session its supervisor gave up on, and the reason stored for it.
+
+    Undecodable audio gets its own code: the device's stream is at fault, not the server.
+    """
+    if isinstance(failure.__cause__, UndecodableAudio):
+        return CloseCode.UNDECODABLE_AUDIO, f"{CloseCode.UNDECODABLE_AUDIO.reason}: {failure}"
+    return CloseCode.SESSION_FAILED, f"{CloseCode.SESSION_FAILED.reason}: {failure}"
 
 
 class DeviceEndpoint:
@@ -205,13 +221,16 @@ class DeviceEndpoint:
         )
         code: CloseCode | None = None
         reason: str | None = None
+        wire_reason: str | None = None  # what the device is sent, when not the stored reason
         try:
             with live.cancel_scope:
                 await run_session(session, link, services.pipeline, faults=services.faults)
             code, reason = live.close_code, live.close_reason
         except* Escalation as group:
             failure = _leaf(group)
-            code, reason = CloseCode.SESSION_FAILED, f"{CloseCode.SESSION_FAILED.reason}: {failure}"
+            code, reason = _escalation_close(failure)
+            if code is CloseCode.UNDECODABLE_AUDIO:
+                wire_reason = code.reason  # ffmpeg's English detail stays on the row
             log.error("session %s escalated: %s", info.session_id, failure)
         except* Exception:
             log.exception("session %s crashed", info.session_id)
@@ -221,12 +240,15 @@ class DeviceEndpoint:
             if code is None and live.close_code is not None:
                 code, reason = live.close_code, live.close_reason
             if code is not None:
-                await link.close(code, reason)
+                await link.close(code, wire_reason or reason)
             elif not link.disconnected:
                 code = CloseCode.NORMAL
                 await link.close(code)
             final_code = int(code) if code is not None else None
-            if code is None and link.disconnected:
+            if code is None and link.disconnect_code in PROTOCOL_FAILURES:
+                # the server failed the connection for a bad frame (`balto.web.ws_protocol`)
+                final_code, reason = link.disconnect_code, link.disconnect_reason
+            elif code is None and link.disconnected:
                 # Hypercorn reports every client-initiated close as 1006, whatever code the
                 # device sent, so the code is unknown here; say who closed instead.
                 reason = "device disconnected"

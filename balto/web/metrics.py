@@ -1,7 +1,8 @@
 """``GET /metrics``: Prometheus text, built at scrape time from live sessions and the database.
 
 Auth: the admin bearer secret (``Authorization: Bearer <ADMIN_SECRET>``; in Prometheus,
-``authorization: {credentials: ...}``), because series carry balcão ids. 401 otherwise.
+``authorization: {credentials: ...}``), because series carry balcão ids, or the read-only
+``BALTO_METRICS_TOKEN`` when set (it opens nothing else). 401 otherwise.
 
 Series (labels in braces):
 - ``balto_sessions_live``; ``balto_session_lag_seconds{balcao_id}``;
@@ -42,7 +43,7 @@ from balto.store.metrics import (
     provider_totals,
     recommendation_totals,
 )
-from balto.web.auth import is_admin
+from balto.web.auth import has_bearer, is_admin
 from balto.web.errors import error
 
 blueprint = Blueprint("metrics", __name__)
@@ -199,9 +200,12 @@ class _Scrape(Collector):
 async def metrics() -> Response | tuple[Response, int]:
     """The Prometheus exposition."""
     services: Services = current_app.config["BALTO_SERVICES"]
-    if not is_admin(services.admin_secret):
+    token = services.settings.metrics_token
+    if not (is_admin(services.admin_secret) or (token is not None and has_bearer(token))):
         return error(
-            401, "unauthorized", "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
+            401,
+            "unauthorized",
+            "Authorization: Bearer <ADMIN_SECRET ou BALTO_METRICS_TOKEN> ausente ou inválido",
         )
     sessions = [live.session.snapshot() for live in services.registry.all()]
     providers = await services.db.run(provider_totals)

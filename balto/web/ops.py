@@ -22,8 +22,20 @@ async def healthz() -> Response:
 
 @blueprint.get("/readyz")
 async def readyz() -> tuple[Response, int]:
-    """Ready for devices: storage open and not shutting down."""
+    """Ready for devices: started, not shutting down, and the database answers.
+
+    503 bodies say why: ``{"status": "not_ready", "reason": "starting" | "shutting_down" |
+    "database_unreachable"}``. The database check costs nothing while queries succeed and at
+    most one ``SELECT 1`` a second otherwise (`balto.store.database.Database.reachable`).
+    """
     services = _services()
-    if services.ready and not services.going_away.is_set():
+    reason = None
+    if not services.ready:
+        reason = "starting"
+    elif services.going_away.is_set():
+        reason = "shutting_down"
+    elif not await services.db.reachable():
+        reason = "database_unreachable"
+    if reason is None:
         return jsonify({"status": "ready"}), 200
-    return jsonify({"status": "not_ready"}), 503
+    return jsonify({"status": "not_ready", "reason": reason}), 503

@@ -19,6 +19,7 @@ from hypercorn.config import Config, Sockets
 from hypercorn.trio import serve
 
 from balto.config import FALLBACK_PORT, Settings
+from balto.web import ws_protocol
 
 log = logging.getLogger(__name__)
 
@@ -66,5 +67,9 @@ async def serve_app(
     *,
     task_status: trio.TaskStatus[list[str]] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Serve `app` until `shutdown_trigger` returns; report the bound URLs through task_status."""
+    """Serve `app` until `shutdown_trigger` returns; report the bound URLs through task_status.
+
+    Bad device frames fail the connection with a close frame (`balto.web.ws_protocol`).
+    """
+    ws_protocol.install()
     await serve(app, config, shutdown_trigger=shutdown_trigger, task_status=task_status)

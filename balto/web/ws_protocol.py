@@ -1,0 +1,111 @@
+"""Failing a device connection at the WebSocket protocol level with a close frame.
+
+Hypercorn 0.18 (with wsproto 1.3) mishandles two protocol failures of the peer:
+- a frame wsproto cannot parse — a text frame that is not valid UTF-8 (RFC 6455 §8.1: 1007),
+  a reserved opcode, an unmasked client frame (1002) — comes out of wsproto as a
+  ``CloseConnection`` event while the connection is still OPEN; Hypercorn takes it for the
+  peer's close, answers nothing and drops the TCP connection, so the device sees 1006 and the
+  application only "the device left" (1006);
+- a frame over ``websocket_max_message_size`` gets a close frame 1009 without a reason, and the
+  application again only hears 1006 once the device answers.
+
+`BaltoWSStream` replaces Hypercorn's `WSStream` in its HTTP/1.1 and HTTP/2 protocols: on either
+failure it sends a close frame with the code and a Portuguese reason (`balto.close_codes`),
+stops handing frames to the application, and tells the application at once with
+``{"type": "websocket.disconnect", "code": ..., "reason": ...}``, so the session ends and its
+row records why. Everything else is Hypercorn's own code path. Hypercorn offers no hook for its
+stream class, so `install` swaps the name its protocol modules look up; it refuses (and logs) on
+a Hypercorn version other than the one this was written against, leaving Hypercorn's behaviour.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import metadata
+from typing import Any
+
+import hypercorn.protocol.h2
+import hypercorn.protocol.h11
+from hypercorn.protocol.events import StreamClosed
+from hypercorn.protocol.ws_stream import FrameTooLargeError, WSStream
+from wsproto.connection import ConnectionState
+from wsproto.events import CloseConnection, Message, Ping
+
+from balto.close_codes import CloseCode
+
+log = logging.getLogger(__name__)
+
+HYPERCORN_VERSION = "0.18.0"  # the release whose WSStream._handle_events this mirrors
+
+
+def close_reason(code: int) -> str:
+    """The Portuguese reason sent with a protocol-level close `code`."""
+    try:
+        return CloseCode(code).reason
+    except ValueError:
+        return CloseCode.PROTOCOL_ERROR.reason
+
+
+class BaltoWSStream(WSStream):
+    """Hypercorn's WebSocket stream, failing bad frames with a close frame (module docstring)."""
+
+    failed_with: int | None = None
+
+    async def handle(self, event: Any) -> None:
+        """Hypercorn's handling, except that a failed connection's end is not reported twice."""
+        if isinstance(event, StreamClosed) and self.failed_with is not None:
+            self.closed = True  # the application heard the code when the connection failed
+            return
+        await super().handle(event)
+
+    async def _handle_events(self) -> None:
+        # Hypercorn 0.18's loop, plus the two failures (module docstring).
+        for event in self.connection.events():
+            if self.failed_with is not None:
+                if isinstance(event, CloseConnection):  # the device's answer, or a dead stream
+                    await self.send(StreamClosed(stream_id=self.stream_id))
+                continue  # nothing more reaches the application
+            if isinstance(event, Message):
+                try:
+                    self.buffer.extend(event)
+                except FrameTooLargeError:
+                    await self._fail(CloseCode.TOO_BIG)
+                    continue
+                if event.message_finished:
+                    assert self.app_put is not None  # set when the handshake was accepted
+                    await self.app_put(self.buffer.to_message())
+                    self.buffer.clear()
+            elif isinstance(event, Ping):
+                await self._send_wsproto_event(event.response())
+            elif isinstance(event, CloseConnection):
+                if self.connection.state is ConnectionState.OPEN:
+                    # wsproto's ParseFailed: the device broke the protocol, it did not close
+                    await self._fail(event.code)
+                    continue
+                if self.connection.state is ConnectionState.REMOTE_CLOSING:
+                    await self._send_wsproto_event(event.response())
+                await self.send(StreamClosed(stream_id=self.stream_id))
+
+    async def _fail(self, code: int) -> None:
+        reason = close_reason(code)
+        self.failed_with = code
+        self.buffer.clear()
+        log.warning("device connection failed with %d: %s", code, reason)
+        await self._send_wsproto_event(CloseConnection(code=code, reason=reason))
+        if self.app_put is not None:
+            await self.app_put({"type": "websocket.disconnect", "code": code, "reason": reason})
+
+
+def install() -> bool:
+    """Make Hypercorn's HTTP/1.1 and HTTP/2 protocols use `BaltoWSStream`; True if installed."""
+    version = metadata.version("hypercorn")
+    if version != HYPERCORN_VERSION:
+        log.error(
+            "hypercorn %s is not %s: bad device frames end without a close frame",
+            version,
+            HYPERCORN_VERSION,
+        )
+        return False
+    hypercorn.protocol.h11.WSStream = BaltoWSStream  # type: ignore[attr-defined]  # no hook for it
+    hypercorn.protocol.h2.WSStream = BaltoWSStream  # type: ignore[attr-defined]  # no hook for it
+    return True
