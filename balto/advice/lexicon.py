@@ -47,7 +47,7 @@ def padded(text: str) -> str:
 
 
 # Words that deny what follows them within a few words ("não tô com febre", "sem falta de ar").
-_NEGATIONS = frozenset({"nao", "sem", "nenhum", "nenhuma", "nunca"})
+_NEGATIONS = frozenset({"nao", "sem", "nenhum", "nenhuma", "nunca", "nada", "nem"})
 _NEGATION_REACH = 3
 # First words of an answer that deny the question before it ("não, nada disso").
 _DENIALS = frozenset({"nao", "nada", "nenhum", "nenhuma", "nunca", "negativo"})
@@ -104,10 +104,47 @@ _OPENERS = (
     "sentiu",
     "ja teve",
 )
+# How a customer's ask for a product opens: the clauses before it are told, not asked.
+_ASKS = (
+    "tem aquele",
+    "tem aquela",
+    "tem um",
+    "tem uma",
+    "tem alguma coisa",
+    "tem algum remedio",
+    "tem alguma pastilha",
+    "tem remedio",
+    "voces tem",
+    "vcs tem",
+    "me da",
+    "me ve",
+    "quero",
+    "queria",
+    "o que eu",
+    "qual eu",
+    "qual que eu",
+    "o que a senhora tem",
+    "o que o senhor tem",
+    "o que voces tem",
+    "quanto",
+)
 # After "não", these words make an inability or a persistence, not a denial.
 _NOT_DENIALS = ("consig", "consegu", "aguent")
 _PERSISTING = frozenset(
-    ["para", "passa", "melhora", "melhorou", "sara", "baixa", "baixou", "sai", "larga"]
+    [
+        "para",
+        "paro",
+        "parou",
+        "passa",
+        "passou",
+        "melhora",
+        "melhorou",
+        "sara",
+        "baixa",
+        "baixou",
+        "sai",
+        "larga",
+    ]
 )
 # After the symptom or product, "não" and one of these refuses it ("dipirona ele não pode").
 _REFUSALS = frozenset(
@@ -131,7 +168,16 @@ _REFUSALS = frozenset(
     ]
 )
 # A clause that ends in "não" with only these around it denies what it names ("febre também não").
-_CLOSING_DENIAL = frozenset({"nao", "tambem", "mesmo", "ainda", "nada", "nunca"})
+_CLOSING_DENIAL = frozenset(
+    {"nao", "tambem", "mesmo", "ainda", "nada", "nunca", "nenhum", "nenhuma"}
+)
+# Words from the first to the last match of a word-group combination, at most: a body part and a
+# complaint belong together in "as costas travaram aqui", not across a whole sentence.
+_TOGETHER_SPAN = 7
+# A screening question is short, or opens like one, or offers a choice.
+_SHORT_QUESTION = 10
+# An answer's first clause this short with a "não" in it answers no ("tenho não").
+_SHORT_ANSWER = 3
 # Words of a screening question this long or longer are what an answer can deny.
 _CONTENT_WORD = 4
 # Positions of confirmed questions' words are shifted this far left of the answer's own words.
@@ -179,21 +225,49 @@ class Heard:
         return None
 
     def together(self, patterns: Sequence[re.Pattern[str]]) -> bool:
-        """Whether one clause, not a question, affirms every one of `patterns`.
+        """Whether one clause, not a question, affirms every one of `patterns`."""
+        return self.find_together(patterns) is not None
 
-        The clause is read from its first match to its last: a negation before that stretch,
-        or a "não" closing it, denies it ("sem falta de ar", "falta de ar não").
+    def find_together(self, patterns: Sequence[re.Pattern[str]]) -> tuple[int, int] | None:
+        """Where a clause, not a question, last affirms every one of `patterns`, in any order.
+
+        The matches must be near each other (`_TOGETHER_SPAN` words from the first to the last),
+        and the stretch is read as one: a negation before it, or a "não" closing the clause,
+        denies it ("sem falta de ar", "falta de ar não").
+
+        Returns:
+            ``(turn, position in that turn)``, or None.
         """
-        for turn in self._turns:
-            for text, question in turn:
+        for index in range(len(self._turns) - 1, -1, -1):
+            if index > 0 and self._asked_together(index - 1, patterns):
+                return index, -_ANSWER_OFFSET
+            offset = 0
+            for text, question in self._turns[index]:
                 found = [pattern.search(text) for pattern in patterns]
-                if question or not all(found):
-                    continue
-                start = min(m.start() for m in found if m is not None)
-                end = max(m.end() for m in found if m is not None)
-                if not _span_negated(text, start, end):
-                    return True
-        return False
+                if not question and all(found):
+                    start = min(m.start() for m in found if m is not None)
+                    end = max(m.end() for m in found if m is not None)
+                    near = len(text[start:end].split()) <= _TOGETHER_SPAN
+                    if near and not _span_negated(text, start, end):
+                        return index, offset + start
+                offset += len(text)
+        return None
+
+    def _asked_together(self, index: int, patterns: Sequence[re.Pattern[str]]) -> bool:
+        """Whether turn `index` asks about every one of `patterns` and the next turn confirms."""
+        asked: list[re.Match[str]] = []
+        for pattern in patterns:
+            found = [
+                match
+                for text, question in self._turns[index]
+                if question
+                for match in pattern.finditer(text)
+                if not _negated(text, match)
+            ]
+            if not found:
+                return False
+            asked.append(found[0])
+        return all(self._confirmed(index, match) for match in asked)
 
     def _affirmed(self, index: int, pattern: re.Pattern[str]) -> int | None:
         """Position of the first occurrence of `pattern` that counts in turn `index`, or None."""
@@ -228,9 +302,11 @@ class Heard:
         if index + 1 >= len(self._turns):
             return False
         answer = self._turns[index + 1]
-        first = answer[0][0].split()[:1] if answer else []
-        if first and first[0] in _DENIALS:
+        opening = answer[0][0].split() if answer else []
+        if opening[:1] and opening[0] in _DENIALS:
             return False
+        if len(opening) <= _SHORT_ANSWER and "nao" in opening:
+            return False  # "tenho não", "senti não": the Brazilian way to answer no
         words = [w for w in asked.group().split() if len(w) >= _CONTENT_WORD]
         return not any(
             _negated(text, found)
@@ -243,23 +319,31 @@ class Heard:
 def _clauses(text: str, ignore: re.Pattern[str] | None) -> list[tuple[str, bool]]:
     """``(padded clause, is screening question)`` for each comma-separated clause of `text`.
 
-    In a question with nothing personal in it, the clause that carries the question mark is a
-    screening question, and so is every clause when the question opens as one ("o senhor tá com
-    falta de ar, a boca inchando?"); a statement before a customer's question is not ("a garganta
-    tá arranhando, tem pastilha?").
+    Every clause of a question with nothing personal in it is a screening question ("inchou
+    lábio, língua ou olho?", "o senhor tá com falta de ar, a boca inchando?"), unless the
+    question is a customer's ask for a product, which tells ("a garganta tá arranhando, tem
+    alguma pastilha?").
     """
     clauses = []
     for sentence in _SENTENCE.findall(normalize(text)):
         words = spoken(sentence)
         asking = sentence.rstrip().endswith("?") and not set(words.split()) & _PERSONAL
-        opener = asking and any(f" {words} ".startswith(f" {o} ") for o in _OPENERS)
         parts = [f" {spoken(part)} " for part in sentence.split(",")]
         parts = [part for part in parts if part.strip()]
-        for position, clause in enumerate(parts):
+        ask = any(part.startswith(f" {o} ") for part in parts for o in _ASKS)
+        # A long question that neither opens like a screening question nor offers a choice is
+        # someone telling with a question mark ("agora o rosto tá inchando e parece que a
+        # garganta tá fechando, tem um antialérgico?").
+        shaped = (
+            len(words.split()) <= _SHORT_QUESTION
+            or " ou " in f" {words} "
+            or any(f" {words} ".startswith(f" {o} ") for o in _OPENERS)
+        )
+        asking = asking and shaped
+        for clause in parts:
             if ignore is not None:
                 clause = ignore.sub(" ", clause)
-            screening = asking and (opener or position == len(parts) - 1)
-            clauses.append((clause, screening))
+            clauses.append((clause, asking and not ask))
     return clauses
 
 
@@ -284,6 +368,6 @@ def _span_negated(text: str, start: int, end: int) -> bool:
         return False  # already negative; a "não" after it only doubles it ("não quero viver não")
     # A "não" closing the clause denies it ("febre não"), and so does a "não" before a
     # verb of refusal ("dipirona ele não pode").
-    if "nao" in after and set(after) <= _CLOSING_DENIAL:
+    if set(after) & _DENIALS and set(after) <= _CLOSING_DENIAL:
         return True
     return any(w == "nao" and then in _REFUSALS for w, then in itertools.pairwise(after[:4]))

@@ -29,8 +29,37 @@ from balto.advice.needs_table import NEEDS, NOT_A_NEED
 from balto.catalog import Catalog, Product
 from balto.providers.ports import Turn
 
-_TABLE = [(spec, compile_patterns(spec.phrases)) for spec in NEEDS]
+_TABLE = [
+    (
+        spec,
+        compile_patterns(spec.phrases),
+        [[compile_patterns(group) for group in combo] for combo in spec.together],
+    )
+    for spec in NEEDS
+]
 _IDIOMS = compile_patterns(NOT_A_NEED)
+# Words that name a form, not a product: "uma pomada pra dor" asks for the need, in that form.
+_FORMS = frozenset(
+    [
+        "pomada",
+        "gel",
+        "creme",
+        "xarope",
+        "gotas",
+        "spray",
+        "comprimido",
+        "comprimidos",
+        "capsula",
+        "capsulas",
+        "pastilha",
+        "pastilhas",
+        "remedio",
+        "sal",
+        "soro",
+        "teste",
+        "vitamina",
+    ]
+)
 # An indication of one word shorter than this shows nothing by itself ("dor", "sol", "gás").
 _MIN_SINGLE_WORD = 5
 
@@ -71,9 +100,15 @@ def _name_heads(catalog: Catalog) -> dict[str, Product]:
             firsts.append(nome.split("(", 1)[1].split(")")[0])
         for first in firsts:
             words = spoken(first).split()
-            if words and len(words[0]) >= 4 and words[0].isalpha():
+            if words and len(words[0]) >= 4 and words[0].isalpha() and words[0] not in _FORMS:
                 heads.setdefault(words[0], []).append(product)
     return {word: ps[0] for word, ps in heads.items() if len(ps) == 1}
+
+
+def _newest(*places: tuple[int, int] | None) -> tuple[int, int] | None:
+    """The newest of `places` (latest turn; within it, the earliest position)."""
+    found = [place for place in places if place is not None]
+    return min(found, key=lambda place: (-place[0], place[1])) if found else None
 
 
 class NeedDetector:
@@ -102,8 +137,8 @@ class NeedDetector:
         """
         heard = Heard([turn.text for turn in dialogue], _IDIOMS)
         found: list[tuple[tuple[int, int], Need]] = []
-        for spec, pattern in _TABLE:
-            where = heard.find(pattern)
+        for spec, pattern, together in _TABLE:
+            where = _newest(heard.find(pattern), *(heard.find_together(c) for c in together))
             if where is not None:
                 stems = tuple(spoken(s) for s in spec.categories)
                 found.append((where, Need(spec.code, stems, where[0])))

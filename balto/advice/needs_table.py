@@ -19,13 +19,22 @@ class NeedSpec:
     code: str
     phrases: tuple[str, ...]
     categories: tuple[str, ...]
+    # Combinations of word groups: the need is shown when one word of every group of a
+    # combination is said in one clause, in any order — a body part and a complaint ("as costas
+    # travaram", "o olho tá ressecado").
+    together: tuple[tuple[tuple[str, ...], ...], ...] = ()
 
 
 def _load() -> tuple[tuple[NeedSpec, ...], tuple[str, ...]]:
     text = resources.files("balto.advice").joinpath("needs.toml").read_text(encoding="utf-8")
     data = tomllib.loads(text)
     needs = tuple(
-        NeedSpec(entry["code"], tuple(entry["phrases"]), tuple(entry["categories"]))
+        NeedSpec(
+            entry["code"],
+            tuple(entry["phrases"]),
+            tuple(entry["categories"]),
+            tuple(tuple(tuple(group) for group in combo) for combo in entry.get("together", ())),
+        )
         for entry in data["need"]
     )
     return needs, tuple(data["not_a_need"])

@@ -2,11 +2,11 @@
 
 It reads the needs the dialogue shows (`balto.advice.needs`: everyday phrases, the catalog's own
 indications, products named), newest first, and picks the over-the-counter product that serves the
-newest need best: a product the customer only asked for by name, with no complaint said, has its
-complement suggested (a complementary sale); otherwise the product whose category fits the need
-best, then whose indications are said most (longest phrases, the newest utterance first).
-Prescription-only products are never suggested; with no need shown (small talk) it suggests
-nothing.
+newest need best. A product the customer asked for by name, with no complaint said in the whole
+window, has its complement suggested (a complementary sale); otherwise it is the product whose
+category fits the need best, then whose indications are said most (longest phrases, the newest
+utterance first). Prescription-only products are never suggested; with no need shown (small
+talk) it suggests nothing.
 """
 
 from __future__ import annotations
@@ -60,9 +60,7 @@ class CatalogAdvisor:
         if not needs:
             return self._result(None, "", started)
         newest = needs.needs[0]
-        only_asked = all(
-            need.code.startswith("pedido:") for need in needs.needs if need.turn == newest.turn
-        )
+        only_asked = all(need.code.startswith("pedido:") for need in needs.needs)
         if only_asked and len(newest.products) > 1:
             asked = catalog.find(newest.products[0])
             complement = catalog.find(newest.products[1])

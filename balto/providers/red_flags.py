@@ -41,12 +41,13 @@ class _Rule:
     any_of: tuple[str, ...]
     # When set, one of these must also appear somewhere in the window.
     with_any_of: tuple[str, ...] = ()
-    # Word groups that show the sign when one word of every group is said in the same clause,
-    # in any order ("o peito tá doendo", "dói aqui no peito"): wider than any list of phrases.
-    together: tuple[tuple[str, ...], ...] = ()
+    # Combinations of word groups: the sign is shown when one word of every group of a
+    # combination is said in the same clause, in any order ("o peito tá doendo", "dói aqui no
+    # peito"): wider than any list of phrases.
+    together: tuple[tuple[tuple[str, ...], ...], ...] = ()
 
 
-def _load() -> tuple[_Rule, ...]:
+def _load() -> tuple[tuple[_Rule, ...], tuple[str, ...]]:
     text = resources.files("balto.providers").joinpath("red_flags.toml").read_text("utf-8")
     data = tomllib.loads(text)
     return tuple(
@@ -54,20 +55,21 @@ def _load() -> tuple[_Rule, ...]:
             RedFlag(entry["code"], entry["motivo"], entry.get("orientacao", data["referral"])),
             tuple(entry["phrases"]),
             tuple(entry.get("with_any_of", ())),
-            tuple(tuple(group) for group in entry.get("together", ())),
+            tuple(tuple(tuple(group) for group in combo) for combo in entry.get("together", ())),
         )
         for entry in data["flag"]
-    )
+    ), tuple(data["not_a_sign"])
 
 
-_RULES = _load()
+_RULES, _NOT_A_SIGN = _load()
+_IDIOMS = compile_patterns(_NOT_A_SIGN)
 
 _COMPILED = [
     (
         rule,
         compile_patterns(rule.any_of),
         compile_patterns(rule.with_any_of or ("\x00",)),
-        [compile_patterns(group) for group in rule.together],
+        [[compile_patterns(group) for group in combo] for combo in rule.together],
     )
     for rule in _RULES
 ]
@@ -85,10 +87,10 @@ def detect_all(dialogue: Sequence[Turn]) -> list[RedFlag]:
     Returns:
         The flags; empty when nothing in the window calls for a referral.
     """
-    heard = Heard([turn.text for turn in dialogue])
+    heard = Heard([turn.text for turn in dialogue], _IDIOMS)
     flags = []
     for rule, any_of, with_any_of, together in _COMPILED:
-        if heard.newest(any_of) < 0 and not (together and heard.together(together)):
+        if heard.newest(any_of) < 0 and not any(heard.together(c) for c in together):
             continue
         if rule.with_any_of and heard.newest(with_any_of) < 0:
             continue

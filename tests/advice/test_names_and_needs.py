@@ -147,3 +147,38 @@ def test_denied_red_flags_are_not_alerted() -> None:
 
 def test_a_customer_question_about_a_sign_is_a_sign() -> None:
     assert flags("tô com dor no peito, o que eu faço?") == ["dor_no_peito"]
+
+
+@pytest.mark.parametrize(
+    ("texts", "categoria"),
+    [
+        (["as costas travaram aqui embaixo"], "relaxante muscular"),
+        (["o olho fica ressecado no fim do dia"], "oftálmico"),
+        (["o narizinho dele faz um barulhinho quando mama"], "descongestionante nasal"),
+    ],
+)
+def test_a_body_part_and_a_complaint_said_together_show_a_need(
+    texts: list[str], categoria: str
+) -> None:
+    assert best(*texts) == categoria
+
+
+def test_a_body_part_and_a_complaint_far_apart_show_nothing() -> None:
+    codes = need_codes("terminei o remédio da dor de ouvido semana passada e o intestino ficou bom")
+    assert "colica" not in codes
+
+
+def test_short_brazilian_denials_answer_no() -> None:
+    assert "alergia" not in need_codes("O senhor tem alergia a algum remédio?", "tenho não.")
+    assert flags("tem sangue nas fezes?", "sangue nenhum, febre também não") == []
+
+
+def test_hyperbole_is_not_a_red_flag() -> None:
+    assert flags("esse time ainda vai me dar um infarto") == []
+    assert flags("a conta de luz me deu até falta de ar, kkk") == []
+
+
+def test_a_product_the_customer_cannot_take_is_not_asked_for() -> None:
+    assert "pedido:Dipirona Monoidratada 500 mg" not in need_codes(
+        "não, dipirona ele não pode, o médico falou pra evitar"
+    )
