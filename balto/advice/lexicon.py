@@ -253,6 +253,23 @@ class Heard:
                 offset += len(text)
         return None
 
+    def nearby(self, patterns: Sequence[re.Pattern[str]], reach: int) -> bool:
+        """Whether every one of `patterns` is affirmed within `reach` consecutive turns.
+
+        Wider than `together`: "um negócio no peito" — "que negócio?" — "um aperto" is a chest
+        complaint said over three turns.
+        """
+        count = len(self._turns)
+        hits = [
+            [
+                self._affirmed(index, pattern) is not None
+                or (index > 0 and self._asked_and_confirmed(index - 1, pattern) is not None)
+                for index in range(count)
+            ]
+            for pattern in patterns
+        ]
+        return any(all(any(hit[start : start + reach]) for hit in hits) for start in range(count))
+
     def _asked_together(self, index: int, patterns: Sequence[re.Pattern[str]]) -> bool:
         """Whether turn `index` asks about every one of `patterns` and the next turn confirms."""
         asked: list[re.Match[str]] = []
@@ -370,4 +387,6 @@ def _span_negated(text: str, start: int, end: int) -> bool:
     # verb of refusal ("dipirona ele não pode").
     if set(after) & _DENIALS and set(after) <= _CLOSING_DENIAL:
         return True
+    if after[-1:] == ["nao"] and not set(after) & (_REFUSALS | _PERSISTING):
+        return True  # a clause closed by "não" denies what it names ("falta de ar não")
     return any(w == "nao" and then in _REFUSALS for w, then in itertools.pairwise(after[:4]))

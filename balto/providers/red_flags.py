@@ -11,6 +11,7 @@ utterances. The signs and their phrases are data: ``red_flags.toml`` beside this
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,6 +46,10 @@ class _Rule:
     # combination is said in the same clause, in any order ("o peito tá doendo", "dói aqui no
     # peito"): wider than any list of phrases.
     together: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    # Over how many consecutive turns a combination may be said ("um negócio no peito" — "que
+    # negócio?" — "um aperto"); 1 keeps it to one clause. Wider only for signs whose words are
+    # not ambiguous, since missing them costs more than a needless referral.
+    reach: int = 1
 
 
 def _load() -> tuple[tuple[_Rule, ...], tuple[str, ...]]:
@@ -56,12 +61,20 @@ def _load() -> tuple[tuple[_Rule, ...], tuple[str, ...]]:
             tuple(entry["phrases"]),
             tuple(entry.get("with_any_of", ())),
             tuple(tuple(tuple(group) for group in combo) for combo in entry.get("together", ())),
+            entry.get("reach", 1),
         )
         for entry in data["flag"]
     ), tuple(data["not_a_sign"])
 
 
 _RULES, _NOT_A_SIGN = _load()
+
+
+def _heard_together(heard: Heard, combo: Sequence[re.Pattern[str]], rule: _Rule) -> bool:
+    """A combination in one clause, or over `rule.reach` consecutive turns when it has one."""
+    return heard.nearby(combo, rule.reach) if rule.reach > 1 else heard.together(combo)
+
+
 _IDIOMS = compile_patterns(_NOT_A_SIGN)
 
 _COMPILED = [
@@ -90,7 +103,7 @@ def detect_all(dialogue: Sequence[Turn]) -> list[RedFlag]:
     heard = Heard([turn.text for turn in dialogue], _IDIOMS)
     flags = []
     for rule, any_of, with_any_of, together in _COMPILED:
-        if heard.newest(any_of) < 0 and not any(heard.together(c) for c in together):
+        if heard.newest(any_of) < 0 and not any(_heard_together(heard, c, rule) for c in together):
             continue
         if rule.with_any_of and heard.newest(with_any_of) < 0:
             continue

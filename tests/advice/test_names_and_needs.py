@@ -182,3 +182,15 @@ def test_a_product_the_customer_cannot_take_is_not_asked_for() -> None:
     assert "pedido:Dipirona Monoidratada 500 mg" not in need_codes(
         "não, dipirona ele não pode, o médico falou pra evitar"
     )
+
+
+def test_a_chest_complaint_said_over_three_turns_is_a_sign() -> None:
+    assert flags(
+        "me dá um sal de fruta, tô com um negócio no peito desde o almoço",
+        "que negócio? queimação ou aperto?",
+        "um aperto, parece que tem um elefante sentado aqui",
+    ) == ["dor_no_peito"]
+
+
+def test_a_clause_closed_by_nao_denies_what_it_names() -> None:
+    assert flags("tá com falta de ar?", "falta de ar não, respirar tá normal") == []
