@@ -24,7 +24,8 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from balto.advice.lexicon import Heard, compile_patterns, spoken
+from balto.advice.heard import Heard
+from balto.advice.lexicon import compile_patterns, spoken
 from balto.advice.needs_table import NEEDS, NOT_A_NEED
 from balto.catalog import Catalog, Product
 from balto.providers.ports import Turn

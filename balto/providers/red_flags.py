@@ -17,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
-from balto.advice.lexicon import Heard, compile_patterns
+from balto.advice.heard import Heard
+from balto.advice.lexicon import compile_patterns
 from balto.providers.ports import Turn
 
 
