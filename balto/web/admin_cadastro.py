@@ -13,32 +13,20 @@ from __future__ import annotations
 
 import uuid
 
-from quart import Blueprint, Response, current_app, jsonify
+from quart import Blueprint, Response, jsonify
 
-from balto.services import Services
 from balto.store.cadastro import rotate_codigo
 from balto.store.cadastro_guard import failures_page
 from balto.web.audit import audit
-from balto.web.auth import is_admin
+from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
 from balto.web.params import cursor_arg, encode_cursor, filters_arg, jsonable, limit_arg
 
 blueprint = Blueprint("admin_cadastro", __name__)
 
-_UNAUTHORIZED = "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
 
-
-def _services() -> Services:
-    services: Services = current_app.config["BALTO_SERVICES"]
-    return services
-
-
-@blueprint.before_request
-async def require_admin() -> tuple[Response, int] | None:
-    """Refuse anyone without the admin secret."""
-    if not is_admin(_services().admin_secret):
-        return error(401, "unauthorized", _UNAUTHORIZED)
-    return None
+_services = app_services
+blueprint.before_request(require_admin)
 
 
 @blueprint.post("/admin/clientes/<cliente_id>/codigo")

@@ -12,13 +12,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from quart import Blueprint, Response, current_app, jsonify, request
+from quart import Blueprint, Response, jsonify, request
 
 from balto.close_codes import CloseCode
-from balto.services import Services
 from balto.store import history
 from balto.web.audit import audit
-from balto.web.auth import is_admin
+from balto.web.auth import app_services, require_admin
 from balto.web.errors import FieldError, error
 from balto.web.params import (
     bool_arg,
@@ -31,22 +30,12 @@ from balto.web.params import (
 
 blueprint = Blueprint("admin_history", __name__)
 
-_UNAUTHORIZED = "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
 
 _Query = Callable[..., history.Page]
 
 
-def _services() -> Services:
-    services: Services = current_app.config["BALTO_SERVICES"]
-    return services
-
-
-@blueprint.before_request
-async def require_admin() -> tuple[Response, int] | None:
-    """Refuse anyone without the admin secret."""
-    if not is_admin(_services().admin_secret):
-        return error(401, "unauthorized", _UNAUTHORIZED)
-    return None
+_services = app_services
+blueprint.before_request(require_admin)
 
 
 async def _page(query: _Query, *extra: Any) -> dict[str, Any]:

@@ -14,33 +14,22 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import trio
-from quart import Blueprint, Response, current_app, jsonify, request
+from quart import Blueprint, Response, jsonify, request
 
 from balto.close_codes import CloseCode
-from balto.services import Services
 from balto.web.audit import audit
-from balto.web.auth import is_admin
+from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
 from supervisors.faults import Fault
 
 blueprint = Blueprint("admin_sessions", __name__)
 
 STREAM_INTERVAL_S = 1.0  # the dashboard's refresh: live enough, and cheap (snapshots are in memory)
-_UNAUTHORIZED = "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
 _NO_SESSION = "nenhuma sessão ativa para este balcão"
 
 
-def _services() -> Services:
-    services: Services = current_app.config["BALTO_SERVICES"]
-    return services
-
-
-@blueprint.before_request
-async def require_admin() -> tuple[Response, int] | None:
-    """Refuse anyone without the admin secret."""
-    if not is_admin(_services().admin_secret):
-        return error(401, "unauthorized", _UNAUTHORIZED)
-    return None
+_services = app_services
+blueprint.before_request(require_admin)
 
 
 @blueprint.get("/admin/sessions")
