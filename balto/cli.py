@@ -55,6 +55,7 @@ async def _device(args: argparse.Namespace) -> int:
         linger_s=args.linger,
         on_frame=show,
         atendente=args.atendente,
+        cafile=Path(args.cafile) if args.cafile else None,
     )
     print(f"closed: code={run.close_code} reason={run.close_reason!r}", flush=True)
     return 0 if run.close_code in (None, 1000) else 1
@@ -71,6 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     device.add_argument("--chunk-ms", type=int, default=250)
     device.add_argument("--linger", type=float, default=3.0, help="seconds to wait after the file")
     device.add_argument("--atendente", help="attendant name to declare after the handshake")
+    device.add_argument(
+        "--cafile",
+        help="PEM certificate(s) to verify a wss:// server against instead of the system CAs "
+        "(e.g. a local deployment's self-signed certificate)",
+    )
     device.add_argument("file")
     args = parser.parse_args(argv)
     try:

@@ -7,6 +7,7 @@ sent when that stretch of audio would have been fully recorded, and collects wha
 from __future__ import annotations
 
 import json
+import ssl
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,16 +84,27 @@ async def stream_file(
     chunk_s: float = 0.25,
     linger_s: float = 3.0,
     on_frame: Callable[[float, dict[str, object]], None] | None = None,
+    cafile: Path | None = None,
     atendente: str | None = None,
 ) -> DeviceRun:
     """Stream `path` to `url` in real time; wait `linger_s` for late frames; close normally.
 
+    For ``wss://`` URLs the server certificate is verified against the system's CAs, or only
+    against `cafile` (PEM) when given, e.g. the self-signed certificate of a local deployment.
     With `atendente`, the ``{"comando": "atendente", "nome": …}`` frame follows the handshake, as
     a counter device does when its attendant signs in.
     """
+    tls: ssl.SSLContext | None = None
+    if cafile is not None:
+        if not url.startswith("wss://"):
+            raise BaltoError(f"a CA file only applies to wss:// URLs, not {url}")
+        try:
+            tls = ssl.create_default_context(cafile=cafile)
+        except (OSError, ssl.SSLError) as exc:
+            raise BaltoError(f"cannot load the CA file {cafile}: {exc}") from exc
     chunks = plan_chunks(await trio.Path(path).read_bytes(), chunk_s)
     run = DeviceRun()
-    async with open_websocket_url(url, max_message_size=1 << 20) as ws:
+    async with open_websocket_url(url, tls, max_message_size=1 << 20) as ws:
         await ws.send_message(json.dumps({"api_key": api_key}))
         if atendente is not None:
             await ws.send_message(json.dumps({"comando": "atendente", "nome": atendente}))

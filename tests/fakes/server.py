@@ -25,6 +25,7 @@ async def serve_app(
     app: Framework,
     *,
     shutdown_trigger: Callable[[], Awaitable[None]] | None = None,
+    bind: str = "127.0.0.1:0",
 ) -> str:
     """Start serving `app` in `nursery` and return once it accepts connections.
 
@@ -35,12 +36,14 @@ async def serve_app(
         nursery: Where the server task lives.
         app: The ASGI application (a Quart-Trio app or a raw ASGI callable).
         shutdown_trigger: Optional awaitable factory whose return starts a graceful shutdown.
+        bind: ``HOST:PORT`` to listen on; the default is an ephemeral loopback port (tests). The
+            compose test stack (``python -m tests.fakes``) binds fixed ports on all addresses.
 
     Returns:
-        The base URL, ``http://127.0.0.1:PORT``.
+        The base URL, ``http://HOST:PORT``.
     """
     config = Config()
-    config.bind = ["127.0.0.1:0"]
+    config.bind = [bind]
     # Startup chatter ("Running on ...") would drown test output; real errors still show.
     config.loglevel = "WARNING"
     # A fake has nothing worth waiting for on a graceful stop.
