@@ -146,6 +146,8 @@ _CLOSING_DENIAL = frozenset(
 # Words from the first to the last match of a word-group combination, at most: a body part and a
 # complaint belong together in "as costas travaram aqui", not across a whole sentence.
 _TOGETHER_SPAN = 7
+# How a customer's ask for a product ends ("um rivotril, a senhora tem?").
+_ASK_ENDINGS = ("tem", "tem ai", "voces tem", "vende", "vendem", "voces vendem", "tem ai moca")
 # A screening question is short, or opens like one, or offers a choice.
 _SHORT_QUESTION = 10
 # An answer's first clause this short with a "não" in it answers no ("tenho não").
@@ -319,7 +321,9 @@ def _clauses(text: str, ignore: re.Pattern[str] | None) -> list[tuple[str, bool]
         asking = sentence.rstrip().endswith("?") and not set(words.split()) & _PERSONAL
         parts = [f" {spoken(part)} " for part in sentence.split(",")]
         parts = [part for part in parts if part.strip()]
-        ask = any(part.startswith(f" {o} ") for part in parts for o in _ASKS)
+        ask = any(part.startswith(f" {o} ") for part in parts for o in _ASKS) or any(
+            f" {words} ".endswith(f" {e} ") for e in _ASK_ENDINGS
+        )
         # A long question that neither opens like a screening question nor offers a choice is
         # someone telling with a question mark ("agora o rosto tá inchando e parece que a
         # garganta tá fechando, tem um antialérgico?").

@@ -194,3 +194,8 @@ def test_a_chest_complaint_said_over_three_turns_is_a_sign() -> None:
 
 def test_a_clause_closed_by_nao_denies_what_it_names() -> None:
     assert flags("tá com falta de ar?", "falta de ar não, respirar tá normal") == []
+
+
+def test_a_customers_ask_ending_in_tem_is_told_not_asked() -> None:
+    codes = need_codes("E um calmante forte, um rivotril, a senhora tem?")
+    assert "indicacao:Clonazepam 2 mg" in codes
