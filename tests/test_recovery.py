@@ -77,7 +77,10 @@ async def test_sigkilled_server_leaves_nothing_behind_after_a_restart(tmp_path: 
             "SELECT id, close_code, close_reason, ended_at IS NOT NULL, segments_emitted"
             " FROM sessions",
         )
-        assert rows == [(session_id, 1006, "server lost", True, 0)]
+        # the counts are recomputed from what was stored before the kill (how much that is
+        # depends on how far the pipeline got: compare with the stored segments themselves)
+        stored = _rows(pgdata, "SELECT count(*) FROM segments")[0][0]
+        assert rows == [(session_id, 1006, "server lost", True, stored)]
         pending = _rows(pgdata, "SELECT count(*) FROM segments WHERE status = 'pending'")
         assert pending == [(0,)]
         # a device is served again, with the same key
