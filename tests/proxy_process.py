@@ -58,17 +58,25 @@ http {{
 """
 
 
+def write_config(directory: Path, upstream_ports: list[int]) -> tuple[Path, int]:
+    """Write the configuration under `directory`; return its path and the proxy's port."""
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    servers = "\n".join(
+        # max_fails=1: a dead instance is skipped at once for 2 s instead of retried per request
+        f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;"
+        for p in upstream_ports
+    )
+    conf = directory / "nginx.conf"
+    conf.write_text(_CONF.format(dir=directory, servers=servers, port=port))
+    return conf, port
+
+
 @asynccontextmanager
 async def nginx_proxy(directory: Path, upstream_ports: list[int]) -> AsyncIterator[str]:
     """Run nginx balancing HTTP and ``/ws`` over `upstream_ports`; yield its base URL."""
     assert NGINX is not None, "nginx is not installed"
-    directory.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    servers = "\n".join(
-        f"        server 127.0.0.1:{p} max_fails=1 fail_timeout=2s;" for p in upstream_ports
-    )
-    conf = directory / "nginx.conf"
-    conf.write_text(_CONF.format(dir=directory, servers=servers, port=port))
+    conf, port = write_config(directory, upstream_ports)
     process = await trio.lowlevel.open_process(
         [NGINX, "-p", str(directory), "-c", str(conf)],
         stdout=subprocess.DEVNULL,

@@ -93,7 +93,7 @@ async def _sessions(server: ServerProcess) -> dict[str, dict[str, Any]]:
 
 async def _until(check: Any, timeout: float, what: str) -> Any:
     with trio.move_on_after(timeout):
-        while not (result := await check()):
+        while not (result := await check()):  # noqa: ASYNC110 - polling other processes
             await trio.sleep(0.1)
         return result
     raise AssertionError(f"not within {timeout} s: {what}")
@@ -141,9 +141,7 @@ async def test_three_instances_behind_nginx(database_url: str, tmp_path: Path) -
         connections = target.connections
         before = await servers[holder].admin("GET", f"/admin/sessions/{target.balcao_id}")
         restarts = before.json()["restarts"]
-        response = await servers[asker].admin(
-            "POST", f"/admin/sessions/{target.balcao_id}/restart"
-        )
+        response = await servers[asker].admin("POST", f"/admin/sessions/{target.balcao_id}/restart")
         assert response.status_code == 202, response.text
         assert response.json()["instance"] == holder
 
@@ -167,9 +165,7 @@ async def test_three_instances_behind_nginx(database_url: str, tmp_path: Path) -
         first, second = servers["a"], servers["b"]
         async with open_websocket_url(first.ws_url) as old:
             await old.send_message(json.dumps({"api_key": key}))
-            await _until(
-                lambda: _listed_on(first, balcao, "a"), 5, "the first connection listed"
-            )
+            await _until(lambda: _listed_on(first, balcao, "a"), 5, "the first connection listed")
             async with open_websocket_url(second.ws_url) as new:
                 await new.send_message(json.dumps({"api_key": key}))
                 with trio.fail_after(5), pytest.raises(ConnectionClosed) as replaced:
