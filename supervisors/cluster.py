@@ -135,7 +135,11 @@ class Cluster:
     async def _beat_once(self) -> None:
         snapshots = [(s.session.info.session_id, s.session.snapshot()) for s in self.registry.all()]
         if not await self.db.run(heartbeat, self.instance_id, snapshots):
+            # e.g. the database was away longer than the timeout: the others dropped our live
+            # rows (and closed our sessions' rows); claim the balcões again so they stay listed
             log.error("instance %s had been declared dead; recorded again", self.instance_id)
+            for live in self.registry.all():
+                await self.claimed(live)
         reaped = await self.db.run(reap_dead_instances, self.instance_id, self.timeout_s)
         if reaped.instances or reaped.sessions:
             log.warning(

@@ -106,6 +106,9 @@ def claim(
     snapshot: dict[str, Any],
 ) -> tuple[str, str] | None:
     """Make this session the balcão's live one; return the ``(instance, session)`` it replaced."""
+    # Serialise claims of one balcão: with no row yet, FOR UPDATE locks nothing, and two
+    # instances claiming at once would each see no predecessor and never close the other.
+    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (balcao_id,))
     previous = conn.execute(
         "SELECT instance_id, session_id FROM live_sessions WHERE balcao_id = %s FOR UPDATE",
         (balcao_id,),
