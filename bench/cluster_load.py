@@ -57,6 +57,12 @@ def _counters(url: str) -> tuple[int, ...]:
         return tuple(int(v) for v in row)
 
 
+def _snapshot_bytes(url: str) -> float:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT avg(pg_column_size(snapshot)) FROM live_sessions").fetchone()
+        return float(row[0]) if row and row[0] is not None else 0.0
+
+
 def _segments(url: str) -> int:
     with psycopg.connect(url) as conn:
         row = conn.execute("SELECT count(*) FROM segments").fetchone()
@@ -131,6 +137,7 @@ async def measure(url: str, devices: int, seconds: float) -> None:
                     assert r.status_code in (202, 409), r.text
                     await trio.sleep(0.3)
             stop.set()
+        size = await trio.to_thread.run_sync(_snapshot_bytes, url)
         for server in (a, b):
             server.process.send_signal(signal.SIGTERM)
             await server.process.wait()
@@ -149,6 +156,7 @@ async def measure(url: str, devices: int, seconds: float) -> None:
 
     print(f"GET /admin/sessions ({devices} sessions, 2 instances): {ms(listing)}")
     print(f"remote restart (b → a, acknowledged): {ms(restart)}")
+    print(f"live_sessions.snapshot: {size:.0f} bytes stored per session (jsonb, compressed)")
 
 
 if __name__ == "__main__":

@@ -87,8 +87,10 @@ def reap_dead_instances(conn: psycopg.Connection, me: str, timeout_s: float) -> 
             (timeout_s, me),
         )
     ]
-    if dead:
-        conn.execute("DELETE FROM instances WHERE id = ANY(%s)", (dead,))
+    if not dead:
+        # the common case, every beat of every instance: no scan of the open sessions
+        return Reaped(instances=[], sessions=[])
+    conn.execute("DELETE FROM instances WHERE id = ANY(%s)", (dead,))
     closed = close_sessions_of(conn, dead, alive=me)
     return Reaped(instances=dead, sessions=closed)
 
