@@ -133,13 +133,14 @@ class Cluster:
         return _remote(row) if row is not None else None
 
     async def _beat_once(self) -> None:
-        snapshots = [(s.session.info.session_id, s.session.snapshot()) for s in self.registry.all()]
-        if not await self.db.run(heartbeat, self.instance_id, snapshots):
+        snapshots = [
+            (live.session.info.balcao_id, live.session.info.session_id, live.session.snapshot())
+            for live in self.registry.all()
+        ]
+        if not await self.db.run(heartbeat, self.instance_id, snapshots, self.heartbeat_s):
             # e.g. the database was away longer than the timeout: the others dropped our live
-            # rows (and closed our sessions' rows); claim the balcões again so they stay listed
+            # rows and closed our sessions' rows; the beat has recorded the live ones again
             log.error("instance %s had been declared dead; recorded again", self.instance_id)
-            for live in self.registry.all():
-                await self.claimed(live)
         reaped = await self.db.run(reap_dead_instances, self.instance_id, self.timeout_s)
         if reaped.instances or reaped.sessions:
             log.warning(

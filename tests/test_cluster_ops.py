@@ -134,3 +134,21 @@ async def test_a_dead_instance_is_reaped_and_its_sessions_closed(
     assert rows == [(1006, "server lost", True)]
     assert query(database_url, "SELECT count(*) FROM live_sessions") == [(0,)]
     assert (await _admin(a, "GET", f"/admin/sessions/{balcao}")).status_code == 404
+
+
+async def test_a_lost_live_row_is_recorded_again_at_the_next_beat(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    a = await start_server(nursery, database_url, **FAST)
+    key, balcao = await register_balcao(a.base_url)
+    async with open_websocket_url(ws_url(a)) as ws:
+        await ws.send_message(json.dumps({"api_key": key}))
+        live = await _listed(a, balcao)
+        sql = "SELECT session_id::text FROM live_sessions WHERE balcao_id = %s"
+        query(database_url, "DELETE FROM live_sessions")  # e.g. its claim met a database away
+        with trio.fail_after(2 * 0.2 + 1):
+            while query(database_url, sql, balcao) != [(live["session_id"],)]:  # noqa: ASYNC110 - polling the database
+                await trio.sleep(0.05)
+    with trio.fail_after(5):  # and the session's end removes it
+        while query(database_url, sql, balcao):  # noqa: ASYNC110 - polling the database
+            await trio.sleep(0.05)

@@ -52,24 +52,38 @@ def register_instance(conn: psycopg.Connection, instance_id: str) -> list[str]:
 
 
 def heartbeat(
-    conn: psycopg.Connection, instance_id: str, snapshots: list[tuple[str, dict[str, Any]]]
+    conn: psycopg.Connection,
+    instance_id: str,
+    snapshots: list[tuple[str, str, dict[str, Any]]],
+    settle_s: float,
 ) -> bool:
-    """Beat, and refresh this instance's live sessions' snapshots ``(session_id, snapshot)``.
+    """Beat, and refresh this instance's live sessions ``(balcao_id, session_id, snapshot)``.
 
-    Returns False when the instance had been declared dead (its row was gone): it is recorded
-    again, but the sessions closed meanwhile stay closed.
+    A session missing from the table (its claim failed while the database was away, or this
+    instance was declared dead) is recorded again, unless another session holds its balcão.
+    This instance's rows for sessions it no longer serves go, once older than `settle_s` (a
+    session claimed after the list was taken is younger; one that ended while this beat ran is
+    dropped at the next). Returns False when the instance had been declared dead (its row was
+    gone): it is recorded again, but the session rows closed meanwhile stay closed.
     """
     beat = conn.execute(
         "UPDATE instances SET heartbeat_at = now() WHERE id = %s", (instance_id,)
     ).rowcount
     if not beat:
         conn.execute("INSERT INTO instances (id) VALUES (%s)", (instance_id,))
+    conn.execute(
+        "DELETE FROM live_sessions WHERE instance_id = %s AND NOT (session_id = ANY(%s::uuid[]))"
+        " AND connected_at < now() - make_interval(secs => %s)",
+        (instance_id, [sid for _, sid, _ in snapshots], settle_s),
+    )
     if snapshots:
         with conn.cursor() as cursor:
             cursor.executemany(
-                "UPDATE live_sessions SET snapshot = %s, updated_at = now()"
-                " WHERE session_id = %s AND instance_id = %s",
-                [(json.dumps(snap), sid, instance_id) for sid, snap in snapshots],
+                "INSERT INTO live_sessions (balcao_id, session_id, instance_id, snapshot)"
+                " VALUES (%s, %s, %s, %s) ON CONFLICT (balcao_id) DO UPDATE"
+                " SET snapshot = excluded.snapshot, updated_at = now()"
+                " WHERE live_sessions.session_id = excluded.session_id",
+                [(bid, sid, instance_id, json.dumps(snap)) for bid, sid, snap in snapshots],
             )
     return bool(beat)
 
