@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from functools import partial
 
 import psycopg
@@ -35,9 +36,9 @@ def _listen_blocking(
     stop: threading.Event,
     token: trio.lowlevel.TrioToken,
 ) -> None:
-    def into_trio(fn: object, *args: object) -> bool:
+    def into_trio(fn: Callable[..., object], *args: object) -> bool:
         try:
-            trio.from_thread.run_sync(fn, *args, trio_token=token)  # type: ignore[arg-type]  # a callable of args
+            trio.from_thread.run_sync(fn, *args, trio_token=token)
         except trio.RunFinishedError:
             return False
         return True
@@ -55,6 +56,8 @@ def _listen_blocking(
                         if not into_trio(_offer, deliver, note.payload):
                             return
         except psycopg.OperationalError as exc:
+            if stop.is_set():
+                return  # stopping anyway: the database going away is no news
             log.warning("control listener lost its connection (%s); reconnecting", exc)
             time.sleep(RECONNECT_S)
 
