@@ -157,6 +157,10 @@ class Settings:
     cadastro_window_s: float = 60.0
     metrics_token: str | None = None
     db_timeout_s: float = 2.0
+    # Issue 13: several instances on one database (`supervisors.cluster`, `supervisors.control`).
+    instance_id: str = ""  # BALTO_INSTANCE_ID; empty: hostname-pid-random, set at start
+    heartbeat_s: float = 2.0
+    heartbeat_timeout_s: float = 10.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -253,4 +257,8 @@ class Settings:
             cadastro_window_s=_float(env, "BALTO_CADASTRO_WINDOW_S", d.cadastro_window_s),
             metrics_token=_metrics_token(env),
             db_timeout_s=_float(env, "BALTO_DB_TIMEOUT_S", d.db_timeout_s) or d.db_timeout_s,
+            instance_id=(env.get("BALTO_INSTANCE_ID") or "").strip(),
+            heartbeat_s=_float(env, "BALTO_HEARTBEAT_S", d.heartbeat_s) or d.heartbeat_s,
+            heartbeat_timeout_s=_float(env, "BALTO_HEARTBEAT_TIMEOUT_S", d.heartbeat_timeout_s)
+            or d.heartbeat_timeout_s,
         )

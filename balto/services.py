@@ -10,6 +10,7 @@ import trio
 from balto.config import Settings
 from balto.providers.breaker import Breaker
 from balto.store import Database
+from supervisors.cluster import Cluster
 from supervisors.faults import FaultPlan
 from supervisors.registry import Registry
 from supervisors.session import Pipeline
@@ -24,6 +25,7 @@ class Services:
     registry: Registry
     pipeline: Pipeline
     admin_secret: str
+    cluster: Cluster
     going_away: trio.Event = field(default_factory=trio.Event)
     faults: FaultPlan = field(default_factory=FaultPlan)
     breakers: Mapping[str, Breaker] = field(default_factory=dict)

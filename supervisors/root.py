@@ -25,6 +25,7 @@ from balto.store import embedded_postgres, open_database
 from balto.store.reconcile import SERVER_LOST, close_lost_sessions
 from balto.web.app import BaltoApp
 from balto.web.server import make_config, serve_app
+from supervisors.cluster import default_instance_id, open_cluster
 from supervisors.registry import Registry
 from supervisors.session import Pipeline
 
@@ -80,8 +81,9 @@ async def run_root(
         open_providers(settings) as providers,
         open_front_end_pool(settings.vad_workers) as front_ends,
     ):
-        # Before any device is accepted: no session of this database can be live yet.
-        lost = await db.run(close_lost_sessions)
+        # Before any device is accepted. The embedded database is this process's alone: no
+        # session of it can be live yet. A shared one is reconciled per instance (open_cluster).
+        lost = [] if settings.database_url else await db.run(close_lost_sessions)
         if lost:
             log.warning(
                 "closed %d session(s) a dead server process left open (%r): %s",
@@ -98,16 +100,28 @@ async def run_root(
             settings=settings,
             front_ends=front_ends,
         )
-        services = Services(
-            settings=settings,
-            db=db,
-            registry=Registry(),
-            pipeline=pipeline,
-            admin_secret=admin_secret,
-            breakers=providers.breakers,
-        )
+        registry = Registry()
         stop_serving = trio.Event()
-        async with trio.open_nursery() as nursery:
+        async with (
+            open_cluster(
+                db,
+                url,
+                registry,
+                instance_id=settings.instance_id or default_instance_id(),
+                heartbeat_s=settings.heartbeat_s,
+                timeout_s=settings.heartbeat_timeout_s,
+            ) as cluster,
+            trio.open_nursery() as nursery,
+        ):
+            services = Services(
+                settings=settings,
+                db=db,
+                registry=registry,
+                pipeline=pipeline,
+                admin_secret=admin_secret,
+                cluster=cluster,
+                breakers=providers.breakers,
+            )
             urls = await nursery.start(
                 serve_app, BaltoApp(services), make_config(settings, port), stop_serving.wait
             )

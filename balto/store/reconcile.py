@@ -2,10 +2,12 @@
 
 A session's row is closed by the process serving it (`balto.store.sessions.close_session`). A
 process killed outright (SIGKILL, OOM, power) never does that, and the row would stay "live"
-forever. `close_lost_sessions` runs once at start, before the server accepts devices: with one
-Balto process per database no session can be live then, so every open row belongs to a dead
-process. (Several instances on one database need a heartbeat per instance to tell whose sessions
-are dead; this function is where that test would go.)
+forever. `close_lost_sessions` runs once at start, before the server accepts devices: with the
+embedded database (one Balto process per database) no session can be live then, so every open row
+belongs to a dead process. With several instances on one database only the sessions of dead
+instances may be closed: `close_sessions_of` closes the open sessions of the instances named (a
+dead instance's, or this instance's previous incarnation under the same ``BALTO_INSTANCE_ID``)
+and those no live instance claims (`balto.store.cluster` decides who is dead from heartbeats).
 
 What a lost session gets, from what was stored while it ran:
 - ``close_code`` 1006 (the device saw its connection drop without a close frame) and
@@ -29,7 +31,7 @@ _DROPPED = "% full (%): oldest dropped"
 
 _CLOSE = """
 WITH lost AS (
-    SELECT id, started_at FROM sessions WHERE ended_at IS NULL FOR UPDATE
+    SELECT id, started_at FROM sessions WHERE ended_at IS NULL AND ({where}) FOR UPDATE
 ), facts AS (
     SELECT l.id,
         greatest(
@@ -59,14 +61,38 @@ RETURNING s.id
 """
 
 
+# An open session belongs to a dead process when its instance is named, or is no longer in the
+# `instances` table (reaped, or from before instances were recorded); never to `alive`.
+_OF_INSTANCES = """
+(instance_id = ANY(%(dead)s) OR instance_id IS NULL
+ OR NOT EXISTS (SELECT 1 FROM instances i WHERE i.id = sessions.instance_id))
+AND instance_id IS DISTINCT FROM %(alive)s
+"""
+
+
 def close_lost_sessions(conn: psycopg.Connection) -> list[str]:
     """Close every session left open (see the module docstring); return their ids.
 
-    Call it at start, before any device is accepted. One transaction: the pending segments of the
-    sessions it closes are failed with `SERVER_LOST` in the same step.
+    Call it at start, before any device is accepted, when this process is the database's only
+    user (the embedded database). One transaction: the pending segments of the sessions it closes
+    are failed with `SERVER_LOST` in the same step.
     """
-    params = {"dropped": _DROPPED, "code": LOST_CLOSE_CODE, "reason": SERVER_LOST}
-    ids = [str(row[0]) for row in conn.execute(_CLOSE.encode(), params).fetchall()]
+    return _close(conn, "true", {})
+
+
+def close_sessions_of(conn: psycopg.Connection, dead: list[str], alive: str) -> list[str]:
+    """Close the open sessions of the `dead` instances and of no known instance; return their ids.
+
+    `alive` is the calling instance: its sessions are never closed here (it may serve them now).
+    The caller holds the dead instances' rows locked in the same transaction.
+    """
+    return _close(conn, _OF_INSTANCES, {"dead": dead, "alive": alive})
+
+
+def _close(conn: psycopg.Connection, where: str, extra: dict[str, object]) -> list[str]:
+    params = {"dropped": _DROPPED, "code": LOST_CLOSE_CODE, "reason": SERVER_LOST, **extra}
+    sql = _CLOSE.replace("{where}", where)
+    ids = [str(row[0]) for row in conn.execute(sql.encode(), params).fetchall()]
     if ids:
         conn.execute(
             "UPDATE segments SET status = 'failed', error = %s"

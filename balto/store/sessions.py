@@ -50,9 +50,14 @@ class ProviderCall:
         )
 
 
-def open_session(conn: psycopg.Connection, session_id: str, balcao_id: str) -> None:
-    """Record a new device session."""
-    conn.execute("INSERT INTO sessions (id, balcao_id) VALUES (%s, %s)", (session_id, balcao_id))
+def open_session(
+    conn: psycopg.Connection, session_id: str, balcao_id: str, instance_id: str | None = None
+) -> None:
+    """Record a new device session, served by `instance_id` (see `balto.cluster`)."""
+    conn.execute(
+        "INSERT INTO sessions (id, balcao_id, instance_id) VALUES (%s, %s, %s)",
+        (session_id, balcao_id, instance_id),
+    )
 
 
 def close_session(

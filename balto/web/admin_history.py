@@ -27,6 +27,7 @@ from balto.web.params import (
     jsonable,
     limit_arg,
 )
+from balto.web.remote_ops import revoke_elsewhere
 
 blueprint = Blueprint("admin_history", __name__)
 
@@ -137,6 +138,8 @@ async def revoke(balcao_id: str) -> tuple[Response, int]:
     if live is not None:
         code = CloseCode.REVOKED_KEY
         live.request_close(code, code.reason)
+    else:
+        session_id = await revoke_elsewhere(balcao_id)
     await audit("revoke", balcao_id=balcao_id, session_id=session_id, outcome="revoked")
     body = {
         "balcao_id": balcao_id,

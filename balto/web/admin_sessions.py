@@ -20,12 +20,13 @@ from balto.close_codes import CloseCode
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
+from balto.web.remote_ops import NO_SESSION as _NO_SESSION
+from balto.web.remote_ops import forward
 from supervisors.faults import Fault
 
 blueprint = Blueprint("admin_sessions", __name__)
 
 STREAM_INTERVAL_S = 1.0  # the dashboard's refresh: live enough, and cheap (snapshots are in memory)
-_NO_SESSION = "nenhuma sessão ativa para este balcão"
 
 
 _services = app_services
@@ -34,8 +35,8 @@ blueprint.before_request(require_admin)
 
 @blueprint.get("/admin/sessions")
 async def list_sessions() -> Response:
-    """Every live session with its per-actor health."""
-    return jsonify({"sessions": [live.session.snapshot() for live in _services().registry.all()]})
+    """Every live session of the cluster with its per-actor health and its ``instance``."""
+    return jsonify({"sessions": await _services().cluster.sessions()})
 
 
 @blueprint.get("/admin/sessions/stream")
@@ -49,7 +50,7 @@ async def stream_sessions() -> Response:
 
     async def events() -> AsyncIterator[bytes]:
         while not services.going_away.is_set():
-            sessions = [live.session.snapshot() for live in services.registry.all()]
+            sessions = await services.cluster.sessions()
             yield b"data: " + json.dumps({"sessions": sessions}).encode() + b"\n\n"
             with trio.move_on_after(STREAM_INTERVAL_S):
                 await services.going_away.wait()  # a shutdown ends the stream at once
@@ -62,11 +63,11 @@ async def stream_sessions() -> Response:
 
 @blueprint.get("/admin/sessions/<balcao_id>")
 async def get_session(balcao_id: str) -> tuple[Response, int]:
-    """One balcão's live session."""
-    live = _services().registry.get(balcao_id)
-    if live is None:
+    """One balcão's live session, on whichever instance holds it."""
+    snapshot = await _services().cluster.session(balcao_id)
+    if snapshot is None:
         return error(404, "not_found", _NO_SESSION)
-    return jsonify(live.session.snapshot()), 200
+    return jsonify(snapshot), 200
 
 
 @blueprint.post("/admin/sessions/<balcao_id>/restart")
@@ -74,7 +75,7 @@ async def restart_session(balcao_id: str) -> tuple[Response, int]:
     """Restart the session's pipeline actors; the socket stays open and audio keeps flowing."""
     live = _services().registry.get(balcao_id)
     if live is None:
-        return error(404, "not_found", _NO_SESSION)
+        return await forward("restart", balcao_id)
     restarted = live.session.restart("requested by an admin")
     sid = live.session.info.session_id
     await audit("restart", balcao_id=balcao_id, session_id=sid, accepted=restarted)
@@ -88,7 +89,7 @@ async def disconnect_session(balcao_id: str) -> tuple[Response, int]:
     """Close the session's socket with 4005; the device will reconnect."""
     live = _services().registry.get(balcao_id)
     if live is None:
-        return error(404, "not_found", _NO_SESSION)
+        return await forward("disconnect", balcao_id)
     code = CloseCode.DISCONNECTED_BY_OPERATOR
     live.request_close(code, code.reason)
     await audit("disconnect", balcao_id=balcao_id, session_id=live.session.info.session_id)

@@ -168,7 +168,8 @@ class DeviceEndpoint:
         try:
             info = await self._handshake(link)
             if info is not None:
-                await self.services.db.run(open_session, info.session_id, info.balcao_id)
+                instance = self.services.cluster.instance_id
+                await self.services.db.run(open_session, info.session_id, info.balcao_id, instance)
         except Exception:
             # e.g. the database is unreachable: tell the device plainly, it will reconnect
             log.exception("device handshake failed")
@@ -213,6 +214,7 @@ class DeviceEndpoint:
         session = Session(info)
         live = LiveSession(session)
         services.registry.register(live)
+        await services.cluster.claimed(live)  # closes this balcão's session on another instance
         log.info(
             "session %s started for balcao %s (%s)",
             info.session_id,
@@ -253,6 +255,7 @@ class DeviceEndpoint:
                 # device sent, so the code is unknown here; say who closed instead.
                 reason = "device disconnected"
             with trio.CancelScope(shield=True):
+                await services.cluster.released(live)
                 await services.db.run(
                     close_session,
                     info.session_id,

@@ -1,0 +1,62 @@
+"""Admin actions on a session another instance holds, sent over the control plane.
+
+The routes try this instance's registry first (as with one process); when the balcão's live
+session is elsewhere they call `forward`, which NOTIFYs the holder and waits for its answer (at
+most `supervisors.control.ACK_TIMEOUT_S`): 202 with the holder's status, 404 when no instance
+holds the session (or it ended meanwhile), 409 when the holder cannot restart it now, 504 when
+the holder does not answer in time.
+"""
+
+from __future__ import annotations
+
+from quart import Response, jsonify
+
+from balto.web.audit import audit
+from balto.web.auth import app_services
+from balto.web.errors import error
+from supervisors.control import ControlTimeout
+
+NO_SESSION = "nenhuma sessão ativa para este balcão"
+
+
+async def forward(command: str, balcao_id: str) -> tuple[Response, int]:
+    """Send `command` (``restart``, ``disconnect``) to the instance holding `balcao_id`."""
+    cluster = app_services().cluster
+    row = await cluster.holder(balcao_id)
+    if row is None:
+        return error(404, "not_found", NO_SESSION)
+    facts = {"balcao_id": balcao_id, "session_id": row.session_id}
+    try:
+        status = await cluster.control.request(row.instance_id, command, *facts.values())
+    except ControlTimeout:
+        await audit(command, **facts, instance=row.instance_id, outcome="timeout")
+        return error(
+            504,
+            "instance_timeout",
+            f"a instância {row.instance_id} não respondeu a tempo",
+            instance=row.instance_id,
+        )
+    await audit(command, **facts, instance=row.instance_id, accepted=status)
+    if status == "not_found":
+        return error(404, "not_found", NO_SESSION)
+    if status == "busy":
+        return error(409, "busy", "a sessão não pode ser reiniciada agora; tente de novo")
+    body = {"status": status, "session_id": row.session_id, "instance": row.instance_id}
+    return jsonify(body), 202
+
+
+async def revoke_elsewhere(balcao_id: str) -> str | None:
+    """Close the revoked balcão's live session on whichever instance holds it; its id or None.
+
+    The key is already revoked in the database, so a holder that does not answer in time only
+    delays the close: its device cannot reconnect.
+    """
+    cluster = app_services().cluster
+    row = await cluster.holder(balcao_id)
+    if row is None:
+        return None
+    try:
+        status = await cluster.control.request(row.instance_id, "revoke", balcao_id, row.session_id)
+    except ControlTimeout:
+        return row.session_id
+    return row.session_id if status != "not_found" else None
