@@ -157,6 +157,10 @@ class Settings:
     cadastro_window_s: float = 60.0
     metrics_token: str | None = None
     db_timeout_s: float = 2.0
+    # The recorder's spool cap (bytes) and how long a confirmed API key is trusted while the
+    # database is away (seconds; 0 disables the cache).
+    spool_max_bytes: int = 256 * 1024 * 1024
+    key_cache_s: float = 24 * 3600.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -253,4 +257,8 @@ class Settings:
             cadastro_window_s=_float(env, "BALTO_CADASTRO_WINDOW_S", d.cadastro_window_s),
             metrics_token=_metrics_token(env),
             db_timeout_s=_float(env, "BALTO_DB_TIMEOUT_S", d.db_timeout_s) or d.db_timeout_s,
+            spool_max_bytes=int(
+                _float(env, "BALTO_SPOOL_MAX_MB", d.spool_max_bytes / 2**20) * 2**20
+            ),
+            key_cache_s=_float(env, "BALTO_KEY_CACHE_S", d.key_cache_s),
         )

@@ -113,6 +113,31 @@ class Database:
             partial(self._call, fn, *args, **kw), limiter=self._limiter
         )
 
+    @property
+    def away(self) -> bool:
+        """Whether the last thing that touched the server found it away (no success since)."""
+        return self._last_away > self._last_ok
+
+    async def run_within(
+        self,
+        timeout_s: float,
+        fn: Callable[Concatenate[psycopg.Connection, P], T],
+        *args: P.args,
+        **kw: P.kwargs,
+    ) -> T:
+        """`run`, but raise `DatabaseUnavailable` after `timeout_s` (reads on a deadline).
+
+        Past the deadline the worker thread is abandoned; it finishes (or fails) on its own and
+        holds its pool slot until then.
+        """
+        with trio.move_on_after(timeout_s):
+            return await trio.to_thread.run_sync(
+                partial(self._call, fn, *args, **kw),
+                limiter=self._limiter,
+                abandon_on_cancel=True,
+            )
+        raise DatabaseUnavailable(f"no answer within {timeout_s:.1f} s")
+
 
 @contextlib.asynccontextmanager
 async def open_database(
@@ -122,7 +147,17 @@ async def open_database(
 
     `wait_s` bounds how long a query waits for a connection before `DatabaseUnavailable`.
     """
-    pool = ConnectionPool(dsn, min_size=1, max_size=pool_size, open=False, timeout=wait_s)
+    # `check`: a connection is tested as it leaves the pool, so after the server restarts (the
+    # embedded one is restarted by `balto.store.keeper`) stale connections are replaced, not
+    # handed out to fail one query each.
+    pool = ConnectionPool(
+        dsn,
+        min_size=1,
+        max_size=pool_size,
+        open=False,
+        timeout=wait_s,
+        check=ConnectionPool.check_connection,
+    )
     await trio.to_thread.run_sync(partial(pool.open, wait=True, timeout=30.0))
     try:
         db = Database(pool, trio.CapacityLimiter(pool_size))

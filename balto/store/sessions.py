@@ -6,6 +6,7 @@ Plain sync functions of a connection, run through `Database.run` by the actors.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg
 
@@ -50,9 +51,15 @@ class ProviderCall:
         )
 
 
-def open_session(conn: psycopg.Connection, session_id: str, balcao_id: str) -> None:
-    """Record a new device session."""
-    conn.execute("INSERT INTO sessions (id, balcao_id) VALUES (%s, %s)", (session_id, balcao_id))
+def open_session(
+    conn: psycopg.Connection, session_id: str, balcao_id: str, *, at: datetime | None = None
+) -> None:
+    """Record a new device session (`at`: when it started; default now). Idempotent."""
+    conn.execute(
+        "INSERT INTO sessions (id, balcao_id, started_at) VALUES (%s, %s, coalesce(%s, now()))"
+        " ON CONFLICT (id) DO NOTHING",
+        (session_id, balcao_id, at),
+    )
 
 
 def close_session(
@@ -63,37 +70,51 @@ def close_session(
     audio_seconds: float,
     close_code: int | None,
     close_reason: str | None,
+    at: datetime | None = None,
 ) -> None:
-    """Record how a session ended."""
+    """Record how a session ended (`at`: when; default now)."""
     conn.execute(
-        "UPDATE sessions SET ended_at = now(), audio_format = %s, audio_seconds = %s,"
-        " close_code = %s, close_reason = %s WHERE id = %s",
-        (audio_format, audio_seconds, close_code, close_reason, session_id),
+        "UPDATE sessions SET ended_at = coalesce(%s, now()), audio_format = %s,"
+        " audio_seconds = %s, close_code = %s, close_reason = %s WHERE id = %s",
+        (at, audio_format, audio_seconds, close_code, close_reason, session_id),
     )
 
 
 def add_segment(
-    conn: psycopg.Connection, segment_id: str, session_id: str, seq: int, start: float, end: float
+    conn: psycopg.Connection,
+    segment_id: str,
+    session_id: str,
+    seq: int,
+    start: float,
+    end: float,
+    *,
+    at: datetime | None = None,
 ) -> None:
     """Record a segment the VAD cut, before it is transcribed (so none is silently lost).
 
     Idempotent: a segment handed again to a restarted transcriber is recorded once.
     """
     conn.execute(
-        "INSERT INTO segments (id, session_id, seq, audio_start, audio_end, status)"
-        " VALUES (%s, %s, %s, %s, %s, 'pending') ON CONFLICT (id) DO NOTHING",
-        (segment_id, session_id, seq, start, end),
+        "INSERT INTO segments (id, session_id, seq, audio_start, audio_end, status, created_at)"
+        " VALUES (%s, %s, %s, %s, %s, 'pending', coalesce(%s, now())) ON CONFLICT (id) DO NOTHING",
+        (segment_id, session_id, seq, start, end, at),
     )
 
 
 def segment_transcribed(
-    conn: psycopg.Connection, segment_id: str, text: str, provider: str, language: str | None
+    conn: psycopg.Connection,
+    segment_id: str,
+    text: str,
+    provider: str,
+    language: str | None,
+    *,
+    at: datetime | None = None,
 ) -> None:
-    """Store a segment's transcript."""
+    """Store a segment's transcript (`at`: when it came; default now)."""
     conn.execute(
         "UPDATE segments SET status = 'transcribed', transcript = %s, stt_provider = %s,"
-        " language = %s, transcribed_at = now() WHERE id = %s",
-        (text, provider, language, segment_id),
+        " language = %s, transcribed_at = coalesce(%s, now()) WHERE id = %s",
+        (text, provider, language, at, segment_id),
     )
 
 
@@ -115,11 +136,14 @@ def add_recommendation(
     transcricao_base: str,
     atendente: str | None,
     source: str,
+    at: datetime | None = None,
 ) -> None:
-    """Store a recommendation before it is sent."""
+    """Store a recommendation before it is sent (`at`: when it was made; default now)."""
     conn.execute(
         "INSERT INTO recommendations (id, session_id, segment_id, produto, explicacao,"
-        " transcricao_base, atendente, source) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        " transcricao_base, atendente, source, created_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()))"
+        " ON CONFLICT (id) DO NOTHING",
         (
             recommendation_id,
             session_id,
@@ -129,13 +153,19 @@ def add_recommendation(
             transcricao_base,
             atendente,
             source,
+            at,
         ),
     )
 
 
-def recommendation_sent(conn: psycopg.Connection, recommendation_id: str) -> None:
-    """Record when the recommendation frame left for the device."""
-    conn.execute("UPDATE recommendations SET sent_at = now() WHERE id = %s", (recommendation_id,))
+def recommendation_sent(
+    conn: psycopg.Connection, recommendation_id: str, *, at: datetime | None = None
+) -> None:
+    """Record when (`at`, default now) the recommendation frame left for the device."""
+    conn.execute(
+        "UPDATE recommendations SET sent_at = coalesce(%s, now()) WHERE id = %s",
+        (at, recommendation_id),
+    )
 
 
 def add_provider_call(
@@ -144,12 +174,14 @@ def add_provider_call(
     *,
     session_id: str | None,
     segment_id: str | None,
+    at: datetime | None = None,
 ) -> None:
-    """Account one provider call."""
+    """Account one provider call (`at`: when it was made; default now)."""
     conn.execute(
         "INSERT INTO provider_calls (session_id, segment_id, kind, provider, model, ok,"
         " error_category, error, latency_ms, audio_seconds, input_tokens, output_tokens,"
-        " cost_usd) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        " cost_usd, created_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()))",
         (
             session_id,
             segment_id,
@@ -164,5 +196,6 @@ def add_provider_call(
             call.input_tokens,
             call.output_tokens,
             call.cost_usd,
+            at,
         ),
     )
