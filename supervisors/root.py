@@ -90,7 +90,7 @@ async def run_root(
         trio.open_nursery() as infra,
     ):
         if embedded is not None:
-            await infra.start(keep_embedded, embedded)
+            await infra.start(keep_embedded, embedded, settings.pg_restart_s)
         recorder = Recorder(db, Spool(settings.data_dir, settings.spool_max_bytes))
         await infra.start(recorder.run)
         try:

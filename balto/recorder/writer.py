@@ -109,8 +109,15 @@ class Recorder:
         """Replay a spool left by an earlier process, report started, then write until `close`."""
         try:
             await trio.to_thread.run_sync(self._spool.open)
+            left = self._spool.pending_events
             while self._spool.pending and await self._replay_some():
                 pass
+            if left:
+                log.warning(
+                    "recorder: replayed %d spooled event(s) left by an earlier process; %d left",
+                    self._replayed,
+                    self._spool.pending_events,
+                )
             if not self._spool.pending:
                 try:
                     pruned = await self._db.run(prune_applied)

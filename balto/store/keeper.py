@@ -1,7 +1,9 @@
 """The embedded PostgreSQL's keeper: a root child that restarts the server when it dies.
 
 In: the started `EmbeddedPostgres`. Every `CHECK_S` it reads the postmaster's pid file; when the
-postmaster is gone (killed, crashed, OOM) it logs so and starts it again through pgserver on the
+postmaster is gone (killed, crashed, OOM) it logs so, waits ``BALTO_PG_RESTART_S`` (default 1 s:
+a server someone is restarting by hand gets the chance to come back first; tests use a longer
+wait to hold an outage open) and starts it again through pgserver on the
 same data directory and socket, so the URL the pool holds stays valid and the pool reconnects on
 its own (its connections are checked as they leave it). Failed starts are retried with backoff
 (`BACKOFF_S`, doubling up to `BACKOFF_MAX_S`): a postmaster killed outright leaves backends that
@@ -50,15 +52,32 @@ def _restart(pg: EmbeddedPostgres) -> int:
 
 
 async def keep_embedded(
-    pg: EmbeddedPostgres, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED
+    pg: EmbeddedPostgres,
+    restart_after_s: float = 1.0,
+    *,
+    task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Watch the embedded server and restart it whenever it dies, until cancelled."""
+    """Watch the embedded server and restart it whenever it dies, until cancelled.
+
+    Args:
+        pg: The server to keep.
+        restart_after_s: Wait between noticing the death and the first restart.
+        task_status: Started at once.
+    """
     task_status.started()
     while True:
         await trio.sleep(CHECK_S)
         if await trio.to_thread.run_sync(_running, pg) is not None:
             continue
-        log.error("embedded PostgreSQL in %s is not running: restarting it", pg.pgdata)
+        log.error(
+            "embedded PostgreSQL in %s is not running: restarting it in %.1f s",
+            pg.pgdata,
+            restart_after_s,
+        )
+        await trio.sleep(restart_after_s)
+        if (pid := await trio.to_thread.run_sync(_running, pg)) is not None:
+            log.warning("embedded PostgreSQL is back (pid %d), started by someone else", pid)
+            continue
         backoff = BACKOFF_S
         attempt = 1
         while True:
