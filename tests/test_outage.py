@@ -61,7 +61,7 @@ async def _kill_and_watch(server: ServerProcess, pgdata: Path, outage: Outage) -
     os.kill(info.pid, signal.SIGKILL)
     outage.killed_at = trio.current_time()
     async with httpx.AsyncClient(base_url=server.base_url, timeout=5) as http:
-        with trio.fail_after(30):
+        with trio.move_on_after(30):
             while (response := await http.get("/readyz")).status_code != 503:  # noqa: ASYNC110 - polling the server
                 await trio.sleep(0.1)
             outage.saw_503_at = trio.current_time()
@@ -69,6 +69,8 @@ async def _kill_and_watch(server: ServerProcess, pgdata: Path, outage: Outage) -
             while (await http.get("/readyz")).status_code != 200:  # noqa: ASYNC110 - polling the server
                 await trio.sleep(0.1)
             outage.back_at = trio.current_time()
+    if outage.back_at != outage.back_at:  # NaN: it never came back
+        raise AssertionError(server.log_text()[-8000:])
 
 
 async def _device(
