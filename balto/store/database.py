@@ -8,6 +8,11 @@ wait (``BALTO_DB_TIMEOUT_S``) instead of a driver error, so routes answer 503 an
 "the database is away" from a bad query. `Database.reachable` is the readiness check: free while
 queries succeed, otherwise one bounded ``SELECT 1`` whose answer is kept for a second, however
 often it is asked.
+
+After an outage the pool itself may lag: psycopg_pool retries a failed connection with a delay
+that doubles each time (1, 2, 4, 8 … s), so after a long outage it may wait about as long again
+before it tries once more. When the pool's probe fails, `reachable` therefore also tries one
+direct connection; if the server answers it, the stuck pool is replaced by a fresh one at once.
 """
 
 from __future__ import annotations
@@ -54,10 +59,22 @@ def _unreachable(exc: psycopg.OperationalError) -> bool:
 class Database:
     """Runs functions of a `psycopg.Connection` in worker threads, one pooled connection each."""
 
-    def __init__(self, pool: ConnectionPool, limiter: trio.CapacityLimiter) -> None:
-        """Wrap an open pool; use `open_database` to make one."""
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        limiter: trio.CapacityLimiter,
+        make_pool: Callable[[], ConnectionPool] | None = None,
+        dsn: str = "",
+    ) -> None:
+        """Wrap an open pool; use `open_database` to make one.
+
+        `make_pool` builds an unopened replacement pool on `dsn` (used when the old one lags an
+        outage).
+        """
         self._pool = pool
         self._limiter = limiter
+        self._make_pool = make_pool
+        self._dsn = dsn
         # time.monotonic() (worker threads set them): last query that worked, last that could not
         # reach the server, last readiness probe and its answer.
         self._last_ok = self._last_away = self._probed_at = -math.inf
@@ -83,10 +100,36 @@ class Database:
             with self._pool.connection(timeout=PROBE_TIMEOUT_S) as conn:
                 conn.execute("SELECT 1")
         except psycopg.Error:
-            self._last_away = time.monotonic()
-            return False
+            if not self._renew_if_server_answers():
+                self._last_away = time.monotonic()
+                return False
         self._last_ok = time.monotonic()
         return True
+
+    def _renew_if_server_answers(self) -> bool:
+        """The pool failed: if the server answers a direct connection, swap in a fresh pool."""
+        if self._make_pool is None or not self._dsn:
+            return False
+        try:
+            with psycopg.connect(self._dsn, connect_timeout=max(1, int(PROBE_TIMEOUT_S))) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        fresh = self._make_pool()
+        try:
+            fresh.open(wait=True, timeout=PROBE_TIMEOUT_S * 5)
+        except psycopg.Error:
+            fresh.close(timeout=0)
+            return False
+        old, self._pool = self._pool, fresh
+        # Without waiting: connections still checked out of it are closed as they come back.
+        old.close(timeout=0)
+        log.warning("database answers again: replaced the connection pool that was backing off")
+        return True
+
+    def close(self) -> None:
+        """Close the pool; blocking, for a worker thread."""
+        self._pool.close(timeout=5.0)
 
     async def reachable(self) -> bool:
         """Whether the database answers, at most one probe per `FRESH_S` (readiness checks).
@@ -147,24 +190,28 @@ async def open_database(
 
     `wait_s` bounds how long a query waits for a connection before `DatabaseUnavailable`.
     """
+
     # `check`: a connection is tested as it leaves the pool, so after the server restarts (the
     # embedded one is restarted by `balto.store.keeper`) stale connections are replaced, not
     # handed out to fail one query each.
-    pool = ConnectionPool(
-        dsn,
-        min_size=1,
-        max_size=pool_size,
-        open=False,
-        timeout=wait_s,
-        check=ConnectionPool.check_connection,
-    )
+    def make_pool() -> ConnectionPool:
+        return ConnectionPool(
+            dsn,
+            min_size=1,
+            max_size=pool_size,
+            open=False,
+            timeout=wait_s,
+            check=ConnectionPool.check_connection,
+        )
+
+    pool = make_pool()
     await trio.to_thread.run_sync(partial(pool.open, wait=True, timeout=30.0))
+    db = Database(pool, trio.CapacityLimiter(pool_size), make_pool, dsn)
     try:
-        db = Database(pool, trio.CapacityLimiter(pool_size))
         applied = await db.run(apply_migrations)
         if applied:
             log.info("database migrations applied: %s", ", ".join(applied))
         yield db
     finally:
         with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(partial(pool.close, timeout=5.0))
+            await trio.to_thread.run_sync(db.close)
