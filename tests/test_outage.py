@@ -4,12 +4,14 @@ One server process with its embedded PostgreSQL, the loopback ElevenLabs fake (s
 transcripts) and the catalog advisor (no LLM). Five devices stream the two-utterance WebM in real
 time, reconnecting after each pass, for 60 s; the postmaster (pid from pgserver's
 ``postmaster.pid``) is SIGKILLed twice. The keeper waits ``BALTO_PG_RESTART_S`` before restarting
-it, so each outage lasts a few seconds. Then the same again with SIGTERM sent mid-outage, and a
-restart on the same data directory that replays the spool.
+it, so each outage lasts a few seconds; during each, a key never used before gets 4008. Then the
+same again with SIGTERM sent mid-outage, and a restart on the same data directory that replays
+the spool.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from pathlib import Path
@@ -17,9 +19,10 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 import trio
 from pgserver.utils import PostmasterInfo
-from trio_websocket import ConnectionClosed, HandshakeError
+from trio_websocket import ConnectionClosed, HandshakeError, open_websocket_url
 
 from balto.device import stream_file
 from balto.store.embedded import _alive
@@ -53,9 +56,23 @@ class Outage:
     def __init__(self) -> None:
         self.killed_at = self.saw_503_at = self.back_at = float("nan")
         self.reason: object = None
+        self.unknown_key_close: tuple[int | None, float] | None = None
 
 
-async def _kill_and_watch(server: ServerProcess, pgdata: Path, outage: Outage) -> None:
+async def _handshake_close(url: str, api_key: str) -> tuple[int | None, float]:
+    """Connect with `api_key`; the close code the server answers with, and how long it took."""
+    async with open_websocket_url(url) as ws:
+        sent = trio.current_time()
+        await ws.send_message(json.dumps({"api_key": api_key}))
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.get_message()
+        reason = closed.value.reason
+        return (reason.code if reason else None), trio.current_time() - sent
+
+
+async def _kill_and_watch(
+    server: ServerProcess, pgdata: Path, outage: Outage, unknown_key: str
+) -> None:
     info = _postmaster(pgdata)
     assert info is not None
     os.kill(info.pid, signal.SIGKILL)
@@ -66,6 +83,8 @@ async def _kill_and_watch(server: ServerProcess, pgdata: Path, outage: Outage) -
                 await trio.sleep(0.1)
             outage.saw_503_at = trio.current_time()
             outage.reason = response.json().get("reason")
+            # a key this server never confirmed cannot be checked now: "try again", promptly
+            outage.unknown_key_close = await _handshake_close(server.ws_url, unknown_key)
             while (await http.get("/readyz")).status_code != 200:  # noqa: ASYNC110 - polling the server
                 await trio.sleep(0.1)
             outage.back_at = trio.current_time()
@@ -124,18 +143,22 @@ async def test_killing_the_embedded_database_twice_loses_nothing(tmp_path: Path)
         }
         async with server_process(env) as server:
             keys = [(await register_balcao(server.base_url, f"B{i}"))[0] for i in range(DEVICES)]
+            unknown = [(await register_balcao(server.base_url, f"U{i}"))[0] for i in KILLS_AT]
             got: list[tuple[float, str]] = []
             outages = [Outage() for _ in KILLS_AT]
             start = trio.current_time()
             async with trio.open_nursery() as run:
                 for i, key in enumerate(keys):
                     run.start_soon(_device, server.ws_url, key, i * 1.9, start + RUN_S, got)
-                for at, outage in zip(KILLS_AT, outages, strict=True):
+                for at, outage, key in zip(KILLS_AT, outages, unknown, strict=True):
                     await trio.sleep_until(start + at)
-                    await _kill_and_watch(server, pgdata, outage)
+                    await _kill_and_watch(server, pgdata, outage, key)
 
             for outage in outages:
                 assert outage.reason == "database_unreachable"
+                assert outage.unknown_key_close is not None
+                code, took = outage.unknown_key_close
+                assert code == 4008 and took < 1.0
                 during = [rid for at, rid in got if outage.killed_at <= at <= outage.back_at]
                 assert during, "no recommendation reached a device during the outage"
             assert "embedded PostgreSQL restarted" in server.log_text()

@@ -11,8 +11,9 @@ often it is asked.
 
 After an outage the pool itself may lag: psycopg_pool retries a failed connection with a delay
 that doubles each time (1, 2, 4, 8 … s), so after a long outage it may wait about as long again
-before it tries once more. When the pool's probe fails, `reachable` therefore also tries one
-direct connection; if the server answers it, the stuck pool is replaced by a fresh one at once.
+before it tries once more. So the readiness probe opens one direct connection first (a refused
+socket answers at once) and only then asks the pool; if the server answers but the pool does not,
+the stuck pool is replaced by a fresh one at once.
 """
 
 from __future__ import annotations
@@ -96,24 +97,32 @@ class Database:
         return result
 
     def _probe(self) -> bool:
+        # The server first, on a connection of its own: a refused socket answers at once, where
+        # a pool with no connection left would wait out its whole timeout.
+        if self._dsn and not self._server_answers():
+            self._last_away = time.monotonic()
+            return False
         try:
             with self._pool.connection(timeout=PROBE_TIMEOUT_S) as conn:
                 conn.execute("SELECT 1")
         except psycopg.Error:
-            if not self._renew_if_server_answers():
+            if not self._renew():
                 self._last_away = time.monotonic()
                 return False
         self._last_ok = time.monotonic()
         return True
 
-    def _renew_if_server_answers(self) -> bool:
-        """The pool failed: if the server answers a direct connection, swap in a fresh pool."""
-        if self._make_pool is None or not self._dsn:
-            return False
+    def _server_answers(self) -> bool:
         try:
             with psycopg.connect(self._dsn, connect_timeout=max(1, int(PROBE_TIMEOUT_S))) as conn:
                 conn.execute("SELECT 1")
         except psycopg.Error:
+            return False
+        return True
+
+    def _renew(self) -> bool:
+        """The server answers but the pool does not: swap in a fresh pool."""
+        if self._make_pool is None or not self._dsn:
             return False
         fresh = self._make_pool()
         try:
