@@ -22,7 +22,14 @@ from balto.recorder.apply import apply_events
 from balto.store import Database, open_database
 from balto.store.cadastro import create_balcao, create_cliente
 from balto.store.database import DatabaseUnavailable
-from balto.store.sessions import add_segment, close_session, open_session, segment_transcribed
+from balto.store.sessions import (
+    ProviderCall,
+    add_provider_call,
+    add_segment,
+    close_session,
+    open_session,
+    segment_transcribed,
+)
 from tests.conftest import query
 
 
@@ -91,6 +98,8 @@ async def test_an_outage_spools_and_the_next_recorder_replays_exactly_once(
         await nursery.start(recorder.run)
         await recorder.record(open_session, session_id, balcao_id)
         await recorder.record(add_segment, segment_id, session_id, 0, 0.0, 1.0)
+        call = ProviderCall("stt", "fake", "m", True, 120.0, 0.001, audio_seconds=1.0)
+        await recorder.record(add_provider_call, call, session_id=session_id, segment_id=segment_id)
         await recorder.record(segment_transcribed, segment_id, "oi", "fake", "por")
         await recorder.record(
             close_session,
@@ -100,27 +109,29 @@ async def test_an_outage_spools_and_the_next_recorder_replays_exactly_once(
             close_code=1000,
             close_reason=None,
         )
-        assert recorder.stats().spool_events == 4 and recorder.stats().database_away
+        assert recorder.stats().spool_events == 5 and recorder.stats().database_away
         await recorder.close()
     assert query(database_url, "SELECT count(*) FROM sessions") == [(0,)]
 
     # a batch that committed just before its connection died is in the spool too
     spool = Spool(tmp_path, 1 << 20)
     spool.open()
-    first, _ = spool.read(2)
+    first, _ = spool.read(3)
     spool.close()
-    assert await db.run(apply_events, first) == 2
+    assert await db.run(apply_events, first) == 3
 
     async with trio.open_nursery() as nursery:
         recorder = Recorder(db, Spool(tmp_path, 1 << 20))
         await nursery.start(recorder.run)  # replays before it reports started
-        assert recorder.stats().spool_bytes == 0 and recorder.stats().replayed == 4
+        assert recorder.stats().spool_bytes == 0 and recorder.stats().replayed == 5
         await recorder.close()
     assert query(database_url, "SELECT close_code, ended_at IS NOT NULL FROM sessions") == [
         (1000, True)
     ]
     assert query(database_url, "SELECT status, transcript FROM segments") == [("transcribed", "oi")]
-    assert query(database_url, "SELECT count(*) FROM recorder_applied") == [(4,)]
+    assert query(database_url, "SELECT count(*), min(latency_ms) FROM provider_calls") == [
+        (1, 120.0)
+    ]
 
 
 async def test_events_name_only_store_functions_with_recordable_arguments(db: Database) -> None:

@@ -4,7 +4,10 @@ An `Event` names a store function (a plain sync function of a connection from `b
 listed in `KINDS`) and the arguments to call it with, plus a unique id and the wall-clock time
 it happened. It encodes to one line of JSON (the spool's format) and decodes back; the store
 functions that take an ``at`` keyword get the event's time, so a row written by a replay carries
-the time it happened, not the time it was replayed.
+the time it happened, not the time it was replayed; those that take ``event_id`` (inserts of rows
+with no key of their own) get the event's id, so applying an event twice inserts once. Every other
+kind is idempotent by itself (inserts keyed on the row's UUID with ON CONFLICT DO NOTHING, updates that
+set values), so re-applying a spooled suffix of events in order leaves the same rows.
 
 Arguments must be JSON values or one of the dataclasses in `_DATACLASSES`; `Event.of` raises
 `TypeError` at the call site otherwise, so a bad argument fails where it was written.
@@ -74,6 +77,9 @@ _TAG = "__dataclass__"
 _TAKES_AT = frozenset(
     name for name, fn in KINDS.items() if "at" in inspect.signature(fn).parameters
 )
+_TAKES_ID = frozenset(
+    name for name, fn in KINDS.items() if "event_id" in inspect.signature(fn).parameters
+)
 
 
 def _encode(value: object) -> Any:
@@ -104,7 +110,7 @@ class Event:
     """One write to make: `kind` (a `KINDS` name) called with `args`/`kwargs`.
 
     Attributes:
-        id: Unique (a UUID): the exactly-once key (``recorder_applied``).
+        id: Unique (a UUID): the exactly-once key of rows with no key of their own.
         kind: The store function's name.
         at: When it happened (seconds since the epoch).
         args: Positional arguments after the connection, JSON-encoded.
@@ -160,4 +166,6 @@ class Event:
         kwargs = {key: _decode(value) for key, value in self.kwargs.items()}
         if self.kind in _TAKES_AT:
             kwargs["at"] = datetime.fromtimestamp(self.at, UTC)
+        if self.kind in _TAKES_ID:
+            kwargs["event_id"] = self.id
         return KINDS[self.kind](conn, *_decode(list(self.args)), **kwargs)

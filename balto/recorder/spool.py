@@ -5,7 +5,7 @@ Files, under ``BALTO_DATA_DIR``:
   and fsync'd before the writers are told their event is safe.
 - ``recorder.cursor``: the byte offset of the first event not yet replayed, replaced atomically
   (write, fsync, rename) after each replayed batch commits. A crash between the commit and the
-  cursor replays that batch again, and ``recorder_applied`` skips it (exactly once).
+  cursor replays that batch again, to no further effect (`balto.recorder.apply`).
 
 When everything is replayed both are emptied. A torn last line (a crash mid-append) is cut off at
 open: its writer was never told it was safe. The file is capped (``BALTO_SPOOL_MAX_MB``): past the
@@ -67,7 +67,7 @@ class Spool:
             log.warning(
                 "recorder spool: cursor %d does not fit the file; replaying from 0", self.cursor
             )
-            self.cursor = 0  # recorder_applied still keeps replayed events from applying twice
+            self.cursor = 0  # replayed events apply to no further effect (balto.recorder.apply)
         self.pending_events = data[self.cursor : whole].count(b"\n")
         if self.pending:
             log.warning(

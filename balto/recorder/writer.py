@@ -10,7 +10,8 @@ makes fewer, bigger transactions.
 While the spool holds anything, new events go to the spool too (behind the older ones, so order
 holds); once a second the writer asks whether the database answers and, if so, replays the spool
 oldest-first in batches, advancing the cursor after each commit. When the spool is empty, writes
-go straight to the database again. Events are applied exactly once (`balto.recorder.apply`).
+go straight to the database again. An event applied twice has effect once
+(`balto.recorder.apply`).
 
 `close` drains: what is queued is written (to the spool if the database is away) and `run`
 returns, so a SIGTERM during an outage keeps every event in the spool for the next start.
@@ -28,7 +29,7 @@ from typing import Concatenate, ParamSpec
 import psycopg
 import trio
 
-from balto.recorder.apply import apply_events, prune_applied
+from balto.recorder.apply import apply_events
 from balto.recorder.events import Event
 from balto.recorder.spool import Spool
 from balto.store.database import Database, DatabaseUnavailable
@@ -118,13 +119,6 @@ class Recorder:
                     self._replayed,
                     self._spool.pending_events,
                 )
-            if not self._spool.pending:
-                try:
-                    pruned = await self._db.run(prune_applied)
-                except DatabaseUnavailable:
-                    pruned = 0
-                if pruned:
-                    log.info("recorder: forgot %d exactly-once key(s) older than a week", pruned)
             task_status.started()
             await self._loop()
         finally:
@@ -186,7 +180,7 @@ class Recorder:
             return False
         events, offset = await trio.to_thread.run_sync(self._spool.read, BATCH_MAX)
         try:
-            fresh = await self._db.run(apply_events, events)
+            applied = await self._db.run(apply_events, events)
         except DatabaseUnavailable as exc:
             self._went_away(exc)
             return False
@@ -196,9 +190,9 @@ class Recorder:
         await trio.to_thread.run_sync(self._spool.advance, offset, len(events))
         self._replayed += len(events)
         log.info(
-            "recorder: replayed %d event(s) (%d new), %d left",
+            "recorder: replayed %d event(s) (%d accepted), %d left",
             len(events),
-            fresh,
+            applied,
             self._spool.pending_events,
         )
         if not self._spool.pending:

@@ -64,12 +64,17 @@ def add_refusal(
     reason: str,
     said: str,
     at: datetime | None = None,
+    event_id: str | None = None,
 ) -> None:
-    """Store one advisor answer that was refused, and why (`at`: when; default now)."""
+    """Store one advisor answer that was refused, and why (`at`: when; default now).
+
+    `event_id` (the recorder's) makes the insert idempotent.
+    """
     conn.execute(
         "INSERT INTO advice_refusals (session_id, segment_id, provider, model, reason, said,"
-        " created_at) VALUES (%s, %s, %s, %s, %s, %s, coalesce(%s, now()))",
-        (session_id, segment_id, provider, model, reason, said, at),
+        " created_at, event_id) VALUES (%s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s)"
+        " ON CONFLICT (event_id) DO NOTHING",
+        (session_id, segment_id, provider, model, reason, said, at, event_id),
     )
 
 
@@ -161,15 +166,19 @@ def add_comparison(
     secondary: SttOutcome,
     wer: float | None,
     at: datetime | None = None,
+    event_id: str | None = None,
 ) -> None:
-    """Store one comparison of two providers' transcripts of the same segment (`at`: when)."""
+    """Store one comparison of two providers' transcripts of the same segment (`at`: when).
+
+    `event_id` (the recorder's) makes the insert idempotent.
+    """
     conn.execute(
         "INSERT INTO stt_comparisons (session_id, segment_id, primary_provider, primary_model,"
         " primary_text, primary_latency_ms, primary_cost_usd, secondary_provider,"
         " secondary_model, secondary_ok, secondary_text, secondary_error,"
-        " secondary_latency_ms, secondary_cost_usd, wer, created_at)"
+        " secondary_latency_ms, secondary_cost_usd, wer, created_at, event_id)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-        " coalesce(%s, now()))",
+        " coalesce(%s, now()), %s) ON CONFLICT (event_id) DO NOTHING",
         (
             session_id,
             segment_id,
@@ -187,5 +196,6 @@ def add_comparison(
             secondary.cost_usd,
             wer,
             at,
+            event_id,
         ),
     )

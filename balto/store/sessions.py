@@ -175,13 +175,18 @@ def add_provider_call(
     session_id: str | None,
     segment_id: str | None,
     at: datetime | None = None,
+    event_id: str | None = None,
 ) -> None:
-    """Account one provider call (`at`: when it was made; default now)."""
+    """Account one provider call (`at`: when it was made; default now).
+
+    `event_id` (the recorder's) makes the insert idempotent.
+    """
     conn.execute(
         "INSERT INTO provider_calls (session_id, segment_id, kind, provider, model, ok,"
         " error_category, error, latency_ms, audio_seconds, input_tokens, output_tokens,"
-        " cost_usd, created_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()))",
+        " cost_usd, created_at, event_id)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s)"
+        " ON CONFLICT (event_id) DO NOTHING",
         (
             session_id,
             segment_id,
@@ -197,5 +202,6 @@ def add_provider_call(
             call.output_tokens,
             call.cost_usd,
             at,
+            event_id,
         ),
     )

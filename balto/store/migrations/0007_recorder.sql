@@ -1,10 +1,10 @@
--- The recorder's exactly-once ledger: the id of every event it applied (balto/recorder).
--- An event applied twice (a batch committed just before the connection died, then spooled and
--- replayed) finds its id here and is skipped. Rows older than a week are pruned at start: no
--- spool outlives that.
-CREATE TABLE recorder_applied (
-    event_id    uuid PRIMARY KEY,
-    kind        text NOT NULL,
-    applied_at  timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX recorder_applied_at ON recorder_applied (applied_at);
+-- Recorder events (balto/recorder) carry a UUID. Rows with no key of their own take it, so an
+-- event applied twice (a batch that committed just as its connection died, then was spooled and
+-- replayed) inserts once: inserts say ON CONFLICT (event_id) DO NOTHING. Rows written before, or
+-- outside the recorder, have NULL here (NULLs never conflict).
+ALTER TABLE provider_calls ADD COLUMN event_id uuid;
+ALTER TABLE advice_refusals ADD COLUMN event_id uuid;
+ALTER TABLE stt_comparisons ADD COLUMN event_id uuid;
+CREATE UNIQUE INDEX provider_calls_event_id ON provider_calls (event_id);
+CREATE UNIQUE INDEX advice_refusals_event_id ON advice_refusals (event_id);
+CREATE UNIQUE INDEX stt_comparisons_event_id ON stt_comparisons (event_id);
