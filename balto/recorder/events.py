@@ -6,8 +6,8 @@ it happened. It encodes to one line of JSON (the spool's format) and decodes bac
 functions that take an ``at`` keyword get the event's time, so a row written by a replay carries
 the time it happened, not the time it was replayed; those that take ``event_id`` (inserts of rows
 with no key of their own) get the event's id, so applying an event twice inserts once. Every other
-kind is idempotent by itself (inserts keyed on the row's UUID with ON CONFLICT DO NOTHING, updates that
-set values), so re-applying a spooled suffix of events in order leaves the same rows.
+kind is idempotent by itself (inserts keyed on the row's UUID with ON CONFLICT DO NOTHING,
+updates that set values), so re-applying a spooled suffix of events in order leaves the same rows.
 
 Arguments must be JSON values or one of the dataclasses in `_DATACLASSES`; `Event.of` raises
 `TypeError` at the call site otherwise, so a bad argument fails where it was written.
