@@ -256,6 +256,10 @@ class DeviceEndpoint:
         services = self.services
         while True:
             await trio.sleep(RECHECK_S)
+            # One shared probe a second tells every such session whether to try; asking the
+            # pool from each of them would tie up its slots while the database is away.
+            if services.db.away and not await services.db.reachable():
+                continue
             try:
                 identity = await services.db.run_within(AUTH_DEADLINE_S, authenticate, api_key)
             except DatabaseUnavailable:
