@@ -7,16 +7,16 @@ breaker refused sent nothing, so it is not accounted.
 
 from __future__ import annotations
 
+from actors.ports import Recorder
 from balto.errors import ProviderError
 from balto.providers.breaker import CircuitOpen
 from balto.providers.guard import GuardedError
 from balto.providers.ports import Attempt
-from balto.store import Database
 from balto.store.sessions import ProviderCall, add_provider_call
 
 
 async def record_failed_attempts(
-    db: Database,
+    recorder: Recorder,
     kind: str,
     model: str,
     attempts: tuple[Attempt, ...],
@@ -28,11 +28,11 @@ async def record_failed_attempts(
     """Store each failed attempt of one call."""
     for attempt in attempts:
         call = ProviderCall.failed(kind, model, attempt.latency_s, attempt.error, audio_seconds)
-        await db.run(add_provider_call, call, session_id=session_id, segment_id=segment_id)
+        await recorder.record(add_provider_call, call, session_id=session_id, segment_id=segment_id)
 
 
 async def record_failure(
-    db: Database,
+    recorder: Recorder,
     kind: str,
     model: str,
     exc: ProviderError,
@@ -47,7 +47,7 @@ async def record_failure(
         return
     attempts = exc.attempts if isinstance(exc, GuardedError) else (Attempt(exc, latency_s),)
     await record_failed_attempts(
-        db,
+        recorder,
         kind,
         model,
         attempts,

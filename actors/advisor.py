@@ -23,6 +23,7 @@ import trio
 from actors._calls import record_failed_attempts, record_failure
 from actors.attendant import Attendant
 from actors.context import ActorContext, ActorState
+from actors.ports import CatalogSource, Recorder
 from balto.advice import chain
 from balto.advice.session import DEFAULT_COOLDOWN_S, AdviceSession
 from balto.catalog import Catalog
@@ -30,8 +31,7 @@ from balto.messages import Alert, Recommendation, Transcript
 from balto.providers import red_flags
 from balto.providers.ports import Advisor
 from balto.providers.redaction import redact
-from balto.store import Database
-from balto.store.advice import add_alert, add_refusal, load_cliente_catalog
+from balto.store.advice import add_alert, add_refusal
 from balto.store.sessions import ProviderCall, add_provider_call, add_recommendation
 
 
@@ -42,7 +42,8 @@ async def run_advisor(
     *,
     advisors: Sequence[Advisor],
     catalog: Catalog,
-    db: Database,
+    recorder: Recorder,
+    catalogs: CatalogSource | None = None,
     cooldown_s: float = DEFAULT_COOLDOWN_S,
     attendant: Attendant | None = None,
 ) -> None:
@@ -54,12 +55,13 @@ async def run_advisor(
         ctx: The actor's context.
         advisors: Advisors in failover order (the catalog advisor last).
         catalog: The default catalog; the cliente's imported one replaces it.
-        db: Storage.
+        recorder: Where alerts, recommendations, refusals and provider calls are recorded.
+        catalogs: Where the cliente's imported catalog is read (None: the default only).
         cooldown_s: Least time between two recommendations shown (alerts are never held back).
         attendant: The session's declared attendant (read for each recommendation and alert).
     """
     ctx.health.state = ActorState.RUNNING
-    catalog = await _cliente_catalog(ctx, db) or catalog
+    catalog = await _cliente_catalog(ctx, catalogs) or catalog
     session = AdviceSession(catalog, advisors, cooldown_s)
     attendant = attendant or Attendant()
     async with inbox, outbox:
@@ -70,9 +72,11 @@ async def run_advisor(
             decision = await session.hear(text, transcript.start, transcript.end)
             ctx.health.busy_s += trio.current_time() - started
             if decision.flags:
-                await _send_alert(decision.flags, transcript, text, attendant.nome, ctx, db, outbox)
+                await _send_alert(
+                    decision.flags, transcript, text, attendant.nome, ctx, recorder, outbox
+                )
             if decision.advice is not None:
-                await _account(decision.advice, ctx, db, transcript)
+                await _account(decision.advice, ctx, recorder, transcript)
             product, result = decision.product, decision.result
             if product is None or result is None:
                 continue
@@ -85,7 +89,7 @@ async def run_advisor(
                 source=result.provider,
                 segment_id=transcript.segment_id,
             )
-            await db.run(
+            await recorder.record(
                 add_recommendation,
                 recommendation_id=rec.id,
                 session_id=ctx.session.session_id,
@@ -100,13 +104,13 @@ async def run_advisor(
             ctx.gave()
 
 
-async def _cliente_catalog(ctx: ActorContext, db: Database) -> Catalog | None:
-    """The cliente's imported catalog, if it has one."""
+async def _cliente_catalog(ctx: ActorContext, catalogs: CatalogSource | None) -> Catalog | None:
+    """The cliente's imported catalog, if it has one (and it can be read now)."""
     try:
         uuid.UUID(ctx.session.cliente_id)
     except ValueError:
         return None
-    return await db.run(load_cliente_catalog, ctx.session.cliente_id)
+    return None if catalogs is None else await catalogs.cliente_catalog(ctx.session.cliente_id)
 
 
 async def _send_alert(
@@ -115,7 +119,7 @@ async def _send_alert(
     text: str,
     atendente: str | None,
     ctx: ActorContext,
-    db: Database,
+    recorder: Recorder,
     outbox: trio.abc.SendChannel[Recommendation],
 ) -> None:
     """Store and send one referral alert naming every sign in `flags` (the first is `sinal`)."""
@@ -133,7 +137,7 @@ async def _send_alert(
         sinais=tuple(flag.code for flag in flags),
     )
     ctx.log.warning("red flags %s: referral alert instead of a product", list(alert.sinais))
-    await db.run(
+    await recorder.record(
         add_alert,
         alert_id=alert.id,
         session_id=ctx.session.session_id,
@@ -150,7 +154,7 @@ async def _send_alert(
 
 
 async def _account(
-    advice: chain.Advice, ctx: ActorContext, db: Database, transcript: Transcript
+    advice: chain.Advice, ctx: ActorContext, recorder: Recorder, transcript: Transcript
 ) -> None:
     """Store every call the chain made (attempts, cost) and every refused answer with why."""
     session_id, segment_id = ctx.session.session_id, transcript.segment_id
@@ -159,7 +163,7 @@ async def _account(
             ctx.health.last_error = f"ProviderError: {asked.error}"
             ctx.log.warning("advisor %s failed: %s", asked.advisor, asked.error)
             await record_failure(
-                db,
+                recorder,
                 "llm",
                 asked.model,
                 asked.error,
@@ -170,7 +174,7 @@ async def _account(
         elif asked.result is not None:
             result = asked.result
             await record_failed_attempts(
-                db,
+                recorder,
                 "llm",
                 result.model,
                 result.failed_attempts,
@@ -187,7 +191,9 @@ async def _account(
                 input_tokens=result.input_tokens,
                 output_tokens=result.output_tokens,
             )
-            await db.run(add_provider_call, call, session_id=session_id, segment_id=segment_id)
+            await recorder.record(
+                add_provider_call, call, session_id=session_id, segment_id=segment_id
+            )
         if asked.refusal is not None:
             ctx.log.warning(
                 "refused the answer of %s/%s (%s): %r",
@@ -196,7 +202,7 @@ async def _account(
                 asked.refusal.reason,
                 asked.refusal.said,
             )
-            await db.run(
+            await recorder.record(
                 add_refusal,
                 session_id=session_id,
                 segment_id=segment_id,

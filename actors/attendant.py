@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from actors.context import ActorContext
-from balto.store import Database
+from actors.ports import Recorder
 from balto.store.advice import set_session_attendant
 
 MAX_NAME_CHARS = 80  # a person's name; more is not a name and would not fit the screen
@@ -29,7 +29,7 @@ class Attendant:
 
 
 async def declare_attendant(
-    command: dict[str, object], attendant: Attendant, ctx: ActorContext, db: Database
+    command: dict[str, object], attendant: Attendant, ctx: ActorContext, recorder: Recorder
 ) -> None:
     """Apply one ``atendente`` command.
 
@@ -37,7 +37,7 @@ async def declare_attendant(
         command: The decoded frame (``comando`` is ``"atendente"``).
         attendant: The session's cell.
         ctx: The receiver's context (session identity, logger).
-        db: Storage.
+        recorder: Where it is recorded.
     """
     if "nome" not in command:
         ctx.log.warning("ignored an atendente command without 'nome'")
@@ -49,5 +49,5 @@ async def declare_attendant(
             return
         nome = " ".join(nome.split())
     attendant.nome = nome
-    await db.run(set_session_attendant, ctx.session.session_id, nome)
+    await recorder.record(set_session_attendant, ctx.session.session_id, nome)
     ctx.log.info("atendente: %s", nome if nome is not None else "saiu")

@@ -3,24 +3,25 @@
 In: a JSON object the receiver decoded from a text frame (it has a string ``comando``). Handles
 ``{"comando": "feedback", "id": "<recommendation id>", "aceita": true|false}`` by storing the
 verdict against the recommendation (``recommendations.aceita`` / ``feedback_at``), only for
-recommendations made at this balcão, and ``{"comando": "atendente", "nome": "…" | null}`` by
-setting the session's attendant (`actors.attendant`). Out: nothing is sent back. Raises nothing
-for bad input: unknown commands, wrong types and unknown ids are logged and dropped, so a device
-cannot crash its own session with a malformed frame.
+recommendations made at this balcão (checked when the recorder applies it), and
+``{"comando": "atendente", "nome": "…" | null}`` by setting the session's attendant
+(`actors.attendant`). Out: nothing is sent back. Raises nothing for bad input: unknown commands,
+wrong types and unknown ids are logged and dropped, so a device cannot crash its own session
+with a malformed frame.
 """
 
 from __future__ import annotations
 
 from actors.attendant import Attendant, declare_attendant
 from actors.context import ActorContext
-from balto.store import Database
+from actors.ports import Recorder
 from balto.store.advice import record_feedback
 
 
 async def handle_command(
     command: dict[str, object],
     ctx: ActorContext,
-    db: Database,
+    recorder: Recorder,
     attendant: Attendant | None = None,
 ) -> None:
     """Handle one device command (the receiver's ``on_control`` hook).
@@ -28,12 +29,12 @@ async def handle_command(
     Args:
         command: The decoded frame; ``comando`` is a string.
         ctx: The receiver's context (session identity, logger).
-        db: Storage.
+        recorder: Where it is recorded.
         attendant: The session's attendant cell (``atendente`` commands set it).
     """
     comando = command.get("comando")
     if comando == "atendente" and attendant is not None:
-        await declare_attendant(command, attendant, ctx, db)
+        await declare_attendant(command, attendant, ctx, recorder)
         return
     if comando != "feedback":
         ctx.log.info("ignored command %r", comando)
@@ -47,8 +48,8 @@ async def handle_command(
             type(aceita).__name__,
         )
         return
-    stored = await db.run(record_feedback, rec_id, ctx.session.balcao_id, aceita)
-    if not stored:
-        ctx.log.warning("ignored feedback for unknown recommendation %r", rec_id[:64])
-        return
-    ctx.log.info("feedback on %s: %s", rec_id, "aceita" if aceita else "recusada")
+    # Recorded, not queried: it then survives an outage, and it lands after the recommendation
+    # it names (same writer, same order). A verdict on a recommendation of another balcão, or an
+    # unknown id, matches nothing when applied (the recorder logs that).
+    await recorder.record(record_feedback, rec_id[:64], ctx.session.balcao_id, aceita)
+    ctx.log.info("feedback on %s: %s", rec_id[:64], "aceita" if aceita else "recusada")

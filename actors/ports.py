@@ -1,8 +1,15 @@
-"""The device side of the pipeline, as the receiver and sender actors see it."""
+"""The ports the actors see: the device side of the pipeline, and the recorder."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import Concatenate, ParamSpec, Protocol
+
+import psycopg
+
+from balto.catalog import Catalog
+
+P = ParamSpec("P")
 
 
 class DeviceLink(Protocol):
@@ -17,4 +24,29 @@ class DeviceLink(Protocol):
 
     async def send_text(self, text: str) -> None:
         """Send one text frame to the device."""
+        ...
+
+
+class Recorder(Protocol):
+    """Where actors record what happened (`balto.recorder`): durable once `record` returns.
+
+    `record` takes a store function of `balto.store` and its arguments, like `Database.run`,
+    and never raises because the database is away (the server's recorder spools instead).
+    """
+
+    async def record(
+        self,
+        fn: Callable[Concatenate[psycopg.Connection, P], object],
+        *args: P.args,
+        **kw: P.kwargs,
+    ) -> None:
+        """Record ``fn(conn, *args, **kw)``."""
+        ...
+
+
+class CatalogSource(Protocol):
+    """Where the advisor finds a cliente's imported catalog (`balto.store.catalogs`)."""
+
+    async def cliente_catalog(self, cliente_id: str) -> Catalog | None:
+        """The cliente's catalog; None when it has none, or it cannot be read now."""
         ...

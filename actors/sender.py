@@ -12,10 +12,9 @@ import json
 import trio
 
 from actors.context import ActorContext, ActorState
-from actors.ports import DeviceLink
+from actors.ports import DeviceLink, Recorder
 from balto.errors import DeviceGone
 from balto.messages import Alert, Recommendation
-from balto.store import Database
 from balto.store.advice import alert_sent
 from balto.store.sessions import recommendation_sent
 
@@ -25,7 +24,7 @@ async def run_sender(
     ctx: ActorContext,
     *,
     device: DeviceLink,
-    db: Database,
+    recorder: Recorder,
 ) -> None:
     """Deliver every recommendation and alert; record when each one left."""
     ctx.health.state = ActorState.RUNNING
@@ -43,6 +42,6 @@ async def run_sender(
                 continue
             ctx.gave()
             if isinstance(rec, Alert):
-                await db.run(alert_sent, rec.id)
+                await recorder.record(alert_sent, rec.id)
             else:
-                await db.run(recommendation_sent, rec.id)
+                await recorder.record(recommendation_sent, rec.id)

@@ -24,12 +24,12 @@ import trio
 
 from actors._calls import record_failed_attempts, record_failure
 from actors.context import ActorContext, ActorState
+from actors.ports import Recorder
 from balto.errors import ProviderError
 from balto.messages import Segment, Transcript
 from balto.providers.ports import SpeechToText, SttResult
 from balto.providers.redaction import redact
 from balto.providers.wer import word_error_rate
-from balto.store import Database
 from balto.store.advice import SttOutcome, add_comparison
 from balto.store.sessions import (
     ProviderCall,
@@ -50,7 +50,7 @@ async def run_transcriber(
     ctx: ActorContext,
     *,
     stt: Sequence[SpeechToText],
-    db: Database,
+    recorder: Recorder,
     missing_reason: str | None = None,
     compare_share: float = 0.0,
 ) -> None:
@@ -61,7 +61,7 @@ async def run_transcriber(
         outbox: Transcripts (redacted) for the advisor.
         ctx: The actor's context.
         stt: Providers in failover order.
-        db: Storage.
+        recorder: Where segments, transcripts and provider calls are recorded.
         missing_reason: Why `stt` is empty, for health and the stored failure reason.
         compare_share: Fraction (0–1) of transcribed segments also sent to the next provider in
             the chain, both transcripts stored with the word error rate between them.
@@ -77,7 +77,7 @@ async def run_transcriber(
         # The comparisons' nursery is outermost, so end-of-stream reaches the advisor at once and
         # only the actor's exit waits for comparisons still in flight.
         async with trio.open_nursery() as comparisons:
-            await _loop(inbox, outbox, ctx, stt, db, compare_share, comparisons)
+            await _loop(inbox, outbox, ctx, stt, recorder, compare_share, comparisons)
     except BaseExceptionGroup as group:
         # The supervisor classifies an actor's error by its type (a permanent ProviderError
         # escalates); hand it the error itself, not the nurseries' wrappers.
@@ -94,7 +94,7 @@ async def _loop(
     outbox: trio.abc.SendChannel[Transcript],
     ctx: ActorContext,
     stt: Sequence[SpeechToText],
-    db: Database,
+    recorder: Recorder,
     compare_share: float,
     comparisons: trio.Nursery,
 ) -> None:
@@ -106,7 +106,7 @@ async def _loop(
             stored = trio.Event()
 
             async def store(segment: Segment = segment, stored: trio.Event = stored) -> None:
-                await db.run(
+                await recorder.record(
                     add_segment, segment.id, session_id, segment.seq, segment.start, segment.end
                 )
                 stored.set()
@@ -117,9 +117,9 @@ async def _loop(
                 if not stt:
                     await stored.wait()
                     reason = f"stt_not_configured: {ctx.health.detail}"
-                    await db.run(segment_failed, segment.id, reason)
+                    await recorder.record(segment_failed, segment.id, reason)
                     continue
-                answered = await _transcribe(segment, stt, ctx, db, stored)
+                answered = await _transcribe(segment, stt, ctx, recorder, stored)
             if answered is None:
                 continue
             provider, result, text = answered
@@ -128,7 +128,9 @@ async def _loop(
                 secondary = next((p for p in stt if p is not provider), None)
                 in_flight = len(comparisons.child_tasks)
                 if secondary is not None and in_flight < MAX_COMPARISONS_IN_FLIGHT:
-                    comparisons.start_soon(_compare, segment, result, text, secondary, ctx, db)
+                    comparisons.start_soon(
+                        _compare, segment, result, text, secondary, ctx, recorder
+                    )
             if text.strip():
                 await outbox.send(
                     Transcript(
@@ -152,7 +154,7 @@ async def _transcribe(
     segment: Segment,
     stt: Sequence[SpeechToText],
     ctx: ActorContext,
-    db: Database,
+    recorder: Recorder,
     stored: trio.Event,
 ) -> tuple[SpeechToText, SttResult, str] | None:
     """The provider that answered, its result and the redacted text; None when all failed.
@@ -171,7 +173,7 @@ async def _transcribe(
             ctx.log.warning("STT %s failed for segment %d: %s", provider.name, segment.seq, exc)
             await stored.wait()
             await record_failure(
-                db,
+                recorder,
                 "stt",
                 provider.model,
                 exc,
@@ -184,20 +186,24 @@ async def _transcribe(
         finally:
             ctx.health.busy_s += trio.current_time() - started
         await stored.wait()
-        await _account(result, segment, ctx, db)
+        await _account(result, segment, ctx, recorder)
         text = redact(result.text)
-        await db.run(segment_transcribed, segment.id, text, result.provider, result.language)
+        await recorder.record(
+            segment_transcribed, segment.id, text, result.provider, result.language
+        )
         return provider, result, text
     await stored.wait()
-    await db.run(segment_failed, segment.id, "; ".join(failures))
+    await recorder.record(segment_failed, segment.id, "; ".join(failures))
     return None
 
 
-async def _account(result: SttResult, segment: Segment, ctx: ActorContext, db: Database) -> None:
+async def _account(
+    result: SttResult, segment: Segment, ctx: ActorContext, recorder: Recorder
+) -> None:
     """Store the failed attempts before `result` and the successful call itself."""
     session_id = ctx.session.session_id
     await record_failed_attempts(
-        db,
+        recorder,
         "stt",
         result.model,
         result.failed_attempts,
@@ -214,7 +220,7 @@ async def _account(result: SttResult, segment: Segment, ctx: ActorContext, db: D
         cost_usd=result.cost_usd,
         audio_seconds=result.audio_seconds,
     )
-    await db.run(add_provider_call, call, session_id=session_id, segment_id=segment.id)
+    await recorder.record(add_provider_call, call, session_id=session_id, segment_id=segment.id)
 
 
 async def _compare(
@@ -223,7 +229,7 @@ async def _compare(
     primary_text: str,
     secondary: SpeechToText,
     ctx: ActorContext,
-    db: Database,
+    recorder: Recorder,
 ) -> None:
     """Transcribe `segment` with `secondary` too; store both texts, latencies, costs and the WER."""
     started = trio.current_time()
@@ -235,7 +241,7 @@ async def _compare(
             "comparison with %s failed for segment %d: %s", secondary.name, segment.seq, exc
         )
         await record_failure(
-            db,
+            recorder,
             "stt",
             secondary.model,
             exc,
@@ -247,13 +253,13 @@ async def _compare(
         other = SttOutcome(exc.provider, secondary.model, None, latency * 1000, 0.0, str(exc))
         wer = None
     else:
-        await _account(result, segment, ctx, db)
+        await _account(result, segment, ctx, recorder)
         text = redact(result.text)
         other = SttOutcome(
             result.provider, result.model, text, result.latency_s * 1000, result.cost_usd
         )
         wer = word_error_rate(primary_text, text)
-    await db.run(
+    await recorder.record(
         add_comparison,
         session_id=ctx.session.session_id,
         segment_id=segment.id,

@@ -23,6 +23,7 @@ class CloseCode(enum.IntEnum):
     DISCONNECTED_BY_OPERATOR = 4005
     SESSION_FAILED = 4006  # the session supervisor gave up after repeated actor failures
     UNDECODABLE_AUDIO = 4007  # the audio stream cannot be decoded; restarting cannot help
+    TRY_AGAIN = 4008  # the database is away and the key is not in the recent-keys cache: retry
 
     @property
     def reason(self) -> str:
@@ -44,4 +45,5 @@ _REASONS = {
     CloseCode.DISCONNECTED_BY_OPERATOR: "Sessao encerrada pelo operador",
     CloseCode.SESSION_FAILED: "Falha na sessao",
     CloseCode.UNDECODABLE_AUDIO: "Audio nao decodificavel",
+    CloseCode.TRY_AGAIN: "Servico indisponivel, tente novamente",
 }

@@ -161,6 +161,11 @@ class Settings:
     instance_id: str = ""  # BALTO_INSTANCE_ID; empty: hostname-pid-random, set at start
     heartbeat_s: float = 2.0
     heartbeat_timeout_s: float = 10.0
+    # The recorder's spool cap (bytes) and how long a confirmed API key is trusted while the
+    # database is away (seconds; 0 disables the cache).
+    spool_max_bytes: int = 256 * 1024 * 1024
+    key_cache_s: float = 24 * 3600.0
+    pg_restart_s: float = 1.0  # the embedded database's keeper waits this before a restart
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -261,4 +266,9 @@ class Settings:
             heartbeat_s=_float(env, "BALTO_HEARTBEAT_S", d.heartbeat_s) or d.heartbeat_s,
             heartbeat_timeout_s=_float(env, "BALTO_HEARTBEAT_TIMEOUT_S", d.heartbeat_timeout_s)
             or d.heartbeat_timeout_s,
+            spool_max_bytes=int(
+                _float(env, "BALTO_SPOOL_MAX_MB", d.spool_max_bytes / 2**20) * 2**20
+            ),
+            key_cache_s=_float(env, "BALTO_KEY_CACHE_S", d.key_cache_s),
+            pg_restart_s=_float(env, "BALTO_PG_RESTART_S", d.pg_restart_s),
         )

@@ -9,7 +9,9 @@ import trio
 
 from balto.config import Settings
 from balto.providers.breaker import Breaker
+from balto.recorder import Recorder
 from balto.store import Database
+from balto.web.key_cache import KeyCache
 from supervisors.cluster import Cluster
 from supervisors.faults import FaultPlan
 from supervisors.registry import Registry
@@ -26,6 +28,8 @@ class Services:
     pipeline: Pipeline
     admin_secret: str
     cluster: Cluster
+    recorder: Recorder
+    keys: KeyCache = field(default_factory=KeyCache)
     going_away: trio.Event = field(default_factory=trio.Event)
     faults: FaultPlan = field(default_factory=FaultPlan)
     breakers: Mapping[str, Breaker] = field(default_factory=dict)

@@ -1,8 +1,9 @@
 """The segment ledger: stores segments that will never reach the STT as failed, with why.
 
-Links call `failed` synchronously (from inside a send, for a dropped segment); a task writes the
-rows. `close` writes what is left and marks every segment of the session still `pending` (the
-transcriber was stopped mid-call) as failed, so no segment the VAD emitted is silently lost.
+Links call `failed` synchronously (from inside a send, for a dropped segment); a task records the
+rows through the recorder (which spools them while the database is away). `close` writes what is
+left and marks every segment of the session still `pending` (the transcriber was stopped
+mid-call) as failed, so no segment the VAD emitted is silently lost.
 """
 
 from __future__ import annotations
@@ -12,21 +13,21 @@ from collections import deque
 
 import trio
 
+from actors.ports import Recorder
 from balto.messages import Segment
-from balto.store import Database
 from balto.store.supervision import fail_pending_segments, store_failed_segment
 
 log = logging.getLogger("balto.ledger")
 
-RETRY_S = 1.0  # the database is away: try again soon, keep the rows meanwhile
+RETRY_S = 1.0  # a row could not be recorded (a bug, not an outage): try again soon, keep it
 
 
 class SegmentLedger:
     """Failed-segment writer for one session."""
 
-    def __init__(self, db: Database, session_id: str) -> None:
+    def __init__(self, recorder: Recorder, session_id: str) -> None:
         """Bind to the session."""
-        self._db = db
+        self._recorder = recorder
         self._session_id = session_id
         # Metadata only (no PCM): even hours of drops stay small.
         self._queue: deque[tuple[str, int, float, float, str]] = deque()
@@ -59,13 +60,13 @@ class SegmentLedger:
         self._wake.set()
         await self._flush()
         async with self._lock:
-            await self._db.run(fail_pending_segments, self._session_id, reason)
+            await self._recorder.record(fail_pending_segments, self._session_id, reason)
 
     async def _flush(self) -> None:
         async with self._lock:
             while self._queue:
                 segment_id, seq, start, end, reason = self._queue[0]
-                await self._db.run(
+                await self._recorder.record(
                     store_failed_segment, segment_id, self._session_id, seq, start, end, reason
                 )
                 self._queue.popleft()

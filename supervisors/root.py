@@ -1,7 +1,11 @@
-"""The root of the tree: storage, providers, the registry and the web server in one nursery.
+"""The root of the tree: storage, the recorder, providers, the registry and the web server.
 
-Startup nests (database → providers → web), so shutdown runs in reverse: devices are told
-`GOING_AWAY` (1001), Hypercorn drains, then providers and the database close.
+Startup nests (database → providers → keeper and recorder → cluster → web), so shutdown runs in
+reverse:
+devices are told `GOING_AWAY` (1001), Hypercorn drains, the recorder writes what is queued (to
+its spool if the database is away), then providers and the database close. The recorder replays
+a spool left by an earlier process before sessions it left open are reconciled, so their own
+closes land first. With the embedded database, its keeper restarts it whenever it dies.
 """
 
 from __future__ import annotations
@@ -15,15 +19,20 @@ from dataclasses import dataclass
 
 import trio
 
-from balto.audio.workers import open_front_end_pool
+from balto.audio.workers import FrontEndPool, open_front_end_pool
 from balto.catalog import Catalog
 from balto.close_codes import CloseCode
 from balto.config import Settings
-from balto.providers.registry import open_providers
+from balto.providers.registry import Providers, open_providers
+from balto.recorder import Recorder, Spool
 from balto.services import Services
-from balto.store import embedded_postgres, open_database
+from balto.store import Database, embedded_postgres, open_database
+from balto.store.catalogs import ClienteCatalogs
+from balto.store.embedded import EmbeddedPostgres
+from balto.store.keeper import keep_embedded
 from balto.store.reconcile import SERVER_LOST, close_lost_sessions
 from balto.web.app import BaltoApp
+from balto.web.key_cache import KeyCache
 from balto.web.server import make_config, serve_app
 from supervisors.cluster import default_instance_id, open_cluster
 from supervisors.registry import Registry
@@ -50,12 +59,12 @@ class Running:
 
 
 @contextlib.asynccontextmanager
-async def _database_url(settings: Settings) -> AsyncIterator[str]:
+async def _database(settings: Settings) -> AsyncIterator[tuple[str, EmbeddedPostgres | None]]:
     if settings.database_url:
-        yield settings.database_url
+        yield settings.database_url, None
         return
-    async with embedded_postgres(settings.data_dir / "pg") as url:
-        yield url
+    async with embedded_postgres(settings.data_dir / "pg") as pg:
+        yield pg.url, pg
 
 
 async def run_root(
@@ -76,67 +85,109 @@ async def run_root(
         log.warning("ADMIN_SECRET is not set; generated one for this run: %s", admin_secret)
     catalog = Catalog.load(settings.catalog_path)
     async with (
-        _database_url(settings) as url,
+        _database(settings) as (url, embedded),
         open_database(url, wait_s=settings.db_timeout_s) as db,
         open_providers(settings) as providers,
         open_front_end_pool(settings.vad_workers) as front_ends,
+        trio.open_nursery() as infra,
     ):
-        # Before any device is accepted. The embedded database is this process's alone: no
-        # session of it can be live yet. A shared one is reconciled per instance (open_cluster).
-        lost = [] if settings.database_url else await db.run(close_lost_sessions)
-        if lost:
-            log.warning(
-                "closed %d session(s) a dead server process left open (%r): %s",
-                len(lost),
-                SERVER_LOST,
-                ", ".join(lost),
-            )
-        pipeline = Pipeline(
-            db=db,
-            stt=providers.stt,
-            stt_missing=providers.stt_missing,
-            advisors=providers.advisors,
-            catalog=catalog,
-            settings=settings,
-            front_ends=front_ends,
-        )
-        registry = Registry()
-        stop_serving = trio.Event()
-        async with (
-            open_cluster(
-                db,
+        if embedded is not None:
+            await infra.start(keep_embedded, embedded, settings.pg_restart_s)
+        recorder = Recorder(db, Spool(settings.data_dir, settings.spool_max_bytes))
+        await infra.start(recorder.run)
+        try:
+            await _serve(
+                settings,
+                port,
                 url,
-                registry,
-                instance_id=settings.instance_id or default_instance_id(),
-                heartbeat_s=settings.heartbeat_s,
-                timeout_s=settings.heartbeat_timeout_s,
-            ) as cluster,
-            trio.open_nursery() as nursery,
-        ):
-            services = Services(
-                settings=settings,
-                db=db,
-                registry=registry,
-                pipeline=pipeline,
-                admin_secret=admin_secret,
-                cluster=cluster,
-                breakers=providers.breakers,
+                db,
+                recorder,
+                providers,
+                front_ends,
+                catalog,
+                admin_secret,
+                freeze_gc,
+                task_status,
             )
-            urls = await nursery.start(
-                serve_app, BaltoApp(services), make_config(settings, port), stop_serving.wait
-            )
-            services.ready = True
-            if freeze_gc:
-                # Everything allocated so far lives as long as the process: move it out of the
-                # collector's reach, so a full collection under load does not stall every
-                # session for ~150 ms walking it (docs/BENCHMARKS.md, Capacity). Not in tests:
-                # many servers share their process there.
-                gc.collect()
-                gc.freeze()
-            log.info("Balto listening on %s (catalog: %d products)", ", ".join(urls), len(catalog))
-            task_status.started(Running(urls=urls, services=services))
-            await services.going_away.wait()
-            log.info("shutting down: closing %d device session(s)", len(services.registry.all()))
-            services.registry.close_all(CloseCode.GOING_AWAY, CloseCode.GOING_AWAY.reason)
-            stop_serving.set()
+        finally:
+            with trio.CancelScope(shield=True):
+                await recorder.close()
+            infra.cancel_scope.cancel()
     log.info("Balto stopped")
+
+
+async def _serve(
+    settings: Settings,
+    port: int | None,
+    url: str,
+    db: Database,
+    recorder: Recorder,
+    providers: Providers,
+    front_ends: FrontEndPool | None,
+    catalog: Catalog,
+    admin_secret: str,
+    freeze_gc: bool,
+    task_status: trio.TaskStatus[Running],
+) -> None:
+    """Reconcile, join the cluster, then serve devices and admins until `Running.stop()`."""
+    # Before any device is accepted. The embedded database is this process's alone: no
+    # session of it can be live yet. A shared one is reconciled per instance (open_cluster).
+    lost = [] if settings.database_url else await db.run(close_lost_sessions)
+    if lost:
+        log.warning(
+            "closed %d session(s) a dead server process left open (%r): %s",
+            len(lost),
+            SERVER_LOST,
+            ", ".join(lost),
+        )
+    pipeline = Pipeline(
+        recorder=recorder,
+        catalogs=ClienteCatalogs(db),
+        stt=providers.stt,
+        stt_missing=providers.stt_missing,
+        advisors=providers.advisors,
+        catalog=catalog,
+        settings=settings,
+        front_ends=front_ends,
+    )
+    registry = Registry()
+    stop_serving = trio.Event()
+    async with (
+        open_cluster(
+            db,
+            url,
+            registry,
+            instance_id=settings.instance_id or default_instance_id(),
+            heartbeat_s=settings.heartbeat_s,
+            timeout_s=settings.heartbeat_timeout_s,
+        ) as cluster,
+        trio.open_nursery() as nursery,
+    ):
+        services = Services(
+            settings=settings,
+            db=db,
+            registry=registry,
+            pipeline=pipeline,
+            admin_secret=admin_secret,
+            recorder=recorder,
+            cluster=cluster,
+            keys=KeyCache(settings.key_cache_s),
+            breakers=providers.breakers,
+        )
+        urls = await nursery.start(
+            serve_app, BaltoApp(services), make_config(settings, port), stop_serving.wait
+        )
+        services.ready = True
+        if freeze_gc:
+            # Everything allocated so far lives as long as the process: move it out of the
+            # collector's reach, so a full collection under load does not stall every
+            # session for ~150 ms walking it (docs/BENCHMARKS.md, Capacity). Not in tests:
+            # many servers share their process there.
+            gc.collect()
+            gc.freeze()
+        log.info("Balto listening on %s (catalog: %d products)", ", ".join(urls), len(catalog))
+        task_status.started(Running(urls=urls, services=services))
+        await services.going_away.wait()
+        log.info("shutting down: closing %d device session(s)", len(services.registry.all()))
+        services.registry.close_all(CloseCode.GOING_AWAY, CloseCode.GOING_AWAY.reason)
+        stop_serving.set()

@@ -30,7 +30,7 @@ from actors.attendant import Attendant
 from actors.context import ActorContext, ActorHealth, SessionInfo, SessionStats
 from actors.decoder import DecoderMemory, run_decoder
 from actors.feedback import handle_command
-from actors.ports import DeviceLink
+from actors.ports import CatalogSource, DeviceLink, Recorder
 from actors.receiver import run_receiver
 from actors.sender import run_sender
 from actors.transcriber import run_transcriber
@@ -40,7 +40,6 @@ from balto.catalog import Catalog
 from balto.config import Settings
 from balto.messages import AudioChunk, PcmFrame, Recommendation, Segment, Transcript
 from balto.providers.ports import Advisor, SpeechToText
-from balto.store import Database
 from supervisors.faults import FaultPlan, FaultyAdvisor, FaultySpeechToText, SessionFaults
 from supervisors.ledger import SegmentLedger
 from supervisors.links import Link, Overflow
@@ -97,7 +96,8 @@ LINKS: dict[str, LinkPlan] = {
 class Pipeline:
     """What a session's actors need from the process: storage, providers, catalog, settings."""
 
-    db: Database
+    recorder: Recorder
+    catalogs: CatalogSource | None
     stt: Sequence[SpeechToText]
     stt_missing: str | None
     advisors: Sequence[Advisor]
@@ -238,7 +238,7 @@ async def run_session(
     if session_faults is not None:
         stt = [FaultySpeechToText(p, session_faults) for p in stt]
         advisors = [FaultyAdvisor(a, session_faults) for a in advisors]
-    ledger = SegmentLedger(pipeline.db, session.info.session_id)
+    ledger = SegmentLedger(pipeline.recorder, session.info.session_id)
     _links(session, ledger, session_faults)
     links = session.links
     chunks: Link[AudioChunk] = links["chunks"]
@@ -258,7 +258,7 @@ async def run_session(
                 ctx,
                 device=watched,
                 on_control=lambda command: handle_command(
-                    command, ctx, pipeline.db, session.attendant
+                    command, ctx, pipeline.recorder, session.attendant
                 ),
             ),
             inbox=watched,
@@ -294,7 +294,7 @@ async def run_session(
                 texts.sender(),
                 ctx,
                 stt=stt,
-                db=pipeline.db,
+                recorder=pipeline.recorder,
                 missing_reason=pipeline.stt_missing,
                 compare_share=cfg.stt_compare_share,
             ),
@@ -310,7 +310,8 @@ async def run_session(
                 ctx,
                 advisors=advisors,
                 catalog=pipeline.catalog,
-                db=pipeline.db,
+                recorder=pipeline.recorder,
+                catalogs=pipeline.catalogs,
                 cooldown_s=cfg.advice_cooldown_s,
                 attendant=session.attendant,
             ),
@@ -320,7 +321,9 @@ async def run_session(
         _spec(
             session,
             "sender",
-            lambda ctx: run_sender(recs.receiver(), ctx, device=watched, db=pipeline.db),
+            lambda ctx: run_sender(
+                recs.receiver(), ctx, device=watched, recorder=pipeline.recorder
+            ),
             inbox=recs,
             outbox=None,
         ),

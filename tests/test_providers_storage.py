@@ -23,9 +23,11 @@ from balto.providers.breaker import Breaker, BreakerPolicy
 from balto.providers.catalog_advisor import CatalogAdvisor
 from balto.providers.elevenlabs import ElevenLabsScribe
 from balto.providers.guard import GuardedStt, RetryPolicy
+from balto.recorder import DirectRecorder
 from balto.store import Database, open_database
 from balto.store.advice import save_cliente_catalog
 from balto.store.cadastro import create_balcao, create_cliente
+from balto.store.catalogs import ClienteCatalogs
 from balto.store.costs import balcao_costs, cliente_costs, session_costs
 from balto.store.sessions import (
     ProviderCall,
@@ -106,7 +108,12 @@ async def test_comparison_stores_both_transcripts_latency_cost_and_wer(
             for seq in range(2):
                 await seg_tx.send(segment(seq))
         await run_transcriber(
-            seg_rx, text_tx, where.ctx("transcriber"), stt=chain, db=db, compare_share=1.0
+            seg_rx,
+            text_tx,
+            where.ctx("transcriber"),
+            stt=chain,
+            recorder=DirectRecorder(db),
+            compare_share=1.0,
         )
     texts = [t.text async for t in text_rx]
     assert texts == ["dor de cabeça muito forte", "nariz entupido"]  # the primary's, at once
@@ -164,11 +171,15 @@ async def test_feedback_is_stored_against_this_balcaos_recommendation(
         {"comando": "feedback", "id": str(uuid.uuid4()), "aceita": True},
         {"comando": "outra_coisa"},
     ):
-        await handle_command(bad, ctx, db)
-    await handle_command({"comando": "feedback", "id": rec_id, "aceita": True}, other.ctx("r"), db)
+        await handle_command(bad, ctx, DirectRecorder(db))
+    await handle_command(
+        {"comando": "feedback", "id": rec_id, "aceita": True}, other.ctx("r"), DirectRecorder(db)
+    )
     assert query(database_url, "SELECT aceita FROM recommendations") == [(None,)]
 
-    await handle_command({"comando": "feedback", "id": rec_id, "aceita": False}, ctx, db)
+    await handle_command(
+        {"comando": "feedback", "id": rec_id, "aceita": False}, ctx, DirectRecorder(db)
+    )
 
     assert query(database_url, "SELECT aceita, feedback_at IS NOT NULL FROM recommendations") == [
         (False, True)
@@ -196,7 +207,8 @@ async def test_the_advisor_uses_the_clientes_imported_catalog(
         where.ctx("advisor"),
         advisors=[CatalogAdvisor()],
         catalog=Catalog.load(),
-        db=db,
+        recorder=DirectRecorder(db),
+        catalogs=ClienteCatalogs(db),
     )
     assert [r.produto async for r in rec_rx] == ["Cefaliv Genérico"]
 

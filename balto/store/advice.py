@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg
 
@@ -27,11 +28,17 @@ def add_alert(
     transcricao_base: str,
     sinais: Sequence[str] = (),
     atendente: str | None = None,
+    at: datetime | None = None,
 ) -> None:
-    """Store a referral alert before it is sent (`sinais`: every sign it names, `sinal` first)."""
+    """Store a referral alert before it is sent (`sinais`: every sign it names, `sinal` first).
+
+    `at` is when it was made (default now).
+    """
     conn.execute(
         "INSERT INTO alerts (id, session_id, segment_id, sinal, motivo, orientacao,"
-        " transcricao_base, sinais, atendente) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        " transcricao_base, sinais, atendente, created_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()))"
+        " ON CONFLICT (id) DO NOTHING",
         (
             alert_id,
             session_id,
@@ -42,6 +49,7 @@ def add_alert(
             transcricao_base,
             list(sinais) or [sinal],
             atendente,
+            at,
         ),
     )
 
@@ -55,12 +63,18 @@ def add_refusal(
     model: str,
     reason: str,
     said: str,
+    at: datetime | None = None,
+    event_id: str | None = None,
 ) -> None:
-    """Store one advisor answer that was refused, and why."""
+    """Store one advisor answer that was refused, and why (`at`: when; default now).
+
+    `event_id` (the recorder's) makes the insert idempotent.
+    """
     conn.execute(
-        "INSERT INTO advice_refusals (session_id, segment_id, provider, model, reason, said)"
-        " VALUES (%s, %s, %s, %s, %s, %s)",
-        (session_id, segment_id, provider, model, reason, said),
+        "INSERT INTO advice_refusals (session_id, segment_id, provider, model, reason, said,"
+        " created_at, event_id) VALUES (%s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s)"
+        " ON CONFLICT (event_id) DO NOTHING",
+        (session_id, segment_id, provider, model, reason, said, at, event_id),
     )
 
 
@@ -69,13 +83,18 @@ def set_session_attendant(conn: psycopg.Connection, session_id: str, nome: str |
     conn.execute("UPDATE sessions SET atendente = %s WHERE id = %s", (nome, session_id))
 
 
-def alert_sent(conn: psycopg.Connection, alert_id: str) -> None:
-    """Record when the alert frame left for the device."""
-    conn.execute("UPDATE alerts SET sent_at = now() WHERE id = %s", (alert_id,))
+def alert_sent(conn: psycopg.Connection, alert_id: str, *, at: datetime | None = None) -> None:
+    """Record when (`at`, default now) the alert frame left for the device."""
+    conn.execute("UPDATE alerts SET sent_at = coalesce(%s, now()) WHERE id = %s", (at, alert_id))
 
 
 def record_feedback(
-    conn: psycopg.Connection, recommendation_id: str, balcao_id: str, aceita: bool
+    conn: psycopg.Connection,
+    recommendation_id: str,
+    balcao_id: str,
+    aceita: bool,
+    *,
+    at: datetime | None = None,
 ) -> bool:
     """Store the attendant's verdict on a recommendation made at this balcão.
 
@@ -84,6 +103,7 @@ def record_feedback(
         recommendation_id: The ``id`` the device got in the ``recomendar`` frame.
         balcao_id: The balcão giving feedback; only its own recommendations are accepted.
         aceita: Whether the attendant accepted the suggestion.
+        at: When the verdict was given (default now).
 
     Returns:
         False when no recommendation of this balcão has that id.
@@ -93,9 +113,9 @@ def record_feedback(
     except ValueError:
         return False
     cursor = conn.execute(
-        "UPDATE recommendations r SET aceita = %s, feedback_at = now() FROM sessions s"
-        " WHERE r.id = %s AND s.id = r.session_id AND s.balcao_id = %s",
-        (aceita, recommendation_id, balcao_id),
+        "UPDATE recommendations r SET aceita = %s, feedback_at = coalesce(%s, now())"
+        " FROM sessions s WHERE r.id = %s AND s.id = r.session_id AND s.balcao_id = %s",
+        (aceita, at, recommendation_id, balcao_id),
     )
     return cursor.rowcount == 1
 
@@ -145,14 +165,20 @@ def add_comparison(
     primary: SttOutcome,
     secondary: SttOutcome,
     wer: float | None,
+    at: datetime | None = None,
+    event_id: str | None = None,
 ) -> None:
-    """Store one comparison of two providers' transcripts of the same segment."""
+    """Store one comparison of two providers' transcripts of the same segment (`at`: when).
+
+    `event_id` (the recorder's) makes the insert idempotent.
+    """
     conn.execute(
         "INSERT INTO stt_comparisons (session_id, segment_id, primary_provider, primary_model,"
         " primary_text, primary_latency_ms, primary_cost_usd, secondary_provider,"
         " secondary_model, secondary_ok, secondary_text, secondary_error,"
-        " secondary_latency_ms, secondary_cost_usd, wer)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        " secondary_latency_ms, secondary_cost_usd, wer, created_at, event_id)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+        " coalesce(%s, now()), %s) ON CONFLICT (event_id) DO NOTHING",
         (
             session_id,
             segment_id,
@@ -169,5 +195,7 @@ def add_comparison(
             secondary.latency_ms,
             secondary.cost_usd,
             wer,
+            at,
+            event_id,
         ),
     )

@@ -8,6 +8,12 @@ wait (``BALTO_DB_TIMEOUT_S``) instead of a driver error, so routes answer 503 an
 "the database is away" from a bad query. `Database.reachable` is the readiness check: free while
 queries succeed, otherwise one bounded ``SELECT 1`` whose answer is kept for a second, however
 often it is asked.
+
+After an outage the pool itself may lag: psycopg_pool retries a failed connection with a delay
+that doubles each time (1, 2, 4, 8 … s), so after a long outage it may wait about as long again
+before it tries once more. So the readiness probe opens one direct connection first (a refused
+socket answers at once) and only then asks the pool; if the server answers but the pool does not,
+the stuck pool is replaced by a fresh one at once.
 """
 
 from __future__ import annotations
@@ -54,10 +60,22 @@ def _unreachable(exc: psycopg.OperationalError) -> bool:
 class Database:
     """Runs functions of a `psycopg.Connection` in worker threads, one pooled connection each."""
 
-    def __init__(self, pool: ConnectionPool, limiter: trio.CapacityLimiter) -> None:
-        """Wrap an open pool; use `open_database` to make one."""
+    def __init__(
+        self,
+        pool: ConnectionPool,
+        limiter: trio.CapacityLimiter,
+        make_pool: Callable[[], ConnectionPool] | None = None,
+        dsn: str = "",
+    ) -> None:
+        """Wrap an open pool; use `open_database` to make one.
+
+        `make_pool` builds an unopened replacement pool on `dsn` (used when the old one lags an
+        outage).
+        """
         self._pool = pool
         self._limiter = limiter
+        self._make_pool = make_pool
+        self._dsn = dsn
         # time.monotonic() (worker threads set them): last query that worked, last that could not
         # reach the server, last readiness probe and its answer.
         self._last_ok = self._last_away = self._probed_at = -math.inf
@@ -79,14 +97,48 @@ class Database:
         return result
 
     def _probe(self) -> bool:
+        # The server first, on a connection of its own: a refused socket answers at once, where
+        # a pool with no connection left would wait out its whole timeout.
+        if self._dsn and not self._server_answers():
+            self._last_away = time.monotonic()
+            return False
         try:
             with self._pool.connection(timeout=PROBE_TIMEOUT_S) as conn:
                 conn.execute("SELECT 1")
         except psycopg.Error:
-            self._last_away = time.monotonic()
-            return False
+            if not self._renew():
+                self._last_away = time.monotonic()
+                return False
         self._last_ok = time.monotonic()
         return True
+
+    def _server_answers(self) -> bool:
+        try:
+            with psycopg.connect(self._dsn, connect_timeout=max(1, int(PROBE_TIMEOUT_S))) as conn:
+                conn.execute("SELECT 1")
+        except psycopg.Error:
+            return False
+        return True
+
+    def _renew(self) -> bool:
+        """The server answers but the pool does not: swap in a fresh pool."""
+        if self._make_pool is None or not self._dsn:
+            return False
+        fresh = self._make_pool()
+        try:
+            fresh.open(wait=True, timeout=PROBE_TIMEOUT_S * 5)
+        except psycopg.Error:
+            fresh.close(timeout=0)
+            return False
+        old, self._pool = self._pool, fresh
+        # Without waiting: connections still checked out of it are closed as they come back.
+        old.close(timeout=0)
+        log.warning("database answers again: replaced the connection pool that was backing off")
+        return True
+
+    def close(self) -> None:
+        """Close the pool; blocking, for a worker thread."""
+        self._pool.close(timeout=5.0)
 
     async def reachable(self) -> bool:
         """Whether the database answers, at most one probe per `FRESH_S` (readiness checks).
@@ -113,6 +165,31 @@ class Database:
             partial(self._call, fn, *args, **kw), limiter=self._limiter
         )
 
+    @property
+    def away(self) -> bool:
+        """Whether the last thing that touched the server found it away (no success since)."""
+        return self._last_away > self._last_ok
+
+    async def run_within(
+        self,
+        timeout_s: float,
+        fn: Callable[Concatenate[psycopg.Connection, P], T],
+        *args: P.args,
+        **kw: P.kwargs,
+    ) -> T:
+        """`run`, but raise `DatabaseUnavailable` after `timeout_s` (reads on a deadline).
+
+        Past the deadline the worker thread is abandoned; it finishes (or fails) on its own and
+        holds its pool slot until then.
+        """
+        with trio.move_on_after(timeout_s):
+            return await trio.to_thread.run_sync(
+                partial(self._call, fn, *args, **kw),
+                limiter=self._limiter,
+                abandon_on_cancel=True,
+            )
+        raise DatabaseUnavailable(f"no answer within {timeout_s:.1f} s")
+
 
 @contextlib.asynccontextmanager
 async def open_database(
@@ -122,14 +199,28 @@ async def open_database(
 
     `wait_s` bounds how long a query waits for a connection before `DatabaseUnavailable`.
     """
-    pool = ConnectionPool(dsn, min_size=1, max_size=pool_size, open=False, timeout=wait_s)
+
+    # `check`: a connection is tested as it leaves the pool, so after the server restarts (the
+    # embedded one is restarted by `balto.store.keeper`) stale connections are replaced, not
+    # handed out to fail one query each.
+    def make_pool() -> ConnectionPool:
+        return ConnectionPool(
+            dsn,
+            min_size=1,
+            max_size=pool_size,
+            open=False,
+            timeout=wait_s,
+            check=ConnectionPool.check_connection,
+        )
+
+    pool = make_pool()
     await trio.to_thread.run_sync(partial(pool.open, wait=True, timeout=30.0))
+    db = Database(pool, trio.CapacityLimiter(pool_size), make_pool, dsn)
     try:
-        db = Database(pool, trio.CapacityLimiter(pool_size))
         applied = await db.run(apply_migrations)
         if applied:
             log.info("database migrations applied: %s", ", ".join(applied))
         yield db
     finally:
         with trio.CancelScope(shield=True):
-            await trio.to_thread.run_sync(partial(pool.close, timeout=5.0))
+            await trio.to_thread.run_sync(db.close)

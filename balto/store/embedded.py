@@ -24,6 +24,7 @@ import signal
 import tempfile
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -113,14 +114,26 @@ def _start(pgdata: Path) -> Any:
     return get_server(pgdata, cleanup_mode="stop")
 
 
+@dataclass(frozen=True, slots=True)
+class EmbeddedPostgres:
+    """A started embedded server: its URL, data directory and pgserver handle (for the keeper)."""
+
+    url: str
+    pgdata: Path
+    server: Any
+
+
 @contextlib.asynccontextmanager
-async def embedded_postgres(pgdata: Path) -> AsyncIterator[str]:
-    """Start (or join) the embedded server on `pgdata`; yield its URL; stop it on exit."""
+async def embedded_postgres(pgdata: Path) -> AsyncIterator[EmbeddedPostgres]:
+    """Start (or join) the embedded server on `pgdata`; yield it; stop it on exit.
+
+    While it runs, `balto.store.keeper.keep_embedded` restarts it if it dies.
+    """
     pgdata = Path(await trio.Path(pgdata).resolve())
     log.info("starting embedded PostgreSQL in %s", pgdata)
     server = await trio.to_thread.run_sync(_start, pgdata)
     try:
-        yield str(server.get_uri())
+        yield EmbeddedPostgres(str(server.get_uri()), pgdata, server)
     finally:
         with trio.CancelScope(shield=True):
             await trio.to_thread.run_sync(server.cleanup)

@@ -6,6 +6,7 @@ Plain sync functions of a connection, run through `Database.run` by the actors.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg
 
@@ -51,12 +52,21 @@ class ProviderCall:
 
 
 def open_session(
-    conn: psycopg.Connection, session_id: str, balcao_id: str, instance_id: str | None = None
+    conn: psycopg.Connection,
+    session_id: str,
+    balcao_id: str,
+    instance_id: str | None = None,
+    *,
+    at: datetime | None = None,
 ) -> None:
-    """Record a new device session, served by `instance_id` (see `balto.cluster`)."""
+    """Record a new device session served by `instance_id`; idempotent (a spool may replay it).
+
+    `at` is when it started (default: now).
+    """
     conn.execute(
-        "INSERT INTO sessions (id, balcao_id, instance_id) VALUES (%s, %s, %s)",
-        (session_id, balcao_id, instance_id),
+        "INSERT INTO sessions (id, balcao_id, instance_id, started_at)"
+        " VALUES (%s, %s, %s, coalesce(%s, now())) ON CONFLICT (id) DO NOTHING",
+        (session_id, balcao_id, instance_id, at),
     )
 
 
@@ -68,37 +78,51 @@ def close_session(
     audio_seconds: float,
     close_code: int | None,
     close_reason: str | None,
+    at: datetime | None = None,
 ) -> None:
-    """Record how a session ended."""
+    """Record how a session ended (`at`: when; default now)."""
     conn.execute(
-        "UPDATE sessions SET ended_at = now(), audio_format = %s, audio_seconds = %s,"
-        " close_code = %s, close_reason = %s WHERE id = %s",
-        (audio_format, audio_seconds, close_code, close_reason, session_id),
+        "UPDATE sessions SET ended_at = coalesce(%s, now()), audio_format = %s,"
+        " audio_seconds = %s, close_code = %s, close_reason = %s WHERE id = %s",
+        (at, audio_format, audio_seconds, close_code, close_reason, session_id),
     )
 
 
 def add_segment(
-    conn: psycopg.Connection, segment_id: str, session_id: str, seq: int, start: float, end: float
+    conn: psycopg.Connection,
+    segment_id: str,
+    session_id: str,
+    seq: int,
+    start: float,
+    end: float,
+    *,
+    at: datetime | None = None,
 ) -> None:
     """Record a segment the VAD cut, before it is transcribed (so none is silently lost).
 
     Idempotent: a segment handed again to a restarted transcriber is recorded once.
     """
     conn.execute(
-        "INSERT INTO segments (id, session_id, seq, audio_start, audio_end, status)"
-        " VALUES (%s, %s, %s, %s, %s, 'pending') ON CONFLICT (id) DO NOTHING",
-        (segment_id, session_id, seq, start, end),
+        "INSERT INTO segments (id, session_id, seq, audio_start, audio_end, status, created_at)"
+        " VALUES (%s, %s, %s, %s, %s, 'pending', coalesce(%s, now())) ON CONFLICT (id) DO NOTHING",
+        (segment_id, session_id, seq, start, end, at),
     )
 
 
 def segment_transcribed(
-    conn: psycopg.Connection, segment_id: str, text: str, provider: str, language: str | None
+    conn: psycopg.Connection,
+    segment_id: str,
+    text: str,
+    provider: str,
+    language: str | None,
+    *,
+    at: datetime | None = None,
 ) -> None:
-    """Store a segment's transcript."""
+    """Store a segment's transcript (`at`: when it came; default now)."""
     conn.execute(
         "UPDATE segments SET status = 'transcribed', transcript = %s, stt_provider = %s,"
-        " language = %s, transcribed_at = now() WHERE id = %s",
-        (text, provider, language, segment_id),
+        " language = %s, transcribed_at = coalesce(%s, now()) WHERE id = %s",
+        (text, provider, language, at, segment_id),
     )
 
 
@@ -120,11 +144,14 @@ def add_recommendation(
     transcricao_base: str,
     atendente: str | None,
     source: str,
+    at: datetime | None = None,
 ) -> None:
-    """Store a recommendation before it is sent."""
+    """Store a recommendation before it is sent (`at`: when it was made; default now)."""
     conn.execute(
         "INSERT INTO recommendations (id, session_id, segment_id, produto, explicacao,"
-        " transcricao_base, atendente, source) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+        " transcricao_base, atendente, source, created_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()))"
+        " ON CONFLICT (id) DO NOTHING",
         (
             recommendation_id,
             session_id,
@@ -134,13 +161,19 @@ def add_recommendation(
             transcricao_base,
             atendente,
             source,
+            at,
         ),
     )
 
 
-def recommendation_sent(conn: psycopg.Connection, recommendation_id: str) -> None:
-    """Record when the recommendation frame left for the device."""
-    conn.execute("UPDATE recommendations SET sent_at = now() WHERE id = %s", (recommendation_id,))
+def recommendation_sent(
+    conn: psycopg.Connection, recommendation_id: str, *, at: datetime | None = None
+) -> None:
+    """Record when (`at`, default now) the recommendation frame left for the device."""
+    conn.execute(
+        "UPDATE recommendations SET sent_at = coalesce(%s, now()) WHERE id = %s",
+        (at, recommendation_id),
+    )
 
 
 def add_provider_call(
@@ -149,12 +182,19 @@ def add_provider_call(
     *,
     session_id: str | None,
     segment_id: str | None,
+    at: datetime | None = None,
+    event_id: str | None = None,
 ) -> None:
-    """Account one provider call."""
+    """Account one provider call (`at`: when it was made; default now).
+
+    `event_id` (the recorder's) makes the insert idempotent.
+    """
     conn.execute(
         "INSERT INTO provider_calls (session_id, segment_id, kind, provider, model, ok,"
         " error_category, error, latency_ms, audio_seconds, input_tokens, output_tokens,"
-        " cost_usd) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        " cost_usd, created_at, event_id)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s)"
+        " ON CONFLICT (event_id) DO NOTHING",
         (
             session_id,
             segment_id,
@@ -169,5 +209,7 @@ def add_provider_call(
             call.input_tokens,
             call.output_tokens,
             call.cost_usd,
+            at,
+            event_id,
         ),
     )

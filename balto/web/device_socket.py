@@ -7,6 +7,11 @@ gives the session a clean end-of-stream.
 
 Handshake: the first frame must be text JSON ``{"api_key": "…"}`` within the handshake timeout.
 Close codes are in `balto.close_codes.CloseCode` and the README.
+
+While the database is away, a key confirmed within ``BALTO_KEY_CACHE_S`` is accepted from the
+key cache (`balto.web.key_cache`) and checked again once the database answers (revoked → 4003);
+any other key is closed with 4008 (try again) within `AUTH_DEADLINE_S`. The session's own rows
+go through the recorder, which spools them while the database is away.
 """
 
 from __future__ import annotations
@@ -19,10 +24,11 @@ import trio
 
 from actors.context import SessionInfo
 from balto.close_codes import CloseCode
-from balto.errors import DeviceGone, UndecodableAudio
+from balto.errors import BaltoError, DeviceGone, UndecodableAudio
 from balto.logs import bind_session
 from balto.services import Services
-from balto.store.cadastro import authenticate
+from balto.store.cadastro import BalcaoIdentity, authenticate
+from balto.store.database import DatabaseUnavailable
 from balto.store.sessions import close_session, open_session
 from balto.store.supervision import record_supervision
 from balto.text_frames import TextFrameError, parse_text_frame
@@ -38,6 +44,12 @@ CLOSE_TIMEOUT_S = 2.0  # a close frame to a device that stopped reading must not
 # Closes the protocol layer sends for a bad frame before the session sees it; the session's row
 # records them like its own closes.
 PROTOCOL_FAILURES = frozenset({CloseCode.PROTOCOL_ERROR, CloseCode.INVALID_TEXT, CloseCode.TOO_BIG})
+AUTH_DEADLINE_S = 0.8  # a key check waits this long for the database, then the cache decides
+RECHECK_S = 1.0  # a session accepted from the cache asks this often whether the database is back
+
+
+class TryAgain(BaltoError):
+    """The key cannot be checked now (the database is away, the key is not cached)."""
 
 
 class AsgiDeviceLink:
@@ -166,21 +178,53 @@ class DeviceEndpoint:
             await link.close(CloseCode.GOING_AWAY)
             return
         try:
-            info = await self._handshake(link)
-            if info is not None:
-                instance = self.services.cluster.instance_id
-                await self.services.db.run(open_session, info.session_id, info.balcao_id, instance)
+            hello = await self._handshake(link)
+            if hello is not None:
+                await self.services.recorder.record(
+                    open_session,
+                    hello[0].session_id,
+                    hello[0].balcao_id,
+                    self.services.cluster.instance_id,
+                )
+        except TryAgain as exc:
+            log.warning("device rejected for now: %s", exc)
+            await link.close(CloseCode.TRY_AGAIN)
+            return
         except Exception:
             # e.g. the database is unreachable: tell the device plainly, it will reconnect
             log.exception("device handshake failed")
             await link.close(CloseCode.INTERNAL_ERROR)
             return
-        if info is None:
+        if hello is None:
             return
+        info, recheck_key = hello
         with bind_session(info.balcao_id, info.session_id):
-            await self._serve(link, info)
+            await self._serve(link, info, recheck_key)
 
-    async def _handshake(self, link: AsgiDeviceLink) -> SessionInfo | None:
+    async def _identify(self, api_key: str) -> tuple[BalcaoIdentity | None, bool]:
+        """The key's identity, and whether it came from the cache (the database was away).
+
+        Raises:
+            TryAgain: The database is away and the key was not confirmed recently.
+        """
+        services = self.services
+        # Known away: ask the (cached, bounded) readiness probe rather than wait for a timeout.
+        if not services.db.away or await services.db.reachable():
+            try:
+                identity = await services.db.run_within(AUTH_DEADLINE_S, authenticate, api_key)
+            except DatabaseUnavailable:
+                pass
+            else:
+                services.keys.remember(api_key, identity)
+                return identity, False
+        cached = services.keys.lookup(api_key)
+        if cached is None:
+            raise TryAgain("database unreachable and the key was not confirmed recently")
+        log.warning("database unreachable: balcao %s accepted from the key cache", cached.balcao_id)
+        return cached, True
+
+    async def _handshake(self, link: AsgiDeviceLink) -> tuple[SessionInfo, str | None] | None:
+        """The session's identity and, when accepted from the cache, the key to check again."""
         services = self.services
         with trio.move_on_after(services.settings.handshake_timeout_s):
             try:
@@ -188,7 +232,7 @@ class DeviceEndpoint:
             except DeviceGone:
                 return None
             api_key = parse_hello(frame)
-            identity = await services.db.run(authenticate, api_key) if api_key else None
+            identity, cached = await self._identify(api_key) if api_key else (None, False)
             if identity is None:
                 log.warning("device rejected: invalid api key or handshake frame")
                 await link.close(CloseCode.INVALID_KEY)
@@ -197,19 +241,43 @@ class DeviceEndpoint:
                 log.warning("device rejected: revoked key for balcao %s", identity.balcao_id)
                 await link.close(CloseCode.REVOKED_KEY)
                 return None
-            return SessionInfo(
+            info = SessionInfo(
                 session_id=str(uuid.uuid4()),
                 balcao_id=identity.balcao_id,
                 cliente_id=identity.cliente_id,
                 nome_balcao=identity.nome_balcao,
             )
+            return info, api_key if cached else None
         log.warning(
             "device rejected: no handshake within %.1f s", services.settings.handshake_timeout_s
         )
         await link.close(CloseCode.HANDSHAKE_TIMEOUT)
         return None
 
-    async def _serve(self, link: AsgiDeviceLink, info: SessionInfo) -> None:
+    async def _recheck(self, live: LiveSession, api_key: str) -> None:
+        """Check a cache-accepted key once the database answers; close the session if revoked."""
+        services = self.services
+        while True:
+            await trio.sleep(RECHECK_S)
+            # One shared probe a second tells every such session whether to try; asking the
+            # pool from each of them would tie up its slots while the database is away.
+            if services.db.away and not await services.db.reachable():
+                continue
+            try:
+                identity = await services.db.run_within(AUTH_DEADLINE_S, authenticate, api_key)
+            except DatabaseUnavailable:
+                continue
+            services.keys.remember(api_key, identity)
+            if identity is None or identity.revoked:
+                log.warning(
+                    "key of balcao %s no longer valid: closing", live.session.info.balcao_id
+                )
+                live.request_close(CloseCode.REVOKED_KEY, CloseCode.REVOKED_KEY.reason)
+            return
+
+    async def _serve(
+        self, link: AsgiDeviceLink, info: SessionInfo, recheck_key: str | None
+    ) -> None:
         services = self.services
         session = Session(info)
         live = LiveSession(session)
@@ -226,7 +294,11 @@ class DeviceEndpoint:
         wire_reason: str | None = None  # what the device is sent, when not the stored reason
         try:
             with live.cancel_scope:
-                await run_session(session, link, services.pipeline, faults=services.faults)
+                async with trio.open_nursery() as nursery:
+                    if recheck_key is not None:
+                        nursery.start_soon(self._recheck, live, recheck_key)
+                    await run_session(session, link, services.pipeline, faults=services.faults)
+                    nursery.cancel_scope.cancel()
             code, reason = live.close_code, live.close_reason
         except* Escalation as group:
             failure = _leaf(group)
@@ -256,7 +328,7 @@ class DeviceEndpoint:
                 reason = "device disconnected"
             with trio.CancelScope(shield=True):
                 await services.cluster.released(live)
-                await services.db.run(
+                await services.recorder.record(
                     close_session,
                     info.session_id,
                     audio_format=session.stats.audio_format,
@@ -264,7 +336,7 @@ class DeviceEndpoint:
                     close_code=final_code,
                     close_reason=reason,
                 )
-                await services.db.run(
+                await services.recorder.record(
                     record_supervision,
                     info.session_id,
                     segments_emitted=session.segments_emitted,

@@ -14,6 +14,8 @@ Series (labels in braces):
   database; ``balto_recommendations_total{feedback}``;
 - ``balto_advice_refusals_total{provider, model, reason}`` (answers not shown, and why) and
   ``balto_alerts_total{sinal}``, from the database;
+- the recorder's spool and the database's reachability (`balto.web.metrics_recorder`); while
+  the database is away the series read from it are left out, the rest is served;
 - ``balto_event_loop_lag_seconds`` (histogram of how late a 0.25 s sleep wakes up) and
   ``balto_event_loop_lag_max_seconds``.
 """
@@ -36,6 +38,7 @@ from quart import Blueprint, Response, current_app
 
 from actors.histogram import BUCKETS, Histogram
 from balto.services import Services
+from balto.store.database import DatabaseUnavailable
 from balto.store.metrics import (
     AdviceTotals,
     ProviderTotals,
@@ -45,6 +48,7 @@ from balto.store.metrics import (
 )
 from balto.web.auth import has_bearer, is_admin
 from balto.web.errors import error
+from balto.web.metrics_recorder import RecorderCollector
 
 blueprint = Blueprint("metrics", __name__)
 
@@ -208,12 +212,21 @@ async def metrics() -> Response | tuple[Response, int]:
             "Authorization: Bearer <ADMIN_SECRET ou BALTO_METRICS_TOKEN> ausente ou inválido",
         )
     sessions = [live.session.snapshot() for live in services.registry.all()]
-    providers = await services.db.run(provider_totals)
-    recommendations = await services.db.run(recommendation_totals)
-    advice = await services.db.run(advice_totals)
+    providers: list[ProviderTotals] = []
+    recommendations: dict[str, int] = {}
+    advice: AdviceTotals | None = None
+    database_up = not services.db.away
+    if database_up:
+        try:
+            providers = await services.db.run(provider_totals)
+            recommendations = await services.db.run(recommendation_totals)
+            advice = await services.db.run(advice_totals)
+        except DatabaseUnavailable:
+            database_up = False
     probe: LoopLag | None = current_app.config.get("BALTO_LOOP_LAG")
     registry = CollectorRegistry(auto_describe=False)
     lag = probe.histogram if probe else None
     registry.register(_Scrape(sessions, providers, recommendations, lag, advice))
+    registry.register(RecorderCollector(services.recorder.stats(), database_up))
     body = await trio.to_thread.run_sync(generate_latest, registry)
     return Response(body, content_type=CONTENT_TYPE)

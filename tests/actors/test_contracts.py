@@ -29,6 +29,7 @@ from balto.messages import Alert, AudioChunk, Recommendation, Segment, Transcrip
 from balto.pricing import DEFAULT_PRICING
 from balto.providers.catalog_advisor import CatalogAdvisor
 from balto.providers.elevenlabs import ElevenLabsScribe
+from balto.recorder import DirectRecorder
 from balto.store import Database, open_database
 from balto.store.cadastro import create_balcao, create_cliente
 from balto.store.sessions import add_recommendation, add_segment, open_session
@@ -144,7 +145,9 @@ async def test_transcriber_contract(nursery: trio.Nursery, db: Database, databas
             http=http,
             timeout_s=5,
         )
-        await run_transcriber(inbox.receiver(), out.sender(), ctx, stt=[stt], db=db)
+        await run_transcriber(
+            inbox.receiver(), out.sender(), ctx, stt=[stt], recorder=DirectRecorder(db)
+        )
     transcripts = await _collect(out)
     # a blank transcript is stored but not passed on: the advisor has nothing to read in it
     assert [(t.segment_id, t.text) for t in transcripts] == [
@@ -164,7 +167,12 @@ async def test_transcriber_without_stt_stores_every_segment_failed(
     inbox = await _filled("segments", [_segment(0), _segment(1)])
     out: Link[Transcript] = Link("transcripts", 8, Overflow.BLOCK)
     await run_transcriber(
-        inbox.receiver(), out.sender(), ctx, stt=[], db=db, missing_reason="no key"
+        inbox.receiver(),
+        out.sender(),
+        ctx,
+        stt=[],
+        recorder=DirectRecorder(db),
+        missing_reason="no key",
     )
     assert await _collect(out) == []
     rows = query(database_url, "SELECT status, error FROM segments ORDER BY seq")
@@ -192,7 +200,7 @@ async def test_advisor_contract(db: Database, database_url: str) -> None:
         ctx,
         advisors=[CatalogAdvisor()],
         catalog=Catalog.load(None),
-        db=db,
+        recorder=DirectRecorder(db),
         cooldown_s=0,
     )
     recs = await _collect(out)
@@ -232,7 +240,7 @@ async def test_sender_contract(db: Database, database_url: str) -> None:
         recs.append(rec)
     device = ScriptedDevice([], gone_after_sends=2)  # the device leaves after two frames
     inbox = await _filled("recommendations", recs)
-    await run_sender(inbox.receiver(), ctx, device=device, db=db)
+    await run_sender(inbox.receiver(), ctx, device=device, recorder=DirectRecorder(db))
     assert [f["produto"] for f in device.sent] == ["Produto 0", "Produto 1"]
     assert set(device.sent[0]) == {
         "comando",

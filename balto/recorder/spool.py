@@ -1,0 +1,148 @@
+"""The spool: an append-only file of recorder events kept while the database is away.
+
+Files, under ``BALTO_DATA_DIR``:
+- ``recorder.spool``: one JSON event per line (`balto.recorder.events.Event.to_line`), appended
+  and fsync'd before the writers are told their event is safe.
+- ``recorder.cursor``: the byte offset of the first event not yet replayed, replaced atomically
+  (write, fsync, rename) after each replayed batch commits. A crash between the commit and the
+  cursor replays that batch again, to no further effect (`balto.recorder.apply`).
+
+When everything is replayed both are emptied. A torn last line (a crash mid-append) is cut off at
+open: its writer was never told it was safe. The file is capped (``BALTO_SPOOL_MAX_MB``): past the
+cap new events are dropped, counted and logged, because blocking would stall every session.
+
+All methods are blocking file I/O: the recorder calls them from a worker thread, one at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from balto.recorder.events import Event
+
+log = logging.getLogger("balto.recorder")
+
+SPOOL_NAME = "recorder.spool"
+CURSOR_NAME = "recorder.cursor"
+
+
+class Spool:
+    """One process's spool file and replay cursor (module docstring)."""
+
+    def __init__(self, directory: Path, max_bytes: int) -> None:
+        """Bind to `directory` (created on `open`); `max_bytes` caps the file."""
+        self.path = directory / SPOOL_NAME
+        self.cursor_path = directory / CURSOR_NAME
+        self.max_bytes = max_bytes
+        self.size = 0  # bytes in the file
+        self.cursor = 0  # bytes already replayed
+        self.pending_events = 0
+        self.dropped = 0  # events refused past the cap (since this process started)
+        self._fd = -1
+
+    @property
+    def pending(self) -> bool:
+        """Whether events wait to be replayed."""
+        return self.cursor < self.size
+
+    def open(self) -> None:
+        """Open (or create) the files; cut a torn tail; count what waits for replay."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        data = self.path.read_bytes()
+        whole = data.rfind(b"\n") + 1
+        if whole < len(data):
+            log.warning("recorder spool: cut a torn last line (%d bytes)", len(data) - whole)
+            os.ftruncate(self._fd, whole)
+            os.fsync(self._fd)
+        self.size = whole
+        try:
+            self.cursor = int(self.cursor_path.read_text().strip() or 0)
+        except (OSError, ValueError):
+            self.cursor = 0
+        if self.cursor > self.size or data[self.cursor - 1 : self.cursor] not in (b"", b"\n"):
+            log.warning(
+                "recorder spool: cursor %d does not fit the file; replaying from 0", self.cursor
+            )
+            self.cursor = 0  # replayed events apply to no further effect (balto.recorder.apply)
+        self.pending_events = data[self.cursor : whole].count(b"\n")
+        if self.pending:
+            log.warning(
+                "recorder spool %s holds %d event(s) to replay", self.path, self.pending_events
+            )
+
+    def close(self) -> None:
+        """Close the file (it stays on disk)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def append(self, events: Sequence[Event]) -> int:
+        """Append and fsync `events`, as many as the cap allows; how many were dropped."""
+        lines = []
+        room = self.max_bytes - self.size
+        dropped = 0
+        for event in events:
+            line = event.to_line()
+            if len(line) > room:
+                dropped += 1
+                continue
+            room -= len(line)
+            lines.append(line)
+        if lines:
+            blob = b"".join(lines)
+            written = 0
+            while written < len(blob):
+                written += os.write(self._fd, blob[written:])
+            os.fsync(self._fd)
+            self.size += len(blob)
+            self.pending_events += len(lines)
+        if dropped:
+            self.dropped += dropped
+            log.error(
+                "recorder spool full (%d bytes, cap %d): dropped %d event(s), %d so far",
+                self.size,
+                self.max_bytes,
+                dropped,
+                self.dropped,
+            )
+        return dropped
+
+    def read(self, max_events: int) -> tuple[list[Event], int]:
+        """Up to `max_events` events from the cursor, and the offset just after them."""
+        events: list[Event] = []
+        offset = self.cursor
+        with self.path.open("rb") as file:
+            file.seek(offset)
+            while len(events) < max_events and offset < self.size:
+                line = file.readline()
+                if not line.endswith(b"\n"):
+                    break
+                offset += len(line)
+                try:
+                    events.append(Event.from_line(line))
+                except (ValueError, KeyError, TypeError) as exc:
+                    log.error("recorder spool: unreadable line skipped (%s): %r", exc, line)
+        return events, offset
+
+    def advance(self, offset: int, replayed: int) -> None:
+        """Record that everything before `offset` (`replayed` events) is in the database."""
+        self.pending_events = max(0, self.pending_events - replayed)
+        if offset >= self.size:
+            # Empty the file first: a crash before the cursor goes leaves cursor > size, which
+            # `open` reads as "start again" on an empty file.
+            os.ftruncate(self._fd, 0)
+            os.fsync(self._fd)
+            self.size = self.cursor = self.pending_events = 0
+            self.cursor_path.unlink(missing_ok=True)
+            return
+        tmp = self.cursor_path.with_suffix(".tmp")
+        with tmp.open("w") as file:
+            file.write(str(offset))
+            file.flush()
+            os.fsync(file.fileno())
+        tmp.replace(self.cursor_path)
+        self.cursor = offset

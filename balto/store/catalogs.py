@@ -1,0 +1,46 @@
+"""Clientes' imported catalogs for the advisor, read on a deadline and cached for outages.
+
+In: a cliente id. Out: its imported `Catalog`, or None (no import, or the database is away and no
+copy was read earlier by this process). A session starting during an outage must not wait on the
+database: the read is bounded (`READ_TIMEOUT_S`), and on `DatabaseUnavailable` the last copy read
+is used, else the default catalog (the advisor's fallback). Raises nothing for an outage.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from balto.catalog import Catalog
+from balto.store.advice import load_cliente_catalog
+from balto.store.database import Database, DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+
+READ_TIMEOUT_S = 1.0  # a session start waits at most this for its cliente's catalog
+
+
+class ClienteCatalogs:
+    """The `actors.ports.CatalogSource` of the server: database first, last good copy after."""
+
+    def __init__(self, db: Database) -> None:
+        """Read through `db`."""
+        self._db = db
+        # cliente id → the last catalog read (None: it had none). Bounded by the number of
+        # clientes with a live session since start; a catalog is a few hundred products.
+        self._cache: dict[str, Catalog | None] = {}
+
+    async def cliente_catalog(self, cliente_id: str) -> Catalog | None:
+        """The cliente's catalog (module docstring)."""
+        try:
+            catalog = await self._db.run_within(READ_TIMEOUT_S, load_cliente_catalog, cliente_id)
+        except DatabaseUnavailable as exc:
+            cached = self._cache.get(cliente_id)
+            log.warning(
+                "cliente %s catalog unreadable (%s): using %s",
+                cliente_id,
+                exc,
+                "the copy read earlier" if cached is not None else "the default catalog",
+            )
+            return cached
+        self._cache[cliente_id] = catalog
+        return catalog

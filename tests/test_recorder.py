@@ -1,0 +1,144 @@
+"""The recorder against real PostgreSQL and a real spool file: order, exactly once, the cap.
+
+The outage itself is made real by pointing the recorder at a database that cannot be reached (a
+pool on a socket nobody listens on); the spool left behind is then replayed by a recorder on the
+test database, as the next process would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from functools import partial
+from pathlib import Path
+
+import pytest
+import trio
+from psycopg_pool import ConnectionPool
+
+from balto.recorder import Event, Recorder, Spool
+from balto.recorder.apply import apply_events
+from balto.store import Database, open_database
+from balto.store.cadastro import create_balcao, create_cliente
+from balto.store.database import DatabaseUnavailable
+from balto.store.sessions import (
+    ProviderCall,
+    add_provider_call,
+    add_segment,
+    close_session,
+    open_session,
+    segment_transcribed,
+)
+from tests.conftest import query
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    async with open_database(database_url) as database:
+        yield database
+
+
+@contextlib.asynccontextmanager
+async def _away() -> AsyncIterator[Database]:
+    """A database handle on a socket directory where no server listens."""
+    pool = ConnectionPool(
+        "postgresql://x@/x?host=/nonexistent", min_size=1, open=False, timeout=0.2
+    )
+    pool.open(wait=False)
+    try:
+        yield Database(pool, trio.CapacityLimiter(2))
+    finally:
+        await trio.to_thread.run_sync(partial(pool.close, timeout=0))
+
+
+async def _balcao(db: Database) -> str:
+    codigo = await db.run(create_cliente, "a@b.c", "Rede", "11999999999")
+    created = await db.run(create_balcao, codigo, "B1")
+    assert created is not None
+    return created[1]
+
+
+def test_a_torn_last_line_is_cut_and_the_cursor_survives(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, 1 << 20)
+    spool.open()
+    events = [Event.of(segment_transcribed, (str(uuid.uuid4()), "oi", "x", None), {})] * 3
+    assert spool.append(events) == 0
+    read, offset = spool.read(2)
+    spool.advance(offset, len(read))
+    spool.close()
+    with (tmp_path / "recorder.spool").open("ab") as file:
+        file.write(b'{"id": "half a line')  # a crash mid-append
+
+    again = Spool(tmp_path, 1 << 20)
+    again.open()
+    assert again.pending_events == 1
+    rest, offset = again.read(10)
+    assert [e.id for e in rest] == [events[2].id]
+    again.advance(offset, 1)
+    assert again.size == 0 and not (tmp_path / "recorder.cursor").exists()
+
+
+def test_past_the_cap_events_are_dropped_and_counted(tmp_path: Path) -> None:
+    event = Event.of(segment_transcribed, (str(uuid.uuid4()), "texto", "x", None), {})
+    spool = Spool(tmp_path, len(event.to_line()) * 2)
+    spool.open()
+    assert spool.append([event, event, event]) == 1
+    assert (spool.pending_events, spool.dropped) == (2, 1)
+
+
+async def test_an_outage_spools_and_the_next_recorder_replays_exactly_once(
+    db: Database, database_url: str, tmp_path: Path
+) -> None:
+    balcao_id = await _balcao(db)
+    session_id, segment_id = str(uuid.uuid4()), str(uuid.uuid4())
+    # a pool on a socket directory with no server: every write meets "the database is away"
+    async with _away() as away, trio.open_nursery() as nursery:
+        recorder = Recorder(away, Spool(tmp_path, 1 << 20))
+        await nursery.start(recorder.run)
+        await recorder.record(open_session, session_id, balcao_id)
+        await recorder.record(add_segment, segment_id, session_id, 0, 0.0, 1.0)
+        call = ProviderCall("stt", "fake", "m", True, 120.0, 0.001, audio_seconds=1.0)
+        await recorder.record(add_provider_call, call, session_id=session_id, segment_id=segment_id)
+        await recorder.record(segment_transcribed, segment_id, "oi", "fake", "por")
+        await recorder.record(
+            close_session,
+            session_id,
+            audio_format="wav",
+            audio_seconds=1.0,
+            close_code=1000,
+            close_reason=None,
+        )
+        assert recorder.stats().spool_events == 5 and recorder.stats().database_away
+        await recorder.close()
+    assert query(database_url, "SELECT count(*) FROM sessions") == [(0,)]
+
+    # a batch that committed just before its connection died is in the spool too
+    spool = Spool(tmp_path, 1 << 20)
+    spool.open()
+    first, _ = spool.read(3)
+    spool.close()
+    assert await db.run(apply_events, first) == 3
+
+    async with trio.open_nursery() as nursery:
+        recorder = Recorder(db, Spool(tmp_path, 1 << 20))
+        await nursery.start(recorder.run)  # replays before it reports started
+        assert recorder.stats().spool_bytes == 0 and recorder.stats().replayed == 5
+        await recorder.close()
+    assert query(database_url, "SELECT close_code, ended_at IS NOT NULL FROM sessions") == [
+        (1000, True)
+    ]
+    assert query(database_url, "SELECT status, transcript FROM segments") == [("transcribed", "oi")]
+    assert query(database_url, "SELECT count(*), min(latency_ms) FROM provider_calls") == [
+        (1, 120.0)
+    ]
+
+
+async def test_events_name_only_store_functions_with_recordable_arguments(db: Database) -> None:
+    with pytest.raises(TypeError):
+        Event.of(create_cliente, ("a", "b", "c"), {})
+    with pytest.raises(TypeError):
+        Event.of(open_session, (object(), "x"), {})
+    with pytest.raises(DatabaseUnavailable):
+        async with _away() as away:
+            await away.run(apply_events, [])
