@@ -74,7 +74,7 @@ class Device:
             # group, so both shapes are caught.
             except* ConnectionClosed as group:
                 # (the reader may have recorded this close already; a repeat is harmless)
-                self.closes.append(group.exceptions[0].reason.code)  # type: ignore[attr-defined]
+                self.closes.append(group.exceptions[0].reason.code)
             except* (OSError, HandshakeError):
                 self.closes.append(-1)
             await trio.sleep(0.2)
