@@ -37,6 +37,17 @@ def load_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+def _hops(env: Mapping[str, str]) -> int:
+    """``BALTO_TRUSTED_PROXY_HOPS``: a whole number of proxies, 0 to 5."""
+    value = _float(env, "BALTO_TRUSTED_PROXY_HOPS", 0)
+    if value != int(value) or value > _MAX_PROXY_HOPS:
+        raise ConfigError(f"BALTO_TRUSTED_PROXY_HOPS must be a whole number 0-5, got {value:g}")
+    return int(value)
+
+
+_MAX_PROXY_HOPS = 5  # more proxies in a row than this is a misconfiguration, not a deployment
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -161,6 +172,9 @@ class Settings:
     instance_id: str = ""  # BALTO_INSTANCE_ID; empty: hostname-pid-random, set at start
     heartbeat_s: float = 2.0
     heartbeat_timeout_s: float = 10.0
+    # Reverse proxies in front of Balto whose X-Forwarded-For / -Proto / -Host it believes (0:
+    # none). Only with Balto reachable through them alone: a client could forge the header.
+    trusted_proxy_hops: int = 0
     # The recorder's spool cap (bytes) and how long a confirmed API key is trusted while the
     # database is away (seconds; 0 disables the cache).
     spool_max_bytes: int = 256 * 1024 * 1024
@@ -266,6 +280,7 @@ class Settings:
             heartbeat_s=_float(env, "BALTO_HEARTBEAT_S", d.heartbeat_s) or d.heartbeat_s,
             heartbeat_timeout_s=_float(env, "BALTO_HEARTBEAT_TIMEOUT_S", d.heartbeat_timeout_s)
             or d.heartbeat_timeout_s,
+            trusted_proxy_hops=_hops(env),
             spool_max_bytes=int(
                 _float(env, "BALTO_SPOOL_MAX_MB", d.spool_max_bytes / 2**20) * 2**20
             ),

@@ -33,7 +33,7 @@ from balto.store.keeper import keep_embedded
 from balto.store.reconcile import SERVER_LOST, close_lost_sessions
 from balto.web.app import BaltoApp
 from balto.web.key_cache import KeyCache
-from balto.web.server import make_config, serve_app
+from balto.web.server import behind_proxies, make_config, serve_app
 from supervisors.cluster import default_instance_id, open_cluster
 from supervisors.registry import Registry
 from supervisors.session import Pipeline
@@ -175,7 +175,10 @@ async def _serve(
             breakers=providers.breakers,
         )
         urls = await nursery.start(
-            serve_app, BaltoApp(services), make_config(settings, port), stop_serving.wait
+            serve_app,
+            behind_proxies(BaltoApp(services), settings.trusted_proxy_hops),
+            make_config(settings, port),
+            stop_serving.wait,
         )
         services.ready = True
         if freeze_gc:

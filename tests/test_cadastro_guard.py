@@ -10,6 +10,7 @@ import uuid
 import httpx
 import pytest
 import trio
+from trio_websocket import ConnectionClosed, open_websocket_url
 
 from balto.config import Settings
 from balto.errors import ConfigError
@@ -142,3 +143,38 @@ def test_metrics_token_equal_to_the_admin_secret_is_a_config_error() -> None:
     same = {"ADMIN_SECRET": "s3cret", "BALTO_METRICS_TOKEN": "s3cret"}
     with pytest.raises(ConfigError, match="BALTO_METRICS_TOKEN"):
         Settings.from_env(same)
+
+
+async def test_behind_a_trusted_proxy_the_limit_is_per_forwarded_client(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    """With BALTO_TRUSTED_PROXY_HOPS=1 (compose sets it: only nginx reaches Balto) every device
+    behind the proxy keeps its own limit; without it the header is ignored (it could be forged)."""
+    trusting = await start_server(nursery, database_url, BALTO_TRUSTED_PROXY_HOPS="1")
+    async with _client(trusting.base_url) as http:
+        _, codigo = await _new_cliente(http)
+        for n in range(1, 7):  # six failures, each from "another device" behind the proxy
+            forwarded = {"X-Forwarded-For": f"203.0.113.{n}"}
+            body = {"nome_balcao": "B", "user_codigo": _wrong(codigo, n)}
+            response = await http.post("/cadastro/balcao", json=body, headers=forwarded)
+            assert response.status_code == 404
+        falhas = (await http.get("/admin/cadastro/falhas", headers=ADMIN)).json()["items"]
+        assert {f["remote_addr"] for f in falhas} == {f"203.0.113.{n}" for n in range(1, 7)}
+        async with open_websocket_url(trusting.base_url.replace("http", "ws") + "/ws") as ws:
+            await ws.send_message('{"api_key": "bk_nope"}')
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.get_message()
+        assert closed.value.reason.code == 4001  # devices still get through the middleware
+
+
+async def test_without_trusted_proxies_x_forwarded_for_is_ignored(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url)
+    async with _client(running.base_url) as http:
+        _, codigo = await _new_cliente(http)
+        for n in range(1, 7):
+            forwarded = {"X-Forwarded-For": f"203.0.113.{n}"}
+            body = {"nome_balcao": "B", "user_codigo": _wrong(codigo, n)}
+            response = await http.post("/cadastro/balcao", json=body, headers=forwarded)
+        assert response.status_code == 429  # the sixth failure from 127.0.0.1, whatever it claims

@@ -16,6 +16,7 @@ from typing import Any
 
 import trio
 from hypercorn.config import Config, Sockets
+from hypercorn.middleware import ProxyFixMiddleware
 from hypercorn.trio import serve
 
 from balto.config import FALLBACK_PORT, Settings
@@ -58,6 +59,18 @@ def make_config(settings: Settings, port: int | None = None) -> BaltoConfig:
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")
     return config
+
+
+def behind_proxies(app: Any, hops: int) -> Any:
+    """`app` reading the client's address (and scheme, host) from `hops` trusted proxies.
+
+    The last `hops` entries of ``X-Forwarded-For`` are the proxies' own view, so the one they
+    name is the client: the cadastro rate limit and the audit log then see devices, not nginx.
+    With 0 the headers are ignored, since anyone could send them.
+    """
+    if hops <= 0:
+        return app
+    return ProxyFixMiddleware(app, mode="legacy", trusted_hops=hops)
 
 
 async def serve_app(
