@@ -109,12 +109,17 @@ async def _provider_trouble(stt: FakeElevenLabs, llm: FakeOpenAICompat, rng: ran
 
 
 async def _until_idle(server: ServerProcess, timeout: float) -> dict[str, Any]:
+    """No session, no ffmpeg, and the task count settled: a session leaves the registry before
+    its socket handler has finished recording its close, so its tasks outlive it briefly."""
     with trio.fail_after(timeout):
+        previous: int | None = None
         while True:
             runtime = await server.runtime()
-            if runtime["sessions"] == 0 and runtime["ffmpeg_processes"] == 0:
+            idle = runtime["sessions"] == 0 and runtime["ffmpeg_processes"] == 0
+            if idle and runtime["tasks"] == previous:
                 return runtime
-            await trio.sleep(0.25)
+            previous = runtime["tasks"] if idle else None
+            await trio.sleep(1.0)
 
 
 async def _until_breakers_closed(server: ServerProcess, timeout: float) -> None:
