@@ -172,10 +172,6 @@ class Heard:
         """Split each turn of `texts` (oldest first) into clauses, blanking what `ignore` finds."""
         self._turns = [_clauses(text, ignore) for text in texts]
 
-    def __len__(self) -> int:
-        """Number of turns."""
-        return len(self._turns)
-
     def newest(self, pattern: re.Pattern[str]) -> int:
         """Index of the newest turn in which `pattern` is affirmed, or -1."""
         found = self.find(pattern)

@@ -181,10 +181,6 @@ class NeedsView:
         """Whether `product` serves one of the needs."""
         return self.rank(product) is not None
 
-    def fitted(self, product: Product) -> list[Need]:
-        """The needs `product` serves."""
-        return [need for need in self.needs if _serves(need, product)]
-
     def rank(self, product: Product) -> tuple[int, int] | None:
         """Sort key (lower is better) of `product` for these needs, or None when it fits none.
 
@@ -221,6 +217,3 @@ def _score(need: Need, product: Product) -> int | None:
             return 1 + index
     return None
 
-
-def _serves(need: Need, product: Product) -> bool:
-    return _score(need, product) is not None
