@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from balto.errors import ConfigError
 from balto.pricing import DEFAULT_PRICING, Pricing
@@ -180,6 +181,11 @@ class Settings:
     spool_max_bytes: int = 256 * 1024 * 1024
     key_cache_s: float = 24 * 3600.0
     pg_restart_s: float = 1.0  # the embedded database's keeper waits this before a restart
+    # Issue 15: `balto demo` runs with the loopback fakes and marks every page and report as demo
+    # data; the admin pages show costs in BRL at this rate and times in this zone.
+    demo: bool = False
+    brl_per_usd: float = 5.0
+    timezone: str = "America/Sao_Paulo"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
@@ -286,4 +292,17 @@ class Settings:
             ),
             key_cache_s=_float(env, "BALTO_KEY_CACHE_S", d.key_cache_s),
             pg_restart_s=_float(env, "BALTO_PG_RESTART_S", d.pg_restart_s),
+            demo=(env.get("BALTO_DEMO") or "") in ("1", "true", "yes"),
+            brl_per_usd=_float(env, "BALTO_BRL_PER_USD", d.brl_per_usd) or d.brl_per_usd,
+            timezone=_timezone(env),
         )
+
+
+def _timezone(env: Mapping[str, str]) -> str:
+    """BALTO_TIMEZONE: an IANA zone name for the times admins read (default São Paulo)."""
+    name = (env.get("BALTO_TIMEZONE") or "").strip() or "America/Sao_Paulo"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"BALTO_TIMEZONE is not a known time zone: {name!r}") from exc
+    return name
