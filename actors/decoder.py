@@ -1,66 +1,69 @@
 """Decoder: device bytes in, 16 kHz mono s16le `PcmFrame`s out, on a clock that survives restarts.
 
 The first bytes decide the format (`balto.audio.formats.detect_format`):
-- WebM/Ogg Opus goes through one long-lived ffmpeg per connection with the input format forced
-  (unforced, ffmpeg probes for 0.25–1.5 s before its first output; DESIGN §4c);
-- WAV is parsed in Python (ffmpeg would read 64 KiB, 2–3 s, before emitting anything); 16 kHz mono
-  passes straight through, other rates and layouts go through ffmpeg as forced raw input;
+- WebM/Ogg Opus: the container is read here, in Python (`balto.audio.opus_demux`: the Opus packets,
+  their timestamps, the OpusHead; a stream declaring another codec is refused), and the packets
+  are decoded and resampled by FFmpeg's Opus decoder through PyAV (`balto.audio.opus_decoder`) in
+  a front-end worker process when the server has them (``BALTO_VAD_WORKERS``), else in this
+  process (inline for a chunk's worth, in a thread for a backlog). No process per session;
+- WAV is parsed in Python; 16 kHz mono passes straight through, other rates and layouts are
+  resampled in process (`balto.audio.resample`);
 - anything else is raw s16le 16 kHz mono, kept sample-aligned across frames.
+No ffmpeg process is started for any format.
 
 Restarts. Everything a new incarnation needs lives in a `DecoderMemory` the supervisor keeps per
-session: the format, the parsers' state, the audio clock, and for WebM the stream header and the
-blocks not yet decoded (`balto.audio.webm_replay`). Every chunk is recorded there in the same step
-that takes it from the inbox (no checkpoint in between), so a crash never leaves the memory behind
-the stream. When ffmpeg dies mid-stream, the decoder starts another one on header + replay and goes
-on; a new incarnation does the same. Output before the clock is dropped and a gap moves the clock
-forward, so timestamps never go backwards.
+session: the format, the parsers' state, the audio clock, and for Opus the packets taken from the
+stream but not yet decoded and sent on. Every chunk is parsed into the memory in the same step
+that takes it from the inbox (no checkpoint in between), and a decoded frame leaves the pending
+packets only once it has been sent, so a crash or restart loses nothing: a new incarnation (or a
+new decoder after the worker holding one died) decodes the pending packets again. Garbage or lost
+bytes are skipped by the container reader up to the next Cluster (WebM) or page (Ogg); the packets
+after them keep their timestamps, so the gap moves the clock forward and timestamps never go
+backwards.
 
-Raises `AudioFormatError` for a WAV it cannot read. ffmpeg failing on the stream itself is a
-`DecoderError`: `UndecodableStream` (permanent: `balto.errors.UndecodableAudio`, the session
-closes with 4007 at once) when the stream's first ffmpeg exits with an error before producing any
-audio — a corrupt header, a codec other than Opus — and a plain `DecoderError` (the supervisor
-restarts the decoder) when a resumed ffmpeg fails or one dies too often.
+Raises `AudioFormatError` for a WAV it cannot read and `UndecodableStream` (permanent:
+`balto.errors.UndecodableAudio`, the session closes with 4007 at once) for a WebM/Ogg stream that
+is not Opus or whose header is damaged before any audio. A plain `DecoderError` (the supervisor
+restarts the decoder) when decoders keep failing (`_MAX_RESTARTS` within `_RESTART_WINDOW_S`).
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import Protocol
 
-import imageio_ffmpeg
 import trio
 
 from actors.context import ActorContext, ActorState
-from balto.audio.formats import DETECT_BYTES, AudioFormat, detect_format, ffmpeg_input_args
+from balto.audio.formats import DETECT_BYTES, AudioFormat, detect_format
+from balto.audio.opus_decoder import OpusDecoder
+from balto.audio.opus_demux import OpusDemuxer, OpusPacket, OpusStreamError
+from balto.audio.resample import PcmResampler
 from balto.audio.wav import PcmAligner, WavStreamParser
-from balto.audio.webm_replay import WebmReplay
+from balto.audio.workers import FrontEndPool, FrontEndWorkerError
 from balto.errors import BaltoError, UndecodableAudio
 from balto.messages import AudioChunk, PcmFrame
 
 SAMPLE_RATE = 16_000
-_READ_SIZE = 65_536  # a pipe's whole buffer: ~2 s of output PCM per read at most
-# ffmpeg writes one 20 ms packet at a time, all of a 250 ms device chunk within ~1-3 ms (DESIGN
-# §4c). Waiting this long after the first bytes and then taking whatever the pipe holds turns a
-# chunk's ~13 packets into one `PcmFrame`: every message costs two supervised links, a wake-up of
-# each actor and a Python object, ~50 a second per session otherwise. The wait adds at most this
-# much to the end-of-pause latency.
-_COALESCE_S = 0.004
-_COALESCE_MAX = 32_000  # 1 s of PCM: then send anyway, so a frame stays bounded
-# ffmpeg restarts allowed within one incarnation per window; beyond that the stream itself is the
-# likelier cause, and the supervisor's intensity decides.
+# Decoder (re)starts allowed within one incarnation per window after one failed (its worker
+# died); beyond that the stream itself is the likelier cause, and the supervisor's intensity
+# decides.
 _MAX_RESTARTS = 3
 _RESTART_WINDOW_S = 60.0
+# Without workers, a device chunk's packets (~13 of 20 ms, ~0.4 ms CPU) decode on the Trio
+# thread; a backlog (after a stall) goes to a worker thread so the loop is not held.
+_INLINE_PACKETS = 40
 
 
 class DecoderError(BaltoError):
-    """ffmpeg failed on the device's stream."""
+    """Decoding the device's stream failed."""
 
 
 class UndecodableStream(DecoderError, UndecodableAudio):
-    """ffmpeg refused the stream before decoding any of it: another try would see the same bytes."""
+    """The stream cannot be decoded at all: another try would see the same bytes."""
 
 
 @dataclass(slots=True)
@@ -71,12 +74,15 @@ class DecoderMemory:
         format: The stream's format, once its first bytes have been seen.
         head: The first bytes, while fewer than `DETECT_BYTES` have arrived.
         samples: The audio clock: samples handed downstream so far (gaps included).
-        webm: Header and recent blocks of a WebM stream.
+        opus: The container reader of a WebM/Ogg stream.
+        pending: Opus packets taken from the stream, not yet decoded and sent on.
         wav: The WAV parser of a WAV stream.
+        resampler: The resampler of a WAV stream that is not 16 kHz mono.
         aligner: The sample aligner of a raw PCM stream.
-        ffmpeg_pid: The running ffmpeg's process id (None when none runs).
-        ffmpeg_runs: ffmpeg processes started so far.
-        ffmpeg_restarts: ffmpeg processes restarted within an incarnation after one died.
+        decoder_pid: The worker process holding the running Opus decoder (None: none running,
+            or it runs in this process).
+        decoder_runs: Opus decoders opened so far.
+        decoder_restarts: Decoders reopened within an incarnation after one failed.
         lost_s: Audio the clock skipped over because its bytes were lost.
         restart_times: When the recent in-incarnation restarts happened (trio clock).
     """
@@ -84,36 +90,38 @@ class DecoderMemory:
     format: AudioFormat | None = None
     head: bytes = b""
     samples: int = 0
-    webm: WebmReplay | None = None
+    opus: OpusDemuxer | None = None
+    pending: list[OpusPacket] = field(default_factory=list)
     wav: WavStreamParser | None = None
+    resampler: PcmResampler | None = None
     aligner: PcmAligner | None = None
-    ffmpeg_pid: int | None = None
-    ffmpeg_runs: int = 0
-    ffmpeg_restarts: int = 0
+    decoder_pid: int | None = None
+    decoder_runs: int = 0
+    decoder_restarts: int = 0
     lost_s: float = 0.0
     restart_times: deque[float] = field(default_factory=deque)
 
 
-def ffmpeg_command(input_args: list[str]) -> list[str]:
-    """The ffmpeg command decoding stdin (of the forced format) to 16 kHz mono s16le on stdout."""
-    return [
-        imageio_ffmpeg.get_ffmpeg_exe(),
-        "-hide_banner",
-        "-loglevel",
-        "error",
-        *input_args,
-        "-i",
-        "pipe:0",
-        "-ac",
-        "1",
-        "-ar",
-        str(SAMPLE_RATE),
-        "-f",
-        "s16le",
-        "-flush_packets",
-        "1",
-        "pipe:1",
-    ]
+class _Decoder(Protocol):
+    async def decode(self, packets: list[bytes]) -> bytes: ...
+
+    async def close(self) -> None: ...
+
+
+class _LocalDecoder:
+    """An `OpusDecoder` in this process: inline for a chunk, in a thread for a backlog."""
+
+    def __init__(self, head: bytes | None, resume: bool) -> None:
+        self._decoder = OpusDecoder(head, resume=resume)
+
+    async def decode(self, packets: list[bytes]) -> bytes:
+        if len(packets) <= _INLINE_PACKETS:
+            await trio.lowlevel.checkpoint()
+            return self._decoder.decode(packets)
+        return await trio.to_thread.run_sync(self._decoder.decode, packets)
+
+    async def close(self) -> None:
+        return None
 
 
 class _Source:
@@ -149,15 +157,26 @@ class _Out:
     ) -> None:
         self.outbox, self.memory, self.ctx = outbox, memory, ctx
 
-    async def send(self, pcm: bytes) -> None:
+    async def send(self, pcm: bytes, *, then: Callable[[], None] | None = None) -> None:
+        """Send `pcm` at the clock's position.
+
+        With `then`, the clock moves (and `then` runs) only once the frame is sent: a cancelled
+        send leaves the memory as it was.
+        """
         memory = self.memory
         frame = PcmFrame(pcm=pcm, sample_rate=SAMPLE_RATE, start=memory.samples / SAMPLE_RATE)
-        memory.samples += len(pcm) // 2
-        self.ctx.stats.audio_seconds = memory.samples / SAMPLE_RATE
-        if memory.webm is not None:
-            memory.webm.mark_decoded(memory.samples / SAMPLE_RATE)
-        await self.outbox.send(frame)
+        if then is None:
+            self._advance(len(pcm) // 2)
+            await self.outbox.send(frame)
+        else:
+            await self.outbox.send(frame)
+            self._advance(len(pcm) // 2)
+            then()
         self.ctx.gave()
+
+    def _advance(self, samples: int) -> None:
+        self.memory.samples += samples
+        self.ctx.stats.audio_seconds = self.memory.samples / SAMPLE_RATE
 
 
 async def run_decoder(
@@ -166,6 +185,7 @@ async def run_decoder(
     ctx: ActorContext,
     *,
     memory: DecoderMemory | None = None,
+    workers: FrontEndPool | None = None,
 ) -> None:
     """Decode the device's stream until it ends.
 
@@ -175,30 +195,34 @@ async def run_decoder(
         ctx: The actor's context.
         memory: The session's decoder memory; pass the same object to every incarnation so a
             restarted decoder resumes the stream. None: a fresh one (no resume across restarts).
+        workers: Worker processes to decode Opus in (None: in this process).
     """
     ctx.health.state = ActorState.RUNNING
     memory = memory if memory is not None else DecoderMemory()
     out = _Out(outbox, memory, ctx)
-    async with inbox, outbox:
-        source = _Source(inbox, ctx, lambda data: _record(memory, ctx, data))
-        while memory.format is None:
-            data = await source.receive()
-            if data is None:
-                if not memory.head:
-                    return
-                # A stream shorter than any format's magic: raw PCM.
-                source.pending.append(_record(memory, ctx, b"", final=True))
-            elif data:
-                source.pending.append(data)
-        match memory.format:
-            case AudioFormat.WEBM | AudioFormat.OGG:
-                await _through_ffmpeg(ffmpeg_input_args(memory.format), source, out, memory, ctx)
-            case AudioFormat.PCM:
-                while (pcm := await source.receive()) is not None:
-                    if pcm:
-                        await out.send(pcm)
-            case AudioFormat.WAV:
-                await _decode_wav(source, out, memory, ctx)
+    try:
+        async with inbox, outbox:
+            source = _Source(inbox, ctx, lambda data: _record(memory, ctx, data))
+            while memory.format is None:
+                data = await source.receive()
+                if data is None:
+                    if not memory.head:
+                        return
+                    # A stream shorter than any format's magic: raw PCM.
+                    source.pending.append(_record(memory, ctx, b"", final=True))
+                elif data:
+                    source.pending.append(data)
+            match memory.format:
+                case AudioFormat.WEBM | AudioFormat.OGG:
+                    await _decode_opus(source, out, memory, ctx, workers)
+                case AudioFormat.PCM:
+                    while (pcm := await source.receive()) is not None:
+                        if pcm:
+                            await out.send(pcm)
+                case AudioFormat.WAV:
+                    await _decode_wav(source, out, memory)
+    except OpusStreamError as exc:
+        raise UndecodableStream(str(exc)) from exc
 
 
 def _record(memory: DecoderMemory, ctx: ActorContext, data: bytes, *, final: bool = False) -> bytes:
@@ -212,179 +236,109 @@ def _record(memory: DecoderMemory, ctx: ActorContext, data: bytes, *, final: boo
         ctx.stats.audio_format = fmt.value
         ctx.log.info("audio format: %s", fmt.value)
         match fmt:
-            case AudioFormat.WEBM:
-                memory.webm = WebmReplay()
+            case AudioFormat.WEBM | AudioFormat.OGG:
+                memory.opus = OpusDemuxer(fmt)
             case AudioFormat.WAV:
                 memory.wav = WavStreamParser()
             case AudioFormat.PCM:
                 memory.aligner = PcmAligner()
-            case AudioFormat.OGG:
-                pass
-    if memory.webm is not None:
-        memory.webm.feed(data)
-    elif memory.wav is not None:
-        return memory.wav.feed(data)
-    elif memory.aligner is not None:
+    if memory.opus is not None:
+        memory.pending += memory.opus.feed(data)
+        return b""
+    if memory.wav is not None:
+        pcm = memory.wav.feed(data)
+        fmt_ = memory.wav.format
+        if fmt_ is not None and not fmt_.is_mono_16k:
+            if memory.resampler is None:
+                memory.resampler = PcmResampler(fmt_.sample_rate, fmt_.channels)
+            return memory.resampler.feed(pcm)
+        return pcm
+    if memory.aligner is not None:
         return memory.aligner.feed(data)
     return data
 
 
-async def _decode_wav(source: _Source, out: _Out, memory: DecoderMemory, ctx: ActorContext) -> None:
+async def _decode_wav(source: _Source, out: _Out, memory: DecoderMemory) -> None:
     parser = memory.wav
     assert parser is not None  # set with the format
-    pcm: bytes | None = b""
-    while parser.format is None:
-        pcm = await source.receive()
-        if pcm is None:
-            return
-    fmt = parser.format
-    if fmt.is_mono_16k:
-        while pcm is not None:
-            if pcm:
-                await out.send(pcm)
-            pcm = await source.receive()
-        return
-    # A WAV at another rate or layout: resample with ffmpeg from forced raw input.
-    if pcm:
-        source.pending.insert(0, pcm)
-    await _through_ffmpeg(fmt.ffmpeg_input_args(), source, out, memory, ctx)
+    while (pcm := await source.receive()) is not None:
+        if pcm:
+            await out.send(pcm)
 
 
-@dataclass(slots=True)
-class _Run:
-    """How one ffmpeg process ended."""
-
-    code: int = 0
-    produced: bool = False
-    stderr: bytearray = field(default_factory=bytearray)
-
-
-async def _through_ffmpeg(
-    input_args: list[str], source: _Source, out: _Out, memory: DecoderMemory, ctx: ActorContext
-) -> None:
-    """Run ffmpeg over the source until the stream ends, restarting it when it dies."""
-    resume = memory.ffmpeg_runs > 0  # a previous incarnation's ffmpeg took part of the stream
-    while True:
-        prefix, skip = b"", 0
-        if resume:
-            prefix, skip = _resume_point(memory)
-            if memory.webm is not None:
-                source.pending.clear()  # recorded, so already in the replay
-        run = await _one_ffmpeg(input_args, prefix, skip, source, out, memory, ctx)
-        if run.code == 0 and source.ended:
-            return
-        message = run.stderr.decode(errors="replace").strip().splitlines()
-        reason = f"ffmpeg exited {run.code}: {message[-1] if message else 'no message'}"
-        now = trio.current_time()
-        times = memory.restart_times
-        while times and times[0] < now - _RESTART_WINDOW_S:
-            times.popleft()
-        if run.code != 0 and not run.produced and not resume and memory.samples == 0:
-            raise UndecodableStream(reason)
-        if not run.produced or len(times) >= _MAX_RESTARTS:
-            raise DecoderError(reason)
-        times.append(now)
-        memory.ffmpeg_restarts += 1
-        ctx.log.warning("%s; restarting ffmpeg (%d so far)", reason, memory.ffmpeg_restarts)
-        resume = True
-
-
-def _resume_point(memory: DecoderMemory) -> tuple[bytes, int]:
-    """Bytes to prime a new ffmpeg with, and how many output samples to drop (already sent)."""
-    if memory.webm is None:
-        return b"", 0  # raw input: any byte boundary is a sample boundary
-    point = memory.webm.replay(memory.samples / SAMPLE_RATE)
-    if point.start_s is None:
-        return point.data, memory.samples
-    start = round(point.start_s * SAMPLE_RATE)
-    if start > memory.samples:  # the bytes in between are gone: move the clock over the gap
-        memory.lost_s += (start - memory.samples) / SAMPLE_RATE
-        memory.samples = start
-    return point.data, memory.samples - start
-
-
-async def _rest_of_burst(fd: int) -> bytes:
-    """What ffmpeg writes within `_COALESCE_S` of the bytes just read (see `_COALESCE_S`).
-
-    Reads the non-blocking pipe directly: trio's stream would wait for more once it is empty.
-    End of file or an error is left for the next `receive_some` to report.
-    """
-    await trio.sleep(_COALESCE_S)
-    parts: list[bytes] = []
-    size = 0
-    while size < _COALESCE_MAX:
-        try:
-            part = os.read(fd, _READ_SIZE)
-        except (BlockingIOError, OSError):
-            break
-        if not part:
-            break
-        parts.append(part)
-        size += len(part)
-    return b"".join(parts)
-
-
-async def _one_ffmpeg(
-    input_args: list[str],
-    prefix: bytes,
-    skip: int,
+async def _decode_opus(
     source: _Source,
     out: _Out,
     memory: DecoderMemory,
     ctx: ActorContext,
-) -> _Run:
-    proc = await trio.lowlevel.open_process(
-        ffmpeg_command(input_args),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-    stdin, stdout, stderr = proc.stdin, proc.stdout, proc.stderr
-    memory.ffmpeg_pid = proc.pid
-    memory.ffmpeg_runs += 1
-    ctx.health.detail = f"ffmpeg pid {proc.pid}, {memory.ffmpeg_restarts} restarts"
-    run = _Run()
-
-    async def feed() -> None:
-        async with stdin:
-            try:
-                if prefix:
-                    await stdin.send_all(prefix)
-                while (data := await source.receive()) is not None:
-                    if data:
-                        await stdin.send_all(data)
-            except (trio.BrokenResourceError, trio.ClosedResourceError):
-                return  # ffmpeg exited; what it was sent is in the memory for the next one
-
-    async def drain_stderr() -> None:
-        async with stderr:
-            while chunk := await stderr.receive_some(4096):
-                run.stderr.extend(chunk[-2048:])
-                del run.stderr[:-4096]
-
-    aligner = PcmAligner()
-    assert isinstance(stdout, trio.lowlevel.FdStream)  # a pipe on POSIX, where we run
-    stdout_fd = stdout.fileno()
+    workers: FrontEndPool | None,
+) -> None:
+    """Decode the pending packets as they come, one frame per run of packets without a gap."""
+    decoder: _Decoder | None = None
     try:
-        async with trio.open_nursery() as nursery:
-            nursery.start_soon(feed)
-            nursery.start_soon(drain_stderr)
-            async with stdout:
-                while data := await stdout.receive_some(_READ_SIZE):
-                    run.produced = True
-                    pcm = aligner.feed(bytes(data) + await _rest_of_burst(stdout_fd))
-                    if skip:
-                        cut = min(2 * skip, len(pcm))
-                        pcm, skip = pcm[cut:], skip - cut // 2
-                    if pcm:
-                        await out.send(pcm)
-            run.code = await proc.wait()
-            nursery.cancel_scope.cancel()  # a feeder still waiting for input serves the next one
+        while True:
+            if not memory.pending:
+                if await source.receive() is None:
+                    return
+                continue
+            run = _next_run(memory.pending)
+            if decoder is None:
+                decoder = await _open(memory, ctx, workers)
+            try:
+                pcm = await decoder.decode([packet.data for packet in run])
+            except FrontEndWorkerError as exc:
+                decoder = None
+                _count_restart(memory, ctx, str(exc))
+                continue
+            gap = run[0].gap_s
+            if gap:  # the bytes before this packet were lost: the clock moves over them
+                memory.samples += round(gap * SAMPLE_RATE)
+                memory.lost_s += gap
+                # Counted once, even if this run has to be decoded again.
+                run[0] = memory.pending[0] = replace(run[0], gap_s=0.0)
+            if pcm:
+                await out.send(pcm, then=partial(memory.pending.__delitem__, slice(0, len(run))))
+            else:
+                del memory.pending[: len(run)]
     finally:
-        memory.ffmpeg_pid = None
-        if proc.returncode is None:
-            proc.kill()
+        memory.decoder_pid = None
+        if decoder is not None:
             with trio.CancelScope(shield=True):
-                await proc.wait()
-    return run
+                await decoder.close()
+
+
+def _next_run(pending: list[OpusPacket]) -> list[OpusPacket]:
+    """The pending packets up to the next gap (a gap starts a run of its own)."""
+    for i in range(1, len(pending)):
+        if pending[i].gap_s:
+            return pending[:i]
+    return pending[:]
+
+
+async def _open(memory: DecoderMemory, ctx: ActorContext, workers: FrontEndPool | None) -> _Decoder:
+    """A decoder for the stream: in a worker when there are workers, else here."""
+    assert memory.opus is not None
+    resume = memory.decoder_runs > 0  # the stream's start was decoded by an earlier decoder
+    memory.decoder_runs += 1
+    head = memory.opus.head
+    if workers is None:
+        memory.decoder_pid = None
+        ctx.health.detail = f"opus in process, {memory.decoder_restarts} restarts"
+        return _LocalDecoder(head, resume)
+    remote = await workers.open_decoder(head, resume=resume)
+    memory.decoder_pid = remote.pid
+    ctx.health.detail = f"opus in worker {remote.pid}, {memory.decoder_restarts} restarts"
+    return remote
+
+
+def _count_restart(memory: DecoderMemory, ctx: ActorContext, reason: str) -> None:
+    """A decoder failed mid-stream: allow a new one, unless they fail too often."""
+    now = trio.current_time()
+    times = memory.restart_times
+    while times and times[0] < now - _RESTART_WINDOW_S:
+        times.popleft()
+    if len(times) >= _MAX_RESTARTS:
+        raise DecoderError(reason)
+    times.append(now)
+    memory.decoder_restarts += 1
+    ctx.log.warning("%s; restarting the decoder (%d so far)", reason, memory.decoder_restarts)

@@ -1,7 +1,7 @@
 """What one decoder costs with a given ffmpeg binary: CPU per audio-second while streaming, memory.
 
 For each binary (default: the one imageio-ffmpeg ships; others by path, e.g. the binary inside
-another imageio-ffmpeg wheel), runs the decoder's own command (`actors.decoder.ffmpeg_command`)
+another imageio-ffmpeg wheel), runs the command the decoder used before Opus was decoded in process
 10 at a time over a corpus clip fed in 250 ms chunks as devices send them (20 ms apart, so the
 run is short; the cost is per chunk), and prints the children's CPU per audio-second; then starts
 6 more on a clip held open and reads one's ``/proc/<pid>/smaps_rollup``: RSS, the private part,
@@ -24,7 +24,6 @@ import trio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actors.decoder import ffmpeg_command  # noqa: E402
 from balto.audio.formats import AudioFormat, ffmpeg_input_args  # noqa: E402
 from balto.device import plan_chunks  # noqa: E402
 
@@ -34,7 +33,10 @@ PACE_S = 0.02
 
 
 def _command(exe: str) -> list[str]:
-    return [exe, *ffmpeg_command(ffmpeg_input_args(AudioFormat.WEBM))[1:]]
+    """The decoder's former ffmpeg command: forced input format, 16 kHz mono s16le out."""
+    return [exe, "-hide_banner", "-loglevel", "error", *ffmpeg_input_args(AudioFormat.WEBM),
+            "-i", "pipe:0", "-ac", "1", "-ar", "16000", "-f", "s16le", "-flush_packets", "1",
+            "pipe:1"]  # fmt: skip
 
 
 async def _stream(exe: str, chunks: list[tuple[float, bytes]]) -> None:

@@ -267,7 +267,13 @@ async def run_session(
         _spec(
             session,
             "decoder",
-            lambda ctx: run_decoder(chunks.receiver(), pcm.sender(), ctx, memory=decoder_memory),
+            lambda ctx: run_decoder(
+                chunks.receiver(),
+                pcm.sender(),
+                ctx,
+                memory=decoder_memory,
+                workers=pipeline.front_ends,
+            ),
             inbox=chunks,
             outbox=pcm,
         ),

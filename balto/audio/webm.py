@@ -3,8 +3,10 @@
 In: WebM bytes, whole (`block_timeline`, `chunk_by_time`, `cluster_offsets`) or fed piece by piece
 (`WebmScanner`), with known or unknown ("live", all-ones) Segment and Cluster sizes.
 Out: the header's length (everything before the first Cluster, which a restarted decoder needs
-prepended: DESIGN §4c), Cluster start offsets, and for every SimpleBlock/BlockGroup the offset where
-it ends and its absolute time in seconds.
+prepended: DESIGN §4c), Cluster start offsets, the tracks the header declares (number, codec id,
+codec private data), and for every SimpleBlock/BlockGroup the offset where it ends, its absolute
+time in seconds and, when asked (``WebmScanner(payloads=True)``), its track and frame data: the
+Opus packets an in-process decoder needs (`balto.audio.opus_demux`).
 Raises: nothing for damaged input. Bytes that cannot be elements are skipped up to the next Cluster
 id, as ffmpeg does, and counted in `WebmScanner.resyncs`; a truncated tail is simply not reported.
 """
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+
+from balto.audio.webm_events import Event, WebmBlock, WebmCluster, WebmTrack
 
 _EBML = 0x1A45DFA3
 _SEGMENT = 0x18538067
@@ -23,6 +27,16 @@ _TIMECODE = 0xE7
 _SIMPLE_BLOCK = 0xA3
 _BLOCK_GROUP = 0xA0
 _BLOCK = 0xA1
+_TRACKS = 0x1654AE6B
+_TRACK_ENTRY = 0xAE
+_TRACK_NUMBER = 0xD7
+_CODEC_ID = 0x86
+_CODEC_PRIVATE = 0x63A2
+_TRACK_VALUES_ORDER = (_TRACK_NUMBER, _CODEC_ID, _CODEC_PRIVATE)
+_TRACK_VALUES = frozenset(_TRACK_VALUES_ORDER)
+# An audio block is a few hundred bytes (a 120 ms Opus packet at 510 kbit/s is 7.6 KB); when
+# payloads are kept, a "block" claiming more is damage, not something to buffer.
+MAX_PAYLOAD = 1 << 16
 _CLUSTER_ID_BYTES = bytes.fromhex("1F43B675")
 
 # Children of Segment ("level 1"); inside a Cluster of unknown size, one of these (or a new EBML
@@ -32,38 +46,11 @@ _LEVEL1 = frozenset(
 )
 _GLOBAL = frozenset({0xEC, 0xBF})  # Void and CRC-32 may appear anywhere
 _CLUSTER_CHILDREN = frozenset({_TIMECODE, 0x5854, 0xA7, 0xAB, _SIMPLE_BLOCK, _BLOCK_GROUP, 0xAF})
-_MASTERS = frozenset({_SEGMENT, _CLUSTER, _INFO, _BLOCK_GROUP})  # descended into
-_VALUES = frozenset({_TIMECODE, _TIMECODE_SCALE, _SIMPLE_BLOCK, _BLOCK})  # read (blocks: head only)
+# descended into
+_MASTERS = frozenset({_SEGMENT, _CLUSTER, _INFO, _BLOCK_GROUP, _TRACKS, _TRACK_ENTRY})
+# read (blocks: their head only, unless payloads are kept)
+_VALUES = frozenset({_TIMECODE, _TIMECODE_SCALE, _SIMPLE_BLOCK, _BLOCK, *_TRACK_VALUES})
 _DEFAULT_SCALE_NS = 1_000_000  # Matroska's default TimecodeScale: timecodes in milliseconds
-
-
-@dataclass(frozen=True, slots=True)
-class WebmBlock:
-    """A SimpleBlock or BlockGroup, reported once all its bytes have been fed.
-
-    Attributes:
-        end: Stream offset just past the element.
-        time: Absolute timestamp of the block in seconds (cluster timecode + block timecode).
-        start: Stream offset of the element's id (-1 when unknown).
-        cluster_timecode: The raw Timecode of the Cluster holding the block (in TimecodeScale
-            units); a decoder restarted at this block writes it into a Cluster header of its own.
-    """
-
-    end: int
-    time: float
-    start: int = -1
-    cluster_timecode: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class WebmCluster:
-    """The start of a Cluster element (a point where a decoder can pick the stream up again).
-
-    Attributes:
-        offset: Stream offset of the Cluster's id.
-    """
-
-    offset: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +60,34 @@ class _Open:
     start: int = -1
 
 
-class WebmScanner:
-    """Scan a WebM stream incrementally; memory stays bounded (payloads are skipped, not kept)."""
+__all__ = [
+    "Event",
+    "WebmBlock",
+    "WebmCluster",
+    "WebmScanner",
+    "WebmTimeline",
+    "WebmTrack",
+    "block_timeline",
+    "chunk_by_time",
+    "cluster_offsets",
+]
 
-    def __init__(self) -> None:
-        """Start at offset 0, before the EBML header."""
+
+class WebmScanner:
+    """Scan a WebM stream incrementally; memory stays bounded.
+
+    Payloads are skipped, or kept one block at a time, at most `MAX_PAYLOAD` bytes.
+    """
+
+    def __init__(self, *, payloads: bool = False) -> None:
+        """Start at offset 0, before the EBML header.
+
+        Args:
+            payloads: Report each block's track and frame data (`WebmBlock.payload`).
+        """
+        self._payloads = payloads
+        self._track: dict[int, int | bytes] = {}  # values of the open TrackEntry
+        self._group_block: tuple[int, bytes | None] = (0, None)  # track, payload of its Block
         self._buf = bytearray()
         self._base = 0  # stream offset of self._buf[0]
         self._skip = 0  # payload bytes still to skip before parsing resumes
@@ -91,6 +101,8 @@ class WebmScanner:
         """Offset of the first Cluster (the header is everything before it); None until seen."""
         self.resyncs = 0
         """How many times damaged bytes were skipped up to the next Cluster."""
+        self.laced = 0
+        """Laced blocks seen while keeping payloads (reported without payload: see `WebmBlock`)."""
 
     @property
     def offset(self) -> int:
@@ -102,9 +114,9 @@ class WebmScanner:
         """Nanoseconds per timecode unit (from the Info element; 1 ms by default)."""
         return self._scale_ns
 
-    def feed(self, data: bytes) -> list[WebmBlock | WebmCluster]:
+    def feed(self, data: bytes) -> list[Event]:
         """Take the next bytes; return the clusters started and blocks completed, in order."""
-        events: list[WebmBlock | WebmCluster] = []
+        events: list[Event] = []
         if self._skip:
             n = min(self._skip, len(data))
             self._skip -= n
@@ -118,7 +130,7 @@ class WebmScanner:
             self._pending = None
         return events
 
-    def _parse_one(self, events: list[WebmBlock | WebmCluster]) -> bool:
+    def _parse_one(self, events: list[Event]) -> bool:
         """Parse one element header (and a small body); False when more bytes are needed."""
         if self._pending is not None:
             events.append(self._pending)
@@ -151,7 +163,8 @@ class WebmScanner:
             return True
         assert size is not None  # _plausible refuses unknown sizes for anything else
         if ident in _VALUES:
-            need = hlen + (min(size, 10) if ident in (_SIMPLE_BLOCK, _BLOCK) else size)
+            whole = self._payloads or ident not in (_SIMPLE_BLOCK, _BLOCK)
+            need = hlen + (size if whole else min(size, 10))
             if len(self._buf) < need:
                 return False
             self._read_value(ident, bytes(self._buf[hlen:need]), pos, pos + hlen + size)
@@ -163,10 +176,29 @@ class WebmScanner:
             self._cluster_tc = int.from_bytes(body, "big")
         elif ident == _TIMECODE_SCALE:
             self._scale_ns = int.from_bytes(body, "big") or _DEFAULT_SCALE_NS
+        elif ident in _TRACK_VALUES:
+            if self._stack and self._stack[-1].ident == _TRACK_ENTRY:
+                self._track[ident] = int.from_bytes(body, "big") if ident == _TRACK_NUMBER else body
         elif ident == _BLOCK:
             self._group_time = self._block_time(body)
+            self._group_block = self._block_data(body)
         else:
-            self._pending = WebmBlock(end, self._block_time(body), start, self._cluster_tc)
+            track, payload = self._block_data(body)
+            time = self._block_time(body)
+            self._pending = WebmBlock(end, time, start, self._cluster_tc, track, payload)
+
+    def _block_data(self, body: bytes) -> tuple[int, bytes | None]:
+        """(track number, frame data or None) of a block's body."""
+        if not self._payloads or not body:
+            return 0, None
+        track_len = _vint_length(body[0])
+        if not track_len or len(body) < track_len + 3:
+            return 0, None
+        track = int.from_bytes(body[:track_len], "big") & ((1 << (7 * track_len)) - 1)
+        if body[track_len + 2] & 0x06:  # lacing: browsers and ffmpeg never lace Opus
+            self.laced += 1
+            return track, None
+        return track, body[track_len + 3 :]
 
     def _block_time(self, body: bytes) -> float:
         track_len = _vint_length(body[0]) if body else 0
@@ -181,21 +213,38 @@ class WebmScanner:
         self._base += take
         self._skip = n - take
 
-    def _close_known(self, pos: int, events: list[WebmBlock | WebmCluster]) -> None:
+    def _close_known(self, pos: int, events: list[Event]) -> None:
         while self._stack:
             end = self._stack[-1].end
             if end is None or pos < end:
                 return
             closed = self._stack.pop()
             if closed.ident == _BLOCK_GROUP and self._group_time is not None:
-                events.append(WebmBlock(pos, self._group_time, closed.start, self._cluster_tc))
+                track, payload = self._group_block
+                events.append(
+                    WebmBlock(pos, self._group_time, closed.start, self._cluster_tc, track, payload)
+                )
                 self._group_time = None
+            elif closed.ident == _TRACK_ENTRY:
+                values, self._track = self._track, {}
+                number, codec, private = (values.get(k) for k in _TRACK_VALUES_ORDER)
+                events.append(
+                    WebmTrack(
+                        number if isinstance(number, int) else 0,
+                        codec.decode("ascii", "replace") if isinstance(codec, bytes) else "",
+                        private if isinstance(private, bytes) else b"",
+                    )
+                )
 
     def _plausible(self, ident: int, size: int | None, end: int | None) -> bool:
         """Whether an element can be where it is; garbage almost always fails this."""
         if size is None and ident not in (_SEGMENT, _CLUSTER):
             return False  # only these two are ever written with an unknown size
         if ident in (_TIMECODE, _TIMECODE_SCALE) and size is not None and size > 8:
+            return False
+        if self._payloads and ident in (_SIMPLE_BLOCK, _BLOCK) and (size or 0) > MAX_PAYLOAD:
+            return False
+        if ident in _TRACK_VALUES and (size or 0) > MAX_PAYLOAD:
             return False
         parent = self._stack[-1] if self._stack else None
         if parent is not None and parent.end is not None and end is not None and end > parent.end:
@@ -211,6 +260,7 @@ class WebmScanner:
         self.resyncs += 1
         self._syncing = True
         self._group_time = None
+        self._track = {}
         # Keep the Segment (a live stream's Segment never ends) and drop what was inside it.
         while self._stack and self._stack[-1].ident != _SEGMENT:
             self._stack.pop()

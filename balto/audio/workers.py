@@ -1,8 +1,11 @@
-"""Front ends in worker processes: the sessions' denoise + VAD off the server's GIL, pipelined.
+"""Front ends in worker processes: the sessions' Opus decoding, denoise + VAD off the server's GIL.
 
-In: per session, the `FrontEnd` arguments, then PCM blocks. Out: the `CutSegment`s each block
-closes, as `FrontEnd.feed` returns them. Raises `FrontEndWorkerError` when a worker died or failed
-on a block (the VAD actor's supervisor restarts the actor; the pool replaces the worker).
+In: per session, the `FrontEnd` arguments, then PCM blocks; and per Opus stream, its OpusHead,
+then its packets. Out: the `CutSegment`s each block closes, as `FrontEnd.feed` returns them; the
+16 kHz PCM the packets decode to (`balto.audio.opus_decoder.OpusDecoder`). Raises
+`FrontEndWorkerError` when a worker died or failed on a request (the VAD actor's supervisor
+restarts the actor; the decoder opens another decoder on the packets it still holds; the pool
+replaces the worker).
 
 Why workers: the front end is ~3-4 ms CPU per audio-second of numpy and webrtcvad work holding the
 GIL, and the server's one Trio thread also carries every WebSocket, link and provider call; threads
@@ -36,6 +39,7 @@ from typing import Any
 import trio
 
 from balto.audio.frontend import STAGE_CPU, FrontEnd
+from balto.audio.opus_decoder import OpusDecoder
 from balto.audio.segmenter import CutSegment
 from balto.errors import BaltoError
 
@@ -53,6 +57,7 @@ class FrontEndWorkerError(BaltoError):
 def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker process
     """The worker's loop: one request in, one reply out, in order."""
     fronts: dict[int, FrontEnd] = {}
+    decoders: dict[int, OpusDecoder] = {}
     while True:
         try:
             op, key, arg = conn.recv()
@@ -60,7 +65,9 @@ def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
             return
         try:
             out: Any = None
-            if op == "open":
+            if op == "decode":  # first: the most frequent request with "feed"
+                out = decoders[key].decode(arg)
+            elif op == "open":
                 fronts[key] = FrontEnd(*arg[0], **arg[1])
             elif op == "feed":
                 front = fronts[key]
@@ -71,8 +78,11 @@ def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
                 out = (cuts, front.describe(), spent)
             elif op == "flush":
                 out = fronts[key].flush()
+            elif op == "open_decoder":
+                decoders[key] = OpusDecoder(arg[0], resume=arg[1])
             elif op == "close":
                 fronts.pop(key, None)
+                decoders.pop(key, None)
             conn.send((True, out))
         except Exception as exc:  # reported to the caller, who raises it in the session
             conn.send((False, f"{type(exc).__name__}: {exc}"))
@@ -212,6 +222,17 @@ class FrontEndPool:
             raise
         return front
 
+    async def open_decoder(self, head: bytes | None, *, resume: bool) -> RemoteOpusDecoder:
+        """An `OpusDecoder(head, resume=resume)` in the least loaded worker."""
+        self._keys += 1
+        decoder = RemoteOpusDecoder(self._pick(), self._keys)
+        try:
+            await decoder.call("open_decoder", (head, resume))
+        except BaseException:
+            await decoder.close()
+            raise
+        return decoder
+
     def close(self) -> None:
         """End every worker."""
         for worker in self._workers:
@@ -274,3 +295,35 @@ class RemoteFrontEnd:
     def describe(self) -> str:
         """The worker-side front end's CPU per stage, as of the last block."""
         return self._detail + " (worker process)"
+
+
+class RemoteOpusDecoder:
+    """An `OpusDecoder` living in a worker process; `decode` awaited."""
+
+    def __init__(self, worker: _Worker, key: int) -> None:
+        """Bind to `worker`; `FrontEndPool.open_decoder` creates the decoder there."""
+        self._worker: _Worker | None = worker
+        self._key = key
+        self.pid = worker.process.pid
+        """The worker's process id."""
+        worker.sessions += 1
+
+    async def call(self, op: str, arg: object) -> Any:
+        """One request about this decoder; its reply."""
+        if self._worker is None:
+            raise FrontEndWorkerError("decoder closed")
+        return await self._worker.call(op, self._key, arg)
+
+    async def decode(self, packets: list[bytes]) -> bytes:
+        """`OpusDecoder.decode`, in the worker."""
+        pcm: bytes = await self.call("decode", packets)
+        return pcm
+
+    async def close(self) -> None:
+        """Drop the decoder from its worker without waiting (nothing is raised)."""
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        worker.sessions -= 1
+        with contextlib.suppress(FrontEndWorkerError):
+            await worker.call("close", self._key, None, wait=False)
