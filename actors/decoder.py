@@ -1,11 +1,13 @@
-"""Decoder: device bytes in, 16 kHz mono s16le `PcmFrame`s out, on a clock that survives restarts.
+"""Decoder: device bytes in, 16 kHz audio out, on an audio clock that survives restarts.
 
 The first bytes decide the format (`balto.audio.formats.detect_format`):
 - WebM/Ogg Opus: the container is read here, in Python (`balto.audio.opus_demux`: the Opus packets,
-  their timestamps, the OpusHead; a stream declaring another codec is refused), and the packets
-  are decoded and resampled by FFmpeg's Opus decoder through PyAV (`balto.audio.opus_decoder`) in
-  a front-end worker process when the server has them (``BALTO_VAD_WORKERS``), else in this
-  process (inline for a chunk's worth, in a thread for a backlog). No process per session;
+  their timestamps, the OpusHead; a stream declaring another codec is refused). With front-end
+  workers (``BALTO_VAD_WORKERS`` > 0, the default) the packets go downstream as `OpusFrame`s and
+  the VAD's front end decodes them in its worker, in the same request as denoise and VAD (one
+  round trip per chunk). Without workers they are decoded here (`balto.audio.opus_decoder`,
+  FFmpeg's Opus decoder through PyAV; inline for a chunk's worth, a thread for a backlog) into
+  16 kHz mono s16le `PcmFrame`s. No process per session;
 - WAV is parsed in Python; 16 kHz mono passes straight through, other rates and layouts are
   resampled in process (`balto.audio.resample`);
 - anything else is raw s16le 16 kHz mono, kept sample-aligned across frames.
@@ -13,27 +15,23 @@ No ffmpeg process is started for any format.
 
 Restarts. Everything a new incarnation needs lives in a `DecoderMemory` the supervisor keeps per
 session: the format, the parsers' state, the audio clock, and for Opus the packets taken from the
-stream but not yet decoded and sent on. Every chunk is parsed into the memory in the same step
-that takes it from the inbox (no checkpoint in between), and a decoded frame leaves the pending
-packets only once it has been sent, so a crash or restart loses nothing: a new incarnation (or a
-new decoder after the worker holding one died) decodes the pending packets again. Garbage or lost
-bytes are skipped by the container reader up to the next Cluster (WebM) or page (Ogg); the packets
-after them keep their timestamps, so the gap moves the clock forward and timestamps never go
-backwards.
+stream but not yet handed on. Every chunk is parsed into the memory in the same step that takes it
+from the inbox (no checkpoint in between), and packets leave the memory only once their frame has
+been sent, so a crash or restart loses nothing: a new incarnation hands the pending packets on
+again (its decoder, if it decodes here, picks the stream up mid-way). Garbage or lost bytes are
+skipped by the container reader up to the next Cluster (WebM) or page (Ogg); the packets after
+them keep their timestamps, so the gap moves the clock forward and timestamps never go backwards.
 
 Raises `AudioFormatError` for a WAV it cannot read and `UndecodableStream` (permanent:
 `balto.errors.UndecodableAudio`, the session closes with 4007 at once) for a WebM/Ogg stream that
-is not Opus or whose header is damaged before any audio. A plain `DecoderError` (the supervisor
-restarts the decoder) when decoders keep failing (`_MAX_RESTARTS` within `_RESTART_WINDOW_S`).
+is not Opus or whose header is damaged before any audio.
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import partial
-from typing import Protocol
 
 import trio
 
@@ -43,16 +41,11 @@ from balto.audio.opus_decoder import OpusDecoder
 from balto.audio.opus_demux import OpusDemuxer, OpusPacket, OpusStreamError
 from balto.audio.resample import PcmResampler
 from balto.audio.wav import PcmAligner, WavStreamParser
-from balto.audio.workers import FrontEndPool, FrontEndWorkerError
+from balto.audio.workers import FrontEndPool
 from balto.errors import BaltoError, UndecodableAudio
-from balto.messages import AudioChunk, PcmFrame
+from balto.messages import AudioChunk, AudioFrame, OpusFrame, PcmFrame
 
 SAMPLE_RATE = 16_000
-# Decoder (re)starts allowed within one incarnation per window after one failed (its worker
-# died); beyond that the stream itself is the likelier cause, and the supervisor's intensity
-# decides.
-_MAX_RESTARTS = 3
-_RESTART_WINDOW_S = 60.0
 # Without workers, a device chunk's packets (~13 of 20 ms, ~0.4 ms CPU) decode on the Trio
 # thread; a backlog (after a stall) goes to a worker thread so the loop is not held.
 _INLINE_PACKETS = 40
@@ -79,12 +72,9 @@ class DecoderMemory:
         wav: The WAV parser of a WAV stream.
         resampler: The resampler of a WAV stream that is not 16 kHz mono.
         aligner: The sample aligner of a raw PCM stream.
-        decoder_pid: The worker process holding the running Opus decoder (None: none running,
-            or it runs in this process).
-        decoder_runs: Opus decoders opened so far.
-        decoder_restarts: Decoders reopened within an incarnation after one failed.
+        sent: Opus packets handed on so far (decoded, or sent downstream to be).
+        decoder_runs: Opus decoders opened in this process so far.
         lost_s: Audio the clock skipped over because its bytes were lost.
-        restart_times: When the recent in-incarnation restarts happened (trio clock).
     """
 
     format: AudioFormat | None = None
@@ -95,17 +85,9 @@ class DecoderMemory:
     wav: WavStreamParser | None = None
     resampler: PcmResampler | None = None
     aligner: PcmAligner | None = None
-    decoder_pid: int | None = None
+    sent: int = 0
     decoder_runs: int = 0
-    decoder_restarts: int = 0
     lost_s: float = 0.0
-    restart_times: deque[float] = field(default_factory=deque)
-
-
-class _Decoder(Protocol):
-    async def decode(self, packets: list[bytes]) -> bytes: ...
-
-    async def close(self) -> None: ...
 
 
 class _LocalDecoder:
@@ -119,9 +101,6 @@ class _LocalDecoder:
             await trio.lowlevel.checkpoint()
             return self._decoder.decode(packets)
         return await trio.to_thread.run_sync(self._decoder.decode, packets)
-
-    async def close(self) -> None:
-        return None
 
 
 class _Source:
@@ -153,7 +132,7 @@ class _Out:
     """Stamps PCM on the audio clock kept in the memory and sends it on."""
 
     def __init__(
-        self, outbox: trio.abc.SendChannel[PcmFrame], memory: DecoderMemory, ctx: ActorContext
+        self, outbox: trio.abc.SendChannel[AudioFrame], memory: DecoderMemory, ctx: ActorContext
     ) -> None:
         self.outbox, self.memory, self.ctx = outbox, memory, ctx
 
@@ -174,6 +153,13 @@ class _Out:
             then()
         self.ctx.gave()
 
+    async def send_opus(self, frame: OpusFrame, *, then: Callable[[], None]) -> None:
+        """Send packets on; once sent, the clock moves by their duration and `then` runs."""
+        await self.outbox.send(frame)
+        self._advance(round(frame.duration * SAMPLE_RATE))
+        then()
+        self.ctx.gave()
+
     def _advance(self, samples: int) -> None:
         self.memory.samples += samples
         self.ctx.stats.audio_seconds = self.memory.samples / SAMPLE_RATE
@@ -181,7 +167,7 @@ class _Out:
 
 async def run_decoder(
     inbox: trio.abc.ReceiveChannel[AudioChunk],
-    outbox: trio.abc.SendChannel[PcmFrame],
+    outbox: trio.abc.SendChannel[AudioFrame],
     ctx: ActorContext,
     *,
     memory: DecoderMemory | None = None,
@@ -195,7 +181,8 @@ async def run_decoder(
         ctx: The actor's context.
         memory: The session's decoder memory; pass the same object to every incarnation so a
             restarted decoder resumes the stream. None: a fresh one (no resume across restarts).
-        workers: Worker processes to decode Opus in (None: in this process).
+        workers: The front-end workers. Given, Opus goes downstream undecoded (`OpusFrame`s,
+            decoded by the VAD's front end in its worker); None: decoded here (`PcmFrame`s).
     """
     ctx.health.state = ActorState.RUNNING
     memory = memory if memory is not None else DecoderMemory()
@@ -273,38 +260,57 @@ async def _decode_opus(
     ctx: ActorContext,
     workers: FrontEndPool | None,
 ) -> None:
-    """Decode the pending packets as they come, one frame per run of packets without a gap."""
-    decoder: _Decoder | None = None
-    try:
-        while True:
-            if not memory.pending:
-                if await source.receive() is None:
-                    return
-                continue
-            run = _next_run(memory.pending)
-            if decoder is None:
-                decoder = await _open(memory, ctx, workers)
-            try:
-                pcm = await decoder.decode([packet.data for packet in run])
-            except FrontEndWorkerError as exc:
-                decoder = None
-                _count_restart(memory, ctx, str(exc))
-                continue
-            gap = run[0].gap_s
-            if gap:  # the bytes before this packet were lost: the clock moves over them
-                memory.samples += round(gap * SAMPLE_RATE)
-                memory.lost_s += gap
-                # Counted once, even if this run has to be decoded again.
-                run[0] = memory.pending[0] = replace(run[0], gap_s=0.0)
-            if pcm:
-                await out.send(pcm, then=partial(memory.pending.__delitem__, slice(0, len(run))))
-            else:
-                del memory.pending[: len(run)]
-    finally:
-        memory.decoder_pid = None
-        if decoder is not None:
-            with trio.CancelScope(shield=True):
-                await decoder.close()
+    """Hand on the pending packets as they come, one frame per run of packets without a gap.
+
+    With workers, the packets go downstream as an `OpusFrame` (the VAD's front end decodes them
+    in its worker: one round trip per chunk for decoding, denoise and VAD); else they are decoded
+    here into a `PcmFrame`.
+    """
+    decoder: _LocalDecoder | None = None
+    while True:
+        if not memory.pending:
+            if await source.receive() is None:
+                return
+            continue
+        run = _next_run(memory.pending)
+        gap = run[0].gap_s
+        if gap:  # the bytes before this packet were lost: the clock moves over them
+            memory.samples += round(gap * SAMPLE_RATE)
+            memory.lost_s += gap
+            # Counted once, even if this run is handed on again by a new incarnation.
+            run[0] = memory.pending[0] = replace(run[0], gap_s=0.0)
+        done = partial(_sent, memory, len(run))
+        if workers is not None:
+            await out.send_opus(_opus_frame(run, memory, gap), then=done)
+            continue
+        if decoder is None:
+            resume = memory.sent > 0  # an earlier decoder took the stream's start
+            decoder = _LocalDecoder(memory.opus.head if memory.opus else None, resume)
+            memory.decoder_runs += 1
+            ctx.health.detail = f"opus in process, decoder {memory.decoder_runs}"
+        pcm = await decoder.decode([packet.data for packet in run])
+        if pcm:
+            await out.send(pcm, then=done)
+        else:
+            done()
+
+
+def _opus_frame(run: list[OpusPacket], memory: DecoderMemory, gap: float) -> OpusFrame:
+    assert memory.opus is not None  # set with the format
+    return OpusFrame(
+        packets=tuple(packet.data for packet in run),
+        head=memory.opus.head,
+        start=memory.samples / SAMPLE_RATE,
+        duration=sum(packet.duration for packet in run),
+        gap_s=gap,
+        first=memory.sent == 0,
+    )
+
+
+def _sent(memory: DecoderMemory, n: int) -> None:
+    """The first `n` pending packets have been handed on."""
+    del memory.pending[:n]
+    memory.sent += n
 
 
 def _next_run(pending: list[OpusPacket]) -> list[OpusPacket]:
@@ -313,32 +319,3 @@ def _next_run(pending: list[OpusPacket]) -> list[OpusPacket]:
         if pending[i].gap_s:
             return pending[:i]
     return pending[:]
-
-
-async def _open(memory: DecoderMemory, ctx: ActorContext, workers: FrontEndPool | None) -> _Decoder:
-    """A decoder for the stream: in a worker when there are workers, else here."""
-    assert memory.opus is not None
-    resume = memory.decoder_runs > 0  # the stream's start was decoded by an earlier decoder
-    memory.decoder_runs += 1
-    head = memory.opus.head
-    if workers is None:
-        memory.decoder_pid = None
-        ctx.health.detail = f"opus in process, {memory.decoder_restarts} restarts"
-        return _LocalDecoder(head, resume)
-    remote = await workers.open_decoder(head, resume=resume)
-    memory.decoder_pid = remote.pid
-    ctx.health.detail = f"opus in worker {remote.pid}, {memory.decoder_restarts} restarts"
-    return remote
-
-
-def _count_restart(memory: DecoderMemory, ctx: ActorContext, reason: str) -> None:
-    """A decoder failed mid-stream: allow a new one, unless they fail too often."""
-    now = trio.current_time()
-    times = memory.restart_times
-    while times and times[0] < now - _RESTART_WINDOW_S:
-        times.popleft()
-    if len(times) >= _MAX_RESTARTS:
-        raise DecoderError(reason)
-    times.append(now)
-    memory.decoder_restarts += 1
-    ctx.log.warning("%s; restarting the decoder (%d so far)", reason, memory.decoder_restarts)

@@ -1,4 +1,4 @@
-"""VAD: `PcmFrame`s in, speech `Segment`s out, cut at pauses.
+"""VAD: `PcmFrame`s (or `OpusFrame`s to decode first) in, speech `Segment`s out, cut at pauses.
 
 The work is `balto.audio.frontend.FrontEnd`: noise reduction to decide, then webrtcvad + an adaptive
 energy gate, pre-roll, hangover, impulse and tone rejection, minimum voiced time and maximum length
@@ -11,6 +11,11 @@ has arrived (the decoder sends about one block per device chunk) and runs the ba
   the Trio thread anyway; the hop and GIL hand-offs cost more than they spared (capacity bench:
   Python 11-14 → 8.5-9 ms CPU per audio-second, pause → STT p99 at 80 sessions 1 s → 32 ms).
 It stamps each cut with an id, a sequence number and the wall time it was cut at.
+
+`OpusFrame`s (what the decoder sends when the front ends run in workers) are decoded by the
+session's front end in its worker, in the same request as denoise and VAD: one round trip per
+device chunk. A worker that dies takes the decoder's state with it; the restarted actor opens a
+front end and a decoder picking the stream up at the frame it is handed again.
 
 A gap in the audio clock (the decoder lost bytes) is filled with digital silence up to
 `_MAX_GAP_FILL_S`, so segment times stay on the audio clock; a longer gap ends the open segment and
@@ -25,9 +30,10 @@ import trio
 
 from actors.context import ActorContext, ActorState
 from balto.audio.frontend import FrontEnd
+from balto.audio.opus_decoder import SAMPLE_RATE, OpusDecoder
 from balto.audio.segmenter import CutSegment
 from balto.audio.workers import FrontEndPool, RemoteFrontEnd
-from balto.messages import PcmFrame, Segment
+from balto.messages import AudioFrame, OpusFrame, PcmFrame, Segment
 
 _MAX_GAP_FILL_S = 5.0  # a restarted decoder loses at most a chunk or two; more is a new start
 # A device chunk (250-300 ms) costs the front end ~1 ms of CPU, nearly all of it holding the GIL
@@ -38,7 +44,7 @@ _INLINE_BYTES = 2 * 16_000 * 6 // 10  # 0.6 s of 16 kHz s16le
 
 
 async def run_vad(
-    inbox: trio.abc.ReceiveChannel[PcmFrame],
+    inbox: trio.abc.ReceiveChannel[AudioFrame],
     outbox: trio.abc.SendChannel[Segment],
     ctx: ActorContext,
     *,
@@ -63,6 +69,7 @@ async def run_vad(
     offset = 0.0  # audio time of the segmenter's zero
     expected = 0.0  # audio time just past the last frame fed
     rate = 16_000
+    local = _Local()
 
     async def emit(cut: CutSegment) -> None:
         segment = Segment(
@@ -111,29 +118,35 @@ async def run_vad(
                         break
                     ctx.took()
                 if front is None:
-                    rate = batch[0].sample_rate
-                    offset = expected = batch[0].start
+                    first = batch[0]
+                    rate = first.sample_rate if isinstance(first, PcmFrame) else SAMPLE_RATE
+                    offset = expected = first.start
                     front = await new_front()
-                pieces: list[bytes] = []
+                batch_in = _Batch(rate)
                 cuts: list[CutSegment] = []
                 for frame in batch:
-                    gap = frame.start - expected
+                    gap = frame.gap_s if isinstance(frame, OpusFrame) else frame.start - expected
                     if gap > _MAX_GAP_FILL_S:
+                        cuts += await batch_in.feed(front, local)  # the audio before the gap
                         cuts += await _flush(front)  # cheap: no new audio is processed
                         if isinstance(front, RemoteFrontEnd):
                             await front.close()
                         front = None
                         front = await new_front()
                         offset = frame.start
-                        pieces = []
-                    elif gap * rate >= 1:
-                        pieces.append(bytes(2 * round(gap * rate)))
-                    pieces.append(frame.pcm)
+                        batch_in = _Batch(rate)
+                        gap = 0.0
+                    if isinstance(frame, OpusFrame):
+                        if local.decoder is None and not isinstance(front, RemoteFrontEnd):
+                            local.decoder = OpusDecoder(frame.head, resume=not frame.first)
+                        batch_in.add_opus(frame, gap)
+                    else:
+                        batch_in.add_pcm(frame.pcm, gap)
                     expected = frame.start + frame.duration
                 for cut in cuts:
                     await emit(cut)
                 started = trio.current_time()
-                cuts = await _feed(front, b"".join(pieces))
+                cuts = await batch_in.feed(front, local)
                 ctx.health.busy_s += trio.current_time() - started
                 ctx.health.detail = front.describe()
                 for cut in cuts:
@@ -144,6 +157,53 @@ async def run_vad(
     finally:
         if isinstance(front, RemoteFrontEnd):
             await front.close()
+
+
+class _Local:
+    """The VAD's own Opus decoder, for `OpusFrame`s when its front end runs in this process."""
+
+    decoder: OpusDecoder | None = None
+
+
+class _Batch:
+    """What one front-end call takes: PCM pieces, or Opus runs decoded where the front end is."""
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self.pieces: list[bytes] = []
+        self.runs: list[tuple[int, tuple[bytes, ...]]] = []
+        self.head: bytes | None = None
+        self.first = False
+
+    def add_pcm(self, pcm: bytes, gap: float) -> None:
+        """Decoded audio, after `gap` seconds of silence standing for lost audio."""
+        if gap * self.rate >= 1:
+            self.pieces.append(bytes(2 * round(gap * self.rate)))
+        self.pieces.append(pcm)
+
+    def add_opus(self, frame: OpusFrame, gap: float) -> None:
+        """Packets, after `gap` seconds of silence standing for lost audio."""
+        if not self.runs:
+            self.head, self.first = frame.head, frame.first
+        silence = round(gap * self.rate) if gap * self.rate >= 1 else 0
+        self.runs.append((silence, frame.packets))
+
+    async def feed(self, front: FrontEnd | RemoteFrontEnd, local: _Local) -> list[CutSegment]:
+        """Run the batch through the front end (Opus: decoded in the same worker request)."""
+        cuts: list[CutSegment] = []
+        if self.pieces:
+            cuts += await _feed(front, b"".join(self.pieces))
+        if self.runs and isinstance(front, RemoteFrontEnd):
+            got, _ = await front.feed_opus(self.runs, self.head, self.first)
+            cuts += got
+        elif self.runs:
+            assert local.decoder is not None  # opened with the first frame
+            decode = local.decoder.decode
+            cuts += await _feed(
+                front, b"".join(bytes(2 * gap) + decode(list(p)) for gap, p in self.runs)
+            )
+        self.pieces, self.runs = [], []
+        return cuts
 
 
 async def _feed(front: FrontEnd | RemoteFrontEnd, pcm: bytes) -> list[CutSegment]:

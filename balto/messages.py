@@ -38,6 +38,35 @@ class PcmFrame(Message):
 
 
 @dataclass(frozen=True, slots=True)
+class OpusFrame(Message):
+    """Opus packets for the VAD's front end to decode where it runs (one round trip per chunk).
+
+    The decoder sends these instead of `PcmFrame`s when the front ends run in worker processes:
+    decoding, denoise and VAD then happen in one request to the session's worker.
+
+    Attributes:
+        packets: Opus packets in stream order, with no gap between them.
+        head: The stream's OpusHead (channel count, pre-skip), for the decoder the front end opens.
+        start: Audio-clock time where their audio starts (seconds; gaps included).
+        duration: Their audio's length by their TOC bytes (seconds).
+        gap_s: Audio lost just before them (the clock moved over it).
+        first: They begin with the stream's first packet (a decoder opened on anything else picks
+            the stream up mid-way and drops no pre-skip).
+    """
+
+    packets: tuple[bytes, ...]
+    head: bytes | None
+    start: float
+    duration: float
+    gap_s: float = 0.0
+    first: bool = False
+
+
+AudioFrame = PcmFrame | OpusFrame
+"""What the decoder hands the VAD."""
+
+
+@dataclass(frozen=True, slots=True)
 class Segment(Message):
     """One stretch of speech cut by the VAD, with its audio-clock interval."""
 

@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from balto.audio.frontend import STAGE_CPU  # noqa: E402
+from balto.audio.opus_decoder import OPUS_CPU  # noqa: E402
 from balto.cli import _configure_logging, _serve  # noqa: E402
 from balto.config import Settings  # noqa: E402
 
@@ -52,6 +53,7 @@ async def _probe(path: Path) -> None:
             now = time.monotonic()
             if now >= next_write:
                 stage = [STAGE_CPU.audio_s, STAGE_CPU.denoise_s, STAGE_CPU.vad_s]
+                stage += [OPUS_CPU.audio_s, OPUS_CPU.cpu_s]
                 gc_pauses = _gc_pauses[:]
                 del _gc_pauses[:]
                 row = {"t": now, "lags": lags, "stage": stage, "gc": gc_pauses}

@@ -2,7 +2,7 @@
 
 Three kinds of process, so the server's figures are the server's alone:
 - the server: ``bench/_capacity_server.py`` = ``python -m balto serve`` (Hypercorn, embedded
-  PostgreSQL, one ffmpeg per session, denoise + VAD off the Trio thread) plus a 10 ms loop-lag
+  PostgreSQL, Opus decoding + denoise + VAD in the front-end workers) plus a 10 ms loop-lag
   probe and the per-stage CPU totals, written to a stats file once a second;
 - the devices: ``bench/_capacity_devices.py``, N WebSocket clients streaming a corpus clip
   (WebM/Opus, 250 ms chunks) in real time, started `STAGGER_S` apart, recording when each chunk
@@ -10,22 +10,24 @@ Three kinds of process, so the server's figures are the server's alone:
 - this process: a raw-HTTP ElevenLabs stand-in (`bench/_stt_stub.py`, which stamps each request
   when its first bytes arrive), registration, sampling and the table.
 
-Per N it prints: the server's CPU per audio-second (the Python process; its children: one ffmpeg
-per session, and the front-end workers unless ``--workers 0``; the denoise and VAD stages from
-`balto.audio.frontend.STAGE_CPU`, wherever they ran), the sessions one core carries at
-that cost, event-loop lag p50/p99, memory per session (server + its ffmpeg children at the peak,
-above the idle server: RSS, and PSS, which splits shared pages such as the ffmpeg binary between
-the processes mapping them), and end-of-pause → STT-request latency p50/p99. That latency is
-taken from when the chunk holding the audio that completes the pause was sent by the device (on
-loopback, its arrival at the server): which chunk that is comes from running the same front end
-over the clip offline, chunk by chunk. The device's view (from the reference utterance end + the
-pause, so including up to one chunk of waiting for the audio and the VAD's end error) is printed
-too, and the latency per segment of the clip: the first one's cut falls in the connection ramp.
+Per N it prints: the server's CPU per audio-second (the Python process plus its children: the
+front-end workers unless ``--workers 0``, where Opus decoding, denoise and VAD run; the decode,
+denoise and VAD stages from `balto.audio.opus_decoder.OPUS_CPU` and
+`balto.audio.frontend.STAGE_CPU`, wherever they ran), the sessions one core carries at that cost,
+event-loop lag p50/p99, memory per added session (the server's tree at the peak, above the idle
+server: RSS, and PSS, which splits shared pages between the processes mapping them), the
+processes in the server's tree idle and at the peak, and end-of-pause → STT-request latency
+p50/p99. That latency is taken from when the chunk holding the audio that completes the pause was
+sent by the device (on loopback, its arrival at the server): which chunk that is comes from
+running the same demuxer, decoder and front end over the clip offline, chunk by chunk. The
+device's view (from the reference utterance end + the pause, so including up to one chunk of
+waiting for the audio and the VAD's end error) is printed too, and the latency per segment of the
+clip: the first one's cut falls in the connection ramp.
 A level keeps up when every utterance reached the STT and the p99 stays under 1 s.
 
 The lag is also given over the stretch where every device is streaming (after the last one
 connected, before the first one finished), without the connection ramp: each new session costs a
-WebSocket handshake, database rows and an ffmpeg start (~15 ms CPU).
+WebSocket handshake and database rows.
 
     .venv/bin/python bench/capacity.py [--levels 10,50,100,130] [--clip receita_shop_10db]
         [--stagger 0.02] [--workers auto]
@@ -37,7 +39,6 @@ import argparse
 import json
 import os
 import re
-import select
 import subprocess
 import sys
 import tempfile
@@ -54,9 +55,10 @@ import trio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actors.decoder import ffmpeg_command  # noqa: E402
-from balto.audio.formats import AudioFormat, ffmpeg_input_args  # noqa: E402
+from balto.audio.formats import AudioFormat  # noqa: E402
 from balto.audio.frontend import FrontEnd  # noqa: E402
+from balto.audio.opus_decoder import OpusDecoder  # noqa: E402
+from balto.audio.opus_demux import OpusDemuxer  # noqa: E402
 from balto.device import plan_chunks  # noqa: E402
 from bench._stt_stub import SttStub  # noqa: E402
 from tests.conftest import ADMIN, register_balcao  # noqa: E402
@@ -115,37 +117,24 @@ def build_mix(clip: str, into: Path) -> None:
 def completing_chunks(clip: str) -> list[tuple[int, float]]:
     """(index of the chunk whose audio completes the pause, segment length) per cut segment.
 
-    Replays the live decode: the decoder's own ffmpeg command is fed one chunk at a time and
-    whatever PCM it gives for that chunk is one front-end block, as in the server. Decoding the
-    whole file instead would be off by a chunk for a pause that completes in a chunk's last few
-    milliseconds, which Opus's lookahead and the resampler hold back until the next chunk.
+    Replays the live decode: the decoder's own demuxer and Opus decoder are fed one chunk at a
+    time and whatever PCM they give for that chunk is one front-end block, as in the server.
+    Decoding the whole file instead would be off by a chunk for a pause that completes in a
+    chunk's last few milliseconds, which the resampler holds back until the next chunk.
     """
     chunks = plan_chunks(_clip_path(clip).read_bytes(), CHUNK_S)
-    cmd = ffmpeg_command(ffmpeg_input_args(AudioFormat.WEBM))
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    assert proc.stdin is not None and proc.stdout is not None
-    os.set_blocking(proc.stdout.fileno(), False)
+    demux = OpusDemuxer(AudioFormat.WEBM)
+    decoder: OpusDecoder | None = None
     front = FrontEnd(16_000, PAUSE_S)
     out: list[tuple[int, float]] = []
-
-    def take(k: int, wait_s: float) -> None:
-        block = b""
-        while select.select([proc.stdout], [], [], wait_s)[0]:
-            data = os.read(proc.stdout.fileno(), 1 << 16)  # type: ignore[union-attr]
-            if not data:
-                break
-            block += data
-            wait_s = 0.03  # the rest of this chunk's burst
-        for cut in front.feed(block[: len(block) // 2 * 2]):
-            out.append((k, cut.duration))
-
     for k, (_, chunk) in enumerate(chunks):
-        proc.stdin.write(chunk)
-        proc.stdin.flush()
-        take(k, 0.5)
-    proc.stdin.close()
-    take(len(chunks) - 1, 2.0)
-    proc.wait()
+        packets = demux.feed(chunk)
+        if decoder is None and demux.head is not None:
+            decoder = OpusDecoder(demux.head)
+        if decoder is None:
+            continue
+        for cut in front.feed(decoder.decode([p.data for p in packets])):
+            out.append((k, cut.duration))
     return out
 
 
@@ -161,7 +150,7 @@ def _pss_rss(pid: int) -> tuple[int, int]:
 
 
 def _tree(proc: psutil.Process) -> tuple[float, float, int, int, int]:
-    """(own CPU s, ffmpeg CPU s incl. reaped, PSS, RSS, processes) of the server and children."""
+    """(own CPU s, children's CPU s incl. reaped, PSS, RSS, processes) of the server's tree."""
     own = proc.cpu_times()
     cpu_children = own.children_user + own.children_system
     pss, rss = _pss_rss(proc.pid)
@@ -196,7 +185,7 @@ def _read_stats(
             gcs += [tuple(g) for g in row.get("gc", [])]
             if steady[0] + 1.0 <= row["t"] <= steady[1]:  # a line holds the second before it
                 steady_lags += row["lags"]
-    first, last = (stages[0], stages[-1]) if stages else ([0.0] * 3, [0.0] * 3)
+    first, last = (stages[0], stages[-1]) if stages else ([0.0] * 5, [0.0] * 5)
     if gcs:
         worst = max(gcs, key=lambda g: g[1])
         gen2 = [s for g, s in gcs if g == 2]
@@ -227,8 +216,8 @@ async def one_level(
     async with httpx.AsyncClient(base_url=base_url) as http:  # settle: a GC'd, idle server
         await http.get("/admin/runtime", params={"gc": "1"}, headers=ADMIN)
     await trio.sleep(1.0)
-    cpu0, child0, pss0, rss0, _ = _tree(server)
-    peak = (pss0, rss0, 1)
+    cpu0, child0, pss0, rss0, procs0 = _tree(server)
+    peak = (pss0, rss0, procs0)
     mono0 = time.monotonic()
     job = {
         "url": base_url.replace("http://", "ws://") + "/ws",
@@ -271,7 +260,7 @@ async def one_level(
         cuts, meta, chunk_ends, devices["sent"], stt, owners, steady
     )
     python_ms = 1000 * (cpu1 - cpu0) / audio_s
-    ffmpeg_ms = 1000 * (child1 - child0) / audio_s
+    children_ms = 1000 * (child1 - child0) / audio_s
 
     def pct(xs: list[float], q: float) -> float:
         return 1000 * float(np.percentile(xs, q)) if xs else float("nan")
@@ -280,10 +269,11 @@ async def one_level(
         "n": n,
         "wall_s": mono1 - mono0,
         "python_ms": python_ms,
-        "ffmpeg_ms": ffmpeg_ms,
+        "children_ms": children_ms,
         "denoise_ms": 1000 * stage[1] / max(stage[0], 1e-9),
         "vad_ms": 1000 * stage[2] / max(stage[0], 1e-9),
-        "per_core": 1000 / (python_ms + ffmpeg_ms),
+        "decode_ms": 1000 * stage[4] / max(stage[3], 1e-9),
+        "per_core": 1000 / (python_ms + children_ms),
         "server_share": (cpu1 - cpu0 + child1 - child0) / (mono1 - mono0) / CORES,
         "devices_cpu_share": devices["cpu_s"] / (mono1 - mono0) / CORES,
         "lag_p50": pct(lags, 50),
@@ -293,6 +283,7 @@ async def one_level(
         "pss_mb": (peak[0] - pss0) / n / 2**20,
         "rss_mb": (peak[1] - rss0) / n / 2**20,
         "procs": peak[2],
+        "procs_idle": procs0,
         "stt_requests": len(stt.requests),
         "expected": n * len(cuts),
         "p50": pct(arrival, 50),
@@ -403,11 +394,13 @@ async def _wait_ready(base_url: str, proc: trio.Process) -> None:
 def _row(r: dict[str, float]) -> str:
     return (
         f"| {r['n']} | {r['server_share']:.0%} (+{r['devices_cpu_share']:.0%}) "
-        f"| {r['python_ms']:.1f} + {r['ffmpeg_ms']:.1f} "
-        f"| {r['denoise_ms']:.1f} / {r['vad_ms']:.1f} "
+        f"| **{r['python_ms'] + r['children_ms']:.1f}** = {r['python_ms']:.1f} "
+        f"+ {r['children_ms']:.1f} "
+        f"| {r['decode_ms']:.1f} / {r['denoise_ms']:.1f} / {r['vad_ms']:.1f} "
         f"| {r['per_core']:.0f} | {r['lag_p50']:.1f} / {r['lag_p99']:.1f} ({r['lag_max']:.0f}) ms "
         f"| {r['steady_p99']:.1f} ms "
-        f"| {r['pss_mb']:.1f} / {r['rss_mb']:.1f} | {r['stt_requests']}/{r['expected']} "
+        f"| {r['pss_mb']:.2f} / {r['rss_mb']:.2f} | {r['procs_idle']:.0f} → {r['procs']:.0f} "
+        f"| {r['stt_requests']}/{r['expected']} "
         f"| {r['p50']:.0f} / {r['p99']:.0f} ms "
         f"| {r['stream_p50']:.0f} / {r['stream_p99']:.0f} ms ({r['stream_n']:.0f}) "
         f"| {r['dev_p50']:.0f} / {r['dev_p99']:.0f} ms |"
@@ -457,14 +450,17 @@ async def main(levels: list[int], clip: str, stagger_s: float, workers: str) -> 
                     f"segments completed by chunks {completing_chunks(clip)}"
                 )
                 print(
-                    "| N | server CPU share (+devices) | server ms/audio-s: Python + children "
-                    "| denoise / VAD ms/s | sessions/core at that cost | loop lag p50 / p99 (max) "
+                    "| N | server CPU share (+devices) "
+                    "| CPU ms per session-second = server + children "
+                    "| decode / denoise / VAD ms/s | sessions/core at that cost "
+                    "| loop lag p50 / p99 (max) "
                     "| lag p99 all streaming "
-                    "| MB/session PSS / RSS | STT requests | arrival → STT p50 / p99 "
+                    "| MB per added session PSS / RSS | processes idle → peak "
+                    "| STT requests | arrival → STT p50 / p99 "
                     "| the same, all streaming (cuts) "
                     "| device view: speech end + pause → STT p50 / p99 |"
                 )
-                print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+                print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
                 for n in levels:
                     r = await one_level(n, clip, base_url, server, stt, stats, stagger_s)
                     print(_row(r), flush=True)

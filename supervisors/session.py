@@ -38,7 +38,7 @@ from actors.vad import run_vad
 from balto.audio.workers import FrontEndPool
 from balto.catalog import Catalog
 from balto.config import Settings
-from balto.messages import AudioChunk, PcmFrame, Recommendation, Segment, Transcript
+from balto.messages import AudioChunk, AudioFrame, Recommendation, Segment, Transcript
 from balto.providers.ports import Advisor, SpeechToText
 from supervisors.faults import FaultPlan, FaultyAdvisor, FaultySpeechToText, SessionFaults
 from supervisors.ledger import SegmentLedger
@@ -242,7 +242,7 @@ async def run_session(
     _links(session, ledger, session_faults)
     links = session.links
     chunks: Link[AudioChunk] = links["chunks"]
-    pcm: Link[PcmFrame] = links["pcm"]
+    pcm: Link[AudioFrame] = links["pcm"]
     segments: Link[Segment] = links["segments"]
     texts: Link[Transcript] = links["transcripts"]
     recs: Link[Recommendation] = links["recommendations"]

@@ -1,7 +1,8 @@
 """Audio in: container detection, WAV/PCM parsing, WebM structure, speech segmentation.
 
 Everything here is synchronous and I/O-free, so actors can call it directly (or from a worker
-thread) and tests need no event loop. Decoding WebM/Ogg is ffmpeg's job, outside this package.
+thread) and tests need no event loop. Opus is decoded with PyAV (`opus_decoder`), which runs
+wherever it is called: the decoder actor puts it in the front-end workers (`workers`).
 """
 
 from balto.audio.formats import AudioFormat, AudioFormatError, detect_format, ffmpeg_input_args

@@ -17,10 +17,34 @@ the front-end worker processes (`balto.audio.workers`) or, without workers, in t
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import dataclass, field
+
 import av
 import av.error
 
 SAMPLE_RATE = 16_000
+
+
+@dataclass(slots=True)
+class DecodeCpu:
+    """Process-wide totals of Opus decoding: audio seconds out, CPU seconds spent."""
+
+    audio_s: float = 0.0
+    cpu_s: float = 0.0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, audio_s: float, cpu_s: float) -> None:
+        """Count one call (decoders may run in worker threads, hence the lock)."""
+        with self.lock:
+            self.audio_s += audio_s
+            self.cpu_s += cpu_s
+
+
+OPUS_CPU = DecodeCpu()
+"""Totals since the process started; decoding done in a front-end worker is added to the server's
+totals when its reply arrives (`balto.audio.workers.RemoteFrontEnd.feed_opus`)."""
 _PRE_SKIP = slice(10, 12)  # OpusHead bytes holding the pre-skip (RFC 7845 §5.1)
 
 
@@ -43,12 +67,15 @@ class OpusDecoder:
         self._resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
         self.bad_packets = 0
         """Packets the decoder refused (damaged), skipped."""
+        self.cpu_s = 0.0
+        """Thread CPU seconds spent decoding and resampling."""
 
     def decode(self, packets: list[bytes]) -> bytes:
         """Decode packets in stream order; return the PCM they give.
 
         The resampler keeps a few samples back until the next call.
         """
+        t0 = time.thread_time()
         out: list[bytes] = []
         codec, resampler = self._codec, self._resampler
         for data in packets:
@@ -60,4 +87,8 @@ class OpusDecoder:
             for frame in frames:
                 for pcm in resampler.resample(frame):
                     out.append(bytes(pcm.planes[0])[: 2 * pcm.samples])
-        return b"".join(out)
+        pcm_out = b"".join(out)
+        spent = time.thread_time() - t0
+        self.cpu_s += spent
+        OPUS_CPU.add(len(pcm_out) / 2 / SAMPLE_RATE, spent)
+        return pcm_out

@@ -1,11 +1,10 @@
 """Front ends in worker processes: the sessions' Opus decoding, denoise + VAD off the server's GIL.
 
-In: per session, the `FrontEnd` arguments, then PCM blocks; and per Opus stream, its OpusHead,
-then its packets. Out: the `CutSegment`s each block closes, as `FrontEnd.feed` returns them; the
-16 kHz PCM the packets decode to (`balto.audio.opus_decoder.OpusDecoder`). Raises
-`FrontEndWorkerError` when a worker died or failed on a request (the VAD actor's supervisor
-restarts the actor; the decoder opens another decoder on the packets it still holds; the pool
-replaces the worker).
+In: per session, the `FrontEnd` arguments, then PCM blocks, or Opus packets (decoded in the worker
+by the session's `balto.audio.opus_decoder.OpusDecoder`, then fed: one request per device chunk
+for decoding, denoise and VAD). Out: the `CutSegment`s each block closes, as `FrontEnd.feed`
+returns them. Raises `FrontEndWorkerError` when a worker died or failed on a block (the VAD actor's
+supervisor restarts the actor, handing it the frame it was on; the pool replaces the worker).
 
 Why workers: the front end is ~3-4 ms CPU per audio-second of numpy and webrtcvad work holding the
 GIL, and the server's one Trio thread also carries every WebSocket, link and provider call; threads
@@ -39,7 +38,7 @@ from typing import Any
 import trio
 
 from balto.audio.frontend import STAGE_CPU, FrontEnd
-from balto.audio.opus_decoder import OpusDecoder
+from balto.audio.opus_decoder import OPUS_CPU, OpusDecoder
 from balto.audio.segmenter import CutSegment
 from balto.errors import BaltoError
 
@@ -65,27 +64,34 @@ def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
             return
         try:
             out: Any = None
-            if op == "decode":  # first: the most frequent request with "feed"
-                out = decoders[key].decode(arg)
+            if op == "feed_opus":  # first: the most frequent request with "feed"
+                runs, head, first = arg
+                decoder = decoders.get(key)
+                if decoder is None:
+                    decoder = decoders[key] = OpusDecoder(head, resume=not first)
+                spent = decoder.cpu_s
+                pcm = b"".join(bytes(2 * gap) + decoder.decode(list(p)) for gap, p in runs)
+                out = (*_feed(fronts[key], pcm), decoder.cpu_s - spent, len(pcm) // 2)
             elif op == "open":
                 fronts[key] = FrontEnd(*arg[0], **arg[1])
             elif op == "feed":
-                front = fronts[key]
-                before = (front.audio_s, front.denoise_cpu_s, front.vad_cpu_s)
-                cuts = front.feed(arg)
-                after = (front.audio_s, front.denoise_cpu_s, front.vad_cpu_s)
-                spent = tuple(b - a for a, b in zip(before, after, strict=True))
-                out = (cuts, front.describe(), spent)
+                out = _feed(fronts[key], arg)
             elif op == "flush":
                 out = fronts[key].flush()
-            elif op == "open_decoder":
-                decoders[key] = OpusDecoder(arg[0], resume=arg[1])
             elif op == "close":
                 fronts.pop(key, None)
                 decoders.pop(key, None)
             conn.send((True, out))
         except Exception as exc:  # reported to the caller, who raises it in the session
             conn.send((False, f"{type(exc).__name__}: {exc}"))
+
+
+def _feed(front: FrontEnd, pcm: bytes) -> tuple[Any, str, tuple[float, ...]]:
+    """`front.feed(pcm)`: its cuts, its description, and (audio, denoise, VAD) seconds spent."""
+    before = (front.audio_s, front.denoise_cpu_s, front.vad_cpu_s)
+    cuts = front.feed(pcm)
+    after = (front.audio_s, front.denoise_cpu_s, front.vad_cpu_s)
+    return cuts, front.describe(), tuple(b - a for a, b in zip(before, after, strict=True))
 
 
 class _Call:
@@ -222,17 +228,6 @@ class FrontEndPool:
             raise
         return front
 
-    async def open_decoder(self, head: bytes | None, *, resume: bool) -> RemoteOpusDecoder:
-        """An `OpusDecoder(head, resume=resume)` in the least loaded worker."""
-        self._keys += 1
-        decoder = RemoteOpusDecoder(self._pick(), self._keys)
-        try:
-            await decoder.call("open_decoder", (head, resume))
-        except BaseException:
-            await decoder.close()
-            raise
-        return decoder
-
     def close(self) -> None:
         """End every worker."""
         for worker in self._workers:
@@ -274,6 +269,27 @@ class RemoteFrontEnd:
         STAGE_CPU.add(audio_s, denoise_s, vad_s)
         return list(cuts)
 
+    async def feed_opus(
+        self, runs: list[tuple[int, tuple[bytes, ...]]], head: bytes | None, first: bool
+    ) -> tuple[list[CutSegment], int]:
+        """Decode Opus and feed the PCM to the front end, in one request to the worker.
+
+        Args:
+            runs: (samples of silence standing for lost audio, then packets), in stream order.
+            head: The stream's OpusHead, for the decoder opened with the first request.
+            first: The first run starts at the stream's first packet (else the decoder picks
+                the stream up mid-way).
+
+        Returns:
+            The segments cut, and the samples fed (silence and decoded audio).
+        """
+        cuts, self._detail, (audio_s, denoise_s, vad_s), decode_s, samples = await self._call(
+            "feed_opus", (runs, head, first)
+        )
+        STAGE_CPU.add(audio_s, denoise_s, vad_s)
+        OPUS_CPU.add(audio_s, decode_s)
+        return list(cuts), samples
+
     async def flush(self) -> list[CutSegment]:
         """`FrontEnd.flush`, in the worker."""
         return list(await self._call("flush", None))
@@ -295,35 +311,3 @@ class RemoteFrontEnd:
     def describe(self) -> str:
         """The worker-side front end's CPU per stage, as of the last block."""
         return self._detail + " (worker process)"
-
-
-class RemoteOpusDecoder:
-    """An `OpusDecoder` living in a worker process; `decode` awaited."""
-
-    def __init__(self, worker: _Worker, key: int) -> None:
-        """Bind to `worker`; `FrontEndPool.open_decoder` creates the decoder there."""
-        self._worker: _Worker | None = worker
-        self._key = key
-        self.pid = worker.process.pid
-        """The worker's process id."""
-        worker.sessions += 1
-
-    async def call(self, op: str, arg: object) -> Any:
-        """One request about this decoder; its reply."""
-        if self._worker is None:
-            raise FrontEndWorkerError("decoder closed")
-        return await self._worker.call(op, self._key, arg)
-
-    async def decode(self, packets: list[bytes]) -> bytes:
-        """`OpusDecoder.decode`, in the worker."""
-        pcm: bytes = await self.call("decode", packets)
-        return pcm
-
-    async def close(self) -> None:
-        """Drop the decoder from its worker without waiting (nothing is raised)."""
-        worker, self._worker = self._worker, None
-        if worker is None:
-            return
-        worker.sessions -= 1
-        with contextlib.suppress(FrontEndWorkerError):
-            await worker.call("close", self._key, None, wait=False)

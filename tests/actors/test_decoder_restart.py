@@ -1,5 +1,7 @@
-"""Decoder resilience: the worker decoding a stream killed mid-stream, a new incarnation resuming,
-browser-style chunks, garbage and lost bytes.
+"""Decoder resilience: a new incarnation resuming, browser-style chunks, garbage and lost bytes.
+
+(A front-end worker killed mid-stream, which decodes the Opus when there are workers:
+`tests/actors/test_vad_workers.py`.)
 
 Browser MediaRecorder chunks are cut by time, not at element boundaries, so here the WebM bytes are
 cut into equal byte runs that begin in the middle of blocks (and of Cluster headers).
@@ -8,8 +10,6 @@ cut into equal byte runs that begin in the middle of blocks (and of Cluster head
 from __future__ import annotations
 
 import itertools
-import os
-import signal
 import subprocess
 import wave
 from pathlib import Path
@@ -21,7 +21,6 @@ import trio
 
 from actors.context import ActorContext, ActorHealth, SessionInfo, SessionStats
 from actors.decoder import DecoderMemory, run_decoder
-from balto.audio.workers import FrontEndPool, open_front_end_pool
 from balto.messages import AudioChunk, PcmFrame
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -70,7 +69,6 @@ async def _drive(
     *,
     on_chunk: object = None,
     incarnations: list[int] | None = None,
-    workers: FrontEndPool | None = None,
 ) -> list[PcmFrame]:
     """Feed chunks one by one at ~20x real time; restart the decoder at the given chunk indices."""
     in_tx, in_rx = trio.open_memory_channel[AudioChunk](len(chunks))
@@ -89,9 +87,7 @@ async def _drive(
 
         async def incarnation(scope: trio.CancelScope) -> None:
             with scope:
-                await run_decoder(
-                    in_rx.clone(), out_tx.clone(), _context(), memory=memory, workers=workers
-                )
+                await run_decoder(in_rx.clone(), out_tx.clone(), _context(), memory=memory)
 
         nursery.start_soon(incarnation, scope)
         async with in_tx:
@@ -147,32 +143,6 @@ async def test_browser_chunks_cut_mid_element_decode_whole(tmp_path: Path, chann
     assert memory.decoder_runs == 1
 
 
-@pytest.mark.parametrize("cluster_ms", [250, 30_000], ids=["short-clusters", "one-long-cluster"])
-async def test_killed_decoder_worker_is_replaced_and_at_most_one_chunk_is_lost(
-    tmp_path: Path, cluster_ms: int
-) -> None:
-    chunks = _browser_chunks(_encode(tmp_path, cluster_ms=cluster_ms))
-    memory = DecoderMemory()
-    killed: list[int] = []
-
-    def kill_once(seq: int) -> None:
-        if seq == 12 and memory.decoder_pid is not None:
-            killed.append(memory.decoder_pid)
-            os.kill(memory.decoder_pid, signal.SIGKILL)
-
-    async with open_front_end_pool(1) as workers:
-        assert workers is not None
-        await (await workers.open_decoder(None, resume=False)).close()  # the worker is up
-        frames = await _drive(chunks, memory, on_chunk=kill_once, workers=workers)
-    assert killed and memory.decoder_restarts == 1 and memory.decoder_runs == 2
-    assert memory.decoder_pid is None  # the stream ended; no decoder left open
-    lost = _check_clock(frames)
-    out = _check_alignment(frames, _original())
-    print(f"\nkilled at chunk 12: clock gap {lost * 1000:.0f} ms, audio out {out:.3f} s of 8 s")
-    assert lost <= CHUNK_S
-    assert out >= 8.0 - CHUNK_S
-
-
 async def test_new_incarnation_resumes_from_the_memory(tmp_path: Path) -> None:
     chunks = _browser_chunks(_encode(tmp_path))
     memory = DecoderMemory()
@@ -221,13 +191,3 @@ async def test_damage_resyncs_at_the_next_cluster_and_the_clock_moves_over_the_g
     # Lost: up to the next Cluster (250 ms apart), plus the missing chunk itself.
     assert 0.0 < jumped <= 0.25 + (CHUNK_S if damage == "lost-chunk" else 0.0) + 0.03
     assert out >= 8.0 - jumped - 0.03
-
-
-async def test_stereo_48k_in_a_worker_decodes_like_in_process(tmp_path: Path) -> None:
-    chunks = _browser_chunks(_encode(tmp_path, channels=2))
-    async with open_front_end_pool(1) as workers:
-        remote = await _drive(chunks, DecoderMemory(), workers=workers)
-    local = await _drive(chunks, DecoderMemory())
-    assert _check_clock(remote) == pytest.approx(0.0, abs=1e-6)
-    assert _check_alignment(remote, _original()) == pytest.approx(8.0, abs=0.03)
-    assert b"".join(f.pcm for f in remote) == b"".join(f.pcm for f in local)

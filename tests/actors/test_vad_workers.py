@@ -1,20 +1,26 @@
-"""The VAD with its front end in a worker process (``BALTO_VAD_WORKERS``): same segments."""
+"""The VAD with its front end in a worker process (``BALTO_VAD_WORKERS``): same segments, also
+when the Opus is decoded there, and a worker killed mid-stream."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
+import subprocess
 import wave
 from pathlib import Path
 
+import imageio_ffmpeg
 import pytest
 import trio
 
 from actors.context import ActorContext, ActorHealth, SessionInfo, SessionStats
+from actors.decoder import run_decoder
 from actors.vad import run_vad
 from balto.audio.frontend import FrontEnd
-from balto.audio.workers import FrontEndWorkerError, open_front_end_pool
-from balto.messages import PcmFrame, Segment
+from balto.audio.workers import FrontEndPool, FrontEndWorkerError, open_front_end_pool
+from balto.messages import AudioChunk, AudioFrame, PcmFrame, Segment
+from supervisors.links import Link, Overflow
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SR = 16_000
@@ -115,3 +121,87 @@ async def test_vad_actor_with_workers_gives_the_two_utterances() -> None:
         segments = [s async for s in out_rx]
     assert [s.seq for s in segments] == [0, 1]
     assert ctx.health.detail is not None and "worker process" in ctx.health.detail
+
+
+def _browser_chunks(channels: int) -> list[bytes]:
+    """The fixture as a browser's 48 kHz Opus WebM, cut in equal byte runs (mid-element)."""
+    layout = ["-af", "pan=stereo|c0=c0|c1=c0"] if channels == 2 else ["-ac", "1"]
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error"]
+    cmd += ["-i", str(FIXTURES / "two_utterances.wav"), *layout, "-ar", "48000"]
+    cmd += ["-c:a", "libopus", "-b:a", "32k", "-cluster_time_limit", "250", "-f", "webm", "pipe:1"]
+    data = subprocess.run(cmd, capture_output=True, check=True).stdout
+    cuts = [round(len(data) * k / 27) for k in range(28)]  # ~0.3 s each
+    return [data[a:b] for a, b in itertools.pairwise(cuts)]
+
+
+async def _decode_and_cut(
+    chunks: list[bytes], pool: FrontEndPool | None, *, kill_after: int | None = None
+) -> tuple[list[Segment], int]:
+    """Decoder → VAD over a supervised link, at ~20x real time; a VAD that fails on a dead worker
+    is started again on the frame it held (what the session supervisor does). Returns the
+    segments and how many times the VAD was restarted."""
+    info = SessionInfo(session_id="s" * 36, balcao_id="b", cliente_id="c", nome_balcao="teste")
+    link = Link[AudioFrame]("pcm", 8, Overflow.BLOCK)
+    in_tx, in_rx = trio.open_memory_channel[AudioChunk](len(chunks))
+    out_tx, out_rx = trio.open_memory_channel[Segment](64)
+    restarts = 0
+
+    async def decoder() -> None:
+        ctx = ActorContext(info, ActorHealth("decoder"), SessionStats())
+        await run_decoder(in_rx, link.sender(), ctx, workers=pool)
+        link.close_sending()
+
+    async def vad() -> None:
+        nonlocal restarts
+        ctx = ActorContext(info, ActorHealth("vad"), SessionStats())  # kept, as a supervisor does
+        while True:
+            try:
+                await run_vad(link.receiver(), out_tx.clone(), ctx, pause_s=0.5,
+                              max_segment_s=15.0, front_ends=pool)  # fmt: skip
+                return
+            except FrontEndWorkerError:
+                link.interrupted(crashed=True)
+                restarts += 1
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(decoder)
+        nursery.start_soon(vad)
+        async with in_tx:
+            for seq, data in enumerate(chunks):
+                await in_tx.send(AudioChunk(seq=seq, data=data, received_at=trio.current_time()))
+                await trio.sleep(0.015)
+                if seq == kill_after and pool is not None:
+                    pid = pool.snapshot()[0]["pid"]
+                    assert isinstance(pid, int)
+                    os.kill(pid, signal.SIGKILL)
+        out_tx.close()
+        segments = [s async for s in out_rx]
+    return segments, restarts
+
+
+@pytest.mark.parametrize("channels", [1, 2], ids=["mono", "stereo"])
+async def test_opus_decoded_in_the_worker_cuts_what_in_process_decoding_cuts(
+    channels: int,
+) -> None:
+    chunks = _browser_chunks(channels)
+    want, _ = await _decode_and_cut(chunks, None)
+    async with open_front_end_pool(1) as pool:
+        got, restarts = await _decode_and_cut(chunks, pool)
+    assert restarts == 0 and len(want) == 2
+    assert [(s.start, s.end, s.pcm) for s in got] == [(s.start, s.end, s.pcm) for s in want]
+
+
+async def test_worker_killed_mid_stream_the_restarted_vad_picks_the_stream_up() -> None:
+    chunks = _browser_chunks(1)
+    want, _ = await _decode_and_cut(chunks, None)
+    async with open_front_end_pool(1) as pool:
+        assert pool is not None
+        await (await pool.open(SR, 0.5)).close()  # the worker is up before the stream starts
+        got, restarts = await _decode_and_cut(chunks, pool, kill_after=13)  # 3.9 s, in a pause
+    assert restarts == 1
+    # The first utterance was cut before the kill; the second, after it, is found where it is:
+    # no audio was lost and the clock did not slip (the frame in hand was decoded again).
+    assert [s.seq for s in got] == [0, 1]
+    assert got[0].pcm == want[0].pcm
+    assert got[1].start == pytest.approx(want[1].start, abs=0.1)
+    assert got[1].end == pytest.approx(want[1].end, abs=0.1)
