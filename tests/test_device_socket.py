@@ -87,8 +87,9 @@ async def test_graceful_shutdown_closes_devices_with_1001(
 async def test_undecodable_stream_ends_the_session_with_4007(
     nursery: trio.Nursery, database_url: str
 ) -> None:
-    # Issue 14: a stream ffmpeg refuses before decoding anything is the device's fault, and no
-    # restart can fix it: 4007 at once (this test expected 4006 after five decoder restarts).
+    # Issue 14: a stream refused before decoding anything is the device's fault, and no restart
+    # can fix it: 4007 at once (this test expected 4006 after five decoder restarts). Issue 17: the
+    # refusal is our WebM reader's (no ffmpeg runs), and the stored reason says why.
     running = await start_server(nursery, database_url)
     api_key, balcao_id = await register_balcao(running.base_url)
     garbage = b"\x1a\x45\xdf\xa3" + bytes(range(256)) * 16  # WebM magic, then nonsense
@@ -102,7 +103,7 @@ async def test_undecodable_stream_ends_the_session_with_4007(
     assert closed.value.reason.reason == "Audio nao decodificavel"
     await trio.sleep(0.2)
     rows = query(database_url, "SELECT close_code, close_reason, restarts FROM sessions")
-    assert rows[0][0] == 4007 and "ffmpeg exited" in rows[0][1] and rows[0][2] == 0
+    assert rows[0][0] == 4007 and "invalid WebM header" in rows[0][1] and rows[0][2] == 0
     assert running.services.registry.get(balcao_id) is None
     health = query(database_url, "SELECT count(*) FROM segments")
     assert health == [(0,)]
