@@ -16,7 +16,10 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from balto.audio.webm_events import Event, WebmBlock, WebmCluster, WebmTrack
+from balto.audio.webm_events import Event as Event
+from balto.audio.webm_events import WebmBlock as WebmBlock
+from balto.audio.webm_events import WebmCluster as WebmCluster
+from balto.audio.webm_events import WebmTrack as WebmTrack
 
 _EBML = 0x1A45DFA3
 _SEGMENT = 0x18538067
@@ -58,19 +61,6 @@ class _Open:
     ident: int
     end: int | None  # None: unknown size, ends where a sibling or parent element starts
     start: int = -1
-
-
-__all__ = [
-    "Event",
-    "WebmBlock",
-    "WebmCluster",
-    "WebmScanner",
-    "WebmTimeline",
-    "WebmTrack",
-    "block_timeline",
-    "chunk_by_time",
-    "cluster_offsets",
-]
 
 
 class WebmScanner:
