@@ -66,6 +66,7 @@ class DecoderMemory:
     Attributes:
         format: The stream's format, once its first bytes have been seen.
         head: The first bytes, while fewer than `DETECT_BYTES` have arrived.
+        last_seq: Sequence number of the last chunk recorded (-1: none yet).
         samples: The audio clock: samples handed downstream so far (gaps included).
         opus: The container reader of a WebM/Ogg stream.
         pending: Opus packets taken from the stream, not yet decoded and sent on.
@@ -79,6 +80,7 @@ class DecoderMemory:
 
     format: AudioFormat | None = None
     head: bytes = b""
+    last_seq: int = -1
     samples: int = 0
     opus: OpusDemuxer | None = None
     pending: list[OpusPacket] = field(default_factory=list)
@@ -104,27 +106,37 @@ class _LocalDecoder:
 
 
 class _Source:
-    """The inbox as a cancel-safe byte source; each chunk is recorded the moment it is taken."""
+    """The inbox as a cancel-safe byte source; each chunk is recorded the moment it is taken.
+
+    A chunk the link hands again after a restart (the one the last incarnation held) was already
+    recorded: it is recognised by its sequence number and skipped, so its bytes are not parsed
+    twice.
+    """
 
     def __init__(
         self,
         inbox: trio.abc.ReceiveChannel[AudioChunk],
         ctx: ActorContext,
+        memory: DecoderMemory,
         record: Callable[[bytes], bytes],
     ) -> None:
-        self.inbox, self.ctx, self.record = inbox, ctx, record
+        self.inbox, self.ctx, self.memory, self.record = inbox, ctx, memory, record
         self.pending: list[bytes] = []  # already recorded, not yet handed out
         self.ended = False
 
     async def receive(self) -> bytes | None:
         if self.pending:
             return self.pending.pop(0)
-        try:
-            chunk = await self.inbox.receive()
-        except trio.EndOfChannel:
-            self.ended = True
-            return None
-        self.ctx.took()
+        while True:
+            try:
+                chunk = await self.inbox.receive()
+            except trio.EndOfChannel:
+                self.ended = True
+                return None
+            self.ctx.took()
+            if chunk.seq > self.memory.last_seq:
+                break
+        self.memory.last_seq = chunk.seq
         return self.record(chunk.data)
 
 
@@ -189,7 +201,7 @@ async def run_decoder(
     out = _Out(outbox, memory, ctx)
     try:
         async with inbox, outbox:
-            source = _Source(inbox, ctx, lambda data: _record(memory, ctx, data))
+            source = _Source(inbox, ctx, memory, lambda data: _record(memory, ctx, data))
             while memory.format is None:
                 data = await source.receive()
                 if data is None:

@@ -69,8 +69,11 @@ async def _drive(
     *,
     on_chunk: object = None,
     incarnations: list[int] | None = None,
+    again: set[int] | None = None,
 ) -> list[PcmFrame]:
-    """Feed chunks one by one at ~20x real time; restart the decoder at the given chunk indices."""
+    """Feed chunks one by one at ~20x real time; restart the decoder at the given chunk indices;
+    after the chunks in `again`, restart it and hand the same chunk again (what the supervised
+    link does with the message a restarted actor held)."""
     in_tx, in_rx = trio.open_memory_channel[AudioChunk](len(chunks))
     out_tx, out_rx = trio.open_memory_channel[PcmFrame](10_000)
     frames: list[PcmFrame] = []
@@ -97,8 +100,16 @@ async def _drive(
                     await trio.sleep(0.05)
                     scope = trio.CancelScope()
                     nursery.start_soon(incarnation, scope)
-                await in_tx.send(AudioChunk(seq=seq, data=data, received_at=trio.current_time()))
+                chunk = AudioChunk(seq=seq, data=data, received_at=trio.current_time())
+                await in_tx.send(chunk)
                 await trio.sleep(CHUNK_S / 20)
+                if seq in (again or set()):
+                    scope.cancel()
+                    await trio.sleep(0.05)
+                    scope = trio.CancelScope()
+                    nursery.start_soon(incarnation, scope)
+                    await in_tx.send(chunk)
+                    await trio.sleep(CHUNK_S / 20)
                 if callable(on_chunk):
                     on_chunk(seq)
         in_rx.close()
@@ -153,6 +164,15 @@ async def test_new_incarnation_resumes_from_the_memory(tmp_path: Path) -> None:
     print(f"\n2 restarts: clock gap {lost * 1000:.0f} ms, audio out {out:.3f} s of 8 s")
     assert lost <= CHUNK_S
     assert out >= 8.0 - CHUNK_S
+
+
+async def test_a_chunk_handed_again_after_a_restart_is_not_decoded_twice(tmp_path: Path) -> None:
+    chunks = _browser_chunks(_encode(tmp_path))
+    memory = DecoderMemory()
+    frames = await _drive(chunks, memory, again={5, 17})
+    assert _check_clock(frames) == pytest.approx(0.0, abs=1e-6)
+    assert _check_alignment(frames, _original()) == pytest.approx(8.0, abs=0.03)
+    assert memory.opus is not None and memory.opus.resyncs == 0  # no bytes parsed twice
 
 
 async def test_wav_and_pcm_resume_in_a_new_incarnation() -> None:
