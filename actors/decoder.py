@@ -49,6 +49,9 @@ SAMPLE_RATE = 16_000
 # Without workers, a device chunk's packets (~13 of 20 ms, ~0.4 ms CPU) decode on the Trio
 # thread; a backlog (after a stall) goes to a worker thread so the loop is not held.
 _INLINE_PACKETS = 40
+# Packets taken from the stream and not yet handed on, at most: 2 s of 20 ms packets. Past it
+# the decoder takes no more chunks and the socket pushes back.
+_MAX_PENDING = 100
 
 
 class DecoderError(BaltoError):
@@ -275,14 +278,67 @@ async def _decode_opus(
     """Hand on the pending packets as they come, one frame per run of packets without a gap.
 
     With workers, the packets go downstream as an `OpusFrame` (the VAD's front end decodes them
-    in its worker: one round trip per chunk for decoding, denoise and VAD); else they are decoded
-    here into a `PcmFrame`.
+    in its worker: one round trip for decoding, denoise and VAD); else they are decoded here into
+    a `PcmFrame`. Two tasks: one takes chunks as they come and parses them into the memory, the
+    other hands on everything pending whenever downstream takes it. So when the VAD falls behind
+    (a stall), the packets of the chunks that arrive meanwhile go on as one frame, one request,
+    instead of one request per chunk: a backlog drains at once. The taker stops at
+    `_MAX_PENDING` packets (then the socket pushes back, as before).
     """
+    taken, drained = _Bell(), _Bell()
+    state: dict[str, BaseException | bool] = {"ended": False}
+
+    async def take() -> None:
+        try:
+            while True:
+                while len(memory.pending) >= _MAX_PENDING:
+                    await drained.wait()
+                if await source.receive() is None:
+                    break
+                taken.ring()
+        except OpusStreamError as exc:  # raised in the decoder's own scope, below
+            state["failed"] = exc
+        state["ended"] = True
+        taken.ring()
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(take)
+        await _give(out, memory, ctx, workers, taken, drained, state)
+        nursery.cancel_scope.cancel()
+    failed = state.get("failed")
+    if isinstance(failed, BaseException):
+        raise failed
+
+
+class _Bell:
+    """One task tells another that something changed (rings are not counted, only noticed)."""
+
+    def __init__(self) -> None:
+        self._event = trio.Event()
+
+    def ring(self) -> None:
+        self._event.set()
+
+    async def wait(self) -> None:
+        await self._event.wait()
+        self._event = trio.Event()
+
+
+async def _give(
+    out: _Out,
+    memory: DecoderMemory,
+    ctx: ActorContext,
+    workers: FrontEndPool | None,
+    taken: _Bell,
+    drained: _Bell,
+    state: dict[str, BaseException | bool],
+) -> None:
     decoder: _LocalDecoder | None = None
-    while True:
+    while "failed" not in state:
         if not memory.pending:
-            if await source.receive() is None:
+            if state["ended"]:
                 return
+            await taken.wait()
             continue
         run = _next_run(memory.pending)
         gap = run[0].gap_s
@@ -294,17 +350,18 @@ async def _decode_opus(
         done = partial(_sent, memory, len(run))
         if workers is not None:
             await out.send_opus(_opus_frame(run, memory, gap), then=done)
-            continue
-        if decoder is None:
-            resume = memory.sent > 0  # an earlier decoder took the stream's start
-            decoder = _LocalDecoder(memory.opus.head if memory.opus else None, resume)
-            memory.decoder_runs += 1
-            ctx.health.detail = f"opus in process, decoder {memory.decoder_runs}"
-        pcm = await decoder.decode([packet.data for packet in run])
-        if pcm:
-            await out.send(pcm, then=done)
         else:
-            done()
+            if decoder is None:
+                resume = memory.sent > 0  # an earlier decoder took the stream's start
+                decoder = _LocalDecoder(memory.opus.head if memory.opus else None, resume)
+                memory.decoder_runs += 1
+                ctx.health.detail = f"opus in process, decoder {memory.decoder_runs}"
+            pcm = await decoder.decode([packet.data for packet in run])
+            if pcm:
+                await out.send(pcm, then=done)
+            else:
+                done()
+        drained.ring()
 
 
 def _opus_frame(run: list[OpusPacket], memory: DecoderMemory, gap: float) -> OpusFrame:
