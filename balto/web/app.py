@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from balto.services import Services
 from balto.store.database import DatabaseUnavailable
 from balto.web import (
+    admin_atendentes,
     admin_cadastro,
     admin_history,
     admin_sessions,
@@ -38,7 +39,7 @@ def create_quart_app(services: Services) -> QuartTrio:
     app.register_blueprint(cadastro.blueprint)
     app.register_blueprint(ops.blueprint)
     app.register_blueprint(admin_sessions.blueprint)
-    for extra in (admin_history, admin_cadastro, dashboard, export, metrics):
+    for extra in (admin_history, admin_cadastro, admin_atendentes, dashboard, export, metrics):
         app.register_blueprint(extra.blueprint)
 
     @app.errorhandler(FieldError)
