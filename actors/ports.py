@@ -50,3 +50,7 @@ class CatalogSource(Protocol):
     async def cliente_catalog(self, cliente_id: str) -> Catalog | None:
         """The cliente's catalog; None when it has none, or it cannot be read now."""
         ...
+
+    async def version(self, cliente_id: str) -> str | None:
+        """The version of the cliente's catalog; None when it has none or it cannot be read."""
+        ...

@@ -66,6 +66,11 @@ class AdviceSession:
     _decided: set[str] = field(default_factory=set)
     _last_shown: float | None = None
 
+    def replace_catalog(self, catalog: Catalog) -> None:
+        """Advise from `catalog` from now on; what was suggested and alerted stays remembered."""
+        self.catalog = catalog
+        self._detector = None  # its needs read the catalog's indications
+
     async def hear(self, text: str, start: float, end: float) -> Decision:
         """Take one utterance (audio-clock `start`/`end`) and decide what it brings."""
         dialogue = self.dialogue

@@ -4,6 +4,10 @@ In: a cliente id. Out: its imported `Catalog`, or None (no import, or the databa
 copy was read earlier by this process). A session starting during an outage must not wait on the
 database: the read is bounded (`READ_TIMEOUT_S`), and on `DatabaseUnavailable` the last copy read
 is used, else the default catalog (the advisor's fallback). Raises nothing for an outage.
+
+Sessions pick up a new import at their next utterance: the advisor asks `version` (the import's
+time, one primary-key read on a short deadline) before each utterance and reloads when it
+changed, so an upload through any instance reaches every instance's sessions.
 """
 
 from __future__ import annotations
@@ -11,12 +15,14 @@ from __future__ import annotations
 import logging
 
 from balto.catalog import Catalog
-from balto.store.advice import load_cliente_catalog
+from balto.store.advice import cliente_catalog_version, load_cliente_catalog
 from balto.store.database import Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 1.0  # a session start waits at most this for its cliente's catalog
+# checked before every utterance: an outage must not add more than this to each piece of advice
+VERSION_TIMEOUT_S = 0.3
 
 
 class ClienteCatalogs:
@@ -44,3 +50,10 @@ class ClienteCatalogs:
             return cached
         self._cache[cliente_id] = catalog
         return catalog
+
+    async def version(self, cliente_id: str) -> str | None:
+        """The version of the cliente's catalog (None: none imported, or unreadable now)."""
+        try:
+            return await self._db.run_within(VERSION_TIMEOUT_S, cliente_catalog_version, cliente_id)
+        except DatabaseUnavailable:
+            return None

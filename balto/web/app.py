@@ -14,13 +14,19 @@ from balto.store.database import DatabaseUnavailable
 from balto.web import (
     admin_atendentes,
     admin_cadastro,
+    admin_catalog,
+    admin_charts,
+    admin_conversations,
     admin_history,
+    admin_live,
     admin_sessions,
     cadastro,
     dashboard,
     export,
     metrics,
     ops,
+    pages,
+    signin,
 )
 from balto.web.device_socket import DeviceEndpoint
 from balto.web.errors import FieldError, error
@@ -41,6 +47,12 @@ def create_quart_app(services: Services) -> QuartTrio:
     app.register_blueprint(admin_sessions.blueprint)
     for extra in (admin_history, admin_cadastro, admin_atendentes, dashboard, export, metrics):
         app.register_blueprint(extra.blueprint)
+    # the admin app (issue 15): sign-in, pages, their data routes, the cliente's catalog
+    for app_part in (signin, admin_live, admin_conversations, admin_charts, admin_catalog, pages):
+        app.register_blueprint(app_part.blueprint)
+    app.register_blueprint(pages.assets)
+    app.register_blueprint(pages.root)
+    admin_catalog.allow_catalog_bodies(app)
 
     @app.errorhandler(FieldError)
     async def field_error(exc: FieldError) -> tuple[Response, int]:
