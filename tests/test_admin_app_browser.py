@@ -63,7 +63,7 @@ async def _wait(page: Page, expression: str, timeout_s: float = 10.0) -> Any:
         while True:
             try:
                 # a DOM node comes back as {}: report it as found
-                wrapped = f"(() => {{ const v = ({expression}); return v instanceof Node || v; }})()"
+                wrapped = f"(v => v instanceof Node || v)({expression})"
                 if value := await page.evaluate(wrapped):
                     return value
             except BrowserError:
@@ -149,7 +149,21 @@ async def _set_file(page: Page, selector: str, path: Path) -> None:
 
 
 def _card_with(kind: str) -> str:
-    return f'Array.from(document.querySelectorAll("section.sessao")).filter(c => c.querySelector("li.ev-{kind}"))'
+    cards = 'Array.from(document.querySelectorAll("section.sessao"))'
+    return f'{cards}.filter(c => c.querySelector("li.ev-{kind}"))'
+
+
+async def _downloaded(folder: Path) -> list[Path]:
+    """The finished .xlsx downloads in `folder`, once there is one (Chromium writes no event)."""
+    with trio.fail_after(15):
+        while True:
+            if done := [f for f in await trio.Path(folder).iterdir() if f.suffix == ".xlsx"]:
+                return [Path(f) for f in done]
+            await trio.sleep(0.1)
+
+
+def _read_card(kind: str) -> str:
+    return f"(c => ({{balcao: c.dataset.balcao, text: c.textContent}}))({_card_with(kind)}[0])"
 
 
 async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
@@ -197,14 +211,8 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
             await _wait(page, f"{_card_with('alerta')}.length === 1", timeout_s=15)
             await _wait(page, 'document.querySelectorAll("section.sessao li.ev-fala").length >= 2')
             await _wait(page, f'{_card_with("recomendacao")}[0].querySelector(".selo.aceita")')
-            rec_card = await page.evaluate(
-                f"(() => {{ const c = {_card_with('recomendacao')}[0]; return {{balcao: c.dataset.balcao,"
-                " text: c.textContent}; })()"
-            )
-            alert_card = await page.evaluate(
-                f"(() => {{ const c = {_card_with('alerta')}[0]; return {{balcao: c.dataset.balcao,"
-                " text: c.textContent}; })()"
-            )
+            rec_card = await page.evaluate(_read_card("recomendacao"))
+            alert_card = await page.evaluate(_read_card("alerta"))
             assert rec_card["balcao"] != alert_card["balcao"]
             assert "Sugestão: " in rec_card["text"] and "dor de cabeça" in rec_card["text"]
             assert "Alerta: Dor ou aperto no peito" in alert_card["text"]
@@ -217,7 +225,8 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
             await _click(page, f'{alert_sel} button[data-action="detalhes"]')
             states = await _wait(
                 page,
-                f"Array.from(document.querySelectorAll('{alert_sel} .detalhes tr[data-actor] td:nth-child(2)')).map(t => t.textContent)",
+                f"Array.from(document.querySelectorAll('{alert_sel} .detalhes tr[data-actor]'))"
+                ".map(tr => tr.cells[1].textContent)",
             )
             assert len(states) == 6 and set(states) <= {"em execução", "degradado"}, states
             await _shot(page, "ao-vivo-1366")
@@ -230,7 +239,8 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
             await _wait(page, 'document.querySelectorAll("section.sessao").length === 1')
             await _wait(
                 page,
-                'document.querySelector("#encerradas tbody").textContent.includes("desconectada pelo operador")',
+                'document.querySelector("#encerradas tbody").textContent'
+                '.includes("desconectada pelo operador")',
             )
         assert {"closed": 4005} in seen_a + seen_b
         assert any(f.get("comando") == "alerta" for f in seen_a + seen_b)
@@ -255,9 +265,7 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         href = await page.evaluate('document.getElementById("excel").getAttribute("href")')
         assert href.startswith("/api/export/xlsx?") and "atendente=" in href
         await _click(page, "#excel")
-        with trio.fail_after(15):
-            while not (done := [p for p in downloads.iterdir() if p.suffix == ".xlsx"]):
-                await trio.sleep(0.1)
+        done = await _downloaded(downloads)
         workbook = openpyxl.load_workbook(done[0], read_only=True)
         assert workbook.sheetnames
         workbook.close()
@@ -283,7 +291,8 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         )
         [(codigo,)] = query(database_url, "SELECT codigo FROM clientes WHERE id = %s", alfa_cliente)
         assert codigo != alfa["codigo"]
-        assert await page.evaluate(f"document.querySelector({json.dumps(row + ' .codigo')}).textContent") == codigo
+        shown = f"document.querySelector({json.dumps(row + ' .codigo')}).textContent"
+        assert await page.evaluate(shown) == codigo
 
         bad, good = tmp_path / "catalogo-ruim.csv", tmp_path / "catalogo.csv"
         bad.write_text(BAD_CATALOG, encoding="utf-8")
@@ -331,6 +340,12 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         assert "3sessões" in kpis and "alertas" in kpis, kpis
         assert await page.evaluate('document.querySelectorAll("canvas").length') == 4
         await _shot(page, "painel-1366")
+
+        # the operator console stays one tab away and needs no secret once signed in
+        await _click(page, 'nav a[href="/admin"]')
+        await _wait(page, 'location.pathname === "/admin" && document.readyState === "complete"')
+        await _wait(page, 'document.querySelectorAll("#totais .kpi").length > 0')
+        assert await page.evaluate('document.getElementById("login").hidden') is True
 
         # 6. phone width: nothing scrolls sideways, every page photographed
         await page.call(
