@@ -147,3 +147,19 @@ async def test_every_admin_route_refuses_a_missing_or_wrong_secret(
                     else:
                         assert response.status_code == 401, (method, path, response.text)
                         assert response.json()["error"] == "unauthorized"
+
+
+async def test_demo_data_is_marked_on_every_page(nursery: trio.Nursery, database_url: str) -> None:
+    running = await start_server(nursery, database_url, BALTO_DEMO="1")
+    banner = "Dados de demonstração"
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        assert banner in (await http.get("/admin/entrar")).text
+        await _sign_in(http, running)
+        for path in ("/admin/ao-vivo", "/admin/historico", "/admin/painel", "/admin/cadastro"):
+            page = await http.get(path)
+            assert page.status_code == 200 and banner in page.text, path
+            assert "script-src 'self'" in page.headers["content-security-policy"]
+        assert banner in (await http.get("/admin", headers={"Accept": "text/html"})).text
+    plain = await start_server(nursery, database_url)
+    async with httpx.AsyncClient(base_url=plain.base_url) as http:
+        assert banner not in (await http.get("/admin/entrar")).text

@@ -21,6 +21,11 @@ from balto.web.errors import error
 UNAUTHORIZED = "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
 CROSS_SITE = "requisição de outra origem recusada"
 SIGN_IN_PATH = "/admin/entrar"
+# the admin app's pages: scripts and styles from this server only, no framing
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+    " connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 def has_bearer(secret: str) -> bool:

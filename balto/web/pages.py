@@ -14,7 +14,7 @@ from typing import Any
 
 from quart import Blueprint, Response, render_template
 
-from balto.web.auth import app_services, redirect_to, require_page
+from balto.web.auth import PAGE_CSP, app_services, redirect_to, require_page
 
 blueprint = Blueprint("pages", __name__, template_folder="templates")
 blueprint.before_request(require_page)
@@ -23,10 +23,6 @@ blueprint.before_request(require_page)
 assets = Blueprint("assets", __name__, static_folder="static", static_url_path="/admin/static")
 
 HOME = "/admin/ao-vivo"
-_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
-    " connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
 TABS = (
     ("ao-vivo", "Ao vivo", "/admin/ao-vivo"),
     ("historico", "Histórico", "/admin/historico"),
@@ -49,7 +45,7 @@ async def _page(template: str, tab: str, **extra: Any) -> Response:
     )
     response = Response(html, content_type="text/html; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = _CSP
+    response.headers["Content-Security-Policy"] = PAGE_CSP
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
     return response

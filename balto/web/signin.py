@@ -20,7 +20,7 @@ from quart import Blueprint, Response, current_app, render_template, request
 
 from balto.web import session_cookie
 from balto.web.audit import audit
-from balto.web.auth import SIGN_IN_PATH, app_services, redirect_to
+from balto.web.auth import PAGE_CSP, SIGN_IN_PATH, app_services, redirect_to
 
 blueprint = Blueprint("signin", __name__)
 
@@ -83,6 +83,8 @@ async def _form(status: int, proximo: str, erro: str | None = None) -> Response:
     html = await render_template("entrar.html", proximo=proximo, erro=erro, demo=demo)
     response = Response(html, status=status, content_type="text/html; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = PAGE_CSP
+    response.headers["X-Frame-Options"] = "DENY"  # no clickjacking of the secret's form
     return response
 
 

@@ -119,7 +119,10 @@ const Balto = (() => {
   }
   const pct = (part, total) => (total ? `${Math.round((100 * part) / total)}%` : "—");
   const usd = new Intl.NumberFormat("pt-BR", { style: "currency", currency: "USD", maximumFractionDigits: 4 });
-  const brl = new Intl.NumberFormat("pt-BR", { style: "currency", currency: "BRL", minimumFractionDigits: 2 });
+  // two decimals as money is read; small sums (a day of tests, a quiet counter) keep four
+  const brl2 = new Intl.NumberFormat("pt-BR", { style: "currency", currency: "BRL" });
+  const brl4 = new Intl.NumberFormat("pt-BR", { style: "currency", currency: "BRL", maximumFractionDigits: 4 });
+  const brl = { format: (v) => (Math.abs(v) >= 1 || v === 0 ? brl2 : brl4).format(v) };
   function linha(tbody, cells) {
     const tr = el("tr");
     for (const c of cells) {
