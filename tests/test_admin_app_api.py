@@ -206,6 +206,14 @@ async def test_conversations_one_conversation_the_painel_and_the_live_feed(
         assert len(painel["por_balcao"]) == 3 and len(painel["produtos"]) == 10
         assert (await http.get("/admin/painel/dados", params={"grao": "mes"})).status_code == 400
 
+        alertas = "/admin/history/alertas"
+        [alert] = (await http.get(alertas, params={"cliente_id": ids["c1"]})).json()["items"]
+        assert (alert["sinal"], alert["nome_balcao"]) == ("dor_no_peito", "Balcão b1")
+        assert (await http.get(alertas, params={"cliente_id": ids["c2"]})).json()["items"] == []
+        assert (await http.get(alertas, params={"atendente": "Ana Paula"})).json()["items"] == []
+        by_sign = (await http.get(alertas, params={"sinal": "falta_de_ar"})).json()
+        assert by_sign["items"] == []
+
         live = (await http.get("/admin/ao-vivo/dados")).json()
         assert live["sessions"] == [] and live["encerradas"] == []
     assert json.dumps(painel)  # plain JSON all the way

@@ -258,6 +258,7 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         )
         await _click(page, '#filtros button[type="submit"]')
         await _wait(page, 'document.querySelectorAll("#conversas tbody tr").length === 1')
+        await _wait(page, '!document.getElementById("alertas-vazio").hidden')  # not hers
         assert rec_name in await page.evaluate(
             'document.querySelector("#conversas tbody").textContent'
         )

@@ -2,8 +2,9 @@
 
 Plain sync functions of a connection (run them through `Database.run`). The list is keyset-paged
 newest first on ``(started_at, id)`` like `balto.store.history`, with the same `Filters` plus the
-attendant's name (case-insensitive). One conversation is its session row and a timeline of what
-was said (segments), suggested (with the reason and the feedback), alerted and refused.
+attendant's name (case-insensitive); so are the Histórico page's alerts. One conversation is its
+session row and a timeline of what was said (segments), suggested (with the reason and the
+feedback), alerted and refused.
 """
 
 from __future__ import annotations
@@ -25,12 +26,43 @@ _COUNTS = (
     " AS aceitas,"
     " (SELECT count(*) FROM alerts a WHERE a.session_id = s.id) AS alertas"
 )
+_JOIN = " JOIN balcoes b ON b.id = s.balcao_id JOIN clientes c ON c.id = b.cliente_id"
 _SESSIONS = (
     "SELECT s.id, s.balcao_id, b.nome_balcao, b.cliente_id, c.razao_social, s.atendente,"
     " s.started_at, s.ended_at, s.audio_seconds, s.close_code, s.close_reason, s.instance_id,"
-    f"{_COUNTS}"
-    " FROM sessions s JOIN balcoes b ON b.id = s.balcao_id JOIN clientes c ON c.id = b.cliente_id"
+    f"{_COUNTS}, s.started_at AS _at, s.id AS _id FROM sessions s{_JOIN}"
 )
+_ALERTS = (
+    "SELECT a.id, a.session_id, b.id AS balcao_id, b.nome_balcao, c.id AS cliente_id,"
+    " c.razao_social, a.sinal, a.sinais, a.motivo, a.orientacao, a.transcricao_base,"
+    " a.atendente, a.created_at, a.sent_at, a.created_at AS _at, a.id AS _id"
+    f" FROM alerts a JOIN sessions s ON s.id = a.session_id{_JOIN}"
+)
+
+
+def _keyset(
+    conn: psycopg.Connection,
+    select: str,
+    key: tuple[str, str],
+    where: tuple[list[str], list[Any]],
+    limit: int,
+    cursor: Cursor | None,
+) -> Page:
+    """`limit` rows of `select` after `cursor`, newest first on `key` (time, uuid column)."""
+    (time_column, id_column), (parts, params) = key, (list(where[0]), list(where[1]))
+    if cursor is not None:
+        parts.append(f"({time_column}, {id_column}) < (%s, %s::uuid)")
+        params += [cursor.at, cursor.id]
+    clause = f" WHERE {' AND '.join(parts)}" if parts else ""
+    sql = f"{select}{clause} ORDER BY {time_column} DESC, {id_column} DESC LIMIT %s"
+    rows = conn.cursor(row_factory=dict_row).execute(sql.encode(), [*params, limit + 1]).fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more else None
+    next_cursor = Cursor(last["_at"], str(last["_id"])) if last is not None else None
+    for row in rows:
+        del row["_at"], row["_id"]
+    return Page(rows, next_cursor)
 
 
 def sessions_page(
@@ -45,16 +77,26 @@ def sessions_page(
     if atendente is not None:
         parts.append("lower(s.atendente) = lower(%s)")
         params.append(atendente)
-    if cursor is not None:
-        parts.append("(s.started_at, s.id) < (%s, %s::uuid)")
-        params += [cursor.at, cursor.id]
-    clause = f" WHERE {' AND '.join(parts)}" if parts else ""
-    sql = f"{_SESSIONS}{clause} ORDER BY s.started_at DESC, s.id DESC LIMIT %s"
-    rows = conn.cursor(row_factory=dict_row).execute(sql.encode(), [*params, limit + 1]).fetchall()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if more else None
-    return Page(rows, Cursor(last["started_at"], str(last["id"])) if last else None)
+    return _keyset(conn, _SESSIONS, ("s.started_at", "s.id"), (parts, params), limit, cursor)
+
+
+def alerts_page(
+    conn: psycopg.Connection,
+    limit: int,
+    cursor: Cursor | None,
+    filters: Filters,
+    atendente: str | None,
+    sinal: str | None,
+) -> Page:
+    """Referral alerts newest first, filtered like conversations (`atendente`: the alert's)."""
+    parts, params = filters.where("a.created_at")
+    if atendente is not None:
+        parts.append("lower(a.atendente) = lower(%s)")
+        params.append(atendente)
+    if sinal is not None:
+        parts.append("%s = ANY(a.sinais)")
+        params.append(sinal)
+    return _keyset(conn, _ALERTS, ("a.created_at", "a.id"), (parts, params), limit, cursor)
 
 
 def session_row(conn: psycopg.Connection, session_id: str) -> Row | None:
@@ -63,6 +105,8 @@ def session_row(conn: psycopg.Connection, session_id: str) -> Row | None:
     row: Row | None = (
         conn.cursor(row_factory=dict_row).execute(sql.encode(), (session_id,)).fetchone()
     )
+    if row is not None:
+        del row["_at"], row["_id"]
     return row
 
 

@@ -10,6 +10,9 @@ timeline oldest first, each item a ``tipo``: ``fala`` (what was said, or why it 
 transcribed), ``recomendacao`` (product, ``explicacao`` = why, ``aceita``, ``fonte``),
 ``alerta`` (sign, reason, guidance) or ``recusa`` (an advisor answer refused: ``erro`` = why,
 ``texto`` = what it said, ``fonte`` = provider:model). 404 for an unknown session.
+
+``GET /admin/history/alertas`` (admin): referral alerts as ``GET /admin/history/alerts`` lists
+them, filtered like conversations (``atendente`` included, the alert's own) and by ``sinal``.
 """
 
 from __future__ import annotations
@@ -43,6 +46,22 @@ async def list_conversations() -> Response:
     filters, limit, cursor, atendente = filters_arg(), limit_arg(), cursor_arg(), atendente_arg()
     page = await app_services().db.run(
         conversations.sessions_page, limit, cursor, filters, atendente
+    )
+    return jsonify(
+        {
+            "items": [jsonable(row) for row in page.rows],
+            "next_cursor": encode_cursor(page.next_cursor),
+        }
+    )
+
+
+@blueprint.get("/admin/history/alertas")
+async def list_alerts() -> Response:
+    """Alerts, newest first, with the conversations' filters and ``sinal``."""
+    filters, limit, cursor, atendente = filters_arg(), limit_arg(), cursor_arg(), atendente_arg()
+    sinal = (request.args.get("sinal") or "").strip()[:100] or None
+    page = await app_services().db.run(
+        conversations.alerts_page, limit, cursor, filters, atendente, sinal
     )
     return jsonify(
         {

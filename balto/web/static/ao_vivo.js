@@ -2,7 +2,7 @@
 // Cards are built once per balcão and updated in place, so buttons stay under the pointer.
 "use strict";
 (() => {
-  const { el, api, hora, dataHora, ESTADOS, POLITICAS, FECHAMENTOS } = Balto;
+  const { el, api, hora, dataHora, ESTADOS, POLITICAS } = Balto;
   const INTERVALO_MS = 1500;
   const ATORES = { receiver: "receptor", decoder: "decodificador", vad: "detector de fala",
     transcriber: "transcritor", advisor: "conselheiro", sender: "envio" };
@@ -130,7 +130,7 @@
     tbody.replaceChildren();
     bloco.hidden = lista.length === 0;
     for (const e of lista) {
-      const motivo = (FECHAMENTOS[e.close_code] || e.close_reason || "—") + (e.close_code ? ` (${e.close_code})` : "");
+      const motivo = Balto.encerramento(e.close_code, e.close_reason) + (e.close_code ? ` (${e.close_code})` : "");
       const link = el("a", "ver conversa"); link.href = "/admin/historico/" + e.session_id;
       const tr = Balto.linha(tbody, [e.nome_balcao, e.razao_social, e.atendente, dataHora(e.started_at), dataHora(e.ended_at), motivo, link]);
       tr.dataset.session = e.session_id;

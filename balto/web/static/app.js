@@ -15,6 +15,10 @@ const Balto = (() => {
     4004: "substituída por nova conexão", 4005: "desconectada pelo operador",
     4006: "falha na sessão", 4007: "áudio não decodificável", 4008: "serviço indisponível",
   };
+  // close reasons stored without a code of Balto's (README, Close codes)
+  const MOTIVOS = { "device disconnected": "encerrada pelo balcão", "server lost": "servidor perdido" };
+  const encerramento = (code, reason) =>
+    FECHAMENTOS[code] || MOTIVOS[reason] || reason || "encerrada";
   const SINAIS = {
     dor_no_peito: "Dor no peito", falta_de_ar: "Falta de ar", sinais_de_avc: "Sinais de AVC",
     febre_alta_bebe: "Febre alta em bebê", convulsao: "Convulsão", sangramento: "Sangramento",
@@ -134,7 +138,7 @@ const Balto = (() => {
     return tr;
   }
   return {
-    fuso, ESTADOS, POLITICAS, FECHAMENTOS, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
+    fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
     consulta, filtrosDaUrl, lerFormulario, preencherFormulario, clientesEBalcoes, pct, usd, brl, linha,
   };
 })();

@@ -2,7 +2,7 @@
 // why, alerted, refused, and the feedback).
 "use strict";
 (() => {
-  const { el, api, hora, dataHora, FECHAMENTOS, SINAIS, RECUSAS } = Balto;
+  const { el, api, hora, dataHora, SINAIS, RECUSAS } = Balto;
   const ficha = document.getElementById("sessao");
   const lista = document.getElementById("linha-do-tempo");
 
@@ -43,8 +43,11 @@
       campo("Atendente", s.atendente);
       campo("Início", dataHora(s.started_at));
       campo("Fim", s.ended_at ? dataHora(s.ended_at) : "ao vivo");
-      campo("Encerramento", s.close_code ? `${FECHAMENTOS[s.close_code] || s.close_reason} (${s.close_code})` : (s.close_reason || "—"));
-      campo("Falas / sugestões / aceitas / alertas", `${s.falas} / ${s.recomendacoes} / ${s.aceitas} / ${s.alertas}`);
+      const fim = s.ended_at ? Balto.encerramento(s.close_code, s.close_reason) : "—";
+      campo("Encerramento", s.close_code ? `${fim} (${s.close_code})` : fim);
+      campo("Falas", s.falas);
+      campo("Sugestões", `${s.recomendacoes} (${s.aceitas} aceitas)`);
+      campo("Alertas", s.alertas);
       lista.replaceChildren(...body.itens.map(item));
       if (!body.itens.length) lista.append(el("li", "Nada foi dito nesta conversa.", "ev-falha"));
     } catch (err) {

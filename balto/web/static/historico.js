@@ -2,7 +2,7 @@
 // carries the same filters.
 "use strict";
 (() => {
-  const { el, api, dataHora, linha, FECHAMENTOS, SINAIS } = Balto;
+  const { el, api, dataHora, linha, SINAIS } = Balto;
   const NOMES = ["cliente_id", "balcao_id", "atendente", "desde", "ate"];
   const form = document.getElementById("filtros");
   const filtros = Balto.filtrosDaUrl(NOMES);
@@ -24,7 +24,7 @@
     if (!mais) tbody.replaceChildren();
     for (const c of body.items) {
       const link = el("a", dataHora(c.started_at)); link.href = "/admin/historico/" + c.id;
-      const fim = c.ended_at ? (FECHAMENTOS[c.close_code] || c.close_reason || "encerrada") : "ao vivo";
+      const fim = c.ended_at ? Balto.encerramento(c.close_code, c.close_reason) : "ao vivo";
       const tr = linha(tbody, [link, c.nome_balcao, c.razao_social, c.atendente || "—", c.falas,
         c.recomendacoes, c.aceitas, c.alertas, fim]);
       tr.dataset.session = c.id;
@@ -35,11 +35,8 @@
   }
 
   async function alertas(mais) {
-    const q = Balto.consulta({ cliente_id: filtros.cliente_id, balcao_id: filtros.balcao_id,
-      desde: filtros.desde, ate: filtros.ate });
-    if (sinal.value) q.set("sinal", sinal.value);
-    if (mais && cursorAlertas) q.set("cursor", cursorAlertas);
-    const body = await api("/admin/history/alerts?" + q);
+    const q = consulta({ sinal: sinal.value, cursor: mais ? cursorAlertas : null });
+    const body = await api("/admin/history/alertas?" + q);
     const tbody = document.querySelector("#alertas tbody");
     if (!mais) tbody.replaceChildren();
     for (const a of body.items) {
