@@ -162,6 +162,21 @@ async def _downloaded(folder: Path) -> list[Path]:
             await trio.sleep(0.1)
 
 
+async def _phone(page: Page) -> None:
+    await page.call(
+        "Emulation.setDeviceMetricsOverride",
+        width=390,
+        height=844,
+        deviceScaleFactor=1,
+        mobile=True,
+    )
+
+
+async def _no_sideways_scroll(page: Page, name: str) -> None:
+    width = await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1] == 390, (name, width)
+
+
 def _read_card(kind: str) -> str:
     return f"(c => ({{balcao: c.dataset.balcao, text: c.textContent}}))({_card_with(kind)}[0])"
 
@@ -331,6 +346,12 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
                 'document.querySelector("section.sessao li.ev-recomendacao").textContent'
             )
             assert "Sugestão: Unhafix Creme" in shown
+            # a live card at phone width
+            await _phone(page)
+            await _click(page, 'section.sessao button[data-action="detalhes"]')
+            await _no_sideways_scroll(page, "ao-vivo")
+            await _shot(page, "ao-vivo-390")
+            await page.call("Emulation.clearDeviceMetricsOverride")
         assert [f["produto"] for f in seen_new if f.get("comando") == "recomendar"] == [
             "Unhafix Creme"
         ]
@@ -349,15 +370,9 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         assert await page.evaluate('document.getElementById("login").hidden') is True
 
         # 6. phone width: nothing scrolls sideways, every page photographed
-        await page.call(
-            "Emulation.setDeviceMetricsOverride",
-            width=390,
-            height=844,
-            deviceScaleFactor=1,
-            mobile=True,
-        )
+        await _phone(page)
         pages = {
-            "ao-vivo": (
+            "ao-vivo-encerradas": (
                 "/admin/ao-vivo",
                 'document.getElementById("contagem").textContent !== "Carregando…"',
             ),
@@ -374,7 +389,6 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         }
         for name, (path, ready) in pages.items():
             await _open(page, path, ready)
-            width = await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-            assert width[0] <= width[1] == 390, (name, width)
+            await _no_sideways_scroll(page, name)
             await _shot(page, f"{name}-390")
     print(f"\nadmin app screenshots: {ARTIFACTS}")

@@ -127,6 +127,9 @@
   function encerradas(lista) {
     const bloco = $("bloco-encerradas");
     const tbody = document.querySelector("#encerradas tbody");
+    const chave = JSON.stringify(lista);
+    if (tbody.dataset.chave === chave) return;  // unchanged: leave the rows (and a selection) be
+    tbody.dataset.chave = chave;
     tbody.replaceChildren();
     bloco.hidden = lista.length === 0;
     for (const e of lista) {
