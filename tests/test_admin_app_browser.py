@@ -246,6 +246,14 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
             assert len(states) == 6 and set(states) <= {"em execução", "degradado"}, states
             await _shot(page, "ao-vivo-1366")
 
+            # restart the other one: the outcome shows, and so do its actors' restarts
+            rec_sel = f'section.sessao[data-balcao="{rec_card["balcao"]}"]'
+            await _click(page, f'{rec_sel} button[data-action="restart"]')
+            outcome = f"document.querySelector({json.dumps(rec_sel + ' .resultado')}).textContent"
+            await _wait(page, f'{outcome}.includes("Reinício pedido")')
+            audio = f"document.querySelector({json.dumps(rec_sel + ' .audio')}).textContent"
+            await _wait(page, f'{audio}.includes("reinícios 6")')
+
             # disconnect one: a visible outcome, then a trace once it is gone
             await _click(page, f'{alert_sel} button[data-action="disconnect"]')
             await _wait(
