@@ -100,6 +100,16 @@ async def test_the_form_opens_a_session_cookie_that_scripts_and_other_sites_cann
             assert (await http.get("/admin/ao-vivo")).status_code == 303, token
             http.cookies.clear()
 
+        # the page to go back to is a path on this server, never another host
+        http.cookies.clear()
+        for proximo in ("//evil.example/x", "/\t/evil.example", "https://evil.example"):
+            back = await http.post(
+                "/admin/entrar",
+                data={"segredo": SECRET, "proximo": proximo},
+                headers=_origin(running),
+            )
+            assert back.headers["location"] == "/admin/ao-vivo", proximo
+
         # logout drops it
         await _sign_in(http, running)
         assert (await http.get("/admin/sessions")).status_code == 200

@@ -5,8 +5,10 @@ each live session as ``GET /admin/sessions`` gives it (balcão, instance, per-ac
 ``atendente``, ``razao_social`` and ``eventos``: its newest utterances, recommendations (with
 ``aceita`` once feedback arrives) and alerts, oldest first (`balto.store.live_feed`).
 ``encerradas`` lists sessions closed in the last minutes with ``close_code`` and ``close_reason``
-(the trace a disconnect leaves). The page polls this every 1.5 s: plain requests, which survive
-proxies and reconnects better than a stream, and cost one query per poll for all sessions.
+(the trace a disconnect leaves). While the database is unreachable the sessions are still listed
+(they live in memory) without events, and ``banco_disponivel`` is false. The page polls this
+every 1.5 s: plain requests, which survive proxies and reconnects better than a stream, and cost
+one query per poll for all sessions.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from quart import Blueprint, Response, jsonify
 
 from balto.store import live_feed
+from balto.store.database import DatabaseUnavailable
 from balto.web.auth import app_services, require_admin
 from balto.web.params import jsonable
 
@@ -38,7 +41,12 @@ async def live_data() -> Response:
     services = app_services()
     sessions: list[dict[str, Any]] = await services.cluster.sessions()
     ids = [str(s["session_id"]) for s in sessions if s.get("session_id")]
-    facts, events, ended = await services.db.run(_read, ids)
+    try:
+        facts, events, ended = await services.db.run(_read, ids)
+        db_up = True
+    except DatabaseUnavailable:
+        # the sessions themselves are in memory: still worth showing, without their words
+        facts, events, ended, db_up = {}, {}, [], False
     live_ids = set(ids)
     for session in sessions:
         sid = str(session.get("session_id"))
@@ -50,5 +58,6 @@ async def live_data() -> Response:
         "sessions": sessions,
         "encerradas": [jsonable(r) for r in ended if str(r["session_id"]) not in live_ids],
         "agora": datetime.now(UTC).isoformat(),
+        "banco_disponivel": db_up,
     }
     return jsonify(body)

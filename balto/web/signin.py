@@ -13,6 +13,7 @@ cookie and goes back to the form. Sign-ins and refusals are audited.
 from __future__ import annotations
 
 import hmac
+import re
 from collections import deque
 
 import trio
@@ -71,9 +72,14 @@ def _failures() -> _Failures:
     return table
 
 
+# a path on this server: browsers drop tabs and newlines from URLs and read "\\" as "/", so
+# anything but plain URL characters could turn "/\t/evil" into "//evil" (another host)
+_LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9\-._~/?=&%+:,;]*")
+
+
 def _safe_next(value: str | None) -> str:
     """`value` when it is a path on this server, else the home page (no open redirect)."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    if not value or len(value) > 500 or not _LOCAL_PATH.fullmatch(value):
         return HOME
     return value
 

@@ -143,7 +143,7 @@
   async function atualizar() {
     try {
       const body = await api("/admin/ao-vivo/dados");
-      Balto.erro("");
+      Balto.erro(body.banco_disponivel ? "" : "Banco de dados indisponível: as sessões continuam, mas as falas só aparecem quando ele voltar.");
       const vivos = new Set();
       const sessoes = body.sessions.slice().sort((a, b) => String(a.nome_balcao).localeCompare(String(b.nome_balcao)));
       for (const s of sessoes) {
