@@ -318,6 +318,24 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         shown = f"document.querySelector({json.dumps(row + ' .codigo')}).textContent"
         assert await page.evaluate(shown) == codigo
 
+        # a new cliente and an attendant (with consent) through the forms
+        await page.evaluate(
+            'document.getElementById("novo-cliente-bloco").open = true;'
+            'const f = document.getElementById("novo-cliente");'
+            'f.razao_social.value = "Rede Gama"; f.email.value = "gama@rede.com";'
+            'f.telefone.value = "11988887777";'
+        )
+        await _click(page, '#novo-cliente button[type="submit"]')
+        await _wait(page, 'document.getElementById("resultado").textContent.includes("Código")')
+        await _wait(page, 'document.querySelector("#clientes").textContent.includes("Rede Gama")')
+        await page.evaluate(
+            'const a = document.getElementById("novo-atendente");'
+            'a.nome.value = "Carla"; a.consentimento.checked = true;'
+        )
+        await _click(page, '#novo-atendente button[type="submit"]')
+        await _wait(page, 'document.querySelector("#atendentes").textContent.includes("Carla")')
+        assert query(database_url, "SELECT nome FROM atendentes") == [("Carla",)]
+
         bad, good = tmp_path / "catalogo-ruim.csv", tmp_path / "catalogo.csv"
         bad.write_text(BAD_CATALOG, encoding="utf-8")
         good.write_text(GOOD_CATALOG, encoding="utf-8")
