@@ -117,6 +117,10 @@
     const erros = $("catalogo-erros");
     erros.replaceChildren(); erros.hidden = true;
     if (!arquivo) return;
+    if (arquivo.size > 2 * 1024 * 1024) {  // the server's cap (413): say so before sending
+      Balto.erro("Arquivo grande demais: o catálogo pode ter no máximo 2 MiB.");
+      return;
+    }
     const json = arquivo.name.toLowerCase().endsWith(".json") || arquivo.type === "application/json";
     try {
       const body = await api(`/admin/clientes/${cliente}/catalogo?nome=${encodeURIComponent(arquivo.name)}`, {
