@@ -6,9 +6,17 @@
   const $ = (id) => document.getElementById(id);
   let cliente = new URLSearchParams(location.search).get("cliente_id") || "";
 
-  function resultado(texto) { const r = $("resultado"); r.textContent = texto; r.hidden = !texto; }
+  function resultado(texto) {
+    const r = $("resultado");
+    r.textContent = texto;
+    r.hidden = !texto;
+    if (texto) Balto.erro("");  // a success replaces whatever failed before
+  }
   function botao(texto, acao, cls) { const b = el("button", texto, cls); b.type = "button"; b.addEventListener("click", acao); return b; }
-  const falha = (err) => Balto.erro(err.message);
+  const falha = (err) => {
+    Balto.erro(err.message);
+    document.getElementById("erro").scrollIntoView({ block: "nearest" });  // it is at the top
+  };
 
   async function clientes() {
     const body = await api("/admin/clientes?limit=500");
@@ -129,7 +137,8 @@
       await catalogo();
     } catch (err) {
       resultado("");
-      Balto.erro(err.message);
+      // next to the form, where the admin is looking: the message, then every row at fault
+      erros.append(el("li", err.message, "titulo"));
       for (const e of (err.body && err.body.erros) || []) {
         erros.append(el("li", `${e.linha ? "linha " + e.linha : "arquivo"}${e.campo ? " (" + e.campo + ")" : ""}: ${e.mensagem}`));
       }
