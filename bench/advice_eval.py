@@ -18,9 +18,9 @@ behave one way per column:
 Per column it prints: needs met with a product of a right category, wrong products shown,
 red-flag signs alerted, prescription-only products shown, products shown on small talk, and the
 latency the chain adds per advised utterance (p50 / p95), per split and for all of them:
-``tune`` (tuned on), ``holdout`` to ``holdout6`` (each written apart by someone
+``tune`` (tuned on), ``holdout`` to ``holdout8`` (each written apart by someone
 who saw no code or other corpus, measured once, then tuned on; their first figures are in
-docs/BENCHMARKS.md) and ``holdout7`` (written apart last, never tuned on). Alerts raised on
+docs/BENCHMARKS.md) and ``holdout9`` (written apart last, never tuned on). Alerts raised on
 dialogues without that sign are counted as false alerts.
 The cooldown is 0: the dialogues are fed back to back.
 
@@ -64,6 +64,7 @@ SPLITS = (
     "holdout6",
     "holdout7",
     "holdout8",
+    "holdout9",
 )
 COLUMNS = ("exato", "quase", "fora", "categoria", "malformado", "recusa", "receita", "timeout")
 LLM_TIMEOUT_S = 1.0
