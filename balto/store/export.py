@@ -26,6 +26,7 @@ import psycopg
 from openpyxl import Workbook  # type: ignore[import-untyped]
 
 from balto.store.history import Filters
+from balto.store.resumo import JOIN as _JOIN
 from balto.store.resumo import RESUMO, write_resumo
 from balto.store.xlsx import Column, Sheet
 
@@ -96,10 +97,6 @@ ALERTAS = tuple(column.title for column in _ALERTAS)
 CUSTOS = tuple(column.title for column in _CUSTOS)
 COMPARATIVO = tuple(column.title for column in _COMPARATIVO)
 
-_JOIN = (
-    " JOIN sessions s ON s.id = {t}.session_id JOIN balcoes b ON b.id = s.balcao_id"
-    " JOIN clientes c ON c.id = b.cliente_id"
-)
 _SQL_INTERACOES = (
     "SELECT seg.created_at AT TIME ZONE %s, c.razao_social, b.nome_balcao,"
     " coalesce(r.atendente, s.atendente), seg.transcript, r.produto, r.explicacao,"

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 RESUMO = (Column("indicador", 42), Column("valor", 40))
 
-_JOIN = (
+# From a row with a session_id (table alias {t}) to its session, balcão and cliente.
+JOIN = (
     " JOIN sessions s ON s.id = {t}.session_id JOIN balcoes b ON b.id = s.balcao_id"
     " JOIN clientes c ON c.id = b.cliente_id"
 )
@@ -26,18 +27,18 @@ _SQL = (
     "SELECT q1.n, q2.n, q3.accepted, q3.refused, q3.n, q3.latency,"
     " q4.n, q4.failed, q4.stt, q4.llm, q5.n FROM"
     " (SELECT count(*) AS n FROM sessions s JOIN balcoes b ON b.id = s.balcao_id{w_sess}) q1,"
-    " (SELECT count(*) AS n FROM segments seg" + _JOIN.format(t="seg") + "{w_seg}) q2,"
+    " (SELECT count(*) AS n FROM segments seg" + JOIN.format(t="seg") + "{w_seg}) q2,"
     " (SELECT count(*) FILTER (WHERE r.aceita) AS accepted,"
     "  count(*) FILTER (WHERE NOT r.aceita) AS refused, count(*) AS n,"
     "  avg(extract(epoch FROM r.sent_at - seg.created_at) * 1000) AS latency"
     "  FROM recommendations r LEFT JOIN segments seg ON seg.id = r.segment_id"
-    + _JOIN.format(t="r")
+    + JOIN.format(t="r")
     + "{w_rec}) q3,"
     " (SELECT count(*) AS n, count(*) FILTER (WHERE NOT pc.ok) AS failed,"
     "  coalesce(sum(pc.cost_usd) FILTER (WHERE pc.kind = 'stt'), 0) AS stt,"
     "  coalesce(sum(pc.cost_usd) FILTER (WHERE pc.kind = 'llm'), 0) AS llm"
-    "  FROM provider_calls pc" + _JOIN.format(t="pc") + "{w_pc}) q4,"
-    " (SELECT count(*) AS n FROM alerts a" + _JOIN.format(t="a") + "{w_alert}) q5"
+    "  FROM provider_calls pc" + JOIN.format(t="pc") + "{w_pc}) q4,"
+    " (SELECT count(*) AS n FROM alerts a" + JOIN.format(t="a") + "{w_alert}) q5"
 )
 
 
