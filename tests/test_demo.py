@@ -1,9 +1,11 @@
 """``balto demo`` as a newcomer runs it (issue 15): a real process on a free port that, within a
-minute, has a demo suggestion and a red-flag alert in the history API; its own data directory and
-embedded database whatever the environment says; a clean stop on SIGTERM with nothing left over."""
+minute, has a demo suggestion and a red-flag alert in the history API (and an export marked as
+demo); its own data directory and embedded database whatever the environment says; a clean stop
+on SIGTERM with nothing left over."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import signal
@@ -13,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openpyxl
 import trio
 
+from balto.store.export import DEMO_BANNER
 from tests.server_process import free_port
 
 DIALOGUE = "Bom dia, eu estou com uma dor de cabeça muito forte desde ontem."
@@ -82,6 +86,7 @@ async def test_balto_demo_shows_a_suggestion_and_an_alert_within_a_minute(tmp_pa
                         break
                     await trio.sleep(0.5)
                 segments, _ = await _items(http, "/admin/history/segments")
+                export = await http.get("/api/export/xlsx")
         assert demo is True
         [rec] = recs[:1]
         assert rec["produto"] == "Dipirona Monoidratada 500 mg"
@@ -91,6 +96,10 @@ async def test_balto_demo_shows_a_suggestion_and_an_alert_within_a_minute(tmp_pa
         assert {"dor_no_peito", "falta_de_ar"} <= set(alerts[0]["sinais"])
         assert DIALOGUE in [segment["transcript"] for segment in segments]
         assert (tmp_path / "var" / "demo" / "pg").is_dir()  # its own embedded database
+        assert export.status_code == 200
+        book = openpyxl.load_workbook(io.BytesIO(export.content))
+        assert all(sheet["A1"].value == DEMO_BANNER for sheet in book)
+        assert book["Alertas"].max_row >= 3  # banner, header, the alert
 
         process.send_signal(signal.SIGTERM)
         with trio.fail_after(30):
