@@ -95,6 +95,7 @@ async def test_export_of_a_scripted_run(nursery: trio.Nursery, database_url: str
     assert resumo["taxa de aceitação"] == 1
     assert resumo["chamadas a provedores"] == calls and resumo["custo total (USD)"] > 0
     assert resumo["balcao_id"] == "todos" and resumo["fuso horário"] == "America/Sao_Paulo"
+    assert resumo["linhas em Interações"] == 2 and resumo["linhas em Comparativo STT"] == 2
 
     # another balcão's export is empty, and has no comparison sheet
     other = await _export(running.base_url, balcao_id="5f0c3c1e-0000-4000-8000-000000000000")

@@ -222,7 +222,7 @@ def write_report(conn: psycopg.Connection, path: Path, options: ReportOptions) -
     if first is not None:
         sheet = Sheet(workbook, "Comparativo STT", _COMPARATIVO, banner)
         sheet.append(first)
-        counts["Comparativo STT"] = 1 + _fill(sheet, rows)
+        counts["Comparativo STT"] = _fill(sheet, rows)  # the first row included
     write_resumo(conn, resumo, options, counts)
     workbook.save(str(path))
     return counts
