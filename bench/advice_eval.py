@@ -49,9 +49,9 @@ sys.path.insert(0, str(ROOT))
 from balto.advice.session import AdviceSession  # noqa: E402
 from balto.catalog import Catalog  # noqa: E402
 from balto.config import Settings  # noqa: E402
+from balto.fakes.openai_compat import NO_RECOMMENDATION, FakeOpenAICompat  # noqa: E402
+from balto.fakes.wiring import provider_env  # noqa: E402
 from balto.providers.registry import open_providers  # noqa: E402
-from tests.fakes.openai_compat import NO_RECOMMENDATION, FakeOpenAICompat  # noqa: E402
-from tests.fakes.wiring import provider_env  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 SPLITS = (
