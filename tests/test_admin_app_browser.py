@@ -291,7 +291,13 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         await _click(page, "#excel")
         done = await _downloaded(downloads)
         workbook = openpyxl.load_workbook(done[0], read_only=True)
-        assert workbook.sheetnames
+        assert {"Resumo", "Interações", "Alertas"} <= set(workbook.sheetnames)
+        # the button carried the page's filter: only that attendant's interactions
+        rows = [list(r) for r in workbook["Interações"].iter_rows(values_only=True)]
+        header = next(i for i, r in enumerate(rows) if "atendente" in r)
+        column = rows[header].index("atendente")
+        attendants = {r[column] for r in rows[header + 1 :] if any(v is not None for v in r)}
+        assert attendants == {rec_name}, attendants
         workbook.close()
         await _shot(page, "historico-1366")
         await _click(page, "#conversas tbody tr a")
