@@ -52,7 +52,12 @@ async def chart_data() -> Response:
     zone = services.settings.timezone
     rate = services.settings.brl_per_usd
     data = await services.db.run(_read, filters, _GRAINS[grao], zone)
-    body: dict[str, Any] = {"fuso": zone, "grao": grao, "brl_por_usd": rate}
+    body: dict[str, Any] = {
+        "fuso": zone,
+        "grao": grao,
+        "brl_por_usd": rate,
+        "demo": services.settings.demo,
+    }
     for name, rows in data.items():
         items = [jsonable(row) for row in rows]
         for item in items:

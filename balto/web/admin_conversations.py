@@ -3,7 +3,8 @@
 ``GET /admin/history/conversas`` (admin) → ``{"items": [...], "next_cursor"}``: sessions newest
 first with balcão, cliente, attendant, start/end, close code and reason, and counts (``falas``,
 ``recomendacoes``, ``aceitas``, ``alertas``). Filters: ``cliente_id``, ``balcao_id``, ``desde``,
-``ate`` (on the start; `balto.web.params`) and ``atendente`` (name, case-insensitive).
+``ate`` (on the start; `balto.web.params`) and ``atendente`` (name, case-insensitive). Like the
+other history routes, every body says ``"demo"`` (true for data made by ``balto demo``).
 
 ``GET /admin/history/conversas/{session_id}`` (admin) → ``{"sessao": {...}, "itens": [...]}``: the
 timeline oldest first, each item a ``tipo``: ``fala`` (what was said, or why it was not
@@ -51,6 +52,7 @@ async def list_conversations() -> Response:
         {
             "items": [jsonable(row) for row in page.rows],
             "next_cursor": encode_cursor(page.next_cursor),
+            "demo": app_services().settings.demo,
         }
     )
 
@@ -67,6 +69,7 @@ async def list_alerts() -> Response:
         {
             "items": [jsonable(row) for row in page.rows],
             "next_cursor": encode_cursor(page.next_cursor),
+            "demo": app_services().settings.demo,
         }
     )
 
@@ -83,4 +86,5 @@ async def one_conversation(session_id: str) -> tuple[Response, int]:
     if row is None:
         return error(404, "not_found", "conversa não encontrada")
     items = await db.run(conversations.timeline, sid)
-    return jsonify({"sessao": jsonable(row), "itens": [jsonable(i) for i in items]}), 200
+    body = {"sessao": jsonable(row), "itens": [jsonable(i) for i in items]}
+    return jsonify({**body, "demo": app_services().settings.demo}), 200

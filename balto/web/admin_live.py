@@ -59,5 +59,6 @@ async def live_data() -> Response:
         "encerradas": [jsonable(r) for r in ended if str(r["session_id"]) not in live_ids],
         "agora": datetime.now(UTC).isoformat(),
         "banco_disponivel": db_up,
+        "demo": services.settings.demo,
     }
     return jsonify(body)
