@@ -123,8 +123,15 @@ async def test_wrong_secrets_are_slowed_then_limited_per_address(
 ) -> None:
     running = await _server(nursery, database_url)
     async with httpx.AsyncClient(base_url=running.base_url) as http:
-        for _ in range(5):
-            assert (await _sign_in(http, running, "guess")).status_code == 401
+        statuses: list[int] = []
+
+        async def guess() -> None:
+            statuses.append((await _sign_in(http, running, "guess")).status_code)
+
+        async with trio.open_nursery() as guesses:  # in parallel: the limit still holds
+            for _ in range(8):
+                guesses.start_soon(guess)
+        assert sorted(statuses) == [401] * 5 + [429] * 3
         limited = await _sign_in(http, running, SECRET)  # even the right one, while limited
         assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
         assert "set-cookie" not in limited.headers

@@ -121,9 +121,10 @@ async def sign_in() -> Response:
         )
         response.headers["Retry-After"] = str(wait)
         return response
+    # counted before the check, so guesses sent in parallel cannot all pass the limit above
+    _failures().add(addr)
     segredo = fields.get("segredo", "")
     if not hmac.compare_digest(segredo.encode(), services.admin_secret.encode()):
-        _failures().add(addr)
         await trio.sleep(FAILURE_DELAY_S)
         await audit("sign_in", outcome="wrong_secret")
         return await _form(401, proximo, "Segredo incorreto.")
