@@ -99,7 +99,11 @@ async def _register(http: httpx.AsyncClient, rede: str, balcao: str) -> dict[str
 
 
 async def _device(
-    running: Running, api_key: str, atendente: str, seen: list[dict[str, Any]]
+    running: Running,
+    api_key: str,
+    atendente: str,
+    seen: list[dict[str, Any]],
+    linger_s: float = 1.5,
 ) -> None:
     """Stream the fixture as a counter does; accept every recommendation it is shown."""
     chunks = plan_chunks(WEBM.read_bytes(), 0.25)
@@ -126,7 +130,7 @@ async def _device(
                 for end_at, chunk in chunks:
                     await trio.sleep_until(t0 + end_at)
                     await ws.send_message(chunk)
-                await trio.sleep(1.5)
+                await trio.sleep(linger_s)
             except ConnectionClosed:
                 await trio.sleep_forever()  # the reader records the close and ends this
             nursery.cancel_scope.cancel()
@@ -207,6 +211,10 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         await _wait(
             page, 'location.pathname === "/admin/entrar" && !!document.getElementById("segredo")'
         )
+        await _phone(page)  # the form at phone width first
+        await _no_sideways_scroll(page, "entrar")
+        await _shot(page, "entrar-390")
+        await page.call("Emulation.clearDeviceMetricsOverride")
         await page.evaluate(f'document.getElementById("segredo").value = {json.dumps(SECRET)}')
         await _click(page, "#entrar button")
         await _wait(
@@ -370,7 +378,8 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
             'document.getElementById("contagem").textContent !== "Carregando…"',
         )
         async with trio.open_nursery() as devices:
-            devices.start_soon(_device, running, alfa["api_key"], "Ana Paula", seen_new)
+            # it lingers, so the operator console below still sees it
+            devices.start_soon(_device, running, alfa["api_key"], "Ana Paula", seen_new, 6.0)
             await _wait(
                 page, 'document.querySelector("section.sessao li.ev-recomendacao")', timeout_s=15
             )
@@ -383,6 +392,10 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
             await _click(page, 'section.sessao button[data-action="detalhes"]')
             await _no_sideways_scroll(page, "ao-vivo")
             await _shot(page, "ao-vivo-390")
+            # the operator console too (it overflowed to 759 px before)
+            await _open(page, "/admin", 'document.querySelector("section.sessao tr[data-actor]")')
+            await _no_sideways_scroll(page, "operacao")
+            await _shot(page, "operacao-390")
             await page.call("Emulation.clearDeviceMetricsOverride")
         assert [f["produto"] for f in seen_new if f.get("comando") == "recomendar"] == [
             "Unhafix Creme"

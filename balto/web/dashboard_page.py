@@ -15,6 +15,8 @@ PAGE = """<!doctype html>
  #totais { display: flex; gap: 1rem; flex-wrap: wrap; margin-bottom: 1rem; }
  .kpi { background: #fff; border-radius: 6px; padding: .5rem .9rem; box-shadow: 0 1px 2px #0002; }
  .kpi b { display: block; font-size: 1.2rem; }
+ /* at phone width the actor table scrolls inside its card, never the page */
+ .sessao { overflow-x: auto; }
  .sessao { background: #fff; border-radius: 6px; padding: .6rem; margin-bottom: 1rem;
            box-shadow: 0 1px 2px #0002; }
  .sessao header { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
