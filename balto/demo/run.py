@@ -131,7 +131,7 @@ def _banner(base_url: str, settings: Settings, generated: bool) -> str:
     secret = settings.admin_secret if generated else "(the ADMIN_SECRET you set)"
     return (
         "\nBalto demo: loopback provider fakes and one simulated counter; no real data.\n"
-        f"  Admin:        {base_url}/admin\n"
+        f"  Admin:        {base_url}/admin/ao-vivo (sign in with the secret below)\n"
         f"  Admin secret: {secret}\n"
         f"  Data:         {settings.data_dir} (delete it to start over)\n"
         "  A suggestion and a red-flag alert show up within a minute. Stop with Ctrl+C.\n"
