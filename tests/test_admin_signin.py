@@ -27,7 +27,7 @@ def _origin(running: Running) -> dict[str, str]:
 
 async def _sign_in(http: httpx.AsyncClient, running: Running, secret: str = SECRET) -> Any:
     return await http.post(
-        "/admin/entrar",
+        "/entrar",
         data={"segredo": secret, "proximo": "/admin/historico"},
         headers=_origin(running),
     )
@@ -40,9 +40,9 @@ async def test_the_form_opens_a_session_cookie_that_scripts_and_other_sites_cann
     async with httpx.AsyncClient(base_url=running.base_url) as http:
         page = await http.get("/admin/ao-vivo")
         assert page.status_code == 303
-        assert page.headers["location"] == "/admin/entrar?proximo=%2Fadmin%2Fao-vivo"
+        assert page.headers["location"] == "/entrar?proximo=%2Fadmin%2Fao-vivo"
         assert (await http.get("/admin/ao-vivo/dados")).status_code == 401  # APIs: JSON 401
-        form = await http.get("/admin/entrar")
+        form = await http.get("/entrar")
         assert form.status_code == 200 and 'name="segredo"' in form.text
         assert "HttpOnly" not in str(form.headers)  # no cookie before signing in
 
@@ -50,7 +50,7 @@ async def test_the_form_opens_a_session_cookie_that_scripts_and_other_sites_cann
         assert wrong.status_code == 401 and "Segredo incorreto" in wrong.text
         assert "set-cookie" not in wrong.headers
         forged = await http.post(
-            "/admin/entrar", data={"segredo": SECRET}, headers={"Origin": "https://evil.example"}
+            "/entrar", data={"segredo": SECRET}, headers={"Origin": "https://evil.example"}
         )
         assert forged.status_code == 403 and "set-cookie" not in forged.headers
 
@@ -104,7 +104,7 @@ async def test_the_form_opens_a_session_cookie_that_scripts_and_other_sites_cann
         http.cookies.clear()
         for proximo in ("//evil.example/x", "/\t/evil.example", "https://evil.example"):
             back = await http.post(
-                "/admin/entrar",
+                "/entrar",
                 data={"segredo": SECRET, "proximo": proximo},
                 headers=_origin(running),
             )
@@ -113,8 +113,8 @@ async def test_the_form_opens_a_session_cookie_that_scripts_and_other_sites_cann
         # logout drops it
         await _sign_in(http, running)
         assert (await http.get("/admin/sessions")).status_code == 200
-        out = await http.post("/admin/sair", headers=_origin(running))
-        assert out.status_code == 303 and out.headers["location"] == "/admin/entrar"
+        out = await http.post("/sair", headers=_origin(running))
+        assert out.status_code == 303 and out.headers["location"] == "/entrar"
         assert (await http.get("/admin/sessions")).status_code == 401
 
 
@@ -170,7 +170,7 @@ async def test_demo_data_is_marked_on_every_page(nursery: trio.Nursery, database
     running = await start_server(nursery, database_url, BALTO_DEMO="1")
     banner = "Dados de demonstração"
     async with httpx.AsyncClient(base_url=running.base_url) as http:
-        assert banner in (await http.get("/admin/entrar")).text
+        assert banner in (await http.get("/entrar")).text
         await _sign_in(http, running)
         for path in ("/admin/ao-vivo", "/admin/historico", "/admin/painel", "/admin/cadastro"):
             page = await http.get(path)
@@ -179,4 +179,4 @@ async def test_demo_data_is_marked_on_every_page(nursery: trio.Nursery, database
         assert banner in (await http.get("/admin", headers={"Accept": "text/html"})).text
     plain = await start_server(nursery, database_url)
     async with httpx.AsyncClient(base_url=plain.base_url) as http:
-        assert banner not in (await http.get("/admin/entrar")).text
+        assert banner not in (await http.get("/entrar")).text

@@ -39,7 +39,7 @@ RETRY_AFTER_S = 5  # a database restart or failover takes seconds, not minutes
 
 def create_quart_app(services: Services) -> QuartTrio:
     """The Quart-Trio app with every HTTP route; errors always answer JSON."""
-    app = QuartTrio("balto")
+    app = QuartTrio("balto", static_folder=None)  # the admin pages serve their own (pages.py)
     app.config["BALTO_SERVICES"] = services
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.register_blueprint(cadastro.blueprint)

@@ -20,7 +20,7 @@ from balto.web.errors import error
 
 UNAUTHORIZED = "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
 CROSS_SITE = "requisição de outra origem recusada"
-SIGN_IN_PATH = "/admin/entrar"
+SIGN_IN_PATH = "/entrar"
 # the admin app's pages: scripts and styles from this server only, no framing
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
@@ -65,9 +65,15 @@ async def require_admin() -> tuple[Response, int] | None:
 
 
 async def require_page() -> Response | None:
-    """A page blueprint's ``before_request``: send a browser without a session to sign in."""
+    """A page blueprint's ``before_request``: send a browser without a session to sign in.
+
+    A request that brings its own ``Authorization`` header is an API client, not a browser: a
+    wrong secret gets the 401 every admin route gives, not a sign-in page.
+    """
     if is_admin(app_services().admin_secret):
         return None
+    if request.headers.get("Authorization"):
+        return error(401, "unauthorized", UNAUTHORIZED)
     target = request.full_path.rstrip("?") if request.query_string else request.path
     return redirect_to(SIGN_IN_PATH, proximo=target)
 

@@ -1,8 +1,8 @@
 """The admin app's pages: Ao vivo, Histórico (and one conversation), Painel, Cadastro.
 
 Server-rendered Jinja shells (`balto/web/templates/`) whose scripts (`balto/web/static/`, served
-at ``/admin/static/``) read the JSON routes and keep their filters in the URL, so a view can be
-bookmarked. A browser without a session is sent to ``/admin/entrar`` (303) and comes back after.
+at ``/static/``) read the JSON routes and keep their filters in the URL, so a view can be
+bookmarked. A browser without a session is sent to ``/entrar`` (303) and comes back after.
 Every page names the configured time zone, and shows a "Dados de demonstração" banner when
 ``BALTO_DEMO`` is set. Names from devices and clientes are rendered as text, never as HTML, and
 the Content-Security-Policy allows scripts from this server only.
@@ -20,7 +20,7 @@ blueprint = Blueprint("pages", __name__, template_folder="templates")
 blueprint.before_request(require_page)
 # scripts, styles and the vendored chart library hold no data: served without a session, so the
 # sign-in form has its style too
-assets = Blueprint("assets", __name__, static_folder="static", static_url_path="/admin/static")
+assets = Blueprint("assets", __name__, static_folder="static", static_url_path="/static")
 
 HOME = "/admin/ao-vivo"
 TABS = (

@@ -1,12 +1,12 @@
 """Sign-in and sign-out of the admin app: the admin secret once per browser session.
 
-``GET /admin/entrar`` shows the form. ``POST /admin/entrar`` (form fields ``segredo``,
+``GET /entrar`` shows the form. ``POST /entrar`` (form fields ``segredo``,
 ``proximo``) compares the secret in constant time; right → 303 to ``proximo`` (a path on this
 server, default ``/admin/ao-vivo``) with the session cookie (`balto.web.session_cookie`); wrong →
 the form again with 401 after a pause (`FAILURE_DELAY_S`). An address with `MAX_FAILURES` wrong
 secrets within `WINDOW_S` gets 429 with ``Retry-After`` until the oldest leaves the window (counted
 per instance, in memory: the secret is long, this only stops brute force from one place).
-A sign-in posted from another site is refused (login CSRF). ``POST /admin/sair`` clears the
+A sign-in posted from another site is refused (login CSRF). ``POST /sair`` clears the
 cookie and goes back to the form. Sign-ins and refusals are audited.
 """
 
@@ -135,7 +135,7 @@ async def sign_in() -> Response:
     return response
 
 
-@blueprint.post("/admin/sair")
+@blueprint.post("/sair")
 async def sign_out() -> Response:
     """Drop the session cookie; back to the form."""
     response = redirect_to(SIGN_IN_PATH)

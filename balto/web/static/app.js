@@ -50,7 +50,7 @@ const Balto = (() => {
     const response = await fetch(path, init);
     if (response.status === 401) {
       const aqui = location.pathname + location.search;
-      location.assign("/admin/entrar?proximo=" + encodeURIComponent(aqui));
+      location.assign("/entrar?proximo=" + encodeURIComponent(aqui));
       throw new Error("sessão expirada: entre de novo");
     }
     const type = response.headers.get("content-type") || "";
