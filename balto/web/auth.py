@@ -64,7 +64,7 @@ async def require_admin() -> tuple[Response, int] | None:
     return error(401, "unauthorized", UNAUTHORIZED)
 
 
-async def require_page() -> Response | None:
+async def require_page() -> Response | tuple[Response, int] | None:
     """A page blueprint's ``before_request``: send a browser without a session to sign in.
 
     A request that brings its own ``Authorization`` header is an API client, not a browser: a
