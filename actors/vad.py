@@ -73,6 +73,7 @@ async def run_vad(
             start=offset + cut.start,
             end=offset + cut.end,
             cut_at=trio.current_time(),
+            voice=cut.voice,
         )
         ctx.log.info(
             "segment %d: %.2f–%.2f s (%.2f s)",

@@ -10,12 +10,14 @@ be fed from two threads at once.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from dataclasses import dataclass, field
 
 from balto.audio.denoise import DenoiseParams, Denoiser
 from balto.audio.segmenter import CutSegment, Segmenter, SegmenterParams
+from balto.speaker import voice_of
 
 
 @dataclass(slots=True)
@@ -59,6 +61,8 @@ class FrontEnd:
         """Thread CPU seconds spent reducing noise."""
         self.vad_cpu_s = 0.0
         """Thread CPU seconds spent in the segmenter (gate, tone test, webrtcvad)."""
+        self.voice_cpu_s = 0.0
+        """Thread CPU seconds spent on the cut segments' voice embeddings (`balto.speaker`)."""
         self.audio_s = 0.0
         """Seconds of audio fed."""
         self._rate = sample_rate
@@ -68,7 +72,7 @@ class FrontEnd:
         t0 = time.thread_time()
         decide = self.denoiser.process(pcm) if self.denoiser is not None else None
         t1 = time.thread_time()
-        cuts = self.segmenter.feed(pcm, decide=decide)
+        cuts = self._with_voices(self.segmenter.feed(pcm, decide=decide))
         t2 = time.thread_time()
         self.denoise_cpu_s += t1 - t0
         self.vad_cpu_s += t2 - t1
@@ -80,8 +84,18 @@ class FrontEnd:
         """CPU per audio second of each stage, for the actor's health detail."""
         per = 1000.0 / max(self.audio_s, 1e-9)
         denoise, vad = self.denoise_cpu_s * per, self.vad_cpu_s * per
-        return f"cpu ms per audio s: denoise {denoise:.1f}, vad {vad:.1f}"
+        voice = self.voice_cpu_s * per
+        return f"cpu ms per audio s: denoise {denoise:.1f}, vad {vad:.1f} (voice {voice:.1f})"
 
     def flush(self) -> list[CutSegment]:
         """End of stream: close an open segment."""
-        return self.segmenter.flush()
+        return self._with_voices(self.segmenter.flush())
+
+    def _with_voices(self, cuts: list[CutSegment]) -> list[CutSegment]:
+        """The cuts with their voice embeddings (counted in the VAD's CPU, and apart)."""
+        if not cuts:
+            return cuts
+        t0 = time.thread_time()
+        out = [dataclasses.replace(c, voice=voice_of(c.pcm, self._rate)) for c in cuts]
+        self.voice_cpu_s += time.thread_time() - t0
+        return out

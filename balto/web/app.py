@@ -16,6 +16,7 @@ from balto.web import (
     admin_cadastro,
     admin_history,
     admin_sessions,
+    admin_voice,
     cadastro,
     dashboard,
     export,
@@ -41,6 +42,8 @@ def create_quart_app(services: Services) -> QuartTrio:
     app.register_blueprint(admin_sessions.blueprint)
     for extra in (admin_history, admin_cadastro, admin_atendentes, dashboard, export, metrics):
         app.register_blueprint(extra.blueprint)
+    app.register_blueprint(admin_voice.blueprint)
+    app.request_class = admin_voice.VoiceBodyRequest  # recordings exceed MAX_BODY_BYTES
 
     @app.errorhandler(FieldError)
     async def field_error(exc: FieldError) -> tuple[Response, int]:
