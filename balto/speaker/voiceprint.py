@@ -128,7 +128,7 @@ def build(speech: Iterable[bytes]) -> tuple[Voiceprint, int] | None:
         every += [a for a in (embed(p) for p in augment(pcm, seed=k)) if a is not None]
     if not clean:
         return None
-    stack = np.stack(every)
-    return Voiceprint(
-        stack.mean(axis=0).astype(np.float32), stack.var(axis=0).astype(np.float32)
-    ), len(clean)
+    # Centred on the clean voice; the spread around it includes how noise moves the features.
+    centre = np.mean(clean, axis=0)
+    spread = np.mean((np.stack(every) - centre) ** 2, axis=0)
+    return Voiceprint(centre.astype(np.float32), spread.astype(np.float32)), len(clean)
