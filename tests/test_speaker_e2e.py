@@ -31,9 +31,7 @@ async def _recommendations(url: str, api_key: str) -> list[dict[str, object]]:
 
 
 async def _segments(http: httpx.AsyncClient, balcao_id: str) -> list[dict[str, object]]:
-    page = await http.get(
-        "/admin/history/segments", headers=ADMIN, params={"balcao_id": balcao_id}
-    )
+    page = await http.get("/admin/history/segments", headers=ADMIN, params={"balcao_id": balcao_id})
     assert page.status_code == 200
     return sorted(page.json()["items"], key=lambda s: (s["created_at"], s["seq"]))
 
