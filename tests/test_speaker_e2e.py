@@ -42,9 +42,10 @@ async def test_enrolled_attendant_is_named_and_segments_carry_roles_until_erased
     stt = FakeElevenLabs(transcripts=TEXTS * 2)
     llm = FakeOpenAICompat("xai")
     llm.respond = lambda body: {"recomendar": True, "produto": PRODUCT, "explicacao": "Dor."}
-    running = await start_server(
-        nursery, database_url, **await provider_env(nursery, stt=stt, llm=llm)
-    )
+    # One front-end worker process: the voice embeddings are made there, as in production.
+    env = await provider_env(nursery, stt=stt, llm=llm)
+    running = await start_server(nursery, database_url, **env, BALTO_VAD_WORKERS="1")
+    assert running.services.pipeline.front_ends is not None
     api_key, balcao_id = await register_balcao(running.base_url)
     ((cliente_id,),) = query(
         database_url, "SELECT cliente_id::text FROM balcoes WHERE id = %s", balcao_id

@@ -1,7 +1,8 @@
 """The audio front end of one session: denoise to decide, segment the original. Pure, synchronous.
 
 In: mono s16le PCM blocks. Out: `CutSegment`s holding the original audio (DESIGN §4c: decide on the
-reduced signal, send the STT the original). Raises what `Segmenter` raises.
+reduced signal, send the STT the original), each with its voice embedding (`balto.speaker`: made
+here, where the audio is, ~1.3 ms CPU per audio-second). Raises what `Segmenter` raises.
 
 `FrontEnd.feed` does all the CPU work of a block (noise reduction, FFT tone test, webrtcvad), ~1 ms
 per 250 ms block; the VAD actor decides where it runs (see `actors.vad`). One `FrontEnd` must not

@@ -41,6 +41,7 @@ _OVER_NOISE_DB = 3.0  # and at least this over the segment's own noise estimate
 _NOISE_SHARE = 0.15  # the quietest share of frames estimates the segment's noise
 _F0_MIN, _F0_MAX = 60.0, 420.0  # adult and child voices
 _PERIODIC = 0.35  # normalised autocorrelation peak that makes a frame voiced
+_OCTAVE_SHARE = 0.85  # a shorter lag this close to the best peak is the period
 
 
 @functools.cache
@@ -89,9 +90,14 @@ def _pitch(frames: FloatArray) -> tuple[FloatArray, FloatArray]:
     # Unbiased by the window's own decay, so longer lags are not penalised.
     wac = np.correlate(_window(), _window(), "full")[_FRAME - 1 :][:_FRAME]
     norm = ac / (ac[:, :1] + 1e-12) / (wac / wac[0] + 1e-3)
-    lag = lo + np.argmax(norm[:, lo:hi], axis=1)
-    peak = norm[np.arange(len(norm)), lag]
-    return RATE / lag, peak
+    band = norm[:, lo:hi]
+    peak = band.max(axis=1)
+    # The shortest lag nearly as periodic as the best: a multiple of the period correlates about
+    # as well as the period itself, and taking it would halve the pitch (an octave error).
+    local = (band[:, 1:-1] >= band[:, :-2]) & (band[:, 1:-1] >= band[:, 2:])
+    near = local & (band[:, 1:-1] >= _OCTAVE_SHARE * peak[:, None])
+    first = np.where(near.any(axis=1), np.argmax(near, axis=1) + 1, np.argmax(band, axis=1))
+    return RATE / (lo + first), peak
 
 
 def embed(pcm: bytes, rate: int = RATE) -> npt.NDArray[np.float32] | None:

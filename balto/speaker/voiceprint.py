@@ -27,7 +27,7 @@ from balto.speaker.features import DIM, RATE, embed
 MODEL = "mfcc-f0-v1"
 """Which embedding and covariance a stored voiceprint was made with; others are not used."""
 OWN_SPREAD = 0.3  # weight of the attendant's own enrollment spread beside the shipped covariance
-_AUGMENT_SNRS = (15.0, 8.0)
+_AUGMENT_SNRS = (15.0, 8.0, 4.0)
 F32 = npt.NDArray[np.float32]
 
 
