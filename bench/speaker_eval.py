@@ -142,6 +142,7 @@ def evaluate(rows: list[dict], voices: dict[str, list[ident.Enrolled]]) -> dict:
                 else:
                     n["att"] += 1
                     n["att_named"] += got.atendente_id == r["voice"]
+                    n["att_wrong"] += got.falante == "atendente" and got.atendente_id != r["voice"]
             table[(split, snr)] = n
     return table
 
@@ -149,16 +150,18 @@ def evaluate(rows: list[dict], voices: dict[str, list[ident.Enrolled]]) -> dict:
 def report(table: dict) -> None:
     print(
         "| split | SNR | segments (att/cus) | role accuracy | unknown | customer taken for"
-        " attendant | right attendant named | noise cuts taken for attendant |"
+        " attendant | right attendant named | another attendant named |"
+        " noise cuts taken for attendant |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for (split, snr), n in table.items():
         pct = lambda a, b: f"{100 * a / max(b, 1):.1f}%"  # noqa: E731
         print(
             f"| {split} | {snr} dB | {n['all']} ({n['att']}/{n['cus']}) |"
             f" {pct(n['right_role'], n['all'])} | {pct(n['unknown'], n['all'])} |"
             f" {pct(n['cus_att'], n['cus'])} ({n['cus_att']}) |"
-            f" {pct(n['att_named'], n['att'])} | {n['noise_att']}/{n['noise']} |"
+            f" {pct(n['att_named'], n['att'])} | {n['att_wrong']} |"
+            f" {n['noise_att']}/{n['noise']} |"
         )
 
 
