@@ -4,8 +4,8 @@ In: a cliente id, once per segment. Out: its `Enrolled` voices (empty: nobody en
 reads the cliente's voiceprint epoch (one indexed integer, bumped by a trigger on every change,
 `balto.store.voiceprints`) and reloads the voiceprints only when it moved, so a voiceprint erased
 on any instance stops being used at the next segment of every session. Bounded: a read waits at
-most `READ_TIMEOUT_S`; while the database is away the voices read last are used. Raises nothing
-for an outage.
+most `READ_TIMEOUT_S`; while the database is away (or known to be) the voices read last are used,
+without asking it. Raises nothing for an outage.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ class ClienteVoices:
     async def enrolled(self, cliente_id: str) -> tuple[Enrolled, ...]:
         """The cliente's enrolled voices now (module docstring)."""
         cached = self._cache.get(cliente_id)
+        if self._db.away:  # known away: add no waiting thread to the pool's queue per segment
+            return () if cached is None else cached[1]
         try:
             epoch = await self._db.run_within(READ_TIMEOUT_S, voiceprint_epoch, cliente_id)
             if cached is not None and cached[0] == epoch:
