@@ -54,8 +54,12 @@ class FrontEnd:
         denoise: bool = True,
         denoise_params: DenoiseParams | None = None,
         segmenter_params: SegmenterParams | None = None,
+        voices: bool = True,
     ) -> None:
-        """Configure the stages (see `Segmenter` and `Denoiser` for the parameters)."""
+        """Configure the stages (see `Segmenter` and `Denoiser` for the parameters).
+
+        `voices`: embed each cut's voice here (False: the caller does, e.g. off its event loop).
+        """
         self.segmenter = Segmenter(sample_rate, pause_s, max_segment_s, params=segmenter_params)
         self.denoiser = Denoiser(sample_rate, denoise_params) if denoise else None
         self.denoise_cpu_s = 0.0
@@ -67,6 +71,7 @@ class FrontEnd:
         self.audio_s = 0.0
         """Seconds of audio fed."""
         self._rate = sample_rate
+        self._voices = voices
 
     def feed(self, pcm: bytes) -> list[CutSegment]:
         """Take the next block; return the segments that ended in it."""
@@ -94,7 +99,7 @@ class FrontEnd:
 
     def _with_voices(self, cuts: list[CutSegment]) -> list[CutSegment]:
         """The cuts with their voice embeddings (counted in the VAD's CPU, and apart)."""
-        if not cuts:
+        if not cuts or not self._voices:
             return cuts
         t0 = time.thread_time()
         out = [dataclasses.replace(c, voice=voice_of(c.pcm, self._rate)) for c in cuts]
