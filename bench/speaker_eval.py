@@ -51,9 +51,7 @@ def _pcm(path: Path) -> bytes:
 
 
 def _cuts(pcm: bytes, *, voice: bool = True) -> list:
-    front = FrontEnd(16_000, 0.5, 15.0)
-    if not voice:
-        front._with_voices = lambda cuts: cuts  # type: ignore[method-assign]
+    front = FrontEnd(16_000, 0.5, 15.0, voices=voice)
     out = []
     for at in range(0, len(pcm), 8000):
         out += front.feed(pcm[at : at + 8000])
