@@ -12,7 +12,9 @@ The cliente's imported catalog is read at start and again whenever its version c
 before each utterance (`actors.ports.CatalogSource.version`): an upload reaches live sessions at
 their next utterance, keeping what the session already suggested and alerted.
 
-Recommendations and alerts carry the attendant the device declared (`actors.attendant`). Text
+Recommendations and alerts carry the attendant the device declared (`actors.attendant`), else
+the one identified by voice (`Transcript.atendente`); each turn of the dialogue carries its
+speaker's role (`Transcript.falante`) for the advisors. Text
 reaching here is already redacted by the transcriber; it is redacted again (idempotent) so nothing
 personal can reach an LLM whatever feeds this actor.
 """
@@ -81,11 +83,14 @@ async def run_advisor(
                     version = latest
             text = redact(transcript.text)
             started = trio.current_time()
-            decision = await session.hear(text, transcript.start, transcript.end)
+            decision = await session.hear(
+                text, transcript.start, transcript.end, speaker=transcript.falante
+            )
+            atendente = attendant.nome or transcript.atendente  # a declared name wins
             ctx.health.busy_s += trio.current_time() - started
             if decision.flags:
                 await _send_alert(
-                    decision.flags, transcript, text, attendant.nome, ctx, recorder, outbox
+                    decision.flags, transcript, text, atendente, ctx, recorder, outbox
                 )
             if decision.advice is not None:
                 await _account(decision.advice, ctx, recorder, transcript)
@@ -97,7 +102,7 @@ async def run_advisor(
                 produto=product.nome,
                 explicacao=result.explicacao.strip() or product.explicacao,
                 transcricao_base=text,
-                atendente=attendant.nome,
+                atendente=atendente,
                 source=result.provider,
                 segment_id=transcript.segment_id,
             )

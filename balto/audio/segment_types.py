@@ -32,6 +32,8 @@ class CutSegment:
         reason: Why it ended; `CutReason.MAX_LENGTH` means the speech goes on in the next segment.
         speech_start: Start of its first voiced frame (the VAD's own boundary, before pre-roll).
         speech_end: End of its last voiced frame (before hangover).
+        voice: Its voice embedding (`balto.speaker.voice_of`), set by the front end; None when
+            it holds too little voiced speech to tell who spoke.
     """
 
     pcm: bytes
@@ -41,6 +43,7 @@ class CutSegment:
     reason: CutReason
     speech_start: float = 0.0
     speech_end: float = 0.0
+    voice: bytes | None = None
 
     @property
     def duration(self) -> float:

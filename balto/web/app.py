@@ -20,6 +20,7 @@ from balto.web import (
     admin_history,
     admin_live,
     admin_sessions,
+    admin_voice,
     cadastro,
     dashboard,
     export,
@@ -52,7 +53,10 @@ def create_quart_app(services: Services) -> QuartTrio:
         app.register_blueprint(app_part.blueprint)
     app.register_blueprint(pages.assets)
     app.register_blueprint(pages.root)
-    admin_catalog.allow_catalog_bodies(app)
+    app.register_blueprint(admin_voice.blueprint)
+    # Two routes take bigger bodies than MAX_BODY_BYTES: voice recordings and catalogs.
+    app.request_class = admin_voice.VoiceBodyRequest
+    admin_catalog.allow_catalog_bodies(app)  # subclasses the request class set just above
 
     @app.errorhandler(FieldError)
     async def field_error(exc: FieldError) -> tuple[Response, int]:
