@@ -11,8 +11,11 @@ How a frame counts as voiced (30 ms frames): webrtcvad says speech, AND the adap
 is open (`balto.audio.noise_gate`: frame energy at least `gate_margin_db` over the noise floor,
 held open 300 ms), AND the frame is not a pure tone (`balto.audio.frame_meter`: barcode beeps,
 which webrtcvad takes for speech). A segment starts when enough frames in a short window are
-voiced (one click cannot start it), begins `pre_roll_s` before its first voiced frame, and ends
-`pause_s` after its last counted voiced frame keeping `hangover_s` of that silence. A burst of
+voiced (one click cannot start it), and is cut `pause_s` after its last counted voiced frame.
+What is handed out is trimmed to the speech (`balto.audio.trim`): from `pre_roll_s` before its
+onset (the first voiced frame, taken back over the loud frames just before it, at most
+`onset_search_s`) to `end_pad_s` after its last voiced frame still `offset_margin_db` over the
+noise floor (at most `hangover_s` after the last voiced frame); the cut itself is not delayed. A burst of
 voiced frames after a short pause stops counting as soon as it is shaped as one event (a slam's
 ring-down, a beep and its edges), so such an event right after the last word neither stretches
 the segment nor delays its cut by more than `burst_wait_s` (`balto.audio.impulse`). A segment is
@@ -36,6 +39,7 @@ from balto.audio.impulse import BurstTracker, speech_frames
 from balto.audio.noise_gate import EnergyGate
 from balto.audio.segment_types import CutReason, CutSegment, Frame
 from balto.audio.segmenter_params import SegmenterParams, frame_count
+from balto.audio.trim import TrimFrames, span
 
 __all__ = ["CutReason", "CutSegment", "Segmenter", "SegmenterParams"]
 
@@ -82,8 +86,13 @@ class Segmenter:
         self._max_n = frames(max_segment_s)
         self._start_window_n = frames(p.start_window_s)
         self._start_voiced_n = frames(p.start_voiced_s)
-        self._pre_roll_n = frames(p.pre_roll_s)
+        self._onset_search_n = frames(p.onset_search_s)
         self._hangover_n = frames(p.hangover_s)
+        self._trim = TrimFrames(
+            pre_roll_n=frames(p.pre_roll_s), onset_search_n=self._onset_search_n,
+            onset_margin_db=p.onset_margin_db, pad_n=frames(p.end_pad_s),
+            offset_margin_db=p.offset_margin_db, hangover_n=self._hangover_n,
+        )  # fmt: skip
         self._min_voiced_n = frames(p.min_voiced_s)
         self._search_n = frames(p.split_search_s)
         self._burst_gap_n = frames(p.burst_gap_s)
@@ -95,12 +104,13 @@ class Segmenter:
         self._carry = b""
         self._carry_decide = b""
         self._index = 0  # index of the next frame
-        # Idle: recent frames for the pre-roll and the start window.
-        self._recent: deque[Frame] = deque(maxlen=self._pre_roll_n + self._start_window_n)
+        # Idle: recent frames for the onset search and the start window.
+        self._recent: deque[Frame] = deque(maxlen=self._onset_search_n + self._start_window_n)
         # In speech: the open segment's frames and the index of its first frame (its last voiced
         # frame that counts is `self._bursts.last_counted`).
         self._segment: list[Frame] | None = None
         self._seg_start = 0
+        self._continued = False  # the open segment is the rest of one split at max length
 
     @property
     def position(self) -> float:
@@ -184,8 +194,9 @@ class Segmenter:
                 return
             first_voiced = i - len(window) + 1 + next(k for k, f in enumerate(window) if f.voiced)
             oldest = i - len(self._recent) + 1
-            self._seg_start = max(oldest, first_voiced - self._pre_roll_n)
+            self._seg_start = max(oldest, first_voiced - self._onset_search_n)
             self._segment = list(self._recent)[self._seg_start - oldest :]
+            self._continued = False
             self._bursts.begin(first_voiced, i)
             self._recent.clear()
             return
@@ -221,6 +232,7 @@ class Segmenter:
         self._emit(self._seg_start + cut, self._seg_start + cut, CutReason.MAX_LENGTH, out)
         self._segment = segment[cut + 1 :]
         self._seg_start += cut + 1
+        self._continued = True
 
     def _emit(self, end: int, last_voiced: int, reason: CutReason, out: list[CutSegment]) -> None:
         """Emit the open segment's frames up to `end` (absolute index), trimmed to its speech.
@@ -228,7 +240,8 @@ class Segmenter:
         Only voiced frames up to `last_voiced` count, and of those the impulsive bursts (see
         `balto.audio.impulse`) are dropped first, so a slam just before or after an utterance
         neither makes a segment nor stretches one; nothing is emitted when less than
-        `min_voiced_s` of voiced audio is left.
+        `min_voiced_s` of voiced audio is left. The ends are then trimmed (`balto.audio.trim`),
+        except where a split at the maximum length joins two segments: no audio is lost there.
         """
         segment = self._segment
         assert segment is not None
@@ -240,8 +253,10 @@ class Segmenter:
         )  # fmt: skip
         if len(voiced) < self._min_voiced_n:
             return
-        lo = max(0, voiced[0] - self._pre_roll_n)
-        hi = min(len(frames), voiced[-1] + 1 + self._hangover_n)
+        lo, hi = span(
+            frames, voiced, self._gate.floor.level, self._trim,
+            keep_start=self._continued, keep_end=reason is CutReason.MAX_LENGTH,
+        )  # fmt: skip
         start = self._seg_start + lo
         out.append(
             CutSegment(

@@ -65,9 +65,33 @@ class SegmenterParams:
         start_window_s: Window in which voiced frames are counted to start a segment.
         start_voiced_s: Voiced audio needed within `start_window_s` to start: 150 ms (5 frames) in
             300 ms, longer than a click, a knock or a 100 ms beep.
-        pre_roll_s: Audio kept before the first voiced frame, so a soft onset (a fricative, a
-            breath before a plosive) reaches the STT.
-        hangover_s: Silence kept after the last voiced frame, so a fading word end is not cut.
+        pre_roll_s: Audio kept before the speech onset (see `onset_margin_db`), for what 30 ms
+            energies cannot see: a plosive's or a fricative's first milliseconds. 90 ms (three
+            frames): on the tuning set of bench/segment_eval.py the onset lands 20 ms before to
+            50 ms after the true start at 20/10 dB (p5 -34 ms, max +51 ms), so 90 ms clips no
+            onset and sends ~100 ms before the speech (the 300 ms before sent ~290 ms).
+        onset_search_s: How far before the first voiced frame the onset (and so the segment's
+            start) may reach: the untrimmed pre-roll of before, so a segment never starts earlier
+            than it used to.
+        onset_margin_db: The onset is the first voiced frame, taken back over the frames just
+            before it that stand this far over the noise floor: an unvoiced onset ("s", "f",
+            "ch") carries energy before webrtcvad calls it speech. 2 dB: on the tuning set
+            0/2/3/5 dB put the onset at p90 +45/+19/+25/+35 ms after the true start at 20 dB
+            (10 dB: 75/41/54/75); lower lets room noise extend it. None: the first voiced frame.
+        hangover_s: Most audio kept after the last voiced frame (the cut rule's own silence);
+            with `offset_margin_db` set, the segment usually ends earlier (`end_pad_s`).
+        offset_margin_db: The speech ends at its last voiced frame still this far over the noise
+            floor. webrtcvad's overhang and the gate's hold keep ~80 ms (in babble up to 300 ms)
+            of room after a word "voiced"; those frames sit at the floor. 3 dB: on the tuning set
+            this edge lands at p50 +1 / -7 / -33 ms from the true end at 20/10/5 dB (p5 -56 /
+            -109 ms at 20/10 dB: weak final consonants under the noise), where the last voiced
+            frame was +88 / +79 / +39 ms (p90 +116 / +220 / +117). 5 dB and up cut too early in
+            noise (10 dB p50 -22 ms, p5 -125 ms). None: end at the last voiced frame plus
+            `hangover_s`, as before.
+        end_pad_s: Audio kept after that edge, for the final consonant ringing down under the
+            noise (the true end is at 40 dB under the utterance's peak). 120 ms covers the tuning
+            set's worst early edge (-133 ms at 10 dB, within the 20 ms clipping tolerance) and
+            ends segments ~110-140 ms after the speech (p90 <= 150 ms).
         min_voiced_s: A segment with less voiced audio than this is an impulse, not an utterance
             (and would cost an STT call for nothing).
         split_search_s: A segment at its maximum length is cut at its quietest frame within this
@@ -121,8 +145,12 @@ class SegmenterParams:
     gate_hold_s: float = 0.3
     start_window_s: float = 0.3
     start_voiced_s: float = 0.15
-    pre_roll_s: float = 0.3
+    pre_roll_s: float = 0.09
+    onset_search_s: float = 0.3
+    onset_margin_db: float | None = 2.0
     hangover_s: float = 0.15
+    offset_margin_db: float | None = 3.0
+    end_pad_s: float = 0.12
     min_voiced_s: float = 0.25
     split_search_s: float = 3.0
     tonal_ratio: float | None = 0.95

@@ -1,0 +1,197 @@
+"""Segment boundaries on voices and rates the segmenter was tuned on, and on ones it never saw.
+
+    .venv/bin/python bench/segment_eval.py [--set tune|heldout|both] [--param NAME=VALUE ...]
+
+The corpus is ``tests/fixtures/make_voice_corpus.py``'s (generated, seeded, into
+``var/cache/segment_eval/`` on the first run: ~1 minute, needs Debian's espeak-ng). Each clip's
+16 kHz audio (after a WebM/Opus round trip) goes through `balto.audio.frontend.FrontEnd` with the
+default settings (denoise on) in 250 ms blocks, as the VAD actor gets it. Per set and SNR it prints:
+
+- utterances found (some segment overlaps it) / total;
+- false segments: segments overlapping no utterance, and of those how many overlap a beep or slam;
+- start lead = utterance start - segment start (positive: audio sent before the speech; negative:
+  the onset is cut), end lag = segment end - utterance end (positive: audio sent after the speech),
+  for the first / last segment overlapping each utterance: signed p50 / p90 and |.| p50 / p90;
+- clipped words: words with more than `CLIP_TOLERANCE_S` of their audible extent (within 40 dB of
+  the utterance's peak, from espeak-ng's word events) outside every segment, and utterances with
+  a clipped word; also the worst audible speech left out of a segment (ms);
+- non-speech sent: seconds per segment not inside any utterance (what the STT is paid for on top);
+- cut delay: audio-clock time the segment was handed out - utterance end, p50 / p90 (the
+  streaming latency; includes up to one 250 ms block of waiting).
+
+``--param`` overrides a `SegmenterParams` field (e.g. ``--param end_pad_s=0.08``) for tuning, which
+is only honest on ``--set tune``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from balto.audio.frontend import FrontEnd  # noqa: E402
+from balto.audio.segmenter import CutSegment, SegmenterParams  # noqa: E402
+from tests.fixtures.make_voice_corpus import ensure, read_pcm  # noqa: E402
+
+SR = 16_000
+BLOCK_BYTES = int(0.25 * SR) * 2  # a device chunk
+CLIP_TOLERANCE_S = 0.02
+"""Audible speech of one word that may fall outside its segment before the word counts as clipped:
+under one 30 ms frame, and a 20 ms sliver at -40 dB of the peak is no phoneme."""
+SNRS = (20, 10, 5)
+
+
+@dataclass
+class Tally:
+    """Everything measured on one group of clips (a set at one SNR)."""
+
+    utterances: int = 0
+    found: int = 0
+    segments: int = 0
+    false_noise: int = 0
+    false_event: int = 0
+    leads: list[float] = field(default_factory=list)
+    lags: list[float] = field(default_factory=list)
+    words: int = 0
+    clipped_words: int = 0
+    clipped_utterances: int = 0
+    worst_outside_s: float = 0.0
+    nonspeech_s: list[float] = field(default_factory=list)
+    delays: list[float] = field(default_factory=list)
+    clipped: list[str] = field(default_factory=list)
+
+
+def run(pcm: bytes, params: SegmenterParams) -> list[tuple[CutSegment, float]]:
+    """The front end's segments with the audio-clock time each was handed out at."""
+    front = FrontEnd(segmenter_params=params)
+    out: list[tuple[CutSegment, float]] = []
+    for i in range(0, len(pcm), BLOCK_BYTES):
+        cuts = front.feed(pcm[i : i + BLOCK_BYTES])
+        out += [(c, front.segmenter.position) for c in cuts]
+    return out + [(c, front.segmenter.position) for c in front.flush()]
+
+
+def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def score(clip: str, meta: dict, cuts: list[tuple[CutSegment, float]], t: Tally) -> None:
+    """Add one clip's measures to `t`."""
+    utts = meta["utterances"]
+    segs = [c for c, _ in cuts]
+    t.utterances += len(utts)
+    t.segments += len(segs)
+    for k, (a, b) in enumerate(utts):
+        hits = [(c, at) for c, at in cuts if _overlap(c.start, c.end, a, b) > 0]
+        if not hits:
+            continue
+        t.found += 1
+        t.leads.append(a - hits[0][0].start)
+        t.lags.append(hits[-1][0].end - b)
+        t.delays.append(hits[-1][1] - b)
+        clipped_here = False
+        for w in (w for w in meta["words"] if w["utterance"] == k):
+            w0, w1 = w["interval"]
+            inside = sum(_overlap(c.start, c.end, w0, w1) for c in segs)
+            outside = (w1 - w0) - inside
+            t.words += 1
+            t.worst_outside_s = max(t.worst_outside_s, outside)
+            if outside > CLIP_TOLERANCE_S:
+                t.clipped_words += 1
+                clipped_here = True
+                t.clipped.append(f"{clip} utt {k} {w['word']!r}: {outside * 1000:.0f} ms out")
+        t.clipped_utterances += clipped_here
+    for c in segs:
+        speech = sum(_overlap(c.start, c.end, a, b) for a, b in utts)
+        t.nonspeech_s.append(c.duration - speech)
+        if speech == 0:
+            on_event = any(_overlap(c.start, c.end, *e["interval"]) > 0 for e in meta["events"])
+            t.false_event += on_event
+            t.false_noise += not on_event
+
+
+def _pct(xs: list[float], q: float) -> float:
+    return float(np.percentile(xs, q)) * 1000 if xs else float("nan")
+
+
+def row(name: str, t: Tally) -> str:
+    """One table row, times in ms."""
+    lead_abs = [abs(x) for x in t.leads]
+    lag_abs = [abs(x) for x in t.lags]
+    return (
+        f"| {name} | {t.found}/{t.utterances} | {t.false_event + t.false_noise} ({t.false_event})"
+        f" | {_pct(t.leads, 50):.0f} / {_pct(t.leads, 90):.0f}"
+        f" | {_pct(lead_abs, 50):.0f} / {_pct(lead_abs, 90):.0f}"
+        f" | {_pct(t.lags, 50):.0f} / {_pct(t.lags, 90):.0f}"
+        f" | {_pct(lag_abs, 50):.0f} / {_pct(lag_abs, 90):.0f}"
+        f" | {t.clipped_words}/{t.words} ({t.clipped_utterances})"
+        f" | {t.worst_outside_s * 1000:.0f}"
+        f" | {float(np.mean(t.nonspeech_s)) if t.nonspeech_s else float('nan'):.2f}"
+        f" | {_pct(t.delays, 50):.0f} / {_pct(t.delays, 90):.0f} |"
+    )
+
+
+HEADER = (
+    "| set, SNR | found | false segments (beeps/slams) | start lead p50 / p90 | |lead| p50 / p90"
+    " | end lag p50 / p90 | |lag| p50 / p90 | clipped words (utterances) | worst speech out ms"
+    " | non-speech s / segment | cut delay p50 / p90 |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def evaluate(sets: list[str], params: SegmenterParams, *, cache: Path | None = None) -> dict:
+    """Run every clip of `sets`; the tallies per (set, SNR) and per set."""
+    where = ensure(cache) if cache else ensure()
+    clips = json.loads((where / "corpus.json").read_text())["clips"]
+    tallies: dict[tuple[str, int | None], Tally] = {}
+    for clip, meta in clips.items():
+        if meta["set"] not in sets:
+            continue
+        cuts = run(read_pcm(where / f"{clip}.wav"), params)
+        for key in ((meta["set"], meta["snr_db"]), (meta["set"], None)):
+            score(clip, meta, cuts, tallies.setdefault(key, Tally()))
+    return tallies
+
+
+def _param(text: str) -> tuple[str, object]:
+    name, _, value = text.partition("=")
+    kinds = {f.name: f.type for f in dataclasses.fields(SegmenterParams)}
+    if name not in kinds:
+        raise argparse.ArgumentTypeError(f"no SegmenterParams field {name!r}")
+    if value == "None":
+        return name, None
+    return name, int(value) if kinds[name] == "int" else float(value)
+
+
+def main() -> None:
+    """Print the table for the chosen sets."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--set", choices=["tune", "heldout", "both"], default="both")
+    parser.add_argument("--param", type=_param, action="append", default=[])
+    parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--show-clipped", action="store_true", help="list every clipped word")
+    args = parser.parse_args()
+    sets = ["tune", "heldout"] if args.set == "both" else [args.set]
+    params = SegmenterParams(**dict(args.param))
+    tallies = evaluate(sets, params, cache=args.cache)
+    print(HEADER)
+    for s in sets:
+        for snr in SNRS:
+            print(row(f"{s} {snr} dB", tallies[(s, snr)]))
+        print(row(f"**{s} all**", tallies[(s, None)]))
+    if args.show_clipped:
+        for s in sets:
+            for line in tallies[(s, None)].clipped:
+                print(line)
+
+
+if __name__ == "__main__":
+    main()
