@@ -15,8 +15,8 @@ voiced (one click cannot start it), and is cut `pause_s` after its last counted 
 What is handed out is trimmed to the speech (`balto.audio.trim`): from `pre_roll_s` before its
 onset (the first voiced frame, taken back over the loud frames just before it, at most
 `onset_search_s`) to `end_pad_s` after its last voiced frame still `offset_margin_db` over the
-noise floor (at most `hangover_s` after the last voiced frame); the cut itself is not delayed. A burst of
-voiced frames after a short pause stops counting as soon as it is shaped as one event (a slam's
+noise floor (at most `hangover_s` after the last voiced frame; faint speech keeps longer
+margins); the cut itself is not delayed. A burst of voiced frames after a short pause stops counting as soon as it is shaped as one event (a slam's
 ring-down, a beep and its edges), so such an event right after the last word neither stretches
 the segment nor delays its cut by more than `burst_wait_s` (`balto.audio.impulse`). A segment is
 dropped when it holds less than `min_voiced_s` of voiced frames once its events are dropped; the
@@ -92,6 +92,8 @@ class Segmenter:
             pre_roll_n=frames(p.pre_roll_s), onset_search_n=self._onset_search_n,
             onset_margin_db=p.onset_margin_db, pad_n=frames(p.end_pad_s),
             offset_margin_db=p.offset_margin_db, hangover_n=self._hangover_n,
+            faint_headroom_db=p.faint_headroom_db, faint_pre_roll_n=frames(p.faint_pre_roll_s),
+            faint_pad_n=frames(p.faint_end_pad_s),
         )  # fmt: skip
         self._min_voiced_n = frames(p.min_voiced_s)
         self._search_n = frames(p.split_search_s)

@@ -43,6 +43,11 @@ class TrimFrames:
         offset_margin_db: Over the floor, a voiced frame is still the speech's; None: the last
             voiced frame ends the speech (then `hangover_n` is kept after it).
         hangover_n: Most frames kept after the last voiced frame.
+        faint_headroom_db: A segment whose speech (90th percentile of its speech frames' energy)
+            stands less than this over the floor is faint: its weak words sink under the noise,
+            so it keeps `faint_pre_roll_n` / `faint_pad_n` instead. None: no segment is.
+        faint_pre_roll_n: Pre-roll of a faint segment.
+        faint_pad_n: Pad of a faint segment.
     """
 
     pre_roll_n: int
@@ -51,6 +56,9 @@ class TrimFrames:
     pad_n: int
     offset_margin_db: float | None
     hangover_n: int
+    faint_headroom_db: float | None = None
+    faint_pre_roll_n: int = 0
+    faint_pad_n: int = 0
 
 
 def onset(frames: Sequence[Frame], first: int, floor: float | None, rule: TrimFrames) -> int:
@@ -69,7 +77,9 @@ def onset(frames: Sequence[Frame], first: int, floor: float | None, rule: TrimFr
     return k
 
 
-def offset(frames: Sequence[Frame], voiced: Sequence[int], floor: float | None, rule: TrimFrames) -> int:
+def offset(
+    frames: Sequence[Frame], voiced: Sequence[int], floor: float | None, rule: TrimFrames
+) -> int:
     """Index of the speech's last frame: the last voiced one still over the floor's margin."""
     if rule.offset_margin_db is None or floor is None:
         return voiced[-1]
@@ -102,14 +112,28 @@ def span(
         keep_end: End at the last frame (this segment is cut at its maximum length).
     """
     first, last = voiced[0], voiced[-1]
+    pre_roll, pad = rule.pre_roll_n, rule.pad_n
+    if rule.offset_margin_db is None:
+        pad = rule.hangover_n
+    elif faint(frames, voiced, floor, rule):
+        pre_roll, pad = rule.faint_pre_roll_n, rule.faint_pad_n
     if keep_start:
         lo = 0
     else:
-        lo = max(0, first - rule.onset_search_n, onset(frames, first, floor, rule) - rule.pre_roll_n)
+        lo = max(0, first - rule.onset_search_n, onset(frames, first, floor, rule) - pre_roll)
     if keep_end:
         hi = len(frames)
     else:
         end = offset(frames, voiced, floor, rule)
-        pad = rule.pad_n if rule.offset_margin_db is not None else rule.hangover_n
         hi = min(len(frames), end + 1 + pad, last + 1 + rule.hangover_n)
     return lo, hi
+
+
+def faint(
+    frames: Sequence[Frame], voiced: Sequence[int], floor: float | None, rule: TrimFrames
+) -> bool:
+    """Whether the segment's speech stands less than `faint_headroom_db` over the floor."""
+    if rule.faint_headroom_db is None or floor is None:
+        return False
+    loud = sorted(frames[k].energy for k in voiced)[(len(voiced) * 9) // 10]
+    return loud - floor < rule.faint_headroom_db
