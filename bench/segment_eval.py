@@ -12,9 +12,11 @@ default settings (denoise on) in 250 ms blocks, as the VAD actor gets it. Per se
 - start lead = utterance start - segment start (positive: audio sent before the speech; negative:
   the onset is cut), end lag = segment end - utterance end (positive: audio sent after the speech),
   for the first / last segment overlapping each utterance: signed p50 / p90 and |.| p50 / p90;
-- clipped words: words with more than `CLIP_TOLERANCE_S` of their audible extent (within 40 dB of
-  the utterance's peak, from espeak-ng's word events) outside every segment, and utterances with
-  a clipped word; also the worst audible speech left out of a segment (ms);
+- clipped words: words with more than `CLIP_TOLERANCE_S` of their extent (within 40 dB of the
+  utterance's peak, from espeak-ng's word events) outside every segment, and utterances with a
+  clipped word; "audibly clipped": the same counting only the word's 10 ms frames of clean
+  speech no more than `UNDER_NOISE_DB` under the noise (what can be heard in the mix); also the
+  worst extent of one word left out of every segment (ms);
 - non-speech sent: seconds per segment not inside any utterance (what the STT is paid for on top);
 - cut delay: audio-clock time the segment was handed out - utterance end, p50 / p90 (the
   streaming latency; includes up to one 250 ms block of waiting).
@@ -47,6 +49,10 @@ CLIP_TOLERANCE_S = 0.02
 """Audible speech of one word that may fall outside its segment before the word counts as clipped:
 under one 30 ms frame, and a 20 ms sliver at -40 dB of the peak is no phoneme."""
 SNRS = (20, 10, 5)
+UNDER_NOISE_DB = 10.0
+"""Speech this far under the noise's power still counts as heard (a listener, or an STT, picks
+speech out of noise a little below it); quieter parts of a word (espeak-ng's ring-downs 40 dB
+under the peak) count only for the strict measure."""
 
 
 @dataclass
@@ -63,6 +69,8 @@ class Tally:
     words: int = 0
     clipped_words: int = 0
     clipped_utterances: int = 0
+    heard_clipped_words: int = 0
+    heard_clipped_utterances: int = 0
     worst_outside_s: float = 0.0
     nonspeech_s: list[float] = field(default_factory=list)
     delays: list[float] = field(default_factory=list)
@@ -98,6 +106,8 @@ def score(clip: str, meta: dict, cuts: list[tuple[CutSegment, float]], t: Tally)
         t.lags.append(hits[-1][0].end - b)
         t.delays.append(hits[-1][1] - b)
         clipped_here = False
+        heard_here = False
+        levels = meta["levels"][k]
         for w in (w for w in meta["words"] if w["utterance"] == k):
             w0, w1 = w["interval"]
             inside = sum(_overlap(c.start, c.end, w0, w1) for c in segs)
@@ -108,7 +118,12 @@ def score(clip: str, meta: dict, cuts: list[tuple[CutSegment, float]], t: Tally)
                 t.clipped_words += 1
                 clipped_here = True
                 t.clipped.append(f"{clip} utt {k} {w['word']!r}: {outside * 1000:.0f} ms out")
+            heard_out = _heard_outside(levels, a, w0, w1, segs, -meta["snr_db"] - UNDER_NOISE_DB)
+            if heard_out > CLIP_TOLERANCE_S:
+                t.heard_clipped_words += 1
+                heard_here = True
         t.clipped_utterances += clipped_here
+        t.heard_clipped_utterances += heard_here
     for c in segs:
         speech = sum(_overlap(c.start, c.end, a, b) for a, b in utts)
         t.nonspeech_s.append(c.duration - speech)
@@ -116,6 +131,18 @@ def score(clip: str, meta: dict, cuts: list[tuple[CutSegment, float]], t: Tally)
             on_event = any(_overlap(c.start, c.end, *e["interval"]) > 0 for e in meta["events"])
             t.false_event += on_event
             t.false_noise += not on_event
+
+
+def _heard_outside(
+    levels: list[int], a: float, w0: float, w1: float, segs: list[CutSegment], floor_db: float
+) -> float:
+    """Seconds of a word's 10 ms frames loud enough to be heard in the mix, outside every segment."""
+    out = 0.0
+    for i in range(max(0, round((w0 - a) / 0.01)), min(len(levels), round((w1 - a) / 0.01))):
+        mid = a + (i + 0.5) * 0.01
+        if levels[i] >= floor_db and not any(c.start <= mid < c.end for c in segs):
+            out += 0.01
+    return out
 
 
 def _pct(xs: list[float], q: float) -> float:
@@ -133,6 +160,7 @@ def row(name: str, t: Tally) -> str:
         f" | {_pct(t.lags, 50):.0f} / {_pct(t.lags, 90):.0f}"
         f" | {_pct(lag_abs, 50):.0f} / {_pct(lag_abs, 90):.0f}"
         f" | {t.clipped_words}/{t.words} ({t.clipped_utterances})"
+        f" | {t.heard_clipped_words} ({t.heard_clipped_utterances})"
         f" | {t.worst_outside_s * 1000:.0f}"
         f" | {float(np.mean(t.nonspeech_s)) if t.nonspeech_s else float('nan'):.2f}"
         f" | {_pct(t.delays, 50):.0f} / {_pct(t.delays, 90):.0f} |"
@@ -141,9 +169,10 @@ def row(name: str, t: Tally) -> str:
 
 HEADER = (
     "| set, SNR | found | false segments (beeps/slams) | start lead p50 / p90 | |lead| p50 / p90"
-    " | end lag p50 / p90 | |lag| p50 / p90 | clipped words (utterances) | worst speech out ms"
+    " | end lag p50 / p90 | |lag| p50 / p90 | clipped words (utterances) | audibly clipped"
+    " | worst speech out ms"
     " | non-speech s / segment | cut delay p50 / p90 |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 

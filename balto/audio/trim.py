@@ -61,6 +61,11 @@ class TrimFrames:
     faint_pad_n: int = 0
 
 
+FADE_FRAMES = 2
+"""How far past the last voiced frame the speech may go on while its energy stays over the
+margin: a word's last syllable fading out after webrtcvad stopped calling it speech."""
+
+
 def onset(frames: Sequence[Frame], first: int, floor: float | None, rule: TrimFrames) -> int:
     """Index of the speech's first frame: `first` (voiced), taken back over loud-enough frames."""
     if rule.onset_margin_db is None or floor is None:
@@ -84,11 +89,16 @@ def offset(
     if rule.offset_margin_db is None or floor is None:
         return voiced[-1]
     level = floor + rule.offset_margin_db
-    # Only the trailing frames are searched: a loud frame anywhere earlier bounds the walk.
-    for k in reversed(voiced):
-        if frames[k].energy >= level:
-            return k
-    return voiced[-1]  # nothing over the margin (a whisper at the floor): keep what the VAD said
+    # Searched from the end: the frames before the last loud one do not matter.
+    edge = next((k for k in reversed(voiced) if frames[k].energy >= level), None)
+    if edge is None:
+        return voiced[-1]  # nothing over the margin (a whisper at the floor): keep the VAD's end
+    if edge == voiced[-1]:
+        # The VAD stopped while the energy had not: a fading syllable webrtcvad gave up on.
+        stop = min(len(frames), voiced[-1] + 1 + FADE_FRAMES)
+        while edge + 1 < stop and frames[edge + 1].energy >= level:
+            edge += 1
+    return edge
 
 
 def span(
