@@ -136,7 +136,7 @@ def score(clip: str, meta: dict, cuts: list[tuple[CutSegment, float]], t: Tally)
 def _heard_outside(
     levels: list[int], a: float, w0: float, w1: float, segs: list[CutSegment], floor_db: float
 ) -> float:
-    """Seconds of a word's 10 ms frames loud enough to be heard in the mix, outside every segment."""
+    """Seconds of a word's 10 ms frames loud enough to be heard in the mix and outside segments."""
     out = 0.0
     for i in range(max(0, round((w0 - a) / 0.01)), min(len(levels), round((w1 - a) / 0.01))):
         mid = a + (i + 0.5) * 0.01

@@ -1,4 +1,4 @@
-"""Segments trimmed to their speech: pre-roll and pad honoured, no word clipped, cuts not delayed."""
+"""Segments trimmed to their speech: pre-roll and pad honoured, nothing clipped, cut not delayed."""
 
 from __future__ import annotations
 
