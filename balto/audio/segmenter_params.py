@@ -66,45 +66,48 @@ class SegmenterParams:
         start_voiced_s: Voiced audio needed within `start_window_s` to start: 150 ms (5 frames) in
             300 ms, longer than a click, a knock or a 100 ms beep.
         pre_roll_s: Audio kept before the speech onset (see `onset_margin_db`), for what 30 ms
-            energies cannot see: a plosive's or a fricative's first milliseconds. 90 ms (three
-            frames): on the tuning set of bench/segment_eval.py the onset lands 20 ms before to
-            50 ms after the true start at 20/10 dB (p5 -34 ms, max +51 ms), so 90 ms clips no
-            onset and sends ~100 ms before the speech (the 300 ms before sent ~290 ms).
+            energies cannot see: a plosive's or a fricative's first milliseconds. Measured with
+            bench/segment_eval.py on its tuning set (never on the held-out set): 60, 90 and 120 ms
+            clip no word onset at 20 and 10 dB (start lead p90 83 / 113 / 143 ms at 20 dB); 90 ms
+            keeps a frame of margin. The 300 ms kept before sent ~290 ms of room per segment.
         onset_search_s: How far before the first voiced frame the onset (and so the segment's
             start) may reach: the untrimmed pre-roll of before, so a segment never starts earlier
             than it used to.
         onset_margin_db: The onset is the first voiced frame, taken back over the frames just
-            before it that stand this far over the noise floor: an unvoiced onset ("s", "f",
-            "ch") carries energy before webrtcvad calls it speech. 2 dB: on the tuning set
-            0/2/3/5 dB put the onset at p90 +45/+19/+25/+35 ms after the true start at 20 dB
-            (10 dB: 75/41/54/75); lower lets room noise extend it. None: the first voiced frame.
+            before it that stand this far over the noise floor (stepping over dips of up to two
+            frames, `balto.audio.trim.ONSET_DIP_FRAMES`): an unvoiced onset ("s", "f", "ch")
+            carries energy before webrtcvad calls it speech. Tuning set, clipped words at 5 dB /
+            start lead p90 at 10 dB: None (first voiced frame) 23 / 97 ms, 0 dB 16 / 283 ms (room
+            noise extends the onset), 2 dB 17 / 132 ms, 3 dB 20 / 102 ms, 5 dB 22 / 100 ms; 20 and
+            10 dB clip no onset with any. None: the first voiced frame.
         hangover_s: Most audio kept after the last voiced frame (the cut rule's own silence);
             with `offset_margin_db` set, the segment usually ends earlier (`end_pad_s`).
         offset_margin_db: The speech ends at its last voiced frame still this far over the noise
-            floor. webrtcvad's overhang and the gate's hold keep ~80 ms (in babble up to 300 ms)
-            of room after a word "voiced"; those frames sit at the floor. 3 dB: on the tuning set
-            this edge lands at p50 +1 / -7 / -33 ms from the true end at 20/10/5 dB (p5 -56 /
-            -109 ms at 20/10 dB: weak final consonants under the noise), where the last voiced
-            frame was +88 / +79 / +39 ms (p90 +116 / +220 / +117). 5 dB and up cut too early in
-            noise (10 dB p50 -22 ms, p5 -125 ms). None: end at the last voiced frame plus
-            `hangover_s`, as before.
-        end_pad_s: Audio kept after that edge, for the final consonant ringing down under the
-            noise (the true end is at 40 dB under the utterance's peak). 120 ms covers the tuning
-            set's worst early edge (-133 ms at 10 dB, within the 20 ms clipping tolerance) and
-            ends segments ~110-140 ms after the speech (p90 <= 150 ms).
+            floor (or up to two frames later, while the energy stays there, when webrtcvad gave
+            up on a fading syllable: `balto.audio.trim.FADE_FRAMES`). webrtcvad's overhang and
+            the gate's hold keep ~80 ms (in babble up to 300 ms) of room after a word "voiced";
+            those frames sit at the floor. Tuning set, with `end_pad_s` 120 ms, end lag p90 at
+            20 / 10 dB and clipped words at 10 / 5 dB: 2 dB 139 / 162 ms, 3 / 12; 3 dB 136 / 126
+            ms, 3 / 17; 4 dB 135 / 118 ms, 5 / 29; 5 dB 135 / 116 ms, 11 / 37. None: end at the
+            last voiced frame plus `hangover_s`, as before (end lag p90 260 / 296 ms).
+        end_pad_s: Audio kept after that edge, for a final consonant ringing down under the
+            noise (the corpus's true end is 40 dB under the utterance's peak, and espeak-ng's
+            ring-downs reach it 100-150 ms after the last loud frame). Tuning set, end lag p90 at
+            20 / 10 dB and clipped words at 20 / 10 dB: 90 ms 140 / 157 ms, 7 / 5; 120 ms 136 /
+            126 ms, 0 / 3 (none audible, i.e. at most 10 dB under the noise); 150 ms 166 / 156
+            ms, 0 / 0.
         faint_headroom_db: A segment whose speech (the 90th percentile of its speech frames'
             energy) stands less than this over the floor is faint: its weak words sink under the
-            noise and the energy edges land early (at 5 dB the offset edge is p50 -33 ms from the
-            true end), so it keeps the longer `faint_pre_roll_s` / `faint_end_pad_s`. Measured
-            headroom on the tuning set: 5 dB clips 7-11 dB, 10 dB 9-15 dB (p10 9-12), 20 dB
-            17-25 dB. 10 dB: at 5 dB the clipped words went 30 -> 19 of 385 (12 dB: the same,
-            but 10 dB babble segments turn faint and their p90 error passes 200 ms; untrimmed:
-            13). None: no segment is faint.
-        faint_pre_roll_s: Pre-roll of a faint segment: 210 ms (tuning set, 5 dB: 180/270 ms
-            clipped 23 words, 210/300 ms 19).
-        faint_end_pad_s: Pad of a faint segment after its offset edge: 300 ms (tuning set,
-            5 dB: 270 ms clipped 23 words, 300 ms 19), and like every pad never past
-            `hangover_s` after the last voiced frame.
+            noise and the energy edges land early, so it keeps the longer `faint_pre_roll_s` /
+            `faint_end_pad_s`. Headroom on the tuning set: 5 dB clips 7-11 dB, 10 dB 9-15 dB (p10
+            9-12), 20 dB 17-25 dB. Clipped words at 5 dB: None 31 of 381 (untrimmed: 10), 10 dB
+            17, 11 dB 14, 12 dB 13; but from 11 dB up 10 dB babble segments turn faint and their
+            start lead p90 passes 200 ms.
+        faint_pre_roll_s: Pre-roll of a faint segment: 210 ms (tuning set, 5 dB: 150 ms clipped
+            20 words, 210 ms 17, 300 ms 16).
+        faint_end_pad_s: Pad of a faint segment after its offset edge: 300 ms, and like every
+            pad never past `hangover_s` after the last voiced frame (so a faint segment ends
+            where it used to).
         min_voiced_s: A segment with less voiced audio than this is an impulse, not an utterance
             (and would cost an STT call for nothing).
         split_search_s: A segment at its maximum length is cut at its quietest frame within this
