@@ -12,6 +12,8 @@ paid by the second. The speech's own energy is a sharper edge: the last voiced f
 back over the frames just before it that stand `onset_margin_db` over the floor (a fricative or a
 breath webrtcvad does not call speech yet). The pre-roll and pad then cover what energy cannot
 see at 30 ms: a weak final consonant ringing down under the noise, an onset's first milliseconds.
+Faint speech (little headroom over the floor) keeps longer margins: its edges sink into the noise.
+A split at the maximum length is never trimmed (the audio on both sides is speech).
 
 Never larger than the untrimmed segment: the onset search reaches at most `onset_search_n`
 frames before the first voiced frame, the end at most `hangover_n` frames after the last one.
