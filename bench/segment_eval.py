@@ -1,6 +1,6 @@
 """Segment boundaries on voices and rates the segmenter was tuned on, and on ones it never saw.
 
-    .venv/bin/python bench/segment_eval.py [--set tune|heldout|both] [--param NAME=VALUE ...]
+    .venv/bin/python bench/segment_eval.py [--set tune|heldout|heldout2|all] [--param NAME=VALUE]
 
 The corpus is ``tests/fixtures/make_voice_corpus.py``'s (generated, seeded, into
 ``var/cache/segment_eval/`` on the first run: ~1 minute, needs Debian's espeak-ng). Each clip's
@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 from balto.audio.frontend import FrontEnd  # noqa: E402
 from balto.audio.segmenter import CutSegment, SegmenterParams  # noqa: E402
-from tests.fixtures.make_voice_corpus import ensure, read_pcm  # noqa: E402
+from tests.fixtures.make_voice_corpus import SETS, ensure, read_pcm  # noqa: E402
 
 SR = 16_000
 BLOCK_BYTES = int(0.25 * SR) * 2  # a device chunk
@@ -203,12 +203,12 @@ def _param(text: str) -> tuple[str, object]:
 def main() -> None:
     """Print the table for the chosen sets."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--set", choices=["tune", "heldout", "both"], default="both")
+    parser.add_argument("--set", choices=[*SETS, "all"], default="all")
     parser.add_argument("--param", type=_param, action="append", default=[])
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--show-clipped", action="store_true", help="list every clipped word")
     args = parser.parse_args()
-    sets = ["tune", "heldout"] if args.set == "both" else [args.set]
+    sets = list(SETS) if args.set == "all" else [args.set]
     params = SegmenterParams(**dict(args.param))
     tallies = evaluate(sets, params, cache=args.cache)
     print(HEADER)
