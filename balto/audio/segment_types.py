@@ -24,7 +24,7 @@ class CutSegment:
     """One stretch of speech.
 
     Attributes:
-        pcm: The original audio (mono s16le at the segmenter's rate), pre-roll and hangover
+        pcm: The original audio (mono s16le at the segmenter's rate), pre-roll and pad
             included.
         start: Audio-clock time of its first sample, in seconds since the first byte fed.
         end: Audio-clock time just past its last sample.

@@ -20,9 +20,9 @@ margins); the cut itself is not delayed. A burst of voiced frames after a short 
 counting as soon as it is shaped as one event (a slam's ring-down, a beep and its edges), so such
 an event right after the last word neither stretches the segment nor delays its cut by more than
 `burst_wait_s` (`balto.audio.impulse`). A segment is dropped when it holds less than
-`min_voiced_s` of voiced frames once its events are dropped; the emitted audio is trimmed to the
-remaining speech. A segment reaching `max_segment_s` is cut at its
-quietest frame in the last `split_search_s` seconds, and the rest stays open.
+`min_voiced_s` of voiced frames once its events are dropped, and the trimming only looks at the
+speech left. A segment reaching `max_segment_s` is cut at its quietest frame in the last
+`split_search_s` seconds, and the rest stays open.
 
 This module is the state machine; the thresholds live in `balto.audio.segmenter_params`, the
 output types in `balto.audio.segment_types`.

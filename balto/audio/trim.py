@@ -122,6 +122,9 @@ def span(
         keep_start: Start at frame 0 (the segment continues one split at its maximum length:
             trimming would drop speech between the two).
         keep_end: End at the last frame (this segment is cut at its maximum length).
+
+    Returns:
+        The first frame to emit and the one past the last, never outside the untrimmed span.
     """
     first, last = voiced[0], voiced[-1]
     pre_roll, pad = rule.pre_roll_n, rule.pad_n
