@@ -31,6 +31,7 @@ import argparse
 import dataclasses
 import json
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +50,10 @@ CLIP_TOLERANCE_S = 0.02
 """Audible speech of one word that may fall outside its segment before the word counts as clipped:
 under one 30 ms frame, and a 20 ms sliver at -40 dB of the peak is no phoneme."""
 SNRS = (20, 10, 5)
+EXTENT_DB = 40.0
+"""A word's speech: its 10 ms frames within this of its utterance's loudest (the corpus's audible
+extent, frame by frame, so the silence of a comma pause that espeak-ng's WORD events give to the
+word before it is not counted as the word)."""
 UNDER_NOISE_DB = 10.0
 """Speech this far under the noise's power still counts as heard (a listener, or an STT, picks
 speech out of noise a little below it); quieter parts of a word (espeak-ng's ring-downs 40 dB
@@ -75,16 +80,28 @@ class Tally:
     nonspeech_s: list[float] = field(default_factory=list)
     delays: list[float] = field(default_factory=list)
     clipped: list[str] = field(default_factory=list)
+    clipped_keys: set[str] = field(default_factory=set)
+    heard_keys: set[str] = field(default_factory=set)
+    vad_cpu_s: float = 0.0
+    audio_s: float = 0.0
 
 
-def run(pcm: bytes, params: SegmenterParams) -> list[tuple[CutSegment, float]]:
-    """The front end's segments with the audio-clock time each was handed out at."""
+def run(pcm: bytes, params: SegmenterParams, t: Tally | None = None) -> list[tuple[CutSegment, float]]:
+    """The front end's segments with the audio-clock time each was handed out at.
+
+    With `t`, the segmenter's thread CPU time and the audio's length are added to it.
+    """
     front = FrontEnd(segmenter_params=params)
     out: list[tuple[CutSegment, float]] = []
     for i in range(0, len(pcm), BLOCK_BYTES):
         cuts = front.feed(pcm[i : i + BLOCK_BYTES])
         out += [(c, front.segmenter.position) for c in cuts]
-    return out + [(c, front.segmenter.position) for c in front.flush()]
+    t0 = time.thread_time()
+    out += [(c, front.segmenter.position) for c in front.flush()]
+    if t is not None:
+        t.vad_cpu_s += front.vad_cpu_s + time.thread_time() - t0
+        t.audio_s += front.audio_s
+    return out
 
 
 def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
@@ -108,20 +125,23 @@ def score(clip: str, meta: dict, cuts: list[tuple[CutSegment, float]], t: Tally)
         clipped_here = False
         heard_here = False
         levels = meta["levels"][k]
-        for w in (w for w in meta["words"] if w["utterance"] == k):
+        extent_db = max(levels) - EXTENT_DB
+        for j, w in enumerate(w for w in meta["words"] if w["utterance"] == k):
             w0, w1 = w["interval"]
-            inside = sum(_overlap(c.start, c.end, w0, w1) for c in segs)
-            outside = (w1 - w0) - inside
+            outside = _heard_outside(levels, a, w0, w1, segs, extent_db)
             t.words += 1
             t.worst_outside_s = max(t.worst_outside_s, outside)
+            key = f"{clip} utt {k} word {j} {w['word']!r}"
             if outside > CLIP_TOLERANCE_S:
                 t.clipped_words += 1
                 clipped_here = True
-                t.clipped.append(f"{clip} utt {k} {w['word']!r}: {outside * 1000:.0f} ms out")
+                t.clipped.append(f"{key}: {outside * 1000:.0f} ms out")
+                t.clipped_keys.add(key)
             heard_out = _heard_outside(levels, a, w0, w1, segs, -meta["snr_db"] - UNDER_NOISE_DB)
             if heard_out > CLIP_TOLERANCE_S:
                 t.heard_clipped_words += 1
                 heard_here = True
+                t.heard_keys.add(key)
         t.clipped_utterances += clipped_here
         t.heard_clipped_utterances += heard_here
     for c in segs:
@@ -149,8 +169,8 @@ def _pct(xs: list[float], q: float) -> float:
     return float(np.percentile(xs, q)) * 1000 if xs else float("nan")
 
 
-def row(name: str, t: Tally) -> str:
-    """One table row, times in ms."""
+def row(name: str, t: Tally, base: Tally) -> str:
+    """One table row, times in ms; `base` is the same clips with the untrimmed margins."""
     lead_abs = [abs(x) for x in t.leads]
     lag_abs = [abs(x) for x in t.lags]
     return (
@@ -161,6 +181,7 @@ def row(name: str, t: Tally) -> str:
         f" | {_pct(lag_abs, 50):.0f} / {_pct(lag_abs, 90):.0f}"
         f" | {t.clipped_words}/{t.words} ({t.clipped_utterances})"
         f" | {t.heard_clipped_words} ({t.heard_clipped_utterances})"
+        f" | {len(t.clipped_keys - base.clipped_keys)} / {len(t.heard_keys - base.heard_keys)}"
         f" | {t.worst_outside_s * 1000:.0f}"
         f" | {float(np.mean(t.nonspeech_s)) if t.nonspeech_s else float('nan'):.2f}"
         f" | {_pct(t.delays, 50):.0f} / {_pct(t.delays, 90):.0f} |"
@@ -170,10 +191,18 @@ def row(name: str, t: Tally) -> str:
 HEADER = (
     "| set, SNR | found | false segments (beeps/slams) | start lead p50 / p90 | |lead| p50 / p90"
     " | end lag p50 / p90 | |lag| p50 / p90 | clipped words (utterances) | audibly clipped"
-    " | worst speech out ms"
+    " | clipped, not clipped untrimmed (audibly) | worst speech out ms"
     " | non-speech s / segment | cut delay p50 / p90 |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
+
+
+UNTRIMMED: dict[str, object] = {
+    "pre_roll_s": 0.3, "onset_margin_db": None, "offset_margin_db": None,
+    "faint_headroom_db": None,
+}  # fmt: skip
+"""The `SegmenterParams` fields that give the margins of before trimming: 300 ms before the first
+voiced frame, 150 ms after the last (the baseline no rule should clip more than)."""
 
 
 def evaluate(sets: list[str], params: SegmenterParams, *, cache: Path | None = None) -> dict:
@@ -184,7 +213,8 @@ def evaluate(sets: list[str], params: SegmenterParams, *, cache: Path | None = N
     for clip, meta in clips.items():
         if meta["set"] not in sets:
             continue
-        cuts = run(read_pcm(where / f"{clip}.wav"), params)
+        group = tallies.setdefault((meta["set"], meta["snr_db"]), Tally())
+        cuts = run(read_pcm(where / f"{clip}.wav"), params, group)
         for key in ((meta["set"], meta["snr_db"]), (meta["set"], None)):
             score(clip, meta, cuts, tallies.setdefault(key, Tally()))
     return tallies
@@ -207,19 +237,39 @@ def main() -> None:
     parser.add_argument("--param", type=_param, action="append", default=[])
     parser.add_argument("--cache", type=Path, default=None)
     parser.add_argument("--show-clipped", action="store_true", help="list every clipped word")
+    parser.add_argument("--untrimmed", action="store_true", help="print the untrimmed table too")
+    parser.add_argument(
+        "--base-param", type=_param, action="append", default=[],
+        help="override a field of the untrimmed baseline",
+    )  # fmt: skip
     args = parser.parse_args()
     sets = list(SETS) if args.set == "all" else [args.set]
     params = SegmenterParams(**dict(args.param))
+    untrimmed = SegmenterParams(**{**UNTRIMMED, **dict(args.base_param)})
     tallies = evaluate(sets, params, cache=args.cache)
+    base = evaluate(sets, untrimmed, cache=args.cache)
     print(HEADER)
     for s in sets:
         for snr in SNRS:
-            print(row(f"{s} {snr} dB", tallies[(s, snr)]))
-        print(row(f"**{s} all**", tallies[(s, None)]))
+            print(row(f"{s} {snr} dB", tallies[(s, snr)], base[(s, snr)]))
+        print(row(f"**{s} all**", tallies[(s, None)], base[(s, None)]))
+    if args.untrimmed:
+        print("\nUntrimmed:\n")
+        print(HEADER)
+        for s in sets:
+            for snr in SNRS:
+                print(row(f"{s} {snr} dB", base[(s, snr)], base[(s, snr)]))
+            print(row(f"**{s} all**", base[(s, None)], base[(s, None)]))
+    groups = [k for k in tallies if k[1] is not None]
+    for name, got in (("this rule", tallies), ("untrimmed", base)):
+        cpu = sum(got[k].vad_cpu_s for k in groups) / sum(got[k].audio_s for k in groups)
+        print(f"segmenter CPU, {name}: {cpu * 1000:.3f} ms per audio second")
     if args.show_clipped:
         for s in sets:
-            for line in tallies[(s, None)].clipped:
-                print(line)
+            t, b = tallies[(s, None)], base[(s, None)]
+            for line in t.clipped:
+                new = line.split(":")[0] not in b.clipped_keys
+                print(("NEW " if new else "    ") + line)
 
 
 if __name__ == "__main__":
