@@ -1,6 +1,6 @@
 """Segment boundaries on voices and rates the segmenter was tuned on, and on ones it never saw.
 
-    .venv/bin/python bench/segment_eval.py [--set tune|heldout|heldout2|all] [--param NAME=VALUE]
+    .venv/bin/python bench/segment_eval.py [--set tune|tune2|heldout|heldout2|all] [--param NAME=VALUE]
 
 The corpus is ``tests/fixtures/make_voice_corpus.py``'s (generated, seeded, into
 ``var/cache/segment_eval/`` on the first run: ~1 minute, needs Debian's espeak-ng). Each clip's

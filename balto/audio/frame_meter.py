@@ -1,8 +1,9 @@
 """Per-frame measurements of a run of whole frames, vectorised over the run. Pure, no state.
 
 In: mono s16le PCM holding `n` whole frames of `samples` samples each.
-Out: each frame's energy in dBFS (what the energy gate and the impulse test read), and whether
-each frame is a pure tone (a barcode beep: what webrtcvad takes for speech but is not).
+Out: each frame's energy in dBFS (what the energy gate and the impulse test read), whether
+each frame is a pure tone (a barcode beep: what webrtcvad takes for speech but is not), and its
+energy in the speech band (what the trimming reads, `balto.audio.trim`), from the same FFT.
 """
 
 from __future__ import annotations
@@ -22,13 +23,17 @@ energy is not windowed)."""
 class FrameMeter:
     """Energy and tone test for frames of a fixed length (one per segmenter: it caches a window)."""
 
-    def __init__(self, samples: int, tonal_ratio: float | None) -> None:
+    def __init__(
+        self, samples: int, tonal_ratio: float | None, band_bins: tuple[int, int] = (0, 0)
+    ) -> None:
         """Measure frames of `samples` samples; `tonal_ratio` None turns the tone test off.
 
+        `band_bins` is the FFT bin range [lo, hi) of the speech band (empty: not measured).
         See `SegmenterParams.tonal_ratio` for the threshold's reason.
         """
         self._samples = samples
         self._tonal_ratio = tonal_ratio
+        self._band = band_bins
         self._window = np.hanning(samples).astype(np.float32)
 
     def _frames(self, data: bytes, n: int) -> npt.NDArray[np.float32]:
@@ -41,14 +46,22 @@ class FrameMeter:
         db: npt.NDArray[np.float32] = np.maximum(10.0 * np.log10(power + 1e-12), SILENCE_DBFS)
         return db
 
-    def tonal(self, data: bytes, n: int) -> list[bool]:
-        """Whether each of the `n` frames in `data` is a pure tone (all False with the test off)."""
-        if self._tonal_ratio is None:
-            return [False] * n
+    def tonal(self, data: bytes, n: int) -> tuple[list[bool], list[float]]:
+        """Per frame of the `n` in `data`: a pure tone? (all False with the test off), and its
+        speech-band energy in dB (Hann-windowed power, `SILENCE_DBFS` when not measured)."""
+        lo, hi = self._band
+        if self._tonal_ratio is None and hi <= lo:
+            return [False] * n, [SILENCE_DBFS] * n
         spec = np.abs(np.fft.rfft(self._frames(data, n) * self._window, axis=1)) ** 2
+        band = [SILENCE_DBFS] * n
+        if hi > lo:
+            power = spec[:, lo:hi].sum(axis=1) / (self._samples * _FULL_SCALE_SQ)
+            band = [float(v) for v in np.maximum(10.0 * np.log10(power + 1e-12), SILENCE_DBFS)]
+        if self._tonal_ratio is None:
+            return [False] * n, band
         total = spec.sum(axis=1) + 1e-9
         peak = spec.argmax(axis=1)
         # ±2 bins is the main lobe of the Hann window: all of a pure tone's energy.
         idx = np.clip(peak[:, None] + np.arange(-2, 3), 0, spec.shape[1] - 1)
         share = np.take_along_axis(spec, idx, axis=1).sum(axis=1) / total
-        return [bool(v) for v in share > self._tonal_ratio]
+        return [bool(v) for v in share > self._tonal_ratio], band

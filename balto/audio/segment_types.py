@@ -60,6 +60,8 @@ class Frame:
             gate level: a beep, not the room's hum.
         loud: It was over the gate level (`gate_margin_db` over the noise floor), whatever the
             gate's hold says.
+        band: Energy of the decision signal (the noise-reduced audio) in the speech band, in dB
+            (see `SegmenterParams.band_margin_db`).
     """
 
     pcm: bytes
@@ -67,3 +69,4 @@ class Frame:
     energy: float
     beep: bool = False
     loud: bool = False
+    band: float = -100.0

@@ -35,9 +35,9 @@ from collections import deque
 import numpy as np
 import webrtcvad
 
-from balto.audio.frame_meter import FrameMeter
+from balto.audio.frame_meter import SILENCE_DBFS, FrameMeter
 from balto.audio.impulse import BurstTracker, speech_frames
-from balto.audio.noise_gate import EnergyGate
+from balto.audio.noise_gate import EnergyGate, NoiseFloor
 from balto.audio.segment_types import CutReason, CutSegment, Frame
 from balto.audio.segmenter_params import SegmenterParams, frame_count
 from balto.audio.trim import TrimFrames, span
@@ -93,6 +93,7 @@ class Segmenter:
             pre_roll_n=frames(p.pre_roll_s), onset_search_n=self._onset_search_n,
             onset_margin_db=p.onset_margin_db, pad_n=frames(p.end_pad_s),
             offset_margin_db=p.offset_margin_db, hangover_n=self._hangover_n,
+            band_margin_db=p.band_margin_db,
             faint_headroom_db=p.faint_headroom_db, faint_pre_roll_n=frames(p.faint_pre_roll_s),
             faint_pad_n=frames(p.faint_end_pad_s),
         )  # fmt: skip
@@ -100,8 +101,16 @@ class Segmenter:
         self._search_n = frames(p.split_search_s)
         self._burst_gap_n = frames(p.burst_gap_s)
         self._vad = webrtcvad.Vad(p.vad_mode)
-        self._meter = FrameMeter(self._samples, p.tonal_ratio)
+        band = (0, 0)
+        if p.band_margin_db is not None:
+            band = (round(p.band_lo_hz * self._samples / sample_rate),
+                    round(p.band_hi_hz * self._samples / sample_rate))  # fmt: skip
+        self._meter = FrameMeter(self._samples, p.tonal_ratio, band)
         self._gate = EnergyGate(p, self._frame_s, frames(p.gate_hold_s))
+        # The speech band's own floor, on the decision signal (see `band_margin_db`).
+        self._band_floor = NoiseFloor(p, self._frame_s)
+        self._split_gap_n = None if p.split_gap_s is None else frames(p.split_gap_s)
+        self._last_emitted = -(10**9)  # absolute index of the last emitted segment's last voiced
         self._wait_n = frames(p.burst_wait_s)
         self._bursts = BurstTracker(self._burst_gap_n, p.impulse_decay_db, p.impulse_rise_db)
         self._carry = b""
@@ -158,7 +167,7 @@ class Segmenter:
         if n == 0:
             return []
         energies = self._meter.energies_dbfs(data[:used], n)
-        tonal = self._meter.tonal(dec[:used], n)
+        tonal, band = self._meter.tonal(dec[:used], n)
         out: list[CutSegment] = []
         fb = self._frame_bytes
         for k in range(n):
@@ -168,7 +177,11 @@ class Segmenter:
             speech = self._vad.is_speech(dec[k * fb : (k + 1) * fb], self._rate)
             voiced = gate and bool(speech)
             beep = tonal[k] and self._gate.loud  # a tone at the room's level (hum) hides nothing
-            frame = Frame(data[k * fb : (k + 1) * fb], voiced, energy, beep, self._gate.loud)
+            if band[k] > SILENCE_DBFS:
+                self._band_floor.add(band[k])
+            frame = Frame(
+                data[k * fb : (k + 1) * fb], voiced, energy, beep, self._gate.loud, band[k]
+            )
             self._step(frame, out)
             self._index += 1
         return out
@@ -256,9 +269,14 @@ class Segmenter:
         )  # fmt: skip
         if len(voiced) < self._min_voiced_n:
             return
+        first = self._seg_start + voiced[0]
+        # Close after the last segment: the VAD may have split one utterance at an inner pause,
+        # and the words around that pause are where its onsets and offsets are least sure.
+        near = self._split_gap_n is not None and first - self._last_emitted <= self._split_gap_n
+        self._last_emitted = self._seg_start + voiced[-1]
         lo, hi = span(
-            frames, voiced, self._gate.floor.level, self._trim,
-            keep_start=self._continued, keep_end=reason is CutReason.MAX_LENGTH,
+            frames, voiced, (self._gate.floor.level, self._band_floor.level), self._trim,
+            keep_start=self._continued, keep_end=reason is CutReason.MAX_LENGTH, near=near,
         )  # fmt: skip
         start = self._seg_start + lo
         out.append(

@@ -170,6 +170,10 @@ class SegmenterParams:
     faint_headroom_db: float | None = 10.0
     faint_pre_roll_s: float = 0.21
     faint_end_pad_s: float = 0.3
+    band_margin_db: float | None = None
+    band_lo_hz: float = 300.0
+    band_hi_hz: float = 3000.0
+    split_gap_s: float | None = None
     min_voiced_s: float = 0.25
     split_search_s: float = 3.0
     tonal_ratio: float | None = 0.95

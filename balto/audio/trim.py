@@ -61,6 +61,24 @@ class TrimFrames:
     faint_headroom_db: float | None = None
     faint_pre_roll_n: int = 0
     faint_pad_n: int = 0
+    band_margin_db: float | None = None
+
+
+Floors = tuple[float | None, float | None]
+"""The noise floor of the frame energies and of the speech-band energies, in dB (None: unknown)."""
+
+
+def _speechy(frame: Frame, floors: Floors, margin_db: float | None, rule: TrimFrames) -> bool:
+    """Whether a frame's energy stands `margin_db` over the floor, or its speech band
+    `band_margin_db` over the band's floor."""
+    floor, band_floor = floors
+    if margin_db is not None and floor is not None and frame.energy >= floor + margin_db:
+        return True
+    return (
+        rule.band_margin_db is not None
+        and band_floor is not None
+        and frame.band >= band_floor + rule.band_margin_db
+    )
 
 
 FADE_FRAMES = 2
@@ -68,14 +86,13 @@ FADE_FRAMES = 2
 margin: a word's last syllable fading out after webrtcvad stopped calling it speech."""
 
 
-def onset(frames: Sequence[Frame], first: int, floor: float | None, rule: TrimFrames) -> int:
+def onset(frames: Sequence[Frame], first: int, floors: Floors, rule: TrimFrames) -> int:
     """Index of the speech's first frame: `first` (voiced), taken back over loud-enough frames."""
-    if rule.onset_margin_db is None or floor is None:
+    if rule.onset_margin_db is None or floors[0] is None:
         return first
-    level = floor + rule.onset_margin_db
     k, quiet = first, 0
     for j in range(first - 1, max(0, first - rule.onset_search_n) - 1, -1):
-        if frames[j].energy >= level:
+        if _speechy(frames[j], floors, rule.onset_margin_db, rule):
             k, quiet = j, 0
         else:
             quiet += 1
@@ -84,21 +101,19 @@ def onset(frames: Sequence[Frame], first: int, floor: float | None, rule: TrimFr
     return k
 
 
-def offset(
-    frames: Sequence[Frame], voiced: Sequence[int], floor: float | None, rule: TrimFrames
-) -> int:
+def offset(frames: Sequence[Frame], voiced: Sequence[int], floors: Floors, rule: TrimFrames) -> int:
     """Index of the speech's last frame: the last voiced one still over the floor's margin."""
-    if rule.offset_margin_db is None or floor is None:
+    if rule.offset_margin_db is None or floors[0] is None:
         return voiced[-1]
-    level = floor + rule.offset_margin_db
+    margin = rule.offset_margin_db
     # Searched from the end: the frames before the last loud one do not matter.
-    edge = next((k for k in reversed(voiced) if frames[k].energy >= level), None)
+    edge = next((k for k in reversed(voiced) if _speechy(frames[k], floors, margin, rule)), None)
     if edge is None:
         return voiced[-1]  # nothing over the margin (a whisper at the floor): keep the VAD's end
     if edge == voiced[-1]:
         # The VAD stopped while the energy had not: a fading syllable webrtcvad gave up on.
         stop = min(len(frames), voiced[-1] + 1 + FADE_FRAMES)
-        while edge + 1 < stop and frames[edge + 1].energy >= level:
+        while edge + 1 < stop and _speechy(frames[edge + 1], floors, margin, rule):
             edge += 1
     return edge
 
@@ -106,22 +121,25 @@ def offset(
 def span(
     frames: Sequence[Frame],
     voiced: Sequence[int],
-    floor: float | None,
+    floors: Floors,
     rule: TrimFrames,
     *,
     keep_start: bool = False,
     keep_end: bool = False,
+    near: bool = False,
 ) -> tuple[int, int]:
     """The frames [lo, hi) to emit of `frames`, whose speech frames are `voiced` (non-empty).
 
     Args:
         frames: The segment's frames up to its cut.
         voiced: Indices of its speech frames, ascending.
-        floor: The noise floor in dBFS (None: no energy test, the voiced flags decide).
+        floors: The noise floors in dB (the first None: no energy test, the voiced flags decide).
         rule: The trimming rule.
         keep_start: Start at frame 0 (the segment continues one split at its maximum length:
             trimming would drop speech between the two).
         keep_end: End at the last frame (this segment is cut at its maximum length).
+        near: The previous segment ended shortly before: start `onset_search_n` before the
+            first voiced frame, as untrimmed (the VAD may have split one utterance there).
 
     Returns:
         The first frame to emit and the one past the last, never outside the untrimmed span.
@@ -130,16 +148,18 @@ def span(
     pre_roll, pad = rule.pre_roll_n, rule.pad_n
     if rule.offset_margin_db is None:
         pad = rule.hangover_n
-    elif faint(frames, voiced, floor, rule):
+    elif faint(frames, voiced, floors[0], rule):
         pre_roll, pad = rule.faint_pre_roll_n, rule.faint_pad_n
     if keep_start:
         lo = 0
+    elif near:
+        lo = max(0, first - rule.onset_search_n)
     else:
-        lo = max(0, first - rule.onset_search_n, onset(frames, first, floor, rule) - pre_roll)
+        lo = max(0, first - rule.onset_search_n, onset(frames, first, floors, rule) - pre_roll)
     if keep_end:
         hi = len(frames)
     else:
-        end = offset(frames, voiced, floor, rule)
+        end = offset(frames, voiced, floors, rule)
         hi = min(len(frames), end + 1 + pad, last + 1 + rule.hangover_n)
     return lo, hi
 
