@@ -1,6 +1,7 @@
 """Segment boundaries on voices and rates the segmenter was tuned on, and on ones it never saw.
 
-    .venv/bin/python bench/segment_eval.py [--set tune|tune2|heldout|heldout2|all] [--param NAME=VALUE]
+    .venv/bin/python bench/segment_eval.py [--set tune|tune2|heldout|heldout2|all]
+        [--param NAME=VALUE] [--untrimmed] [--show-clipped]
 
 The corpus is ``tests/fixtures/make_voice_corpus.py``'s (generated, seeded, into
 ``var/cache/segment_eval/`` on the first run: ~1 minute, needs Debian's espeak-ng). Each clip's
@@ -86,7 +87,9 @@ class Tally:
     audio_s: float = 0.0
 
 
-def run(pcm: bytes, params: SegmenterParams, t: Tally | None = None) -> list[tuple[CutSegment, float]]:
+def run(
+    pcm: bytes, params: SegmenterParams, t: Tally | None = None
+) -> list[tuple[CutSegment, float]]:
     """The front end's segments with the audio-clock time each was handed out at.
 
     With `t`, the segmenter's thread CPU time and the audio's length are added to it.
@@ -199,7 +202,7 @@ HEADER = (
 
 UNTRIMMED: dict[str, object] = {
     "pre_roll_s": 0.3, "onset_margin_db": None, "offset_margin_db": None,
-    "faint_headroom_db": None,
+    "faint_headroom_db": None, "band_margin_db": None, "split_gap_s": None,
 }  # fmt: skip
 """The `SegmenterParams` fields that give the margins of before trimming: 300 ms before the first
 voiced frame, 150 ms after the last (the baseline no rule should clip more than)."""

@@ -3,7 +3,7 @@
 In: mono s16le PCM holding `n` whole frames of `samples` samples each.
 Out: each frame's energy in dBFS (what the energy gate and the impulse test read), whether
 each frame is a pure tone (a barcode beep: what webrtcvad takes for speech but is not), and its
-energy in the speech band (what the trimming reads, `balto.audio.trim`), from the same FFT.
+energy in the speech band (what the trimming reads, `balto.audio.trim`).
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ class FrameMeter:
     ) -> None:
         """Measure frames of `samples` samples; `tonal_ratio` None turns the tone test off.
 
-        `band_bins` is the FFT bin range [lo, hi) of the speech band (empty: not measured).
-        See `SegmenterParams.tonal_ratio` for the threshold's reason.
+        `band_bins`: the speech band as the FFT bins [lo, hi) of one frame (empty: not measured).
+        See `SegmenterParams.tonal_ratio` and `band_margin_db` for the reasons.
         """
         self._samples = samples
         self._tonal_ratio = tonal_ratio
@@ -46,22 +46,28 @@ class FrameMeter:
         db: npt.NDArray[np.float32] = np.maximum(10.0 * np.log10(power + 1e-12), SILENCE_DBFS)
         return db
 
-    def tonal(self, data: bytes, n: int) -> tuple[list[bool], list[float]]:
-        """Per frame of the `n` in `data`: a pure tone? (all False with the test off), and its
-        speech-band energy in dB (Hann-windowed power, `SILENCE_DBFS` when not measured)."""
-        lo, hi = self._band
-        if self._tonal_ratio is None and hi <= lo:
-            return [False] * n, [SILENCE_DBFS] * n
-        spec = np.abs(np.fft.rfft(self._frames(data, n) * self._window, axis=1)) ** 2
-        band = [SILENCE_DBFS] * n
-        if hi > lo:
-            power = spec[:, lo:hi].sum(axis=1) / (self._samples * _FULL_SCALE_SQ)
-            band = [float(v) for v in np.maximum(10.0 * np.log10(power + 1e-12), SILENCE_DBFS)]
+    def tonal(self, data: bytes, n: int) -> list[bool]:
+        """Whether each of the `n` frames in `data` is a pure tone (all False with the test off)."""
         if self._tonal_ratio is None:
-            return [False] * n, band
+            return [False] * n
+        spec = np.abs(np.fft.rfft(self._frames(data, n) * self._window, axis=1)) ** 2
         total = spec.sum(axis=1) + 1e-9
         peak = spec.argmax(axis=1)
         # ±2 bins is the main lobe of the Hann window: all of a pure tone's energy.
         idx = np.clip(peak[:, None] + np.arange(-2, 3), 0, spec.shape[1] - 1)
         share = np.take_along_axis(spec, idx, axis=1).sum(axis=1) / total
-        return [bool(v) for v in share > self._tonal_ratio], band
+        return [bool(v) for v in share > self._tonal_ratio]
+
+    def band_dbfs(self, data: bytes, n: int) -> list[float]:
+        """Power of each of the `n` frames in `data` within the speech band, in dBFS.
+
+        Hann windowed, floored at `SILENCE_DBFS`; all `SILENCE_DBFS` when no band was given.
+        """
+        lo, hi = self._band
+        if hi <= lo:
+            return [SILENCE_DBFS] * n
+        spec = np.abs(np.fft.rfft(self._frames(data, n) * self._window, axis=1)[:, lo:hi]) ** 2
+        # rfft's one-sided power: 2/N^2 per bin, and the Hann window's mean square is 3/8.
+        power = spec.sum(axis=1) * 2.0 / (self._samples**2 * 0.375 * _FULL_SCALE_SQ)
+        db = np.maximum(10.0 * np.log10(power + 1e-12), SILENCE_DBFS)
+        return [float(v) for v in db]

@@ -40,7 +40,7 @@ from balto.audio.impulse import BurstTracker, speech_frames
 from balto.audio.noise_gate import EnergyGate, NoiseFloor
 from balto.audio.segment_types import CutReason, CutSegment, Frame
 from balto.audio.segmenter_params import SegmenterParams, frame_count
-from balto.audio.trim import TrimFrames, span
+from balto.audio.trim import TrimFrames, headroom, span
 
 __all__ = ["CutReason", "CutSegment", "Segmenter", "SegmenterParams"]
 
@@ -93,8 +93,7 @@ class Segmenter:
             pre_roll_n=frames(p.pre_roll_s), onset_search_n=self._onset_search_n,
             onset_margin_db=p.onset_margin_db, pad_n=frames(p.end_pad_s),
             offset_margin_db=p.offset_margin_db, hangover_n=self._hangover_n,
-            band_margin_db=p.band_margin_db,
-            faint_headroom_db=p.faint_headroom_db, faint_pre_roll_n=frames(p.faint_pre_roll_s),
+            band_margin_db=p.band_margin_db, faint_pre_roll_n=frames(p.faint_pre_roll_s),
             faint_pad_n=frames(p.faint_end_pad_s),
         )  # fmt: skip
         self._min_voiced_n = frames(p.min_voiced_s)
@@ -107,10 +106,12 @@ class Segmenter:
                     round(p.band_hi_hz * self._samples / sample_rate))  # fmt: skip
         self._meter = FrameMeter(self._samples, p.tonal_ratio, band)
         self._gate = EnergyGate(p, self._frame_s, frames(p.gate_hold_s))
-        # The speech band's own floor, on the decision signal (see `band_margin_db`).
+        # The speech band's own floor (see `band_margin_db`), learnt like the frames' one.
         self._band_floor = NoiseFloor(p, self._frame_s)
         self._split_gap_n = None if p.split_gap_s is None else frames(p.split_gap_s)
         self._last_emitted = -(10**9)  # absolute index of the last emitted segment's last voiced
+        # Headroom of the last segments: how faint the stream's speech is (`faint_headroom_db`).
+        self._headrooms: deque[float] = deque(maxlen=max(1, p.faint_history))
         self._wait_n = frames(p.burst_wait_s)
         self._bursts = BurstTracker(self._burst_gap_n, p.impulse_decay_db, p.impulse_rise_db)
         self._carry = b""
@@ -167,7 +168,8 @@ class Segmenter:
         if n == 0:
             return []
         energies = self._meter.energies_dbfs(data[:used], n)
-        tonal, band = self._meter.tonal(dec[:used], n)
+        tonal = self._meter.tonal(dec[:used], n)
+        band = self._meter.band_dbfs(data[:used], n)
         out: list[CutSegment] = []
         fb = self._frame_bytes
         for k in range(n):
@@ -274,9 +276,18 @@ class Segmenter:
         # and the words around that pause are where its onsets and offsets are least sure.
         near = self._split_gap_n is not None and first - self._last_emitted <= self._split_gap_n
         self._last_emitted = self._seg_start + voiced[-1]
+        floor = self._gate.floor.level
+        if (h := headroom(frames, voiced, floor)) is not None:
+            self._headrooms.append(h)
+        faint = (
+            p.faint_headroom_db is not None
+            and bool(self._headrooms)
+            and float(np.median(self._headrooms)) < p.faint_headroom_db
+        )
         lo, hi = span(
-            frames, voiced, (self._gate.floor.level, self._band_floor.level), self._trim,
+            frames, voiced, (floor, self._band_floor.level), self._trim,
             keep_start=self._continued, keep_end=reason is CutReason.MAX_LENGTH, near=near,
+            faint=faint,
         )  # fmt: skip
         start = self._seg_start + lo
         out.append(

@@ -96,18 +96,49 @@ class SegmenterParams:
             20 / 10 dB and clipped words at 20 / 10 dB: 90 ms 140 / 157 ms, 7 / 5; 120 ms 136 /
             126 ms, 0 / 3 (none audible, i.e. at most 10 dB under the noise); 150 ms 166 / 156
             ms, 0 / 0.
-        faint_headroom_db: A segment whose speech (the 90th percentile of its speech frames'
-            energy) stands less than this over the floor is faint: its weak words sink under the
-            noise and the energy edges land early, so it keeps the longer `faint_pre_roll_s` /
-            `faint_end_pad_s`. Headroom on the tuning set: 5 dB clips 7-11 dB, 10 dB 9-15 dB (p10
-            9-12), 20 dB 17-25 dB. Clipped words at 5 dB: None 31 of 381 (untrimmed: 10), 10 dB
-            17, 11 dB 14, 12 dB 13; but from 11 dB up 10 dB babble segments turn faint and their
-            start lead p90 passes 200 ms.
-        faint_pre_roll_s: Pre-roll of a faint segment: 210 ms (tuning set, 5 dB: 150 ms clipped
-            20 words, 210 ms 17, 300 ms 16).
-        faint_end_pad_s: Pad of a faint segment after its offset edge: 300 ms, and like every
-            pad never past `hangover_s` after the last voiced frame (so a faint segment ends
-            where it used to).
+        faint_headroom_db: Speech whose headroom (the 90th percentile of a segment's speech
+            frames' energy over the floor), as the median of the stream's last `faint_history`
+            segments, is under this is faint: its weak words sink under the noise and the energy
+            edges land early, so its segments keep the untrimmed pre-roll (`faint_pre_roll_s`)
+            and a long pad (`faint_end_pad_s`). Headroom on the tuning sets (tune + tune2), per
+            segment p5-p90: 20 dB 18-25 dB, 10 dB 10.4-15.8, 5 dB 7.2-11.9, overlapping; the
+            median of 5 segments separates the SNRs better (10 dB p5 11.7, 5 dB p90 10.8), and
+            judged per segment (history 1) 11 dB lengthens the 10 dB start lead p90 from 129 to
+            249 ms and still clips a 5 dB word the untrimmed margins kept. Median of 5: 10.5 dB
+            clips one such 5 dB word, 11 dB none, 11.5 dB none (10 dB start lead p90 140 ms),
+            12 dB none (219 ms). None: no speech is faint.
+        faint_history: Segments the faintness is judged over (the current one included); the
+            first segments of a stream are judged over those there are. 3: 10 dB start lead p90
+            172 ms; 5 and 7: 129 ms.
+        faint_pre_roll_s: Pre-roll of faint speech: 300 ms, the untrimmed one (tuning sets,
+            5 dB: 210 ms clipped 2 words audibly that the untrimmed margins kept, 300 ms none).
+        faint_end_pad_s: Pad of faint speech after its offset edge: 300 ms, and like every
+            pad never past `hangover_s` after the last voiced frame (so faint speech mostly ends
+            where it used to; tuning sets at 5 dB: 300 ms clips no word the untrimmed margins
+            kept, and an unbounded pad, i.e. the untrimmed end, only lengthens the end lag).
+        band_margin_db: After the offset edge (`offset_margin_db`), the speech goes on through
+            the frames whose speech band (`band_lo_hz`-`band_hi_hz`, of the original audio, 30 ms
+            Hann-windowed FFT) stands this far over that band's own floor (learnt as the frames'
+            floor is), stepping over one quiet frame, up to two frames past the last voiced one.
+            The room's hum and rumble sit below 300 Hz and hiss above 3 kHz, so a fading vowel or
+            a soft final syllable still shows there when the frame's energy is down at the
+            floor. Tuning sets, without it: 3 words at 10 dB clipped that the untrimmed margins
+            kept (end lag p90 129 ms); 3 dB: none (162 ms); 4 dB: one (155 ms). Taken as an
+            alternative to the frame energy at any voiced frame (not walked on from the edge),
+            4 dB clipped none but put the 10 dB end lag p90 at 177 ms and the 20 dB start lead
+            p90 at 130 ms when used for the onset too. Measured on the noise-reduced signal
+            instead (for both edges), the band's floor sits in the denoiser's gaps and its
+            residue passes: 3 dB put the 20 dB start lead p90 at 301 ms; 20 dB, 126 ms but 4
+            words clipped at 5 dB that the untrimmed margins kept. None: the frame energy alone.
+        band_lo_hz: Low edge of the speech band.
+        band_hi_hz: High edge of the speech band.
+        split_gap_s: A segment whose first voiced frame comes at most this long after the
+            previous segment's last one keeps the untrimmed start (`onset_search_s` before its
+            first voiced frame): the VAD cut one utterance in two at an inner pause (`pause_s`
+            plus a frame or three), and the words on both sides of it are where its onsets are
+            least sure (on the tuning sets, at 5 dB, 3 of the 7 words clipped that the untrimmed
+            margins kept). 0.6 s leaves the start of the next turn alone (0.7 s and more catch
+            turns after a slow end: 10 dB start lead p90 147 -> 173 ms). None: never.
         min_voiced_s: A segment with less voiced audio than this is an impulse, not an utterance
             (and would cost an STT call for nothing).
         split_search_s: A segment at its maximum length is cut at its quietest frame within this
@@ -167,13 +198,14 @@ class SegmenterParams:
     hangover_s: float = 0.15
     offset_margin_db: float | None = 3.0
     end_pad_s: float = 0.12
-    faint_headroom_db: float | None = 10.0
-    faint_pre_roll_s: float = 0.21
+    faint_headroom_db: float | None = 11.0
+    faint_pre_roll_s: float = 0.3
     faint_end_pad_s: float = 0.3
-    band_margin_db: float | None = None
+    faint_history: int = 5
+    band_margin_db: float | None = 3.0
     band_lo_hz: float = 300.0
     band_hi_hz: float = 3000.0
-    split_gap_s: float | None = None
+    split_gap_s: float | None = 0.6
     min_voiced_s: float = 0.25
     split_search_s: float = 3.0
     tonal_ratio: float | None = 0.95

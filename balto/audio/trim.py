@@ -1,19 +1,28 @@
 """Where an emitted segment's audio starts and ends: at its speech, plus a short pre-roll and pad.
 
 In: the open segment's `Frame`s, the indices of its speech frames (voiced, events dropped), the
-noise floor, and the frame counts of `SegmenterParams`' trimming fields. Out: the half-open
-frame range [lo, hi) of the segment to hand out. Pure, no state, no I/O.
+noise floors (of the frame energies and of the speech band), what the segmenter knows of the
+stream (the previous segment ended just before; the speech is faint), and the frame counts of
+`SegmenterParams`' trimming fields. Out: the half-open frame range [lo, hi) of the segment to
+hand out. Pure, no state, no I/O.
 
 Why: the voiced flags alone place a segment's ends badly for the STT. webrtcvad's overhang and the
 gate's hold keep a word "voiced" ~80 ms (up to ~300 ms in babble) after it ends, and a fixed
 300 ms pre-roll and 150 ms hangover on top sent ~0.5 s of room noise per segment to a provider
 paid by the second. The speech's own energy is a sharper edge: the last voiced frame still
-`offset_margin_db` over the floor ends the speech, and an onset is the first voiced frame taken
-back over the frames just before it that stand `onset_margin_db` over the floor (a fricative or a
-breath webrtcvad does not call speech yet). The pre-roll and pad then cover what energy cannot
-see at 30 ms: a weak final consonant ringing down under the noise, an onset's first milliseconds.
-Faint speech (little headroom over the floor) keeps longer margins: its edges sink into the noise.
-A split at the maximum length is never trimmed (the audio on both sides is speech).
+`offset_margin_db` over the floor ends the speech, carried on while the speech band (300-3000 Hz,
+where a fading vowel or a final "s" still stands over a hum or a fan) stays `band_margin_db` over
+its own floor; an onset is the first voiced frame taken back over the frames just before it that
+stand `onset_margin_db` over the floor (a fricative or a breath webrtcvad does not call speech
+yet). The pre-roll and pad then cover what energy cannot see at 30 ms: a weak final consonant
+ringing down under the noise, an onset's first milliseconds.
+
+Where energy cannot tell speech from noise, the untrimmed margins stay, so trimming never loses
+what the untrimmed segmenter kept: faint speech (the stream's recent segments stand little over
+the floor: its edges sink into the noise) keeps the full pre-roll and a long pad, and so does a
+segment starting just after the previous one ended (the VAD may have split one utterance at an
+inner pause, where the words on both sides are the least sure). A split at the maximum length is
+never trimmed (the audio on both sides is speech).
 
 Never larger than the untrimmed segment: the onset search reaches at most `onset_search_n`
 frames before the first voiced frame, the end at most `hangover_n` frames after the last one.
@@ -30,6 +39,16 @@ ONSET_DIP_FRAMES = 2
 """Quiet frames the onset search steps over: a stop's closure or the dip between two syllables
 (< ~60 ms at 30 ms frames), so speech the VAD has not called voiced yet is not lost at its first
 dip; a longer quiet run is the pause before the speech."""
+FADE_FRAMES = 2
+"""How far past the last voiced frame the speech may go on while its energy stays over the
+margin: a word's last syllable fading out after webrtcvad stopped calling it speech."""
+BAND_DIP_FRAMES = 1
+"""Quiet frames the speech band's walk past the offset steps over (a final stop's closure before
+its release); two quiet frames end the word. Tuning sets: none clipped 2 words at 10 dB, two
+lengthened the 10 dB end lag p90 from 162 to 180 ms."""
+
+Floors = tuple[float | None, float | None]
+"""The noise floor of the frame energies and of the speech-band energies, in dB (None: unknown)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +64,10 @@ class TrimFrames:
         offset_margin_db: Over the floor, a voiced frame is still the speech's; None: the last
             voiced frame ends the speech (then `hangover_n` is kept after it).
         hangover_n: Most frames kept after the last voiced frame.
-        faint_headroom_db: A segment whose speech (90th percentile of its speech frames' energy)
-            stands less than this over the floor is faint: its weak words sink under the noise,
-            so it keeps `faint_pre_roll_n` / `faint_pad_n` instead. None: no segment is.
-        faint_pre_roll_n: Pre-roll of a faint segment.
-        faint_pad_n: Pad of a faint segment.
+        band_margin_db: Over the speech band's floor, a frame after the offset edge still
+            carries the word; None: the frame energy alone places the edge.
+        faint_pre_roll_n: Pre-roll of faint speech.
+        faint_pad_n: Pad of faint speech.
     """
 
     pre_roll_n: int
@@ -58,41 +76,19 @@ class TrimFrames:
     pad_n: int
     offset_margin_db: float | None
     hangover_n: int
-    faint_headroom_db: float | None = None
+    band_margin_db: float | None = None
     faint_pre_roll_n: int = 0
     faint_pad_n: int = 0
-    band_margin_db: float | None = None
 
 
-Floors = tuple[float | None, float | None]
-"""The noise floor of the frame energies and of the speech-band energies, in dB (None: unknown)."""
-
-
-def _speechy(frame: Frame, floors: Floors, margin_db: float | None, rule: TrimFrames) -> bool:
-    """Whether a frame's energy stands `margin_db` over the floor, or its speech band
-    `band_margin_db` over the band's floor."""
-    floor, band_floor = floors
-    if margin_db is not None and floor is not None and frame.energy >= floor + margin_db:
-        return True
-    return (
-        rule.band_margin_db is not None
-        and band_floor is not None
-        and frame.band >= band_floor + rule.band_margin_db
-    )
-
-
-FADE_FRAMES = 2
-"""How far past the last voiced frame the speech may go on while its energy stays over the
-margin: a word's last syllable fading out after webrtcvad stopped calling it speech."""
-
-
-def onset(frames: Sequence[Frame], first: int, floors: Floors, rule: TrimFrames) -> int:
+def onset(frames: Sequence[Frame], first: int, floor: float | None, rule: TrimFrames) -> int:
     """Index of the speech's first frame: `first` (voiced), taken back over loud-enough frames."""
-    if rule.onset_margin_db is None or floors[0] is None:
+    if rule.onset_margin_db is None or floor is None:
         return first
+    level = floor + rule.onset_margin_db
     k, quiet = first, 0
     for j in range(first - 1, max(0, first - rule.onset_search_n) - 1, -1):
-        if _speechy(frames[j], floors, rule.onset_margin_db, rule):
+        if frames[j].energy >= level:
             k, quiet = j, 0
         else:
             quiet += 1
@@ -102,19 +98,35 @@ def onset(frames: Sequence[Frame], first: int, floors: Floors, rule: TrimFrames)
 
 
 def offset(frames: Sequence[Frame], voiced: Sequence[int], floors: Floors, rule: TrimFrames) -> int:
-    """Index of the speech's last frame: the last voiced one still over the floor's margin."""
-    if rule.offset_margin_db is None or floors[0] is None:
+    """Index of the speech's last frame: the last voiced one still over the floor's margin.
+
+    Carried on from there while the speech band stays over its own floor's margin.
+    """
+    floor, band_floor = floors
+    if rule.offset_margin_db is None or floor is None:
         return voiced[-1]
-    margin = rule.offset_margin_db
+    level = floor + rule.offset_margin_db
     # Searched from the end: the frames before the last loud one do not matter.
-    edge = next((k for k in reversed(voiced) if _speechy(frames[k], floors, margin, rule)), None)
+    edge = next((k for k in reversed(voiced) if frames[k].energy >= level), None)
     if edge is None:
         return voiced[-1]  # nothing over the margin (a whisper at the floor): keep the VAD's end
-    if edge == voiced[-1]:
-        # The VAD stopped while the energy had not: a fading syllable webrtcvad gave up on.
-        stop = min(len(frames), voiced[-1] + 1 + FADE_FRAMES)
-        while edge + 1 < stop and _speechy(frames[edge + 1], floors, margin, rule):
-            edge += 1
+    # The VAD may stop while the energy has not: a fading syllable webrtcvad gave up on.
+    stop = min(len(frames), voiced[-1] + 1 + FADE_FRAMES)
+    if rule.band_margin_db is None or band_floor is None:
+        if edge == voiced[-1]:
+            while edge + 1 < stop and frames[edge + 1].energy >= level:
+                edge += 1
+        return edge
+    band_level = band_floor + rule.band_margin_db
+    k, quiet = edge, 0
+    while k + 1 < stop:
+        k += 1
+        if frames[k].band >= band_level:
+            edge, quiet = k, 0
+        else:
+            quiet += 1
+            if quiet > BAND_DIP_FRAMES:
+                break
     return edge
 
 
@@ -127,6 +139,7 @@ def span(
     keep_start: bool = False,
     keep_end: bool = False,
     near: bool = False,
+    faint: bool = False,
 ) -> tuple[int, int]:
     """The frames [lo, hi) to emit of `frames`, whose speech frames are `voiced` (non-empty).
 
@@ -138,8 +151,9 @@ def span(
         keep_start: Start at frame 0 (the segment continues one split at its maximum length:
             trimming would drop speech between the two).
         keep_end: End at the last frame (this segment is cut at its maximum length).
-        near: The previous segment ended shortly before: start `onset_search_n` before the
-            first voiced frame, as untrimmed (the VAD may have split one utterance there).
+        near: The previous segment ended just before: start `onset_search_n` before the first
+            voiced frame, as untrimmed (the VAD may have split one utterance there).
+        faint: The speech stands little over the noise: `faint_pre_roll_n` / `faint_pad_n`.
 
     Returns:
         The first frame to emit and the one past the last, never outside the untrimmed span.
@@ -148,14 +162,14 @@ def span(
     pre_roll, pad = rule.pre_roll_n, rule.pad_n
     if rule.offset_margin_db is None:
         pad = rule.hangover_n
-    elif faint(frames, voiced, floors[0], rule):
+    elif faint:
         pre_roll, pad = rule.faint_pre_roll_n, rule.faint_pad_n
     if keep_start:
         lo = 0
     elif near:
         lo = max(0, first - rule.onset_search_n)
     else:
-        lo = max(0, first - rule.onset_search_n, onset(frames, first, floors, rule) - pre_roll)
+        lo = max(0, first - rule.onset_search_n, onset(frames, first, floors[0], rule) - pre_roll)
     if keep_end:
         hi = len(frames)
     else:
@@ -164,11 +178,8 @@ def span(
     return lo, hi
 
 
-def faint(
-    frames: Sequence[Frame], voiced: Sequence[int], floor: float | None, rule: TrimFrames
-) -> bool:
-    """Whether the segment's speech stands less than `faint_headroom_db` over the floor."""
-    if rule.faint_headroom_db is None or floor is None:
-        return False
-    loud = sorted(frames[k].energy for k in voiced)[(len(voiced) * 9) // 10]
-    return loud - floor < rule.faint_headroom_db
+def headroom(frames: Sequence[Frame], voiced: Sequence[int], floor: float | None) -> float | None:
+    """How far the speech (90th percentile of its voiced frames' energy) stands over the floor."""
+    if floor is None:
+        return None
+    return sorted(frames[k].energy for k in voiced)[(len(voiced) * 9) // 10] - floor
