@@ -13,17 +13,24 @@ default settings (denoise on) in 250 ms blocks, as the VAD actor gets it. Per se
 - start lead = utterance start - segment start (positive: audio sent before the speech; negative:
   the onset is cut), end lag = segment end - utterance end (positive: audio sent after the speech),
   for the first / last segment overlapping each utterance: signed p50 / p90 and |.| p50 / p90;
-- clipped words: words with more than `CLIP_TOLERANCE_S` of their extent (within 40 dB of the
-  utterance's peak, from espeak-ng's word events) outside every segment, and utterances with a
-  clipped word; "audibly clipped": the same counting only the word's 10 ms frames of clean
-  speech no more than `UNDER_NOISE_DB` under the noise (what can be heard in the mix); also the
-  worst extent of one word left out of every segment (ms);
+- clipped words: words (from espeak-ng's word events) with more than `CLIP_TOLERANCE_S` of their
+  speech outside every segment, their speech being their 10 ms frames within 40 dB of the
+  utterance's peak (so the silence of a comma pause, which the word events give to the word
+  before it, is not counted), and utterances with a clipped word; "audibly clipped": the same
+  counting only the word's frames no more than `UNDER_NOISE_DB` under the noise (what can be
+  heard in the mix); then the words clipped (strictly / audibly) that the untrimmed margins
+  (`UNTRIMMED`, run on the same clips) did not clip; also the worst speech of one word left out
+  of every segment (ms);
 - non-speech sent: seconds per segment not inside any utterance (what the STT is paid for on top);
 - cut delay: audio-clock time the segment was handed out - utterance end, p50 / p90 (the
   streaming latency; includes up to one 250 ms block of waiting).
 
+Then the segmenter's thread CPU per audio second, with this rule and untrimmed (the denoiser's
+beside it), over all the clips run: run it under ``flock /work/bench.lock``. ``--untrimmed``
+prints the untrimmed table too.
+
 ``--param`` overrides a `SegmenterParams` field (e.g. ``--param end_pad_s=0.08``) for tuning, which
-is only honest on ``--set tune``.
+is only honest on ``--set tune`` / ``--set tune2``; ``--base-param`` one of the untrimmed run.
 """
 
 from __future__ import annotations
@@ -84,6 +91,7 @@ class Tally:
     clipped_keys: set[str] = field(default_factory=set)
     heard_keys: set[str] = field(default_factory=set)
     vad_cpu_s: float = 0.0
+    denoise_cpu_s: float = 0.0
     audio_s: float = 0.0
 
 
@@ -103,6 +111,7 @@ def run(
     out += [(c, front.segmenter.position) for c in front.flush()]
     if t is not None:
         t.vad_cpu_s += front.vad_cpu_s + time.thread_time() - t0
+        t.denoise_cpu_s += front.denoise_cpu_s
         t.audio_s += front.audio_s
     return out
 
@@ -265,8 +274,13 @@ def main() -> None:
             print(row(f"**{s} all**", base[(s, None)], base[(s, None)]))
     groups = [k for k in tallies if k[1] is not None]
     for name, got in (("this rule", tallies), ("untrimmed", base)):
-        cpu = sum(got[k].vad_cpu_s for k in groups) / sum(got[k].audio_s for k in groups)
-        print(f"segmenter CPU, {name}: {cpu * 1000:.3f} ms per audio second")
+        audio = sum(got[k].audio_s for k in groups)
+        cpu = sum(got[k].vad_cpu_s for k in groups) / audio
+        denoise = sum(got[k].denoise_cpu_s for k in groups) / audio
+        print(
+            f"segmenter CPU, {name}: {cpu * 1000:.3f} ms per audio second"
+            f" (denoiser: {denoise * 1000:.3f})"
+        )
     if args.show_clipped:
         for s in sets:
             t, b = tallies[(s, None)], base[(s, None)]

@@ -15,8 +15,10 @@ voiced (one click cannot start it), and is cut `pause_s` after its last counted 
 What is handed out is trimmed to the speech (`balto.audio.trim`): from `pre_roll_s` before its
 onset (the first voiced frame, taken back over the loud frames just before it, at most
 `onset_search_s`) to `end_pad_s` after its last voiced frame still `offset_margin_db` over the
-noise floor (at most `hangover_s` after the last voiced frame; faint speech keeps longer
-margins); the cut itself is not delayed. A burst of voiced frames after a short pause stops
+noise floor, followed on while the speech band stands `band_margin_db` over its own floor (at
+most `hangover_s` after the last voiced frame); faint speech (judged over the stream's last
+`faint_history` segments) keeps the untrimmed pre-roll and a longer pad, and a segment starting
+within `split_gap_s` of the previous one the untrimmed start; the cut itself is not delayed. A burst of voiced frames after a short pause stops
 counting as soon as it is shaped as one event (a slam's ring-down, a beep and its edges), so such
 an event right after the last word neither stretches the segment nor delays its cut by more than
 `burst_wait_s` (`balto.audio.impulse`). A segment is dropped when it holds less than

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from balto.audio.frontend import FrontEnd
+from balto.audio.segment_types import Frame
 from balto.audio.segmenter import CutSegment, Segmenter, SegmenterParams
+from balto.audio.trim import TrimFrames, offset, span
 from tests.fixtures import make_audio as synth
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -167,3 +169,78 @@ def test_beep_or_slam_alone_is_no_segment_and_does_not_widen_one(event: np.ndarr
         (seg,) = _segments(bytes(synth.to_pcm16(signal)))
         assert seg.start == pytest.approx(quiet[0].start, abs=FRAME_S + 1e-9)
         assert seg.end == pytest.approx(quiet[0].end, abs=FRAME_S + 1e-9)
+
+
+def _frames(energy_over: list[float], band_over: list[float]) -> list[Frame]:
+    """Frames `energy_over` dB over a -60 dBFS floor, their speech band `band_over` over -70."""
+    return [
+        Frame(b"", True, -60.0 + e, band=-70.0 + b)
+        for e, b in zip(energy_over, band_over, strict=True)
+    ]
+
+
+def test_offset_walks_on_while_the_speech_band_stays_over_its_floor() -> None:
+    rule = TrimFrames(
+        pre_roll_n=3, onset_search_n=10, onset_margin_db=2.0, pad_n=4, offset_margin_db=3.0,
+        hangover_n=5, band_margin_db=3.0,
+    )  # fmt: skip
+    # Loud to frame 5; then the frame energy sits at the floor (a hum hides the fading vowel)
+    # while the speech band stands 6 dB over its floor to frame 8, with one quiet frame (7).
+    energy = [12.0] * 6 + [1.0] * 10
+    band = [20.0] * 6 + [6.0, 6.0, 0.0, 6.0] + [0.0] * 6
+    frames = _frames(energy, band)
+    voiced = list(range(14))
+    floors = (-60.0, -70.0)
+    assert offset(frames, voiced, floors, rule) == 9
+    assert offset(frames, voiced, floors, replace(rule, band_margin_db=None)) == 5
+    # Two quiet frames in a row end the word: what follows is the room.
+    band[8] = band[9] = 0.0
+    band[10] = 6.0
+    assert offset(_frames(energy, band), voiced, floors, rule) == 7
+    # The walk stops two frames after the last voiced one (7), and the end never passes the
+    # hangover after it, pad or not.
+    assert offset(_frames([12.0] * 16, [20.0] * 16), list(range(8)), floors, rule) == 9
+    _, hi = span(_frames([12.0] * 16, [20.0] * 16), list(range(8)), floors, rule)
+    assert hi == 8 + rule.hangover_n
+
+
+def test_near_and_faint_keep_the_untrimmed_start() -> None:
+    rule = TrimFrames(
+        pre_roll_n=3, onset_search_n=10, onset_margin_db=2.0, pad_n=4, offset_margin_db=3.0,
+        hangover_n=5, faint_pre_roll_n=10, faint_pad_n=10,
+    )  # fmt: skip
+    frames = _frames([0.0] * 12 + [12.0] * 10 + [0.0] * 6, [0.0] * 28)
+    voiced = list(range(12, 22))
+    floors = (-60.0, None)
+    assert span(frames, voiced, floors, rule) == (12 - 3, 22 + 4)
+    assert span(frames, voiced, floors, rule, near=True) == (12 - 10, 22 + 4)
+    assert span(frames, voiced, floors, rule, faint=True) == (12 - 10, 22 + 5)
+
+
+def test_a_segment_just_after_the_last_one_keeps_the_untrimmed_start() -> None:
+    # One phrase the VAD cuts in two at an inner pause: a 0.58 s gap, just over `pause_s`.
+    signal = synth.hiss(21, 5.0, level_dbfs=-50.0)
+    for seed, at, seconds in ((71, 1.0, 1.2), (72, 2.78, 1.0)):
+        part = synth.utterance(seed, seconds)
+        signal[int(at * SR) : int(at * SR) + len(part)] += part
+    pcm = bytes(synth.to_pcm16(signal))
+    first, second = _segments(pcm)
+    assert second.speech_start - first.speech_end <= DEFAULT.split_gap_s
+    assert second.start == pytest.approx(second.speech_start - DEFAULT.onset_search_s)
+    _, apart = _segments(pcm, replace(DEFAULT, split_gap_s=None))
+    assert apart.start > second.start  # trimmed as any other onset without the rule
+
+
+def test_faintness_is_judged_over_the_streams_recent_segments() -> None:
+    # Two faint phrases (speech -20 dBFS over hiss at -29), then a loud one (-8 dBFS): the
+    # median of the stream's last segments is still faint, so the loud one keeps the untrimmed
+    # pre-roll too; judged alone it is trimmed.
+    signal = synth.hiss(31, 9.0, level_dbfs=-29.0)
+    for seed, at, level in ((81, 1.0, -20.0), (82, 3.5, -20.0), (83, 6.0, -8.0)):
+        part = synth.utterance(seed, 1.5, level_dbfs=level)
+        signal[int(at * SR) : int(at * SR) + len(part)] += part
+    pcm = bytes(synth.to_pcm16(signal))
+    *_, loud = _segments(pcm)
+    *_, alone = _segments(pcm, replace(DEFAULT, faint_history=1))
+    assert loud.start == pytest.approx(loud.speech_start - DEFAULT.faint_pre_roll_s)
+    assert alone.start > loud.start
