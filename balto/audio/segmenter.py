@@ -7,24 +7,24 @@ Out: `CutSegment` values holding the original audio of each stretch of speech, w
 the audio clock (seconds since the first byte fed).
 Raises: `ValueError` for a sample rate webrtcvad does not take or a mismatched `decide` signal.
 
-How a frame counts as voiced (30 ms frames): webrtcvad says speech, AND the adaptive energy gate
-is open (`balto.audio.noise_gate`: frame energy at least `gate_margin_db` over the noise floor,
-held open 300 ms), AND the frame is not a pure tone (`balto.audio.frame_meter`: barcode beeps,
-which webrtcvad takes for speech). A segment starts when enough frames in a short window are
-voiced (one click cannot start it), and is cut `pause_s` after its last counted voiced frame.
-What is handed out is trimmed to the speech (`balto.audio.trim`): from `pre_roll_s` before its
-onset (the first voiced frame, taken back over the loud frames just before it, at most
-`onset_search_s`) to `end_pad_s` after its last voiced frame still `offset_margin_db` over the
-noise floor, followed on while the speech band stands `band_margin_db` over its own floor (at
-most `hangover_s` after the last voiced frame); faint speech (judged over the stream's last
-`faint_history` segments) keeps the untrimmed pre-roll and a longer pad, and a segment starting
-within `split_gap_s` of the previous one the untrimmed start; the cut itself is not delayed. A burst of voiced frames after a short pause stops
-counting as soon as it is shaped as one event (a slam's ring-down, a beep and its edges), so such
-an event right after the last word neither stretches the segment nor delays its cut by more than
-`burst_wait_s` (`balto.audio.impulse`). A segment is dropped when it holds less than
-`min_voiced_s` of voiced frames once its events are dropped, and the trimming only looks at the
-speech left. A segment reaching `max_segment_s` is cut at its quietest frame in the last
-`split_search_s` seconds, and the rest stays open.
+How a frame counts as voiced (30 ms frames): webrtcvad says speech, AND the adaptive energy gate is
+open (`balto.audio.noise_gate`: frame energy at least `gate_margin_db` over the noise floor, held
+open 300 ms), AND the frame is not a pure tone (`balto.audio.frame_meter`: barcode beeps, which
+webrtcvad takes for speech). A segment starts when enough frames in a short window are voiced (one
+click cannot start it), and is cut `pause_s` after its last counted voiced frame. What is handed out
+is trimmed to the speech (`balto.audio.trim`): from `pre_roll_s` before its onset (the first voiced
+frame, taken back over the loud frames just before it, at most `onset_search_s`) to `end_pad_s`
+after its last voiced frame still `offset_margin_db` over the noise floor, followed on while the
+speech band stands `band_margin_db` over its own floor (at most `hangover_s` after the last voiced
+frame); faint speech (judged over the stream's last `faint_history` segments) keeps the untrimmed
+pre-roll and a longer pad, and a segment starting within `split_gap_s` of the previous one the
+untrimmed start; the cut itself is not delayed. A burst of voiced frames after a short pause stops
+counting as soon as it is shaped as one event (a slam's ring-down, a beep and its edges), so such an
+event right after the last word neither stretches the segment nor delays its cut by more than
+`burst_wait_s` (`balto.audio.impulse`). A segment is dropped when it holds less than `min_voiced_s`
+of voiced frames once its events are dropped, and the trimming only looks at the speech left. A
+segment reaching `max_segment_s` is cut at its quietest frame in the last `split_search_s` seconds,
+and the rest stays open.
 
 This module is the state machine; the thresholds live in `balto.audio.segmenter_params`, the
 output types in `balto.audio.segment_types`.
