@@ -24,7 +24,7 @@ class CutSegment:
     """One stretch of speech.
 
     Attributes:
-        pcm: The original audio (mono s16le at the segmenter's rate), pre-roll and hangover
+        pcm: The original audio (mono s16le at the segmenter's rate), pre-roll and pad
             included.
         start: Audio-clock time of its first sample, in seconds since the first byte fed.
         end: Audio-clock time just past its last sample.
@@ -63,6 +63,8 @@ class Frame:
             gate level: a beep, not the room's hum.
         loud: It was over the gate level (`gate_margin_db` over the noise floor), whatever the
             gate's hold says.
+        band: Energy of the decision signal (the noise-reduced audio) in the speech band, in dB
+            (see `SegmenterParams.band_margin_db`).
     """
 
     pcm: bytes
@@ -70,3 +72,4 @@ class Frame:
     energy: float
     beep: bool = False
     loud: bool = False
+    band: float = -100.0
