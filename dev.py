@@ -5,6 +5,7 @@
     python3 dev.py test        # run the test suite (extra arguments go to pytest)
     python3 dev.py check       # mypy --strict and ruff on balto, actors, supervisors
     python3 dev.py device ...  # the device simulator
+    python3 dev.py demo        # Balto with provider fakes and one simulated counter (a first look)
 
 The first run creates ``.venv`` and installs the project into it; later runs reinstall only when
 ``pyproject.toml`` changed.
@@ -43,7 +44,7 @@ def ensure_env() -> None:
 
 def main() -> int:
     """Dispatch the sub-command."""
-    if len(sys.argv) < 2 or sys.argv[1] not in {"serve", "test", "check", "device"}:
+    if len(sys.argv) < 2 or sys.argv[1] not in {"serve", "test", "check", "device", "demo"}:
         print(__doc__)
         return 2
     ensure_env()

@@ -8,7 +8,13 @@ this actor stores them and sends them on. For each utterance:
   answer → an ``advice_refusals`` row with why and what was said;
 - a product → a `Recommendation`, stored and sent.
 
-Recommendations and alerts carry the attendant the device declared (`actors.attendant`). Text
+The cliente's imported catalog is read at start and again whenever its version changed, checked
+before each utterance (`actors.ports.CatalogSource.version`): an upload reaches live sessions at
+their next utterance, keeping what the session already suggested and alerted.
+
+Recommendations and alerts carry the attendant the device declared (`actors.attendant`), else
+the one identified by voice (`Transcript.atendente`); each turn of the dialogue carries its
+speaker's role (`Transcript.falante`) for the advisors. Text
 reaching here is already redacted by the transcriber; it is redacted again (idempotent) so nothing
 personal can reach an LLM whatever feeds this actor.
 """
@@ -61,19 +67,30 @@ async def run_advisor(
         attendant: The session's declared attendant (read for each recommendation and alert).
     """
     ctx.health.state = ActorState.RUNNING
+    version = await _catalog_version(ctx, catalogs)
     catalog = await _cliente_catalog(ctx, catalogs) or catalog
     session = AdviceSession(catalog, advisors, cooldown_s)
     attendant = attendant or Attendant()
     async with inbox, outbox:
         async for transcript in inbox:
             ctx.took()
+            latest = await _catalog_version(ctx, catalogs)
+            if latest is not None and latest != version:
+                fresh = await _cliente_catalog(ctx, catalogs)
+                if fresh is not None:
+                    ctx.log.info("cliente catalog changed (%s): %d products", latest, len(fresh))
+                    session.replace_catalog(fresh)
+                    version = latest
             text = redact(transcript.text)
             started = trio.current_time()
-            decision = await session.hear(text, transcript.start, transcript.end)
+            decision = await session.hear(
+                text, transcript.start, transcript.end, speaker=transcript.falante
+            )
+            atendente = attendant.nome or transcript.atendente  # a declared name wins
             ctx.health.busy_s += trio.current_time() - started
             if decision.flags:
                 await _send_alert(
-                    decision.flags, transcript, text, attendant.nome, ctx, recorder, outbox
+                    decision.flags, transcript, text, atendente, ctx, recorder, outbox
                 )
             if decision.advice is not None:
                 await _account(decision.advice, ctx, recorder, transcript)
@@ -85,7 +102,7 @@ async def run_advisor(
                 produto=product.nome,
                 explicacao=result.explicacao.strip() or product.explicacao,
                 transcricao_base=text,
-                atendente=attendant.nome,
+                atendente=atendente,
                 source=result.provider,
                 segment_id=transcript.segment_id,
             )
@@ -102,6 +119,15 @@ async def run_advisor(
             )
             await outbox.send(rec)
             ctx.gave()
+
+
+async def _catalog_version(ctx: ActorContext, catalogs: CatalogSource | None) -> str | None:
+    """The version of the cliente's imported catalog (None: none, or not readable now)."""
+    try:
+        uuid.UUID(ctx.session.cliente_id)
+    except ValueError:
+        return None
+    return None if catalogs is None else await catalogs.version(ctx.session.cliente_id)
 
 
 async def _cliente_catalog(ctx: ActorContext, catalogs: CatalogSource | None) -> Catalog | None:

@@ -8,6 +8,7 @@ from typing import Concatenate, ParamSpec, Protocol
 import psycopg
 
 from balto.catalog import Catalog
+from balto.speaker.identify import Enrolled
 
 P = ParamSpec("P")
 
@@ -49,4 +50,16 @@ class CatalogSource(Protocol):
 
     async def cliente_catalog(self, cliente_id: str) -> Catalog | None:
         """The cliente's catalog; None when it has none, or it cannot be read now."""
+        ...
+
+    async def version(self, cliente_id: str) -> str | None:
+        """The version of the cliente's catalog; None when it has none or it cannot be read."""
+        ...
+
+
+class VoiceSource(Protocol):
+    """Where the transcriber finds a cliente's enrolled voices (`balto.speaker.source`)."""
+
+    async def enrolled(self, cliente_id: str) -> tuple[Enrolled, ...]:
+        """The cliente's attendants with a voiceprint now (empty: none, or unreadable)."""
         ...

@@ -13,6 +13,9 @@ attempt that reached a provider is accounted with its latency and cost. Text is 
 phone, e-mail) before it is stored or sent on, so personal data never reaches an LLM or the
 database. A share of segments (`compare_share`) also goes to the next provider in the chain for
 comparison, in the background, so comparison never delays the advisor.
+
+Each segment's speaker (attendant or customer, by voice: `actors.speaker`) is labelled and
+recorded right after its row, while the STT works, and travels on with its transcript.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ import trio
 
 from actors._calls import record_failed_attempts, record_failure
 from actors.context import ActorContext, ActorState
-from actors.ports import Recorder
+from actors.ports import Recorder, VoiceSource
+from actors.speaker import Label, SpeakerLabeller
 from balto.errors import ProviderError
 from balto.messages import Segment, Transcript
 from balto.providers.ports import SpeechToText, SttResult
@@ -53,6 +57,7 @@ async def run_transcriber(
     recorder: Recorder,
     missing_reason: str | None = None,
     compare_share: float = 0.0,
+    voices: VoiceSource | None = None,
 ) -> None:
     """Transcribe each segment with the first provider that answers.
 
@@ -65,6 +70,7 @@ async def run_transcriber(
         missing_reason: Why `stt` is empty, for health and the stored failure reason.
         compare_share: Fraction (0–1) of transcribed segments also sent to the next provider in
             the chain, both transcripts stored with the word error rate between them.
+        voices: The clientes' enrolled voices, to label each segment's speaker (None: no labels).
     """
     if stt:
         ctx.health.state = ActorState.RUNNING
@@ -77,7 +83,8 @@ async def run_transcriber(
         # The comparisons' nursery is outermost, so end-of-stream reaches the advisor at once and
         # only the actor's exit waits for comparisons still in flight.
         async with trio.open_nursery() as comparisons:
-            await _loop(inbox, outbox, ctx, stt, recorder, compare_share, comparisons)
+            labeller = SpeakerLabeller(voices, ctx, recorder)
+            await _loop(inbox, outbox, ctx, stt, recorder, compare_share, comparisons, labeller)
     except BaseExceptionGroup as group:
         # The supervisor classifies an actor's error by its type (a permanent ProviderError
         # escalates); hand it the error itself, not the nurseries' wrappers.
@@ -97,6 +104,7 @@ async def _loop(
     recorder: Recorder,
     compare_share: float,
     comparisons: trio.Nursery,
+    labeller: SpeakerLabeller,
 ) -> None:
     session_id = ctx.session.session_id
     transcribed = 0
@@ -104,12 +112,18 @@ async def _loop(
         async for segment in inbox:
             ctx.took()
             stored = trio.Event()
+            labels: list[Label] = []
 
-            async def store(segment: Segment = segment, stored: trio.Event = stored) -> None:
+            async def store(
+                segment: Segment = segment,
+                stored: trio.Event = stored,
+                labels: list[Label] = labels,
+            ) -> None:
                 await recorder.record(
                     add_segment, segment.id, session_id, segment.seq, segment.start, segment.end
                 )
                 stored.set()
+                labels.append(await labeller.label(segment))
 
             # A failed insert raises out of this nursery and cancels the provider call with it.
             async with trio.open_nursery() as storing:
@@ -140,6 +154,8 @@ async def _loop(
                         start=segment.start,
                         end=segment.end,
                         language=result.language,
+                        falante=labels[0].who.falante if labels else None,
+                        atendente=labels[0].atendente if labels else None,
                     )
                 )
                 ctx.gave()

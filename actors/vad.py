@@ -10,7 +10,8 @@ has arrived (the decoder sends about one block per device chunk) and runs the ba
   bigger backlog in a worker thread. A thread cannot run this GIL-bound numpy/webrtcvad work beside
   the Trio thread anyway; the hop and GIL hand-offs cost more than they spared (capacity bench:
   Python 11-14 → 8.5-9 ms CPU per audio-second, pause → STT p99 at 80 sessions 1 s → 32 ms).
-It stamps each cut with an id, a sequence number and the wall time it was cut at.
+It stamps each cut with an id, a sequence number and the wall time it was cut at, and carries its
+voice embedding (`balto.speaker`: made in the worker, or here in a worker thread).
 
 `OpusFrame`s (what the decoder sends when the front ends run in workers) are decoded by the
 session's front end in its worker, in the same request as denoise and VAD: one round trip per
@@ -34,6 +35,7 @@ from balto.audio.opus_decoder import SAMPLE_RATE, OpusDecoder
 from balto.audio.segmenter import CutSegment
 from balto.audio.workers import FrontEndPool, RemoteFrontEnd
 from balto.messages import AudioFrame, OpusFrame, PcmFrame, Segment
+from balto.speaker import voice_of
 
 _MAX_GAP_FILL_S = 5.0  # a restarted decoder loses at most a chunk or two; more is a new start
 # A device chunk (250-300 ms) costs the front end ~1 ms of CPU, nearly all of it holding the GIL
@@ -72,6 +74,9 @@ async def run_vad(
     local = _Local()
 
     async def emit(cut: CutSegment) -> None:
+        voice = cut.voice
+        if isinstance(front, FrontEnd):  # in this process: the embedding goes to a thread
+            voice = await trio.to_thread.run_sync(voice_of, cut.pcm, rate)
         segment = Segment(
             id=str(uuid.uuid4()),
             seq=ctx.health.messages_out,
@@ -80,6 +85,7 @@ async def run_vad(
             start=offset + cut.start,
             end=offset + cut.end,
             cut_at=trio.current_time(),
+            voice=voice,
         )
         ctx.log.info(
             "segment %d: %.2f–%.2f s (%.2f s)",
@@ -93,7 +99,7 @@ async def run_vad(
 
     async def new_front() -> FrontEnd | RemoteFrontEnd:
         if front_ends is None:
-            return FrontEnd(rate, pause_s, max_segment_s, denoise=denoise)
+            return FrontEnd(rate, pause_s, max_segment_s, denoise=denoise, voices=False)
         return await front_ends.open(rate, pause_s, max_segment_s, denoise=denoise)
 
     try:

@@ -1,17 +1,18 @@
-"""Command line: ``balto serve`` and ``balto device``; one `trio.run` per process."""
+"""Command line: ``balto serve``, ``balto device``, ``balto demo``; one `trio.run` per process."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
 
 import trio
 
-from balto.config import Settings
+from balto.config import Settings, load_dotenv
 from balto.errors import BaltoError, ConfigError
 from balto.logs import configure_logging
 
@@ -66,6 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="balto", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="run the server (embedded PostgreSQL unless BALTO_DATABASE_URL)")
+    sub.add_parser(
+        "demo",
+        help="run Balto with loopback provider fakes and one simulated counter (demo data in "
+        "BALTO_DATA_DIR/demo; real provider keys and BALTO_DATABASE_URL are ignored)",
+    )
     device = sub.add_parser("device", help="stream an audio file like a counter device")
     device.add_argument("--url", default="ws://127.0.0.1:8765/ws")
     device.add_argument("--api-key", required=True)
@@ -79,8 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     device.add_argument("file")
     args = parser.parse_args(argv)
+    env = load_dotenv(Path(".env"))
+    env.update(os.environ)
     try:
-        settings = Settings.from_env()
+        settings = Settings.from_env(env)
     except ConfigError as exc:
         print(f"balto: configuration error: {exc}", file=sys.stderr)
         return 2
@@ -88,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             trio.run(_serve, settings)
+            return 0
+        if args.command == "demo":
+            from balto.demo.run import run_demo
+
+            trio.run(run_demo, env)
             return 0
         return trio.run(_device, args)
     except BaltoError as exc:

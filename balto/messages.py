@@ -77,6 +77,7 @@ class Segment(Message):
     start: float
     end: float
     cut_at: float  # wall time (trio clock) when the VAD closed it
+    voice: bytes | None = None  # its voice embedding (`balto.speaker`), None: too little speech
 
     @property
     def duration(self) -> float:
@@ -94,6 +95,11 @@ class Transcript(Message):
     start: float
     end: float
     language: str | None = None
+    # Who spoke it: "atendente", "cliente" or None (unknown; nobody enrolled).
+    falante: str | None = None
+    # The attendant identified by voice at the counter as of this segment (its speaker, or the
+    # last attendant identified in the session), None when none is.
+    atendente: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,13 +18,14 @@ behave one way per column:
 Per column it prints: needs met with a product of a right category, wrong products shown,
 red-flag signs alerted, prescription-only products shown, products shown on small talk, and the
 latency the chain adds per advised utterance (p50 / p95), per split and for all of them:
-``tune`` (tuned on), ``holdout`` to ``holdout6`` (each written apart by someone
+``tune`` (tuned on), ``holdout`` to ``holdout8`` (each written apart by someone
 who saw no code or other corpus, measured once, then tuned on; their first figures are in
-docs/BENCHMARKS.md) and ``holdout7`` (written apart last, never tuned on). Alerts raised on
+docs/BENCHMARKS.md) and ``holdout9`` (written apart last, never tuned on). Alerts raised on
 dialogues without that sign are counted as false alerts.
 The cooldown is 0: the dialogues are fed back to back.
 
     .venv/bin/python bench/advice_eval.py [--columns exato,quase,...] [--splits tune,holdout]
+        [--misses]
 """
 
 from __future__ import annotations
@@ -48,9 +49,9 @@ sys.path.insert(0, str(ROOT))
 from balto.advice.session import AdviceSession  # noqa: E402
 from balto.catalog import Catalog  # noqa: E402
 from balto.config import Settings  # noqa: E402
+from balto.fakes.openai_compat import NO_RECOMMENDATION, FakeOpenAICompat  # noqa: E402
+from balto.fakes.wiring import provider_env  # noqa: E402
 from balto.providers.registry import open_providers  # noqa: E402
-from tests.fakes.openai_compat import NO_RECOMMENDATION, FakeOpenAICompat  # noqa: E402
-from tests.fakes.wiring import provider_env  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 SPLITS = (
@@ -62,6 +63,8 @@ SPLITS = (
     "holdout5",
     "holdout6",
     "holdout7",
+    "holdout8",
+    "holdout9",
 )
 COLUMNS = ("exato", "quase", "fora", "categoria", "malformado", "recusa", "receita", "timeout")
 LLM_TIMEOUT_S = 1.0
@@ -84,6 +87,7 @@ class Tally:
     refused: int = 0
     false_alerts: int = 0
     latencies: list[float] = field(default_factory=list)
+    misses: list[str] = field(default_factory=list)
 
     def add(self, other: Tally) -> None:
         for name in (
@@ -101,6 +105,7 @@ class Tally:
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.latencies += other.latencies
+        self.misses += other.misses
 
 
 def _near_miss(name: str, n: int) -> str:
@@ -209,6 +214,15 @@ async def _one(d: dict[str, Any], advisors: Any, catalog: Catalog) -> Tally:
     tally.signs = len(d["sinais"])
     tally.alerted = len(alerted & set(d["sinais"]))
     tally.false_alerts = len(alerted - set(d["sinais"]))
+    names = [p.nome for p in shown]
+    if kind == "need" and not tally.met:
+        tally.misses.append(f"{d['id']}: need {d['categorias']} not met; shown {names}")
+    elif tally.wrong or tally.rx_shown:
+        tally.misses.append(f"{d['id']}: {kind} shown {names}")
+    for code in sorted(set(d["sinais"]) - alerted):
+        tally.misses.append(f"{d['id']}: sign {code} not alerted")
+    for code in sorted(alerted - set(d["sinais"])):
+        tally.misses.append(f"{d['id']}: false alert {code}")
     return tally
 
 
@@ -245,23 +259,33 @@ def print_table(results: dict[str, dict[str, Tally]], split: str) -> None:
         )
 
 
-async def main(columns: list[str], splits: list[str]) -> None:
-    """Run the columns and print the tables."""
+def _path(split: str) -> Path:
+    """A split's file: a name in bench/data, or a path to a corpus file of the same shape."""
+    if split.endswith(".json"):
+        return Path(split)
+    return DATA / f"advice_dialogues_{split}.json"
+
+
+async def main(columns: list[str], splits: list[str], misses: bool) -> None:
+    """Run the columns and print the tables (and, with `misses`, every failure)."""
     logging.basicConfig(level=logging.ERROR)  # refused answers are expected here, by the dozen
-    dialogues = {
-        split: json.loads((DATA / f"advice_dialogues_{split}.json").read_text(encoding="utf-8"))
-        for split in splits
-    }
+    dialogues = {split: json.loads(_path(split).read_text(encoding="utf-8")) for split in splits}
     counts = ", ".join(f"{split} {len(items)}" for split, items in dialogues.items())
     print(f"dialogues: {counts}; LLM chain xai → openai → catalog; budget {LLM_TIMEOUT_S:g} s")
     results = {column: await run_column(column, dialogues) for column in columns}
     for split in (*splits, "all"):
         print_table(results, split)
+    if misses:
+        for column, tallies in results.items():
+            print(f"\n### misses: {column}\n")
+            for split, tally in tallies.items():
+                print("\n".join(f"- {split} {miss}" for miss in tally.misses))
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--columns", default=",".join(COLUMNS))
-    parser.add_argument("--splits", default=",".join(SPLITS))
+    parser.add_argument("--splits", default=",".join(SPLITS), help="names or .json paths")
+    parser.add_argument("--misses", action="store_true", help="list every failure")
     args = parser.parse_args()
-    trio.run(main, args.columns.split(","), args.splits.split(","))
+    trio.run(main, args.columns.split(","), args.splits.split(","), args.misses)

@@ -26,11 +26,11 @@ sys.path.insert(0, str(ROOT))
 
 from balto.config import Settings  # noqa: E402
 from balto.device import stream_file  # noqa: E402
+from balto.fakes.elevenlabs import FakeElevenLabs  # noqa: E402
+from balto.fakes.openai_compat import FakeOpenAICompat  # noqa: E402
+from balto.fakes.wiring import provider_env  # noqa: E402
 from supervisors.root import Running, run_root  # noqa: E402
 from tests.conftest import register_balcao  # noqa: E402
-from tests.fakes.elevenlabs import FakeElevenLabs  # noqa: E402
-from tests.fakes.openai_compat import FakeOpenAICompat  # noqa: E402
-from tests.fakes.wiring import provider_env  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 UTTERANCES = json.loads((FIXTURES / "two_utterances.json").read_text())["utterances"]

@@ -26,6 +26,7 @@ from balto.config import Settings
 from balto.providers.registry import Providers, open_providers
 from balto.recorder import Recorder, Spool
 from balto.services import Services
+from balto.speaker.source import ClienteVoices
 from balto.store import Database, embedded_postgres, open_database
 from balto.store.catalogs import ClienteCatalogs
 from balto.store.embedded import EmbeddedPostgres
@@ -149,6 +150,7 @@ async def _serve(
         catalog=catalog,
         settings=settings,
         front_ends=front_ends,
+        voices=ClienteVoices(db),
     )
     registry = Registry()
     stop_serving = trio.Event()

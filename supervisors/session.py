@@ -30,7 +30,7 @@ from actors.attendant import Attendant
 from actors.context import ActorContext, ActorHealth, SessionInfo, SessionStats
 from actors.decoder import DecoderMemory, run_decoder
 from actors.feedback import handle_command
-from actors.ports import CatalogSource, DeviceLink, Recorder
+from actors.ports import CatalogSource, DeviceLink, Recorder, VoiceSource
 from actors.receiver import run_receiver
 from actors.sender import run_sender
 from actors.transcriber import run_transcriber
@@ -104,6 +104,7 @@ class Pipeline:
     catalog: Catalog
     settings: Settings
     front_ends: FrontEndPool | None = None
+    voices: VoiceSource | None = None
 
 
 @dataclass(slots=True)
@@ -303,6 +304,7 @@ async def run_session(
                 recorder=pipeline.recorder,
                 missing_reason=pipeline.stt_missing,
                 compare_share=cfg.stt_compare_share,
+                voices=pipeline.voices,
             ),
             inbox=segments,
             outbox=texts,

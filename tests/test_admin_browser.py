@@ -108,7 +108,8 @@ async def test_dashboard_shows_live_sessions_and_restarts_one(
             assert _number(audio, after["header"]) > _number(audio, before["header"]), balcao
             received = int(after["actors"]["receiver"][_IN])
             assert received > int(before["actors"]["receiver"][_IN]), balcao
-            assert {row[_STATE] for row in after["actors"].values()} <= {"running", "degraded"}
+            states = {row[_STATE] for row in after["actors"].values()}
+            assert states <= {"em execução", "degradado"}  # running, degraded
             assert await _restarts(page, balcao) == 0
 
         card = f'section.sessao[data-balcao="{restarted}"]'

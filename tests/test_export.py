@@ -61,7 +61,7 @@ async def test_export_of_a_scripted_run(nursery: trio.Nursery, database_url: str
     assert recs >= 1
 
     book = await _export(running.base_url)
-    assert book.sheetnames == ["Interações", "Custos", "Comparativo STT", "Resumo"]
+    assert book.sheetnames == ["Resumo", "Interações", "Alertas", "Custos", "Comparativo STT"]
     interacoes = _rows(book, "Interações")
     assert interacoes[0] == INTERACOES
     assert [row[4] for row in interacoes[1:]] == TEXTS
@@ -95,10 +95,11 @@ async def test_export_of_a_scripted_run(nursery: trio.Nursery, database_url: str
     assert resumo["taxa de aceitação"] == 1
     assert resumo["chamadas a provedores"] == calls and resumo["custo total (USD)"] > 0
     assert resumo["balcao_id"] == "todos" and resumo["fuso horário"] == "America/Sao_Paulo"
+    assert resumo["linhas em Interações"] == 2 and resumo["linhas em Comparativo STT"] == 2
 
     # another balcão's export is empty, and has no comparison sheet
     other = await _export(running.base_url, balcao_id="5f0c3c1e-0000-4000-8000-000000000000")
-    assert other.sheetnames == ["Interações", "Custos", "Resumo"]
+    assert other.sheetnames == ["Resumo", "Interações", "Alertas", "Custos"]
     assert _rows(other, "Interações") == [INTERACOES]
     mine = await _export(running.base_url, balcao_id=balcao_id, desde="2020-01-01", tz="UTC")
     assert len(_rows(mine, "Interações")) == 3

@@ -93,17 +93,29 @@ def _indication_phrases(product: Product) -> list[str]:
 
 def _name_heads(catalog: Catalog) -> dict[str, Product]:
     """Words that name one product when said alone: distinctive first words and aliases."""
+    # A word that starts one product's name names it even when it also starts another's alias
+    # ("paracetamol": "Paracetamol 750 mg", not "Antigripal (Paracetamol + ...)").
     heads: dict[str, list[Product]] = {}
+    aliases: dict[str, list[Product]] = {}
     for product in catalog.products:
         nome = product.nome
-        firsts = [nome.split("(")[0]]
+        places = [(heads, nome.split("(")[0])]
         if "(" in nome:
-            firsts.append(nome.split("(", 1)[1].split(")")[0])
-        for first in firsts:
+            places.append((aliases, nome.split("(", 1)[1].split(")")[0]))
+        for place, first in places:
             words = spoken(first).split()
             if words and len(words[0]) >= 4 and words[0].isalpha() and words[0] not in _FORMS:
-                heads.setdefault(words[0], []).append(product)
-    return {word: ps[0] for word, ps in heads.items() if len(ps) == 1}
+                place.setdefault(words[0], []).append(product)
+    named = {word: ps[0] for word, ps in heads.items() if len(ps) == 1}
+    for word, ps in aliases.items():
+        if word not in heads and len(ps) == 1:
+            named[word] = ps[0]
+    return named
+
+
+def _behind(place: tuple[int, int]) -> tuple[int, int]:
+    """`place` moved after every complaint of its turn (a circumstance is ranked last there)."""
+    return place[0], place[1] + 1_000_000
 
 
 def _newest(*places: tuple[int, int] | None) -> tuple[int, int] | None:
@@ -123,9 +135,17 @@ class NeedDetector:
             phrases = _indication_phrases(product)
             if phrases:
                 self._indications.append((product, compile_patterns(phrases)))
+        self._context_stems = [
+            spoken(stem) for spec, _, _ in _TABLE if spec.context for stem in spec.categories
+        ]
         self._heads = [
             (product, compile_patterns([word])) for word, product in _name_heads(catalog).items()
         ]
+
+    def _circumstance(self, product: Product) -> bool:
+        """Whether `product` serves a circumstance (sun, beach) rather than a complaint."""
+        haystack = f" {spoken(product.categoria)} {spoken(product.nome)} "
+        return any(stem in haystack for stem in self._context_stems)
 
     def detect(self, dialogue: Sequence[Turn]) -> NeedsView:
         """Every need the dialogue shows, newest first.
@@ -142,9 +162,13 @@ class NeedDetector:
             where = _newest(heard.find(pattern), *(heard.find_together(c) for c in together))
             if where is not None:
                 stems = tuple(spoken(s) for s in spec.categories)
-                found.append((where, Need(spec.code, stems, where[0])))
+                found.append(
+                    (_behind(where) if spec.context else where, Need(spec.code, stems, where[0]))
+                )
         for product, pattern in self._indications:
             where = heard.find(pattern)
+            if where is not None and self._circumstance(product):
+                where = _behind(where)
             if where is not None:
                 stems = (spoken(product.categoria),)
                 need = Need(f"indicacao:{product.nome}", stems, where[0], (product.nome,))
@@ -216,4 +240,3 @@ def _score(need: Need, product: Product) -> int | None:
         if stem in haystack:
             return 1 + index
     return None
-

@@ -23,6 +23,9 @@ class NeedSpec:
     # combination is said in one clause, in any order — a body part and a complaint ("as costas
     # travaram", "o olho tá ressecado").
     together: tuple[tuple[tuple[str, ...], ...], ...] = ()
+    # A circumstance rather than a complaint ("o dia inteiro no sol", "vou pra praia"): said in the
+    # same turn as a complaint, the complaint is served first.
+    context: bool = False
 
 
 def _load() -> tuple[tuple[NeedSpec, ...], tuple[str, ...]]:
@@ -34,6 +37,7 @@ def _load() -> tuple[tuple[NeedSpec, ...], tuple[str, ...]]:
             tuple(entry["phrases"]),
             tuple(entry["categories"]),
             tuple(tuple(tuple(group) for group in combo) for combo in entry.get("together", ())),
+            entry.get("context", False),
         )
         for entry in data["need"]
     )

@@ -66,10 +66,17 @@ class AdviceSession:
     _decided: set[str] = field(default_factory=set)
     _last_shown: float | None = None
 
-    async def hear(self, text: str, start: float, end: float) -> Decision:
-        """Take one utterance (audio-clock `start`/`end`) and decide what it brings."""
+    def replace_catalog(self, catalog: Catalog) -> None:
+        """Advise from `catalog` from now on; what was suggested and alerted stays remembered."""
+        self.catalog = catalog
+        self._detector = None  # its needs read the catalog's indications
+
+    async def hear(
+        self, text: str, start: float, end: float, *, speaker: str | None = None
+    ) -> Decision:
+        """Take one utterance (audio-clock `start`/`end`; `speaker`: its role, when known)."""
         dialogue = self.dialogue
-        dialogue.append(Turn(text, None, start, end))
+        dialogue.append(Turn(text, speaker, start, end))
         while dialogue and dialogue[-1].end - dialogue[0].end > WINDOW_S:
             dialogue.popleft()
         flags = red_flags.detect_all(list(dialogue))

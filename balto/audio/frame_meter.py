@@ -1,8 +1,9 @@
 """Per-frame measurements of a run of whole frames, vectorised over the run. Pure, no state.
 
 In: mono s16le PCM holding `n` whole frames of `samples` samples each.
-Out: each frame's energy in dBFS (what the energy gate and the impulse test read), and whether
-each frame is a pure tone (a barcode beep: what webrtcvad takes for speech but is not).
+Out: each frame's energy in dBFS (what the energy gate and the impulse test read), whether
+each frame is a pure tone (a barcode beep: what webrtcvad takes for speech but is not), and its
+energy in the speech band (what the trimming reads, `balto.audio.trim`).
 """
 
 from __future__ import annotations
@@ -22,13 +23,17 @@ energy is not windowed)."""
 class FrameMeter:
     """Energy and tone test for frames of a fixed length (one per segmenter: it caches a window)."""
 
-    def __init__(self, samples: int, tonal_ratio: float | None) -> None:
+    def __init__(
+        self, samples: int, tonal_ratio: float | None, band_bins: tuple[int, int] = (0, 0)
+    ) -> None:
         """Measure frames of `samples` samples; `tonal_ratio` None turns the tone test off.
 
-        See `SegmenterParams.tonal_ratio` for the threshold's reason.
+        `band_bins`: the speech band as the FFT bins [lo, hi) of one frame (empty: not measured).
+        See `SegmenterParams.tonal_ratio` and `band_margin_db` for the reasons.
         """
         self._samples = samples
         self._tonal_ratio = tonal_ratio
+        self._band = band_bins
         self._window = np.hanning(samples).astype(np.float32)
 
     def _frames(self, data: bytes, n: int) -> npt.NDArray[np.float32]:
@@ -52,3 +57,17 @@ class FrameMeter:
         idx = np.clip(peak[:, None] + np.arange(-2, 3), 0, spec.shape[1] - 1)
         share = np.take_along_axis(spec, idx, axis=1).sum(axis=1) / total
         return [bool(v) for v in share > self._tonal_ratio]
+
+    def band_dbfs(self, data: bytes, n: int) -> list[float]:
+        """Power of each of the `n` frames in `data` within the speech band, in dBFS.
+
+        Hann windowed, floored at `SILENCE_DBFS`; all `SILENCE_DBFS` when no band was given.
+        """
+        lo, hi = self._band
+        if hi <= lo:
+            return [SILENCE_DBFS] * n
+        spec = np.abs(np.fft.rfft(self._frames(data, n) * self._window, axis=1)[:, lo:hi]) ** 2
+        # rfft's one-sided power: 2/N^2 per bin, and the Hann window's mean square is 3/8.
+        power = spec.sum(axis=1) * 2.0 / (self._samples**2 * 0.375 * _FULL_SCALE_SQ)
+        db = np.maximum(10.0 * np.log10(power + 1e-12), SILENCE_DBFS)
+        return [float(v) for v in db]

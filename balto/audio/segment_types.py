@@ -24,7 +24,7 @@ class CutSegment:
     """One stretch of speech.
 
     Attributes:
-        pcm: The original audio (mono s16le at the segmenter's rate), pre-roll and hangover
+        pcm: The original audio (mono s16le at the segmenter's rate), pre-roll and pad
             included.
         start: Audio-clock time of its first sample, in seconds since the first byte fed.
         end: Audio-clock time just past its last sample.
@@ -32,6 +32,8 @@ class CutSegment:
         reason: Why it ended; `CutReason.MAX_LENGTH` means the speech goes on in the next segment.
         speech_start: Start of its first voiced frame (the VAD's own boundary, before pre-roll).
         speech_end: End of its last voiced frame (before hangover).
+        voice: Its voice embedding (`balto.speaker.voice_of`), set by the front end; None when
+            it holds too little voiced speech to tell who spoke.
     """
 
     pcm: bytes
@@ -41,6 +43,7 @@ class CutSegment:
     reason: CutReason
     speech_start: float = 0.0
     speech_end: float = 0.0
+    voice: bytes | None = None
 
     @property
     def duration(self) -> float:
@@ -60,6 +63,8 @@ class Frame:
             gate level: a beep, not the room's hum.
         loud: It was over the gate level (`gate_margin_db` over the noise floor), whatever the
             gate's hold says.
+        band: Energy of the decision signal (the noise-reduced audio) in the speech band, in dB
+            (see `SegmenterParams.band_margin_db`).
     """
 
     pcm: bytes
@@ -67,3 +72,4 @@ class Frame:
     energy: float
     beep: bool = False
     loud: bool = False
+    band: float = -100.0

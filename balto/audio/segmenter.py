@@ -7,18 +7,24 @@ Out: `CutSegment` values holding the original audio of each stretch of speech, w
 the audio clock (seconds since the first byte fed).
 Raises: `ValueError` for a sample rate webrtcvad does not take or a mismatched `decide` signal.
 
-How a frame counts as voiced (30 ms frames): webrtcvad says speech, AND the adaptive energy gate
-is open (`balto.audio.noise_gate`: frame energy at least `gate_margin_db` over the noise floor,
-held open 300 ms), AND the frame is not a pure tone (`balto.audio.frame_meter`: barcode beeps,
-which webrtcvad takes for speech). A segment starts when enough frames in a short window are
-voiced (one click cannot start it), begins `pre_roll_s` before its first voiced frame, and ends
-`pause_s` after its last counted voiced frame keeping `hangover_s` of that silence. A burst of
-voiced frames after a short pause stops counting as soon as it is shaped as one event (a slam's
-ring-down, a beep and its edges), so such an event right after the last word neither stretches
-the segment nor delays its cut by more than `burst_wait_s` (`balto.audio.impulse`). A segment is
-dropped when it holds less than `min_voiced_s` of voiced frames once its events are dropped; the
-emitted audio is trimmed to the remaining speech. A segment reaching `max_segment_s` is cut at its
-quietest frame in the last `split_search_s` seconds, and the rest stays open.
+How a frame counts as voiced (30 ms frames): webrtcvad says speech, AND the adaptive energy gate is
+open (`balto.audio.noise_gate`: frame energy at least `gate_margin_db` over the noise floor, held
+open 300 ms), AND the frame is not a pure tone (`balto.audio.frame_meter`: barcode beeps, which
+webrtcvad takes for speech). A segment starts when enough frames in a short window are voiced (one
+click cannot start it), and is cut `pause_s` after its last counted voiced frame. What is handed out
+is trimmed to the speech (`balto.audio.trim`): from `pre_roll_s` before its onset (the first voiced
+frame, taken back over the loud frames just before it, at most `onset_search_s`) to `end_pad_s`
+after its last voiced frame still `offset_margin_db` over the noise floor, followed on while the
+speech band stands `band_margin_db` over its own floor (at most `hangover_s` after the last voiced
+frame); faint speech (judged over the stream's last `faint_history` segments) keeps the untrimmed
+pre-roll and a longer pad, and a segment starting within `split_gap_s` of the previous one the
+untrimmed start; the cut itself is not delayed. A burst of voiced frames after a short pause stops
+counting as soon as it is shaped as one event (a slam's ring-down, a beep and its edges), so such an
+event right after the last word neither stretches the segment nor delays its cut by more than
+`burst_wait_s` (`balto.audio.impulse`). A segment is dropped when it holds less than `min_voiced_s`
+of voiced frames once its events are dropped, and the trimming only looks at the speech left. A
+segment reaching `max_segment_s` is cut at its quietest frame in the last `split_search_s` seconds,
+and the rest stays open.
 
 This module is the state machine; the thresholds live in `balto.audio.segmenter_params`, the
 output types in `balto.audio.segment_types`.
@@ -31,11 +37,12 @@ from collections import deque
 import numpy as np
 import webrtcvad
 
-from balto.audio.frame_meter import FrameMeter
+from balto.audio.frame_meter import SILENCE_DBFS, FrameMeter
 from balto.audio.impulse import BurstTracker, speech_frames
-from balto.audio.noise_gate import EnergyGate
+from balto.audio.noise_gate import EnergyGate, NoiseFloor
 from balto.audio.segment_types import CutReason, CutSegment, Frame
 from balto.audio.segmenter_params import SegmenterParams, frame_count
+from balto.audio.trim import TrimFrames, headroom, span
 
 __all__ = ["CutReason", "CutSegment", "Segmenter", "SegmenterParams"]
 
@@ -82,25 +89,43 @@ class Segmenter:
         self._max_n = frames(max_segment_s)
         self._start_window_n = frames(p.start_window_s)
         self._start_voiced_n = frames(p.start_voiced_s)
-        self._pre_roll_n = frames(p.pre_roll_s)
+        self._onset_search_n = frames(p.onset_search_s)
         self._hangover_n = frames(p.hangover_s)
+        self._trim = TrimFrames(
+            pre_roll_n=frames(p.pre_roll_s), onset_search_n=self._onset_search_n,
+            onset_margin_db=p.onset_margin_db, pad_n=frames(p.end_pad_s),
+            offset_margin_db=p.offset_margin_db, hangover_n=self._hangover_n,
+            band_margin_db=p.band_margin_db, faint_pre_roll_n=frames(p.faint_pre_roll_s),
+            faint_pad_n=frames(p.faint_end_pad_s),
+        )  # fmt: skip
         self._min_voiced_n = frames(p.min_voiced_s)
         self._search_n = frames(p.split_search_s)
         self._burst_gap_n = frames(p.burst_gap_s)
         self._vad = webrtcvad.Vad(p.vad_mode)
-        self._meter = FrameMeter(self._samples, p.tonal_ratio)
+        band = (0, 0)
+        if p.band_margin_db is not None:
+            band = (round(p.band_lo_hz * self._samples / sample_rate),
+                    round(p.band_hi_hz * self._samples / sample_rate))  # fmt: skip
+        self._meter = FrameMeter(self._samples, p.tonal_ratio, band)
         self._gate = EnergyGate(p, self._frame_s, frames(p.gate_hold_s))
+        # The speech band's own floor (see `band_margin_db`), learnt like the frames' one.
+        self._band_floor = NoiseFloor(p, self._frame_s)
+        self._split_gap_n = None if p.split_gap_s is None else frames(p.split_gap_s)
+        self._last_emitted = -(10**9)  # absolute index of the last emitted segment's last voiced
+        # Headroom of the last segments: how faint the stream's speech is (`faint_headroom_db`).
+        self._headrooms: deque[float] = deque(maxlen=max(1, p.faint_history))
         self._wait_n = frames(p.burst_wait_s)
         self._bursts = BurstTracker(self._burst_gap_n, p.impulse_decay_db, p.impulse_rise_db)
         self._carry = b""
         self._carry_decide = b""
         self._index = 0  # index of the next frame
-        # Idle: recent frames for the pre-roll and the start window.
-        self._recent: deque[Frame] = deque(maxlen=self._pre_roll_n + self._start_window_n)
+        # Idle: recent frames for the onset search and the start window.
+        self._recent: deque[Frame] = deque(maxlen=self._onset_search_n + self._start_window_n)
         # In speech: the open segment's frames and the index of its first frame (its last voiced
         # frame that counts is `self._bursts.last_counted`).
         self._segment: list[Frame] | None = None
         self._seg_start = 0
+        self._continued = False  # the open segment is the rest of one split at max length
 
     @property
     def position(self) -> float:
@@ -146,6 +171,7 @@ class Segmenter:
             return []
         energies = self._meter.energies_dbfs(data[:used], n)
         tonal = self._meter.tonal(dec[:used], n)
+        band = self._meter.band_dbfs(data[:used], n)
         out: list[CutSegment] = []
         fb = self._frame_bytes
         for k in range(n):
@@ -155,7 +181,11 @@ class Segmenter:
             speech = self._vad.is_speech(dec[k * fb : (k + 1) * fb], self._rate)
             voiced = gate and bool(speech)
             beep = tonal[k] and self._gate.loud  # a tone at the room's level (hum) hides nothing
-            frame = Frame(data[k * fb : (k + 1) * fb], voiced, energy, beep, self._gate.loud)
+            if band[k] > SILENCE_DBFS:
+                self._band_floor.add(band[k])
+            frame = Frame(
+                data[k * fb : (k + 1) * fb], voiced, energy, beep, self._gate.loud, band[k]
+            )
             self._step(frame, out)
             self._index += 1
         return out
@@ -184,8 +214,9 @@ class Segmenter:
                 return
             first_voiced = i - len(window) + 1 + next(k for k, f in enumerate(window) if f.voiced)
             oldest = i - len(self._recent) + 1
-            self._seg_start = max(oldest, first_voiced - self._pre_roll_n)
+            self._seg_start = max(oldest, first_voiced - self._onset_search_n)
             self._segment = list(self._recent)[self._seg_start - oldest :]
+            self._continued = False
             self._bursts.begin(first_voiced, i)
             self._recent.clear()
             return
@@ -221,6 +252,7 @@ class Segmenter:
         self._emit(self._seg_start + cut, self._seg_start + cut, CutReason.MAX_LENGTH, out)
         self._segment = segment[cut + 1 :]
         self._seg_start += cut + 1
+        self._continued = True
 
     def _emit(self, end: int, last_voiced: int, reason: CutReason, out: list[CutSegment]) -> None:
         """Emit the open segment's frames up to `end` (absolute index), trimmed to its speech.
@@ -228,7 +260,8 @@ class Segmenter:
         Only voiced frames up to `last_voiced` count, and of those the impulsive bursts (see
         `balto.audio.impulse`) are dropped first, so a slam just before or after an utterance
         neither makes a segment nor stretches one; nothing is emitted when less than
-        `min_voiced_s` of voiced audio is left.
+        `min_voiced_s` of voiced audio is left. The ends are then trimmed (`balto.audio.trim`),
+        except where a split at the maximum length joins two segments: no audio is lost there.
         """
         segment = self._segment
         assert segment is not None
@@ -240,8 +273,24 @@ class Segmenter:
         )  # fmt: skip
         if len(voiced) < self._min_voiced_n:
             return
-        lo = max(0, voiced[0] - self._pre_roll_n)
-        hi = min(len(frames), voiced[-1] + 1 + self._hangover_n)
+        first = self._seg_start + voiced[0]
+        # Close after the last segment: the VAD may have split one utterance at an inner pause,
+        # and the words around that pause are where its onsets and offsets are least sure.
+        near = self._split_gap_n is not None and first - self._last_emitted <= self._split_gap_n
+        self._last_emitted = self._seg_start + voiced[-1]
+        floor = self._gate.floor.level
+        if (h := headroom(frames, voiced, floor)) is not None:
+            self._headrooms.append(h)
+        faint = (
+            p.faint_headroom_db is not None
+            and bool(self._headrooms)
+            and float(np.median(self._headrooms)) < p.faint_headroom_db
+        )
+        lo, hi = span(
+            frames, voiced, (floor, self._band_floor.level), self._trim,
+            keep_start=self._continued, keep_end=reason is CutReason.MAX_LENGTH, near=near,
+            faint=faint,
+        )  # fmt: skip
         start = self._seg_start + lo
         out.append(
             CutSegment(

@@ -65,9 +65,80 @@ class SegmenterParams:
         start_window_s: Window in which voiced frames are counted to start a segment.
         start_voiced_s: Voiced audio needed within `start_window_s` to start: 150 ms (5 frames) in
             300 ms, longer than a click, a knock or a 100 ms beep.
-        pre_roll_s: Audio kept before the first voiced frame, so a soft onset (a fricative, a
-            breath before a plosive) reaches the STT.
-        hangover_s: Silence kept after the last voiced frame, so a fading word end is not cut.
+        pre_roll_s: Audio kept before the speech onset (see `onset_margin_db`), for what 30 ms
+            energies cannot see: a plosive's or a fricative's first milliseconds. Measured with
+            bench/segment_eval.py on its tuning set (never on the held-out set): 60, 90 and 120 ms
+            clip no word onset at 20 and 10 dB (start lead p90 83 / 113 / 143 ms at 20 dB); 90 ms
+            keeps a frame of margin. The 300 ms kept before sent ~290 ms of room per segment.
+        onset_search_s: How far before the first voiced frame the onset (and so the segment's
+            start) may reach: the untrimmed pre-roll of before, so a segment never starts earlier
+            than it used to.
+        onset_margin_db: The onset is the first voiced frame, taken back over the frames just
+            before it that stand this far over the noise floor (stepping over dips of up to two
+            frames, `balto.audio.trim.ONSET_DIP_FRAMES`): an unvoiced onset ("s", "f", "ch")
+            carries energy before webrtcvad calls it speech. Tuning set, clipped words at 5 dB /
+            start lead p90 at 10 dB: None (first voiced frame) 23 / 97 ms, 0 dB 16 / 283 ms (room
+            noise extends the onset), 2 dB 17 / 132 ms, 3 dB 20 / 102 ms, 5 dB 22 / 100 ms; 20 and
+            10 dB clip no onset with any. None: the first voiced frame.
+        hangover_s: Most audio kept after the last voiced frame (the cut rule's own silence);
+            with `offset_margin_db` set, the segment usually ends earlier (`end_pad_s`).
+        offset_margin_db: The speech ends at its last voiced frame still this far over the noise
+            floor (or up to two frames later, while the energy stays there, when webrtcvad gave
+            up on a fading syllable: `balto.audio.trim.FADE_FRAMES`). webrtcvad's overhang and
+            the gate's hold keep ~80 ms (in babble up to 300 ms) of room after a word "voiced";
+            those frames sit at the floor. Tuning set, with `end_pad_s` 120 ms, end lag p90 at
+            20 / 10 dB and clipped words at 10 / 5 dB: 2 dB 139 / 162 ms, 3 / 12; 3 dB 136 / 126
+            ms, 3 / 17; 4 dB 135 / 118 ms, 5 / 29; 5 dB 135 / 116 ms, 11 / 37. None: end at the
+            last voiced frame plus `hangover_s`, as before (end lag p90 260 / 296 ms).
+        end_pad_s: Audio kept after that edge, for a final consonant ringing down under the
+            noise (the corpus's true end is 40 dB under the utterance's peak, and espeak-ng's
+            ring-downs reach it 100-150 ms after the last loud frame). Tuning set, end lag p90 at
+            20 / 10 dB and clipped words at 20 / 10 dB: 90 ms 140 / 157 ms, 7 / 5; 120 ms 136 /
+            126 ms, 0 / 3 (none audible, i.e. at most 10 dB under the noise); 150 ms 166 / 156
+            ms, 0 / 0.
+        faint_headroom_db: Speech whose headroom (the 90th percentile of a segment's speech
+            frames' energy over the floor), as the median of the stream's last `faint_history`
+            segments, is under this is faint: its weak words sink under the noise and the energy
+            edges land early, so its segments keep the untrimmed pre-roll (`faint_pre_roll_s`)
+            and a long pad (`faint_end_pad_s`). Headroom on the tuning sets (tune + tune2), per
+            segment p5-p90: 20 dB 18-25 dB, 10 dB 10.4-15.8, 5 dB 7.2-11.9, overlapping; the
+            median of 5 segments separates the SNRs better (10 dB p5 11.7, 5 dB p90 10.8), and
+            judged per segment (history 1) 11 dB lengthens the 10 dB start lead p90 from 129 to
+            249 ms and still clips a 5 dB word the untrimmed margins kept. Median of 5: 10.5 dB
+            clips one such 5 dB word, 11 dB none, 11.5 dB none (10 dB start lead p90 140 ms),
+            12 dB none (219 ms). None: no speech is faint.
+        faint_history: Segments the faintness is judged over (the current one included); the
+            first segments of a stream are judged over those there are. 3: 10 dB start lead p90
+            172 ms; 5 and 7: 129 ms.
+        faint_pre_roll_s: Pre-roll of faint speech: 300 ms, the untrimmed one (tuning sets,
+            5 dB: 210 ms clipped 2 words audibly that the untrimmed margins kept, 300 ms none).
+        faint_end_pad_s: Pad of faint speech after its offset edge: 300 ms, and like every
+            pad never past `hangover_s` after the last voiced frame (so faint speech mostly ends
+            where it used to; tuning sets at 5 dB: 300 ms clips no word the untrimmed margins
+            kept, and an unbounded pad, i.e. the untrimmed end, only lengthens the end lag).
+        band_margin_db: After the offset edge (`offset_margin_db`), the speech goes on through
+            the frames whose speech band (`band_lo_hz`-`band_hi_hz`, of the original audio, 30 ms
+            Hann-windowed FFT) stands this far over that band's own floor (learnt as the frames'
+            floor is), stepping over one quiet frame, up to two frames past the last voiced one.
+            The room's hum and rumble sit below 300 Hz and hiss above 3 kHz, so a fading vowel or
+            a soft final syllable still shows there when the frame's energy is down at the
+            floor. Tuning sets, without it: 3 words at 10 dB clipped that the untrimmed margins
+            kept (end lag p90 129 ms); 3 dB: none (162 ms); 4 dB: one (155 ms). Taken as an
+            alternative to the frame energy at any voiced frame (not walked on from the edge),
+            4 dB clipped none but put the 10 dB end lag p90 at 177 ms and the 20 dB start lead
+            p90 at 130 ms when used for the onset too. Measured on the noise-reduced signal
+            instead (for both edges), the band's floor sits in the denoiser's gaps and its
+            residue passes: 3 dB put the 20 dB start lead p90 at 301 ms; 20 dB, 126 ms but 4
+            words clipped at 5 dB that the untrimmed margins kept. None: the frame energy alone.
+        band_lo_hz: Low edge of the speech band.
+        band_hi_hz: High edge of the speech band.
+        split_gap_s: A segment whose first voiced frame comes at most this long after the
+            previous segment's last one keeps the untrimmed start (`onset_search_s` before its
+            first voiced frame): the VAD cut one utterance in two at an inner pause (`pause_s`
+            plus a frame or three), and the words on both sides of it are where its onsets are
+            least sure (on the tuning sets, at 5 dB, 3 of the 7 words clipped that the untrimmed
+            margins kept). 0.6 s leaves the start of the next turn alone (0.7 s and more catch
+            turns after a slow end: 10 dB start lead p90 147 -> 173 ms). None: never.
         min_voiced_s: A segment with less voiced audio than this is an impulse, not an utterance
             (and would cost an STT call for nothing).
         split_search_s: A segment at its maximum length is cut at its quietest frame within this
@@ -121,8 +192,20 @@ class SegmenterParams:
     gate_hold_s: float = 0.3
     start_window_s: float = 0.3
     start_voiced_s: float = 0.15
-    pre_roll_s: float = 0.3
+    pre_roll_s: float = 0.09
+    onset_search_s: float = 0.3
+    onset_margin_db: float | None = 2.0
     hangover_s: float = 0.15
+    offset_margin_db: float | None = 3.0
+    end_pad_s: float = 0.12
+    faint_headroom_db: float | None = 11.0
+    faint_pre_roll_s: float = 0.3
+    faint_end_pad_s: float = 0.3
+    faint_history: int = 5
+    band_margin_db: float | None = 3.0
+    band_lo_hz: float = 300.0
+    band_hi_hz: float = 3000.0
+    split_gap_s: float | None = 0.6
     min_voiced_s: float = 0.25
     split_search_s: float = 3.0
     tonal_ratio: float | None = 0.95

@@ -97,6 +97,8 @@ Regras:
 recomende: "recomendar": false e "produto": "".
 - "explicacao": uma frase curta, para o atendente, dizendo por que o produto ajuda.
 - Responda somente com o objeto JSON pedido.
+- Cada fala vem marcada com quem falou: [atendente], [cliente], ou [falante] quando não se sabe. \
+A necessidade é a que o cliente mostra; uma pergunta do atendente não é uma queixa do cliente.
 
 Produtos disponíveis (nome | categoria | indicações):
 """

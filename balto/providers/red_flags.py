@@ -51,6 +51,11 @@ class _Rule:
     # negócio?" — "um aperto"); 1 keeps it to one clause. Wider only for signs whose words are
     # not ambiguous, since missing them costs more than a needless referral.
     reach: int = 1
+    # Clues: the sign is shown when `clues_needed` different ones are said in the window, in any
+    # turns — how lay people tell a seizure ("um treco", "tremeu toda", "não respondia") without
+    # ever naming it. Each clue alone is too common to count.
+    clues: tuple[str, ...] = ()
+    clues_needed: int = 2
 
 
 def _load() -> tuple[tuple[_Rule, ...], tuple[str, ...]]:
@@ -63,6 +68,8 @@ def _load() -> tuple[tuple[_Rule, ...], tuple[str, ...]]:
             tuple(entry.get("with_any_of", ())),
             tuple(tuple(tuple(group) for group in combo) for combo in entry.get("together", ())),
             entry.get("reach", 1),
+            tuple(entry.get("clues", ())),
+            entry.get("clues_needed", 2),
         )
         for entry in data["flag"]
     ), tuple(data["not_a_sign"])
@@ -84,9 +91,15 @@ _COMPILED = [
         compile_patterns(rule.any_of),
         compile_patterns(rule.with_any_of or ("\x00",)),
         [[compile_patterns(group) for group in combo] for combo in rule.together],
+        [compile_patterns(clue.split(" | ")) for clue in rule.clues],
     )
     for rule in _RULES
 ]
+
+
+def _clued(heard: Heard, clues: Sequence[re.Pattern[str]], needed: int) -> bool:
+    """Whether at least `needed` different clues are affirmed in the window."""
+    return bool(clues) and sum(heard.newest(clue) >= 0 for clue in clues) >= needed
 
 
 def detect_all(dialogue: Sequence[Turn]) -> list[RedFlag]:
@@ -102,13 +115,18 @@ def detect_all(dialogue: Sequence[Turn]) -> list[RedFlag]:
         The flags; empty when nothing in the window calls for a referral.
     """
     heard = Heard([turn.text for turn in dialogue], _IDIOMS)
-    flags = []
-    for rule, any_of, with_any_of, together in _COMPILED:
-        if heard.newest(any_of) < 0 and not any(_heard_together(heard, c, rule) for c in together):
+    flags: list[RedFlag] = []
+    for rule, any_of, with_any_of, together, clues in _COMPILED:
+        if (
+            heard.newest(any_of) < 0
+            and not any(_heard_together(heard, c, rule) for c in together)
+            and not _clued(heard, clues, rule.clues_needed)
+        ):
             continue
         if rule.with_any_of and heard.newest(with_any_of) < 0:
             continue
-        flags.append(rule.flag)
+        if all(flag.code != rule.flag.code for flag in flags):  # a sign may have two rules
+            flags.append(rule.flag)
     return flags
 
 

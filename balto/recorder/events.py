@@ -45,6 +45,7 @@ from balto.store.sessions import (
     segment_transcribed,
 )
 from balto.store.supervision import fail_pending_segments, record_supervision, store_failed_segment
+from balto.store.voiceprints import set_segment_speaker
 
 StoreFn = Callable[..., object]
 
@@ -70,6 +71,7 @@ KINDS: Mapping[str, StoreFn] = {
         add_comparison,
         set_session_attendant,
         record_feedback,
+        set_segment_speaker,
     )
 }
 _DATACLASSES: Mapping[str, type[Any]] = {cls.__name__: cls for cls in (ProviderCall, SttOutcome)}

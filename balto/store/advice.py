@@ -145,6 +145,14 @@ def load_cliente_catalog(conn: psycopg.Connection, cliente_id: str) -> Catalog |
     return Catalog.from_json(products if isinstance(products, str) else json.dumps(products))
 
 
+def cliente_catalog_version(conn: psycopg.Connection, cliente_id: str) -> str | None:
+    """When the cliente's catalog was last imported (its version), or None without one."""
+    row = conn.execute(
+        "SELECT imported_at FROM cliente_catalogs WHERE cliente_id = %s", (cliente_id,)
+    ).fetchone()
+    return None if row is None else str(row[0].isoformat())
+
+
 @dataclass(frozen=True, slots=True)
 class SttOutcome:
     """One side of a comparison: who transcribed, what, how fast, at what cost (or why not)."""

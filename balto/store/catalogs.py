@@ -4,19 +4,28 @@ In: a cliente id. Out: its imported `Catalog`, or None (no import, or the databa
 copy was read earlier by this process). A session starting during an outage must not wait on the
 database: the read is bounded (`READ_TIMEOUT_S`), and on `DatabaseUnavailable` the last copy read
 is used, else the default catalog (the advisor's fallback). Raises nothing for an outage.
+
+Sessions pick up a new import at their next utterance: the advisor asks `version` (the import's
+time, one primary-key read on a short deadline) before each utterance and reloads when it
+changed, so an upload through any instance reaches every instance's sessions.
 """
 
 from __future__ import annotations
 
 import logging
 
+import trio
+
 from balto.catalog import Catalog
-from balto.store.advice import load_cliente_catalog
+from balto.store.advice import cliente_catalog_version, load_cliente_catalog
 from balto.store.database import Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
 READ_TIMEOUT_S = 1.0  # a session start waits at most this for its cliente's catalog
+# checked before every utterance: an outage must not add more than this to each piece of advice
+VERSION_TIMEOUT_S = 0.3
+VERSION_BACKOFF_S = 5.0  # after a failed check: the database is away; ask again later
 
 
 class ClienteCatalogs:
@@ -28,6 +37,7 @@ class ClienteCatalogs:
         # cliente id → the last catalog read (None: it had none). Bounded by the number of
         # clientes with a live session since start; a catalog is a few hundred products.
         self._cache: dict[str, Catalog | None] = {}
+        self._quiet_until = float("-inf")  # trio clock; version checks are skipped until then
 
     async def cliente_catalog(self, cliente_id: str) -> Catalog | None:
         """The cliente's catalog (module docstring)."""
@@ -44,3 +54,17 @@ class ClienteCatalogs:
             return cached
         self._cache[cliente_id] = catalog
         return catalog
+
+    async def version(self, cliente_id: str) -> str | None:
+        """The version of the cliente's catalog (None: none imported, or unreadable now).
+
+        After a failed read, checks are skipped for `VERSION_BACKOFF_S` so that an outage costs
+        each utterance nothing, not `VERSION_TIMEOUT_S`.
+        """
+        if trio.current_time() < self._quiet_until:
+            return None
+        try:
+            return await self._db.run_within(VERSION_TIMEOUT_S, cliente_catalog_version, cliente_id)
+        except DatabaseUnavailable:
+            self._quiet_until = trio.current_time() + VERSION_BACKOFF_S
+            return None

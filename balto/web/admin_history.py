@@ -1,7 +1,8 @@
 """Admin routes over stored data: clientes and balcões, revocation, history, the audit log.
 
 Every route needs ``Authorization: Bearer <ADMIN_SECRET>`` (401 otherwise). Lists answer
-``{"items": [...], "next_cursor": str | null}``, newest first; pass ``next_cursor`` back as
+``{"items": [...], "next_cursor": str | null, "demo": bool}`` (``demo``: the server runs as
+``balto demo``), newest first; pass ``next_cursor`` back as
 ``cursor`` for the next page. Filters: ``cliente_id``, ``balcao_id``, ``desde``, ``ate`` (see
 `balto.web.params`); bad values answer 400 naming the field.
 """
@@ -46,6 +47,7 @@ async def _page(query: _Query, *extra: Any) -> dict[str, Any]:
     return {
         "items": [jsonable(row) for row in page.rows],
         "next_cursor": encode_cursor(page.next_cursor),
+        "demo": services.settings.demo,  # data made by `balto demo`, not by real counters
     }
 
 

@@ -12,14 +12,22 @@ from werkzeug.exceptions import HTTPException
 from balto.services import Services
 from balto.store.database import DatabaseUnavailable
 from balto.web import (
+    admin_atendentes,
     admin_cadastro,
+    admin_catalog,
+    admin_charts,
+    admin_conversations,
     admin_history,
+    admin_live,
     admin_sessions,
+    admin_voice,
     cadastro,
     dashboard,
     export,
     metrics,
     ops,
+    pages,
+    signin,
 )
 from balto.web.device_socket import DeviceEndpoint
 from balto.web.errors import FieldError, error
@@ -32,14 +40,23 @@ RETRY_AFTER_S = 5  # a database restart or failover takes seconds, not minutes
 
 def create_quart_app(services: Services) -> QuartTrio:
     """The Quart-Trio app with every HTTP route; errors always answer JSON."""
-    app = QuartTrio("balto")
+    app = QuartTrio("balto", static_folder=None)  # the admin pages serve their own (pages.py)
     app.config["BALTO_SERVICES"] = services
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.register_blueprint(cadastro.blueprint)
     app.register_blueprint(ops.blueprint)
     app.register_blueprint(admin_sessions.blueprint)
-    for extra in (admin_history, admin_cadastro, dashboard, export, metrics):
+    for extra in (admin_history, admin_cadastro, admin_atendentes, dashboard, export, metrics):
         app.register_blueprint(extra.blueprint)
+    # the admin app (issue 15): sign-in, pages, their data routes, the cliente's catalog
+    for app_part in (signin, admin_live, admin_conversations, admin_charts, admin_catalog, pages):
+        app.register_blueprint(app_part.blueprint)
+    app.register_blueprint(pages.assets)
+    app.register_blueprint(pages.root)
+    app.register_blueprint(admin_voice.blueprint)
+    # Two routes take bigger bodies than MAX_BODY_BYTES: voice recordings and catalogs.
+    app.request_class = admin_voice.VoiceBodyRequest
+    admin_catalog.allow_catalog_bodies(app)  # subclasses the request class set just above
 
     @app.errorhandler(FieldError)
     async def field_error(exc: FieldError) -> tuple[Response, int]:

@@ -1,6 +1,8 @@
-"""Bearer-token checks, compared in constant time.
+"""Admin checks: the bearer secret (API clients) or the browser session cookie, in constant time.
 
-``Authorization: Bearer <ADMIN_SECRET>`` opens every admin route. ``BALTO_METRICS_TOKEN``, when
+``Authorization: Bearer <ADMIN_SECRET>`` opens every admin route; so does the session cookie a
+sign-in sets (`balto.web.session_cookie`), for safe methods always and for state-changing ones
+only from this server's own origin. ``BALTO_METRICS_TOKEN``, when
 set, opens ``GET /metrics`` only: every admin route compares against the admin secret alone, so
 the metrics token is refused there like any other wrong secret.
 """
@@ -8,13 +10,22 @@ the metrics token is refused there like any other wrong secret.
 from __future__ import annotations
 
 import hmac
+from urllib.parse import urlencode
 
 from quart import Response, current_app, request
 
 from balto.services import Services
+from balto.web import session_cookie
 from balto.web.errors import error
 
 UNAUTHORIZED = "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
+CROSS_SITE = "requisição de outra origem recusada"
+SIGN_IN_PATH = "/entrar"
+# the admin app's pages: scripts and styles from this server only, no framing
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+    " connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 def has_bearer(secret: str) -> bool:
@@ -27,8 +38,14 @@ def has_bearer(secret: str) -> bool:
 
 
 def is_admin(secret: str) -> bool:
-    """True when the request carries the admin bearer secret."""
-    return has_bearer(secret)
+    """True when the request carries the admin bearer secret, or a session cookie it may use.
+
+    The cookie counts for GET/HEAD/OPTIONS, and for other methods only when the request comes
+    from this server's own origin (`session_cookie.same_origin`).
+    """
+    if has_bearer(secret):
+        return True
+    return session_cookie.has_cookie(secret) and session_cookie.cookie_allows()
 
 
 def app_services() -> Services:
@@ -39,6 +56,32 @@ def app_services() -> Services:
 
 async def require_admin() -> tuple[Response, int] | None:
     """A blueprint's ``before_request``: refuse anyone without the admin secret (401)."""
-    if not is_admin(app_services().admin_secret):
+    secret = app_services().admin_secret
+    if is_admin(secret):
+        return None
+    if session_cookie.has_cookie(secret):
+        return error(403, "forbidden", CROSS_SITE)
+    return error(401, "unauthorized", UNAUTHORIZED)
+
+
+async def require_page() -> Response | tuple[Response, int] | None:
+    """A page blueprint's ``before_request``: send a browser without a session to sign in.
+
+    A request that brings its own ``Authorization`` header is an API client, not a browser: a
+    wrong secret gets the 401 every admin route gives, not a sign-in page.
+    """
+    if is_admin(app_services().admin_secret):
+        return None
+    if request.headers.get("Authorization"):
         return error(401, "unauthorized", UNAUTHORIZED)
-    return None
+    target = request.full_path.rstrip("?") if request.query_string else request.path
+    return redirect_to(SIGN_IN_PATH, proximo=target)
+
+
+def redirect_to(path: str, **params: str) -> Response:
+    """A 303 to `path` on this server (query `params` encoded)."""
+    location = f"{path}?{urlencode(params)}" if params else path
+    response = Response("", status=303)
+    response.headers["Location"] = location
+    response.headers["Cache-Control"] = "no-store"
+    return response

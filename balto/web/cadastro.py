@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 from quart import Blueprint, Response, current_app, jsonify, request
 
@@ -19,6 +18,7 @@ from balto.services import Services
 from balto.store.cadastro import create_cliente
 from balto.store.cadastro_guard import FailureLimit, link_balcao
 from balto.web.auth import is_admin
+from balto.web.bodies import json_object, text_field
 from balto.web.errors import FieldError, error
 
 log = logging.getLogger(__name__)
@@ -34,27 +34,6 @@ def _services() -> Services:
     return services
 
 
-async def _json_object() -> dict[str, Any]:
-    body = await request.get_json(force=True, silent=True)
-    if not isinstance(body, dict):
-        raise FieldError("body", "o corpo deve ser um objeto JSON")
-    return body
-
-
-def _text(body: dict[str, Any], field: str, max_len: int) -> str:
-    value = body.get(field)
-    if value is None:
-        raise FieldError(field, f"campo obrigatório: {field}")
-    if not isinstance(value, str):
-        raise FieldError(field, f"{field} deve ser texto")
-    value = value.strip()
-    if not value:
-        raise FieldError(field, f"{field} não pode ser vazio")
-    if len(value) > max_len:
-        raise FieldError(field, f"{field} excede {max_len} caracteres")
-    return value
-
-
 @blueprint.post("/cadastro/cliente")
 async def cadastro_cliente() -> tuple[Response, int]:
     """Register a cliente; answer its 6-digit linking code."""
@@ -63,12 +42,12 @@ async def cadastro_cliente() -> tuple[Response, int]:
         return error(
             401, "unauthorized", "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
         )
-    body = await _json_object()
-    email = _text(body, "email", 254)
+    body = await json_object()
+    email = text_field(body, "email", 254)
     if not _EMAIL.match(email):
         raise FieldError("email", "email inválido")
-    razao_social = _text(body, "razao_social", 200)
-    telefone = _text(body, "telefone", 30)
+    razao_social = text_field(body, "razao_social", 200)
+    telefone = text_field(body, "telefone", 30)
     digits = re.sub(r"\D", "", telefone)
     if not 10 <= len(digits) <= 13:
         raise FieldError("telefone", "telefone deve ter de 10 a 13 dígitos (com DDD)")
@@ -81,9 +60,9 @@ async def cadastro_cliente() -> tuple[Response, int]:
 async def cadastro_balcao() -> tuple[Response, int]:
     """Register a balcão under a cliente's linking code; answer its API key (shown once)."""
     services = _services()
-    body = await _json_object()
-    nome = _text(body, "nome_balcao", 120)
-    codigo = _text(body, "user_codigo", 6)
+    body = await json_object()
+    nome = text_field(body, "nome_balcao", 120)
+    codigo = text_field(body, "user_codigo", 6)
     if not _CODIGO.match(codigo):
         raise FieldError("user_codigo", "user_codigo deve ter 6 dígitos")
     settings = services.settings

@@ -1,10 +1,12 @@
 """The live dashboard: ``GET /admin`` (the page) and ``GET /admin/totals`` (the day's totals).
 
-The page is a static shell with no data in it: a browser cannot send a bearer header when it
-navigates, so the page asks for the admin secret (or reads it from the URL fragment ``#<secret>``,
-which never reaches the server), keeps it in ``sessionStorage``, reads the live sessions from the
-server-sent events of ``/admin/sessions/stream`` (one snapshot a second, read with ``fetch``
-because ``EventSource`` cannot send the bearer header), polls ``/admin/totals`` every 5 s, and
+The page is a static shell with no data in it. A browser signed in to the admin app (session
+cookie) is served it at once and its requests go with the cookie; otherwise, since a browser
+cannot send a bearer header when it navigates, the page asks for the admin secret (or reads it
+from the URL fragment ``#<secret>``, which never reaches the server), keeps it in
+``sessionStorage``, reads the live sessions from the server-sent events of
+``/admin/sessions/stream`` (one snapshot a second, read with ``fetch`` because ``EventSource``
+cannot send the bearer header), polls ``/admin/totals`` every 5 s, and
 calls the restart/disconnect actions. ``/admin/totals`` (admin) answers sessions,
 recommendations, acceptance rate and cost of the day in ``tz`` (default ``America/Sao_Paulo``).
 """
@@ -25,6 +27,7 @@ from balto.web.params import jsonable
 
 blueprint = Blueprint("dashboard", __name__)
 
+DEMO_BANNER = "Dados de demonstração: nada aqui veio de um balcão real."
 _UNAUTHORIZED = "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
 
 
@@ -40,8 +43,11 @@ async def page() -> Response | tuple[Response, int]:
     allowed = is_admin(services.admin_secret)
     if not allowed and "text/html" not in request.headers.get("Accept", ""):
         return error(401, "unauthorized", _UNAUTHORIZED)
+    page = PAGE
+    if services.settings.demo:
+        page = page.replace("<!--DEMO-->", f'<div class="demo" role="status">{DEMO_BANNER}</div>')
     response = Response(
-        PAGE, status=200 if allowed else 401, content_type="text/html; charset=utf-8"
+        page, status=200 if allowed else 401, content_type="text/html; charset=utf-8"
     )
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = (

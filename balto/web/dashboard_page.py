@@ -15,6 +15,8 @@ PAGE = """<!doctype html>
  #totais { display: flex; gap: 1rem; flex-wrap: wrap; margin-bottom: 1rem; }
  .kpi { background: #fff; border-radius: 6px; padding: .5rem .9rem; box-shadow: 0 1px 2px #0002; }
  .kpi b { display: block; font-size: 1.2rem; }
+ /* at phone width the actor table scrolls inside its card, never the page */
+ .sessao { overflow-x: auto; }
  .sessao { background: #fff; border-radius: 6px; padding: .6rem; margin-bottom: 1rem;
            box-shadow: 0 1px 2px #0002; }
  .sessao header { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; }
@@ -23,10 +25,13 @@ PAGE = """<!doctype html>
  .running { color: #17803d; } .degraded, .restarting, .starting { color: #b7791f; }
  .failed, .stopped { color: #c53030; }
  #erro { color: #c53030; } #login { margin: 2rem 0; }
+ .demo { background: #7a3e00; color: #fff; padding: .4rem 1rem; font-weight: 600; }
  button { cursor: pointer; }
 </style>
 </head>
 <body>
+<!--DEMO-->
+<p class="nav"><a href="/admin/ao-vivo">Área administrativa</a> · Operação</p>
 <h1>Balto — sessões ao vivo</h1>
 <form id="login" hidden>
  <label>Segredo de administrador: <input id="segredo" type="password" autocomplete="off"></label>
@@ -48,6 +53,10 @@ if (location.hash.length > 1) {
   history.replaceState(null, "", location.pathname);
 }
 const $ = (id) => document.getElementById(id);
+// a signed-in browser (session cookie) needs no secret here: requests go without the header
+const authHeaders = () => (secret ? { Authorization: "Bearer " + secret } : {});
+const ESTADOS = { starting: "iniciando", running: "em execução", degraded: "degradado",
+  restarting: "reiniciando", stopped: "parado", failed: "falhou" };
 
 function el(tag, text, cls) {
   const node = document.createElement(tag);
@@ -60,7 +69,7 @@ function ms(seconds) {
 }
 
 async function api(method, path) {
-  const response = await fetch(path, { method, headers: { Authorization: "Bearer " + secret } });
+  const response = await fetch(path, { method, headers: authHeaders() });
   if (response.status === 401) { askSecret("Segredo inválido."); throw new Error("401"); }
   if (!response.ok) {
     const body = await response.json().catch(() => ({}));
@@ -93,7 +102,8 @@ function actorRow(a) {
   const tr = el("tr");
   tr.dataset.actor = a.name;
   const queue = a.queue_capacity ? a.queue_depth + "/" + a.queue_capacity : a.queue_depth;
-  for (const [value, cls] of [[a.name], [a.state, a.state], [queue], [a.queue_dropped],
+  const estado = ESTADOS[a.state] || a.state;
+  for (const [value, cls] of [[a.name], [estado, a.state], [queue], [a.queue_dropped],
       [a.restarts, "restarts"], [ms(a.latency.p50_s)], [ms(a.latency.p99_s)], [a.messages_in],
       [a.messages_out], [a.last_error || ""]]) {
     tr.append(el("td", value, cls));
@@ -137,7 +147,6 @@ function renderSessions(sessions) {
 }
 
 async function refresh() {
-  if (!secret) { askSecret(); return; }
   try {
     renderTotals(await api("GET", "/admin/totals"));
     $("login").hidden = true;
@@ -150,11 +159,10 @@ async function refresh() {
 // bearer header, so the stream is read with fetch; it reconnects a second after it drops.
 let streaming = false;
 async function stream() {
-  if (streaming || !secret) return;
+  if (streaming) return;
   streaming = true;
   try {
-    const response = await fetch("/admin/sessions/stream",
-      { headers: { Authorization: "Bearer " + secret } });
+    const response = await fetch("/admin/sessions/stream", { headers: authHeaders() });
     if (response.status === 401) { askSecret("Segredo inválido."); return; }
     if (!response.ok || !response.body) throw new Error(response.statusText);
     $("login").hidden = true;
@@ -180,7 +188,7 @@ async function stream() {
   } finally {
     streaming = false;
   }
-  if (secret) setTimeout(stream, 1000);
+  if ($("login").hidden) setTimeout(stream, 1000);  // not after a 401: wait for the form
 }
 
 $("login").addEventListener("submit", (event) => {

@@ -1,7 +1,9 @@
 """``GET /api/export/xlsx``: the Excel report, built off the Trio thread and streamed from disk.
 
-Admin only. Query: ``cliente_id``, ``balcao_id``, ``desde``, ``ate`` (see `balto.web.params`) and
-``tz`` (IANA zone for the times written, default ``America/Sao_Paulo``). The workbook is written
+Admin only. Query: the history filters ``cliente_id``, ``balcao_id``, ``desde``, ``ate`` (see
+`balto.web.params`), ``atendente`` (an attendant's name, any case) and ``tz`` (IANA zone for the
+times written, default ``BALTO_TIMEZONE``). Costs in R$ use ``BALTO_BRL_PER_USD``; a server run by
+``balto demo`` marks every sheet as demo data. The workbook is written
 by openpyxl in write-only mode on a worker thread into a temporary file, then sent in
 `CHUNK_BYTES` pieces with a Content-Length, and the file is deleted. At most `MAX_EXPORTS` run at
 once (each holds a database connection while it writes); the rest wait their turn.
@@ -22,7 +24,7 @@ import trio
 from quart import Blueprint, Response, current_app, request
 
 from balto.services import Services
-from balto.store.export import write_report
+from balto.store.export import ReportOptions, write_report
 from balto.web.audit import audit
 from balto.web.auth import is_admin
 from balto.web.errors import FieldError, error
@@ -37,7 +39,6 @@ blueprint = Blueprint("export", __name__)
 
 CHUNK_BYTES = 64 * 1024
 MAX_EXPORTS = 2  # each holds a pooled connection and a CPU for its duration
-DEFAULT_TZ = "America/Sao_Paulo"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -53,13 +54,20 @@ def _limiter() -> trio.CapacityLimiter:
     return limiter
 
 
-def _tz_arg() -> str:
-    tz = request.args.get("tz") or DEFAULT_TZ
+def _tz_arg(default: str) -> str:
+    tz = request.args.get("tz") or default
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise FieldError("tz", "tz deve ser um fuso IANA, ex.: America/Sao_Paulo") from None
     return tz
+
+
+def _atendente_arg() -> str | None:
+    value = (request.args.get("atendente") or "").strip()
+    if len(value) > 80:
+        raise FieldError("atendente", "atendente longo demais (até 80 caracteres)")
+    return value or None
 
 
 async def _chunks(file: AsyncIOWrapper[Any]) -> AsyncIterator[bytes]:
@@ -70,20 +78,27 @@ async def _chunks(file: AsyncIOWrapper[Any]) -> AsyncIterator[bytes]:
 
 @blueprint.get("/api/export/xlsx")
 async def export_xlsx() -> Response | tuple[Response, int]:
-    """The report as an .xlsx download (sheets Interações, Custos, Comparativo STT, Resumo)."""
+    """The report as an .xlsx download (Resumo, Interações, Alertas, Custos, Comparativo STT)."""
     services = _services()
     if not is_admin(services.admin_secret):
         return error(
             401, "unauthorized", "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
         )
-    filters, tz = filters_arg(), _tz_arg()
+    settings = services.settings
+    options = ReportOptions(
+        filters=filters_arg(),
+        atendente=_atendente_arg(),
+        tz=_tz_arg(settings.timezone),
+        brl_per_usd=settings.brl_per_usd,
+        demo=settings.demo,
+    )
     fd, name = tempfile.mkstemp(prefix="balto-export-", suffix=".xlsx")
     os.close(fd)
     path = Path(name)
     try:
         async with _limiter():
             started = trio.current_time()
-            counts = await services.db.run(write_report, path, filters, tz)
+            counts = await services.db.run(write_report, path, options)
         file = await trio.open_file(path, "rb")
         size = os.fstat(file.fileno()).st_size
     finally:
@@ -92,9 +107,11 @@ async def export_xlsx() -> Response | tuple[Response, int]:
             await trio.to_thread.run_sync(path.unlink, True)
     elapsed = trio.current_time() - started
     log.info("export written: %s rows, %d bytes in %.1f s", counts, size, elapsed)
-    await audit("export_xlsx", rows=counts, bytes=size, tz=tz)
+    await audit("export_xlsx", rows=counts, bytes=size, tz=options.tz)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     response = Response(_chunks(file), mimetype=XLSX)
     response.headers["Content-Length"] = str(size)
-    response.headers["Content-Disposition"] = f'attachment; filename="balto-{stamp}.xlsx"'
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="balto-{"demo-" if options.demo else ""}{stamp}.xlsx"'
+    )
     return response

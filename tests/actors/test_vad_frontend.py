@@ -16,6 +16,9 @@ from balto.messages import PcmFrame, Segment
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SR = 16_000
+# The segment margins (balto.audio.trim): pre-roll before the speech onset, pad after its end.
+PRE_ROLL_S = 0.09
+END_PAD_S = 0.12
 
 
 def _context() -> ActorContext:
@@ -55,8 +58,8 @@ async def test_fixture_gives_its_two_utterances_on_the_audio_clock() -> None:
     truth = json.loads((FIXTURES / "two_utterances.json").read_text())["utterances"]
     assert [s.seq for s in segments] == [0, 1]
     for seg, (start, end) in zip(segments, truth, strict=True):
-        assert seg.start == pytest.approx(start - 0.3, abs=0.15)
-        assert seg.end == pytest.approx(end + 0.15, abs=0.15)
+        assert seg.start == pytest.approx(start - PRE_ROLL_S, abs=0.15)
+        assert seg.end == pytest.approx(end + END_PAD_S, abs=0.15)
         assert len(seg.pcm) == round((seg.end - seg.start) * SR) * 2
     assert ctx.health.detail is not None and "denoise" in ctx.health.detail
     assert ctx.health.messages_in == len(_frames())
@@ -66,4 +69,4 @@ async def test_a_clock_gap_keeps_later_segments_at_their_true_time() -> None:
     # 0.3 s of audio lost at 3.5 s (between the utterances): later times shift by exactly that.
     segments = await _segments(_frames(gap_after_s=3.5, gap_s=0.3), _context())
     assert len(segments) == 2
-    assert segments[1].start == pytest.approx(4.6 + 0.3 - 0.3, abs=0.15)
+    assert segments[1].start == pytest.approx(4.6 + 0.3 - PRE_ROLL_S, abs=0.15)

@@ -19,9 +19,10 @@ from tests.fixtures import make_audio as synth  # the generator doubles as a syn
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 SR = 16000
 PARAMS = SegmenterParams()
-# The designed margins, written out so that changing a default has to change a test too.
-PRE_ROLL_S = 0.3
-HANGOVER_S = 0.15
+# The designed margins, written out so that changing a default has to change a test too. Segments
+# are trimmed to their speech (balto.audio.trim): pre-roll before the onset, pad after the end.
+PRE_ROLL_S = 0.09
+HANGOVER_S = 0.12  # the end pad after the speech's offset (`end_pad_s`)
 # Boundary tolerance on top of the pre-roll / hangover.
 TOLERANCE_S = 0.15
 

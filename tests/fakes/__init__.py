@@ -1,12 +1,15 @@
-"""Loopback fakes of the cloud providers, speaking their real wire formats (PROVIDERS.md).
+"""The loopback provider fakes, now `balto.fakes` (so `balto demo` can run them); kept importable
+here, as ``tests.fakes.<module>`` (each an alias of the package's module) and ``python -m
+tests.fakes``."""
 
-Each fake is an ASGI app served by the real Hypercorn Trio worker (`serve_app`), with recorded
-requests and a failure script (`fail_next`, `hang_next`, `malformed_next`).
-"""
-
-from tests.fakes.elevenlabs import FakeElevenLabs, RecordedSttRequest
-from tests.fakes.openai_compat import FakeOpenAICompat, RecordedChatRequest
-from tests.fakes.server import ScriptedFake, serve_app
+from balto.fakes import (
+    FakeElevenLabs,
+    FakeOpenAICompat,
+    RecordedChatRequest,
+    RecordedSttRequest,
+    ScriptedFake,
+    serve_app,
+)
 
 __all__ = [
     "FakeElevenLabs",

@@ -1,0 +1,143 @@
+"""Conversations (sessions) for the admin app: a filtered, paged list and one conversation in full.
+
+Plain sync functions of a connection (run them through `Database.run`). The list is keyset-paged
+newest first on ``(started_at, id)`` like `balto.store.history`, with the same `Filters` plus the
+attendant's name (case-insensitive); so are the Histórico page's alerts. One conversation is its
+session row and a timeline of what was said (segments), suggested (with the reason and the
+feedback), alerted and refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+from balto.store.history import Cursor, Filters, Page
+
+Row = dict[str, Any]
+
+_COUNTS = (
+    " (SELECT count(*) FROM segments g WHERE g.session_id = s.id AND g.status = 'transcribed')"
+    " AS falas,"
+    " (SELECT count(*) FROM recommendations r WHERE r.session_id = s.id) AS recomendacoes,"
+    " (SELECT count(*) FROM recommendations r WHERE r.session_id = s.id AND r.aceita)"
+    " AS aceitas,"
+    " (SELECT count(*) FROM alerts a WHERE a.session_id = s.id) AS alertas"
+)
+_JOIN = " JOIN balcoes b ON b.id = s.balcao_id JOIN clientes c ON c.id = b.cliente_id"
+_SESSIONS = (
+    "SELECT s.id, s.balcao_id, b.nome_balcao, b.cliente_id, c.razao_social, s.atendente,"
+    " s.started_at, s.ended_at, s.audio_seconds, s.close_code, s.close_reason, s.instance_id,"
+    f"{_COUNTS}, s.started_at AS _at, s.id AS _id FROM sessions s{_JOIN}"
+)
+_ALERTS = (
+    "SELECT a.id, a.session_id, b.id AS balcao_id, b.nome_balcao, c.id AS cliente_id,"
+    " c.razao_social, a.sinal, a.sinais, a.motivo, a.orientacao, a.transcricao_base,"
+    " a.atendente, a.created_at, a.sent_at, a.created_at AS _at, a.id AS _id"
+    f" FROM alerts a JOIN sessions s ON s.id = a.session_id{_JOIN}"
+)
+
+
+def _keyset(
+    conn: psycopg.Connection,
+    select: str,
+    key: tuple[str, str],
+    where: tuple[list[str], list[Any]],
+    limit: int,
+    cursor: Cursor | None,
+) -> Page:
+    """`limit` rows of `select` after `cursor`, newest first on `key` (time, uuid column)."""
+    (time_column, id_column), (parts, params) = key, (list(where[0]), list(where[1]))
+    if cursor is not None:
+        parts.append(f"({time_column}, {id_column}) < (%s, %s::uuid)")
+        params += [cursor.at, cursor.id]
+    clause = f" WHERE {' AND '.join(parts)}" if parts else ""
+    sql = f"{select}{clause} ORDER BY {time_column} DESC, {id_column} DESC LIMIT %s"
+    rows = conn.cursor(row_factory=dict_row).execute(sql.encode(), [*params, limit + 1]).fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    last = rows[-1] if more else None
+    next_cursor = Cursor(last["_at"], str(last["_id"])) if last is not None else None
+    for row in rows:
+        del row["_at"], row["_id"]
+    return Page(rows, next_cursor)
+
+
+def sessions_page(
+    conn: psycopg.Connection,
+    limit: int,
+    cursor: Cursor | None,
+    filters: Filters,
+    atendente: str | None,
+) -> Page:
+    """Conversations newest first (`filters` on the session's start; `atendente` by name)."""
+    parts, params = filters.where("s.started_at")
+    if atendente is not None:
+        parts.append("lower(s.atendente) = lower(%s)")
+        params.append(atendente)
+    return _keyset(conn, _SESSIONS, ("s.started_at", "s.id"), (parts, params), limit, cursor)
+
+
+def alerts_page(
+    conn: psycopg.Connection,
+    limit: int,
+    cursor: Cursor | None,
+    filters: Filters,
+    atendente: str | None,
+    sinal: str | None,
+) -> Page:
+    """Referral alerts newest first, filtered like conversations (`atendente`: the alert's)."""
+    parts, params = filters.where("a.created_at")
+    if atendente is not None:
+        parts.append("lower(a.atendente) = lower(%s)")
+        params.append(atendente)
+    if sinal is not None:
+        parts.append("%s = ANY(a.sinais)")
+        params.append(sinal)
+    return _keyset(conn, _ALERTS, ("a.created_at", "a.id"), (parts, params), limit, cursor)
+
+
+def session_row(conn: psycopg.Connection, session_id: str) -> Row | None:
+    """One conversation's session row with its counts, or None."""
+    sql = f"{_SESSIONS} WHERE s.id = %s"
+    row: Row | None = (
+        conn.cursor(row_factory=dict_row).execute(sql.encode(), (session_id,)).fetchone()
+    )
+    if row is not None:
+        del row["_at"], row["_id"]
+    return row
+
+
+_TIMELINE = """
+SELECT 'fala' AS tipo, g.id::text AS id, g.created_at AS em, g.audio_start AS audio_s,
+       g.transcript AS texto, g.status, g.error AS erro, NULL::text AS produto,
+       NULL::text AS explicacao, NULL::boolean AS aceita, NULL::timestamptz AS feedback_em,
+       NULL::text AS fonte, NULL::text AS sinal, NULL::text AS orientacao, NULL::text AS atendente
+  FROM segments g WHERE g.session_id = %(sid)s
+UNION ALL
+SELECT 'recomendacao', r.id::text, r.created_at, NULL, r.transcricao_base, NULL, NULL, r.produto,
+       r.explicacao, r.aceita, r.feedback_at, r.source, NULL, NULL, r.atendente
+  FROM recommendations r WHERE r.session_id = %(sid)s
+UNION ALL
+SELECT 'alerta', a.id::text, a.created_at, NULL, a.transcricao_base, NULL, NULL, NULL, a.motivo,
+       NULL, NULL, 'red_flags', a.sinal, a.orientacao, a.atendente
+  FROM alerts a WHERE a.session_id = %(sid)s
+UNION ALL
+SELECT 'recusa', f.id::text, f.created_at, NULL, f.said, NULL, f.reason, NULL, NULL, NULL, NULL,
+       f.provider || ':' || f.model, NULL, NULL, NULL
+  FROM advice_refusals f WHERE f.session_id = %(sid)s
+ORDER BY em, id
+LIMIT 2000
+"""
+
+
+def timeline(conn: psycopg.Connection, session_id: str) -> list[Row]:
+    """What happened in the conversation, oldest first (at most 2,000 items)."""
+    rows: list[Row] = (
+        conn.cursor(row_factory=dict_row)
+        .execute(_TIMELINE.encode(), {"sid": session_id})
+        .fetchall()
+    )
+    return rows

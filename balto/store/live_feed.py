@@ -1,0 +1,92 @@
+"""What live sessions are saying and being told, read back for the Ao vivo page.
+
+Plain sync functions of a connection (run them through `Database.run`). `recent_events` gives,
+per session, its newest `PER_SESSION` events (utterances, recommendations with their feedback,
+alerts), newest last; `session_facts` the attendant and cliente of each; `recently_ended` the
+sessions that closed in the last minutes with their close code and reason, so a disconnect leaves
+a trace on the page. Everything is read again on each poll, so feedback that arrives later shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+
+Row = dict[str, Any]
+
+PER_SESSION = 30  # what fits on a card; the full conversation is in Histórico
+ENDED_WINDOW_MIN = 15
+ENDED_LIMIT = 10
+
+_EVENTS = """
+SELECT * FROM (
+  SELECT e.*, row_number() OVER (PARTITION BY e.session_id ORDER BY e.em DESC, e.id DESC) AS n
+  FROM (
+    SELECT g.session_id, 'fala' AS tipo, g.id::text AS id, g.created_at AS em,
+           g.transcript AS texto, g.status, g.error AS erro, NULL::text AS produto,
+           NULL::text AS explicacao, NULL::boolean AS aceita, NULL::text AS sinal,
+           NULL::text AS orientacao
+      FROM segments g WHERE g.session_id = ANY(%(ids)s::uuid[]) AND g.status <> 'pending'
+    UNION ALL
+    SELECT r.session_id, 'recomendacao', r.id::text, r.created_at, r.transcricao_base, NULL,
+           NULL, r.produto, r.explicacao, r.aceita, NULL, NULL
+      FROM recommendations r WHERE r.session_id = ANY(%(ids)s::uuid[])
+    UNION ALL
+    SELECT a.session_id, 'alerta', a.id::text, a.created_at, a.transcricao_base, NULL, NULL,
+           NULL, a.motivo, NULL, a.sinal, a.orientacao
+      FROM alerts a WHERE a.session_id = ANY(%(ids)s::uuid[])
+  ) e
+) ranked WHERE n <= %(per)s ORDER BY session_id, em, id
+"""
+
+
+def recent_events(conn: psycopg.Connection, session_ids: Sequence[str]) -> dict[str, list[Row]]:
+    """Each session's newest events, oldest first within a session."""
+    if not session_ids:
+        return {}
+    params = {"ids": list(session_ids), "per": PER_SESSION}
+    rows = conn.cursor(row_factory=dict_row).execute(_EVENTS.encode(), params).fetchall()
+    out: dict[str, list[Row]] = {}
+    for row in rows:
+        sid = str(row.pop("session_id"))
+        row.pop("n")
+        out.setdefault(sid, []).append(row)
+    return out
+
+
+def session_facts(conn: psycopg.Connection, session_ids: Sequence[str]) -> dict[str, Row]:
+    """Attendant, cliente and start of each session."""
+    if not session_ids:
+        return {}
+    rows = (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            "SELECT s.id, s.atendente, s.started_at, c.razao_social, c.id AS cliente_id"
+            " FROM sessions s JOIN balcoes b ON b.id = s.balcao_id"
+            " JOIN clientes c ON c.id = b.cliente_id WHERE s.id = ANY(%s::uuid[])",
+            (list(session_ids),),
+        )
+        .fetchall()
+    )
+    return {str(row.pop("id")): row for row in rows}
+
+
+def recently_ended(conn: psycopg.Connection) -> list[Row]:
+    """Sessions closed in the last `ENDED_WINDOW_MIN` minutes, newest first."""
+    rows: list[Row] = (
+        conn.cursor(row_factory=dict_row)
+        .execute(
+            "SELECT s.id AS session_id, s.balcao_id, b.nome_balcao, c.razao_social, s.atendente,"
+            " s.started_at, s.ended_at, s.close_code, s.close_reason"
+            " FROM sessions s JOIN balcoes b ON b.id = s.balcao_id"
+            " JOIN clientes c ON c.id = b.cliente_id"
+            " WHERE s.ended_at > now() - make_interval(mins => %s)"
+            " ORDER BY s.ended_at DESC LIMIT %s",
+            (ENDED_WINDOW_MIN, ENDED_LIMIT),
+        )
+        .fetchall()
+    )
+    return rows

@@ -1,0 +1,81 @@
+"""Admin routes over a cliente's attendants (issue 15 Cadastro; issue 16 hangs voiceprints here).
+
+All need the admin secret (401 otherwise).
+``POST /admin/atendentes`` ``{"cliente_id", "nome", "consentimento": true}`` → 201 ``{"id"}``;
+consent must be literally ``true`` (a voiceprint is sensitive personal data under the LGPD), else
+400; unknown cliente → 404; a live attendant of that name in that cliente → 409.
+``GET /admin/atendentes?cliente_id=`` → ``{"items": [{"id", "cliente_id", "nome",
+"consentimento_at", "created_at"}]}`` by name.
+``DELETE /admin/atendentes/{id}`` → 204 (404 when unknown); history keeps the name it stored.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict
+
+from quart import Blueprint, Response, jsonify
+
+from balto.store.atendentes import (
+    DuplicateAtendente,
+    create_atendente,
+    list_atendentes,
+    remove_atendente,
+)
+from balto.web.audit import audit
+from balto.web.auth import app_services, require_admin
+from balto.web.bodies import json_object, text_field
+from balto.web.errors import FieldError, error
+from balto.web.params import jsonable, uuid_arg
+
+blueprint = Blueprint("admin_atendentes", __name__)
+blueprint.before_request(require_admin)
+
+MAX_NOME = 120
+
+
+def _uuid_or_none(value: str) -> str | None:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+@blueprint.post("/admin/atendentes")
+async def create() -> tuple[Response, int]:
+    """Register an attendant of a cliente, with the attendant's consent."""
+    body = await json_object()
+    cliente_id = _uuid_or_none(text_field(body, "cliente_id", 64))
+    if cliente_id is None:
+        raise FieldError("cliente_id", "cliente_id deve ser um UUID")
+    nome = text_field(body, "nome", MAX_NOME)
+    if body.get("consentimento") is not True:
+        raise FieldError(
+            "consentimento",
+            "consentimento deve ser true: a biometria de voz exige o consentimento do atendente",
+        )
+    try:
+        new_id = await app_services().db.run(create_atendente, cliente_id, nome)
+    except DuplicateAtendente:
+        return error(409, "conflict", "já existe um atendente com esse nome neste cliente")
+    if new_id is None:
+        return error(404, "not_found", "cliente não encontrado", field="cliente_id")
+    await audit("create_atendente", cliente_id=cliente_id, atendente_id=new_id)
+    return jsonify({"id": new_id}), 201
+
+
+@blueprint.get("/admin/atendentes")
+async def listing() -> Response:
+    """Live attendants, of one cliente (``cliente_id``) or of all."""
+    rows = await app_services().db.run(list_atendentes, uuid_arg("cliente_id"))
+    return jsonify({"items": [jsonable(asdict(row)) for row in rows]})
+
+
+@blueprint.delete("/admin/atendentes/<atendente_id>")
+async def remove(atendente_id: str) -> tuple[str, int] | tuple[Response, int]:
+    """Remove an attendant (and, with it, any use of the attendant's voice)."""
+    key = _uuid_or_none(atendente_id)
+    if key is None or not await app_services().db.run(remove_atendente, key):
+        return error(404, "not_found", "atendente não encontrado")
+    await audit("remove_atendente", atendente_id=key)
+    return "", 204

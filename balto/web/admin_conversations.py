@@ -1,0 +1,90 @@
+"""Conversations for the Histórico page: a filtered, paged list and one conversation in full.
+
+``GET /admin/history/conversas`` (admin) → ``{"items": [...], "next_cursor"}``: sessions newest
+first with balcão, cliente, attendant, start/end, close code and reason, and counts (``falas``,
+``recomendacoes``, ``aceitas``, ``alertas``). Filters: ``cliente_id``, ``balcao_id``, ``desde``,
+``ate`` (on the start; `balto.web.params`) and ``atendente`` (name, case-insensitive). Like the
+other history routes, every body says ``"demo"`` (true for data made by ``balto demo``).
+
+``GET /admin/history/conversas/{session_id}`` (admin) → ``{"sessao": {...}, "itens": [...]}``: the
+timeline oldest first, each item a ``tipo``: ``fala`` (what was said, or why it was not
+transcribed), ``recomendacao`` (product, ``explicacao`` = why, ``aceita``, ``fonte``),
+``alerta`` (sign, reason, guidance) or ``recusa`` (an advisor answer refused: ``erro`` = why,
+``texto`` = what it said, ``fonte`` = provider:model). 404 for an unknown session.
+
+``GET /admin/history/alertas`` (admin): referral alerts as ``GET /admin/history/alerts`` lists
+them, filtered like conversations (``atendente`` included, the alert's own) and by ``sinal``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from quart import Blueprint, Response, jsonify, request
+
+from balto.store import conversations
+from balto.web.auth import app_services, require_admin
+from balto.web.errors import FieldError, error
+from balto.web.params import cursor_arg, encode_cursor, filters_arg, jsonable, limit_arg
+
+blueprint = Blueprint("admin_conversations", __name__)
+blueprint.before_request(require_admin)
+
+
+def atendente_arg() -> str | None:
+    """``atendente``: an attendant's name (None when absent)."""
+    value = (request.args.get("atendente") or "").strip()
+    if not value:
+        return None
+    if len(value) > 100:
+        raise FieldError("atendente", "atendente longo demais")
+    return value
+
+
+@blueprint.get("/admin/history/conversas")
+async def list_conversations() -> Response:
+    """Conversations, newest first (module docstring)."""
+    filters, limit, cursor, atendente = filters_arg(), limit_arg(), cursor_arg(), atendente_arg()
+    page = await app_services().db.run(
+        conversations.sessions_page, limit, cursor, filters, atendente
+    )
+    return jsonify(
+        {
+            "items": [jsonable(row) for row in page.rows],
+            "next_cursor": encode_cursor(page.next_cursor),
+            "demo": app_services().settings.demo,
+        }
+    )
+
+
+@blueprint.get("/admin/history/alertas")
+async def list_alerts() -> Response:
+    """Alerts, newest first, with the conversations' filters and ``sinal``."""
+    filters, limit, cursor, atendente = filters_arg(), limit_arg(), cursor_arg(), atendente_arg()
+    sinal = (request.args.get("sinal") or "").strip()[:100] or None
+    page = await app_services().db.run(
+        conversations.alerts_page, limit, cursor, filters, atendente, sinal
+    )
+    return jsonify(
+        {
+            "items": [jsonable(row) for row in page.rows],
+            "next_cursor": encode_cursor(page.next_cursor),
+            "demo": app_services().settings.demo,
+        }
+    )
+
+
+@blueprint.get("/admin/history/conversas/<session_id>")
+async def one_conversation(session_id: str) -> tuple[Response, int]:
+    """One conversation's session row and timeline."""
+    try:
+        sid = str(uuid.UUID(session_id))
+    except ValueError:
+        return error(404, "not_found", "conversa não encontrada")
+    db = app_services().db
+    row = await db.run(conversations.session_row, sid)
+    if row is None:
+        return error(404, "not_found", "conversa não encontrada")
+    items = await db.run(conversations.timeline, sid)
+    body = {"sessao": jsonable(row), "itens": [jsonable(i) for i in items]}
+    return jsonify({**body, "demo": app_services().settings.demo}), 200

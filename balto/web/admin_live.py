@@ -1,0 +1,64 @@
+"""The Ao vivo page's data: every live session of the cluster with what it is saying, in one read.
+
+``GET /admin/ao-vivo/dados`` (admin) → ``{"sessions": [...], "encerradas": [...], "agora"}``:
+each live session as ``GET /admin/sessions`` gives it (balcão, instance, per-actor health), plus
+``atendente``, ``razao_social`` and ``eventos``: its newest utterances, recommendations (with
+``aceita`` once feedback arrives) and alerts, oldest first (`balto.store.live_feed`).
+``encerradas`` lists sessions closed in the last minutes with ``close_code`` and ``close_reason``
+(the trace a disconnect leaves). While the database is unreachable the sessions are still listed
+(they live in memory) without events, and ``banco_disponivel`` is false. The page polls this
+every 1.5 s: plain requests, which survive proxies and reconnects better than a stream, and cost
+one query per poll for all sessions.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from quart import Blueprint, Response, jsonify
+
+from balto.store import live_feed
+from balto.store.database import DatabaseUnavailable
+from balto.web.auth import app_services, require_admin
+from balto.web.params import jsonable
+
+blueprint = Blueprint("admin_live", __name__)
+blueprint.before_request(require_admin)
+
+
+def _read(conn: Any, ids: list[str]) -> tuple[Any, Any, Any]:
+    return (
+        live_feed.session_facts(conn, ids),
+        live_feed.recent_events(conn, ids),
+        live_feed.recently_ended(conn),
+    )
+
+
+@blueprint.get("/admin/ao-vivo/dados")
+async def live_data() -> Response:
+    """Live sessions with their recent events, and the sessions that just ended."""
+    services = app_services()
+    sessions: list[dict[str, Any]] = await services.cluster.sessions()
+    ids = [str(s["session_id"]) for s in sessions if s.get("session_id")]
+    try:
+        facts, events, ended = await services.db.run(_read, ids)
+        db_up = True
+    except DatabaseUnavailable:
+        # the sessions themselves are in memory: still worth showing, without their words
+        facts, events, ended, db_up = {}, {}, [], False
+    live_ids = set(ids)
+    for session in sessions:
+        sid = str(session.get("session_id"))
+        fact = facts.get(sid, {})
+        session["atendente"] = fact.get("atendente")
+        session["razao_social"] = fact.get("razao_social")
+        session["eventos"] = [jsonable(row) for row in events.get(sid, [])]
+    body = {
+        "sessions": sessions,
+        "encerradas": [jsonable(r) for r in ended if str(r["session_id"]) not in live_ids],
+        "agora": datetime.now(UTC).isoformat(),
+        "banco_disponivel": db_up,
+        "demo": services.settings.demo,
+    }
+    return jsonify(body)

@@ -1,0 +1,32 @@
+"""JSON request bodies: the object itself and its text fields; bad values raise `FieldError`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import request
+
+from balto.web.errors import FieldError
+
+
+async def json_object() -> dict[str, Any]:
+    """The request body as a JSON object (400 for anything else)."""
+    body = await request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise FieldError("body", "o corpo deve ser um objeto JSON")
+    return body
+
+
+def text_field(body: dict[str, Any], field: str, max_len: int) -> str:
+    """A required, non-empty text field of at most `max_len` characters, stripped."""
+    value = body.get(field)
+    if value is None:
+        raise FieldError(field, f"campo obrigatório: {field}")
+    if not isinstance(value, str):
+        raise FieldError(field, f"{field} deve ser texto")
+    value = value.strip()
+    if not value:
+        raise FieldError(field, f"{field} não pode ser vazio")
+    if len(value) > max_len:
+        raise FieldError(field, f"{field} excede {max_len} caracteres")
+    return value

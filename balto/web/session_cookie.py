@@ -1,0 +1,104 @@
+"""The admin browser session: a signed cookie that stands for the admin secret.
+
+In: the admin secret and the request. Out: a token to set as cookie ``balto_admin`` after a
+sign-in, and whether a request's cookie is valid. Nothing is stored server-side: the token is
+``v1.<expiry>.<nonce>.<mac>`` where mac = HMAC-SHA256 over the rest with a key derived from
+``ADMIN_SECRET``. So every instance sharing the secret accepts it (cluster), a changed secret kills
+every open browser session, and a token cannot be forged or extended without the secret.
+
+The cookie is ``HttpOnly`` (scripts cannot read it), ``SameSite=Strict`` (browsers never send it
+on a cross-site request), ``Secure`` when the request came over HTTPS, ``Path=/`` and without
+``Max-Age`` (it ends with the browser session); the token itself expires after `LIFETIME_S`.
+A state-changing request authenticated by the cookie must also come from this origin
+(`same_origin`): a second line of defence should a browser ignore ``SameSite``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from urllib.parse import urlsplit
+
+from quart import Response, request
+
+COOKIE = "balto_admin"
+LIFETIME_S = 12 * 3600  # a working day; the cookie itself also ends with the browser session
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_VERSION = "v1"
+
+
+def _key(secret: str) -> bytes:
+    # a key of its own: a token never reveals anything usable as the bearer secret
+    return hmac.new(secret.encode(), b"balto-admin-session-cookie", hashlib.sha256).digest()
+
+
+def _mac(secret: str, body: str) -> str:
+    return hmac.new(_key(secret), body.encode(), hashlib.sha256).hexdigest()
+
+
+def make_token(secret: str, *, now: float | None = None) -> str:
+    """A fresh session token valid for `LIFETIME_S` from `now` (default: the wall clock)."""
+    expiry = int((time.time() if now is None else now) + LIFETIME_S)
+    body = f"{_VERSION}.{expiry}.{secrets.token_urlsafe(12)}"
+    return f"{body}.{_mac(secret, body)}"
+
+
+def token_valid(secret: str, token: str, *, now: float | None = None) -> bool:
+    """True when `token` was made with `secret` and has not expired."""
+    parts = token.split(".")
+    if len(parts) != 4 or parts[0] != _VERSION or len(token) > 200:
+        return False
+    body, mac = ".".join(parts[:3]), parts[3]
+    if not hmac.compare_digest(mac.encode(), _mac(secret, body).encode()):
+        return False
+    try:
+        expiry = int(parts[1])
+    except ValueError:
+        return False
+    return expiry > (time.time() if now is None else now)
+
+
+def has_cookie(secret: str) -> bool:
+    """True when the request carries a valid session cookie (whatever its method)."""
+    token = request.cookies.get(COOKIE)
+    return token is not None and token_valid(secret, token)
+
+
+def same_origin() -> bool:
+    """True when the browser says the request comes from a page of this server.
+
+    ``Origin`` (sent by browsers on every POST, PUT, DELETE and fetch) must name this host;
+    without it, ``Sec-Fetch-Site: same-origin`` is accepted. Anything else is refused, so a
+    request forged from another site cannot act with the cookie.
+    """
+    origin = request.headers.get("Origin")
+    host = request.headers.get("Host", "")
+    if origin:
+        return origin != "null" and urlsplit(origin).netloc.lower() == host.lower()
+    return request.headers.get("Sec-Fetch-Site") == "same-origin"
+
+
+def cookie_allows() -> bool:
+    """Whether the cookie may authenticate this request: safe methods, or same origin."""
+    return request.method in SAFE_METHODS or same_origin()
+
+
+def set_cookie(response: Response, token: str) -> None:
+    """Attach the session cookie to `response` (attributes in the module docstring)."""
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=request.scheme == "https",
+        path="/",
+    )
+
+
+def clear_cookie(response: Response) -> None:
+    """Make the browser drop the session cookie."""
+    response.delete_cookie(
+        COOKIE, path="/", httponly=True, samesite="Strict", secure=request.scheme == "https"
+    )

@@ -1,0 +1,144 @@
+// Balto admin app: helpers shared by every page (no framework, no build step).
+// Everything from the server is shown with textContent, never as HTML.
+"use strict";
+
+const Balto = (() => {
+  const fuso = document.body.dataset.fuso || "America/Sao_Paulo";
+  const ESTADOS = {
+    starting: "iniciando", running: "em execução", degraded: "degradado",
+    restarting: "reiniciando", stopped: "parado", failed: "falhou",
+  };
+  const POLITICAS = { block: "bloqueia", drop_oldest: "descarta a mais antiga" };
+  const FECHAMENTOS = {
+    1000: "encerrada pelo balcão", 1001: "servidor reiniciando", 1006: "servidor perdido",
+    4001: "chave inválida", 4002: "tempo de autenticação esgotado", 4003: "chave revogada",
+    4004: "substituída por nova conexão", 4005: "desconectada pelo operador",
+    4006: "falha na sessão", 4007: "áudio não decodificável", 4008: "serviço indisponível",
+  };
+  // close reasons stored without a code of Balto's (README, Close codes)
+  const MOTIVOS = { "device disconnected": "encerrada pelo balcão", "server lost": "servidor perdido" };
+  const encerramento = (code, reason) =>
+    FECHAMENTOS[code] || MOTIVOS[reason] || reason || "encerrada";
+  const SINAIS = {
+    dor_no_peito: "Dor no peito", falta_de_ar: "Falta de ar", sinais_de_avc: "Sinais de AVC",
+    febre_alta_bebe: "Febre alta em bebê", convulsao: "Convulsão", sangramento: "Sangramento",
+    reacao_alergica_grave: "Reação alérgica grave", intoxicacao: "Intoxicação",
+    risco_de_suicidio: "Risco de suicídio",
+  };
+  const RECUSAS = {
+    produto_desconhecido: "produto fora do catálogo", produto_ambiguo: "nome ambíguo",
+    exige_receita: "exige receita", nao_atende_necessidade: "não atende à necessidade",
+    resposta_malformada: "resposta malformada", recusa: "o modelo se recusou",
+    fora_do_esquema: "fora do esquema",
+  };
+
+  function el(tag, text, cls) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    if (cls) node.className = cls;
+    return node;
+  }
+  function erro(message) {
+    const box = document.getElementById("erro");
+    if (!box) return;
+    box.textContent = message || "";
+    box.hidden = !message;
+  }
+  async function api(path, options = {}) {
+    const init = Object.assign({ credentials: "same-origin" }, options);
+    init.headers = Object.assign({ Accept: "application/json" }, options.headers || {});
+    const response = await fetch(path, init);
+    if (response.status === 401) {
+      const aqui = location.pathname + location.search;
+      location.assign("/entrar?proximo=" + encodeURIComponent(aqui));
+      throw new Error("sessão expirada: entre de novo");
+    }
+    const type = response.headers.get("content-type") || "";
+    const body = type.includes("json") ? await response.json() : await response.text();
+    if (!response.ok) {
+      const err = new Error((body && body.message) || ("erro " + response.status));
+      err.status = response.status;
+      err.body = body;
+      throw err;
+    }
+    return body;
+  }
+  const fmt = (options) => new Intl.DateTimeFormat("pt-BR", Object.assign({ timeZone: fuso }, options));
+  const fmtHora = fmt({ hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  const fmtDataHora = fmt({ day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" });
+  const hora = (iso) => (iso ? fmtHora.format(new Date(iso)) : "—");
+  const dataHora = (iso) => (iso ? fmtDataHora.format(new Date(iso)) : "—");
+  // the offset of the configured zone on a day, e.g. "-03:00" (for ISO instants the API reads)
+  function offset(dia) {
+    const parts = new Intl.DateTimeFormat("en-US", { timeZone: fuso, timeZoneName: "longOffset" })
+      .formatToParts(new Date(dia + "T12:00:00Z"));
+    const name = (parts.find((p) => p.type === "timeZoneName") || {}).value || "GMT";
+    const match = name.match(/GMT([+-]\d{2}:\d{2})?/);
+    return match && match[1] ? match[1] : "+00:00";
+  }
+  function proximoDia(dia) {
+    const d = new Date(dia + "T12:00:00Z");
+    d.setUTCDate(d.getUTCDate() + 1);
+    return d.toISOString().slice(0, 10);
+  }
+  // page filters (bare dates, as the form has them) → API query (instants in the chain's zone)
+  function consulta(filtros) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(filtros)) {
+      if (!v) continue;
+      if (k === "desde") q.set(k, `${v}T00:00:00${offset(v)}`);
+      else if (k === "ate") { const n = proximoDia(v); q.set(k, `${n}T00:00:00${offset(n)}`); }
+      else q.set(k, v);
+    }
+    return q;
+  }
+  function filtrosDaUrl(nomes) {
+    const q = new URLSearchParams(location.search);
+    const out = {};
+    for (const n of nomes) out[n] = q.get(n) || "";
+    return out;
+  }
+  function lerFormulario(form, nomes) {
+    const out = {};
+    for (const n of nomes) { const f = form.elements[n]; out[n] = f ? f.value.trim() : ""; }
+    return out;
+  }
+  function preencherFormulario(form, filtros) {
+    for (const [k, v] of Object.entries(filtros)) { const f = form.elements[k]; if (f && v) f.value = v; }
+  }
+  async function opcoes(select, path, rotulo, valor, selecionado) {
+    const body = await api(path);
+    for (const item of body.items) {
+      const opt = el("option", rotulo(item));
+      opt.value = valor(item);
+      if (opt.value === selecionado) opt.selected = true;
+      select.append(opt);
+    }
+  }
+  async function clientesEBalcoes(form, filtros) {
+    await opcoes(form.elements.cliente_id, "/admin/clientes?limit=500", (c) => c.razao_social,
+      (c) => c.id, filtros.cliente_id);
+    await opcoes(form.elements.balcao_id, "/admin/balcoes?limit=500",
+      (b) => `${b.nome_balcao} (${b.razao_social})`, (b) => b.id, filtros.balcao_id);
+  }
+  const pct = (part, total) => (total ? `${Math.round((100 * part) / total)}%` : "—");
+  const usd = new Intl.NumberFormat("pt-BR", { style: "currency", currency: "USD", maximumFractionDigits: 4 });
+  // two decimals as money is read; small sums (a day of tests, a quiet counter) keep four
+  const brl2 = new Intl.NumberFormat("pt-BR", { style: "currency", currency: "BRL" });
+  const brl4 = new Intl.NumberFormat("pt-BR", { style: "currency", currency: "BRL", maximumFractionDigits: 4 });
+  const brl = { format: (v) => (Math.abs(v) >= 1 || v === 0 ? brl2 : brl4).format(v) };
+  function linha(tbody, cells) {
+    const tr = el("tr");
+    for (const c of cells) {
+      const td = el("td");
+      if (c instanceof Node) td.append(c); else td.textContent = c === null || c === undefined ? "—" : String(c);
+      tr.append(td);
+    }
+    tbody.append(tr);
+    return tr;
+  }
+  return {
+    fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
+    consulta, filtrosDaUrl, lerFormulario, preencherFormulario, clientesEBalcoes, pct, usd, brl, linha,
+  };
+})();

@@ -1,0 +1,150 @@
+// Cadastro: clientes (create, rotate the linking code), and for the chosen cliente its balcões
+// (revoke), attendants (add with consent, remove) and catalog (upload with row errors, list, CSV).
+"use strict";
+(() => {
+  const { el, api, dataHora, linha } = Balto;
+  const $ = (id) => document.getElementById(id);
+  let cliente = new URLSearchParams(location.search).get("cliente_id") || "";
+
+  function resultado(texto) {
+    const r = $("resultado");
+    r.textContent = texto;
+    r.hidden = !texto;
+    if (texto) Balto.erro("");  // a success replaces whatever failed before
+  }
+  function botao(texto, acao, cls) { const b = el("button", texto, cls); b.type = "button"; b.addEventListener("click", acao); return b; }
+  const falha = (err) => {
+    Balto.erro(err.message);
+    document.getElementById("erro").scrollIntoView({ block: "nearest" });  // it is at the top
+  };
+
+  async function clientes() {
+    const body = await api("/admin/clientes?limit=500");
+    const tbody = document.querySelector("#clientes tbody");
+    tbody.replaceChildren();
+    for (const c of body.items) {
+      const abrir = el("a", c.razao_social); abrir.href = "?cliente_id=" + c.id;
+      abrir.addEventListener("click", (e) => { e.preventDefault(); escolher(c.id, c.razao_social); });
+      const codigo = el("code", c.codigo, "codigo");
+      const girar = botao("Novo código", () => girarCodigo(c, codigo).catch(falha));
+      girar.dataset.action = "rotate";
+      const tr = linha(tbody, [abrir, c.email, codigo, c.balcoes, girar]);
+      tr.dataset.cliente = c.id;
+      if (c.id === cliente) $("cliente-nome").textContent = c.razao_social;
+    }
+  }
+
+  async function girarCodigo(c, codigo) {
+    const body = await api(`/admin/clientes/${c.id}/codigo`, { method: "POST" });
+    codigo.textContent = body.codigo;
+    resultado(`Novo código de ${c.razao_social}: ${body.codigo}. O anterior deixou de valer; balcões já vinculados continuam funcionando.`);
+  }
+
+  function escolher(id, nome) {
+    cliente = id;
+    history.replaceState(null, "", "?cliente_id=" + id);
+    $("cliente-nome").textContent = nome;
+    doCliente().catch(falha);
+  }
+
+  async function balcoes() {
+    const body = await api("/admin/balcoes?limit=500&cliente_id=" + cliente);
+    const tbody = document.querySelector("#balcoes tbody");
+    tbody.replaceChildren();
+    for (const b of body.items) {
+      const situacao = b.revoked_at ? "revogada em " + dataHora(b.revoked_at) : b.live_session_id ? "ao vivo" : "ativa";
+      const revogar = b.revoked_at ? "" : botao("Revogar chave", async () => {
+        try {
+          await api(`/admin/balcoes/${b.id}/revoke`, { method: "POST" });
+          resultado(`Chave de ${b.nome_balcao} revogada: o balcão precisa de um novo cadastro.`);
+          await balcoes();
+        } catch (err) { falha(err); }
+      }, "perigo");
+      linha(tbody, [b.nome_balcao, b.api_key_hint + "…", dataHora(b.created_at), situacao, revogar]);
+    }
+    if (!body.items.length) linha(tbody, ["Nenhum balcão vinculado."]);
+  }
+
+  async function atendentes() {
+    const body = await api("/admin/atendentes?cliente_id=" + cliente);
+    const tbody = document.querySelector("#atendentes tbody");
+    tbody.replaceChildren();
+    for (const a of body.items) {
+      const remover = botao("Remover", async () => {
+        try { await api(`/admin/atendentes/${a.id}`, { method: "DELETE" }); resultado(`${a.nome} removido(a).`); await atendentes(); } catch (err) { falha(err); }
+      }, "perigo");
+      linha(tbody, [a.nome, dataHora(a.consentimento_at), remover]);
+    }
+    if (!body.items.length) linha(tbody, ["Nenhum atendente cadastrado."]);
+  }
+
+  async function catalogo() {
+    const body = await api(`/admin/clientes/${cliente}/catalogo`);
+    $("catalogo-info").textContent = body.padrao
+      ? `Este cliente usa o catálogo padrão (${body.produtos.length} produtos).`
+      : `Catálogo próprio: ${body.produtos.length} produtos, enviado em ${dataHora(body.versao)} (${body.origem || "sem nome"}).`;
+    $("catalogo-baixar").href = `/admin/clientes/${cliente}/catalogo?formato=csv`;
+    const tbody = document.querySelector("#catalogo tbody");
+    tbody.replaceChildren();
+    for (const p of body.produtos) linha(tbody, [p.nome, p.categoria, p.indicacoes.join("; "), p.tarja]);
+  }
+
+  async function doCliente() {
+    $("do-cliente").hidden = !cliente;
+    if (!cliente) return;
+    await Promise.all([balcoes(), atendentes(), catalogo()]);
+  }
+
+  $("novo-cliente").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = event.target;
+    try {
+      const body = await api("/cadastro/cliente", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ razao_social: f.razao_social.value, email: f.email.value, telefone: f.telefone.value }) });
+      resultado(`Cliente cadastrado. Código de vínculo: ${body.codigo}`);
+      f.reset();
+      await clientes();
+    } catch (err) { falha(err); }
+  });
+
+  $("novo-atendente").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = event.target;
+    try {
+      await api("/admin/atendentes", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ cliente_id: cliente, nome: f.nome.value, consentimento: f.consentimento.checked }) });
+      resultado(`${f.nome.value} adicionado(a).`);
+      f.reset();
+      await atendentes();
+    } catch (err) { falha(err); }
+  });
+
+  $("catalogo-envio").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const arquivo = $("catalogo-arquivo").files[0];
+    const erros = $("catalogo-erros");
+    erros.replaceChildren(); erros.hidden = true;
+    if (!arquivo) return;
+    if (arquivo.size > 2 * 1024 * 1024) {  // the server's cap (413): say so before sending
+      Balto.erro("Arquivo grande demais: o catálogo pode ter no máximo 2 MiB.");
+      return;
+    }
+    const json = arquivo.name.toLowerCase().endsWith(".json") || arquivo.type === "application/json";
+    try {
+      const body = await api(`/admin/clientes/${cliente}/catalogo?nome=${encodeURIComponent(arquivo.name)}`, {
+        method: "PUT", headers: { "Content-Type": json ? "application/json" : "text/csv" }, body: await arquivo.text() });
+      resultado(`Catálogo salvo: ${body.produtos} produtos. As sessões deste cliente passam a usá-lo na próxima fala.`);
+      await catalogo();
+    } catch (err) {
+      resultado("");
+      // next to the form, where the admin is looking: the message, then every row at fault
+      erros.append(el("li", err.message, "titulo"));
+      for (const e of (err.body && err.body.erros) || []) {
+        erros.append(el("li", `${e.linha ? "linha " + e.linha : "arquivo"}${e.campo ? " (" + e.campo + ")" : ""}: ${e.mensagem}`));
+      }
+      erros.hidden = !erros.children.length;
+    }
+  });
+
+  clientes().then(() => doCliente()).catch(falha);
+})();

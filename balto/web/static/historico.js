@@ -1,0 +1,84 @@
+// Histórico: conversations and alerts with the filters kept in the URL; the Excel report link
+// carries the same filters.
+"use strict";
+(() => {
+  const { el, api, dataHora, linha, SINAIS } = Balto;
+  const NOMES = ["cliente_id", "balcao_id", "atendente", "desde", "ate"];
+  const form = document.getElementById("filtros");
+  const filtros = Balto.filtrosDaUrl(NOMES);
+  const sinal = document.getElementById("f-sinal");
+  sinal.value = new URLSearchParams(location.search).get("sinal") || "";
+  let cursorConversas = null;
+  let cursorAlertas = null;
+
+  function consulta(extra) {
+    const q = Balto.consulta(filtros);
+    for (const [k, v] of Object.entries(extra || {})) if (v) q.set(k, v);
+    return q;
+  }
+
+  async function conversas(mais) {
+    const q = consulta({ cursor: mais ? cursorConversas : null });
+    const body = await api("/admin/history/conversas?" + q);
+    const tbody = document.querySelector("#conversas tbody");
+    if (!mais) tbody.replaceChildren();
+    for (const c of body.items) {
+      const link = el("a", dataHora(c.started_at)); link.href = "/admin/historico/" + c.id;
+      const fim = c.ended_at ? Balto.encerramento(c.close_code, c.close_reason) : "ao vivo";
+      const tr = linha(tbody, [link, c.nome_balcao, c.razao_social, c.atendente || "—", c.falas,
+        c.recomendacoes, c.aceitas, c.alertas, fim]);
+      tr.dataset.session = c.id;
+    }
+    cursorConversas = body.next_cursor;
+    document.getElementById("mais-conversas").hidden = !cursorConversas;
+    document.getElementById("conversas-vazio").hidden = tbody.children.length > 0;
+  }
+
+  async function alertas(mais) {
+    const q = consulta({ sinal: sinal.value, cursor: mais ? cursorAlertas : null });
+    const body = await api("/admin/history/alertas?" + q);
+    const tbody = document.querySelector("#alertas tbody");
+    if (!mais) tbody.replaceChildren();
+    for (const a of body.items) {
+      const link = el("a", dataHora(a.created_at)); link.href = "/admin/historico/" + a.session_id;
+      const sinais = (a.sinais || [a.sinal]).map((s) => SINAIS[s] || s).join(", ");
+      const tr = linha(tbody, [link, a.nome_balcao, a.razao_social, a.atendente || "—", sinais, a.transcricao_base]);
+      tr.dataset.sinal = a.sinal;
+    }
+    cursorAlertas = body.next_cursor;
+    document.getElementById("mais-alertas").hidden = !cursorAlertas;
+    document.getElementById("alertas-vazio").hidden = tbody.children.length > 0;
+  }
+
+  function excel() {
+    const q = Balto.consulta(filtros);
+    document.getElementById("excel").href = "/api/export/xlsx" + (q.toString() ? "?" + q : "");
+  }
+
+  async function tudo() {
+    try {
+      excel();
+      await Promise.all([conversas(false), alertas(false)]);
+      Balto.erro("");
+    } catch (err) {
+      Balto.erro("Não foi possível carregar: " + err.message);
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    Object.assign(filtros, Balto.lerFormulario(form, NOMES));
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(filtros)) if (v) q.set(k, v);
+    if (sinal.value) q.set("sinal", sinal.value);
+    history.replaceState(null, "", location.pathname + (q.toString() ? "?" + q : ""));
+    tudo();
+  });
+  sinal.addEventListener("change", () => alertas(false).catch((e) => Balto.erro(e.message)));
+  document.getElementById("mais-conversas").addEventListener("click", () => conversas(true).catch((e) => Balto.erro(e.message)));
+  document.getElementById("mais-alertas").addEventListener("click", () => alertas(true).catch((e) => Balto.erro(e.message)));
+
+  Balto.preencherFormulario(form, filtros);
+  Balto.clientesEBalcoes(form, filtros).catch((e) => Balto.erro(e.message));
+  tudo();
+})();

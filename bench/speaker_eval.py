@@ -1,0 +1,239 @@
+"""Speaker benchmark: attendants identified by voice and segments labelled by role, in shop noise.
+
+The corpus (``bench/speaker_corpus.py``, generated into ``var/speaker_corpus`` on first run):
+17 espeak-ng pt-BR voices in two splits sharing no voice, ``tune`` (the thresholds and the
+shipped within-speaker covariance were chosen on it) and ``holdout`` (measured only). Each
+attendant is enrolled through `balto.speaker.enroll.enroll` (ffmpeg decode, the sessions' front
+end, the quality verdict) from a ~25 s WAV of sentences that never occur in the dialogues. Each
+dialogue clip goes through the sessions' `FrontEnd` (the VAD cuts, each with its voice embedding)
+and each cut is labelled by `balto.speaker.identify.identify` against its split's three
+attendants; its truth is the turn it overlaps most (cuts overlapping no turn, i.e. noise, are
+counted apart).
+
+Figures per split and SNR: role accuracy (the label is the true role; unknown counts as wrong),
+unknown share, customers taken for an attendant (share of customer segments), attendant named
+right (share of attendant segments labelled with the right attendant), and cuts of noise labelled
+attendant. ``--cpu`` measures the front end's CPU per audio-second with and without the voice
+embedding on one dialogue (run it under ``flock /work/bench.lock``). ``--fit`` re-estimates
+``balto/speaker/within.json`` from the tune split (then rerun without it).
+
+    .venv/bin/python bench/speaker_eval.py [--fit] [--cpu] [--sweep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import wave
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from balto.audio.frontend import FrontEnd  # noqa: E402
+from balto.speaker import embedding_of  # noqa: E402
+from balto.speaker import identify as ident  # noqa: E402
+from balto.speaker.enroll import enroll  # noqa: E402
+from balto.speaker.voiceprint import Scorer  # noqa: E402
+from bench.speaker_corpus import SNRS, SPLITS, build  # noqa: E402
+
+SHRINK = 0.1  # covariance shrinkage toward its diagonal (42 dims from ~1,500 segments)
+
+
+def _pcm(path: Path) -> bytes:
+    with wave.open(str(path)) as w:
+        return w.readframes(w.getnframes())
+
+
+def _cuts(pcm: bytes, *, voice: bool = True) -> list:
+    front = FrontEnd(16_000, 0.5, 15.0, voices=voice)
+    out = []
+    for at in range(0, len(pcm), 8000):
+        out += front.feed(pcm[at : at + 8000])
+    return out + front.flush()
+
+
+def segments(index: Path) -> list[dict]:
+    """Every cut of every clip with its truth (voice, role) and embedding."""
+    meta = json.loads(index.read_text())
+    rows = []
+    for clip in meta["clips"]:
+        for cut in _cuts(_pcm(index.parent / clip["file"])):
+            best, overlap = None, 0.0
+            for turn in clip["turns"]:
+                a, b = turn["interval"]
+                o = min(b, cut.end) - max(a, cut.start)
+                if o > overlap:
+                    best, overlap = turn, o
+            rows.append(
+                {
+                    "clip": clip["file"],
+                    "split": clip["split"],
+                    "snr": clip["snr"],
+                    "voice": best["voice"] if best else None,
+                    "role": best["role"] if best else None,
+                    "embedding": embedding_of(cut.voice),
+                    "seconds": cut.end - cut.start,
+                }
+            )
+    return rows
+
+
+def fit(rows: list[dict]) -> None:
+    """Write the within-speaker covariance of the tune split's voices to within.json."""
+    groups = defaultdict(list)
+    for r in rows:
+        if r["split"] == "tune" and r["voice"] and r["embedding"] is not None:
+            groups[r["voice"]].append(r["embedding"])
+    centred = np.concatenate([np.stack(g) - np.mean(g, axis=0) for g in groups.values()])
+    cov = np.cov(centred.T)
+    cov = (1 - SHRINK) * cov + SHRINK * np.diag(np.diag(cov))
+    out = ROOT / "balto" / "speaker" / "within.json"
+    doc = {
+        "about": "within-speaker covariance of balto.speaker.features embeddings, estimated by"
+        " bench/speaker_eval.py --fit on the tune split's voices (every SNR), shrunk"
+        f" {SHRINK} toward its diagonal",
+        "segments": len(centred),
+        "voices": len(groups),
+        "covariance": [[float(f"{v:.6g}") for v in row] for row in cov],
+    }
+    out.write_text(json.dumps(doc) + "\n")
+    print(f"wrote {out} from {len(centred)} segments of {len(groups)} voices")
+
+
+def enrolled(index: Path) -> dict[str, list[ident.Enrolled]]:
+    """Per split, its attendants enrolled from their enrollment recordings."""
+    meta = json.loads(index.read_text())
+    out: dict[str, list[ident.Enrolled]] = defaultdict(list)
+    for name, info in meta["enroll"].items():
+        body = (index.parent / info["file"]).read_bytes()
+        e = enroll(body, "audio/wav")
+        print(f"  enrolled {name} ({info['split']}): {e.fala_s:.1f} s usable, {e.qualidade}")
+        out[info["split"]].append(ident.Enrolled(name, name, Scorer.of(e.voiceprint)))
+    return out
+
+
+def evaluate(rows: list[dict], voices: dict[str, list[ident.Enrolled]]) -> dict:
+    """The figures per (split, snr)."""
+    table = {}
+    for split in SPLITS:
+        for snr in SNRS:
+            sel = [r for r in rows if r["split"] == split and r["snr"] == snr]
+            n = defaultdict(int)
+            for r in sel:
+                got = ident.identify(r["embedding"], voices[split])
+                if r["role"] is None:
+                    n["noise"] += 1
+                    n["noise_att"] += got.falante == "atendente"
+                    continue
+                n["all"] += 1
+                n["right_role"] += got.falante == r["role"]
+                n["unknown"] += got.falante is None
+                if r["role"] == "cliente":
+                    n["cus"] += 1
+                    n["cus_att"] += got.falante == "atendente"
+                else:
+                    n["att"] += 1
+                    n["att_named"] += got.atendente_id == r["voice"]
+                    n["att_wrong"] += got.falante == "atendente" and got.atendente_id != r["voice"]
+            table[(split, snr)] = n
+    return table
+
+
+def report(table: dict) -> None:
+    print(
+        "| split | SNR | segments (att/cus) | role accuracy | unknown | customer taken for"
+        " attendant | right attendant named | another attendant named |"
+        " noise cuts taken for attendant |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (split, snr), n in table.items():
+        pct = lambda a, b: f"{100 * a / max(b, 1):.1f}%"  # noqa: E731
+        print(
+            f"| {split} | {snr} dB | {n['all']} ({n['att']}/{n['cus']}) |"
+            f" {pct(n['right_role'], n['all'])} | {pct(n['unknown'], n['all'])} |"
+            f" {pct(n['cus_att'], n['cus'])} ({n['cus_att']}) |"
+            f" {pct(n['att_named'], n['att'])} | {n['att_wrong']} |"
+            f" {n['noise_att']}/{n['noise']} |"
+        )
+
+
+def cpu(index: Path) -> None:
+    """Front-end CPU per audio-second with and without the voice embedding, one dialogue."""
+    meta = json.loads(index.read_text())
+    clips = [c for c in meta["clips"] if c["snr"] == 10][:6]
+    pcm = b"".join(_pcm(index.parent / c["file"]) for c in clips)
+    seconds = len(pcm) / 32000
+    for voice in (False, True, False, True):
+        t0 = time.thread_time()
+        _cuts(pcm, voice=voice)
+        spent = time.thread_time() - t0
+        print(
+            f"front end {'with' if voice else 'without'} voice:"
+            f" {1000 * spent / seconds:.2f} ms CPU per audio-second"
+        )
+    rows = [r for r in segments(index) if r["embedding"] is not None][:200]
+    voices = enrolled(index)["tune"]
+    t0 = time.thread_time()
+    for r in rows:
+        ident.identify(r["embedding"], voices)
+    each = 1e6 * (time.thread_time() - t0) / len(rows)
+    print(f"scoring against 3 voiceprints: {each:.0f} µs per segment")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--fit", action="store_true")
+    parser.add_argument("--cpu", action="store_true")
+    parser.add_argument("--sweep", action="store_true")
+    args = parser.parse_args()
+    index = build()
+    if args.cpu:
+        cpu(index)
+        return
+    rows = segments(index)
+    if args.fit:
+        fit(rows)
+        return
+    voices = enrolled(index)
+    report(evaluate(rows, voices))
+    if args.sweep:
+        sweep(rows, voices)
+
+
+def sweep(rows: list[dict], voices: dict[str, list[ident.Enrolled]]) -> None:
+    """How the thresholds were chosen: the best role accuracy on the tune split at 10 dB.
+
+    Grid: attendant threshold 1.00-1.50 by 0.05, unknown band 0.05 or 0.10 wide; ties go to the
+    first (smaller thresholds: fewer customers taken for attendants). Holdout figures are printed
+    beside each for information only. (A bonus for the attendant already identified in the session
+    was tried: it chose 0 here, since the tune split's near-twin customer talks to that attendant.)
+    """
+    best = None
+    for att in np.arange(1.0, 1.501, 0.05):
+        for band in (0.05, 0.10):
+            ident.ATTENDANT_MAX_DISTANCE, ident.CUSTOMER_MIN_DISTANCE = att, att + band
+            table = evaluate(rows, voices)
+            t, h = table[("tune", 10)], table[("holdout", 10)]
+            role = t["right_role"] / t["all"]
+            print(
+                f"att<={att:.2f} cus>={att + band:.2f}: tune role {role:.3f}"
+                f" cus->att {t['cus_att'] / t['cus']:.3f} named {t['att_named'] / t['att']:.3f}"
+                f" | holdout role {h['right_role'] / h['all']:.3f}"
+                f" cus->att {h['cus_att'] / h['cus']:.3f} named {h['att_named'] / h['att']:.3f}"
+            )
+            if best is None or role > best[0] + 1e-9:
+                best = (role, att, att + band)
+    assert best is not None
+    print(
+        f"chosen on tune: ATTENDANT_MAX_DISTANCE={best[1]:.2f} CUSTOMER_MIN_DISTANCE={best[2]:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,439 @@
+"""The admin app in a real browser, as a chain's admin uses it: a headless Chromium signs in
+through the form, watches two live sessions show transcripts, a recommendation (with the
+attendant's feedback) and a red-flag alert as they happen, opens the operator details and
+disconnects one session, opens a past conversation, filters history, downloads the Excel report
+from its button, rotates a linking code, uploads a catalog with one bad row (the error shown,
+nothing saved) and then a good one, and sees the next recommendation come from it. Every page is
+photographed at 1366 and 390 px wide (``tests/artifacts/admin-app/``, git-ignored; the path is
+printed) and, at 390 px, must not scroll sideways.
+
+Needs Debian's ``chromium`` (skipped outside CI without it, failed under CI), like
+`tests/test_admin_browser.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+import openpyxl
+import pytest
+import trio
+from trio_websocket import ConnectionClosed, open_websocket_url
+
+from balto.device import plan_chunks
+from supervisors.root import Running
+from tests.browser import BrowserError, Page, find_chromium, open_page
+from tests.conftest import ADMIN, FIXTURES, query, start_server, ws_url
+from tests.fakes.elevenlabs import FakeElevenLabs
+from tests.fakes.wiring import provider_env
+
+WEBM = FIXTURES / "two_utterances.webm"  # 8 s: utterances at 0.8–2.8 s and 4.6–6.8 s
+SECRET = "test-admin-secret"  # conftest's ADMIN_SECRET
+ARTIFACTS = Path(__file__).parent / "artifacts" / "admin-app"
+BASE: list[str] = []  # the server under test, for `_open`
+HEADACHE = "Bom dia, eu estou com uma dor de cabeça muito forte desde ontem."
+CHEST = "Meu pai está com uma dor no peito forte desde cedo."
+BYE = "Obrigado, até logo."
+NEW_NEED = "Tem alguma coisa para unha encravada?"
+BAD_CATALOG = (
+    "nome,categoria,indicacoes,explicacao,tarja\n"
+    "Cefaliv 500 mg,analgésico,dor de cabeça,Genérico da casa.,isento\n"
+    "Unhafix Creme,dermatológico,unha encravada,Alivia a unha encravada.,roxa\n"
+)
+GOOD_CATALOG = BAD_CATALOG.replace(",roxa", ",isento")
+
+CHROMIUM = find_chromium()
+_MISSING = "Chromium not found (apt-get install chromium, or set BALTO_CHROMIUM)"
+pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason=_MISSING)
+
+
+def _chromium() -> str:
+    if CHROMIUM is None:
+        pytest.fail(f"{_MISSING}; .ci/run installs it when run as root")
+    return CHROMIUM
+
+
+async def _wait(page: Page, expression: str, timeout_s: float = 10.0) -> Any:
+    """Poll `expression` until truthy; a navigation in between is not an error."""
+    with trio.fail_after(timeout_s):
+        while True:
+            try:
+                # a DOM node comes back as {}: report it as found
+                wrapped = f"(v => v instanceof Node || v)({expression})"
+                if value := await page.evaluate(wrapped):
+                    return value
+            except BrowserError:
+                pass  # the page was navigating
+            await trio.sleep(0.1)
+
+
+async def _open(page: Page, path: str, ready: str, timeout_s: float = 10.0) -> None:
+    await page.call("Page.navigate", url=BASE[0] + path)
+    await _wait(page, f"location.pathname === {json.dumps(path.split('?')[0])}", timeout_s)
+    await _wait(page, f'document.readyState === "complete" && ({ready})', timeout_s)
+
+
+async def _shot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    png = await page.screenshot()
+    assert png.startswith(b"\x89PNG")
+    (ARTIFACTS / f"{name}.png").write_bytes(png)
+
+
+async def _register(http: httpx.AsyncClient, rede: str, balcao: str) -> dict[str, str]:
+    cliente = await http.post(
+        "/cadastro/cliente",
+        headers=ADMIN,
+        json={"email": "contato@rede.com", "razao_social": rede, "telefone": "11999998888"},
+    )
+    codigo = cliente.json()["codigo"]
+    linked = await http.post(
+        "/cadastro/balcao", json={"nome_balcao": balcao, "user_codigo": codigo}
+    )
+    body = linked.json()
+    return {"codigo": codigo, "api_key": body["api_key"], "balcao_id": body["balcao_id"]}
+
+
+async def _device(
+    running: Running,
+    api_key: str,
+    atendente: str,
+    seen: list[dict[str, Any]],
+    linger_s: float = 1.5,
+) -> None:
+    """Stream the fixture as a counter does; accept every recommendation it is shown."""
+    chunks = plan_chunks(WEBM.read_bytes(), 0.25)
+    async with open_websocket_url(ws_url(running)) as ws:
+        await ws.send_message(json.dumps({"api_key": api_key}))
+        await ws.send_message(json.dumps({"comando": "atendente", "nome": atendente}))
+        t0 = trio.current_time()
+
+        async def read(done: trio.CancelScope) -> None:
+            try:
+                while True:
+                    frame = json.loads(await ws.get_message())
+                    seen.append(frame)
+                    if frame.get("comando") == "recomendar":
+                        feedback = {"comando": "feedback", "id": frame["id"], "aceita": True}
+                        await ws.send_message(json.dumps(feedback))
+            except ConnectionClosed as closed:
+                seen.append({"closed": closed.reason.code if closed.reason else None})
+                done.cancel()
+
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(read, nursery.cancel_scope)
+            try:
+                for end_at, chunk in chunks:
+                    await trio.sleep_until(t0 + end_at)
+                    await ws.send_message(chunk)
+                await trio.sleep(linger_s)
+            except ConnectionClosed:
+                await trio.sleep_forever()  # the reader records the close and ends this
+            nursery.cancel_scope.cancel()
+
+
+async def _click(page: Page, selector: str) -> None:
+    """Scroll the element into view (the mouse only reaches the viewport), then click it."""
+    await page.evaluate(
+        f"document.querySelector({json.dumps(selector)}).scrollIntoView({{block: 'center'}})"
+    )
+    await page.click(selector)
+
+
+async def _set_file(page: Page, selector: str, path: Path) -> None:
+    document = await page.call("DOM.getDocument")
+    node = await page.call(
+        "DOM.querySelector", nodeId=document["root"]["nodeId"], selector=selector
+    )
+    await page.call("DOM.setFileInputFiles", files=[str(path)], nodeId=node["nodeId"])
+
+
+def _card_with(kind: str) -> str:
+    cards = 'Array.from(document.querySelectorAll("section.sessao"))'
+    return f'{cards}.filter(c => c.querySelector("li.ev-{kind}"))'
+
+
+async def _downloaded(folder: Path) -> list[Path]:
+    """The finished .xlsx downloads in `folder`, once there is one (Chromium writes no event)."""
+    with trio.fail_after(15):
+        while True:
+            if done := [f for f in await trio.Path(folder).iterdir() if f.suffix == ".xlsx"]:
+                return [Path(f) for f in done]
+            await trio.sleep(0.1)
+
+
+async def _phone(page: Page) -> None:
+    await page.call(
+        "Emulation.setDeviceMetricsOverride",
+        width=390,
+        height=844,
+        deviceScaleFactor=1,
+        mobile=True,
+    )
+
+
+async def _no_sideways_scroll(page: Page, name: str) -> None:
+    width = await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1] == 390, (name, width)
+
+
+def _read_card(kind: str) -> str:
+    return f"(c => ({{balcao: c.dataset.balcao, text: c.textContent}}))({_card_with(kind)}[0])"
+
+
+async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
+    nursery: trio.Nursery, database_url: str, tmp_path: Path
+) -> None:
+    chromium = _chromium()
+    stt = FakeElevenLabs(transcripts=[HEADACHE, CHEST, BYE, BYE])
+    running = await start_server(nursery, database_url, **await provider_env(nursery, stt=stt))
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        alfa = await _register(http, "Rede Alfa", "Balcão Alfa")
+        beta = await _register(http, "Rede Beta", "Balcão Beta")
+    alfa_cliente = query(
+        database_url, "SELECT cliente_id::text FROM balcoes WHERE id = %s", alfa["balcao_id"]
+    )[0][0]
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+
+    async with open_page(chromium, tmp_path / "profile", width=1366, height=900) as page:
+        BASE[:] = [running.base_url]
+        await page.call(
+            "Browser.setDownloadBehavior", behavior="allow", downloadPath=str(downloads)
+        )
+
+        # 1. sign in through the form; the cookie is invisible to scripts
+        await page.call("Page.navigate", url=running.base_url + "/admin/ao-vivo")
+        await _wait(
+            page, 'location.pathname === "/entrar" && !!document.getElementById("segredo")'
+        )
+        await _phone(page)  # the form at phone width first
+        await _no_sideways_scroll(page, "entrar")
+        await _shot(page, "entrar-390")
+        await page.call("Emulation.clearDeviceMetricsOverride")
+        await page.evaluate(f'document.getElementById("segredo").value = {json.dumps(SECRET)}')
+        await _click(page, "#entrar button")
+        await _wait(
+            page, 'location.pathname === "/admin/ao-vivo" && document.readyState === "complete"'
+        )
+        assert await page.evaluate('document.cookie.includes("balto_admin")') is False
+        await _wait(page, 'document.getElementById("contagem").textContent.includes("Nenhuma")')
+
+        # 2. two live sessions: transcripts, a recommendation with feedback, an alert
+        seen_a: list[dict[str, Any]] = []
+        seen_b: list[dict[str, Any]] = []
+        async with trio.open_nursery() as devices:
+            devices.start_soon(_device, running, alfa["api_key"], "Ana Paula", seen_a)
+            devices.start_soon(_device, running, beta["api_key"], "Bruno", seen_b)
+            await _wait(page, 'document.querySelectorAll("section.sessao").length === 2')
+            await _wait(page, f"{_card_with('recomendacao')}.length === 1", timeout_s=15)
+            await _wait(page, f"{_card_with('alerta')}.length === 1", timeout_s=15)
+            await _wait(page, 'document.querySelectorAll("section.sessao li.ev-fala").length >= 2')
+            await _wait(page, f'{_card_with("recomendacao")}[0].querySelector(".selo.aceita")')
+            rec_card = await page.evaluate(_read_card("recomendacao"))
+            alert_card = await page.evaluate(_read_card("alerta"))
+            assert rec_card["balcao"] != alert_card["balcao"]
+            assert "Sugestão: " in rec_card["text"] and "dor de cabeça" in rec_card["text"]
+            assert "Alerta: Dor ou aperto no peito" in alert_card["text"]
+            assert "SAMU" in alert_card["text"]
+            names = {alfa["balcao_id"]: "Ana Paula", beta["balcao_id"]: "Bruno"}
+            assert f"Atendente: {names[rec_card['balcao']]}" in rec_card["text"]
+
+            # operator details one click away, states in Portuguese
+            alert_sel = f'section.sessao[data-balcao="{alert_card["balcao"]}"]'
+            await _click(page, f'{alert_sel} button[data-action="detalhes"]')
+            states = await _wait(
+                page,
+                f"Array.from(document.querySelectorAll('{alert_sel} .detalhes tr[data-actor]'))"
+                ".map(tr => tr.cells[1].textContent)",
+            )
+            assert len(states) == 6 and set(states) <= {"em execução", "degradado"}, states
+            await _shot(page, "ao-vivo-1366")
+
+            # restart the other one: the outcome shows, and so do its actors' restarts
+            rec_sel = f'section.sessao[data-balcao="{rec_card["balcao"]}"]'
+            await _click(page, f'{rec_sel} button[data-action="restart"]')
+            outcome = f"document.querySelector({json.dumps(rec_sel + ' .resultado')}).textContent"
+            await _wait(page, f'{outcome}.includes("Reinício pedido")')
+            audio = f"document.querySelector({json.dumps(rec_sel + ' .audio')}).textContent"
+            await _wait(page, f'{audio}.includes("reinícios 6")')
+
+            # disconnect one: a visible outcome, then a trace once it is gone
+            await _click(page, f'{alert_sel} button[data-action="disconnect"]')
+            await _wait(
+                page, 'document.getElementById("aviso").textContent.includes("desconectada")'
+            )
+            await _wait(page, 'document.querySelectorAll("section.sessao").length === 1')
+            await _wait(
+                page,
+                'document.querySelector("#encerradas tbody").textContent'
+                '.includes("desconectada pelo operador")',
+            )
+        assert {"closed": 4005} in seen_a + seen_b
+        assert any(f.get("comando") == "alerta" for f in seen_a + seen_b)
+
+        # 3. history: filter, open a past conversation, download the Excel from the button
+        rec_name = names[rec_card["balcao"]]
+        await _open(
+            page,
+            "/admin/historico",
+            'document.querySelectorAll("#conversas tbody tr").length === 2',
+        )
+        await _wait(page, 'document.querySelectorAll("#alertas tbody tr").length === 1')
+        await page.evaluate(
+            f'document.getElementById("f-atendente").value = {json.dumps(rec_name)}'
+        )
+        await _click(page, '#filtros button[type="submit"]')
+        await _wait(page, 'document.querySelectorAll("#conversas tbody tr").length === 1')
+        await _wait(page, '!document.getElementById("alertas-vazio").hidden')  # not hers
+        assert rec_name in await page.evaluate(
+            'document.querySelector("#conversas tbody").textContent'
+        )
+        assert "atendente=" in await page.evaluate("location.search")
+        href = await page.evaluate('document.getElementById("excel").getAttribute("href")')
+        assert href.startswith("/api/export/xlsx?") and "atendente=" in href
+        await _click(page, "#excel")
+        done = await _downloaded(downloads)
+        workbook = openpyxl.load_workbook(done[0], read_only=True)
+        assert {"Resumo", "Interações", "Alertas"} <= set(workbook.sheetnames)
+        # the button carried the page's filter: only that attendant's interactions
+        rows = [list(r) for r in workbook["Interações"].iter_rows(values_only=True)]
+        header = next(i for i, r in enumerate(rows) if "atendente" in r)
+        column = rows[header].index("atendente")
+        attendants = {r[column] for r in rows[header + 1 :] if any(v is not None for v in r)}
+        assert attendants == {rec_name}, attendants
+        workbook.close()
+        await _shot(page, "historico-1366")
+        await _click(page, "#conversas tbody tr a")
+        await _wait(page, 'location.pathname.startsWith("/admin/historico/")')
+        await _wait(page, 'document.querySelector("#linha-do-tempo li.ev-recomendacao")')
+        timeline = await page.evaluate('document.getElementById("linha-do-tempo").textContent')
+        assert "Por quê:" in timeline and "aceita" in timeline and HEADACHE in timeline
+        conversation_path = await page.evaluate("location.pathname")
+        await _shot(page, "conversa-1366")
+
+        # 4. cadastro: rotate a code, a catalog with a bad row, then a good one
+        await _open(
+            page,
+            f"/admin/cadastro?cliente_id={alfa_cliente}",
+            'document.querySelectorAll("#catalogo tbody tr").length > 5',
+        )
+        row = f'#clientes tr[data-cliente="{alfa_cliente}"]'
+        await _click(page, f'{row} button[data-action="rotate"]')
+        await _wait(
+            page, 'document.getElementById("resultado").textContent.includes("Novo código")'
+        )
+        [(codigo,)] = query(database_url, "SELECT codigo FROM clientes WHERE id = %s", alfa_cliente)
+        assert codigo != alfa["codigo"]
+        shown = f"document.querySelector({json.dumps(row + ' .codigo')}).textContent"
+        assert await page.evaluate(shown) == codigo
+
+        # a new cliente and an attendant (with consent) through the forms
+        await page.evaluate(
+            'document.getElementById("novo-cliente-bloco").open = true;'
+            'const f = document.getElementById("novo-cliente");'
+            'f.razao_social.value = "Rede Gama"; f.email.value = "gama@rede.com";'
+            'f.telefone.value = "11988887777";'
+        )
+        await _click(page, '#novo-cliente button[type="submit"]')
+        await _wait(page, 'document.getElementById("resultado").textContent.includes("Código")')
+        await _wait(page, 'document.querySelector("#clientes").textContent.includes("Rede Gama")')
+        await page.evaluate(
+            'const a = document.getElementById("novo-atendente");'
+            'a.nome.value = "Carla"; a.consentimento.checked = true;'
+        )
+        await _click(page, '#novo-atendente button[type="submit"]')
+        await _wait(page, 'document.querySelector("#atendentes").textContent.includes("Carla")')
+        assert query(database_url, "SELECT nome FROM atendentes") == [("Carla",)]
+
+        bad, good = tmp_path / "catalogo-ruim.csv", tmp_path / "catalogo.csv"
+        bad.write_text(BAD_CATALOG, encoding="utf-8")
+        good.write_text(GOOD_CATALOG, encoding="utf-8")
+        await _set_file(page, "#catalogo-arquivo", bad)
+        await _click(page, '#catalogo-envio button[type="submit"]')
+        errors = await _wait(page, 'document.getElementById("catalogo-erros").textContent')
+        assert "linha 3" in errors and "tarja" in errors
+        assert query(database_url, "SELECT count(*) FROM cliente_catalogs") == [(0,)]
+        await _set_file(page, "#catalogo-arquivo", good)
+        await _click(page, '#catalogo-envio button[type="submit"]')
+        await _wait(
+            page, 'document.getElementById("resultado").textContent.includes("Catálogo salvo")'
+        )
+        await _wait(page, 'document.querySelectorAll("#catalogo tbody tr").length === 2')
+        assert "Unhafix Creme" in await page.evaluate(
+            'document.querySelector("#catalogo").textContent'
+        )
+        await _shot(page, "cadastro-1366")
+
+        # ... and the next recommendation comes from it
+        stt.transcripts = [NEW_NEED, BYE]
+        seen_new: list[dict[str, Any]] = []
+        await _open(
+            page,
+            "/admin/ao-vivo",
+            'document.getElementById("contagem").textContent !== "Carregando…"',
+        )
+        async with trio.open_nursery() as devices:
+            # it lingers, so the operator console below still sees it
+            devices.start_soon(_device, running, alfa["api_key"], "Ana Paula", seen_new, 6.0)
+            await _wait(
+                page, 'document.querySelector("section.sessao li.ev-recomendacao")', timeout_s=15
+            )
+            shown = await page.evaluate(
+                'document.querySelector("section.sessao li.ev-recomendacao").textContent'
+            )
+            assert "Sugestão: Unhafix Creme" in shown
+            # a live card at phone width
+            await _phone(page)
+            await _click(page, 'section.sessao button[data-action="detalhes"]')
+            await _no_sideways_scroll(page, "ao-vivo")
+            await _shot(page, "ao-vivo-390")
+            # the operator console too (it overflowed to 759 px before)
+            await _open(page, "/admin", 'document.querySelector("section.sessao tr[data-actor]")')
+            await _no_sideways_scroll(page, "operacao")
+            await _shot(page, "operacao-390")
+            await page.call("Emulation.clearDeviceMetricsOverride")
+        assert [f["produto"] for f in seen_new if f.get("comando") == "recomendar"] == [
+            "Unhafix Creme"
+        ]
+
+        # 5. painel
+        await _open(page, "/admin/painel", 'document.body.dataset.carregado === "1"')
+        kpis = await page.evaluate('document.getElementById("kpis").textContent')
+        assert "3sessões" in kpis and "alertas" in kpis, kpis
+        assert await page.evaluate('document.querySelectorAll("canvas").length') == 4
+        await _shot(page, "painel-1366")
+
+        # the operator console stays one tab away and needs no secret once signed in
+        await _click(page, 'nav a[href="/admin"]')
+        await _wait(page, 'location.pathname === "/admin" && document.readyState === "complete"')
+        await _wait(page, 'document.querySelectorAll("#totais .kpi").length > 0')
+        assert await page.evaluate('document.getElementById("login").hidden') is True
+
+        # 6. phone width: nothing scrolls sideways, every page photographed
+        await _phone(page)
+        pages = {
+            "ao-vivo-encerradas": (
+                "/admin/ao-vivo",
+                'document.getElementById("contagem").textContent !== "Carregando…"',
+            ),
+            "historico": (
+                "/admin/historico",
+                'document.querySelectorAll("#conversas tbody tr").length >= 2',
+            ),
+            "conversa": (conversation_path, 'document.querySelector("#linha-do-tempo li")'),
+            "painel": ("/admin/painel", 'document.body.dataset.carregado === "1"'),
+            "cadastro": (
+                f"/admin/cadastro?cliente_id={alfa_cliente}",
+                'document.querySelectorAll("#catalogo tbody tr").length === 2',
+            ),
+        }
+        for name, (path, ready) in pages.items():
+            await _open(page, path, ready)
+            await _no_sideways_scroll(page, name)
+            await _shot(page, f"{name}-390")
+    print(f"\nadmin app screenshots: {ARTIFACTS}")
