@@ -135,8 +135,22 @@ BACKGROUND = (
     Voice("b_norbert", "pt-br+norbert", 42, 160),
     Voice("b_sandro", "pt-br+sandro", 48, 172),
     Voice("b_storm", "pt-br+Storm", 62, 155),
+    Voice("b_ed", "pt-br+Ed", 38, 168),
+    Voice("b_jacky", "pt-br+Jacky", 66, 174),
+    Voice("b_max", "pt-br+Max", 44, 152),
+    Voice("b_miguel", "pt-br+Miguel", 52, 178),
+    Voice("b_mike", "pt-br+Mike", 36, 162),
+    Voice("b_paul", "pt-br+Paul", 58, 158),
+    Voice("b_quincy", "pt-br+Quincy", 47, 183),
+    Voice("b_rob", "pt-br+Rob", 63, 166),
+    Voice("b_robert", "pt-br+Robert", 41, 171),
+    Voice("b_lee", "pt-br+Lee", 68, 156),
+    Voice("b_michael", "pt-br+Michael", 33, 176),
+    Voice("b_diogo", "pt-br+Diogo", 54, 149),
+    Voice("b_pablo", "pt-br+Pablo", 46, 186),
+    Voice("b_marco", "pt-br+Marco", 60, 164),
 )
-BACKGROUND_VERSION = 1
+BACKGROUND_VERSION = 2
 _SEEDS = {"tune": 0, "holdout": 1000, "holdout2": 2000, "holdout3": 3000}
 
 ENROLL_TEXT = (
