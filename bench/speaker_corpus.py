@@ -150,7 +150,13 @@ BACKGROUND = (
     Voice("b_pablo", "pt-br+Pablo", 46, 186),
     Voice("b_marco", "pt-br+Marco", 60, 164),
 )
-BACKGROUND_VERSION = 2
+# The same variants again at another pitch and rate: more within-speaker samples (a variant at
+# another pitch is another voice to the embedding).
+BACKGROUND += tuple(
+    Voice(v.name + "_2", v.variant, v.pitch + (18 if v.pitch < 50 else -18), 330 - v.speed)
+    for v in BACKGROUND
+)
+BACKGROUND_VERSION = 3
 _SEEDS = {"tune": 0, "holdout": 1000, "holdout2": 2000, "holdout3": 3000}
 
 ENROLL_TEXT = (
