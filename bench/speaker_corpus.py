@@ -8,7 +8,9 @@ Voices: 35 espeak-ng pt-BR voices (variant, pitch, rate), in four splits that sh
 6 customers; measured, but its first figures were seen before a last tuning round) and
 ``holdout2`` (3 attendants, 6 customers; added after that round and measured once, then looked
 at) and ``holdout3`` (3 attendants, 6 customers; added last, measured once with the final model).
-An attendant's enrollment and her dialogue turns use the same voice (variant, pitch, rate ± 8). Each
+An attendant's enrollment and her dialogue turns use the same voice (variant, pitch, rate ± 8).
+`BACKGROUND`: 56 more voices in no split (``background.json``), only for fitting the
+within-speaker covariance. Each
 attendant is enrolled with `ENROLL_TEXT` (~35 s), sentences that never occur in the dialogues.
 Dialogues: per split, `DIALOGUES_PER_SPLIT`
 dialogues of 6-8 turns between one or two of its attendants and one or two customers (2-3
@@ -313,7 +315,8 @@ def _monologue(voice: Voice, k: int) -> tuple[np.ndarray, list[dict[str, object]
         lines = ATTENDANT_LINES + CUSTOMER_LINES
         x = _say(lines[int(rng.integers(len(lines)))], voice, rng)
         clips.append((pos, x))
-        turns.append({"voice": voice.name, "role": "fundo", "interval": [pos / SR, (pos + len(x)) / SR]})
+        interval = [pos / SR, (pos + len(x)) / SR]
+        turns.append({"voice": voice.name, "role": "fundo", "interval": interval})
         pos += len(x) + int(rng.uniform(0.8, 2.2) * SR)
     speech = np.zeros(pos + SR)
     for at, x in clips:

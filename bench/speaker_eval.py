@@ -222,8 +222,9 @@ def sweep(rows: list[dict], voices: dict[str, list[ident.Enrolled]]) -> None:
 
     Grid: attendant threshold 1.00-1.50 by 0.05, unknown band 0.05 or 0.10 wide, customers taken
     for attendants at most 2%; ties go to the first (smaller thresholds: fewer customers taken for
-    attendants). Only the tune split is evaluated. (A bonus for the attendant already identified in the session
-    was tried: it chose 0 here, since the tune split's near-twin customer talks to that attendant.)
+    attendants). Only the tune split is evaluated. (A bonus for the attendant already identified
+    in the session was tried: it chose 0 here, since the tune split's near-twin customer talks to
+    that attendant.)
     """
     best = None
     for att in np.arange(1.0, 1.501, 0.05):
