@@ -8,7 +8,8 @@ stored as 336 bytes: no audio, nothing the voice can be rebuilt from) and `dista
 The distance is a Mahalanobis distance per dimension (RMS), under the attendant's own spread plus
 `within.json`: the within-speaker covariance of the embedding (how one voice's numbers move from
 one utterance, noise and SNR to another), estimated by ``bench/speaker_eval.py --fit`` on the
-corpus's tuning voices only. A segment of the same voice lands near 1; another voice further.
+corpus's 14 background voices (in no benchmark split). A segment of the same voice lands near 1;
+another voice further.
 """
 
 from __future__ import annotations
