@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from balto.store.history import Cursor, Filters, Page
+from balto.store.history import Cursor, Filters, Page, keyset_page
 
 Row = dict[str, Any]
 
@@ -40,31 +40,6 @@ _ALERTS = (
 )
 
 
-def _keyset(
-    conn: psycopg.Connection,
-    select: str,
-    key: tuple[str, str],
-    where: tuple[list[str], list[Any]],
-    limit: int,
-    cursor: Cursor | None,
-) -> Page:
-    """`limit` rows of `select` after `cursor`, newest first on `key` (time, uuid column)."""
-    (time_column, id_column), (parts, params) = key, (list(where[0]), list(where[1]))
-    if cursor is not None:
-        parts.append(f"({time_column}, {id_column}) < (%s, %s::uuid)")
-        params += [cursor.at, cursor.id]
-    clause = f" WHERE {' AND '.join(parts)}" if parts else ""
-    sql = f"{select}{clause} ORDER BY {time_column} DESC, {id_column} DESC LIMIT %s"
-    rows = conn.cursor(row_factory=dict_row).execute(sql.encode(), [*params, limit + 1]).fetchall()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    last = rows[-1] if more else None
-    next_cursor = Cursor(last["_at"], str(last["_id"])) if last is not None else None
-    for row in rows:
-        del row["_at"], row["_id"]
-    return Page(rows, next_cursor)
-
-
 def sessions_page(
     conn: psycopg.Connection,
     limit: int,
@@ -77,7 +52,9 @@ def sessions_page(
     if atendente is not None:
         parts.append("lower(s.atendente) = lower(%s)")
         params.append(atendente)
-    return _keyset(conn, _SESSIONS, ("s.started_at", "s.id"), (parts, params), limit, cursor)
+    return keyset_page(
+        conn, _SESSIONS, ("s.started_at", "s.id", "uuid"), (parts, params), limit, cursor
+    )
 
 
 def alerts_page(
@@ -96,7 +73,9 @@ def alerts_page(
     if sinal is not None:
         parts.append("%s = ANY(a.sinais)")
         params.append(sinal)
-    return _keyset(conn, _ALERTS, ("a.created_at", "a.id"), (parts, params), limit, cursor)
+    return keyset_page(
+        conn, _ALERTS, ("a.created_at", "a.id", "uuid"), (parts, params), limit, cursor
+    )
 
 
 def session_row(conn: psycopg.Connection, session_id: str) -> Row | None:

@@ -69,7 +69,7 @@ class Page:
     next_cursor: Cursor | None
 
 
-def _page(
+def keyset_page(
     conn: psycopg.Connection,
     select: str,
     key: tuple[str, str, str],
@@ -77,6 +77,10 @@ def _page(
     limit: int,
     cursor: Cursor | None,
 ) -> Page:
+    """`limit` rows of `select` after `cursor`, newest first on `key` (time, id column, id type).
+
+    `select` must also select the key as ``_at`` and ``_id``; they are taken out of the rows.
+    """
     time_column, id_column, id_type = key
     parts, params = list(where[0]), list(where[1])
     if cursor is not None:
@@ -143,7 +147,9 @@ def list_clientes(
 ) -> Page:
     """Clientes, newest first, with how many balcões each has (filtered by period only)."""
     parts, params = Filters(desde=filters.desde, ate=filters.ate).where("c.created_at")
-    return _page(conn, _CLIENTES, ("c.created_at", "c.id", "uuid"), (parts, params), limit, cursor)
+    return keyset_page(
+        conn, _CLIENTES, ("c.created_at", "c.id", "uuid"), (parts, params), limit, cursor
+    )
 
 
 def list_balcoes(
@@ -151,7 +157,7 @@ def list_balcoes(
 ) -> Page:
     """Balcões, newest first, with their cliente and revocation."""
     where = filters.where("b.created_at")
-    return _page(conn, _BALCOES, ("b.created_at", "b.id", "uuid"), where, limit, cursor)
+    return keyset_page(conn, _BALCOES, ("b.created_at", "b.id", "uuid"), where, limit, cursor)
 
 
 def segments_page(
@@ -159,7 +165,7 @@ def segments_page(
 ) -> Page:
     """Transcribed (or failed) segments, newest first."""
     where = filters.where("x.created_at")
-    return _page(conn, _SEGMENTS, ("x.created_at", "x.id", "uuid"), where, limit, cursor)
+    return keyset_page(conn, _SEGMENTS, ("x.created_at", "x.id", "uuid"), where, limit, cursor)
 
 
 def recommendations_page(
@@ -190,7 +196,7 @@ def recommendations_page(
     if sem_feedback:
         parts.append("x.aceita IS NULL")
     key = ("x.created_at", "x.id", "uuid")
-    return _page(conn, _RECOMMENDATIONS, key, (parts, params), limit, cursor)
+    return keyset_page(conn, _RECOMMENDATIONS, key, (parts, params), limit, cursor)
 
 
 def alerts_page(
@@ -206,7 +212,7 @@ def alerts_page(
         parts.append("%s = ANY(x.sinais)")
         params.append(sinal)
     key = ("x.created_at", "x.id", "uuid")
-    return _page(conn, _ALERTS, key, (parts, params), limit, cursor)
+    return keyset_page(conn, _ALERTS, key, (parts, params), limit, cursor)
 
 
 def refusals_page(
@@ -224,7 +230,7 @@ def refusals_page(
             parts.append(f"{column} = %s")
             params.append(value)
     key = ("x.created_at", "x.id", "bigint")
-    return _page(conn, _REFUSALS, key, (parts, params), limit, cursor)
+    return keyset_page(conn, _REFUSALS, key, (parts, params), limit, cursor)
 
 
 def refusal_counts(conn: psycopg.Connection, filters: Filters) -> list[Row]:
@@ -250,7 +256,7 @@ def refusal_counts(conn: psycopg.Connection, filters: Filters) -> list[Row]:
 
 def audit_page(conn: psycopg.Connection, limit: int, cursor: Cursor | None) -> Page:
     """Admin actions, newest first."""
-    return _page(conn, _AUDIT, ("a.at", "a.id", "bigint"), ([], []), limit, cursor)
+    return keyset_page(conn, _AUDIT, ("a.at", "a.id", "bigint"), ([], []), limit, cursor)
 
 
 def revoke_balcao(conn: psycopg.Connection, balcao_id: str) -> datetime | None:
