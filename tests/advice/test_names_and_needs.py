@@ -199,3 +199,33 @@ def test_a_clause_closed_by_nao_denies_what_it_names() -> None:
 def test_a_customers_ask_ending_in_tem_is_told_not_asked() -> None:
     codes = need_codes("E um calmante forte, um rivotril, a senhora tem?")
     assert "indicacao:Clonazepam 2 mg" in codes
+
+
+def test_two_different_clues_show_a_sign_told_without_its_name() -> None:
+    told = ("ela teve um treco no sofá", "tremeu toda e ficou um tempão sem responder")
+    assert flags(*told) == ["convulsao"]
+    # one clue alone, or two words for the same clue, is not enough
+    assert flags("tô tremendo de frio desde ontem") == []
+    assert flags("bati a canela, ficou roxo", "roxinho e dói quando encosto") == []
+
+
+def test_a_very_high_fever_in_a_small_child_is_a_sign_whatever_the_age() -> None:
+    assert flags("meu filho de um ano e meio tá com quarenta e um de febre") == ["febre_alta_bebe"]
+    # the same number without a child is a grown-up's fever: a need, not a referral
+    assert flags("tô com febre, deu trinta e oito e meio") == []
+
+
+def test_a_sign_with_two_rules_is_alerted_once() -> None:
+    said = flags("minha bebê de dois meses tá pelando", "deu quarenta e um graus, a filha tá mole")
+    assert said == ["febre_alta_bebe"]
+
+
+def test_a_complaint_comes_before_a_circumstance_said_with_it() -> None:
+    view = NeedDetector(CATALOG).detect(
+        turns("fiquei o dia inteiro no sol no festival e hoje a cabeça tá pesada, doendo")
+    )
+    assert view.candidates()[0].categoria != "dermocosmético"
+
+
+def test_a_products_own_name_beats_another_products_alias() -> None:
+    assert "pedido:Paracetamol 750 mg" in need_codes("queria um paracetamol")
