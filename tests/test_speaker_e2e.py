@@ -97,9 +97,11 @@ async def test_enrolled_attendant_is_named_and_segments_carry_roles_until_erased
         dialogue = llm.requests[-1].body["messages"][-1]["content"]
         assert f"[falante] {TEXTS[1]}" in dialogue
     # nothing failed on the way: no actor restarted in either session
-    for _ in range(50):  # the session row is closed just after the socket
+    # The session row is closed just after the socket, and its supervision totals are recorded
+    # just after that (two writes): wait for both.
+    for _ in range(50):
         rows = query(database_url, "SELECT restarts FROM sessions WHERE ended_at IS NOT NULL")
-        if len(rows) == 2:
+        if len(rows) == 2 and all(restarts is not None for (restarts,) in rows):
             break
         await trio.sleep(0.1)
     assert rows == [(0,), (0,)]
