@@ -2,11 +2,10 @@
 
 In: WebM bytes, whole (`block_timeline`, `chunk_by_time`, `cluster_offsets`) or fed piece by piece
 (`WebmScanner`), with known or unknown ("live", all-ones) Segment and Cluster sizes.
-Out: the header's length (everything before the first Cluster, which a restarted decoder needs
-prepended: DESIGN §4c), Cluster start offsets, the tracks the header declares (number, codec id,
-codec private data), and for every SimpleBlock/BlockGroup the offset where it ends, its absolute
-time in seconds and, when asked (``WebmScanner(payloads=True)``), its track and frame data: the
-Opus packets an in-process decoder needs (`balto.audio.opus_demux`).
+Out: the header's length (everything before the first Cluster), Cluster start offsets, the tracks
+the header declares (number, codec id, codec private data), and for every SimpleBlock/BlockGroup
+the offset where it ends, its absolute time in seconds and, when asked
+(``WebmScanner(payloads=True)``), its track and frame data (`balto.audio.opus_demux`).
 Raises: nothing for damaged input. Bytes that cannot be elements are skipped up to the next Cluster
 id, as ffmpeg does, and counted in `WebmScanner.resyncs`; a truncated tail is simply not reported.
 """
