@@ -65,6 +65,11 @@ SPLITS = (
     "holdout7",
     "holdout8",
     "holdout9",
+    "train_a",
+    "train_b",
+    "train_c",
+    "train_d",
+    "holdout10",
 )
 COLUMNS = ("exato", "quase", "fora", "categoria", "malformado", "recusa", "receita", "timeout")
 LLM_TIMEOUT_S = 1.0

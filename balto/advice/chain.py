@@ -141,7 +141,8 @@ async def advise(
             asked.append(Asked(advisor.name, advisor.model, None, exc, latency_s, _unusable(exc)))
             continue
         latency_s = trio.current_time() - started
-        refusal = _vet(result, shown or needs, catalog)
+        strict = advisor.name != CATALOG_ADVISOR
+        refusal = _vet(result, shown or needs, catalog, strict=strict)
         asked.append(Asked(advisor.name, result.model, result, None, latency_s, refusal))
         if refusal is not None:
             continue
@@ -151,8 +152,10 @@ async def advise(
     return Advice(None, None, tuple(asked))
 
 
-def _vet(result: AdviceResult, needs: NeedsView, catalog: Catalog) -> Refusal | None:
-    """Why `result` may not be shown, or None when it may."""
+def _vet(
+    result: AdviceResult, needs: NeedsView, catalog: Catalog, *, strict: bool
+) -> Refusal | None:
+    """Why `result` may not be shown, or None when it may (`strict`: `NeedsView.fits`)."""
     if result.refused is not None:
         return Refusal(result.refused, result.said[:_SAID_CHARS])
     if result.produto is None:
@@ -162,7 +165,7 @@ def _vet(result: AdviceResult, needs: NeedsView, catalog: Catalog) -> Refusal | 
         return Refusal("produto_desconhecido", result.produto[:_SAID_CHARS])
     if product.prescription_only:
         return Refusal("exige_receita", product.nome)
-    if not needs.fits(product):
+    if not needs.fits(product, strict=strict):
         return Refusal("nao_atende_necessidade", product.nome)
     return None
 

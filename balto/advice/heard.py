@@ -15,134 +15,10 @@ import itertools
 import re
 from collections.abc import Sequence
 
+from balto.advice import heard_words as said
 from balto.advice.lexicon import spoken
 from balto.catalog import normalize
 
-# Words that deny what follows them within a few words ("não tô com febre", "sem falta de ar").
-_NEGATIONS = frozenset({"nao", "sem", "nenhum", "nenhuma", "nunca", "nada", "nem"})
-_NEGATION_REACH = 3
-# First words of an answer that deny the question before it ("não, nada disso").
-_DENIALS = frozenset({"nao", "nada", "nenhum", "nenhuma", "nunca", "negativo"})
-# A question with one of these in it is the speaker telling about themselves or their family
-# ("tô com dor no peito, o que eu faço?"); without them it is a screening question ("tá com
-# febre?"), which shows nothing until it is answered.
-_PERSONAL = frozenset(
-    [
-        "eu",
-        "to",
-        "tou",
-        "estou",
-        "tava",
-        "estava",
-        "meu",
-        "minha",
-        "meus",
-        "minhas",
-        "me",
-        "mim",
-        "comigo",
-        "filho",
-        "filha",
-        "pai",
-        "mae",
-        "marido",
-        "esposa",
-        "mulher",
-        "avo",
-        "bebe",
-        "nene",
-        "irmao",
-        "irma",
-        "neto",
-        "neta",
-    ]
-)
-# How an attendant's screening question opens: what follows is asked, not told.
-_OPENERS = (
-    "o senhor",
-    "a senhora",
-    "senhor",
-    "senhora",
-    "voce",
-    "vc",
-    "ce",
-    "tu",
-    "ta com",
-    "esta com",
-    "ta sentindo",
-    "teve",
-    "tem tido",
-    "sente",
-    "sentiu",
-    "ja teve",
-)
-# How a customer's ask for a product opens: the clauses before it are told, not asked.
-_ASKS = (
-    "tem aquele",
-    "tem aquela",
-    "tem um",
-    "tem uma",
-    "tem alguma coisa",
-    "tem algum remedio",
-    "tem alguma pastilha",
-    "tem remedio",
-    "voces tem",
-    "vcs tem",
-    "me da",
-    "me ve",
-    "quero",
-    "queria",
-    "o que eu",
-    "qual eu",
-    "qual que eu",
-    "o que a senhora tem",
-    "o que o senhor tem",
-    "o que voces tem",
-    "quanto",
-)
-# After "não", these words make an inability or a persistence, not a denial.
-_NOT_DENIALS = ("consig", "consegu", "aguent")
-_PERSISTING = frozenset(
-    [
-        "para",
-        "paro",
-        "parou",
-        "passa",
-        "passou",
-        "melhora",
-        "melhorou",
-        "sara",
-        "baixa",
-        "baixou",
-        "sai",
-        "larga",
-    ]
-)
-# After the symptom or product, "não" and one of these refuses it ("dipirona ele não pode").
-_REFUSALS = frozenset(
-    [
-        "pode",
-        "posso",
-        "quer",
-        "quero",
-        "gosta",
-        "gosto",
-        "toma",
-        "tomo",
-        "tomar",
-        "serve",
-        "usa",
-        "uso",
-        "tenho",
-        "tem",
-        "sinto",
-        "sente",
-    ]
-)
-# A clause that ends in "não" with only these around it denies what it names ("febre também não").
-_CLOSING_DENIAL = frozenset(
-    {"nao", "tambem", "mesmo", "ainda", "nada", "nunca", "nenhum", "nenhuma"}
-)
 # Words from the first to the last match of a word-group combination, at most: a body part and a
 # complaint belong together in "as costas travaram aqui", not across a whole sentence.
 _TOGETHER_SPAN = 7
@@ -171,6 +47,50 @@ class Heard:
     def __init__(self, texts: Sequence[str], ignore: re.Pattern[str] | None = None) -> None:
         """Split each turn of `texts` (oldest first) into clauses, blanking what `ignore` finds."""
         self._turns = [_clauses(text, ignore) for text in texts]
+
+    def told(self) -> list[str]:
+        """Each turn as what it affirms: denied words and unconfirmed screening questions out.
+
+        What the learned reader (`balto.advice.reader`) reads, so "dor no peito não, é azia"
+        and "tá com falta de ar?" — "não" show it no chest pain and no breathlessness.
+        """
+        turns = []
+        for index, clauses in enumerate(self._turns):
+            kept = []
+            denied = self._denied_in(index + 1)
+            for text, question in clauses:
+                if question and not self._answered_yes(index):
+                    continue
+                words = [
+                    found.group()
+                    for found in re.finditer(r"[a-z0-9]+", text)
+                    if not _span_negated(text, found.start(), found.end())
+                    and not (question and found.group() in denied)
+                ]
+                kept.append(" ".join(words))
+            turns.append(" , ".join(part for part in kept if part))
+        return turns
+
+    def _denied_in(self, index: int) -> set[str]:
+        """The words turn `index` denies ("febre não" denies "febre"); empty past the end."""
+        if index >= len(self._turns):
+            return set()
+        return {
+            found.group()
+            for text, _ in self._turns[index]
+            for found in re.finditer(r"[a-z0-9]+", text)
+            if found.group() not in said.NEGATIONS
+            and _span_negated(text, found.start(), found.end())
+        }
+
+    def _answered_yes(self, index: int) -> bool:
+        """Whether the turn after `index` opens without denying (a question's answer)."""
+        if index + 1 >= len(self._turns) or not self._turns[index + 1]:
+            return False
+        opening = self._turns[index + 1][0][0].split()
+        if opening[:1] and opening[0] in said.DENIALS:
+            return False
+        return not (len(opening) <= _SHORT_ANSWER and "nao" in opening)
 
     def newest(self, pattern: re.Pattern[str]) -> int:
         """Index of the newest turn in which `pattern` is affirmed, or -1."""
@@ -290,7 +210,7 @@ class Heard:
             return False
         answer = self._turns[index + 1]
         opening = answer[0][0].split() if answer else []
-        if opening[:1] and opening[0] in _DENIALS:
+        if opening[:1] and opening[0] in said.DENIALS:
             return False
         if len(opening) <= _SHORT_ANSWER and "nao" in opening:
             return False  # "tenho não", "senti não": the Brazilian way to answer no
@@ -314,10 +234,10 @@ def _clauses(text: str, ignore: re.Pattern[str] | None) -> list[tuple[str, bool]
     clauses = []
     for sentence in _SENTENCE.findall(normalize(text)):
         words = spoken(sentence)
-        asking = sentence.rstrip().endswith("?") and not set(words.split()) & _PERSONAL
+        asking = sentence.rstrip().endswith("?") and not set(words.split()) & said.PERSONAL
         parts = [f" {spoken(part)} " for part in sentence.split(",")]
         parts = [part for part in parts if part.strip()]
-        ask = any(part.startswith(f" {o} ") for part in parts for o in _ASKS) or any(
+        ask = any(part.startswith(f" {o} ") for part in parts for o in said.ASKS) or any(
             f" {words} ".endswith(f" {e} ") for e in _ASK_ENDINGS
         )
         # A long question that neither opens like a screening question nor offers a choice is
@@ -326,7 +246,7 @@ def _clauses(text: str, ignore: re.Pattern[str] | None) -> list[tuple[str, bool]
         shaped = (
             len(words.split()) <= _SHORT_QUESTION
             or " ou " in f" {words} "
-            or any(f" {words} ".startswith(f" {o} ") for o in _OPENERS)
+            or any(f" {words} ".startswith(f" {o} ") for o in said.OPENERS)
         )
         asking = asking and shaped
         for clause in parts:
@@ -345,20 +265,22 @@ def _span_negated(text: str, start: int, end: int) -> bool:
     """Whether the clause `text` denies what was found between `start` and `end`."""
     matched = text[start:end].split()
     words = text[:start].split()
-    before = words[-_NEGATION_REACH:]
+    before = words[-said.NEGATION_REACH :]
     following = [*words[len(words) - len(before) + 1 :], *matched[:1]]
     for word, then in zip(before, following, strict=False):
         # "não consigo respirar", "não para de sangrar": an inability or a persistence, not a
         # denial.
-        if word in _NEGATIONS and not (then.startswith(_NOT_DENIALS) or then in _PERSISTING):
+        if word in said.NEGATIONS and not (
+            then.startswith(said.NOT_DENIALS) or then in said.PERSISTING
+        ):
             return True
     after = text[end:].split()
     if "nao" in matched:
         return False  # already negative; a "não" after it only doubles it ("não quero viver não")
     # A "não" closing the clause denies it ("febre não"), and so does a "não" before a
     # verb of refusal ("dipirona ele não pode").
-    if set(after) & _DENIALS and set(after) <= _CLOSING_DENIAL:
+    if set(after) & said.DENIALS and set(after) <= said.CLOSING_DENIAL:
         return True
-    if after[-1:] == ["nao"] and not set(after) & (_REFUSALS | _PERSISTING):
+    if after[-1:] == ["nao"] and not set(after) & (said.REFUSALS | said.PERSISTING):
         return True  # a clause closed by "não" denies what it names ("falta de ar não")
-    return any(w == "nao" and then in _REFUSALS for w, then in itertools.pairwise(after[:4]))
+    return any(w == "nao" and then in said.REFUSALS for w, then in itertools.pairwise(after[:4]))

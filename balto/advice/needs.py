@@ -24,6 +24,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from balto.advice import reader
 from balto.advice.heard import Heard
 from balto.advice.lexicon import compile_patterns, spoken
 from balto.advice.needs_table import NEEDS, NOT_A_NEED
@@ -61,6 +62,12 @@ _FORMS = frozenset(
         "vitamina",
     ]
 )
+ASKED_CODE = "pedido:"
+"""Code prefix of a product named outright (then its name)."""
+READ_CODE = "leitura:"
+"""Code prefix of the needs the learned reader read (then the category)."""
+# Positions of the reader's needs in their turn: behind every phrase found there.
+_READ_BEHIND = 2_000_000
 # An indication of one word shorter than this shows nothing by itself ("dor", "sol", "gás").
 _MIN_SINGLE_WORD = 5
 
@@ -70,7 +77,8 @@ class Need:
     """One need the dialogue shows.
 
     Attributes:
-        code: The need table's code, ``indicacao:<product>`` or ``pedido:<product>``.
+        code: The need table's code, ``indicacao:<product>``, ``pedido:<product>`` or
+            ``leitura:<category>`` (read by `balto.advice.reader`).
         stems: Category stems that serve it, best first (normalized).
         turn: Index of the newest turn that shows it.
         products: Products it names directly (an indication's or a named product's).
@@ -156,16 +164,20 @@ class NeedDetector:
         Returns:
             The needs against this catalog; empty (falsy) for small talk.
         """
+        model = reader.shared()
+        # The reader reading no ask at all vetoes the table's everyday phrases and the catalog's
+        # indications ("essa menina é uma febre"); a product named outright still counts.
+        vetoed = model is not None and model.read(tuple(t.text for t in dialogue)).no_need
         heard = Heard([turn.text for turn in dialogue], _IDIOMS)
         found: list[tuple[tuple[int, int], Need]] = []
-        for spec, pattern, together in _TABLE:
+        for spec, pattern, together in () if vetoed else _TABLE:
             where = _newest(heard.find(pattern), *(heard.find_together(c) for c in together))
             if where is not None:
                 stems = tuple(spoken(s) for s in spec.categories)
                 found.append(
                     (_behind(where) if spec.context else where, Need(spec.code, stems, where[0]))
                 )
-        for product, pattern in self._indications:
+        for product, pattern in () if vetoed else self._indications:
             where = heard.find(pattern)
             if where is not None and self._circumstance(product):
                 where = _behind(where)
@@ -178,10 +190,39 @@ class NeedDetector:
             if where is not None:
                 named = (product.nome, *product.complementos)
                 stems = (spoken(product.categoria),)
-                found.append((where, Need(f"pedido:{product.nome}", stems, where[0], named)))
+                found.append((where, Need(f"{ASKED_CODE}{product.nome}", stems, where[0], named)))
+        # A category the reader read that a product named in the dialogue already stands for
+        # adds nothing ("me vê um dorflex" is the ask for Dorflex, not also a muscle need).
+        asked = {need.stems for _, need in found if need.code.startswith(ASKED_CODE)}
+        found += [
+            pair for pair in _read_needs([t.text for t in dialogue]) if pair[1].stems not in asked
+        ]
         # Newest turn first; within a turn, what was said first (the main complaint) first.
         found.sort(key=lambda pair: (-pair[0][0], pair[0][1]))
         return NeedsView([need for _, need in found], self.catalog)
+
+
+def _read_needs(texts: Sequence[str]) -> list[tuple[tuple[int, int], Need]]:
+    """The learned reader's needs (`balto.advice.reader`), each at the turn it first showed.
+
+    They rank behind the phrase lists' needs of the same turn: the lists are precise on what they
+    know, the reader covers what they do not. The turn is where a growing prefix of the window
+    first passed the threshold (the session read those prefixes on earlier utterances: cached),
+    so a need already advised on is not reopened by every later utterance.
+    """
+    model = reader.shared()
+    if model is None or not texts:
+        return []
+    found = []
+    for order, (category, _) in enumerate(model.read(tuple(texts)).needs):
+        first = next(
+            k
+            for k in range(len(texts))
+            if k == len(texts) - 1 or category in dict(model.read(tuple(texts[: k + 1])).needs)
+        )
+        need = Need(f"{READ_CODE}{category}", (spoken(category),), first)
+        found.append(((first, _READ_BEHIND + order), need))
+    return found
 
 
 class NeedsView:
@@ -201,9 +242,23 @@ class NeedsView:
         kept = [n for n in self.needs if n.turn == newest or n.code not in decided]
         return NeedsView(kept, self._catalog)
 
-    def fits(self, product: Product) -> bool:
-        """Whether `product` serves one of the needs."""
-        return self.rank(product) is not None
+    def fits(self, product: Product, *, strict: bool = False) -> bool:
+        """Whether `product` serves one of the needs.
+
+        `strict` (for an LLM's free answer): when the learned reader read needs in the window, the
+        product must also serve one of those, or be one the dialogue names. The phrase lists'
+        category stems are broad ("analges" takes a headache pill for a fever); the reader's
+        categories are the ones meant. The catalog advisor's choice, ranked by the lists, is
+        not held to it.
+        """
+        if self.rank(product) is None:
+            return False
+        read = [need for need in self.needs if need.code.startswith(READ_CODE)]
+        if not strict:
+            return True
+        if not read or any(product.nome in need.products for need in self.needs):
+            return True
+        return any(_score(need, product) is not None for need in read)
 
     def rank(self, product: Product) -> tuple[int, int] | None:
         """Sort key (lower is better) of `product` for these needs, or None when it fits none.

@@ -7,6 +7,8 @@ text (lower case, no accents, whole words; the pattern language of `balto.advice
 flags need two things said together (fever *and* a baby); those are checked across the whole
 window, since "minha filha de 3 meses" and "está com febre de 39" often come in different
 utterances. The signs and their phrases are data: ``red_flags.toml`` beside this module.
+The learned reader (`balto.advice.reader`) adds the signs it reads in the window that no rule
+caught; it never removes one.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 
+from balto.advice import reader
 from balto.advice.heard import Heard
 from balto.advice.lexicon import compile_patterns
 from balto.providers.ports import Turn
@@ -76,6 +79,8 @@ def _load() -> tuple[tuple[_Rule, ...], tuple[str, ...]]:
 
 
 _RULES, _NOT_A_SIGN = _load()
+# A sign with two rules is named by its first.
+_BY_CODE = {rule.flag.code: rule.flag for rule in reversed(_RULES)}
 
 
 def _heard_together(heard: Heard, combo: Sequence[re.Pattern[str]], rule: _Rule) -> bool:
@@ -115,6 +120,37 @@ def detect_all(dialogue: Sequence[Turn]) -> list[RedFlag]:
         The flags; empty when nothing in the window calls for a referral.
     """
     heard = Heard([turn.text for turn in dialogue], _IDIOMS)
+    flags = _ruled(heard)
+    # The learned reader catches what no rule lists; it can only add a sign, never remove one.
+    model = reader.shared()
+    if model is not None:
+        for code, _ in model.read(tuple(turn.text for turn in dialogue)).signs:
+            flag = _BY_CODE.get(code)
+            if flag is not None and all(f.code != code for f in flags) and _may_read(heard, code):
+                flags.append(flag)
+    return flags
+
+
+def _may_read(heard: Heard, code: str) -> bool:
+    """Whether the reader may show sign `code` in `heard`.
+
+    A sign whose rules all need a circumstance (a small child, for a fever) needs one of those
+    circumstances and one of its symptoms' phrases affirmed — a fever denied ("febre não") in a
+    baby's dialogue shows nothing; the reader only lifts the need for both to come from one rule.
+    """
+    rules = [compiled for compiled in _COMPILED if compiled[0].flag.code == code]
+    if any(not rule.with_any_of for rule, *_ in rules):
+        return True
+    circumstance = any(heard.newest(gate) >= 0 for _, _, gate, _, _ in rules)
+    return circumstance and any(heard.newest(symptom) >= 0 for _, symptom, _, _, _ in rules)
+
+
+def ruled(dialogue: Sequence[Turn]) -> list[RedFlag]:
+    """The red flags the rules alone find in `dialogue` (see `detect_all`)."""
+    return _ruled(Heard([turn.text for turn in dialogue], _IDIOMS))
+
+
+def _ruled(heard: Heard) -> list[RedFlag]:
     flags: list[RedFlag] = []
     for rule, any_of, with_any_of, together, clues in _COMPILED:
         if (

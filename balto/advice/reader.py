@@ -1,0 +1,156 @@
+"""A learned reader: which needs and red-flag signs a dialogue window shows, read from its words.
+
+In: the advisor's rolling window (texts, oldest first). Out: `Reading` — the labels whose
+probability passes their threshold: catalog categories (needs) and red-flag codes. Pure numpy, a
+fraction of a millisecond per window; nothing is downloaded.
+
+Why it exists beside the phrase lists (`balto.advice.needs`, `balto.providers.red_flags`): those
+are precise on what they list and blind to the next way of saying it (docs/BENCHMARKS.md, Advice:
+every blind corpus missed signs told in words nobody listed). The reader generalises from
+examples instead: ~1,000 labelled counter dialogues written by people who saw no code.
+
+What it is: one logistic regression per label over TF-IDF features of the normalized words
+(`balto.advice.lexicon.spoken`): words, word pairs, words under a negation ("nao", "sem", "nem"
+a few words before) and character 3-5-grams inside words (so "queimando", "queimação" and a
+misheard "kemando" share evidence). Trained offline by ``bench/train_reader.py`` (scikit-learn),
+shipped as ``reader_model.npz`` (terms, idf, weights, thresholds chosen by cross-validation over
+corpora). How it fails: it scores the whole window, so a sign said and then denied can still
+score; a need phrased unlike anything in training scores low; its categories are the default
+catalog's, so a cliente's catalog with other category names gets no need from it (the phrase
+lists still serve them).
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from balto.advice.heard import Heard
+from balto.advice.lexicon import spoken
+
+MODEL = Path(__file__).with_name("reader_model.npz")
+SIGN_PREFIX = "sinal:"
+"""Labels naming a red-flag code start with this; the others are catalog categories."""
+NEED_PREFIX = "categoria:"
+RX_ASK = "pedido:receita"
+"""The label of an ask for a prescription-only drug: not a need the reader serves, but an ask."""
+_NEGATORS = frozenset(["nao", "nem", "sem", "nunca", "nada", "nenhum", "nenhuma"])
+_NEGATION_REACH = 3  # words after a negator that it covers ("nao tem febre", "sem dor nenhuma")
+_CHAR_NS = (3, 4, 5)
+_CACHED = 512  # windows remembered (a few sessions' worth of prefixes; a Reading is small)
+
+
+def terms(text: str) -> list[str]:
+    """The features of `text`: words, word pairs, negated words and in-word character n-grams."""
+    words = spoken(text).split()
+    found = [f"w:{w}" for w in words]
+    found += [f"b:{a} {b}" for a, b in itertools.pairwise(words)]
+    negated_until = -1
+    for i, word in enumerate(words):
+        if word in _NEGATORS:
+            negated_until = i + _NEGATION_REACH
+        elif i <= negated_until:
+            found.append(f"n:{word}")
+    for word in words:
+        padded = f" {word} "
+        for n in _CHAR_NS:
+            found += [f"c:{padded[i : i + n]}" for i in range(len(padded) - n + 1)]
+    return found
+
+
+def window_text(texts: Sequence[str]) -> str:
+    """The window as the reader reads it: what each turn affirms (`Heard.told`), joined.
+
+    Denied words and screening questions answered "no" are left out, so the model never has to
+    learn negation from examples; who said what is not weighed.
+    """
+    return " . ".join(Heard(texts).told())
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The labels a window shows, each with its probability.
+
+    Attributes:
+        needs: Catalog categories (default catalog names) → probability, best first.
+        signs: Red-flag codes → probability, best first.
+        no_need: Every category's probability (and a prescription ask's) is under the model's
+            floor: the window asks for nothing at all (small talk, "essa menina é uma febre"),
+            whatever phrase it contains.
+    """
+
+    needs: tuple[tuple[str, float], ...]
+    signs: tuple[tuple[str, float], ...]
+    no_need: bool = False
+
+
+class Reader:
+    """A loaded model (see the module docstring); `read` is cheap, load once per process."""
+
+    def __init__(self, path: Path = MODEL) -> None:
+        """Load the model at `path` (an .npz written by ``bench/train_reader.py``)."""
+        with np.load(path, allow_pickle=False) as model:
+            vocabulary = [str(term) for term in model["terms"]]
+            self._idf: npt.NDArray[np.float32] = model["idf"].astype(np.float32)
+            self._weights: npt.NDArray[np.float32] = model["weights"].astype(np.float32)
+            self._bias: npt.NDArray[np.float32] = model["bias"].astype(np.float32)
+            self.labels: tuple[str, ...] = tuple(str(label) for label in model["labels"])
+            self.thresholds: npt.NDArray[np.float32] = model["thresholds"].astype(np.float32)
+            self.need_floor = float(model["need_floor"]) if "need_floor" in model else 0.0
+        self._index = {term: i for i, term in enumerate(vocabulary)}
+        # A session's window grows a turn at a time and the need detector reads its prefixes:
+        # most windows were read on an earlier utterance (oldest entries go first).
+        self._cache: dict[tuple[str, ...], Reading] = {}
+
+    def probabilities(self, text: str) -> npt.NDArray[np.float64]:
+        """Each label's probability for `text` (the order of `labels`)."""
+        counts = Counter(i for i in map(self._index.get, terms(text)) if i is not None)
+        scores = self._bias.astype(np.float64)
+        if counts:
+            columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            values = (1.0 + np.log(tf)) * self._idf[columns]
+            values /= math.sqrt(float(values @ values))
+            scores = scores + values @ self._weights[columns]
+        return 1.0 / (1.0 + np.exp(-scores))
+
+    def read(self, texts: tuple[str, ...]) -> Reading:
+        """The needs and signs the window `texts` (oldest first) shows over their thresholds."""
+        reading = self._cache.get(texts)
+        if reading is None:
+            if len(self._cache) >= _CACHED:
+                del self._cache[next(iter(self._cache))]
+            reading = self._cache[texts] = self._read(texts)
+        return reading
+
+    def _read(self, texts: tuple[str, ...]) -> Reading:
+        probs = self.probabilities(window_text(texts))
+        needs: list[tuple[str, float]] = []
+        signs: list[tuple[str, float]] = []
+        need_max = 0.0
+        for label, p, threshold in zip(self.labels, probs, self.thresholds, strict=True):
+            if label.startswith(NEED_PREFIX) or label == RX_ASK:
+                need_max = max(need_max, float(p))
+            if p < threshold:
+                continue
+            if label.startswith(SIGN_PREFIX):
+                signs.append((label.removeprefix(SIGN_PREFIX), float(p)))
+            elif label.startswith(NEED_PREFIX):
+                needs.append((label.removeprefix(NEED_PREFIX), float(p)))
+        needs.sort(key=lambda pair: -pair[1])
+        signs.sort(key=lambda pair: -pair[1])
+        return Reading(tuple(needs), tuple(signs), need_max < self.need_floor)
+
+
+@functools.cache
+def shared() -> Reader | None:
+    """The packaged model, loaded once; None when the package ships none (then nothing is read)."""
+    return Reader() if MODEL.exists() else None
