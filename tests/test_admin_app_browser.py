@@ -208,9 +208,7 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
 
         # 1. sign in through the form; the cookie is invisible to scripts
         await page.call("Page.navigate", url=running.base_url + "/admin/ao-vivo")
-        await _wait(
-            page, 'location.pathname === "/entrar" && !!document.getElementById("segredo")'
-        )
+        await _wait(page, 'location.pathname === "/entrar" && !!document.getElementById("segredo")')
         await _phone(page)  # the form at phone width first
         await _no_sideways_scroll(page, "entrar")
         await _shot(page, "entrar-390")
