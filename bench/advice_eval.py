@@ -25,7 +25,7 @@ dialogues without that sign are counted as false alerts.
 The cooldown is 0: the dialogues are fed back to back.
 
     .venv/bin/python bench/advice_eval.py [--columns exato,quase,...] [--splits tune,holdout]
-        [--misses]
+        [--misses] [--reader model.npz]
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ import trio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from balto.advice import reader  # noqa: E402
 from balto.advice.session import AdviceSession  # noqa: E402
 from balto.catalog import Catalog  # noqa: E402
 from balto.config import Settings  # noqa: E402
@@ -70,6 +71,8 @@ SPLITS = (
     "train_c",
     "train_d",
     "holdout10",
+    "holdout11",
+    "holdout12",
 )
 COLUMNS = ("exato", "quase", "fora", "categoria", "malformado", "recusa", "receita", "timeout")
 LLM_TIMEOUT_S = 1.0
@@ -291,6 +294,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--columns", default=",".join(COLUMNS))
     parser.add_argument("--splits", default=",".join(SPLITS), help="names or .json paths")
+    parser.add_argument("--reader", help="the reader model to use (default: the packaged one)")
     parser.add_argument("--misses", action="store_true", help="list every failure")
     args = parser.parse_args()
+    if args.reader:
+        reader.MODEL = Path(args.reader)  # read once, at the first window
     trio.run(main, args.columns.split(","), args.splits.split(","), args.misses)

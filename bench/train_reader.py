@@ -38,6 +38,7 @@ from balto.advice.reader import (  # noqa: E402
     NEED_PREFIX,
     RX_ASK,
     SIGN_PREFIX,
+    SMALL_TALK,
     terms,
     window_text,
 )
@@ -51,7 +52,7 @@ NEED_BETA = 1.0
 FLOOR_QUANTILE = 0.005
 DEFAULT_SPLITS = (
     "tune,holdout,holdout2,holdout3,holdout4,holdout5,holdout6,holdout7,holdout8,holdout9,"
-    "train_a,train_b,train_c,train_d"
+    "train_a,train_b,train_c,train_d,holdout10"
 )
 
 
@@ -81,6 +82,8 @@ def labels_at(d: dict[str, Any], turn: int | None, otc: set[str]) -> frozenset[s
         found.update(NEED_PREFIX + c for c in d.get("categorias", []) if c in otc)
     if d["kind"] == "prescription":
         found.add(RX_ASK)
+    if d["kind"] == "small_talk":
+        found.add(SMALL_TALK)
     sign_turns = d.get("turno_sinais") or {}
     for code in d.get("sinais", []):
         at = sign_turns.get(code)
@@ -170,15 +173,16 @@ def cross_validate(
     corpora = sorted({e.corpus for e in exs})
     held: dict[str, Any] = {}
     needs = [j for j, lab in enumerate(labels) if _asks(lab)]
-    windows: list[tuple[bool, float]] = []
+    chat = labels.index(SMALL_TALK)
+    windows: list[tuple[bool, float, float]] = []
     for corpus in corpora:
         train = [e for e in exs if e.corpus != corpus]
         test = [e for e in exs if e.corpus == corpus]
         vectorizer, models = fit(train, labels, c)
         probs = predict(vectorizer, models, [e.text for e in test])
         held[corpus] = per_dialogue(test, probs)
-        for e, best in zip(test, probs[:, needs].max(axis=1), strict=True):
-            windows.append((any(_asks(lab) for lab in e.labels), float(best)))
+        for e, best, talk in zip(test, probs[:, needs].max(axis=1), probs[:, chat], strict=True):
+            windows.append((any(_asks(lab) for lab in e.labels), float(best), float(talk)))
         print(f"  cv: {corpus} scored ({len(test)} windows)", flush=True)
     held["_windows"] = windows
     windows = held.pop("_windows")
@@ -194,6 +198,7 @@ def cross_validate(
             for j, lab in enumerate(labels)
         ]
     )
+    thresholds[chat] = small_talk_threshold(windows)
     report(labels, thresholds, held)
     return thresholds, need_floor(windows)
 
@@ -203,15 +208,31 @@ def _asks(label: str) -> bool:
     return label.startswith(NEED_PREFIX) or label == RX_ASK
 
 
-def need_floor(windows: Sequence[tuple[bool, float]]) -> float:
+def small_talk_threshold(windows: Sequence[tuple[bool, float, float]]) -> float:
+    """The small-talk probability from which a window asks for nothing, chosen out of corpus.
+
+    At most `FLOOR_QUANTILE` of the windows that show a need reach it.
+    """
+    shown = [talk for is_need, _, talk in windows if is_need]
+    empty = [talk for is_need, _, talk in windows if not is_need]
+    threshold = float(np.quantile(shown, 1.0 - FLOOR_QUANTILE))
+    print(
+        f"small talk from {threshold:.3f}: {sum(t >= threshold for t in shown)}/{len(shown)} "
+        f"need windows over it, {sum(t >= threshold for t in empty)}/{len(empty)} windows "
+        "without a need over it"
+    )
+    return threshold
+
+
+def need_floor(windows: Sequence[tuple[bool, float, float]]) -> float:
     """The probability under which a window shows no need, chosen out of corpus.
 
     Every window was scored by a model that never saw its corpus; the floor is the
     `FLOOR_QUANTILE` of the highest category probability of the windows that show a need, so
     about one need window in 200 falls under it.
     """
-    shown = [p for is_need, p in windows if is_need]
-    empty = [p for is_need, p in windows if not is_need]
+    shown = [p for is_need, p, _ in windows if is_need]
+    empty = [p for is_need, p, _ in windows if not is_need]
     floor = float(np.quantile(shown, FLOOR_QUANTILE))
     under = sum(p < floor for p in empty)
     print(

@@ -42,6 +42,8 @@ SIGN_PREFIX = "sinal:"
 NEED_PREFIX = "categoria:"
 RX_ASK = "pedido:receita"
 """The label of an ask for a prescription-only drug: not a need the reader serves, but an ask."""
+SMALL_TALK = "conversa"
+"""The label of talk that asks for nothing (a bill that is "uma dor de cabeça", a pain now gone)."""
 _NEGATORS = frozenset(["nao", "nem", "sem", "nunca", "nada", "nenhum", "nenhuma"])
 _NEGATION_REACH = 3  # words after a negator that it covers ("nao tem febre", "sem dor nenhuma")
 _CHAR_NS = (3, 4, 5)
@@ -82,9 +84,9 @@ class Reading:
     Attributes:
         needs: Catalog categories (default catalog names) → probability, best first.
         signs: Red-flag codes → probability, best first.
-        no_need: Every category's probability (and a prescription ask's) is under the model's
-            floor: the window asks for nothing at all (small talk, "essa menina é uma febre"),
-            whatever phrase it contains.
+        no_need: The window asks for nothing, whatever phrase it contains ("essa menina é uma
+            febre", "a dor de dente já passou"): every category's probability (and a
+            prescription ask's) is under the model's floor, or small talk's passes its threshold.
     """
 
     needs: tuple[tuple[str, float], ...]
@@ -136,9 +138,12 @@ class Reader:
         needs: list[tuple[str, float]] = []
         signs: list[tuple[str, float]] = []
         need_max = 0.0
+        chatting = False
         for label, p, threshold in zip(self.labels, probs, self.thresholds, strict=True):
             if label.startswith(NEED_PREFIX) or label == RX_ASK:
                 need_max = max(need_max, float(p))
+            elif label == SMALL_TALK:
+                chatting = bool(p >= threshold)
             if p < threshold:
                 continue
             if label.startswith(SIGN_PREFIX):
@@ -147,7 +152,7 @@ class Reader:
                 needs.append((label.removeprefix(NEED_PREFIX), float(p)))
         needs.sort(key=lambda pair: -pair[1])
         signs.sort(key=lambda pair: -pair[1])
-        return Reading(tuple(needs), tuple(signs), need_max < self.need_floor)
+        return Reading(tuple(needs), tuple(signs), chatting or need_max < self.need_floor)
 
 
 @functools.cache
