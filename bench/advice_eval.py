@@ -25,7 +25,7 @@ dialogues without that sign are counted as false alerts.
 The cooldown is 0: the dialogues are fed back to back.
 
     .venv/bin/python bench/advice_eval.py [--columns exato,quase,...] [--splits tune,holdout]
-        [--misses] [--reader model.npz]
+        [--misses] [--reader model.npz] [--roles]
 """
 
 from __future__ import annotations
@@ -73,9 +73,12 @@ SPLITS = (
     "holdout10",
     "holdout11",
     "holdout12",
+    "holdout13",
+    "holdout14",
 )
 COLUMNS = ("exato", "quase", "fora", "categoria", "malformado", "recusa", "receita", "timeout")
 LLM_TIMEOUT_S = 1.0
+ROLES = False  # --roles: turns carry their speaker's role, as speaker identification gives it
 OFF_CATALOG = ("Tylenol", "Benegrip", "Estomazil", "Allegra", "Vick VapoRub", "Strepsils")
 
 
@@ -201,7 +204,8 @@ async def _one(d: dict[str, Any], advisors: Any, catalog: Catalog) -> Tally:
     shown, alerted = [], set()
     for i, turn in enumerate(d["turns"]):
         started = trio.current_time()
-        decision = await session.hear(turn["texto"], 4.0 * i, 4.0 * i + 3.0)
+        speaker = turn["falante"] if ROLES else None
+        decision = await session.hear(turn["texto"], 4.0 * i, 4.0 * i + 3.0, speaker=speaker)
         if decision.advice is not None and decision.advice.asked:
             tally.latencies.append(trio.current_time() - started)
             tally.refused += sum(a.refusal is not None for a in decision.advice.asked)
@@ -295,8 +299,12 @@ if __name__ == "__main__":
     parser.add_argument("--columns", default=",".join(COLUMNS))
     parser.add_argument("--splits", default=",".join(SPLITS), help="names or .json paths")
     parser.add_argument("--reader", help="the reader model to use (default: the packaged one)")
+    parser.add_argument(
+        "--roles", action="store_true", help="give each turn its speaker's role, as identified"
+    )
     parser.add_argument("--misses", action="store_true", help="list every failure")
     args = parser.parse_args()
+    globals()["ROLES"] = args.roles
     if args.reader:
         reader.MODEL = Path(args.reader)  # read once, at the first window
     trio.run(main, args.columns.split(","), args.splits.split(","), args.misses)

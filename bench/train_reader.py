@@ -8,7 +8,9 @@ the advice corpora (format: bench/data/advice_dialogues_*.json) gives examples a
 sees them: where the writer marked the turn a need or sign becomes clear (``turno_necessidade``,
 ``turno_sinais``), every prefix of the dialogue is an example labelled with what it shows so far;
 otherwise only the whole dialogue is. Labels: ``categoria:<catalog category>`` for each of a need
-dialogue's categories, ``sinal:<code>`` for each red-flag sign.
+dialogue's categories, ``sinal:<code>`` for each red-flag sign, ``pedido:receita`` for a
+prescription ask, ``conversa`` for small talk. Every dialogue is read twice, without roles (as
+when nobody is enrolled) and with the writers' roles (as speaker identification gives them).
 
 ``--cv`` first runs leave-one-corpus-out: each corpus is scored by a model trained on the others,
 per dialogue the way the advisor uses the reader (a label counts once any prefix passes its
@@ -50,9 +52,10 @@ DATA = ROOT / "bench" / "data"
 SIGN_BETA = 5.0  # a missed sign costs more than a needless referral
 NEED_BETA = 1.0
 FLOOR_QUANTILE = 0.005
+ROLES_MARK = "@papeis"  # a dialogue read with its speakers' roles is another example
 DEFAULT_SPLITS = (
     "tune,holdout,holdout2,holdout3,holdout4,holdout5,holdout6,holdout7,holdout8,holdout9,"
-    "train_a,train_b,train_c,train_d,holdout10"
+    "train_a,train_b,train_c,train_d,holdout10,holdout11,holdout12"
 )
 
 
@@ -92,26 +95,25 @@ def labels_at(d: dict[str, Any], turn: int | None, otc: set[str]) -> frozenset[s
     return frozenset(found)
 
 
-def examples(split: str, otc: set[str]) -> list[Example]:
-    """The examples of one corpus."""
+def examples(split: str, otc: set[str], *, with_roles: bool) -> list[Example]:
+    """The examples of one corpus, read without roles or (`with_roles`) with the writers'."""
     out = []
     for d in json.loads(corpus_path(split).read_text(encoding="utf-8")):
         texts = [t["texto"] for t in d["turns"]]
+        roles = [t["falante"] if with_roles else None for t in d["turns"]]
+        name = f"{d['id']}{ROLES_MARK if with_roles else ''}"
         ruled: set[str] = set()
         for k in range(len(texts)):
-            turns = [
-                Turn(text, None, 4.0 * i, 4.0 * i + 3.0) for i, text in enumerate(texts[: k + 1])
-            ]
+            turns = [Turn(texts[i], roles[i], 4.0 * i, 4.0 * i + 3.0) for i in range(k + 1)]
             ruled.update(SIGN_PREFIX + flag.code for flag in red_flags.ruled(turns))
         marked = d.get("turno_necessidade") is not None or bool(d.get("turno_sinais"))
-        if marked or d["kind"] in ("small_talk", "prescription"):
-            for k in range(len(texts)):
-                labels = labels_at(d, k, otc)
-                text = window_text(texts[: k + 1])
-                out.append(Example(split, d["id"], text, labels, frozenset(ruled)))
-        else:
-            text = window_text(texts)
-            out.append(Example(split, d["id"], text, labels_at(d, None, otc), frozenset(ruled)))
+        ends = range(len(texts)) if marked or d["kind"] in ("small_talk", "prescription") else ()
+        for k in ends:
+            text = window_text(texts[: k + 1], roles[: k + 1])
+            out.append(Example(split, name, text, labels_at(d, k, otc), frozenset(ruled)))
+        if not ends:
+            text = window_text(texts, roles)
+            out.append(Example(split, name, text, labels_at(d, None, otc), frozenset(ruled)))
     return out
 
 
@@ -290,7 +292,12 @@ def main() -> None:
     globals()["SIGN_BETA"] = args.sign_beta
     catalog = Catalog.load()
     otc = {p.categoria for p in catalog.products if not p.prescription_only}
-    exs = [e for split in args.splits.split(",") for e in examples(split, otc)]
+    exs = [
+        e
+        for split in args.splits.split(",")
+        for with_roles in (False, True)
+        for e in examples(split, otc, with_roles=with_roles)
+    ]
     labels = sorted({lab for e in exs for lab in e.labels})
     print(f"{len(exs)} windows, {len({e.dialogue for e in exs})} dialogues, {len(labels)} labels")
     floor = 0.0

@@ -32,6 +32,8 @@ _SHORT_ANSWER = 3
 _CONTENT_WORD = 4
 # Positions of confirmed questions' words are shifted this far left of the answer's own words.
 _ANSWER_OFFSET = 1_000_000
+ATTENDANT = "atendente"
+"""The role of the counter's attendant (`Turn.speaker`), whose words are asked, not told."""
 _SENTENCE = re.compile(r"[^.!?;]+[.!?;]*")
 
 
@@ -44,9 +46,23 @@ class Heard:
     the next turn answers it without denying it.
     """
 
-    def __init__(self, texts: Sequence[str], ignore: re.Pattern[str] | None = None) -> None:
-        """Split each turn of `texts` (oldest first) into clauses, blanking what `ignore` finds."""
-        self._turns = [_clauses(text, ignore) for text in texts]
+    def __init__(
+        self,
+        texts: Sequence[str],
+        ignore: re.Pattern[str] | None = None,
+        roles: Sequence[str | None] = (),
+    ) -> None:
+        """Split each turn of `texts` (oldest first) into clauses, blanking what `ignore` finds.
+
+        `roles`, when known (speaker identification), say who spoke each turn: whatever the
+        attendant says is asked, not told — it counts once the next turn confirms it ("tá com
+        falta de ar, chiado no peito" — "não, respiro normal" shows nothing).
+        """
+        spoken_by = [*roles, *[None] * (len(texts) - len(roles))]
+        self._turns = [
+            _clauses(text, ignore, asked=role == ATTENDANT)
+            for text, role in zip(texts, spoken_by, strict=False)
+        ]
 
     def told(self) -> list[str]:
         """Each turn as what it affirms: denied words and unconfirmed screening questions out.
@@ -223,13 +239,15 @@ class Heard:
         )
 
 
-def _clauses(text: str, ignore: re.Pattern[str] | None) -> list[tuple[str, bool]]:
+def _clauses(
+    text: str, ignore: re.Pattern[str] | None, *, asked: bool = False
+) -> list[tuple[str, bool]]:
     """``(padded clause, is screening question)`` for each comma-separated clause of `text`.
 
     Every clause of a question with nothing personal in it is a screening question ("inchou
     lábio, língua ou olho?", "o senhor tá com falta de ar, a boca inchando?"), unless the
     question is a customer's ask for a product, which tells ("a garganta tá arranhando, tem
-    alguma pastilha?").
+    alguma pastilha?"). Every clause is one when the turn is `asked` (the attendant's).
     """
     clauses = []
     for sentence in _SENTENCE.findall(normalize(text)):
@@ -243,17 +261,24 @@ def _clauses(text: str, ignore: re.Pattern[str] | None) -> list[tuple[str, bool]
         # A long question that neither opens like a screening question nor offers a choice is
         # someone telling with a question mark ("agora o rosto tá inchando e parece que a
         # garganta tá fechando, tem um antialérgico?").
-        shaped = (
-            len(words.split()) <= _SHORT_QUESTION
-            or " ou " in f" {words} "
-            or any(f" {words} ".startswith(f" {o} ") for o in said.OPENERS)
-        )
-        asking = asking and shaped
+        opens = any(f" {_unlinked(words)} ".startswith(f" {o} ") for o in said.OPENERS)
+        shaped = len(words.split()) <= _SHORT_QUESTION or " ou " in f" {words} " or opens
+        # Speech-to-text rarely writes the question mark: a sentence with nothing personal in
+        # it that opens like a screening question ("tá sentindo falta de ar, chiado no peito")
+        # is one.
+        impersonal = not set(words.split()) & said.PERSONAL
+        asking = (asking and shaped) or (impersonal and opens)
         for clause in parts:
             if ignore is not None:
                 clause = ignore.sub(" ", clause)
-            clauses.append((clause, asking and not ask))
+            clauses.append((clause, asked or (asking and not ask)))
     return clauses
+
+
+def _unlinked(words: str) -> str:
+    """`words` without the linking word a follow-up question opens with ("e tem algum…")."""
+    first, _, rest = words.partition(" ")
+    return rest if first in said.LINKS and rest else words
 
 
 def _negated(text: str, found: re.Match[str]) -> bool:

@@ -61,7 +61,16 @@ OPENERS = (
     "sente",
     "sentiu",
     "ja teve",
+    "tem algum",
+    "tem alguma",
+    "algum",
+    "alguma",
+    "sentindo",
+    "ta sentindo",
+    "esta sentindo",
 )
+# Words a follow-up question opens with before its opener ("e tem algum aperto no peito").
+LINKS = frozenset(["e", "mas", "ai", "entao"])
 # How a customer's ask for a product opens: the clauses before it are told, not asked.
 ASKS = (
     "tem aquele",

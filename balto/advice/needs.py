@@ -167,8 +167,10 @@ class NeedDetector:
         model = reader.shared()
         # The reader reading no ask at all vetoes the table's everyday phrases and the catalog's
         # indications ("essa menina é uma febre"); a product named outright still counts.
-        vetoed = model is not None and model.read(tuple(t.text for t in dialogue)).no_need
-        heard = Heard([turn.text for turn in dialogue], _IDIOMS)
+        texts = tuple(turn.text for turn in dialogue)
+        roles = tuple(turn.speaker for turn in dialogue)
+        vetoed = model is not None and model.read(texts, roles).no_need
+        heard = Heard(texts, _IDIOMS, roles)
         found: list[tuple[tuple[int, int], Need]] = []
         for spec, pattern, together in () if vetoed else _TABLE:
             where = _newest(heard.find(pattern), *(heard.find_together(c) for c in together))
@@ -194,15 +196,15 @@ class NeedDetector:
         # A category the reader read that a product named in the dialogue already stands for
         # adds nothing ("me vê um dorflex" is the ask for Dorflex, not also a muscle need).
         asked = {need.stems for _, need in found if need.code.startswith(ASKED_CODE)}
-        found += [
-            pair for pair in _read_needs([t.text for t in dialogue]) if pair[1].stems not in asked
-        ]
+        found += [pair for pair in _read_needs(texts, roles) if pair[1].stems not in asked]
         # Newest turn first; within a turn, what was said first (the main complaint) first.
         found.sort(key=lambda pair: (-pair[0][0], pair[0][1]))
         return NeedsView([need for _, need in found], self.catalog)
 
 
-def _read_needs(texts: Sequence[str]) -> list[tuple[tuple[int, int], Need]]:
+def _read_needs(
+    texts: tuple[str, ...], roles: tuple[str | None, ...]
+) -> list[tuple[tuple[int, int], Need]]:
     """The learned reader's needs (`balto.advice.reader`), each at the turn it first showed.
 
     They rank behind the phrase lists' needs of the same turn: the lists are precise on what they
@@ -214,11 +216,12 @@ def _read_needs(texts: Sequence[str]) -> list[tuple[tuple[int, int], Need]]:
     if model is None or not texts:
         return []
     found = []
-    for order, (category, _) in enumerate(model.read(tuple(texts)).needs):
+    for order, (category, _) in enumerate(model.read(texts, roles).needs):
         first = next(
             k
             for k in range(len(texts))
-            if k == len(texts) - 1 or category in dict(model.read(tuple(texts[: k + 1])).needs)
+            if k == len(texts) - 1
+            or category in dict(model.read(texts[: k + 1], roles[: k + 1]).needs)
         )
         need = Need(f"{READ_CODE}{category}", (spoken(category),), first)
         found.append(((first, _READ_BEHIND + order), need))

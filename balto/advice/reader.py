@@ -47,6 +47,8 @@ SMALL_TALK = "conversa"
 _NEGATORS = frozenset(["nao", "nem", "sem", "nunca", "nada", "nenhum", "nenhuma"])
 _NEGATION_REACH = 3  # words after a negator that it covers ("nao tem febre", "sem dor nenhuma")
 _CHAR_NS = (3, 4, 5)
+MIN_SIGN_WORDS = 12
+"""Fewest words (of what the window affirms) on which the reader may show a sign."""
 _CACHED = 512  # windows remembered (a few sessions' worth of prefixes; a Reading is small)
 
 
@@ -68,13 +70,14 @@ def terms(text: str) -> list[str]:
     return found
 
 
-def window_text(texts: Sequence[str]) -> str:
+def window_text(texts: Sequence[str], roles: Sequence[str | None] = ()) -> str:
     """The window as the reader reads it: what each turn affirms (`Heard.told`), joined.
 
     Denied words and screening questions answered "no" are left out, so the model never has to
-    learn negation from examples; who said what is not weighed.
+    learn negation from examples; with `roles` known, the attendant's words count only once
+    the customer confirms them.
     """
-    return " . ".join(Heard(texts).told())
+    return " . ".join(Heard(texts, roles=roles).told())
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +113,7 @@ class Reader:
         self._index = {term: i for i, term in enumerate(vocabulary)}
         # A session's window grows a turn at a time and the need detector reads its prefixes:
         # most windows were read on an earlier utterance (oldest entries go first).
-        self._cache: dict[tuple[str, ...], Reading] = {}
+        self._cache: dict[tuple[tuple[str, ...], tuple[str | None, ...]], Reading] = {}
 
     def probabilities(self, text: str) -> npt.NDArray[np.float64]:
         """Each label's probability for `text` (the order of `labels`)."""
@@ -124,17 +127,22 @@ class Reader:
             scores = scores + values @ self._weights[columns]
         return 1.0 / (1.0 + np.exp(-scores))
 
-    def read(self, texts: tuple[str, ...]) -> Reading:
-        """The needs and signs the window `texts` (oldest first) shows over their thresholds."""
-        reading = self._cache.get(texts)
+    def read(self, texts: tuple[str, ...], roles: tuple[str | None, ...] = ()) -> Reading:
+        """The needs and signs the window `texts` (oldest first; `roles` when known) shows."""
+        key = (texts, roles)
+        reading = self._cache.get(key)
         if reading is None:
             if len(self._cache) >= _CACHED:
                 del self._cache[next(iter(self._cache))]
-            reading = self._cache[texts] = self._read(texts)
+            reading = self._cache[key] = self._read(texts, roles)
         return reading
 
-    def _read(self, texts: tuple[str, ...]) -> Reading:
-        probs = self.probabilities(window_text(texts))
+    def _read(self, texts: tuple[str, ...], roles: tuple[str | None, ...]) -> Reading:
+        text = window_text(texts, roles)
+        probs = self.probabilities(text)
+        # On a few words the model has no context to read ("tô tremendo de frio" is not a
+        # seizure): signs said that briefly are the phrase lists' to find.
+        context = len(spoken(text).split()) >= MIN_SIGN_WORDS
         needs: list[tuple[str, float]] = []
         signs: list[tuple[str, float]] = []
         need_max = 0.0
@@ -147,7 +155,8 @@ class Reader:
             if p < threshold:
                 continue
             if label.startswith(SIGN_PREFIX):
-                signs.append((label.removeprefix(SIGN_PREFIX), float(p)))
+                if context:
+                    signs.append((label.removeprefix(SIGN_PREFIX), float(p)))
             elif label.startswith(NEED_PREFIX):
                 needs.append((label.removeprefix(NEED_PREFIX), float(p)))
         needs.sort(key=lambda pair: -pair[1])

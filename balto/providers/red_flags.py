@@ -119,12 +119,14 @@ def detect_all(dialogue: Sequence[Turn]) -> list[RedFlag]:
     Returns:
         The flags; empty when nothing in the window calls for a referral.
     """
-    heard = Heard([turn.text for turn in dialogue], _IDIOMS)
+    texts = tuple(turn.text for turn in dialogue)
+    roles = tuple(turn.speaker for turn in dialogue)
+    heard = Heard(texts, _IDIOMS, roles)
     flags = _ruled(heard)
     # The learned reader catches what no rule lists; it can only add a sign, never remove one.
     model = reader.shared()
     if model is not None:
-        for code, _ in model.read(tuple(turn.text for turn in dialogue)).signs:
+        for code, _ in model.read(texts, roles).signs:
             flag = _BY_CODE.get(code)
             if flag is not None and all(f.code != code for f in flags) and _may_read(heard, code):
                 flags.append(flag)
@@ -147,7 +149,7 @@ def _may_read(heard: Heard, code: str) -> bool:
 
 def ruled(dialogue: Sequence[Turn]) -> list[RedFlag]:
     """The red flags the rules alone find in `dialogue` (see `detect_all`)."""
-    return _ruled(Heard([turn.text for turn in dialogue], _IDIOMS))
+    return _ruled(Heard([t.text for t in dialogue], _IDIOMS, [t.speaker for t in dialogue]))
 
 
 def _ruled(heard: Heard) -> list[RedFlag]:
