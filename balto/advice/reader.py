@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,6 +48,9 @@ SMALL_TALK = "conversa"
 _NEGATORS = frozenset(["nao", "nem", "sem", "nunca", "nada", "nenhum", "nenhuma"])
 _NEGATION_REACH = 3  # words after a negator that it covers ("nao tem febre", "sem dor nenhuma")
 _CHAR_NS = (3, 4, 5)
+# What `balto.providers.redaction` leaves for a CPF, a phone or an e-mail: no speech to read.
+_PLACEHOLDER = re.compile(r"\[[A-Z]+\]")
+_LIKELY = 0.5
 MIN_SIGN_WORDS = 12
 """Fewest words (of what the window affirms) on which the reader may show a sign."""
 _CACHED = 512  # windows remembered (a few sessions' worth of prefixes; a Reading is small)
@@ -77,7 +81,8 @@ def window_text(texts: Sequence[str], roles: Sequence[str | None] = ()) -> str:
     learn negation from examples; with `roles` known, the attendant's words count only once
     the customer confirms them.
     """
-    return " . ".join(Heard(texts, roles=roles).told())
+    unredacted = [_PLACEHOLDER.sub(" ", text) for text in texts]
+    return " . ".join(Heard(unredacted, roles=roles).told())
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +166,10 @@ class Reader:
                 needs.append((label.removeprefix(NEED_PREFIX), float(p)))
         needs.sort(key=lambda pair: -pair[1])
         signs.sort(key=lambda pair: -pair[1])
-        return Reading(tuple(needs), tuple(signs), chatting or need_max < self.need_floor)
+        # Small talk vetoes only while no category is more likely than not: a need said while
+        # paying ("meu CPF é …, tô com dor de cabeça") is still a need.
+        no_need = (chatting and not needs and need_max < _LIKELY) or need_max < self.need_floor
+        return Reading(tuple(needs), tuple(signs), no_need)
 
 
 @functools.cache
