@@ -17,8 +17,9 @@ docs/BENCHMARKS.md, "Front-end CPU"):
   ``/ Σw`` of the forward transform and the ``· Σw`` of the inverse cancel.
 - The smoothing kernel is the outer product of two integer triangles (noisereduce builds it so),
   and a triangle of peak ``a`` is two running sums of width ``a``: on the 0/1 mask these are
-  exact integer sums (cumulative sums, whatever the kernel's width), scaled once, instead of two
-  17- and 13-tap convolutions. A kernel of another shape falls back to the convolutions.
+  exact integer sums (each built by doubling, ~2·log2(a) array additions), scaled once, instead
+  of a 17- and a 13-tap convolution (~40 against ~80 µs a block). A kernel of another shape falls
+  back to the convolutions.
 - Single precision (complex64 spectra): the int16 output needs ~16 bits, float32 carries 24.
 - The overlap-add's normalisation depends only on the block's frame count: computed once per count.
 """
@@ -30,10 +31,7 @@ import numpy.typing as npt
 from noisereduce.spectralgate.stationary import (  # type: ignore[import-untyped]  # no types
     SpectralGateStationary,
 )
-from scipy.ndimage import (  # type: ignore[import-untyped]  # no types
-    convolve1d,
-    uniform_filter1d,
-)
+from scipy.ndimage import convolve1d  # type: ignore[import-untyped]  # no types
 
 _EPS = float(np.finfo(np.float64).eps)  # noisereduce's floor inside the logarithm
 _FLOOR_DB = 80.0  # noisereduce's dynamic range under each bin's loudest frame
@@ -50,25 +48,43 @@ def _triangle_width(weights: npt.NDArray[np.float64]) -> int | None:
     return a if bool(np.allclose(weights / weights.max() * a, ramp, rtol=0, atol=1e-9)) else None
 
 
+def _window_sums(x: F32, a: int, axis: int) -> F32:
+    """Sums of `a` consecutive values along `axis` (``len − a + 1`` of them), by doubling.
+
+    Sums of 2, 4, 8, … neighbours are built from each other and the ones `a`'s binary digits
+    name are added: ~2·log2(a) array additions instead of `a`, and exact on small integers.
+    """
+    v = np.swapaxes(x, axis, -1)
+    m = v.shape[-1] - a + 1
+    out: F32 | None = None
+    size, offset, sums = 1, 0, v
+    while True:
+        if a & size:
+            part = sums[..., offset : offset + m]
+            out = part if out is None else out + part
+            offset += size
+        if 2 * size > a:
+            break
+        sums = sums[..., :-size] + sums[..., size:]  # now sums of 2·size neighbours
+        size *= 2
+    assert out is not None
+    return np.swapaxes(out, axis, -1)
+
+
 def _triangle_sums(x: F32, a_rows: int, a_cols: int) -> F32:
     """`x` convolved ("same", zeros outside) with the outer product of two triangles.
 
     The triangles are 1, 2, …, a, …, 2, 1, with ``a_rows`` along axis 0 and ``a_cols`` along 1.
-
-    Each triangle is two running sums of width ``a``, taken over `x` padded with ``a − 1`` zeros
-    a side (so the first sum's values just outside `x` reach the second), then cropped.
+    Each is two running sums of width ``a`` over `x` padded with ``a − 1`` zeros a side: exact on
+    a 0/1 mask (small integers), whatever the widths.
     """
     pr, pc = a_rows - 1, a_cols - 1
     padded = np.zeros((x.shape[0] + 2 * pr, x.shape[1] + 2 * pc), dtype=np.float32)
     padded[pr : pr + x.shape[0], pc : pc + x.shape[1]] = x
-    for axis, a in ((0, a_rows), (1, a_cols)):
-        # An even width's box leans left of centre; the second one, shifted, leans right.
-        padded = uniform_filter1d(padded, a, axis=axis, mode="constant")
-        padded = uniform_filter1d(padded, a, axis=axis, mode="constant", origin=-(a % 2 == 0))
-    out: F32 = padded[pr : pr + x.shape[0], pc : pc + x.shape[1]] * np.float32(
-        a_rows * a_rows * a_cols * a_cols
-    )
-    return out
+    rows = _window_sums(_window_sums(padded, a_rows, 0), a_rows, 0)
+    # Along axis 1 as rows of the transpose: whole rows added are several times faster.
+    cols = np.ascontiguousarray(rows.T)
+    return _window_sums(_window_sums(cols, a_cols, 0), a_cols, 0).T
 
 
 class StftGate:
