@@ -82,15 +82,29 @@ class Denoiser:
         self._carry = np.zeros(0, dtype=np.float32)
         self._seen = 0  # samples fed
         self._next_profile = round(self._p.first_profile_s * sample_rate)
-        self._gate: SpectralGateStationary | None = None
-        self._stft = StftGate(self._p.n_fft)
+        self._noise: npt.NDArray[np.float32] | None = None  # the current profile's noise
+        self._thresh: npt.NDArray[np.float64] | None = None  # and its per-bin thresholds
+        self._reference: SpectralGateStationary | None = None  # see `_gate`
+        # noisereduce's smoothing kernel for these settings, from a gate built once on silence.
+        template = self._noisereduce(np.zeros(self._p.n_fft, dtype=np.float32))
+        kernel = template._smoothing_filter if template.smooth_mask else None
+        self._stft = StftGate(self._p.n_fft, kernel, self._p.prop_decrease)
         self.profiles = 0
         """How many noise profiles have been built."""
 
     @property
     def has_profile(self) -> bool:
         """True once a noise profile has been learned."""
-        return self._gate is not None
+        return self._thresh is not None
+
+    @property
+    def _gate(self) -> SpectralGateStationary | None:
+        """The current profile as noisereduce's own gate (built on demand, to check against)."""
+        if self._noise is None:
+            return None
+        if self._reference is None:
+            self._reference = self._noisereduce(self._noise)
+        return self._reference
 
     def process(self, pcm: bytes) -> bytes:
         """Noise-reduce one block; returns s16le of the same length.
@@ -106,9 +120,9 @@ class Denoiser:
         if self._seen >= self._next_profile and self._frames:
             self._build_profile()
             self._next_profile = self._seen + round(self._p.refresh_s * self._rate)
-        if self._gate is None or len(x) < self._p.n_fft:
+        if self._thresh is None or len(x) < self._p.n_fft:
             return pcm
-        y = self._stft.gate(x, self._gate)
+        y = self._stft.gate(x, self._thresh)
         return np.clip(np.rint(y), -32768, 32767).astype("<i2").tobytes()
 
     def _remember(self, x: npt.NDArray[np.float32]) -> None:
@@ -124,8 +138,14 @@ class Denoiser:
         keep = max(1, int(len(frames) * self._p.quiet_share))
         quiet = np.sort(np.argsort(energy)[:keep])  # in time order, so the STFT sees real audio
         noise = frames[quiet].reshape(-1)
+        self._noise, self._reference = noise, None
+        self._thresh = self._stft.thresholds(noise, self._p.n_std)
+        self.profiles += 1
+
+    def _noisereduce(self, noise: npt.NDArray[np.float32]) -> SpectralGateStationary:
+        """A noisereduce stationary gate learnt from `noise`, as this denoiser sets it up."""
         p = self._p
-        self._gate = SpectralGateStationary(
+        return SpectralGateStationary(
             y=noise[None, :],
             sr=self._rate,
             y_noise=noise,
@@ -144,4 +164,3 @@ class Denoiser:
             use_tqdm=False,
             n_jobs=1,
         )
-        self.profiles += 1

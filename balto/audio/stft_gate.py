@@ -1,8 +1,9 @@
 """noisereduce's stationary spectral gate on one block, with the per-block work cut to the minimum.
 
-In: a block of float samples and a built `SpectralGateStationary` (its per-bin dB thresholds,
-its smoothing kernel, its `prop_decrease`). Out: the gated block, as long as the input (samples
-past the last hop: 0). Pure; one instance per denoiser (it caches per profile and block length).
+In: the noise (to learn per-bin dB thresholds from: `StftGate.thresholds`), then blocks of float
+samples with the thresholds to gate them against; noisereduce's smoothing kernel and
+`prop_decrease` once. Out: the gated block, as long as the input (samples past the last hop: 0).
+Pure; one instance per denoiser (it caches per profile and per block length).
 
 Same arithmetic as `SpectralGateStationary.spectral_gating_stationary` — scipy's `stft` (periodic
 Hann, ``boundary='zeros'``, ``padded=False``, ``scaling='spectrum'``), the mask, the 2-D
@@ -21,16 +22,18 @@ docs/BENCHMARKS.md, "Front-end CPU"):
   of a 17- and a 13-tap convolution (~40 against ~80 µs a block). A kernel of another shape falls
   back to the convolutions.
 - Single precision (complex64 spectra): the int16 output needs ~16 bits, float32 carries 24.
+  The transforms are scipy's: numpy 2.4's single-precision rfft slows down sharply past ~64
+  frames in a call (251 frames of 512: 1.4 ms against scipy's 0.16).
 - The overlap-add's normalisation depends only on the block's frame count: computed once per count.
+- The thresholds are noisereduce's, computed without building a `SpectralGateStationary` (its
+  constructor, run at every profile refresh, was a third of the denoiser's CPU).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-from noisereduce.spectralgate.stationary import (  # type: ignore[import-untyped]  # no types
-    SpectralGateStationary,
-)
+from scipy import fft as sp_fft  # type: ignore[import-untyped]  # no types
 from scipy.ndimage import convolve1d  # type: ignore[import-untyped]  # no types
 
 _EPS = float(np.finfo(np.float64).eps)  # noisereduce's floor inside the logarithm
@@ -90,8 +93,19 @@ def _triangle_sums(x: F32, a_rows: int, a_cols: int) -> F32:
 class StftGate:
     """The stationary gate for blocks of one stream (see the module docstring)."""
 
-    def __init__(self, n_fft: int) -> None:
-        """FFTs of `n_fft` samples, hop `n_fft` / 4 (noisereduce's and the denoiser's)."""
+    def __init__(
+        self, n_fft: int, kernel: npt.NDArray[np.float64] | None, prop_decrease: float
+    ) -> None:
+        """FFTs of `n_fft` samples, hop `n_fft` / 4 (noisereduce's and the denoiser's).
+
+        Args:
+            n_fft: FFT size, a multiple of 4.
+            kernel: noisereduce's mask smoothing kernel (freq x time), None for no smoothing.
+            prop_decrease: How much of the gated energy is removed (noisereduce's).
+
+        Raises:
+            ValueError: `n_fft` is not a multiple of 4.
+        """
         if n_fft % 4:
             raise ValueError("n_fft must be a multiple of 4 (hop = n_fft / 4)")
         self.n_fft = n_fft
@@ -102,31 +116,17 @@ class StftGate:
         self._win: F32 = win.astype(np.float32)
         self._win_sq = (win**2).reshape(4, self.hop)
         self._inverse_norm: dict[int, F32] = {}  # frames per block → 1 / the OLA's window sum
-        self._for: SpectralGateStationary | None = None  # the gate the fields below are for
+        self._for: npt.NDArray[np.float64] | None = None  # the thresholds the two below are for
         self._power_min: F32 = np.zeros(0, dtype=np.float32)  # per bin: |X|² over it passes
         self._row_min: F32 = np.zeros(0, dtype=np.float32)  # per bin: a max |X|² over it: all
-        self._prop = 1.0
+        self._prop = float(prop_decrease)
+        self._kernel = kernel
         self._triangles: tuple[int, int, float] | None = None  # (freq a, time a, scale)
         self._parts: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] = (
             np.ones(1),
             np.ones(1),
         )
-        self._kernel: npt.NDArray[np.float64] | None = None  # None: no smoothing
-
-    def _learn(self, gate: SpectralGateStationary) -> None:
-        """Convert a new profile's thresholds and kernel (once per profile)."""
-        thresh = np.asarray(gate.noise_thresh, dtype=np.float64)
-        with np.errstate(over="ignore"):
-            amp = 10.0 ** (thresh / 20.0) - _EPS
-            row = 10.0 ** ((thresh + _FLOOR_DB) / 20.0) - _EPS
-        # A threshold at or below ε's level passes everything: -1 is under any power.
-        self._power_min = np.where(amp > 0, (amp * self._win_sum) ** 2, -1.0).astype(np.float32)
-        self._row_min = np.where(row > 0, (row * self._win_sum) ** 2, -1.0).astype(np.float32)
-        self._prop = float(gate._prop_decrease)
-        self._kernel = gate._smoothing_filter if gate.smooth_mask else None
-        self._triangles = None
-        if self._kernel is not None:
-            kernel = self._kernel
+        if kernel is not None:
             rows, cols = kernel.sum(axis=1), kernel.sum(axis=0) / kernel.sum()
             self._parts = (rows, cols)
             a_f, a_t = _triangle_width(rows), _triangle_width(cols)
@@ -136,7 +136,35 @@ class StftGate:
                 and bool(np.allclose(np.outer(rows, cols), kernel, rtol=0, atol=1e-12))
             ):
                 self._triangles = (a_f, a_t, float(rows.max() / a_f * cols.max() / a_t))
-        self._for = gate
+
+    def thresholds(self, noise: F32, n_std: float) -> npt.NDArray[np.float64]:
+        """Per bin, the dB level a frame must pass: `SpectralGateStationary.noise_thresh`.
+
+        The mean plus `n_std` standard deviations of the noise's STFT in dB (scipy's `stft` of
+        the noise as noisereduce takes it: zero boundaries, spectrum scaling, in single precision
+        as scipy computes a float32 signal's; each bin floored 80 dB under its loudest frame),
+        computed without building the gate.
+        """
+        n, hop, half = self.n_fft, self.hop, self.n_fft // 2
+        padded = np.zeros(len(noise) + n, dtype=np.float32)
+        padded[half : half + len(noise)] = noise
+        n_seg = (len(padded) - n) // hop + 1
+        frames = np.lib.stride_tricks.sliding_window_view(padded, n)[::hop][:n_seg]
+        spec = sp_fft.rfft(frames * self._win, axis=1).T * np.float32(1.0 / self._win_sum)
+        db = 20 * np.log10(np.abs(spec) + _EPS)  # ε in double precision, as noisereduce's
+        db = np.maximum(db, db.max(axis=-1, keepdims=True) - _FLOOR_DB)
+        thresh: npt.NDArray[np.float64] = db.mean(axis=1) + db.std(axis=1) * n_std
+        return thresh
+
+    def _learn(self, thresh: npt.NDArray[np.float64]) -> None:
+        """Convert a new profile's thresholds to powers (once per profile)."""
+        with np.errstate(over="ignore"):
+            amp = 10.0 ** (thresh / 20.0) - _EPS
+            row = 10.0 ** ((thresh + _FLOOR_DB) / 20.0) - _EPS
+        # A threshold at or below ε's level passes everything: -1 is under any power.
+        self._power_min = np.where(amp > 0, (amp * self._win_sum) ** 2, -1.0).astype(np.float32)
+        self._row_min = np.where(row > 0, (row * self._win_sum) ** 2, -1.0).astype(np.float32)
+        self._for = thresh
 
     def _smooth(self, passed: F32) -> F32:
         """The mask ``passed·prop + (1 − prop)`` smoothed by the kernel; (time, freq) layout."""
@@ -169,10 +197,10 @@ class StftGate:
             self._inverse_norm[n_seg] = inverse
         return inverse
 
-    def gate(self, x: F32, gate: SpectralGateStationary) -> F32:
-        """The block gated against the profile; as long as `x` (samples past the last hop: 0)."""
-        if gate is not self._for:
-            self._learn(gate)
+    def gate(self, x: F32, thresh: npt.NDArray[np.float64]) -> F32:
+        """`x` gated against a profile's `thresholds`; as long as `x` (past the last hop: 0)."""
+        if thresh is not self._for:
+            self._learn(thresh)
         n, hop, half = self.n_fft, self.hop, self.n_fft // 2
         padded = np.zeros(len(x) + n, dtype=np.float32)
         padded[half : half + len(x)] = x
@@ -180,11 +208,11 @@ class StftGate:
         frames = np.lib.stride_tricks.as_strided(
             padded, shape=(n_seg, n), strides=(hop * padded.itemsize, padded.itemsize)
         )
-        spec = np.fft.rfft(frames * self._win, axis=1)  # (time, freq), complex64
+        spec = sp_fft.rfft(frames * self._win, axis=1)  # (time, freq), complex64
         power = spec.real**2 + spec.imag**2
         passed = (power > self._power_min) | (power.max(axis=0) > self._row_min)
         mask = self._smooth(passed.astype(np.float32))
-        frames_out = np.fft.irfft(spec * mask, n=n, axis=1) * self._win
+        frames_out = sp_fft.irfft(spec * mask, n=n, axis=1) * self._win
         # Overlap-add as scipy's istft: hop is a quarter frame, so each hop-long block of the
         # output sums the matching quarters of four consecutive frames.
         quarters = frames_out.reshape(n_seg, 4, hop)
