@@ -5,9 +5,9 @@ The first bytes decide the format (`balto.audio.formats.detect_format`):
   their timestamps, the OpusHead; a stream declaring another codec is refused). With front-end
   workers (``BALTO_VAD_WORKERS`` > 0, the default) the packets go downstream as `OpusFrame`s and
   the VAD's front end decodes them in its worker, in the same request as denoise and VAD (one
-  round trip per chunk). Without workers they are decoded here (`balto.audio.opus_decoder`,
-  FFmpeg's Opus decoder through PyAV; inline for a chunk's worth, a thread for a backlog) into
-  16 kHz mono s16le `PcmFrame`s. No process per session;
+  round trip per chunk). Without workers they are decoded here (`balto.audio.opus_decoder`:
+  libopus at 16 kHz, else FFmpeg's Opus decoder through PyAV; inline for a chunk's worth, a
+  thread for a backlog) into 16 kHz mono s16le `PcmFrame`s. No process per session;
 - WAV is parsed in Python; 16 kHz mono passes straight through, other rates and layouts are
   resampled in process (`balto.audio.resample`);
 - anything else is raw s16le 16 kHz mono, kept sample-aligned across frames.

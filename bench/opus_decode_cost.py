@@ -1,8 +1,10 @@
 """What decoding browser Opus to 16 kHz mono costs in process, per candidate decoder.
 
-Candidates: PyAV's native ``opus`` decoder + its resampler (what `balto.audio.opus_decoder` uses),
-PyAV's ``libopus`` decoder + the resampler, and a libopus binding decoding straight to 16 kHz mono
-(``opuslib``, ctypes over the system's libopus; skipped when either is missing). For a corpus clip
+Candidates: libopus asked for 16 kHz mono through ctypes (what `balto.audio.opus_decoder` uses,
+`balto.audio.libopus`), PyAV's native ``opus`` decoder + its resampler (its fallback), PyAV's
+``libopus`` decoder (which FFmpeg opens at 48 kHz) + the resampler, and another libopus binding
+decoding straight to 16 kHz mono (``opuslib``, ctypes over the system's libopus; skipped when
+either is missing). For a corpus clip
 as 48 kHz mono and stereo WebM/Opus (32 kbit/s), packets found by `balto.audio.opus_demux` and
 decoded a device chunk (13 packets) per call: CPU per audio-second, and the memory 200 live
 decoders add (RSS of this process, after each has decoded a second).
@@ -73,7 +75,8 @@ class _OpusLib:
 
 def _candidates() -> dict[str, Callable[[bytes | None], object]]:
     found: dict[str, Callable[[bytes | None], object]] = {
-        "PyAV opus + resampler (chosen)": lambda head: OpusDecoder(head),
+        "libopus at 16 kHz mono, ctypes (chosen)": lambda head: OpusDecoder(head),
+        "PyAV opus + resampler": lambda head: OpusDecoder(head, libopus=False),
         "PyAV libopus + resampler": lambda head: _PyAv("libopus", head),
     }
     try:

@@ -1,8 +1,9 @@
 """Audio in: container detection, WAV/PCM parsing, WebM structure, speech segmentation.
 
 Everything here is synchronous and I/O-free, so actors can call it directly (or from a worker
-thread) and tests need no event loop. Opus is decoded with PyAV (`opus_decoder`), which runs
-wherever it is called: the decoder actor puts it in the front-end workers (`workers`).
+thread) and tests need no event loop. Opus is decoded by libopus at 16 kHz (`libopus`, else
+FFmpeg's decoder through PyAV: `opus_decoder`), which runs wherever it is called: the decoder actor
+puts it in the front-end workers (`workers`).
 """
 
 from balto.audio.formats import AudioFormat, AudioFormatError, detect_format, ffmpeg_input_args
