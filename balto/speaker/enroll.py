@@ -3,7 +3,7 @@
 In: the request body and its content type (WAV, or WebM/Opus as browsers record). Out: an
 `Enrollment` (voiceprint, usable speech seconds, verdict and a Portuguese message), or an
 `EnrollmentError` with the HTTP status, code and Portuguese message to answer. Synchronous and
-CPU-bound (~1-2 s for 30 s of speech): run it off the Trio thread (`trio.to_thread`).
+CPU-bound (~0.5 s for 30 s of speech): run it off the Trio thread (`trio.to_thread`).
 
 Decoding is ffmpeg's (imageio-ffmpeg's binary, the one the decoders use) with the input format
 forced, to 16 kHz mono, at most `MAX_SECONDS` + 1 s (longer is refused, and never decoded whole).
@@ -23,7 +23,7 @@ import numpy as np
 from balto.audio.frontend import FrontEnd
 from balto.errors import BaltoError
 from balto.speaker import voiceprint
-from balto.speaker.frames import RATE, frame_features
+from balto.speaker.features import RATE, embed
 from balto.speaker.voiceprint import Voiceprint
 
 MIN_SECONDS = 15.0
@@ -143,7 +143,7 @@ def enroll(body: bytes, content_type: str | None) -> Enrollment:
     cuts, voiced, snr = speech_of(pcm)
     if voiced < 1.0:
         raise EnrollmentError(422, "sem_fala", "nenhuma fala foi encontrada na gravação")
-    usable = [c for c in cuts if frame_features(c) is not None]
+    usable = [c for c in cuts if embed(c) is not None]
     usable_s = sum(len(c) / 2 / RATE for c in usable)
     built = voiceprint.build(usable)
     if built is None or usable_s < MIN_USABLE_S:

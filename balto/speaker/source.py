@@ -3,8 +3,7 @@
 In: a cliente id, once per segment. Out: its `Enrolled` voices (empty: nobody enrolled). Each call
 reads the cliente's voiceprint epoch (one indexed integer, bumped by a trigger on every change,
 `balto.store.voiceprints`) and reloads the voiceprints only when it moved, so a voiceprint erased
-on any instance stops being used at the next segment of every session. A voiceprint of an older
-model is skipped with a warning asking for re-enrollment. Bounded: a read waits at
+on any instance stops being used at the next segment of every session. Bounded: a read waits at
 most `READ_TIMEOUT_S`; while the database is away (or known to be) the voices read last are used,
 without asking it. Raises nothing for an outage.
 """
@@ -50,17 +49,7 @@ class ClienteVoices:
         voices = []
         for row in rows:
             if row.model != MODEL:
-                # Made by another model (e.g. the first rounds' ``mfcc-f0-v1``): not comparable,
-                # and never converted (no audio is kept); only a new recording brings it back.
-                log.warning(
-                    "attendant %s has a voiceprint of model %s, not %s: not used until the voice"
-                    " is enrolled again (PUT /admin/atendentes/%s/voz)",
-                    row.atendente_id,
-                    row.model,
-                    MODEL,
-                    row.atendente_id,
-                )
-                continue
+                continue  # made by another embedding: not comparable
             try:
                 voices.append(
                     Enrolled(row.atendente_id, row.nome, Scorer.of(Voiceprint.from_bytes(row.data)))

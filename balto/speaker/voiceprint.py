@@ -1,72 +1,84 @@
-"""A voiceprint: one attendant's voice as a GMM adapted from the UBM, and the score against it.
+"""A voiceprint: one attendant's voice as statistics of segment embeddings, and the distance to it.
 
-In: an attendant's enrollment speech (cut segments), each used clean and mixed with synthetic
-noises (`augment`), so the model has also heard the voice in a noisy shop. Out: a `Voiceprint`,
-the UBM's means MAP-adapted to those frames (`balto.speaker.gmm.adapt`), stored as their offsets
-from the UBM's (C × D float32, ~10 kB: no audio, nothing the voice can be rebuilt from), and a
-`Scorer`: a segment's log-likelihood ratio against the UBM (`balto.speaker.gmm`), normalised
-against the shipped cohort of background voices (0: as like the voice as the background voices
-nearest the segment are; the attendant threshold is several of their standard deviations).
+In: the embeddings (`balto.speaker.features.embed`) of an attendant's enrollment speech, each
+computed clean and mixed with synthetic noises (`augment`), so the voiceprint also covers how the
+voice's features drift in a noisy shop. Out: a `Voiceprint` (mean and spread, 2 × `DIM` float32,
+stored as 336 bytes: no audio, nothing the voice can be rebuilt from) and `distance`.
+
+The distance is a Mahalanobis distance per dimension (RMS), under the attendant's own spread plus
+`within.json`: the within-speaker covariance of the embedding (how one voice's numbers move from
+one utterance, noise and SNR to another), estimated by ``bench/speaker_eval.py --fit`` on the
+corpus's 14 background voices (in no benchmark split). A segment of the same voice lands near 1;
+another voice further.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib import resources
 
 import numpy as np
 import numpy.typing as npt
 
-from balto.speaker import gmm
-from balto.speaker.frames import FRAME_DIM, RATE, frame_features
-from balto.speaker.gmm import Stats
+from balto.speaker.features import DIM, RATE, embed
 
-MODEL = "gmm-ubm-v1"
-"""Which frames, UBM and scoring a stored voiceprint was made with; others are not used (the first
-two rounds' ``mfcc-f0-v1`` asks for re-enrollment: `balto.speaker.source`)."""
+MODEL = "mfcc-f0-v1"
+"""Which embedding and covariance a stored voiceprint was made with; others are not used."""
+OWN_SPREAD = 0.3  # weight of the attendant's own enrollment spread beside the shipped covariance
 _AUGMENT_SNRS = (15.0, 8.0, 4.0)
 F32 = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True, slots=True)
 class Voiceprint:
-    """An attendant's voice: the adapted means' offsets from the UBM's (C × `FRAME_DIM`)."""
+    """An attendant's voice: the mean embedding and its per-dimension variance."""
 
-    offsets: F32
+    mean: F32
+    var: F32
 
     def to_bytes(self) -> bytes:
-        """The stored form (little-endian float32, row by row)."""
-        return self.offsets.astype("<f4").tobytes()
+        """The stored form (2 × `DIM` little-endian float32)."""
+        return np.concatenate([self.mean, self.var]).astype("<f4").tobytes()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Voiceprint:
-        """Read the stored form; raises `ValueError` when it is not one of the shipped UBM's."""
-        shape = (gmm.ubm().size, FRAME_DIM)
+        """Read the stored form; raises `ValueError` when it is not one."""
         values = np.frombuffer(data, dtype="<f4")
-        if values.size != shape[0] * shape[1] or not np.all(np.isfinite(values)):
+        if values.shape != (2 * DIM,) or not np.all(np.isfinite(values)):
             raise ValueError("not a voiceprint of this model")
-        return cls(values.reshape(shape).astype(np.float32))
+        return cls(values[:DIM].astype(np.float32), values[DIM:].astype(np.float32))
+
+
+@functools.cache
+def within_covariance() -> npt.NDArray[np.float64]:
+    """The shipped within-speaker covariance (`DIM` × `DIM`)."""
+    text = resources.files("balto.speaker").joinpath("within.json").read_text()
+    cov = np.asarray(json.loads(text)["covariance"], dtype=np.float64)
+    if cov.shape != (DIM, DIM):
+        raise ValueError("within.json does not match the embedding")
+    return cov
 
 
 @dataclass(frozen=True, slots=True)
 class Scorer:
-    """A voiceprint ready to score segments' stats against."""
+    """A voiceprint ready to score against: its mean and the inverse of its covariance."""
 
-    model: gmm.Model
+    mean: npt.NDArray[np.float64]
+    precision: npt.NDArray[np.float64]
 
     @classmethod
     def of(cls, print_: Voiceprint) -> Scorer:
-        """Precompute (once per voiceprint load)."""
-        return cls(gmm.Model.of(print_.offsets.astype(np.float64)))
+        """Precompute (one 42 × 42 inverse, once per voiceprint load)."""
+        cov = within_covariance() + OWN_SPREAD * np.diag(print_.var.astype(np.float64))
+        return cls(print_.mean.astype(np.float64), np.asarray(np.linalg.inv(cov), np.float64))
 
-    def score(self, stats: Stats, norm: tuple[float, float] | None = None) -> float:
-        """The segment's cohort-normalised ratio.
-
-        `norm`: `gmm.Cohort.normalise` of `stats`, computed once per segment when scoring it
-        against several voiceprints (None: computed here).
-        """
-        mean, sd = gmm.cohort().normalise(stats) if norm is None else norm
-        return (self.model.llr(stats) - mean) / sd
+    def distance(self, embedding: F32) -> float:
+        """RMS Mahalanobis distance of one segment's embedding to the voice (~1: the same)."""
+        d = embedding.astype(np.float64) - self.mean
+        return float(np.sqrt(max(float(d @ self.precision @ d), 0.0) / DIM))
 
 
 def _coloured(rng: np.random.Generator, n: int, slope: float) -> npt.NDArray[np.float64]:
@@ -101,27 +113,23 @@ def augment(pcm: bytes, seed: int = 0) -> list[bytes]:
     return out
 
 
-def build(
-    speech: Iterable[bytes], background: gmm.Ubm | None = None
-) -> tuple[Voiceprint, int] | None:
-    """The voiceprint of enrollment speech (cut segments); None when none had voiced frames.
+def build(speech: Iterable[bytes]) -> tuple[Voiceprint, int] | None:
+    """The voiceprint of enrollment speech (cut segments); None when none gave an embedding.
 
-    Returns the voiceprint and how many segments were usable (clean). `background`: the UBM to
-    adapt (the shipped one; another only while training the shipped one's cohort).
+    Returns the voiceprint and how many segments gave a clean embedding.
     """
-    background = background or gmm.ubm()
-    stats: list[Stats] = []
-    clean = 0
+    clean: list[F32] = []
+    every: list[F32] = []
     for k, pcm in enumerate(speech):
-        frames = frame_features(pcm)
-        if frames is None:
+        e = embed(pcm)
+        if e is None:
             continue
-        clean += 1
-        stats.append(background.stats(frames))
-        for noisy in augment(pcm, seed=k):
-            f = frame_features(noisy)
-            if f is not None:
-                stats.append(background.stats(f))
+        clean.append(e)
+        every.append(e)
+        every += [a for a in (embed(p) for p in augment(pcm, seed=k)) if a is not None]
     if not clean:
         return None
-    return Voiceprint(gmm.adapt(stats).astype(np.float32)), clean
+    # Centred on the clean voice; the spread around it includes how noise moves the features.
+    centre = np.mean(clean, axis=0)
+    spread = np.mean((np.stack(every) - centre) ** 2, axis=0)
+    return Voiceprint(centre.astype(np.float32), spread.astype(np.float32)), len(clean)

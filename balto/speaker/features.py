@@ -1,17 +1,20 @@
-"""Frame-level voice features: one row per loud, voiced 10 ms frame of a segment. Pure numpy.
+"""A segment's voice embedding: what its speech sounds like, in 42 numbers. Pure numpy.
 
-In: mono s16le PCM at 16 kHz. Out: a float32 array (frames × `FRAME_DIM`), or None when the audio
-holds less than `MIN_VOICED_S` of loud voiced frames.
+In: mono s16le PCM at 16 kHz (a cut segment, or a window of enrollment speech). Out: a float32
+vector (`DIM` values), or None when the audio holds too little voiced speech to say anything.
 
-Per frame (25 ms every 10 ms, pre-emphasised, Hamming window): the segment's own
-noise (its quietest frames) is subtracted from the power spectrum, 26 mel bands, log, DCT →
-cepstra c1..c19, then their deltas (a ±2-frame regression, over the whole segment so the
-neighbours of a vowel count); only loud, periodic frames are kept (vowels, where a voice shows and
-the background matters least), each with its log pitch (centred on 150 Hz). The cepstra are not
-normalised per segment: on the benchmark, mean (or mean and variance) normalisation removed more
-of the voice than of the noise (docs/BENCHMARKS.md, Speaker, third round). So a microphone that
-colours the sound differently from the enrollment's shifts every frame: enroll with the counter's
-own microphone.
+What it is (no model, nothing trained or downloaded): 25 ms frames every 10 ms; the segment's own
+noise is estimated from its quietest frames (a cut segment carries 300 ms of pre-roll and pauses
+between words) and subtracted from every frame's power spectrum, so a steady background bends the
+spectral envelope less; a 26-band mel filterbank, log, DCT → cepstral coefficients 1-19 (c0, the
+loudness, is left out). Only the frames that are both loud (within `_LOUD_DB` of the loudest and
+`_OVER_NOISE_DB` over the noise) and periodic (a pitch is found) count: vowels, where a voice's
+formants and pitch show and the background matters least. The vector: the mean and the spread of
+those cepstra (the vocal tract, the timbre), the median and spread of their log pitch (the voice's
+height and its melody), and the speaking rate proxy (share of voiced frames).
+How it fails: a voice in loud babble (another talker is another voice), music, or whispered or
+shouted speech is further from its enrollment; short segments (< `MIN_VOICED_S` of vowels) get no
+embedding at all.
 """
 
 from __future__ import annotations
@@ -29,8 +32,10 @@ _HOP = 160  # 10 ms
 _NFFT = 512
 _MELS = 26
 _CEPS = 19  # c1..c19
+DIM = 2 * _CEPS + 4
+"""Length of an embedding."""
 MIN_VOICED_S = 0.3
-"""Least vowel time (loud, periodic frames) a segment is scored on."""
+"""Least vowel time (loud, periodic frames) an embedding is computed from."""
 _LOUD_DB = 30.0  # frames within this of the loudest frame may count
 _OVER_NOISE_DB = 3.0  # and at least this over the segment's own noise estimate
 _NOISE_SHARE = 0.15  # the quietest share of frames estimates the segment's noise
@@ -95,18 +100,12 @@ def _pitch(frames: FloatArray) -> tuple[FloatArray, FloatArray]:
     return RATE / (lo + first), peak
 
 
-FRAME_DIM = 2 * _CEPS + 1
-"""Values per frame: cepstra, their deltas, log pitch."""
-_DELTA = np.array([-2.0, -1.0, 0.0, 1.0, 2.0]) / 10.0
-_PITCH_SCALE = 4.0  # log-pitch units → about a cepstrum's normalised spread
-
-
-def frame_features(pcm: bytes, rate: int = RATE) -> npt.NDArray[np.float32] | None:
-    """The frames of `pcm` (module docstring); None with too little voiced speech."""
+def embed(pcm: bytes, rate: int = RATE) -> npt.NDArray[np.float32] | None:
+    """The voice embedding of `pcm` (module docstring); None with too little voiced speech."""
     if rate != RATE or len(pcm) < 2 * RATE * MIN_VOICED_S:
         return None
     x = np.frombuffer(pcm, dtype="<i2").astype(np.float64) / 32768.0
-    x = np.append(x[0], x[1:] - 0.97 * x[:-1])
+    x = np.append(x[0], x[1:] - 0.97 * x[:-1])  # pre-emphasis: the formants, not the mains hum
     frames = _frames(x) * _window()
     energy = 10.0 * np.log10(np.einsum("ij,ij->i", frames, frames) + 1e-12)
     quiet = energy <= np.quantile(energy, _NOISE_SHARE)
@@ -114,17 +113,19 @@ def frame_features(pcm: bytes, rate: int = RATE) -> npt.NDArray[np.float32] | No
     loud = (energy > energy.max() - _LOUD_DB) & (energy > noise_db + _OVER_NOISE_DB)
     if loud.sum() * _HOP / RATE < MIN_VOICED_S:
         return None
-    power = np.abs(np.fft.rfft(frames, _NFFT)) ** 2 * _NFFT
-    noise = power[quiet].mean(axis=0)
-    clean = np.maximum(power - noise, 0.05 * power)
-    ceps = np.log(clean @ _mel_bank().T + 1e-10) @ _dct().T
-    padded = np.pad(ceps, ((2, 2), (0, 0)), mode="edge")
-    delta = sum(_DELTA[k] * padded[k : k + len(ceps)] for k in range(5))
+    # The spectra only of what is used: the loud frames and the noise estimate's.
+    noise = (np.abs(np.fft.rfft(frames[quiet], _NFFT)) ** 2).mean(axis=0) * _NFFT
+    power = np.abs(np.fft.rfft(frames[loud], _NFFT)) ** 2 * _NFFT
     f0, periodic = _pitch(frames[loud])
     keep = periodic > _PERIODIC
     if keep.sum() * _HOP / RATE < MIN_VOICED_S:
         return None
-    c = ceps[loud][keep]  # not mean-normalised: on the benchmark that lost more voice than noise
-    d = np.asarray(delta)[loud][keep]
-    pitch = _PITCH_SCALE * np.log(f0[keep] / 150.0)
-    return np.column_stack([c, d, pitch]).astype(np.float32)
+    clean = np.maximum(power[keep] - noise, 0.05 * power[keep])
+    ceps = np.log(clean @ _mel_bank().T + 1e-10) @ _dct().T
+    logf0 = np.log(f0[keep])
+    q25, q50, q75 = np.quantile(logf0, [0.25, 0.5, 0.75])
+    voiced_share = keep.sum() / max(int(loud.sum()), 1)
+    out = np.concatenate(
+        [ceps.mean(axis=0), ceps.std(axis=0), [q50, q75 - q25, voiced_share, logf0.std()]]
+    )
+    return out.astype(np.float32)
