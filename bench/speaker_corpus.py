@@ -3,14 +3,15 @@
 Generated deterministically (seeded) into a cache directory (default ``var/speaker_corpus``, not
 committed): ``python bench/speaker_corpus.py`` or implicitly by ``bench/speaker_eval.py``.
 
-Voices: 35 espeak-ng pt-BR voices (variant, pitch, rate), in four splits that share no voice:
+Voices: 44 espeak-ng pt-BR voices (variant, pitch, rate), in five splits that share no voice:
 ``tune`` (3 attendants, 5 customers; the thresholds were chosen on it), ``holdout`` (3 attendants,
-6 customers; measured, but its first figures were seen before a last tuning round) and
+6 customers; measured, but its first figures were seen before a last tuning round),
 ``holdout2`` (3 attendants, 6 customers; added after that round and measured once, then looked
-at) and ``holdout3`` (3 attendants, 6 customers; added last, measured once with the final model).
+at), ``holdout3`` (3 attendants, 6 customers; added with the second round, measured once with its
+model) and ``holdout4`` (the same; added with the third round, measured once with its model).
 An attendant's enrollment and her dialogue turns use the same voice (variant, pitch, rate ± 8).
-`BACKGROUND`: 56 more voices in no split (``background.json``), only for fitting the
-within-speaker covariance. Each
+`BACKGROUND`: 56 more voices in no split (``background.json``), only for training the UBM and
+its cohort. Each
 attendant is enrolled with `ENROLL_TEXT` (~35 s), sentences that never occur in the dialogues.
 Dialogues: per split, `DIALOGUES_PER_SPLIT`
 dialogues of 6-8 turns between one or two of its attendants and one or two customers (2-3
@@ -41,7 +42,7 @@ SNRS = (20, 10, 5)
 NOISES = ("ac", "babble", "shop")
 DIALOGUES_PER_SPLIT = 24
 CACHE = ROOT / "var" / "speaker_corpus"
-VERSION = 3  # bump to regenerate the cache
+VERSION = 4  # bump to regenerate the cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +118,26 @@ SPLITS: dict[str, dict[str, tuple[Voice, ...]]] = {
             Voice("c_zac", "pt-br+Zac", 57, 168),
         ),
     },
+    # Added with the third round (GMM-UBM) after every choice was made, measured exactly once with
+    # the final model: variants, pitches and rates no other split or background voice uses.
+    "holdout4": {
+        "attendants": (
+            Voice("Marina", "pt-br+Steph2", 53, 163),
+            Voice("Nelson", "pt-br+Edward2", 43, 157),
+            Voice("Olivia", "pt-br+klatt3", 64, 176),
+        ),
+        "customers": (
+            Voice("c_grandpa", "pt-br+grandpa", 37, 169),
+            Voice("c_iven3", "pt-br+Iven3", 59, 151),
+            Voice("c_gene2", "pt-br+Gene2", 46, 181),
+            Voice("c_ricishay", "pt-br+RicishayMax", 69, 159),
+            Voice("c_tweaky", "pt-br+Tweaky", 34, 173),
+            Voice("c_klatt2", "pt-br+klatt2", 51, 147),
+        ),
+    },
 }
-# Background voices: never enrolled in a split nor scored, only used to fit the within-speaker
-# covariance (``bench/speaker_eval.py --fit``): more voices than a split has, each enrolled and
+# Background voices: never enrolled in a split nor scored, only used to train the UBM and its
+# cohort (``bench/speaker_eval.py --fit``): more voices than a split has, each enrolled and
 # then heard in dialogue lines in noise, so the covariance also learns how a voice moves from its
 # enrollment to the counter. Variants no split uses.
 BACKGROUND = (
@@ -159,7 +177,7 @@ BACKGROUND += tuple(
     for v in BACKGROUND
 )
 BACKGROUND_VERSION = 3
-_SEEDS = {"tune": 0, "holdout": 1000, "holdout2": 2000, "holdout3": 3000}
+_SEEDS = {"tune": 0, "holdout": 1000, "holdout2": 2000, "holdout3": 3000, "holdout4": 4000}
 
 ENROLL_TEXT = (
     "Meu nome está registrado aqui na farmácia e eu trabalho no balcão todos os dias.",

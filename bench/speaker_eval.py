@@ -1,9 +1,9 @@
 """Speaker benchmark: attendants identified by voice and segments labelled by role, in shop noise.
 
 The corpus (``bench/speaker_corpus.py``, generated into ``var/speaker_corpus`` on first run):
-35 espeak-ng pt-BR voices in four splits sharing no voice, ``tune`` (the thresholds are chosen on
-it), ``holdout``, ``holdout2`` and ``holdout3`` (measured), and 14 background voices the shipped
-within-speaker covariance is fitted on. Each
+44 espeak-ng pt-BR voices in five splits sharing no voice, ``tune`` (the thresholds are chosen on
+it), ``holdout`` … ``holdout4`` (measured), and 56 background voices the shipped within-speaker
+covariance is fitted on. Each
 attendant is enrolled through `balto.speaker.enroll.enroll` (ffmpeg decode, the sessions' front
 end, the quality verdict) from a ~25 s WAV of sentences that never occur in the dialogues. Each
 dialogue clip goes through the sessions' `FrontEnd` (the VAD cuts, each with its voice embedding)
@@ -16,7 +16,7 @@ unknown share, customers taken for an attendant (share of customer segments), at
 right (share of attendant segments labelled with the right attendant), and cuts of noise labelled
 attendant. ``--cpu`` measures the front end's CPU per audio-second with and without the voice
 embedding on one dialogue (run it under ``flock /work/bench.lock``). ``--fit`` re-estimates
-``balto/speaker/within.json`` from the corpus's 14 background voices, which no split holds (then
+``balto/speaker/within.json`` from the corpus's 56 background voices, which no split holds (then
 rerun without it); ``--sweep`` re-chooses the thresholds on the tune split.
 
     .venv/bin/python bench/speaker_eval.py [--fit] [--cpu] [--sweep]
