@@ -55,7 +55,7 @@ FLOOR_QUANTILE = 0.005
 ROLES_MARK = "@papeis"  # a dialogue read with its speakers' roles is another example
 DEFAULT_SPLITS = (
     "tune,holdout,holdout2,holdout3,holdout4,holdout5,holdout6,holdout7,holdout8,holdout9,"
-    "train_a,train_b,train_c,train_d,holdout10,holdout11,holdout12"
+    "train_a,train_b,train_c,train_d,holdout10,holdout11,holdout12,holdout13,holdout14"
 )
 
 

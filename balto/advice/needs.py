@@ -165,8 +165,10 @@ class NeedDetector:
             The needs against this catalog; empty (falsy) for small talk.
         """
         model = reader.shared()
-        # The reader reading no ask at all vetoes the table's everyday phrases and the catalog's
-        # indications ("essa menina é uma febre"); a product named outright still counts.
+        # The reader reading no ask at all vetoes everything the lists would find: everyday
+        # phrases, indications and product names ("essa menina é uma febre", "ontem comprei uma
+        # neosaldina, a dor já passou, vim pagar"). An ask for a product is an ask to the
+        # reader too (a category, or a prescription ask), so it is not vetoed.
         texts = tuple(turn.text for turn in dialogue)
         roles = tuple(turn.speaker for turn in dialogue)
         vetoed = model is not None and model.read(texts, roles).no_need
@@ -187,7 +189,7 @@ class NeedDetector:
                 stems = (spoken(product.categoria),)
                 need = Need(f"indicacao:{product.nome}", stems, where[0], (product.nome,))
                 found.append((where, need))
-        for product, pattern in self._heads:
+        for product, pattern in () if vetoed else self._heads:
             where = heard.find(pattern)
             if where is not None:
                 named = (product.nome, *product.complementos)
