@@ -36,10 +36,23 @@ _gc_started = 0.0
 def _gc_timer(phase: str, info: dict[str, int]) -> None:
     """Time every garbage collection (a pause of the whole process, Trio thread included)."""
     global _gc_started
+    if phase == "start" and info["generation"] == 2 and os.environ.get("BENCH_GC_DEBUG"):
+        _gc_census()
     if phase == "start":
         _gc_started = time.perf_counter()
     else:
         _gc_pauses.append((info["generation"], time.perf_counter() - _gc_started))
+
+
+def _gc_census() -> None:
+    """``BENCH_GC_DEBUG=1``: before each full collection, print what it is about to walk."""
+    from collections import Counter
+
+    objects = gc.get_objects(generation=2)
+    kinds = Counter(type(o).__name__ for o in objects).most_common(12)
+    print(f"gc census: {len(objects)} in gen 2, {len(gc.get_objects(1))} in gen 1, "
+          f"{gc.get_freeze_count()} frozen; {kinds}", file=sys.stderr, flush=True)  # fmt: skip
+    del objects
 
 
 async def _probe(path: Path) -> None:

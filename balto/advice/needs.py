@@ -21,6 +21,8 @@ no product, whatever an advisor says.
 from __future__ import annotations
 
 import re
+import weakref
+from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -124,12 +126,22 @@ def _newest(*places: tuple[int, int] | None) -> tuple[int, int] | None:
     return min(found, key=lambda place: (-place[0], place[1])) if found else None
 
 
+# Dialogues whose needs a detector remembers: the session reads them, then the catalog advisor
+# reads the same window again (and other sessions' turns may come in between).
+_REMEMBERED = 64
+
+
 class NeedDetector:
-    """Finds needs in dialogues for one catalog; build once per catalog (it compiles patterns)."""
+    """Finds needs in dialogues for one catalog; build once per catalog (it compiles patterns).
+
+    It remembers the needs of the last dialogues it read (by their texts: nothing else is read),
+    so the advisor chain asking about the window the session just read costs a look-up.
+    """
 
     def __init__(self, catalog: Catalog) -> None:
         """Compile the catalog's indications and product names into patterns."""
         self.catalog = catalog
+        self._recent: OrderedDict[tuple[str, ...], NeedsView] = OrderedDict()
         self._indications: list[tuple[Product, re.Pattern[str]]] = []
         for product in catalog.products:
             phrases = _indication_phrases(product)
@@ -156,7 +168,18 @@ class NeedDetector:
         Returns:
             The needs against this catalog; empty (falsy) for small talk.
         """
-        heard = Heard([turn.text for turn in dialogue], _IDIOMS)
+        texts = tuple(turn.text for turn in dialogue)
+        known = self._recent.get(texts)
+        if known is not None:
+            return known
+        view = self._detect(texts)
+        self._recent[texts] = view
+        if len(self._recent) > _REMEMBERED:
+            self._recent.popitem(last=False)
+        return view
+
+    def _detect(self, texts: Sequence[str]) -> NeedsView:
+        heard = Heard(texts, _IDIOMS)
         found: list[tuple[tuple[int, int], Need]] = []
         for spec, pattern, together in _TABLE:
             where = _newest(heard.find(pattern), *(heard.find_together(c) for c in together))
@@ -182,6 +205,17 @@ class NeedDetector:
         # Newest turn first; within a turn, what was said first (the main complaint) first.
         found.sort(key=lambda pair: (-pair[0][0], pair[0][1]))
         return NeedsView([need for _, need in found], self.catalog)
+
+
+_DETECTORS: weakref.WeakKeyDictionary[Catalog, NeedDetector] = weakref.WeakKeyDictionary()
+
+
+def detector_for(catalog: Catalog) -> NeedDetector:
+    """The need detector of `catalog`, compiled once and kept while the catalog lives."""
+    detector = _DETECTORS.get(catalog)
+    if detector is None:
+        detector = _DETECTORS[catalog] = NeedDetector(catalog)
+    return detector
 
 
 class NeedsView:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import trio
 
 from balto.advice import chain
-from balto.advice.needs import NeedDetector
+from balto.advice.needs import NeedDetector, detector_for
 from balto.catalog import Catalog, Product, normalize
 from balto.providers import red_flags
 from balto.providers.ports import AdviceResult, Advisor, Turn
@@ -85,7 +85,7 @@ class AdviceSession:
             self._alerted.update(flag.code for flag in fresh)
             return Decision(flags=fresh)
         if self._detector is None:
-            self._detector = NeedDetector(self.catalog)
+            self._detector = detector_for(self.catalog)  # shared with the catalog advisor
         shown = self._detector.detect(dialogue)
         needs = shown.still_open(self._decided, len(dialogue) - 1)
         if not needs:

@@ -12,17 +12,15 @@ talk) it suggests nothing.
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Sequence
 
 import trio
 
-from balto.advice.needs import NeedDetector
+from balto.advice.needs import detector_for
 from balto.catalog import Catalog, Product, normalize
 from balto.providers.ports import AdviceResult, Turn
 
 _NON_WORD = re.compile(r"[^a-z0-9%]+")
-_DETECTORS: weakref.WeakKeyDictionary[Catalog, NeedDetector] = weakref.WeakKeyDictionary()
 
 
 def _words(text: str) -> str:
@@ -37,14 +35,6 @@ def _score(product: Product, said: str) -> int:
         if needle.strip() and needle in said:
             score += len(needle.strip())
     return score
-
-
-def detector_for(catalog: Catalog) -> NeedDetector:
-    """The need detector of `catalog`, compiled once and kept while the catalog lives."""
-    detector = _DETECTORS.get(catalog)
-    if detector is None:
-        detector = _DETECTORS[catalog] = NeedDetector(catalog)
-    return detector
 
 
 class CatalogAdvisor:
