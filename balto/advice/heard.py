@@ -14,7 +14,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
+from functools import partial
 
+from balto.advice.heard_memo import UNKNOWN, HeardMemo
 from balto.advice.lexicon import spoken
 from balto.catalog import normalize
 
@@ -168,9 +170,22 @@ class Heard:
     the next turn answers it without denying it.
     """
 
-    def __init__(self, texts: Sequence[str], ignore: re.Pattern[str] | None = None) -> None:
-        """Split each turn of `texts` (oldest first) into clauses, blanking what `ignore` finds."""
-        self._turns = [_clauses(text, ignore) for text in texts]
+    def __init__(
+        self,
+        texts: Sequence[str],
+        ignore: re.Pattern[str] | None = None,
+        memo: HeardMemo | None = None,
+    ) -> None:
+        """Read `texts` (oldest first), blanking `ignore`; `memo`: only the turns new to it."""
+        split = partial(_clauses, ignore=ignore)
+        memo = HeardMemo() if memo is None else memo  # without one, each answer is worked once
+        self._turns = [memo.clauses(text, split) for text in texts]
+        # Answers by pattern: per turn, per turn and the next one (a question and its answer).
+        pairs = list(itertools.pairwise(texts))
+        self._affirmed = [memo.answers("affirmed", text) for text in texts]
+        self._asked = [memo.answers("asked", pair) for pair in pairs]
+        self._together = [memo.answers("together", text) for text in texts]
+        self._asked_together = [memo.answers("asked together", pair) for pair in pairs]
 
     def newest(self, pattern: re.Pattern[str]) -> int:
         """Index of the newest turn in which `pattern` is affirmed, or -1."""
@@ -183,13 +198,18 @@ class Heard:
         A screening question confirmed by the next turn counts in that answering turn, before
         anything said in it (position -1): "é cólica?" — "é, tipo uma torção" is about cólica.
         """
+        affirmed, asked = self._affirmed, self._asked
         for index in range(len(self._turns) - 1, -1, -1):
-            position = self._affirmed(index, pattern)
+            position = affirmed[index].get(pattern, UNKNOWN)
+            if position is UNKNOWN:
+                position = affirmed[index][pattern] = self._affirmed_in(index, pattern)
             if position is not None:
-                return index, position
+                return index, position  # type: ignore[return-value]  # an int, stored here
             if index > 0:
-                asked_at = self._asked_and_confirmed(index - 1, pattern)
-                if asked_at is not None:
+                asked_at = asked[index - 1].get(pattern, UNKNOWN)
+                if asked_at is UNKNOWN:
+                    asked_at = asked[index - 1][pattern] = self._asked_in(index - 1, pattern)
+                if isinstance(asked_at, int):
                     # Before anything said in the answer, in the order the question asked.
                     return index, asked_at - _ANSWER_OFFSET
         return None
@@ -208,19 +228,33 @@ class Heard:
         Returns:
             ``(turn, position in that turn)``, or None.
         """
+        key = tuple(patterns)
         for index in range(len(self._turns) - 1, -1, -1):
-            if index > 0 and self._asked_together(index - 1, patterns):
-                return index, -_ANSWER_OFFSET
-            offset = 0
-            for text, question in self._turns[index]:
-                found = [pattern.search(text) for pattern in patterns]
-                if not question and all(found):
-                    start = min(m.start() for m in found if m is not None)
-                    end = max(m.end() for m in found if m is not None)
-                    near = len(text[start:end].split()) <= _TOGETHER_SPAN
-                    if near and not _span_negated(text, start, end):
-                        return index, offset + start
-                offset += len(text)
+            if index > 0:
+                known = self._asked_together[index - 1]
+                if key not in known:
+                    known[key] = self._asked_together_in(index - 1, patterns)
+                if known[key]:
+                    return index, -_ANSWER_OFFSET
+            known = self._together[index]
+            if key not in known:
+                known[key] = self._together_in(index, patterns)
+            position = known[key]
+            if isinstance(position, int):
+                return index, position
+        return None
+
+    def _together_in(self, index: int, patterns: Sequence[re.Pattern[str]]) -> int | None:
+        offset = 0
+        for text, question in self._turns[index]:
+            found = [pattern.search(text) for pattern in patterns]
+            if not question and all(found):
+                start = min(m.start() for m in found if m is not None)
+                end = max(m.end() for m in found if m is not None)
+                near = len(text[start:end].split()) <= _TOGETHER_SPAN
+                if near and not _span_negated(text, start, end):
+                    return offset + start
+            offset += len(text)
         return None
 
     def nearby(self, patterns: Sequence[re.Pattern[str]], reach: int) -> bool:
@@ -230,17 +264,10 @@ class Heard:
         complaint said over three turns.
         """
         count = len(self._turns)
-        hits = [
-            [
-                self._affirmed(index, pattern) is not None
-                or (index > 0 and self._asked_and_confirmed(index - 1, pattern) is not None)
-                for index in range(count)
-            ]
-            for pattern in patterns
-        ]
+        hits = [[self._said_at(index, pattern) for index in range(count)] for pattern in patterns]
         return any(all(any(hit[start : start + reach]) for hit in hits) for start in range(count))
 
-    def _asked_together(self, index: int, patterns: Sequence[re.Pattern[str]]) -> bool:
+    def _asked_together_in(self, index: int, patterns: Sequence[re.Pattern[str]]) -> bool:
         """Whether turn `index` asks about every one of `patterns` and the next turn confirms."""
         asked: list[re.Match[str]] = []
         for pattern in patterns:
@@ -256,7 +283,19 @@ class Heard:
             asked.append(found[0])
         return all(self._confirmed(index, match) for match in asked)
 
-    def _affirmed(self, index: int, pattern: re.Pattern[str]) -> int | None:
+    def _said_at(self, index: int, pattern: re.Pattern[str]) -> bool:
+        """Whether turn `index` affirms `pattern`, or confirms the previous turn's asking it."""
+        known = self._affirmed[index]
+        if pattern not in known:
+            known[pattern] = self._affirmed_in(index, pattern)
+        if known[pattern] is not None or index == 0:
+            return known[pattern] is not None
+        known = self._asked[index - 1]
+        if pattern not in known:
+            known[pattern] = self._asked_in(index - 1, pattern)
+        return known[pattern] is not None
+
+    def _affirmed_in(self, index: int, pattern: re.Pattern[str]) -> int | None:
         """Position of the first occurrence of `pattern` that counts in turn `index`, or None."""
         offset = 0
         for text, question in self._turns[index]:
@@ -266,12 +305,8 @@ class Heard:
             offset += len(text)
         return None
 
-    def _asked_and_confirmed(self, index: int, pattern: re.Pattern[str]) -> int | None:
-        """Where `pattern` is in a screening question of turn `index` the next turn confirmed.
-
-        Returns:
-            Its position in the turn, or None.
-        """
+    def _asked_in(self, index: int, pattern: re.Pattern[str]) -> int | None:
+        """Where `pattern` is in a screening question of turn `index` the next turn confirmed."""
         offset = 0
         for text, question in self._turns[index]:
             for found in pattern.finditer(text):

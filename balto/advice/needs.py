@@ -27,6 +27,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from balto.advice.heard import Heard
+from balto.advice.heard_memo import HeardMemo
 from balto.advice.lexicon import compile_patterns, spoken
 from balto.advice.needs_table import NEEDS, NOT_A_NEED
 from balto.catalog import Catalog, Product
@@ -159,11 +160,12 @@ class NeedDetector:
         haystack = f" {spoken(product.categoria)} {spoken(product.nome)} "
         return any(stem in haystack for stem in self._context_stems)
 
-    def detect(self, dialogue: Sequence[Turn]) -> NeedsView:
+    def detect(self, dialogue: Sequence[Turn], memo: HeardMemo | None = None) -> NeedsView:
         """Every need the dialogue shows, newest first.
 
         Args:
             dialogue: The recent turns, oldest first.
+            memo: What the session's earlier windows showed (`balto.advice.heard_memo`).
 
         Returns:
             The needs against this catalog; empty (falsy) for small talk.
@@ -172,14 +174,14 @@ class NeedDetector:
         known = self._recent.get(texts)
         if known is not None:
             return known
-        view = self._detect(texts)
+        view = self._detect(texts, memo)
         self._recent[texts] = view
         if len(self._recent) > _REMEMBERED:
             self._recent.popitem(last=False)
         return view
 
-    def _detect(self, texts: Sequence[str]) -> NeedsView:
-        heard = Heard(texts, _IDIOMS)
+    def _detect(self, texts: Sequence[str], memo: HeardMemo | None) -> NeedsView:
+        heard = Heard(texts, _IDIOMS, memo)
         found: list[tuple[tuple[int, int], Need]] = []
         for spec, pattern, together in _TABLE:
             where = _newest(heard.find(pattern), *(heard.find_together(c) for c in together))

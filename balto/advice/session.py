@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import trio
 
 from balto.advice import chain
+from balto.advice.heard_memo import HeardMemo
 from balto.advice.needs import NeedDetector, detector_for
 from balto.catalog import Catalog, Product, normalize
 from balto.providers import red_flags
@@ -65,11 +66,15 @@ class AdviceSession:
     _alerted: set[str] = field(default_factory=set)
     _decided: set[str] = field(default_factory=set)
     _last_shown: float | None = None
+    # What the window's turns showed, kept while they stay in it (one memo per reader).
+    _flags_memo: HeardMemo = field(default_factory=HeardMemo)
+    _needs_memo: HeardMemo = field(default_factory=HeardMemo)
 
     def replace_catalog(self, catalog: Catalog) -> None:
         """Advise from `catalog` from now on; what was suggested and alerted stays remembered."""
         self.catalog = catalog
         self._detector = None  # its needs read the catalog's indications
+        self._needs_memo = HeardMemo()  # kept against the old catalog's patterns
 
     async def hear(
         self, text: str, start: float, end: float, *, speaker: str | None = None
@@ -79,14 +84,17 @@ class AdviceSession:
         dialogue.append(Turn(text, speaker, start, end))
         while dialogue and dialogue[-1].end - dialogue[0].end > WINDOW_S:
             dialogue.popleft()
-        flags = red_flags.detect_all(list(dialogue))
+        texts = [turn.text for turn in dialogue]
+        self._flags_memo.retain(texts)
+        self._needs_memo.retain(texts)
+        flags = red_flags.detect_all(list(dialogue), self._flags_memo)
         if flags:
             fresh = tuple(flag for flag in flags if flag.code not in self._alerted)
             self._alerted.update(flag.code for flag in fresh)
             return Decision(flags=fresh)
         if self._detector is None:
             self._detector = detector_for(self.catalog)  # shared with the catalog advisor
-        shown = self._detector.detect(dialogue)
+        shown = self._detector.detect(dialogue, self._needs_memo)
         needs = shown.still_open(self._decided, len(dialogue) - 1)
         if not needs:
             return Decision()

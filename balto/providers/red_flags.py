@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from balto.advice.heard import Heard
+from balto.advice.heard_memo import HeardMemo
 from balto.advice.lexicon import compile_patterns
 from balto.providers.ports import Turn
 
@@ -102,7 +103,7 @@ def _clued(heard: Heard, clues: Sequence[re.Pattern[str]], needed: int) -> bool:
     return bool(clues) and sum(heard.newest(clue) >= 0 for clue in clues) >= needed
 
 
-def detect_all(dialogue: Sequence[Turn]) -> list[RedFlag]:
+def detect_all(dialogue: Sequence[Turn], memo: HeardMemo | None = None) -> list[RedFlag]:
     """Every red flag said in `dialogue`, in the rules' order.
 
     A sign denied ("sem falta de ar", "febre não") or only asked about and not confirmed ("tá com
@@ -110,11 +111,12 @@ def detect_all(dialogue: Sequence[Turn]) -> list[RedFlag]:
 
     Args:
         dialogue: The recent turns, oldest first (the advisor's rolling window).
+        memo: What the session's earlier windows showed (`balto.advice.heard_memo`).
 
     Returns:
         The flags; empty when nothing in the window calls for a referral.
     """
-    heard = Heard([turn.text for turn in dialogue], _IDIOMS)
+    heard = Heard([turn.text for turn in dialogue], _IDIOMS, memo)
     flags: list[RedFlag] = []
     for rule, any_of, with_any_of, together, clues in _COMPILED:
         if (
