@@ -47,6 +47,7 @@ from balto.errors import BaltoError
 
 _HEADER = struct.Struct("!i")
 _READ_SIZE = 1 << 16
+_WRITE_SIZE = 1 << 16
 # A worker that has not taken a request's bytes within this long is stuck: it is killed and
 # replaced rather than left to hold the sessions that write to it (a write is a few µs normally).
 _SEND_TIMEOUT_S = 5.0
@@ -168,10 +169,11 @@ class _Worker:
             while self.broken is None:
                 await self._queued.wait()
                 self._queued = trio.Event()
-                data, self._out = b"".join(self._out), []
-                if data:
+                data, self._out = memoryview(b"".join(self._out)), []
+                # The worker must keep taking bytes, not take a whole backlog within the limit.
+                for at in range(0, len(data), _WRITE_SIZE):
                     with trio.fail_after(_SEND_TIMEOUT_S):
-                        await self._stream.send_all(data)
+                        await self._stream.send_all(data[at : at + _WRITE_SIZE])
         except (trio.TooSlowError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             self._fail(f"front-end worker stopped taking requests: {exc!r}")
         except OSError as exc:
@@ -180,7 +182,7 @@ class _Worker:
     async def _read_replies(self) -> None:
         buf = bytearray()
         try:
-            while True:
+            while self.broken is None:  # once broken, its calls are settled: nothing to read
                 data = await self._stream.receive_some(_READ_SIZE)
                 if not data:
                     raise EOFError("worker closed its socket")
@@ -189,7 +191,7 @@ class _Worker:
                 view = memoryview(buf)
                 try:
                     # Every whole reply received, then one cut of the buffer (not one per reply).
-                    while end - at >= _HEADER.size:
+                    while end - at >= _HEADER.size and self.broken is None:
                         (size,) = _HEADER.unpack_from(buf, at)
                         if end - at < _HEADER.size + size:
                             break
