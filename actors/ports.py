@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Concatenate, ParamSpec, Protocol
+from typing import Concatenate, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 import psycopg
 
@@ -11,6 +11,21 @@ from balto.catalog import Catalog
 from balto.speaker.identify import Enrolled
 
 P = ParamSpec("P")
+T_co = TypeVar("T_co", covariant=True)
+
+
+@runtime_checkable
+class Batching(Protocol[T_co]):
+    """An inbox that can hand more items without waiting, after one taken by ``receive``.
+
+    Raises `trio.WouldBlock` when none is ready to be batched, `trio.EndOfChannel` at the end:
+    a Trio memory channel, or a supervised link (`supervisors.links.LinkReceiver`, which keeps
+    the batch in flight for redelivery).
+    """
+
+    def receive_nowait(self) -> T_co:
+        """The next item, if one can be taken now."""
+        ...
 
 
 class DeviceLink(Protocol):

@@ -30,6 +30,7 @@ import uuid
 import trio
 
 from actors.context import ActorContext, ActorState
+from actors.ports import Batching
 from balto.audio.frontend import FrontEnd
 from balto.audio.opus_decoder import SAMPLE_RATE, OpusDecoder
 from balto.audio.segmenter import CutSegment
@@ -102,6 +103,7 @@ async def run_vad(
             return FrontEnd(rate, pause_s, max_segment_s, denoise=denoise, voices=False)
         return await front_ends.open(rate, pause_s, max_segment_s, denoise=denoise)
 
+    more = inbox if isinstance(inbox, Batching) else None
     try:
         async with inbox, outbox:
             ended = False
@@ -111,12 +113,12 @@ async def run_vad(
                 except trio.EndOfChannel:
                     break
                 ctx.took()
-                # Take everything already queued: one front-end call per device chunk, not per
-                # packet. Only a memory channel can say what is queued without waiting (the
-                # supervisor's are).
-                while isinstance(inbox, trio.MemoryReceiveChannel):
+                # Take everything already queued: one front-end call (one worker round trip)
+                # for a backlog, not one per frame. The supervisor's links keep the batch in
+                # flight, handed again after a crash.
+                while more is not None:
                     try:
-                        batch.append(inbox.receive_nowait())
+                        batch.append(more.receive_nowait())
                     except trio.WouldBlock:
                         break
                     except trio.EndOfChannel:

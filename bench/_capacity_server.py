@@ -5,7 +5,8 @@ PostgreSQL, Hypercorn, one supervised pipeline per device), and in the same `tri
 that sleeps 10 ms in a loop and records how late each wake-up is (the event-loop lag), appending
 once a second to the JSON-lines file named by ``BENCH_STATS``: the monotonic time, the lags seen
 since the last line, the process-wide per-stage CPU totals (`balto.audio.frontend.STAGE_CPU`)
-and the garbage collections since the last line (generation, seconds).
+and the garbage collections since the last line (generation, seconds, and the CPU seconds
+of the thread that collected: on a loaded machine a pause can last longer than its work).
 The probe costs ~100 wake-ups a second, which is counted in the server's CPU.
 """
 
@@ -29,17 +30,31 @@ from balto.cli import _configure_logging, _serve  # noqa: E402
 from balto.config import Settings  # noqa: E402
 
 PROBE_S = 0.01
-_gc_pauses: list[tuple[int, float]] = []  # (generation, seconds) of each collection
-_gc_started = 0.0
+_gc_pauses: list[tuple[int, float, float]] = []  # (generation, seconds, CPU seconds) of each
+_gc_started = (0.0, 0.0)
 
 
 def _gc_timer(phase: str, info: dict[str, int]) -> None:
     """Time every garbage collection (a pause of the whole process, Trio thread included)."""
     global _gc_started
+    if phase == "start" and info["generation"] == 2 and os.environ.get("BENCH_GC_DEBUG"):
+        _gc_census()
     if phase == "start":
-        _gc_started = time.perf_counter()
+        _gc_started = (time.perf_counter(), time.thread_time())
     else:
-        _gc_pauses.append((info["generation"], time.perf_counter() - _gc_started))
+        wall, cpu = time.perf_counter() - _gc_started[0], time.thread_time() - _gc_started[1]
+        _gc_pauses.append((info["generation"], wall, cpu))
+
+
+def _gc_census() -> None:
+    """``BENCH_GC_DEBUG=1``: before each full collection, print what it is about to walk."""
+    from collections import Counter
+
+    objects = gc.get_objects(generation=2)
+    kinds = Counter(type(o).__name__ for o in objects).most_common(12)
+    print(f"gc census: {len(objects)} in gen 2, {len(gc.get_objects(1))} in gen 1, "
+          f"{gc.get_freeze_count()} frozen; {kinds}", file=sys.stderr, flush=True)  # fmt: skip
+    del objects
 
 
 async def _probe(path: Path) -> None:
@@ -72,10 +87,18 @@ async def _freeze_after_start() -> None:
     gc.freeze()
 
 
+async def _thresholds_after_start(thresholds: str) -> None:
+    """``BENCH_GC_THRESHOLD=a,b,c``: try other collector thresholds than the server's own."""
+    await trio.sleep(5.0)
+    gc.set_threshold(*(int(x) for x in thresholds.split(",")))
+
+
 async def _main(settings: Settings, stats: Path) -> None:
     gc.callbacks.append(_gc_timer)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_probe, stats)
+        if os.environ.get("BENCH_GC_THRESHOLD"):
+            nursery.start_soon(_thresholds_after_start, os.environ["BENCH_GC_THRESHOLD"])
         if os.environ.get("BENCH_GC_FREEZE") == "1":
             nursery.start_soon(_freeze_after_start)
         await _serve(settings)

@@ -174,7 +174,7 @@ def _read_stats(
     lags: list[float] = []
     steady_lags: list[float] = []
     stages: list[list[float]] = []
-    gcs: list[tuple[int, float]] = []
+    gcs: list[tuple[int, float, float]] = []
     for line in path.read_text().splitlines():
         row = json.loads(line)
         if row["t"] <= since:
@@ -182,18 +182,29 @@ def _read_stats(
         elif row["t"] <= until:
             lags += row["lags"]
             stages.append(row["stage"])
-            gcs += [tuple(g) for g in row.get("gc", [])]
+            gcs += [(g[0], g[1], g[2] if len(g) > 2 else g[1]) for g in row.get("gc", [])]
             if steady[0] + 1.0 <= row["t"] <= steady[1]:  # a line holds the second before it
                 steady_lags += row["lags"]
     first, last = (stages[0], stages[-1]) if stages else ([0.0] * 5, [0.0] * 5)
     if gcs:
         worst = max(gcs, key=lambda g: g[1])
-        gen2 = [s for g, s in gcs if g == 2]
+        gen2 = [s for g, s, _ in gcs if g == 2]
         print(
             f"  gc: {len(gcs)} collections, worst {1000 * worst[1]:.0f} ms (gen {worst[0]}); "
             f"gen 2: {len(gen2)}, {1000 * sum(gen2):.0f} ms in all",
             flush=True,
         )
+        for gen in range(3):
+            pauses = sorted((1000 * s, 1000 * c) for g, s, c in gcs if g == gen)
+            if pauses:
+                cpu = sorted(c for _, c in pauses)
+                print(
+                    f"    gen {gen}: {len(pauses)} collections, pause median "
+                    f"{pauses[len(pauses) // 2][0]:.1f} / max {pauses[-1][0]:.1f} ms, "
+                    f"{sum(p for p, _ in pauses):.0f} ms in all; CPU median "
+                    f"{cpu[len(cpu) // 2]:.1f} / max {cpu[-1]:.1f} ms, {sum(cpu):.0f} ms in all",
+                    flush=True,
+                )
     return lags, steady_lags, [b - a for a, b in zip(first, last, strict=True)]
 
 

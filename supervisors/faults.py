@@ -149,6 +149,13 @@ class SessionFaults:
         self._balcao_id = balcao_id
         self.counts: Counter[str] = Counter()
 
+    def armed(self, target: str) -> bool:
+        """Whether any planned fault could hit `target` in this session."""
+        return any(
+            fault.target == target and fault.balcao_id in (None, self._balcao_id)
+            for fault in self._plan.all()
+        )
+
     def check(self, target: str) -> Fault | None:
         """Count one message for `target`; the fault it triggers, if any."""
         self.counts[target] += 1

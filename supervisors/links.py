@@ -4,9 +4,14 @@ A `Link` is a Trio memory channel of envelopes plus what admins and the supervis
 - an overflow policy: `BLOCK` pushes back on the sender; `DROP_OLDEST` never blocks the sender
   and drops the oldest queued item instead (counted, and handed to `on_drop`);
 - gauges: depth, the age of the oldest queued item, drops;
-- the receiving actor's in-flight item: when an incarnation crashes, hangs or is stopped while
-  holding one, the next incarnation gets it again first (at-least-once). An item that was in
-  flight through two crashes is a poison message: it goes to `on_poison` instead of looping;
+- the receiving actor's in-flight items: when an incarnation crashes, hangs or is stopped while
+  holding some, the next incarnation gets them again first, in order (at-least-once). An item
+  that was in flight through two crashes is a poison message: it goes to `on_poison` instead of
+  looping. An actor may take a batch (`LinkReceiver.receive_nowait` after `receive`: everything
+  queued, one worker request for all of it); the whole batch is in flight until it asks for the
+  next item. Items handed again after a crash come one per `receive`, never batched, so a poison
+  item is isolated on its own and does not take its batch-mates down with it (after a stop, which
+  counts no failure, they batch again);
 - processing latency (from handing an item over to the actor asking for the next one) and fault
   injection at the point where the actor takes an item.
 
@@ -66,9 +71,9 @@ class Link(Generic[T]):
         self.on_poison = on_poison
         self._tx, self._rx = trio.open_memory_channel[_Envelope[T]](capacity)
         self._queued: deque[_Envelope[T]] = deque()
-        self._in_flight: _Envelope[T] | None = None
+        self._in_flight: list[_Envelope[T]] = []
         self._taken_at = 0.0
-        self._redeliver: _Envelope[T] | None = None
+        self._redeliver: deque[_Envelope[T]] = deque()
         self._dropped = 0
         self.poisoned = 0
         self.consumer: ActorHealth | None = None
@@ -88,7 +93,7 @@ class Link(Generic[T]):
     @property
     def depth(self) -> int:
         """Items waiting (buffered, blocked in a send, or due for redelivery)."""
-        return len(self._queued) + (self._redeliver is not None)
+        return len(self._queued) + len(self._redeliver)
 
     @property
     def dropped(self) -> int:
@@ -97,12 +102,13 @@ class Link(Generic[T]):
 
     def oldest_age(self, now: float) -> float | None:
         """How long the oldest waiting item has waited."""
-        oldest = self._redeliver or (self._queued[0] if self._queued else None)
+        queue = self._redeliver or self._queued
+        oldest = queue[0] if queue else None
         return None if oldest is None else now - oldest.enqueued_at
 
     def owes_progress_since(self) -> float | None:
         """Since when the consumer has had work and not taken any (None when it keeps up)."""
-        return self._taken_at if self._in_flight is not None or self.depth else None
+        return self._taken_at if self._in_flight or self.depth else None
 
     def sender(self) -> LinkSender[T]:
         """A fresh send end for one producer incarnation."""
@@ -121,26 +127,26 @@ class Link(Generic[T]):
         self._rx.close()
 
     def interrupted(self, crashed: bool) -> None:
-        """The consumer's incarnation ended abnormally: keep its in-flight item for the next."""
-        envelope, self._in_flight = self._in_flight, None
-        if envelope is None:
-            return
-        if crashed:
-            envelope.attempts += 1
-        if envelope.attempts >= MAX_ATTEMPTS:
-            self.poisoned += 1
-            if self.on_poison is not None:
-                self.on_poison(envelope.item, f"crashed {self.name} consumer {envelope.attempts}x")
-            return
-        self._redeliver = envelope
+        """The consumer's incarnation ended abnormally: keep its in-flight items for the next."""
+        envelopes, self._in_flight = self._in_flight, []
+        again: list[_Envelope[T]] = []
+        for envelope in envelopes:
+            if crashed:
+                envelope.attempts += 1
+            if envelope.attempts >= MAX_ATTEMPTS:
+                self.poisoned += 1
+                if self.on_poison is not None:
+                    reason = f"crashed {self.name} consumer {envelope.attempts}x"
+                    self.on_poison(envelope.item, reason)
+                continue
+            again.append(envelope)
+        # Before anything still due again: the in-flight items were taken before those.
+        self._redeliver.extendleft(reversed(again))
 
     def drain(self) -> list[T]:
         """Take every item still held (in flight, due again, queued): the session is ending."""
-        items: list[T] = []
-        for envelope in (self._in_flight, self._redeliver):
-            if envelope is not None:
-                items.append(envelope.item)
-        self._in_flight = self._redeliver = None
+        items = [envelope.item for envelope in (*self._in_flight, *self._redeliver)]
+        self._in_flight, self._redeliver = [], deque()
         while True:
             try:
                 envelope = self._rx.receive_nowait()
@@ -166,15 +172,16 @@ class Link(Generic[T]):
         return True
 
     def _took(self, envelope: _Envelope[T]) -> None:
-        self._in_flight = envelope
-        self._taken_at = trio.current_time()
+        if not self._in_flight:  # a batch is timed from its first item
+            self._taken_at = trio.current_time()
+        self._in_flight.append(envelope)
 
     def _idle(self) -> None:
-        """The consumer asked for the next item: the previous one is done."""
-        if self._in_flight is not None:
+        """The consumer asked for the next item: the previous ones (one, or a batch) are done."""
+        if self._in_flight:
             if self.consumer is not None:
                 self.consumer.latency.observe(trio.current_time() - self._taken_at)
-            self._in_flight = None
+            self._in_flight = []
         self._taken_at = trio.current_time()
 
 
@@ -231,9 +238,8 @@ class LinkReceiver(trio.abc.ReceiveChannel[T]):
         """The next item; raises `trio.EndOfChannel` once every producer is done."""
         link = self._link
         link._idle()
-        envelope = link._redeliver
-        if envelope is not None:
-            link._redeliver = None
+        if link._redeliver:
+            envelope = link._redeliver.popleft()
             await trio.lowlevel.checkpoint()
         else:
             envelope = await self._rx.receive()
@@ -241,6 +247,32 @@ class LinkReceiver(trio.abc.ReceiveChannel[T]):
         link._took(envelope)
         if link.faults is not None and link.consumer is not None:
             await apply_fault(link.faults.check(link.consumer.name), link.consumer.name)
+        return envelope.item
+
+    def receive_nowait(self) -> T:
+        """One more item for the batch taken since the last `receive`, without waiting.
+
+        Raises `trio.WouldBlock` when nothing is queued, when the batch holds or the next item is
+        one handed again after a crash (those come one per `receive`), and while a fault is
+        planned for the consumer (faults apply where `receive` takes an item, one by one);
+        `trio.EndOfChannel` once every producer is done and nothing is queued.
+        """
+        link = self._link
+        if not link._in_flight or any(envelope.attempts for envelope in link._in_flight):
+            raise trio.WouldBlock
+        consumer = link.consumer
+        if link.faults is not None and consumer is not None and link.faults.armed(consumer.name):
+            raise trio.WouldBlock
+        if link._redeliver:
+            if link._redeliver[0].attempts:
+                raise trio.WouldBlock
+            envelope = link._redeliver.popleft()
+        else:
+            envelope = self._rx.receive_nowait()
+            link._forget(envelope)
+        link._took(envelope)
+        if link.faults is not None and consumer is not None:
+            link.faults.check(consumer.name)  # counted like a `receive`; nothing is armed
         return envelope.item
 
     async def aclose(self) -> None:

@@ -39,6 +39,9 @@ from supervisors.cluster import default_instance_id, open_cluster
 from supervisors.registry import Registry
 from supervisors.session import Pipeline
 
+# The collector's thresholds once the server is up (CPython's defaults but the last: 10).
+_GC_YOUNG, _GC_MIDDLE, _GC_FULL_EVERY = 700, 10, 100
+
 log = logging.getLogger(__name__)
 
 
@@ -190,6 +193,11 @@ async def _serve(
             # many servers share their process there.
             gc.collect()
             gc.freeze()
+            # A full collection still walks every live session's objects (~900 each: ~100 ms of
+            # CPU at 100 sessions); consider one only every 100 middle-generation collections
+            # instead of 10 (garbage cycles that got old wait longer: some memory for fewer
+            # stalls of every session; docs/BENCHMARKS.md, Capacity, 2026-12-05).
+            gc.set_threshold(_GC_YOUNG, _GC_MIDDLE, _GC_FULL_EVERY)
         log.info("Balto listening on %s (catalog: %d products)", ", ".join(urls), len(catalog))
         task_status.started(Running(urls=urls, services=services))
         await services.going_away.wait()
