@@ -75,6 +75,8 @@ SPLITS = (
     "holdout12",
     "holdout13",
     "holdout14",
+    "holdout15",
+    "holdout16",
 )
 COLUMNS = ("exato", "quase", "fora", "categoria", "malformado", "recusa", "receita", "timeout")
 LLM_TIMEOUT_S = 1.0

@@ -50,7 +50,7 @@ _NEGATION_REACH = 3  # words after a negator that it covers ("nao tem febre", "s
 _CHAR_NS = (3, 4, 5)
 # What `balto.providers.redaction` leaves for a CPF, a phone or an e-mail: no speech to read.
 _PLACEHOLDER = re.compile(r"\[[A-Z]+\]")
-_LIKELY = 0.5
+_SMALL_TALK_MARGIN = 0.5  # probability points small talk must lead the likeliest need by
 MIN_SIGN_WORDS = 12
 """Fewest words (of what the window affirms) on which the reader may show a sign."""
 _CACHED = 512  # windows remembered (a few sessions' worth of prefixes; a Reading is small)
@@ -151,12 +151,12 @@ class Reader:
         needs: list[tuple[str, float]] = []
         signs: list[tuple[str, float]] = []
         need_max = 0.0
-        chatting = False
+        chatting, talk = False, 0.0
         for label, p, threshold in zip(self.labels, probs, self.thresholds, strict=True):
             if label.startswith(NEED_PREFIX) or label == RX_ASK:
                 need_max = max(need_max, float(p))
             elif label == SMALL_TALK:
-                chatting = bool(p >= threshold)
+                chatting, talk = bool(p >= threshold), float(p)
             if p < threshold:
                 continue
             if label.startswith(SIGN_PREFIX):
@@ -166,9 +166,10 @@ class Reader:
                 needs.append((label.removeprefix(NEED_PREFIX), float(p)))
         needs.sort(key=lambda pair: -pair[1])
         signs.sort(key=lambda pair: -pair[1])
-        # Small talk vetoes only while no category is more likely than not: a need said while
-        # paying ("meu CPF é …, tô com dor de cabeça") is still a need.
-        no_need = (chatting and not needs and need_max < _LIKELY) or need_max < self.need_floor
+        # Small talk vetoes only when it clearly beats every category: a need said while paying
+        # ("meu CPF é …, tô com dor de cabeça") is still a need.
+        clear = chatting and not needs and talk - need_max >= _SMALL_TALK_MARGIN
+        no_need = clear or need_max < self.need_floor
         return Reading(tuple(needs), tuple(signs), no_need)
 
 
