@@ -55,7 +55,7 @@ FLOOR_QUANTILE = 0.005
 ROLES_MARK = "@papeis"  # a dialogue read with its speakers' roles is another example
 DEFAULT_SPLITS = (
     "tune,holdout,holdout2,holdout3,holdout4,holdout5,holdout6,holdout7,holdout8,holdout9,"
-    "train_a,train_b,train_c,train_d,holdout10,holdout11,holdout12,holdout13,holdout14"
+    "train_a,train_b,train_c,train_d,holdout10,holdout11,holdout12,holdout13,holdout14,holdout15,holdout16"
 )
 
 
@@ -170,8 +170,8 @@ def choose(
 
 def cross_validate(
     exs: Sequence[Example], labels: Sequence[str], c: float
-) -> tuple[npt.NDArray[Any], float]:
-    """Leave-one-corpus-out scores; the thresholds and the need floor chosen on them."""
+) -> tuple[npt.NDArray[Any], float, float]:
+    """Leave-one-corpus-out scores; the thresholds, need floor and small-talk margin on them."""
     corpora = sorted({e.corpus for e in exs})
     held: dict[str, Any] = {}
     needs = [j for j, lab in enumerate(labels) if _asks(lab)]
@@ -201,13 +201,32 @@ def cross_validate(
         ]
     )
     thresholds[chat] = small_talk_threshold(windows)
+    margin = small_talk_margin(windows, thresholds[chat])
     report(labels, thresholds, held)
-    return thresholds, need_floor(windows)
+    return thresholds, need_floor(windows), margin
 
 
 def _asks(label: str) -> bool:
     """Whether `label` is something asked for: a need's category, or a prescription drug."""
     return label.startswith(NEED_PREFIX) or label == RX_ASK
+
+
+def small_talk_margin(windows: Sequence[tuple[bool, float, float]], threshold: float) -> float:
+    """By how much small talk must lead the likeliest category to veto, chosen out of corpus.
+
+    The smallest lead that at most `FLOOR_QUANTILE` of the windows showing a need reach (with
+    small talk over its threshold); never below 0 (small talk must at least lead).
+    """
+    leads = [
+        talk - best if talk >= threshold else -1.0 for is_need, best, talk in windows if is_need
+    ]
+    empty = [talk - best for is_need, best, talk in windows if not is_need and talk >= threshold]
+    margin = max(0.0, float(np.quantile(leads, 1.0 - FLOOR_QUANTILE)))
+    print(
+        f"small talk vetoes from a lead of {margin:.3f}: {sum(v >= margin for v in leads)}/"
+        f"{len(leads)} need windows, {sum(v >= margin for v in empty)} windows without a need"
+    )
+    return margin
 
 
 def small_talk_threshold(windows: Sequence[tuple[bool, float, float]]) -> float:
@@ -300,9 +319,9 @@ def main() -> None:
     ]
     labels = sorted({lab for e in exs for lab in e.labels})
     print(f"{len(exs)} windows, {len({e.dialogue for e in exs})} dialogues, {len(labels)} labels")
-    floor = 0.0
+    floor, margin = 0.0, 0.5
     if args.cv:
-        thresholds, floor = cross_validate(exs, labels, args.c)
+        thresholds, floor, margin = cross_validate(exs, labels, args.c)
     else:
         thresholds = np.full(len(labels), 0.5)
     vectorizer, models = fit(exs, labels, args.c)
@@ -321,6 +340,7 @@ def main() -> None:
         labels=np.array(labels),
         thresholds=thresholds.astype(np.float32),
         need_floor=np.float32(floor),
+        small_talk_margin=np.float32(margin),
     )
     size = Path(args.out).stat().st_size
     print(f"wrote {args.out}: {len(order)} terms x {len(labels)} labels, {size / 1e6:.1f} MB")

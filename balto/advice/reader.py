@@ -48,9 +48,13 @@ SMALL_TALK = "conversa"
 _NEGATORS = frozenset(["nao", "nem", "sem", "nunca", "nada", "nenhum", "nenhuma"])
 _NEGATION_REACH = 3  # words after a negator that it covers ("nao tem febre", "sem dor nenhuma")
 _CHAR_NS = (3, 4, 5)
-# What `balto.providers.redaction` leaves for a CPF, a phone or an e-mail: no speech to read.
-_PLACEHOLDER = re.compile(r"\[[A-Z]+\]")
-_SMALL_TALK_MARGIN = 0.5  # probability points small talk must lead the likeliest need by
+# What `balto.providers.redaction` leaves for a CPF, a phone or an e-mail, with the word that
+# announced it ("meu CPF é [CPF]"): identification dictated at the counter, not conversation —
+# read, it made a complaint said in the same breath look like payment talk.
+_PLACEHOLDER = re.compile(
+    r"(?:\b(?:cpf|telefone|fone|celular|whats(?:app)?|e-?mail)\b\W*(?:(?:é|e|eh)\b\W*)?)?\[[A-Z]+\]",
+    re.IGNORECASE,
+)
 MIN_SIGN_WORDS = 12
 """Fewest words (of what the window affirms) on which the reader may show a sign."""
 _CACHED = 512  # windows remembered (a few sessions' worth of prefixes; a Reading is small)
@@ -115,6 +119,9 @@ class Reader:
             self.labels: tuple[str, ...] = tuple(str(label) for label in model["labels"])
             self.thresholds: npt.NDArray[np.float32] = model["thresholds"].astype(np.float32)
             self.need_floor = float(model["need_floor"]) if "need_floor" in model else 0.0
+            self.small_talk_margin = (
+                float(model["small_talk_margin"]) if "small_talk_margin" in model else 0.5
+            )
         self._index = {term: i for i, term in enumerate(vocabulary)}
         # A session's window grows a turn at a time and the need detector reads its prefixes:
         # most windows were read on an earlier utterance (oldest entries go first).
@@ -166,9 +173,9 @@ class Reader:
                 needs.append((label.removeprefix(NEED_PREFIX), float(p)))
         needs.sort(key=lambda pair: -pair[1])
         signs.sort(key=lambda pair: -pair[1])
-        # Small talk vetoes only when it clearly beats every category: a need said while paying
-        # ("meu CPF é …, tô com dor de cabeça") is still a need.
-        clear = chatting and not needs and talk - need_max >= _SMALL_TALK_MARGIN
+        # Small talk vetoes only when it leads every category by the model's margin (chosen out
+        # of corpus): a need said while paying ("meu CPF é …, tô com dor de cabeça") is a need.
+        clear = chatting and not needs and talk - need_max >= self.small_talk_margin
         no_need = clear or need_max < self.need_floor
         return Reading(tuple(needs), tuple(signs), no_need)
 
