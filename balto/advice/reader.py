@@ -7,15 +7,16 @@ fraction of a millisecond per window; nothing is downloaded.
 Why it exists beside the phrase lists (`balto.advice.needs`, `balto.providers.red_flags`): those
 are precise on what they list and blind to the next way of saying it (docs/BENCHMARKS.md, Advice:
 every blind corpus missed signs told in words nobody listed). The reader generalises from
-examples instead: ~1,000 labelled counter dialogues written by people who saw no code.
+examples instead: ~1,400 labelled counter dialogues written by people who saw no code.
 
 What it is: one logistic regression per label over TF-IDF features of the normalized words
 (`balto.advice.lexicon.spoken`): words, word pairs, words under a negation ("nao", "sem", "nem"
 a few words before) and character 3-5-grams inside words (so "queimando", "queimação" and a
 misheard "kemando" share evidence). Trained offline by ``bench/train_reader.py`` (scikit-learn),
 shipped as ``reader_model.npz`` (terms, idf, weights, thresholds chosen by cross-validation over
-corpora). How it fails: it scores the whole window, so a sign said and then denied can still
-score; a need phrased unlike anything in training scores low; its categories are the default
+corpora). How it fails: it scores the whole window, so a denial the rules of `Heard` do not
+parse still reads as the sign; on a few words it has no context (hence `MIN_SIGN_WORDS`); a need
+or sign phrased unlike anything in training scores low; its categories are the default
 catalog's, so a cliente's catalog with other category names gets no need from it (the phrase
 lists still serve them).
 """
@@ -39,7 +40,7 @@ from balto.advice.lexicon import spoken
 
 MODEL = Path(__file__).with_name("reader_model.npz")
 SIGN_PREFIX = "sinal:"
-"""Labels naming a red-flag code start with this; the others are catalog categories."""
+"""Labels naming a red-flag code start with this (catalog categories start with `NEED_PREFIX`)."""
 NEED_PREFIX = "categoria:"
 RX_ASK = "pedido:receita"
 """The label of an ask for a prescription-only drug: not a need the reader serves, but an ask."""
