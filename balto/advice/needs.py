@@ -258,9 +258,9 @@ class NeedsView:
         """
         if self.rank(product) is None:
             return False
-        read = [need for need in self.needs if need.code.startswith(READ_CODE)]
         if not strict:
             return True
+        read = [need for need in self.needs if need.code.startswith(READ_CODE)]
         if not read or any(product.nome in need.products for need in self.needs):
             return True
         return any(_score(need, product) is not None for need in read)
