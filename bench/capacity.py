@@ -60,6 +60,7 @@ from balto.audio.frontend import FrontEnd  # noqa: E402
 from balto.audio.opus_decoder import OpusDecoder  # noqa: E402
 from balto.audio.opus_demux import OpusDemuxer  # noqa: E402
 from balto.device import plan_chunks  # noqa: E402
+from bench._capacity_readings import PAUSE_S, latencies, read_stats, tree  # noqa: E402
 from bench._stt_stub import SttStub  # noqa: E402
 from tests.conftest import ADMIN, register_balcao  # noqa: E402
 from tests.fixtures.make_audio import encode_webm  # noqa: E402
@@ -67,7 +68,6 @@ from tests.server_process import free_port  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 CORPUS = FIXTURES / "corpus"
-PAUSE_S = 0.5  # BALTO_VAD_PAUSE_MS default
 CHUNK_S = 0.25  # what browsers and the device simulator send
 STAGGER_S = 0.02
 LINGER_S = 1.5
@@ -138,76 +138,6 @@ def completing_chunks(clip: str) -> list[tuple[int, float]]:
     return out
 
 
-def _pss_rss(pid: int) -> tuple[int, int]:
-    """(PSS, RSS) bytes of one process, from /proc/<pid>/smaps_rollup."""
-    pss = rss = 0
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        if line.startswith("Pss:"):
-            pss = int(line.split()[1]) * 1024
-        elif line.startswith("Rss:"):
-            rss = int(line.split()[1]) * 1024
-    return pss, rss
-
-
-def _tree(proc: psutil.Process) -> tuple[float, float, int, int, int]:
-    """(own CPU s, children's CPU s incl. reaped, PSS, RSS, processes) of the server's tree."""
-    own = proc.cpu_times()
-    cpu_children = own.children_user + own.children_system
-    pss, rss = _pss_rss(proc.pid)
-    n = 1
-    for child in proc.children(recursive=True):
-        try:
-            t = child.cpu_times()
-            cpu_children += t.user + t.system
-            p, r = _pss_rss(child.pid)
-            pss, rss, n = pss + p, rss + r, n + 1
-        except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
-            pass
-    return own.user + own.system, cpu_children, pss, rss, n
-
-
-def _read_stats(
-    path: Path, since: float, until: float, steady: tuple[float, float]
-) -> tuple[list[float], list[float], list[float]]:
-    """Loop lags recorded in (since, until] and in the `steady` window (all devices streaming:
-    no connection ramp), and the stage totals' increase over (since, until]."""
-    lags: list[float] = []
-    steady_lags: list[float] = []
-    stages: list[list[float]] = []
-    gcs: list[tuple[int, float, float]] = []
-    for line in path.read_text().splitlines():
-        row = json.loads(line)
-        if row["t"] <= since:
-            stages[:1] = [row["stage"]]
-        elif row["t"] <= until:
-            lags += row["lags"]
-            stages.append(row["stage"])
-            gcs += [(g[0], g[1], g[2] if len(g) > 2 else g[1]) for g in row.get("gc", [])]
-            if steady[0] + 1.0 <= row["t"] <= steady[1]:  # a line holds the second before it
-                steady_lags += row["lags"]
-    first, last = (stages[0], stages[-1]) if stages else ([0.0] * 5, [0.0] * 5)
-    if gcs:
-        worst = max(gcs, key=lambda g: g[1])
-        gen2 = [s for g, s, _ in gcs if g == 2]
-        print(
-            f"  gc: {len(gcs)} collections, worst {1000 * worst[1]:.0f} ms (gen {worst[0]}); "
-            f"gen 2: {len(gen2)}, {1000 * sum(gen2):.0f} ms in all",
-            flush=True,
-        )
-        for gen in range(3):
-            pauses = sorted((1000 * s, 1000 * c) for g, s, c in gcs if g == gen)
-            if pauses:
-                cpu = sorted(c for _, c in pauses)
-                print(
-                    f"    gen {gen}: {len(pauses)} collections, pause median "
-                    f"{pauses[len(pauses) // 2][0]:.1f} / max {pauses[-1][0]:.1f} ms, "
-                    f"{sum(p for p, _ in pauses):.0f} ms in all; CPU median "
-                    f"{cpu[len(cpu) // 2]:.1f} / max {cpu[-1]:.1f} ms, {sum(cpu):.0f} ms in all",
-                    flush=True,
-                )
-    return lags, steady_lags, [b - a for a, b in zip(first, last, strict=True)]
-
-
 async def one_level(
     n: int,
     clip: str,
@@ -227,7 +157,7 @@ async def one_level(
     async with httpx.AsyncClient(base_url=base_url) as http:  # settle: a GC'd, idle server
         await http.get("/admin/runtime", params={"gc": "1"}, headers=ADMIN)
     await trio.sleep(1.0)
-    cpu0, child0, pss0, rss0, procs0 = _tree(server)
+    cpu0, child0, pss0, rss0, procs0 = tree(server)
     peak = (pss0, rss0, procs0)
     mono0 = time.monotonic()
     job = {
@@ -246,7 +176,7 @@ async def one_level(
         while not done.is_set():
             # Reading smaps_rollup of 100+ processes costs a few % of a core: not every second.
             await trio.sleep(SAMPLE_S)
-            _, _, pss, rss, procs = await trio.to_thread.run_sync(_tree, server)
+            _, _, pss, rss, procs = await trio.to_thread.run_sync(tree, server)
             if pss > peak[0]:
                 peak = (pss, rss, procs)
 
@@ -260,14 +190,14 @@ async def one_level(
         done.set()
     await trio.sleep(1.5)  # the last stats line
     mono1 = time.monotonic()
-    cpu1, child1, _, _, _ = _tree(server)
+    cpu1, child1, _, _, _ = tree(server)
     devices = json.loads(result.stdout)
     sent = devices["sent"]
     steady = (max(t[0] for t in sent), min(t[-1] for t in sent))  # every device streaming
-    lags, steady_lags, stage = _read_stats(stats, mono0, mono1, steady)
+    lags, steady_lags, stage = read_stats(stats, mono0, mono1, steady)
     audio_s = n * meta["duration"]
     owners = await _owners(base_url, [balcao for _, balcao in registered])
-    arrival, device_view, steady_arrival = _latencies(
+    arrival, device_view, steady_arrival = latencies(
         cuts, meta, chunk_ends, devices["sent"], stt, owners, steady
     )
     python_ms = 1000 * (cpu1 - cpu0) / audio_s
@@ -305,70 +235,6 @@ async def one_level(
         "dev_p50": pct(device_view, 50),
         "dev_p99": pct(device_view, 99),
     }
-
-
-def _latencies(
-    cuts: list[tuple[int, float]],
-    meta: dict,
-    chunk_ends: list[float],
-    sent: list[list[float]],
-    stt: SttStub,
-    owners: dict[int, tuple[int, int]],
-    steady: tuple[float, float],
-) -> tuple[list[float], list[float], list[float]]:
-    """Pair each STT request with the (device, segment) it was for.
-
-    `owners` maps a request's index to (device, seq) as the server stored it (the stub's answer
-    names the request; the stored transcript keeps it). Within that device the segment is the
-    offline cut of about the request's audio length (±0.1 s: the live cut may differ by a few
-    10 ms frames) nearest to that seq.
-
-    Returns (request − send time of the chunk completing the pause,
-    request − (session start + the utterance's reference end + pause), the first for the cuts
-    completed while every device was streaming (`steady`)).
-    """
-    utterance_ends = sorted(b for _, b in meta["utterances"])
-    arrival: list[float] = []
-    device_view: list[float] = []
-    steady_arrival: list[float] = []
-    per_segment: dict[int, list[float]] = {j: [] for j in range(len(cuts))}
-    taken: set[tuple[int, int]] = set()
-    for index, (at, seconds) in enumerate(stt.requests):
-        if index not in owners:
-            continue
-        device, seq = owners[index]
-        times = sent[device]
-        near = [
-            j
-            for j, (k, length) in enumerate(cuts)
-            if abs(length - seconds) <= 0.1 and len(times) > k and (device, j) not in taken
-        ]
-        if not near:
-            continue
-        j = min(near, key=lambda j: abs(j - seq))
-        taken.add((device, j))
-        k = cuts[j][0]
-        want = times[k]
-        arrival.append(at - want)
-        per_segment[j].append(at - want)
-        if steady[0] <= want <= steady[1]:
-            steady_arrival.append(at - want)
-        # The utterance this cut ends: its end + pause falls within the completing chunk (a cut
-        # that ends no utterance, such as a split of a long turn, has no device view).
-        ended = [e for e in utterance_ends if 0 <= chunk_ends[k] - (e + PAUSE_S) <= 0.4]
-        if ended:
-            start = times[0] - chunk_ends[0]  # audio time 0 on the device's clock
-            device_view.append(at - (start + ended[-1] + PAUSE_S))
-    matched = sum(len(v) for v in per_segment.values())
-    print(f"  {matched} of {len(stt.requests)} requests paired with a (device, segment)")
-    worst = sorted(per_segment.items(), key=lambda kv: -max(kv[1], default=0.0))[:3]
-    for j, mine in worst:
-        if mine:
-            p50, p99 = np.percentile(mine, [50, 99]) * 1000
-            print(
-                f"  segment {j}: {len(mine)} paired, arrival→STT p50 {p50:.0f} / p99 {p99:.0f} ms"
-            )
-    return arrival, device_view, steady_arrival
 
 
 async def _owners(base_url: str, balcoes: list[str]) -> dict[int, tuple[int, int]]:
