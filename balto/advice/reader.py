@@ -35,8 +35,10 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from balto.advice import heard_words as said
 from balto.advice.heard import Heard
 from balto.advice.lexicon import spoken
+from balto.providers import redaction
 
 MODEL = Path(__file__).with_name("reader_model.npz")
 SIGN_PREFIX = "sinal:"
@@ -46,14 +48,14 @@ RX_ASK = "pedido:receita"
 """The label of an ask for a prescription-only drug: not a need the reader serves, but an ask."""
 SMALL_TALK = "conversa"
 """The label of talk that asks for nothing (a bill that is "uma dor de cabeça", a pain now gone)."""
-_NEGATORS = frozenset(["nao", "nem", "sem", "nunca", "nada", "nenhum", "nenhuma"])
-_NEGATION_REACH = 3  # words after a negator that it covers ("nao tem febre", "sem dor nenhuma")
 _CHAR_NS = (3, 4, 5)
 # What `balto.providers.redaction` leaves for a CPF, a phone or an e-mail, with the word that
 # announced it ("meu CPF é [CPF]"): identification dictated at the counter, not conversation —
 # read, it made a complaint said in the same breath look like payment talk.
+_MARKS = "|".join(re.escape(mark) for mark in (redaction.CPF, redaction.PHONE, redaction.EMAIL))
 _PLACEHOLDER = re.compile(
-    r"(?:\b(?:cpf|telefone|fone|celular|whats(?:app)?|e-?mail)\b\W*(?:(?:é|e|eh)\b\W*)?)?\[[A-Z]+\]",
+    r"(?:\b(?:cpf|telefone|fone|celular|whats(?:app)?|e-?mail)\b\W*(?:(?:é|e|eh)\b\W*)?)?"
+    f"(?:{_MARKS})",
     re.IGNORECASE,
 )
 MIN_SIGN_WORDS = 12
@@ -68,8 +70,9 @@ def terms(text: str) -> list[str]:
     found += [f"b:{a} {b}" for a, b in itertools.pairwise(words)]
     negated_until = -1
     for i, word in enumerate(words):
-        if word in _NEGATORS:
-            negated_until = i + _NEGATION_REACH
+        # The words `Heard` denies with, and as far: "nao tem febre", "sem dor nenhuma".
+        if word in said.NEGATIONS:
+            negated_until = i + said.NEGATION_REACH
         elif i <= negated_until:
             found.append(f"n:{word}")
     for word in words:
