@@ -170,8 +170,8 @@ def choose(
 
 def cross_validate(
     exs: Sequence[Example], labels: Sequence[str], c: float
-) -> tuple[npt.NDArray[Any], float, float]:
-    """Leave-one-corpus-out scores; the thresholds, need floor and small-talk margin on them."""
+) -> tuple[npt.NDArray[Any], float]:
+    """Leave-one-corpus-out scores; the thresholds and the need floor on them."""
     corpora = sorted({e.corpus for e in exs})
     held: dict[str, Any] = {}
     needs = [j for j, lab in enumerate(labels) if _asks(lab)]
@@ -201,32 +201,13 @@ def cross_validate(
         ]
     )
     thresholds[chat] = small_talk_threshold(windows)
-    margin = small_talk_margin(windows, thresholds[chat])
     report(labels, thresholds, held)
-    return thresholds, need_floor(windows), margin
+    return thresholds, need_floor(windows)
 
 
 def _asks(label: str) -> bool:
     """Whether `label` is something asked for: a need's category, or a prescription drug."""
     return label.startswith(NEED_PREFIX) or label == RX_ASK
-
-
-def small_talk_margin(windows: Sequence[tuple[bool, float, float]], threshold: float) -> float:
-    """By how much small talk must lead the likeliest category to veto, chosen out of corpus.
-
-    The smallest lead that at most `FLOOR_QUANTILE` of the windows showing a need reach (with
-    small talk over its threshold); never below 0 (small talk must at least lead).
-    """
-    leads = [
-        talk - best if talk >= threshold else -1.0 for is_need, best, talk in windows if is_need
-    ]
-    empty = [talk - best for is_need, best, talk in windows if not is_need and talk >= threshold]
-    margin = max(0.0, float(np.quantile(leads, 1.0 - FLOOR_QUANTILE)))
-    print(
-        f"small talk vetoes from a lead of {margin:.3f}: {sum(v >= margin for v in leads)}/"
-        f"{len(leads)} need windows, {sum(v >= margin for v in empty)} windows without a need"
-    )
-    return margin
 
 
 def small_talk_threshold(windows: Sequence[tuple[bool, float, float]]) -> float:
@@ -299,6 +280,16 @@ def report(labels: Sequence[str], thresholds: npt.NDArray[Any], held: dict[str, 
         )
 
 
+def borrowed(path: Path, labels: Sequence[str]) -> tuple[npt.NDArray[Any], float]:
+    """The thresholds and need floor of the model at `path`, for `labels`."""
+    with np.load(path, allow_pickle=False) as model:
+        by_label = dict(zip((str(x) for x in model["labels"]), model["thresholds"], strict=True))
+        return (
+            np.array([by_label.get(lab, 0.5) for lab in labels]),
+            float(model["need_floor"]),
+        )
+
+
 def main() -> None:
     """Train (after cross-validating when asked) and write the model."""
     parser = argparse.ArgumentParser()
@@ -307,6 +298,11 @@ def main() -> None:
     parser.add_argument("--c", type=float, default=4.0)
     parser.add_argument("--cv", action="store_true")
     parser.add_argument("--sign-beta", type=float, default=SIGN_BETA)
+    parser.add_argument(
+        "--thresholds-from",
+        help="copy the thresholds and need floor from this model (to score a held-out corpus "
+        "with weights that never saw it, without a cross-validation per corpus)",
+    )
     args = parser.parse_args()
     globals()["SIGN_BETA"] = args.sign_beta
     catalog = Catalog.load()
@@ -319,9 +315,11 @@ def main() -> None:
     ]
     labels = sorted({lab for e in exs for lab in e.labels})
     print(f"{len(exs)} windows, {len({e.dialogue for e in exs})} dialogues, {len(labels)} labels")
-    floor, margin = 0.0, 0.5
+    floor = 0.0
     if args.cv:
-        thresholds, floor, margin = cross_validate(exs, labels, args.c)
+        thresholds, floor = cross_validate(exs, labels, args.c)
+    elif args.thresholds_from:
+        thresholds, floor = borrowed(Path(args.thresholds_from), labels)
     else:
         thresholds = np.full(len(labels), 0.5)
     vectorizer, models = fit(exs, labels, args.c)
@@ -340,7 +338,6 @@ def main() -> None:
         labels=np.array(labels),
         thresholds=thresholds.astype(np.float32),
         need_floor=np.float32(floor),
-        small_talk_margin=np.float32(margin),
     )
     size = Path(args.out).stat().st_size
     print(f"wrote {args.out}: {len(order)} terms x {len(labels)} labels, {size / 1e6:.1f} MB")
