@@ -59,9 +59,14 @@ class Heard:
         falta de ar, chiado no peito" — "não, respiro normal" shows nothing).
         """
         spoken_by = [*roles, *[None] * (len(texts) - len(roles))]
+        asked = [role == ATTENDANT for role in spoken_by]
+        # What each turn denies, to tell in the turn before it the questions STT wrote without
+        # their "?": a sentence answered "não, nada disso", or whose words the answer denies.
+        first = [_clauses(text, ignore, asked=a) for text, a in zip(texts, asked, strict=False)]
+        answers = [_answer(clauses) for clauses in first[1:]] + [frozenset()]
         self._turns = [
-            _clauses(text, ignore, asked=role == ATTENDANT)
-            for text, role in zip(texts, spoken_by, strict=False)
+            _clauses(text, ignore, asked=a, denied=denied) if denied else clauses
+            for text, a, denied, clauses in zip(texts, asked, answers, first, strict=False)
         ]
 
     def told(self) -> list[str]:
@@ -239,15 +244,42 @@ class Heard:
         )
 
 
+_ANY = frozenset({"*"})  # an answer that denies whatever was asked ("não, nada disso")
+
+
+def _answer(clauses: Sequence[tuple[str, bool]]) -> frozenset[str]:
+    """The words a turn denies as an answer would; `_ANY` when it opens saying no."""
+    if not clauses:
+        return frozenset()
+    opening = clauses[0][0].split()
+    if opening[:1] and opening[0] in said.DENIALS:
+        return _ANY
+    return frozenset(
+        found.group()
+        for text, _ in clauses
+        for found in re.finditer(r"[a-z0-9]+", text)
+        if len(found.group()) >= _CONTENT_WORD
+        and found.group() not in said.NEGATIONS
+        and _span_negated(text, found.start(), found.end())
+    )
+
+
 def _clauses(
-    text: str, ignore: re.Pattern[str] | None, *, asked: bool = False
+    text: str,
+    ignore: re.Pattern[str] | None,
+    *,
+    asked: bool = False,
+    denied: frozenset[str] = frozenset(),
 ) -> list[tuple[str, bool]]:
     """``(padded clause, is screening question)`` for each comma-separated clause of `text`.
 
     Every clause of a question with nothing personal in it is a screening question ("inchou
     lábio, língua ou olho?", "o senhor tá com falta de ar, a boca inchando?"), unless the
     question is a customer's ask for a product, which tells ("a garganta tá arranhando, tem
-    alguma pastilha?"). Every clause is one when the turn is `asked` (the attendant's).
+    alguma pastilha?"). Every clause is one when the turn is `asked` (the attendant's). When the
+    next turn answers no (`denied`: it opens with a denial, or denies words of the sentence), a
+    sentence with nothing personal in it was asked, question mark or not ("tem sangue nas fezes
+    febre alta" — "não, nada disso"; "sente falta de ar" — "tosse sim, falta de ar não").
     """
     clauses = []
     for sentence in _SENTENCE.findall(normalize(text)):
@@ -267,7 +299,8 @@ def _clauses(
         # it that opens like a screening question ("tá sentindo falta de ar, chiado no peito")
         # is one.
         impersonal = not set(words.split()) & said.PERSONAL
-        asking = (asking and shaped) or (impersonal and opens)
+        answered_no = denied is _ANY or bool(denied & set(words.split()))
+        asking = (asking and shaped) or (impersonal and (opens or answered_no))
         for clause in parts:
             if ignore is not None:
                 clause = ignore.sub(" ", clause)

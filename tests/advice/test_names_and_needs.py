@@ -145,6 +145,24 @@ def test_denied_red_flags_are_not_alerted() -> None:
     assert flags("Quantos meses? Tá com febre?", "sete meses, febre não") == []
 
 
+def test_a_question_written_without_its_mark_and_answered_no_shows_nothing() -> None:
+    # Speech to text rarely writes "?": the answer tells it was a question.
+    asked = "tem sangue nas fezes febre alta"
+    assert flags(asked) == ["sangramento"]  # unanswered, it may be the customer telling
+    assert flags(asked, "não nada disso foi o pastel da rodoviária") == []
+    assert flags("inchou a boca o olho", "não inchou nada disso só coça") == []
+    # The customer's own words are told whatever the answer.
+    assert flags("minha boca inchou e tá fechando a garganta", "não espera, chama o samu") == [
+        "reacao_alergica_grave"
+    ]
+
+
+def test_signs_told_in_spanish_are_found() -> None:
+    assert flags("me duele el pecho y baja por el brazo izquierdo") == ["dor_no_peito"]
+    assert flags("mi hijo tomó muchas pastillas de su abuela") == ["intoxicacao"]
+    assert flags("casi me da un ataque al corazón con ese penal") == []
+
+
 def test_a_customer_question_about_a_sign_is_a_sign() -> None:
     assert flags("tô com dor no peito, o que eu faço?") == ["dor_no_peito"]
 
