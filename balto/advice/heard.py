@@ -341,4 +341,10 @@ def _span_negated(text: str, start: int, end: int) -> bool:
         return True
     if after[-1:] == ["nao"] and not set(after) & (said.REFUSALS | said.PERSISTING):
         return True  # a clause closed by "não" denies what it names ("falta de ar não")
-    return any(w == "nao" and then in said.REFUSALS for w, then in itertools.pairwise(after[:4]))
+    # Not across an "e": in "febre e não quer mamar" the "não" starts another clause (while in
+    # "dipirona, mas ele não pode" it is still about the dipirona).
+    linked = after.index("e") if "e" in after else len(after)
+    return any(
+        w == "nao" and then in said.REFUSALS
+        for w, then in itertools.pairwise(after[: min(4, linked)])
+    )

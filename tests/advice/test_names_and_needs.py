@@ -157,6 +157,18 @@ def test_a_question_written_without_its_mark_and_answered_no_shows_nothing() -> 
     ]
 
 
+def test_a_complaint_that_is_over_is_no_need() -> None:
+    assert need_codes("a dor de cabeça já passou, hoje vim só pagar a fatura") == []
+    assert "dor_de_cabeca" in need_codes("a dor de cabeça não passou, tá latejando desde ontem")
+
+
+def test_a_babys_fever_told_with_a_refusal_to_feed_is_a_sign() -> None:
+    # "e não quer mamar" starts another clause; it does not deny the fever.
+    assert flags("minha bebê de seis meses tá com febre e não quer mamar de jeito nenhum") == [
+        "febre_alta_bebe"
+    ]
+
+
 def test_signs_told_in_spanish_are_found() -> None:
     assert flags("me duele el pecho y baja por el brazo izquierdo") == ["dor_no_peito"]
     assert flags("mi hijo tomó muchas pastillas de su abuela") == ["intoxicacao"]
