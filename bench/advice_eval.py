@@ -18,10 +18,11 @@ behave one way per column:
 Per column it prints: needs met with a product of a right category, wrong products shown,
 red-flag signs alerted, prescription-only products shown, products shown on small talk, and the
 latency the chain adds per advised utterance (p50 / p95), per split and for all of them:
-``tune`` (tuned on), ``holdout`` to ``holdout8`` (each written apart by someone
-who saw no code or other corpus, measured once, then tuned on; their first figures are in
-docs/BENCHMARKS.md) and ``holdout9`` (written apart last, never tuned on). Alerts raised on
-dialogues without that sign are counted as false alerts.
+``tune`` (tuned on); ``train_a`` to ``train_f`` (written for training the reader); ``holdout`` to
+``holdout24`` (each written apart by someone who saw no code or other corpus, measured once on
+frozen code, then studied; their first figures are in docs/BENCHMARKS.md; ``holdout21`` to
+``holdout24`` were measured last: their misses were read, nothing was changed for them). Alerts
+raised on dialogues without that sign are counted as false alerts.
 The cooldown is 0: the dialogues are fed back to back.
 
     .venv/bin/python bench/advice_eval.py [--columns exato,quase,...] [--splits tune,holdout]
@@ -77,6 +78,16 @@ SPLITS = (
     "holdout14",
     "holdout15",
     "holdout16",
+    "train_e",
+    "train_f",
+    "holdout17",
+    "holdout18",
+    "holdout19",
+    "holdout20",
+    "holdout21",
+    "holdout22",
+    "holdout23",
+    "holdout24",
 )
 COLUMNS = ("exato", "quase", "fora", "categoria", "malformado", "recusa", "receita", "timeout")
 LLM_TIMEOUT_S = 1.0
