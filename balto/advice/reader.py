@@ -37,6 +37,7 @@ import numpy.typing as npt
 
 from balto.advice import heard_words as said
 from balto.advice.heard import Heard
+from balto.advice.heard_memo import HeardMemo
 from balto.advice.lexicon import spoken
 from balto.providers import redaction
 
@@ -82,15 +83,17 @@ def terms(text: str) -> list[str]:
     return found
 
 
-def window_text(texts: Sequence[str], roles: Sequence[str | None] = ()) -> str:
+def window_text(
+    texts: Sequence[str], roles: Sequence[str | None] = (), memo: HeardMemo | None = None
+) -> str:
     """The window as the reader reads it: what each turn affirms (`Heard.told`), joined.
 
     Denied words and screening questions answered "no" are left out, so the model never has to
     learn negation from examples; with `roles` known, the attendant's words count only once
-    the customer confirms them.
+    the customer confirms them. `memo`: the session's (`balto.advice.heard_memo`).
     """
     unredacted = [_PLACEHOLDER.sub(" ", text) for text in texts]
-    return " . ".join(Heard(unredacted, roles=roles).told())
+    return " . ".join(Heard(unredacted, roles=roles, memo=memo).told())
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,18 +144,29 @@ class Reader:
             scores = scores + values @ self._weights[columns]
         return 1.0 / (1.0 + np.exp(-scores))
 
-    def read(self, texts: tuple[str, ...], roles: tuple[str | None, ...] = ()) -> Reading:
-        """The needs and signs the window `texts` (oldest first; `roles` when known) shows."""
+    def read(
+        self,
+        texts: tuple[str, ...],
+        roles: tuple[str | None, ...] = (),
+        memo: HeardMemo | None = None,
+    ) -> Reading:
+        """The needs and signs the window `texts` (oldest first; `roles` when known) shows.
+
+        `memo`: the session's (`balto.advice.heard_memo`): the turns it read before are not
+        parsed again; the reading is the same with it or without.
+        """
         key = (texts, roles)
         reading = self._cache.get(key)
         if reading is None:
             if len(self._cache) >= _CACHED:
                 del self._cache[next(iter(self._cache))]
-            reading = self._cache[key] = self._read(texts, roles)
+            reading = self._cache[key] = self._read(texts, roles, memo)
         return reading
 
-    def _read(self, texts: tuple[str, ...], roles: tuple[str | None, ...]) -> Reading:
-        text = window_text(texts, roles)
+    def _read(
+        self, texts: tuple[str, ...], roles: tuple[str | None, ...], memo: HeardMemo | None
+    ) -> Reading:
+        text = window_text(texts, roles, memo)
         probs = self.probabilities(text)
         # On a few words the model has no context to read ("tô tremendo de frio" is not a
         # seizure): signs said that briefly are the phrase lists' to find.
