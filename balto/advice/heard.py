@@ -6,35 +6,30 @@ not only asked about ("tá com febre?") unless the next turn confirms it. Raises
 
 Turns are split into sentences and comma clauses. A question with nothing personal in it, short or
 opening like a screening question or offering a choice, is an attendant's screening question, unless
-it is a customer's ask for a product ("tem aquele…", "me vê…").
+it is a customer's ask for a product ("tem aquele…", "me vê…"); how one turn is read is
+`balto.advice.heard_clauses`. A session keeps what its window's turns showed
+(`balto.advice.heard_memo`), so each utterance reads only what it changed.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Sequence
+from functools import partial
 
 from balto.advice import heard_words as said
-from balto.advice.lexicon import spoken
-from balto.catalog import normalize
+from balto.advice.heard_clauses import CONTENT_WORD, clauses, denials, negated, span_negated
+from balto.advice.heard_memo import HeardMemo, PairAnswers, TurnAnswers
 
 # Words from the first to the last match of a word-group combination, at most: a body part and a
 # complaint belong together in "as costas travaram aqui", not across a whole sentence.
 _TOGETHER_SPAN = 7
-# How a customer's ask for a product ends ("um rivotril, a senhora tem?").
-_ASK_ENDINGS = ("tem", "tem ai", "voces tem", "vende", "vendem", "voces vendem", "tem ai moca")
-# A screening question is short, or opens like one, or offers a choice.
-_SHORT_QUESTION = 10
 # An answer's first clause this short with a "não" in it answers no ("tenho não").
 _SHORT_ANSWER = 3
-# Words of a screening question this long or longer are what an answer can deny.
-_CONTENT_WORD = 4
 # Positions of confirmed questions' words are shifted this far left of the answer's own words.
 _ANSWER_OFFSET = 1_000_000
 ATTENDANT = "atendente"
 """The role of the counter's attendant (`Turn.speaker`), whose words are asked, not told."""
-_SENTENCE = re.compile(r"[^.!?;]+[.!?;]*")
 
 
 class Heard:
@@ -51,23 +46,44 @@ class Heard:
         texts: Sequence[str],
         ignore: re.Pattern[str] | None = None,
         roles: Sequence[str | None] = (),
+        memo: HeardMemo | None = None,
     ) -> None:
         """Split each turn of `texts` (oldest first) into clauses, blanking what `ignore` finds.
 
         `roles`, when known (speaker identification), say who spoke each turn: whatever the
         attendant says is asked, not told — it counts once the next turn confirms it ("tá com
-        falta de ar, chiado no peito" — "não, respiro normal" shows nothing).
+        falta de ar, chiado no peito" — "não, respiro normal" shows nothing). `memo`: what the
+        session's earlier windows showed (`balto.advice.heard_memo`); the same answers, sooner.
         """
         spoken_by = [*roles, *[None] * (len(texts) - len(roles))]
-        asked = [role == ATTENDANT for role in spoken_by]
+        asked = [role == ATTENDANT for role in spoken_by][: len(texts)]
+        # Without a memo each answer is still worked out once, on this window's turns.
+        table = (HeardMemo() if memo is None else memo).table(ignore)
         # What each turn denies, to tell in the turn before it the questions STT wrote without
         # their "?": a sentence answered "não, nada disso", or whose words the answer denies.
-        first = [_clauses(text, ignore, asked=a) for text, a in zip(texts, asked, strict=False)]
-        answers = [_answer(clauses) for clauses in first[1:]] + [frozenset()]
+        # Clause texts do not depend on the turn's role or its answer: its text decides it.
+        answers = [
+            table.denials.get(text, partial(denials, text, ignore)) for text in texts[1:]
+        ] + [frozenset()]
+        self._texts = list(texts)
+        self._asked = asked
         self._turns = [
-            _clauses(text, ignore, asked=a, denied=denied) if denied else clauses
-            for text, a, denied, clauses in zip(texts, asked, answers, first, strict=False)
+            table.clauses.get(
+                (text, a, denied), partial(clauses, text, ignore, asked=a, denied=denied)
+            )
+            for text, a, denied in zip(texts, asked, answers, strict=False)
         ]
+        # A turn's own look-ups depend on its clauses alone; a question's confirmation on the
+        # question's turn and the answer's text (which also decides what the answer denies).
+        self._alone = [
+            table.turns.get((text, a, denied), TurnAnswers)
+            for text, a, denied in zip(texts, asked, answers, strict=False)
+        ]
+        self._pairs = [
+            table.pairs.get((text, a, answer), PairAnswers)
+            for text, a, answer in zip(texts, asked, texts[1:], strict=False)
+        ]
+        self._table = table
 
     def told(self) -> list[str]:
         """Each turn as what it affirms: denied words and unconfirmed screening questions out.
@@ -75,22 +91,30 @@ class Heard:
         What the learned reader (`balto.advice.reader`) reads, so "dor no peito não, é azia"
         and "tá com falta de ar?" — "não" show it no chest pain and no breathlessness.
         """
-        turns = []
-        for index, clauses in enumerate(self._turns):
-            kept = []
-            denied = self._denied_in(index + 1)
-            for text, question in clauses:
-                if question and not self._answered_yes(index):
-                    continue
-                words = [
-                    found.group()
-                    for found in re.finditer(r"[a-z0-9]+", text)
-                    if not _span_negated(text, found.start(), found.end())
-                    and not (question and found.group() in denied)
-                ]
-                kept.append(" ".join(words))
-            turns.append(" , ".join(part for part in kept if part))
-        return turns
+        texts, count = self._texts, len(self._turns)
+        return [
+            self._table.told.get(
+                (texts[index], self._asked[index], texts[index + 1] if index + 1 < count else None),
+                partial(self._told_in, index),
+            )
+            for index in range(count)
+        ]
+
+    def _told_in(self, index: int) -> str:
+        """Turn `index` as what it affirms (see `told`)."""
+        kept = []
+        denied = self._denied_in(index + 1)
+        for text, question in self._turns[index]:
+            if question and not self._answered_yes(index):
+                continue
+            words = [
+                found.group()
+                for found in re.finditer(r"[a-z0-9]+", text)
+                if not span_negated(text, found.start(), found.end())
+                and not (question and found.group() in denied)
+            ]
+            kept.append(" ".join(words))
+        return " , ".join(part for part in kept if part)
 
     def _denied_in(self, index: int) -> set[str]:
         """The words turn `index` denies ("febre não" denies "febre"); empty past the end."""
@@ -101,7 +125,7 @@ class Heard:
             for text, _ in self._turns[index]
             for found in re.finditer(r"[a-z0-9]+", text)
             if found.group() not in said.NEGATIONS
-            and _span_negated(text, found.start(), found.end())
+            and span_negated(text, found.start(), found.end())
         }
 
     def _answered_yes(self, index: int) -> bool:
@@ -149,19 +173,38 @@ class Heard:
         Returns:
             ``(turn, position in that turn)``, or None.
         """
+        # By ids, holding the patterns: a pattern's hash reads its whole program, and while
+        # the patterns are held no others can have their ids (equal patterns answer alike).
+        patterns = tuple(patterns)
+        key = tuple(map(id, patterns))
         for index in range(len(self._turns) - 1, -1, -1):
-            if index > 0 and self._asked_together(index - 1, patterns):
-                return index, -_ANSWER_OFFSET
-            offset = 0
-            for text, question in self._turns[index]:
-                found = [pattern.search(text) for pattern in patterns]
-                if not question and all(found):
-                    start = min(m.start() for m in found if m is not None)
-                    end = max(m.end() for m in found if m is not None)
-                    near = len(text[start:end].split()) <= _TOGETHER_SPAN
-                    if near and not _span_negated(text, start, end):
-                        return index, offset + start
-                offset += len(text)
+            if index > 0:
+                pair = self._pairs[index - 1].asked_together
+                both = pair.get(key)
+                if both is None or both[0] != patterns:
+                    both = pair[key] = (patterns, self._asked_together(index - 1, patterns))
+                if both[1]:
+                    return index, -_ANSWER_OFFSET
+            alone = self._alone[index].together
+            found = alone.get(key)
+            if found is None or found[0] != patterns:
+                found = alone[key] = (patterns, self._together_in(index, patterns))
+            if found[1] is not None:
+                return index, found[1]
+        return None
+
+    def _together_in(self, index: int, patterns: Sequence[re.Pattern[str]]) -> int | None:
+        """Where a clause of turn `index`, not a question, affirms every one of `patterns`."""
+        offset = 0
+        for text, question in self._turns[index]:
+            found = [pattern.search(text) for pattern in patterns]
+            if not question and all(found):
+                start = min(m.start() for m in found if m is not None)
+                end = max(m.end() for m in found if m is not None)
+                near = len(text[start:end].split()) <= _TOGETHER_SPAN
+                if near and not span_negated(text, start, end):
+                    return offset + start
+            offset += len(text)
         return None
 
     def nearby(self, patterns: Sequence[re.Pattern[str]], reach: int) -> bool:
@@ -190,7 +233,7 @@ class Heard:
                 for text, question in self._turns[index]
                 if question
                 for match in pattern.finditer(text)
-                if not _negated(text, match)
+                if not negated(text, match)
             ]
             if not found:
                 return False
@@ -199,10 +242,19 @@ class Heard:
 
     def _affirmed(self, index: int, pattern: re.Pattern[str]) -> int | None:
         """Position of the first occurrence of `pattern` that counts in turn `index`, or None."""
+        # By id, holding the pattern: while it is held no other pattern can have its id.
+        known = self._alone[index].affirmed
+        found = known.get(id(pattern))
+        if found is None or found[0] is not pattern:
+            found = known[id(pattern)] = (pattern, self._affirmed_in(index, pattern))
+        return found[1]
+
+    def _affirmed_in(self, index: int, pattern: re.Pattern[str]) -> int | None:
+        """`_affirmed`, worked out."""
         offset = 0
         for text, question in self._turns[index]:
             for found in pattern.finditer(text):
-                if not question and not _negated(text, found):
+                if not question and not negated(text, found):
                     return offset + found.start()
             offset += len(text)
         return None
@@ -213,10 +265,18 @@ class Heard:
         Returns:
             Its position in the turn, or None.
         """
+        known = self._pairs[index].asked
+        found = known.get(id(pattern))
+        if found is None or found[0] is not pattern:
+            found = known[id(pattern)] = (pattern, self._asked_in(index, pattern))
+        return found[1]
+
+    def _asked_in(self, index: int, pattern: re.Pattern[str]) -> int | None:
+        """`_asked_and_confirmed`, worked out."""
         offset = 0
         for text, question in self._turns[index]:
             for found in pattern.finditer(text):
-                if question and not _negated(text, found) and self._confirmed(index, found):
+                if question and not negated(text, found) and self._confirmed(index, found):
                     return offset + found.start()
             offset += len(text)
         return None
@@ -235,116 +295,10 @@ class Heard:
             return False
         if len(opening) <= _SHORT_ANSWER and "nao" in opening:
             return False  # "tenho não", "senti não": the Brazilian way to answer no
-        words = [w for w in asked.group().split() if len(w) >= _CONTENT_WORD]
+        words = [w for w in asked.group().split() if len(w) >= CONTENT_WORD]
         return not any(
-            _negated(text, found)
+            negated(text, found)
             for word in words
             for text, _ in answer
             for found in re.finditer(f"(?<= ){re.escape(word)}(?= )", text)
         )
-
-
-_ANY = frozenset({"*"})  # an answer that denies whatever was asked ("não, nada disso")
-
-
-def _answer(clauses: Sequence[tuple[str, bool]]) -> frozenset[str]:
-    """The words a turn denies as an answer would; `_ANY` when it opens saying no."""
-    if not clauses:
-        return frozenset()
-    opening = clauses[0][0].split()
-    if opening[:1] and opening[0] in said.DENIALS:
-        return _ANY
-    return frozenset(
-        found.group()
-        for text, _ in clauses
-        for found in re.finditer(r"[a-z0-9]+", text)
-        if len(found.group()) >= _CONTENT_WORD
-        and found.group() not in said.NEGATIONS
-        and _span_negated(text, found.start(), found.end())
-    )
-
-
-def _clauses(
-    text: str,
-    ignore: re.Pattern[str] | None,
-    *,
-    asked: bool = False,
-    denied: frozenset[str] = frozenset(),
-) -> list[tuple[str, bool]]:
-    """``(padded clause, is screening question)`` for each comma-separated clause of `text`.
-
-    Every clause of a question with nothing personal in it is a screening question ("inchou
-    lábio, língua ou olho?", "o senhor tá com falta de ar, a boca inchando?"), unless the
-    question is a customer's ask for a product, which tells ("a garganta tá arranhando, tem
-    alguma pastilha?"). Every clause is one when the turn is `asked` (the attendant's). When the
-    next turn answers no (`denied`: it opens with a denial, or denies words of the sentence), a
-    sentence with nothing personal in it was asked, question mark or not ("tem sangue nas fezes
-    febre alta" — "não, nada disso"; "sente falta de ar" — "tosse sim, falta de ar não").
-    """
-    clauses = []
-    for sentence in _SENTENCE.findall(normalize(text)):
-        words = spoken(sentence)
-        asking = sentence.rstrip().endswith("?") and not set(words.split()) & said.PERSONAL
-        parts = [f" {spoken(part)} " for part in sentence.split(",")]
-        parts = [part for part in parts if part.strip()]
-        ask = any(part.startswith(f" {o} ") for part in parts for o in said.ASKS) or any(
-            f" {words} ".endswith(f" {e} ") for e in _ASK_ENDINGS
-        )
-        # A long question that neither opens like a screening question nor offers a choice is
-        # someone telling with a question mark ("agora o rosto tá inchando e parece que a
-        # garganta tá fechando, tem um antialérgico?").
-        opens = any(f" {_unlinked(words)} ".startswith(f" {o} ") for o in said.OPENERS)
-        shaped = len(words.split()) <= _SHORT_QUESTION or " ou " in f" {words} " or opens
-        # Speech-to-text rarely writes the question mark: a sentence with nothing personal in
-        # it that opens like a screening question ("tá sentindo falta de ar, chiado no peito")
-        # is one.
-        impersonal = not set(words.split()) & said.PERSONAL
-        answered_no = denied is _ANY or bool(denied & set(words.split()))
-        asking = (asking and shaped) or (impersonal and (opens or answered_no))
-        for clause in parts:
-            if ignore is not None:
-                clause = ignore.sub(" ", clause)
-            clauses.append((clause, asked or (asking and not ask)))
-    return clauses
-
-
-def _unlinked(words: str) -> str:
-    """`words` without the linking word a follow-up question opens with ("e tem algum…")."""
-    first, _, rest = words.partition(" ")
-    return rest if first in said.LINKS and rest else words
-
-
-def _negated(text: str, found: re.Match[str]) -> bool:
-    """Whether the clause `text` denies what `found` matched in it."""
-    return _span_negated(text, found.start(), found.end())
-
-
-def _span_negated(text: str, start: int, end: int) -> bool:
-    """Whether the clause `text` denies what was found between `start` and `end`."""
-    matched = text[start:end].split()
-    words = text[:start].split()
-    before = words[-said.NEGATION_REACH :]
-    following = [*words[len(words) - len(before) + 1 :], *matched[:1]]
-    for word, then in zip(before, following, strict=False):
-        # "não consigo respirar", "não para de sangrar": an inability or a persistence, not a
-        # denial.
-        if word in said.NEGATIONS and not (
-            then.startswith(said.NOT_DENIALS) or then in said.PERSISTING
-        ):
-            return True
-    after = text[end:].split()
-    if "nao" in matched:
-        return False  # already negative; a "não" after it only doubles it ("não quero viver não")
-    # A "não" closing the clause denies it ("febre não"), and so does a "não" before a
-    # verb of refusal ("dipirona ele não pode").
-    if set(after) & said.DENIALS and set(after) <= said.CLOSING_DENIAL:
-        return True
-    if after[-1:] == ["nao"] and not set(after) & (said.REFUSALS | said.PERSISTING):
-        return True  # a clause closed by "não" denies what it names ("falta de ar não")
-    # Not across an "e": in "febre e não quer mamar" the "não" starts another clause (while in
-    # "dipirona, mas ele não pode" it is still about the dipirona).
-    linked = after.index("e") if "e" in after else len(after)
-    return any(
-        w == "nao" and then in said.REFUSALS
-        for w, then in itertools.pairwise(after[: min(4, linked)])
-    )

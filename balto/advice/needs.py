@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from balto.advice import reader
 from balto.advice.heard import Heard
+from balto.advice.heard_memo import HeardMemo
 from balto.advice.lexicon import compile_patterns, spoken
 from balto.advice.needs_table import NEEDS, NOT_A_NEED
 from balto.catalog import Catalog, Product
@@ -155,11 +156,13 @@ class NeedDetector:
         haystack = f" {spoken(product.categoria)} {spoken(product.nome)} "
         return any(stem in haystack for stem in self._context_stems)
 
-    def detect(self, dialogue: Sequence[Turn]) -> NeedsView:
+    def detect(self, dialogue: Sequence[Turn], memo: HeardMemo | None = None) -> NeedsView:
         """Every need the dialogue shows, newest first.
 
         Args:
             dialogue: The recent turns, oldest first.
+            memo: What the session's earlier windows showed (`balto.advice.heard_memo`): the
+                same needs, sooner.
 
         Returns:
             The needs against this catalog; empty (falsy) for small talk.
@@ -171,8 +174,8 @@ class NeedDetector:
         # reader too (a category, or a prescription ask), so it is not vetoed.
         texts = tuple(turn.text for turn in dialogue)
         roles = tuple(turn.speaker for turn in dialogue)
-        vetoed = model is not None and model.read(texts, roles).no_need
-        heard = Heard(texts, _IDIOMS, roles)
+        vetoed = model is not None and model.read(texts, roles, memo).no_need
+        heard = Heard(texts, _IDIOMS, roles, memo)
         found: list[tuple[tuple[int, int], Need]] = []
         for spec, pattern, together in () if vetoed else _TABLE:
             where = _newest(heard.find(pattern), *(heard.find_together(c) for c in together))
@@ -198,14 +201,14 @@ class NeedDetector:
         # A category the reader read that a product named in the dialogue already stands for
         # adds nothing ("me vê um dorflex" is the ask for Dorflex, not also a muscle need).
         asked = {need.stems for _, need in found if need.code.startswith(ASKED_CODE)}
-        found += [pair for pair in _read_needs(texts, roles) if pair[1].stems not in asked]
+        found += [pair for pair in _read_needs(texts, roles, memo) if pair[1].stems not in asked]
         # Newest turn first; within a turn, what was said first (the main complaint) first.
         found.sort(key=lambda pair: (-pair[0][0], pair[0][1]))
         return NeedsView([need for _, need in found], self.catalog)
 
 
 def _read_needs(
-    texts: tuple[str, ...], roles: tuple[str | None, ...]
+    texts: tuple[str, ...], roles: tuple[str | None, ...], memo: HeardMemo | None
 ) -> list[tuple[tuple[int, int], Need]]:
     """The learned reader's needs (`balto.advice.reader`), each at the turn it first showed.
 
@@ -218,12 +221,12 @@ def _read_needs(
     if model is None or not texts:
         return []
     found = []
-    for order, (category, _) in enumerate(model.read(texts, roles).needs):
+    for order, (category, _) in enumerate(model.read(texts, roles, memo).needs):
         first = next(
             k
             for k in range(len(texts))
             if k == len(texts) - 1
-            or category in dict(model.read(texts[: k + 1], roles[: k + 1]).needs)
+            or category in dict(model.read(texts[: k + 1], roles[: k + 1], memo).needs)
         )
         need = Need(f"{READ_CODE}{category}", (spoken(category),), first)
         found.append(((first, _READ_BEHIND + order), need))

@@ -37,6 +37,7 @@ import numpy.typing as npt
 
 from balto.advice import heard_words as said
 from balto.advice.heard import Heard
+from balto.advice.heard_memo import HeardMemo
 from balto.advice.lexicon import spoken
 from balto.providers import redaction
 
@@ -61,11 +62,17 @@ _PLACEHOLDER = re.compile(
 MIN_SIGN_WORDS = 12
 """Fewest words (of what the window affirms) on which the reader may show a sign."""
 _CACHED = 512  # windows remembered (a few sessions' worth of prefixes; a Reading is small)
+_WORDS = 50_000  # words whose n-gram columns are remembered (a few MB)
 
 
 def terms(text: str) -> list[str]:
     """The features of `text`: words, word pairs, negated words and in-word character n-grams."""
     words = spoken(text).split()
+    return [*_word_terms(words), *(gram for word in words for gram in _grams(word))]
+
+
+def _word_terms(words: list[str]) -> list[str]:
+    """The features of `words` read across words: words, word pairs, negated words."""
     found = [f"w:{w}" for w in words]
     found += [f"b:{a} {b}" for a, b in itertools.pairwise(words)]
     negated_until = -1
@@ -75,22 +82,26 @@ def terms(text: str) -> list[str]:
             negated_until = i + said.NEGATION_REACH
         elif i <= negated_until:
             found.append(f"n:{word}")
-    for word in words:
-        padded = f" {word} "
-        for n in _CHAR_NS:
-            found += [f"c:{padded[i : i + n]}" for i in range(len(padded) - n + 1)]
     return found
 
 
-def window_text(texts: Sequence[str], roles: Sequence[str | None] = ()) -> str:
+def _grams(word: str) -> list[str]:
+    """The character n-grams of `word`, space-padded (its start and end count), shortest first."""
+    padded = f" {word} "
+    return [f"c:{padded[i : i + n]}" for n in _CHAR_NS for i in range(len(padded) - n + 1)]
+
+
+def window_text(
+    texts: Sequence[str], roles: Sequence[str | None] = (), memo: HeardMemo | None = None
+) -> str:
     """The window as the reader reads it: what each turn affirms (`Heard.told`), joined.
 
     Denied words and screening questions answered "no" are left out, so the model never has to
     learn negation from examples; with `roles` known, the attendant's words count only once
-    the customer confirms them.
+    the customer confirms them. `memo`: the session's (`balto.advice.heard_memo`).
     """
     unredacted = [_PLACEHOLDER.sub(" ", text) for text in texts]
-    return " . ".join(Heard(unredacted, roles=roles).told())
+    return " . ".join(Heard(unredacted, roles=roles, memo=memo).told())
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,10 +139,19 @@ class Reader:
         # A session's window grows a turn at a time and the need detector reads its prefixes:
         # most windows were read on an earlier utterance (oldest entries go first).
         self._cache: dict[tuple[tuple[str, ...], tuple[str | None, ...]], Reading] = {}
+        # A word's n-grams' columns: a window is read again with one turn more or less, and
+        # its n-grams were most of the reading (the same columns, in the same order).
+        self._gram_columns: dict[str, list[int]] = {}
 
     def probabilities(self, text: str) -> npt.NDArray[np.float64]:
         """Each label's probability for `text` (the order of `labels`)."""
-        counts = Counter(i for i in map(self._index.get, terms(text)) if i is not None)
+        words = spoken(text).split()
+        # The columns of `terms(text)`, in its order: the counts' order is the order the
+        # scores are summed in, so the probabilities are the same to the last bit.
+        found = [i for i in map(self._index.get, _word_terms(words)) if i is not None]
+        for word in words:
+            found += self._word_columns(word)
+        counts = Counter(found)
         scores = self._bias.astype(np.float64)
         if counts:
             columns = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
@@ -141,18 +161,39 @@ class Reader:
             scores = scores + values @ self._weights[columns]
         return 1.0 / (1.0 + np.exp(-scores))
 
-    def read(self, texts: tuple[str, ...], roles: tuple[str | None, ...] = ()) -> Reading:
-        """The needs and signs the window `texts` (oldest first; `roles` when known) shows."""
+    def _word_columns(self, word: str) -> list[int]:
+        """The columns of `word`'s n-grams that are in the vocabulary, in `_grams` order."""
+        found = self._gram_columns.get(word)
+        if found is None:
+            if len(self._gram_columns) >= _WORDS:
+                self._gram_columns.clear()  # misheard words pile up over a server's life
+            found = [i for i in map(self._index.get, _grams(word)) if i is not None]
+            self._gram_columns[word] = found
+        return found
+
+    def read(
+        self,
+        texts: tuple[str, ...],
+        roles: tuple[str | None, ...] = (),
+        memo: HeardMemo | None = None,
+    ) -> Reading:
+        """The needs and signs the window `texts` (oldest first; `roles` when known) shows.
+
+        `memo`: the session's (`balto.advice.heard_memo`): the turns it read before are not
+        parsed again; the reading is the same with it or without.
+        """
         key = (texts, roles)
         reading = self._cache.get(key)
         if reading is None:
             if len(self._cache) >= _CACHED:
                 del self._cache[next(iter(self._cache))]
-            reading = self._cache[key] = self._read(texts, roles)
+            reading = self._cache[key] = self._read(texts, roles, memo)
         return reading
 
-    def _read(self, texts: tuple[str, ...], roles: tuple[str | None, ...]) -> Reading:
-        text = window_text(texts, roles)
+    def _read(
+        self, texts: tuple[str, ...], roles: tuple[str | None, ...], memo: HeardMemo | None
+    ) -> Reading:
+        text = window_text(texts, roles, memo)
         probs = self.probabilities(text)
         # On a few words the model has no context to read ("tô tremendo de frio" is not a
         # seizure): signs said that briefly are the phrase lists' to find.

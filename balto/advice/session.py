@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import trio
 
 from balto.advice import chain
+from balto.advice.heard_memo import HeardMemo
 from balto.advice.needs import NeedDetector
 from balto.catalog import Catalog, Product, normalize
 from balto.providers import red_flags
@@ -65,6 +66,8 @@ class AdviceSession:
     _alerted: set[str] = field(default_factory=set)
     _decided: set[str] = field(default_factory=set)
     _last_shown: float | None = None
+    # What the window's turns showed, so each utterance parses only what it changed.
+    _memo: HeardMemo = field(default_factory=HeardMemo)
 
     def replace_catalog(self, catalog: Catalog) -> None:
         """Advise from `catalog` from now on; what was suggested and alerted stays remembered."""
@@ -79,14 +82,15 @@ class AdviceSession:
         dialogue.append(Turn(text, speaker, start, end))
         while dialogue and dialogue[-1].end - dialogue[0].end > WINDOW_S:
             dialogue.popleft()
-        flags = red_flags.detect_all(list(dialogue))
+        self._memo.next_window()  # what no reader uses for a whole window is then dropped
+        flags = red_flags.detect_all(list(dialogue), self._memo)
         if flags:
             fresh = tuple(flag for flag in flags if flag.code not in self._alerted)
             self._alerted.update(flag.code for flag in fresh)
             return Decision(flags=fresh)
         if self._detector is None:
             self._detector = NeedDetector(self.catalog)
-        shown = self._detector.detect(dialogue)
+        shown = self._detector.detect(dialogue, self._memo)
         needs = shown.still_open(self._decided, len(dialogue) - 1)
         if not needs:
             return Decision()

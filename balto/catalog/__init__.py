@@ -15,6 +15,10 @@ from pathlib import Path
 
 def normalize(text: str) -> str:
     """Lower-case, accent-free, single-spaced text for matching (``"Cabeça"`` → ``"cabeca"``)."""
+    if text.isascii():
+        # Nothing to decompose and no accents, and casefold is lower: the same text, without a
+        # pass per character (the learned reader normalizes whole windows of plain words).
+        return " ".join(text.lower().split())
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(bare.split())

@@ -21,6 +21,7 @@ from importlib import resources
 
 from balto.advice import reader
 from balto.advice.heard import Heard
+from balto.advice.heard_memo import HeardMemo
 from balto.advice.lexicon import compile_patterns
 from balto.providers.ports import Turn
 
@@ -107,7 +108,7 @@ def _clued(heard: Heard, clues: Sequence[re.Pattern[str]], needed: int) -> bool:
     return bool(clues) and sum(heard.newest(clue) >= 0 for clue in clues) >= needed
 
 
-def detect_all(dialogue: Sequence[Turn]) -> list[RedFlag]:
+def detect_all(dialogue: Sequence[Turn], memo: HeardMemo | None = None) -> list[RedFlag]:
     """Every red flag said in `dialogue`, in the rules' order.
 
     A sign denied ("sem falta de ar", "febre não") or only asked about and not confirmed ("tá com
@@ -115,18 +116,20 @@ def detect_all(dialogue: Sequence[Turn]) -> list[RedFlag]:
 
     Args:
         dialogue: The recent turns, oldest first (the advisor's rolling window).
+        memo: What the session's earlier windows showed (`balto.advice.heard_memo`): the same
+            flags, sooner.
 
     Returns:
         The flags; empty when nothing in the window calls for a referral.
     """
     texts = tuple(turn.text for turn in dialogue)
     roles = tuple(turn.speaker for turn in dialogue)
-    heard = Heard(texts, _IDIOMS, roles)
+    heard = Heard(texts, _IDIOMS, roles, memo)
     flags = _ruled(heard)
     # The learned reader catches what no rule lists; it can only add a sign, never remove one.
     model = reader.shared()
     if model is not None:
-        for code, _ in model.read(texts, roles).signs:
+        for code, _ in model.read(texts, roles, memo).signs:
             flag = _BY_CODE.get(code)
             if flag is not None and all(f.code != code for f in flags) and _may_read(heard, code):
                 flags.append(flag)

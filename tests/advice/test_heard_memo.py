@@ -1,0 +1,102 @@
+"""A session's memo (`balto.advice.heard_memo`) changes no reading: with it, as read afresh."""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from pathlib import Path
+
+import pytest
+
+from balto.advice import needs as needs_module
+from balto.advice.heard import Heard
+from balto.advice.heard_memo import HeardMemo
+from balto.advice.needs import NeedDetector
+from balto.advice.reader import window_text
+from balto.advice.session import MAX_TURNS
+from balto.catalog import Catalog
+from balto.providers import red_flags
+from balto.providers.ports import Turn
+
+CATALOG = Catalog.load()
+DATA = Path(__file__).resolve().parents[2] / "bench" / "data"
+# Every pattern the readers look up, to compare `Heard` look-up by look-up as well.
+_PATTERNS = [pattern for _, pattern, _ in needs_module._TABLE]
+_COMBOS = [combo for _, _, together in needs_module._TABLE for combo in together]
+
+
+def _same_reading(window: list[Turn], memo: HeardMemo, detector: NeedDetector) -> tuple[int, int]:
+    """Assert every reading of `window` with `memo` equals a fresh one; (needs, flags) seen."""
+    texts = tuple(turn.text for turn in window)
+    roles = tuple(turn.speaker for turn in window)
+    # The memo first: the learned reader caches per window, so a fresh read after it would
+    # only see the cached reading; its window text is compared on its own below.
+    flags = red_flags.detect_all(window, memo)
+    assert flags == red_flags.detect_all(window), texts
+    got = detector.detect(window, memo).needs
+    assert got == NeedDetector(CATALOG).detect(window).needs, texts
+    for end in range(1, len(texts) + 1):  # the prefixes the need detector has the reader read
+        assert window_text(texts[:end], roles[:end], memo) == window_text(
+            texts[:end], roles[:end]
+        ), texts[:end]
+    remembered = Heard(texts, needs_module._IDIOMS, roles, memo)
+    fresh = Heard(texts, needs_module._IDIOMS, roles)
+    assert [remembered.find(p) for p in _PATTERNS] == [fresh.find(p) for p in _PATTERNS]
+    assert [remembered.find_together(c) for c in _COMBOS] == [
+        fresh.find_together(c) for c in _COMBOS
+    ]
+    assert [remembered.nearby(c, 3) for c in _COMBOS] == [fresh.nearby(c, 3) for c in _COMBOS]
+    return bool(got), bool(flags)
+
+
+@pytest.mark.parametrize("with_roles", [False, True])  # a corpus each: the fresh reads are slow
+def test_a_sliding_window_read_with_a_memo_shows_what_a_fresh_read_shows(with_roles: bool) -> None:
+    """Dialogues back to back through the session's window (it fills, then slides turn by
+    turn): needs, red flags and the reader's window text, read with one memo the way a session
+    reads them, equal those read from scratch at every utterance."""
+    split = "holdout17" if with_roles else "tune"
+    dialogues = json.loads((DATA / f"advice_dialogues_{split}.json").read_text())
+    said = [
+        (turn["texto"], turn["falante"] if with_roles else None)
+        for dialogue in dialogues
+        for turn in dialogue["turns"]
+    ]
+    window: deque[Turn] = deque(maxlen=MAX_TURNS)
+    memo, detector = HeardMemo(), NeedDetector(CATALOG)
+    shown = flagged = 0
+    for i, (text, speaker) in enumerate(said):
+        window.append(Turn(text, speaker, 4.0 * i, 4.0 * i + 3.0))
+        memo.next_window()
+        got, flags = _same_reading(list(window), memo, detector)
+        shown += got
+        flagged += flags
+    assert shown > 50 and flagged > 20  # the comparison saw needs and signs
+    # What left the window was dropped: per reader (three), two generations of a window's
+    # turns, each also read as the newest of a prefix.
+    assert len(memo) <= 3 * 2 * 2 * MAX_TURNS
+
+
+def test_an_answer_no_makes_the_turn_before_a_question_with_a_memo_too() -> None:
+    """ "tem sangue nas fezes febre alta" (no "?") tells a bleeding while it is the newest turn;
+    "não, nada disso" after it makes it a screening question answered no. The turn's reading
+    remembered from the window before must not survive that, nor the window sliding on."""
+    said = [
+        "bom dia, minha mãe tá meio ruim",
+        "tem sangue nas fezes febre alta",
+        "não, nada disso",
+        "tem sangue nas fezes febre alta",
+        "tem sim, desde ontem",
+        "e tá com dor no peito",
+        "não",
+    ]
+    memo, detector = HeardMemo(), NeedDetector(CATALOG)
+    window: deque[Turn] = deque(maxlen=3)  # short, so the window slides over the answers
+    codes = []
+    for i, text in enumerate(said):
+        window.append(Turn(text, None, 4.0 * i, 4.0 * i + 3.0))
+        memo.next_window()
+        _same_reading(list(window), memo, detector)
+        codes.append([flag.code for flag in red_flags.detect_all(list(window), memo)])
+    assert codes[1] == ["sangramento"]  # told, while nothing answered it
+    assert "sangramento" not in codes[2]  # answered no: it was asked
+    assert "sangramento" in codes[4]  # the same question, answered yes
