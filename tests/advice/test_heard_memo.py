@@ -55,7 +55,9 @@ def test_a_sliding_window_read_with_a_memo_shows_what_a_fresh_read_shows(with_ro
     turn): needs, red flags and the reader's window text, read with one memo the way a session
     reads them, equal those read from scratch at every utterance."""
     split = "holdout17" if with_roles else "tune"
-    dialogues = json.loads((DATA / f"advice_dialogues_{split}.json").read_text())
+    # A third of a corpus: enough for the window to fill and slide many times over needs,
+    # signs and screening questions; the whole corpus cost 20 s of fresh reads.
+    dialogues = json.loads((DATA / f"advice_dialogues_{split}.json").read_text())[:24]
     said = [
         (turn["texto"], turn["falante"] if with_roles else None)
         for dialogue in dialogues
@@ -70,7 +72,7 @@ def test_a_sliding_window_read_with_a_memo_shows_what_a_fresh_read_shows(with_ro
         got, flags = _same_reading(list(window), memo, detector)
         shown += got
         flagged += flags
-    assert shown > 50 and flagged > 20  # the comparison saw needs and signs
+    assert shown > 40 and flagged > 10  # the comparison saw needs and signs
     # What left the window was dropped: per reader (three), two generations of a window's
     # turns, each also read as the newest of a prefix.
     assert len(memo) <= 3 * 2 * 2 * MAX_TURNS
