@@ -175,19 +175,16 @@ def cross_validate(
     corpora = sorted({e.corpus for e in exs})
     held: dict[str, Any] = {}
     needs = [j for j, lab in enumerate(labels) if _asks(lab)]
-    chat = labels.index(SMALL_TALK)
-    windows: list[tuple[bool, float, float]] = []
+    windows: list[tuple[bool, float]] = []
     for corpus in corpora:
         train = [e for e in exs if e.corpus != corpus]
         test = [e for e in exs if e.corpus == corpus]
         vectorizer, models = fit(train, labels, c)
         probs = predict(vectorizer, models, [e.text for e in test])
         held[corpus] = per_dialogue(test, probs)
-        for e, best, talk in zip(test, probs[:, needs].max(axis=1), probs[:, chat], strict=True):
-            windows.append((any(_asks(lab) for lab in e.labels), float(best), float(talk)))
+        for e, best in zip(test, probs[:, needs].max(axis=1), strict=True):
+            windows.append((any(_asks(lab) for lab in e.labels), float(best)))
         print(f"  cv: {corpus} scored ({len(test)} windows)", flush=True)
-    held["_windows"] = windows
-    windows = held.pop("_windows")
     rows = [(corpus, d) for corpus in corpora for d in held[corpus]["best"]]
     scores = np.stack([held[corpus]["best"][d] for corpus, d in rows])
     truth = np.array([[lab in held[corpus]["truth"][d] for lab in labels] for corpus, d in rows])
@@ -200,7 +197,6 @@ def cross_validate(
             for j, lab in enumerate(labels)
         ]
     )
-    thresholds[chat] = small_talk_threshold(windows)
     report(labels, thresholds, held)
     return thresholds, need_floor(windows)
 
@@ -210,31 +206,15 @@ def _asks(label: str) -> bool:
     return label.startswith(NEED_PREFIX) or label == RX_ASK
 
 
-def small_talk_threshold(windows: Sequence[tuple[bool, float, float]]) -> float:
-    """The small-talk probability from which a window asks for nothing, chosen out of corpus.
-
-    At most `FLOOR_QUANTILE` of the windows that show a need reach it.
-    """
-    shown = [talk for is_need, _, talk in windows if is_need]
-    empty = [talk for is_need, _, talk in windows if not is_need]
-    threshold = float(np.quantile(shown, 1.0 - FLOOR_QUANTILE))
-    print(
-        f"small talk from {threshold:.3f}: {sum(t >= threshold for t in shown)}/{len(shown)} "
-        f"need windows over it, {sum(t >= threshold for t in empty)}/{len(empty)} windows "
-        "without a need over it"
-    )
-    return threshold
-
-
-def need_floor(windows: Sequence[tuple[bool, float, float]]) -> float:
+def need_floor(windows: Sequence[tuple[bool, float]]) -> float:
     """The probability under which a window shows no need, chosen out of corpus.
 
     Every window was scored by a model that never saw its corpus; the floor is the
     `FLOOR_QUANTILE` of the highest category probability of the windows that show a need, so
     about one need window in 200 falls under it.
     """
-    shown = [p for is_need, p, _ in windows if is_need]
-    empty = [p for is_need, p, _ in windows if not is_need]
+    shown = [p for is_need, p in windows if is_need]
+    empty = [p for is_need, p in windows if not is_need]
     floor = float(np.quantile(shown, FLOOR_QUANTILE))
     under = sum(p < floor for p in empty)
     print(
