@@ -72,6 +72,22 @@ class CatalogSource(Protocol):
         ...
 
 
+class VoiceNeed:
+    """Whether a session's segments need their voice embedding: one flag the stages share.
+
+    The transcriber's labeller sets it from the cliente's enrolled voices at every segment; the
+    VAD reads it before each front-end call. With nobody enrolled the embedding (~1.2 ms CPU per
+    audio-second in the front end) is skipped; a voiceprint enrolled mid-session turns it back on
+    from the next front-end call (the segment that saw it goes unlabelled: unknown, not wrong).
+    """
+
+    __slots__ = ("wanted",)
+
+    def __init__(self) -> None:
+        """Wanted until the labeller has looked (a session's first segment is embedded)."""
+        self.wanted = True
+
+
 class VoiceSource(Protocol):
     """Where the transcriber finds a cliente's enrolled voices (`balto.speaker.source`)."""
 

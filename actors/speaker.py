@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 
 from actors.context import ActorContext
-from actors.ports import Recorder, VoiceSource
+from actors.ports import Recorder, VoiceNeed, VoiceSource
 from balto.messages import Segment
 from balto.speaker import embedding_of
 from balto.speaker.identify import Identification, identify
@@ -31,9 +31,16 @@ class Label:
 class SpeakerLabeller:
     """Labels one session's segments (one per transcriber incarnation)."""
 
-    def __init__(self, voices: VoiceSource | None, ctx: ActorContext, recorder: Recorder) -> None:
-        """Label against `voices` (None: nothing is labelled)."""
+    def __init__(
+        self,
+        voices: VoiceSource | None,
+        ctx: ActorContext,
+        recorder: Recorder,
+        need: VoiceNeed | None = None,
+    ) -> None:
+        """Label against `voices` (None: nothing is labelled); keep `need` up to date."""
         self._voices = voices
+        self._need = need or VoiceNeed()
         self._ctx = ctx
         self._recorder = recorder
         self._last: tuple[str, str] | None = None  # (id, name) of the last attendant identified
@@ -42,12 +49,15 @@ class SpeakerLabeller:
             self._cliente: str | None = ctx.session.cliente_id
         except ValueError:
             self._cliente = None
+        if voices is None or self._cliente is None:
+            self._need.wanted = False
 
     async def label(self, segment: Segment) -> Label:
         """Identify the speaker of `segment` and record it (its row must exist)."""
         if self._voices is None or self._cliente is None:
             return Label(Identification(), None)
         enrolled = await self._voices.enrolled(self._cliente)
+        self._need.wanted = bool(enrolled)
         who = identify(embedding_of(segment.voice), enrolled)
         if who.falante == "atendente" and who.atendente_id is not None and who.nome is not None:
             self._last = (who.atendente_id, who.nome)

@@ -27,7 +27,7 @@ import trio
 
 from actors._calls import record_failed_attempts, record_failure
 from actors.context import ActorContext, ActorState
-from actors.ports import Recorder, VoiceSource
+from actors.ports import Recorder, VoiceNeed, VoiceSource
 from actors.speaker import Label, SpeakerLabeller
 from balto.errors import ProviderError
 from balto.messages import Segment, Transcript
@@ -58,6 +58,7 @@ async def run_transcriber(
     missing_reason: str | None = None,
     compare_share: float = 0.0,
     voices: VoiceSource | None = None,
+    voice_need: VoiceNeed | None = None,
 ) -> None:
     """Transcribe each segment with the first provider that answers.
 
@@ -71,6 +72,8 @@ async def run_transcriber(
         compare_share: Fraction (0–1) of transcribed segments also sent to the next provider in
             the chain, both transcripts stored with the word error rate between them.
         voices: The clientes' enrolled voices, to label each segment's speaker (None: no labels).
+        voice_need: Set to whether the cliente has enrolled voices (the VAD skips embeddings
+            nobody would score).
     """
     if stt:
         ctx.health.state = ActorState.RUNNING
@@ -83,7 +86,7 @@ async def run_transcriber(
         # The comparisons' nursery is outermost, so end-of-stream reaches the advisor at once and
         # only the actor's exit waits for comparisons still in flight.
         async with trio.open_nursery() as comparisons:
-            labeller = SpeakerLabeller(voices, ctx, recorder)
+            labeller = SpeakerLabeller(voices, ctx, recorder, voice_need)
             await _loop(inbox, outbox, ctx, stt, recorder, compare_share, comparisons, labeller)
     except BaseExceptionGroup as group:
         # The supervisor classifies an actor's error by its type (a permanent ProviderError

@@ -11,7 +11,8 @@ has arrived (the decoder sends about one block per device chunk) and runs the ba
   the Trio thread anyway; the hop and GIL hand-offs cost more than they spared (capacity bench:
   Python 11-14 → 8.5-9 ms CPU per audio-second, pause → STT p99 at 80 sessions 1 s → 32 ms).
 It stamps each cut with an id, a sequence number and the wall time it was cut at, and carries its
-voice embedding (`balto.speaker`: made in the worker, or here in a worker thread).
+voice embedding (`balto.speaker`: made in the worker, or here in a worker thread) while the
+session's `VoiceNeed` says someone will score it (the cliente has an enrolled voice).
 
 `OpusFrame`s (what the decoder sends when the front ends run in workers) are decoded by the
 session's front end in its worker, in the same request as denoise and VAD: one round trip per
@@ -30,7 +31,7 @@ import uuid
 import trio
 
 from actors.context import ActorContext, ActorState
-from actors.ports import Batching
+from actors.ports import Batching, VoiceNeed
 from balto.audio.frontend import FrontEnd
 from balto.audio.opus_decoder import SAMPLE_RATE, OpusDecoder
 from balto.audio.segmenter import CutSegment
@@ -55,6 +56,7 @@ async def run_vad(
     max_segment_s: float,
     denoise: bool = True,
     front_ends: FrontEndPool | None = None,
+    voice_need: VoiceNeed | None = None,
 ) -> None:
     """Segment the audio until it ends; flush an open segment at the end.
 
@@ -66,6 +68,7 @@ async def run_vad(
         max_segment_s: Longest segment; longer speech is split at its quietest point.
         denoise: Decide on noise-reduced audio (the STT always gets the original).
         front_ends: Worker processes to run the front end in (None: in this process).
+        voice_need: Whether the cuts need their voice embedding (None: always).
     """
     ctx.health.state = ActorState.RUNNING
     front: FrontEnd | RemoteFrontEnd | None = None
@@ -73,10 +76,11 @@ async def run_vad(
     expected = 0.0  # audio time just past the last frame fed
     rate = 16_000
     local = _Local()
+    need = voice_need or VoiceNeed()
 
     async def emit(cut: CutSegment) -> None:
         voice = cut.voice
-        if isinstance(front, FrontEnd):  # in this process: the embedding goes to a thread
+        if isinstance(front, FrontEnd) and need.wanted:  # in this process: to a thread
             voice = await trio.to_thread.run_sync(voice_of, cut.pcm, rate)
         segment = Segment(
             id=str(uuid.uuid4()),
@@ -154,6 +158,8 @@ async def run_vad(
                 for cut in cuts:
                     await emit(cut)
                 started = trio.current_time()
+                if isinstance(front, RemoteFrontEnd):
+                    front.voices = need.wanted
                 cuts = await batch_in.feed(front, local)
                 ctx.health.busy_s += trio.current_time() - started
                 ctx.health.detail = front.describe()

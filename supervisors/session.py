@@ -30,7 +30,7 @@ from actors.attendant import Attendant
 from actors.context import ActorContext, ActorHealth, SessionInfo, SessionStats
 from actors.decoder import DecoderMemory, run_decoder
 from actors.feedback import handle_command
-from actors.ports import CatalogSource, DeviceLink, Recorder, VoiceSource
+from actors.ports import CatalogSource, DeviceLink, Recorder, VoiceNeed, VoiceSource
 from actors.receiver import run_receiver
 from actors.sender import run_sender
 from actors.transcriber import run_transcriber
@@ -250,6 +250,8 @@ async def run_session(
     watched = WatchedDevice(device, session.health["receiver"], session_faults)
     # The stream's header and clock outlive a decoder incarnation, so a restart resumes the stream.
     decoder_memory = DecoderMemory()
+    # Whether anyone will score the voices: with nobody enrolled the front end skips embeddings.
+    voice_need = VoiceNeed()
     specs = [
         _spec(
             session,
@@ -289,6 +291,7 @@ async def run_session(
                 max_segment_s=cfg.vad_max_segment_s,
                 denoise=cfg.vad_denoise,
                 front_ends=pipeline.front_ends,
+                voice_need=voice_need,
             ),
             inbox=pcm,
             outbox=segments,
@@ -305,6 +308,7 @@ async def run_session(
                 missing_reason=pipeline.stt_missing,
                 compare_share=cfg.stt_compare_share,
                 voices=pipeline.voices,
+                voice_need=voice_need,
             ),
             inbox=segments,
             outbox=texts,

@@ -58,7 +58,8 @@ class FrontEnd:
     ) -> None:
         """Configure the stages (see `Segmenter` and `Denoiser` for the parameters).
 
-        `voices`: embed each cut's voice here (False: the caller does, e.g. off its event loop).
+        `voices`: embed each cut's voice here (False: the caller does, e.g. off its event loop,
+        or nobody needs it: a cliente with no voiceprint). Settable between blocks (`voices`).
         """
         self.segmenter = Segmenter(sample_rate, pause_s, max_segment_s, params=segmenter_params)
         self.denoiser = Denoiser(sample_rate, denoise_params) if denoise else None
@@ -71,7 +72,8 @@ class FrontEnd:
         self.audio_s = 0.0
         """Seconds of audio fed."""
         self._rate = sample_rate
-        self._voices = voices
+        self.voices = voices
+        """Whether the cuts carry their voice embedding (read at each cut)."""
 
     def feed(self, pcm: bytes) -> list[CutSegment]:
         """Take the next block; return the segments that ended in it."""
@@ -99,7 +101,7 @@ class FrontEnd:
 
     def _with_voices(self, cuts: list[CutSegment]) -> list[CutSegment]:
         """The cuts with their voice embeddings (counted in the VAD's CPU, and apart)."""
-        if not cuts or not self._voices:
+        if not cuts or not self.voices:
             return cuts
         t0 = time.thread_time()
         out = [dataclasses.replace(c, voice=voice_of(c.pcm, self._rate)) for c in cuts]

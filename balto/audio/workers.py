@@ -69,7 +69,8 @@ def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
         try:
             out: Any = None
             if op == "feed_opus":  # first: the most frequent request with "feed"
-                runs, head, first = arg
+                runs, head, first, voices = arg
+                fronts[key].voices = voices
                 decoder = decoders.get(key)
                 if decoder is None:
                     decoder = decoders[key] = OpusDecoder(head, resume=not first)
@@ -79,8 +80,10 @@ def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
             elif op == "open":
                 fronts[key] = FrontEnd(*arg[0], **arg[1])
             elif op == "feed":
-                out = _feed(fronts[key], arg)
+                pcm, fronts[key].voices = arg
+                out = _feed(fronts[key], pcm)
             elif op == "flush":
+                fronts[key].voices = arg
                 out = fronts[key].flush()
             elif op == "close":
                 fronts.pop(key, None)
@@ -291,6 +294,8 @@ class RemoteFrontEnd:
         self._worker: _Worker | None = worker
         self._key = key
         self._detail = ""
+        self.voices = True
+        """Whether the cuts carry their voice embedding (sent with each request)."""
         worker.sessions += 1
 
     async def start(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
@@ -299,7 +304,9 @@ class RemoteFrontEnd:
 
     async def feed(self, pcm: bytes) -> list[CutSegment]:
         """`FrontEnd.feed`, in the worker; its CPU is added to this process's `STAGE_CPU`."""
-        cuts, self._detail, (audio_s, denoise_s, vad_s) = await self._call("feed", pcm)
+        cuts, self._detail, (audio_s, denoise_s, vad_s) = await self._call(
+            "feed", (pcm, self.voices)
+        )
         STAGE_CPU.add(audio_s, denoise_s, vad_s)
         return list(cuts)
 
@@ -318,7 +325,7 @@ class RemoteFrontEnd:
             The segments cut, and the samples fed (silence and decoded audio).
         """
         cuts, self._detail, (audio_s, denoise_s, vad_s), decode_s, samples = await self._call(
-            "feed_opus", (runs, head, first)
+            "feed_opus", (runs, head, first, self.voices)
         )
         STAGE_CPU.add(audio_s, denoise_s, vad_s)
         OPUS_CPU.add(audio_s, decode_s)
@@ -326,7 +333,7 @@ class RemoteFrontEnd:
 
     async def flush(self) -> list[CutSegment]:
         """`FrontEnd.flush`, in the worker."""
-        return list(await self._call("flush", None))
+        return list(await self._call("flush", self.voices))
 
     async def close(self) -> None:
         """Drop the front end from its worker without waiting (nothing is raised)."""

@@ -1,5 +1,6 @@
 """The VAD actor hands on each segment's voice embedding, whichever way its front end runs: in a
-worker process (made there) or in this process (made in a worker thread, off the event loop)."""
+worker process (made there) or in this process (made in a worker thread, off the event loop); and
+makes none while the session's `VoiceNeed` says nobody would score it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 import trio
 
 from actors.context import ActorContext, ActorHealth, SessionInfo, SessionStats
+from actors.ports import VoiceNeed
 from actors.vad import run_vad
 from balto.audio.workers import FrontEndPool, open_front_end_pool
 from balto.messages import PcmFrame, Segment
@@ -15,14 +17,24 @@ from balto.speaker.enroll import decode
 from tests.conftest import FIXTURES
 
 
-async def _segments(pcm: bytes, pool: FrontEndPool | None) -> list[Segment]:
+async def _segments(
+    pcm: bytes, pool: FrontEndPool | None, need: VoiceNeed | None = None
+) -> list[Segment]:
     info = SessionInfo(session_id="s" * 36, balcao_id="b", cliente_id="c", nome_balcao="teste")
     ctx = ActorContext(info, ActorHealth("vad"), SessionStats())
     in_tx, in_rx = trio.open_memory_channel[PcmFrame](8)
     out_tx, out_rx = trio.open_memory_channel[Segment](8)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(
-            lambda: run_vad(in_rx, out_tx, ctx, pause_s=0.5, max_segment_s=15.0, front_ends=pool)
+            lambda: run_vad(
+                in_rx,
+                out_tx,
+                ctx,
+                pause_s=0.5,
+                max_segment_s=15.0,
+                front_ends=pool,
+                voice_need=need,
+            )
         )
         async with in_tx:
             for at in range(0, len(pcm), 8000):
@@ -39,3 +51,18 @@ async def test_segments_carry_their_voice(workers: int) -> None:
         segments = await _segments(pcm, pool)
     assert len(segments) == 2
     assert all(embedding_of(s.voice) is not None for s in segments)
+
+
+@pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "worker"])
+async def test_no_voice_is_made_when_nobody_would_score_it(workers: int) -> None:
+    pcm = await trio.to_thread.run_sync(
+        decode, (FIXTURES / "speaker_dialogue.webm").read_bytes(), "matroska"
+    )
+    need = VoiceNeed()
+    need.wanted = False
+    async with open_front_end_pool(workers) as pool:
+        segments = await _segments(pcm, pool, need)
+        need.wanted = True  # a voiceprint enrolled: the next session's front end embeds again
+        again = await _segments(pcm, pool, need)
+    assert len(segments) == 2 and all(s.voice is None for s in segments)
+    assert len(again) == 2 and all(embedding_of(s.voice) is not None for s in again)

@@ -1,12 +1,19 @@
 """A cliente's voices as sessions read them: cached while unchanged, re-read when any voiceprint
-changes (erased, replaced, its attendant removed), and only the cliente's own."""
+changes (erased, replaced, its attendant removed), and only the cliente's own; and the labeller
+telling the session's front end whether anyone's voice needs embedding."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 
+from actors.context import ActorContext, ActorHealth, SessionInfo, SessionStats
+from actors.ports import VoiceNeed
+from actors.speaker import SpeakerLabeller
+from balto.messages import Segment
+from balto.recorder import DirectRecorder
 from balto.speaker.enroll import enroll
 from balto.speaker.source import ClienteVoices
 from balto.speaker.voiceprint import MODEL
@@ -55,3 +62,42 @@ async def test_voices_follow_every_change_of_the_clientes_voiceprints(
     assert await db.run(save_voiceprint, ana, "other-model", print_, 30.0, "boa")
     assert await voices.enrolled(rede) == ()
     assert not await db.run(save_voiceprint, bia, MODEL, print_, 30.0, "boa")  # removed
+
+
+async def test_the_labeller_tells_the_front_end_whether_voices_are_needed(
+    db: Database, database_url: str
+) -> None:
+    await db.run(create_cliente, "a@b.com", "Rede", "1133334444")
+    ((rede,),) = query(database_url, "SELECT id::text FROM clientes")
+    ana = await db.run(create_atendente, rede, "Ana")
+    assert ana
+    info = SessionInfo(session_id="s" * 36, balcao_id="b", cliente_id=rede, nome_balcao="teste")
+    need = VoiceNeed()
+    labeller = SpeakerLabeller(
+        ClienteVoices(db),
+        ActorContext(info, ActorHealth("transcriber"), SessionStats()),
+        DirectRecorder(db),
+        need,
+    )
+    segment = Segment(str(uuid.uuid4()), 0, b"", 16_000, 0.0, 1.0, cut_at=0.0)
+    assert need.wanted  # until the labeller has looked
+    label = await labeller.label(segment)
+    assert label.who.falante is None and not need.wanted  # nobody enrolled: no embedding
+
+    data = enroll((FIXTURES / "speaker_enroll.webm").read_bytes(), "audio/webm")
+    assert await db.run(save_voiceprint, ana, MODEL, data.voiceprint.to_bytes(), 30.0, "boa")
+    label = await labeller.label(segment)  # made while none was wanted: unknown, not wrong
+    assert label.who.falante is None and need.wanted
+    assert await db.run(delete_voiceprint, ana)
+    await labeller.label(segment)
+    assert not need.wanted
+
+    # a session whose cliente is not a registered one (no id) labels nothing and embeds nothing
+    other = SessionInfo(session_id="t" * 36, balcao_id="b", cliente_id="dev", nome_balcao="x")
+    SpeakerLabeller(
+        ClienteVoices(db),
+        ActorContext(other, ActorHealth("transcriber"), SessionStats()),
+        DirectRecorder(db),
+        need := VoiceNeed(),
+    )
+    assert not need.wanted
