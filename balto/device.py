@@ -17,7 +17,7 @@ import trio
 from trio_websocket import ConnectionClosed, open_websocket_url
 
 from balto.audio.formats import AudioFormat, detect_format
-from balto.audio.webm import chunk_by_time
+from balto.audio.webm_timeline import chunk_by_time
 from balto.errors import BaltoError
 
 PCM_BYTES_PER_S = 32_000  # s16le 16 kHz mono

@@ -9,15 +9,8 @@ puts it in the front-end workers (`workers`).
 from balto.audio.formats import AudioFormat, AudioFormatError, detect_format, ffmpeg_input_args
 from balto.audio.segmenter import CutReason, CutSegment, Segmenter, SegmenterParams
 from balto.audio.wav import PcmAligner, WavFormat, WavStreamParser
-from balto.audio.webm import (
-    WebmBlock,
-    WebmCluster,
-    WebmScanner,
-    WebmTimeline,
-    block_timeline,
-    chunk_by_time,
-    cluster_offsets,
-)
+from balto.audio.webm import WebmBlock, WebmCluster, WebmScanner
+from balto.audio.webm_timeline import WebmTimeline, block_timeline, chunk_by_time, cluster_offsets
 
 __all__ = [
     "AudioFormat",

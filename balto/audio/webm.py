@@ -1,7 +1,7 @@
 """A minimal EBML reader for WebM/Matroska byte streams: where the header ends, where blocks are.
 
-In: WebM bytes, whole (`block_timeline`, `chunk_by_time`, `cluster_offsets`) or fed piece by piece
-(`WebmScanner`), with known or unknown ("live", all-ones) Segment and Cluster sizes.
+In: WebM bytes fed piece by piece (`WebmScanner`; whole buffers: `balto.audio.webm_timeline`),
+with known or unknown ("live", all-ones) Segment and Cluster sizes.
 Out: the header's length (everything before the first Cluster), Cluster start offsets, the tracks
 the header declares (number, codec id, codec private data), and for every SimpleBlock/BlockGroup
 the offset where it ends, its absolute time in seconds and, when asked
@@ -12,7 +12,6 @@ id, as ffmpeg does, and counted in `WebmScanner.resyncs`; a truncated tail is si
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 from balto.audio.webm_events import Event as Event
@@ -112,12 +111,60 @@ class WebmScanner:
             self._base += n
             data = data[n:]
         self._buf += data
-        while not self._skip and self._parse_one(events):
+        while not self._skip and (self._simple_blocks(events) or self._parse_one(events)):
             pass
         if not self._skip and self._pending is not None:
             events.append(self._pending)
             self._pending = None
         return events
+
+    def _simple_blocks(self, events: list[Event]) -> bool:
+        """Read the whole SimpleBlocks that follow in the open Cluster, in one pass.
+
+        They are nearly every element of a live stream (50 a second per session), so they skip
+        the general path's per-element bookkeeping. Anything else, or a block not wholly
+        buffered, is left to `_parse_one`. Returns False when nothing was read.
+        """
+        stack = self._stack
+        if self._syncing or self._pending is not None or not stack or stack[-1].ident != _CLUSTER:
+            return False
+        buf, base, end_of = self._buf, self._base, stack[-1].end
+        limit = MAX_PAYLOAD if self._payloads else 1 << 62
+        at, n = 0, len(buf)
+        while n - at > 1 and buf[at] == _SIMPLE_BLOCK:
+            size_len = _VINT_LENGTHS[buf[at + 1]]
+            start, body = at + 1, at + 1 + size_len
+            if not size_len or body > n:
+                break
+            size = int.from_bytes(buf[start:body], "big") & ((1 << (7 * size_len)) - 1)
+            stop = body + size
+            if size == (1 << (7 * size_len)) - 1 or size > limit or stop > n or size < 4:
+                break  # unknown size, damage or not all here: the general path decides
+            if end_of is not None and base + stop > end_of:
+                break
+            track_len = _VINT_LENGTHS[buf[body]]
+            if track_len != 1:  # tracks past 127: the general path
+                break
+            rel = int.from_bytes(buf[body + 1 : body + 3], "big", signed=True)
+            time = (self._cluster_tc + rel) * self._scale_ns / 1e9
+            payload: bytes | None = None
+            track = buf[body] & 0x7F
+            if self._payloads:
+                if buf[body + 3] & 0x06:  # laced: reported without payload, counted
+                    self.laced += 1
+                else:
+                    payload = bytes(buf[body + 4 : stop])
+            else:
+                track = 0
+            events.append(WebmBlock(base + stop, time, base + at, self._cluster_tc, track, payload))
+            at = stop
+            if end_of is not None and base + at >= end_of:
+                break
+        if not at:
+            return False
+        del buf[:at]
+        self._base += at
+        return True
 
     def _parse_one(self, events: list[Event]) -> bool:
         """Parse one element header (and a small body); False when more bytes are needed."""
@@ -315,86 +362,3 @@ def _element_header(buf: bytearray) -> tuple[int, int | None, int] | None:
     if size == (1 << (7 * size_len)) - 1:
         return (ident, None, hlen)
     return (ident, size, hlen)
-
-
-@dataclass(frozen=True, slots=True)
-class WebmTimeline:
-    """Where things are in a whole WebM buffer.
-
-    Attributes:
-        header_end: Offset of the first Cluster: ``data[:header_end]`` is the stream header
-            (EBML, Segment header, Info, Tracks, …). ``len(data)`` when there is no Cluster yet.
-        blocks: For each SimpleBlock/BlockGroup, (offset just past it, its time in seconds).
-        clusters: Offsets where Cluster elements start.
-        resyncs: How many damaged stretches were skipped.
-    """
-
-    header_end: int
-    blocks: list[tuple[int, float]]
-    clusters: list[int]
-    resyncs: int
-
-
-def block_timeline(data: bytes) -> WebmTimeline:
-    """Scan a whole WebM buffer (known or unknown element sizes).
-
-    Args:
-        data: WebM bytes from the start of the stream; a truncated tail is fine.
-
-    Returns:
-        The header length, every complete block with its end offset and time, and the clusters.
-    """
-    scanner = WebmScanner()
-    blocks: list[tuple[int, float]] = []
-    clusters: list[int] = []
-    for event in scanner.feed(data):
-        match event:
-            case WebmBlock(end=end, time=time):
-                blocks.append((end, time))
-            case WebmCluster(offset=offset):
-                clusters.append(offset)
-    header_end = len(data) if scanner.header_end is None else scanner.header_end
-    return WebmTimeline(header_end, blocks, clusters, scanner.resyncs)
-
-
-def cluster_offsets(data: bytes) -> list[int]:
-    """Offsets where the Cluster elements of a whole WebM buffer start."""
-    return block_timeline(data).clusters
-
-
-def chunk_by_time(data: bytes, chunk_s: float = 0.25) -> list[tuple[float, bytes]]:
-    """Cut a WebM file into the chunks a live recorder would send every `chunk_s` seconds.
-
-    Chunks end just after a block, so each holds whole blocks; the first holds the header too,
-    the last anything after the final block (Cues, Tags). Joined, the chunks are `data`.
-
-    Args:
-        data: A whole WebM file.
-        chunk_s: Seconds of audio per chunk (a MediaRecorder ``timeslice``).
-
-    Returns:
-        (audio time at which the chunk's last block ends, chunk bytes) in order; the time is when a
-        real recorder would have sent the chunk. The block duration is taken as the most common
-        gap between block times (20 ms for browser Opus).
-    """
-    blocks = block_timeline(data).blocks
-    if not blocks:
-        return [(0.0, data)] if data else []
-    gaps = sorted(b[1] - a[1] for a, b in itertools.pairwise(blocks) if b[1] > a[1])
-    block_s = gaps[len(gaps) // 2] if gaps else chunk_s
-    chunks: list[tuple[float, bytes]] = []
-    start = 0
-    deadline = chunk_s
-    for i, (end, time) in enumerate(blocks):
-        ends_at = time + block_s
-        last = i == len(blocks) - 1
-        following = blocks[i + 1][1] + block_s if not last else None
-        # Cut here if the next block would end past the deadline (half a block of slack absorbs
-        # rounding in millisecond timecodes).
-        if last or (following is not None and following > deadline + block_s / 2):
-            stop = len(data) if last else end
-            chunks.append((round(ends_at, 6), data[start:stop]))
-            start = stop
-            while deadline + block_s / 2 < (following or 0.0):
-                deadline += chunk_s
-    return chunks

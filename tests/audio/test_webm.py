@@ -11,14 +11,8 @@ from pathlib import Path
 import imageio_ffmpeg
 import pytest
 
-from balto.audio.webm import (
-    WebmBlock,
-    WebmCluster,
-    WebmScanner,
-    block_timeline,
-    chunk_by_time,
-    cluster_offsets,
-)
+from balto.audio.webm import WebmBlock, WebmCluster, WebmScanner
+from balto.audio.webm_timeline import block_timeline, chunk_by_time, cluster_offsets
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 WEBM = FIXTURES / "two_utterances.webm"
