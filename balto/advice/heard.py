@@ -148,15 +148,25 @@ class Heard:
         A screening question confirmed by the next turn counts in that answering turn, before
         anything said in it (position -1): "é cólica?" — "é, tipo uma torção" is about cólica.
         """
-        for index in range(len(self._turns) - 1, -1, -1):
-            position = self._affirmed(index, pattern)
-            if position is not None:
-                return index, position
+        # `_affirmed` and `_asked_and_confirmed` inlined: every need, indication, product name
+        # and red-flag rule is looked up in every turn of the window at each utterance (~3,500
+        # look-ups), nearly all answered by the memo's tables, so the calls were the cost.
+        key, alone, pairs = id(pattern), self._alone, self._pairs
+        for index in range(len(alone) - 1, -1, -1):
+            known = alone[index].affirmed
+            found = known.get(key)
+            if found is None or found[0] is not pattern:
+                found = known[key] = (pattern, self._affirmed_in(index, pattern))
+            if found[1] is not None:
+                return index, found[1]
             if index > 0:
-                asked_at = self._asked_and_confirmed(index - 1, pattern)
-                if asked_at is not None:
+                asked = pairs[index - 1].asked
+                found = asked.get(key)
+                if found is None or found[0] is not pattern:
+                    found = asked[key] = (pattern, self._asked_in(index - 1, pattern))
+                if found[1] is not None:
                     # Before anything said in the answer, in the order the question asked.
-                    return index, asked_at - _ANSWER_OFFSET
+                    return index, found[1] - _ANSWER_OFFSET
         return None
 
     def together(self, patterns: Sequence[re.Pattern[str]]) -> bool:
