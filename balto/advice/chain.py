@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import trio
 
-from balto.advice.needs import NeedsView
+from balto.advice.needs import OFFERED, NeedsView, Offer
 from balto.catalog import Catalog, Product
 from balto.errors import ProviderError, UnusableAnswer
 from balto.providers.guard import GuardedError
@@ -134,12 +134,15 @@ async def advise(
             llm_offer = llm_offer or offered(needs, catalog, advisor.name)
             offer = llm_offer
         started = trio.current_time()
+        given = OFFERED.set(Offer(offer, shown or needs))
         try:
             result = await advisor.advise(dialogue, offer)
         except ProviderError as exc:
             latency_s = trio.current_time() - started
             asked.append(Asked(advisor.name, advisor.model, None, exc, latency_s, _unusable(exc)))
             continue
+        finally:
+            OFFERED.reset(given)
         latency_s = trio.current_time() - started
         strict = advisor.name != CATALOG_ADVISOR
         refusal = _vet(result, shown or needs, catalog, strict=strict)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from balto.advice import reader
@@ -233,6 +234,23 @@ def _read_needs(
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """The needs an advisor chain already read, for the catalog it offers (`OFFERED`)."""
+
+    catalog: Catalog
+    shown: NeedsView
+
+
+OFFERED: ContextVar[Offer | None] = ContextVar("balto_advice_offered", default=None)
+"""Set by the advisor chain around each advisor call: the needs behind the catalog it offers.
+
+The catalog advisor reads the needs itself when called alone; called by the chain (through any
+wrappers: fault injection, guards) it takes the chain's, which the session's memo made cheap,
+rather than parse the whole window again.
+"""
+
+
 class NeedsView:
     """Needs against one catalog: which products fit, best first."""
 
@@ -281,10 +299,10 @@ class NeedsView:
                 best = (order, score)
         return best
 
-    def candidates(self) -> list[Product]:
-        """Over-the-counter products that fit, best first."""
+    def candidates(self, among: Catalog | None = None) -> list[Product]:
+        """Over-the-counter products that fit, best first (of `among`'s, else the catalog's)."""
         fitting = []
-        for product in self._catalog.products:
+        for product in (among or self._catalog).products:
             if product.prescription_only:
                 continue
             key = self.rank(product)

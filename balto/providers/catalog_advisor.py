@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import trio
 
-from balto.advice.needs import NeedDetector
+from balto.advice.needs import OFFERED, NeedDetector
 from balto.catalog import Catalog, Product, normalize
 from balto.providers.ports import AdviceResult, Turn
 
@@ -56,7 +56,11 @@ class CatalogAdvisor:
     async def advise(self, dialogue: Sequence[Turn], catalog: Catalog) -> AdviceResult:
         """Suggest the over-the-counter product that best serves the newest need shown."""
         started = trio.current_time()
-        needs = detector_for(catalog).detect(dialogue)
+        given = OFFERED.get()
+        if given is not None and given.catalog is catalog:  # the chain's offer: its needs
+            needs = given.shown
+        else:
+            needs = detector_for(catalog).detect(dialogue)
         if not needs:
             return self._result(None, "", started)
         newest = needs.needs[0]
@@ -70,7 +74,7 @@ class CatalogAdvisor:
         last = _words(dialogue[-1].text)
         window = " ".join(_words(turn.text) for turn in dialogue)
         best: tuple[tuple[int, int, int, int], Product] | None = None
-        for product in needs.candidates():
+        for product in needs.candidates(among=catalog):
             rank = needs.rank(product)
             assert rank is not None  # candidates() holds fitting products only
             key = (rank[0], rank[1], -_score(product, last), -_score(product, window))

@@ -11,11 +11,14 @@ from typing import Any
 import pytest
 import trio
 
-from balto.advice.chain import MAX_OFFERED
+from balto.advice.chain import CATALOG_ADVISOR, MAX_OFFERED, offered
+from balto.advice.chain import advise as chain_advise
+from balto.advice.needs import OFFERED, NeedDetector
 from balto.advice.session import AdviceSession, Decision
 from balto.catalog import Catalog, Product
 from balto.config import Settings
-from balto.providers.ports import Advisor
+from balto.providers.catalog_advisor import CatalogAdvisor
+from balto.providers.ports import Advisor, Turn
 from balto.providers.registry import open_providers
 from tests.fakes.openai_compat import FakeOpenAICompat
 from tests.fakes.wiring import provider_env
@@ -205,3 +208,25 @@ async def test_a_need_already_advised_on_is_not_asked_again(chain: Chain) -> Non
     assert [d.advice for d in decisions[1:]] == [None, None]
     assert len(chain.xai.requests) == 1
     assert _answers(decisions[0]) == {"xai": 1}
+
+
+async def test_the_catalog_advisor_in_the_chain_chooses_as_it_does_alone() -> None:
+    # In the chain it takes the needs the session already read (`needs.OFFERED`) instead of
+    # reading the window again; the choice must be the one it makes reading it itself.
+    advisor = CatalogAdvisor()
+    detector = NeedDetector(CATALOG)
+    dialogues = [
+        (ALLERGY, MUSCLE),
+        ("me vê um dorflex", "só isso mesmo"),
+        ("minha filha tá com febre desde ontem", "ela tem seis anos, tá comendo bem"),
+        ("tô com azia depois do almoço", "e uma dor de cabeça também"),
+    ]
+    for texts in dialogues:
+        dialogue = [Turn(text, None, 4.0 * i, 4.0 * i + 3.0) for i, text in enumerate(texts)]
+        shown = detector.detect(dialogue)
+        still = shown.still_open(set(), len(dialogue) - 1)
+        alone = await advisor.advise(dialogue, offered(still, CATALOG, CATALOG_ADVISOR))
+        assert alone.produto is not None, texts
+        chosen = await chain_advise(dialogue, still, (advisor,), CATALOG, shown)
+        assert chosen.result is not None and chosen.result.produto == alone.produto, texts
+        assert OFFERED.get() is None  # set around the chain's own calls only
