@@ -11,8 +11,8 @@ talk) it suggests nothing.
 
 from __future__ import annotations
 
+import functools
 import re
-import weakref
 from collections.abc import Sequence
 
 import trio
@@ -22,7 +22,7 @@ from balto.catalog import Catalog, Product, normalize
 from balto.providers.ports import AdviceResult, Turn
 
 _NON_WORD = re.compile(r"[^a-z0-9%]+")
-_DETECTORS: weakref.WeakKeyDictionary[Catalog, NeedDetector] = weakref.WeakKeyDictionary()
+_DETECTORS = 8  # catalogs whose detectors are kept: the clientes' few, plus standalone calls
 
 
 def _words(text: str) -> str:
@@ -39,12 +39,14 @@ def _score(product: Product, said: str) -> int:
     return score
 
 
+@functools.lru_cache(maxsize=_DETECTORS)
 def detector_for(catalog: Catalog) -> NeedDetector:
-    """The need detector of `catalog`, compiled once and kept while the catalog lives."""
-    detector = _DETECTORS.get(catalog)
-    if detector is None:
-        detector = _DETECTORS[catalog] = NeedDetector(catalog)
-    return detector
+    """The need detector of `catalog`, compiled once; the last few catalogs' are kept.
+
+    Bounded, not weakly keyed: a detector holds its catalog, so a weak map never let one go
+    (every catalog the chain offered used to stay alive with its compiled patterns).
+    """
+    return NeedDetector(catalog)
 
 
 class CatalogAdvisor:

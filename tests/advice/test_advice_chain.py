@@ -4,6 +4,8 @@ prescription-only products, malformed JSON, refusals."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -230,3 +232,17 @@ async def test_the_catalog_advisor_in_the_chain_chooses_as_it_does_alone() -> No
         chosen = await chain_advise(dialogue, still, (advisor,), CATALOG, shown)
         assert chosen.result is not None and chosen.result.produto == alone.produto, texts
         assert OFFERED.get() is None  # set around the chain's own calls only
+
+
+async def test_catalogs_offered_to_the_catalog_advisor_do_not_pile_up() -> None:
+    # Each call used to leave its catalog alive for good (a weak map whose values held it).
+    advisor = CatalogAdvisor()
+    dialogue = [Turn(MUSCLE, None, 0.0, 3.0)]
+    offers = []
+    for _ in range(30):
+        offer = Catalog(list(CATALOG.products))
+        assert (await advisor.advise(dialogue, offer)).produto is not None
+        offers.append(weakref.ref(offer))
+        del offer
+    gc.collect()
+    assert sum(ref() is not None for ref in offers) <= 8
