@@ -1,7 +1,7 @@
 """Speaker benchmark: attendants identified by voice and segments labelled by role, in shop noise.
 
 The corpus (``bench/speaker_corpus.py``, generated into ``var/speaker_corpus`` on first run):
-44 espeak-ng pt-BR voices in five splits sharing no voice, ``tune``, ``holdout`` … ``holdout4``
+53 espeak-ng pt-BR voices in six splits sharing no voice, ``tune``, ``holdout`` … ``holdout5``
 (measured), and 56 background voices the shipped scoring model (within-speaker covariance and
 discriminant projection, ``balto/speaker/within.json``) is fitted on. Each
 attendant is enrolled through `balto.speaker.enroll.enroll` (ffmpeg decode, the sessions' front
