@@ -1,9 +1,11 @@
 """Who spoke a segment: one of the cliente's enrolled attendants, a customer, or unknown.
 
 In: a segment's embedding and the cliente's enrolled voices (`Enrolled`). Out: an
-`Identification`. Pure and cheap (one 42 × 42 product per attendant: microseconds).
+`Identification`. Pure and cheap (a 24 × 42 projection and a 24 × 24 product per attendant:
+microseconds).
 
-The rule (thresholds chosen on the benchmark's tuning voices, docs/BENCHMARKS.md, Speaker):
+The rule (thresholds chosen on the leave-voices-out protocol over the benchmark's 56 background
+voices and its tune split, ``bench/speaker_protocol.py``; docs/BENCHMARKS.md, Speaker):
 the nearest enrolled voice by `Scorer.distance`; at most `ATTENDANT_MAX_DISTANCE` → that attendant;
 at least `CUSTOMER_MIN_DISTANCE` → a customer (no enrolled voice is near); in between, or a segment
 without an embedding (too little voiced speech) → unknown (`falante` None): a label that is not
@@ -23,9 +25,9 @@ import numpy.typing as npt
 
 from balto.speaker.voiceprint import Scorer
 
-ATTENDANT_MAX_DISTANCE = 1.15
+ATTENDANT_MAX_DISTANCE = 1.14
 """Nearest distance at or under which the segment is that attendant's."""
-CUSTOMER_MIN_DISTANCE = 1.20
+CUSTOMER_MIN_DISTANCE = 1.19
 """Nearest distance at or over which the segment is a customer's."""
 
 
