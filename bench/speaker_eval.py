@@ -50,6 +50,17 @@ SHRINK = 0.3  # covariance shrinkage toward its diagonal (42 dims from 56 voices
 DIMS = 24  # discriminant directions scored (of 42); chosen on bench/speaker_protocol.py
 
 
+def overlapped(turns: list[dict], start: float, end: float) -> dict | None:
+    """The turn a cut from `start` to `end` overlaps most (its truth); None: noise only."""
+    best, overlap = None, 0.0
+    for turn in turns:
+        a, b = turn["interval"]
+        o = min(b, end) - max(a, start)
+        if o > overlap:
+            best, overlap = turn, o
+    return best
+
+
 def _pcm(path: Path) -> bytes:
     with wave.open(str(path)) as w:
         return w.readframes(w.getnframes())
@@ -69,12 +80,7 @@ def segments(index: Path) -> list[dict]:
     rows = []
     for clip in meta["clips"]:
         for cut in _cuts(_pcm(index.parent / clip["file"])):
-            best, overlap = None, 0.0
-            for turn in clip["turns"]:
-                a, b = turn["interval"]
-                o = min(b, cut.end) - max(a, cut.start)
-                if o > overlap:
-                    best, overlap = turn, o
+            best = overlapped(clip["turns"], cut.start, cut.end)
             rows.append(
                 {
                     "clip": clip["file"],

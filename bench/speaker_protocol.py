@@ -56,7 +56,7 @@ from bench.speaker_corpus import (  # noqa: E402
     build,
     build_background,
 )
-from bench.speaker_eval import fit_within  # noqa: E402
+from bench.speaker_eval import fit_within, overlapped  # noqa: E402
 
 FOLDS = 4
 DRAWS = 150
@@ -80,12 +80,7 @@ def _clip_rows(args: tuple[str, dict]) -> list[dict]:
     cuts += front.flush()
     rows = []
     for cut in cuts:
-        best, overlap = None, 0.0
-        for turn in clip["turns"]:
-            a, b = turn["interval"]
-            o = min(b, cut.end) - max(a, cut.start)
-            if o > overlap:
-                best, overlap = turn, o
+        best = overlapped(clip["turns"], cut.start, cut.end)
         rows.append(
             {
                 "split": clip["split"],
