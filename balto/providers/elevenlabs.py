@@ -19,6 +19,7 @@ import trio
 
 from balto.errors import Category, ProviderError
 from balto.pricing import Pricing
+from balto.providers.form_post import post_form
 from balto.providers.http_errors import error_from_response, error_from_transport
 from balto.providers.ports import SttResult
 
@@ -122,7 +123,8 @@ class ElevenLabsScribe:
             # httpx's timeout bounds each phase; fail_after bounds the sum, so a server that
             # trickles bytes still costs at most the budget.
             with trio.fail_after(self._timeout_s):
-                return await self._http.post(
+                return await post_form(
+                    self._http,
                     self._url,
                     headers={"xi-api-key": self._api_key},
                     data=fields,

@@ -16,6 +16,7 @@ import trio
 from balto.errors import Category, ProviderError
 from balto.pricing import Pricing
 from balto.providers.elevenlabs import wav_bytes
+from balto.providers.form_post import post_form
 from balto.providers.http_errors import decode_body, error_from_response, error_from_transport
 from balto.providers.ports import SttResult
 
@@ -82,7 +83,8 @@ class OpenAITranscriber:
         started = trio.current_time()
         try:
             with trio.fail_after(self._timeout_s):
-                response = await self._http.post(
+                response = await post_form(
+                    self._http,
                     self._url,
                     headers={"authorization": f"Bearer {self._api_key}"},
                     data={
