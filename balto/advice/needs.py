@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from balto.advice import reader
 from balto.advice.heard import Heard
@@ -157,13 +157,20 @@ class NeedDetector:
         haystack = f" {spoken(product.categoria)} {spoken(product.nome)} "
         return any(stem in haystack for stem in self._context_stems)
 
-    def detect(self, dialogue: Sequence[Turn], memo: HeardMemo | None = None) -> NeedsView:
+    def detect(
+        self,
+        dialogue: Sequence[Turn],
+        memo: HeardMemo | None = None,
+        firsts: FirstReads | None = None,
+    ) -> NeedsView:
         """Every need the dialogue shows, newest first.
 
         Args:
             dialogue: The recent turns, oldest first.
             memo: What the session's earlier windows showed (`balto.advice.heard_memo`): the
                 same needs, sooner.
+            firsts: The session's `FirstReads`: where the reader's needs first showed, so a
+                moving window's prefixes are not read again.
 
         Returns:
             The needs against this catalog; empty (falsy) for small talk.
@@ -202,33 +209,67 @@ class NeedDetector:
         # A category the reader read that a product named in the dialogue already stands for
         # adds nothing ("me vê um dorflex" is the ask for Dorflex, not also a muscle need).
         asked = {need.stems for _, need in found if need.code.startswith(ASKED_CODE)}
-        found += [pair for pair in _read_needs(texts, roles, memo) if pair[1].stems not in asked]
+        read = _read_needs(texts, roles, memo, firsts)
+        found += [pair for pair in read if pair[1].stems not in asked]
         # Newest turn first; within a turn, what was said first (the main complaint) first.
         found.sort(key=lambda pair: (-pair[0][0], pair[0][1]))
         return NeedsView([need for _, need in found], self.catalog)
 
 
+@dataclass(slots=True)
+class FirstReads:
+    """Where each category the learned reader reads in a session's window first showed.
+
+    Kept by the session (`balto.advice.session`): `heard` counts its turns, and `turns` holds, per
+    category read in the last window, the session's number of the turn where a growing prefix of
+    the window first passed the threshold. Why: while the window only grows its prefixes are
+    read once and cached, but once it is full it moves at every utterance and every prefix is
+    new: finding a category's first turn again cost up to a window's 16 readings per utterance
+    (about a third of the advice CPU at a busy counter). Remembered, a category keeps the turn it
+    first showed at while that turn is in the window and the category is read; once the turn has
+    left, the scan finds it again in the window as it is. While the window only grows this is
+    exactly the scan's answer; once it moves, the scan could place a need later than it showed
+    (the talk before it, which helped it pass, has left), remembering does not.
+    """
+
+    heard: int = 0
+    turns: dict[str, int] = field(default_factory=dict)
+
+
 def _read_needs(
-    texts: tuple[str, ...], roles: tuple[str | None, ...], memo: HeardMemo | None
+    texts: tuple[str, ...],
+    roles: tuple[str | None, ...],
+    memo: HeardMemo | None,
+    firsts: FirstReads | None = None,
 ) -> list[tuple[tuple[int, int], Need]]:
     """The learned reader's needs (`balto.advice.reader`), each at the turn it first showed.
 
     They rank behind the phrase lists' needs of the same turn: the lists are precise on what they
     know, the reader covers what they do not. The turn is where a growing prefix of the window
-    first passed the threshold (the session read those prefixes on earlier utterances: cached),
-    so a need already advised on is not reopened by every later utterance.
+    first passed the threshold (`firsts`: where an earlier window found it), so a need already
+    advised on is not reopened by every later utterance.
     """
     model = reader.shared()
     if model is None or not texts:
         return []
+    reading = model.read(texts, roles, memo).needs
+    oldest = 0 if firsts is None else firsts.heard - len(texts)  # the session's number of turn 0
+    if firsts is not None:
+        firsts.turns = {c: t for c, t in firsts.turns.items() if any(c == r for r, _ in reading)}
     found = []
-    for order, (category, _) in enumerate(model.read(texts, roles, memo).needs):
-        first = next(
-            k
-            for k in range(len(texts))
-            if k == len(texts) - 1
-            or category in dict(model.read(texts[: k + 1], roles[: k + 1], memo).needs)
-        )
+    for order, (category, _) in enumerate(reading):
+        known = None if firsts is None else firsts.turns.get(category)
+        if known is not None and known >= oldest:
+            first = known - oldest
+        else:
+            first = next(
+                k
+                for k in range(len(texts))
+                if k == len(texts) - 1
+                or category in dict(model.read(texts[: k + 1], roles[: k + 1], memo).needs)
+            )
+            if firsts is not None:
+                firsts.turns[category] = oldest + first
         need = Need(f"{READ_CODE}{category}", (spoken(category),), first)
         found.append(((first, _READ_BEHIND + order), need))
     return found

@@ -24,7 +24,7 @@ import trio
 
 from balto.advice import chain
 from balto.advice.heard_memo import HeardMemo
-from balto.advice.needs import NeedDetector
+from balto.advice.needs import FirstReads, NeedDetector
 from balto.catalog import Catalog, Product, normalize
 from balto.providers import red_flags
 from balto.providers.ports import AdviceResult, Advisor, Turn
@@ -68,6 +68,7 @@ class AdviceSession:
     _last_shown: float | None = None
     # What the window's turns showed, so each utterance parses only what it changed.
     _memo: HeardMemo = field(default_factory=HeardMemo)
+    _firsts: FirstReads = field(default_factory=FirstReads)
 
     def replace_catalog(self, catalog: Catalog) -> None:
         """Advise from `catalog` from now on; what was suggested and alerted stays remembered."""
@@ -80,6 +81,7 @@ class AdviceSession:
         """Take one utterance (audio-clock `start`/`end`; `speaker`: its role, when known)."""
         dialogue = self.dialogue
         dialogue.append(Turn(text, speaker, start, end))
+        self._firsts.heard += 1
         while dialogue and dialogue[-1].end - dialogue[0].end > WINDOW_S:
             dialogue.popleft()
         self._memo.next_window()  # what no reader uses for a whole window is then dropped
@@ -90,7 +92,7 @@ class AdviceSession:
             return Decision(flags=fresh)
         if self._detector is None:
             self._detector = NeedDetector(self.catalog)
-        shown = self._detector.detect(dialogue, self._memo)
+        shown = self._detector.detect(dialogue, self._memo, self._firsts)
         needs = shown.still_open(self._decided, len(dialogue) - 1)
         if not needs:
             return Decision()
