@@ -166,3 +166,63 @@ BACKGROUND += tuple(
     for v in BACKGROUND
 )
 BACKGROUND_VERSION = 4
+
+# MBROLA voices (round 5): each a diphone database recorded from one real person, driven by
+# espeak-ng (`mb-<id>` voices; Debian contrib/non-free packages `mbrola` and `mbrola-<id>`). Kept
+# apart from `SPLITS` so that the espeak-ng splits generate and run without MBROLA installed
+# (``bench/speaker_mbrola.py``). A voice that is not Portuguese reads the pt-BR lines with its own
+# language's rules: an accented but distinct real voice. Pitch and rate vary modestly per voice
+# (espeak-ng's 0-99 pitch moves the speaker's own F0; 40-60 and 150-180 wpm). The split a voice is
+# in was fixed before any MBROLA figure was seen: ``mbrola1`` (the pt-BR and pt voices) and
+# ``mbrola2`` (other languages' voices) are held out; ``mbrola_tune`` is the only MBROLA split
+# anything may be chosen on (and, under the MBROLA licences, nothing fitted on it is shipped).
+MBROLA_SPLITS: dict[str, dict[str, tuple[Voice, ...]]] = {
+    "mbrola1": {
+        "attendants": (
+            Voice("Sandra", "mb-br4", 50, 165),
+            Voice("Tiago", "mb-br1", 45, 160),
+            Voice("Vera", "mb-br2", 55, 170),
+        ),
+        "customers": (
+            Voice("c_br3", "mb-br3", 50, 170),
+            Voice("c_pt1", "mb-pt1", 52, 160),
+            Voice("c_es2", "mb-es2", 45, 175),
+            Voice("c_it4", "mb-it4", 55, 155),
+            Voice("c_fr5", "mb-fr5", 48, 165),
+            Voice("c_de3", "mb-de3", 58, 160),
+        ),
+    },
+    "mbrola2": {
+        "attendants": (
+            Voice("Wagner", "mb-mx1", 48, 165),
+            Voice("Yasmin", "mb-es3", 55, 160),
+            Voice("Zeca", "mb-it1", 42, 170),
+        ),
+        "customers": (
+            Voice("c_us1", "mb-us1", 50, 165),
+            Voice("c_nl3", "mb-nl3", 56, 155),
+            Voice("c_ro1", "mb-ro1", 44, 175),
+            Voice("c_pl1", "mb-pl1", 52, 160),
+            Voice("c_sw1", "mb-sw1", 47, 170),
+            Voice("c_hu1", "mb-hu1", 58, 165),
+        ),
+    },
+    "mbrola_tune": {
+        "attendants": (
+            Voice("Beatriz", "mb-fr4", 52, 165),
+            Voice("Caio", "mb-es1", 46, 170),
+            Voice("Davi", "mb-it3", 50, 160),
+        ),
+        "customers": (
+            Voice("c_de1", "mb-de1", 55, 160),
+            Voice("c_de2", "mb-de2", 45, 170),
+            Voice("c_us2", "mb-us2", 50, 175),
+            Voice("c_nl2", "mb-nl2", 42, 165),
+            Voice("c_sw2", "mb-sw2", 58, 155),
+            Voice("c_cz2", "mb-cz2", 48, 180),
+            Voice("c_tr2", "mb-tr2", 53, 150),
+            Voice("c_vz1", "mb-vz1", 47, 165),
+        ),
+    },
+}
+MBROLA_VERSION = 1
