@@ -252,7 +252,7 @@ def main() -> None:
         sweep(rows, voices)
         return
     report(evaluate(rows, voices))
-    print("(MBROLA splits not measured: --mbrola, needs the mbrola packages)", file=sys.stderr)
+    print("MBROLA splits not measured: run with --mbrola (needs MBROLA)", file=sys.stderr)
 
 
 def mbrola(choose: bool) -> None:

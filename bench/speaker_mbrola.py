@@ -68,12 +68,12 @@ def require(background: bool = False) -> None:
     """Raise `MissingMbrola` unless mbrola and every voice used is installed and renders."""
     ids = voice_ids(background)
     missing = [i for i in ids if not (VOICES_DIR / i / i).exists()]
-    if shutil.which("mbrola") is None or missing:
+    absent = (["the mbrola program"] if shutil.which("mbrola") is None else []) + missing
+    if absent:
         packages = " ".join(["mbrola"] + [f"mbrola-{i}" for i in (missing or ids)])
         raise MissingMbrola(
-            "the MBROLA splits need the mbrola program and voices"
-            f" (missing: {'mbrola program' if shutil.which('mbrola') is None else ''}"
-            f" {' '.join(missing)}). Install as root: apt-get install {packages}"
+            f"the MBROLA splits need MBROLA (missing: {', '.join(absent)})."
+            f" Install as root: apt-get install {packages}"
             " (Debian's contrib and non-free components must be in the APT sources, e.g."
             " 'Components: main contrib non-free' in /etc/apt/sources.list.d/debian.sources,"
             " then apt-get update). The espeak-ng splits run without them."
