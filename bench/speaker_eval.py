@@ -267,24 +267,26 @@ def mbrola(choose: bool) -> None:
         # Only mbrola_tune is looked at; the thresholds it picks are an experiment, not shipped.
         rows = [r for r in rows if r["split"] == "mbrola_tune"]
         report(evaluate(rows, voices))
-        sweep(rows, voices, "mbrola_tune")
+        sweep(rows, voices, "mbrola_tune", lo=0.5)
         return
     report(evaluate(rows, voices))
 
 
-def sweep(rows: list[dict], voices: dict[str, list[ident.Enrolled]], split: str = "tune") -> None:
+def sweep(
+    rows: list[dict], voices: dict[str, list[ident.Enrolled]], split: str = "tune", lo: float = 1.0
+) -> None:
     """How rounds 1-3 chose the thresholds: the best role accuracy on `split` at 10 dB.
 
     No longer the shipped choice (``bench/speaker_protocol.py`` is: tune's 8 voices overfit).
 
-    Grid: attendant threshold 1.00-1.50 by 0.05, unknown band 0.05 or 0.10 wide, customers taken
-    for attendants at most 2%; ties go to the first (smaller thresholds: fewer customers taken for
-    attendants). Only `split` is evaluated. (A bonus for the attendant already identified
-    in the session was tried: it chose 0 here, since the tune split's near-twin customer talks to
-    that attendant.)
+    Grid: attendant threshold `lo`-1.50 by 0.05 (`lo` 1.00; 0.50 for mbrola_tune), unknown band
+    0.05 or 0.10 wide, customers taken for attendants at most 2%; ties go to the first (smaller
+    thresholds: fewer customers taken for attendants). Only `split` is evaluated. (A bonus for the
+    attendant already identified in the session was tried: it chose 0 here, since the tune
+    split's near-twin customer talks to that attendant.)
     """
     best = None
-    for att in np.arange(1.0, 1.501, 0.05):
+    for att in np.arange(lo, 1.501, 0.05):
         for band in (0.05, 0.10):
             ident.ATTENDANT_MAX_DISTANCE, ident.CUSTOMER_MIN_DISTANCE = att, att + band
             table = evaluate(rows, voices)
