@@ -103,14 +103,26 @@ def segments(index: Path) -> list[dict]:
     return rows
 
 
-def fit_within(groups: list[np.ndarray], shrink: float = SHRINK, dims: int = DIMS) -> Within:
+def fit_within(
+    groups: list[np.ndarray], shrink: float = SHRINK, dims: int = DIMS, drop: tuple[int, ...] = ()
+) -> Within:
     """The scoring model of voices' segment embeddings (one array per voice).
 
     The within-speaker covariance (each voice's segments about its own mean), shrunk `shrink`
     toward its diagonal; and linear discriminant analysis against it: the `dims` directions
     along which the voices' means spread most relative to it (whitened, so the projected
-    within-speaker covariance is the identity).
+    within-speaker covariance is the identity). With `drop` (experiments only), the model is
+    fitted without those embedding numbers and padded back (zero projection columns, identity
+    covariance rows), so scoring ignores them.
     """
+    if drop:
+        keep = np.array([i for i in range(groups[0].shape[1]) if i not in drop])
+        part = fit_within([g[:, keep] for g in groups], shrink, min(dims, len(keep)))
+        cov = np.eye(groups[0].shape[1])
+        cov[np.ix_(keep, keep)] = part.covariance
+        projection = np.zeros((part.projection.shape[0], groups[0].shape[1]))
+        projection[:, keep] = part.projection
+        return Within(cov, projection)
     centred = np.concatenate([g - g.mean(axis=0) for g in groups])
     cov = np.cov(centred.T)
     cov = (1 - shrink) * cov + shrink * np.diag(np.diag(cov))

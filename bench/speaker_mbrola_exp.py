@@ -35,7 +35,6 @@ sys.path.insert(0, str(ROOT))
 
 from balto.speaker import identify as ident  # noqa: E402
 from balto.speaker.enroll import EnrollmentError, enroll  # noqa: E402
-from balto.speaker.features import DIM  # noqa: E402
 from balto.speaker.voiceprint import Scorer, Within, within  # noqa: E402
 from bench import speaker_protocol as protocol  # noqa: E402
 from bench.speaker_corpus import CACHE, SNRS, build_background  # noqa: E402
@@ -93,24 +92,14 @@ class Model:
 
 
 def model_of(m: Model, rows: list[dict]) -> Within:
-    """The shipped model, or one fitted (in memory) on the named backgrounds' voices.
-
-    With `drop`, the model is fitted on the other numbers only and padded back to `DIM` columns
-    (zero projection columns, identity covariance rows), so `Scorer` ignores the dropped ones.
-    """
+    """The shipped model, or one fitted (in memory) on the named backgrounds' voices."""
     if not m.fit_on:
         return within()
-    keep = np.array([i for i in range(DIM) if i not in m.drop])
     groups = defaultdict(list)
     for r in rows:
         if r["split"] in m.fit_on and r["voice"] and r["embedding"] is not None:
-            groups[r["voice"]].append(r["embedding"][keep].astype(np.float64))
-    part = fit_within([np.stack(g) for g in groups.values()], m.shrink, min(m.dims, len(keep)))
-    cov = np.eye(DIM)
-    cov[np.ix_(keep, keep)] = part.covariance
-    projection = np.zeros((part.projection.shape[0], DIM))
-    projection[:, keep] = part.projection
-    return Within(cov, projection)
+            groups[r["voice"]].append(r["embedding"].astype(np.float64))
+    return fit_within([np.stack(g) for g in groups.values()], m.shrink, m.dims, m.drop)
 
 
 def distances(model: Within, rows: list[dict], prints: dict) -> dict[str, tuple]:
