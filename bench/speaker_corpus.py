@@ -23,6 +23,10 @@ dialogues of 6-8 turns between one or two of its attendants and one or two custo
 speakers), 0.8-2.2 s between turns, with barcode beeps and door slams in the gaps, mixed into the
 shop backgrounds of ``tests/fixtures/make_corpus.py`` (air conditioner, babble, both) at 20, 10
 and 5 dB SNR (speech power over the utterances against the background's).
+
+The MBROLA splits (recorded voices; ``bench/speaker_mbrola.py``, optional) are written by the
+same `write_split` into the same directory under their own index, ``mbrola.json``, so this
+corpus's files do not depend on whether MBROLA is installed.
 """
 
 from __future__ import annotations
@@ -57,6 +61,11 @@ _SEEDS = {
     "holdout3": 3000,
     "holdout4": 4000,
     "holdout5": 5000,
+    # MBROLA splits (bench/speaker_mbrola.py); their enrollments and noises are seeded by their
+    # position after the espeak-ng splits (6, 7, 8).
+    "mbrola1": 6000,
+    "mbrola2": 7000,
+    "mbrola_tune": 8000,
 }
 
 ENROLL_TEXT = (
@@ -131,10 +140,11 @@ def _noise(kind: str, rng: np.random.Generator, n: int) -> np.ndarray:
     return np.asarray(a / np.sqrt(np.mean(a**2)) + b / np.sqrt(np.mean(b**2)))
 
 
-def _dialogue(split: str, k: int) -> tuple[np.ndarray, list[dict[str, object]], np.ndarray]:
-    """Clean speech, its turns (speaker, role, interval) and the beeps/slams track."""
-    rng = np.random.default_rng(_SEEDS[split] + k)
-    voices = SPLITS[split]
+def _dialogue(
+    voices: dict[str, tuple[Voice, ...]], seed: int, k: int
+) -> tuple[np.ndarray, list[dict[str, object]], np.ndarray]:
+    """Dialogue `k` of a split (`voices`, seeded `seed`): clean speech, turns, beeps/slams track."""
+    rng = np.random.default_rng(seed + k)
     n_att = 2 if k % 4 == 3 else 1
     n_cus = 2 if k % 3 == 2 and n_att == 1 else 1
     att = [voices["attendants"][i] for i in rng.choice(3, n_att, replace=False)]
@@ -172,6 +182,36 @@ def _dialogue(split: str, k: int) -> tuple[np.ndarray, list[dict[str, object]], 
     return speech, turns, events
 
 
+def write_split(
+    cache: Path, meta: dict[str, object], split: str, voices: dict[str, tuple[Voice, ...]], s: int
+) -> None:
+    """Enroll a split's attendants and write its dialogues at every SNR into `cache` and `meta`.
+
+    `s` is the split's position (it seeds the enrollments and the noises); the dialogues are
+    seeded by `_SEEDS`.
+    """
+    for i, voice in enumerate(voices["attendants"]):
+        path = cache / f"enroll_{voice.name}.wav"
+        _save(path, _enrollment(voice, 50 + 10 * s + i))
+        meta["enroll"][voice.name] = {"split": split, "file": path.name}  # type: ignore[index]
+    for k in range(DIALOGUES_PER_SPLIT):
+        speech, turns, events = _dialogue(voices, _SEEDS[split], k)
+        kind = NOISES[k % 3]
+        noise = _noise(kind, np.random.default_rng(7000 + 100 * s + k), len(speech))
+        inside = np.concatenate(
+            [speech[int(t["interval"][0] * SR) : int(t["interval"][1] * SR)] for t in turns]  # type: ignore[index]
+        )
+        power = float(np.mean(inside**2))
+        for snr in SNRS:
+            scale = np.sqrt(power / 10 ** (snr / 10) / np.mean(noise**2))
+            name = f"{split}_{k:02d}_{kind}_{snr}db.wav"
+            _save(cache / name, speech + events + noise * scale)
+            meta["clips"].append(  # type: ignore[attr-defined]
+                {"file": name, "split": split, "snr": snr, "noise": kind, "turns": turns}
+            )
+    print(f"{split}: generated", file=sys.stderr)
+
+
 def build(cache: Path = CACHE) -> Path:
     """Generate the corpus into `cache` unless it is there already; return its index file."""
     index = cache / "corpus.json"
@@ -180,26 +220,7 @@ def build(cache: Path = CACHE) -> Path:
     cache.mkdir(parents=True, exist_ok=True)
     meta: dict[str, object] = {"version": VERSION, "enroll": {}, "clips": []}
     for s, (split, voices) in enumerate(SPLITS.items()):
-        for i, voice in enumerate(voices["attendants"]):
-            path = cache / f"enroll_{voice.name}.wav"
-            _save(path, _enrollment(voice, 50 + 10 * s + i))
-            meta["enroll"][voice.name] = {"split": split, "file": path.name}  # type: ignore[index]
-        for k in range(DIALOGUES_PER_SPLIT):
-            speech, turns, events = _dialogue(split, k)
-            kind = NOISES[k % 3]
-            noise = _noise(kind, np.random.default_rng(7000 + 100 * s + k), len(speech))
-            inside = np.concatenate(
-                [speech[int(t["interval"][0] * SR) : int(t["interval"][1] * SR)] for t in turns]  # type: ignore[index]
-            )
-            power = float(np.mean(inside**2))
-            for snr in SNRS:
-                scale = np.sqrt(power / 10 ** (snr / 10) / np.mean(noise**2))
-                name = f"{split}_{k:02d}_{kind}_{snr}db.wav"
-                _save(cache / name, speech + events + noise * scale)
-                meta["clips"].append(  # type: ignore[attr-defined]
-                    {"file": name, "split": split, "snr": snr, "noise": kind, "turns": turns}
-                )
-        print(f"{split}: generated", file=sys.stderr)
+        write_split(cache, meta, split, voices, s)
     index.write_text(json.dumps(meta, indent=1))
     return index
 
@@ -222,17 +243,19 @@ def _monologue(voice: Voice, k: int) -> tuple[np.ndarray, list[dict[str, object]
     return speech, turns
 
 
-def build_background(cache: Path = CACHE) -> Path:
-    """Generate the background voices (`BACKGROUND`) into `cache` unless there; their index."""
-    index = cache / "background.json"
-    if index.exists() and json.loads(index.read_text()).get("version") == BACKGROUND_VERSION:
-        return index
-    cache.mkdir(parents=True, exist_ok=True)
-    meta: dict[str, object] = {"version": BACKGROUND_VERSION, "enroll": {}, "clips": []}
-    for i, voice in enumerate(BACKGROUND):
+def write_background(
+    cache: Path, meta: dict[str, object], voices: tuple[Voice, ...], split: str, first: int = 0
+) -> None:
+    """Enroll background `voices` and write two monologues each at every SNR (`split` names them).
+
+    `first`: the number of the first voice, which seeds its enrollment, lines and noise (the
+    espeak-ng background starts at 0, the MBROLA one at 200).
+    """
+    for n, voice in enumerate(voices):
+        i = first + n
         path = cache / f"enroll_{voice.name}.wav"
         _save(path, _enrollment(voice, 500 + i))
-        meta["enroll"][voice.name] = {"split": "background", "file": path.name}  # type: ignore[index]
+        meta["enroll"][voice.name] = {"split": split, "file": path.name}  # type: ignore[index]
         for j in range(2):
             k = 2 * i + j
             speech, turns = _monologue(voice, k)
@@ -244,12 +267,22 @@ def build_background(cache: Path = CACHE) -> Path:
             power = float(np.mean(inside**2))
             for snr in SNRS:
                 scale = np.sqrt(power / 10 ** (snr / 10) / np.mean(noise**2))
-                name = f"background_{voice.name}_{j}_{kind}_{snr}db.wav"
+                name = f"{split}_{voice.name}_{j}_{kind}_{snr}db.wav"
                 _save(cache / name, speech + noise * scale)
                 meta["clips"].append(  # type: ignore[attr-defined]
-                    {"file": name, "split": "background", "snr": snr, "noise": kind, "turns": turns}
+                    {"file": name, "split": split, "snr": snr, "noise": kind, "turns": turns}
                 )
-    print("background: generated", file=sys.stderr)
+    print(f"{split}: generated", file=sys.stderr)
+
+
+def build_background(cache: Path = CACHE) -> Path:
+    """Generate the background voices (`BACKGROUND`) into `cache` unless there; their index."""
+    index = cache / "background.json"
+    if index.exists() and json.loads(index.read_text()).get("version") == BACKGROUND_VERSION:
+        return index
+    cache.mkdir(parents=True, exist_ok=True)
+    meta: dict[str, object] = {"version": BACKGROUND_VERSION, "enroll": {}, "clips": []}
+    write_background(cache, meta, BACKGROUND, "background")
     index.write_text(json.dumps(meta, indent=1))
     return index
 
