@@ -142,3 +142,29 @@ async def test_events_name_only_store_functions_with_recordable_arguments(db: Da
     with pytest.raises(DatabaseUnavailable):
         async with _away() as away:
             await away.run(apply_events, [])
+
+
+async def test_an_event_refused_for_its_content_is_skipped_and_its_batch_kept(
+    db: Database, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    balcao_id = await _balcao(db)
+    session_id, first, second = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    batch = [
+        Event.of(open_session, (session_id, balcao_id), {}),
+        Event.of(add_segment, (first, session_id, 0, 0.0, 1.0), {}),
+        # a segment of a session that does not exist: the foreign key refuses it (a bug's event)
+        Event.of(add_segment, (str(uuid.uuid4()), str(uuid.uuid4()), 1, 1.0, 2.0), {}),
+        Event.of(add_segment, (second, session_id, 2, 2.0, 3.0), {}),
+    ]
+    assert await db.run(apply_events, batch) == 3
+    assert "event refused and skipped" in caplog.text
+    assert query(database_url, "SELECT id::text FROM segments ORDER BY seq") == [
+        (first,),
+        (second,),
+    ]
+    # a whole batch of good events goes in as it is, and again changes nothing (replayed)
+    third = str(uuid.uuid4())
+    good = [Event.of(add_segment, (third, session_id, 3, 3.0, 4.0), {})]
+    assert await db.run(apply_events, good) == 1
+    assert await db.run(apply_events, good) == 1
+    assert query(database_url, "SELECT count(*) FROM segments") == [(3,)]
