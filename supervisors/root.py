@@ -42,10 +42,10 @@ from supervisors.session import Pipeline
 # The collector's thresholds once the server is up (CPython's defaults: 700, 10, 10). A young
 # collection every 10,000 net allocations, not 700: most of a session's objects die young, by
 # reference count, before a collection would walk them, so the collector's CPU falls by about
-# two thirds, and the middle generation fills 14 times less often, so a full collection (~550 ms
-# of CPU at 150 sessions: every session stalls) is rarely due (docs/BENCHMARKS.md, Capacity,
-# 2026-12-05 fourth session: at 150 sessions loop lag p99 23 -> 19 ms, arrival -> STT p99
-# 337 -> 125 ms). Each young collection costs more (~11 ms, against ~1).
+# two thirds, and the middle generation fills 14 times less often, so a full collection (~500 ms
+# of CPU at 150 sessions: every session stalls) is rarely due. Each young collection costs more
+# (~10 ms, against ~1); the loop lag p99 still fell (docs/BENCHMARKS.md, Capacity, 2026-12-05
+# fourth session).
 _GC_YOUNG, _GC_MIDDLE, _GC_FULL_EVERY = 10_000, 10, 100
 
 log = logging.getLogger(__name__)
