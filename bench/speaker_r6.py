@@ -46,19 +46,20 @@ sys.path.insert(0, str(ROOT))
 from balto.audio.frontend import FrontEnd  # noqa: E402
 from balto.speaker.enroll import speech_of  # noqa: E402
 from balto.speaker.features import Recipe, embed  # noqa: E402
-from balto.speaker.voiceprint import Scorer, Voiceprint, augment  # noqa: E402
+from balto.speaker.voiceprint import Scorer, Voiceprint, Within, augment  # noqa: E402
 from bench import speaker_protocol as protocol  # noqa: E402
 from bench.speaker_corpus import CACHE, SNRS  # noqa: E402
 from bench.speaker_eval import fit_within, overlapped  # noqa: E402
 from bench.speaker_voices import MBROLA_BACKGROUND, MBROLA_FRESH  # noqa: E402
 
-PCM_FILE = CACHE / "r6_pcm.pkl"
+PCM_FILE = CACHE / "r6_pcm_a.pkl"
 SOURCES = {  # index file → splits taken from it (no held-out split)
     "background.json": ("background",),
     "corpus.json": ("tune",),
-    "mbrola_background.json": ("mbrola_background",),
     "mbrola.json": ("mbrola_tune",),
 }
+PCM_FILE_B = CACHE / "r6_pcm_b.pkl"  # the MBROLA background, in a file of its own
+SOURCES_B = {"mbrola_background.json": ("mbrola_background",)}
 # The fresh split's customers are MBROLA background voices: out of the MBROLA protocol.
 _FRESH_IDS = {v.variant for g in MBROLA_FRESH["mbrola3"].values() for v in g}
 MB_BG = [v for v in MBROLA_BACKGROUND if v.variant not in _FRESH_IDS and v.variant != "mb-nl1"]
@@ -166,6 +167,16 @@ def embedded(label: str, pcm_file: Path = PCM_FILE) -> dict:
     return data
 
 
+def merged(label: str) -> dict:
+    """`embedded` of both cuts files, as one."""
+    a, b = embedded(label, PCM_FILE), embedded(label, PCM_FILE_B)
+    return {
+        "rows": a["rows"] + b["rows"],
+        "enroll": a["enroll"] | b["enroll"],
+        "split_of": a["split_of"] | b["split_of"],
+    }
+
+
 def _dist(scorer: Scorer, emb: np.ndarray) -> np.ndarray:
     return protocol._distances(scorer, emb)
 
@@ -265,15 +276,19 @@ def split_figures(data: dict, model, split: str, att: float, cus: float) -> dict
             label = "atendente" if d[j] <= att else "cliente" if d[j] >= cus else None
             who = names[j]
         if r["role"] is None:
+            n["noise"] += 1
+            n["noise_att"] += label == "atendente"
             continue
         n["all"] += 1
         n["right_role"] += label == r["role"]
+        n["unknown"] += label is None
         if r["role"] == "cliente":
             n["cus"] += 1
             n["cus_att"] += label == "atendente"
         else:
             n["att"] += 1
             n["named"] += label == "atendente" and who == r["voice"]
+            n["wrong"] += label == "atendente" and who != r["voice"]
             n[f"att_{r['noise']}"] += 1
             n[f"named_{r['noise']}"] += label == "atendente" and who == r["voice"]
     return out
@@ -300,7 +315,7 @@ def table(labels: list[str]) -> None:
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for label in labels:
-        data = embedded(label)
+        data = merged(label)
         if level is None:
             base = protocol.figures(data, protocol.VARIANTS[0], np.array([1.15]), np.array([1.20]))
             level = {s: float(np.mean([p[s]["cus_att"][0] for p in base[:4]])) for s in (10, 20)}
@@ -324,8 +339,33 @@ def table(labels: list[str]) -> None:
             )
 
 
+HELD_FILE = CACHE / "r6_pcm_held.pkl"
+HELD = ("holdout5", "mbrola1", "mbrola2", "mbrola3")
+
+
+def held(label: str, model: Within, att: float, cus: float) -> None:
+    """The held-out splits, once, with a frozen recipe, model and thresholds (bench columns)."""
+    data = embedded(label, HELD_FILE)
+    for split in HELD:
+        per = split_figures(data, model, split, att, cus)
+        for snr in SNRS:
+            n = per[snr]
+            pct = lambda a, b: f"{100 * a / max(b, 1):.1f}%"  # noqa: E731
+            noise = " / ".join(
+                f"{n[f'named_{k}']}/{n[f'att_{k}']}" for k in ("ac", "babble", "shop")
+            )
+            print(
+                f"| {split} | {snr} dB | {n['all']} ({n['att']}/{n['cus']}) |"
+                f" {pct(n['right_role'], n['all'])} | {pct(n['unknown'], n['all'])} |"
+                f" {pct(n['cus_att'], n['cus'])} ({n['cus_att']}) | {pct(n['named'], n['att'])} |"
+                f" {n['wrong']} | {n['noise_att']}/{n['noise']} | {noise} |",
+                flush=True,
+            )
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["extract"]:
         extract()
+        extract(SOURCES_B, PCM_FILE_B)
     else:
         table(sys.argv[1:] or list(RECIPES))
