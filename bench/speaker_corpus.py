@@ -66,6 +66,8 @@ _SEEDS = {
     "mbrola1": 6000,
     "mbrola2": 7000,
     "mbrola_tune": 8000,
+    # Round 6's fresh held-out MBROLA split (bench/speaker_mbrola.py, position 9).
+    "mbrola3": 9500,
 }
 
 ENROLL_TEXT = (

@@ -27,8 +27,9 @@ them on first use; it exits with the ``apt-get`` line to run when MBROLA or a vo
 (Debian contrib/non-free). Without it the MBROLA splits are skipped (a notice on stderr), so the
 espeak-ng splits need no MBROLA. ``--mbrola --sweep`` sweeps thresholds on ``mbrola_tune`` only:
 an experiment (the MBROLA licences do not clearly allow shipping what is fitted on them).
+``--fresh`` measures round 6's fresh held-out MBROLA split ``mbrola3`` (generated on first use).
 
-    .venv/bin/python bench/speaker_eval.py [--fit] [--cpu] [--sweep] [--mbrola]
+    .venv/bin/python bench/speaker_eval.py [--fit] [--cpu] [--sweep] [--mbrola] [--fresh]
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ from balto.speaker import identify as ident  # noqa: E402
 from balto.speaker.enroll import enroll  # noqa: E402
 from balto.speaker.voiceprint import Scorer, Within  # noqa: E402
 from bench.speaker_corpus import SNRS, build, build_background  # noqa: E402
-from bench.speaker_mbrola import MissingMbrola, build_mbrola  # noqa: E402
+from bench.speaker_mbrola import MissingMbrola, build_mbrola, build_mbrola_fresh  # noqa: E402
 
 SHRINK = 0.3  # covariance shrinkage toward its diagonal (42 dims from 56 voices, ~2,000 segments)
 DIMS = 24  # discriminant directions scored (of 42); chosen on bench/speaker_protocol.py
@@ -94,6 +95,7 @@ def segments(index: Path) -> list[dict]:
                     "clip": clip["file"],
                     "split": clip["split"],
                     "snr": clip["snr"],
+                    "noise": clip["noise"],
                     "voice": best["voice"] if best else None,
                     "role": best["role"] if best else None,
                     "embedding": embedding_of(cut.voice),
@@ -192,6 +194,8 @@ def evaluate(rows: list[dict], voices: dict[str, list[ident.Enrolled]]) -> dict:
                 else:
                     n["att"] += 1
                     n["att_named"] += got.atendente_id == r["voice"]
+                    n[f"att_{r['noise']}"] += 1
+                    n[f"named_{r['noise']}"] += got.atendente_id == r["voice"]
                     n["att_wrong"] += got.falante == "atendente" and got.atendente_id != r["voice"]
             table[(split, snr)] = n
     return table
@@ -212,6 +216,12 @@ def report(table: dict) -> None:
             f" {pct(n['cus_att'], n['cus'])} ({n['cus_att']}) |"
             f" {pct(n['att_named'], n['att'])} | {n['att_wrong']} |"
             f" {n['noise_att']}/{n['noise']} |"
+        )
+    print("\nright attendant named per background (air conditioner / babble / shop):")
+    for (split, snr), n in table.items():
+        print(
+            f"  {split} {snr} dB: "
+            + " / ".join(f"{n[f'named_{k}']}/{n[f'att_{k}']}" for k in ("ac", "babble", "shop"))
         )
 
 
@@ -244,9 +254,10 @@ def main() -> None:
     parser.add_argument("--cpu", action="store_true")
     parser.add_argument("--sweep", action="store_true")
     parser.add_argument("--mbrola", action="store_true")
+    parser.add_argument("--fresh", action="store_true")
     args = parser.parse_args()
-    if args.mbrola:
-        mbrola(args.sweep)
+    if args.mbrola or args.fresh:
+        mbrola(args.sweep, fresh=args.fresh)
         return
     index = build()
     if args.cpu:
@@ -267,10 +278,13 @@ def main() -> None:
     print("MBROLA splits not measured: run with --mbrola (needs MBROLA)", file=sys.stderr)
 
 
-def mbrola(choose: bool) -> None:
-    """The MBROLA splits' table (``bench/speaker_mbrola.py``); `choose`: sweep mbrola_tune only."""
+def mbrola(choose: bool, fresh: bool = False) -> None:
+    """The MBROLA splits' table (``bench/speaker_mbrola.py``); `choose`: sweep mbrola_tune only.
+
+    `fresh`: round 6's fresh held-out split ``mbrola3`` instead (never swept).
+    """
     try:
-        index = build_mbrola()
+        index = build_mbrola_fresh() if fresh else build_mbrola()
     except MissingMbrola as exc:
         sys.exit(f"speaker_eval --mbrola: {exc}")
     rows = segments(index)
@@ -278,6 +292,7 @@ def mbrola(choose: bool) -> None:
     if choose:
         # Only mbrola_tune is looked at; the thresholds it picks are an experiment, not shipped.
         rows = [r for r in rows if r["split"] == "mbrola_tune"]
+        assert not fresh, "the fresh split is never swept"
         report(evaluate(rows, voices))
         sweep(rows, voices, "mbrola_tune", lo=0.5)
         return

@@ -17,7 +17,10 @@ speech with and only with the Mbrola program", distributed on the MBROLA program
 the Diphone Database Owner". So this audio is used to measure; no model parameter fitted on it
 is shipped in ``balto/`` (docs/BENCHMARKS.md, Speaker, fifth round).
 
-    python bench/speaker_mbrola.py [--background]   # generate (~1 min; background ~2 min)
+    python bench/speaker_mbrola.py [--background] [--fresh]   # generate (~1 min; background ~2 min)
+
+``--fresh``: round 6's fresh held-out split ``mbrola3`` (`MBROLA_FRESH`: three MBROLA voices no
+earlier round installed as attendants), index ``mbrola3.json``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ sys.path.insert(0, str(ROOT))
 from bench.speaker_corpus import CACHE, SPLITS, write_background, write_split  # noqa: E402
 from bench.speaker_voices import (  # noqa: E402
     MBROLA_BACKGROUND,
+    MBROLA_FRESH,
+    MBROLA_FRESH_VERSION,
     MBROLA_SPLITS,
     MBROLA_VERSION,
 )
@@ -47,12 +52,13 @@ class MissingMbrola(RuntimeError):
     """MBROLA or one of the MBROLA voices is not installed (the message says what to install)."""
 
 
-def voice_ids(background: bool = False) -> list[str]:
-    """The MBROLA voice ids the splits (or the background) use: ``br1`` for ``mb-br1``."""
+def voice_ids(background: bool = False, fresh: bool = False) -> list[str]:
+    """The MBROLA voice ids the splits (the background, the fresh split) use: ``br1``."""
+    splits = MBROLA_FRESH if fresh else MBROLA_SPLITS
     voices = (
         MBROLA_BACKGROUND
         if background
-        else tuple(v for split in MBROLA_SPLITS.values() for g in split.values() for v in g)
+        else tuple(v for split in splits.values() for g in split.values() for v in g)
     )
     return sorted({v.variant.removeprefix("mb-") for v in voices})
 
@@ -64,9 +70,9 @@ def _render(voice: str) -> bytes:
     return out.stdout if out.returncode == 0 else b""
 
 
-def require(background: bool = False) -> None:
+def require(background: bool = False, fresh: bool = False) -> None:
     """Raise `MissingMbrola` unless mbrola and every voice used is installed and renders."""
-    ids = voice_ids(background)
+    ids = voice_ids(background, fresh)
     missing = [i for i in ids if not (VOICES_DIR / i / i).exists()]
     absent = (["the mbrola program"] if shutil.which("mbrola") is None else []) + missing
     if absent:
@@ -118,10 +124,27 @@ def build_mbrola_background(cache: Path = CACHE) -> Path:
     return index
 
 
+def build_mbrola_fresh(cache: Path = CACHE) -> Path:
+    """Generate round 6's fresh held-out split (`MBROLA_FRESH`) unless there; its index."""
+    index = cache / "mbrola3.json"
+    if index.exists() and json.loads(index.read_text()).get("version") == MBROLA_FRESH_VERSION:
+        return index
+    require(fresh=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    meta: dict[str, object] = {"version": MBROLA_FRESH_VERSION, "enroll": {}, "clips": []}
+    first = len(SPLITS) + len(MBROLA_SPLITS)
+    for j, (split, voices) in enumerate(MBROLA_FRESH.items()):
+        write_split(cache, meta, split, voices, first + j)
+    index.write_text(json.dumps(meta, indent=1))
+    return index
+
+
 if __name__ == "__main__":
     try:
         print(build_mbrola())
-        if sys.argv[1:] == ["--background"]:
+        if "--background" in sys.argv[1:]:
             print(build_mbrola_background())
+        if "--fresh" in sys.argv[1:]:
+            print(build_mbrola_fresh())
     except MissingMbrola as exc:
         sys.exit(f"speaker_mbrola: {exc}")

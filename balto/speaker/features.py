@@ -7,9 +7,11 @@ What it is (no model, nothing trained or downloaded): 25 ms frames every 10 ms; 
 noise is estimated from its quietest frames (a cut segment carries 300 ms of pre-roll and pauses
 between words) and subtracted from every frame's power spectrum, so a steady background bends the
 spectral envelope less; a 26-band mel filterbank, log, DCT → cepstral coefficients 1-19 (c0, the
-loudness, is left out). Only the frames that are both loud (within `_LOUD_DB` of the loudest and
-`_OVER_NOISE_DB` over the noise) and periodic (a pitch is found) count: vowels, where a voice's
-formants and pitch show and the background matters least. The vector: the mean and the spread of
+loudness, is left out). Only the frames that are both loud (within 10 dB of the segment's own
+speech level, its 90th-percentile frame energy, and `_OVER_NOISE_DB` over the noise: `RECIPE`)
+and periodic (a pitch is found) count: vowels, where a voice's formants and pitch show and the
+background matters least; frames where competing speech in the background is about as loud as the
+speaker are left out. The vector: the mean and the spread of
 those cepstra (the vocal tract, the timbre), the median and spread of their log pitch (the voice's
 height and its melody), and the speaking rate proxy (share of voiced frames).
 How it fails: a voice in loud babble (another talker is another voice), music, or whispered or
@@ -20,6 +22,7 @@ embedding at all.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +45,33 @@ _NOISE_SHARE = 0.15  # the quietest share of frames estimates the segment's nois
 _F0_MIN, _F0_MAX = 60.0, 420.0  # adult and child voices
 _PERIODIC = 0.35  # normalised autocorrelation peak that makes a frame voiced
 _OCTAVE_SHARE = 0.85  # a shorter lag this close to the best peak is the period
+
+
+@dataclass(frozen=True, slots=True)
+class Recipe:
+    """How frames are chosen and summarised (the benchmark compares recipes; `RECIPE` ships).
+
+    Attributes:
+        level: What a frame's loudness is measured against: ``"max"`` (the loudest frame) or
+            ``"p90"`` (the segment's 90th-percentile frame energy, its own speech level).
+        loud_db: Frames within this many dB under that level may count.
+        centre: ``"mean"`` or ``"median"`` of the cepstra.
+        spread: ``"std"``, ``"iqr"`` (interquartile range / 1.349) or ``"mad"`` (median absolute
+            deviation × 1.4826) of the cepstra.
+        track_st: Keep only the frames whose pitch is within this many semitones of the
+            segment's median pitch (the dominant voice's track) for the cepstra; None: all.
+    """
+
+    level: str = "max"
+    loud_db: float = _LOUD_DB
+    centre: str = "mean"
+    spread: str = "std"
+    track_st: float | None = None
+
+
+RECIPE = Recipe(level="p90", loud_db=10.0)
+"""The recipe the shipped model uses (round 6: frames within 10 dB of the segment's own speech
+level; the earlier ``Recipe()``, within 30 dB of its loudest frame, lost attendants in babble)."""
 
 
 @functools.cache
@@ -100,7 +130,25 @@ def _pitch(frames: FloatArray) -> tuple[FloatArray, FloatArray]:
     return RATE / (lo + first), peak
 
 
-def embed(pcm: bytes, rate: int = RATE) -> npt.NDArray[np.float32] | None:
+def _summary(ceps: FloatArray, recipe: Recipe) -> tuple[FloatArray, FloatArray]:
+    """The centre and spread of the cepstra per coefficient, as `recipe` says."""
+    if recipe.centre == "mean" and recipe.spread == "std":
+        return np.asarray(ceps.mean(axis=0)), np.asarray(ceps.std(axis=0))
+    med = np.median(ceps, axis=0)
+    centre = med if recipe.centre == "median" else ceps.mean(axis=0)
+    if recipe.spread == "iqr":
+        q25, q75 = np.quantile(ceps, [0.25, 0.75], axis=0)
+        spread = (q75 - q25) / 1.349
+    elif recipe.spread == "mad":
+        spread = 1.4826 * np.median(np.abs(ceps - med), axis=0)
+    else:
+        spread = ceps.std(axis=0)
+    return np.asarray(centre), np.asarray(spread)
+
+
+def embed(
+    pcm: bytes, rate: int = RATE, recipe: Recipe = RECIPE
+) -> npt.NDArray[np.float32] | None:
     """The voice embedding of `pcm` (module docstring); None with too little voiced speech."""
     if rate != RATE or len(pcm) < 2 * RATE * MIN_VOICED_S:
         return None
@@ -110,7 +158,8 @@ def embed(pcm: bytes, rate: int = RATE) -> npt.NDArray[np.float32] | None:
     energy = 10.0 * np.log10(np.einsum("ij,ij->i", frames, frames) + 1e-12)
     quiet = energy <= np.quantile(energy, _NOISE_SHARE)
     noise_db = float(10.0 * np.log10(np.mean(10.0 ** (energy[quiet] / 10.0)) + 1e-12))
-    loud = (energy > energy.max() - _LOUD_DB) & (energy > noise_db + _OVER_NOISE_DB)
+    top = energy.max() if recipe.level == "max" else float(np.quantile(energy, 0.9))
+    loud = (energy > top - recipe.loud_db) & (energy > noise_db + _OVER_NOISE_DB)
     if loud.sum() * _HOP / RATE < MIN_VOICED_S:
         return None
     # The spectra only of what is used: the loud frames and the noise estimate's.
@@ -120,12 +169,17 @@ def embed(pcm: bytes, rate: int = RATE) -> npt.NDArray[np.float32] | None:
     keep = periodic > _PERIODIC
     if keep.sum() * _HOP / RATE < MIN_VOICED_S:
         return None
-    clean = np.maximum(power[keep] - noise, 0.05 * power[keep])
-    ceps = np.log(clean @ _mel_bank().T + 1e-10) @ _dct().T
     logf0 = np.log(f0[keep])
     q25, q50, q75 = np.quantile(logf0, [0.25, 0.5, 0.75])
     voiced_share = keep.sum() / max(int(loud.sum()), 1)
-    out = np.concatenate(
-        [ceps.mean(axis=0), ceps.std(axis=0), [q50, q75 - q25, voiced_share, logf0.std()]]
-    )
+    use = power[keep]
+    if recipe.track_st is not None:
+        # The dominant voice's frames: another talker under it is mostly at another pitch.
+        near = np.abs(logf0 - q50) <= recipe.track_st * np.log(2.0) / 12.0
+        if near.sum() * _HOP / RATE >= MIN_VOICED_S:
+            use = use[near]
+    clean = np.maximum(use - noise, 0.05 * use)
+    ceps = np.log(clean @ _mel_bank().T + 1e-10) @ _dct().T
+    centre, spread = _summary(ceps, recipe)
+    out = np.concatenate([centre, spread, [q50, q75 - q25, voiced_share, logf0.std()]])
     return out.astype(np.float32)

@@ -49,7 +49,15 @@ class ClienteVoices:
         voices = []
         for row in rows:
             if row.model != MODEL:
-                continue  # made by another embedding: not comparable
+                # Made by another embedding: not comparable; only a new enrollment helps.
+                log.warning(
+                    "attendant %s has a voiceprint of model %s, not %s: ignored until she"
+                    " enrolls again",
+                    row.atendente_id,
+                    row.model,
+                    MODEL,
+                )
+                continue
             try:
                 voices.append(
                     Enrolled(row.atendente_id, row.nome, Scorer.of(Voiceprint.from_bytes(row.data)))
