@@ -7,11 +7,9 @@ What it is (no model, nothing trained or downloaded): 25 ms frames every 10 ms; 
 noise is estimated from its quietest frames (a cut segment carries 300 ms of pre-roll and pauses
 between words) and subtracted from every frame's power spectrum, so a steady background bends the
 spectral envelope less; a 26-band mel filterbank, log, DCT → cepstral coefficients 1-19 (c0, the
-loudness, is left out). Only the frames that are both loud (within 10 dB of the segment's own
-speech level, its 90th-percentile frame energy, and `_OVER_NOISE_DB` over the noise: `RECIPE`)
-and periodic (a pitch is found) count: vowels, where a voice's formants and pitch show and the
-background matters least; frames where competing speech in the background is about as loud as the
-speaker are left out. The vector: the mean and the spread of
+loudness, is left out). Only the frames that are both loud (within `_LOUD_DB` of the loudest and
+`_OVER_NOISE_DB` over the noise) and periodic (a pitch is found) count: vowels, where a voice's
+formants and pitch show and the background matters least. The vector: the mean and the spread of
 those cepstra (the vocal tract, the timbre), the median and spread of their log pitch (the voice's
 height and its melody), and the speaking rate proxy (share of voiced frames).
 How it fails: a voice in loud babble (another talker is another voice), music, or whispered or
@@ -69,9 +67,8 @@ class Recipe:
     track_st: float | None = None
 
 
-RECIPE = Recipe(level="p90", loud_db=10.0)
-"""The recipe the shipped model uses (round 6: frames within 10 dB of the segment's own speech
-level; the earlier ``Recipe()``, within 30 dB of its loudest frame, lost attendants in babble)."""
+RECIPE = Recipe()
+"""The recipe the shipped model uses."""
 
 
 @functools.cache

@@ -11,7 +11,7 @@ at least `CUSTOMER_MIN_DISTANCE` → a customer (no enrolled voice is near); in 
 without an embedding (too little voiced speech) → unknown (`falante` None): a label that is not
 sure is left out rather than wrong. With nobody enrolled nothing is said (`falante` None, no score).
 The score is ``exp(-d²/2)`` of the nearest distance (1: the voiceprint itself; the attendant
-threshold is ≈ 0.48, the customer one ≈ 0.45).
+threshold is ≈ 0.52, the customer one ≈ 0.49).
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ import numpy.typing as npt
 
 from balto.speaker.voiceprint import Scorer
 
-ATTENDANT_MAX_DISTANCE = 1.21
+ATTENDANT_MAX_DISTANCE = 1.14
 """Nearest distance at or under which the segment is that attendant's."""
-CUSTOMER_MIN_DISTANCE = 1.26
+CUSTOMER_MIN_DISTANCE = 1.19
 """Nearest distance at or over which the segment is a customer's."""
 
 

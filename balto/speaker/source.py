@@ -49,15 +49,7 @@ class ClienteVoices:
         voices = []
         for row in rows:
             if row.model != MODEL:
-                # Made by another embedding: not comparable; only a new enrollment helps.
-                log.warning(
-                    "attendant %s has a voiceprint of model %s, not %s: ignored until she"
-                    " enrolls again",
-                    row.atendente_id,
-                    row.model,
-                    MODEL,
-                )
-                continue
+                continue  # made by another embedding: not comparable
             try:
                 voices.append(
                     Enrolled(row.atendente_id, row.nome, Scorer.of(Voiceprint.from_bytes(row.data)))

@@ -14,9 +14,7 @@ only carry noise, no longer count. Both are estimated by ``bench/speaker_eval.py
 corpus's 56 background voices (in no benchmark split), and the choice of the subspace's size was
 made by the leave-voices-out protocol (``bench/speaker_protocol.py``). A segment of the same voice
 lands near 1; another voice further. The stored voiceprint is unchanged by the projection (it is
-applied when a voiceprint is loaded, `Scorer.of`). `MODEL` names the embedding: round 6 changed
-which frames it reads (`balto.speaker.features.RECIPE`), so voiceprints stored by the earlier
-model (``mfcc-f0-v1``) are ignored and those attendants must enroll again.
+applied when a voiceprint is loaded, `Scorer.of`), so `MODEL` is unchanged.
 """
 
 from __future__ import annotations
@@ -32,7 +30,7 @@ import numpy.typing as npt
 
 from balto.speaker.features import DIM, RATE, embed
 
-MODEL = "mfcc-f0-v2"
+MODEL = "mfcc-f0-v1"
 """Which embedding and covariance a stored voiceprint was made with; others are not used."""
 # Weight of the attendant's own enrollment spread beside the shipped covariance (0.6 was no
 # better on the leave-voices-out protocol, with or without the projection).

@@ -12,7 +12,6 @@ import numpy as np
 import trio
 
 from balto.speaker.enroll import decode
-from balto.speaker.voiceprint import MODEL
 from tests.conftest import ADMIN, FIXTURES, query, start_server
 
 ENROLL_WEBM = (FIXTURES / "speaker_enroll.webm").read_bytes()
@@ -88,7 +87,7 @@ async def test_a_wav_recording_enrolls_and_bad_bodies_get_clear_errors(
         # a second recording replaces the first
         assert (await _put(http, ana, ENROLL_WEBM, "audio/webm")).status_code == 200
         rows = query(database_url, "SELECT length(print), model, verdict FROM voiceprints")
-        assert rows == [(336, MODEL, "boa")]
+        assert rows == [(336, "mfcc-f0-v1", "boa")]
         audit = query(database_url, "SELECT action FROM admin_audit ORDER BY at")
         assert [a for (a,) in audit if "voz" in a] == ["enroll_voz", "enroll_voz"]
 
