@@ -42,6 +42,9 @@ POOL_SIZE = 8  # 2 cores: more connections only queue inside PostgreSQL
 WAIT_S = 2.0  # the pool's wait for a connection (BALTO_DB_TIMEOUT_S)
 FRESH_S = 1.0  # a reachability answer is good for this long
 PROBE_TIMEOUT_S = 1.0  # the readiness SELECT 1's budget
+# How long the readiness probe waits for one of the pool's connections before it opens its own
+# (a pool whose connections died with the server fails at once anyway; this bounds an empty one).
+POOL_FIRST_TIMEOUT_S = 0.3
 # SQLSTATEs meaning "the server is away", besides connection errors (no SQLSTATE, class 08):
 # admin_shutdown, crash_shutdown, cannot_connect_now.
 _AWAY = frozenset({"57P01", "57P02", "57P03"})
@@ -97,16 +100,17 @@ class Database:
         return result
 
     def _probe(self) -> bool:
-        # The server first, on a connection of its own: a refused socket answers at once, where
-        # a pool with no connection left would wait out its whole timeout.
-        if self._dsn and not self._server_answers():
-            self._last_away = time.monotonic()
-            return False
+        # The pool first, briefly: a SELECT 1 on one of its connections is the question itself.
+        # A new connection first (as before) also needs the host name to resolve right then;
+        # likely why deploy/check's failover step, as podman dropped the stopped container from
+        # the network, got `database_unreachable` from the instance left. Only when the pool
+        # cannot answer, a connection of its own tells a server away (refused at once) from a
+        # pool that lags an outage (renewed).
         try:
-            with self._pool.connection(timeout=PROBE_TIMEOUT_S) as conn:
+            with self._pool.connection(timeout=POOL_FIRST_TIMEOUT_S) as conn:
                 conn.execute("SELECT 1")
         except psycopg.Error:
-            if not self._renew():
+            if not (self._dsn and self._server_answers() and self._renew()):
                 self._last_away = time.monotonic()
                 return False
         self._last_ok = time.monotonic()
