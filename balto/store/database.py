@@ -11,9 +11,9 @@ often it is asked.
 
 After an outage the pool itself may lag: psycopg_pool retries a failed connection with a delay
 that doubles each time (1, 2, 4, 8 … s), so after a long outage it may wait about as long again
-before it tries once more. So the readiness probe opens one direct connection first (a refused
-socket answers at once) and only then asks the pool; if the server answers but the pool does not,
-the stuck pool is replaced by a fresh one at once.
+before it tries once more. So the readiness probe asks the pool briefly and, when the pool cannot
+answer, opens one direct connection (a refused socket answers at once); if the server answers but
+the pool does not, the stuck pool is replaced by a fresh one at once.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from psycopg_pool import ConnectionPool
 
 from balto.errors import BaltoError
 from balto.store.migrations import apply_migrations
+from balto.store.pool_check import RecentUse
 
 log = logging.getLogger(__name__)
 
@@ -204,17 +205,19 @@ async def open_database(
     `wait_s` bounds how long a query waits for a connection before `DatabaseUnavailable`.
     """
 
-    # `check`: a connection is tested as it leaves the pool, so after the server restarts (the
-    # embedded one is restarted by `balto.store.keeper`) stale connections are replaced, not
-    # handed out to fail one query each.
+    # `check`: a connection idle for a while is tested as it leaves the pool, so after the server
+    # restarts (the embedded one is restarted by `balto.store.keeper`) stale connections are
+    # replaced, not handed out to fail one query each (`balto.store.pool_check`).
     def make_pool() -> ConnectionPool:
+        recent = RecentUse()
         return ConnectionPool(
             dsn,
             min_size=1,
             max_size=pool_size,
             open=False,
             timeout=wait_s,
-            check=ConnectionPool.check_connection,
+            check=recent.check,
+            reset=recent.returned,
         )
 
     pool = make_pool()
