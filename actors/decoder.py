@@ -30,7 +30,7 @@ is not Opus or whose header is damaged before any audio.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 
 import trio
@@ -346,7 +346,7 @@ async def _give(
             memory.samples += round(gap * SAMPLE_RATE)
             memory.lost_s += gap
             # Counted once, even if this run is handed on again by a new incarnation.
-            run[0] = memory.pending[0] = replace(run[0], gap_s=0.0)
+            run[0] = memory.pending[0] = run[0]._replace(gap_s=0.0)
         done = partial(_sent, memory, len(run))
         if workers is not None:
             await out.send_opus(_opus_frame(run, memory, gap), then=done)
@@ -367,10 +367,10 @@ async def _give(
 def _opus_frame(run: list[OpusPacket], memory: DecoderMemory, gap: float) -> OpusFrame:
     assert memory.opus is not None  # set with the format
     return OpusFrame(
-        packets=tuple(packet.data for packet in run),
+        packets=tuple([packet.data for packet in run]),
         head=memory.opus.head,
         start=memory.samples / SAMPLE_RATE,
-        duration=sum(packet.duration for packet in run),
+        duration=sum([packet.duration for packet in run]),
         gap_s=gap,
         first=memory.sent == 0,
     )

@@ -5,7 +5,8 @@ with known or unknown ("live", all-ones) Segment and Cluster sizes.
 Out: the header's length (everything before the first Cluster), Cluster start offsets, the tracks
 the header declares (number, codec id, codec private data), and for every SimpleBlock/BlockGroup
 the offset where it ends, its absolute time in seconds and, when asked
-(``WebmScanner(payloads=True)``), its track and frame data (`balto.audio.opus_demux`).
+(``WebmScanner(payloads=True)``), its track and frame data (`balto.audio.opus_demux`); for the
+track it is told to follow (`WebmScanner.follow`), just time and frame data, as a bare `Frame`.
 Raises: nothing for damaged input. Bytes that cannot be elements are skipped up to the next Cluster
 id, as ffmpeg does, and counted in `WebmScanner.resyncs`; a truncated tail is simply not reported.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from balto.audio.webm_events import Event as Event
+from balto.audio.webm_events import Frame as Frame
 from balto.audio.webm_events import WebmBlock as WebmBlock
 from balto.audio.webm_events import WebmCluster as WebmCluster
 from balto.audio.webm_events import WebmTrack as WebmTrack
@@ -84,6 +86,7 @@ class WebmScanner:
         self._cluster_tc = 0
         self._group_time: float | None = None  # time of the Block inside the open BlockGroup
         self._pending: WebmBlock | None = None  # a SimpleBlock whose payload is still arriving
+        self._frames: list[Frame] = []
         self._syncing = False
         self.header_end: int | None = None
         """Offset of the first Cluster (the header is everything before it); None until seen."""
@@ -91,6 +94,10 @@ class WebmScanner:
         """How many times damaged bytes were skipped up to the next Cluster."""
         self.laced = 0
         """Laced blocks seen while keeping payloads (reported without payload: see `WebmBlock`)."""
+        self.follow: int | None = None
+        """While keeping payloads, the track whose blocks with frame data (unlaced, not empty)
+        `take_frames` hands out as bare `Frame`s instead of `feed` reporting them as `WebmBlock`s
+        (a cheaper record, for the Opus demuxer: 50 blocks a second per session)."""
 
     @property
     def offset(self) -> int:
@@ -114,49 +121,73 @@ class WebmScanner:
         while not self._skip and (self._simple_blocks(events) or self._parse_one(events)):
             pass
         if not self._skip and self._pending is not None:
-            events.append(self._pending)
+            self._report(events, self._pending)
             self._pending = None
         return events
+
+    def take_frames(self) -> list[Frame]:
+        """The followed track's frames (`follow`) completed since the last call, in order."""
+        frames, self._frames = self._frames, []
+        return frames
+
+    def _report(self, events: list[Event], block: WebmBlock) -> None:
+        """Report a block read by the general path: a `Frame` when its track is followed."""
+        if block.payload and block.track == self.follow:
+            self._frames.append((block.time, block.payload))
+        else:
+            events.append(block)
 
     def _simple_blocks(self, events: list[Event]) -> bool:
         """Read the whole SimpleBlocks that follow in the open Cluster, in one pass.
 
         They are nearly every element of a live stream (50 a second per session), so they skip
-        the general path's per-element bookkeeping. Anything else, or a block not wholly
-        buffered, is left to `_parse_one`. Returns False when nothing was read.
+        the general path's per-element bookkeeping, and those of the followed track become bare
+        `Frame`s. Anything else, or a block not wholly buffered, is left to `_parse_one`. Returns
+        False when nothing was read.
         """
         stack = self._stack
         if self._syncing or self._pending is not None or not stack or stack[-1].ident != _CLUSTER:
             return False
         buf, base, end_of = self._buf, self._base, stack[-1].end
-        limit = MAX_PAYLOAD if self._payloads else 1 << 62
+        payloads, follow, frames = self._payloads, self.follow, self._frames
+        limit = MAX_PAYLOAD if payloads else 1 << 62
+        tc, scale = self._cluster_tc, self._scale_ns
         at, n = 0, len(buf)
         while n - at > 1 and buf[at] == _SIMPLE_BLOCK:
             size_len = _VINT_LENGTHS[buf[at + 1]]
-            start, body = at + 1, at + 1 + size_len
-            if not size_len or body > n:
-                break
-            size = int.from_bytes(buf[start:body], "big") & ((1 << (7 * size_len)) - 1)
+            if size_len == 1:  # nearly always: a block under 127 bytes
+                body = at + 2
+                size = buf[at + 1] & 0x7F
+                unknown = size == 0x7F
+            else:
+                body = at + 1 + size_len
+                if not size_len or body > n:
+                    break
+                size = int.from_bytes(buf[at + 1 : body], "big") & ((1 << (7 * size_len)) - 1)
+                unknown = size == (1 << (7 * size_len)) - 1
             stop = body + size
-            if size == (1 << (7 * size_len)) - 1 or size > limit or stop > n or size < 4:
+            if unknown or size > limit or stop > n or size < 4:
                 break  # unknown size, damage or not all here: the general path decides
             if end_of is not None and base + stop > end_of:
                 break
-            track_len = _VINT_LENGTHS[buf[body]]
-            if track_len != 1:  # tracks past 127: the general path
+            head = buf[body]
+            if not head & 0x80:  # tracks past 127 (a longer number): the general path
                 break
-            rel = int.from_bytes(buf[body + 1 : body + 3], "big", signed=True)
-            time = (self._cluster_tc + rel) * self._scale_ns / 1e9
-            payload: bytes | None = None
-            track = buf[body] & 0x7F
-            if self._payloads:
+            # The block's timecode, a signed 16-bit offset from the Cluster's.
+            rel = ((buf[body + 1] ^ 0x80) << 8 | buf[body + 2]) - 0x8000
+            time = (tc + rel) * scale / 1e9
+            if payloads:
+                track = head & 0x7F
                 if buf[body + 3] & 0x06:  # laced: reported without payload, counted
                     self.laced += 1
+                    events.append(WebmBlock(base + stop, time, base + at, tc, track))
+                elif track == follow and size > 4:
+                    frames.append((time, bytes(buf[body + 4 : stop])))
                 else:
                     payload = bytes(buf[body + 4 : stop])
+                    events.append(WebmBlock(base + stop, time, base + at, tc, track, payload))
             else:
-                track = 0
-            events.append(WebmBlock(base + stop, time, base + at, self._cluster_tc, track, payload))
+                events.append(WebmBlock(base + stop, time, base + at, tc))
             at = stop
             if end_of is not None and base + at >= end_of:
                 break
@@ -169,7 +200,7 @@ class WebmScanner:
     def _parse_one(self, events: list[Event]) -> bool:
         """Parse one element header (and a small body); False when more bytes are needed."""
         if self._pending is not None:
-            events.append(self._pending)
+            self._report(events, self._pending)
             self._pending = None
         pos = self._base
         self._close_known(pos, events)
@@ -256,10 +287,8 @@ class WebmScanner:
                 return
             closed = self._stack.pop()
             if closed.ident == _BLOCK_GROUP and self._group_time is not None:
-                track, payload = self._group_block
-                events.append(
-                    WebmBlock(pos, self._group_time, closed.start, self._cluster_tc, track, payload)
-                )
+                block = (pos, self._group_time, closed.start, self._cluster_tc, *self._group_block)
+                self._report(events, WebmBlock(*block))
                 self._group_time = None
             elif closed.ident == _TRACK_ENTRY:
                 values, self._track = self._track, {}

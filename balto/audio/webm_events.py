@@ -1,7 +1,7 @@
 """What `balto.audio.webm.WebmScanner` reports: frozen values, no logic.
 
-In: nothing (type definitions only). Out: `WebmBlock`, `WebmCluster`, `WebmTrack` and their union
-`Event`, re-exported by `balto.audio.webm`.
+In: nothing (type definitions only). Out: `WebmBlock`, `WebmCluster`, `WebmTrack`, their union
+`Event` and `Frame`, re-exported by `balto.audio.webm`.
 """
 
 from __future__ import annotations
@@ -59,3 +59,7 @@ class WebmCluster:
 
 
 Event = WebmBlock | WebmCluster | WebmTrack
+
+Frame = tuple[float, bytes]
+"""A block of the track a scanner follows (`WebmScanner.follow`): (its time in seconds, its frame
+data). A bare tuple: one per packet on the server's one thread, the cheapest record Python has."""
