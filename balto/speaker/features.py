@@ -143,9 +143,7 @@ def _summary(ceps: FloatArray, recipe: Recipe) -> tuple[FloatArray, FloatArray]:
     return np.asarray(centre), np.asarray(spread)
 
 
-def embed(
-    pcm: bytes, rate: int = RATE, recipe: Recipe = RECIPE
-) -> npt.NDArray[np.float32] | None:
+def embed(pcm: bytes, rate: int = RATE, recipe: Recipe = RECIPE) -> npt.NDArray[np.float32] | None:
     """The voice embedding of `pcm` (module docstring); None with too little voiced speech."""
     if rate != RATE or len(pcm) < 2 * RATE * MIN_VOICED_S:
         return None
