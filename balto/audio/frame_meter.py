@@ -6,14 +6,17 @@ Out: each frame's energy in dBFS (what the energy gate and the impulse test read
 each frame is a pure tone (a barcode beep: what webrtcvad takes for speech but is not), and its
 energy in the speech band (what the trimming reads, `balto.audio.trim`).
 
-`FrameMeter.measure` takes all three at once: both signals' windowed frames go through one
-`np.fft.rfft` call (one spectrum when they are the same signal). numpy transforms each row on its
-own, so the values are those of one call per test; the segmenter runs this for every 250 ms chunk
-of every session, where numpy's per-call overhead is a good part of the cost.
+`FrameMeter.spectra` runs the tone test and the band in one `np.fft.rfft` call: the decision
+signal's windowed frames and the original's are stacked (one spectrum when they are the same
+signal), and the tone test runs only on the frames the caller names (those whose flag can matter,
+`EnergyGate.tone_rows`). numpy transforms each row on its own, so every value is what one call per
+test over all frames gives; the segmenter runs this for every 250 ms chunk of every session,
+where numpy's per-call overhead is a good part of the cost.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -75,35 +78,62 @@ class FrameMeter:
         Returns:
             The three measures, one list item per frame.
         """
-        x = self._frames(data, n)
-        tone = self._tonal_ratio is not None
+        x = self.frames(data, n)
+        return Measures(self.energies(x), *self.spectra(x, decide, range(n)))
+
+    def frames(self, data: bytes, n: int) -> npt.NDArray[np.float32]:
+        """The first `n` frames in `data` (s16le), one per row, as float32 (what the rest takes)."""
+        pcm = np.frombuffer(data, dtype="<i2", count=n * self._samples)
+        return pcm.reshape(n, self._samples).astype(np.float32)
+
+    def energies(self, x: npt.NDArray[np.float32]) -> list[float]:
+        """Mean power of each frame of `x`, in dBFS, floored at `SILENCE_DBFS`."""
+        power = np.einsum("ij,ij->i", x, x) / (self._samples * _FULL_SCALE_SQ)
+        db = np.maximum(10.0 * np.log10(power + 1e-12), SILENCE_DBFS)
+        values: list[float] = db.tolist()
+        return values
+
+    def spectra(
+        self, x: npt.NDArray[np.float32], decide: bytes | None, tone_rows: Sequence[int]
+    ) -> tuple[list[bool], list[float]]:
+        """The tone test of some frames and the speech band of all, from one FFT call.
+
+        Args:
+            x: The frames (`frames`): the band is measured on them.
+            decide: The signal the tone test runs on, s16le starting with the same frames (None:
+                `x`).
+            tone_rows: The frames to run the tone test on, ascending indices into `x`.
+
+        Returns:
+            Per frame: whether it is a pure tone (False where not tested, and with the test off),
+            and its power in the speech band in dBFS (`SILENCE_DBFS` when no band was given).
+        """
+        n = len(x)
+        tonal = [False] * n
+        tone = self._tonal_ratio is not None and len(tone_rows) > 0
         lo, hi = self._band
         band = hi > lo
-        # Rows [0, n) hold the tone test's signal, the band's follow when it is another one.
-        split = decide is not None and tone and band
-        windowed = np.empty((2 * n if split else n, self._samples), dtype=np.float32)
+        if not (tone or band):
+            return tonal, [SILENCE_DBFS] * n
+        m = len(tone_rows) if tone else 0
         if decide is not None and tone:
-            np.multiply(np.frombuffer(decide, dtype="<i2").reshape(n, -1), self._window,
-                        out=windowed[:n])  # fmt: skip
+            # Rows [0, m) hold the tone test's frames, the band's follow.
+            rows = np.frombuffer(decide, dtype="<i2", count=n * self._samples).reshape(n, -1)
+            if m < n:
+                rows = rows[list(tone_rows)]
+            windowed = np.empty((m + n if band else m, self._samples), dtype=np.float32)
+            np.multiply(rows, self._window, out=windowed[:m])
+            if band:
+                np.multiply(x, self._window, out=windowed[m:])
+            spec = np.fft.rfft(windowed, axis=1)
+            tone_spec, band_spec = spec[:m], spec[m:]
         else:
-            np.multiply(x, self._window, out=windowed[:n])
-        if split:
-            np.multiply(x, self._window, out=windowed[n:])
-        spec = np.fft.rfft(windowed, axis=1) if tone or band else None
-        return Measures(
-            self._energies(x).tolist(),
-            self._tonal_of(spec[:n]) if spec is not None and tone else [False] * n,
-            self._band_of(spec[n:] if split else spec) if spec is not None and band
-            else [SILENCE_DBFS] * n,
-        )  # fmt: skip
-
-    def _frames(self, data: bytes, n: int) -> npt.NDArray[np.float32]:
-        return np.frombuffer(data, dtype="<i2").reshape(n, self._samples).astype(np.float32)
-
-    def _energies(self, x: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        power = np.einsum("ij,ij->i", x, x) / (self._samples * _FULL_SCALE_SQ)
-        db: npt.NDArray[np.float32] = np.maximum(10.0 * np.log10(power + 1e-12), SILENCE_DBFS)
-        return db
+            spec = band_spec = np.fft.rfft(x * self._window, axis=1)
+            tone_spec = spec if m == n else spec[list(tone_rows)]
+        if tone:
+            for k, flag in zip(tone_rows, self._tonal_of(tone_spec), strict=True):
+                tonal[k] = flag
+        return tonal, self._band_of(band_spec) if band else [SILENCE_DBFS] * n
 
     def _tonal_of(self, spectrum: npt.NDArray[np.complexfloating[Any, Any]]) -> list[bool]:
         """The tone test on windowed frames' spectra, one row per frame."""

@@ -1,16 +1,17 @@
 """The adaptive energy gate: a noise floor learnt from recent frames, and a gate held over it.
 
-In: the frame energies (dBFS) of a run of frames, with the first one's index and whether each is a
-pure tone.
-Out: whether the gate is open for each frame, whether each frame itself was loud (over the gate
-level), and the noise floor estimate after each.
+In: the frame energies (dBFS) of a run of frames, with the first one's index, whether webrtcvad
+said speech in each and whether each is a pure tone.
+Out: whether each frame is voiced (webrtcvad's speech with the gate open), whether each frame
+itself was loud (over the gate level), and the noise floor estimate after each.
 Pure and synchronous; the thresholds and their reasons are in `SegmenterParams`.
 
 Why a gate on top of webrtcvad: webrtcvad calls steady rumble and far babble speech; a frame only
 counts as voiced when it is also clearly louder than the room (DESIGN §4c).
 
-The gate runs over a whole chunk's frames at once (`EnergyGate.run`): nothing in it depends on the
-segmenter's state, and the segmenter runs it for every 250 ms chunk of every session.
+The gate runs over a whole chunk's frames at once: nothing in it depends on the segmenter's state,
+and the segmenter runs it for every 250 ms chunk of every session. It also says which frames'
+tone flags can matter (`EnergyGate.tone_rows`), so the tone test's FFT runs only on those.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import bisect
 from collections import deque
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
 
 from balto.audio.frame_meter import TONE_EDGE_FRAMES
 from balto.audio.segmenter_params import SegmenterParams, frame_count
@@ -74,19 +74,21 @@ class NoiseFloor:
         silence, spread = self._p.digital_silence_dbfs, self._p.floor_spread_db
         history, ordered, picks = self._energies, self._sorted, self._picks
         full, warmup_n = history.maxlen, self._warmup_n
+        bisect_left, insort = bisect.bisect_left, bisect.insort
         out: list[float | None] = []
         level = self.level
         for energy in energies:
             if energy > silence:
                 if len(history) == full:
-                    del ordered[bisect.bisect_left(ordered, history[0])]
+                    del ordered[bisect_left(ordered, history[0])]
                 history.append(energy)
-                bisect.insort(ordered, energy)
+                insort(ordered, energy)
                 size = len(ordered)
                 low, high = picks[size]
                 level = ordered[low]
                 if size >= warmup_n:
-                    level = min(ordered[high], level + spread)
+                    capped, high_level = level + spread, ordered[high]
+                    level = capped if capped < high_level else high_level  # min(), without a call
             out.append(level)
         return out
 
@@ -115,26 +117,15 @@ class NoiseFloor:
         return min(ordered[high], ordered[low] + self._p.floor_spread_db)
 
 
-class GateRun(NamedTuple):
-    """What `EnergyGate.run` says of each frame of a run, one list item per frame.
-
-    Attributes:
-        open: The gate is open for the frame.
-        loud: The frame was over the gate level (open or not, e.g. a tone).
-        floor: The noise floor once the frame was learnt (None before any non-silent frame).
-    """
-
-    open: list[bool]
-    loud: list[bool]
-    floor: list[float | None]
-
-
 class EnergyGate:
     """Open while frames are `gate_margin_db` over the noise floor, held `gate_hold_s` after.
 
     A tone never holds the gate open, nor do the one or two frames of its onset (they hold part of
     the tone, too little for the tone test): webrtcvad's overhang after a beep would otherwise turn
     the room noise after it into speech.
+
+    A chunk goes through `learn` (the floor, and which frames are loud), `tone_rows` (which frames'
+    tone flags can matter) and `hold` (which frames are voiced), in that order.
     """
 
     def __init__(self, p: SegmenterParams, frame_s: float, hold_n: int) -> None:
@@ -147,49 +138,97 @@ class EnergyGate:
         # tone's onset.
         self._loud_run = 0
         self._last_loud_before_run = self._last_loud
+        # Of the frames `hold` took, tone or not: the index of the last loud one, and whether the
+        # last one was loud (what `tone_rows` reads of the frames before a chunk).
+        self._last_loud_any = self._last_loud
+        self._prev_loud = False
 
-    def run(self, first: int, energies: Sequence[float], tonal: Sequence[bool]) -> GateRun:
-        """Learn frames `first`, `first` + 1, ... into the floor; whether the gate opens for each.
-
-        Args:
-            first: Index of the run's first frame in the stream.
-            energies: Each frame's energy in dBFS.
-            tonal: Whether each frame is a pure tone (see `FrameMeter`).
+    def learn(self, energies: Sequence[float]) -> tuple[list[float | None], list[bool]]:
+        """Learn frames' energies (dBFS) into the floor, in order.
 
         Returns:
-            Per frame: gate open, frame loud, floor after it.
+            Per frame: the floor once it was learnt (None before any non-silent frame), and whether
+            the frame was loud (over the gate level; a tone too).
         """
         floors = self.floor.levels(energies)
-        margin, hold_n = self._margin, self._hold_n
+        margin = self._margin
+        louds = [
+            floor is not None and energy >= floor + margin
+            for energy, floor in zip(energies, floors, strict=True)
+        ]
+        return floors, louds
+
+    def tone_rows(self, first: int, loud: Sequence[bool], speech: Sequence[bool]) -> list[int]:
+        """Which frames' tone flags can change what `hold` says of frames `first`, `first` + 1, ...
+
+        A tone flag matters to a frame that is loud (a tone shuts the gate and is a beep), to one
+        after a loud frame (it may end a tone's onset run), and to a speech frame within the hold
+        of the last loud frame (a tone shuts the gate there). Elsewhere the frame is not voiced
+        and not a beep whatever its flag, and the gate's state after it is the same.
+
+        Args:
+            first: Index of the first frame in the stream (the frame after the last `hold` took).
+            loud: Per frame, from `learn`.
+            speech: Per frame, whether webrtcvad said speech.
+
+        Returns:
+            Indices into the run, ascending.
+        """
+        rows: list[int] = []
+        prev, last, hold_n = self._prev_loud, self._last_loud_any, self._hold_n
+        for k, (now, said) in enumerate(zip(loud, speech, strict=True)):
+            if now or prev or (said and first + k - last <= hold_n):
+                rows.append(k)
+            if now:
+                last = first + k
+            prev = now
+        return rows
+
+    def hold(
+        self, first: int, loud: Sequence[bool], speech: Sequence[bool], tonal: Sequence[bool]
+    ) -> list[bool]:
+        """Which of frames `first`, `first` + 1, ... are voiced: speech, gate open, not a tone.
+
+        Args:
+            first: Index of the first frame in the stream.
+            loud: Per frame, from `learn`.
+            speech: Per frame, whether webrtcvad said speech.
+            tonal: Per frame, whether it is a pure tone; only read at `tone_rows`.
+
+        Returns:
+            Per frame, whether it is voiced.
+        """
+        hold_n = self._hold_n
         last_loud, loud_run, before_run = (
             self._last_loud,
             self._loud_run,
             self._last_loud_before_run,
         )
-        opened: list[bool] = []
-        louds: list[bool] = []
-        for index, (energy, tone, floor) in enumerate(
-            zip(energies, tonal, floors, strict=True), first
-        ):
-            loud = floor is not None and energy >= floor + margin
-            louds.append(loud)
+        voiced: list[bool] = []
+        for index, (now, said, tone) in enumerate(zip(loud, speech, tonal, strict=True), first):
             if tone:
                 if 0 < loud_run <= TONE_EDGE_FRAMES:
                     last_loud = before_run  # the run was the tone's onset
                 loud_run = 0
-                opened.append(False)
+                voiced.append(False)
                 continue
-            if loud:
+            if now:
                 if loud_run == 0:
                     before_run = last_loud
                 loud_run += 1
                 last_loud = index
             else:
                 loud_run = 0
-            opened.append(index - last_loud <= hold_n)
+            voiced.append(said and index - last_loud <= hold_n)
         self._last_loud, self._loud_run, self._last_loud_before_run = (
             last_loud,
             loud_run,
             before_run,
         )
-        return GateRun(opened, louds, floors)
+        if loud:
+            self._prev_loud = loud[-1]
+            for k in range(len(loud) - 1, -1, -1):
+                if loud[k]:
+                    self._last_loud_any = first + k
+                    break
+        return voiced

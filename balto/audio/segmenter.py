@@ -188,22 +188,26 @@ class Segmenter:
         self._carry_decide = dec[used:]
         if n == 0:
             return []
-        m = self._meter.measure(data[:used], n, None if decide is None else dec[:used])
-        gate = self._gate.run(self._index, m.energies, m.tonal)  # shut on a tone
-        fb, rate = self._frame_bytes, self._rate
+        first, fb, rate = self._index, self._frame_bytes, self._rate
+        meter, gate = self._meter, self._gate
+        x = meter.frames(data, n)
+        energies = meter.energies(x)
+        floors, loud = gate.learn(energies)
         # webrtcvad adapts to every frame it hears, so it hears all of them, gate open or not.
         view, is_speech = memoryview(dec), self._vad.is_speech
-        speech = [is_speech(view[k * fb : (k + 1) * fb], rate) for k in range(n)]
+        speech = [bool(is_speech(view[k * fb : (k + 1) * fb], rate)) for k in range(n)]
+        rows = gate.tone_rows(first, loud, speech)
+        tonal, bands = meter.spectra(x, None if decide is None else dec, rows)
+        voiced = gate.hold(first, loud, speech, tonal)  # shut on a tone
         # A tone at the room's level (hum) hides nothing: only a loud one is a beep.
         frames = [
-            Frame(data[k * fb : (k + 1) * fb], opened and bool(said), energy, tone and loud, loud,
-                  band)
-            for k, (said, opened, energy, tone, loud, band) in enumerate(
-                zip(speech, gate.open, m.energies, m.tonal, gate.loud, m.band, strict=True)
+            Frame(data[k * fb : (k + 1) * fb], said, energy, tone and now, now, band)
+            for k, (said, energy, tone, now, band) in enumerate(
+                zip(voiced, energies, tonal, loud, bands, strict=True)
             )
-        ]  # fmt: skip
+        ]
         # The frames are measured ahead; an emit reads the floors as they were at its frame.
-        self._chunk, self._bands_taken = _Chunk(self._index, gate.floor, m.band), 0
+        self._chunk, self._bands_taken = _Chunk(first, floors, bands), 0
         out: list[CutSegment] = []
         for frame in frames:
             self._step(frame, out)

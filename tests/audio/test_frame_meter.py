@@ -64,23 +64,81 @@ def test_tests_turned_off() -> None:
     assert got.energies == FrameMeter(SAMPLES, 0.95, BAND).measure(_pcm(_tone(n)), n).energies
 
 
-def test_gate_run_matches_frame_by_frame() -> None:
-    """Running the gate over a chunk gives what running it over each frame gives."""
+def test_tone_test_on_some_rows() -> None:
+    """The rows tested get the flags a run over all frames gives, the rest False; band as ever."""
+    n = 9
+    signal = np.concatenate([_noise(5, 3), _tone(3, 1000.0), _noise(6, 3)])
+    data, decide = _pcm(signal[::-1].copy()), _pcm(signal)
+    meter = FrameMeter(SAMPLES, 0.95, BAND)
+    for other in (decide, None):
+        full = meter.measure(data, n, other)
+        x = meter.frames(data, n)
+        for rows in ([], [4], [0, 3, 4, 8], list(range(n))):
+            tonal, band = meter.spectra(x, other, rows)
+            assert tonal == [full.tonal[k] and k in rows for k in range(n)]
+            assert band == full.band
+    assert meter.measure(data, n, decide).tonal == [False] * 3 + [True] * 3 + [False] * 3
+
+
+class _Reference:
+    """The gate as it was, frame by frame: what running it over chunks must still say."""
+
+    def __init__(self, p: SegmenterParams) -> None:
+        self.floor = NoiseFloor(p, 0.03)
+        self.last_loud = self.before_run = -(10**9)
+        self.loud_run = 0
+
+    def voiced(self, index: int, energy: float, speech: bool, tonal: bool) -> tuple[bool, bool]:
+        self.floor.add(energy)
+        floor = self.floor.level
+        loud = floor is not None and energy >= floor + SegmenterParams().gate_margin_db
+        if tonal:
+            if 0 < self.loud_run <= 2:
+                self.last_loud = self.before_run
+            self.loud_run = 0
+            return False, loud
+        if loud:
+            if self.loud_run == 0:
+                self.before_run = self.last_loud
+            self.loud_run += 1
+            self.last_loud = index
+        else:
+            self.loud_run = 0
+        return speech and index - self.last_loud <= 10, loud
+
+
+def test_gate_over_chunks_and_tone_rows_match_frame_by_frame() -> None:
+    """Chunks, and tone flags given only where `tone_rows` asks, change nothing the gate says."""
     p = SegmenterParams()
     rng = np.random.default_rng(3)
-    energies: list[float] = rng.normal(-50.0, 8.0, 400).tolist()
+    total = 3000
+    energies: list[float] = rng.normal(-60.0, 3.0, total).tolist()
+    tonal = [False] * total
+    for start in rng.integers(0, total - 12, 60):  # loud bursts, some of them tones
+        length = int(rng.integers(1, 12))
+        energies[start : start + length] = rng.normal(-30.0, 6.0, length).tolist()
+        if rng.random() < 0.5:  # a tone, maybe after an onset edge of a frame or two
+            onset = min(length, int(rng.integers(0, 3)))
+            tonal[start + onset : start + length] = [True] * (length - onset)
     energies[100:110] = [-95.0] * 10  # digital silence: not learnt
-    tonal: list[bool] = (rng.random(400) < 0.1).tolist()
-    whole = EnergyGate(p, 0.03, 10).run(0, energies, tonal)
+    speech: list[bool] = (rng.random(total) < 0.5).tolist()
+    ref = _Reference(p)
+    expected = [ref.voiced(k, energies[k], speech[k], tonal[k]) for k in range(total)]
     gate = EnergyGate(p, 0.03, 10)
-    opened: list[bool] = []
-    loud: list[bool] = []
-    floor: list[float | None] = []
-    for k in range(0, 400, 7):
-        got = gate.run(k, energies[k : k + 7], tonal[k : k + 7])
-        opened, loud, floor = opened + got.open, loud + got.loud, floor + got.floor
-    assert (whole.open, whole.loud, whole.floor) == (opened, loud, floor)
-    assert any(whole.open) and not all(whole.open)
+    got: list[tuple[bool, bool]] = []
+    skipped = 0
+    for k in range(0, total, 7):
+        part = slice(k, k + 7)
+        floors, loud = gate.learn(energies[part])
+        rows = gate.tone_rows(k, loud, speech[part])
+        skipped += len(loud) - len(rows)
+        # Outside the rows, the opposite flag: it must not matter.
+        flags = [t == (j in rows) for j, t in enumerate(tonal[part])]
+        got += zip(gate.hold(k, loud, speech[part], flags), loud, strict=True)
+        assert floors[-1] == ref.floor.level or k + 7 < total
+    assert got == expected
+    assert skipped > total // 4
+    assert sum(v for v, _ in expected) > 100 and sum(tonal) > 50
 
 
 def test_floor_sorted_on_read_is_the_same_floor() -> None:
