@@ -27,7 +27,10 @@ segment reaching `max_segment_s` is cut at its quietest frame in the last `split
 and the rest stays open.
 
 This module is the state machine; the thresholds live in `balto.audio.segmenter_params`, the
-output types in `balto.audio.segment_types`.
+output types in `balto.audio.segment_types`. What does not depend on its state (energies, gate,
+webrtcvad, tone test, speech band) is measured for a whole chunk of frames before it steps through
+them, as numpy and list operations rather than per-frame calls (it runs for every 250 ms chunk of
+every session); an emit reads the noise floors as they were at its own frame.
 """
 
 from __future__ import annotations
@@ -139,7 +142,7 @@ class Segmenter:
         self._recent: deque[Frame] = deque(maxlen=self._onset_search_n + self._start_window_n)
         # The start window was counted at the last frame and too few were voiced (a frame that is
         # not voiced cannot change that).
-        self._recent_short = True
+        self._recent_short = self._start_voiced_n > 0
         # In speech: the open segment's frames and the index of its first frame (its last voiced
         # frame that counts is `self._bursts.last_counted`).
         self._segment: list[Frame] | None = None
