@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class CutReason(enum.StrEnum):
@@ -51,9 +52,11 @@ class CutSegment:
         return self.end - self.start
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(NamedTuple):
     """One analysed frame (30 ms by default), as the segmenter keeps it.
+
+    A named tuple rather than a frozen dataclass: one is made for every frame of every stream,
+    and a frozen dataclass's `__init__` (one `object.__setattr__` per field) cost ~5x as much.
 
     Attributes:
         pcm: The original audio of the frame.
@@ -63,8 +66,8 @@ class Frame:
             gate level: a beep, not the room's hum.
         loud: It was over the gate level (`gate_margin_db` over the noise floor), whatever the
             gate's hold says.
-        band: Energy of the decision signal (the noise-reduced audio) in the speech band, in dB
-            (see `SegmenterParams.band_margin_db`).
+        band: Energy of the original audio in the speech band, in dB (see
+            `SegmenterParams.band_margin_db`).
     """
 
     pcm: bytes

@@ -27,12 +27,17 @@ segment reaching `max_segment_s` is cut at its quietest frame in the last `split
 and the rest stays open.
 
 This module is the state machine; the thresholds live in `balto.audio.segmenter_params`, the
-output types in `balto.audio.segment_types`.
+output types in `balto.audio.segment_types`. What does not depend on its state (energies, gate,
+webrtcvad, tone test, speech band) is measured for a whole chunk of frames before it steps through
+them, as numpy and list operations rather than per-frame calls (it runs for every 250 ms chunk of
+every session); an emit reads the noise floors as they were at its own frame.
 """
 
 from __future__ import annotations
 
+import statistics
 from collections import deque
+from typing import NamedTuple
 
 import numpy as np
 import webrtcvad
@@ -42,11 +47,22 @@ from balto.audio.impulse import BurstTracker, speech_frames
 from balto.audio.noise_gate import EnergyGate, NoiseFloor
 from balto.audio.segment_types import CutReason, CutSegment, Frame
 from balto.audio.segmenter_params import SegmenterParams, frame_count
-from balto.audio.trim import TrimFrames, headroom, span
+from balto.audio.trim import Floors, TrimFrames, headroom, span
 
 __all__ = ["CutReason", "CutSegment", "Segmenter", "SegmenterParams"]
 
 _SUPPORTED_RATES = (8000, 16000, 32000, 48000)  # what webrtcvad accepts
+
+
+class _Chunk(NamedTuple):
+    """The frames of the PCM being fed, measured before the state machine steps through them."""
+
+    first: int
+    """Stream index of its first frame."""
+    floors: list[float | None]
+    """The frame energies' noise floor once each frame was learnt."""
+    bands: list[float]
+    """Each frame's speech-band energy, learnt into the band's floor when first needed."""
 
 
 class Segmenter:
@@ -108,8 +124,11 @@ class Segmenter:
                     round(p.band_hi_hz * self._samples / sample_rate))  # fmt: skip
         self._meter = FrameMeter(self._samples, p.tonal_ratio, band)
         self._gate = EnergyGate(p, self._frame_s, frames(p.gate_hold_s))
-        # The speech band's own floor (see `band_margin_db`), learnt like the frames' one.
-        self._band_floor = NoiseFloor(p, self._frame_s)
+        # The speech band's own floor (see `band_margin_db`), learnt like the frames' one; only
+        # read when a segment is emitted.
+        self._band_floor = NoiseFloor(p, self._frame_s, sort_on_read=True)
+        self._chunk = _Chunk(0, [], [])
+        self._bands_taken = 0  # how many of the chunk's bands the band floor has learnt
         self._split_gap_n = None if p.split_gap_s is None else frames(p.split_gap_s)
         self._last_emitted = -(10**9)  # absolute index of the last emitted segment's last voiced
         # Headroom of the last segments: how faint the stream's speech is (`faint_headroom_db`).
@@ -121,6 +140,9 @@ class Segmenter:
         self._index = 0  # index of the next frame
         # Idle: recent frames for the onset search and the start window.
         self._recent: deque[Frame] = deque(maxlen=self._onset_search_n + self._start_window_n)
+        # The start window was counted at the last frame and too few were voiced (a frame that is
+        # not voiced cannot change that).
+        self._recent_short = self._start_voiced_n > 0
         # In speech: the open segment's frames and the index of its first frame (its last voiced
         # frame that counts is `self._bursts.last_counted`).
         self._segment: list[Frame] | None = None
@@ -169,25 +191,31 @@ class Segmenter:
         self._carry_decide = dec[used:]
         if n == 0:
             return []
-        energies = self._meter.energies_dbfs(data[:used], n)
-        tonal = self._meter.tonal(dec[:used], n)
-        band = self._meter.band_dbfs(data[:used], n)
-        out: list[CutSegment] = []
-        fb = self._frame_bytes
-        for k in range(n):
-            energy = float(energies[k])
-            gate = self._gate.update(self._index, energy, tonal=tonal[k])  # shut on a tone
-            # webrtcvad adapts to every frame it hears, so it hears all of them, gate open or not.
-            speech = self._vad.is_speech(dec[k * fb : (k + 1) * fb], self._rate)
-            voiced = gate and bool(speech)
-            beep = tonal[k] and self._gate.loud  # a tone at the room's level (hum) hides nothing
-            if band[k] > SILENCE_DBFS:
-                self._band_floor.add(band[k])
-            frame = Frame(
-                data[k * fb : (k + 1) * fb], voiced, energy, beep, self._gate.loud, band[k]
+        first, fb, rate = self._index, self._frame_bytes, self._rate
+        meter, gate = self._meter, self._gate
+        x = meter.frames(data, n)
+        energies = meter.energies(x)
+        floors, loud = gate.learn(energies)
+        # webrtcvad adapts to every frame it hears, so it hears all of them, gate open or not.
+        view, is_speech = memoryview(dec), self._vad.is_speech
+        speech = [bool(is_speech(view[k * fb : (k + 1) * fb], rate)) for k in range(n)]
+        rows = gate.tone_rows(first, loud, speech)
+        tonal, bands = meter.spectra(x, None if decide is None else dec, rows)
+        voiced = gate.hold(first, loud, speech, tonal)  # shut on a tone
+        # A tone at the room's level (hum) hides nothing: only a loud one is a beep.
+        frames = [
+            Frame(data[k * fb : (k + 1) * fb], said, energy, tone and now, now, band)
+            for k, (said, energy, tone, now, band) in enumerate(
+                zip(voiced, energies, tonal, loud, bands, strict=True)
             )
+        ]
+        # The frames are measured ahead; an emit reads the floors as they were at its frame.
+        self._chunk, self._bands_taken = _Chunk(first, floors, bands), 0
+        out: list[CutSegment] = []
+        for frame in frames:
             self._step(frame, out)
             self._index += 1
+        self._learn_bands(n)
         return out
 
     def flush(self) -> list[CutSegment]:
@@ -204,13 +232,31 @@ class Segmenter:
         self._recent.clear()
         return out
 
+    def _learn_bands(self, upto: int) -> None:
+        """Learn the chunk's speech-band energies before its frame `upto` into the band's floor."""
+        if upto > self._bands_taken:
+            bands = self._chunk.bands[self._bands_taken : upto]
+            self._band_floor.extend(b for b in bands if b > SILENCE_DBFS)
+            self._bands_taken = upto
+
+    def _floors(self) -> Floors:
+        """The noise floors as they were once the current frame was learnt (see `_Chunk`)."""
+        k = self._index - self._chunk.first
+        if k < len(self._chunk.floors):
+            self._learn_bands(k + 1)
+            return self._chunk.floors[k], self._band_floor.level
+        return self._gate.floor.level, self._band_floor.level  # after the fed frames (flush)
+
     def _step(self, frame: Frame, out: list[CutSegment]) -> None:
         i = self._index
         segment = self._segment
         if segment is None:
             self._recent.append(frame)
+            if self._recent_short and not frame.voiced:
+                return
             window = list(self._recent)[-self._start_window_n :]
-            if sum(f.voiced for f in window) < self._start_voiced_n:
+            self._recent_short = sum(f.voiced for f in window) < self._start_voiced_n
+            if self._recent_short:
                 return
             first_voiced = i - len(window) + 1 + next(k for k, f in enumerate(window) if f.voiced)
             oldest = i - len(self._recent) + 1
@@ -236,6 +282,7 @@ class Segmenter:
             # The silence after the hangover may be the next segment's pre-roll, and a burst that
             # never showed speech may yet start a segment of its own (dropped if it is an event).
             self._recent.extend(segment[max(0, end + 1 - self._seg_start) :])
+            self._recent_short = False  # not counted with these frames yet
             self._segment = None
         elif full:
             self._split(out)
@@ -278,16 +325,16 @@ class Segmenter:
         # and the words around that pause are where its onsets and offsets are least sure.
         near = self._split_gap_n is not None and first - self._last_emitted <= self._split_gap_n
         self._last_emitted = self._seg_start + voiced[-1]
-        floor = self._gate.floor.level
-        if (h := headroom(frames, voiced, floor)) is not None:
+        floors = self._floors()
+        if (h := headroom(frames, voiced, floors[0])) is not None:
             self._headrooms.append(h)
         faint = (
             p.faint_headroom_db is not None
             and bool(self._headrooms)
-            and float(np.median(self._headrooms)) < p.faint_headroom_db
+            and statistics.median(self._headrooms) < p.faint_headroom_db
         )
         lo, hi = span(
-            frames, voiced, (floor, self._band_floor.level), self._trim,
+            frames, voiced, floors, self._trim,
             keep_start=self._continued, keep_end=reason is CutReason.MAX_LENGTH, near=near,
             faint=faint,
         )  # fmt: skip
