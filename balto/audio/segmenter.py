@@ -138,6 +138,18 @@ class Segmenter:
         return self._segment is not None
 
     @property
+    def cut_after_s(self) -> float:
+        """Audio that can be fed before any segment is cut: 0 while one is open.
+
+        With none open, a segment must first open on a frame of the new audio (its last counted
+        frame never goes back before that one: `balto.audio.impulse.BurstTracker`) and then
+        pause for `pause_s`; one frame less stands for a partial frame carried over.
+        """
+        if self._segment is not None:
+            return 0.0
+        return (self._pause_n - 1) * self._frame_s
+
+    @property
     def noise_floor_dbfs(self) -> float | None:
         """The current noise floor estimate, None before any frame."""
         return self._gate.floor.level

@@ -41,7 +41,8 @@ from typing import Any
 import trio
 
 from balto.audio.frontend import STAGE_CPU, FrontEnd
-from balto.audio.opus_decoder import OPUS_CPU, OpusDecoder
+from balto.audio.opus_decoder import OPUS_CPU, SAMPLE_RATE, OpusDecoder
+from balto.audio.opus_demux import packet_duration
 from balto.audio.segmenter import CutSegment
 from balto.errors import BaltoError
 
@@ -51,6 +52,9 @@ _WRITE_SIZE = 1 << 16
 # A worker that has not taken a request's bytes within this long is stuck: it is killed and
 # replaced rather than left to hold the sessions that write to it (a write is a few µs normally).
 _SEND_TIMEOUT_S = 5.0
+# How long a request that cannot end a segment may wait to travel with others (`_Worker.call`):
+# far under a device chunk (250 ms), so its session's next request never waits on it.
+HOLD_S = 0.05
 
 
 class FrontEndWorkerError(BaltoError):
@@ -93,12 +97,13 @@ def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker p
             conn.send((False, f"{type(exc).__name__}: {exc}"))
 
 
-def _feed(front: FrontEnd, pcm: bytes) -> tuple[Any, str, tuple[float, ...]]:
-    """`front.feed(pcm)`: its cuts, its description, and (audio, denoise, VAD) seconds spent."""
+def _feed(front: FrontEnd, pcm: bytes) -> tuple[Any, str, tuple[float, ...], float]:
+    """`front.feed(pcm)`: cuts, description, (audio, denoise, VAD) s spent, `cut_after_s`."""
     before = (front.audio_s, front.denoise_cpu_s, front.vad_cpu_s)
     cuts = front.feed(pcm)
     after = (front.audio_s, front.denoise_cpu_s, front.vad_cpu_s)
-    return cuts, front.describe(), tuple(b - a for a, b in zip(before, after, strict=True))
+    spent = tuple(b - a for a, b in zip(before, after, strict=True))
+    return cuts, front.describe(), spent, front.segmenter.cut_after_s
 
 
 class _Call:
@@ -128,8 +133,11 @@ class _Worker:
         sock = socket.socket(fileno=os.dup(parent.fileno()))
         parent.close()
         self._stream = trio.SocketStream(trio.socket.from_stdlib_socket(sock))
-        self._pending: deque[_Call] = deque()
-        self._out: list[bytes] = []  # requests framed, not yet written
+        self._pending: deque[_Call] = deque()  # written, not yet answered, in order
+        # Framed requests not yet written, with their calls: to write at once, and held.
+        self._urgent: list[tuple[int, bytes, _Call]] = []
+        self._held: list[tuple[int, bytes, _Call]] = []
+        self._held_since = 0.0  # trio clock: when the oldest held request was queued
         self._queued = trio.Event()
         self.sessions = 0
         self.broken: str | None = None
@@ -138,22 +146,38 @@ class _Worker:
 
     @property
     def pending(self) -> int:
-        """Requests written and not yet answered."""
-        return len(self._pending)
+        """Requests queued or written and not yet answered."""
+        return len(self._pending) + len(self._urgent) + len(self._held)
 
-    async def call(self, op: str, key: int, arg: object, *, wait: bool = True) -> Any:
+    async def call(
+        self, op: str, key: int, arg: object, *, wait: bool = True, hold: bool = False
+    ) -> Any:
         """Send one request; with `wait`, return its reply (raise if the worker failed).
 
-        The request is queued at once, in order, and written by the worker's writer task (so a
-        cancelled caller never leaves a request half written, and a stuck worker holds no
-        caller in a write).
+        The request is queued at once and written by the worker's writer task (so a cancelled
+        caller never leaves a request half written, and a stuck worker holds no caller in a
+        write). A session's requests are written in the order it made them.
+
+        `hold`: the request cannot end a segment (its session has none open and it carries less
+        audio than a pause), so it may wait up to `HOLD_S` and go with the next ones. Why: a
+        worker woken for each request alone starts it with cold caches; at 100 sessions that
+        cost the front end about a third more CPU per audio-second than the same requests back
+        to back (docs/BENCHMARKS.md). Requests that may end a segment are never held, and are
+        written ahead of held ones, so the pause → STT latency does not move.
         """
         if self.broken is not None:
             raise FrontEndWorkerError(self.broken)
         frame = pickle.dumps((op, key, arg), protocol=pickle.HIGHEST_PROTOCOL)
         call = _Call()
-        self._pending.append(call)
-        self._out += (_HEADER.pack(len(frame)), frame)
+        if hold:
+            if not self._held:
+                self._held_since = trio.current_time()
+            self._held.append((key, frame, call))
+        else:
+            if any(k == key for k, _, _ in self._held):  # the session's order comes first
+                self._urgent += [entry for entry in self._held if entry[0] == key]
+                self._held = [entry for entry in self._held if entry[0] != key]
+            self._urgent.append((key, frame, call))
         self._queued.set()
         if not wait:
             return None
@@ -163,16 +187,28 @@ class _Worker:
         return call.out
 
     async def _write_requests(self) -> None:
-        """Write what is queued, in order: every request queued since the last write in one go.
+        """Write what is queued: every request queued since the last write in one go.
 
         The sessions' VAD actors queue their requests within one pass of the scheduler; this
-        task runs after them, so those requests cost one socket write, not one each.
+        task runs after them, so those requests cost one socket write, not one each. Held
+        requests (see `call`) wait for the next urgent one, or `HOLD_S`, and go after it.
         """
         try:
             while self.broken is None:
                 await self._queued.wait()
                 self._queued = trio.Event()
-                data, self._out = memoryview(b"".join(self._out)), []
+                if not self._urgent and self._held:
+                    with trio.move_on_at(self._held_since + HOLD_S):
+                        while not self._urgent and self.broken is None:
+                            await self._queued.wait()
+                            self._queued = trio.Event()
+                if self.broken is not None:
+                    break
+                batch, self._urgent, self._held = self._urgent + self._held, [], []
+                self._pending.extend(call for _, _, call in batch)
+                data = memoryview(
+                    b"".join(part for _, f, _ in batch for part in (_HEADER.pack(len(f)), f))
+                )
                 # The worker must keep taking bytes, not take a whole backlog within the limit.
                 for at in range(0, len(data), _WRITE_SIZE):
                     with trio.fail_after(_SEND_TIMEOUT_S):
@@ -215,10 +251,12 @@ class _Worker:
         """Mark the worker broken, fail every unanswered call, and end the process."""
         if self.broken is None:
             self.broken = reason
-        self._out = []
+        queued, self._urgent, self._held = self._urgent + self._held, [], []
         self._queued.set()  # the writer task sees `broken` and ends
         while self._pending:
             self._pending.popleft().settle(error=self.broken)
+        for _, _, call in queued:
+            call.settle(error=self.broken)
         if self.process.is_alive():
             self.process.kill()
 
@@ -294,6 +332,7 @@ class RemoteFrontEnd:
         self._worker: _Worker | None = worker
         self._key = key
         self._detail = ""
+        self._cut_after_s = 0.0  # as of the last reply: audio it takes before it may cut
         self.voices = True
         """Whether the cuts carry their voice embedding (sent with each request)."""
         worker.sessions += 1
@@ -304,8 +343,9 @@ class RemoteFrontEnd:
 
     async def feed(self, pcm: bytes) -> list[CutSegment]:
         """`FrontEnd.feed`, in the worker; its CPU is added to this process's `STAGE_CPU`."""
-        cuts, self._detail, (audio_s, denoise_s, vad_s) = await self._call(
-            "feed", (pcm, self.voices)
+        hold = len(pcm) / (2 * SAMPLE_RATE) < self._cut_after_s
+        cuts, self._detail, (audio_s, denoise_s, vad_s), self._cut_after_s = await self._call(
+            "feed", (pcm, self.voices), hold=hold
         )
         STAGE_CPU.add(audio_s, denoise_s, vad_s)
         return list(cuts)
@@ -324,9 +364,11 @@ class RemoteFrontEnd:
         Returns:
             The segments cut, and the samples fed (silence and decoded audio).
         """
-        cuts, self._detail, (audio_s, denoise_s, vad_s), decode_s, samples = await self._call(
-            "feed_opus", (runs, head, first, self.voices)
-        )
+        fed_s = sum(gap / SAMPLE_RATE + sum(map(packet_duration, p)) for gap, p in runs)
+        hold = fed_s < self._cut_after_s
+        reply = await self._call("feed_opus", (runs, head, first, self.voices), hold=hold)
+        cuts, self._detail, (audio_s, denoise_s, vad_s), self._cut_after_s = reply[:4]
+        decode_s, samples = reply[4:]
         STAGE_CPU.add(audio_s, denoise_s, vad_s)
         OPUS_CPU.add(audio_s, decode_s)
         return list(cuts), samples
@@ -344,10 +386,10 @@ class RemoteFrontEnd:
         with contextlib.suppress(FrontEndWorkerError):  # a dead worker holds nothing to drop
             await worker.call("close", self._key, None, wait=False)
 
-    async def _call(self, op: str, arg: object) -> Any:
+    async def _call(self, op: str, arg: object, *, hold: bool = False) -> Any:
         if self._worker is None:
             raise FrontEndWorkerError("front end closed")
-        return await self._worker.call(op, self._key, arg)
+        return await self._worker.call(op, self._key, arg, hold=hold)
 
     def describe(self) -> str:
         """The worker-side front end's CPU per stage, as of the last block."""
