@@ -139,15 +139,20 @@ class Segmenter:
 
     @property
     def cut_after_s(self) -> float:
-        """Audio that can be fed before any segment is cut: 0 while one is open.
+        """Less audio than this, fed next, cuts no segment (what lets a worker hold it).
 
-        With none open, a segment must first open on a frame of the new audio (its last counted
-        frame never goes back before that one: `balto.audio.impulse.BurstTracker`) and then
-        pause for `pause_s`; one frame less stands for a partial frame carried over.
+        A pause cut needs a frame `pause_n` after the last counted voiced frame, which never
+        goes back below the burst tracker's `floor`; a split needs the segment at its maximum
+        length; with none open, a segment must first open on a frame of the new audio. One
+        frame less stands for a partial frame carried over, one more for safety.
         """
-        if self._segment is not None:
-            return 0.0
-        return (self._pause_n - 1) * self._frame_s
+        segment = self._segment
+        if segment is None:
+            frames = self._pause_n + 1
+        else:
+            pause_at = self._bursts.floor + self._pause_n - self._index + 1
+            frames = min(pause_at, self._max_n - len(segment))
+        return max(0.0, (frames - 2) * self._frame_s)
 
     @property
     def noise_floor_dbfs(self) -> float | None:

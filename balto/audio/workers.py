@@ -158,8 +158,9 @@ class _Worker:
         caller never leaves a request half written, and a stuck worker holds no caller in a
         write). A session's requests are written in the order it made them.
 
-        `hold`: the request cannot end a segment (its session has none open and it carries less
-        audio than a pause), so it may wait up to `HOLD_S` and go with the next ones. Why: a
+        `hold`: the request cannot end a segment (it carries less audio than its front end
+        needs before it could cut one: `Segmenter.cut_after_s`, as of its last reply), so it may
+        wait up to `HOLD_S` and go with the next ones. Why: a
         worker woken for each request alone starts it with cold caches; at 100 sessions that
         cost the front end about a third more CPU per audio-second than the same requests back
         to back (docs/BENCHMARKS.md). Requests that may end a segment are never held, and are
