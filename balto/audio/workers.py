@@ -28,6 +28,7 @@ side is a plain `Connection`.
 from __future__ import annotations
 
 import contextlib
+import math
 import multiprocessing
 import os
 import pickle
@@ -35,15 +36,15 @@ import socket
 import struct
 from collections import deque
 from collections.abc import AsyncIterator
-from multiprocessing.connection import Connection
 from typing import Any
 
 import trio
 
-from balto.audio.frontend import STAGE_CPU, FrontEnd
-from balto.audio.opus_decoder import OPUS_CPU, SAMPLE_RATE, OpusDecoder
+from balto.audio.frontend import STAGE_CPU
+from balto.audio.opus_decoder import OPUS_CPU, SAMPLE_RATE
 from balto.audio.opus_demux import packet_duration
 from balto.audio.segmenter import CutSegment
+from balto.audio.worker_loop import serve
 from balto.errors import BaltoError
 
 _HEADER = struct.Struct("!i")
@@ -59,51 +60,6 @@ HOLD_S = 0.05
 
 class FrontEndWorkerError(BaltoError):
     """A front-end worker process died or failed on a block."""
-
-
-def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker process
-    """The worker's loop: one request in, one reply out, in order."""
-    fronts: dict[int, FrontEnd] = {}
-    decoders: dict[int, OpusDecoder] = {}
-    while True:
-        try:
-            op, key, arg = conn.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            out: Any = None
-            if op == "feed_opus":  # first: the most frequent request with "feed"
-                runs, head, first, voices = arg
-                fronts[key].voices = voices
-                decoder = decoders.get(key)
-                if decoder is None:
-                    decoder = decoders[key] = OpusDecoder(head, resume=not first)
-                spent = decoder.cpu_s
-                pcm = b"".join(bytes(2 * gap) + decoder.decode(list(p)) for gap, p in runs)
-                out = (*_feed(fronts[key], pcm), decoder.cpu_s - spent, len(pcm) // 2)
-            elif op == "open":
-                fronts[key] = FrontEnd(*arg[0], **arg[1])
-            elif op == "feed":
-                pcm, fronts[key].voices = arg
-                out = _feed(fronts[key], pcm)
-            elif op == "flush":
-                fronts[key].voices = arg
-                out = fronts[key].flush()
-            elif op == "close":
-                fronts.pop(key, None)
-                decoders.pop(key, None)
-            conn.send((True, out))
-        except Exception as exc:  # reported to the caller, who raises it in the session
-            conn.send((False, f"{type(exc).__name__}: {exc}"))
-
-
-def _feed(front: FrontEnd, pcm: bytes) -> tuple[Any, str, tuple[float, ...], float]:
-    """`front.feed(pcm)`: cuts, description, (audio, denoise, VAD) s spent, `cut_after_s`."""
-    before = (front.audio_s, front.denoise_cpu_s, front.vad_cpu_s)
-    cuts = front.feed(pcm)
-    after = (front.audio_s, front.denoise_cpu_s, front.vad_cpu_s)
-    spent = tuple(b - a for a, b in zip(before, after, strict=True))
-    return cuts, front.describe(), spent, front.segmenter.cut_after_s
 
 
 class _Call:
@@ -127,7 +83,7 @@ class _Worker:
     def __init__(self, nursery: trio.Nursery) -> None:
         ctx = multiprocessing.get_context("spawn")  # no fork of a threaded Trio process
         parent, child = ctx.Pipe()  # duplex: a Unix socket pair
-        self.process = ctx.Process(target=_serve, args=(child,), daemon=True, name="balto-vad")
+        self.process = ctx.Process(target=serve, args=(child,), daemon=True, name="balto-vad")
         self.process.start()
         child.close()
         sock = socket.socket(fileno=os.dup(parent.fileno()))
@@ -334,6 +290,7 @@ class RemoteFrontEnd:
         self._key = key
         self._detail = ""
         self._cut_after_s = 0.0  # as of the last reply: audio it takes before it may cut
+        self._asked_at = -math.inf  # trio clock: when the last feed was asked
         self.voices = True
         """Whether the cuts carry their voice embedding (sent with each request)."""
         worker.sessions += 1
@@ -344,7 +301,7 @@ class RemoteFrontEnd:
 
     async def feed(self, pcm: bytes) -> list[CutSegment]:
         """`FrontEnd.feed`, in the worker; its CPU is added to this process's `STAGE_CPU`."""
-        hold = len(pcm) / (2 * SAMPLE_RATE) < self._cut_after_s
+        hold = self._may_hold(len(pcm) / (2 * SAMPLE_RATE))
         cuts, self._detail, (audio_s, denoise_s, vad_s), self._cut_after_s = await self._call(
             "feed", (pcm, self.voices), hold=hold
         )
@@ -366,7 +323,7 @@ class RemoteFrontEnd:
             The segments cut, and the samples fed (silence and decoded audio).
         """
         fed_s = sum(gap / SAMPLE_RATE + sum(map(packet_duration, p)) for gap, p in runs)
-        hold = fed_s < self._cut_after_s
+        hold = self._may_hold(fed_s)
         reply = await self._call("feed_opus", (runs, head, first, self.voices), hold=hold)
         cuts, self._detail, (audio_s, denoise_s, vad_s), self._cut_after_s = reply[:4]
         decode_s, samples = reply[4:]
@@ -386,6 +343,16 @@ class RemoteFrontEnd:
         worker.sessions -= 1
         with contextlib.suppress(FrontEndWorkerError):  # a dead worker holds nothing to drop
             await worker.call("close", self._key, None, wait=False)
+
+    def _may_hold(self, fed_s: float) -> bool:
+        """Whether a feed of `fed_s` seconds of audio may wait (`_Worker.call`'s `hold`).
+
+        Not when it could end a segment, and not while the stream runs ahead of real time (a
+        backlog after a stall, a device catching up): its audio came faster than a hold costs.
+        """
+        now = trio.current_time()
+        since, self._asked_at = now - self._asked_at, now
+        return fed_s < self._cut_after_s and since >= fed_s / 2
 
     async def _call(self, op: str, arg: object, *, hold: bool = False) -> Any:
         if self._worker is None:
