@@ -1,4 +1,4 @@
-"""Pooled connections are tested before use only when idle for a while (`balto.store.pool_check`)."""
+"""Pooled connections are tested before use only when idle a while (`balto.store.pool_check`)."""
 
 from __future__ import annotations
 
