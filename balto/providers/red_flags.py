@@ -13,6 +13,7 @@ caught; it never removes one.
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from collections.abc import Sequence
@@ -103,9 +104,17 @@ _COMPILED = [
 ]
 
 
-def _clued(heard: Heard, clues: Sequence[re.Pattern[str]], needed: int) -> bool:
-    """Whether at least `needed` different clues are affirmed in the window."""
-    return bool(clues) and sum(heard.newest(clue) >= 0 for clue in clues) >= needed
+# Every rule's phrases, then every rule's clues: what `_ruled` looks for in every window, as one
+# tuple kept for `Heard.find_each`.
+_ALONE = (
+    *(any_of for _, any_of, _, _, _ in _COMPILED),
+    *(clue for *_, clues in _COMPILED for clue in clues),
+)
+
+
+def _clued(found: Sequence[tuple[int, int] | None], needed: int) -> bool:
+    """Whether at least `needed` of the clues `found` (an entry each) are affirmed in the window."""
+    return bool(found) and sum(place is not None for place in found) >= needed
 
 
 def detect_all(dialogue: Sequence[Turn], memo: HeardMemo | None = None) -> list[RedFlag]:
@@ -157,11 +166,14 @@ def ruled(dialogue: Sequence[Turn]) -> list[RedFlag]:
 
 def _ruled(heard: Heard) -> list[RedFlag]:
     flags: list[RedFlag] = []
-    for rule, any_of, with_any_of, together, clues in _COMPILED:
+    found = heard.find_each(_ALONE)
+    phrases, clued = found[: len(_COMPILED)], iter(found[len(_COMPILED) :])
+    for (rule, _, with_any_of, together, clues), phrase in zip(_COMPILED, phrases, strict=True):
+        clue_places = list(itertools.islice(clued, len(clues)))
         if (
-            heard.newest(any_of) < 0
+            phrase is None
             and not any(_heard_together(heard, c, rule) for c in together)
-            and not _clued(heard, clues, rule.clues_needed)
+            and not _clued(clue_places, rule.clues_needed)
         ):
             continue
         if rule.with_any_of and heard.newest(with_any_of) < 0:
