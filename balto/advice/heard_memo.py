@@ -32,6 +32,8 @@ PairKey = tuple[str, bool, str]
 """A question turn (text, asked) and its answer's text: what decides a confirmation."""
 ToldKey = tuple[str, bool, str | None]
 """A turn (text, asked) and the next turn's text (None when it is the newest)."""
+Combos = tuple[tuple[re.Pattern[str], ...], ...]
+"""Combinations of patterns (`balto.advice.heard.Heard.find_each_together`)."""
 Hits = tuple[tuple[int, int], ...]
 """``(place in a tuple of patterns, position in the turn)`` of the patterns a turn shows."""
 
@@ -48,6 +50,8 @@ class TurnAnswers:
         together: Where a clause affirms every one of the patterns, or None.
         affirmed_each: By a tuple of patterns (its id; the tuple is kept): ``(place in the
             tuple, position)`` of those the turn affirms (`Heard.find_each`).
+        together_each: By a tuple of combinations, the same for `together`
+            (`Heard.find_each_together`).
     """
 
     affirmed: dict[int, tuple[re.Pattern[str], int | None]] = field(default_factory=dict)
@@ -55,6 +59,7 @@ class TurnAnswers:
         default_factory=dict
     )
     affirmed_each: dict[int, tuple[tuple[re.Pattern[str], ...], Hits]] = field(default_factory=dict)
+    together_each: dict[int, tuple[Combos, Hits]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -66,6 +71,8 @@ class PairAnswers:
         asked_together: Whether every one of the patterns was asked and confirmed.
         asked_each: By a tuple of patterns (as `TurnAnswers.affirmed_each`): those asked and
             confirmed.
+        asked_together_each: By a tuple of combinations: the places of those asked and
+            confirmed.
     """
 
     asked: dict[int, tuple[re.Pattern[str], int | None]] = field(default_factory=dict)
@@ -73,6 +80,7 @@ class PairAnswers:
         default_factory=dict
     )
     asked_each: dict[int, tuple[tuple[re.Pattern[str], ...], Hits]] = field(default_factory=dict)
+    asked_together_each: dict[int, tuple[Combos, tuple[int, ...]]] = field(default_factory=dict)
 
 
 class _Aging(Generic[_K, _V]):

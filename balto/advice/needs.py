@@ -21,6 +21,7 @@ no product, whatever an advisor says.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Collection, Sequence
 from contextvars import ContextVar
@@ -43,6 +44,8 @@ _TABLE = [
     for spec in NEEDS
 ]
 _IDIOMS = compile_patterns(NOT_A_NEED)
+# Every need's combinations, in the order of `_TABLE`: one tuple, kept (`Heard.find_each_together`).
+_COMBOS = tuple(tuple(combo) for _, _, together in _TABLE for combo in together)
 # Words that name a form, not a product: "uma pomada pra dor" asks for the need, in that form.
 _FORMS = frozenset(
     [
@@ -194,9 +197,10 @@ class NeedDetector:
         vetoed = model is not None and model.read(texts, roles, memo).no_need
         heard = Heard(texts, _IDIOMS, roles, memo)
         places = iter(() if vetoed else heard.find_each(self._patterns))
+        combos = iter(() if vetoed else heard.find_each_together(_COMBOS))
         found: list[tuple[tuple[int, int], Need]] = []
         for spec, _, together in () if vetoed else _TABLE:
-            where = _newest(next(places), *(heard.find_together(c) for c in together))
+            where = _newest(next(places), *itertools.islice(combos, len(together)))
             if where is not None:
                 stems = tuple(spoken(s) for s in spec.categories)
                 found.append(

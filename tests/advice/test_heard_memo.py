@@ -26,6 +26,7 @@ DATA = Path(__file__).resolve().parents[2] / "bench" / "data"
 _PATTERNS = [pattern for _, pattern, _ in needs_module._TABLE]
 _COMBOS = [combo for _, _, together in needs_module._TABLE for combo in together]
 _EACH = tuple(_PATTERNS)  # one tuple for every window, as a reader keeps its own
+_EACH_TOGETHER = tuple(tuple(combo) for combo in _COMBOS)
 
 
 def _same_reading(window: list[Turn], memo: HeardMemo, detector: NeedDetector) -> tuple[int, int]:
@@ -46,6 +47,9 @@ def _same_reading(window: list[Turn], memo: HeardMemo, detector: NeedDetector) -
     fresh = Heard(texts, needs_module._IDIOMS, roles)
     assert [remembered.find(p) for p in _PATTERNS] == [fresh.find(p) for p in _PATTERNS]
     assert remembered.find_each(_EACH) == [fresh.find(p) for p in _PATTERNS]
+    assert remembered.find_each_together(_EACH_TOGETHER) == [
+        fresh.find_together(c) for c in _COMBOS
+    ]
     assert [remembered.find_together(c) for c in _COMBOS] == [
         fresh.find_together(c) for c in _COMBOS
     ]
