@@ -9,6 +9,7 @@ remember it (`balto.advice.heard_memo`).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Sequence
@@ -23,6 +24,7 @@ _ASK_ENDINGS = ("tem", "tem ai", "voces tem", "vende", "vendem", "voces vendem",
 _SHORT_QUESTION = 10
 CONTENT_WORD = 4
 """Words of a screening question this long or longer are what an answer can deny."""
+_TEXTS = 8_192  # turns whose sentences are kept read: a few hundred sessions' windows
 _SENTENCE = re.compile(r"[^.!?;]+[.!?;]*")
 
 ANY = frozenset({"*"})  # an answer that denies whatever was asked ("não, nada disso")
@@ -68,9 +70,31 @@ def clauses(
     febre alta" — "não, nada disso"; "sente falta de ar" — "tosse sim, falta de ar não").
     """
     parsed = []
+    for parts, words, shaped_question, opens, impersonal, ask in _sentences(text):
+        answered_no = denied is ANY or bool(denied & words)
+        asking = shaped_question or (impersonal and (opens or answered_no))
+        for clause in parts:
+            if ignore is not None:
+                clause = ignore.sub(" ", clause)
+            parsed.append((clause, asked or (asking and not ask)))
+    return parsed
+
+
+@functools.lru_cache(maxsize=_TEXTS)
+def _sentences(
+    text: str,
+) -> tuple[tuple[tuple[str, ...], frozenset[str], bool, bool, bool, bool], ...]:
+    """What `clauses` reads in each sentence of `text` whatever the reader, role and answer.
+
+    ``(padded clauses, words, a question shaped as a screening one, opens like one, nothing
+    personal in it, a customer's ask)``: a turn is read by three readers (their ``ignore``),
+    as the newest and again once answered, so this was worked out many times per turn.
+    """
+    parsed = []
     for sentence in _SENTENCE.findall(normalize(text)):
         words = spoken(sentence)
-        asking = sentence.rstrip().endswith("?") and not set(words.split()) & said.PERSONAL
+        said_words = frozenset(words.split())
+        asking = sentence.rstrip().endswith("?") and not said_words & said.PERSONAL
         parts = [f" {spoken(part)} " for part in sentence.split(",")]
         parts = [part for part in parts if part.strip()]
         ask = any(part.startswith(f" {o} ") for part in parts for o in said.ASKS) or any(
@@ -83,15 +107,10 @@ def clauses(
         shaped = len(words.split()) <= _SHORT_QUESTION or " ou " in f" {words} " or opens
         # Speech-to-text rarely writes the question mark: a sentence with nothing personal in
         # it that opens like a screening question ("tá sentindo falta de ar, chiado no peito")
-        # is one.
-        impersonal = not set(words.split()) & said.PERSONAL
-        answered_no = denied is ANY or bool(denied & set(words.split()))
-        asking = (asking and shaped) or (impersonal and (opens or answered_no))
-        for clause in parts:
-            if ignore is not None:
-                clause = ignore.sub(" ", clause)
-            parsed.append((clause, asked or (asking and not ask)))
-    return parsed
+        # is one (`clauses` adds one its answer denies).
+        impersonal = not said_words & said.PERSONAL
+        parsed.append((tuple(parts), said_words, asking and shaped, opens, impersonal, ask))
+    return tuple(parsed)
 
 
 def _unlinked(words: str) -> str:

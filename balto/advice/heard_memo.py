@@ -32,6 +32,10 @@ PairKey = tuple[str, bool, str]
 """A question turn (text, asked) and its answer's text: what decides a confirmation."""
 ToldKey = tuple[str, bool, str | None]
 """A turn (text, asked) and the next turn's text (None when it is the newest)."""
+Combos = tuple[tuple[re.Pattern[str], ...], ...]
+"""Combinations of patterns (`balto.advice.heard.Heard.find_each_together`)."""
+Hits = tuple[tuple[int, int], ...]
+"""``(place in a tuple of patterns, position in the turn)`` of the patterns a turn shows."""
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
@@ -44,12 +48,18 @@ class TurnAnswers:
     Attributes:
         affirmed: Where the pattern is first affirmed in the turn, or None.
         together: Where a clause affirms every one of the patterns, or None.
+        affirmed_each: By a tuple of patterns (its id; the tuple is kept): ``(place in the
+            tuple, position)`` of those the turn affirms (`Heard.find_each`).
+        together_each: By a tuple of combinations, the same for `together`
+            (`Heard.find_each_together`).
     """
 
     affirmed: dict[int, tuple[re.Pattern[str], int | None]] = field(default_factory=dict)
     together: dict[tuple[int, ...], tuple[tuple[re.Pattern[str], ...], int | None]] = field(
         default_factory=dict
     )
+    affirmed_each: dict[int, tuple[tuple[re.Pattern[str], ...], Hits]] = field(default_factory=dict)
+    together_each: dict[int, tuple[Combos, Hits]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -59,12 +69,18 @@ class PairAnswers:
     Attributes:
         asked: Where the pattern is in a screening question the answer confirmed, or None.
         asked_together: Whether every one of the patterns was asked and confirmed.
+        asked_each: By a tuple of patterns (as `TurnAnswers.affirmed_each`): those asked and
+            confirmed.
+        asked_together_each: By a tuple of combinations: the places of those asked and
+            confirmed.
     """
 
     asked: dict[int, tuple[re.Pattern[str], int | None]] = field(default_factory=dict)
     asked_together: dict[tuple[int, ...], tuple[tuple[re.Pattern[str], ...], bool]] = field(
         default_factory=dict
     )
+    asked_each: dict[int, tuple[tuple[re.Pattern[str], ...], Hits]] = field(default_factory=dict)
+    asked_together_each: dict[int, tuple[Combos, tuple[int, ...]]] = field(default_factory=dict)
 
 
 class _Aging(Generic[_K, _V]):

@@ -20,6 +20,8 @@ no product, whatever an advisor says.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from collections.abc import Collection, Sequence
 from contextvars import ContextVar
@@ -42,6 +44,8 @@ _TABLE = [
     for spec in NEEDS
 ]
 _IDIOMS = compile_patterns(NOT_A_NEED)
+# Every need's combinations, in the order of `_TABLE`: one tuple, kept (`Heard.find_each_together`).
+_COMBOS = tuple(tuple(combo) for _, _, together in _TABLE for combo in together)
 # Words that name a form, not a product: "uma pomada pra dor" asks for the need, in that form.
 _FORMS = frozenset(
     [
@@ -72,6 +76,7 @@ READ_CODE = "leitura:"
 _READ_BEHIND = 2_000_000
 # An indication of one word shorter than this shows nothing by itself ("dor", "sol", "gás").
 _MIN_SINGLE_WORD = 5
+_HAYSTACKS = 8192  # products whose category and name are kept normalized: a few catalogs' worth
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +156,17 @@ class NeedDetector:
         self._heads = [
             (product, compile_patterns([word])) for word, product in _name_heads(catalog).items()
         ]
+        # Every pattern looked for alone, in the order `detect` reads them: one tuple, kept, so
+        # each turn remembers which of them it shows (`Heard.find_each`).
+        self._patterns = (
+            *(pattern for _, pattern, _ in _TABLE),
+            *(pattern for _, pattern in self._indications),
+            *(pattern for _, pattern in self._heads),
+        )
 
     def _circumstance(self, product: Product) -> bool:
         """Whether `product` serves a circumstance (sun, beach) rather than a complaint."""
-        haystack = f" {spoken(product.categoria)} {spoken(product.nome)} "
+        haystack = _haystack(product.categoria, product.nome)
         return any(stem in haystack for stem in self._context_stems)
 
     def detect(
@@ -184,24 +196,26 @@ class NeedDetector:
         roles = tuple(turn.speaker for turn in dialogue)
         vetoed = model is not None and model.read(texts, roles, memo).no_need
         heard = Heard(texts, _IDIOMS, roles, memo)
+        places = iter(() if vetoed else heard.find_each(self._patterns))
+        combos = iter(() if vetoed else heard.find_each_together(_COMBOS))
         found: list[tuple[tuple[int, int], Need]] = []
-        for spec, pattern, together in () if vetoed else _TABLE:
-            where = _newest(heard.find(pattern), *(heard.find_together(c) for c in together))
+        for spec, _, together in () if vetoed else _TABLE:
+            where = _newest(next(places), *itertools.islice(combos, len(together)))
             if where is not None:
                 stems = tuple(spoken(s) for s in spec.categories)
                 found.append(
                     (_behind(where) if spec.context else where, Need(spec.code, stems, where[0]))
                 )
-        for product, pattern in () if vetoed else self._indications:
-            where = heard.find(pattern)
+        for product, _ in () if vetoed else self._indications:
+            where = next(places)
             if where is not None and self._circumstance(product):
                 where = _behind(where)
             if where is not None:
                 stems = (spoken(product.categoria),)
                 need = Need(f"indicacao:{product.nome}", stems, where[0], (product.nome,))
                 found.append((where, need))
-        for product, pattern in () if vetoed else self._heads:
-            where = heard.find(pattern)
+        for product, _ in () if vetoed else self._heads:
+            where = next(places)
             if where is not None:
                 named = (product.nome, *product.complementos)
                 stems = (spoken(product.categoria),)
@@ -353,11 +367,19 @@ class NeedsView:
         return [product for _, product in fitting]
 
 
+@functools.lru_cache(maxsize=_HAYSTACKS)
+def _haystack(categoria: str, nome: str) -> str:
+    """A product's category and name as stems are looked for in them (space-padded words)."""
+    # Every need is scored against every product of the catalog at each advised utterance:
+    # normalizing the same two strings again was a tenth of the advice CPU.
+    return f" {spoken(categoria)} {spoken(nome)} "
+
+
 def _score(need: Need, product: Product) -> int | None:
     """How well `product` serves `need` (0 best), or None when it does not."""
     if product.nome in need.products:
         return 0
-    haystack = f" {spoken(product.categoria)} {spoken(product.nome)} "
+    haystack = _haystack(product.categoria, product.nome)
     for index, stem in enumerate(need.stems):
         if stem in haystack:
             return 1 + index

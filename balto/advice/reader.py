@@ -39,6 +39,7 @@ from balto.advice import heard_words as said
 from balto.advice.heard import Heard
 from balto.advice.heard_memo import HeardMemo
 from balto.advice.lexicon import spoken
+from balto.advice.reader_columns import WindowColumns
 from balto.providers import redaction
 
 MODEL = Path(__file__).with_name("reader_model.npz")
@@ -100,8 +101,15 @@ def window_text(
     learn negation from examples; with `roles` known, the attendant's words count only once
     the customer confirms them. `memo`: the session's (`balto.advice.heard_memo`).
     """
+    return " . ".join(told_turns(texts, roles, memo))
+
+
+def told_turns(
+    texts: Sequence[str], roles: Sequence[str | None] = (), memo: HeardMemo | None = None
+) -> list[str]:
+    """What each turn of the window affirms, oldest first: `window_text` before it is joined."""
     unredacted = [_PLACEHOLDER.sub(" ", text) for text in texts]
-    return " . ".join(Heard(unredacted, roles=roles, memo=memo).told())
+    return Heard(unredacted, roles=roles, memo=memo).told()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +150,9 @@ class Reader:
         # A word's n-grams' columns: a window is read again with one turn more or less, and
         # its n-grams were most of the reading (the same columns, in the same order).
         self._gram_columns: dict[str, list[int]] = {}
+        # A window's columns from its turns' (`balto.advice.reader_columns`): the window moves
+        # a turn at a time, and its prefixes are read too.
+        self._windows = WindowColumns(self._index, self._word_columns)
 
     def probabilities(self, text: str) -> npt.NDArray[np.float64]:
         """Each label's probability for `text` (the order of `labels`)."""
@@ -151,6 +162,10 @@ class Reader:
         found = [i for i in map(self._index.get, _word_terms(words)) if i is not None]
         for word in words:
             found += self._word_columns(word)
+        return self._scored(found)
+
+    def _scored(self, found: list[int]) -> npt.NDArray[np.float64]:
+        """Each label's probability for the term columns `found` (in the order of `terms`)."""
         counts = Counter(found)
         scores = self._bias.astype(np.float64)
         if counts:
@@ -193,11 +208,12 @@ class Reader:
     def _read(
         self, texts: tuple[str, ...], roles: tuple[str | None, ...], memo: HeardMemo | None
     ) -> Reading:
-        text = window_text(texts, roles, memo)
-        probs = self.probabilities(text)
+        # `probabilities(window_text(...))`, from the turns' columns: the same to the last bit.
+        found, words = self._windows.columns(told_turns(texts, roles, memo))
+        probs = self._scored(found)
         # On a few words the model has no context to read ("tô tremendo de frio" is not a
         # seizure): signs said that briefly are the phrase lists' to find.
-        context = len(spoken(text).split()) >= MIN_SIGN_WORDS
+        context = words >= MIN_SIGN_WORDS
         needs: list[tuple[str, float]] = []
         signs: list[tuple[str, float]] = []
         need_max = 0.0

@@ -22,6 +22,7 @@ from balto.catalog import Catalog, Product, normalize
 from balto.providers.ports import AdviceResult, Turn
 
 _NON_WORD = re.compile(r"[^a-z0-9%]+")
+_NEEDLES = 16_384  # indications kept normalized: a few clientes' catalogs
 _DETECTORS = 8  # catalogs whose detectors are kept: the clientes' few, plus standalone calls
 
 
@@ -30,10 +31,16 @@ def _words(text: str) -> str:
     return " " + _NON_WORD.sub(" ", normalize(text)).strip() + " "
 
 
+@functools.lru_cache(maxsize=_NEEDLES)
+def _needle(phrase: str) -> str:
+    # An indication is scored against every candidate at every advised utterance: normalized once.
+    return _words(phrase)
+
+
 def _score(product: Product, said: str) -> int:
     score = 0
     for phrase in product.indicacoes:
-        needle = _words(phrase)
+        needle = _needle(phrase)
         if needle.strip() and needle in said:
             score += len(needle.strip())
     return score

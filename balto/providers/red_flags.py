@@ -13,6 +13,7 @@ caught; it never removes one.
 
 from __future__ import annotations
 
+import itertools
 import re
 import tomllib
 from collections.abc import Sequence
@@ -84,9 +85,19 @@ _RULES, _NOT_A_SIGN = _load()
 _BY_CODE = {rule.flag.code: rule.flag for rule in reversed(_RULES)}
 
 
-def _heard_together(heard: Heard, combo: Sequence[re.Pattern[str]], rule: _Rule) -> bool:
-    """A combination in one clause, or over `rule.reach` consecutive turns when it has one."""
-    return heard.nearby(combo, rule.reach) if rule.reach > 1 else heard.together(combo)
+def _heard_together(
+    heard: Heard,
+    together: Sequence[Sequence[re.Pattern[str]]],
+    in_a_clause: Sequence[tuple[int, int] | None],
+    rule: _Rule,
+) -> bool:
+    """A combination in one clause, or over `rule.reach` consecutive turns when it has one.
+
+    `in_a_clause`: where each of `together` was found in one clause (`Heard.find_each_together`).
+    """
+    if rule.reach > 1:
+        return any(heard.nearby(combo, rule.reach) for combo in together)
+    return any(place is not None for place in in_a_clause)
 
 
 _IDIOMS = compile_patterns(_NOT_A_SIGN)
@@ -103,9 +114,24 @@ _COMPILED = [
 ]
 
 
-def _clued(heard: Heard, clues: Sequence[re.Pattern[str]], needed: int) -> bool:
-    """Whether at least `needed` different clues are affirmed in the window."""
-    return bool(clues) and sum(heard.newest(clue) >= 0 for clue in clues) >= needed
+# Every rule's phrases, then every rule's clues: what `_ruled` looks for in every window, as one
+# tuple kept for `Heard.find_each`.
+_ALONE = (
+    *(any_of for _, any_of, _, _, _ in _COMPILED),
+    *(clue for *_, clues in _COMPILED for clue in clues),
+)
+
+
+# Every rule's combinations said in one clause (no wider reach), in the rules' order: one tuple,
+# kept (`Heard.find_each_together`).
+_TOGETHER = tuple(
+    tuple(combo) for rule, _, _, together, _ in _COMPILED if rule.reach <= 1 for combo in together
+)
+
+
+def _clued(found: Sequence[tuple[int, int] | None], needed: int) -> bool:
+    """Whether at least `needed` of the clues `found` (an entry each) are affirmed in the window."""
+    return bool(found) and sum(place is not None for place in found) >= needed
 
 
 def detect_all(dialogue: Sequence[Turn], memo: HeardMemo | None = None) -> list[RedFlag]:
@@ -157,11 +183,16 @@ def ruled(dialogue: Sequence[Turn]) -> list[RedFlag]:
 
 def _ruled(heard: Heard) -> list[RedFlag]:
     flags: list[RedFlag] = []
-    for rule, any_of, with_any_of, together, clues in _COMPILED:
+    found = heard.find_each(_ALONE)
+    phrases, clued = found[: len(_COMPILED)], iter(found[len(_COMPILED) :])
+    told = iter(heard.find_each_together(_TOGETHER))
+    for (rule, _, with_any_of, together, clues), phrase in zip(_COMPILED, phrases, strict=True):
+        clue_places = list(itertools.islice(clued, len(clues)))
+        in_a_clause = list(itertools.islice(told, len(together))) if rule.reach <= 1 else []
         if (
-            heard.newest(any_of) < 0
-            and not any(_heard_together(heard, c, rule) for c in together)
-            and not _clued(heard, clues, rule.clues_needed)
+            phrase is None
+            and not _heard_together(heard, together, in_a_clause, rule)
+            and not _clued(clue_places, rule.clues_needed)
         ):
             continue
         if rule.with_any_of and heard.newest(with_any_of) < 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import deque
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 from balto.advice import needs as needs_module
 from balto.advice.heard import Heard
 from balto.advice.heard_memo import HeardMemo
+from balto.advice.lexicon import compile_patterns
 from balto.advice.needs import NeedDetector
 from balto.advice.reader import window_text
 from balto.advice.session import MAX_TURNS
@@ -23,6 +25,8 @@ DATA = Path(__file__).resolve().parents[2] / "bench" / "data"
 # Every pattern the readers look up, to compare `Heard` look-up by look-up as well.
 _PATTERNS = [pattern for _, pattern, _ in needs_module._TABLE]
 _COMBOS = [combo for _, _, together in needs_module._TABLE for combo in together]
+_EACH = tuple(_PATTERNS)  # one tuple for every window, as a reader keeps its own
+_EACH_TOGETHER = tuple(tuple(combo) for combo in _COMBOS)
 
 
 def _same_reading(window: list[Turn], memo: HeardMemo, detector: NeedDetector) -> tuple[int, int]:
@@ -42,6 +46,10 @@ def _same_reading(window: list[Turn], memo: HeardMemo, detector: NeedDetector) -
     remembered = Heard(texts, needs_module._IDIOMS, roles, memo)
     fresh = Heard(texts, needs_module._IDIOMS, roles)
     assert [remembered.find(p) for p in _PATTERNS] == [fresh.find(p) for p in _PATTERNS]
+    assert remembered.find_each(_EACH) == [fresh.find(p) for p in _PATTERNS]
+    assert remembered.find_each_together(_EACH_TOGETHER) == [
+        fresh.find_together(c) for c in _COMBOS
+    ]
     assert [remembered.find_together(c) for c in _COMBOS] == [
         fresh.find_together(c) for c in _COMBOS
     ]
@@ -102,3 +110,65 @@ def test_an_answer_no_makes_the_turn_before_a_question_with_a_memo_too() -> None
     assert codes[1] == ["sangramento"]  # told, while nothing answered it
     assert "sangramento" not in codes[2]  # answered no: it was asked
     assert "sangramento" in codes[4]  # the same question, answered yes
+
+
+def _find_each_as_find(
+    texts: list[str], memo: HeardMemo, patterns: tuple[re.Pattern[str], ...]
+) -> None:
+    """Assert `find_each` with `memo` answers what `find` answers on a fresh reading."""
+    fresh = Heard(texts, needs_module._IDIOMS)
+    expected = [fresh.find(pattern) for pattern in patterns]
+    assert Heard(texts, needs_module._IDIOMS, memo=memo).find_each(patterns) == expected, texts
+
+
+def test_find_each_follows_the_window_as_it_changes() -> None:
+    """What each turn keeps for a tuple of patterns is kept under what decides that turn: an
+    old turn's affirmation still counts once newer turns arrive, a later "não" takes back what
+    the turn before told (it was a screening question), and a turn that left the window counts
+    nowhere."""
+    fever, cough, blood = (
+        compile_patterns(["febre"]),
+        compile_patterns(["tosse"]),
+        compile_patterns(["sangue nas fezes"]),
+    )
+    patterns = (fever, cough, blood, fever)  # a pattern twice: each place answers
+    memo = HeardMemo()
+    said = [
+        "meu filho tá com febre desde ontem",
+        "e tosse?",
+        "tosse sim, bastante",
+        "tem sangue nas fezes febre alta",
+        "não, nada disso",
+        "ok, vou ver aqui",
+    ]
+    window: deque[str] = deque(maxlen=4)
+    places = []
+    for text in said:
+        window.append(text)
+        memo.next_window()
+        _find_each_as_find(list(window), memo, patterns)
+        places.append(Heard(list(window), needs_module._IDIOMS, memo=memo).find_each(patterns))
+    assert [place and place[0] for place in places[2]] == [0, 2, None, 0]  # the fever still
+    assert [place and place[0] for place in places[3]] == [3, 2, 3, 3]  # told while newest
+    assert places[4] == [None, places[4][1], None, None]  # answered no; the first fever left
+    assert places[5][1] is not None and places[5][1][0] == 0  # the cough, now the oldest turn
+
+
+def test_find_each_does_not_take_another_tuples_places() -> None:
+    """Places kept for a tuple freed since (its id given to another) are not the new tuple's."""
+    texts = ["minha filha tá com febre", "e tosse também"]
+    memo = HeardMemo()
+    first = (compile_patterns(["febre"]), compile_patterns(["tosse"]))
+    Heard(texts, needs_module._IDIOMS, memo=memo).find_each(first)
+    second = (first[1], first[0])
+    # As if `second` had been given `first`'s id: the places kept under that id are first's.
+    table = memo.table(needs_module._IDIOMS)
+    kept = [answers.affirmed_each for answers in table.turns._current.values()]
+    kept += [answers.asked_each for answers in table.pairs._current.values()]
+    for places in kept:
+        if id(first) in places:
+            places[id(second)] = places[id(first)]
+    fresh = Heard(texts, needs_module._IDIOMS)
+    expected = [fresh.find(pattern) for pattern in second]
+    assert expected != [fresh.find(pattern) for pattern in first]  # taken, they would differ
+    assert Heard(texts, needs_module._IDIOMS, memo=memo).find_each(second) == expected

@@ -9,6 +9,7 @@ from collections import Counter
 import numpy as np
 
 from balto.advice import reader
+from balto.advice.lexicon import spoken
 from balto.catalog import normalize
 
 
@@ -44,3 +45,23 @@ def test_normalize_reads_plain_text_as_before() -> None:
             if not unicodedata.combining(ch)
         )
         assert normalize(text) == " ".join(decomposed.split())
+
+
+def test_a_window_put_together_from_its_turns_has_the_columns_of_its_joined_text() -> None:
+    """Word pairs and negations across turns ("... nao" . "tenho febre"), empty turns between
+    them, and turns read again in another window (their columns kept) count as in one text."""
+    model = reader.shared()
+    assert model is not None
+    windows = [
+        ["dor de", "cabeca forte", "nao", "tenho febre"],
+        ["", "sem", "", "dor no peito , falta de ar"],
+        ["tenho febre", "dor de", "", "cabeca forte", "nao"],  # the same turns, elsewhere
+        ["nao tenho nao", "febre tosse", "nem", "tosse"],
+        [],
+        ["", ""],
+    ]
+    for told in windows * 2:  # the second time, every turn's columns are remembered
+        text = " . ".join(told)
+        expected = [i for i in map(model._index.get, reader.terms(text)) if i is not None]
+        assert model._windows.columns(told) == (expected, len(spoken(text).split()))
+        assert np.array_equal(model._scored(expected), model.probabilities(text))
