@@ -30,7 +30,8 @@ beside it), over all the clips run: run it under ``flock /work/bench.lock``. ``-
 prints the untrimmed table too.
 
 ``--param`` overrides a `SegmenterParams` field (e.g. ``--param end_pad_s=0.08``) for tuning, which
-is only honest on ``--set tune`` / ``--set tune2``; ``--base-param`` one of the untrimmed run.
+is only honest on ``--set tune`` / ``--set tune2``; ``--base-param`` one of the untrimmed run;
+``--denoise`` a `DenoiseParams` field of both runs (integers: e.g. ``--denoise n_fft=1024``).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from balto.audio.denoise import DenoiseParams  # noqa: E402
 from balto.audio.frontend import FrontEnd  # noqa: E402
 from balto.audio.segmenter import CutSegment, SegmenterParams  # noqa: E402
 from tests.fixtures.make_voice_corpus import SETS, ensure, read_pcm  # noqa: E402
@@ -58,6 +60,8 @@ CLIP_TOLERANCE_S = 0.02
 """Audible speech of one word that may fall outside its segment before the word counts as clipped:
 under one 30 ms frame, and a 20 ms sliver at -40 dB of the peak is no phoneme."""
 SNRS = (20, 10, 5)
+DENOISE = DenoiseParams()
+"""The denoiser's settings for every run (``--denoise NAME=VALUE`` overrides a field)."""
 EXTENT_DB = 40.0
 """A word's speech: its 10 ms frames within this of its utterance's loudest (the corpus's audible
 extent, frame by frame, so the silence of a comma pause that espeak-ng's WORD events give to the
@@ -102,7 +106,7 @@ def run(
 
     With `t`, the segmenter's thread CPU time and the audio's length are added to it.
     """
-    front = FrontEnd(segmenter_params=params)
+    front = FrontEnd(segmenter_params=params, denoise_params=DENOISE)
     out: list[tuple[CutSegment, float]] = []
     for i in range(0, len(pcm), BLOCK_BYTES):
         cuts = front.feed(pcm[i : i + BLOCK_BYTES])
@@ -254,7 +258,14 @@ def main() -> None:
         "--base-param", type=_param, action="append", default=[],
         help="override a field of the untrimmed baseline",
     )  # fmt: skip
+    parser.add_argument(
+        "--denoise", action="append", default=[], help="override a DenoiseParams field (int)"
+    )
     args = parser.parse_args()
+    global DENOISE
+    DENOISE = dataclasses.replace(
+        DENOISE, **{k: int(v) for k, _, v in (d.partition("=") for d in args.denoise)}
+    )
     sets = list(SETS) if args.set == "all" else [args.set]
     params = SegmenterParams(**dict(args.param))
     untrimmed = SegmenterParams(**{**UNTRIMMED, **dict(args.base_param)})
