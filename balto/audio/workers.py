@@ -28,7 +28,6 @@ side is a plain `Connection`.
 from __future__ import annotations
 
 import contextlib
-import math
 import multiprocessing
 import os
 import pickle
@@ -36,15 +35,14 @@ import socket
 import struct
 from collections import deque
 from collections.abc import AsyncIterator
+from multiprocessing.connection import Connection
 from typing import Any
 
 import trio
 
-from balto.audio.frontend import STAGE_CPU
-from balto.audio.opus_decoder import OPUS_CPU, SAMPLE_RATE
-from balto.audio.opus_demux import packet_duration
+from balto.audio.frontend import STAGE_CPU, FrontEnd
+from balto.audio.opus_decoder import OPUS_CPU, OpusDecoder
 from balto.audio.segmenter import CutSegment
-from balto.audio.worker_loop import serve
 from balto.errors import BaltoError
 
 _HEADER = struct.Struct("!i")
@@ -53,13 +51,54 @@ _WRITE_SIZE = 1 << 16
 # A worker that has not taken a request's bytes within this long is stuck: it is killed and
 # replaced rather than left to hold the sessions that write to it (a write is a few µs normally).
 _SEND_TIMEOUT_S = 5.0
-# How long a request that cannot end a segment may wait to travel with others (`_Worker.call`):
-# far under a device chunk (250 ms), so its session's next request never waits on it.
-HOLD_S = 0.05
 
 
 class FrontEndWorkerError(BaltoError):
     """A front-end worker process died or failed on a block."""
+
+
+def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker process
+    """The worker's loop: one request in, one reply out, in order."""
+    fronts: dict[int, FrontEnd] = {}
+    decoders: dict[int, OpusDecoder] = {}
+    while True:
+        try:
+            op, key, arg = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            out: Any = None
+            if op == "feed_opus":  # first: the most frequent request with "feed"
+                runs, head, first, voices = arg
+                fronts[key].voices = voices
+                decoder = decoders.get(key)
+                if decoder is None:
+                    decoder = decoders[key] = OpusDecoder(head, resume=not first)
+                spent = decoder.cpu_s
+                pcm = b"".join(bytes(2 * gap) + decoder.decode(list(p)) for gap, p in runs)
+                out = (*_feed(fronts[key], pcm), decoder.cpu_s - spent, len(pcm) // 2)
+            elif op == "open":
+                fronts[key] = FrontEnd(*arg[0], **arg[1])
+            elif op == "feed":
+                pcm, fronts[key].voices = arg
+                out = _feed(fronts[key], pcm)
+            elif op == "flush":
+                fronts[key].voices = arg
+                out = fronts[key].flush()
+            elif op == "close":
+                fronts.pop(key, None)
+                decoders.pop(key, None)
+            conn.send((True, out))
+        except Exception as exc:  # reported to the caller, who raises it in the session
+            conn.send((False, f"{type(exc).__name__}: {exc}"))
+
+
+def _feed(front: FrontEnd, pcm: bytes) -> tuple[Any, str, tuple[float, ...]]:
+    """`front.feed(pcm)`: its cuts, its description, and (audio, denoise, VAD) seconds spent."""
+    before = (front.audio_s, front.denoise_cpu_s, front.vad_cpu_s)
+    cuts = front.feed(pcm)
+    after = (front.audio_s, front.denoise_cpu_s, front.vad_cpu_s)
+    return cuts, front.describe(), tuple(b - a for a, b in zip(before, after, strict=True))
 
 
 class _Call:
@@ -83,17 +122,14 @@ class _Worker:
     def __init__(self, nursery: trio.Nursery) -> None:
         ctx = multiprocessing.get_context("spawn")  # no fork of a threaded Trio process
         parent, child = ctx.Pipe()  # duplex: a Unix socket pair
-        self.process = ctx.Process(target=serve, args=(child,), daemon=True, name="balto-vad")
+        self.process = ctx.Process(target=_serve, args=(child,), daemon=True, name="balto-vad")
         self.process.start()
         child.close()
         sock = socket.socket(fileno=os.dup(parent.fileno()))
         parent.close()
         self._stream = trio.SocketStream(trio.socket.from_stdlib_socket(sock))
-        self._pending: deque[_Call] = deque()  # written, not yet answered, in order
-        # Framed requests not yet written, with their calls: to write at once, and held.
-        self._urgent: list[tuple[int, bytes, _Call]] = []
-        self._held: list[tuple[int, bytes, _Call]] = []
-        self._held_since = 0.0  # trio clock: when the oldest held request was queued
+        self._pending: deque[_Call] = deque()
+        self._out: list[bytes] = []  # requests framed, not yet written
         self._queued = trio.Event()
         self.sessions = 0
         self.broken: str | None = None
@@ -102,39 +138,22 @@ class _Worker:
 
     @property
     def pending(self) -> int:
-        """Requests queued or written and not yet answered."""
-        return len(self._pending) + len(self._urgent) + len(self._held)
+        """Requests written and not yet answered."""
+        return len(self._pending)
 
-    async def call(
-        self, op: str, key: int, arg: object, *, wait: bool = True, hold: bool = False
-    ) -> Any:
+    async def call(self, op: str, key: int, arg: object, *, wait: bool = True) -> Any:
         """Send one request; with `wait`, return its reply (raise if the worker failed).
 
-        The request is queued at once and written by the worker's writer task (so a cancelled
-        caller never leaves a request half written, and a stuck worker holds no caller in a
-        write). A session's requests are written in the order it made them.
-
-        `hold`: the request cannot end a segment (it carries less audio than its front end
-        needs before it could cut one: `Segmenter.cut_after_s`, as of its last reply), so it may
-        wait up to `HOLD_S` and go with the next ones. Why: a
-        worker woken for each request alone starts it with cold caches; at 100 sessions that
-        cost the front end about a third more CPU per audio-second than the same requests back
-        to back (docs/BENCHMARKS.md). Requests that may end a segment are never held, and are
-        written ahead of held ones, so the pause → STT latency does not move.
+        The request is queued at once, in order, and written by the worker's writer task (so a
+        cancelled caller never leaves a request half written, and a stuck worker holds no
+        caller in a write).
         """
         if self.broken is not None:
             raise FrontEndWorkerError(self.broken)
         frame = pickle.dumps((op, key, arg), protocol=pickle.HIGHEST_PROTOCOL)
         call = _Call()
-        if hold:
-            if not self._held:
-                self._held_since = trio.current_time()
-            self._held.append((key, frame, call))
-        else:
-            if any(k == key for k, _, _ in self._held):  # the session's order comes first
-                self._urgent += [entry for entry in self._held if entry[0] == key]
-                self._held = [entry for entry in self._held if entry[0] != key]
-            self._urgent.append((key, frame, call))
+        self._pending.append(call)
+        self._out += (_HEADER.pack(len(frame)), frame)
         self._queued.set()
         if not wait:
             return None
@@ -144,28 +163,16 @@ class _Worker:
         return call.out
 
     async def _write_requests(self) -> None:
-        """Write what is queued: every request queued since the last write in one go.
+        """Write what is queued, in order: every request queued since the last write in one go.
 
         The sessions' VAD actors queue their requests within one pass of the scheduler; this
-        task runs after them, so those requests cost one socket write, not one each. Held
-        requests (see `call`) wait for the next urgent one, or `HOLD_S`, and go after it.
+        task runs after them, so those requests cost one socket write, not one each.
         """
         try:
             while self.broken is None:
                 await self._queued.wait()
                 self._queued = trio.Event()
-                if not self._urgent and self._held:
-                    with trio.move_on_at(self._held_since + HOLD_S):
-                        while not self._urgent and self.broken is None:
-                            await self._queued.wait()
-                            self._queued = trio.Event()
-                if self.broken is not None:
-                    break
-                batch, self._urgent, self._held = self._urgent + self._held, [], []
-                self._pending.extend(call for _, _, call in batch)
-                data = memoryview(
-                    b"".join(part for _, f, _ in batch for part in (_HEADER.pack(len(f)), f))
-                )
+                data, self._out = memoryview(b"".join(self._out)), []
                 # The worker must keep taking bytes, not take a whole backlog within the limit.
                 for at in range(0, len(data), _WRITE_SIZE):
                     with trio.fail_after(_SEND_TIMEOUT_S):
@@ -208,12 +215,10 @@ class _Worker:
         """Mark the worker broken, fail every unanswered call, and end the process."""
         if self.broken is None:
             self.broken = reason
-        queued, self._urgent, self._held = self._urgent + self._held, [], []
+        self._out = []
         self._queued.set()  # the writer task sees `broken` and ends
         while self._pending:
             self._pending.popleft().settle(error=self.broken)
-        for _, _, call in queued:
-            call.settle(error=self.broken)
         if self.process.is_alive():
             self.process.kill()
 
@@ -289,8 +294,6 @@ class RemoteFrontEnd:
         self._worker: _Worker | None = worker
         self._key = key
         self._detail = ""
-        self._cut_after_s = 0.0  # as of the last reply: audio it takes before it may cut
-        self._asked_at = -math.inf  # trio clock: when the last feed was asked
         self.voices = True
         """Whether the cuts carry their voice embedding (sent with each request)."""
         worker.sessions += 1
@@ -301,9 +304,8 @@ class RemoteFrontEnd:
 
     async def feed(self, pcm: bytes) -> list[CutSegment]:
         """`FrontEnd.feed`, in the worker; its CPU is added to this process's `STAGE_CPU`."""
-        hold = self._may_hold(len(pcm) / (2 * SAMPLE_RATE))
-        cuts, self._detail, (audio_s, denoise_s, vad_s), self._cut_after_s = await self._call(
-            "feed", (pcm, self.voices), hold=hold
+        cuts, self._detail, (audio_s, denoise_s, vad_s) = await self._call(
+            "feed", (pcm, self.voices)
         )
         STAGE_CPU.add(audio_s, denoise_s, vad_s)
         return list(cuts)
@@ -322,11 +324,9 @@ class RemoteFrontEnd:
         Returns:
             The segments cut, and the samples fed (silence and decoded audio).
         """
-        fed_s = sum(gap / SAMPLE_RATE + sum(map(packet_duration, p)) for gap, p in runs)
-        hold = self._may_hold(fed_s)
-        reply = await self._call("feed_opus", (runs, head, first, self.voices), hold=hold)
-        cuts, self._detail, (audio_s, denoise_s, vad_s), self._cut_after_s = reply[:4]
-        decode_s, samples = reply[4:]
+        cuts, self._detail, (audio_s, denoise_s, vad_s), decode_s, samples = await self._call(
+            "feed_opus", (runs, head, first, self.voices)
+        )
         STAGE_CPU.add(audio_s, denoise_s, vad_s)
         OPUS_CPU.add(audio_s, decode_s)
         return list(cuts), samples
@@ -344,20 +344,10 @@ class RemoteFrontEnd:
         with contextlib.suppress(FrontEndWorkerError):  # a dead worker holds nothing to drop
             await worker.call("close", self._key, None, wait=False)
 
-    def _may_hold(self, fed_s: float) -> bool:
-        """Whether a feed of `fed_s` seconds of audio may wait (`_Worker.call`'s `hold`).
-
-        Not when it could end a segment, and not while the stream runs ahead of real time (a
-        backlog after a stall, a device catching up): its audio came faster than a hold costs.
-        """
-        now = trio.current_time()
-        since, self._asked_at = now - self._asked_at, now
-        return fed_s < self._cut_after_s and since >= fed_s / 2
-
-    async def _call(self, op: str, arg: object, *, hold: bool = False) -> Any:
+    async def _call(self, op: str, arg: object) -> Any:
         if self._worker is None:
             raise FrontEndWorkerError("front end closed")
-        return await self._worker.call(op, self._key, arg, hold=hold)
+        return await self._worker.call(op, self._key, arg)
 
     def describe(self) -> str:
         """The worker-side front end's CPU per stage, as of the last block."""
