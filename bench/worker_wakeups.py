@@ -11,7 +11,9 @@ real time), and prints the thread CPU per audio-second of decoding, denoise and 
 hundred MB at random, which is what the server's Python process does to the caches between two
 requests. Why it exists: the capacity bench's stage figures under load were 30-60% over this
 machine's `frontend_cpu` figures for the same work; the rise came with the sleeps, not the
-number of sessions (docs/BENCHMARKS.md, Capacity, 2026-12-05 fifth session).
+number of sessions (docs/BENCHMARKS.md, Capacity, 2026-12-05 fifth session). Holding the
+requests that could not end a segment, so that a worker took several per wake-up, did not make
+the capacity bench cheaper (measured there, and reverted).
 """
 
 from __future__ import annotations
