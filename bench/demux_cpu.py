@@ -46,6 +46,7 @@ from balto.audio.workers import FrontEndPool  # noqa: E402
 from balto.device import plan_chunks  # noqa: E402
 from balto.messages import AudioChunk, OpusFrame  # noqa: E402
 from bench.frontend_cpu import CORPUS, _stream  # noqa: E402
+from tests.fixtures.damage import damaged  # noqa: E402
 
 _HEADER = struct.Struct("!i")  # as balto.audio.workers frames a request
 
@@ -107,23 +108,6 @@ def _frames(chunks: list[bytes]) -> list[OpusFrame]:
     return frames
 
 
-def _damaged(data: bytes, rng: random.Random) -> bytes:
-    at = rng.randrange(len(data) // 10, len(data) - 10)
-    match rng.randrange(4):
-        case 0:
-            out = bytearray(data)
-            for _ in range(rng.randint(1, 40)):
-                out[rng.randrange(at, len(data))] ^= 1 << rng.randrange(8)
-            return bytes(out)
-        case 1:
-            return data[:at] + data[at + rng.randint(1, 4000) :]
-        case 2:
-            return data[:at] + rng.randbytes(rng.randint(1, 300)) + data[at:]
-        case _:
-            back = rng.randint(1, 3000)
-            return data[:at] + data[at - back : at] + data[at:]
-
-
 def _pieces(data: bytes, rng: random.Random) -> list[bytes]:
     out, pos = [], 0
     while pos < len(data):
@@ -140,7 +124,7 @@ def digest() -> str:
     for name, data in clips.items():
         rng = random.Random(name)
         cases += [[data], [c for _, c in plan_chunks(data, 0.25)], _pieces(data, rng)]
-        cases += [_pieces(_damaged(data, rng), rng) for _ in range(10)]
+        cases += [_pieces(damaged(data, rng), rng) for _ in range(10)]
     sha = hashlib.sha256()
     for chunks in cases:
         demux, error = OpusDemuxer(AudioFormat.WEBM), ""

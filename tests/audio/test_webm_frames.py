@@ -17,6 +17,7 @@ from balto.audio.formats import AudioFormat
 from balto.audio.opus_demux import OpusDemuxer
 from balto.audio.webm import Event, WebmBlock, WebmScanner, WebmTrack
 from balto.audio.webm_timeline import cluster_offsets
+from tests.fixtures.damage import damaged
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 CLIPS = [FIXTURES / "two_utterances.webm", FIXTURES / "corpus" / "dor_ac_10db.webm"]
@@ -105,24 +106,6 @@ def _unknown_sizes(data: bytes) -> bytes:
     return bytes(out)
 
 
-def _damaged(data: bytes, rng: random.Random) -> bytes:
-    """Bytes flipped, removed, inserted or repeated somewhere after the header."""
-    at = rng.randrange(len(data) // 10, len(data) - 10)
-    match rng.randrange(4):
-        case 0:
-            out = bytearray(data)
-            for i in rng.sample(range(at, min(len(data), at + 3000)), rng.randint(1, 6)):
-                out[i] ^= 1 << rng.randrange(8)
-            return bytes(out)
-        case 1:
-            return data[:at] + data[at + rng.randint(1, 4000) :]
-        case 2:
-            return data[:at] + rng.randbytes(rng.randint(1, 300)) + data[at:]
-        case _:
-            back = rng.randint(1, 3000)
-            return data[:at] + data[at - back : at] + data[at:]
-
-
 @pytest.mark.parametrize("clip", CLIPS, ids=lambda p: p.stem)
 @pytest.mark.parametrize("unknown", [False, True])
 def test_whole_and_pieced_streams(clip: Path, unknown: bool) -> None:
@@ -139,7 +122,7 @@ def test_whole_and_pieced_streams(clip: Path, unknown: bool) -> None:
 @pytest.mark.parametrize("seed", range(24))
 def test_damaged_streams_fed_in_random_pieces(seed: int) -> None:
     rng = random.Random(seed)
-    data = _damaged(CLIPS[seed % 2].read_bytes(), rng)
+    data = damaged(CLIPS[seed % 2].read_bytes(), rng)
     if seed % 3 == 0:
         data = _unknown_sizes(data)
     _compare(data, rng, [1, 2, 5, 64, 700, 1500])
