@@ -188,6 +188,7 @@ class _Batch:
         self.runs: list[tuple[int, tuple[bytes, ...]]] = []
         self.head: bytes | None = None
         self.first = False
+        self.opus_s = 0.0  # the runs' audio, silence included
 
     def add_pcm(self, pcm: bytes, gap: float) -> None:
         """Decoded audio, after `gap` seconds of silence standing for lost audio."""
@@ -201,6 +202,7 @@ class _Batch:
             self.head, self.first = frame.head, frame.first
         silence = round(gap * self.rate) if gap * self.rate >= 1 else 0
         self.runs.append((silence, frame.packets))
+        self.opus_s += silence / self.rate + frame.duration
 
     async def feed(self, front: FrontEnd | RemoteFrontEnd, local: _Local) -> list[CutSegment]:
         """Run the batch through the front end (Opus: decoded in the same worker request)."""
@@ -208,7 +210,7 @@ class _Batch:
         if self.pieces:
             cuts += await _feed(front, b"".join(self.pieces))
         if self.runs and isinstance(front, RemoteFrontEnd):
-            got, _ = await front.feed_opus(self.runs, self.head, self.first)
+            got, _ = await front.feed_opus(self.runs, self.head, self.first, self.opus_s)
             cuts += got
         elif self.runs:
             assert local.decoder is not None  # opened with the first frame
@@ -216,7 +218,7 @@ class _Batch:
             cuts += await _feed(
                 front, b"".join(bytes(2 * gap) + decode(list(p)) for gap, p in self.runs)
             )
-        self.pieces, self.runs = [], []
+        self.pieces, self.runs, self.opus_s = [], [], 0.0
         return cuts
 
 

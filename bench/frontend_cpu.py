@@ -6,7 +6,7 @@ The stream is the capacity bench's (``receita_shop_10db+gripe_babble_10db+dor_ac
 48 kHz WebM/Opus built as `bench/capacity.py` builds it, cached in ``var/cache/``), cut into the
 device's 250 ms chunks (`balto.device.plan_chunks`) and demuxed as the server does (not counted).
 Each chunk then goes through what a front-end worker does for one ``feed_opus`` request
-(`balto.audio.workers._serve`): the request unpickled, the Opus packets decoded
+(`balto.audio.worker_loop.answer`): the request unpickled, the Opus packets decoded
 (`OpusDecoder`), the PCM fed to a `FrontEnd` (denoise on, default settings), the reply pickled;
 both pickles are also undone/done once more as the server's side of the IPC. Per stage: thread CPU
 per audio-second, the best and the median over the repeats (run it under
@@ -66,8 +66,9 @@ def run_once(head: bytes | None, chunks: list[list[bytes]]) -> tuple[dict[str, f
     start = clock()
     for k, packets in enumerate(chunks):
         t0 = clock()
-        request = pickle.dumps(("feed_opus", 1, ([(0, tuple(packets))], head, k == 0)), protocol=5)
-        _, _, (runs, _, _) = pickle.loads(request)
+        arg = ([(0, tuple(packets))], head, k == 0, False, 0.25)
+        request = pickle.dumps((k, "feed_opus", 1, arg), protocol=5)
+        _, _, _, (runs, *_) = pickle.loads(request)
         t1 = clock()
         pcm = b"".join(bytes(2 * gap) + decoder.decode(list(p)) for gap, p in runs)
         t2 = clock()
@@ -77,7 +78,7 @@ def run_once(head: bytes | None, chunks: list[list[bytes]]) -> tuple[dict[str, f
         denoise, vad, voice = (a - b for a, b in zip(after, before, strict=True))
         t3 = clock()
         reply = (cuts, front.describe(), (0.25, denoise, vad), 0.0, len(pcm) // 2)
-        pickle.loads(pickle.dumps((True, reply), protocol=5))
+        pickle.loads(pickle.dumps((k, True, reply), protocol=5))
         t4 = clock()
         spent["ipc"] += (t1 - t0) + (t4 - t3)
         spent["decode"] += t2 - t1

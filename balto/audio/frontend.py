@@ -71,6 +71,7 @@ class FrontEnd:
         """Thread CPU seconds spent on the cut segments' voice embeddings (`balto.speaker`)."""
         self.audio_s = 0.0
         """Seconds of audio fed."""
+        self.sample_rate = sample_rate
         self._rate = sample_rate
         self.voices = voices
         """Whether the cuts carry their voice embedding (read at each cut)."""

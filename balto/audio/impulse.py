@@ -162,6 +162,15 @@ class BurstTracker:
         self._opening, self._holds = True, False
 
     @property
+    def floor(self) -> int:
+        """The lowest `last_counted` can go back to while the segment stays open.
+
+        Only a burst judged after the opening one moves it back, and no further than where it
+        stood when that burst started (later bursts start from where it stands then).
+        """
+        return self.last_counted if self._opening else min(self.last_counted, self._before)
+
+    @property
     def holds_cut(self) -> bool:
         """Whether the latest burst goes on and may still prove to be speech: a cut should wait.
 

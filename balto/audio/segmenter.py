@@ -160,6 +160,23 @@ class Segmenter:
         return self._segment is not None
 
     @property
+    def cut_after_s(self) -> float:
+        """Less audio than this, fed next, cuts no segment (a worker serves such requests last).
+
+        A pause cut needs a frame `pause_n` after the last counted voiced frame, which never
+        goes back below the burst tracker's `floor`; a split needs the segment at its maximum
+        length; with none open, a segment must first open on a frame of the new audio. One
+        frame less stands for a partial frame carried over, one more for safety.
+        """
+        segment = self._segment
+        if segment is None:
+            frames = self._pause_n + 1
+        else:
+            pause_at = self._bursts.floor + self._pause_n - self._index + 1
+            frames = min(pause_at, self._max_n - len(segment))
+        return max(0.0, (frames - 2) * self._frame_s)
+
+    @property
     def noise_floor_dbfs(self) -> float | None:
         """The current noise floor estimate, None before any frame."""
         return self._gate.floor.level

@@ -12,12 +12,13 @@ cannot spread GIL-bound work (DESIGN §4c). Each session's `FrontEnd` lives in o
 profile and segmenter state stay there), the least loaded when the session starts.
 
 Why pipelined: requests are written as they come and a reader task per worker hands each reply to
-its caller (a worker answers in order). A lock around each round trip made every request wait for
-the previous reply to travel through the event loop: at 100 sessions (400 blocks a second) a block
-waited 77 ms at the median and 600 ms at p99 for its turn, though the workers were 80% idle. A
-writer task per worker writes every request queued since its last write in one go (the sessions
-queue theirs within one scheduler pass), and the reader settles every whole reply it received
-before cutting its buffer once: fewer system calls and wake-ups on the server's one thread.
+its caller (each reply names its request: a worker serves the requests that can end a segment
+before the others, `balto.audio.worker_loop`). A lock around each round trip made every request
+wait for the previous reply to travel through the event loop: at 100 sessions (400 blocks a
+second) a block waited 77 ms at the median and 600 ms at p99 for its turn, though the workers were
+80% idle. A writer task per worker writes every request queued since its last write in one go
+(the sessions queue theirs within one scheduler pass), and the reader settles every whole reply it
+received before cutting its buffer once: fewer system calls and wake-ups on the server's thread.
 
 The pool belongs to the root (`open_front_end_pool`): its reader tasks live in the pool's nursery,
 and closing it ends the workers (they exit when their socket closes). Messages use
@@ -33,16 +34,15 @@ import os
 import pickle
 import socket
 import struct
-from collections import deque
 from collections.abc import AsyncIterator
-from multiprocessing.connection import Connection
 from typing import Any
 
 import trio
 
-from balto.audio.frontend import STAGE_CPU, FrontEnd
-from balto.audio.opus_decoder import OPUS_CPU, OpusDecoder
+from balto.audio.frontend import STAGE_CPU
+from balto.audio.opus_decoder import OPUS_CPU
 from balto.audio.segmenter import CutSegment
+from balto.audio.worker_loop import serve
 from balto.errors import BaltoError
 
 _HEADER = struct.Struct("!i")
@@ -55,50 +55,6 @@ _SEND_TIMEOUT_S = 5.0
 
 class FrontEndWorkerError(BaltoError):
     """A front-end worker process died or failed on a block."""
-
-
-def _serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker process
-    """The worker's loop: one request in, one reply out, in order."""
-    fronts: dict[int, FrontEnd] = {}
-    decoders: dict[int, OpusDecoder] = {}
-    while True:
-        try:
-            op, key, arg = conn.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            out: Any = None
-            if op == "feed_opus":  # first: the most frequent request with "feed"
-                runs, head, first, voices = arg
-                fronts[key].voices = voices
-                decoder = decoders.get(key)
-                if decoder is None:
-                    decoder = decoders[key] = OpusDecoder(head, resume=not first)
-                spent = decoder.cpu_s
-                pcm = b"".join(bytes(2 * gap) + decoder.decode(list(p)) for gap, p in runs)
-                out = (*_feed(fronts[key], pcm), decoder.cpu_s - spent, len(pcm) // 2)
-            elif op == "open":
-                fronts[key] = FrontEnd(*arg[0], **arg[1])
-            elif op == "feed":
-                pcm, fronts[key].voices = arg
-                out = _feed(fronts[key], pcm)
-            elif op == "flush":
-                fronts[key].voices = arg
-                out = fronts[key].flush()
-            elif op == "close":
-                fronts.pop(key, None)
-                decoders.pop(key, None)
-            conn.send((True, out))
-        except Exception as exc:  # reported to the caller, who raises it in the session
-            conn.send((False, f"{type(exc).__name__}: {exc}"))
-
-
-def _feed(front: FrontEnd, pcm: bytes) -> tuple[Any, str, tuple[float, ...]]:
-    """`front.feed(pcm)`: its cuts, its description, and (audio, denoise, VAD) seconds spent."""
-    before = (front.audio_s, front.denoise_cpu_s, front.vad_cpu_s)
-    cuts = front.feed(pcm)
-    after = (front.audio_s, front.denoise_cpu_s, front.vad_cpu_s)
-    return cuts, front.describe(), tuple(b - a for a, b in zip(before, after, strict=True))
 
 
 class _Call:
@@ -122,13 +78,14 @@ class _Worker:
     def __init__(self, nursery: trio.Nursery) -> None:
         ctx = multiprocessing.get_context("spawn")  # no fork of a threaded Trio process
         parent, child = ctx.Pipe()  # duplex: a Unix socket pair
-        self.process = ctx.Process(target=_serve, args=(child,), daemon=True, name="balto-vad")
+        self.process = ctx.Process(target=serve, args=(child,), daemon=True, name="balto-vad")
         self.process.start()
         child.close()
         sock = socket.socket(fileno=os.dup(parent.fileno()))
         parent.close()
         self._stream = trio.SocketStream(trio.socket.from_stdlib_socket(sock))
-        self._pending: deque[_Call] = deque()
+        self._pending: dict[int, _Call] = {}  # by request number
+        self._sent = 0  # requests numbered so far
         self._out: list[bytes] = []  # requests framed, not yet written
         self._queued = trio.Event()
         self.sessions = 0
@@ -150,9 +107,9 @@ class _Worker:
         """
         if self.broken is not None:
             raise FrontEndWorkerError(self.broken)
-        frame = pickle.dumps((op, key, arg), protocol=pickle.HIGHEST_PROTOCOL)
-        call = _Call()
-        self._pending.append(call)
+        seq, self._sent = self._sent, self._sent + 1
+        frame = pickle.dumps((seq, op, key, arg), protocol=pickle.HIGHEST_PROTOCOL)
+        call = self._pending[seq] = _Call()
         self._out += (_HEADER.pack(len(frame)), frame)
         self._queued.set()
         if not wait:
@@ -198,9 +155,11 @@ class _Worker:
                         (size,) = _HEADER.unpack_from(buf, at)
                         if end - at < _HEADER.size + size:
                             break
-                        ok, out = pickle.loads(view[at + _HEADER.size : at + _HEADER.size + size])
+                        seq, ok, out = pickle.loads(
+                            view[at + _HEADER.size : at + _HEADER.size + size]
+                        )
                         at += _HEADER.size + size
-                        call = self._pending.popleft()
+                        call = self._pending.pop(seq)
                         if ok:
                             call.settle(out)
                         else:
@@ -217,8 +176,9 @@ class _Worker:
             self.broken = reason
         self._out = []
         self._queued.set()  # the writer task sees `broken` and ends
-        while self._pending:
-            self._pending.popleft().settle(error=self.broken)
+        pending, self._pending = self._pending, {}
+        for call in pending.values():
+            call.settle(error=self.broken)
         if self.process.is_alive():
             self.process.kill()
 
@@ -311,7 +271,11 @@ class RemoteFrontEnd:
         return list(cuts)
 
     async def feed_opus(
-        self, runs: list[tuple[int, tuple[bytes, ...]]], head: bytes | None, first: bool
+        self,
+        runs: list[tuple[int, tuple[bytes, ...]]],
+        head: bytes | None,
+        first: bool,
+        seconds: float,
     ) -> tuple[list[CutSegment], int]:
         """Decode Opus and feed the PCM to the front end, in one request to the worker.
 
@@ -320,12 +284,14 @@ class RemoteFrontEnd:
             head: The stream's OpusHead, for the decoder opened with the first request.
             first: The first run starts at the stream's first packet (else the decoder picks
                 the stream up mid-way).
+            seconds: The runs' audio (by their TOC bytes, silence included): the worker serves
+                a request that can end a segment first.
 
         Returns:
             The segments cut, and the samples fed (silence and decoded audio).
         """
         cuts, self._detail, (audio_s, denoise_s, vad_s), decode_s, samples = await self._call(
-            "feed_opus", (runs, head, first, self.voices)
+            "feed_opus", (runs, head, first, self.voices, seconds)
         )
         STAGE_CPU.add(audio_s, denoise_s, vad_s)
         OPUS_CPU.add(audio_s, decode_s)
