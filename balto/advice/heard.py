@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from balto.advice.heard_memo import UNSEEN
 from balto.advice.heard_turns import ATTENDANT, TurnReadings
 
 __all__ = ["ATTENDANT", "Heard"]
@@ -49,22 +50,25 @@ class Heard(TurnReadings):
         # `_affirmed` and `_asked_and_confirmed` inlined: every need, indication, product name
         # and red-flag rule is looked up in every turn of the window at each utterance (~3,500
         # look-ups), nearly all answered by the memo's tables, so the calls were the cost.
+        # Answers are kept under the pattern's id, the table pinning the pattern.
         key, alone, pairs = id(pattern), self._alone, self._pairs
         for index in range(len(alone) - 1, -1, -1):
             known = alone[index].affirmed
-            found = known.get(key)
-            if found is None or found[0] is not pattern:
-                found = known[key] = (pattern, self._affirmed_in(index, pattern))
-            if found[1] is not None:
-                return index, found[1]
+            found = known.get(key, UNSEEN)
+            if found == UNSEEN:
+                self._table.pin(pattern)
+                found = known[key] = self._affirmed_in(index, pattern)
+            if found is not None:
+                return index, found
             if index > 0:
                 asked = pairs[index - 1].asked
-                found = asked.get(key)
-                if found is None or found[0] is not pattern:
-                    found = asked[key] = (pattern, self._asked_in(index - 1, pattern))
-                if found[1] is not None:
+                found = asked.get(key, UNSEEN)
+                if found == UNSEEN:
+                    self._table.pin(pattern)
+                    found = asked[key] = self._asked_in(index - 1, pattern)
+                if found is not None:
                     # Before anything said in the answer, in the order the question asked.
-                    return index, found[1] - _ANSWER_OFFSET
+                    return index, found - _ANSWER_OFFSET
         return None
 
     def find_each(self, patterns: tuple[re.Pattern[str], ...]) -> list[tuple[int, int] | None]:
@@ -74,24 +78,24 @@ class Heard(TurnReadings):
         then keeps where it affirms any of them, so the window is merged from those few
         places instead of every pattern being looked up in every turn.
         """
-        # A turn's hits are kept under the tuple's id, holding the tuple (as `find` holds a
-        # pattern): while it is held no other tuple can have its id. Merged oldest turn first,
-        # the newest place wins, and in a turn its own words win over a question it answers
-        # (the order in which `find` looks).
+        # A turn's hits are kept under the tuple's id, the table pinning the tuple (as `find`
+        # pins a pattern). Merged oldest turn first, the newest place wins, and in a turn its
+        # own words win over a question it answers (the order in which `find` looks).
         key = id(patterns)
+        self._table.pin(patterns)
         found: list[tuple[int, int] | None] = [None] * len(patterns)
         for index, alone in enumerate(self._alone):
             if index > 0:
                 pair = self._pairs[index - 1].asked_each
                 hits = pair.get(key)
-                if hits is None or hits[0] is not patterns:
-                    hits = pair[key] = (patterns, self._asked_each(index - 1, patterns))
-                for at, position in hits[1]:
+                if hits is None:
+                    hits = pair[key] = self._asked_each(index - 1, patterns)
+                for at, position in hits:
                     found[at] = (index, position - _ANSWER_OFFSET)
             hits = alone.affirmed_each.get(key)
-            if hits is None or hits[0] is not patterns:
-                hits = alone.affirmed_each[key] = (patterns, self._affirmed_each(index, patterns))
-            for at, position in hits[1]:
+            if hits is None:
+                hits = alone.affirmed_each[key] = self._affirmed_each(index, patterns)
+            for at, position in hits:
                 found[at] = (index, position)
         return found
 
@@ -133,24 +137,25 @@ class Heard(TurnReadings):
         Returns:
             ``(turn, position in that turn)``, or None.
         """
-        # By ids, holding the patterns: a pattern's hash reads its whole program, and while
-        # the patterns are held no others can have their ids (equal patterns answer alike).
+        # By ids, the table pinning the patterns: a pattern's hash reads its whole program.
         patterns = tuple(patterns)
         key = tuple(map(id, patterns))
         for index in range(len(self._turns) - 1, -1, -1):
             if index > 0:
                 pair = self._pairs[index - 1].asked_together
                 both = pair.get(key)
-                if both is None or both[0] != patterns:
-                    both = pair[key] = (patterns, self._asked_together(index - 1, patterns))
-                if both[1]:
+                if both is None:
+                    self._table.pin(*patterns)
+                    both = pair[key] = self._asked_together(index - 1, patterns)
+                if both:
                     return index, -_ANSWER_OFFSET
             alone = self._alone[index].together
-            found = alone.get(key)
-            if found is None or found[0] != patterns:
-                found = alone[key] = (patterns, self._together_in(index, patterns))
-            if found[1] is not None:
-                return index, found[1]
+            found = alone.get(key, UNSEEN)
+            if found == UNSEEN:
+                self._table.pin(*patterns)
+                found = alone[key] = self._together_in(index, patterns)
+            if found is not None:
+                return index, found
         return None
 
     def find_each_together(
@@ -158,21 +163,22 @@ class Heard(TurnReadings):
     ) -> list[tuple[int, int] | None]:
         """`find_together` of each of `combos`, in their order (as `find_each` is to `find`)."""
         key = id(combos)
+        self._table.pin(combos)
         found: list[tuple[int, int] | None] = [None] * len(combos)
         # In a turn a confirmed question comes first (the order in which `find_together` looks),
         # so it is merged last.
         for index, alone in enumerate(self._alone):
             hits = alone.together_each.get(key)
-            if hits is None or hits[0] is not combos:
-                hits = alone.together_each[key] = (combos, self._together_each(index, combos))
-            for at, position in hits[1]:
+            if hits is None:
+                hits = alone.together_each[key] = self._together_each(index, combos)
+            for at, position in hits:
                 found[at] = (index, position)
             if index > 0:
                 pair = self._pairs[index - 1].asked_together_each
                 asked = pair.get(key)
-                if asked is None or asked[0] is not combos:
-                    asked = pair[key] = (combos, self._asked_together_each(index - 1, combos))
-                for at in asked[1]:
+                if asked is None:
+                    asked = pair[key] = self._asked_together_each(index - 1, combos)
+                for at in asked:
                     found[at] = (index, -_ANSWER_OFFSET)
         return found
 

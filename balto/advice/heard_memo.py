@@ -41,30 +41,39 @@ _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
 
 
+UNSEEN = -(1 << 62)
+"""What `TurnAnswers.affirmed` and the like give for a pattern not looked up yet (`dict.get`'s
+default: None there means looked up and not found)."""
+
+
 @dataclass(slots=True)
 class TurnAnswers:
-    """One turn's look-ups, by pattern (its `id`; the pattern is kept so the id stays its own).
+    """One turn's look-ups, by the `id` of a pattern (or of a tuple of them) its table pins.
+
+    Why ids and bare values: a pattern's hash reads its whole program, and a turn keeps some 200
+    answers; as ``(pattern, answer)`` tuples they were most of the objects the garbage collector
+    walked under load (a turn's answers live as long as it is in the window, so they reached the
+    old generations; capacity bench). A `HeardTable` pins every object whose id keys its answers,
+    so no other object can take that id while they are kept, and these dicts hold no container.
 
     Attributes:
         affirmed: Where the pattern is first affirmed in the turn, or None.
-        together: Where a clause affirms every one of the patterns, or None.
-        affirmed_each: By a tuple of patterns (its id; the tuple is kept): ``(place in the
-            tuple, position)`` of those the turn affirms (`Heard.find_each`).
+        together: By the patterns' ids, where a clause affirms every one of them, or None.
+        affirmed_each: By a tuple of patterns: ``(place in the tuple, position)`` of those the
+            turn affirms (`Heard.find_each`).
         together_each: By a tuple of combinations, the same for `together`
             (`Heard.find_each_together`).
     """
 
-    affirmed: dict[int, tuple[re.Pattern[str], int | None]] = field(default_factory=dict)
-    together: dict[tuple[int, ...], tuple[tuple[re.Pattern[str], ...], int | None]] = field(
-        default_factory=dict
-    )
-    affirmed_each: dict[int, tuple[tuple[re.Pattern[str], ...], Hits]] = field(default_factory=dict)
-    together_each: dict[int, tuple[Combos, Hits]] = field(default_factory=dict)
+    affirmed: dict[int, int | None] = field(default_factory=dict)
+    together: dict[tuple[int, ...], int | None] = field(default_factory=dict)
+    affirmed_each: dict[int, Hits] = field(default_factory=dict)
+    together_each: dict[int, Hits] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class PairAnswers:
-    """A question turn's look-ups that its answer (the next turn) decides, by pattern.
+    """A question turn's look-ups that its answer (the next turn) decides, as `TurnAnswers`.
 
     Attributes:
         asked: Where the pattern is in a screening question the answer confirmed, or None.
@@ -75,12 +84,10 @@ class PairAnswers:
             confirmed.
     """
 
-    asked: dict[int, tuple[re.Pattern[str], int | None]] = field(default_factory=dict)
-    asked_together: dict[tuple[int, ...], tuple[tuple[re.Pattern[str], ...], bool]] = field(
-        default_factory=dict
-    )
-    asked_each: dict[int, tuple[tuple[re.Pattern[str], ...], Hits]] = field(default_factory=dict)
-    asked_together_each: dict[int, tuple[Combos, tuple[int, ...]]] = field(default_factory=dict)
+    asked: dict[int, int | None] = field(default_factory=dict)
+    asked_together: dict[tuple[int, ...], bool] = field(default_factory=dict)
+    asked_each: dict[int, Hits] = field(default_factory=dict)
+    asked_together_each: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
 
 class _Aging(Generic[_K, _V]):
@@ -119,6 +126,12 @@ class HeardTable:
         self.turns: _Aging[TurnKey, TurnAnswers] = _Aging()
         self.pairs: _Aging[PairKey, PairAnswers] = _Aging()
         self.told: _Aging[ToldKey, str] = _Aging()
+        self._pinned: dict[int, object] = {}
+
+    def pin(self, *keys: object) -> None:
+        """Keep `keys` alive as long as this table: answers are kept under their ids."""
+        for key in keys:
+            self._pinned[id(key)] = key
 
     def rotate(self, generation: int) -> None:
         """Start `generation`: what the last one did not use goes at the next rotation."""

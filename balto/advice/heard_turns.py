@@ -16,7 +16,7 @@ from functools import partial
 
 from balto.advice import heard_words as said
 from balto.advice.heard_clauses import CONTENT_WORD, clauses, denials, negated, span_negated
-from balto.advice.heard_memo import HeardMemo, PairAnswers, TurnAnswers
+from balto.advice.heard_memo import UNSEEN, HeardMemo, PairAnswers, TurnAnswers
 
 # Words from the first to the last match of a word-group combination, at most: a body part and a
 # complaint belong together in "as costas travaram aqui", not across a whole sentence.
@@ -130,19 +130,21 @@ class TurnReadings:
         """`_together_in`, kept as `find_together` keeps it."""
         key = tuple(map(id, patterns))
         alone = self._alone[index].together
-        found = alone.get(key)
-        if found is None or found[0] != patterns:
-            found = alone[key] = (patterns, self._together_in(index, patterns))
-        return found[1]
+        found = alone.get(key, UNSEEN)
+        if found == UNSEEN:
+            self._table.pin(*patterns)
+            found = alone[key] = self._together_in(index, patterns)
+        return found
 
     def _asked_together_kept(self, index: int, patterns: tuple[re.Pattern[str], ...]) -> bool:
         """`_asked_together`, kept as `find_together` keeps it."""
         key = tuple(map(id, patterns))
         pair = self._pairs[index].asked_together
         both = pair.get(key)
-        if both is None or both[0] != patterns:
-            both = pair[key] = (patterns, self._asked_together(index, patterns))
-        return both[1]
+        if both is None:
+            self._table.pin(*patterns)
+            both = pair[key] = self._asked_together(index, patterns)
+        return both
 
     def _together_in(self, index: int, patterns: Sequence[re.Pattern[str]]) -> int | None:
         """Where a clause of turn `index`, not a question, affirms every one of `patterns`."""
@@ -176,12 +178,13 @@ class TurnReadings:
 
     def _affirmed(self, index: int, pattern: re.Pattern[str]) -> int | None:
         """Position of the first occurrence of `pattern` that counts in turn `index`, or None."""
-        # By id, holding the pattern: while it is held no other pattern can have its id.
+        # By id, the table pinning the pattern: no other pattern can have its id meanwhile.
         known = self._alone[index].affirmed
-        found = known.get(id(pattern))
-        if found is None or found[0] is not pattern:
-            found = known[id(pattern)] = (pattern, self._affirmed_in(index, pattern))
-        return found[1]
+        found = known.get(id(pattern), UNSEEN)
+        if found == UNSEEN:
+            self._table.pin(pattern)
+            found = known[id(pattern)] = self._affirmed_in(index, pattern)
+        return found
 
     def _affirmed_in(self, index: int, pattern: re.Pattern[str]) -> int | None:
         """`_affirmed`, worked out."""
@@ -200,10 +203,11 @@ class TurnReadings:
             Its position in the turn, or None.
         """
         known = self._pairs[index].asked
-        found = known.get(id(pattern))
-        if found is None or found[0] is not pattern:
-            found = known[id(pattern)] = (pattern, self._asked_in(index, pattern))
-        return found[1]
+        found = known.get(id(pattern), UNSEEN)
+        if found == UNSEEN:
+            self._table.pin(pattern)
+            found = known[id(pattern)] = self._asked_in(index, pattern)
+        return found
 
     def _asked_in(self, index: int, pattern: re.Pattern[str]) -> int | None:
         """`_asked_and_confirmed`, worked out."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import re
+import sys
+import weakref
 from collections import deque
 from pathlib import Path
 
@@ -154,21 +157,27 @@ def test_find_each_follows_the_window_as_it_changes() -> None:
     assert places[5][1] is not None and places[5][1][0] == 0  # the cough, now the oldest turn
 
 
-def test_find_each_does_not_take_another_tuples_places() -> None:
-    """Places kept for a tuple freed since (its id given to another) are not the new tuple's."""
-    texts = ["minha filha tá com febre", "e tosse também"]
+def test_the_memo_holds_what_it_keeps_answers_under() -> None:
+    """Answers are kept under ids: the memo holds those objects, so none gives its id away."""
+    texts = ["minha filha tá com febre", "e tosse também, tem falta de ar?", "tem sim"]
     memo = HeardMemo()
-    first = (compile_patterns(["febre"]), compile_patterns(["tosse"]))
-    Heard(texts, needs_module._IDIOMS, memo=memo).find_each(first)
-    second = (first[1], first[0])
-    # As if `second` had been given `first`'s id: the places kept under that id are first's.
-    table = memo.table(needs_module._IDIOMS)
-    kept = [answers.affirmed_each for answers in table.turns._current.values()]
-    kept += [answers.asked_each for answers in table.pairs._current.values()]
-    for places in kept:
-        if id(first) in places:
-            places[id(second)] = places[id(first)]
-    fresh = Heard(texts, needs_module._IDIOMS)
-    expected = [fresh.find(pattern) for pattern in second]
-    assert expected != [fresh.find(pattern) for pattern in first]  # taken, they would differ
-    assert Heard(texts, needs_module._IDIOMS, memo=memo).find_each(second) == expected
+    febre, tosse = re.compile(r"(?<= )febre(?= )"), re.compile(r"(?<= )tosse(?= )")
+    each, combos = (febre, tosse), ((febre, tosse),)
+    held = [weakref.ref(febre), weakref.ref(tosse)]
+    counts = sys.getrefcount(each), sys.getrefcount(combos)
+    heard = Heard(texts, needs_module._IDIOMS, memo=memo)
+    assert heard.find(febre) is not None
+    assert heard.find_together([febre, tosse]) is None
+    assert heard.find_each(each)[1] is not None
+    assert heard.find_each_together(combos) == [None]
+    del heard, febre, tosse
+    gc.collect()
+    assert all(ref() is not None for ref in held)  # the memo holds the patterns
+    assert (sys.getrefcount(each), sys.getrefcount(combos)) == (counts[0] + 1, counts[1] + 1)
+    del memo
+    gc.collect()
+    assert (sys.getrefcount(each), sys.getrefcount(combos)) == counts
+    del each, combos
+    re.purge()  # the module's cache of compiled patterns
+    gc.collect()
+    assert all(ref() is None for ref in held)  # and only the memo held them
