@@ -37,8 +37,11 @@ _gc_started = (0.0, 0.0)
 def _gc_timer(phase: str, info: dict[str, int]) -> None:
     """Time every garbage collection (a pause of the whole process, Trio thread included)."""
     global _gc_started
-    if phase == "start" and info["generation"] == 2 and os.environ.get("BENCH_GC_DEBUG"):
+    debug = os.environ.get("BENCH_GC_DEBUG")
+    if phase == "start" and info["generation"] == 2 and debug:
         _gc_census()
+    if debug == "young" and info["generation"] < 2:
+        _young_census(phase, info)
     if phase == "start":
         _gc_started = (time.perf_counter(), time.thread_time())
     else:
@@ -55,6 +58,29 @@ def _gc_census() -> None:
     print(f"gc census: {len(objects)} in gen 2, {len(gc.get_objects(1))} in gen 1, "
           f"{gc.get_freeze_count()} frozen; {kinds}", file=sys.stderr, flush=True)  # fmt: skip
     del objects
+
+
+_young_seen = [0]
+
+
+def _young_census(phase: str, info: dict[str, int]) -> None:
+    """``BENCH_GC_DEBUG=young``: at every 10th young or middle collection, what it walks (sizes
+    and kinds of the generations it takes) and how much of it was garbage."""
+    from collections import Counter
+
+    if phase == "start":
+        _young_seen[0] += 1
+        if _young_seen[0] % 10:
+            return
+        gen = info["generation"]
+        objects = [o for g in range(gen + 1) for o in gc.get_objects(generation=g)]
+        kinds = Counter(type(o).__name__ for o in objects).most_common(15)
+        sizes = [len(gc.get_objects(generation=g)) for g in range(3)]
+        print(f"gc young census: gen {gen}, generations {sizes}; {kinds}", file=sys.stderr,
+              flush=True)  # fmt: skip
+        del objects
+    elif _young_seen[0] % 10 == 0:
+        print(f"gc young census: collected {info['collected']}", file=sys.stderr, flush=True)
 
 
 async def _probe(path: Path) -> None:
@@ -93,10 +119,28 @@ async def _thresholds_after_start(thresholds: str) -> None:
     gc.set_threshold(*(int(x) for x in thresholds.split(",")))
 
 
+async def _growth(at: list[float]) -> None:
+    """``BENCH_GC_GROWTH=t1,t2,...`` (seconds after start): the kinds of object that grew most
+    between those moments (the live objects the collector tracks, by type)."""
+    from collections import Counter
+
+    start, before = trio.current_time(), Counter[str]()
+    for t in at:
+        await trio.sleep_until(start + t)
+        now = Counter(type(o).__qualname__ for o in gc.get_objects())
+        grew = (now - before).most_common(25)
+        print(f"gc growth at {t:.0f} s: {sum(now.values())} tracked; {grew}", file=sys.stderr,
+              flush=True)  # fmt: skip
+        before = now
+
+
 async def _main(settings: Settings, stats: Path) -> None:
     gc.callbacks.append(_gc_timer)
     async with trio.open_nursery() as nursery:
         nursery.start_soon(_probe, stats)
+        if os.environ.get("BENCH_GC_GROWTH"):
+            at = [float(t) for t in os.environ["BENCH_GC_GROWTH"].split(",")]
+            nursery.start_soon(_growth, at)
         if os.environ.get("BENCH_GC_THRESHOLD"):
             nursery.start_soon(_thresholds_after_start, os.environ["BENCH_GC_THRESHOLD"])
         if os.environ.get("BENCH_GC_FREEZE") == "1":
