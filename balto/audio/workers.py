@@ -16,9 +16,9 @@ its caller (each reply names its request: a worker serves the requests that can 
 before the others, `balto.audio.worker_loop`). A lock around each round trip made every request
 wait for the previous reply to travel through the event loop: at 100 sessions (400 blocks a
 second) a block waited 77 ms at the median and 600 ms at p99 for its turn, though the workers were
-80% idle. A writer task per worker writes every request queued since its last write in one go
-(the sessions queue theirs within one scheduler pass), and the reader settles every whole reply it
-received before cutting its buffer once: fewer system calls and wake-ups on the server's thread.
+80% idle. A request goes into the socket as it is made (a send that never waits: a writer task
+per worker takes what the socket would not, in one go), and the reader settles every whole reply
+it received before cutting its buffer once: fewer wake-ups on the server's thread.
 
 The pool belongs to the root (`open_front_end_pool`): its reader tasks live in the pool's nursery,
 and closing it ends the workers (they exit when their socket closes). Messages use
@@ -84,6 +84,8 @@ class _Worker:
         sock = socket.socket(fileno=os.dup(parent.fileno()))
         parent.close()
         self._stream = trio.SocketStream(trio.socket.from_stdlib_socket(sock))
+        self._sock = sock  # non-blocking now (Trio's): written directly when nothing waits
+        self._writing = False  # the writer task holds bytes it has not written yet
         self._pending: dict[int, _Call] = {}  # by request number
         self._sent = 0  # requests numbered so far
         self._out: list[bytes] = []  # requests framed, not yet written
@@ -101,17 +103,29 @@ class _Worker:
     async def call(self, op: str, key: int, arg: object, *, wait: bool = True) -> Any:
         """Send one request; with `wait`, return its reply (raise if the worker failed).
 
-        The request is queued at once, in order, and written by the worker's writer task (so a
-        cancelled caller never leaves a request half written, and a stuck worker holds no
-        caller in a write).
+        The request is written at once when the socket takes it and nothing is waiting to be
+        written before it; else (or what the socket did not take) it is queued, in order, for the
+        worker's writer task. Either way nothing here waits, so a cancelled caller never leaves a
+        request half written and a stuck worker holds no caller in a write. Why not always the
+        writer task: it runs a scheduler pass later, one more pass of latency for every chunk
+        (a few ms each under load, on the way to the STT).
         """
         if self.broken is not None:
             raise FrontEndWorkerError(self.broken)
         seq, self._sent = self._sent, self._sent + 1
         frame = pickle.dumps((seq, op, key, arg), protocol=pickle.HIGHEST_PROTOCOL)
         call = self._pending[seq] = _Call()
-        self._out += (_HEADER.pack(len(frame)), frame)
-        self._queued.set()
+        data = _HEADER.pack(len(frame)) + frame
+        if not self._out and not self._writing:
+            try:
+                data = data[self._sock.send(data) :]
+            except BlockingIOError:
+                pass
+            except OSError as exc:
+                self._fail(f"front-end worker stopped taking requests: {exc!r}")
+        if data and self.broken is None:
+            self._out.append(data)
+            self._queued.set()
         if not wait:
             return None
         await call.done.wait()
@@ -120,20 +134,20 @@ class _Worker:
         return call.out
 
     async def _write_requests(self) -> None:
-        """Write what is queued, in order: every request queued since the last write in one go.
-
-        The sessions' VAD actors queue their requests within one pass of the scheduler; this
-        task runs after them, so those requests cost one socket write, not one each.
-        """
+        """Write what `call` queued (the socket was full), in order, every request in one go."""
         try:
             while self.broken is None:
                 await self._queued.wait()
                 self._queued = trio.Event()
+                if not self._out:
+                    continue
                 data, self._out = memoryview(b"".join(self._out)), []
+                self._writing = True
                 # The worker must keep taking bytes, not take a whole backlog within the limit.
                 for at in range(0, len(data), _WRITE_SIZE):
                     with trio.fail_after(_SEND_TIMEOUT_S):
                         await self._stream.send_all(data[at : at + _WRITE_SIZE])
+                self._writing = False
         except (trio.TooSlowError, trio.BrokenResourceError, trio.ClosedResourceError) as exc:
             self._fail(f"front-end worker stopped taking requests: {exc!r}")
         except OSError as exc:

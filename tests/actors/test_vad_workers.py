@@ -84,6 +84,34 @@ async def test_pipelined_requests_from_many_sessions_get_their_own_answers() -> 
     assert len({tuple(c.start for c in cuts) for cuts in want}) > 1  # the sessions differ
 
 
+async def test_requests_larger_than_the_socket_takes_arrive_whole_and_in_order() -> None:
+    # A request goes into the socket at once when nothing waits before it; what the socket does
+    # not take (here whole backlogs, ~1 MB each, several sessions at once) goes to the writer
+    # task, and every later request queues behind it: no request is cut or overtaken.
+    pcm = _pcm() * 4
+    sessions = 4
+    want = []
+    for k in range(sessions):
+        local = FrontEnd(SR, 0.5)
+        want.append(local.feed(pcm[k * 320 :]) + local.feed(pcm[:CHUNK]) + local.flush())
+    got: list[list[object]] = [[] for _ in range(sessions)]
+    async with open_front_end_pool(1) as pool:
+        assert pool is not None
+
+        async def session(k: int) -> None:
+            remote = await pool.open(SR, 0.5)
+            got[k] += await remote.feed(pcm[k * 320 :])
+            got[k] += await remote.feed(pcm[:CHUNK])
+            got[k] += await remote.flush()
+            await remote.close()
+
+        async with trio.open_nursery() as nursery:
+            for k in range(sessions):
+                nursery.start_soon(session, k)
+    assert got == want
+    assert all(len(cuts) >= 8 for cuts in got)
+
+
 async def test_a_dead_worker_is_an_error_and_the_next_session_gets_a_new_one() -> None:
     async with open_front_end_pool(1) as pool:
         assert pool is not None
