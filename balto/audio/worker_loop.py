@@ -19,6 +19,7 @@ next whatever else is waiting, so no session starves.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections import deque
 from multiprocessing.connection import Connection
@@ -30,6 +31,12 @@ from balto.audio.opus_decoder import OpusDecoder
 # A request passed over this long goes next: urgent ones are ~10% of a worker's requests, so this
 # only bounds the unlikely case of a stream of them.
 _MAX_PASSED_S = 0.2
+# The collector as the server sets it (`supervisors.root`): what the worker imported (numpy,
+# scipy, webrtcvad, ...) frozen out of its walk, a young collection every 10,000 net allocations,
+# a full one rarely. With CPython's defaults a worker carrying 100 sessions made a full
+# collection every ~50 s of their audio that stalled all of them 45-100 ms; with these, young
+# collections of ~5 ms (`bench/worker_gc.py`).
+_GC_THRESHOLDS = (10_000, 10, 100)
 
 
 class Request(NamedTuple):
@@ -85,7 +92,15 @@ class Backlog:
         return bool(seconds >= front.segmenter.cut_after_s)
 
 
-def serve(conn: Connection) -> None:  # pragma: no cover - runs in the worker process
+def run_worker(conn: Connection) -> None:  # pragma: no cover - runs in the worker process
+    """A worker process's entry: the collector set for a long-lived process, then `serve`."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*_GC_THRESHOLDS)
+    serve(conn)
+
+
+def serve(conn: Connection) -> None:
     """The worker's loop: every request answered once, the ones that can cut first."""
     fronts: dict[int, FrontEnd] = {}
     decoders: dict[int, OpusDecoder] = {}

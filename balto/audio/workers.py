@@ -42,7 +42,7 @@ import trio
 from balto.audio.frontend import STAGE_CPU
 from balto.audio.opus_decoder import OPUS_CPU
 from balto.audio.segmenter import CutSegment
-from balto.audio.worker_loop import serve
+from balto.audio.worker_loop import run_worker
 from balto.errors import BaltoError
 
 _HEADER = struct.Struct("!i")
@@ -78,7 +78,7 @@ class _Worker:
     def __init__(self, nursery: trio.Nursery) -> None:
         ctx = multiprocessing.get_context("spawn")  # no fork of a threaded Trio process
         parent, child = ctx.Pipe()  # duplex: a Unix socket pair
-        self.process = ctx.Process(target=serve, args=(child,), daemon=True, name="balto-vad")
+        self.process = ctx.Process(target=run_worker, args=(child,), daemon=True, name="balto-vad")
         self.process.start()
         child.close()
         sock = socket.socket(fileno=os.dup(parent.fileno()))
