@@ -72,6 +72,7 @@ class FrontEnd:
         self.audio_s = 0.0
         """Seconds of audio fed."""
         self.sample_rate = sample_rate
+        """The rate of the PCM fed."""
         self._rate = sample_rate
         self.voices = voices
         """Whether the cuts carry their voice embedding (read at each cut)."""

@@ -6,15 +6,15 @@ up from 0: "open" (a `FrontEnd`'s arguments), "feed_opus" (Opus runs to decode w
 request, or ``(seq, False, "Error: message")`` when it failed (the caller raises it in its
 session). Returns when the connection closes.
 
-Why not in order: a worker carries ~100 sessions, and the server writes the requests of a whole
-scheduler pass at once, so a request waits behind everything written before it (capacity bench at
-N = 200: 12 ms at the median, 45 ms at p99, for ~1.4 ms of work). Only a request that can end a
-segment is waited for by anyone downstream (its cut goes to the STT; the others return nothing):
-those are the ones whose audio reaches the session's `Segmenter.cut_after_s`, and "flush". So
-each time it picks, the worker reads every request already on its socket and serves the oldest
-of those first; the rest in arrival order. A request never overtakes an earlier one of its own
-session (it is not urgent while one is waiting), and one that has waited `_MAX_PASSED_S` is served
-next whatever else is waiting, so no session starves.
+Why not in order: a worker carries ~100 sessions whose requests arrive in bursts (a scheduler
+pass of the server's at a time), so in order a request waited behind everything sent before it
+(capacity bench at N = 200: 12 ms at the median, 45 ms at p99, for ~1.4 ms of work). Only a
+request that can end a segment is waited for by anyone downstream (its cut goes to the STT; the
+others return nothing): those whose audio reaches the session's `Segmenter.cut_after_s`, and
+"flush". So each time it picks, the worker reads every request already on its socket and serves
+the oldest of those first; the rest in arrival order. A request never overtakes an earlier one of
+its own session (it is not urgent while one is waiting), and one that has waited `_MAX_PASSED_S`
+is served next whatever else is waiting, so no session starves.
 """
 
 from __future__ import annotations
@@ -81,15 +81,18 @@ class Backlog:
         if op == "flush":
             return True
         front = self._fronts.get(key)
-        if front is None:
+        try:
+            if front is None:
+                return False
+            if op == "feed_opus":
+                seconds = float(arg[4])
+            elif op == "feed":
+                seconds = len(arg[0]) / (2 * front.sample_rate)
+            else:
+                return False
+        except (IndexError, TypeError, ValueError):  # `answer` reports what is malformed
             return False
-        if op == "feed_opus":
-            seconds = arg[4]
-        elif op == "feed":
-            seconds = len(arg[0]) / (2 * front.sample_rate)
-        else:
-            return False
-        return bool(seconds >= front.segmenter.cut_after_s)
+        return seconds >= front.segmenter.cut_after_s
 
 
 def run_worker(conn: Connection) -> None:  # pragma: no cover - runs in the worker process

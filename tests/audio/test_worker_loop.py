@@ -58,7 +58,8 @@ def test_the_request_that_can_cut_goes_first_and_a_session_keeps_its_order() -> 
     backlog.add(5, "feed", 2, (SILENCE, False))
     backlog.add(6, "flush", 1, False)  # a session's last segment: urgent
     backlog.add(7, "feed_opus", 1, ([], None, False, False, 0.25))  # its session waits: in order
-    assert [backlog.take().seq for _ in range(3)] == [6, 5, 7]
+    backlog.add(8, "feed_opus", 2, ([], None))  # malformed: in order, for `answer` to report
+    assert [backlog.take().seq for _ in range(4)] == [6, 5, 7, 8]
 
 
 def test_a_request_passed_over_long_enough_goes_next() -> None:
