@@ -91,22 +91,32 @@ class PairAnswers:
 
 
 class _Aging(Generic[_K, _V]):
-    """A dict that forgets what went unused for a whole generation (two generations kept)."""
+    """A dict that forgets what went unused for a whole generation (two generations kept).
+
+    An entry stays under the key it was made with: callers build a new key tuple at every read,
+    and storing that one again in each generation made a few thousand tuples per second that
+    lived for seconds, the bulk of what young collections walked under load (capacity bench).
+    """
 
     __slots__ = ("_current", "_previous")
 
     def __init__(self) -> None:
-        self._current: dict[_K, _V] = {}
-        self._previous: dict[_K, _V] = {}
+        self._current: dict[_K, tuple[_K, _V]] = {}
+        self._previous: dict[_K, tuple[_K, _V]] = {}
 
     def get(self, key: _K, make: Callable[[], _V]) -> _V:
         found = self._current.get(key)
         if found is None:
             found = self._previous.get(key)
             if found is None:
-                found = make()
-            self._current[key] = found
-        return found
+                found = (key, make())
+            self._current[found[0]] = found
+        return found[1]
+
+    def key_of(self, key: _K) -> _K | None:
+        """The key object an entry equal to `key` is kept under (None: not kept)."""
+        found = self._current.get(key) or self._previous.get(key)
+        return None if found is None else found[0]
 
     def rotate(self) -> None:
         self._previous, self._current = self._current, {}

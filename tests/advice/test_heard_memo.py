@@ -181,3 +181,28 @@ def test_the_memo_holds_what_it_keeps_answers_under() -> None:
     re.purge()  # the module's cache of compiled patterns
     gc.collect()
     assert all(ref() is None for ref in held)  # and only the memo held them
+
+
+def test_a_turn_read_again_in_a_later_window_stays_under_its_first_key() -> None:
+    """Each read builds new key tuples; the memo keeps the first, so nothing is re-keyed per read.
+
+    Re-keying every window made thousands of key tuples a second that lived for seconds: most
+    of what the collector's young collections walked at 200 sessions (capacity bench).
+    """
+    texts = ["minha filha tá com febre", "e tosse também?", "tem sim"]
+    memo = HeardMemo()
+    Heard(texts[:2], needs_module._IDIOMS, memo=memo).find(re.compile(r"(?<= )febre(?= )"))
+    table = memo.table(needs_module._IDIOMS)
+    probe = ("e tosse também?", False, frozenset())
+    first = table.turns.key_of(probe)
+    assert first is not None and first is not probe
+    for end in (3, 3, 3):  # later windows: the same turns read again, generation after generation
+        memo.next_window()
+        Heard(texts[:end], needs_module._IDIOMS, memo=memo).find(re.compile(r"(?<= )tosse(?= )"))
+    table = memo.table(needs_module._IDIOMS)
+    assert table.turns.key_of(probe) is first
+    first_pair = table.pairs.key_of(("minha filha tá com febre", False, "e tosse também?"))
+    memo.next_window()
+    Heard(texts, needs_module._IDIOMS, memo=memo).find(re.compile(r"(?<= )febre(?= )"))
+    assert first_pair is not None
+    assert memo.table(needs_module._IDIOMS).pairs.key_of(first_pair) is first_pair
