@@ -217,6 +217,28 @@ class LinkSender(trio.abc.SendChannel[T]):
             link._forget(envelope)  # a cancelled send delivered nothing
             raise
 
+    def send_nowait(self, value: T) -> None:
+        """Queue `value` without waiting, as `send` would; `trio.WouldBlock` when it would wait.
+
+        Why: a producer that hands an item on as soon as it has it saves the scheduler pass a
+        second task would cost (the decoder's chunks). Raised, nothing was queued or dropped.
+        """
+        link = self._link
+        envelope = _Envelope(value, trio.current_time())
+        if link.overflow is Overflow.DROP_OLDEST:
+            while True:
+                try:
+                    self._tx.send_nowait(envelope)
+                except trio.WouldBlock:
+                    if not link._drop_oldest():
+                        raise  # nothing droppable (capacity 0): `send` would wait
+                    continue
+                break
+            link._queued.append(envelope)
+            return
+        self._tx.send_nowait(envelope)
+        link._queued.append(envelope)
+
     async def aclose(self) -> None:
         """Close this end only."""
         await self._tx.aclose()

@@ -56,6 +56,51 @@ async def test_drop_oldest_never_blocks_and_reports_drops(
     assert [await rx.receive() for _ in range(3)] == [7, 8, 9]
 
 
+async def test_send_nowait_queues_as_send_does_and_changes_nothing_when_it_would_wait() -> None:
+    link: Link[int] = Link("x", 2, Overflow.BLOCK)
+    tx, rx = link.sender(), link.receiver()
+    tx.send_nowait(0)
+    tx.send_nowait(1)
+    with pytest.raises(trio.WouldBlock):
+        tx.send_nowait(2)
+    assert link.depth == 2  # the refused item is not counted as waiting
+    assert [await rx.receive(), await rx.receive()] == [0, 1]
+    assert link.depth == 0
+    tx.send_nowait(3)  # room again
+    assert await rx.receive() == 3
+
+
+async def test_send_nowait_on_a_waiting_receiver_hands_the_item_over() -> None:
+    link: Link[str] = Link("x", 0, Overflow.BLOCK)
+    tx, rx = link.sender(), link.receiver()
+    got: list[str] = []
+
+    async def consume() -> None:
+        got.append(await rx.receive())
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(consume)
+        await trio.testing.wait_all_tasks_blocked()
+        tx.send_nowait("a")  # capacity 0, but a receiver waits: no waiting here
+    assert got == ["a"]
+    assert link.depth == 0
+    with pytest.raises(trio.WouldBlock):
+        tx.send_nowait("b")  # nobody waits now
+
+
+async def test_send_nowait_drops_the_oldest_like_send() -> None:
+    dropped: list[int] = []
+    link: Link[int] = Link(
+        "segments", 2, Overflow.DROP_OLDEST, on_drop=lambda i, r: dropped.append(i)
+    )
+    tx, rx = link.sender(), link.receiver()
+    for i in range(5):
+        tx.send_nowait(i)
+    assert dropped == [0, 1, 2]
+    assert link.dropped == 3 and link.depth == 2
+    assert [await rx.receive(), await rx.receive()] == [3, 4]
+
+
 async def test_end_of_stream_flows_when_every_sender_is_closed() -> None:
     link: Link[str] = Link("x", 4, Overflow.BLOCK)
     tx = link.sender()
