@@ -64,13 +64,13 @@ _young_seen = [0]
 
 
 def _young_census(phase: str, info: dict[str, int]) -> None:
-    """``BENCH_GC_DEBUG=young``: at every 10th young or middle collection, what it walks (sizes
-    and kinds of the generations it takes) and how much of it was garbage."""
+    """``BENCH_GC_DEBUG=young``: at every 10th young collection and every middle one, what it
+    walks (sizes and kinds of the generations it takes) and how much of it was garbage."""
     from collections import Counter
 
     if phase == "start":
         _young_seen[0] += 1
-        if _young_seen[0] % 10:
+        if _young_seen[0] % 10 and info["generation"] == 0:
             return
         gen = info["generation"]
         objects = [o for g in range(gen + 1) for o in gc.get_objects(generation=g)]
@@ -78,8 +78,16 @@ def _young_census(phase: str, info: dict[str, int]) -> None:
         sizes = [len(gc.get_objects(generation=g)) for g in range(3)]
         print(f"gc young census: gen {gen}, generations {sizes}; {kinds}", file=sys.stderr,
               flush=True)  # fmt: skip
+        # `gc.get_referents`, not indexing: a tuple being filled when the collection started
+        # holds NULLs, and reading one crashes the process.
+        shapes = Counter(
+            (len(o), *(type(x).__name__ for x in gc.get_referents(o)[:3]))
+            for o in objects
+            if type(o) is tuple
+        ).most_common(12)
+        print(f"gc young census: tuples {shapes}", file=sys.stderr, flush=True)
         del objects
-    elif _young_seen[0] % 10 == 0:
+    elif _young_seen[0] % 10 == 0 or info["generation"] == 1:
         print(f"gc young census: collected {info['collected']}", file=sys.stderr, flush=True)
 
 
