@@ -92,7 +92,7 @@ class ChunkSource:
 
 
 class ClockedOut:
-    """Stamps PCM on the audio clock kept in the memory and sends it on."""
+    """Stamps what goes downstream (PCM or Opus frames) on the memory's audio clock, sends it."""
 
     def __init__(
         self, outbox: trio.abc.SendChannel[AudioFrame], memory: DecoderMemory, ctx: ActorContext

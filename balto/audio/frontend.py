@@ -73,7 +73,6 @@ class FrontEnd:
         """Seconds of audio fed."""
         self.sample_rate = sample_rate
         """The rate of the PCM fed."""
-        self._rate = sample_rate
         self.voices = voices
         """Whether the cuts carry their voice embedding (read at each cut)."""
 
@@ -86,8 +85,8 @@ class FrontEnd:
         t2 = time.thread_time()
         self.denoise_cpu_s += t1 - t0
         self.vad_cpu_s += t2 - t1
-        self.audio_s += len(pcm) / 2 / self._rate
-        STAGE_CPU.add(len(pcm) / 2 / self._rate, t1 - t0, t2 - t1)
+        self.audio_s += len(pcm) / 2 / self.sample_rate
+        STAGE_CPU.add(len(pcm) / 2 / self.sample_rate, t1 - t0, t2 - t1)
         return cuts
 
     def describe(self) -> str:
@@ -106,6 +105,6 @@ class FrontEnd:
         if not cuts or not self.voices:
             return cuts
         t0 = time.thread_time()
-        out = [dataclasses.replace(c, voice=voice_of(c.pcm, self._rate)) for c in cuts]
+        out = [dataclasses.replace(c, voice=voice_of(c.pcm, self.sample_rate)) for c in cuts]
         self.voice_cpu_s += time.thread_time() - t0
         return out
