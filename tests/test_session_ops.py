@@ -78,7 +78,11 @@ async def test_disconnect_closes_with_4005(nursery: trio.Nursery, database_url: 
         inner.start_soon(operator)
         run = await stream_file(ws_url(running), api_key, WAV, linger_s=1.0)
     assert (run.close_code, run.close_reason) == (4005, "Sessao encerrada pelo operador")
-    assert query(database_url, "SELECT close_code FROM sessions") == [(4005,)]
+    sql = "SELECT close_code FROM sessions"
+    with trio.fail_after(5):  # the row is closed right after the device is sent its close frame
+        while (rows := query(database_url, sql)) != [(4005,)]:  # noqa: ASYNC110 - polling the database
+            await trio.sleep(0.05)
+    assert rows == [(4005,)]
     async with httpx.AsyncClient(base_url=running.base_url) as http:
         gone = await http.get(f"/admin/sessions/{balcao_id}", headers=ADMIN)
         assert gone.status_code == 404
