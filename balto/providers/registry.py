@@ -20,6 +20,7 @@ import trio
 
 from balto.catalog import Catalog, Product
 from balto.config import Settings
+from balto.providers.acyclic_http import AcyclicAsyncClient
 from balto.providers.assemblyai import AssemblyAITranscriber
 from balto.providers.breaker import Breaker, BreakerPolicy
 from balto.providers.catalog_advisor import CatalogAdvisor
@@ -113,7 +114,7 @@ async def open_providers(settings: Settings) -> AsyncIterator[Providers]:
     thrown: BaseException | None = None
     try:
         async with contextlib.AsyncExitStack() as stack:
-            http = await stack.enter_async_context(httpx.AsyncClient())
+            http = await stack.enter_async_context(AcyclicAsyncClient())
             async with trio.open_nursery() as probes:
                 try:
                     yield await _build(settings, stack, http, probes)
