@@ -127,6 +127,28 @@ async def _thresholds_after_start(thresholds: str) -> None:
     gc.set_threshold(*(int(x) for x in thresholds.split(",")))
 
 
+async def _collect_on_a_clock(every_s: float) -> None:
+    """``BENCH_GC_CLOCK=S``: no automatic collection; a full one every S seconds, printing how
+    much cyclic garbage the load made since the last (``BENCH_GC_CLOCK_CENSUS=1``: and of what
+    kinds)."""
+    from collections import Counter
+
+    census = os.environ.get("BENCH_GC_CLOCK_CENSUS") == "1"
+    await trio.sleep(5.0)
+    gc.disable()
+    while True:
+        await trio.sleep(every_s)
+        if census:
+            gc.set_debug(gc.DEBUG_SAVEALL)  # the garbage is kept in gc.garbage to be counted
+        found = gc.collect()
+        print(f"gc clock: full collection found {found}", file=sys.stderr, flush=True)
+        if census:
+            kinds = Counter(type(o).__qualname__ for o in gc.garbage).most_common(40)
+            print(f"gc clock: garbage {kinds}", file=sys.stderr, flush=True)
+            gc.set_debug(0)
+            del gc.garbage[:]
+
+
 async def _growth(at: list[float]) -> None:
     """``BENCH_GC_GROWTH=t1,t2,...`` (seconds after start): the kinds of object that grew most
     between those moments (the live objects the collector tracks, by type)."""
@@ -151,6 +173,8 @@ async def _main(settings: Settings, stats: Path) -> None:
             nursery.start_soon(_growth, at)
         if os.environ.get("BENCH_GC_THRESHOLD"):
             nursery.start_soon(_thresholds_after_start, os.environ["BENCH_GC_THRESHOLD"])
+        if os.environ.get("BENCH_GC_CLOCK"):
+            nursery.start_soon(_collect_on_a_clock, float(os.environ["BENCH_GC_CLOCK"]))
         if os.environ.get("BENCH_GC_FREEZE") == "1":
             nursery.start_soon(_freeze_after_start)
         await _serve(settings)
