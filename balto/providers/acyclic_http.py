@@ -4,10 +4,11 @@ In: what `httpx.AsyncClient` takes. Out: the same responses, read and closed the
 
 httpx 0.28 wraps every response's body in a `BoundAsyncStream` that points back at the response
 (to set `elapsed` when it closes): response → stream → response, a reference cycle that only
-the garbage collector can free. The server posts a segment to the speech-to-text provider every
-few seconds per session, and the caller's frame keeps its last response until the next one, so
-by the time a response is garbage it has aged into the collector's oldest generation and waits
-for a full collection: at 200 sessions, ~40 objects per request, ~150,000 objects held a minute
+the garbage collector can free, holding the request and so the posted segment's audio. The
+server posts a segment to the speech-to-text provider every few seconds per session, and the
+caller's frame keeps its last response until the next one, so a response outlives the young
+collections and its garbage piles up in the oldest generation: at 200 sessions ~40 objects per
+post, ~80,000 a minute, none of it found by the young or middle collections
 (docs/BENCHMARKS.md, Capacity, 2026-12-05 eighth session). Here the body sits behind a stream
 that lets go of httpx's bound one when the response closes, which breaks the cycle.
 Upstream: encode/httpx#3733 (open). The OpenAI SDK's own client (pydantic's httpx2) has no
