@@ -26,7 +26,7 @@ import httpx
 class _ReleasedOnClose(httpx.AsyncByteStream):
     """A response body that lets go of httpx's bound stream (and its response) on close."""
 
-    def __init__(self, bound: httpx.AsyncByteStream) -> None:
+    def __init__(self, bound: httpx.AsyncByteStream | None) -> None:
         self._bound: httpx.AsyncByteStream | None = bound
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
@@ -57,8 +57,10 @@ class AcyclicAsyncClient(httpx.AsyncClient):
         response = await super().send(
             request, stream=True, auth=auth, follow_redirects=follow_redirects
         )
-        assert isinstance(response.stream, httpx.AsyncByteStream)  # an async client's
-        response.stream = _ReleasedOnClose(response.stream)
+        bound = response.stream
+        assert isinstance(bound, httpx.AsyncByteStream)  # an async client's
+        # A response hook may have read (and so closed) it already: then let go at once.
+        response.stream = _ReleasedOnClose(None if response.is_closed else bound)
         if stream:
             return response  # the caller closes it (``async with client.stream(...)``)
         try:

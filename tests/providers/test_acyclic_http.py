@@ -104,3 +104,19 @@ async def test_a_response_closed_before_its_body_is_read_refuses_to_read(url: st
         assert response.is_closed
         with pytest.raises(httpx.StreamClosed):
             await response.aread()
+
+
+@pytest.mark.usefixtures("no_collector")
+async def test_a_response_a_hook_already_read_is_freed_too(url: str) -> None:
+    read_by_hook: list[bytes] = []
+
+    async def hook(response: httpx.Response) -> None:
+        read_by_hook.append(await response.aread())
+
+    async with AcyclicAsyncClient(event_hooks={"response": [hook]}) as http:
+        response = await _post(http, url)
+        assert response.json()["text"] == DEFAULT_TEXT
+        assert read_by_hook == [response.content]
+        freed = weakref.ref(response)
+        del response
+        assert freed() is None
