@@ -1,7 +1,7 @@
 """AcyclicAsyncClient against the loopback Scribe fake: a closed response is freed at once.
 
 Each test turns the garbage collector off around the request: what is freed then was freed by
-reference counting alone, which is what a server whose collector runs rarely needs.
+reference counting alone, before it could age into the collector's oldest generation.
 """
 
 from __future__ import annotations
