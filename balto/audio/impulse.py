@@ -1,7 +1,7 @@
 """Impulse and beep rejection inside a segment: which bursts of voiced frames are speech.
 
 In: the open segment's `Frame`s (energy; voiced, beep and loud flags) and the thresholds of
-`SegmenterParams` (`burst_gap_s`, `impulse_decay_db`, `impulse_rise_db`).
+`SegmenterParams` (`burst_gap_s`, `impulse_decay_db`, `impulse_rise_db`, `impulse_quiet_db`).
 Out: `speech_frames`, the voiced frames a segment keeps once its events are dropped (when it is
 emitted), and `BurstTracker`, which says live, frame by frame, which voiced frame of the open
 segment counts last (for the pause timer) and whether the cut should wait for a verdict.
@@ -48,19 +48,30 @@ class _Shape:
     and the low like any other but is never taken as speech (it is the beep's).
     """
 
-    __slots__ = ("_n", "_rise_db", "low", "peak", "speech")
+    __slots__ = ("_n", "_quiet_db", "_rise_db", "low", "peak", "speech")
 
-    def __init__(self, rise_db: float) -> None:
+    def __init__(self, rise_db: float, quiet_db: float | None = None) -> None:
         self._rise_db = rise_db
+        self._quiet_db = quiet_db
         self._n = 0
         self.peak = self.low = 0.0
         self.speech = False
 
-    def take(self, energy: float, *, free: bool) -> None:
-        """Add the burst's next frame; `free` is False for a frame at or near a beep."""
+    def take(self, energy: float, *, free: bool, loud: bool = True) -> None:
+        """Add the burst's next frame; `free` is False for a frame at or near a beep.
+
+        `loud`: the frame stands over the gate level. A frame under it that is also more than
+        `quiet_db` under the burst's peak shows no speech: after a slam, the gate's hold keeps
+        the room "voiced", and the room's own wobble, however steep, is no syllable.
+        """
         if self._n == 0 or (energy > self.peak and (self._n <= 1 or not free)):
             self.peak = self.low = energy  # still the onset (or the beep): decay counts from here
-        elif not self.speech and free and (energy > self.peak or energy > self.low + self._rise_db):
+        elif (
+            not self.speech
+            and free
+            and (loud or self._quiet_db is None or energy >= self.peak - self._quiet_db)
+            and (energy > self.peak or energy > self.low + self._rise_db)
+        ):
             # Loudest after its first two frames (a syllable's onset is not at its loudest), or
             # risen again after the peak (the next syllable): speech, not a ring-down.
             self.speech = True
@@ -74,7 +85,9 @@ class _Shape:
         return None if self.speech else self.peak - self.low
 
 
-def event_decay(frames: Sequence[Frame], first: int, last: int, rise_db: float) -> float | None:
+def event_decay(
+    frames: Sequence[Frame], first: int, last: int, rise_db: float, quiet_db: float | None = None
+) -> float | None:
     """How far the span frames[first..last] fell from its peak, if it is shaped as one event.
 
     Args:
@@ -82,13 +95,15 @@ def event_decay(frames: Sequence[Frame], first: int, last: int, rise_db: float) 
         first: Index of the burst's first voiced frame.
         last: Index of its last voiced frame (the frames between, voiced or not, are its shape).
         rise_db: Rise over the lowest level since the peak that only speech makes.
+        quiet_db: A frame under the gate level and this far under the peak never shows speech
+            (None: any frame may).
 
     Returns:
         None when the span shows speech (see `_Shape`); otherwise its fall in dB from its peak.
     """
-    shape = _Shape(rise_db)
+    shape = _Shape(rise_db, quiet_db)
     for f, near in zip(frames[first : last + 1], _near_beep(frames, first, last), strict=True):
-        shape.take(f.energy, free=not near)
+        shape.take(f.energy, free=not near, loud=f.loud)
     return shape.decay
 
 
@@ -106,7 +121,12 @@ def voiced_bursts(frames: Sequence[Frame], upto: int, gap_n: int) -> list[list[i
 
 
 def speech_frames(
-    frames: Sequence[Frame], upto: int, gap_n: int, decay_db: float | None, rise_db: float
+    frames: Sequence[Frame],
+    upto: int,
+    gap_n: int,
+    decay_db: float | None,
+    rise_db: float,
+    quiet_db: float | None = None,
 ) -> list[int]:
     """Indices of the voiced frames in frames[:upto+1] that are speech: events' bursts dropped.
 
@@ -118,7 +138,7 @@ def speech_frames(
         return [k for burst in bursts for k in burst]
     kept: list[int] = []
     for burst in bursts:
-        decay = event_decay(frames, burst[0], burst[-1], rise_db)
+        decay = event_decay(frames, burst[0], burst[-1], rise_db, quiet_db)
         if decay is None or decay < decay_db:
             kept += burst
     return kept
@@ -141,17 +161,20 @@ class BurstTracker:
     its verdict (see `holds_cut`; the segmenter bounds the wait).
     """
 
-    def __init__(self, gap_n: int, decay_db: float | None, rise_db: float) -> None:
+    def __init__(
+        self, gap_n: int, decay_db: float | None, rise_db: float, quiet_db: float | None = None
+    ) -> None:
         """Judge bursts split by more than `gap_n` frames; `decay_db` None counts every burst."""
         self._gap_n = gap_n
         self._decay_db = decay_db
         self._rise_db = rise_db
+        self._quiet_db = quiet_db
         self.last_counted = 0
         """Absolute index of the open segment's last voiced frame that counts."""
         self._first = self._last = self._before = self._pos = 0
         self._opening = True  # the latest burst opened the segment (or the test is off)
         self._holds = False
-        self._shape = _Shape(rise_db)
+        self._shape = _Shape(rise_db, quiet_db)
         self._free_voiced: int | None = None  # its last voiced frame away from any beep
         self._free_loud = False  # whether one of those was over the gate level
         self._voiced_seen = False  # whether any of its frames taken so far is voiced
@@ -214,7 +237,7 @@ class BurstTracker:
     def _restart_shape(self) -> None:
         self._pos = self._first
         self.last_counted = self._before
-        self._shape = _Shape(self._rise_db)
+        self._shape = _Shape(self._rise_db, self._quiet_db)
         self._free_voiced = None
         self._free_loud = self._voiced_seen = False
 
@@ -228,7 +251,7 @@ class BurstTracker:
         for k in range(self._pos, self._last + 1):
             f = frames[k - offset]
             free = not near[k - self._pos]
-            self._shape.take(f.energy, free=free)
+            self._shape.take(f.energy, free=free, loud=f.loud)
             if f.voiced:
                 self._voiced_seen = True
                 if free:

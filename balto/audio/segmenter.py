@@ -134,7 +134,9 @@ class Segmenter:
         # Headroom of the last segments: how faint the stream's speech is (`faint_headroom_db`).
         self._headrooms: deque[float] = deque(maxlen=max(1, p.faint_history))
         self._wait_n = frames(p.burst_wait_s)
-        self._bursts = BurstTracker(self._burst_gap_n, p.impulse_decay_db, p.impulse_rise_db)
+        self._bursts = BurstTracker(
+            self._burst_gap_n, p.impulse_decay_db, p.impulse_rise_db, p.impulse_quiet_db
+        )
         self._carry = b""
         self._carry_decide = b""
         self._index = 0  # index of the next frame
@@ -333,7 +335,7 @@ class Segmenter:
         p = self._p
         voiced = speech_frames(
             segment, last_voiced - self._seg_start, self._burst_gap_n, p.impulse_decay_db,
-            p.impulse_rise_db,
+            p.impulse_rise_db, p.impulse_quiet_db,
         )  # fmt: skip
         if len(voiced) < self._min_voiced_n:
             return
