@@ -1,6 +1,6 @@
 """Segment boundaries on voices and rates the segmenter was tuned on, and on ones it never saw.
 
-    .venv/bin/python bench/segment_eval.py [--set tune|tune2|heldout|heldout2|heldout3|all]
+    .venv/bin/python bench/segment_eval.py [--set tune|tune2|heldout|heldout2|heldout3|heldout4|all]
         [--param NAME=VALUE] [--untrimmed] [--show-clipped]
 
 The corpus is ``tests/fixtures/make_voice_corpus.py``'s (generated, seeded, into
