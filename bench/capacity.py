@@ -30,7 +30,10 @@ connected, before the first one finished), without the connection ramp: each new
 WebSocket handshake and database rows.
 
     .venv/bin/python bench/capacity.py [--levels 10,50,100,130] [--clip receita_shop_10db]
-        [--stagger 0.02] [--workers auto]
+        [--stagger 0.02] [--workers auto] [--enroll]
+
+``--enroll``: every balcão under one cliente with an enrolled attendant, so every segment is
+embedded and scored (``bench/_capacity_voices.py``): what speaker identification costs at load.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ from balto.audio.opus_decoder import OpusDecoder  # noqa: E402
 from balto.audio.opus_demux import OpusDemuxer  # noqa: E402
 from balto.device import plan_chunks  # noqa: E402
 from bench._capacity_readings import PAUSE_S, latencies, read_stats, tree  # noqa: E402
+from bench._capacity_voices import enrolled_cliente, register_under  # noqa: E402
 from bench._stt_stub import SttStub  # noqa: E402
 from tests.conftest import ADMIN, register_balcao  # noqa: E402
 from tests.fixtures.make_audio import encode_webm  # noqa: E402
@@ -146,12 +150,20 @@ async def one_level(
     stt: SttStub,
     stats: Path,
     stagger_s: float = STAGGER_S,
+    codigo: str | None = None,
 ) -> dict[str, float]:
-    """Stream `clip` from `n` devices at once; return the level's figures."""
+    """Stream `clip` from `n` devices at once; return the level's figures.
+
+    `codigo`: every balcão joins that cliente (``--enroll``); else each gets a cliente of its own.
+    """
     meta = _clip_meta(clip)
     cuts = completing_chunks(clip)
     chunk_ends = [end for end, _ in plan_chunks(_clip_path(clip).read_bytes(), CHUNK_S)]
-    registered = [await register_balcao(base_url, f"Balcão {n}-{i}") for i in range(n)]
+    names = [f"Balcão {n}-{i}" for i in range(n)]
+    if codigo:
+        registered = [await register_under(base_url, codigo, name) for name in names]
+    else:
+        registered = [await register_balcao(base_url, name) for name in names]
     keys = [key for key, _ in registered]
     stt.requests.clear()
     async with httpx.AsyncClient(base_url=base_url) as http:  # settle: a GC'd, idle server
@@ -284,7 +296,9 @@ def _row(r: dict[str, float]) -> str:
     )
 
 
-async def main(levels: list[int], clip: str, stagger_s: float, workers: str) -> None:
+async def main(
+    levels: list[int], clip: str, stagger_s: float, workers: str, enroll: bool = False
+) -> None:
     """Start the fake STT and the server process, run each level once, print a table."""
     with tempfile.TemporaryDirectory() as tmp:
         stats = Path(tmp) / "stats.jsonl"
@@ -321,6 +335,7 @@ async def main(levels: list[int], clip: str, stagger_s: float, workers: str) -> 
             try:
                 await _wait_ready(base_url, proc)
                 server = psutil.Process(proc.pid)
+                codigo = await enrolled_cliente(base_url) if enroll else None
                 print(
                     f"server pid {proc.pid}, {CORES} cores, BALTO_VAD_WORKERS={workers}; "
                     f"clip {clip}; devices {stagger_s} s apart; "
@@ -339,7 +354,7 @@ async def main(levels: list[int], clip: str, stagger_s: float, workers: str) -> 
                 )
                 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
                 for n in levels:
-                    r = await one_level(n, clip, base_url, server, stt, stats, stagger_s)
+                    r = await one_level(n, clip, base_url, server, stt, stats, stagger_s, codigo)
                     print(_row(r), flush=True)
                     if r["p99"] > 1000 or r["stt_requests"] < r["expected"]:
                         print(f"N={n} falls behind real time; stopping.")
@@ -359,6 +374,9 @@ if __name__ == "__main__":
     parser.add_argument("--clip", default="receita_shop_10db")
     parser.add_argument("--stagger", type=float, default=STAGGER_S, help="seconds between starts")
     parser.add_argument("--workers", default="auto", help="BALTO_VAD_WORKERS for the server")
+    parser.add_argument(
+        "--enroll", action="store_true", help="one cliente with an enrolled attendant"
+    )
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
-    trio.run(main, levels, args.clip, args.stagger, args.workers)
+    trio.run(main, levels, args.clip, args.stagger, args.workers, args.enroll)
