@@ -1,6 +1,7 @@
 """Who spoke each segment, for the transcriber: label, record, and remember the attendant.
 
-In: `Segment`s with their voice embedding (computed in the front end, `balto.speaker`), and the
+In: `Segment`s and their voice embeddings (made in the front end after the cut, `balto.speaker`,
+delivered through the session's `VoiceNeed`), and the
 cliente's enrolled voices from a `VoiceSource`, read per segment (a voiceprint erased anywhere
 stops being used at the next segment). Out: a `Label` per segment, recorded on the segment's row
 (``falante``, ``atendente``, ``falante_score``). Scoring is a few 42 × 42 products per segment, on
@@ -18,6 +19,10 @@ from balto.messages import Segment
 from balto.speaker import embedding_of
 from balto.speaker.identify import Identification, identify
 from balto.store.voiceprints import set_segment_speaker
+
+VOICE_WAIT_S = 5.0
+"""Longest a segment's label waits for its voice embedding (made in ~10 ms; minutes of backlog
+in a stuck worker would hold the transcript): then it is unknown."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +63,10 @@ class SpeakerLabeller:
             return Label(Identification(), None)
         enrolled = await self._voices.enrolled(self._cliente)
         self._need.wanted = bool(enrolled)
-        who = identify(embedding_of(segment.voice), enrolled)
+        voice = segment.voice
+        if voice is None and enrolled:  # made after the segment went on: the VAD delivers it
+            voice = await self._need.voice(segment.id, VOICE_WAIT_S)
+        who = identify(embedding_of(voice), enrolled)
         if who.falante == "atendente" and who.atendente_id is not None and who.nome is not None:
             self._last = (who.atendente_id, who.nome)
         elif self._last is not None and all(e.atendente_id != self._last[0] for e in enrolled):

@@ -10,9 +10,11 @@ has arrived (the decoder sends about one block per device chunk) and runs the ba
   bigger backlog in a worker thread. A thread cannot run this GIL-bound numpy/webrtcvad work beside
   the Trio thread anyway; the hop and GIL hand-offs cost more than they spared (capacity bench:
   Python 11-14 → 8.5-9 ms CPU per audio-second, pause → STT p99 at 80 sessions 1 s → 32 ms).
-It stamps each cut with an id, a sequence number and the wall time it was cut at, and carries its
-voice embedding (`balto.speaker`: made in the worker, or here in a worker thread) while the
-session's `VoiceNeed` says someone will score it (the cliente has an enrolled voice).
+It stamps each cut with an id, a sequence number and the wall time it was cut at and hands it on at
+once; while the session's `VoiceNeed` says someone will score it (the cliente has an enrolled
+voice) it then has the segment's voice embedding made (`balto.speaker`: in the worker, after the
+requests that can cut, or here in a worker thread) and delivers it through the `VoiceNeed`, so the
+STT request never waits for it.
 
 `OpusFrame`s (what the decoder sends when the front ends run in workers) are decoded by the
 session's front end in its worker, in the same request as denoise and VAD: one round trip per
@@ -35,7 +37,7 @@ from actors.ports import Batching, VoiceNeed
 from balto.audio.frontend import FrontEnd
 from balto.audio.opus_decoder import SAMPLE_RATE, OpusDecoder
 from balto.audio.segmenter import CutSegment
-from balto.audio.workers import FrontEndPool, RemoteFrontEnd
+from balto.audio.workers import FrontEndPool, FrontEndWorkerError, RemoteFrontEnd
 from balto.messages import AudioFrame, OpusFrame, PcmFrame, Segment
 from balto.speaker import voice_of
 
@@ -77,11 +79,21 @@ async def run_vad(
     rate = 16_000
     local = _Local()
     need = voice_need or VoiceNeed()
+    embeds: trio.Nursery | None = None  # the voice embeddings being made, beside the loop
+
+    async def embed(made_by: FrontEnd | RemoteFrontEnd, segment_id: str, pcm: bytes) -> None:
+        voice = None
+        try:
+            if isinstance(made_by, RemoteFrontEnd):
+                voice = await made_by.embed(pcm, rate)
+            else:
+                voice = await trio.to_thread.run_sync(voice_of, pcm, rate)
+        except FrontEndWorkerError:  # the worker died: the next front-end call says so
+            pass
+        finally:
+            need.deliver(segment_id, voice)
 
     async def emit(cut: CutSegment) -> None:
-        voice = cut.voice
-        if isinstance(front, FrontEnd) and need.wanted:  # in this process: to a thread
-            voice = await trio.to_thread.run_sync(voice_of, cut.pcm, rate)
         segment = Segment(
             id=str(uuid.uuid4()),
             seq=ctx.health.messages_out,
@@ -90,8 +102,11 @@ async def run_vad(
             start=offset + cut.start,
             end=offset + cut.end,
             cut_at=trio.current_time(),
-            voice=voice,
+            voice=cut.voice,
         )
+        if cut.voice is None and need.wanted and front is not None and embeds is not None:
+            need.expect(segment.id)
+            embeds.start_soon(embed, front, segment.id, cut.pcm)
         ctx.log.info(
             "segment %d: %.2f–%.2f s (%.2f s)",
             segment.seq,
@@ -109,7 +124,7 @@ async def run_vad(
 
     more = inbox if isinstance(inbox, Batching) else None
     try:
-        async with inbox, outbox:
+        async with inbox, outbox, trio.open_nursery() as embeds:
             ended = False
             while not ended:
                 try:
@@ -159,7 +174,7 @@ async def run_vad(
                     await emit(cut)
                 started = trio.current_time()
                 if isinstance(front, RemoteFrontEnd):
-                    front.voices = need.wanted
+                    front.voices = False  # made after the cut goes on (`embed`)
                 cuts = await batch_in.feed(front, local)
                 ctx.health.busy_s += trio.current_time() - started
                 ctx.health.detail = front.describe()
@@ -168,6 +183,15 @@ async def run_vad(
             if front is not None:
                 for cut in await _flush(front):
                     await emit(cut)
+    except BaseExceptionGroup as group:
+        # The supervisor classifies an actor's error by its type (a dead worker restarts the
+        # actor): hand it the error itself, not the embeddings' nursery's wrapper.
+        error: BaseException = group
+        while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+            error = error.exceptions[0]
+        if error is group:
+            raise
+        raise error from None
     finally:
         if isinstance(front, RemoteFrontEnd):
             await front.close()

@@ -2,7 +2,8 @@
 
 In: ``(seq, op, key, arg)`` tuples on a `multiprocessing.connection.Connection`, ``seq`` counting
 up from 0: "open" (a `FrontEnd`'s arguments), "feed_opus" (Opus runs to decode with the session's
-`OpusDecoder`, then feed), "feed" (PCM), "flush", "close". Out: ``(seq, True, result)`` per
+`OpusDecoder`, then feed), "feed" (PCM), "flush", "close", "embed" (a cut segment's voice
+embedding: `balto.speaker.voice_of`, with its thread CPU). Out: ``(seq, True, result)`` per
 request, or ``(seq, False, "Error: message")`` when it failed (the caller raises it in its
 session). Returns when the connection closes.
 
@@ -27,6 +28,7 @@ from typing import Any, NamedTuple
 
 from balto.audio.frontend import FrontEnd
 from balto.audio.opus_decoder import OpusDecoder
+from balto.speaker import voice_of
 
 # A request passed over this long goes next: urgent ones are ~10% of a worker's requests, so this
 # only bounds the unlikely case of a stream of them.
@@ -63,7 +65,10 @@ class Backlog:
 
     def add(self, seq: int, op: str, key: int, arg: Any) -> None:
         """Take a request received now."""
-        urgent = not any(r.key == key for r in self._waiting) and self._can_cut(op, key, arg)
+        # An embedding waits for nobody's cut: it holds back none of its session's requests.
+        urgent = not any(r.key == key and r.op != "embed" for r in self._waiting) and self._can_cut(
+            op, key, arg
+        )
         self._waiting.append(Request(seq, op, key, arg, time.monotonic(), urgent))
 
     def take(self) -> Request:
@@ -143,6 +148,11 @@ def answer(
         elif op == "flush":
             fronts[key].voices = arg
             out = fronts[key].flush()
+        elif op == "embed":
+            pcm, rate = arg
+            spent = time.thread_time()
+            voice = voice_of(pcm, rate)
+            out = (voice, time.thread_time() - spent)
         elif op == "close":
             fronts.pop(key, None)
             decoders.pop(key, None)

@@ -311,6 +311,15 @@ class RemoteFrontEnd:
         OPUS_CPU.add(audio_s, decode_s)
         return list(cuts), samples
 
+    async def embed(self, pcm: bytes, rate: int) -> bytes | None:
+        """A cut segment's voice embedding (`balto.speaker.voice_of`), made in the worker.
+
+        Served after the requests that can cut a segment; its CPU counts in the VAD stage.
+        """
+        voice, spent = await self._call("embed", (pcm, rate))
+        STAGE_CPU.add(0.0, 0.0, spent)
+        return voice  # type: ignore[no-any-return]
+
     async def flush(self) -> list[CutSegment]:
         """`FrontEnd.flush`, in the worker."""
         return list(await self._call("flush", self.voices))

@@ -111,3 +111,26 @@ def test_the_worker_loop_answers_the_cutting_request_first_over_its_socket() -> 
         parent.close()
         worker.join(timeout=5)
     assert not worker.is_alive()  # the loop ends when its connection closes
+
+
+def test_an_embedding_waits_for_the_cuts_and_holds_back_none_of_its_session() -> None:
+    pieces = _pieces()
+    k = _first_cut(pieces)
+    speaking = _primed(pieces, k)
+    backlog = Backlog({1: speaking})
+    backlog.add(0, "embed", 1, (pieces[k - 4] * 8, SR))  # the session's last segment's voice
+    backlog.add(1, "feed", 1, (pieces[k], False))  # can cut: still urgent, served first
+    assert [backlog.take().seq for _ in range(2)] == [1, 0]
+
+
+def test_an_embedding_is_answered_with_its_voice_and_cpu() -> None:
+    from balto.audio.worker_loop import Request, answer
+    from balto.speaker import embedding_of
+
+    speech = b"".join(_pieces()[4:16])  # 3 s of the clip's first utterance
+    seq, ok, (voice, cpu) = answer(Request(7, "embed", 1, (speech, SR), 0.0, False), {}, {})
+    assert (seq, ok) == (7, True) and embedding_of(voice) is not None and cpu > 0
+    seq, ok, (voice, _) = answer(Request(8, "embed", 1, (SILENCE, SR), 0.0, False), {}, {})
+    assert ok and voice is None  # too little speech: no embedding
+    seq, ok, why = answer(Request(9, "embed", 1, None, 0.0, False), {}, {})  # malformed
+    assert (seq, ok) == (9, False) and isinstance(why, str)

@@ -1,6 +1,7 @@
-"""The VAD actor hands on each segment's voice embedding, whichever way its front end runs: in a
-worker process (made there) or in this process (made in a worker thread, off the event loop); and
-makes none while the session's `VoiceNeed` says nobody would score it."""
+"""The VAD actor has each segment's voice embedding made after handing the segment on, whichever
+way its front end runs: in a worker process (made there) or in this process (made in a worker
+thread, off the event loop), delivered through the session's `VoiceNeed`; and makes none while
+the `VoiceNeed` says nobody would score it."""
 
 from __future__ import annotations
 
@@ -17,9 +18,7 @@ from balto.speaker.enroll import decode
 from tests.conftest import FIXTURES
 
 
-async def _segments(
-    pcm: bytes, pool: FrontEndPool | None, need: VoiceNeed | None = None
-) -> list[Segment]:
+async def _segments(pcm: bytes, pool: FrontEndPool | None, need: VoiceNeed) -> list[Segment]:
     info = SessionInfo(session_id="s" * 36, balcao_id="b", cliente_id="c", nome_balcao="teste")
     ctx = ActorContext(info, ActorHealth("vad"), SessionStats())
     in_tx, in_rx = trio.open_memory_channel[PcmFrame](8)
@@ -47,10 +46,14 @@ async def test_segments_carry_their_voice(workers: int) -> None:
     pcm = await trio.to_thread.run_sync(
         decode, (FIXTURES / "speaker_dialogue.webm").read_bytes(), "matroska"
     )
+    need = VoiceNeed()
     async with open_front_end_pool(workers) as pool:
-        segments = await _segments(pcm, pool)
+        segments = await _segments(pcm, pool, need)
     assert len(segments) == 2
-    assert all(embedding_of(s.voice) is not None for s in segments)
+    assert all(s.voice is None for s in segments)  # handed on before its voice was made
+    voices = [await need.voice(s.id, 5.0) for s in segments]
+    assert all(embedding_of(v) is not None for v in voices)
+    assert voices[0] != voices[1]
 
 
 @pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "worker"])
@@ -64,5 +67,8 @@ async def test_no_voice_is_made_when_nobody_would_score_it(workers: int) -> None
         segments = await _segments(pcm, pool, need)
         need.wanted = True  # a voiceprint enrolled: the next session's front end embeds again
         again = await _segments(pcm, pool, need)
-    assert len(segments) == 2 and all(s.voice is None for s in segments)
-    assert len(again) == 2 and all(embedding_of(s.voice) is not None for s in again)
+    assert len(segments) == 2
+    assert [await need.voice(s.id, 0.1) for s in segments] == [None, None]
+    assert len(again) == 2
+    voices = [await need.voice(s.id, 5.0) for s in again]
+    assert all(embedding_of(v) is not None for v in voices)
