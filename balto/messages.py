@@ -77,7 +77,9 @@ class Segment(Message):
     start: float
     end: float
     cut_at: float  # wall time (trio clock) when the VAD closed it
-    voice: bytes | None = None  # its voice embedding (`balto.speaker`), None: too little speech
+    # Its voice embedding (`balto.speaker`) when made before the segment left; the VAD makes it
+    # after, delivered beside the segment (`actors.ports.VoiceNeed`): None here then.
+    voice: bytes | None = None
 
     @property
     def duration(self) -> float:
