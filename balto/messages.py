@@ -78,7 +78,7 @@ class Segment(Message):
     end: float
     cut_at: float  # wall time (trio clock) when the VAD closed it
     # Its voice embedding (`balto.speaker`) when made before the segment left; the VAD makes it
-    # after, delivered beside the segment (`actors.ports.VoiceNeed`): None here then.
+    # after, delivered beside the segment (the session's VoiceNeed): None here then.
     voice: bytes | None = None
 
     @property
