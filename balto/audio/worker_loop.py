@@ -66,9 +66,8 @@ class Backlog:
     def add(self, seq: int, op: str, key: int, arg: Any) -> None:
         """Take a request received now."""
         # An embedding waits for nobody's cut: it holds back none of its session's requests.
-        urgent = not any(r.key == key and r.op != "embed" for r in self._waiting) and self._can_cut(
-            op, key, arg
-        )
+        blocked = any(r.key == key and r.op != "embed" for r in self._waiting)
+        urgent = not blocked and self._can_cut(op, key, arg)
         self._waiting.append(Request(seq, op, key, arg, time.monotonic(), urgent))
 
     def take(self) -> Request:

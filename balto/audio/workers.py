@@ -318,7 +318,7 @@ class RemoteFrontEnd:
         """
         voice, spent = await self._call("embed", (pcm, rate))
         STAGE_CPU.add(0.0, 0.0, spent)
-        return voice  # type: ignore[no-any-return]
+        return voice if isinstance(voice, bytes) else None
 
     async def flush(self) -> list[CutSegment]:
         """`FrontEnd.flush`, in the worker."""
