@@ -104,6 +104,18 @@ class ActorHealth:
         }
 
 
+def sole_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The one error nested single-error groups wrap; `group` itself when it holds more.
+
+    An actor's nurseries wrap what it raises, but the supervisor classifies an actor's error by
+    its type: an actor re-raises this instead of the wrapper.
+    """
+    error: BaseException = group
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 

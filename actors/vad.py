@@ -32,7 +32,7 @@ import uuid
 
 import trio
 
-from actors.context import ActorContext, ActorState
+from actors.context import ActorContext, ActorState, sole_error
 from actors.ports import Batching, VoiceNeed
 from balto.audio.frontend import FrontEnd
 from balto.audio.opus_decoder import SAMPLE_RATE, OpusDecoder
@@ -120,7 +120,9 @@ async def run_vad(
     async def new_front() -> FrontEnd | RemoteFrontEnd:
         if front_ends is None:
             return FrontEnd(rate, pause_s, max_segment_s, denoise=denoise, voices=False)
-        return await front_ends.open(rate, pause_s, max_segment_s, denoise=denoise)
+        remote = await front_ends.open(rate, pause_s, max_segment_s, denoise=denoise)
+        remote.voices = False  # made after the cut goes on (`embed`)
+        return remote
 
     more = inbox if isinstance(inbox, Batching) else None
     try:
@@ -173,8 +175,6 @@ async def run_vad(
                 for cut in cuts:
                     await emit(cut)
                 started = trio.current_time()
-                if isinstance(front, RemoteFrontEnd):
-                    front.voices = False  # made after the cut goes on (`embed`)
                 cuts = await batch_in.feed(front, local)
                 ctx.health.busy_s += trio.current_time() - started
                 ctx.health.detail = front.describe()
@@ -186,9 +186,7 @@ async def run_vad(
     except BaseExceptionGroup as group:
         # The supervisor classifies an actor's error by its type (a dead worker restarts the
         # actor): hand it the error itself, not the embeddings' nursery's wrapper.
-        error: BaseException = group
-        while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
-            error = error.exceptions[0]
+        error = sole_error(group)
         if error is group:
             raise
         raise error from None
