@@ -19,7 +19,7 @@ Three steps, the corpora first (`bench/speaker_corpus.py`, `bench/speaker_mbrola
     /tmp/rz/bin/python bench/speaker_dvector.py embed [--denoised | --middle]   # (~2 min)
     /tmp/rz/bin/python bench/speaker_dvector.py cpu      # a numpy encoder checked and timed
     .venv/bin/python bench/speaker_dvector.py table [--denoised | --middle] [--tnorm] [--sweep|-t T]
-    .venv/bin/python bench/speaker_dvector.py fuse [--middle] [--sweep | -t T -d D]
+    .venv/bin/python bench/speaker_dvector.py fuse [--middle] [--weight W] [--sweep | -t T -d D]
 
 ``--sweep`` prints 10 dB figures over thresholds on the tuning splits only (``tune``,
 ``mbrola_tune``); a threshold chosen there is then given with ``-t`` for every split. ``--tnorm``
@@ -231,6 +231,7 @@ class Scores:
         names = [str(n) for n in z["names"]]
         split_of = [doc["enroll"][n]["split"] for n in names]
         self.best: list[tuple[float, str]] = []
+        self.each: list[dict[str, float]] = []  # per attendant of the cut's split
         for r, e in zip(self.rows, z["rows"], strict=True):
             own = [k for k, s in enumerate(split_of) if s == r["split"]]
             sims = z["prints"][own] @ e
@@ -239,6 +240,7 @@ class Scores:
                 sims = (sims - cohort.mean()) / cohort.std()
             b = int(np.argmax(sims))
             self.best.append((float(sims[b]), names[own[b]]))
+            self.each.append({names[k]: float(v) for k, v in zip(own, sims, strict=True)})
 
     def table(self, split: str, snr: int, t: float) -> tuple[int, float, float, float]:
         """(cuts, role accuracy, customers taken for attendant, right attendant named), %."""
@@ -256,9 +258,12 @@ class Scores:
         return n, 100 * ok / max(n, 1), 100 * taken / max(cus, 1), 100 * named / max(att, 1)
 
 
-def fuse(tnorm_t: float, max_distance: float, sweep: bool, middle: bool) -> None:
+def fuse(
+    tnorm_t: float, max_distance: float, sweep: bool, middle: bool, weight: float | None
+) -> None:
     """Both embeddings must name the same attendant (the shipped one within `max_distance`, the
-    d-vector's test-normalised score at least `tnorm_t`); anything else is `cliente`.
+    d-vector's test-normalised score at least `tnorm_t`); anything else is `cliente`. With
+    `weight`, one score per attendant instead: z - weight × shipped distance, at least `tnorm_t`.
 
     The shipped embedding's cuts come from `bench/speaker_session.py rows` (the same front end
     over the same clips in the same order; checked cut by cut)."""
@@ -269,41 +274,55 @@ def fuse(tnorm_t: float, max_distance: float, sweep: bool, middle: bool) -> None
     assert [(r["clip"], r["role"], r["voice"]) for r in shipped] == [
         (r["clip"], r["role"], r["voice"]) for r in scores.rows
     ], "the two row sets do not hold the same cuts"
-    near: list[tuple[float, str]] = []
-    for r in shipped:
-        if r["embedding"] is None or not voices[r["split"]]:
-            near.append((float("inf"), ""))
-            continue
-        near.append(min((e.scorer.distance(r["embedding"]), e.nome) for e in voices[r["split"]]))
-    dvec = scores.best
+    far = float("inf")
+    dists = [
+        {e.nome: e.scorer.distance(r["embedding"]) for e in voices[r["split"]]}
+        if r["embedding"] is not None
+        else {}
+        for r in shipped
+    ]
+
+    def decide(each: dict[str, float], dist: dict[str, float], t: float, d: float) -> str | None:
+        """The attendant the cut is labelled with, or None (`cliente`)."""
+        if weight is not None:  # one score: z - weight × distance, at least t
+            fused = {k: z - weight * dist.get(k, far) for k, z in each.items()}
+            who = max(fused, key=lambda k: fused[k])
+            return who if fused[who] >= t else None
+        who = max(each, key=lambda k: each[k])
+        nearest = min(dist, key=lambda k: dist[k]) if dist else None
+        return who if each[who] >= t and nearest == who and dist[who] <= d else None
 
     def cells(split: str, snr: int, t: float, d: float) -> tuple[int, float, float, float]:
         n = ok = cus = taken = att = named = 0
-        for r, (z, who), (dist, nome) in zip(scores.rows, dvec, near, strict=True):
+        for r, each, dist in zip(scores.rows, scores.each, dists, strict=True):
             if r["split"] != split or r["snr"] != snr or r["role"] is None:
                 continue
-            is_att = z >= t and dist <= d and who == nome
+            who = decide(each, dist, t, d)
+            is_att = who is not None
             n += 1
             ok += ("atendente" if is_att else "cliente") == r["role"]
             if r["role"] == "cliente":
                 cus, taken = cus + 1, taken + is_att
             else:
-                att, named = att + 1, named + (is_att and who == r["voice"])
+                att, named = att + 1, named + (who == r["voice"])
         return n, 100 * ok / max(n, 1), 100 * taken / max(cus, 1), 100 * named / max(att, 1)
 
     if sweep:
-        for d in (1.14, 1.3, 1.5, 2.0):
-            for t in np.arange(0.5, 3.01, 0.25):
-                got = [cells(s, 10, float(t), d) for s in TUNING]
-                line = "  ".join(
-                    f"{s}: role {c[1]:.1f} taken {c[2]:.1f} named {c[3]:.1f}"
-                    for s, c in zip(TUNING, got, strict=True)
-                )
-                print(f"d={d} t={t:.2f} sum {sum(c[1] for c in got):.1f}  {line}")
+        grid = (
+            [(d, float(t)) for d in (1.14, 1.3, 1.5, 2.0) for t in np.arange(0.5, 3.01, 0.25)]
+            if weight is None
+            else [(far, float(t)) for t in np.arange(-6.0, 3.01, 0.25)]
+        )
+        for d, t in grid:
+            got = [cells(s, 10, float(t), d) for s in TUNING]
+            line = "  ".join(
+                f"{s}: role {c[1]:.1f} taken {c[2]:.1f} named {c[3]:.1f}"
+                for s, c in zip(TUNING, got, strict=True)
+            )
+            print(f"d={d} t={t:.2f} sum {sum(c[1] for c in got):.1f}  {line}")
         return
-    print(
-        f"fused: d-vector t-norm >= {tnorm_t}, shipped distance <= {max_distance}, same attendant"
-    )
+    rule = f"z - {weight} x distance" if weight is not None else f"distance <= {max_distance} and z"
+    print(f"fused: {rule} >= {tnorm_t}")
     print(HEADER)
     for split in sorted({r["split"] for r in scores.rows}):
         for snr in (20, 10, 5):
@@ -320,6 +339,7 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true")
     parser.add_argument("-t", type=float, default=0.75)
     parser.add_argument("-d", type=float, default=1.14, help="fuse: the shipped model's distance")
+    parser.add_argument("--weight", type=float, default=None, help="fuse: one linear score")
     args = parser.parse_args()
     if args.step == "cuts":
         return cuts()
@@ -330,7 +350,7 @@ def main() -> None:
     if args.step == "cpu":
         return cpu()
     if args.step == "fuse":
-        return fuse(args.t, args.d, args.sweep, args.middle)
+        return fuse(args.t, args.d, args.sweep, args.middle, args.weight)
     scores = Scores(args.denoised, args.tnorm, args.middle)
     if args.sweep:
         grid = np.arange(0.5, 6.01, 0.25) if args.tnorm else np.arange(0.55, 0.951, 0.025)
