@@ -48,8 +48,10 @@ def probs() -> None:
     from silero_vad import load_silero_vad
 
     torch.set_num_threads(1)
-    sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
-    where = sorted((ROOT / "var" / "cache" / "segment_eval").glob("*/corpus.json"))[-1].parent
+    # The corpus `tests.fixtures.make_voice_corpus.ensure()` made last (not imported: this venv
+    # need not hold balto's dependencies).
+    corpora = (ROOT / "var" / "cache" / "segment_eval").glob("*/corpus.json")
+    where = max(corpora, key=lambda p: p.stat().st_mtime).parent
     model = load_silero_vad(onnx=True)
     out, cpu, audio = {}, 0.0, 0.0
     for f in sorted(where.glob("*.wav")):
@@ -67,7 +69,7 @@ def probs() -> None:
     )
 
 
-def _cuts(sets: list[str]) -> dict[str, Any]:
+def _cuts() -> dict[str, Any]:
     """The untrimmed segmenter's cuts of every clip, cached."""
     from balto.audio.segmenter import SegmenterParams
     from bench.segment_eval import UNTRIMMED, run
@@ -108,7 +110,7 @@ def table(sets: list[str], threshold: float, pre: float, pad: float, drop: bool)
     """The segment_eval table for the refined cuts (the untrimmed cuts as its baseline)."""
     from bench.segment_eval import HEADER, SNRS, Tally, row, score
 
-    doc = _cuts(sets)
+    doc = _cuts()
     z = np.load(WORK / "probs.npz")
     got: dict[tuple[str, int | None], Tally] = {}
     base: dict[tuple[str, int | None], Tally] = {}

@@ -12,7 +12,7 @@ It needs torch, so it runs in a venv of its own (nothing here is shipped or impo
     /tmp/rz/bin/pip install torch==2.13.0 librosa scipy webrtcvad-wheels
     /tmp/rz/bin/pip install --no-deps resemblyzer==0.1.4
 
-Three steps, the corpora first (`bench/speaker_corpus.py`, `bench/speaker_mbrola.py --fresh`):
+The steps, after the corpora (`bench/speaker_corpus.py`, `bench/speaker_mbrola.py --fresh`):
 
     .venv/bin/python bench/speaker_dvector.py cuts        # every split's VAD cuts + truth (~1 min)
     .venv/bin/python bench/speaker_dvector.py denoise     # the clips through the sessions' Denoiser
@@ -26,7 +26,8 @@ Three steps, the corpora first (`bench/speaker_corpus.py`, `bench/speaker_mbrola
 scores a cut against its split's voiceprints in units of its similarity to the other splits'
 voiceprints (test normalisation: noise that pulls a cut away from every clean voiceprint at once
 cancels). ``fuse`` labels a cut an attendant only when the shipped embedding (the rows of
-``bench/speaker_session.py rows``) and the test-normalised d-vector name the same one. The cut's
+``bench/speaker_session.py rows``) and the test-normalised d-vector name the same one; with
+``--weight W``, when the best of z - W × the shipped distance reaches ``-t`` instead. The cut's
 truth and the role / taken / named counts are `bench/speaker_eval.py`'s.
 """
 
