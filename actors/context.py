@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 import trio
 
@@ -104,16 +104,18 @@ class ActorHealth:
         }
 
 
-def sole_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The one error nested single-error groups wrap; `group` itself when it holds more.
+def raise_sole_error(group: BaseExceptionGroup[BaseException]) -> NoReturn:
+    """Raise the one error nested single-error groups wrap; `group` itself when it holds more.
 
     An actor's nurseries wrap what it raises, but the supervisor classifies an actor's error by
-    its type: an actor re-raises this instead of the wrapper.
+    its type: an actor raises this instead of the wrapper.
     """
     error: BaseException = group
     while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
         error = error.exceptions[0]
-    return error
+    if error is group:
+        raise group
+    raise error from None
 
 
 def _round(value: float | None) -> float | None:

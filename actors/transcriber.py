@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import trio
 
 from actors._calls import record_failed_attempts, record_failure
-from actors.context import ActorContext, ActorState, sole_error
+from actors.context import ActorContext, ActorState, raise_sole_error
 from actors.ports import Recorder, VoiceNeed, VoiceSource
 from actors.speaker import Label, SpeakerLabeller
 from balto.errors import ProviderError
@@ -91,10 +91,7 @@ async def run_transcriber(
     except BaseExceptionGroup as group:
         # The supervisor classifies an actor's error by its type (a permanent ProviderError
         # escalates); hand it the error itself, not the nurseries' wrappers.
-        error = sole_error(group)
-        if error is group:
-            raise
-        raise error from None
+        raise_sole_error(group)
 
 
 async def _loop(

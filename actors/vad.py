@@ -32,7 +32,7 @@ import uuid
 
 import trio
 
-from actors.context import ActorContext, ActorState, sole_error
+from actors.context import ActorContext, ActorState, raise_sole_error
 from actors.ports import Batching, VoiceNeed
 from balto.audio.frontend import FrontEnd
 from balto.audio.opus_decoder import SAMPLE_RATE, OpusDecoder
@@ -186,10 +186,7 @@ async def run_vad(
     except BaseExceptionGroup as group:
         # The supervisor classifies an actor's error by its type (a dead worker restarts the
         # actor): hand it the error itself, not the embeddings' nursery's wrapper.
-        error = sole_error(group)
-        if error is group:
-            raise
-        raise error from None
+        raise_sole_error(group)
     finally:
         if isinstance(front, RemoteFrontEnd):
             await front.close()

@@ -244,19 +244,26 @@ class Scores:
             self.each.append({names[k]: float(v) for k, v in zip(own, sims, strict=True)})
 
     def table(self, split: str, snr: int, t: float) -> tuple[int, float, float, float]:
-        """(cuts, role accuracy, customers taken for attendant, right attendant named), %."""
-        n = ok = cus = taken = att = named = 0
-        for r, (sim, who) in zip(self.rows, self.best, strict=True):
-            if r["split"] != split or r["snr"] != snr or r["role"] is None:
-                continue
-            role = "atendente" if sim >= t else "cliente"
-            n += 1
-            ok += role == r["role"]
-            if r["role"] == "cliente":
-                cus, taken = cus + 1, taken + (role == "atendente")
-            else:
-                att, named = att + 1, named + (role == "atendente" and who == r["voice"])
-        return n, 100 * ok / max(n, 1), 100 * taken / max(cus, 1), 100 * named / max(att, 1)
+        """`count` with each cut labelled its best attendant when the score reaches `t`."""
+        return count(self.rows, [who if sim >= t else None for sim, who in self.best], split, snr)
+
+
+def count(
+    rows: list[dict[str, Any]], labels: list[str | None], split: str, snr: int
+) -> tuple[int, float, float, float]:
+    """(cuts, role accuracy, customers taken for attendant, right attendant named), % of one
+    split at one SNR; `labels`: per cut the attendant it was labelled with, None for `cliente`."""
+    n = ok = cus = taken = att = named = 0
+    for r, who in zip(rows, labels, strict=True):
+        if r["split"] != split or r["snr"] != snr or r["role"] is None:
+            continue
+        n += 1
+        ok += ("cliente" if who is None else "atendente") == r["role"]
+        if r["role"] == "cliente":
+            cus, taken = cus + 1, taken + (who is not None)
+        else:
+            att, named = att + 1, named + (who == r["voice"])
+    return n, 100 * ok / max(n, 1), 100 * taken / max(cus, 1), 100 * named / max(att, 1)
 
 
 def fuse(
@@ -294,19 +301,8 @@ def fuse(
         return who if each[who] >= t and nearest == who and dist[who] <= d else None
 
     def cells(split: str, snr: int, t: float, d: float) -> tuple[int, float, float, float]:
-        n = ok = cus = taken = att = named = 0
-        for r, each, dist in zip(scores.rows, scores.each, dists, strict=True):
-            if r["split"] != split or r["snr"] != snr or r["role"] is None:
-                continue
-            who = decide(each, dist, t, d)
-            is_att = who is not None
-            n += 1
-            ok += ("atendente" if is_att else "cliente") == r["role"]
-            if r["role"] == "cliente":
-                cus, taken = cus + 1, taken + is_att
-            else:
-                att, named = att + 1, named + (who == r["voice"])
-        return n, 100 * ok / max(n, 1), 100 * taken / max(cus, 1), 100 * named / max(att, 1)
+        labels = [decide(e, dist, t, d) for e, dist in zip(scores.each, dists, strict=True)]
+        return count(scores.rows, labels, split, snr)
 
     if sweep:
         grid = (
