@@ -3,8 +3,11 @@
 Reads a JSON job on stdin (``url``, ``keys``, ``clip``, ``chunk_s``, ``stagger_s``, ``linger_s``,
 ``first``: this process's index offset for the stagger), streams the clip from every key like
 `balto.device.stream_file` (handshake, then each chunk when its audio would have been recorded)
-and prints one JSON line: per device, the ``time.monotonic()`` at which each chunk was handed to
-the socket (system-wide clock, comparable with the bench's), and this process's CPU seconds.
+and prints one JSON line: per device, the ``time.monotonic()`` (system-wide clock, comparable
+with the bench's) just before each chunk was handed to the socket (``before``: trio writes at
+once, so on loopback this is the chunk's arrival at the server) and just after ``send_all``
+returned (``sent``: after the send's checkpoint, so later by whatever this process's other
+devices ran meanwhile), and this process's CPU seconds.
 
 Lean on purpose: the devices share the server's two cores, so every millisecond they spend is
 taken from the server being measured. trio-websocket cost ~1 ms CPU per 250 ms chunk (41% of a
@@ -66,10 +69,14 @@ async def _handshake(stream: trio.SocketStream, host: str, path: str) -> None:
 
 
 async def _device(
-    job: dict, i: int, frames: list[tuple[float, bytes]], sent: list[list[float]]
+    job: dict,
+    i: int,
+    frames: list[tuple[float, bytes]],
+    sent: list[list[float]],
+    before: list[list[float]],
 ) -> None:
     await trio.sleep((job["first"] + i) * job["stagger_s"])
-    times = sent[i]
+    times, befores = sent[i], before[i]
     url = urlsplit(job["url"])
     stream = await trio.open_tcp_stream(url.hostname or "127.0.0.1", url.port or 80)
     async with stream:
@@ -92,8 +99,10 @@ async def _device(
             try:
                 for end_at, frame in frames:
                     await trio.sleep_until(t0 + end_at)
+                    at = time.monotonic()
                     await stream.send_all(frame)
                     times.append(time.monotonic())
+                    befores.append(at)
                 await trio.sleep(job["linger_s"])
                 await stream.send_all(_frame(0x8, struct.pack("!H", 1000)))
                 with trio.move_on_after(5):  # the server's close frame, then its EOF
@@ -107,10 +116,12 @@ async def _main(job: dict) -> None:
     chunks = plan_chunks(await trio.Path(job["clip"]).read_bytes(), job["chunk_s"])
     frames = [(end_at, _frame(0x2, chunk)) for end_at, chunk in chunks]
     sent: list[list[float]] = [[] for _ in job["keys"]]
+    before: list[list[float]] = [[] for _ in job["keys"]]
     async with trio.open_nursery() as nursery:
         for i in range(len(job["keys"])):
-            nursery.start_soon(_device, job, i, frames, sent)
-    print(json.dumps({"sent": sent, "cpu_s": time.process_time()}), flush=True)
+            nursery.start_soon(_device, job, i, frames, sent, before)
+    out = {"sent": sent, "before": before, "cpu_s": time.process_time()}
+    print(json.dumps(out), flush=True)
 
 
 if __name__ == "__main__":

@@ -11,8 +11,6 @@ from pathlib import Path
 import numpy as np
 import psutil
 
-from bench._stt_stub import SttStub
-
 PAUSE_S = 0.5  # BALTO_VAD_PAUSE_MS default
 
 
@@ -91,11 +89,13 @@ def latencies(
     meta: dict,
     chunk_ends: list[float],
     sent: list[list[float]],
-    stt: SttStub,
+    requests: list[tuple[float, float]],
     owners: dict[int, tuple[int, int]],
     steady: tuple[float, float],
+    quiet: bool = False,
 ) -> tuple[list[float], list[float], list[float]]:
-    """Pair each STT request with the (device, segment) it was for.
+    """Pair each STT request (its time, its seconds of audio) with the (device, segment) it
+    was for; `sent`: per device, the time of each chunk.
 
     `owners` maps a request's index to (device, seq) as the server stored it (the stub's answer
     names the request; the stored transcript keeps it). Within that device the segment is the
@@ -112,7 +112,7 @@ def latencies(
     steady_arrival: list[float] = []
     per_segment: dict[int, list[float]] = {j: [] for j in range(len(cuts))}
     taken: set[tuple[int, int]] = set()
-    for index, (at, seconds) in enumerate(stt.requests):
+    for index, (at, seconds) in enumerate(requests):
         if index not in owners:
             continue
         device, seq = owners[index]
@@ -138,8 +138,10 @@ def latencies(
         if ended:
             start = times[0] - chunk_ends[0]  # audio time 0 on the device's clock
             device_view.append(at - (start + ended[-1] + PAUSE_S))
+    if quiet:
+        return arrival, device_view, steady_arrival
     matched = sum(len(v) for v in per_segment.values())
-    print(f"  {matched} of {len(stt.requests)} requests paired with a (device, segment)")
+    print(f"  {matched} of {len(requests)} requests paired with a (device, segment)")
     worst = sorted(per_segment.items(), key=lambda kv: -max(kv[1], default=0.0))[:3]
     for j, mine in worst:
         if mine:

@@ -2,7 +2,9 @@
 
 The test fake (`tests.fakes.elevenlabs`, a Quart app) stamps a request once Quart has parsed its
 form, after whatever queue the bench process's own load builds; this stub stamps the moment the
-request's first bytes are read (``time.monotonic()``), which is when the server has sent it. It
+request's first bytes are read (``time.monotonic()``), and also takes the kernel's receive stamp of
+its first byte (``SO_TIMESTAMPNS``, moved onto the monotonic clock): on loopback, when the server
+wrote it, whatever the wait of this process for a core before it could read. It
 answers every ``POST`` with the single-channel 200 body (PROVIDERS.md §1.2), its text ending in
 "Pedido <n>." (n: the request's index in `SttStub.requests`, so the bench finds in the stored
 transcripts which session and segment each request was for), on a kept-alive
@@ -14,6 +16,8 @@ WAV by its header. Only ``Content-Length`` bodies, as httpx sends a multipart up
 from __future__ import annotations
 
 import json
+import math
+import socket
 import struct
 import time
 from dataclasses import dataclass, field
@@ -36,11 +40,24 @@ def _response(n: int) -> bytes:
     return head.encode() + b"\r\n\r\n" + body
 
 
+# Linux's SO_TIMESTAMPNS (asm-generic/socket.h; the "old" timespec, 64-bit on 64-bit Linux):
+# CPython does not export it.
+SO_TIMESTAMPNS = 35
+
+
 @dataclass(slots=True)
 class SttStub:
-    """Requests seen: (monotonic time of their first byte, seconds of audio) in order."""
+    """Requests seen: (monotonic time of their first byte as read, seconds of audio) in order,
+    and `kernel`: the same first byte's kernel receive time on the monotonic clock (NaN when the
+    request's bytes came in a read with the previous one's)."""
 
     requests: list[tuple[float, float]] = field(default_factory=list)
+    kernel: list[float] = field(default_factory=list)
+
+    def clear(self) -> None:
+        """Forget the requests seen so far (a new level)."""
+        self.requests.clear()
+        self.kernel.clear()
 
     async def serve(self, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
         """Listen on a loopback port (reported through `task_status`) until cancelled."""
@@ -50,14 +67,21 @@ class SttStub:
 
     async def _connection(self, stream: trio.SocketStream) -> None:
         buf = bytearray()
+        stream.socket.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        kernel = math.nan
         async with stream:
             while True:
+                if not buf:
+                    # One byte first: the stamp is that of the last buffer a read takes from.
+                    data, kernel = await _first_byte(stream.socket)
+                    if not data:
+                        return
+                    first = time.monotonic()
+                    buf += data
                 while b"\r\n\r\n" not in buf:
                     data = await stream.receive_some(65536)
                     if not data:
                         return
-                    if not buf:
-                        first = time.monotonic()
                     buf += data
                 head, _, rest = bytes(buf).partition(b"\r\n\r\n")
                 length = 0
@@ -73,9 +97,22 @@ class SttStub:
                     body += data
                 buf = body[length:]
                 self.requests.append((first, _audio_seconds(bytes(body[:length]))))
+                self.kernel.append(kernel)
                 await stream.send_all(_response(len(self.requests) - 1))
                 if buf:
-                    first = time.monotonic()
+                    first, kernel = time.monotonic(), math.nan
+
+
+async def _first_byte(sock: trio.socket.SocketType) -> tuple[bytes, float]:
+    """Read one byte; return it and its kernel receive time on the monotonic clock (NaN if the
+    kernel gave none)."""
+    data, ancillary, _, _ = await sock.recvmsg(1, socket.CMSG_SPACE(16))
+    offset = time.time() - time.monotonic()  # realtime − monotonic, read together
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= 16:
+            sec, nsec = struct.unpack("qq", payload[:16])
+            return data, sec + nsec / 1e9 - offset
+    return data, math.nan
 
 
 def _audio_seconds(body: bytes) -> float:

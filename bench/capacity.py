@@ -17,8 +17,11 @@ denoise and VAD stages from `balto.audio.opus_decoder.OPUS_CPU` and
 event-loop lag p50/p99, memory per added session (the server's tree at the peak, above the idle
 server: RSS, and PSS, which splits shared pages between the processes mapping them), the
 processes in the server's tree idle and at the peak, and end-of-pause → STT-request latency
-p50/p99. That latency is taken from when the chunk holding the audio that completes the pause was
-sent by the device (on loopback, its arrival at the server): which chunk that is comes from
+p50/p99. That latency runs from when the device wrote the chunk holding the audio that completes
+the pause (on loopback, its arrival at the server) to the kernel's receive stamp of the STT
+request's first byte at the stub (on loopback, when the server wrote it); beside it the same by
+the processes' own clock reads (the device's after its send returned, the stub's when it got a
+core to read), as measured before 2026-12-06. Which chunk completes the pause comes from
 running the same demuxer, decoder and front end over the clip offline, chunk by chunk. The
 device's view (from the reference utterance end + the pause, so including up to one chunk of
 waiting for the audio and the VAD's end error) is printed too, and the latency per segment of the
@@ -30,16 +33,19 @@ connected, before the first one finished), without the connection ramp: each new
 WebSocket handshake and database rows.
 
     .venv/bin/python bench/capacity.py [--levels 10,50,100,130] [--clip receita_shop_10db]
-        [--stagger 0.02] [--workers auto] [--enroll]
+        [--stagger 0.02] [--workers auto] [--enroll] [--server-slice-us US]
 
 ``--enroll``: every balcão under one cliente with an enrolled attendant, so every segment is
 embedded and scored (``bench/_capacity_voices.py``): what speaker identification costs at load.
+``--server-slice-us``: the server's threads (not its workers) get that EEVDF slice
+(``bench/_sched_slice.py``), an experiment on the STT latency's tail.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
 import subprocess
@@ -65,6 +71,7 @@ from balto.audio.opus_demux import OpusDemuxer  # noqa: E402
 from balto.device import plan_chunks  # noqa: E402
 from bench._capacity_readings import PAUSE_S, latencies, read_stats, tree  # noqa: E402
 from bench._capacity_voices import enrolled_cliente, register_under  # noqa: E402
+from bench._sched_slice import set_process_slice, slice_ns  # noqa: E402
 from bench._stt_stub import SttStub  # noqa: E402
 from tests.conftest import ADMIN, register_balcao  # noqa: E402
 from tests.fixtures.make_audio import encode_webm  # noqa: E402
@@ -165,7 +172,7 @@ async def one_level(
     else:
         registered = [await register_balcao(base_url, name) for name in names]
     keys = [key for key, _ in registered]
-    stt.requests.clear()
+    stt.clear()
     async with httpx.AsyncClient(base_url=base_url) as http:  # settle: a GC'd, idle server
         await http.get("/admin/runtime", params={"gc": "1"}, headers=ADMIN)
     await trio.sleep(1.0)
@@ -209,9 +216,23 @@ async def one_level(
     lags, steady_lags, stage = read_stats(stats, mono0, mono1, steady)
     audio_s = n * meta["duration"]
     owners = await _owners(base_url, [balcao for _, balcao in registered])
+    # The latency by the kernel's clocks: a chunk's write by the device, the request's arrival at
+    # the stub (its first byte's receive stamp); then by the processes' own reads of the clock,
+    # as this bench measured before 2026-12-06, which add the device's send checkpoint (earlier)
+    # and the stub process's wait for a core (later).
+    unstamped = sum(math.isnan(k) for k in stt.kernel)
+    kernel = [
+        (u if math.isnan(k) else k, seconds)
+        for (u, seconds), k in zip(stt.requests, stt.kernel, strict=True)
+    ]
     arrival, device_view, steady_arrival = latencies(
-        cuts, meta, chunk_ends, devices["sent"], stt, owners, steady
+        cuts, meta, chunk_ends, devices["before"], kernel, owners, steady
     )
+    user, _, _ = latencies(
+        cuts, meta, chunk_ends, devices["sent"], stt.requests, owners, steady, quiet=True
+    )
+    if unstamped:
+        print(f"  {unstamped} requests without a kernel stamp (their read time used)")
     python_ms = 1000 * (cpu1 - cpu0) / audio_s
     children_ms = 1000 * (child1 - child0) / audio_s
 
@@ -241,6 +262,8 @@ async def one_level(
         "expected": n * len(cuts),
         "p50": pct(arrival, 50),
         "p99": pct(arrival, 99),
+        "user_p50": pct(user, 50),
+        "user_p99": pct(user, 99),
         "stream_n": len(steady_arrival),
         "stream_p50": pct(steady_arrival, 50),
         "stream_p99": pct(steady_arrival, 99),
@@ -291,13 +314,19 @@ def _row(r: dict[str, float]) -> str:
         f"| {r['pss_mb']:.2f} / {r['rss_mb']:.2f} | {r['procs_idle']:.0f} → {r['procs']:.0f} "
         f"| {r['stt_requests']}/{r['expected']} "
         f"| {r['p50']:.0f} / {r['p99']:.0f} ms "
+        f"| {r['user_p50']:.0f} / {r['user_p99']:.0f} ms "
         f"| {r['stream_p50']:.0f} / {r['stream_p99']:.0f} ms ({r['stream_n']:.0f}) "
         f"| {r['dev_p50']:.0f} / {r['dev_p99']:.0f} ms |"
     )
 
 
 async def main(
-    levels: list[int], clip: str, stagger_s: float, workers: str, enroll: bool = False
+    levels: list[int],
+    clip: str,
+    stagger_s: float,
+    workers: str,
+    enroll: bool = False,
+    slice_us: int = 0,
 ) -> None:
     """Start the fake STT and the server process, run each level once, print a table."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -335,6 +364,9 @@ async def main(
             try:
                 await _wait_ready(base_url, proc)
                 server = psutil.Process(proc.pid)
+                if slice_us:  # the server's threads only: the workers keep the default
+                    tids = set_process_slice(proc.pid, slice_us * 1000)
+                    print(f"server threads {tids}: slice {slice_ns(proc.pid) / 1000:.0f} µs")
                 codigo = await enrolled_cliente(base_url) if enroll else None
                 print(
                     f"server pid {proc.pid}, {CORES} cores, BALTO_VAD_WORKERS={workers}; "
@@ -349,10 +381,11 @@ async def main(
                     "| lag p99 all streaming "
                     "| MB per added session PSS / RSS | processes idle → peak "
                     "| STT requests | arrival → STT p50 / p99 "
+                    "| the same by the processes' clocks "
                     "| the same, all streaming (cuts) "
                     "| device view: speech end + pause → STT p50 / p99 |"
                 )
-                print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+                print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
                 for n in levels:
                     r = await one_level(n, clip, base_url, server, stt, stats, stagger_s, codigo)
                     print(_row(r), flush=True)
@@ -377,6 +410,10 @@ if __name__ == "__main__":
     parser.add_argument(
         "--enroll", action="store_true", help="one cliente with an enrolled attendant"
     )
+    parser.add_argument(
+        "--server-slice-us", type=int, default=0,
+        help="EEVDF slice for the server's threads (bench/_sched_slice.py); 0: the default",
+    )  # fmt: skip
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
-    trio.run(main, levels, args.clip, args.stagger, args.workers, args.enroll)
+    trio.run(main, levels, args.clip, args.stagger, args.workers, args.enroll, args.server_slice_us)
