@@ -104,7 +104,10 @@ class Cluster:
 
     async def sessions(self) -> list[dict[str, Any]]:
         """Every live session of the cluster, each with its ``instance``."""
-        local = [self._local(live) for live in self.registry.all()]
+        local = [
+            {**snapshot, "instance": self.instance_id}
+            for _, snapshot in await self.registry.snapshots()
+        ]
         mine = {s["balcao_id"] for s in local}
         try:
             rows = await self.db.run(live_sessions)
@@ -134,8 +137,8 @@ class Cluster:
 
     async def _beat_once(self) -> None:
         snapshots = [
-            (live.session.info.balcao_id, live.session.info.session_id, live.session.snapshot())
-            for live in self.registry.all()
+            (live.session.info.balcao_id, live.session.info.session_id, snapshot)
+            for live, snapshot in await self.registry.snapshots()
         ]
         if not await self.db.run(heartbeat, self.instance_id, snapshots, self.heartbeat_s):
             # e.g. the database was away longer than the timeout: the others dropped our live

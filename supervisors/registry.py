@@ -8,11 +8,18 @@ without disturbing its successor).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import trio
 
 from balto.close_codes import CloseCode
 from supervisors.session import Session
+
+# Sessions snapshotted between two checkpoints. A snapshot costs ~0.1 ms under load (six actors'
+# health and histograms, the links); 200 sessions in one go held the Trio thread ~24 ms at the
+# median (120 ms at worst) at every heartbeat, a stall for every device's audio. Eight keep each
+# hold near a millisecond.
+SNAPSHOT_BATCH = 8
 
 
 @dataclass(slots=True)
@@ -60,6 +67,21 @@ class Registry:
     def all(self) -> list[LiveSession]:
         """Every live session."""
         return list(self._live.values())
+
+    async def snapshots(self) -> list[tuple[LiveSession, dict[str, Any]]]:
+        """Every live session with its snapshot, a few at a time between checkpoints.
+
+        Hundreds of sessions then never hold the Trio thread in one block. A session that ended
+        meanwhile is left out.
+        """
+        taken: list[tuple[LiveSession, dict[str, Any]]] = []
+        for i, live in enumerate(self.all()):
+            if i and i % SNAPSHOT_BATCH == 0:
+                await trio.lowlevel.checkpoint()
+            taken.append((live, live.session.snapshot()))
+        return [
+            (live, snap) for live, snap in taken if self.get(live.session.info.balcao_id) is live
+        ]
 
     def close_all(self, code: CloseCode, reason: str) -> None:
         """Ask every live session to close (server shutdown)."""

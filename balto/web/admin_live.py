@@ -16,11 +16,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from quart import Blueprint, Response, jsonify
+from quart import Blueprint, Response
 
 from balto.store import live_feed
 from balto.store.database import DatabaseUnavailable
 from balto.web.auth import app_services, require_admin
+from balto.web.json_batches import dumps_batched
 from balto.web.params import jsonable
 
 blueprint = Blueprint("admin_live", __name__)
@@ -61,4 +62,4 @@ async def live_data() -> Response:
         "banco_disponivel": db_up,
         "demo": services.settings.demo,
     }
-    return jsonify(body)
+    return Response(await dumps_batched(body, "sessions"), content_type="application/json")

@@ -8,7 +8,6 @@ session on purpose.
 from __future__ import annotations
 
 import gc
-import json
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from balto.close_codes import CloseCode
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
+from balto.web.json_batches import dumps_batched
 from balto.web.remote_ops import NO_SESSION as _NO_SESSION
 from balto.web.remote_ops import forward
 from supervisors.faults import Fault
@@ -51,7 +51,8 @@ async def stream_sessions() -> Response:
     async def events() -> AsyncIterator[bytes]:
         while not services.going_away.is_set():
             sessions = await services.cluster.sessions()
-            yield b"data: " + json.dumps({"sessions": sessions}).encode() + b"\n\n"
+            event = await dumps_batched({"sessions": sessions}, "sessions")
+            yield b"data: " + event.encode() + b"\n\n"
             with trio.move_on_after(STREAM_INTERVAL_S):
                 await services.going_away.wait()  # a shutdown ends the stream at once
 

@@ -211,7 +211,7 @@ async def metrics() -> Response | tuple[Response, int]:
             "unauthorized",
             "Authorization: Bearer <ADMIN_SECRET ou BALTO_METRICS_TOKEN> ausente ou inválido",
         )
-    sessions = [live.session.snapshot() for live in services.registry.all()]
+    sessions = [snapshot for _, snapshot in await services.registry.snapshots()]
     providers: list[ProviderTotals] = []
     recommendations: dict[str, int] = {}
     advice: AdviceTotals | None = None
