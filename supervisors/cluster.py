@@ -16,6 +16,7 @@ carries its ``instance``.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import secrets
@@ -38,6 +39,7 @@ from balto.store.cluster import (
     register_instance,
     release,
 )
+from supervisors.batches import in_batches
 from supervisors.control import ControlPlane
 from supervisors.registry import LiveSession, Registry
 
@@ -136,10 +138,16 @@ class Cluster:
         return _remote(row) if row is not None else None
 
     async def _beat_once(self) -> None:
-        snapshots = [
-            (live.session.info.balcao_id, live.session.info.session_id, snapshot)
-            for live, snapshot in await self.registry.snapshots()
-        ]
+        # Encoded here a few at a time: in the database thread the JSON of 200 snapshots held
+        # the GIL ~14 ms at every beat.
+        snapshots = await in_batches(
+            await self.registry.snapshots(),
+            lambda taken: (
+                taken[0].session.info.balcao_id,
+                taken[0].session.info.session_id,
+                json.dumps(taken[1]),
+            ),
+        )
         if not await self.db.run(heartbeat, self.instance_id, snapshots, self.heartbeat_s):
             # e.g. the database was away longer than the timeout: the others dropped our live
             # rows and closed our sessions' rows; the beat has recorded the live ones again

@@ -13,13 +13,8 @@ from typing import Any
 import trio
 
 from balto.close_codes import CloseCode
+from supervisors.batches import in_batches
 from supervisors.session import Session
-
-# Sessions snapshotted between two checkpoints. A snapshot cost ~0.1 ms (six actors' health and
-# histograms, the links; ~40 µs since the histograms' bucket names are made once); 200 sessions in
-# one go held the Trio thread ~24 ms at the median (120 ms at worst) at every heartbeat, a stall
-# for every device's audio. Eight keep each hold well under a millisecond.
-SNAPSHOT_BATCH = 8
 
 
 @dataclass(slots=True)
@@ -74,11 +69,7 @@ class Registry:
         Hundreds of sessions then never hold the Trio thread in one block. A session that ended
         meanwhile is left out.
         """
-        taken: list[tuple[LiveSession, dict[str, Any]]] = []
-        for i, live in enumerate(self.all()):
-            if i and i % SNAPSHOT_BATCH == 0:
-                await trio.lowlevel.checkpoint()
-            taken.append((live, live.session.snapshot()))
+        taken = await in_batches(self.all(), lambda live: (live, live.session.snapshot()))
         return [
             (live, snap) for live, snap in taken if self.get(live.session.info.balcao_id) is live
         ]

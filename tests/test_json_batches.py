@@ -8,7 +8,7 @@ import pytest
 import trio
 
 from balto.web.json_batches import dumps_batched
-from supervisors.registry import SNAPSHOT_BATCH
+from supervisors.batches import BATCH
 
 
 class _Steps(trio.abc.Instrument):
@@ -22,7 +22,7 @@ class _Steps(trio.abc.Instrument):
             self.steps += 1
 
 
-@pytest.mark.parametrize("n", [0, 1, SNAPSHOT_BATCH, 5 * SNAPSHOT_BATCH + 1])
+@pytest.mark.parametrize("n", [0, 1, BATCH, 5 * BATCH + 1])
 async def test_the_text_is_json_dumps_and_the_thread_is_given_back_between_batches(n: int) -> None:
     sessions = [
         {"balcao_id": f"b{i}", "nome": "Balcão ção \u2713", "lag_s": i / 3, "actors": [{"n": None}]}
@@ -36,9 +36,7 @@ async def test_the_text_is_json_dumps_and_the_thread_is_given_back_between_batch
     finally:
         trio.lowlevel.remove_instrument(steps)
     assert text == json.dumps(document)
-    assert steps.steps == max(
-        0, (n - 1) // SNAPSHOT_BATCH
-    )  # one checkpoint per batch after the first
+    assert steps.steps == max(0, (n - 1) // BATCH)  # one checkpoint per batch after the first
 
 
 async def test_a_document_with_only_the_list() -> None:

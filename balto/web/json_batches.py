@@ -12,24 +12,18 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-import trio
-
-from supervisors.registry import SNAPSHOT_BATCH
+from supervisors.batches import in_batches
 
 
 async def dumps_batched(document: Mapping[str, Any], key: str) -> str:
     """``json.dumps(document)`` (its defaults), the list under `key` a few items at a time.
 
-    `key` must be the document's first key; its items are encoded `SNAPSHOT_BATCH` at a time with
-    a checkpoint between batches.
+    `key` must be the document's first key; its items are encoded `supervisors.batches.BATCH` at
+    a time with a checkpoint between batches.
     """
     if next(iter(document), None) != key:
         raise ValueError(f"{key!r} must be the document's first key")
-    parts: list[str] = []
-    for i, item in enumerate(document[key]):
-        if i and i % SNAPSHOT_BATCH == 0:
-            await trio.lowlevel.checkpoint()
-        parts.append(json.dumps(item))
+    parts = await in_batches(document[key], json.dumps)
     head = "{" + json.dumps(key) + ": [" + ", ".join(parts) + "]"
     rest = {name: value for name, value in document.items() if name != key}
     return head + (", " + json.dumps(rest)[1:] if rest else "}")

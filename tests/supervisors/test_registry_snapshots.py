@@ -5,7 +5,8 @@ from __future__ import annotations
 import trio
 
 from actors.context import SessionInfo
-from supervisors.registry import SNAPSHOT_BATCH, LiveSession, Registry
+from supervisors.batches import BATCH
+from supervisors.registry import LiveSession, Registry
 from supervisors.session import Session
 
 
@@ -34,7 +35,7 @@ class _Steps(trio.abc.Instrument):
 
 
 async def test_the_thread_is_given_back_after_every_small_batch_of_snapshots() -> None:
-    n = 10 * SNAPSHOT_BATCH + 3
+    n = 10 * BATCH + 3
     registry, lives = _registry(n)
     steps = _Steps(trio.lowlevel.current_task(), lives)
     trio.lowlevel.add_instrument(steps)
@@ -46,11 +47,11 @@ async def test_the_thread_is_given_back_after_every_small_batch_of_snapshots() -
     # which of the task's steps (runs between two schedule points) took each snapshot
     taken_in = [snapshot["restarts"] for _, snapshot in snapshots]
     per_step = [taken_in.count(step) for step in sorted(set(taken_in))]
-    assert per_step == [SNAPSHOT_BATCH] * 10 + [3], taken_in
+    assert per_step == [BATCH] * 10 + [3], taken_in
 
 
 async def test_a_session_that_ends_meanwhile_is_left_out() -> None:
-    registry, lives = _registry(3 * SNAPSHOT_BATCH)
+    registry, lives = _registry(3 * BATCH)
     gone = lives[-1]
 
     async def end_it() -> None:
@@ -60,5 +61,5 @@ async def test_a_session_that_ends_meanwhile_is_left_out() -> None:
         nursery.start_soon(end_it)
         snapshots = await registry.snapshots()
     ids = [snapshot["balcao_id"] for _, snapshot in snapshots]
-    assert ids == [f"b{i}" for i in range(3 * SNAPSHOT_BATCH - 1)]
+    assert ids == [f"b{i}" for i in range(3 * BATCH - 1)]
     assert all(live is not gone for live, _ in snapshots)
