@@ -6,10 +6,14 @@ these). Kept apart so the bench itself reads as its levels and its table.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
+import httpx
 import numpy as np
 import psutil
+
+from tests.conftest import ADMIN
 
 PAUSE_S = 0.5  # BALTO_VAD_PAUSE_MS default
 
@@ -150,3 +154,21 @@ def latencies(
                 f"  segment {j}: {len(mine)} paired, arrival→STT p50 {p50:.0f} / p99 {p99:.0f} ms"
             )
     return arrival, device_view, steady_arrival
+
+
+async def stored_owners(base_url: str, balcoes: list[str]) -> dict[int, tuple[int, int]]:
+    """Request index → (device, segment seq), read back from the stored transcripts."""
+    device_of = {balcao: i for i, balcao in enumerate(balcoes)}
+    owners: dict[int, tuple[int, int]] = {}
+    cursor: str | None = None
+    async with httpx.AsyncClient(base_url=base_url, headers=ADMIN, timeout=30) as http:
+        while True:
+            params = {"limit": "500", **({"cursor": cursor} if cursor else {})}
+            page = (await http.get("/admin/history/segments", params=params)).json()
+            for item in page["items"]:
+                match = re.search(r"Pedido (\d+)", item.get("transcript") or "")
+                if match and item["balcao_id"] in device_of:
+                    owners[int(match[1])] = (device_of[item["balcao_id"]], item["seq"])
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return owners

@@ -59,6 +59,15 @@ class SttStub:
         self.requests.clear()
         self.kernel.clear()
 
+    def by_kernel(self) -> tuple[list[tuple[float, float]], int]:
+        """`requests` with each time the kernel's receive stamp where there is one; and how many
+        have none (their read time kept)."""
+        stamped = [
+            (read if math.isnan(k) else k, seconds)
+            for (read, seconds), k in zip(self.requests, self.kernel, strict=True)
+        ]
+        return stamped, sum(math.isnan(k) for k in self.kernel)
+
     async def serve(self, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
         """Listen on a loopback port (reported through `task_status`) until cancelled."""
         listeners = await trio.open_tcp_listeners(0, host="127.0.0.1")

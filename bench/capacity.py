@@ -45,9 +45,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -69,7 +67,7 @@ from balto.audio.frontend import FrontEnd  # noqa: E402
 from balto.audio.opus_decoder import OpusDecoder  # noqa: E402
 from balto.audio.opus_demux import OpusDemuxer  # noqa: E402
 from balto.device import plan_chunks  # noqa: E402
-from bench._capacity_readings import PAUSE_S, latencies, read_stats, tree  # noqa: E402
+from bench._capacity_readings import PAUSE_S, latencies, read_stats, stored_owners, tree  # noqa: E402
 from bench._capacity_voices import enrolled_cliente, register_under  # noqa: E402
 from bench._sched_slice import set_process_slice, slice_ns  # noqa: E402
 from bench._stt_stub import SttStub  # noqa: E402
@@ -215,16 +213,12 @@ async def one_level(
     steady = (max(t[0] for t in sent), min(t[-1] for t in sent))  # every device streaming
     lags, steady_lags, stage = read_stats(stats, mono0, mono1, steady)
     audio_s = n * meta["duration"]
-    owners = await _owners(base_url, [balcao for _, balcao in registered])
+    owners = await stored_owners(base_url, [balcao for _, balcao in registered])
     # The latency by the kernel's clocks: a chunk's write by the device, the request's arrival at
     # the stub (its first byte's receive stamp); then by the processes' own reads of the clock,
     # as this bench measured before 2026-12-06, which add the device's send checkpoint (earlier)
     # and the stub process's wait for a core (later).
-    unstamped = sum(math.isnan(k) for k in stt.kernel)
-    kernel = [
-        (u if math.isnan(k) else k, seconds)
-        for (u, seconds), k in zip(stt.requests, stt.kernel, strict=True)
-    ]
+    kernel, unstamped = stt.by_kernel()
     arrival, device_view, steady_arrival = latencies(
         cuts, meta, chunk_ends, devices["before"], kernel, owners, steady
     )
@@ -270,24 +264,6 @@ async def one_level(
         "dev_p50": pct(device_view, 50),
         "dev_p99": pct(device_view, 99),
     }
-
-
-async def _owners(base_url: str, balcoes: list[str]) -> dict[int, tuple[int, int]]:
-    """Request index → (device, segment seq), read back from the stored transcripts."""
-    device_of = {balcao: i for i, balcao in enumerate(balcoes)}
-    owners: dict[int, tuple[int, int]] = {}
-    cursor: str | None = None
-    async with httpx.AsyncClient(base_url=base_url, headers=ADMIN, timeout=30) as http:
-        while True:
-            params = {"limit": "500", **({"cursor": cursor} if cursor else {})}
-            page = (await http.get("/admin/history/segments", params=params)).json()
-            for item in page["items"]:
-                match = re.search(r"Pedido (\d+)", item.get("transcript") or "")
-                if match and item["balcao_id"] in device_of:
-                    owners[int(match[1])] = (device_of[item["balcao_id"]], item["seq"])
-            cursor = page.get("next_cursor")
-            if not cursor:
-                return owners
 
 
 async def _wait_ready(base_url: str, proc: trio.Process) -> None:

@@ -12,8 +12,8 @@ from typing import TypeVar
 
 import trio
 
-# Items handled between two checkpoints. A session's snapshot costs ~40 µs, its JSON ~70 µs: eight
-# keep each hold well under a millisecond.
+# Items handled between two checkpoints. A session's snapshot costs ~35 µs, its JSON ~50 µs (more
+# under load): eight keep each hold well under a millisecond.
 BATCH = 8
 
 T = TypeVar("T")

@@ -139,7 +139,7 @@ class Cluster:
 
     async def _beat_once(self) -> None:
         # Encoded here a few at a time: in the database thread the JSON of 200 snapshots held
-        # the GIL ~14 ms at every beat.
+        # the GIL (an estimated 10-14 ms) at every beat.
         snapshots = await in_batches(
             await self.registry.snapshots(),
             lambda taken: (

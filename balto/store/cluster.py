@@ -59,7 +59,7 @@ def heartbeat(
 ) -> bool:
     """Beat, and refresh this instance's live sessions ``(balcao_id, session_id, snapshot)``.
 
-    The snapshots come encoded (JSON text): encoding 200 here held the GIL ~14 ms.
+    The snapshots come encoded (JSON text): encoding 200 here held the GIL an estimated 10-14 ms.
 
     A session missing from the table (its claim failed while the database was away, or this
     instance was declared dead) is recorded again, unless another session holds its balcão.
