@@ -92,3 +92,20 @@ async def test_balcao_errors(nursery: trio.Nursery, database_url: str) -> None:
     assert not_json.status_code == 400 and not_json.json()["field"] == "body"
     assert too_big.status_code == 413 and "error" in too_big.json()
     assert missing.status_code == 404 and "error" in missing.json()
+
+
+async def test_bodies_that_are_not_json_objects_get_400_not_500(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    # Quart's own get_json decoded the body as UTF-8 first: a non-UTF-8 body was a 500.
+    running = await start_server(nursery, database_url)
+    bodies = [b"\xff\xfe\x00", b"\xc3(", b"[]", b"null", b'"texto"', b"[" * 100_000 + b"]" * 1]
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        for path in ("/cadastro/cliente", "/cadastro/balcao", "/admin/atendentes"):
+            for body in bodies:
+                for kind in ("application/json", "text/plain"):
+                    response = await http.post(
+                        path, content=body[:60_000], headers={**ADMIN, "Content-Type": kind}
+                    )
+                    assert response.status_code == 400, (path, body[:10], kind)
+                    assert response.json()["field"] == "body"

@@ -120,6 +120,11 @@ async def test_formula_like_text_stays_text_and_bad_params_are_400(
     hostile = [c for c in cells if str(c.value).startswith("=")]
     assert len(hostile) == 3 and all(c.data_type == "s" for c in hostile)
     async with httpx.AsyncClient(base_url=running.base_url) as http:
-        for params, field in (({"tz": "Marte/Base"}, "tz"), ({"desde": "x"}, "desde")):
+        for params, field in (
+            ({"tz": "Marte/Base"}, "tz"),
+            ({"desde": "x"}, "desde"),
+            ({"desde": "9999-12-31T23:59:59-05:00"}, "desde"),  # year 10000 in UTC
+            ({"ate": "0001-01-01"}, "ate"),
+        ):
             response = await http.get("/api/export/xlsx", headers=ADMIN, params=params)
             assert response.status_code == 400 and response.json()["field"] == field

@@ -18,6 +18,7 @@ from quart import Blueprint, Response, jsonify, request
 from balto.close_codes import CloseCode
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
+from balto.web.bodies import json_body
 from balto.web.errors import error
 from balto.web.json_batches import dumps_batched
 from balto.web.remote_ops import NO_SESSION as _NO_SESSION
@@ -121,7 +122,7 @@ async def add_fault() -> tuple[Response, int]:
     """Plan one fault: ``{"target", "kind", "after", "times", "delay_s", "category", ...}``."""
     if (refused := _faults_enabled()) is not None:
         return refused
-    body = await request.get_json(silent=True)
+    body = await json_body()
     if not isinstance(body, dict):
         return error(400, "invalid_body", "o corpo deve ser um objeto JSON")
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from quart import request
@@ -9,9 +10,22 @@ from quart import request
 from balto.web.errors import FieldError
 
 
+async def json_body() -> Any:
+    """The request body parsed as JSON whatever its Content-Type; None when it is not JSON.
+
+    Parsed from the bytes: Quart's ``get_json(silent=True)`` decodes the body as UTF-8 first and
+    lets a non-UTF-8 body escape as a `UnicodeDecodeError` (a 500).
+    """
+    raw = await request.get_data(as_text=False)
+    try:
+        return json.loads(raw)  # bytes: UTF-8, -16 or -32, as RFC 8259 allows
+    except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        return None
+
+
 async def json_object() -> dict[str, Any]:
     """The request body as a JSON object (400 for anything else)."""
-    body = await request.get_json(force=True, silent=True)
+    body = await json_body()
     if not isinstance(body, dict):
         raise FieldError("body", "o corpo deve ser um objeto JSON")
     return body

@@ -2,7 +2,9 @@
 
 Periods are ISO 8601 (``2026-11-25``, ``2026-11-25T13:00``, ``2026-11-25T13:00:00-03:00``);
 an instant without an offset is read as UTC. ``ate`` is exclusive, except that a bare date means
-the whole of that day. Cursors are opaque strings handed out as ``next_cursor``.
+the whole of that day. Years outside `YEARS` are refused: at Python's limits (years 1 and 9999) the
+day after a date, or the same instant in another time zone, does not exist (a 500 before). Cursors
+are opaque strings handed out as ``next_cursor``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from quart import request
 from balto.store.history import Cursor, Filters
 from balto.web.errors import FieldError
 
+YEARS = (1900, 2999)
+"""The years a period may name (inclusive): far from Python's limits, wide for any history."""
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500  # a page is built in memory; keep it small
 
@@ -38,14 +42,19 @@ def _instant(name: str, *, end: bool) -> datetime | None:
     value = request.args.get(name)
     if value is None or value == "":
         return None
+    bare = len(value) == 10  # a date alone: the whole of that day
     try:
-        if len(value) == 10:
+        if bare:
             day = date.fromisoformat(value)
-            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-            return start + timedelta(days=1) if end else start
-        parsed = datetime.fromisoformat(value)
+            parsed = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        else:
+            parsed = datetime.fromisoformat(value)
     except ValueError:
         raise FieldError(name, f"{name} deve ser uma data ISO 8601") from None
+    if not YEARS[0] <= parsed.year <= YEARS[1]:
+        raise FieldError(name, f"{name} deve estar entre os anos {YEARS[0]} e {YEARS[1]}")
+    if bare and end:
+        return parsed + timedelta(days=1)
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
