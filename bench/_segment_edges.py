@@ -61,6 +61,21 @@ def _voiced(c: Any) -> tuple[int, int]:
     return round(c.speech_start / FRAME_S), round(c.speech_end / FRAME_S) - 1
 
 
+def _extend(p: np.ndarray, k: int, step: int, bound: int, rule: Rule) -> int:
+    """From speech frame `k`, the furthest frame >= the threshold in direction `step` (+1 / -1).
+
+    Stops after `rule.dip` quiet frames in a row or at `bound` (excluded).
+    """
+    edge, quiet, j = k, 0, k + step
+    while j != bound and quiet <= rule.dip:
+        if p[j] >= rule.threshold:
+            edge, quiet = j, 0
+        else:
+            quiet += 1
+        j += step
+    return edge
+
+
 def walk(p: np.ndarray, k0: int, k1: int, first: int, last: int, rule: Rule) -> tuple[int, int]:
     """The speech's first and last frame: from the VAD's, walked over the frames >= t.
 
@@ -70,36 +85,15 @@ def walk(p: np.ndarray, k0: int, k1: int, first: int, last: int, rule: Rule) -> 
     """
     t = rule.threshold
     first, last = max(k0, min(first, k1 - 1)), max(k0, min(last, k1 - 1))
-    a = first
+    a, b = first, last
     if p[first] >= t:
-        quiet, j = 0, first
-        while j - 1 >= k0:
-            j -= 1
-            if p[j] >= t:
-                a, quiet = j, 0
-            else:
-                quiet += 1
-                if quiet > rule.dip:
-                    break
-    else:
-        nxt = np.flatnonzero(p[first : last + 1] >= t)
-        if len(nxt):
-            a = first + int(nxt[0])
-    b = last
+        a = _extend(p, first, -1, k0 - 1, rule)
+    elif len(nxt := np.flatnonzero(p[first : last + 1] >= t)):
+        a = first + int(nxt[0])
     if p[last] >= t:
-        quiet, j = 0, last
-        while j + 1 < k1:
-            j += 1
-            if p[j] >= t:
-                b, quiet = j, 0
-            else:
-                quiet += 1
-                if quiet > rule.dip:
-                    break
-    else:
-        prev = np.flatnonzero(p[a : last + 1] >= t)
-        if len(prev):
-            b = a + int(prev[-1])
+        b = _extend(p, last, +1, k1, rule)
+    elif len(prev := np.flatnonzero(p[a : last + 1] >= t)):
+        b = a + int(prev[-1])
     return a, b
 
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import pickle
 import sys
 from pathlib import Path
@@ -118,32 +119,25 @@ def sweep_starts(probs_file: str, rule: Rule) -> None:
     for clip, (meta, cs) in cuts("untrimmed").items():
         if meta["set"] in TUNE:
             score(clip, meta, cs, base.setdefault(meta["snr_db"], Tally()))
-    for t in (0.4, 0.5, 0.6, 0.7):
-        for pre in (0.03, 0.06, 0.09):
-            for dip in (2, 4):
-                for outward in (False, True):
-                    for joined in (False, True):
-                        r = dataclasses.replace(
-                            rule, threshold=t, pre=pre, dip=dip, outward=outward
-                        )
-                        got: dict[int, Tally] = {}
-                        for clip, (meta, cs) in shipped.items():
-                            if meta["set"] not in TUNE:
-                                continue
-                            twin = nofaint[clip][1] if joined else None
-                            new = starts_only(cs, probs[clip], r, twin)
-                            score(clip, meta, new, got.setdefault(meta["snr_db"], Tally()))
-                        cells = []
-                        for snr in SNRS:
-                            g, b = got[snr], base[snr]
-                            lead = np.percentile(np.abs(g.leads), 90) * 1000
-                            lost = len(g.heard_keys - b.heard_keys)
-                            cells.append(f"{lead:4.0f} {g.heard_clipped_words:3d} {lost:2d}")
-                        print(
-                            f"t {t} pre {pre} dip {dip} outward {outward:d} joined {joined:d} | "
-                            + " | ".join(cells),
-                            flush=True,
-                        )
+    grid = itertools.product((0.4, 0.5, 0.6, 0.7), (0.03, 0.06, 0.09), (2, 4), (False, True))
+    for (t, pre, dip, outward), joined in itertools.product(grid, (False, True)):
+        r = dataclasses.replace(rule, threshold=t, pre=pre, dip=dip, outward=outward)
+        got: dict[int, Tally] = {}
+        for clip, (meta, cs) in shipped.items():
+            if meta["set"] in TUNE:
+                new = starts_only(cs, probs[clip], r, nofaint[clip][1] if joined else None)
+                score(clip, meta, new, got.setdefault(meta["snr_db"], Tally()))
+        cells = []
+        for snr in SNRS:
+            g, b = got[snr], base[snr]
+            lead = np.percentile(np.abs(g.leads), 90) * 1000
+            lost = len(g.heard_keys - b.heard_keys)
+            cells.append(f"{lead:4.0f} {g.heard_clipped_words:3d} {lost:2d}")
+        print(
+            f"t {t} pre {pre} dip {dip} outward {outward:d} joined {joined:d} | "
+            + " | ".join(cells),
+            flush=True,
+        )
 
 
 def sweep(probs_file: str, rule: Rule, pads: tuple[float, ...]) -> None:
