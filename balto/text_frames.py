@@ -2,7 +2,8 @@
 
 In: the text of one WebSocket text frame (the handshake, or a command after it). Out: the decoded
 JSON value. Raises `TextFrameError` (with an English reason for the log) when the frame is larger
-than `MAX_TEXT_BYTES`, nests arrays/objects deeper than `MAX_DEPTH`, or is not JSON.
+than `MAX_TEXT_BYTES`, nests arrays/objects deeper than `MAX_DEPTH`, is not JSON, or holds text
+PostgreSQL cannot store (a NUL or a lone surrogate, `balto.storable_text`).
 
 Why a depth check before `json.loads`: CPython's decoder recurses once per nesting level, so a
 frame of ``"[" * 100_000`` raises `RecursionError` — not `ValueError` — from inside the parser.
@@ -22,6 +23,7 @@ import re
 from itertools import accumulate
 
 from balto.errors import BaltoError
+from balto.storable_text import unstorable_at
 
 MAX_TEXT_BYTES = 64 * 1024
 MAX_DEPTH = 16
@@ -34,7 +36,7 @@ _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 class TextFrameError(BaltoError):
-    """A device text frame Balto will not parse: too big, nested too deep, or not JSON."""
+    """A device text frame Balto will not take: too big, nested too deep, not JSON, unstorable."""
 
 
 def nesting_depth(text: str) -> int:
@@ -63,7 +65,8 @@ def parse_text_frame(
         The decoded JSON value (any JSON type; callers check the shape they expect).
 
     Raises:
-        TextFrameError: The frame is too big, nested too deep, or not JSON.
+        TextFrameError: The frame is too big, nested too deep, not JSON, or holds a NUL or a
+            lone surrogate.
     """
     # characters <= bytes: the cheap test first, the exact one only for frames that may fit
     if len(frame) > max_bytes or len(frame.encode("utf-8", "surrogatepass")) > max_bytes:
@@ -71,6 +74,9 @@ def parse_text_frame(
     if nesting_depth(frame) > max_depth:
         raise TextFrameError(f"text frame nested deeper than {max_depth} levels")
     try:
-        return json.loads(frame)
+        value = json.loads(frame)
     except ValueError as exc:
         raise TextFrameError(f"text frame is not JSON ({len(frame)} chars)") from exc
+    if (where := unstorable_at(value)) is not None:
+        raise TextFrameError(f"text frame holds a NUL or a lone surrogate (under {where!r})")
+    return value

@@ -217,3 +217,26 @@ async def test_conversations_one_conversation_the_painel_and_the_live_feed(
         live = (await http.get("/admin/ao-vivo/dados")).json()
         assert live["sessions"] == [] and live["encerradas"] == []
     assert json.dumps(painel)  # plain JSON all the way
+
+
+async def test_a_catalog_with_text_postgresql_cannot_hold_names_the_rows(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    # a NUL in a cell was a 500 (PostgreSQL refuses it); a lone surrogate is not even UTF-8
+    running = await start_server(nursery, database_url)
+    ids = seed(database_url)
+    url = f"/admin/clientes/{ids['c1']}/catalogo"
+    nul_csv = "nome,categoria,indicacoes,explicacao\nCefaliv,analgésico,dor,Gené\x00rico.\n"
+    product = '{"nome": "%s", "categoria": "a", "indicacoes": ["%s"], "explicacao": "b"}'
+    escaped = "[" + product % (r"Cef\u0000", "dor") + ", " + product % ("Soro", r"\ud800") + "]"
+    async with httpx.AsyncClient(base_url=running.base_url, headers=ADMIN) as http:
+        refused = await http.put(url, content=nul_csv, headers={"Content-Type": "text/csv"})
+        assert refused.status_code == 400, refused.text
+        assert [(e["linha"], e["campo"]) for e in refused.json()["erros"]] == [(2, "explicacao")]
+        refused = await http.put(url, content=escaped, headers={"Content-Type": "application/json"})
+        assert refused.status_code == 400, refused.text
+        assert [(e["linha"], e["campo"]) for e in refused.json()["erros"]] == [
+            (1, "nome"),
+            (2, "indicacoes"),
+        ]
+    assert query(database_url, "SELECT count(*) FROM cliente_catalogs") == [(0,)]

@@ -172,6 +172,29 @@ async def test_bad_parameters_are_400_naming_the_field(
     assert response.json()["message"]
 
 
+async def test_a_nul_in_a_text_filter_is_400_naming_it_on_every_route(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    # PostgreSQL cannot compare text with a NUL in it: each of these was a 500
+    running = await start_server(nursery, database_url)
+    filters = [
+        ("/admin/history/alerts", "sinal"),
+        ("/admin/history/refusals", "provider"),
+        ("/admin/history/refusals", "reason"),
+        ("/admin/history/alertas", "sinal"),
+        ("/admin/history/alertas", "atendente"),
+        ("/admin/history/conversas", "atendente"),
+        ("/api/export/xlsx", "atendente"),
+    ]
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        for path, name in filters:
+            response = await http.get(path, headers=ADMIN, params={name: "Ana\x00"})
+            assert response.status_code == 400, (path, name, response.text)
+            assert response.json()["field"] == name
+            response = await http.get(path, headers=ADMIN, params={name: "x" * 101})
+            assert (response.status_code, response.json()["field"]) == (400, name)
+
+
 async def test_restart_and_disconnect_are_audited(nursery: trio.Nursery, database_url: str) -> None:
     running = await start_server(nursery, database_url)
     api_key, balcao_id = await register_balcao(running.base_url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
@@ -109,3 +110,21 @@ async def test_bodies_that_are_not_json_objects_get_400_not_500(
                     )
                     assert response.status_code == 400, (path, body[:10], kind)
                     assert response.json()["field"] == "body"
+
+
+async def test_text_nothing_could_store_gets_400_naming_the_field(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    # JSON escapes for a NUL (PostgreSQL refuses it: a 500) and a lone surrogate (not UTF-8)
+    running = await start_server(nursery, database_url)
+    cliente = {"email": "a@b.c", "razao_social": "Rede", "telefone": "11999998888"}
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        for field, bad in (("razao_social", r"Rede\u0000"), ("telefone", r"\ud800")):
+            text = json.dumps({**cliente, field: "<bad>"}).replace("<bad>", bad)
+            response = await http.post("/cadastro/cliente", content=text, headers=ADMIN)
+            assert response.status_code == 400, (field, response.text)
+            assert response.json()["field"] == field
+        balcao = r'{"nome_balcao": "B\u0000", "user_codigo": "123456"}'
+        response = await http.post("/cadastro/balcao", content=balcao)
+        assert (response.status_code, response.json()["field"]) == (400, "nome_balcao")
+    assert query(database_url, "SELECT count(*) FROM clientes") == [(0,)]

@@ -168,3 +168,64 @@ async def test_webm_with_a_corrupt_header_gets_4007_within_2_s_without_restarts(
     assert code == 4007 and restarts == 0
     assert reason.startswith("Audio nao decodificavel: decoder: UndecodableStream: invalid WebM")
     assert not [r for r in caplog.records if "restarting the decoder" in r.getMessage()]
+
+
+# JSON escapes for text no database can hold: a lone UTF-16 surrogate (not even UTF-8) and NUL.
+LONE_SURROGATE, NUL = "\ud800", "\u0000"
+
+
+async def test_text_nothing_could_store_is_refused_at_the_edge(
+    nursery: trio.Nursery, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An attendant name with a lone surrogate once stopped the recorder, and the server too."""
+    caplog.set_level(logging.INFO)
+    running = await start_server(nursery, database_url)
+    api_key, balcao_id = await register_balcao(running.base_url)
+    async with open_websocket_url(ws_url(running)) as ws:
+        await ws.send_message(json.dumps({"api_key": "bk_" + LONE_SURROGATE}))
+        with trio.fail_after(5), pytest.raises(ConnectionClosed) as closed:
+            await ws.get_message()
+    assert (closed.value.reason.code, closed.value.reason.reason) == (4001, "API Key Invalida")
+
+    wav = (FIXTURES / "two_utterances.wav").read_bytes()
+    for attempt in (1, 2):  # the second session shows the server and its recorder still up
+        async with open_websocket_url(ws_url(running)) as ws:
+            await ws.send_message(json.dumps({"api_key": api_key}))
+            await _live(running, balcao_id)
+            live = running.services.registry.get(balcao_id)
+            assert live is not None
+            for nome in (LONE_SURROGATE, f"Ana{NUL}Paula", "Ana"):
+                await ws.send_message(json.dumps({"comando": "atendente", "nome": nome}))
+            await ws.send_message(json.dumps({"comando": "feedback", "id": NUL, "aceita": True}))
+            for start in range(0, 64_000, 16_000):
+                await ws.send_message(wav[start : start + 16_000])
+            stats = live.session.stats
+            await _until(lambda: stats.audio_seconds >= 1.0)  # noqa: B023
+        ended = "SELECT count(*) FROM sessions WHERE restarts IS NOT NULL"
+        await _until(lambda: query(database_url, ended) == [(attempt,)])  # noqa: B023
+    rows = query(database_url, "SELECT atendente, close_reason FROM sessions")
+    assert rows == [("Ana", "device disconnected")] * 2
+    ignored = [r.getMessage() for r in caplog.records if "ignored a text frame" in r.getMessage()]
+    assert len(ignored) == 6
+    assert all("holds a NUL or a lone surrogate" in message for message in ignored)
+
+
+async def test_a_track_codec_id_with_a_nul_still_closes_and_stores_4007(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    """The reason names the codec id as text PostgreSQL takes (a NUL kept the row open)."""
+    running = await start_server(nursery, database_url)
+    api_key, balcao_id = await register_balcao(running.base_url)
+    webm = (FIXTURES / "two_utterances.webm").read_bytes()
+    damaged = webm.replace(b"A_OPUS", b"A_\x00PU\x07", 1)
+    async with open_websocket_url(ws_url(running)) as ws:
+        await ws.send_message(json.dumps({"api_key": api_key}))
+        await _live(running, balcao_id)
+        await ws.send_message(damaged[:4000])
+        with trio.fail_after(5), pytest.raises(ConnectionClosed) as closed:
+            await ws.get_message()
+    assert closed.value.reason.code == 4007
+    await _stored(database_url)
+    ((code, reason),) = query(database_url, "SELECT close_code, close_reason FROM sessions")
+    assert code == 4007
+    assert reason.endswith("WebM stream without an Opus track (A_?PU?)")

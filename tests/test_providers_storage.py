@@ -185,6 +185,14 @@ async def test_feedback_is_stored_against_this_balcaos_recommendation(
         (False, True)
     ]
 
+    # Python reads other spellings of a UUID than PostgreSQL does: the id is stored canonical
+    await handle_command(
+        {"comando": "feedback", "id": f"urn:uuid:{rec_id.upper()}", "aceita": True},
+        ctx,
+        DirectRecorder(db),
+    )
+    assert query(database_url, "SELECT aceita FROM recommendations") == [(True,)]
+
 
 async def test_the_advisor_uses_the_clientes_imported_catalog(
     db: Database, database_url: str

@@ -20,6 +20,7 @@ from psycopg_pool import ConnectionPool
 from balto.recorder import Event, Recorder, Spool
 from balto.recorder.apply import apply_events
 from balto.store import Database, open_database
+from balto.store.advice import set_session_attendant
 from balto.store.cadastro import create_balcao, create_cliente
 from balto.store.database import DatabaseUnavailable
 from balto.store.sessions import (
@@ -168,3 +169,29 @@ async def test_an_event_refused_for_its_content_is_skipped_and_its_batch_kept(
     assert await db.run(apply_events, good) == 1
     assert await db.run(apply_events, good) == 1
     assert query(database_url, "SELECT count(*) FROM segments") == [(3,)]
+
+
+async def test_text_no_database_takes_is_skipped_and_spools_without_stopping_the_recorder(
+    db: Database, database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The edges refuse it (`balto.storable_text`); past them it costs one event, not the writer."""
+    balcao_id = await _balcao(db)
+    session_id = str(uuid.uuid4())
+    unstorable = [
+        Event.of(set_session_attendant, (session_id, "\ud800"), {}),  # not even UTF-8
+        Event.of(set_session_attendant, (session_id, "Ana\x00"), {}),  # PostgreSQL refuses NUL
+    ]
+    lines = [event.to_line() for event in unstorable]
+    assert [Event.from_line(line).args for line in lines] == [e.args for e in unstorable]
+    spool = Spool(tmp_path, 1 << 20)
+    spool.open()
+    assert spool.append(unstorable) == 0
+
+    batch = [
+        Event.of(open_session, (session_id, balcao_id), {}),
+        *unstorable,
+        Event.of(set_session_attendant, (session_id, "Ana"), {}),
+    ]
+    assert await db.run(apply_events, batch) == 2
+    assert caplog.text.count("event refused and skipped") == 2
+    assert query(database_url, "SELECT atendente FROM sessions") == [("Ana",)]

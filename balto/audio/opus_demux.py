@@ -119,7 +119,7 @@ class OpusDemuxer:
                     # From now on the scanner hands this track's blocks out as bare frames.
                     self._track = self._webm.follow = event.number
                     self.head = event.codec_private or None
-                self._codecs.append(event.codec_id or "?")
+                self._codecs.append(_printable(event.codec_id) or "?")
                 continue
             if self._track is None:
                 # Audio (or a Cluster) before any Opus track: a header that did not parse, or
@@ -127,7 +127,7 @@ class OpusDemuxer:
                 # both before any audio too.
                 if self._webm.resyncs:
                     raise OpusStreamError("invalid WebM header: damaged before the first Cluster")
-                codecs = ", ".join(self._codecs) or "no track"
+                codecs = ", ".join(self._codecs[:4]) or "no track"  # a stored reason: bounded
                 raise OpusStreamError(f"WebM stream without an Opus track ({codecs})")
             if isinstance(event, WebmBlock) and event.track == self._track and event.payload:
                 frames.append((event.time, event.payload))  # read before the track was known
@@ -204,3 +204,11 @@ class OpusDemuxer:
 def _pre_skip(head: bytes) -> int:
     """The OpusHead's pre-skip (48 kHz samples the decoder drops at the start)."""
     return int.from_bytes(head[10:12], "little") if len(head) >= 12 else 0
+
+
+def _printable(codec_id: str) -> str:
+    """A track's CodecID fit for a stored reason: printable, at most 32 characters.
+
+    A damaged header can put any byte there, a NUL among them, which PostgreSQL's text refuses.
+    """
+    return "".join(ch if ch.isprintable() else "?" for ch in codec_id[:32])

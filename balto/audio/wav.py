@@ -28,6 +28,10 @@ _SUPPORTED = {(_PCM, 8), (_PCM, 16), (_PCM, 24), (_PCM, 32), (_FLOAT, 32), (_FLO
 # A "fmt " chunk is 16, 18 or 40 bytes; anything far larger is not a WAV header, and refusing it
 # keeps the parser's buffer bounded.
 _MAX_FMT_BYTES = 1024
+# What a header may announce. Past these it is damage or an attack, not audio: a rate of 1 Hz
+# would have every byte resampled into 16,000 samples, 4 GHz overflowed the resampler.
+_RATES = (4_000, 384_000)
+_MAX_CHANNELS = 16
 # 0 and 0xFFFFFFFF are what streaming writers put in a data size they do not know yet.
 _UNKNOWN_SIZES = (0, 0xFFFFFFFF)
 
@@ -208,7 +212,7 @@ def _parse_fmt(body: bytes) -> WavFormat:
         (code,) = struct.unpack_from("<H", body, 24)  # the first two bytes of the sub-format GUID
     if (code, bits) not in _SUPPORTED:
         raise AudioFormatError(f"unsupported WAV encoding: format {code:#06x}, {bits} bits")
-    if channels < 1 or rate < 1:
+    if not (1 <= channels <= _MAX_CHANNELS and _RATES[0] <= rate <= _RATES[1]):
         raise AudioFormatError(f"WAV with {channels} channels at {rate} Hz")
     return WavFormat(sample_rate=rate, channels=channels, bits_per_sample=bits, audio_format=code)
 

@@ -19,10 +19,12 @@ from typing import Any
 
 from balto.catalog import Catalog, Product, normalize
 from balto.catalog.csv_import import REQUIRED, TARJAS
+from balto.storable_text import unstorable_at
 
 MAX_PRODUCTS = 5000  # a pharmacy's over-the-counter range is hundreds; more is a wrong file
 MAX_ERRORS = 200  # past this the file is wrong as a whole; the first ones say how
 MAX_CELL = 2000  # characters in one cell
+_COLUMNS = ("nome", "categoria", "explicacao", "tarja", "indicacoes", "complementos")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +73,10 @@ def _check_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> Checked:
             break
         texts: dict[str, str] = {}
         bad = False
+        for column in _COLUMNS:
+            if unstorable_at(row.get(column)) is not None:  # a NUL: PostgreSQL refuses the row
+                fail(linha, column, f"{column} com caractere nulo ou inválido")
+                bad = True
         for column in ("nome", "categoria", "explicacao", "tarja"):
             value = row.get(column)
             if value is not None and not isinstance(value, str):

@@ -147,7 +147,13 @@ class Event:
         """One spool line (JSON, newline-terminated)."""
         body = {"id": self.id, "kind": self.kind, "at": self.at, "args": list(self.args)}
         body["kwargs"] = dict(self.kwargs)
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        try:
+            return text.encode() + b"\n"
+        except UnicodeEncodeError:
+            # A lone surrogate that got past the edges: escaped, the line still reads back as the
+            # same event (refused when applied) instead of stopping the recorder that spools it.
+            return json.dumps(body, separators=(",", ":")).encode() + b"\n"
 
     @classmethod
     def from_line(cls, line: bytes) -> Event:

@@ -109,7 +109,8 @@ def record_feedback(
         False when no recommendation of this balcão has that id.
     """
     try:
-        uuid.UUID(recommendation_id)
+        # canonical: Python also reads "urn:uuid:…" and other forms PostgreSQL refuses
+        recommendation_id = str(uuid.UUID(recommendation_id))
     except ValueError:
         return False
     cursor = conn.execute(

@@ -31,6 +31,7 @@ from balto.store.advice import cliente_catalog_version, load_cliente_catalog, sa
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
+from balto.web.params import text_arg
 
 blueprint = Blueprint("admin_catalog", __name__)
 blueprint.before_request(require_admin)
@@ -109,7 +110,7 @@ async def upload(cliente_id: str) -> tuple[Response, int]:
             f"catálogo com {len(erros)} erro(s); nada foi salvo",
             erros=erros,
         )
-    nome = (request.args.get("nome") or f"upload.{'csv' if 'csv' in kind else 'json'}")[:200]
+    nome = text_arg("nome", 200) or f"upload.{'csv' if 'csv' in kind else 'json'}"
     version = await app_services().db.run(_save, cid, checked.catalog, nome)
     if version is None:
         return error(404, "not_found", "cliente não encontrado")

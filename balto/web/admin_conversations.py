@@ -20,31 +20,26 @@ from __future__ import annotations
 
 import uuid
 
-from quart import Blueprint, Response, jsonify, request
+from quart import Blueprint, Response, jsonify
 
 from balto.store import conversations
 from balto.web.auth import app_services, require_admin
-from balto.web.errors import FieldError, error
-from balto.web.params import cursor_arg, encode_cursor, filters_arg, jsonable, limit_arg
+from balto.web.errors import error
+from balto.web.params import cursor_arg, encode_cursor, filters_arg, jsonable, limit_arg, text_arg
 
 blueprint = Blueprint("admin_conversations", __name__)
 blueprint.before_request(require_admin)
 
 
-def atendente_arg() -> str | None:
-    """``atendente``: an attendant's name (None when absent)."""
-    value = (request.args.get("atendente") or "").strip()
-    if not value:
-        return None
-    if len(value) > 100:
-        raise FieldError("atendente", "atendente longo demais")
-    return value
-
-
 @blueprint.get("/admin/history/conversas")
 async def list_conversations() -> Response:
     """Conversations, newest first (module docstring)."""
-    filters, limit, cursor, atendente = filters_arg(), limit_arg(), cursor_arg(), atendente_arg()
+    filters, limit, cursor, atendente = (
+        filters_arg(),
+        limit_arg(),
+        cursor_arg(),
+        text_arg("atendente"),
+    )
     page = await app_services().db.run(
         conversations.sessions_page, limit, cursor, filters, atendente
     )
@@ -60,8 +55,13 @@ async def list_conversations() -> Response:
 @blueprint.get("/admin/history/alertas")
 async def list_alerts() -> Response:
     """Alerts, newest first, with the conversations' filters and ``sinal``."""
-    filters, limit, cursor, atendente = filters_arg(), limit_arg(), cursor_arg(), atendente_arg()
-    sinal = (request.args.get("sinal") or "").strip()[:100] or None
+    filters, limit, cursor, atendente = (
+        filters_arg(),
+        limit_arg(),
+        cursor_arg(),
+        text_arg("atendente"),
+    )
+    sinal = text_arg("sinal")
     page = await app_services().db.run(
         conversations.alerts_page, limit, cursor, filters, atendente, sinal
     )

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from quart import Blueprint, Response, jsonify, request
+from quart import Blueprint, Response, jsonify
 
 from balto.close_codes import CloseCode
 from balto.store import history
@@ -27,6 +27,7 @@ from balto.web.params import (
     filters_arg,
     jsonable,
     limit_arg,
+    text_arg,
 )
 from balto.web.remote_ops import revoke_elsewhere
 
@@ -87,14 +88,14 @@ async def recommendations() -> Response:
 @blueprint.get("/admin/history/alerts")
 async def alerts() -> Response:
     """Referral alerts (``sinal``: only those naming that sign), with balcão and attendant."""
-    sinal = _text_arg("sinal")
+    sinal = text_arg("sinal")
     return jsonify(await _page(history.alerts_page, sinal))
 
 
 @blueprint.get("/admin/history/refusals")
 async def refusals() -> Response:
     """Advisor answers refused, with why and what was said (``provider``, ``reason``)."""
-    provider, reason = _text_arg("provider"), _text_arg("reason")
+    provider, reason = text_arg("provider"), text_arg("reason")
     return jsonify(await _page(history.refusals_page, provider, reason))
 
 
@@ -103,16 +104,6 @@ async def refusals_summary() -> Response:
     """Refusals per provider, model and reason, beside each model's answers (filters apply)."""
     rows = await _services().db.run(history.refusal_counts, filters_arg())
     return jsonify({"items": [jsonable(row) for row in rows]})
-
-
-def _text_arg(name: str) -> str | None:
-    """A short free-text filter from the query string (None when absent)."""
-    value = request.args.get(name)
-    if value is None or value == "":
-        return None
-    if len(value) > 100:
-        raise FieldError(name, f"{name} longo demais")
-    return value
 
 
 @blueprint.get("/admin/audit")

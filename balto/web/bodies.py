@@ -7,20 +7,29 @@ from typing import Any
 
 from quart import request
 
+from balto.storable_text import unstorable_at
 from balto.web.errors import FieldError
 
 
 async def json_body() -> Any:
-    """The request body parsed as JSON whatever its Content-Type; None when it is not JSON.
+    r"""The request body parsed as JSON whatever its Content-Type; None when it is not JSON.
 
     Parsed from the bytes: Quart's ``get_json(silent=True)`` decodes the body as UTF-8 first and
     lets a non-UTF-8 body escape as a `UnicodeDecodeError` (a 500).
+
+    Raises:
+        FieldError: The JSON holds a NUL or a lone surrogate (``"\u0000"``, ``"\ud800"``), which
+            nothing could store; the field is the top-level key it is under.
     """
     raw = await request.get_data(as_text=False)
     try:
-        return json.loads(raw)  # bytes: UTF-8, -16 or -32, as RFC 8259 allows
+        body = json.loads(raw)  # bytes: UTF-8, -16 or -32, as RFC 8259 allows
     except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return None
+    if (where := unstorable_at(body)) is not None:
+        field = where or "body"
+        raise FieldError(field, f"{field}: texto com caractere nulo ou inválido")
+    return body
 
 
 async def json_object() -> dict[str, Any]:

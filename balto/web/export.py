@@ -28,7 +28,7 @@ from balto.store.export import ReportOptions, write_report
 from balto.web.audit import audit
 from balto.web.auth import is_admin
 from balto.web.errors import FieldError, error
-from balto.web.params import filters_arg
+from balto.web.params import filters_arg, text_arg
 
 if TYPE_CHECKING:  # trio.open_file's return type lives in a private module
     from trio._file_io import AsyncIOWrapper
@@ -63,13 +63,6 @@ def _tz_arg(default: str) -> str:
     return tz
 
 
-def _atendente_arg() -> str | None:
-    value = (request.args.get("atendente") or "").strip()
-    if len(value) > 80:
-        raise FieldError("atendente", "atendente longo demais (até 80 caracteres)")
-    return value or None
-
-
 async def _chunks(file: AsyncIOWrapper[Any]) -> AsyncIterator[bytes]:
     async with file:
         while chunk := await file.read(CHUNK_BYTES):
@@ -87,7 +80,7 @@ async def export_xlsx() -> Response | tuple[Response, int]:
     settings = services.settings
     options = ReportOptions(
         filters=filters_arg(),
-        atendente=_atendente_arg(),
+        atendente=text_arg("atendente", 80),
         tz=_tz_arg(settings.timezone),
         brl_per_usd=settings.brl_per_usd,
         demo=settings.demo,

@@ -18,6 +18,7 @@ from typing import Any
 
 from quart import request
 
+from balto.storable_text import unstorable_at
 from balto.store.history import Cursor, Filters
 from balto.web.errors import FieldError
 
@@ -36,6 +37,21 @@ def uuid_arg(name: str) -> str | None:
         return str(uuid.UUID(value))
     except ValueError:
         raise FieldError(name, f"{name} deve ser um UUID") from None
+
+
+def text_arg(name: str, max_len: int = 100) -> str | None:
+    """A free-text filter in query parameter `name`, stripped; None when absent or blank.
+
+    A NUL (``%00``) is refused with the rest: PostgreSQL cannot even compare it (a 500 before).
+    """
+    value = (request.args.get(name) or "").strip()
+    if not value:
+        return None
+    if len(value) > max_len:
+        raise FieldError(name, f"{name} longo demais (até {max_len} caracteres)")
+    if unstorable_at(value) is not None:
+        raise FieldError(name, f"{name}: texto com caractere nulo ou inválido")
+    return value
 
 
 def _instant(name: str, *, end: bool) -> datetime | None:

@@ -162,6 +162,14 @@ def test_other_encodings_are_converted_to_s16le(
         (_wav(b"\x00" * 4, bits=12), "unsupported WAV encoding"),
         (b"RIFF\x00\x00\x00\x00WAVEdata\x04\x00\x00\x00\x00\x00\x00\x00", "'data' chunk before"),
         (b"RIFF\x00\x00\x00\x00WAVEfmt \x00\x10\x00\x00", "'fmt ' chunk of"),
+        # Rates and layouts no audio has: 1 Hz had every byte resampled into 16,000 samples,
+        # 2 GHz overflowed the resampler and the decoder restarted until the session failed.
+        (_wav(b"\x00" * 4, rate=1), "WAV with 1 channels at 1 Hz"),
+        (_wav(b"\x00" * 4, rate=3_999), "at 3999 Hz"),
+        (_wav(b"\x00" * 4, rate=384_001), "at 384001 Hz"),
+        (_wav(b"\x00" * 4, rate=2_000_000_000), "at 2000000000 Hz"),
+        (_wav(b"\x00" * 4, channels=0), "WAV with 0 channels"),
+        (_wav(b"\x00" * 68, channels=17), "WAV with 17 channels"),
     ],
 )
 def test_unsupported_or_malformed_streams_raise(data: bytes, message: str) -> None:
