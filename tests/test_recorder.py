@@ -8,6 +8,8 @@ test database, as the next process would.
 from __future__ import annotations
 
 import contextlib
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from functools import partial
@@ -195,3 +197,45 @@ async def test_text_no_database_takes_is_skipped_and_spools_without_stopping_the
     assert await db.run(apply_events, batch) == 2
     assert caplog.text.count("event refused and skipped") == 2
     assert query(database_url, "SELECT atendente FROM sessions") == [("Ana",)]
+
+
+_FULL_DISK = """
+import resource, signal, sys, uuid
+from pathlib import Path
+from balto.recorder import Event, Spool
+from balto.store.sessions import segment_transcribed
+
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # past the limit a write fails with EFBIG instead
+spool = Spool(Path(sys.argv[1]), 1 << 20)
+spool.open()
+event = Event.of(segment_transcribed, (str(uuid.uuid4()), "oi " * 40, "x", None), {})
+assert spool.append([event, event]) == 0
+line = len(event.to_line())
+resource.setrlimit(resource.RLIMIT_FSIZE, (spool.size + line // 2, resource.RLIM_INFINITY))
+dropped = spool.append([event, event])  # half a line fits: written, then cut off again
+resource.setrlimit(resource.RLIMIT_FSIZE, (1, resource.RLIM_INFINITY))
+spool.advance(line, 1)  # nor a cursor file
+print(dropped, spool.size, spool.pending_events, spool.dropped, spool.cursor == line)
+"""
+
+
+def test_a_disk_that_refuses_writes_drops_events_and_keeps_the_spool_whole(
+    tmp_path: Path,
+) -> None:
+    """A spool write that fails (disk full, often with the database away) stopped the server."""
+    # A real refusal from the kernel: a file-size limit, in a process of its own.
+    done = subprocess.run(
+        [sys.executable, "-c", _FULL_DISK, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    dropped, size, pending, total, cursor_moved = done.stdout.split()
+    data = (tmp_path / "recorder.spool").read_bytes()
+    assert (int(dropped), int(size), int(pending), int(total)) == (2, len(data), 1, 2)
+    assert data.count(b"\n") == 2 and data.endswith(b"\n")
+    assert cursor_moved == "True" and not (tmp_path / "recorder.cursor").exists()
+    assert "write failed" in done.stderr and "cursor not saved" in done.stderr

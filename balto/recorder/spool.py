@@ -9,13 +9,15 @@ Files, under ``BALTO_DATA_DIR``:
 
 When everything is replayed both are emptied. A torn last line (a crash mid-append) is cut off at
 open: its writer was never told it was safe. The file is capped (``BALTO_SPOOL_MAX_MB``): past the
-cap new events are dropped, counted and logged, because blocking would stall every session.
+cap new events are dropped, counted and logged, because blocking would stall every session; so
+are events the disk refuses (full or failing), and a cursor it refuses is kept in memory.
 
 All methods are blocking file I/O: the recorder calls them from a worker thread, one at a time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import Sequence
@@ -92,14 +94,6 @@ class Spool:
                 continue
             room -= len(line)
             lines.append(line)
-        if lines:
-            blob = b"".join(lines)
-            written = 0
-            while written < len(blob):
-                written += os.write(self._fd, blob[written:])
-            os.fsync(self._fd)
-            self.size += len(blob)
-            self.pending_events += len(lines)
         if dropped:
             self.dropped += dropped
             log.error(
@@ -109,7 +103,36 @@ class Spool:
                 dropped,
                 self.dropped,
             )
+        if lines and not self._write_whole(b"".join(lines), len(lines)):
+            return dropped + len(lines)
         return dropped
+
+    def _write_whole(self, blob: bytes, events: int) -> bool:
+        """Append `blob` (`events` whole lines) and fsync; False when the disk refused it.
+
+        A full or failing disk usually comes with the database away (it is often the same
+        disk): these events are then lost, counted and logged, but the recorder, and every
+        session with it, goes on. A partial write is cut off so the file stays whole lines.
+        """
+        try:
+            written = 0
+            while written < len(blob):
+                written += os.write(self._fd, blob[written:])
+            os.fsync(self._fd)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, self.size)
+            self.dropped += events
+            log.error(
+                "recorder spool: write failed (%s): dropped %d event(s), %d so far",
+                exc,
+                events,
+                self.dropped,
+            )
+            return False
+        self.size += len(blob)
+        self.pending_events += events
+        return True
 
     def read(self, max_events: int) -> tuple[list[Event], int]:
         """Up to `max_events` events from the cursor, and the offset just after them."""
@@ -139,10 +162,15 @@ class Spool:
             self.size = self.cursor = self.pending_events = 0
             self.cursor_path.unlink(missing_ok=True)
             return
-        tmp = self.cursor_path.with_suffix(".tmp")
-        with tmp.open("w") as file:
-            file.write(str(offset))
-            file.flush()
-            os.fsync(file.fileno())
-        tmp.replace(self.cursor_path)
         self.cursor = offset
+        tmp = self.cursor_path.with_suffix(".tmp")
+        try:
+            with tmp.open("w") as file:
+                file.write(str(offset))
+                file.flush()
+                os.fsync(file.fileno())
+            tmp.replace(self.cursor_path)
+        except OSError as exc:
+            # A full disk: the cursor is kept in memory; after a crash the batches since the
+            # last cursor on disk replay again, to no further effect (balto.recorder.apply).
+            log.error("recorder spool: cursor not saved (%s); kept in memory", exc)
