@@ -4,7 +4,9 @@ JSON carries both as escapes (``"\u0000"``, ``"\ud800"``) and `json.loads` hands
 Python strings. PostgreSQL's text refuses NUL, and a lone surrogate cannot be encoded as UTF-8 at
 all: psycopg, the recorder's spool and hashing all raise `UnicodeEncodeError` on it. One such
 frame from a device once stopped the recorder and with it the server, so the edges (device text
-frames, HTTP JSON bodies) refuse decoded JSON holding either before anything keeps it.
+frames, HTTP JSON bodies) refuse decoded JSON holding either before anything keeps it; what
+providers say (transcripts, an LLM's answer) is cleaned with `storable` instead, since nobody
+can be told to send it again.
 """
 
 from __future__ import annotations
@@ -14,6 +16,13 @@ import re
 # json.loads joins an escaped surrogate pair into one astral character, so any code point left in
 # this range is a lone half.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """`text` without NUL characters and with each lone surrogate replaced by U+FFFD."""
+    if not _UNSTORABLE.search(text):
+        return text
+    return _UNSTORABLE.sub(lambda m: "" if m.group() == "\x00" else "\ufffd", text)
 
 
 def unstorable_at(value: object) -> str | None:

@@ -39,6 +39,7 @@ from balto.pricing import Pricing
 from balto.providers.http_errors import classify_status, describe_body, parse_retry_after
 from balto.providers.ports import AdviceResult, Turn
 from balto.providers.redaction import redact
+from balto.storable_text import storable
 
 logger = logging.getLogger(__name__)
 
@@ -239,11 +240,15 @@ class OpenAIChatAdvisor:
         refusal = getattr(message, "refusal", None)
         if refusal:
             raise UnusableAnswer(
-                self.name, "recusa", f"the model refused: {refusal}", str(refusal)[:_SAID_CHARS]
+                self.name,
+                "recusa",
+                f"the model refused: {refusal}",
+                storable(str(refusal))[:_SAID_CHARS],
             )
         content = getattr(message, "content", None)
         if not isinstance(content, str):
             raise self._malformed("the message has no content", "")
+        content = storable(content)  # what is kept of it (said) goes to the database
         try:
             answer: object = json.loads(content)
         except ValueError as exc:
@@ -266,7 +271,8 @@ class OpenAIChatAdvisor:
                 f"answer does not match the schema: {content[:200]}",
                 content[:_SAID_CHARS],
             )
-        return recomendar, produto, explicacao
+        # a model can write "\u0000" or half a surrogate pair inside its JSON strings
+        return recomendar, storable(produto), storable(explicacao)
 
     def _vet(self, produto: str, catalog: Catalog) -> tuple[str | None, str | None]:
         """``(canonical name, None)`` for a product that may be suggested, else ``(None, why)``."""

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from balto.storable_text import storable
+
 CPF = "[CPF]"
 PHONE = "[TELEFONE]"
 EMAIL = "[EMAIL]"
@@ -37,13 +39,16 @@ _LONG_NUMBER = re.compile(r"(?<!\d)\d(?:[\s.-]?\d){7,}(?!\d)")
 def redact(text: str) -> str:
     """`text` with CPF numbers, phone numbers and e-mail addresses replaced by placeholders.
 
+    Also made storable (`balto.storable_text.storable`): this is the one pass every transcript
+    takes before the database, an LLM or the device.
+
     Args:
         text: Any text.
 
     Returns:
         The redacted text; unchanged when it held none of them.
     """
-    text = _EMAIL.sub(EMAIL, text)
+    text = _EMAIL.sub(EMAIL, storable(text))
     text = _SPOKEN_EMAIL.sub(EMAIL, text)
     text = _CPF.sub(CPF, text)
     text = _PHONE.sub(PHONE, text)

@@ -107,6 +107,23 @@ async def test_suggestion_comes_back_with_the_canonical_name_and_cost(
     assert result.latency_s > 0
 
 
+async def test_text_no_database_takes_is_cleaned_out_of_the_answer(
+    fake: FakeOpenAICompat, client: AsyncOpenAI
+) -> None:
+    # JSON escapes a model can write inside its strings: NUL, and half of a surrogate pair
+    said = r'{"recomendar": true, "produto": "Dipirona Monoidratada 500 mg",'
+    said += r' "explicacao": "Alivia\u0000 a dor \ud83d."}'
+    message = {"role": "assistant", "content": said, "refusal": None}
+    choice = {"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}
+    completion = {"id": "c1", "object": "chat.completion", "created": 1, "model": MODEL}
+    fake.malformed_next(json.dumps({**completion, "choices": [choice]}))
+
+    result = await make_advisor(client).advise(DIALOGUE, CATALOG)
+
+    assert result.explicacao == "Alivia a dor \ufffd."
+    result.explicacao.encode()  # UTF-8 at last
+
+
 async def test_request_carries_model_schema_and_only_non_prescription_products(
     fake: FakeOpenAICompat, client: AsyncOpenAI
 ) -> None:
