@@ -78,5 +78,5 @@ def parse_text_frame(
     except ValueError as exc:
         raise TextFrameError(f"text frame is not JSON ({len(frame)} chars)") from exc
     if (where := unstorable_at(value)) is not None:
-        raise TextFrameError(f"text frame holds a NUL or a lone surrogate (under {where!r})")
+        raise TextFrameError(f"text frame holds a NUL or a lone surrogate (under {where[:40]!r})")
     return value

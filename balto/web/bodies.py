@@ -27,7 +27,7 @@ async def json_body() -> Any:
     except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         return None
     if (where := unstorable_at(body)) is not None:
-        field = where or "body"
+        field = where[:80] or "body"  # a key is the client's text: echoed back bounded
         raise FieldError(field, f"{field}: texto com caractere nulo ou inválido")
     return body
 

@@ -1,0 +1,230 @@
+"""Fuzz a running Balto through the device WebSocket and the HTTP query strings; print what broke.
+
+Not a benchmark of speed: a robustness probe whose figure is the number of bad outcomes, which
+must be 0. Run it against a server of your own (`balto demo` is the easiest: it prints the admin
+secret; its log is the file to watch):
+
+    .venv/bin/python -m balto demo > /tmp/demo.log 2>&1 &
+    .venv/bin/python bench/fuzz_device.py --secret SECRET --log /tmp/demo.log [--mutations 40]
+
+A bad outcome is a close code that means the server failed (1011, 4006), a connection that
+breaks without a close code, an HTTP status >= 500, or a traceback or ERROR line in the log
+(session escalations of undecodable audio excepted: those are the documented 4007). Cases: odd
+handshakes; commands with wrong types, NUL and lone-surrogate escapes; WAV headers with every
+field at an edge; bare magic bytes; WebM, Ogg and WAV streams with random bytes changed,
+deleted and inserted (`--mutations` of each, seeded by `--seed`); every admin query filter with
+``%00``. Its first run (2026-12-06) found one frame that stopped the whole server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import struct
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import trio
+from trio_websocket import ConnectionClosed, open_websocket_url
+
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+SERVER_FAILED = (1011, 4006)
+HTTP_ROUTES = [
+    "/admin/history/alerts", "/admin/history/alertas", "/admin/history/conversas",
+    "/admin/history/recommendations", "/admin/history/refusals", "/admin/history/segments",
+    "/admin/history/refusals/summary", "/admin/painel/dados", "/admin/audit", "/admin/balcoes",
+    "/admin/clientes", "/admin/atendentes", "/admin/cadastro/falhas", "/admin/totals",
+    "/api/export/xlsx",
+]  # fmt: skip
+HTTP_PARAMS = [
+    "aceita", "ate", "atendente", "balcao_id", "cliente_id", "cursor", "desde", "grao", "limit",
+    "provider", "reason", "sem_feedback", "sinal", "tz", "formato", "falante",
+]  # fmt: skip
+
+
+@dataclass
+class Probe:
+    """One server under test: where it is, its admin secret, its log, and the tally."""
+
+    base: str
+    secret: str
+    log: Path | None
+    bad: list[str] = field(default_factory=list)
+    cases: int = 0
+
+    def log_since(self, offset: int) -> list[str]:
+        """The log's bad lines written after `offset`."""
+        if self.log is None:
+            return []
+        with self.log.open("rb") as file:
+            file.seek(offset)
+            text = file.read().decode("utf-8", "replace")
+        return [
+            line
+            for line in text.splitlines()
+            if "Traceback" in line or (" ERROR " in line and "escalated" not in line)
+        ]
+
+    def log_size(self) -> int:
+        """Where the log ends now."""
+        return self.log.stat().st_size if self.log is not None else 0
+
+
+def register(probe: Probe) -> str:
+    """A fresh cliente and balcão through the cadastro API; the balcão's key."""
+    admin = {"Authorization": f"Bearer {probe.secret}"}
+    cliente = {
+        "email": f"fuzz{os.getpid()}@x.com",
+        "razao_social": "Fuzz",
+        "telefone": "11999998888",
+    }
+    codigo = httpx.post(probe.base + "/cadastro/cliente", headers=admin, json=cliente)
+    codigo.raise_for_status()
+    balcao = {"nome_balcao": "fuzz", "user_codigo": codigo.json()["codigo"]}
+    created = httpx.post(probe.base + "/cadastro/balcao", json=balcao)
+    created.raise_for_status()
+    return str(created.json()["api_key"])
+
+
+async def session(probe: Probe, name: str, first: str | bytes, frames: list[str | bytes]) -> None:
+    """Send `first` then `frames`, wait for the server a moment, and judge what it did."""
+    offset = probe.log_size()
+    code: object = None
+    url = probe.base.replace("http", "ws", 1) + "/ws"
+    try:
+        async with open_websocket_url(url, max_message_size=1 << 22) as ws:
+            await ws.send_message(first)
+            for data in frames:
+                await ws.send_message(data)
+                await trio.sleep(0.02)
+            with trio.move_on_after(0.8):
+                while True:
+                    await ws.get_message()
+    except ConnectionClosed as exc:
+        code = exc.reason.code
+    except Exception as exc:  # any other way the connection broke is a finding
+        code = repr(exc)
+    await trio.sleep(0.3)
+    probe.cases += 1
+    lines = probe.log_since(offset)
+    if code in SERVER_FAILED or isinstance(code, str) or lines:
+        probe.bad.append(f"{name}: close {code}; {lines[:3]}")
+        print("BAD", probe.bad[-1], flush=True)
+
+
+def wav_header(channels: int = 1, rate: int = 16_000, bits: int = 16, code: int = 1) -> bytes:
+    """A streaming WAV header (unknown sizes) with these fields, clamped to their widths."""
+    align = min(channels * bits // 8, 0xFFFF)
+    fmt = struct.pack("<HHIIHH", code, channels, rate, min(rate * align, 0xFFFFFFFF), align, bits)
+    head = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    return b"RIFF\xff\xff\xff\xff" + head + b"data\xff\xff\xff\xff"
+
+
+def mutate(data: bytes, rng: random.Random, header_only: bool) -> bytes:
+    """`data` with 1-100 random bytes changed, runs deleted or junk inserted."""
+    out = bytearray(data)
+    reach = 600 if header_only else len(out)
+    for _ in range(rng.choice([1, 2, 5, 20, 100])):
+        pos = rng.randrange(min(reach, len(out)))
+        roll = rng.random()
+        if roll < 0.6:
+            out[pos] = rng.randrange(256)
+        elif roll < 0.8:
+            del out[pos : pos + rng.randrange(1, 50)]
+        else:
+            out[pos:pos] = rng.randbytes(rng.randrange(1, 50))
+    return bytes(out)
+
+
+def pieces(data: bytes, rng: random.Random, most: int = 30) -> list[bytes]:
+    """`data` cut at random sizes, as a device's chunks."""
+    out, pos = [], 0
+    while pos < len(data) and len(out) < most:
+        size = rng.choice([1, 7, 100, 3000, 9000])
+        out.append(data[pos : pos + size])
+        pos += size
+    return out
+
+
+async def device_cases(probe: Probe, rng: random.Random, mutations: int) -> None:
+    """Every device case (module docstring)."""
+    key = register(probe)
+    hello = json.dumps({"api_key": key})
+    webm = (FIXTURES / "two_utterances.webm").read_bytes()
+    wav = (FIXTURES / "two_utterances.wav").read_bytes()
+    audio = [webm[i : i + 4000] for i in range(0, 12_000, 4000)]
+    for i, first in enumerate(
+        [json.dumps({"api_key": v}) for v in (5, None, [key], {"a": 1}, key + "\0", "bk_\ud800")]
+        + ["null", "1e999999", "", "[" * 20 + "]" * 20, json.dumps([key])]
+    ):
+        await session(probe, f"handshake{i}", first, [])
+    commands: list[dict[str, object]] = [
+        {"comando": 1}, {"comando": "feedback", "id": 5, "aceita": True},
+        {"comando": "feedback", "id": "urn:uuid:" + "0" * 32, "aceita": True},
+        {"comando": "feedback", "id": "\0", "aceita": True},
+        {"comando": "feedback", "id": "x" * 70_000},
+        {"comando": "atendente", "nome": "Ana\0"}, {"comando": "atendente", "nome": "\ud800"},
+        {"comando": "atendente", "nome": "😀" * 80}, {"comando": "atendente", "nome": 5},
+        {"comando": "atendente", "nome": "\u202eAna"}, {"comando": "x" * 60_000},
+    ]  # fmt: skip
+    for i, command in enumerate(commands):
+        text = json.dumps(command)
+        await session(probe, f"command{i}", hello, [text, *audio, text])
+    pcm = wav[44 : 44 + 96_000]
+    headers = [
+        wav_header(channels=0), wav_header(rate=0), wav_header(rate=1), wav_header(rate=0xFFFFFFFF),
+        wav_header(bits=8), wav_header(bits=24), wav_header(bits=32, code=3), wav_header(bits=0),
+        wav_header(channels=65535), wav_header(channels=7, rate=96_000), wav_header(code=0xFFFE),
+        b"RIFF", b"RIFF\0\0\0\0WAVE", b"RIFF\xff\xff\xff\xffWAVEfmt \xff\xff\xff\xff",
+    ]  # fmt: skip
+    for i, header in enumerate(headers):
+        chunks = [pcm[j : j + 8000] for j in range(0, len(pcm), 8000)]
+        await session(probe, f"wav-header{i}", hello, [header + chunks[0], *chunks[1:]])
+    magic = [b"\0", b"\x1a\x45\xdf\xa3", b"OggS", b"OggS\0\x02" + rng.randbytes(200)]
+    for i, raw in enumerate([*magic, webm.replace(b"A_OPUS", b"A_\0PU\x07", 1)]):
+        await session(probe, f"magic{i}", hello, [raw, raw, rng.randbytes(3000)])
+    for label, data in (("webm", webm), ("wav", wav)):
+        for i in range(mutations):
+            damaged = mutate(data, rng, header_only=i % 2 == 0)
+            await session(probe, f"{label}-mutated{i}", hello, pieces(damaged, rng))
+
+
+def http_cases(probe: Probe) -> None:
+    """Every admin query filter with a NUL, a lone surrogate's UTF-8 and bad UTF-8."""
+    admin = {"Authorization": f"Bearer {probe.secret}"}
+    offset = probe.log_size()
+    with httpx.Client(base_url=probe.base, timeout=10) as http:
+        for route in HTTP_ROUTES:
+            for param in HTTP_PARAMS:
+                for value in ("%00", "a%00b", "%ED%A0%80", "%C3", "%FF%FE"):
+                    response = http.get(f"{route}?{param}={value}", headers=admin)
+                    probe.cases += 1
+                    if response.status_code >= 500:
+                        probe.bad.append(f"GET {route}?{param}={value}: {response.status_code}")
+                        print("BAD", probe.bad[-1], flush=True)
+    if lines := probe.log_since(offset):
+        probe.bad.append(f"HTTP cases logged {lines[:3]}")
+
+
+def main() -> int:
+    """Run the cases; exit 1 when anything broke."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--url", default="http://127.0.0.1:8765")
+    parser.add_argument("--secret", required=True, help="the server's ADMIN_SECRET")
+    parser.add_argument("--log", type=Path, help="the server's log file, to find tracebacks in")
+    parser.add_argument("--mutations", type=int, default=40, help="damaged streams of each kind")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    probe = Probe(args.url.rstrip("/"), args.secret, args.log)
+    trio.run(device_cases, probe, random.Random(args.seed), args.mutations)
+    http_cases(probe)
+    print(f"{probe.cases} cases, {len(probe.bad)} bad")
+    return 1 if probe.bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
