@@ -168,6 +168,9 @@ async def test_webm_with_a_corrupt_header_gets_4007_within_2_s_without_restarts(
     assert code == 4007 and restarts == 0
     assert reason.startswith("Audio nao decodificavel: decoder: UndecodableStream: invalid WebM")
     assert not [r for r in caplog.records if "restarting the decoder" in r.getMessage()]
+    # a device's bad stream is not the server's failure: nothing for an operator's ERROR alerts
+    logged = [r for r in caplog.records if "UndecodableStream" in r.getMessage()]
+    assert logged and all(r.levelno == logging.WARNING for r in logged)
 
 
 # JSON escapes for text no database can hold: a lone UTF-16 surrogate (not even UTF-8) and NUL.

@@ -305,7 +305,10 @@ class DeviceEndpoint:
             code, reason = _escalation_close(failure)
             if code is CloseCode.UNDECODABLE_AUDIO:
                 wire_reason = code.reason  # ffmpeg's English detail stays on the row
-            log.error("session %s escalated: %s", info.session_id, failure)
+                # the device's fault, not the server's: no ERROR for an operator to chase
+                log.warning("session %s: undecodable audio: %s", info.session_id, failure)
+            else:
+                log.error("session %s escalated: %s", info.session_id, failure)
         except* Exception:
             log.exception("session %s crashed", info.session_id)
             code, reason = CloseCode.INTERNAL_ERROR, CloseCode.INTERNAL_ERROR.reason
