@@ -5,13 +5,15 @@ must be 0. Run it against a server of your own (`balto demo` is the easiest: it 
 secret; its log is the file to watch):
 
     .venv/bin/python -m balto demo > /tmp/demo.log 2>&1 &
-    .venv/bin/python bench/fuzz_device.py --secret SECRET --log /tmp/demo.log [--mutations 40]
+    .venv/bin/python -m bench.fuzz_device --secret SECRET --log /tmp/demo.log [--mutations 40]
 
 A bad outcome is a close code that means the server failed (1011, 4006), a connection that
 breaks without a close code, an HTTP status >= 500, or a traceback or ERROR line in the log.
 Cases: odd handshakes; commands with wrong types, NUL and lone-surrogate escapes; WAV headers
 with every field at an edge; bare magic bytes; WebM and WAV streams with random bytes changed,
-deleted and inserted (`--mutations` of each, seeded by `--seed`); every admin query filter
+deleted and inserted (`--mutations` of each, seeded by `--seed`); raw WebSocket frames (random
+opcodes, reserved bits, fragments, control frames, unmasked, lying lengths) written at once,
+where a connection the server ends must end with a close frame; every admin query filter
 with ``%00``. Its first run (2026-12-06) found one frame that stopped the whole server.
 """
 
@@ -29,6 +31,8 @@ from pathlib import Path
 import httpx
 import trio
 from trio_websocket import ConnectionClosed, open_websocket_url
+
+from tests.raw_device import frame, open_raw_device
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 SERVER_FAILED = (1011, 4006)
@@ -188,6 +192,52 @@ async def device_cases(probe: Probe, rng: random.Random, mutations: int) -> None
             await session(probe, f"{label}-mutated{i}", hello, pieces(damaged, rng))
 
 
+def raw_frame(rng: random.Random) -> bytes:
+    """One random frame as a device could write it, well-formed or not."""
+    roll = rng.random()
+    if roll < 0.3:  # audio, sometimes an unfinished fragment
+        first = (0x80 if rng.random() < 0.7 else 0) | 0x2
+        return bytes([first]) + frame(0x2, rng.randbytes(rng.choice([0, 1, 100, 5000])))[1:]
+    if roll < 0.5:  # close, ping, pong: payloads past the 125 bytes control frames may carry
+        return frame(rng.choice([0x8, 0x9, 0xA]), rng.randbytes(rng.choice([0, 1, 2, 125, 126])))
+    if roll < 0.65:  # a command cut in two fragments
+        text = b'{"comando": "feedback", "id": "x", "aceita": true}'
+        cut = rng.randrange(len(text))
+        return bytes([0x01]) + frame(0x1, text[:cut])[1:] + frame(0x0, text[cut:])
+    if roll < 0.8:  # reserved bits and opcodes
+        return bytes([0x80 | rng.randrange(8) << 4 | rng.randrange(16)]) + frame(0x2, b"xy")[1:]
+    if roll < 0.9:  # unmasked
+        return bytes([0x82, 0x02]) + b"xy"
+    return rng.randbytes(rng.randrange(1, 30))
+
+
+async def raw_cases(probe: Probe, rng: random.Random, count: int) -> None:
+    """Random frames written at once: the server keeps the connection or closes it properly."""
+    hello = json.dumps({"api_key": register(probe)})
+    url = probe.base.replace("http", "ws", 1) + "/ws"
+    for i in range(count):
+        offset = probe.log_size()
+        device = await open_raw_device(url)
+        outcome: object = "open"
+        async with device.stream:
+            if rng.random() < 0.8:
+                await device.send_text(hello)
+            await device.send_raw(b"".join(raw_frame(rng) for _ in range(rng.randrange(1, 8))))
+            try:
+                with trio.move_on_after(3):
+                    outcome = (await device.closed())[0]
+            except EOFError:
+                outcome = "ended without a close frame"
+            except (trio.BrokenResourceError, OSError):
+                outcome = "reset"  # unread bytes at the server's close: the kernel's RST
+        await trio.sleep(0.2)
+        probe.cases += 1
+        lines = probe.log_since(offset)
+        if outcome in SERVER_FAILED or outcome == "ended without a close frame" or lines:
+            probe.bad.append(f"raw{i}: {outcome}; {lines[:3]}")
+            print("BAD", probe.bad[-1], flush=True)
+
+
 def http_cases(probe: Probe) -> None:
     """Every admin query filter with a NUL, a lone surrogate's UTF-8 and bad UTF-8."""
     admin = {"Authorization": f"Bearer {probe.secret}"}
@@ -216,6 +266,7 @@ def main() -> int:
     args = parser.parse_args()
     probe = Probe(args.url.rstrip("/"), args.secret, args.log)
     trio.run(device_cases, probe, random.Random(args.seed), args.mutations)
+    trio.run(raw_cases, probe, random.Random(args.seed), 4 * args.mutations)
     http_cases(probe)
     print(f"{probe.cases} cases, {len(probe.bad)} bad")
     return 1 if probe.bad else 0

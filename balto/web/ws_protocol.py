@@ -16,6 +16,13 @@ stops handing frames to the application, and tells the application at once with
 row records why. Everything else is Hypercorn's own code path. Hypercorn offers no hook for its
 stream class, so `install` swaps the name its protocol modules look up; it refuses (and logs) on
 a Hypercorn version other than the one this was written against, leaving Hypercorn's behaviour.
+
+A third: Hypercorn's Trio server shuts the socket down (``send_eof``) outside the lock its writes
+take. A close frame still being written when the connection ends (the application's 4001 for a
+binary first frame, and the device's next frame already failing the connection) then raised
+``BusyResourceError``, logged as a failed handshake, and the device got no close frame at all
+(about one in five such devices, found by `bench/fuzz_device.py`'s raw frames). `install` also
+makes that shutdown wait, at most `CLOSE_WAIT_S`, for the write in progress.
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ from typing import Any
 
 import hypercorn.protocol.h2
 import hypercorn.protocol.h11
+import hypercorn.trio.tcp_server
+import trio
 from hypercorn.protocol.events import StreamClosed
 from hypercorn.protocol.ws_stream import FrameTooLargeError, WSStream
 from wsproto.connection import ConnectionState
@@ -36,6 +45,9 @@ from balto.close_codes import CloseCode
 log = logging.getLogger(__name__)
 
 HYPERCORN_VERSION = "0.18.0"  # the release whose WSStream._handle_events this mirrors
+CLOSE_WAIT_S = 2.0  # as long as a close frame gets (`balto.web.device_socket`)
+
+_hypercorn_close = hypercorn.trio.tcp_server.TCPServer._close
 
 
 def close_reason(code: int) -> str:
@@ -96,8 +108,27 @@ class BaltoWSStream(WSStream):
             await self.app_put({"type": "websocket.disconnect", "code": code, "reason": reason})
 
 
+async def _close_after_writes(server: Any) -> None:
+    """Hypercorn's `TCPServer._close`, once the write in progress is done (module docstring).
+
+    Bounded and shielded: a device that stops reading cannot hold the close (or the server's
+    shutdown) for longer than `CLOSE_WAIT_S`, and a closing socket still wakes a stuck write.
+    """
+    lock: trio.Lock = server.send_lock
+    held = False
+    if lock.statistics().owner is not trio.lowlevel.current_task():  # else: inside a write
+        with trio.CancelScope(shield=True, deadline=trio.current_time() + CLOSE_WAIT_S):
+            await lock.acquire()
+            held = True
+    try:
+        await _hypercorn_close(server)
+    finally:
+        if held:
+            lock.release()
+
+
 def install() -> bool:
-    """Make Hypercorn's HTTP/1.1 and HTTP/2 protocols use `BaltoWSStream`; True if installed."""
+    """Make Hypercorn use `BaltoWSStream` and `_close_after_writes`; True if installed."""
     version = metadata.version("hypercorn")
     if version != HYPERCORN_VERSION:
         log.error(
@@ -108,4 +139,5 @@ def install() -> bool:
         return False
     hypercorn.protocol.h11.WSStream = BaltoWSStream  # type: ignore[attr-defined]  # no hook for it
     hypercorn.protocol.h2.WSStream = BaltoWSStream  # type: ignore[attr-defined]  # no hook for it
+    hypercorn.trio.tcp_server.TCPServer._close = _close_after_writes  # type: ignore[method-assign,assignment]
     return True
