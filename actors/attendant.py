@@ -50,4 +50,4 @@ async def declare_attendant(
         nome = " ".join(nome.split())
     attendant.nome = nome
     await recorder.record(set_session_attendant, ctx.session.session_id, nome)
-    ctx.log.info("atendente: %s", nome if nome is not None else "saiu")
+    ctx.log.info("atendente: %r", nome if nome is not None else "saiu")  # the device's text

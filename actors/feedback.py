@@ -52,4 +52,5 @@ async def handle_command(
     # it names (same writer, same order). A verdict on a recommendation of another balcão, or an
     # unknown id, matches nothing when applied (the recorder logs that).
     await recorder.record(record_feedback, rec_id[:64], ctx.session.balcao_id, aceita)
-    ctx.log.info("feedback on %s: %s", rec_id[:64], "aceita" if aceita else "recusada")
+    # %r: the id is the device's text, and a newline in it would forge a log line
+    ctx.log.info("feedback on %r: %s", rec_id[:64], "aceita" if aceita else "recusada")

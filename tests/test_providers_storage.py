@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -147,8 +148,9 @@ async def test_comparison_stores_both_transcripts_latency_cost_and_wer(
 
 
 async def test_feedback_is_stored_against_this_balcaos_recommendation(
-    db: Database, database_url: str
+    db: Database, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     where = await new_session(db, database_url)
     other = await new_session(db, database_url)
     rec_id = str(uuid.uuid4())
@@ -170,6 +172,8 @@ async def test_feedback_is_stored_against_this_balcaos_recommendation(
         {"comando": "feedback", "id": "not-a-uuid", "aceita": True},
         {"comando": "feedback", "id": str(uuid.uuid4()), "aceita": True},
         {"comando": "outra_coisa"},
+        # the device's text in the log, quoted: no forged line
+        {"comando": "feedback", "id": "x\n2026-12-06 ERROR forjado", "aceita": True},
     ):
         await handle_command(bad, ctx, DirectRecorder(db))
     await handle_command(
@@ -185,6 +189,7 @@ async def test_feedback_is_stored_against_this_balcaos_recommendation(
         (False, True)
     ]
 
+    assert not [r for r in caplog.records if "\n" in r.getMessage()]
     # Python reads other spellings of a UUID than PostgreSQL does: the id is stored canonical
     await handle_command(
         {"comando": "feedback", "id": f"urn:uuid:{rec_id.upper()}", "aceita": True},
