@@ -25,6 +25,7 @@ import os
 import random
 import struct
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -215,6 +216,7 @@ async def raw_cases(probe: Probe, rng: random.Random, count: int) -> None:
     """Random frames written at once: the server keeps the connection or closes it properly."""
     hello = json.dumps({"api_key": register(probe)})
     url = probe.base.replace("http", "ws", 1) + "/ws"
+    outcomes: Counter[object] = Counter()
     for i in range(count):
         offset = probe.log_size()
         device = await open_raw_device(url)
@@ -232,10 +234,12 @@ async def raw_cases(probe: Probe, rng: random.Random, count: int) -> None:
                 outcome = "reset"  # unread bytes at the server's close: the kernel's RST
         await trio.sleep(0.2)
         probe.cases += 1
+        outcomes[outcome] += 1
         lines = probe.log_since(offset)
         if outcome in SERVER_FAILED or outcome == "ended without a close frame" or lines:
             probe.bad.append(f"raw{i}: {outcome}; {lines[:3]}")
             print("BAD", probe.bad[-1], flush=True)
+    print("raw frames:", ", ".join(f"{k} × {n}" for k, n in outcomes.most_common()))
 
 
 def http_cases(probe: Probe) -> None:
