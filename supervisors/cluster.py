@@ -123,7 +123,7 @@ class Cluster:
     async def holder(self, balcao_id: str) -> LiveRow | None:
         """The live session of `balcao_id` on another instance, if any."""
         try:
-            uuid.UUID(balcao_id)
+            balcao_id = str(uuid.UUID(balcao_id))  # canonical: PostgreSQL refuses "urn:uuid:…"
         except ValueError:
             return None
         row = await self.db.run(live_session, balcao_id)

@@ -71,7 +71,9 @@ async def test_disconnect_closes_with_4005(nursery: trio.Nursery, database_url: 
     async def operator() -> None:
         async with httpx.AsyncClient(base_url=running.base_url) as http:
             await trio.sleep(1.0)
-            response = await http.post(f"/admin/sessions/{balcao_id}/disconnect", headers=ADMIN)
+            spelled = balcao_id.upper()  # any spelling of the id finds the session
+            assert (await http.get(f"/admin/sessions/{spelled}", headers=ADMIN)).status_code == 200
+            response = await http.post(f"/admin/sessions/{spelled}/disconnect", headers=ADMIN)
             assert response.status_code == 202
 
     async with trio.open_nursery() as inner:
@@ -86,10 +88,14 @@ async def test_disconnect_closes_with_4005(nursery: trio.Nursery, database_url: 
     async with httpx.AsyncClient(base_url=running.base_url) as http:
         gone = await http.get(f"/admin/sessions/{balcao_id}", headers=ADMIN)
         assert gone.status_code == 404
-        for action in ("restart", "disconnect"):
-            missing = await http.post(f"/admin/sessions/{balcao_id}/{action}", headers=ADMIN)
-            assert missing.status_code == 404
-            assert missing.json()["error"] == "not_found"
+        # a spelling of the id Python reads and PostgreSQL does not was a 500
+        for spelling in (balcao_id, f"urn:uuid:{balcao_id}"):
+            gone = await http.get(f"/admin/sessions/{spelling}", headers=ADMIN)
+            assert gone.status_code == 404
+            for action in ("restart", "disconnect"):
+                missing = await http.post(f"/admin/sessions/{spelling}/{action}", headers=ADMIN)
+                assert missing.status_code == 404
+                assert missing.json()["error"] == "not_found"
 
 
 @pytest.mark.parametrize(
