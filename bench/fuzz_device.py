@@ -14,7 +14,9 @@ with every field at an edge; bare magic bytes; WebM and WAV streams with random 
 deleted and inserted (`--mutations` of each, seeded by `--seed`); raw WebSocket frames (random
 opcodes, reserved bits, fragments, control frames, unmasked, lying lengths) written at once,
 where a connection the server ends must end with a close frame; every admin query filter
-with ``%00``. Its first run (2026-12-06) found one frame that stopped the whole server.
+with ``%00``; the JSON routes' bodies with each field of a valid body given a value of another
+type, size or shape; ids in paths spelled every way (upper case, braces, ``urn:uuid:``).
+Its first run (2026-12-06) found one frame that stopped the whole server.
 """
 
 from __future__ import annotations
@@ -259,6 +261,58 @@ def http_cases(probe: Probe) -> None:
         probe.bad.append(f"HTTP cases logged {lines[:3]}")
 
 
+ODD_VALUES: list[object] = [
+    None, True, 0, -1, 1e308, 10**30, "", " ", "x" * 5000, [], {}, ["a"], "é" * 300, "0" * 6,
+    "abcdef", "../../etc", "00000000-0000-0000-0000-000000000000", "<script>", "a@b", "١٢٣",
+]  # fmt: skip
+ID_ROUTES = [
+    "/admin/atendentes/{}", "/admin/atendentes/{}/voz", "/admin/balcoes/{}/revoke",
+    "/admin/clientes/{}/codigo", "/admin/sessions/{}", "/admin/sessions/{}/restart",
+    "/admin/sessions/{}/disconnect", "/admin/clientes/{}/catalogo",
+]  # fmt: skip
+
+
+def body_cases(probe: Probe) -> None:
+    """Valid JSON bodies with one field changed or missing; ids in paths spelled oddly."""
+    admin = {"Authorization": f"Bearer {probe.secret}"}
+    offset = probe.log_size()
+    with httpx.Client(base_url=probe.base, timeout=10, headers=admin) as http:
+        clientes = http.get("/admin/clientes").json()["items"]
+        cliente = {"email": "f@x.com", "razao_social": "Fuzz", "telefone": "11999998888"}
+        codigo = http.post("/cadastro/cliente", json=cliente).json()["codigo"]
+        valid = {
+            "/cadastro/cliente": cliente,
+            "/cadastro/balcao": {"nome_balcao": "B1", "user_codigo": codigo},
+            "/admin/atendentes": {
+                "cliente_id": clientes[0]["id"],
+                "nome": "Ana",
+                "consentimento": True,
+            },
+        }
+        requests: list[tuple[str, str, object]] = []
+        for path, body in valid.items():
+            for key in [*body, "extra"]:
+                requests += [("POST", path, {**body, key: odd}) for odd in ODD_VALUES]
+                requests.append(("POST", path, {k: v for k, v in body.items() if k != key}))
+        some = "5f0c1d9e-0000-4000-8000-00000000abcd"
+        spellings = ["x", some.upper(), f"{{{some}}}", "urn:uuid:" + some, "a" * 3000, "%00"]
+        for route in ID_ROUTES:
+            for spelling in spellings:
+                requests += [
+                    (m, route.format(spelling), {}) for m in ("GET", "POST", "PUT", "DELETE")
+                ]
+        for method, path, body in requests:
+            response = http.request(method, path, json=body)
+            probe.cases += 1
+            if response.status_code >= 500:
+                probe.bad.append(
+                    f"{method} {path[:60]} {json.dumps(body)[:80]}: {response.status_code}"
+                )
+                print("BAD", probe.bad[-1], flush=True)
+    if lines := probe.log_since(offset):
+        probe.bad.append(f"body cases logged {lines[:3]}")
+
+
 def main() -> int:
     """Run the cases; exit 1 when anything broke."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -272,6 +326,7 @@ def main() -> int:
     trio.run(device_cases, probe, random.Random(args.seed), args.mutations)
     trio.run(raw_cases, probe, random.Random(args.seed), 4 * args.mutations)
     http_cases(probe)
+    body_cases(probe)
     print(f"{probe.cases} cases, {len(probe.bad)} bad")
     return 1 if probe.bad else 0
 
