@@ -11,7 +11,6 @@ consent must be literally ``true`` (a voiceprint is sensitive personal data unde
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict
 
 from quart import Blueprint, Response, jsonify
@@ -26,7 +25,7 @@ from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.bodies import json_object, text_field
 from balto.web.errors import FieldError, error
-from balto.web.params import jsonable, uuid_arg
+from balto.web.params import canonical_uuid, jsonable, uuid_arg
 
 blueprint = Blueprint("admin_atendentes", __name__)
 blueprint.before_request(require_admin)
@@ -34,18 +33,11 @@ blueprint.before_request(require_admin)
 MAX_NOME = 120
 
 
-def _uuid_or_none(value: str) -> str | None:
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None
-
-
 @blueprint.post("/admin/atendentes")
 async def create() -> tuple[Response, int]:
     """Register an attendant of a cliente, with the attendant's consent."""
     body = await json_object()
-    cliente_id = _uuid_or_none(text_field(body, "cliente_id", 64))
+    cliente_id = canonical_uuid(text_field(body, "cliente_id", 64))
     if cliente_id is None:
         raise FieldError("cliente_id", "cliente_id deve ser um UUID")
     nome = text_field(body, "nome", MAX_NOME)
@@ -74,7 +66,7 @@ async def listing() -> Response:
 @blueprint.delete("/admin/atendentes/<atendente_id>")
 async def remove(atendente_id: str) -> tuple[str, int] | tuple[Response, int]:
     """Remove an attendant (and, with it, any use of the attendant's voice)."""
-    key = _uuid_or_none(atendente_id)
+    key = canonical_uuid(atendente_id)
     if key is None or not await app_services().db.run(remove_atendente, key):
         return error(404, "not_found", "atendente não encontrado")
     await audit("remove_atendente", atendente_id=key)

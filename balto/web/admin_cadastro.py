@@ -11,8 +11,6 @@ is refused from then on (balcões already linked keep their keys). Audited as ``
 
 from __future__ import annotations
 
-import uuid
-
 from quart import Blueprint, Response, jsonify
 
 from balto.store.cadastro import rotate_codigo
@@ -20,7 +18,14 @@ from balto.store.cadastro_guard import failures_page
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
-from balto.web.params import cursor_arg, encode_cursor, filters_arg, jsonable, limit_arg
+from balto.web.params import (
+    canonical_uuid,
+    cursor_arg,
+    encode_cursor,
+    filters_arg,
+    jsonable,
+    limit_arg,
+)
 
 blueprint = Blueprint("admin_cadastro", __name__)
 
@@ -32,10 +37,10 @@ blueprint.before_request(require_admin)
 @blueprint.post("/admin/clientes/<cliente_id>/codigo")
 async def rotate(cliente_id: str) -> tuple[Response, int]:
     """Give the cliente a new linking code; the old one stops working."""
-    try:
-        cliente_id = str(uuid.UUID(cliente_id))
-    except ValueError:
+    canonical = canonical_uuid(cliente_id)
+    if canonical is None:
         return error(404, "not_found", "cliente não encontrado")
+    cliente_id = canonical
     codigo = await _services().db.run(rotate_codigo, cliente_id)
     if codigo is None:
         await audit("rotate_codigo", cliente_id=cliente_id, outcome="not_found")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
 from typing import Any
 
 from quart import Blueprint, Response, jsonify, request
@@ -31,7 +30,7 @@ from balto.store.advice import cliente_catalog_version, load_cliente_catalog, sa
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
-from balto.web.params import text_arg
+from balto.web.params import canonical_uuid, text_arg
 
 blueprint = Blueprint("admin_catalog", __name__)
 blueprint.before_request(require_admin)
@@ -57,13 +56,6 @@ def allow_catalog_bodies(app: QuartTrio) -> None:
     app.request_class = _Request
 
 
-def _cliente_uuid(cliente_id: str) -> str | None:
-    try:
-        return str(uuid.UUID(cliente_id))
-    except ValueError:
-        return None
-
-
 def _exists(conn: Any, cliente_id: str) -> bool:
     return (
         conn.execute("SELECT 1 FROM clientes WHERE id = %s", (cliente_id,)).fetchone() is not None
@@ -81,7 +73,7 @@ def _save(conn: Any, cliente_id: str, catalog: Catalog, source: str) -> str | No
 @blueprint.put("/admin/clientes/<cliente_id>/catalogo")
 async def upload(cliente_id: str) -> tuple[Response, int]:
     """Check and load the cliente's catalog (module docstring)."""
-    cid = _cliente_uuid(cliente_id)
+    cid = canonical_uuid(cliente_id)
     if cid is None:
         return error(404, "not_found", "cliente não encontrado")
     kind = request.mimetype
@@ -136,7 +128,7 @@ def _read(conn: Any, cliente_id: str) -> dict[str, Any] | None:
 @blueprint.get("/admin/clientes/<cliente_id>/catalogo")
 async def read(cliente_id: str) -> tuple[Response, int]:
     """The cliente's catalog as JSON, or CSV (``?formato=csv`` / ``Accept: text/csv``)."""
-    cid = _cliente_uuid(cliente_id)
+    cid = canonical_uuid(cliente_id)
     services = app_services()
     found = None if cid is None else await services.db.run(_read, cid)
     if cid is None or found is None:

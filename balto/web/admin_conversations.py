@@ -18,14 +18,20 @@ them, filtered like conversations (``atendente`` included, the alert's own) and 
 
 from __future__ import annotations
 
-import uuid
-
 from quart import Blueprint, Response, jsonify
 
 from balto.store import conversations
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
-from balto.web.params import cursor_arg, encode_cursor, filters_arg, jsonable, limit_arg, text_arg
+from balto.web.params import (
+    canonical_uuid,
+    cursor_arg,
+    encode_cursor,
+    filters_arg,
+    jsonable,
+    limit_arg,
+    text_arg,
+)
 
 blueprint = Blueprint("admin_conversations", __name__)
 blueprint.before_request(require_admin)
@@ -77,9 +83,8 @@ async def list_alerts() -> Response:
 @blueprint.get("/admin/history/conversas/<session_id>")
 async def one_conversation(session_id: str) -> tuple[Response, int]:
     """One conversation's session row and timeline."""
-    try:
-        sid = str(uuid.UUID(session_id))
-    except ValueError:
+    sid = canonical_uuid(session_id)
+    if sid is None:
         return error(404, "not_found", "conversa não encontrada")
     db = app_services().db
     row = await db.run(conversations.session_row, sid)

@@ -9,7 +9,6 @@ Every route needs ``Authorization: Bearer <ADMIN_SECRET>`` (401 otherwise). List
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +21,7 @@ from balto.web.auth import app_services, require_admin
 from balto.web.errors import FieldError, error
 from balto.web.params import (
     bool_arg,
+    canonical_uuid,
     cursor_arg,
     encode_cursor,
     filters_arg,
@@ -118,10 +118,10 @@ async def audit_log() -> Response:
 async def revoke(balcao_id: str) -> tuple[Response, int]:
     """Revoke the balcão's API key; its live session, if any, is closed with 4003."""
     services = _services()
-    try:
-        balcao_id = str(uuid.UUID(balcao_id))
-    except ValueError:
+    canonical = canonical_uuid(balcao_id)
+    if canonical is None:
         return error(404, "not_found", "balcão não encontrado")
+    balcao_id = canonical
     revoked_at = await services.db.run(history.revoke_balcao, balcao_id)
     if revoked_at is None:
         await audit("revoke", balcao_id=balcao_id, outcome="not_found")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import os
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from balto.web.auth import app_services, require_admin
 from balto.web.bodies import json_body
 from balto.web.errors import error
 from balto.web.json_batches import dumps_batched
+from balto.web.params import canonical_uuid
 from balto.web.remote_ops import NO_SESSION as _NO_SESSION
 from balto.web.remote_ops import forward
 from supervisors.faults import Fault
@@ -72,7 +72,8 @@ async def stream_sessions() -> Response:
 @blueprint.get("/admin/sessions/<balcao_id>")
 async def get_session(balcao_id: str) -> tuple[Response, int]:
     """One balcão's live session, on whichever instance holds it."""
-    snapshot = await _services().cluster.session(_canonical(balcao_id))
+    balcao_id = canonical_uuid(balcao_id) or balcao_id  # else 404: no such session
+    snapshot = await _services().cluster.session(balcao_id)
     if snapshot is None:
         return error(404, "not_found", _NO_SESSION)
     return jsonify(snapshot), 200
@@ -81,7 +82,7 @@ async def get_session(balcao_id: str) -> tuple[Response, int]:
 @blueprint.post("/admin/sessions/<balcao_id>/restart")
 async def restart_session(balcao_id: str) -> tuple[Response, int]:
     """Restart the session's pipeline actors; the socket stays open and audio keeps flowing."""
-    balcao_id = _canonical(balcao_id)
+    balcao_id = canonical_uuid(balcao_id) or balcao_id  # else 404: no such session
     live = _services().registry.get(balcao_id)
     if live is None:
         return await forward("restart", balcao_id)
@@ -96,7 +97,7 @@ async def restart_session(balcao_id: str) -> tuple[Response, int]:
 @blueprint.post("/admin/sessions/<balcao_id>/disconnect")
 async def disconnect_session(balcao_id: str) -> tuple[Response, int]:
     """Close the session's socket with 4005; the device will reconnect."""
-    balcao_id = _canonical(balcao_id)
+    balcao_id = canonical_uuid(balcao_id) or balcao_id  # else 404: no such session
     live = _services().registry.get(balcao_id)
     if live is None:
         return await forward("disconnect", balcao_id)
@@ -104,14 +105,6 @@ async def disconnect_session(balcao_id: str) -> tuple[Response, int]:
     live.request_close(code, code.reason)
     await audit("disconnect", balcao_id=balcao_id, session_id=live.session.info.session_id)
     return jsonify({"status": "disconnecting", "session_id": live.session.info.session_id}), 202
-
-
-def _canonical(balcao_id: str) -> str:
-    """The id as the registry keys it (any spelling Python reads: upper case, braces, urn)."""
-    try:
-        return str(uuid.UUID(balcao_id))
-    except ValueError:
-        return balcao_id  # no such session: the routes answer 404
 
 
 def _faults_enabled() -> tuple[Response, int] | None:

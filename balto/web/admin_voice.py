@@ -13,7 +13,6 @@ next segment of every session.
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
 import trio
@@ -27,6 +26,7 @@ from balto.store.voiceprints import delete_voiceprint, save_voiceprint
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
+from balto.web.params import canonical_uuid
 
 blueprint = Blueprint("admin_voice", __name__)
 blueprint.before_request(require_admin)
@@ -45,17 +45,10 @@ class VoiceBodyRequest(TrioRequest):
         super().__init__(method, scheme, path, *args, **kwargs)
 
 
-def _key(atendente_id: str) -> str | None:
-    try:
-        return str(uuid.UUID(atendente_id))
-    except ValueError:
-        return None
-
-
 @blueprint.put("/admin/atendentes/<atendente_id>/voz")
 async def put_voice(atendente_id: str) -> tuple[Response, int]:
     """Enroll the attendant's voice from the recording in the body."""
-    key = _key(atendente_id)
+    key = canonical_uuid(atendente_id)
     db = app_services().db
     if key is None or await db.run(get_atendente, key) is None:
         return error(404, "not_found", "atendente não encontrado")
@@ -86,7 +79,7 @@ async def put_voice(atendente_id: str) -> tuple[Response, int]:
 @blueprint.delete("/admin/atendentes/<atendente_id>/voz")
 async def delete_voice(atendente_id: str) -> tuple[str, int] | tuple[Response, int]:
     """Erase the attendant's voiceprint."""
-    key = _key(atendente_id)
+    key = canonical_uuid(atendente_id)
     if key is None or not await app_services().db.run(delete_voiceprint, key):
         return error(404, "not_found", "atendente sem voz cadastrada")
     await audit("delete_voz", atendente_id=key)

@@ -28,15 +28,25 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 500  # a page is built in memory; keep it small
 
 
+def canonical_uuid(value: str) -> str | None:
+    """`value` as PostgreSQL and the registry spell a UUID; None when it is not one.
+
+    Python also reads upper case, braces and ``urn:uuid:``, which PostgreSQL refuses.
+    """
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
 def uuid_arg(name: str) -> str | None:
     """The UUID in query parameter `name`, normalised, or None when absent."""
     value = request.args.get(name)
     if value is None or value == "":
         return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        raise FieldError(name, f"{name} deve ser um UUID") from None
+    if (canonical := canonical_uuid(value)) is None:
+        raise FieldError(name, f"{name} deve ser um UUID")
+    return canonical
 
 
 def text_arg(name: str, max_len: int = 100) -> str | None:
