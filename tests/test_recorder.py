@@ -8,6 +8,7 @@ test database, as the next process would.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import subprocess
 import sys
 import uuid
@@ -33,6 +34,7 @@ from balto.store.sessions import (
     open_session,
     segment_transcribed,
 )
+from balto.web.metrics_recorder import RecorderCollector
 from tests.conftest import query
 
 
@@ -239,3 +241,64 @@ def test_a_disk_that_refuses_writes_drops_events_and_keeps_the_spool_whole(
     assert data.count(b"\n") == 2 and data.endswith(b"\n")
     assert cursor_moved == "True" and not (tmp_path / "recorder.cursor").exists()
     assert "write failed" in done.stderr and "cursor not saved" in done.stderr
+
+
+def test_a_spool_removed_from_under_the_process_is_replayed_and_made_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A temp cleaner or an operator removing the file stopped the recorder (and the server)."""
+    spool = Spool(tmp_path / "data", 1 << 20)
+    spool.open()
+    events = [
+        Event.of(segment_transcribed, (str(uuid.uuid4()), f"oi {n}", "x", None), {})
+        for n in range(3)
+    ]
+    assert spool.append(events[:2]) == 0
+    (tmp_path / "data" / "recorder.spool").unlink()
+    read, offset = spool.read(10)  # replayed from the open file
+    assert [e.id for e in read] == [e.id for e in events[:2]] and offset == spool.size
+
+    shutil.rmtree(tmp_path / "data")  # the whole directory, cursor and all
+    assert spool.append(events[2:]) == 0  # the file is made again, holding what waits
+    assert "was removed while in use" in caplog.text
+    spool.close()
+    again = Spool(tmp_path / "data", 1 << 20)  # the next process
+    again.open()
+    assert again.pending_events == 3
+    assert [e.id for e in again.read(10)[0]] == [e.id for e in events]
+
+
+class _SpoolThatFailsOnce(Spool):
+    """A spool whose first read raises what nobody foresaw (a stand-in for any bug below)."""
+
+    failed = False
+
+    def read(self, max_events: int) -> tuple[list[Event], int]:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("a bug below the recorder")
+        return super().read(max_events)
+
+
+async def test_an_unforeseen_failure_is_logged_and_survived_not_the_end_of_the_server(
+    db: Database, database_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    balcao_id = await _balcao(db)
+    session_id = str(uuid.uuid4())
+    left = Spool(tmp_path, 1 << 20)  # an earlier process's outage
+    left.open()
+    left.append([Event.of(open_session, (session_id, balcao_id), {})])
+    left.close()
+
+    async with trio.open_nursery() as nursery:
+        recorder = Recorder(db, _SpoolThatFailsOnce(tmp_path, 1 << 20))
+        await nursery.start(recorder.run)  # its replay failed; it starts all the same
+        # written behind the spool, which the loop replays first
+        await recorder.record(set_session_attendant, session_id, "Ana")
+        stats = recorder.stats()
+        assert (stats.spool_events, stats.replayed, stats.faults) == (0, 1, 1)
+        scraped = {m.name: m.samples[0].value for m in RecorderCollector(stats, True).collect()}
+        assert scraped["balto_recorder_faults"] == 1
+        await recorder.close()
+    assert "unexpected failure" in caplog.text and "a bug below the recorder" in caplog.text
+    assert query(database_url, "SELECT id::text, atendente FROM sessions") == [(session_id, "Ana")]

@@ -29,6 +29,7 @@ log = logging.getLogger("balto.recorder")
 
 SPOOL_NAME = "recorder.spool"
 CURSOR_NAME = "recorder.cursor"
+READ_CHUNK = 1 << 20  # bytes per read while replaying
 
 
 class Spool:
@@ -103,16 +104,49 @@ class Spool:
                 dropped,
                 self.dropped,
             )
+        if lines:
+            self._relink_if_removed()
         if lines and not self._write_whole(b"".join(lines), len(lines)):
             return dropped + len(lines)
         return dropped
 
-    def _write_whole(self, blob: bytes, events: int) -> bool:
+    def _relink_if_removed(self) -> None:
+        """If the spool file was removed from under the process, write what waits to a new one.
+
+        Appending to a removed file would keep events only as long as this process lives; the
+        next process would find nothing to replay.
+        """
+        if os.fstat(self._fd).st_nlink > 0:
+            return
+        pending = os.pread(self._fd, self.size - self.cursor, self.cursor)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC, 0o600)
+        except OSError as exc:
+            log.error(
+                "recorder spool: %s was removed and cannot be made again (%s)", self.path, exc
+            )
+            return
+        os.close(self._fd)
+        self._fd, self.size, self.cursor = fd, 0, 0
+        with contextlib.suppress(OSError):
+            self.cursor_path.unlink(missing_ok=True)
+        if pending and not self._write_whole(pending, pending.count(b"\n"), replace=True):
+            return
+        log.warning(
+            "recorder spool: %s was removed while in use; made it again with the %d event(s) "
+            "still to replay",
+            self.path,
+            self.pending_events,
+        )
+
+    def _write_whole(self, blob: bytes, events: int, *, replace: bool = False) -> bool:
         """Append `blob` (`events` whole lines) and fsync; False when the disk refused it.
 
         A full or failing disk usually comes with the database away (it is often the same
         disk): these events are then lost, counted and logged, but the recorder, and every
         session with it, goes on. A partial write is cut off so the file stays whole lines.
+        `replace`: the events are already counted as waiting (`_relink_if_removed`).
         """
         try:
             written = 0
@@ -123,6 +157,8 @@ class Spool:
             with contextlib.suppress(OSError):
                 os.ftruncate(self._fd, self.size)
             self.dropped += events
+            if replace:
+                self.pending_events = max(0, self.pending_events - events)
             log.error(
                 "recorder spool: write failed (%s): dropped %d event(s), %d so far",
                 exc,
@@ -131,24 +167,37 @@ class Spool:
             )
             return False
         self.size += len(blob)
-        self.pending_events += events
+        if not replace:
+            self.pending_events += events
         return True
 
     def read(self, max_events: int) -> tuple[list[Event], int]:
-        """Up to `max_events` events from the cursor, and the offset just after them."""
+        """Up to `max_events` events from the cursor, and the offset just after them.
+
+        Read through the open file, not its path: a spool removed from under the process (a
+        temp cleaner, an operator) still replays what this process holds.
+        """
         events: list[Event] = []
         offset = self.cursor
-        with self.path.open("rb") as file:
-            file.seek(offset)
-            while len(events) < max_events and offset < self.size:
-                line = file.readline()
-                if not line.endswith(b"\n"):
+        data = b""
+        start = 0  # where the next line begins in `data`
+        while len(events) < max_events and offset < self.size:
+            end = data.find(b"\n", start)
+            if end < 0:
+                read_at = offset + len(data) - start
+                chunk = os.pread(self._fd, min(READ_CHUNK, self.size - read_at), read_at)
+                if not chunk:
                     break
-                offset += len(line)
-                try:
-                    events.append(Event.from_line(line))
-                except (ValueError, KeyError, TypeError) as exc:
-                    log.error("recorder spool: unreadable line skipped (%s): %r", exc, line)
+                data = data[start:] + chunk
+                start = 0
+                continue
+            line = data[start : end + 1]
+            start = end + 1
+            offset += len(line)
+            try:
+                events.append(Event.from_line(line))
+            except (ValueError, KeyError, TypeError) as exc:
+                log.error("recorder spool: unreadable line skipped (%s): %r", exc, line)
         return events, offset
 
     def advance(self, offset: int, replayed: int) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 import math
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Concatenate, ParamSpec
 
@@ -51,6 +51,7 @@ class RecorderStats:
     spooled: int
     replayed: int
     dropped: int
+    faults: int
     database_away: bool
 
 
@@ -68,6 +69,7 @@ class Recorder:
         self._away = False
         self._spooled = 0
         self._replayed = 0
+        self._faults = 0
 
     async def record(
         self,
@@ -97,6 +99,7 @@ class Recorder:
             spooled=self._spooled,
             replayed=self._replayed,
             dropped=self._spool.dropped,
+            faults=self._faults,
             database_away=self._away,
         )
 
@@ -111,7 +114,7 @@ class Recorder:
         try:
             await trio.to_thread.run_sync(self._spool.open)
             left = self._spool.pending_events
-            while self._spool.pending and await self._replay_some():
+            while self._spool.pending and await self._survive(self._replay_some):
                 pass
             if left:
                 log.warning(
@@ -136,18 +139,38 @@ class Recorder:
                 await trio.to_thread.run_sync(self._spool.close)
 
     async def _loop(self) -> None:
-        while True:
-            if not self._queue:
-                if self._closing:
-                    return
-                with trio.move_on_after(RETRY_S if self._spool.pending else math.inf):
-                    await self._wake.wait()
-                self._wake = trio.Event()
-            if self._spool.pending and not self._closing:
-                await self._replay_some()
-            batch = [self._queue.popleft() for _ in range(min(BATCH_MAX, len(self._queue)))]
-            if batch:
-                await self._write(batch)
+        while await self._survive(self._step) is not False:
+            pass
+
+    async def _step(self) -> bool:
+        """Wait for work, replay some of the spool, write one batch; False once closed."""
+        if not self._queue:
+            if self._closing:
+                return False
+            with trio.move_on_after(RETRY_S if self._spool.pending else math.inf):
+                await self._wake.wait()
+            self._wake = trio.Event()
+        if self._spool.pending and not self._closing:
+            await self._replay_some()
+        batch = [self._queue.popleft() for _ in range(min(BATCH_MAX, len(self._queue)))]
+        if batch:
+            await self._write(batch)
+        return True
+
+    async def _survive(self, step: Callable[[], Awaitable[bool]]) -> bool | None:
+        """`step()`, or None after logging what it raised and waiting `RETRY_S`.
+
+        The recorder is a child of the root nursery: an exception escaping it would end every
+        session and the process, so one nobody foresaw (a bug, a disk gone strange) is logged,
+        counted (`balto_recorder_faults_total`) and tried again instead.
+        """
+        try:
+            return await step()
+        except Exception:
+            self._faults += 1
+            log.exception("recorder: unexpected failure (%d so far); going on", self._faults)
+            await trio.sleep(RETRY_S)
+            return None
 
     async def _write(self, batch: list[tuple[Event, trio.Event]]) -> None:
         events = [event for event, _ in batch]
@@ -161,7 +184,12 @@ class Recorder:
                 except Exception:
                     # not an outage, yet the batch did not commit: keep it, retry from the spool
                     log.exception("recorder: batch failed; spooling it")
-            await trio.to_thread.run_sync(self._spool.append, events)
+            try:
+                await trio.to_thread.run_sync(self._spool.append, events)
+            except Exception:
+                # Nowhere left to keep them: the log is their last record.
+                log.error("recorder: %d event(s) lost: %r", len(events), events)
+                raise
             self._spooled += len(events)
         finally:
             for _, done in batch:

@@ -3,7 +3,9 @@
 - ``balto_recorder_spool_bytes`` (gauge): the spool file's size; 0 when nothing waits.
 - ``balto_recorder_spool_events`` (gauge): events in the spool waiting to be replayed.
 - ``balto_recorder_spooled_total``, ``balto_recorder_replayed_total`` (counters, this process).
-- ``balto_recorder_dropped_total`` (counter): events refused past ``BALTO_SPOOL_MAX_MB``: lost.
+- ``balto_recorder_dropped_total`` (counter): events refused past ``BALTO_SPOOL_MAX_MB``, or by
+  a disk that failed the spool: lost.
+- ``balto_recorder_faults_total`` (counter): unexpected failures the recorder logged and survived.
 - ``balto_database_up`` (gauge): 0 while the recorder finds the database away, or a scrape could
   not read its totals.
 """
@@ -43,6 +45,11 @@ class RecorderCollector(Collector):
         )
         yield CounterMetricFamily(
             "balto_recorder_dropped", "Events lost: the spool was full", value=s.dropped
+        )
+        yield CounterMetricFamily(
+            "balto_recorder_faults",
+            "Unexpected recorder failures, logged and survived",
+            value=s.faults,
         )
         up = self.database_up and not s.database_away
         yield GaugeMetricFamily("balto_database_up", "Database reachable", value=1.0 if up else 0.0)
