@@ -21,6 +21,7 @@ from hypercorn.trio import serve
 
 from balto.config import FALLBACK_PORT, Settings
 from balto.web import ws_protocol
+from balto.web.final_send import finish_responses
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,10 @@ async def serve_app(
 ) -> None:
     """Serve `app` until `shutdown_trigger` returns; report the bound URLs through task_status.
 
-    Bad device frames fail the connection with a close frame (`balto.web.ws_protocol`).
+    Bad device frames fail the connection with a close frame (`balto.web.ws_protocol`); a
+    response's last write is not cut short by a cancel (`balto.web.final_send`).
     """
     ws_protocol.install()
-    await serve(app, config, shutdown_trigger=shutdown_trigger, task_status=task_status)
+    await serve(
+        finish_responses(app), config, shutdown_trigger=shutdown_trigger, task_status=task_status
+    )

@@ -1,0 +1,95 @@
+"""HTTP/1.1 keep-alive over the real Hypercorn: every request on a reused connection is answered.
+
+A client that writes a request's headers and its body apart (httpx and browsers do) and is
+answered before the body is read — 401, 404, 405 — left the connection so that its next request
+was never answered (`balto.web.final_send`). Each case here sends three such requests on one
+connection, with the body 0-15 ms after the headers, and wants three responses, or a clean close
+after one (a client then reconnects); never silence.
+"""
+
+from __future__ import annotations
+
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+import trio
+
+from tests.conftest import ADMIN, start_server
+
+ANSWER_S = 5.0  # not a timing bound: far beyond any answer; silence past it is the bug
+CASES = [  # (method, path, authorised)
+    ("DELETE", "/admin/clientes", True),  # 405
+    ("POST", "/nao/existe", True),  # 404
+    ("POST", "/admin/clientes", False),  # 401
+]
+
+
+async def _response(stream: trio.SocketStream, buffer: bytearray) -> str | None:
+    """The status of one whole response (its Content-Length body read), None on EOF."""
+    while b"\r\n\r\n" not in buffer:
+        data = await stream.receive_some(65536)
+        if not data:
+            return None
+        buffer += data
+    head, _, _ = bytes(buffer).partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    length = next(
+        int(v)
+        for k, _, v in (h.partition(b":") for h in lines[1:])
+        if k.lower() == b"content-length"
+    )
+    while len(buffer) < len(head) + 4 + length:
+        data = await stream.receive_some(65536)
+        if not data:
+            return None
+        buffer += data
+    del buffer[: len(head) + 4 + length]
+    return lines[0].split(b" ")[1].decode()
+
+
+async def _three_requests(
+    host: str, port: int, method: str, path: str, auth: bool, gap_s: float
+) -> list[str]:
+    stream = await trio.open_tcp_stream(host, port)
+    stream.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    authorization = f"Authorization: {ADMIN['Authorization']}\r\n" if auth else ""
+    head = (
+        f"{method} {path} HTTP/1.1\r\nHost: balto\r\n{authorization}"
+        "Content-Type: application/json\r\nContent-Length: 2\r\n\r\n"
+    ).encode()
+    got: list[str] = []
+    buffer = bytearray()
+    async with stream:
+        for _ in range(3):
+            try:
+                await stream.send_all(head)
+                await trio.sleep(gap_s)
+                await stream.send_all(b"{}")
+            except trio.BrokenResourceError:
+                got.append("closed")
+                break
+            with trio.move_on_after(ANSWER_S):
+                status = await _response(stream, buffer)
+                got.append(status or "closed")
+                if status is None:
+                    break
+                continue
+            got.append("no answer")
+            break
+    return got
+
+
+@pytest.mark.parametrize(("method", "path", "auth"), CASES)
+async def test_a_request_answered_before_its_body_arrived_leaves_the_connection_usable(
+    nursery: trio.Nursery, database_url: str, method: str, path: str, auth: bool
+) -> None:
+    running = await start_server(nursery, database_url)
+    url = urlsplit(running.base_url)
+    outcomes = [
+        await _three_requests(url.hostname or "", url.port or 0, method, path, auth, gap_s)
+        for gap_s in (0.0, 0.005, 0.015) * 4
+    ]
+    assert not [o for o in outcomes if "no answer" in o], outcomes
+    # each request answered; a connection the server closed was closed after an answer
+    assert all(o[0] not in ("closed", "no answer") for o in outcomes), outcomes
