@@ -19,6 +19,8 @@ from hypercorn.config import Config
 from hypercorn.trio import serve
 from hypercorn.typing import Framework
 
+from balto.web.final_send import finish_responses
+
 
 async def serve_app(
     nursery: trio.Nursery,
@@ -48,8 +50,10 @@ async def serve_app(
     config.loglevel = "WARNING"
     # A fake has nothing worth waiting for on a graceful stop.
     config.graceful_timeout = 0.5
+    # The same guard as the real server's: a fake answering 401/429 before reading the body
+    # would otherwise leave the provider client's reused connection unanswered.
     binds: list[str] = await nursery.start(
-        partial(serve, app, config, shutdown_trigger=shutdown_trigger)
+        partial(serve, finish_responses(app), config, shutdown_trigger=shutdown_trigger)
     )
     return binds[0]
 
