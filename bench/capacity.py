@@ -45,12 +45,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
-from functools import partial
 from pathlib import Path
 
 import httpx
@@ -67,13 +65,13 @@ from balto.audio.frontend import FrontEnd  # noqa: E402
 from balto.audio.opus_decoder import OpusDecoder  # noqa: E402
 from balto.audio.opus_demux import OpusDemuxer  # noqa: E402
 from balto.device import plan_chunks  # noqa: E402
+from bench._bench_serve import bench_server  # noqa: E402
 from bench._capacity_readings import PAUSE_S, latencies, read_stats, stored_owners, tree  # noqa: E402
 from bench._capacity_voices import enrolled_cliente, register_under  # noqa: E402
 from bench._sched_slice import set_process_slice, slice_ns  # noqa: E402
 from bench._stt_stub import SttStub  # noqa: E402
 from tests.conftest import ADMIN, register_balcao  # noqa: E402
 from tests.fixtures.make_audio import encode_webm  # noqa: E402
-from tests.server_process import free_port  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 CORPUS = FIXTURES / "corpus"
@@ -87,7 +85,7 @@ CORES = psutil.cpu_count() or 1
 _MIXES: dict[str, tuple[Path, dict]] = {}  # "a+b+c" → (its WebM, its meta), built by `build_mix`
 
 
-def _clip_path(clip: str) -> Path:
+def clip_path(clip: str) -> Path:
     if clip in _MIXES:
         return _MIXES[clip][0]
     return FIXTURES / f"{clip}.webm" if clip == "two_utterances" else CORPUS / f"{clip}.webm"
@@ -114,7 +112,7 @@ def build_mix(clip: str, into: Path) -> None:
     so a device can stream longer than the connection ramp lasts."""
     pcm, utterances, offset = b"", [], 0.0
     for part in clip.split("+"):
-        audio = _decode(_clip_path(part))
+        audio = _decode(clip_path(part))
         utterances += [[a + offset, b + offset] for a, b in _clip_meta(part)["utterances"]]
         pcm += audio
         offset += len(audio) / 2 / 16_000
@@ -131,7 +129,7 @@ def completing_chunks(clip: str) -> list[tuple[int, float]]:
     Decoding the whole file instead would be off by a chunk for a pause that completes in a
     chunk's last few milliseconds, which the resampler holds back until the next chunk.
     """
-    chunks = plan_chunks(_clip_path(clip).read_bytes(), CHUNK_S)
+    chunks = plan_chunks(clip_path(clip).read_bytes(), CHUNK_S)
     demux = OpusDemuxer(AudioFormat.WEBM)
     decoder: OpusDecoder | None = None
     front = FrontEnd(16_000, PAUSE_S)
@@ -163,7 +161,7 @@ async def one_level(
     """
     meta = _clip_meta(clip)
     cuts = completing_chunks(clip)
-    chunk_ends = [end for end, _ in plan_chunks(_clip_path(clip).read_bytes(), CHUNK_S)]
+    chunk_ends = [end for end, _ in plan_chunks(clip_path(clip).read_bytes(), CHUNK_S)]
     names = [f"Balcão {n}-{i}" for i in range(n)]
     if codigo:
         registered = [await register_under(base_url, codigo, name) for name in names]
@@ -180,7 +178,7 @@ async def one_level(
     job = {
         "url": base_url.replace("http://", "ws://") + "/ws",
         "keys": keys,
-        "clip": str(_clip_path(clip)),
+        "clip": str(clip_path(clip)),
         "chunk_s": CHUNK_S,
         "stagger_s": stagger_s,
         "linger_s": LINGER_S,
@@ -266,19 +264,6 @@ async def one_level(
     }
 
 
-async def _wait_ready(base_url: str, proc: trio.Process) -> None:
-    with trio.fail_after(60):
-        while True:
-            assert proc.returncode is None, "server exited"
-            try:
-                async with httpx.AsyncClient(timeout=2) as http:
-                    if (await http.get(base_url + "/readyz")).status_code == 200:
-                        return
-            except httpx.TransportError:
-                pass
-            await trio.sleep(0.2)
-
-
 def _row(r: dict[str, float]) -> str:
     return (
         f"| {r['n']} | {r['server_share']:.0%} (+{r['devices_cpu_share']:.0%}) "
@@ -310,69 +295,37 @@ async def main(
         stats.touch()
         if "+" in clip:
             build_mix(clip, Path(tmp))
-        async with trio.open_nursery() as nursery:
-            stt = SttStub()
-            stt_port = await nursery.start(stt.serve)
-            port = free_port()
-            env = {
-                **os.environ,
-                "ADMIN_SECRET": "test-admin-secret",
-                "BALTO_DATA_DIR": tmp,
-                "BALTO_LOG_LEVEL": "WARNING",
-                "PORT": str(port),
-                "BENCH_STATS": str(stats),
-                "BALTO_VAD_WORKERS": workers,  # 0: the front end runs in the server process
-                "ELEVENLABS_API_KEY": "bench-key",
-                "ELEVENLABS_BASE_URL": f"http://127.0.0.1:{stt_port}",
-                "BALTO_STT": "elevenlabs",
-            }
-            for name in ("XAI_API_KEY", "OPENAI_API_KEY", "ASSEMBLYAI_API_KEY"):
-                env.pop(name, None)
-            proc = await nursery.start(
-                partial(
-                    trio.run_process,
-                    [sys.executable, str(ROOT / "bench" / "_capacity_server.py")],
-                    env=env,
-                    check=False,
-                )
+        async with bench_server(Path(tmp), stats, workers) as running:
+            proc, base_url, stt = running.proc, running.base_url, running.stt
+            server = psutil.Process(proc.pid)
+            if slice_us:  # the server's threads only: the workers keep the default
+                tids = set_process_slice(proc.pid, slice_us * 1000)
+                print(f"server threads {tids}: slice {slice_ns(proc.pid) / 1000:.0f} µs")
+            codigo = await enrolled_cliente(base_url) if enroll else None
+            print(
+                f"server pid {proc.pid}, {CORES} cores, BALTO_VAD_WORKERS={workers}; "
+                f"clip {clip}; devices {stagger_s} s apart; "
+                f"segments completed by chunks {completing_chunks(clip)}"
             )
-            base_url = f"http://127.0.0.1:{port}"
-            try:
-                await _wait_ready(base_url, proc)
-                server = psutil.Process(proc.pid)
-                if slice_us:  # the server's threads only: the workers keep the default
-                    tids = set_process_slice(proc.pid, slice_us * 1000)
-                    print(f"server threads {tids}: slice {slice_ns(proc.pid) / 1000:.0f} µs")
-                codigo = await enrolled_cliente(base_url) if enroll else None
-                print(
-                    f"server pid {proc.pid}, {CORES} cores, BALTO_VAD_WORKERS={workers}; "
-                    f"clip {clip}; devices {stagger_s} s apart; "
-                    f"segments completed by chunks {completing_chunks(clip)}"
-                )
-                print(
-                    "| N | server CPU share (+devices) "
-                    "| CPU ms per session-second = server + children "
-                    "| decode / denoise / VAD ms/s | sessions/core at that cost "
-                    "| loop lag p50 / p99 (max) "
-                    "| lag p99 all streaming "
-                    "| MB per added session PSS / RSS | processes idle → peak "
-                    "| STT requests | arrival → STT p50 / p99 "
-                    "| the same by the processes' clocks "
-                    "| the same, all streaming (cuts) "
-                    "| device view: speech end + pause → STT p50 / p99 |"
-                )
-                print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-                for n in levels:
-                    r = await one_level(n, clip, base_url, server, stt, stats, stagger_s, codigo)
-                    print(_row(r), flush=True)
-                    if r["p99"] > 1000 or r["stt_requests"] < r["expected"]:
-                        print(f"N={n} falls behind real time; stopping.")
-                        break
-            finally:
-                proc.terminate()
-                with trio.move_on_after(10):
-                    await proc.wait()
-                nursery.cancel_scope.cancel()
+            print(
+                "| N | server CPU share (+devices) "
+                "| CPU ms per session-second = server + children "
+                "| decode / denoise / VAD ms/s | sessions/core at that cost "
+                "| loop lag p50 / p99 (max) "
+                "| lag p99 all streaming "
+                "| MB per added session PSS / RSS | processes idle → peak "
+                "| STT requests | arrival → STT p50 / p99 "
+                "| the same by the processes' clocks "
+                "| the same, all streaming (cuts) "
+                "| device view: speech end + pause → STT p50 / p99 |"
+            )
+            print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+            for n in levels:
+                r = await one_level(n, clip, base_url, server, stt, stats, stagger_s, codigo)
+                print(_row(r), flush=True)
+                if r["p99"] > 1000 or r["stt_requests"] < r["expected"]:
+                    print(f"N={n} falls behind real time; stopping.")
+                    break
 
 
 if __name__ == "__main__":

@@ -8,9 +8,10 @@ secret; its log is the file to watch):
     .venv/bin/python -m bench.fuzz_device --secret SECRET --log /tmp/demo.log [--mutations 40]
 
 A bad outcome is a close code that means the server failed (1011, 4006), a connection that
-breaks without a close code, an HTTP status >= 500, or a traceback or ERROR line in the log.
+breaks without a close code, an HTTP status >= 500, an HTTP request with no answer within 10 s,
+or a traceback or ERROR line in the log.
 Cases: odd handshakes; commands with wrong types, NUL and lone-surrogate escapes; WAV headers
-with every field at an edge; bare magic bytes; WebM and WAV streams with random bytes changed,
+with every field at an edge; bare magic bytes; WebM, Ogg and WAV streams with random bytes changed,
 deleted and inserted (`--mutations` of each, seeded by `--seed`); raw WebSocket frames (random
 opcodes, reserved bits, fragments, control frames, unmasked, lying lengths) written at once,
 where a connection the server ends must end with a close frame; every admin query filter
@@ -126,6 +127,21 @@ def wav_header(channels: int = 1, rate: int = 16_000, bits: int = 16, code: int 
     return b"RIFF\xff\xff\xff\xff" + head + b"data\xff\xff\xff\xff"
 
 
+def ogg_opus(pcm: bytes) -> bytes:
+    """16 kHz mono s16le `pcm` as an Ogg/Opus stream at 48 kHz (ffmpeg's libopus)."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    cmd = [
+        imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error",
+        "-f", "s16le", "-ar", "16000", "-ac", "1", "-i", "pipe:0",
+        "-ar", "48000", "-c:a", "libopus", "-b:a", "32k", "-page_duration", "250000",
+        "-f", "ogg", "pipe:1",
+    ]  # fmt: skip
+    return subprocess.run(cmd, input=pcm, capture_output=True, check=True).stdout
+
+
 def mutate(data: bytes, rng: random.Random, header_only: bool) -> bytes:
     """`data` with 1-100 random bytes changed, runs deleted or junk inserted."""
     out = bytearray(data)
@@ -189,7 +205,7 @@ async def device_cases(probe: Probe, rng: random.Random, mutations: int) -> None
     magic = [b"\0", b"\x1a\x45\xdf\xa3", b"OggS", b"OggS\0\x02" + rng.randbytes(200)]
     for i, raw in enumerate([*magic, webm.replace(b"A_OPUS", b"A_\0PU\x07", 1)]):
         await session(probe, f"magic{i}", hello, [raw, raw, rng.randbytes(3000)])
-    for label, data in (("webm", webm), ("wav", wav)):
+    for label, data in (("webm", webm), ("ogg", ogg_opus(wav[44:])), ("wav", wav)):
         for i in range(mutations):
             damaged = mutate(data, rng, header_only=i % 2 == 0)
             await session(probe, f"{label}-mutated{i}", hello, pieces(damaged, rng))
@@ -302,8 +318,13 @@ def body_cases(probe: Probe) -> None:
                     (m, route.format(spelling), {}) for m in ("GET", "POST", "PUT", "DELETE")
                 ]
         for method, path, body in requests:
-            response = http.request(method, path, json=body)
             probe.cases += 1
+            try:
+                response = http.request(method, path, json=body)
+            except httpx.TimeoutException:
+                probe.bad.append(f"{method} {path[:60]} {json.dumps(body)[:80]}: no answer")
+                print("BAD", probe.bad[-1], flush=True)
+                continue
             if response.status_code >= 500:
                 probe.bad.append(
                     f"{method} {path[:60]} {json.dumps(body)[:80]}: {response.status_code}"
