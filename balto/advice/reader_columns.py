@@ -23,7 +23,10 @@ from dataclasses import dataclass, field
 from balto.advice import heard_words as said
 from balto.advice.lexicon import spoken
 
-_TURNS = 8_192  # turns whose columns are kept: a few hundred sessions' windows (a few MB)
+# Turns whose columns are kept: a few hundred sessions' windows. Full, it holds ~15 MB of objects
+# (~30 MB of RSS with the allocator's share); a server's RSS grows by that much over its first
+# ~4,000 short sessions, then stays (docs/BENCHMARKS.md, Soak).
+_TURNS = 8_192
 
 
 @dataclass(slots=True)
