@@ -10,11 +10,12 @@ import wave
 from pathlib import Path
 from typing import Any
 
+import httpx
 import imageio_ffmpeg
 import trio
 
 from balto.device import DeviceRun, stream_file
-from tests.conftest import FIXTURES, query, register_balcao
+from tests.conftest import ADMIN, FIXTURES, query, register_balcao
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.openai_compat import FakeOpenAICompat
 from tests.fakes.wiring import provider_env
@@ -28,6 +29,7 @@ ACTORS = ("receiver", "decoder", "vad", "transcriber", "advisor", "sender")
 # 250 ms frames, ~20 ms PCM packets, a segment every ~4 s, about one recommendation per 8 s.
 REACH = {"receiver": 100, "decoder": 100, "vad": 600, "transcriber": 6, "advisor": 5, "sender": 2}
 RSS_TOLERANCE = 0.10
+KEEP_ALIVE_S = 5.0  # Hypercorn's keep_alive_timeout (balto.web.server.make_config leaves it)
 
 
 def _long_audio(tmp: Path) -> tuple[Path, Path]:
@@ -108,17 +110,31 @@ async def _provider_trouble(stt: FakeElevenLabs, llm: FakeOpenAICompat, rng: ran
                     fake.hang_next(3.0)
 
 
-async def _until_idle(server: ServerProcess, timeout: float) -> dict[str, Any]:
-    """No session, no ffmpeg, and the task count settled: a session leaves the registry before
-    its socket handler has finished recording its close, so its tasks outlive it briefly."""
+async def _runtime(http: httpx.AsyncClient, *, gc: bool = False) -> dict[str, Any]:
+    response = await http.get("/admin/runtime", params={"gc": "1"} if gc else None)
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def _until_idle(http: httpx.AsyncClient, timeout: float) -> dict[str, Any]:
+    """No session, no ffmpeg, and the task count settled, read over one kept-alive connection.
+
+    A session leaves the registry before its socket handler has finished recording its close,
+    so its tasks outlive it briefly; and an HTTP connection the test closed keeps its tasks
+    until Hypercorn's keep-alive timer ends (`KEEP_ALIVE_S`): settled is the same count over
+    longer than that.
+    """
     with trio.fail_after(timeout):
         previous: int | None = None
+        since = trio.current_time()
         while True:
-            runtime = await server.runtime()
+            runtime = await _runtime(http)
             idle = runtime["sessions"] == 0 and runtime["ffmpeg_processes"] == 0
-            if idle and runtime["tasks"] == previous:
+            if not idle or runtime["tasks"] != previous:
+                previous, since = (runtime["tasks"] if idle else None), trio.current_time()
+            elif trio.current_time() - since > KEEP_ALIVE_S:
                 return runtime
-            previous = runtime["tasks"] if idle else None
             await trio.sleep(1.0)
 
 
@@ -165,7 +181,10 @@ async def test_chaos(nursery: trio.Nursery, database_url: str, tmp_path: Path) -
         **await provider_env(nursery, stt=stt, llm=llm),
     }
     wav, webm = _long_audio(tmp_path)
-    async with server_process(env) as server:
+    async with (
+        server_process(env) as server,
+        httpx.AsyncClient(base_url=server.base_url, headers=ADMIN, timeout=10) as http,
+    ):
         registered = [
             await register_balcao(server.base_url, f"Balcão {i}") for i in range(DEVICES + 1)
         ]
@@ -176,8 +195,8 @@ async def test_chaos(nursery: trio.Nursery, database_url: str, tmp_path: Path) -
         # allocated in a healthy process; a leak shows as growth on top of it.
         warm = [FIXTURES / "two_utterances.wav", FIXTURES / "two_utterances.webm"]
         await _stream_all(server, keys[:DEVICES], [warm[i % 2] for i in range(DEVICES)])
-        before = await _until_idle(server, 30)
-        before = await server.runtime(gc=True)
+        before = await _until_idle(http, 30)
+        before = await _runtime(http, gc=True)
 
         for fault in _plan(balcoes[:DEVICES], rng):
             response = await server.admin("POST", "/admin/faults", json=fault)
@@ -191,7 +210,7 @@ async def test_chaos(nursery: trio.Nursery, database_url: str, tmp_path: Path) -
         stt.clear_faults()
         llm.clear_faults()
         assert (await server.admin("DELETE", "/admin/faults")).status_code == 200
-        await _until_idle(server, 30)
+        await _until_idle(http, 30)
         await _until_breakers_closed(server, 30)  # the recovery probes bring the providers back
 
         # Faults really happened, to every actor kind.
@@ -249,8 +268,8 @@ async def test_chaos(nursery: trio.Nursery, database_url: str, tmp_path: Path) -
         assert [status for (status,) in rows] == ["transcribed", "transcribed"]
 
         # Nothing left behind, memory back.
-        after = await _until_idle(server, 30)
-        after = await server.runtime(gc=True)
+        after = await _until_idle(http, 30)
+        after = await _runtime(http, gc=True)
         assert after["tasks"] == before["tasks"], (before, after)
         assert after["ffmpeg_processes"] == 0
         assert not [name for name in server.children() if "ffmpeg" in name]

@@ -9,7 +9,10 @@ it wrote the headers and the body apart, as httpx and browsers do, and was answe
 body was read: a 401, 404, 405, 413 — Hypercorn was about to close the connection. Cancelled at
 its first checkpoint, it neither closed nor reused it: the client's next request on that
 connection got no answer, ever, and the server kept the socket and its task (no idle timeout
-runs in that state). Found by `bench/fuzz_device.py`: 23 of 227 such requests unanswered.
+runs in that state). Found by `bench/fuzz_device.py`: 23 of 227 such requests unanswered. The
+same cancel cut short, after every response, the start of Hypercorn's keep-alive timer, so idle
+connections were never closed; now they are, after Hypercorn's 5 s (``deploy/nginx`` keeps its
+upstream connections for less).
 
 `finish_responses` wraps the application so that the final body message is sent under a
 shield, bounded by `FINAL_SEND_S` (a client that stops reading cannot hold it longer).
