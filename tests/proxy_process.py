@@ -37,7 +37,9 @@ http {{
     fastcgi_temp_path {dir}/fastcgi;
     uwsgi_temp_path {dir}/uwsgi;
     scgi_temp_path {dir}/scgi;
-    map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+    # as deploy/nginx/nginx.conf: only a WebSocket upgrade is passed on
+    map $http_upgrade $upgrade_websocket {{ ~*^websocket$ websocket; default ''; }}
+    map $http_upgrade $connection_upgrade {{ ~*^websocket$ upgrade; default close; }}
     upstream balto {{
 {servers}
     }}
@@ -46,7 +48,7 @@ http {{
         location / {{
             proxy_pass http://balto;
             proxy_http_version 1.1;
-            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Upgrade $upgrade_websocket;
             proxy_set_header Connection $connection_upgrade;
             proxy_set_header X-Forwarded-For $remote_addr;
             proxy_connect_timeout 1s;
