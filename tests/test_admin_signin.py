@@ -150,20 +150,62 @@ async def test_every_admin_route_refuses_a_missing_or_wrong_secret(
     ]
     assert len(rules) > 30
     sample = "00000000-0000-0000-0000-000000000000"
+    requests = []
+    for rule in rules:
+        path = rule.rule
+        for arg in rule.arguments:
+            path = path.replace(f"<{arg}>", sample)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for headers in ({}, {"Authorization": "Bearer wrong"}):
+                requests.append((rule.endpoint, method, path, headers))
+    answers: list[tuple[str, str, str, httpx.Response]] = []
+
+    async def ask(n: int, endpoint: str, method: str, path: str, headers: dict[str, str]) -> None:
+        # Each request from an address of its own (all of 127/8 is loopback): a wrong secret is
+        # a guess, and an address's sixth within five minutes gets 429 (balto.web.guesses).
+        transport = httpx.AsyncHTTPTransport(local_address=f"127.0.{n // 250}.{2 + n % 250}")
+        async with httpx.AsyncClient(base_url=running.base_url, transport=transport) as http:
+            answers.append(
+                (endpoint, method, path, await http.request(method, path, headers=headers))
+            )
+
+    async with trio.open_nursery() as asking:  # each wrong guess waits half a second
+        for n, request in enumerate(requests):
+            asking.start_soon(ask, n, *request)
+    assert len(answers) == len(requests)
+    for endpoint, method, path, response in answers:
+        if endpoint.startswith("pages.") or endpoint == "dashboard.page":
+            # pages: to the sign-in form; the ops console keeps its JSON 401
+            assert response.status_code in (303, 401), (method, path)
+        else:
+            assert response.status_code == 401, (method, path, response.text)
+            assert response.json()["error"] == "unauthorized"
+
+
+async def test_wrong_bearer_secrets_share_the_sign_in_forms_limit(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    """Any admin route answered a wrong bearer guess at once, as often as asked."""
+    running = await _server(nursery, database_url)
+    wrong = {"Authorization": "Bearer guess"}
     async with httpx.AsyncClient(base_url=running.base_url) as http:
-        for rule in rules:
-            path = rule.rule
-            for arg in rule.arguments:
-                path = path.replace(f"<{arg}>", sample)
-            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                for headers in ({}, {"Authorization": "Bearer wrong"}):
-                    response = await http.request(method, path, headers=headers)
-                    if rule.endpoint.startswith("pages.") or rule.endpoint == "dashboard.page":
-                        # pages: to the sign-in form; the ops console keeps its JSON 401
-                        assert response.status_code in (303, 401), (method, path)
-                    else:
-                        assert response.status_code == 401, (method, path, response.text)
-                        assert response.json()["error"] == "unauthorized"
+        statuses: list[int] = []
+
+        async def guess() -> None:
+            statuses.append((await http.get("/admin/clientes", headers=wrong)).status_code)
+
+        async with trio.open_nursery() as guesses:  # in parallel: the limit still holds
+            for _ in range(8):
+                guesses.start_soon(guess)
+        assert sorted(statuses) == [401] * 5 + [429] * 3
+        limited = await http.get("/admin/clientes", headers=ADMIN)  # even the right one
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) > 0
+        assert limited.json()["error"] == "rate_limited"
+        assert (await _sign_in(http, running)).status_code == 429  # one budget, both doors
+    other = httpx.AsyncHTTPTransport(local_address="127.0.0.2")
+    async with httpx.AsyncClient(base_url=running.base_url, transport=other) as http:
+        for _ in range(8):  # the right secret is never counted against its address
+            assert (await http.get("/admin/clientes", headers=ADMIN)).status_code == 200
 
 
 async def test_demo_data_is_marked_on_every_page(nursery: trio.Nursery, database_url: str) -> None:

@@ -29,6 +29,7 @@ from balto.web import (
     pages,
     signin,
 )
+from balto.web.auth import limit_bearer_guesses
 from balto.web.device_socket import DeviceEndpoint
 from balto.web.errors import FieldError, error
 
@@ -43,6 +44,7 @@ def create_quart_app(services: Services) -> QuartTrio:
     app = QuartTrio("balto", static_folder=None)  # the admin pages serve their own (pages.py)
     app.config["BALTO_SERVICES"] = services
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.before_request(limit_bearer_guesses)  # before every blueprint's own check
     app.register_blueprint(cadastro.blueprint)
     app.register_blueprint(ops.blueprint)
     app.register_blueprint(admin_sessions.blueprint)

@@ -4,7 +4,8 @@
 sign-in sets (`balto.web.session_cookie`), for safe methods always and for state-changing ones
 only from this server's own origin. ``BALTO_METRICS_TOKEN``, when
 set, opens ``GET /metrics`` only: every admin route compares against the admin secret alone, so
-the metrics token is refused there like any other wrong secret.
+the metrics token is refused there like any other wrong secret. A wrong bearer secret counts
+against the address's budget of guesses, shared with the sign-in form (`limit_bearer_guesses`).
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ from __future__ import annotations
 import hmac
 from urllib.parse import urlencode
 
+import trio
 from quart import Response, current_app, request
 
 from balto.services import Services
 from balto.web import session_cookie
 from balto.web.errors import error
+from balto.web.guesses import FAILURE_DELAY_S, guesses
 
 UNAUTHORIZED = "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
+TOO_MANY = "muitas tentativas com segredo errado deste endereço; tente de novo em {} s"
 CROSS_SITE = "requisição de outra origem recusada"
 SIGN_IN_PATH = "/entrar"
 # the admin app's pages: scripts and styles from this server only, no framing
@@ -85,3 +89,30 @@ def redirect_to(path: str, **params: str) -> Response:
     response.headers["Location"] = location
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+async def limit_bearer_guesses() -> tuple[Response, int] | None:
+    """The app's ``before_request``: a bearer secret is a guess at the admin secret.
+
+    Right (the admin secret, or the metrics token): on to the route. Wrong: counted for the
+    client's address and answered after `balto.web.guesses.FAILURE_DELAY_S` by the route's own
+    401. An address past its budget gets 429 with ``Retry-After``, whatever it sends.
+    """
+    scheme = request.headers.get("Authorization", "").partition(" ")[0]
+    if scheme.lower() != "bearer":
+        return None
+    addr = request.remote_addr or "?"
+    table = guesses()
+    wait = table.retry_after(addr)
+    if wait:
+        response, status = error(429, "rate_limited", TOO_MANY.format(wait))
+        response.headers["Retry-After"] = str(wait)
+        return response, status
+    table.add(addr)  # before checking: guesses sent in parallel all count
+    services = app_services()
+    metrics_token = services.settings.metrics_token
+    if has_bearer(services.admin_secret) or (metrics_token and has_bearer(metrics_token)):
+        table.take_back(addr)
+        return None
+    await trio.sleep(FAILURE_DELAY_S)
+    return None
