@@ -20,7 +20,7 @@ from hypercorn.middleware import ProxyFixMiddleware
 from hypercorn.trio import serve
 
 from balto.config import FALLBACK_PORT, Settings
-from balto.web import ws_protocol
+from balto.web import connection_guard, ws_protocol
 from balto.web.final_send import finish_responses
 
 log = logging.getLogger(__name__)
@@ -84,9 +84,11 @@ async def serve_app(
     """Serve `app` until `shutdown_trigger` returns; report the bound URLs through task_status.
 
     Bad device frames fail the connection with a close frame (`balto.web.ws_protocol`); a
-    response's last write is not cut short by a cancel (`balto.web.final_send`).
+    response's last write is not cut short by a cancel (`balto.web.final_send`); a connection
+    that fails inside Hypercorn ends alone (`balto.web.connection_guard`).
     """
     ws_protocol.install()
+    connection_guard.install()
     await serve(
         finish_responses(app), config, shutdown_trigger=shutdown_trigger, task_status=task_status
     )

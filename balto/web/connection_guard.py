@@ -1,0 +1,49 @@
+"""One HTTP connection's failure ends that connection, not the server.
+
+Hypercorn 0.18 runs each connection as a task of the listeners' nursery, and lets whatever its
+protocol code raises out of it: the nursery, Hypercorn's `serve`, and Balto's root nursery with
+it, so every session ended and the process exited. One request was enough: over HTTP/2 (prior
+knowledge on the plain port, or ``Upgrade: h2c``), a body that arrives after the response —
+any 401, 404 or 405 answered before the body was read — reaches a stream Hypercorn has already
+dropped, and its ``KeyError`` (``hypercorn/protocol/h2.py``, ``DataReceived``) ended the server.
+
+`install` wraps `TCPServer.run`: an exception from inside a connection is logged with its
+traceback and the connection is closed (Hypercorn's own ``finally`` does that); the server
+goes on. Cancellation and ``KeyboardInterrupt`` pass as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import metadata
+from typing import Any
+
+import hypercorn.trio.tcp_server
+
+from balto.web.ws_protocol import HYPERCORN_VERSION
+
+log = logging.getLogger(__name__)
+
+_hypercorn_run = hypercorn.trio.tcp_server.TCPServer.run
+
+
+async def _run_guarded(server: Any) -> None:
+    """Hypercorn's `TCPServer.run`, its failure confined to its connection (module docstring)."""
+    try:
+        await _hypercorn_run(server)
+    except Exception:
+        log.exception("an HTTP connection failed inside the server (Hypercorn); it was closed")
+
+
+def install() -> bool:
+    """Make Hypercorn run each connection through `_run_guarded`; True if installed."""
+    version = metadata.version("hypercorn")
+    if version != HYPERCORN_VERSION:
+        log.error(
+            "hypercorn %s is not %s: a failing connection can stop the server",
+            version,
+            HYPERCORN_VERSION,
+        )
+        return False
+    hypercorn.trio.tcp_server.TCPServer.run = _run_guarded  # type: ignore[method-assign,assignment]
+    return True
