@@ -12,10 +12,10 @@ dropped, and its ``KeyError`` (``hypercorn/protocol/h2.py``, ``DataReceived``) e
   and the connection is closed (Hypercorn's own ``finally`` does that); the server goes on.
   Cancellation and ``KeyboardInterrupt`` pass as before;
 - it turns HTTP/2 off on the plain port: no ``Upgrade: h2c``, no prior knowledge (the request
-  line ``PRI * HTTP/2.0`` gets HTTP/1.1's 400). Nothing of Balto's needs it (browsers use HTTP/2
-  only over TLS, which the proxy ends; device WebSockets are HTTP/1.1), it is where the bug
-  above lives, and a proxy that passes ``Upgrade: h2c`` on would otherwise open a tunnel past
-  itself to the instance (h2c smuggling; README, *Deployment*).
+  line ``PRI * HTTP/2.0`` is read as HTTP/1.1 and answered 404). Nothing of Balto's needs it
+  (browsers use HTTP/2 only over TLS, which the proxy ends; device WebSockets are HTTP/1.1), it
+  is where the bug above lives, and a proxy that passes ``Upgrade: h2c`` on would otherwise
+  open a tunnel past itself to the instance (h2c smuggling; README, *Deployment*).
 """
 
 from __future__ import annotations
