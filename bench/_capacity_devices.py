@@ -112,6 +112,26 @@ async def _device(
             nursery.cancel_scope.cancel()
 
 
+async def run_devices(
+    base_url: str, keys: list[str], clip: Path, chunk_s: float, stagger_s: float, linger_s: float
+) -> dict:
+    """Run this script as a process of its own for `keys` (the bench's side); what it printed."""
+    job = {
+        "url": base_url.replace("http://", "ws://") + "/ws",
+        "keys": keys,
+        "clip": str(clip),
+        "chunk_s": chunk_s,
+        "stagger_s": stagger_s,
+        "linger_s": linger_s,
+        "first": 0,
+    }
+    done = await trio.run_process(
+        [sys.executable, __file__], stdin=json.dumps(job).encode(), capture_stdout=True
+    )
+    out: dict = json.loads(done.stdout)
+    return out
+
+
 async def _main(job: dict) -> None:
     chunks = plan_chunks(await trio.Path(job["clip"]).read_bytes(), job["chunk_s"])
     frames = [(end_at, _frame(0x2, chunk)) for end_at, chunk in chunks]

@@ -66,6 +66,7 @@ from balto.audio.opus_decoder import OpusDecoder  # noqa: E402
 from balto.audio.opus_demux import OpusDemuxer  # noqa: E402
 from balto.device import plan_chunks  # noqa: E402
 from bench._bench_serve import bench_server  # noqa: E402
+from bench._capacity_devices import run_devices  # noqa: E402
 from bench._capacity_readings import PAUSE_S, latencies, read_stats, stored_owners, tree  # noqa: E402
 from bench._capacity_voices import enrolled_cliente, register_under  # noqa: E402
 from bench._sched_slice import set_process_slice, slice_ns  # noqa: E402
@@ -175,15 +176,6 @@ async def one_level(
     cpu0, child0, pss0, rss0, procs0 = tree(server)
     peak = (pss0, rss0, procs0)
     mono0 = time.monotonic()
-    job = {
-        "url": base_url.replace("http://", "ws://") + "/ws",
-        "keys": keys,
-        "clip": str(clip_path(clip)),
-        "chunk_s": CHUNK_S,
-        "stagger_s": stagger_s,
-        "linger_s": LINGER_S,
-        "first": 0,
-    }
     done = trio.Event()
 
     async def sample() -> None:
@@ -197,16 +189,11 @@ async def one_level(
 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(sample)
-        result = await trio.run_process(
-            [sys.executable, str(ROOT / "bench" / "_capacity_devices.py")],
-            stdin=json.dumps(job).encode(),
-            capture_stdout=True,
-        )
+        devices = await run_devices(base_url, keys, clip_path(clip), CHUNK_S, stagger_s, LINGER_S)
         done.set()
     await trio.sleep(1.5)  # the last stats line
     mono1 = time.monotonic()
     cpu1, child1, _, _, _ = tree(server)
-    devices = json.loads(result.stdout)
     sent = devices["sent"]
     steady = (max(t[0] for t in sent), min(t[-1] for t in sent))  # every device streaming
     lags, steady_lags, stage = read_stats(stats, mono0, mono1, steady)

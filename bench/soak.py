@@ -37,7 +37,8 @@ import trio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._bench_serve import BenchServer, bench_server  # noqa: E402
+from bench._bench_serve import bench_server  # noqa: E402
+from bench._capacity_devices import run_devices  # noqa: E402
 from bench._capacity_readings import tree  # noqa: E402
 from bench.capacity import CHUNK_S, clip_path, completing_chunks  # noqa: E402
 from tests.conftest import ADMIN, register_balcao  # noqa: E402
@@ -84,23 +85,6 @@ async def _idle_runtime(http: httpx.AsyncClient) -> dict:
     return runtime
 
 
-async def _wave(running: BenchServer, keys: list[str], clip: str, stagger_s: float) -> None:
-    job = {
-        "url": running.base_url.replace("http://", "ws://") + "/ws",
-        "keys": keys,
-        "clip": str(clip_path(clip)),
-        "chunk_s": CHUNK_S,
-        "stagger_s": stagger_s,
-        "linger_s": LINGER_S,
-        "first": 0,
-    }
-    await trio.run_process(
-        [sys.executable, str(ROOT / "bench" / "_capacity_devices.py")],
-        stdin=json.dumps(job).encode(),
-        capture_stdout=True,
-    )
-
-
 def _slope(rows: list[dict], key: str) -> float:
     """Growth of `key` per 1,000 sessions (least squares over `rows`)."""
     if len(rows) < 2:
@@ -136,7 +120,9 @@ async def main(minutes: float, devices: int, clip: str, stagger_s: float, worker
             started, offset, sessions = time.monotonic(), stats.stat().st_size, 0
             while time.monotonic() - started < minutes * 60:
                 before = len(running.stt.requests)
-                await _wave(running, keys, clip, stagger_s)
+                await run_devices(
+                    running.base_url, keys, clip_path(clip), CHUNK_S, stagger_s, LINGER_S
+                )
                 sessions += devices
                 runtime = await _idle_runtime(http)
                 lags, offset = _lags_since(stats, offset)

@@ -21,14 +21,13 @@ dropped, and its ``KeyError`` (``hypercorn/protocol/h2.py``, ``DataReceived``) e
 from __future__ import annotations
 
 import logging
-from importlib import metadata
 from typing import Any
 
 import h11
 import hypercorn.protocol.h11
 import hypercorn.trio.tcp_server
 
-from balto.web.ws_protocol import HYPERCORN_VERSION
+from balto.web.ws_protocol import hypercorn_is_pinned
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +48,7 @@ async def _http1_only(protocol: Any, event: h11.Request) -> None:
 
 def install() -> bool:
     """Guard each connection's task and keep connections HTTP/1.1; True if installed."""
-    version = metadata.version("hypercorn")
-    if version != HYPERCORN_VERSION:
-        log.error(
-            "hypercorn %s is not %s: a failing connection can stop the server",
-            version,
-            HYPERCORN_VERSION,
-        )
+    if not hypercorn_is_pinned("a failing connection can stop the server"):
         return False
     hypercorn.trio.tcp_server.TCPServer.run = _run_guarded  # type: ignore[method-assign,assignment]
     hypercorn.protocol.h11.H11Protocol._check_protocol = _http1_only  # type: ignore[method-assign,assignment]

@@ -127,15 +127,18 @@ async def _close_after_writes(server: Any) -> None:
             lock.release()
 
 
+def hypercorn_is_pinned(otherwise: str) -> bool:
+    """Whether the installed Hypercorn is the one Balto's patches mirror; else log `otherwise`."""
+    version = metadata.version("hypercorn")
+    if version == HYPERCORN_VERSION:
+        return True
+    log.error("hypercorn %s is not %s: %s", version, HYPERCORN_VERSION, otherwise)
+    return False
+
+
 def install() -> bool:
     """Make Hypercorn use `BaltoWSStream` and `_close_after_writes`; True if installed."""
-    version = metadata.version("hypercorn")
-    if version != HYPERCORN_VERSION:
-        log.error(
-            "hypercorn %s is not %s: bad device frames end without a close frame",
-            version,
-            HYPERCORN_VERSION,
-        )
+    if not hypercorn_is_pinned("bad device frames end without a close frame"):
         return False
     hypercorn.protocol.h11.WSStream = BaltoWSStream  # type: ignore[attr-defined]  # no hook for it
     hypercorn.protocol.h2.WSStream = BaltoWSStream  # type: ignore[attr-defined]  # no hook for it
