@@ -19,7 +19,7 @@ from quart import Response, current_app, request
 from balto.services import Services
 from balto.web import session_cookie
 from balto.web.errors import error
-from balto.web.guesses import FAILURE_DELAY_S, guesses
+from balto.web.guesses import FAILURE_DELAY_S, judge
 
 UNAUTHORIZED = "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
 TOO_MANY = "muitas tentativas com segredo errado deste endereço; tente de novo em {} s"
@@ -95,24 +95,21 @@ async def limit_bearer_guesses() -> tuple[Response, int] | None:
     """The app's ``before_request``: a bearer secret is a guess at the admin secret.
 
     Right (the admin secret, or the metrics token): on to the route. Wrong: counted for the
-    client's address and answered after `balto.web.guesses.FAILURE_DELAY_S` by the route's own
-    401. An address past its budget gets 429 with ``Retry-After``, whatever it sends.
+    client's address (on every instance: `balto.web.guesses.judge`) and answered after
+    `balto.web.guesses.FAILURE_DELAY_S` by the route's own 401. An address past its budget gets
+    429 with ``Retry-After``, whatever it sends.
     """
     scheme = request.headers.get("Authorization", "").partition(" ")[0]
     if scheme.lower() != "bearer":
         return None
-    addr = request.remote_addr or "?"
-    table = guesses()
-    wait = table.retry_after(addr)
+    services = app_services()
+    metrics_token = services.settings.metrics_token
+    right = has_bearer(services.admin_secret) or bool(metrics_token and has_bearer(metrics_token))
+    wait = await judge(services.db, request.remote_addr or "?", right)
     if wait:
         response, status = error(429, "rate_limited", TOO_MANY.format(wait))
         response.headers["Retry-After"] = str(wait)
         return response, status
-    table.add(addr)  # before checking: guesses sent in parallel all count
-    services = app_services()
-    metrics_token = services.settings.metrics_token
-    if has_bearer(services.admin_secret) or (metrics_token and has_bearer(metrics_token)):
-        table.take_back(addr)
-        return None
-    await trio.sleep(FAILURE_DELAY_S)
+    if not right:
+        await trio.sleep(FAILURE_DELAY_S)
     return None

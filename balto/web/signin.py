@@ -20,7 +20,7 @@ from quart import Blueprint, Response, render_template, request
 from balto.web import session_cookie
 from balto.web.audit import audit
 from balto.web.auth import PAGE_CSP, SIGN_IN_PATH, app_services, redirect_to
-from balto.web.guesses import FAILURE_DELAY_S, guesses
+from balto.web.guesses import FAILURE_DELAY_S, forget, judge
 
 blueprint = Blueprint("signin", __name__)
 
@@ -66,7 +66,8 @@ async def sign_in() -> Response:
     if not session_cookie.same_origin():
         await audit("sign_in", outcome="cross_site")
         return await _form(403, proximo, "Envio recusado: o formulário veio de outro site.")
-    wait = guesses().retry_after(addr)
+    right = hmac.compare_digest(fields.get("segredo", "").encode(), services.admin_secret.encode())
+    wait = await judge(services.db, addr, right)
     if wait:
         await audit("sign_in", outcome="rate_limited")
         response = await _form(
@@ -74,14 +75,11 @@ async def sign_in() -> Response:
         )
         response.headers["Retry-After"] = str(wait)
         return response
-    # counted before the check, so guesses sent in parallel cannot all pass the limit above
-    guesses().add(addr)
-    segredo = fields.get("segredo", "")
-    if not hmac.compare_digest(segredo.encode(), services.admin_secret.encode()):
+    if not right:
         await trio.sleep(FAILURE_DELAY_S)
         await audit("sign_in", outcome="wrong_secret")
         return await _form(401, proximo, "Segredo incorreto.")
-    guesses().clear(addr)
+    await forget(services.db, addr)
     await audit("sign_in", outcome="signed_in")
     response = redirect_to(proximo)
     session_cookie.set_cookie(response, session_cookie.make_token(services.admin_secret))
