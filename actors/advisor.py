@@ -221,12 +221,14 @@ async def _account(
                 add_provider_call, call, session_id=session_id, segment_id=segment_id
             )
         if asked.refusal is not None:
+            # what it said is stored with the refusal (and erased with the conversation), not
+            # logged: it may quote the customer
             ctx.log.warning(
-                "refused the answer of %s/%s (%s): %r",
+                "refused the answer of %s/%s (%s): %d characters",
                 asked.advisor,
                 asked.model,
                 asked.refusal.reason,
-                asked.refusal.said,
+                len(asked.refusal.said),
             )
             await recorder.record(
                 add_refusal,

@@ -49,6 +49,17 @@ def _hops(env: Mapping[str, str]) -> int:
 _MAX_PROXY_HOPS = 5  # more proxies in a row than this is a misconfiguration, not a deployment
 
 
+def _retention_days(env: Mapping[str, str]) -> int:
+    """``BALTO_RETENTION_DAYS``: whole days, 0 (keep everything) to 36500."""
+    value = _float(env, "BALTO_RETENTION_DAYS", 0)
+    if value != int(value) or value > _MAX_RETENTION_DAYS:
+        raise ConfigError(f"BALTO_RETENTION_DAYS must be a whole number 0-36500, got {value:g}")
+    return int(value)
+
+
+_MAX_RETENTION_DAYS = 36_500
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -179,6 +190,8 @@ class Settings:
     # The recorder's spool cap (bytes) and how long a confirmed API key is trusted while the
     # database is away (seconds; 0 disables the cache).
     spool_max_bytes: int = 256 * 1024 * 1024
+    # days after which what was said is erased (balto/store/retention.py); 0 keeps everything
+    retention_days: int = 0
     key_cache_s: float = 24 * 3600.0
     pg_restart_s: float = 1.0  # the embedded database's keeper waits this before a restart
     # Issue 15: `balto demo` runs with the loopback fakes and marks every page and report as demo
@@ -287,6 +300,7 @@ class Settings:
             heartbeat_timeout_s=_float(env, "BALTO_HEARTBEAT_TIMEOUT_S", d.heartbeat_timeout_s)
             or d.heartbeat_timeout_s,
             trusted_proxy_hops=_hops(env),
+            retention_days=_retention_days(env),
             spool_max_bytes=int(
                 _float(env, "BALTO_SPOOL_MAX_MB", d.spool_max_bytes / 2**20) * 2**20
             ),

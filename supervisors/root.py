@@ -1,11 +1,11 @@
 """The root of the tree: storage, the recorder, providers, the registry and the web server.
 
-Startup nests (database → providers → keeper and recorder → cluster → web), so shutdown runs in
-reverse:
-devices are told `GOING_AWAY` (1001), Hypercorn drains, the recorder writes what is queued (to
-its spool if the database is away), then providers and the database close. The recorder replays
-a spool left by an earlier process before sessions it left open are reconciled, so their own
-closes land first. With the embedded database, its keeper restarts it whenever it dies.
+Startup nests (database → providers → keeper, recorder and retention → cluster → web), so
+shutdown runs in reverse: devices are told `GOING_AWAY` (1001), Hypercorn drains, the recorder
+writes what is queued (to its spool if the database is away), then providers and the database
+close. The recorder replays a spool left by an earlier process before sessions it left open are
+reconciled, so their own closes land first. With the embedded database, its keeper restarts it
+whenever it dies; with ``BALTO_RETENTION_DAYS``, the retention task erases old texts.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from balto.store.catalogs import ClienteCatalogs
 from balto.store.embedded import EmbeddedPostgres
 from balto.store.keeper import keep_embedded
 from balto.store.reconcile import SERVER_LOST, close_lost_sessions
+from balto.store.retention import keep_retention
 from balto.web.app import BaltoApp
 from balto.web.key_cache import KeyCache
 from balto.web.server import behind_proxies, make_config, serve_app
@@ -105,6 +106,8 @@ async def run_root(
             await infra.start(keep_embedded, embedded, settings.pg_restart_s)
         recorder = Recorder(db, Spool(settings.data_dir, settings.spool_max_bytes))
         await infra.start(recorder.run)
+        if settings.retention_days:
+            await infra.start(keep_retention, db, settings.retention_days)
         try:
             await _serve(
                 settings,

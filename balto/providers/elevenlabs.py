@@ -143,7 +143,7 @@ class ElevenLabsScribe:
         try:
             body: object = json.loads(content)
         except ValueError as exc:
-            raise self._malformed(f"body is not JSON: {content[:80]!r}") from exc
+            raise self._malformed(f"body is not JSON ({len(content)} bytes)") from exc
         if not isinstance(body, Mapping):
             raise self._malformed("body is not a JSON object")
         chunks = body.get("transcripts", [body])

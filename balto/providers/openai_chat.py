@@ -217,8 +217,9 @@ class OpenAIChatAdvisor:
         except openai.APIConnectionError as exc:
             raise self._error(Category.CONNECTIVITY, str(exc)) from exc
         except (openai.APIResponseValidationError, pydantic.ValidationError, ValueError) as exc:
-            # ValueError covers a 200 body that is not JSON (json.JSONDecodeError).
-            raise self._malformed(f"{type(exc).__name__}: {exc}", str(exc)) from exc
+            # ValueError covers a 200 body that is not JSON (json.JSONDecodeError). The message
+            # names the error, not the body (it may quote the customer: logs keep no speech).
+            raise self._malformed(f"the body is unusable: {type(exc).__name__}", str(exc)) from exc
 
     def _status_error(self, exc: openai.APIStatusError) -> ProviderError:
         """Translate an HTTP error answer; `exc.body` is the inner error object or xAI's string."""
@@ -242,7 +243,7 @@ class OpenAIChatAdvisor:
             raise UnusableAnswer(
                 self.name,
                 "recusa",
-                f"the model refused: {refusal}",
+                "the model refused (its words are kept with the refusal)",
                 storable(str(refusal))[:_SAID_CHARS],
             )
         content = getattr(message, "content", None)
@@ -268,7 +269,7 @@ class OpenAIChatAdvisor:
             raise UnusableAnswer(
                 self.name,
                 "fora_do_esquema",
-                f"answer does not match the schema: {content[:200]}",
+                "answer does not match the schema (recomendar, produto, explicacao)",
                 content[:_SAID_CHARS],
             )
         # a model can write "\u0000" or half a surrogate pair inside its JSON strings

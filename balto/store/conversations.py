@@ -30,6 +30,7 @@ _JOIN = " JOIN balcoes b ON b.id = s.balcao_id JOIN clientes c ON c.id = b.clien
 _SESSIONS = (
     "SELECT s.id, s.balcao_id, b.nome_balcao, b.cliente_id, c.razao_social, s.atendente,"
     " s.started_at, s.ended_at, s.audio_seconds, s.close_code, s.close_reason, s.instance_id,"
+    " s.said_erased_at AS falas_apagadas_em,"
     f"{_COUNTS}, s.started_at AS _at, s.id AS _id FROM sessions s{_JOIN}"
 )
 _ALERTS = (

@@ -10,7 +10,14 @@ other history routes, every body says ``"demo"`` (true for data made by ``balto 
 timeline oldest first, each item a ``tipo``: ``fala`` (what was said, or why it was not
 transcribed), ``recomendacao`` (product, ``explicacao`` = why, ``aceita``, ``fonte``),
 ``alerta`` (sign, reason, guidance) or ``recusa`` (an advisor answer refused: ``erro`` = why,
-``texto`` = what it said, ``fonte`` = provider:model). 404 for an unknown session.
+``texto`` = what it said, ``fonte`` = provider:model). 404 for an unknown session. The session
+row's ``falas_apagadas_em`` says when its texts were erased (null: never).
+
+``DELETE /admin/history/conversas/{session_id}`` (admin) erases what was said in one ended
+conversation (`balto.store.erasure`; a customer's request under the LGPD) → 200 ``{"session_id",
+"apagado_em", "falas", "recomendacoes", "alertas", "comparacoes", "recusas"}`` (rows erased now:
+zeros when asked again); 409 ``live`` while the session is live; 404 for an unknown session.
+Audited (``erase_conversation``).
 
 ``GET /admin/history/alertas`` (admin): referral alerts as ``GET /admin/history/alerts`` lists
 them, filtered like conversations (``atendente`` included, the alert's own) and by ``sinal``.
@@ -20,7 +27,8 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, jsonify
 
-from balto.store import conversations
+from balto.store import conversations, erasure
+from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
 from balto.web.params import (
@@ -93,3 +101,19 @@ async def one_conversation(session_id: str) -> tuple[Response, int]:
     items = await db.run(conversations.timeline, sid)
     body = {"sessao": jsonable(row), "itens": [jsonable(i) for i in items]}
     return jsonify({**body, "demo": app_services().settings.demo}), 200
+
+
+@blueprint.delete("/admin/history/conversas/<session_id>")
+async def erase_conversation(session_id: str) -> tuple[Response, int]:
+    """Erase what was said in one ended conversation; answer what was erased."""
+    sid = canonical_uuid(session_id)
+    if sid is None:
+        return error(404, "not_found", "conversa não encontrada")
+    try:
+        erased = await app_services().db.run(erasure.erase_conversation, sid)
+    except erasure.StillLive:
+        return error(409, "live", "a conversa ainda está ao vivo: apague depois que ela terminar")
+    if erased is None:
+        return error(404, "not_found", "conversa não encontrada")
+    await audit("erase_conversation", session_id=sid, erased=erased.counts)
+    return jsonify({"session_id": sid, "apagado_em": erased.at.isoformat(), **erased.counts}), 200

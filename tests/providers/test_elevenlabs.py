@@ -240,6 +240,19 @@ async def test_unusable_200_is_malformed(
     assert error.category is Category.MALFORMED_RESPONSE
 
 
+async def test_a_transcript_cut_short_stays_out_of_the_error_message(
+    fake: FakeElevenLabs, base_url: str, http: httpx.AsyncClient
+) -> None:
+    """The message is logged and stored with the provider call: it names the fault, never what
+    was said (that is erased with the conversation; logs and provider calls are not)."""
+    fake.malformed_next('{"language_code": "por", "text": "meu CPF é 123.456')
+
+    error = await failure(make_scribe(base_url, http))
+
+    assert error.category is Category.MALFORMED_RESPONSE
+    assert "123.456" not in str(error) and "CPF" not in error.message
+
+
 async def test_refused_connection_is_connectivity(http: httpx.AsyncClient) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

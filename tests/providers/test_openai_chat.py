@@ -13,7 +13,7 @@ import trio
 from openai import AsyncOpenAI
 
 from balto.catalog import Catalog, Product
-from balto.errors import Category, ProviderError
+from balto.errors import Category, ProviderError, UnusableAnswer
 from balto.pricing import DEFAULT_PRICING
 from balto.providers.openai_chat import OpenAIChatAdvisor, make_client, response_format
 from balto.providers.ports import Turn
@@ -311,6 +311,33 @@ async def test_unusable_answer_is_malformed(
     error = await failure(make_advisor(client))
 
     assert error.category is Category.MALFORMED_RESPONSE
+
+
+QUOTE = "meu CPF é 123.456.789-00"  # what a customer said, echoed by the model
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        lambda fake: fake.refuse_next(f"Não posso: a cliente disse {QUOTE}"),
+        lambda fake: setattr(
+            fake, "respond", lambda _: {"recomendar": "sim", "produto": QUOTE, "explicacao": 1}
+        ),
+    ],
+    ids=["refusal", "wrong-schema"],
+)
+async def test_what_the_model_said_stays_out_of_the_error_message(
+    fake: FakeOpenAICompat, client: AsyncOpenAI, setup: Callable[[FakeOpenAICompat], None]
+) -> None:
+    """The message is logged and stored with the provider call, neither of which is erased with
+    the conversation; the words go with the refusal only (`answer`), which is."""
+    setup(fake)
+
+    error = await failure(make_advisor(client))
+
+    assert isinstance(error, UnusableAnswer)
+    assert "123.456" not in str(error) and "123.456" not in error.message
+    assert QUOTE in error.answer
 
 
 async def test_refused_connection_is_connectivity() -> None:

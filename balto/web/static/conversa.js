@@ -1,10 +1,15 @@
 // One past conversation: the session's facts and its timeline (what was said, suggested and
-// why, alerted, refused, and the feedback).
+// why, alerted, refused, and the feedback), and the erasure of what was said (LGPD), asked twice.
 "use strict";
 (() => {
   const { el, api, hora, dataHora, SINAIS, RECUSAS } = Balto;
   const ficha = document.getElementById("sessao");
   const lista = document.getElementById("linha-do-tempo");
+  const apagar = document.getElementById("apagar");
+  const resultado = document.getElementById("resultado");
+  const APAGADA = "(fala apagada)";
+
+  function botao(texto, acao, cls) { const b = el("button", texto, cls); b.type = "button"; b.addEventListener("click", acao); return b; }
 
   function campo(nome, valor) { ficha.append(el("dt", nome), el("dd", valor === null || valor === undefined || valor === "" ? "—" : valor)); }
 
@@ -13,7 +18,7 @@
     li.dataset.tipo = i.tipo;
     li.append(el("span", hora(i.em), "hora"));
     if (i.tipo === "fala") {
-      if (i.status === "transcribed") { li.className = "ev-fala"; li.append(el("span", i.texto)); }
+      if (i.status === "transcribed") { li.className = "ev-fala"; li.append(el("span", i.texto === null ? APAGADA : i.texto, i.texto === null ? "apagada" : "")); }
       else { li.className = "ev-falha"; li.append(el("span", i.status === "pending" ? "aguardando transcrição" : "não transcrito: " + (i.erro || ""))); }
     } else if (i.tipo === "recomendacao") {
       li.className = "ev-recomendacao";
@@ -21,7 +26,7 @@
       const selo = i.aceita === true ? ["aceita", "aceita"] : i.aceita === false ? ["recusada pelo atendente", "recusada"] : ["sem retorno", "pendente"];
       li.append(el("span", selo[0], "selo " + selo[1]));
       li.append(el("div", "Por quê: " + i.explicacao));
-      li.append(el("div", `Com base em: “${i.texto}” · fonte ${i.fonte}`, "hora"));
+      li.append(el("div", `Com base em: ${i.texto ? `“${i.texto}”` : APAGADA} · fonte ${i.fonte}`, "hora"));
     } else if (i.tipo === "alerta") {
       li.className = "ev-alerta";
       li.append(el("strong", "Alerta: " + (SINAIS[i.sinal] || i.sinal) + " — " + i.explicacao));
@@ -34,9 +39,34 @@
     return li;
   }
 
+  // Erasing cannot be undone: the first click asks, the second erases.
+  function oferecerApagar(s) {
+    apagar.hidden = !s.ended_at || Boolean(s.falas_apagadas_em);
+    const perguntar = botao("Apagar o que foi dito", () => {
+      apagar.replaceChildren(
+        el("span", "Apagar as falas desta conversa? Não tem volta; contagens e sugestões ficam. "),
+        botao("Sim, apagar", executar, "perigo"),
+        botao("Cancelar", () => oferecerApagar(s)),
+      );
+    }, "perigo");
+    apagar.replaceChildren(perguntar);
+  }
+
+  async function executar() {
+    try {
+      const r = await api("/admin/history/conversas/" + encodeURIComponent(ficha.dataset.session), { method: "DELETE" });
+      resultado.textContent = `Falas apagadas: ${r.falas} falas, ${r.recomendacoes + r.alertas + r.recusas + r.comparacoes} citações.`;
+      resultado.hidden = false;
+      await carregar();
+    } catch (err) {
+      Balto.erro(err.status === 409 ? "A conversa ainda está ao vivo: apague depois que ela terminar." : "Não foi possível apagar: " + err.message);
+    }
+  }
+
   async function carregar() {
     try {
       const body = await api("/admin/history/conversas/" + encodeURIComponent(ficha.dataset.session));
+      ficha.replaceChildren();
       const s = body.sessao;
       campo("Balcão", s.nome_balcao);
       campo("Cliente", s.razao_social);
@@ -48,6 +78,8 @@
       campo("Falas", s.falas);
       campo("Sugestões", `${s.recomendacoes} (${s.aceitas} aceitas)`);
       campo("Alertas", s.alertas);
+      if (s.falas_apagadas_em) campo("Falas apagadas em", dataHora(s.falas_apagadas_em));
+      oferecerApagar(s);
       lista.replaceChildren(...body.itens.map(item));
       if (!body.itens.length) lista.append(el("li", "Nada foi dito nesta conversa.", "ev-falha"));
     } catch (err) {

@@ -1,0 +1,98 @@
+"""Erasing a conversation from its page in a real browser: a headless Chromium signs in, opens an
+ended conversation, is asked before anything happens (Cancelar leaves it whole), confirms, and
+sees every utterance replaced by "(fala apagada)" and the erasure's time; a live conversation
+offers no button. The page is photographed (``tests/artifacts/admin-app/conversa-apagada.png``).
+On the way, the Histórico page with one page of conversations must not show "Mais antigas": the
+buttons' ``display`` rule had overridden their ``hidden`` attribute on every page.
+
+Needs Debian's ``chromium`` (skipped outside CI without it, failed under CI)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+import trio
+
+from tests.admin_seed import BASE, SEGMENTS_PER_SESSION, seed
+from tests.browser import Page, find_chromium, open_page
+from tests.conftest import query, start_server
+
+SECRET = "test-admin-secret"  # conftest's ADMIN_SECRET
+ARTIFACTS = Path(__file__).parent / "artifacts" / "admin-app"
+CHROMIUM = find_chromium()
+_MISSING = "Chromium not found (apt-get install chromium, or set BALTO_CHROMIUM)"
+pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason=_MISSING)
+BUTTON = 'Array.from(document.querySelectorAll("#apagar button"))'
+SHOWN = 'document.getElementById("apagar").getClientRects().length > 0'  # on screen, not hidden
+
+
+async def _press(page: Page, label: str) -> None:
+    """Click the erasure box's button labelled `label`, with real mouse events."""
+    index = await page.wait_for(
+        f"(() => {{ const i = {BUTTON}.findIndex(b => b.textContent === {json.dumps(label)});"
+        " return i < 0 ? null : String(i); })()",
+        timeout_s=10,
+    )
+    await page.click(f"#apagar button:nth-of-type({int(index) + 1})")
+
+
+async def _said(page: Page) -> list[str]:
+    spans = 'document.querySelectorAll("#linha-do-tempo li.ev-fala span:not(.hora)")'
+    texts: list[str] = await page.evaluate(f"Array.from({spans}).map(s => s.textContent)")
+    return texts
+
+
+async def test_an_admin_erases_a_conversation_from_its_page(
+    nursery: trio.Nursery, database_url: str, tmp_path: Path
+) -> None:
+    if CHROMIUM is None:
+        pytest.fail(f"{_MISSING}; .ci/run installs it when run as root")
+    running = await start_server(nursery, database_url)
+    ids = seed(database_url)
+    query(database_url, "UPDATE sessions SET ended_at = %s WHERE id = %s", BASE, ids["s1"])
+    async with open_page(CHROMIUM, tmp_path / "profile", width=1366, height=900) as page:
+        await page.goto(running.base_url + "/entrar")
+        await page.evaluate(f'document.getElementById("segredo").value = {json.dumps(SECRET)}')
+        await page.click("#entrar button")
+        await page.wait_for('location.pathname === "/admin/ao-vivo"', timeout_s=10)
+
+        await page.goto(running.base_url + "/admin/historico")  # one page: no "Mais antigas"
+        rows = 'document.querySelectorAll("#conversas tbody tr").length === 3'
+        await page.wait_for(rows, timeout_s=10)
+        more = 'document.getElementById("mais-conversas").getClientRects().length > 0'
+        assert await page.evaluate(more) is False
+
+        await page.goto(f"{running.base_url}/admin/historico/{ids['s3']}")  # still live
+        await page.wait_for('document.querySelectorAll("li.ev-fala").length > 0', timeout_s=10)
+        assert await page.evaluate(SHOWN) is False
+
+        await page.goto(f"{running.base_url}/admin/historico/{ids['s1']}")
+        await page.wait_for('document.querySelectorAll("li.ev-fala").length > 0', timeout_s=10)
+        assert await _said(page) == [f"b1 fala {n}" for n in range(SEGMENTS_PER_SESSION)]
+        assert await page.evaluate(SHOWN) is True
+        await _press(page, "Apagar o que foi dito")
+        await _press(page, "Cancelar")  # asked, not done
+        await _press(page, "Apagar o que foi dito")
+        assert query(database_url, "SELECT said_erased_at FROM sessions WHERE id = %s", ids["s1"])[
+            0
+        ] == (None,)
+        await _press(page, "Sim, apagar")
+        await page.wait_for(
+            'document.getElementById("sessao").textContent.includes("Falas apagadas em")',
+            timeout_s=10,
+        )
+        assert await _said(page) == ["(fala apagada)"] * SEGMENTS_PER_SESSION
+        assert "Falas apagadas: 5 falas" in await page.evaluate(
+            'document.getElementById("resultado").textContent'
+        )
+        assert await page.evaluate(SHOWN) is False
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "conversa-apagada.png").write_bytes(await page.screenshot())
+    assert query(
+        database_url,
+        "SELECT count(*) FROM segments WHERE session_id = %s AND transcript IS NOT NULL",
+        ids["s1"],
+    ) == [(0,)]
