@@ -284,7 +284,7 @@ ODD_VALUES: list[object] = [
 ID_ROUTES = [
     "/admin/atendentes/{}", "/admin/atendentes/{}/voz", "/admin/balcoes/{}/revoke",
     "/admin/clientes/{}/codigo", "/admin/sessions/{}", "/admin/sessions/{}/restart",
-    "/admin/sessions/{}/disconnect", "/admin/clientes/{}/catalogo",
+    "/admin/sessions/{}/disconnect", "/admin/clientes/{}/catalogo", "/admin/history/conversas/{}",
 ]  # fmt: skip
 
 

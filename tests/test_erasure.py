@@ -5,10 +5,12 @@ the retention task erasing everything older than its period, in steps, when a se
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import openpyxl
 import pytest
 import trio
 
@@ -106,6 +108,11 @@ async def test_an_ended_conversation_is_erased_on_request_and_stays_erased(
         produtos = [i["produto"] for i in after["itens"] if i["tipo"] == "recomendacao"]
         assert len(produtos) == SEGMENTS_PER_SESSION and all(produtos)  # what was suggested stays
         assert [i["texto"] for i in after["itens"] if i["tipo"] == "fala"] == [None] * 5
+
+        report = await http.get("/api/export/xlsx", params={"desde": "2026-03-01"})
+        sheet = openpyxl.load_workbook(io.BytesIO(report.content))["Interações"]
+        said = {row[4] for row in sheet.iter_rows(values_only=True) if row[-1] == ids["s1"]}
+        assert said == {"(fala apagada)"}  # a manager reads why the cell is empty
 
         again = (await http.delete(url)).json()  # nothing left: zeros, the first time kept
         assert again["apagado_em"] == body["apagado_em"] and again["falas"] == 0

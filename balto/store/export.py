@@ -97,9 +97,12 @@ ALERTAS = tuple(column.title for column in _ALERTAS)
 CUSTOS = tuple(column.title for column in _CUSTOS)
 COMPARATIVO = tuple(column.title for column in _COMPARATIVO)
 
+ERASED = "(fala apagada)"  # what an erased utterance reads as (balto.store.erasure)
 _SQL_INTERACOES = (
     "SELECT seg.created_at AT TIME ZONE %s, c.razao_social, b.nome_balcao,"
-    " coalesce(r.atendente, s.atendente), seg.transcript, r.produto, r.explicacao,"
+    " coalesce(r.atendente, s.atendente),"
+    f" CASE WHEN seg.status = 'transcribed' AND seg.transcript IS NULL THEN '{ERASED}'"
+    " ELSE seg.transcript END, r.produto, r.explicacao,"
     " CASE r.aceita WHEN true THEN 'aceita' WHEN false THEN 'recusada' END,"
     " round((extract(epoch FROM seg.transcribed_at - seg.created_at) * 1000)::numeric, 1),"
     " round((extract(epoch FROM r.sent_at - seg.created_at) * 1000)::numeric, 1),"
@@ -110,7 +113,8 @@ _SQL_INTERACOES = (
 _SQL_ALERTAS = (
     "SELECT a.created_at AT TIME ZONE %s, c.razao_social, b.nome_balcao,"
     " coalesce(a.atendente, s.atendente), a.sinal, array_to_string(a.sinais, '; '), a.motivo,"
-    " a.orientacao, a.transcricao_base, a.sent_at AT TIME ZONE %s, s.id::text"
+    f" a.orientacao, CASE a.transcricao_base WHEN '' THEN '{ERASED}' ELSE a.transcricao_base END,"
+    " a.sent_at AT TIME ZONE %s, s.id::text"
     " FROM alerts a" + _JOIN.format(t="a") + "{where} ORDER BY a.created_at, a.id"
 )
 _SQL_CUSTOS = (
