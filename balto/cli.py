@@ -84,6 +84,18 @@ def main(argv: list[str] | None = None) -> int:
         "(e.g. a local deployment's self-signed certificate)",
     )
     device.add_argument("file")
+    backup = sub.add_parser(
+        "backup",
+        help="write the database to FILE (pg_dump's custom format): a consistent snapshot, also "
+        "while the server runs",
+    )
+    backup.add_argument("file")
+    restore = sub.add_parser(
+        "restore",
+        help="load FILE (from balto backup) into a database holding no Balto data: a fresh "
+        "BALTO_DATA_DIR or an empty BALTO_DATABASE_URL",
+    )
+    restore.add_argument("file")
     args = parser.parse_args(argv)
     env = load_dotenv(Path(".env"))
     env.update(os.environ)
@@ -101,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
             from balto.demo.run import run_demo
 
             trio.run(run_demo, env)
+            return 0
+        if args.command in ("backup", "restore"):
+            from balto.store.backup import run_backup, run_restore
+
+            run = run_backup if args.command == "backup" else run_restore
+            print(trio.run(run, settings, Path(args.file)))
             return 0
         return trio.run(_device, args)
     except BaltoError as exc:
