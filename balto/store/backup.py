@@ -39,11 +39,14 @@ class BackupError(BaltoError):
 
 def tool(name: str) -> str:
     """Where PostgreSQL's `name` (``pg_dump``, ``pg_restore``) is: pgserver's, else the PATH's."""
-    from pgserver._commands import POSTGRES_BIN_PATH
-
-    bundled = POSTGRES_BIN_PATH / name
-    if bundled.is_file():
-        return str(bundled)
+    try:  # pgserver keeps its binaries' path in a private module: fall back if it moves
+        from pgserver._commands import POSTGRES_BIN_PATH
+    except ImportError:
+        pass
+    else:
+        bundled = POSTGRES_BIN_PATH / name
+        if bundled.is_file():
+            return str(bundled)
     found = shutil.which(name)
     if found is None:
         raise BackupError(f"{name} not found (neither pgserver's nor on the PATH)")
