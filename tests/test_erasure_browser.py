@@ -1,6 +1,7 @@
 """Erasing a conversation from its page in a real browser: a headless Chromium signs in, opens an
 ended conversation, is asked before anything happens (Cancelar leaves it whole), confirms, and
-sees every utterance replaced by "(fala apagada)" and the erasure's time; a live conversation
+sees every utterance replaced by "(fala apagada)" and the erasure's time, and the Histórico list
+marks its utterances "(apagadas)"; a live conversation
 offers no button. The page is photographed (``tests/artifacts/admin-app/conversa-apagada.png``).
 On the way, the Histórico page with one page of conversations must not show "Mais antigas": the
 buttons' ``display`` rule had overridden their ``hidden`` attribute on every page.
@@ -89,6 +90,12 @@ async def test_an_admin_erases_a_conversation_from_its_page(
             'document.getElementById("resultado").textContent'
         )
         assert await page.evaluate(SHOWN) is False
+        await page.goto(running.base_url + "/admin/historico")  # the list says so too
+        row = f"document.querySelector('#conversas tr[data-session=\"{ids['s1']}\"]')"
+        marked = await page.wait_for(f"{row} && {row}.textContent", timeout_s=10)
+        assert "5 (apagadas)" in marked
+        await page.goto(f"{running.base_url}/admin/historico/{ids['s1']}")
+        await page.wait_for('document.querySelectorAll("li.ev-fala").length > 0', timeout_s=10)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / "conversa-apagada.png").write_bytes(await page.screenshot())
     assert query(

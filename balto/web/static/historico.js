@@ -25,7 +25,8 @@
     for (const c of body.items) {
       const link = el("a", dataHora(c.started_at)); link.href = "/admin/historico/" + c.id;
       const fim = c.ended_at ? Balto.encerramento(c.close_code, c.close_reason) : "ao vivo";
-      const tr = linha(tbody, [link, c.nome_balcao, c.razao_social, c.atendente || "—", c.falas,
+      const falas = c.falas_apagadas_em ? `${c.falas} (apagadas)` : c.falas;
+      const tr = linha(tbody, [link, c.nome_balcao, c.razao_social, c.atendente || "—", falas,
         c.recomendacoes, c.aceitas, c.alertas, fim]);
       tr.dataset.session = c.id;
     }
