@@ -86,8 +86,12 @@ async def stream_file(
     on_frame: Callable[[float, dict[str, object]], None] | None = None,
     cafile: Path | None = None,
     atendente: str | None = None,
+    until: Callable[[DeviceRun], bool] | None = None,
 ) -> DeviceRun:
     """Stream `path` to `url` in real time; wait `linger_s` for late frames; close normally.
+
+    With `until`, the wait ends as soon as ``until(run)`` holds after a frame arrives (the
+    `linger_s` is then only a bound: a loaded machine's late answer is still waited for).
 
     For ``wss://`` URLs the server certificate is verified against the system's CAs, or only
     against `cafile` (PEM) when given, e.g. the self-signed certificate of a local deployment.
@@ -104,6 +108,7 @@ async def stream_file(
             raise BaltoError(f"cannot load the CA file {cafile}: {exc}") from exc
     chunks = plan_chunks(await trio.Path(path).read_bytes(), chunk_s)
     run = DeviceRun()
+    enough = trio.Event()
     async with open_websocket_url(url, tls, max_message_size=1 << 20) as ws:
         await ws.send_message(json.dumps({"api_key": api_key}))
         if atendente is not None:
@@ -119,6 +124,8 @@ async def stream_file(
                     run.frames.append((at, frame))
                     if on_frame is not None:
                         on_frame(at, frame)
+                    if until is not None and until(run):
+                        enough.set()
             except ConnectionClosed as closed:
                 if closed.reason is not None:
                     run.close_code, run.close_reason = closed.reason.code, closed.reason.reason
@@ -130,7 +137,11 @@ async def stream_file(
                     await trio.sleep_until(t0 + end_at)
                     await ws.send_message(chunk)
                     run.sent_bytes += len(chunk)
-                await trio.sleep(linger_s)
+                if until is None:
+                    await trio.sleep(linger_s)
+                else:
+                    with trio.move_on_after(linger_s):
+                        await enough.wait()
             except ConnectionClosed:
                 pass
             nursery.cancel_scope.cancel()

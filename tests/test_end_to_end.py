@@ -4,6 +4,7 @@ device simulator streaming a two-utterance recording in real time over trio-webs
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,21 @@ WAV = FIXTURES / "two_utterances.wav"
 
 def recommendations(run: DeviceRun) -> list[tuple[float, dict[str, Any]]]:
     return [(at, frame) for at, frame in run.frames if frame.get("comando") == "recomendar"]
+
+
+def answered(count: int) -> Callable[[DeviceRun], bool]:
+    """`stream_file`'s `until`: `count` recommendations arrived (a bound, not a timed check)."""
+    return lambda run: len(recommendations(run)) >= count
+
+
+LINGER_BOUND_S = 30.0  # how long a device waits for the expected answers after its file
+
+
+async def session_closed(database_url: str) -> None:
+    """Wait for the session row's close: the recorder writes in order, so all before it is in."""
+    with trio.fail_after(LINGER_BOUND_S):
+        while query(database_url, "SELECT count(*) FROM sessions WHERE ended_at IS NULL") != [(0,)]:  # noqa: ASYNC110 - polling the database
+            await trio.sleep(0.05)
 
 
 def assert_segments_match_utterances(stt: FakeElevenLabs) -> None:
@@ -79,7 +95,9 @@ async def test_device_gets_llm_recommendations_end_to_end(
     assert running.services.pipeline.front_ends is not None
     api_key, balcao_id = await register_balcao(running.base_url)
 
-    run = await stream_file(ws_url(running), api_key, audio, linger_s=2.5)
+    run = await stream_file(
+        ws_url(running), api_key, audio, linger_s=LINGER_BOUND_S, until=answered(2)
+    )
 
     assert_segments_match_utterances(stt)
     assert_in_order(run, ["Dipirona Monoidratada 500 mg", "Soro Fisiológico Nasal 0,9%"])
@@ -88,7 +106,7 @@ async def test_device_gets_llm_recommendations_end_to_end(
     assert request["model"] == "grok-4-1-fast-non-reasoning"
     assert request["response_format"]["type"] == "json_schema"
     assert TEXTS[0] in json.dumps(request["messages"], ensure_ascii=False)  # the dialogue window
-    await trio.sleep(0.2)  # the session row is closed just after the socket
+    await session_closed(database_url)
     assert stored_transcripts(database_url) == [("transcribed", t) for t in TEXTS]
     rows = query(
         database_url,
@@ -118,7 +136,9 @@ async def test_catalog_advisor_answers_without_llm_keys(
     running = await start_server(nursery, database_url, **await provider_env(nursery, stt=stt))
     api_key, _ = await register_balcao(running.base_url)
 
-    run = await stream_file(ws_url(running), api_key, WEBM, linger_s=2.0)
+    run = await stream_file(
+        ws_url(running), api_key, WEBM, linger_s=LINGER_BOUND_S, until=answered(2)
+    )
 
     assert_segments_match_utterances(stt)
     assert_in_order(run, ["Dipirona Monoidratada 500 mg", "Soro Fisiológico Nasal 0,9%"])
@@ -203,13 +223,15 @@ async def test_provider_failures_are_stored_and_the_catalog_still_answers(
     )
     api_key, _ = await register_balcao(running.base_url)
 
-    run = await stream_file(ws_url(running), api_key, WEBM, linger_s=2.0)
+    run = await stream_file(
+        ws_url(running), api_key, WEBM, linger_s=LINGER_BOUND_S, until=answered(1)
+    )
 
     assert run.close_code == 1000
     assert [frame["produto"] for _, frame in recommendations(run)] == [
         "Soro Fisiológico Nasal 0,9%"
     ]
-    await trio.sleep(0.2)
+    await session_closed(database_url)
     segments = query(database_url, "SELECT status, error FROM segments ORDER BY seq")
     assert segments[0][0] == "failed" and "elevenlabs: server: HTTP 500" in segments[0][1]
     assert segments[1] == ("transcribed", None)
