@@ -63,6 +63,14 @@ class ServerProcess:
         body: dict[str, Any] = response.json()
         return body
 
+    async def stop(self, timeout_s: float = 30.0) -> int:
+        """SIGTERM, as an operator stops it, and wait for the exit: a server on an embedded
+        database stops that PostgreSQL on its way out (the SIGKILL on leaving would orphan it).
+        """
+        self.process.send_signal(signal.SIGTERM)
+        with trio.fail_after(timeout_s):
+            return await self.process.wait()
+
     def children(self) -> list[str]:
         """Names of the server's child processes (read from /proc, not from the server)."""
         names = []

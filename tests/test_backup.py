@@ -1,6 +1,7 @@
 """``balto backup`` and ``balto restore`` as an operator runs them: a backup taken while a real
 ``balto serve`` holds its embedded PostgreSQL (the server keeps running), restored into a fresh
-``BALTO_DATA_DIR`` that a new server then serves, with the balcão's key still working; a restore
+``BALTO_DATA_DIR`` that a new server then serves, with the balcão's key still working (every
+embedded PostgreSQL stopped at the end: none left running); a restore
 refused over existing data; the same through ``BALTO_DATABASE_URL``; clear errors for a missing
 database or file."""
 
@@ -34,6 +35,20 @@ async def _balto(*args: str, **env: str) -> tuple[int, str]:
     return done.returncode, (done.stdout + done.stderr).decode()
 
 
+def _postgres_on(data_dir: Path) -> list[int]:
+    """Pids of PostgreSQL processes serving under `data_dir` (read from /proc)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    if str(data_dir).encode() in cmdline.read():
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
 async def _names(base_url: str) -> set[str]:
     async with httpx.AsyncClient(base_url=base_url, headers=ADMIN, timeout=10) as http:
         return {c["razao_social"] for c in (await http.get("/admin/clientes")).json()["items"]}
@@ -55,9 +70,11 @@ async def test_a_backup_taken_while_serving_restores_into_a_fresh_data_dir(
             later = {"email": "b@c.com", "razao_social": "Depois", "telefone": "11999998888"}
             assert (await http.post("/cadastro/cliente", json=later)).status_code == 201
         assert await _names(server.base_url) == {"Rede Pharma LTDA", "Depois"}
+        assert await server.stop() == 0
 
     code, out = await _balto("restore", str(dump), BALTO_DATA_DIR=str(second))
     assert code == 0, out
+    assert not _postgres_on(second)  # the restore stopped the server it started
     code, out = await _balto("restore", str(dump), BALTO_DATA_DIR=str(second))
     assert code == 1 and "already holds Balto data" in out
 
@@ -69,6 +86,10 @@ async def test_a_backup_taken_while_serving_restores_into_a_fresh_data_dir(
             with trio.fail_after(10):
                 while (await restored.admin("GET", live)).status_code != 200:  # noqa: ASYNC110 - polling the server
                     await trio.sleep(0.1)
+        assert await restored.stop() == 0
+    with trio.fail_after(10):
+        while _postgres_on(tmp_path):  # noqa: ASYNC110 - polling /proc
+            await trio.sleep(0.1)
 
 
 async def test_backup_and_restore_through_a_database_url(
