@@ -214,7 +214,13 @@ async def test_demo_data_is_marked_on_every_page(nursery: trio.Nursery, database
     async with httpx.AsyncClient(base_url=running.base_url) as http:
         assert banner in (await http.get("/entrar")).text
         await _sign_in(http, running)
-        for path in ("/admin/ao-vivo", "/admin/historico", "/admin/painel", "/admin/cadastro"):
+        for path in (
+            "/admin/ao-vivo",
+            "/admin/historico",
+            "/admin/painel",
+            "/admin/cadastro",
+            "/admin/auditoria",
+        ):
             page = await http.get(path)
             assert page.status_code == 200 and banner in page.text, path
             assert "script-src 'self'" in page.headers["content-security-policy"]

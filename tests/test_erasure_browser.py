@@ -1,7 +1,8 @@
 """Erasing a conversation from its page in a real browser: a headless Chromium signs in, opens an
 ended conversation, is asked before anything happens (Cancelar leaves it whole), confirms, and
 sees every utterance replaced by "(fala apagada)" and the erasure's time, and the Histórico list
-marks its utterances "(apagadas)"; a live conversation
+marks its utterances "(apagadas)", and the Auditoria page lists the erasure and the sign-in in
+words; a live conversation
 offers no button. The page is photographed (``tests/artifacts/admin-app/conversa-apagada.png``).
 On the way, the Histórico page with one page of conversations must not show "Mais antigas": the
 buttons' ``display`` rule had overridden their ``hidden`` attribute on every page.
@@ -98,6 +99,18 @@ async def test_an_admin_erases_a_conversation_from_its_page(
         await page.wait_for('document.querySelectorAll("li.ev-fala").length > 0', timeout_s=10)
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         (ARTIFACTS / "conversa-apagada.png").write_bytes(await page.screenshot())
+
+        await page.goto(running.base_url + "/admin/auditoria")  # who erased it, in words
+        rows = 'Array.from(document.querySelectorAll("#auditoria tbody tr"))'
+        erasure = f'{rows}.find(r => r.dataset.action === "erase_conversation")'
+        erased = await page.wait_for(f"(r => r && r.textContent)({erasure})", timeout_s=10)
+        assert "Apagar falas" in erased and "5 falas, 5 citações" in erased
+        assert ids["s1"][:8] in erased  # the session, linked
+        signed = await page.evaluate(
+            f'{rows}.filter(r => r.dataset.action === "sign_in").map(r => r.textContent)'
+        )
+        assert len(signed) == 1 and "Entrada no painel" in signed[0] and "entrou" in signed[0]
+        (ARTIFACTS / "auditoria.png").write_bytes(await page.screenshot())
     assert query(
         database_url,
         "SELECT count(*) FROM segments WHERE session_id = %s AND transcript IS NOT NULL",

@@ -1,4 +1,4 @@
-"""The admin app's pages: Ao vivo, Histórico (and one conversation), Painel, Cadastro.
+"""The admin app's pages: Ao vivo, Histórico (and one conversation), Painel, Cadastro, Auditoria.
 
 Server-rendered Jinja shells (`balto/web/templates/`) whose scripts (`balto/web/static/`, served
 at ``/static/``) read the JSON routes and keep their filters in the URL, so a view can be
@@ -28,6 +28,7 @@ TABS = (
     ("historico", "Histórico", "/admin/historico"),
     ("painel", "Painel", "/admin/painel"),
     ("cadastro", "Cadastro", "/admin/cadastro"),
+    ("auditoria", "Auditoria", "/admin/auditoria"),
     ("operacao", "Operação", "/admin"),
 )
 
@@ -79,6 +80,12 @@ async def painel() -> Response:
 async def cadastro() -> Response:
     """Clientes, balcões, attendants and the cliente's catalog."""
     return await _page("cadastro.html", "cadastro")
+
+
+@blueprint.get("/admin/auditoria")
+async def auditoria() -> Response:
+    """The admin audit log: who did what, when, from where."""
+    return await _page("auditoria.html", "auditoria")
 
 
 root = Blueprint("root", __name__)

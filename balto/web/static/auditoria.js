@@ -1,0 +1,52 @@
+// The admin audit log (GET /admin/audit), newest first, in pages: each action in words.
+"use strict";
+(() => {
+  const { el, api, dataHora, linha } = Balto;
+  const ACOES = {
+    sign_in: "Entrada no painel", restart: "Reiniciar sessão", disconnect: "Desconectar sessão",
+    revoke: "Revogar chave", rotate_codigo: "Novo código de vínculo", catalog_upload: "Enviar catálogo",
+    create_atendente: "Cadastrar atendente", remove_atendente: "Remover atendente",
+    enroll_voz: "Cadastrar voz", delete_voz: "Apagar voz", erase_conversation: "Apagar falas",
+    export_xlsx: "Baixar relatório Excel", fault_add: "Injetar falha", fault_remove: "Remover falha",
+    fault_clear: "Limpar falhas",
+  };
+  const RESULTADOS = {
+    signed_in: "entrou", wrong_secret: "segredo errado", rate_limited: "bloqueado: tentativas demais",
+    cross_site: "recusado: veio de outro site", not_found: "não encontrado", rotated: "trocado",
+    revoked: "revogada", invalid: "recusado: linhas com erro", saved: "salvo",
+  };
+  let cursor = null;
+
+  function resultado(a) {
+    const d = a.detail || {};
+    if (a.action === "erase_conversation" && d.erased) {
+      const e = d.erased;
+      return `${e.falas} falas, ${e.recomendacoes + e.alertas + e.recusas + e.comparacoes} citações`;
+    }
+    if (d.outcome) return RESULTADOS[d.outcome] || d.outcome;
+    if (a.action === "restart") return d.accepted ? "aceito" : "recusado: ocupada";
+    if (a.action === "catalog_upload" && d.produtos) return `${d.produtos} produtos`;
+    if (a.action === "enroll_voz") return `${d.fala_s} s de fala, ${d.qualidade}`;
+    return "—";
+  }
+
+  async function carregar(mais) {
+    const q = new URLSearchParams({ limit: "50" });
+    if (mais && cursor) q.set("cursor", cursor);
+    const body = await api("/admin/audit?" + q);
+    const tbody = document.querySelector("#auditoria tbody");
+    if (!mais) tbody.replaceChildren();
+    for (const a of body.items) {
+      let sessao = "—";
+      if (a.session_id) { sessao = el("a", a.session_id.slice(0, 8)); sessao.href = "/admin/historico/" + a.session_id; }
+      const tr = linha(tbody, [dataHora(a.at), ACOES[a.action] || a.action, resultado(a), a.remote_addr, sessao]);
+      tr.dataset.action = a.action;
+    }
+    cursor = body.next_cursor;
+    document.getElementById("mais-auditoria").hidden = !cursor;
+    document.getElementById("auditoria-vazio").hidden = tbody.children.length > 0;
+  }
+
+  document.getElementById("mais-auditoria").addEventListener("click", () => carregar(true).catch((e) => Balto.erro(e.message)));
+  carregar(false).catch((e) => Balto.erro("Não foi possível carregar: " + e.message));
+})();
