@@ -10,11 +10,9 @@ whenever it dies; with ``BALTO_RETENTION_DAYS``, the retention task erases old t
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
 import secrets
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import trio
@@ -27,9 +25,9 @@ from balto.providers.registry import Providers, open_providers
 from balto.recorder import Recorder, Spool
 from balto.services import Services
 from balto.speaker.source import ClienteVoices
-from balto.store import Database, embedded_postgres, open_database
+from balto.store import Database, open_database
 from balto.store.catalogs import ClienteCatalogs
-from balto.store.embedded import EmbeddedPostgres
+from balto.store.embedded import server_database
 from balto.store.keeper import keep_embedded
 from balto.store.reconcile import SERVER_LOST, close_lost_sessions
 from balto.store.retention import keep_retention
@@ -69,15 +67,6 @@ class Running:
         self.services.going_away.set()
 
 
-@contextlib.asynccontextmanager
-async def _database(settings: Settings) -> AsyncIterator[tuple[str, EmbeddedPostgres | None]]:
-    if settings.database_url:
-        yield settings.database_url, None
-        return
-    async with embedded_postgres(settings.data_dir / "pg") as pg:
-        yield pg.url, pg
-
-
 async def run_root(
     settings: Settings,
     *,
@@ -96,7 +85,7 @@ async def run_root(
         log.warning("ADMIN_SECRET is not set; generated one for this run: %s", admin_secret)
     catalog = Catalog.load(settings.catalog_path)
     async with (
-        _database(settings) as (url, embedded),
+        server_database(settings.database_url, settings.data_dir) as (url, embedded),
         open_database(url, wait_s=settings.db_timeout_s) as db,
         open_providers(settings) as providers,
         open_front_end_pool(settings.vad_workers) as front_ends,

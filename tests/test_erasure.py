@@ -63,14 +63,12 @@ def _texts(database_url: str, session_id: str) -> list[object]:
     """Every text said in the session, wherever it is kept."""
     rows = query(
         database_url,
-        "SELECT transcript FROM segments WHERE session_id = %(s)s"
-        " UNION ALL SELECT transcricao_base FROM recommendations WHERE session_id = %(s)s"
-        " UNION ALL SELECT transcricao_base FROM alerts WHERE session_id = %(s)s"
-        " UNION ALL SELECT primary_text FROM stt_comparisons WHERE session_id = %(s)s"
-        " UNION ALL SELECT secondary_text FROM stt_comparisons WHERE session_id = %(s)s"
-        " UNION ALL SELECT said FROM advice_refusals WHERE session_id = %(s)s".replace(
-            "%(s)s", "%s"
-        ),
+        "SELECT transcript FROM segments WHERE session_id = %s"
+        " UNION ALL SELECT transcricao_base FROM recommendations WHERE session_id = %s"
+        " UNION ALL SELECT transcricao_base FROM alerts WHERE session_id = %s"
+        " UNION ALL SELECT primary_text FROM stt_comparisons WHERE session_id = %s"
+        " UNION ALL SELECT secondary_text FROM stt_comparisons WHERE session_id = %s"
+        " UNION ALL SELECT said FROM advice_refusals WHERE session_id = %s",
         *[session_id] * 6,
     )
     return [row[0] for row in rows]

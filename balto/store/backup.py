@@ -18,8 +18,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import psycopg
@@ -28,7 +26,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from balto.config import Settings
 from balto.errors import BaltoError
-from balto.store.embedded import embedded_postgres
+from balto.store.embedded import server_database
 
 _STDERR_TAIL = 600  # characters of a failing tool's stderr shown to the operator
 
@@ -101,27 +99,18 @@ def restore(url: str, path: Path) -> None:
     )
 
 
-@asynccontextmanager
-async def _database_url(settings: Settings) -> AsyncIterator[str]:
-    if settings.database_url:
-        yield settings.database_url
-        return
-    async with embedded_postgres(settings.data_dir / "pg") as pg:
-        yield pg.url
-
-
 async def run_backup(settings: Settings, path: Path) -> str:
     """``balto backup``: dump the server's database to `path`; a line for the operator."""
     pgdata = settings.data_dir / "pg"
     if not settings.database_url and not (pgdata / "PG_VERSION").is_file():
         raise BackupError(f"no embedded database in {pgdata} (BALTO_DATA_DIR): nothing to back up")
-    async with _database_url(settings) as url:
+    async with server_database(settings.database_url, settings.data_dir) as (url, _):
         size = await trio.to_thread.run_sync(dump, url, path)
     return f"backup written: {path} ({size / 2**20:.1f} MB)"
 
 
 async def run_restore(settings: Settings, path: Path) -> str:
     """``balto restore``: load `path` into the (empty) database; a line for the operator."""
-    async with _database_url(settings) as url:
+    async with server_database(settings.database_url, settings.data_dir) as (url, _):
         await trio.to_thread.run_sync(restore, url, path)
     return f"restored {path}: start the server to use it (newer migrations apply at start)"

@@ -138,3 +138,18 @@ async def embedded_postgres(pgdata: Path) -> AsyncIterator[EmbeddedPostgres]:
         with trio.CancelScope(shield=True):
             await trio.to_thread.run_sync(server.cleanup)
             log.info("embedded PostgreSQL stopped")
+
+
+@contextlib.asynccontextmanager
+async def server_database(
+    database_url: str | None, data_dir: Path
+) -> AsyncIterator[tuple[str, EmbeddedPostgres | None]]:
+    """The database ``balto serve`` uses: `database_url`, else the embedded one under `data_dir`.
+
+    Yields its URL and, for the embedded one, the started server (for the keeper).
+    """
+    if database_url:
+        yield database_url, None
+        return
+    async with embedded_postgres(data_dir / "pg") as pg:
+        yield pg.url, pg

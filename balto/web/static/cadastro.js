@@ -2,7 +2,7 @@
 // (revoke), attendants (add with consent, remove) and catalog (upload with row errors, list, CSV).
 "use strict";
 (() => {
-  const { el, api, dataHora, linha } = Balto;
+  const { el, api, dataHora, linha, botao } = Balto;
   const $ = (id) => document.getElementById(id);
   let cliente = new URLSearchParams(location.search).get("cliente_id") || "";
 
@@ -12,7 +12,6 @@
     r.hidden = !texto;
     if (texto) Balto.erro("");  // a success replaces whatever failed before
   }
-  function botao(texto, acao, cls) { const b = el("button", texto, cls); b.type = "button"; b.addEventListener("click", acao); return b; }
   const falha = (err) => {
     Balto.erro(err.message);
     document.getElementById("erro").scrollIntoView({ block: "nearest" });  // it is at the top

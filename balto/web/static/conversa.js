@@ -2,14 +2,13 @@
 // why, alerted, refused, and the feedback), and the erasure of what was said (LGPD), asked twice.
 "use strict";
 (() => {
-  const { el, api, hora, dataHora, SINAIS, RECUSAS } = Balto;
+  const { el, api, hora, dataHora, SINAIS, RECUSAS, botao } = Balto;
   const ficha = document.getElementById("sessao");
   const lista = document.getElementById("linha-do-tempo");
   const apagar = document.getElementById("apagar");
   const resultado = document.getElementById("resultado");
   const APAGADA = "(fala apagada)";
 
-  function botao(texto, acao, cls) { const b = el("button", texto, cls); b.type = "button"; b.addEventListener("click", acao); return b; }
 
   function campo(nome, valor) { ficha.append(el("dt", nome), el("dd", valor === null || valor === undefined || valor === "" ? "—" : valor)); }
 
