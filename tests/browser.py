@@ -103,10 +103,12 @@ class Page:
         return result["result"].get("value")
 
     async def click(self, selector: str) -> None:
-        """Press and release the left mouse button over the centre of the first match."""
+        """Press and release the left mouse button over the centre of the first match, scrolled
+        into view first (a press outside the viewport reaches nothing)."""
         centre = await self.evaluate(
-            f"(() => {{ const r = document.querySelector({json.dumps(selector)})"
-            ".getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+            " e.scrollIntoView({block: 'nearest'}); const r = e.getBoundingClientRect();"
+            " return [r.x + r.width / 2, r.y + r.height / 2]; })()"
         )
         x, y = centre
         for kind in ("mousePressed", "mouseReleased"):
@@ -118,6 +120,15 @@ class Page:
         """A PNG of the whole page (beyond the viewport when the page is taller)."""
         shot = await self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
         return base64.b64decode(shot["data"])
+
+
+def fake_microphone(wav: Path) -> tuple[str, ...]:
+    """Chromium flags: a microphone that plays `wav` in a loop, permission granted unasked."""
+    return (
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}",
+    )
 
 
 async def _read_stderr(
@@ -139,9 +150,17 @@ async def _read_stderr(
 
 @asynccontextmanager
 async def open_page(
-    executable: str, profile_dir: Path, *, width: int = 1280, height: int = 1100
+    executable: str,
+    profile_dir: Path,
+    *,
+    width: int = 1280,
+    height: int = 1100,
+    extra_args: tuple[str, ...] = (),
 ) -> AsyncIterator[Page]:
-    """Start a headless Chromium with a throwaway profile; yield a tab; stop the browser."""
+    """Start a headless Chromium with a throwaway profile; yield a tab; stop the browser.
+
+    `extra_args` go before the start URL (e.g. `fake_microphone`'s flags).
+    """
     argv = [
         executable,
         "--headless",
@@ -153,6 +172,7 @@ async def open_page(
         "--remote-debugging-port=0",
         f"--user-data-dir={profile_dir}",
         f"--window-size={width},{height}",
+        *extra_args,
         "about:blank",
     ]
     tail: collections.deque[str] = collections.deque(maxlen=40)

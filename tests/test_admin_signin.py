@@ -224,6 +224,8 @@ async def test_demo_data_is_marked_on_every_page(nursery: trio.Nursery, database
             page = await http.get(path)
             assert page.status_code == 200 and banner in page.text, path
             assert "script-src 'self'" in page.headers["content-security-policy"]
+            # only this origin's pages may open the microphone (Cadastro records voices)
+            assert page.headers["permissions-policy"].startswith("microphone=(self), camera=()")
         assert banner in (await http.get("/admin", headers={"Accept": "text/html"})).text
     plain = await start_server(nursery, database_url)
     async with httpx.AsyncClient(base_url=plain.base_url) as http:

@@ -62,6 +62,11 @@ class Enrollment:
     mensagem: str
 
 
+def _segundos(seconds: float) -> str:
+    """Seconds as a Portuguese reader writes them: ``22,5 s``."""
+    return f"{seconds:.1f} s".replace(".", ",")
+
+
 def input_format(content_type: str | None) -> str:
     """Ffmpeg's demuxer for a request's content type; `EnrollmentError` 415 for others."""
     main = (content_type or "").split(";")[0].strip().lower()
@@ -138,7 +143,7 @@ def enroll(body: bytes, content_type: str | None) -> Enrollment:
         raise EnrollmentError(
             422,
             "audio_curto",
-            f"a gravação tem {seconds:.1f} s; envie de 15 a 60 s de fala do atendente",
+            f"a gravação tem {_segundos(seconds)}; envie de 15 a 60 s de fala do atendente",
         )
     cuts, voiced, snr = speech_of(pcm)
     if voiced < 1.0:
@@ -150,16 +155,16 @@ def enroll(body: bytes, content_type: str | None) -> Enrollment:
         raise EnrollmentError(
             422,
             "fala_insuficiente",
-            f"só {usable_s:.1f} s de fala utilizável (mínimo {MIN_USABLE_S:.0f} s): grave de novo"
-            " num lugar silencioso, falando frases completas",
+            f"só {_segundos(usable_s)} de fala utilizável (mínimo {MIN_USABLE_S:.0f} s):"
+            " grave de novo num lugar silencioso, falando frases completas",
         )
     print_, _ = built
     if usable_s >= GOOD_USABLE_S and (snr is None or snr >= GOOD_SNR_DB):
-        qualidade, mensagem = "boa", f"voz cadastrada com {usable_s:.1f} s de fala utilizável"
+        qualidade, mensagem = "boa", f"voz cadastrada com {_segundos(usable_s)} de fala utilizável"
     elif usable_s < GOOD_USABLE_S:
         qualidade = "aceitavel"
         mensagem = (
-            f"voz cadastrada, mas com pouca fala ({usable_s:.1f} s): uma gravação mais longa"
+            f"voz cadastrada, mas com pouca fala ({_segundos(usable_s)}): uma gravação mais longa"
             " identifica melhor"
         )
     else:

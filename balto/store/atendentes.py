@@ -1,4 +1,4 @@
-"""A cliente's attendants: create (with recorded consent), list, remove.
+"""A cliente's attendants: create (with recorded consent), list (with their voice's state), remove.
 
 Functions take a psycopg connection and run in the store's worker threads (`Database.run`).
 `create_atendente` returns None when the cliente does not exist and raises `DuplicateAtendente`
@@ -23,14 +23,31 @@ class DuplicateAtendente(BaltoError):
 
 
 @dataclass(frozen=True, slots=True)
+class Voz:
+    """What admins see of an attendant's voiceprint (never the print itself)."""
+
+    fala_s: float
+    qualidade: str
+    modelo: str
+    cadastrada_em: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Atendente:
-    """One attendant as admins see it."""
+    """One attendant as admins see it; `voz` is None until a voice is enrolled."""
 
     id: str
     cliente_id: str
     nome: str
     consentimento_at: datetime
     created_at: datetime
+    voz: Voz | None = None
+
+
+def _with_voice(row: dict[str, Any]) -> Atendente:
+    fala_s, qualidade, modelo, em = (row.pop(k) for k in ("fala_s", "qualidade", "modelo", "em"))
+    voz = None if modelo is None else Voz(round(float(fala_s), 2), qualidade, modelo, em)
+    return Atendente(**row, voz=voz)
 
 
 def create_atendente(conn: psycopg.Connection, cliente_id: str, nome: str) -> str | None:
@@ -53,17 +70,19 @@ def create_atendente(conn: psycopg.Connection, cliente_id: str, nome: str) -> st
 
 def list_atendentes(conn: psycopg.Connection, cliente_id: str | None) -> list[Atendente]:
     """Live attendants, of one cliente or of all, by name."""
-    where, params = "removed_at IS NULL", []
+    where, params = "a.removed_at IS NULL", []
     if cliente_id is not None:
-        where += " AND cliente_id = %s"
+        where += " AND a.cliente_id = %s"
         params.append(cliente_id)
     with conn.cursor(row_factory=dict_row) as cur:
         rows: list[dict[str, Any]] = cur.execute(
-            "SELECT id::text, cliente_id::text, nome, consentimento_at, created_at"
-            f" FROM atendentes WHERE {where} ORDER BY lower(nome), created_at",
+            "SELECT a.id::text, a.cliente_id::text, a.nome, a.consentimento_at, a.created_at,"
+            " v.speech_s AS fala_s, v.verdict AS qualidade, v.model AS modelo, v.created_at AS em"
+            " FROM atendentes a LEFT JOIN voiceprints v ON v.atendente_id = a.id"
+            f" WHERE {where} ORDER BY lower(a.nome), a.created_at",
             params,
         ).fetchall()
-    return [Atendente(**row) for row in rows]
+    return [_with_voice(row) for row in rows]
 
 
 def get_atendente(conn: psycopg.Connection, atendente_id: str) -> Atendente | None:

@@ -5,7 +5,9 @@ All need the admin secret (401 otherwise).
 consent must be literally ``true`` (a voiceprint is sensitive personal data under the LGPD), else
 400; unknown cliente → 404; a live attendant of that name in that cliente → 409.
 ``GET /admin/atendentes?cliente_id=`` → ``{"items": [{"id", "cliente_id", "nome",
-"consentimento_at", "created_at"}]}`` by name.
+"consentimento_at", "created_at", "voz"}]}`` by name; ``voz`` is null without a voiceprint, else
+``{"fala_s", "qualidade", "modelo", "cadastrada_em", "atual"}`` (``atual`` false: made by an older
+model, which sessions skip, so the voice must be recorded again).
 ``DELETE /admin/atendentes/{id}`` → 204 (404 when unknown); history keeps the name it stored.
 """
 
@@ -15,6 +17,7 @@ from dataclasses import asdict
 
 from quart import Blueprint, Response, jsonify
 
+from balto.speaker.voiceprint import MODEL
 from balto.store.atendentes import (
     DuplicateAtendente,
     create_atendente,
@@ -60,7 +63,11 @@ async def create() -> tuple[Response, int]:
 async def listing() -> Response:
     """Live attendants, of one cliente (``cliente_id``) or of all."""
     rows = await app_services().db.run(list_atendentes, uuid_arg("cliente_id"))
-    return jsonify({"items": [jsonable(asdict(row)) for row in rows]})
+    items = [jsonable(asdict(row)) for row in rows]
+    for item in items:
+        if item["voz"] is not None:
+            item["voz"] = {**jsonable(item["voz"]), "atual": item["voz"]["modelo"] == MODEL}
+    return jsonify({"items": items})
 
 
 @blueprint.delete("/admin/atendentes/<atendente_id>")

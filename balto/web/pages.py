@@ -49,6 +49,8 @@ async def _page(template: str, tab: str, **extra: Any) -> Response:
     response.headers["Content-Security-Policy"] = PAGE_CSP
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
+    # the Cadastro page records an attendant's voice; nothing else may use a device
+    response.headers["Permissions-Policy"] = "microphone=(self), camera=(), geolocation=()"
     return response
 
 

@@ -1,11 +1,14 @@
 """Enrollment over the admin API: a recording in, a voiceprint stored (never the audio), clear
-errors for every bad body, erasure, and the voiceprint gone with its attendant."""
+errors for every bad body, erasure, the voice's state in the attendants' list, and the voiceprint
+gone with its attendant."""
 
 from __future__ import annotations
 
 import io
 import uuid
 import wave
+from datetime import datetime
+from typing import Any
 
 import httpx
 import numpy as np
@@ -44,6 +47,15 @@ async def _attendant(http: httpx.AsyncClient, nome: str) -> tuple[str, str]:
         json={"cliente_id": cliente_id, "nome": nome, "consentimento": True},
     )
     return str(cliente_id), str(made.json()["id"])
+
+
+async def _listed_voice(http: httpx.AsyncClient, cliente_id: str) -> dict[str, Any] | None:
+    """The one attendant's ``voz`` as ``GET /admin/atendentes`` lists it."""
+    listed = await http.get("/admin/atendentes", headers=ADMIN, params={"cliente_id": cliente_id})
+    assert listed.status_code == 200
+    (item,) = listed.json()["items"]
+    voz: dict[str, Any] | None = item["voz"]
+    return voz
 
 
 async def _put(http: httpx.AsyncClient, who: str, body: bytes, kind: str) -> httpx.Response:
@@ -99,10 +111,22 @@ async def test_voiceprints_are_erased_on_request_and_with_their_attendant(
     async with httpx.AsyncClient(base_url=running.base_url, timeout=30) as http:
         cliente, ana = await _attendant(http, "Ana")
         assert (await http.delete(f"/admin/atendentes/{ana}/voz", headers=ADMIN)).status_code == 404
+        assert await _listed_voice(http, cliente) is None
+        assert (await _put(http, ana, ENROLL_WEBM, "audio/webm")).status_code == 200
+        voz = await _listed_voice(http, cliente)
+        assert voz is not None and set(voz) == {
+            "fala_s", "qualidade", "modelo", "cadastrada_em", "atual"
+        }  # fmt: skip
+        assert voz["qualidade"] == "boa" and 25 < voz["fala_s"] < 40 and voz["atual"] is True
+        assert datetime.fromisoformat(voz["cadastrada_em"]).tzinfo is not None
+        # a voiceprint of an older model is skipped by sessions: the admin is told to record again
+        query(database_url, "UPDATE voiceprints SET model = 'mfcc-v0'")
+        assert (await _listed_voice(http, cliente)) == {**voz, "modelo": "mfcc-v0", "atual": False}
         assert (await _put(http, ana, ENROLL_WEBM, "audio/webm")).status_code == 200
         epochs = query(database_url, "SELECT epoch FROM voiceprint_epochs")
         assert (await http.delete(f"/admin/atendentes/{ana}/voz", headers=ADMIN)).status_code == 204
         assert query(database_url, "SELECT count(*) FROM voiceprints") == [(0,)]
+        assert await _listed_voice(http, cliente) is None
         assert query(database_url, "SELECT epoch FROM voiceprint_epochs") == [(epochs[0][0] + 1,)]
 
         assert (await _put(http, ana, ENROLL_WEBM, "audio/webm")).status_code == 200

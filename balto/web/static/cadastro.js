@@ -1,5 +1,6 @@
 // Cadastro: clientes (create, rotate the linking code), and for the chosen cliente its balcões
-// (revoke), attendants (add with consent, remove) and catalog (upload with row errors, list, CSV).
+// (revoke), attendants (add with consent, remove, their voice: voz.js) and catalog (upload with
+// row errors, list, CSV).
 "use strict";
 (() => {
   const { el, api, dataHora, linha, botao } = Balto;
@@ -41,6 +42,7 @@
 
   function escolher(id, nome) {
     cliente = id;
+    BaltoVoz.fechar();
     history.replaceState(null, "", "?cliente_id=" + id);
     $("cliente-nome").textContent = nome;
     doCliente().catch(falha);
@@ -70,9 +72,18 @@
     tbody.replaceChildren();
     for (const a of body.items) {
       const remover = botao("Remover", async () => {
-        try { await api(`/admin/atendentes/${a.id}`, { method: "DELETE" }); resultado(`${a.nome} removido(a).`); await atendentes(); } catch (err) { falha(err); }
+        try {
+          await api(`/admin/atendentes/${a.id}`, { method: "DELETE" });
+          resultado(`${a.nome} removido(a), e sua voz apagada.`);
+          BaltoVoz.fechar();
+          await atendentes();
+        } catch (err) { falha(err); }
       }, "perigo");
-      linha(tbody, [a.nome, dataHora(a.consentimento_at), remover]);
+      const voz = botao(a.voz ? "Voz…" : "Cadastrar voz", () => BaltoVoz.abrir(a, atendentes));
+      voz.dataset.action = "voz";
+      const tr = linha(tbody, [a.nome, dataHora(a.consentimento_at), BaltoVoz.situacao(a.voz), el("span", "", "linha-acoes")]);
+      tr.lastChild.firstChild.append(voz, " ", remover);
+      tr.dataset.atendente = a.id;
     }
     if (!body.items.length) linha(tbody, ["Nenhum atendente cadastrado."]);
   }
@@ -145,5 +156,6 @@
     }
   });
 
+  BaltoVoz.ligar();
   clientes().then(() => doCliente()).catch(falha);
 })();
