@@ -25,6 +25,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import imageio_ffmpeg
 import trio
 from trio_websocket import WebSocketConnection, open_websocket_url
 
@@ -116,10 +117,36 @@ class Page:
                 "Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1
             )
 
+    async def at_phone_width(self, width: int = 390, height: int = 844) -> list[int]:
+        """Lay the page out as a phone of that size; its ``[scrollWidth, innerWidth]`` then (a
+        page that fits does not scroll sideways: the first is not over the second)."""
+        await self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=True,
+        )
+        widths: list[int] = await self.evaluate(
+            "[document.documentElement.scrollWidth, innerWidth]"
+        )
+        return widths
+
     async def screenshot(self) -> bytes:
         """A PNG of the whole page (beyond the viewport when the page is taller)."""
         shot = await self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
         return base64.b64decode(shot["data"])
+
+
+def microphone_wav(source: Path, path: Path) -> Path:
+    """`source` (any audio ffmpeg reads) as Chromium's fake microphone wants it: a 48 kHz mono WAV
+    at `path`."""
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-i", str(source),
+         "-ar", "48000", "-ac", "1", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
 
 
 def fake_microphone(wav: Path) -> tuple[str, ...]:

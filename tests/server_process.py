@@ -100,9 +100,12 @@ async def _until_ready(server: ServerProcess) -> None:
 
 
 @asynccontextmanager
-async def server_process(env: Mapping[str, str]) -> AsyncIterator[ServerProcess]:
-    """Start ``python -m balto serve`` with `env` on a free port; kill it on the way out."""
-    port = free_port()
+async def server_process(
+    env: Mapping[str, str], *, port: int | None = None
+) -> AsyncIterator[ServerProcess]:
+    """Start ``python -m balto serve`` with `env` on `port` (else a free one); kill it on the way
+    out."""
+    port = port or free_port()
     full_env = {**os.environ, "ADMIN_SECRET": "test-admin-secret", "PORT": str(port), **env}
     for name in ("ELEVENLABS_API_KEY", "XAI_API_KEY", "OPENAI_API_KEY", "ASSEMBLYAI_API_KEY"):
         if name not in env:

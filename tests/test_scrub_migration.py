@@ -13,7 +13,7 @@ OLD = [
     f'openai: malformed_response: answer does not match the schema: {{"produto": "{QUOTE}"}}',
     f"xai: malformed_response: the model refused: A cliente disse {QUOTE}\ne mais",
     f"openai: malformed_response: ValidationError: 1 validation error input_value='{QUOTE}'",
-    f"elevenlabs: malformed_response: body is not JSON: b'{{\"text\": \"{QUOTE}'",
+    f'elevenlabs: malformed_response: body is not JSON: b\'{{"text": "{QUOTE}\'',
     "xai: server: HTTP 500: upstream error",  # no quote: left as it was
 ]
 NEW = [

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import wave
 from pathlib import Path
 from typing import Any
 
 import httpx
-import imageio_ffmpeg
 import pytest
 import trio
 
@@ -27,7 +25,7 @@ from balto.speaker.enroll import decode
 from balto.speaker.features import RATE, embed
 from balto.speaker.identify import Enrolled, identify
 from balto.speaker.voiceprint import Scorer, Voiceprint
-from tests.browser import Page, fake_microphone, find_chromium, open_page
+from tests.browser import Page, fake_microphone, find_chromium, microphone_wav, open_page
 from tests.conftest import ADMIN, FIXTURES, query, start_server
 
 SECRET = "test-admin-secret"  # conftest's ADMIN_SECRET
@@ -45,16 +43,6 @@ window.fetch = (url, init) => {
 };
 """
 NO_WEBM = "MediaRecorder.isTypeSupported = () => false;"
-
-
-def _microphone_wav(path: Path) -> Path:
-    """The enrollment fixture as Chromium's fake microphone wants it: a 48 kHz WAV."""
-    subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-i",
-         str(FIXTURES / "speaker_enroll.webm"), "-ar", "48000", "-ac", "1", str(path)],
-        check=True,
-    )  # fmt: skip
-    return path
 
 
 def _short_wav(path: Path, seconds: float) -> Path:
@@ -127,7 +115,7 @@ async def test_an_admin_records_an_attendants_voice_in_the_browser(
     if CHROMIUM is None:
         pytest.fail(f"{_MISSING}; .ci/run installs it when run as root")
     running = await start_server(nursery, database_url)
-    microphone = _microphone_wav(tmp_path / "microfone.wav")
+    microphone = microphone_wav(FIXTURES / "speaker_enroll.webm", tmp_path / "microfone.wav")
     short = _short_wav(tmp_path / "curta.wav", 8.0)
     async with httpx.AsyncClient(base_url=running.base_url, timeout=30) as http:
         body = {"email": "a@rede.com", "razao_social": "Rede", "telefone": "11999998888"}
@@ -178,11 +166,7 @@ async def test_an_admin_records_an_attendants_voice_in_the_browser(
             assert _dialogue_labels(bytes(print_bytes)) == ["atendente", "cliente"]
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             (ARTIFACTS / "cadastro-voz.png").write_bytes(await page.screenshot())
-            await page.call(
-                "Emulation.setDeviceMetricsOverride", width=390, height=844,
-                deviceScaleFactor=1, mobile=True,
-            )  # fmt: skip
-            width = await page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+            width = await page.at_phone_width()
             assert width[0] <= width[1] == 390, width
             await page.call("Emulation.clearDeviceMetricsOverride")
 

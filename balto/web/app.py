@@ -22,6 +22,7 @@ from balto.web import (
     admin_sessions,
     admin_voice,
     cadastro,
+    counter,
     dashboard,
     export,
     metrics,
@@ -55,6 +56,7 @@ def create_quart_app(services: Services) -> QuartTrio:
         app.register_blueprint(app_part.blueprint)
     app.register_blueprint(pages.assets)
     app.register_blueprint(pages.root)
+    app.register_blueprint(counter.blueprint)  # the counter's own screen, a device in a browser
     app.register_blueprint(admin_voice.blueprint)
     # Two routes take bigger bodies than MAX_BODY_BYTES: voice recordings and catalogs.
     app.request_class = admin_voice.VoiceBodyRequest

@@ -44,12 +44,18 @@ async def _page(template: str, tab: str, **extra: Any) -> Response:
         brl_por_usd=settings.brl_per_usd,
         **extra,
     )
+    return html_page(html)
+
+
+def html_page(html: str) -> Response:
+    """A page with the app's headers: no caching, scripts from this server only, no framing."""
     response = Response(html, content_type="text/html; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = PAGE_CSP
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
-    # the Cadastro page records an attendant's voice; nothing else may use a device
+    # Cadastro records an attendant's voice and the counter page streams the counter's: this
+    # origin's pages may open the microphone, nothing else may use a device
     response.headers["Permissions-Policy"] = "microphone=(self), camera=(), geolocation=()"
     return response
 

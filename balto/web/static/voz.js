@@ -1,8 +1,7 @@
 // Cadastro: an attendant's voice (issue 16). The admin records the attendant reading a text in
 // the browser (or sends a file), sees the verdict, and can erase the voiceprint (asked twice).
-// The recording goes to PUT /admin/atendentes/{id}/voz and is dropped: only the server's
-// voiceprint is kept. WebM/Opus from MediaRecorder where the browser has it, else a WAV made here
-// from the microphone's samples (browsers whose MediaRecorder has no WebM).
+// The recording (microfone.js) goes to PUT /admin/atendentes/{id}/voz and is dropped: only the
+// server's voiceprint is kept.
 "use strict";
 const BaltoVoz = (() => {
   const { el, api, dataHora, botao } = Balto;
@@ -28,10 +27,6 @@ const BaltoVoz = (() => {
     p.hidden = !texto;
   }
 
-  function podeGravar() {
-    return window.isSecureContext && navigator.mediaDevices && navigator.mediaDevices.getUserMedia;
-  }
-
   function abrir(a, aoMudar) {
     if (gravacao) gravacao.cancelar();
     atual = a;
@@ -39,8 +34,8 @@ const BaltoVoz = (() => {
     $("voz-nome").textContent = a.nome;
     $("voz-situacao").textContent = situacao(a.voz);
     aviso("");
-    $("voz-sem-microfone").hidden = Boolean(podeGravar());
-    $("voz-iniciar").disabled = !podeGravar();
+    $("voz-sem-microfone").hidden = Boolean(BaltoMicrofone.disponivel());
+    $("voz-iniciar").disabled = !BaltoMicrofone.disponivel();
     oferecerApagar();
     $("voz").hidden = false;
     $("voz").scrollIntoView({ block: "nearest" });
@@ -92,67 +87,6 @@ const BaltoVoz = (() => {
     await mudou();
   }
 
-  // A WAV (16-bit mono) of Float32 blocks at `rate`, for browsers without WebM recording.
-  function wav(blocos, rate) {
-    const n = blocos.reduce((s, b) => s + b.length, 0);
-    const view = new DataView(new ArrayBuffer(44 + 2 * n));
-    const texto = (at, s) => { for (let i = 0; i < s.length; i++) view.setUint8(at + i, s.charCodeAt(i)); };
-    texto(0, "RIFF"); view.setUint32(4, 36 + 2 * n, true); texto(8, "WAVE");
-    texto(12, "fmt "); view.setUint32(16, 16, true); view.setUint16(20, 1, true); view.setUint16(22, 1, true);
-    view.setUint32(24, rate, true); view.setUint32(28, 2 * rate, true); view.setUint16(32, 2, true); view.setUint16(34, 16, true);
-    texto(36, "data"); view.setUint32(40, 2 * n, true);
-    let at = 44;
-    for (const b of blocos) for (const x of b) { view.setInt16(at, Math.max(-1, Math.min(1, x)) * 0x7fff, true); at += 2; }
-    return new Blob([view], { type: "audio/wav" });
-  }
-
-  // The microphone, a level meter and a recorder; `parar()` resolves with { corpo, tipo }.
-  async function gravar(aoNivel) {
-    // the attendant's own voice, as the counter hears it: no echo cancelling or noise removal
-    // by the browser (Balto denoises); gain control keeps a quiet laptop audible
-    const stream = await navigator.mediaDevices.getUserMedia({
-      audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: true },
-    });
-    const contexto = new AudioContext();
-    const fonte = contexto.createMediaStreamSource(stream);
-    const medidor = contexto.createAnalyser();
-    medidor.fftSize = 2048;
-    fonte.connect(medidor);
-    const amostras = new Float32Array(medidor.fftSize);
-    const relogio = setInterval(() => {
-      medidor.getFloatTimeDomainData(amostras);
-      let soma = 0;
-      for (const x of amostras) soma += x * x;
-      aoNivel(Math.sqrt(soma / amostras.length));
-    }, 100);
-    const webm = window.MediaRecorder && MediaRecorder.isTypeSupported("audio/webm;codecs=opus");
-    let pronto;
-    if (webm) {
-      const partes = [];
-      const recorder = new MediaRecorder(stream, { mimeType: "audio/webm;codecs=opus" });
-      recorder.ondataavailable = (e) => { if (e.data.size) partes.push(e.data); };
-      const parado = new Promise((resolve) => { recorder.onstop = resolve; });
-      recorder.start(1000);
-      pronto = async () => { recorder.stop(); await parado; return { corpo: new Blob(partes, { type: "audio/webm" }), tipo: "audio/webm" }; };
-    } else {
-      const blocos = [];
-      const tap = contexto.createScriptProcessor(4096, 1, 1);
-      tap.onaudioprocess = (e) => blocos.push(new Float32Array(e.inputBuffer.getChannelData(0)));
-      fonte.connect(tap);
-      tap.connect(contexto.destination);  // a processor runs only when connected; it outputs silence
-      pronto = async () => ({ corpo: wav(blocos, contexto.sampleRate), tipo: "audio/wav" });
-    }
-    const soltar = () => {
-      clearInterval(relogio);
-      for (const t of stream.getTracks()) t.stop();
-      contexto.close();
-    };
-    return {
-      async parar() { try { return await pronto(); } finally { soltar(); } },
-      cancelar: soltar,
-    };
-  }
-
   function mostrarGravando(sim) {
     $("voz-iniciar").hidden = sim;
     $("voz-parar").hidden = !sim;
@@ -163,23 +97,24 @@ const BaltoVoz = (() => {
 
   async function iniciar() {
     aviso("");
-    let sessao;
+    let mic;
+    let rec;
     let ouvido = 0;
-    const inicio = performance.now();
+    let inicio = performance.now();
     const segundos = () => (performance.now() - inicio) / 1000;
     try {
-      sessao = await gravar((nivel) => {
-        $("voz-nivel").value = Math.max(0, Math.min(1, 1 + Math.log10(nivel + 1e-6) / 3));  // -60..0 dBFS
-        if (nivel > 0.003) ouvido = segundos();
+      mic = await BaltoMicrofone.abrir((rms) => {
+        $("voz-nivel").value = BaltoMicrofone.nivel(rms);
+        if (rms > 0.003) ouvido = segundos();
         $("voz-silencio").hidden = segundos() - ouvido < SILENCIO_S;
       });
+      rec = mic.gravar();
     } catch (err) {
-      const motivo = err.name === "NotAllowedError" ? "o navegador não deu acesso ao microfone: permita o microfone para este site e tente de novo"
-        : err.name === "NotFoundError" ? "nenhum microfone foi encontrado neste computador"
-        : "não foi possível abrir o microfone (" + err.message + ")";
-      aviso("Não foi possível gravar: " + motivo + ".", true);
+      if (mic) mic.fechar();
+      aviso("Não foi possível gravar: " + BaltoMicrofone.motivo(err) + ".", true);
       return;
     }
+    inicio = performance.now();  // the clock starts when the microphone does, not at the prompt
     const tempo = $("voz-tempo");
     const parar = $("voz-parar");
     const relogio = setInterval(() => {
@@ -194,12 +129,13 @@ const BaltoVoz = (() => {
     async function concluir() {
       if (acabou) return;
       encerrar();
-      const { corpo, tipo } = await sessao.parar();
-      await enviar(corpo, tipo);
+      let corpo;
+      try { corpo = await rec.parar(); } finally { mic.fechar(); }
+      await enviar(corpo, rec.tipo);
     }
     gravacao = {
       concluir,
-      cancelar() { if (acabou) return; encerrar(); sessao.cancelar(); aviso("Gravação cancelada; nada foi enviado."); },
+      cancelar() { if (acabou) return; encerrar(); rec.cancelar(); mic.fechar(); aviso("Gravação cancelada; nada foi enviado."); },
     };
     tempo.textContent = `0 s de ${MAX_S} s`;
     parar.disabled = true;

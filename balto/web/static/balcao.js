@@ -1,0 +1,249 @@
+// The counter page: this browser as a Balto device (README, Device protocol). It links itself
+// with the cliente's code, keeps the balcão's key in localStorage, and while the attendance is on
+// streams the microphone (microfone.js, 250 ms pieces) over /ws, shows suggestions and referral
+// alerts as they arrive, and sends the attendant's name and feedback. A dropped connection is
+// retried (1, 2, 4 … 15 s) with a new stream; closes that retrying cannot mend stop and say why.
+"use strict";
+(() => {
+  const { el, hora, botao } = Balto;
+  const $ = (id) => document.getElementById(id);
+  const CHAVE = "balto.balcao";        // { api_key, balcao_id, nome }
+  const ATENDENTE = "balto.atendente";
+  const MAX_CARTOES = 20;
+  const SILENCIO_S = 6;
+  // closes after which trying again cannot help: what the attendant is told (README, Close codes)
+  const FINAIS = {
+    4001: "A chave deste balcão não é reconhecida: vincule-o de novo.",
+    4003: "A chave deste balcão foi revogada pelo administrador: vincule-o de novo.",
+    4004: "Este balcão foi aberto em outra janela ou aparelho; aqui o atendimento parou.",
+    4005: "O operador encerrou este atendimento. Inicie de novo quando quiser.",
+    4007: "O servidor não conseguiu ler o áudio deste navegador.",
+    1009: "O servidor recusou um pedaço de áudio grande demais.",
+  };
+  let config = ler(CHAVE);
+  let querAtender = false;  // the attendant pressed Iniciar and not Pausar
+  let mic = null;
+  let rec = null;
+  let ws = null;
+  let tentativas = 0;
+  let espera = null;
+  let ouvido = 0;
+  let travaTela = null;
+  const pendentes = [];  // feedback given while disconnected: sent on the next connection
+
+  function ler(nome) { try { return JSON.parse(localStorage.getItem(nome) || "null"); } catch { return null; } }
+  function estado(texto, tipo) { const e = $("estado"); e.textContent = texto; e.dataset.estado = tipo; }
+  function aviso(texto) { const a = $("aviso"); a.textContent = texto || ""; a.hidden = !texto; }
+
+  function mostrar() {
+    $("vincular").hidden = Boolean(config);
+    $("atender").hidden = !config;
+    $("balcao-nome").textContent = config ? config.nome : "";
+    if (config) $("balcao-vinculo").textContent = config.nome;
+    const nome = ler(ATENDENTE);
+    $("atendente-form").hidden = Boolean(nome);
+    $("atendente-atual").hidden = !nome;
+    $("atendente-atual").firstChild.textContent = nome ? `Atendente: ${nome}` : "";
+    $("iniciar").hidden = querAtender;
+    $("pausar").hidden = !querAtender;
+    $("nivel").hidden = !querAtender;
+    if (!querAtender) $("silencio").hidden = true;
+  }
+
+  function enviarTexto(obj) {
+    if (ws && ws.readyState === WebSocket.OPEN) { ws.send(JSON.stringify(obj)); return true; }
+    return false;
+  }
+
+  // --- linking -------------------------------------------------------------------------------
+  $("vincular-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const f = event.target;
+    Balto.erro("");
+    let resposta;
+    try {
+      resposta = await fetch("/cadastro/balcao", {
+        method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ nome_balcao: f.nome.value.trim(), user_codigo: f.codigo.value.trim() }),
+      });
+    } catch {
+      Balto.erro("Sem conexão com o servidor do Balto: confira a rede e tente de novo.");
+      return;
+    }
+    const corpo = await resposta.json().catch(() => ({}));
+    if (resposta.status === 201) {
+      config = { api_key: corpo.api_key, balcao_id: corpo.balcao_id, nome: f.nome.value.trim() };
+      localStorage.setItem(CHAVE, JSON.stringify(config));
+      f.reset();
+      aviso(`Balcão vinculado como ${config.nome}.`);
+      mostrar();
+    } else if (resposta.status === 404) {
+      Balto.erro("Código de vínculo não encontrado: confira o código com o administrador.");
+    } else if (resposta.status === 429) {
+      Balto.erro(`Muitas tentativas erradas: aguarde ${resposta.headers.get("Retry-After") || "alguns"} segundos.`);
+    } else if (resposta.status === 503) {
+      Balto.erro("O servidor está sem banco de dados agora: tente de novo em instantes.");
+    } else {
+      Balto.erro(corpo.message || `Não foi possível vincular (erro ${resposta.status}).`);
+    }
+  });
+
+  function desvincular(motivo) {
+    parar();
+    localStorage.removeItem(CHAVE);
+    config = null;
+    Balto.erro(motivo || "");
+    mostrar();
+  }
+
+  // --- the attendant ---------------------------------------------------------------------------
+  $("atendente-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const nome = event.target.nome.value.trim().replace(/\s+/g, " ");
+    if (!nome) return;
+    localStorage.setItem(ATENDENTE, JSON.stringify(nome));
+    enviarTexto({ comando: "atendente", nome });
+    event.target.reset();
+    mostrar();
+  });
+  $("atendente-sair").addEventListener("click", () => {
+    localStorage.removeItem(ATENDENTE);
+    enviarTexto({ comando: "atendente", nome: null });
+    mostrar();
+  });
+
+  // --- what the server says --------------------------------------------------------------------
+  function guardar(lista, cartao) {
+    lista.prepend(cartao);
+    while (lista.children.length > MAX_CARTOES) lista.lastChild.remove();
+    $("vazio").hidden = true;
+  }
+
+  function feedback(id, aceita, cartao) {
+    const msg = { comando: "feedback", id, aceita };
+    if (!enviarTexto(msg)) pendentes.push(msg);
+    cartao.querySelector(".acoes").replaceChildren(el("span", aceita ? "Marcada como usada." : "Marcada como não usada.", "selo " + (aceita ? "aceita" : "recusada")));
+  }
+
+  function sugestao(m) {
+    const li = el("li", null, "cartao sugestao");
+    li.dataset.id = m.id;
+    li.append(el("span", hora(new Date().toISOString()), "hora"), el("strong", m.produto, "produto"));
+    li.append(el("p", m.explicacao, "motivo"));
+    if (m.transcricao_base) li.append(el("p", `Ouvido: “${m.transcricao_base}”`, "ouvido"));
+    const acoes = el("div", null, "acoes");
+    acoes.append(botao("Usei", () => feedback(m.id, true, li)), botao("Não usei", () => feedback(m.id, false, li)));
+    li.append(acoes);
+    guardar($("sugestoes"), li);
+  }
+
+  function alerta(m) {
+    const li = el("li", null, "cartao alerta");
+    li.dataset.sinal = m.sinal;
+    li.append(el("span", hora(new Date().toISOString()), "hora"), el("strong", `Atenção: ${m.motivo}`, "produto"));
+    li.append(el("p", m.orientacao, "motivo"));
+    if (m.transcricao_base) li.append(el("p", `Ouvido: “${m.transcricao_base}”`, "ouvido"));
+    guardar($("alertas"), li);
+  }
+
+  function receber(texto) {
+    let m;
+    try { m = JSON.parse(texto); } catch { return; }
+    if (m.comando === "recomendar") sugestao(m);
+    else if (m.comando === "alerta") alerta(m);
+  }
+
+  // --- the connection --------------------------------------------------------------------------
+  function conectar() {
+    espera = null;
+    estado(tentativas ? "Reconectando…" : "Conectando…", "conectando");
+    const socket = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+    ws = socket;
+    socket.onopen = () => {
+      socket.send(JSON.stringify({ api_key: config.api_key }));
+      const nome = ler(ATENDENTE);
+      if (nome) socket.send(JSON.stringify({ comando: "atendente", nome }));
+      while (pendentes.length) socket.send(JSON.stringify(pendentes.shift()));
+      // a new connection is a new stream: a new recorder, whose first piece carries the header
+      rec = mic.gravar({ intervaloMs: 250, aoPedaco: (pedaco) => { if (socket.readyState === WebSocket.OPEN) socket.send(pedaco); } });
+      tentativas = 0;
+      estado("Ouvindo", "ouvindo");
+    };
+    socket.onmessage = (e) => { if (typeof e.data === "string") receber(e.data); };
+    socket.onclose = (e) => fechou(socket, e.code);
+  }
+
+  function fechou(socket, code) {
+    if (socket !== ws) return;  // an old connection, already replaced
+    if (rec) { rec.cancelar(); rec = null; }
+    ws = null;
+    if (!querAtender) return;
+    if (code === 4001 || code === 4003) { desvincular(FINAIS[code]); return; }
+    if (FINAIS[code]) { parar(); Balto.erro(FINAIS[code]); return; }
+    const s = Math.min(15, 2 ** tentativas);
+    tentativas += 1;
+    estado(`Sem conexão: tentando de novo em ${s} s`, "conectando");
+    espera = setTimeout(conectar, s * 1000);
+  }
+
+  async function iniciar() {
+    Balto.erro("");
+    aviso("");
+    const inicio = performance.now();
+    ouvido = 0;
+    try {
+      mic = await BaltoMicrofone.abrir((rms) => {
+        $("nivel").value = BaltoMicrofone.nivel(rms);
+        const s = (performance.now() - inicio) / 1000;
+        if (rms > 0.003) ouvido = s;
+        $("silencio").hidden = s - ouvido < SILENCIO_S;
+      });
+    } catch (err) {
+      Balto.erro("Não foi possível iniciar: " + BaltoMicrofone.motivo(err) + ".");
+      return;
+    }
+    querAtender = true;
+    tentativas = 0;
+    mostrar();
+    conectar();
+    // a counter screen should not go dark mid-attendance (where the browser allows it)
+    if (navigator.wakeLock) navigator.wakeLock.request("screen").then((t) => { travaTela = t; }, () => {});
+  }
+
+  async function parar() {
+    querAtender = false;
+    clearTimeout(espera);
+    espera = null;
+    const socket = ws;
+    ws = null;
+    const gravando = rec;
+    rec = null;
+    if (gravando) await gravando.parar().catch(() => {});  // the last piece goes before the close
+    if (socket) socket.close(1000, "Atendimento pausado");
+    if (mic) { mic.fechar(); mic = null; }
+    if (travaTela) { travaTela.release().catch(() => {}); travaTela = null; }
+    estado("Parado", "parado");
+    mostrar();
+  }
+
+  $("iniciar").addEventListener("click", () => { iniciar(); });
+  $("pausar").addEventListener("click", () => { parar(); });
+  const sair = $("desvincular");
+  let confirmando = null;
+  sair.addEventListener("click", () => {
+    if (!confirmando) {  // asked once more: the key is gone from this browser for good
+      sair.textContent = "Clique de novo para desvincular";
+      confirmando = setTimeout(() => { sair.textContent = "Desvincular este navegador"; confirmando = null; }, 5000);
+      return;
+    }
+    clearTimeout(confirmando);
+    confirmando = null;
+    sair.textContent = "Desvincular este navegador";
+    desvincular("");
+    aviso("Este navegador foi desvinculado; o balcão continua cadastrado até o administrador revogar a chave.");
+  });
+  if (!BaltoMicrofone.disponivel()) {
+    Balto.erro("Este navegador só abre o microfone em páginas HTTPS (ou em localhost): abra o Balto pelo endereço seguro.");
+  }
+  mostrar();
+})();

@@ -1,0 +1,205 @@
+"""The counter page (``/balcao``) in a real browser, end to end: a headless Chromium whose
+microphone plays a two-utterance recording (Chromium's fake capture device) links itself with the
+cliente's code (a wrong code first: the page says so), signs the attendant in, starts, and shows
+the suggestion (a near-miss name from the loopback LLM fake, mapped to the catalog) and then the
+red-flag alert, both carrying the attendant's name on the server; "Usei" stores the feedback;
+revoking the balcão's key from the admin API stops the page and sends it back to linking, its key
+forgotten. Another browser without WebM recording streams WAV and is heard just the same. The page
+is photographed (``tests/artifacts/admin-app/balcao.png``) and must not scroll sideways at 390 px.
+And when the server restarts under a streaming page, the page says it lost the connection, comes
+back by itself once the server does, and is heard again (a new session, a new suggestion).
+
+Needs Debian's ``chromium`` (skipped outside CI without it, failed under CI)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import trio
+
+from tests.browser import Page, fake_microphone, find_chromium, microphone_wav, open_page
+from tests.conftest import ADMIN, FIXTURES, query, start_server
+from tests.fakes.elevenlabs import FakeElevenLabs
+from tests.fakes.openai_compat import FakeOpenAICompat
+from tests.fakes.wiring import provider_env
+from tests.server_process import server_process
+
+ARTIFACTS = Path(__file__).parent / "artifacts" / "admin-app"
+CHROMIUM = find_chromium()
+_MISSING = "Chromium not found (apt-get install chromium, or set BALTO_CHROMIUM)"
+pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason=_MISSING)
+SAID = [
+    "Bom dia, eu tô espirrando o dia inteiro, acho que é rinite.",
+    "E o olho coçando também, o que a senhora tem?",
+    "Ah, e meu pai está com um aperto no peito desde cedo.",
+]
+NO_WEBM = "MediaRecorder.isTypeSupported = () => false;"
+CARDS = 'Array.from(document.querySelectorAll("#{list} li")).map(li => li.textContent)'
+
+
+async def _fakes(nursery: trio.Nursery, stt: FakeElevenLabs) -> dict[str, str]:
+    """The providers as loopback fakes: `stt`, and an LLM naming the product a little off."""
+    llm = FakeOpenAICompat("xai")
+    llm.respond = lambda body: {
+        "recomendar": True, "produto": "loratadina 10mg", "explicacao": "Antialérgico para rinite."
+    }  # fmt: skip
+    return await provider_env(nursery, stt=stt, llm=llm)
+
+
+async def _fill(page: Page, form: str, values: dict[str, str]) -> None:
+    for name, value in values.items():
+        await page.evaluate(
+            f'document.getElementById("{form}").elements["{name}"].value = {json.dumps(value)}'
+        )
+    await page.click(f"#{form} button[type=submit]")
+
+
+async def _cards(page: Page, which: str, count: int, timeout_s: float) -> list[str]:
+    cards: list[str] = await page.wait_for(
+        f"(c => c.length >= {count} ? c : null)({CARDS.format(list=which)})", timeout_s=timeout_s
+    )
+    return cards
+
+
+async def _settled(database_url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    for _ in range(100):
+        if rows := query(database_url, sql, *params):
+            return rows
+        await trio.sleep(0.1)
+    return []
+
+
+async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_alerts(
+    nursery: trio.Nursery, database_url: str, tmp_path: Path
+) -> None:
+    if CHROMIUM is None:
+        pytest.fail(f"{_MISSING}; .ci/run installs it when run as root")
+    stt = FakeElevenLabs(transcripts=SAID, default_text="Obrigado.")
+    env = await _fakes(nursery, stt)
+    running = await start_server(nursery, database_url, **env)
+    microphone = microphone_wav(FIXTURES / "two_utterances.wav", tmp_path / "microfone.wav")
+    async with httpx.AsyncClient(base_url=running.base_url, timeout=30) as http:
+        body = {"email": "a@rede.com", "razao_social": "Rede", "telefone": "11999998888"}
+        codigo = (await http.post("/cadastro/cliente", headers=ADMIN, json=body)).json()["codigo"]
+        wrong = "000000" if codigo != "000000" else "000001"
+        async with open_page(
+            CHROMIUM, tmp_path / "profile", width=1366, height=900,
+            extra_args=fake_microphone(microphone),
+        ) as page:  # fmt: skip
+            await page.goto(running.base_url + "/balcao")
+            assert await page.evaluate('document.getElementById("vincular").hidden') is False
+            await _fill(page, "vincular-form", {"codigo": wrong, "nome": "Balcão Web 01"})
+            error = 'document.getElementById("erro").textContent'
+            assert "não encontrado" in await page.wait_for(error, timeout_s=10)
+            await _fill(page, "vincular-form", {"codigo": codigo, "nome": "Balcão Web 01"})
+            await page.wait_for('!document.getElementById("atender").hidden', timeout_s=10)
+            stored = await page.evaluate('JSON.parse(localStorage.getItem("balto.balcao"))')
+            assert stored["nome"] == "Balcão Web 01" and stored["api_key"].startswith("bk_")
+            ((nome_balcao,),) = query(
+                database_url, "SELECT nome_balcao FROM balcoes WHERE id = %s", stored["balcao_id"]
+            )
+            assert nome_balcao == "Balcão Web 01"
+
+            await _fill(page, "atendente-form", {"nome": "  Ana   Paula "})
+            await page.click("#iniciar")
+            await page.wait_for(
+                'document.getElementById("estado").dataset.estado === "ouvindo"', timeout_s=10
+            )
+            [suggestion] = await _cards(page, "sugestoes", 1, timeout_s=40)
+            assert "Loratadina 10 mg" in suggestion and "Antialérgico para rinite." in suggestion
+            [alert] = await _cards(page, "alertas", 1, timeout_s=40)
+            assert "peito" in alert and "médico" in alert
+            await page.click("#sugestoes li .acoes button")  # Usei
+            assert "Marcada como usada" in (await _cards(page, "sugestoes", 1, timeout_s=5))[0]
+            rows = await _settled(
+                database_url, "SELECT produto, atendente FROM recommendations WHERE aceita"
+            )
+            assert rows == [("Loratadina 10 mg", "Ana Paula")]
+            alerts = await _settled(database_url, "SELECT sinal, atendente FROM alerts")
+            assert alerts == [("dor_no_peito", "Ana Paula")]
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            (ARTIFACTS / "balcao.png").write_bytes(await page.screenshot())
+            width = await page.at_phone_width()
+            assert width[0] <= width[1] == 390, width
+            (ARTIFACTS / "balcao-390.png").write_bytes(await page.screenshot())
+
+            # the admin revokes the key: the page stops, says why, and forgets the key
+            revoked = await http.post(f"/admin/balcoes/{stored['balcao_id']}/revoke", headers=ADMIN)
+            assert revoked.status_code == 200, revoked.text
+            await page.wait_for('!document.getElementById("vincular").hidden', timeout_s=15)
+            assert "revogada" in await page.evaluate(error)
+            assert await page.evaluate('localStorage.getItem("balto.balcao")') is None
+            closes = query(database_url, "SELECT close_code FROM sessions")
+            assert closes == [(4003,)]
+
+        # a browser whose MediaRecorder makes no WebM streams a WAV of the microphone's samples
+        stt.transcripts = ["Tem algo para rinite? Espirro muito."]
+        async with open_page(
+            CHROMIUM, tmp_path / "profile2", extra_args=fake_microphone(microphone)
+        ) as page:
+            await page.call("Page.enable")
+            await page.call("Page.addScriptToEvaluateOnNewDocument", source=NO_WEBM)
+            await page.goto(running.base_url + "/balcao")
+            await _fill(page, "vincular-form", {"codigo": codigo, "nome": "Balcão Web 02"})
+            await page.wait_for('!document.getElementById("atender").hidden', timeout_s=10)
+            await page.click("#iniciar")
+            [suggestion] = await _cards(page, "sugestoes", 1, timeout_s=40)
+            assert "Loratadina 10 mg" in suggestion
+            await page.click("#pausar")
+            await page.wait_for(
+                'document.getElementById("estado").dataset.estado === "parado"', timeout_s=10
+            )
+    sessions = await _settled(
+        database_url,
+        "SELECT b.nome_balcao, s.close_reason FROM sessions s JOIN balcoes b ON b.id = s.balcao_id"
+        " WHERE b.nome_balcao = 'Balcão Web 02' AND s.ended_at IS NOT NULL",
+    )
+    assert sessions == [("Balcão Web 02", "device disconnected")]
+    formats = query(database_url, "SELECT DISTINCT audio_format FROM sessions ORDER BY 1")
+    assert formats == [("wav",), ("webm",)]
+
+
+async def test_the_counter_page_reconnects_by_itself_when_the_server_restarts(
+    nursery: trio.Nursery, database_url: str, tmp_path: Path
+) -> None:
+    if CHROMIUM is None:
+        pytest.fail(f"{_MISSING}; .ci/run installs it when run as root")
+    env = {
+        **await _fakes(nursery, FakeElevenLabs(default_text=SAID[0])),
+        "BALTO_DATABASE_URL": database_url,
+        "BALTO_VAD_WORKERS": "0",
+    }
+    microphone = microphone_wav(FIXTURES / "two_utterances.wav", tmp_path / "microfone.wav")
+    estado = 'document.getElementById("estado").dataset.estado'
+    async with server_process(env) as first:
+        async with httpx.AsyncClient(base_url=first.base_url, timeout=30) as http:
+            body = {"email": "a@rede.com", "razao_social": "Rede", "telefone": "11999998888"}
+            made = await http.post("/cadastro/cliente", headers=ADMIN, json=body)
+            codigo = made.json()["codigo"]
+        async with open_page(
+            CHROMIUM, tmp_path / "profile", extra_args=fake_microphone(microphone)
+        ) as page:
+            await page.goto(first.base_url + "/balcao")
+            await _fill(page, "vincular-form", {"codigo": codigo, "nome": "Balcão Web 03"})
+            await page.wait_for('!document.getElementById("atender").hidden', timeout_s=10)
+            await page.click("#iniciar")
+            await _cards(page, "sugestoes", 1, timeout_s=40)
+            assert await first.stop() == 0  # SIGTERM: the server closes its sessions with 1001
+            lost = await page.wait_for(
+                f'{estado} === "conectando" && document.getElementById("estado").textContent',
+                timeout_s=15,
+            )
+            assert "Sem conexão" in lost
+            async with server_process(env, port=first.port):
+                await page.wait_for(f'{estado} === "ouvindo"', timeout_s=40)
+                cards = await _cards(page, "sugestoes", 2, timeout_s=40)
+                assert all("Loratadina 10 mg" in card for card in cards)
+                sessions = query(
+                    database_url, "SELECT close_code FROM sessions ORDER BY started_at"
+                )
+                assert sessions == [(1001,), (None,)]
