@@ -2,8 +2,8 @@
 ended conversation, is asked before anything happens (Cancelar leaves it whole), confirms, and
 sees every utterance replaced by "(fala apagada)" and the erasure's time, and the Histórico list
 marks its utterances "(apagadas)", and the Auditoria page lists the erasure and the sign-in in
-words; a live conversation
-offers no button. The page is photographed (``tests/artifacts/admin-app/conversa-apagada.png``).
+words; a live conversation offers no button; utterances labelled by voice name their speaker.
+The page is photographed (``tests/artifacts/admin-app/conversa-apagada.png``).
 On the way, the Histórico page with one page of conversations must not show "Mais antigas": the
 buttons' ``display`` rule had overridden their ``hidden`` attribute on every page.
 
@@ -42,7 +42,7 @@ async def _press(page: Page, label: str) -> None:
 
 
 async def _said(page: Page) -> list[str]:
-    spans = 'document.querySelectorAll("#linha-do-tempo li.ev-fala span:not(.hora)")'
+    spans = 'document.querySelectorAll("#linha-do-tempo li.ev-fala span:not(.hora):not(.falante)")'
     texts: list[str] = await page.evaluate(f"Array.from({spans}).map(s => s.textContent)")
     return texts
 
@@ -55,6 +55,13 @@ async def test_an_admin_erases_a_conversation_from_its_page(
     running = await start_server(nursery, database_url)
     ids = seed(database_url)
     query(database_url, "UPDATE sessions SET ended_at = %s WHERE id = %s", BASE, ids["s1"])
+    # who spoke, as the voice labeller stores it: the page names the role (and the attendant)
+    for seq, falante, nome in ((0, "atendente", "Ana"), (1, "cliente", None)):
+        query(
+            database_url,
+            "UPDATE segments SET falante = %s, atendente = %s WHERE session_id = %s AND seq = %s",
+            falante, nome, ids["s1"], seq,
+        )  # fmt: skip
     async with open_page(CHROMIUM, tmp_path / "profile", width=1366, height=900) as page:
         await page.goto(running.base_url + "/entrar")
         await page.evaluate(f'document.getElementById("segredo").value = {json.dumps(SECRET)}')
@@ -74,6 +81,11 @@ async def test_an_admin_erases_a_conversation_from_its_page(
         await page.goto(f"{running.base_url}/admin/historico/{ids['s1']}")
         await page.wait_for('document.querySelectorAll("li.ev-fala").length > 0', timeout_s=10)
         assert await _said(page) == [f"b1 fala {n}" for n in range(SEGMENTS_PER_SESSION)]
+        speakers = 'Array.from(document.querySelectorAll("#linha-do-tempo .falante"))'
+        assert await page.evaluate(f"{speakers}.map(s => s.textContent)") == [
+            "Atendente Ana:",
+            "Cliente:",
+        ]
         assert await page.evaluate(SHOWN) is True
         await _press(page, "Apagar o que foi dito")
         await _press(page, "Cancelar")  # asked, not done

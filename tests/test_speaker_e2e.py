@@ -78,6 +78,15 @@ async def test_enrolled_attendant_is_named_and_segments_carry_roles_until_erased
         ]
         assert segments[0]["atendente_id"] == ana
         assert all(0.0 <= s["falante_score"] <= 1.0 for s in segments)
+        # the conversation page's timeline says who spoke too
+        conversa = await http.get(
+            f"/admin/history/conversas/{segments[0]['session_id']}", headers=ADMIN
+        )
+        said = [i for i in conversa.json()["itens"] if i["tipo"] == "fala"]
+        assert [(i["texto"], i["falante"], i["atendente"]) for i in said] == [
+            (TEXTS[0], "atendente", "Ana Paula"),
+            (TEXTS[1], "cliente", None),
+        ]
         # the LLM read who said what
         dialogue = llm.requests[-1].body["messages"][-1]["content"]
         assert f"[atendente] {TEXTS[0]}" in dialogue and f"[cliente] {TEXTS[1]}" in dialogue

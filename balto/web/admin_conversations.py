@@ -8,7 +8,9 @@ other history routes, every body says ``"demo"`` (true for data made by ``balto 
 
 ``GET /admin/history/conversas/{session_id}`` (admin) → ``{"sessao": {...}, "itens": [...]}``: the
 timeline oldest first, each item a ``tipo``: ``fala`` (what was said, or why it was not
-transcribed), ``recomendacao`` (product, ``explicacao`` = why, ``aceita``, ``fonte``),
+transcribed; ``falante`` ``atendente`` / ``cliente`` / null as identified by voice, and
+``atendente`` the attendant's name then), ``recomendacao`` (product, ``explicacao`` = why,
+``aceita``, ``fonte``),
 ``alerta`` (sign, reason, guidance) or ``recusa`` (an advisor answer refused: ``erro`` = why,
 ``texto`` = what it said, ``fonte`` = provider:model). 404 for an unknown session. The session
 row's ``falas_apagadas_em`` says when its texts were erased (null: never).
