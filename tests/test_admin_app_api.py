@@ -9,8 +9,11 @@ import io
 import json
 
 import httpx
+import psycopg
 import trio
 
+from balto.store import live_feed
+from balto.store.migrations import apply_migrations
 from tests.admin_seed import SEGMENTS_PER_SESSION, seed
 from tests.conftest import ADMIN, query, start_server
 
@@ -240,3 +243,23 @@ async def test_a_catalog_with_text_postgresql_cannot_hold_names_the_rows(
             (2, "indicacoes"),
         ]
     assert query(database_url, "SELECT count(*) FROM cliente_catalogs") == [(0,)]
+
+
+def test_the_live_feed_says_who_spoke_where_the_voice_was_identified(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        apply_migrations(conn)
+    ids = seed(database_url)
+    labels = [("atendente", "Ana"), ("cliente", None)]
+    for seq, (falante, nome) in enumerate(labels):
+        query(
+            database_url,
+            "UPDATE segments SET falante = %s, atendente = %s WHERE session_id = %s AND seq = %s",
+            falante, nome, ids["s3"], seq,
+        )  # fmt: skip
+    with psycopg.connect(database_url) as conn:
+        events = live_feed.recent_events(conn, [ids["s3"]])[ids["s3"]]
+    said = [(e["falante"], e["atendente"]) for e in events if e["tipo"] == "fala"]
+    unlabelled = [(None, None)] * (SEGMENTS_PER_SESSION - len(labels))
+    assert said == labels + unlabelled
+    others = [(e["falante"], e["atendente"]) for e in events if e["tipo"] != "fala"]
+    assert others and set(others) == {(None, None)}

@@ -22,6 +22,8 @@
     li.dataset.tipo = ev.tipo;
     li.append(el("span", hora(ev.em), "hora"));
     if (ev.tipo === "fala") {
+      const quem = Balto.falante(ev);
+      if (quem) li.append(quem);
       if (ev.status === "transcribed") { li.className = "ev-fala"; li.append(el("span", ev.texto)); }
       else { li.className = "ev-falha"; li.append(el("span", "não transcrito: " + motivoFalha(ev.erro))); }
     } else if (ev.tipo === "recomendacao") {

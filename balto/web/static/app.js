@@ -127,6 +127,12 @@ const Balto = (() => {
   const brl2 = new Intl.NumberFormat("pt-BR", { style: "currency", currency: "BRL" });
   const brl4 = new Intl.NumberFormat("pt-BR", { style: "currency", currency: "BRL", maximumFractionDigits: 4 });
   const brl = { format: (v) => (Math.abs(v) >= 1 || v === 0 ? brl2 : brl4).format(v) };
+  // who spoke an utterance, as identified by voice (issue 16): nothing when unknown
+  function falante(item) {
+    if (item.falante === "atendente") return el("span", item.atendente ? `Atendente ${item.atendente}:` : "Atendente:", "falante atendente");
+    if (item.falante === "cliente") return el("span", "Cliente:", "falante cliente");
+    return null;
+  }
   function botao(texto, acao, cls) { const b = el("button", texto, cls); b.type = "button"; b.addEventListener("click", acao); return b; }
   function linha(tbody, cells) {
     const tr = el("tr");
@@ -141,5 +147,6 @@ const Balto = (() => {
   return {
     fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
     consulta, filtrosDaUrl, lerFormulario, preencherFormulario, clientesEBalcoes, pct, usd, brl, linha, botao,
+    falante,
   };
 })();

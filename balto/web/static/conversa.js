@@ -12,20 +12,13 @@
 
   function campo(nome, valor) { ficha.append(el("dt", nome), el("dd", valor === null || valor === undefined || valor === "" ? "—" : valor)); }
 
-  // who spoke, as identified by voice (issue 16): nothing when nobody is enrolled or unsure
-  function falante(i) {
-    if (i.falante === "atendente") return i.atendente ? `Atendente ${i.atendente}:` : "Atendente:";
-    if (i.falante === "cliente") return "Cliente:";
-    return "";
-  }
-
   function item(i) {
     const li = el("li");
     li.dataset.tipo = i.tipo;
     li.append(el("span", hora(i.em), "hora"));
     if (i.tipo === "fala") {
-      const quem = falante(i);
-      if (quem) li.append(el("span", quem, "falante " + i.falante));
+      const quem = Balto.falante(i);
+      if (quem) li.append(quem);
       if (i.status === "transcribed") { li.className = "ev-fala"; li.append(el("span", i.texto === null ? APAGADA : i.texto, i.texto === null ? "apagada" : "")); }
       else { li.className = "ev-falha"; li.append(el("span", i.status === "pending" ? "aguardando transcrição" : "não transcrito: " + (i.erro || ""))); }
     } else if (i.tipo === "recomendacao") {
