@@ -299,6 +299,8 @@ def body_cases(probe: Probe) -> None:
         valid = {
             "/cadastro/cliente": cliente,
             "/cadastro/balcao": {"nome_balcao": "B1", "user_codigo": codigo},
+            # a key nobody owns: every odd spelling of it must get a 4xx, never a 5xx
+            "/cadastro/balcao/revogar": {"api_key": "bk_" + "z" * 43},
             "/admin/atendentes": {
                 "cliente_id": clientes[0]["id"],
                 "nome": "Ana",

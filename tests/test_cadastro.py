@@ -9,14 +9,19 @@ import httpx
 import pytest
 import trio
 
+from balto.device import stream_file
 from balto.store.cadastro import hash_api_key
-from tests.conftest import ADMIN, query, start_server
+from tests.conftest import ADMIN, FIXTURES, query, register_balcao, start_server, ws_url
 
 CLIENTE = {
     "email": "contato@redepharma.com",
     "razao_social": "Rede Pharma LTDA",
     "telefone": "11999998888",
 }
+
+
+WAV = FIXTURES / "two_utterances.wav"
+REVOGAR = "/cadastro/balcao/revogar"
 
 
 async def test_register_cliente_and_balcao(nursery: trio.Nursery, database_url: str) -> None:
@@ -128,3 +133,51 @@ async def test_text_nothing_could_store_gets_400_naming_the_field(
         response = await http.post("/cadastro/balcao", content=balcao)
         assert (response.status_code, response.json()["field"]) == (400, "nome_balcao")
     assert query(database_url, "SELECT count(*) FROM clientes") == [(0,)]
+
+
+async def test_a_device_revokes_its_own_key_and_its_live_session_closes(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url)
+    api_key, balcao_id = await register_balcao(running.base_url)
+    other_key, _ = await register_balcao(running.base_url, "Balcão Outro")
+    answers: list[httpx.Response] = []
+
+    async def unlink() -> None:  # while the session streams, as the counter page does
+        async with httpx.AsyncClient(base_url=running.base_url) as http:
+            await trio.sleep(1.0)
+            answers.append(await http.post(REVOGAR, json={"api_key": api_key}))
+
+    async with trio.open_nursery() as inner:
+        inner.start_soon(unlink)
+        run = await stream_file(ws_url(running), api_key, WAV, linger_s=1.0)
+    assert (run.close_code, run.close_reason) == (4003, "API Key Revogada")
+    body = answers[0].json()
+    assert answers[0].status_code == 200, body
+    assert body["balcao_id"] == balcao_id and body["closed_session_id"] and body["revoked_at"]
+    assert (await stream_file(ws_url(running), api_key, WAV, linger_s=0.5)).close_code == 4003
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        again = await http.post(REVOGAR, json={"api_key": api_key})  # the first time stays
+        assert again.status_code == 200
+        assert again.json()["revoked_at"] == body["revoked_at"]
+        assert again.json()["closed_session_id"] is None
+        for bad, status in (
+            ({"api_key": "bk_" + "x" * 43}, 404),
+            ({"api_key": "not-a-key"}, 400),
+            ({"api_key": 7}, 400),
+            ({}, 400),
+        ):
+            refused = await http.post(REVOGAR, json=bad)
+            assert refused.status_code == status, (bad, refused.text)
+            assert refused.json()["field"] == "api_key"
+        audit = (await http.get("/admin/audit", headers=ADMIN)).json()["items"]
+    revoked = [a for a in audit if a["action"] == "revoke_self"]
+    assert [(a["balcao_id"], a["session_id"]) for a in revoked] == [
+        (balcao_id, None),
+        (balcao_id, body["closed_session_id"]),
+    ]
+    # the other balcão's key is untouched
+    assert query(
+        database_url, "SELECT count(*) FROM balcoes WHERE revoked_at IS NULL AND api_key_hash = %s",
+        hash_api_key(other_key),
+    ) == [(1,)]  # fmt: skip

@@ -6,8 +6,9 @@ red-flag alert, both carrying the attendant's name on the server; "Usei" stores 
 revoking the balcão's key from the admin API stops the page and sends it back to linking, its key
 forgotten. Another browser without WebM recording streams WAV and is heard just the same. The page
 is photographed (``tests/artifacts/admin-app/balcao.png``) and must not scroll sideways at 390 px.
-And when the server restarts under a streaming page, the page says it lost the connection, comes
-back by itself once the server does, and is heard again (a new session, a new suggestion).
+Unlinking that browser revokes its key on the server. And when the server restarts under a
+streaming page, the page says it lost the connection, comes back by itself once the server does,
+and is heard again (a new session, a new suggestion).
 
 Needs Debian's ``chromium`` (skipped outside CI without it, failed under CI)."""
 
@@ -154,6 +155,20 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
             await page.wait_for(
                 'document.getElementById("estado").dataset.estado === "parado"', timeout_s=10
             )
+            # unlinking (asked twice) revokes the key on the server, not only in this browser
+            await page.evaluate('document.querySelector("details.este-balcao").open = true')
+            await page.click("#desvincular")
+            assert await page.evaluate('localStorage.getItem("balto.balcao")') is not None
+            await page.click("#desvincular")
+            await page.wait_for('!document.getElementById("vincular").hidden', timeout_s=10)
+            said = await page.evaluate('document.getElementById("aviso").textContent')
+            assert "chave do balcão revogada" in said, said
+            assert await page.evaluate('localStorage.getItem("balto.balcao")') is None
+    revoked = query(
+        database_url, "SELECT revoked_at IS NOT NULL FROM balcoes WHERE nome_balcao = %s",
+        "Balcão Web 02",
+    )  # fmt: skip
+    assert revoked == [(True,)]
     sessions = await _settled(
         database_url,
         "SELECT b.nome_balcao, s.close_reason FROM sessions s JOIN balcoes b ON b.id = s.balcao_id"

@@ -7,6 +7,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -78,6 +79,24 @@ def authenticate(conn: psycopg.Connection, api_key: str) -> BalcaoIdentity | Non
     if row is None or not hmac.compare_digest(bytes(row[4]), digest):
         return None
     return BalcaoIdentity(str(row[0]), str(row[1]), row[2], bool(row[3]))
+
+
+def revoke_own_key(conn: psycopg.Connection, api_key: str) -> tuple[str, datetime] | None:
+    """Revoke the balcão owning `api_key` (a device unlinking itself).
+
+    Returns its id and revocation time (the first one, if it was revoked already), or None for a
+    key nobody owns.
+    """
+    digest = hash_api_key(api_key)
+    with conn.transaction():
+        row = conn.execute(
+            "UPDATE balcoes SET revoked_at = coalesce(revoked_at, now())"
+            " WHERE api_key_hash = %s RETURNING id, revoked_at, api_key_hash",
+            (digest,),
+        ).fetchone()
+    if row is None or not hmac.compare_digest(bytes(row[2]), digest):
+        return None
+    return str(row[0]), row[1]
 
 
 def rotate_codigo(conn: psycopg.Connection, cliente_id: str) -> str | None:

@@ -14,7 +14,6 @@ from typing import Any
 
 from quart import Blueprint, Response, jsonify
 
-from balto.close_codes import CloseCode
 from balto.store import history
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
@@ -29,7 +28,7 @@ from balto.web.params import (
     limit_arg,
     text_arg,
 )
-from balto.web.remote_ops import revoke_elsewhere
+from balto.web.remote_ops import close_revoked
 
 blueprint = Blueprint("admin_history", __name__)
 
@@ -126,13 +125,7 @@ async def revoke(balcao_id: str) -> tuple[Response, int]:
     if revoked_at is None:
         await audit("revoke", balcao_id=balcao_id, outcome="not_found")
         return error(404, "not_found", "balcão não encontrado")
-    live = services.registry.get(balcao_id)
-    session_id = live.session.info.session_id if live else None
-    if live is not None:
-        code = CloseCode.REVOKED_KEY
-        live.request_close(code, code.reason)
-    else:
-        session_id = await revoke_elsewhere(balcao_id)
+    session_id = await close_revoked(balcao_id)
     await audit("revoke", balcao_id=balcao_id, session_id=session_id, outcome="revoked")
     body = {
         "balcao_id": balcao_id,

@@ -2,6 +2,10 @@
 
 ``POST /cadastro/cliente`` (admin) → 201 ``{"codigo": "NNNNNN"}``;
 ``POST /cadastro/balcao`` with a linking code → 201 ``{"api_key", "balcao_id", "status"}``.
+``POST /cadastro/balcao/revogar`` ``{"api_key"}`` (the device itself, e.g. a counter browser being
+unlinked) → 200 ``{"balcao_id", "revoked_at", "closed_session_id"}``: the key is refused from then
+on and its live session, if any, is closed with 4003; asked again, the first revocation time;
+404 for a key nobody owns. Audited (``revoke_self``).
 Linking is rate-limited on failures per client address and per code (`balto.store.cadastro_guard`):
 past the limit → 429 with ``Retry-After``, even for a right code. Every failure is logged and
 stored for admins (``GET /admin/cadastro/falhas``).
@@ -15,11 +19,13 @@ import re
 from quart import Blueprint, Response, current_app, jsonify, request
 
 from balto.services import Services
-from balto.store.cadastro import create_cliente
+from balto.store.cadastro import API_KEY_PREFIX, create_cliente, revoke_own_key
 from balto.store.cadastro_guard import FailureLimit, link_balcao
+from balto.web.audit import audit
 from balto.web.auth import is_admin
 from balto.web.bodies import json_object, text_field
 from balto.web.errors import FieldError, error
+from balto.web.remote_ops import close_revoked
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +93,21 @@ async def cadastro_balcao() -> tuple[Response, int]:
     api_key, balcao_id = result.created
     log.info("balcao registered: %s (%s)", nome, balcao_id)
     return jsonify({"api_key": api_key, "balcao_id": balcao_id, "status": "registered"}), 201
+
+
+@blueprint.post("/cadastro/balcao/revogar")
+async def revogar_balcao() -> tuple[Response, int]:
+    """A device revokes its own key (it is being unlinked); its live session is closed."""
+    body = await json_object()
+    api_key = text_field(body, "api_key", 200)
+    if not api_key.startswith(API_KEY_PREFIX):
+        raise FieldError("api_key", "api_key inválida")
+    revoked = await _services().db.run(revoke_own_key, api_key)
+    if revoked is None:
+        return error(404, "not_found", "chave não encontrada", field="api_key")
+    balcao_id, revoked_at = revoked
+    session_id = await close_revoked(balcao_id)
+    await audit("revoke_self", balcao_id=balcao_id, session_id=session_id, outcome="revoked")
+    log.info("balcao %s revoked its own key", balcao_id)
+    body = {"balcao_id": balcao_id, "revoked_at": revoked_at.isoformat()}
+    return jsonify({**body, "closed_session_id": session_id}), 200

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from quart import Response, jsonify
 
+from balto.close_codes import CloseCode
 from balto.web.audit import audit
 from balto.web.auth import app_services
 from balto.web.errors import error
@@ -60,3 +61,12 @@ async def revoke_elsewhere(balcao_id: str) -> str | None:
     except ControlTimeout:
         return row.session_id
     return row.session_id if status != "not_found" else None
+
+
+async def close_revoked(balcao_id: str) -> str | None:
+    """Close a just-revoked balcão's live session (4003) here or on its holder; its id or None."""
+    live = app_services().registry.get(balcao_id)
+    if live is None:
+        return await revoke_elsewhere(balcao_id)
+    live.request_close(CloseCode.REVOKED_KEY, CloseCode.REVOKED_KEY.reason)
+    return live.session.info.session_id

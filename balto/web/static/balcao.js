@@ -239,9 +239,26 @@
     clearTimeout(confirmando);
     confirmando = null;
     sair.textContent = "Desvincular este navegador";
-    desvincular("");
-    aviso("Este navegador foi desvinculado; o balcão continua cadastrado até o administrador revogar a chave.");
+    desvincularDeVez();
   });
+
+  // Unlinking revokes the key on the server too, so no copy of it can be used again.
+  async function desvincularDeVez() {
+    const chave = config.api_key;
+    await parar();
+    let revogada = false;
+    try {
+      const r = await fetch("/cadastro/balcao/revogar", {
+        method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ api_key: chave }),
+      });
+      revogada = r.ok || r.status === 404;  // 404: nobody owns that key any more
+    } catch { /* the server is away: said below */ }
+    desvincular("");
+    aviso(revogada
+      ? "Este navegador foi desvinculado e a chave do balcão revogada. Para voltar, vincule-o de novo com o código."
+      : "Este navegador esqueceu a chave, mas o servidor não respondeu: peça ao administrador para revogar a chave deste balcão (Cadastro).");
+  }
   if (!BaltoMicrofone.disponivel()) {
     Balto.erro("Este navegador só abre o microfone em páginas HTTPS (ou em localhost): abra o Balto pelo endereço seguro.");
   }
