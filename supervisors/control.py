@@ -60,8 +60,8 @@ def apply_command(registry: Registry, command: str, balcao_id: str, session_id: 
     if command == "restart":
         return "restarting" if live.session.restart("requested by an admin") else "busy"
     code, status = _CLOSES[command]
-    live.request_close(code, code.reason)
-    return status
+    # a session whose device already left is draining, not live: nothing to close
+    return status if live.request_close(code, code.reason) else "not_found"
 
 
 class ControlPlane:

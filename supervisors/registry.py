@@ -7,6 +7,7 @@ without disturbing its successor).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,20 +18,38 @@ from supervisors.batches import in_batches
 from supervisors.session import Session
 
 
+def _still_connected() -> bool:
+    return False
+
+
 @dataclass(slots=True)
 class LiveSession:
-    """A session as the registry holds it: the session plus a way to ask its handler to close."""
+    """A session as the registry holds it: the session plus a way to ask its handler to close.
+
+    `device_left` says whether the device has already gone: the session is then draining what it
+    sent (its last utterances being transcribed, advised, stored) and there is no socket to close.
+    """
 
     session: Session
     cancel_scope: trio.CancelScope = field(default_factory=trio.CancelScope)
     close_code: CloseCode | None = None
     close_reason: str | None = None
+    device_left: Callable[[], bool] = _still_connected
 
-    def request_close(self, code: CloseCode, reason: str) -> None:
-        """Ask the handler to stop the pipeline and close the socket with `code`."""
+    def request_close(self, code: CloseCode, reason: str, *, even_draining: bool = False) -> bool:
+        """Ask the handler to stop the pipeline and close the socket with `code`; True if asked.
+
+        A session whose device already left is left to drain (False), unless `even_draining`
+        (server shutdown): an operator's disconnect, a revoked key or a new connection of the same
+        balcão has no socket to close there, and cutting the drain would lose the last utterance
+        and record the close as theirs rather than the device's.
+        """
+        if self.device_left() and not even_draining:
+            return False
         if self.close_code is None:
             self.close_code, self.close_reason = code, reason
         self.cancel_scope.cancel()
+        return True
 
 
 class Registry:
@@ -77,4 +96,4 @@ class Registry:
     def close_all(self, code: CloseCode, reason: str) -> None:
         """Ask every live session to close (server shutdown)."""
         for live in list(self._live.values()):
-            live.request_close(code, reason)
+            live.request_close(code, reason, even_draining=True)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import imageio_ffmpeg
+import pytest
 import trio
 from trio_websocket import WebSocketConnection, open_websocket_url
 
@@ -44,6 +45,29 @@ def find_chromium() -> str | None:
     if explicit:
         return explicit
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+ADMIN_SECRET = "test-admin-secret"  # conftest's ADMIN_SECRET
+ARTIFACTS = Path(__file__).parent / "artifacts" / "admin-app"  # screenshots, git-ignored
+CHROMIUM = find_chromium()
+MISSING = "Chromium not found (apt-get install chromium, or set BALTO_CHROMIUM)"
+needs_chromium = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason=MISSING)
+"""A browser test's mark: skipped without Chromium outside CI; under CI `chromium()` fails it."""
+
+
+def chromium() -> str:
+    """The Chromium to drive; fails the test when there is none (under CI)."""
+    if CHROMIUM is None:
+        pytest.fail(f"{MISSING}; .ci/run installs it when run as root")
+    return CHROMIUM
+
+
+async def sign_in(page: Page, base_url: str) -> None:
+    """Sign in to the admin app with the tests' admin secret, as a person types it."""
+    await page.goto(base_url + "/entrar")
+    await page.evaluate(f'document.getElementById("segredo").value = {json.dumps(ADMIN_SECRET)}')
+    await page.click("#entrar button")
+    await page.wait_for('location.pathname === "/admin/ao-vivo"', timeout_s=10)
 
 
 class Page:

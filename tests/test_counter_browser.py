@@ -15,25 +15,28 @@ Needs Debian's ``chromium`` (skipped outside CI without it, failed under CI)."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import trio
 
-from tests.browser import Page, fake_microphone, find_chromium, microphone_wav, open_page
+from tests.browser import (
+    ARTIFACTS,
+    Page,
+    chromium,
+    fake_microphone,
+    microphone_wav,
+    needs_chromium,
+    open_page,
+)
 from tests.conftest import ADMIN, FIXTURES, query, start_server
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.openai_compat import FakeOpenAICompat
 from tests.fakes.wiring import provider_env
 from tests.server_process import server_process
 
-ARTIFACTS = Path(__file__).parent / "artifacts" / "admin-app"
-CHROMIUM = find_chromium()
-_MISSING = "Chromium not found (apt-get install chromium, or set BALTO_CHROMIUM)"
-pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason=_MISSING)
+pytestmark = needs_chromium
 SAID = [
     "Bom dia, eu tô espirrando o dia inteiro, acho que é rinite.",
     "E o olho coçando também, o que a senhora tem?",
@@ -78,8 +81,7 @@ async def _settled(database_url: str, sql: str, *params: Any) -> list[tuple[Any,
 async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_alerts(
     nursery: trio.Nursery, database_url: str, tmp_path: Path
 ) -> None:
-    if CHROMIUM is None:
-        pytest.fail(f"{_MISSING}; .ci/run installs it when run as root")
+    executable = chromium()
     stt = FakeElevenLabs(transcripts=SAID, default_text="Obrigado.")
     env = await _fakes(nursery, stt)
     running = await start_server(nursery, database_url, **env)
@@ -89,7 +91,7 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
         codigo = (await http.post("/cadastro/cliente", headers=ADMIN, json=body)).json()["codigo"]
         wrong = "000000" if codigo != "000000" else "000001"
         async with open_page(
-            CHROMIUM, tmp_path / "profile", width=1366, height=900,
+            executable, tmp_path / "profile", width=1366, height=900,
             extra_args=fake_microphone(microphone),
         ) as page:  # fmt: skip
             await page.goto(running.base_url + "/balcao")
@@ -141,7 +143,7 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
         # a browser whose MediaRecorder makes no WebM streams a WAV of the microphone's samples
         stt.transcripts = ["Tem algo para rinite? Espirro muito."]
         async with open_page(
-            CHROMIUM, tmp_path / "profile2", extra_args=fake_microphone(microphone)
+            executable, tmp_path / "profile2", extra_args=fake_microphone(microphone)
         ) as page:
             await page.call("Page.enable")
             await page.call("Page.addScriptToEvaluateOnNewDocument", source=NO_WEBM)
@@ -182,8 +184,7 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
 async def test_the_counter_page_reconnects_by_itself_when_the_server_restarts(
     nursery: trio.Nursery, database_url: str, tmp_path: Path
 ) -> None:
-    if CHROMIUM is None:
-        pytest.fail(f"{_MISSING}; .ci/run installs it when run as root")
+    executable = chromium()
     env = {
         **await _fakes(nursery, FakeElevenLabs(default_text=SAID[0])),
         "BALTO_DATABASE_URL": database_url,
@@ -197,7 +198,7 @@ async def test_the_counter_page_reconnects_by_itself_when_the_server_restarts(
             made = await http.post("/cadastro/cliente", headers=ADMIN, json=body)
             codigo = made.json()["codigo"]
         async with open_page(
-            CHROMIUM, tmp_path / "profile", extra_args=fake_microphone(microphone)
+            executable, tmp_path / "profile", extra_args=fake_microphone(microphone)
         ) as page:
             await page.goto(first.base_url + "/balcao")
             await _fill(page, "vincular-form", {"codigo": codigo, "nome": "Balcão Web 03"})

@@ -12,21 +12,15 @@ Needs Debian's ``chromium`` (skipped outside CI without it, failed under CI)."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-import pytest
 import trio
 
 from tests.admin_seed import BASE, SEGMENTS_PER_SESSION, seed
-from tests.browser import Page, find_chromium, open_page
+from tests.browser import ARTIFACTS, Page, chromium, needs_chromium, open_page, sign_in
 from tests.conftest import query, start_server
 
-SECRET = "test-admin-secret"  # conftest's ADMIN_SECRET
-ARTIFACTS = Path(__file__).parent / "artifacts" / "admin-app"
-CHROMIUM = find_chromium()
-_MISSING = "Chromium not found (apt-get install chromium, or set BALTO_CHROMIUM)"
-pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason=_MISSING)
+pytestmark = needs_chromium
 BUTTON = 'Array.from(document.querySelectorAll("#apagar button"))'
 SHOWN = 'document.getElementById("apagar").getClientRects().length > 0'  # on screen, not hidden
 
@@ -50,8 +44,7 @@ async def _said(page: Page) -> list[str]:
 async def test_an_admin_erases_a_conversation_from_its_page(
     nursery: trio.Nursery, database_url: str, tmp_path: Path
 ) -> None:
-    if CHROMIUM is None:
-        pytest.fail(f"{_MISSING}; .ci/run installs it when run as root")
+    executable = chromium()
     running = await start_server(nursery, database_url)
     ids = seed(database_url)
     query(database_url, "UPDATE sessions SET ended_at = %s WHERE id = %s", BASE, ids["s1"])
@@ -62,11 +55,8 @@ async def test_an_admin_erases_a_conversation_from_its_page(
             "UPDATE segments SET falante = %s, atendente = %s WHERE session_id = %s AND seq = %s",
             falante, nome, ids["s1"], seq,
         )  # fmt: skip
-    async with open_page(CHROMIUM, tmp_path / "profile", width=1366, height=900) as page:
-        await page.goto(running.base_url + "/entrar")
-        await page.evaluate(f'document.getElementById("segredo").value = {json.dumps(SECRET)}')
-        await page.click("#entrar button")
-        await page.wait_for('location.pathname === "/admin/ao-vivo"', timeout_s=10)
+    async with open_page(executable, tmp_path / "profile", width=1366, height=900) as page:
+        await sign_in(page, running.base_url)
 
         await page.goto(running.base_url + "/admin/historico")  # one page: no "Mais antigas"
         rows = 'document.querySelectorAll("#conversas tbody tr").length === 3'

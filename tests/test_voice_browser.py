@@ -12,27 +12,30 @@ Needs Debian's ``chromium`` (skipped outside CI without it, failed under CI)."""
 from __future__ import annotations
 
 import json
-import os
 import wave
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import trio
 
 from balto.speaker.enroll import decode
 from balto.speaker.features import RATE, embed
 from balto.speaker.identify import Enrolled, identify
 from balto.speaker.voiceprint import Scorer, Voiceprint
-from tests.browser import Page, fake_microphone, find_chromium, microphone_wav, open_page
+from tests.browser import (
+    ARTIFACTS,
+    Page,
+    chromium,
+    fake_microphone,
+    microphone_wav,
+    needs_chromium,
+    open_page,
+    sign_in,
+)
 from tests.conftest import ADMIN, FIXTURES, query, start_server
 
-SECRET = "test-admin-secret"  # conftest's ADMIN_SECRET
-ARTIFACTS = Path(__file__).parent / "artifacts" / "admin-app"
-CHROMIUM = find_chromium()
-_MISSING = "Chromium not found (apt-get install chromium, or set BALTO_CHROMIUM)"
-pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason=_MISSING)
+pytestmark = needs_chromium
 # The page's fetch, watched: the content type of every voice upload (which recorder was used).
 WATCH_UPLOADS = """
 window.__uploads = [];
@@ -65,13 +68,6 @@ def _dialogue_labels(print_bytes: bytes) -> list[str | None]:
         start, end = (int(t * RATE) * 2 for t in turn["interval"])
         labels.append(identify(embed(pcm[start:end]), [ana]).falante)
     return labels
-
-
-async def _sign_in(page: Page, base_url: str) -> None:
-    await page.goto(base_url + "/entrar")
-    await page.evaluate(f'document.getElementById("segredo").value = {json.dumps(SECRET)}')
-    await page.click("#entrar button")
-    await page.wait_for('location.pathname === "/admin/ao-vivo"', timeout_s=10)
 
 
 async def _text(page: Page, element_id: str) -> str:
@@ -112,8 +108,7 @@ async def _voices(http: httpx.AsyncClient, cliente_id: str) -> dict[str, Any]:
 async def test_an_admin_records_an_attendants_voice_in_the_browser(
     nursery: trio.Nursery, database_url: str, tmp_path: Path
 ) -> None:
-    if CHROMIUM is None:
-        pytest.fail(f"{_MISSING}; .ci/run installs it when run as root")
+    executable = chromium()
     running = await start_server(nursery, database_url)
     microphone = microphone_wav(FIXTURES / "speaker_enroll.webm", tmp_path / "microfone.wav")
     short = _short_wav(tmp_path / "curta.wav", 8.0)
@@ -133,12 +128,12 @@ async def test_an_admin_records_an_attendants_voice_in_the_browser(
         assert await _voices(http, cliente_id) == {"Ana": None, "Bia": None}
 
         async with open_page(
-            CHROMIUM, tmp_path / "profile", width=1366, height=900,
+            executable, tmp_path / "profile", width=1366, height=900,
             extra_args=fake_microphone(microphone),
         ) as page:  # fmt: skip
             await page.call("Page.enable")
             await page.call("Page.addScriptToEvaluateOnNewDocument", source=WATCH_UPLOADS)
-            await _sign_in(page, running.base_url)
+            await sign_in(page, running.base_url)
             await _open_panel(page, running.base_url, cliente_id, ids["Ana"])
             assert "sem voz cadastrada" in await _text(page, "voz-situacao")
             assert await page.evaluate('document.getElementById("voz-apagar").hidden') is True
@@ -198,11 +193,11 @@ async def test_an_admin_records_an_attendants_voice_in_the_browser(
 
         # a browser whose MediaRecorder cannot make WebM: a WAV of the microphone's samples
         async with open_page(
-            CHROMIUM, tmp_path / "profile2", extra_args=fake_microphone(microphone)
+            executable, tmp_path / "profile2", extra_args=fake_microphone(microphone)
         ) as page:
             await page.call("Page.enable")
             await page.call("Page.addScriptToEvaluateOnNewDocument", source=WATCH_UPLOADS + NO_WEBM)
-            await _sign_in(page, running.base_url)
+            await sign_in(page, running.base_url)
             await _open_panel(page, running.base_url, cliente_id, ids["Bia"])
             said = await _record(page, 16)
             assert said.startswith("Bia: voz cadastrada"), said

@@ -102,7 +102,8 @@ async def disconnect_session(balcao_id: str) -> tuple[Response, int]:
     if live is None:
         return await forward("disconnect", balcao_id)
     code = CloseCode.DISCONNECTED_BY_OPERATOR
-    live.request_close(code, code.reason)
+    if not live.request_close(code, code.reason):  # the device just left; its session drains
+        return error(404, "not_found", _NO_SESSION)
     await audit("disconnect", balcao_id=balcao_id, session_id=live.session.info.session_id)
     return jsonify({"status": "disconnecting", "session_id": live.session.info.session_id}), 202
 

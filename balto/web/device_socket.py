@@ -280,7 +280,7 @@ class DeviceEndpoint:
     ) -> None:
         services = self.services
         session = Session(info)
-        live = LiveSession(session)
+        live = LiveSession(session, device_left=lambda: link.disconnected)
         services.registry.register(live)
         await services.cluster.claimed(live)  # closes this balcão's session on another instance
         log.info(

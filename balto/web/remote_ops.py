@@ -64,9 +64,13 @@ async def revoke_elsewhere(balcao_id: str) -> str | None:
 
 
 async def close_revoked(balcao_id: str) -> str | None:
-    """Close a just-revoked balcão's live session (4003) here or on its holder; its id or None."""
+    """Close a just-revoked balcão's live session (4003) here or on its holder.
+
+    Returns its id, or None when there was none to close (a session whose device already left
+    finishes its drain).
+    """
     live = app_services().registry.get(balcao_id)
     if live is None:
         return await revoke_elsewhere(balcao_id)
-    live.request_close(CloseCode.REVOKED_KEY, CloseCode.REVOKED_KEY.reason)
-    return live.session.info.session_id
+    code = CloseCode.REVOKED_KEY
+    return live.session.info.session_id if live.request_close(code, code.reason) else None

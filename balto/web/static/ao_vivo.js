@@ -159,6 +159,7 @@
       $("contagem").textContent = n === 0 ? "Nenhuma sessão ativa." : n === 1 ? "1 sessão ativa." : `${n} sessões ativas.`;
       $("atualizado").textContent = "atualizado às " + hora(body.agora);
       encerradas(body.encerradas);
+      BaltoAlertas.atualizar(sessoes);
     } catch (err) {
       Balto.erro("Não foi possível atualizar: " + err.message);
     } finally {

@@ -197,6 +197,9 @@
         const s = (performance.now() - inicio) / 1000;
         if (rms > 0.003) ouvido = s;
         $("silencio").hidden = s - ouvido < SILENCIO_S;
+      }, async () => {
+        await parar();
+        Balto.erro("O microfone foi desconectado: confira o microfone e inicie o atendimento de novo.");
       });
     } catch (err) {
       Balto.erro("Não foi possível iniciar: " + BaltoMicrofone.motivo(err) + ".");

@@ -85,8 +85,9 @@ const BaltoMicrofone = (() => {
   }
 
   // Open the microphone (call it from a click: browsers start audio only on a gesture);
-  // `aoNivel(rms)` ten times a second. Resolves to { gravar(opcoes) → recorder, fechar() }.
-  async function abrir(aoNivel) {
+  // `aoNivel(rms)` ten times a second; `aoPerder()` once if the microphone goes away (unplugged,
+  // taken by the system) before `fechar()`. Resolves to { gravar(opcoes) → recorder, fechar() }.
+  async function abrir(aoNivel, aoPerder = () => {}) {
     // the voice as the counter hears it: no echo cancelling or noise removal by the browser
     // (Balto denoises); gain control keeps a quiet laptop audible
     const stream = await navigator.mediaDevices.getUserMedia({
@@ -105,6 +106,7 @@ const BaltoMicrofone = (() => {
       aoNivel(Math.sqrt(soma / amostras.length));
     }, 100);
     let fechado = false;
+    for (const t of stream.getAudioTracks()) t.addEventListener("ended", () => { if (!fechado) aoPerder(); });
     return {
       gravar: (opcoes = {}) => recorder(stream, contexto, fonte, opcoes),
       fechar() {

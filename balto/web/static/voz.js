@@ -107,6 +107,9 @@ const BaltoVoz = (() => {
         $("voz-nivel").value = BaltoMicrofone.nivel(rms);
         if (rms > 0.003) ouvido = segundos();
         $("voz-silencio").hidden = segundos() - ouvido < SILENCIO_S;
+      }, () => {
+        if (gravacao) gravacao.cancelar();
+        aviso("O microfone foi desconectado: nada foi enviado. Confira o microfone e grave de novo.", true);
       });
       rec = mic.gravar();
     } catch (err) {

@@ -1,0 +1,46 @@
+// Ao vivo: red-flag alerts of live sessions that this admin has not acknowledged yet, in a banner
+// above the cards (and in the tab's title, so a pharmacist with the page in another tab sees it),
+// each with "Ciente". Acknowledged alert ids are kept for the browser session (sessionStorage).
+"use strict";
+const BaltoAlertas = (() => {
+  const { el, hora, botao } = Balto;
+  const VISTOS = "balto.alertas.vistos";
+  const titulo = document.title;
+  const vistos = new Set(JSON.parse(sessionStorage.getItem(VISTOS) || "[]"));
+  let ultimo = [];  // the sessions of the last poll, to redraw after an acknowledgement
+
+  function ciente(id) {
+    vistos.add(id);
+    sessionStorage.setItem(VISTOS, JSON.stringify([...vistos].slice(-500)));
+    atualizar(ultimo);
+  }
+
+  // `sessoes`: the live sessions as /admin/ao-vivo/dados lists them (their recent `eventos`).
+  function atualizar(sessoes) {
+    ultimo = sessoes;
+    const novos = [];
+    for (const s of sessoes) {
+      const pendentes = s.eventos.filter((ev) => ev.tipo === "alerta" && !vistos.has(ev.id));
+      for (const ev of pendentes) novos.push({ s, ev });
+      const card = document.querySelector(`.cartao[data-session="${s.session_id}"]`);
+      if (card) card.classList.toggle("com-alerta", pendentes.length > 0);
+    }
+    const lista = document.getElementById("alertas-novos");
+    const chave = novos.map((n) => n.ev.id).join(",");
+    if (lista.dataset.chave !== chave) {
+      lista.dataset.chave = chave;
+      lista.replaceChildren(...novos.map(({ s, ev }) => {
+        const li = el("li");
+        li.dataset.alerta = ev.id;
+        li.append(el("strong", `${s.nome_balcao || s.balcao_id}: ${ev.explicacao}`), " ",
+          el("span", `às ${hora(ev.em)}${s.atendente ? ", atendente " + s.atendente : ""}. ${ev.orientacao}`), " ",
+          botao("Ciente", () => ciente(ev.id)));
+        return li;
+      }));
+    }
+    lista.hidden = novos.length === 0;
+    document.title = novos.length ? `(${novos.length}) Alerta — ${titulo}` : titulo;
+  }
+
+  return { atualizar };
+})();
