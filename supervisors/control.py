@@ -60,8 +60,10 @@ def apply_command(registry: Registry, command: str, balcao_id: str, session_id: 
     if command == "restart":
         return "restarting" if live.session.restart("requested by an admin") else "busy"
     code, status = _CLOSES[command]
-    # a session whose device already left is draining, not live: nothing to close
-    return status if live.request_close(code, code.reason) else "not_found"
+    # an operator's disconnect also ends a drain (one stuck on a stalled provider, say); a revoked
+    # key or a new connection leaves a departed device's session to finish its drain
+    asked = live.request_close(code, code.reason, even_draining=command == "disconnect")
+    return status if asked else "not_found"
 
 
 class ControlPlane:

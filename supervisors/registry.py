@@ -40,8 +40,8 @@ class LiveSession:
         """Ask the handler to stop the pipeline and close the socket with `code`; True if asked.
 
         A session whose device already left is left to drain (False), unless `even_draining`
-        (server shutdown): an operator's disconnect, a revoked key or a new connection of the same
-        balcão has no socket to close there, and cutting the drain would lose the last utterance
+        (server shutdown, an operator's disconnect): a revoked key or a new connection of the same
+        balcão has no socket to close there, and cutting the drain would lose the last utterances
         and record the close as theirs rather than the device's.
         """
         if self.device_left() and not even_draining:

@@ -102,8 +102,9 @@ async def disconnect_session(balcao_id: str) -> tuple[Response, int]:
     if live is None:
         return await forward("disconnect", balcao_id)
     code = CloseCode.DISCONNECTED_BY_OPERATOR
-    if not live.request_close(code, code.reason):  # the device just left; its session drains
-        return error(404, "not_found", _NO_SESSION)
+    # also a session whose device has left and that is still draining (stuck on a stalled
+    # provider, say): the operator asked for it to end
+    live.request_close(code, code.reason, even_draining=True)
     await audit("disconnect", balcao_id=balcao_id, session_id=live.session.info.session_id)
     return jsonify({"status": "disconnecting", "session_id": live.session.info.session_id}), 202
 
