@@ -329,6 +329,8 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         assert codigo != alfa["codigo"]
         shown = f"document.querySelector({json.dumps(row + ' .codigo')}).textContent"
         assert await page.evaluate(shown) == codigo
+        link = f"document.querySelector({json.dumps(row + ' .tela-balcao')}).getAttribute('href')"
+        assert await page.evaluate(link) == f"/balcao?codigo={codigo}"  # the counter page's
 
         # a new cliente and an attendant (with consent) through the forms
         await page.evaluate(

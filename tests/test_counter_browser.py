@@ -147,8 +147,12 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
         ) as page:
             await page.call("Page.enable")
             await page.call("Page.addScriptToEvaluateOnNewDocument", source=NO_WEBM)
-            await page.goto(running.base_url + "/balcao")
-            await _fill(page, "vincular-form", {"codigo": codigo, "nome": "Balcão Web 02"})
+            # the Cadastro page's link carries the code: filled in, then gone from the address
+            await page.goto(f"{running.base_url}/balcao?codigo={codigo}")
+            form = 'document.getElementById("vincular-form").elements'
+            assert await page.evaluate(f"{form}.codigo.value") == codigo
+            assert await page.evaluate("location.search") == ""
+            await _fill(page, "vincular-form", {"nome": "Balcão Web 02"})
             await page.wait_for('!document.getElementById("atender").hidden', timeout_s=10)
             await page.click("#iniciar")
             [suggestion] = await _cards(page, "sugestoes", 1, timeout_s=40)

@@ -229,7 +229,11 @@
     mostrar();
   }
 
-  $("iniciar").addEventListener("click", () => { iniciar(); });
+  $("iniciar").addEventListener("click", async () => {
+    const botaoIniciar = $("iniciar");
+    botaoIniciar.disabled = true;  // the permission prompt can take a while: one start at a time
+    try { await iniciar(); } finally { botaoIniciar.disabled = false; }
+  });
   $("pausar").addEventListener("click", () => { parar(); });
   const sair = $("desvincular");
   let confirmando = null;
@@ -261,6 +265,12 @@
     aviso(revogada
       ? "Este navegador foi desvinculado e a chave do balcão revogada. Para voltar, vincule-o de novo com o código."
       : "Este navegador esqueceu a chave, mas o servidor não respondeu: peça ao administrador para revogar a chave deste balcão (Cadastro).");
+  }
+  // a link from the Cadastro page carries the code: fill it in, and take it out of the address bar
+  const pedido = new URLSearchParams(location.search).get("codigo");
+  if (pedido) {
+    $("vincular-form").elements.codigo.value = pedido;
+    history.replaceState(null, "", location.pathname);
   }
   if (!BaltoMicrofone.disponivel()) {
     Balto.erro("Este navegador só abre o microfone em páginas HTTPS (ou em localhost): abra o Balto pelo endereço seguro.");

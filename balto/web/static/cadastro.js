@@ -26,9 +26,14 @@
       const abrir = el("a", c.razao_social); abrir.href = "?cliente_id=" + c.id;
       abrir.addEventListener("click", (e) => { e.preventDefault(); escolher(c.id, c.razao_social); });
       const codigo = el("code", c.codigo, "codigo");
+      const tela = el("a", "tela do balcão", "tela-balcao");
+      tela.href = "/balcao?codigo=" + encodeURIComponent(c.codigo);
+      tela.title = "Abra no navegador do balcão: o código já vem preenchido";
       const girar = botao("Novo código", () => girarCodigo(c, codigo).catch(falha));
       girar.dataset.action = "rotate";
-      const tr = linha(tbody, [abrir, c.email, codigo, c.balcoes, girar]);
+      const vinculo = el("span");
+      vinculo.append(codigo, " · ", tela);
+      const tr = linha(tbody, [abrir, c.email, vinculo, c.balcoes, girar]);
       tr.dataset.cliente = c.id;
       if (c.id === cliente) $("cliente-nome").textContent = c.razao_social;
     }
@@ -37,6 +42,7 @@
   async function girarCodigo(c, codigo) {
     const body = await api(`/admin/clientes/${c.id}/codigo`, { method: "POST" });
     codigo.textContent = body.codigo;
+    codigo.parentNode.querySelector(".tela-balcao").href = "/balcao?codigo=" + encodeURIComponent(body.codigo);
     resultado(`Novo código de ${c.razao_social}: ${body.codigo}. O anterior deixou de valer; balcões já vinculados continuam funcionando.`);
   }
 

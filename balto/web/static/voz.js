@@ -60,30 +60,37 @@ const BaltoVoz = (() => {
     }, "perigo"));
   }
 
-  async function apagar() {
-    try {
-      await api(`/admin/atendentes/${atual.id}/voz`, { method: "DELETE" });
-      atual.voz = null;
-      $("voz-situacao").textContent = situacao(null);
-      aviso(`Voz de ${atual.nome} apagada.`);
-    } catch (err) {
-      aviso(err.status === 404 ? "Este atendente já não tinha voz cadastrada." : "Não foi possível apagar: " + err.message, true);
-    }
+  // The panel may be closed or opened on someone else while a request is out: answers are for
+  // the attendant they were asked about, and shown only while that one's panel is open.
+  function mostrarResultado(quem, texto, erro) {
+    if (atual !== quem) return;
+    $("voz-situacao").textContent = situacao(quem.voz);
+    aviso(texto, erro);
     oferecerApagar();
+  }
+
+  async function apagar() {
+    const quem = atual;
+    try {
+      await api(`/admin/atendentes/${quem.id}/voz`, { method: "DELETE" });
+      quem.voz = null;
+      mostrarResultado(quem, `Voz de ${quem.nome} apagada.`);
+    } catch (err) {
+      mostrarResultado(quem, err.status === 404 ? "Este atendente já não tinha voz cadastrada." : "Não foi possível apagar: " + err.message, true);
+    }
     await mudou();
   }
 
   async function enviar(corpo, tipo) {
+    const quem = atual;
     aviso("Enviando e analisando a gravação…");
     try {
-      const r = await api(`/admin/atendentes/${atual.id}/voz`, { method: "PUT", headers: { "Content-Type": tipo }, body: corpo });
-      atual.voz = { fala_s: r.fala_s, qualidade: r.qualidade, modelo: r.modelo, cadastrada_em: new Date().toISOString(), atual: true };
-      $("voz-situacao").textContent = situacao(atual.voz);
-      aviso(`${atual.nome}: ${r.mensagem} (qualidade ${QUALIDADE[r.qualidade] || r.qualidade}).`);
+      const r = await api(`/admin/atendentes/${quem.id}/voz`, { method: "PUT", headers: { "Content-Type": tipo }, body: corpo });
+      quem.voz = { fala_s: r.fala_s, qualidade: r.qualidade, modelo: r.modelo, cadastrada_em: new Date().toISOString(), atual: true };
+      mostrarResultado(quem, `${quem.nome}: ${r.mensagem} (qualidade ${QUALIDADE[r.qualidade] || r.qualidade}).`);
     } catch (err) {
-      aviso("A voz não foi cadastrada: " + err.message + ".", true);
+      mostrarResultado(quem, "A voz não foi cadastrada: " + err.message + ".", true);
     }
-    oferecerApagar();
     await mudou();
   }
 
