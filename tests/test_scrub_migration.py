@@ -62,7 +62,8 @@ def test_old_provider_errors_lose_their_quotes(database_url: str) -> None:
             (OLD[3],),
         )
     with psycopg.connect(database_url) as conn:
-        assert apply_migrations(conn) == ["0013_scrub_provider_errors.sql"]
+        # 0013 first (later migrations, if any, after it)
+        assert apply_migrations(conn)[0] == "0013_scrub_provider_errors.sql"
     rows = query(database_url, "SELECT error FROM provider_calls ORDER BY latency_ms")
     assert [row[0] for row in rows] == NEW
     assert query(database_url, "SELECT error FROM segments") == [(NEW[3],)]

@@ -36,7 +36,7 @@ _SESSIONS = (
 _ALERTS = (
     "SELECT a.id, a.session_id, b.id AS balcao_id, b.nome_balcao, c.id AS cliente_id,"
     " c.razao_social, a.sinal, a.sinais, a.motivo, a.orientacao, a.transcricao_base,"
-    " a.atendente, a.created_at, a.sent_at, a.created_at AS _at, a.id AS _id"
+    " a.atendente, a.created_at, a.sent_at, a.ciente_em, a.created_at AS _at, a.id AS _id"
     f" FROM alerts a JOIN sessions s ON s.id = a.session_id{_JOIN}"
 )
 

@@ -2,10 +2,11 @@
 
 Plain sync functions of a connection (run them through `Database.run`). `recent_events` gives,
 per session, its newest `PER_SESSION` events (utterances with who spoke them where the voice was
-identified, recommendations with their feedback, alerts), newest last; `session_facts` the
-attendant and cliente of each; `recently_ended` the sessions that closed in the last minutes with
-their close code and reason, so a disconnect leaves a trace on the page. Everything is read again
-on each poll, so feedback and speaker labels that arrive later show.
+identified, recommendations with their feedback, alerts with their acknowledgement), newest last;
+`session_facts` the attendant and cliente of each; `recently_ended` the sessions that closed in
+the last minutes with their close code and reason, so a disconnect leaves a trace on the page.
+Everything is read again on each poll, so feedback, speaker labels and acknowledgements that
+arrive later show. `acknowledge_alert` records an admin's "Ciente".
 """
 
 from __future__ import annotations
@@ -29,15 +30,15 @@ SELECT * FROM (
     SELECT g.session_id, 'fala' AS tipo, g.id::text AS id, g.created_at AS em,
            g.transcript AS texto, g.status, g.error AS erro, NULL::text AS produto,
            NULL::text AS explicacao, NULL::boolean AS aceita, NULL::text AS sinal,
-           NULL::text AS orientacao, g.falante, g.atendente
+           NULL::text AS orientacao, g.falante, g.atendente, NULL::timestamptz AS ciente_em
       FROM segments g WHERE g.session_id = ANY(%(ids)s::uuid[]) AND g.status <> 'pending'
     UNION ALL
     SELECT r.session_id, 'recomendacao', r.id::text, r.created_at, r.transcricao_base, NULL,
-           NULL, r.produto, r.explicacao, r.aceita, NULL, NULL, NULL, NULL
+           NULL, r.produto, r.explicacao, r.aceita, NULL, NULL, NULL, NULL, NULL
       FROM recommendations r WHERE r.session_id = ANY(%(ids)s::uuid[])
     UNION ALL
     SELECT a.session_id, 'alerta', a.id::text, a.created_at, a.transcricao_base, NULL, NULL,
-           NULL, a.motivo, NULL, a.sinal, a.orientacao, NULL, NULL
+           NULL, a.motivo, NULL, a.sinal, a.orientacao, NULL, NULL, a.ciente_em
       FROM alerts a WHERE a.session_id = ANY(%(ids)s::uuid[])
   ) e
 ) ranked WHERE n <= %(per)s ORDER BY session_id, em, id
@@ -91,3 +92,21 @@ def recently_ended(conn: psycopg.Connection) -> list[Row]:
         .fetchall()
     )
     return rows
+
+
+def acknowledge_alert(conn: psycopg.Connection, alert_id: str) -> Row | None:
+    """Mark a red-flag alert seen by an admin (the first time stays).
+
+    Returns its id, session and acknowledgement time, or None for an unknown alert.
+    """
+    with conn.transaction():
+        row: Row | None = (
+            conn.cursor(row_factory=dict_row)
+            .execute(
+                "UPDATE alerts SET ciente_em = coalesce(ciente_em, now()) WHERE id = %s"
+                " RETURNING id::text, session_id::text, ciente_em",
+                (alert_id,),
+            )
+            .fetchone()
+        )
+    return row

@@ -9,6 +9,10 @@ each live session as ``GET /admin/sessions`` gives it (balcão, instance, per-ac
 (they live in memory) without events, and ``banco_disponivel`` is false. The page polls this
 every 1.5 s: plain requests, which survive proxies and reconnects better than a stream, and cost
 one query per poll for all sessions.
+
+``POST /admin/alertas/{alert_id}/ciente`` (admin) acknowledges a red-flag alert for every admin
+(the banner above the cards clears on every page) → 200 ``{"id", "session_id", "ciente_em"}``
+(asked again: the first time); 404 for an unknown alert. Audited (``ack_alert``).
 """
 
 from __future__ import annotations
@@ -16,13 +20,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from quart import Blueprint, Response
+from quart import Blueprint, Response, jsonify
 
 from balto.store import live_feed
 from balto.store.database import DatabaseUnavailable
+from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
+from balto.web.errors import error
 from balto.web.json_batches import dumps_batched
-from balto.web.params import jsonable
+from balto.web.params import canonical_uuid, jsonable
 
 blueprint = Blueprint("admin_live", __name__)
 blueprint.before_request(require_admin)
@@ -63,3 +69,14 @@ async def live_data() -> Response:
         "demo": services.settings.demo,
     }
     return Response(await dumps_batched(body, "sessions"), content_type="application/json")
+
+
+@blueprint.post("/admin/alertas/<alert_id>/ciente")
+async def acknowledge(alert_id: str) -> tuple[Response, int]:
+    """An admin has seen the red-flag alert: cleared from every admin's banner."""
+    key = canonical_uuid(alert_id)
+    row = None if key is None else await app_services().db.run(live_feed.acknowledge_alert, key)
+    if row is None:
+        return error(404, "not_found", "alerta não encontrado")
+    await audit("ack_alert", session_id=row["session_id"], alerta_id=row["id"])
+    return jsonify(jsonable(row)), 200

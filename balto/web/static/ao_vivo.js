@@ -35,6 +35,7 @@
     } else if (ev.tipo === "alerta") {
       li.className = "ev-alerta";
       li.append(el("strong", "Alerta: " + ev.explicacao));
+      if (ev.ciente_em) li.append(el("span", "ciente às " + hora(ev.ciente_em), "selo aceita"));
       li.append(el("div", ev.orientacao));
     }
     return li;

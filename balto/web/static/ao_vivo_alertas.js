@@ -1,18 +1,23 @@
-// Ao vivo: red-flag alerts of live sessions that this admin has not acknowledged yet, in a banner
-// above the cards (and in the tab's title, so a pharmacist with the page in another tab sees it),
-// each with "Ciente". Acknowledged alert ids are kept for the browser session (sessionStorage).
+// Ao vivo: red-flag alerts of live sessions that no admin has acknowledged yet, in a banner above
+// the cards (and in the tab's title, so a pharmacist with the page in another tab sees it), each
+// with "Ciente": POST /admin/alertas/{id}/ciente, shared by every admin and instance.
 "use strict";
 const BaltoAlertas = (() => {
-  const { el, hora, botao } = Balto;
-  const VISTOS = "balto.alertas.vistos";
+  const { el, api, hora, botao } = Balto;
   const titulo = document.title;
-  const vistos = new Set(JSON.parse(sessionStorage.getItem(VISTOS) || "[]"));
-  let ultimo = [];  // the sessions of the last poll, to redraw after an acknowledgement
+  const enviados = new Set();  // acknowledged here, until a poll brings their ciente_em
+  let ultimo = [];  // the sessions of the last poll, to redraw at once after an acknowledgement
 
-  function ciente(id) {
-    vistos.add(id);
-    sessionStorage.setItem(VISTOS, JSON.stringify([...vistos].slice(-500)));
+  async function ciente(id) {
+    enviados.add(id);
     atualizar(ultimo);
+    try {
+      await api(`/admin/alertas/${encodeURIComponent(id)}/ciente`, { method: "POST" });
+    } catch (err) {
+      enviados.delete(id);
+      atualizar(ultimo);
+      Balto.erro("Não foi possível marcar o alerta como visto: " + err.message);
+    }
   }
 
   // `sessoes`: the live sessions as /admin/ao-vivo/dados lists them (their recent `eventos`).
@@ -20,7 +25,7 @@ const BaltoAlertas = (() => {
     ultimo = sessoes;
     const novos = [];
     for (const s of sessoes) {
-      const pendentes = s.eventos.filter((ev) => ev.tipo === "alerta" && !vistos.has(ev.id));
+      const pendentes = s.eventos.filter((ev) => ev.tipo === "alerta" && !ev.ciente_em && !enviados.has(ev.id));
       for (const ev of pendentes) novos.push({ s, ev });
       const card = document.querySelector(`.cartao[data-session="${s.session_id}"]`);
       if (card) card.classList.toggle("com-alerta", pendentes.length > 0);

@@ -6,7 +6,7 @@
     sign_in: "Entrada no painel", restart: "Reiniciar sessão", disconnect: "Desconectar sessão",
     revoke: "Revogar chave", revoke_self: "Balcão desvinculado por ele mesmo", rotate_codigo: "Novo código de vínculo", catalog_upload: "Enviar catálogo",
     create_atendente: "Cadastrar atendente", remove_atendente: "Remover atendente",
-    enroll_voz: "Cadastrar voz", delete_voz: "Apagar voz", erase_conversation: "Apagar falas",
+    ack_alert: "Alerta visto (Ciente)", enroll_voz: "Cadastrar voz", delete_voz: "Apagar voz", erase_conversation: "Apagar falas",
     export_xlsx: "Baixar relatório Excel", fault_add: "Injetar falha", fault_remove: "Remover falha",
     fault_clear: "Limpar falhas",
   };
