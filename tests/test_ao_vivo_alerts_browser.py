@@ -83,6 +83,13 @@ async def test_a_new_alert_shows_in_a_banner_until_the_admin_acknowledges_it(
             missing = await http.post(f"/admin/alertas/{unknown}/ciente", headers=ADMIN)
             assert missing.status_code == 404 and missing.json()["error"] == "not_found"
         assert (await http.post(f"/admin/alertas/{alert_id}/ciente")).status_code == 401
+        # the conversation's timeline says it too
+        ((session_id,),) = query(
+            database_url, "SELECT session_id::text FROM alerts WHERE id = %s", alert_id
+        )
+        timeline = await http.get(f"/admin/history/conversas/{session_id}", headers=ADMIN)
+        [alert] = [i for i in timeline.json()["itens"] if i["tipo"] == "alerta"]
+        assert datetime.fromisoformat(alert["ciente_em"]) == acknowledged
     audit = query(database_url, "SELECT detail->>'alerta_id' FROM admin_audit WHERE action = %s",
                   "ack_alert")  # fmt: skip
     assert audit == [(alert_id,), (alert_id,)]

@@ -10,10 +10,10 @@ other history routes, every body says ``"demo"`` (true for data made by ``balto 
 timeline oldest first, each item a ``tipo``: ``fala`` (what was said, or why it was not
 transcribed; ``falante`` ``atendente`` / ``cliente`` / null as identified by voice, and
 ``atendente`` the attendant's name then), ``recomendacao`` (product, ``explicacao`` = why,
-``aceita``, ``fonte``),
-``alerta`` (sign, reason, guidance) or ``recusa`` (an advisor answer refused: ``erro`` = why,
-``texto`` = what it said, ``fonte`` = provider:model). 404 for an unknown session. The session
-row's ``falas_apagadas_em`` says when its texts were erased (null: never).
+``aceita``, ``fonte``), ``alerta`` (sign, reason, guidance, ``ciente_em`` once an admin
+acknowledged it) or ``recusa`` (an advisor answer refused: ``erro`` = why, ``texto`` = what it
+said, ``fonte`` = provider:model). 404 for an unknown session. The session row's
+``falas_apagadas_em`` says when its texts were erased (null: never).
 
 ``DELETE /admin/history/conversas/{session_id}`` (admin) erases what was said in one ended
 conversation (`balto.store.erasure`; a customer's request under the LGPD) → 200 ``{"session_id",
