@@ -14,26 +14,30 @@ Needs Debian's ``chromium`` (skipped outside CI without it, failed under CI), li
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import httpx
 import openpyxl
-import pytest
 import trio
 from trio_websocket import ConnectionClosed, open_websocket_url
 
 from balto.device import plan_chunks
 from supervisors.root import Running
-from tests.browser import BrowserError, Page, find_chromium, open_page
+from tests.browser import (
+    ADMIN_SECRET,
+    ARTIFACTS,
+    BrowserError,
+    Page,
+    chromium,
+    needs_chromium,
+    open_page,
+)
 from tests.conftest import ADMIN, FIXTURES, query, start_server, ws_url
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.wiring import provider_env
 
 WEBM = FIXTURES / "two_utterances.webm"  # 8 s: utterances at 0.8–2.8 s and 4.6–6.8 s
-SECRET = "test-admin-secret"  # conftest's ADMIN_SECRET
-ARTIFACTS = Path(__file__).parent / "artifacts" / "admin-app"
 BASE: list[str] = []  # the server under test, for `_open`
 HEADACHE = "Bom dia, eu estou com uma dor de cabeça muito forte desde ontem."
 CHEST = "Meu pai está com uma dor no peito forte desde cedo."
@@ -46,15 +50,7 @@ BAD_CATALOG = (
 )
 GOOD_CATALOG = BAD_CATALOG.replace(",roxa", ",isento")
 
-CHROMIUM = find_chromium()
-_MISSING = "Chromium not found (apt-get install chromium, or set BALTO_CHROMIUM)"
-pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason=_MISSING)
-
-
-def _chromium() -> str:
-    if CHROMIUM is None:
-        pytest.fail(f"{_MISSING}; .ci/run installs it when run as root")
-    return CHROMIUM
+pytestmark = needs_chromium
 
 
 async def _wait(page: Page, expression: str, timeout_s: float = 10.0) -> Any:
@@ -188,7 +184,7 @@ def _read_card(kind: str) -> str:
 async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
     nursery: trio.Nursery, database_url: str, tmp_path: Path
 ) -> None:
-    chromium = _chromium()
+    executable = chromium()
     stt = FakeElevenLabs(transcripts=[HEADACHE, CHEST, BYE, BYE])
     running = await start_server(nursery, database_url, **await provider_env(nursery, stt=stt))
     async with httpx.AsyncClient(base_url=running.base_url) as http:
@@ -200,7 +196,7 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
     downloads = tmp_path / "downloads"
     downloads.mkdir()
 
-    async with open_page(chromium, tmp_path / "profile", width=1366, height=900) as page:
+    async with open_page(executable, tmp_path / "profile", width=1366, height=900) as page:
         BASE[:] = [running.base_url]
         await page.call(
             "Browser.setDownloadBehavior", behavior="allow", downloadPath=str(downloads)
@@ -213,7 +209,9 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         await _no_sideways_scroll(page, "entrar")
         await _shot(page, "entrar-390")
         await page.call("Emulation.clearDeviceMetricsOverride")
-        await page.evaluate(f'document.getElementById("segredo").value = {json.dumps(SECRET)}')
+        await page.evaluate(
+            f'document.getElementById("segredo").value = {json.dumps(ADMIN_SECRET)}'
+        )
         await _click(page, "#entrar button")
         await _wait(
             page, 'location.pathname === "/admin/ao-vivo" && document.readyState === "complete"'

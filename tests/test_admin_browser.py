@@ -9,17 +9,15 @@ with the reason when Chromium is absent; under CI (``CI`` set) a missing Chromiu
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 import trio
 
 from balto.device import DeviceRun, stream_file
-from tests.browser import Page, find_chromium, open_page
+from tests.browser import ADMIN_SECRET, Page, chromium, needs_chromium, open_page
 from tests.conftest import FIXTURES, register_balcao, start_server, ws_url
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.wiring import provider_env
@@ -27,7 +25,6 @@ from tests.fakes.wiring import provider_env
 WAV = FIXTURES / "two_utterances.wav"  # 8 s: utterances at 0.8–2.8 s and 4.6–6.8 s
 ACTORS = {"receiver", "decoder", "vad", "transcriber", "advisor", "sender"}
 ARTIFACT = Path(__file__).parent / "artifacts" / "admin.png"
-SECRET = "test-admin-secret"  # conftest's ADMIN_SECRET
 
 # What the page shows, read back as plain data: one entry per session card, with the header's
 # text and each actor row's cells (columns as in the page's ACTOR_COLUMNS).
@@ -41,18 +38,7 @@ _READ_PAGE = """JSON.stringify(Array.from(document.querySelectorAll("section.ses
 _STATE, _RESTARTS, _IN = 1, 4, 7  # actor row cells: estado, reinícios, entradas
 
 
-CHROMIUM = find_chromium()
-_MISSING = "Chromium not found (apt-get install chromium, or set BALTO_CHROMIUM)"
-
-# Outside CI a machine without Chromium skips (decided at collection, with the reason shown);
-# under CI the test runs and fails, so a broken install cannot pass as a skip.
-pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason=_MISSING)
-
-
-def _chromium() -> str:
-    if CHROMIUM is None:
-        pytest.fail(f"{_MISSING}; .ci/run installs it when run as root")
-    return CHROMIUM
+pytestmark = needs_chromium
 
 
 async def _cards(page: Page) -> dict[str, dict[str, Any]]:
@@ -82,7 +68,7 @@ async def _restarts(page: Page, balcao: str) -> int:
 async def test_dashboard_shows_live_sessions_and_restarts_one(
     nursery: trio.Nursery, database_url: str, tmp_path: Path
 ) -> None:
-    chromium = _chromium()
+    executable = chromium()
     stt = FakeElevenLabs(transcripts=["Bom dia.", "Tem dipirona?"] * 2)
     running = await start_server(nursery, database_url, **await provider_env(nursery, stt=stt))
     devices = [await register_balcao(running.base_url, f"Balcão {n}") for n in ("A", "B")]
@@ -93,9 +79,9 @@ async def test_dashboard_shows_live_sessions_and_restarts_one(
         runs.append(await stream_file(ws_url(running), api_key, WAV, linger_s=3.0))
 
     profile = tmp_path / "chromium-profile"
-    async with open_page(chromium, profile) as page, trio.open_nursery() as streams:
+    async with open_page(executable, profile) as page, trio.open_nursery() as streams:
         # the secret travels in the fragment, which the page moves to sessionStorage
-        await page.goto(f"{running.base_url}/admin#{SECRET}")
+        await page.goto(f"{running.base_url}/admin#{ADMIN_SECRET}")
         for api_key, _ in devices:
             streams.start_soon(device, api_key)
 
