@@ -256,3 +256,25 @@ async def open_page(
                 yield page
         finally:
             nursery.cancel_scope.cancel()  # run_process terminates Chromium if still running
+
+
+async def settle(page: Page, expression: str, timeout_s: float = 10.0) -> Any:
+    """Poll `expression` until truthy (a DOM node counts); a navigation in between is no error."""
+    with trio.fail_after(timeout_s):
+        while True:
+            try:
+                # a DOM node comes back as {}: report it as found
+                wrapped = f"(v => v instanceof Node || v)({expression})"
+                if value := await page.evaluate(wrapped):
+                    return value
+            except BrowserError:
+                pass  # the page was navigating
+            await trio.sleep(0.1)
+
+
+async def photograph(page: Page, name: str) -> None:
+    """Save the page as ``ARTIFACTS/<name>.png``."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    png = await page.screenshot()
+    assert png.startswith(b"\x89PNG")
+    (ARTIFACTS / f"{name}.png").write_bytes(png)

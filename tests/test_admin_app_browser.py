@@ -27,11 +27,12 @@ from supervisors.root import Running
 from tests.browser import (
     ADMIN_SECRET,
     ARTIFACTS,
-    BrowserError,
     Page,
     chromium,
     needs_chromium,
     open_page,
+    photograph,
+    settle,
 )
 from tests.conftest import ADMIN, FIXTURES, query, start_server, ws_url
 from tests.fakes.elevenlabs import FakeElevenLabs
@@ -53,31 +54,10 @@ GOOD_CATALOG = BAD_CATALOG.replace(",roxa", ",isento")
 pytestmark = needs_chromium
 
 
-async def _wait(page: Page, expression: str, timeout_s: float = 10.0) -> Any:
-    """Poll `expression` until truthy; a navigation in between is not an error."""
-    with trio.fail_after(timeout_s):
-        while True:
-            try:
-                # a DOM node comes back as {}: report it as found
-                wrapped = f"(v => v instanceof Node || v)({expression})"
-                if value := await page.evaluate(wrapped):
-                    return value
-            except BrowserError:
-                pass  # the page was navigating
-            await trio.sleep(0.1)
-
-
 async def _open(page: Page, path: str, ready: str, timeout_s: float = 10.0) -> None:
     await page.call("Page.navigate", url=BASE[0] + path)
-    await _wait(page, f"location.pathname === {json.dumps(path.split('?')[0])}", timeout_s)
-    await _wait(page, f'document.readyState === "complete" && ({ready})', timeout_s)
-
-
-async def _shot(page: Page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    png = await page.screenshot()
-    assert png.startswith(b"\x89PNG")
-    (ARTIFACTS / f"{name}.png").write_bytes(png)
+    await settle(page, f"location.pathname === {json.dumps(path.split('?')[0])}", timeout_s)
+    await settle(page, f'document.readyState === "complete" && ({ready})', timeout_s)
 
 
 async def _register(http: httpx.AsyncClient, rede: str, balcao: str) -> dict[str, str]:
@@ -204,20 +184,22 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
 
         # 1. sign in through the form; the cookie is invisible to scripts
         await page.call("Page.navigate", url=running.base_url + "/admin/ao-vivo")
-        await _wait(page, 'location.pathname === "/entrar" && !!document.getElementById("segredo")')
+        await settle(
+            page, 'location.pathname === "/entrar" && !!document.getElementById("segredo")'
+        )
         await _phone(page)  # the form at phone width first
         await _no_sideways_scroll(page, "entrar")
-        await _shot(page, "entrar-390")
+        await photograph(page, "entrar-390")
         await page.call("Emulation.clearDeviceMetricsOverride")
         await page.evaluate(
             f'document.getElementById("segredo").value = {json.dumps(ADMIN_SECRET)}'
         )
         await _click(page, "#entrar button")
-        await _wait(
+        await settle(
             page, 'location.pathname === "/admin/ao-vivo" && document.readyState === "complete"'
         )
         assert await page.evaluate('document.cookie.includes("balto_admin")') is False
-        await _wait(page, 'document.getElementById("contagem").textContent.includes("Nenhuma")')
+        await settle(page, 'document.getElementById("contagem").textContent.includes("Nenhuma")')
 
         # 2. two live sessions: transcripts, a recommendation with feedback, an alert
         seen_a: list[dict[str, Any]] = []
@@ -225,11 +207,11 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         async with trio.open_nursery() as devices:
             devices.start_soon(_device, running, alfa["api_key"], "Ana Paula", seen_a)
             devices.start_soon(_device, running, beta["api_key"], "Bruno", seen_b)
-            await _wait(page, 'document.querySelectorAll("section.sessao").length === 2')
-            await _wait(page, f"{_card_with('recomendacao')}.length === 1", timeout_s=15)
-            await _wait(page, f"{_card_with('alerta')}.length === 1", timeout_s=15)
-            await _wait(page, 'document.querySelectorAll("section.sessao li.ev-fala").length >= 2')
-            await _wait(page, f'{_card_with("recomendacao")}[0].querySelector(".selo.aceita")')
+            await settle(page, 'document.querySelectorAll("section.sessao").length === 2')
+            await settle(page, f"{_card_with('recomendacao')}.length === 1", timeout_s=15)
+            await settle(page, f"{_card_with('alerta')}.length === 1", timeout_s=15)
+            await settle(page, 'document.querySelectorAll("section.sessao li.ev-fala").length >= 2')
+            await settle(page, f'{_card_with("recomendacao")}[0].querySelector(".selo.aceita")')
             rec_card = await page.evaluate(_read_card("recomendacao"))
             alert_card = await page.evaluate(_read_card("alerta"))
             assert rec_card["balcao"] != alert_card["balcao"]
@@ -242,29 +224,29 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
             # operator details one click away, states in Portuguese
             alert_sel = f'section.sessao[data-balcao="{alert_card["balcao"]}"]'
             await _click(page, f'{alert_sel} button[data-action="detalhes"]')
-            states = await _wait(
+            states = await settle(
                 page,
                 f"Array.from(document.querySelectorAll('{alert_sel} .detalhes tr[data-actor]'))"
                 ".map(tr => tr.cells[1].textContent)",
             )
             assert len(states) == 6 and set(states) <= {"em execução", "degradado"}, states
-            await _shot(page, "ao-vivo-1366")
+            await photograph(page, "ao-vivo-1366")
 
             # restart the other one: the outcome shows, and so do its actors' restarts
             rec_sel = f'section.sessao[data-balcao="{rec_card["balcao"]}"]'
             await _click(page, f'{rec_sel} button[data-action="restart"]')
             outcome = f"document.querySelector({json.dumps(rec_sel + ' .resultado')}).textContent"
-            await _wait(page, f'{outcome}.includes("Reinício pedido")')
+            await settle(page, f'{outcome}.includes("Reinício pedido")')
             audio = f"document.querySelector({json.dumps(rec_sel + ' .audio')}).textContent"
-            await _wait(page, f'{audio}.includes("reinícios 6")')
+            await settle(page, f'{audio}.includes("reinícios 6")')
 
             # disconnect one: a visible outcome, then a trace once it is gone
             await _click(page, f'{alert_sel} button[data-action="disconnect"]')
-            await _wait(
+            await settle(
                 page, 'document.getElementById("aviso").textContent.includes("desconectada")'
             )
-            await _wait(page, 'document.querySelectorAll("section.sessao").length === 1')
-            await _wait(
+            await settle(page, 'document.querySelectorAll("section.sessao").length === 1')
+            await settle(
                 page,
                 'document.querySelector("#encerradas tbody").textContent'
                 '.includes("desconectada pelo operador")',
@@ -279,13 +261,13 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
             "/admin/historico",
             'document.querySelectorAll("#conversas tbody tr").length === 2',
         )
-        await _wait(page, 'document.querySelectorAll("#alertas tbody tr").length === 1')
+        await settle(page, 'document.querySelectorAll("#alertas tbody tr").length === 1')
         await page.evaluate(
             f'document.getElementById("f-atendente").value = {json.dumps(rec_name)}'
         )
         await _click(page, '#filtros button[type="submit"]')
-        await _wait(page, 'document.querySelectorAll("#conversas tbody tr").length === 1')
-        await _wait(page, '!document.getElementById("alertas-vazio").hidden')  # not hers
+        await settle(page, 'document.querySelectorAll("#conversas tbody tr").length === 1')
+        await settle(page, '!document.getElementById("alertas-vazio").hidden')  # not hers
         assert rec_name in await page.evaluate(
             'document.querySelector("#conversas tbody").textContent'
         )
@@ -303,14 +285,14 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         attendants = {r[column] for r in rows[header + 1 :] if any(v is not None for v in r)}
         assert attendants == {rec_name}, attendants
         workbook.close()
-        await _shot(page, "historico-1366")
+        await photograph(page, "historico-1366")
         await _click(page, "#conversas tbody tr a")
-        await _wait(page, 'location.pathname.startsWith("/admin/historico/")')
-        await _wait(page, 'document.querySelector("#linha-do-tempo li.ev-recomendacao")')
+        await settle(page, 'location.pathname.startsWith("/admin/historico/")')
+        await settle(page, 'document.querySelector("#linha-do-tempo li.ev-recomendacao")')
         timeline = await page.evaluate('document.getElementById("linha-do-tempo").textContent')
         assert "Por quê:" in timeline and "aceita" in timeline and HEADACHE in timeline
         conversation_path = await page.evaluate("location.pathname")
-        await _shot(page, "conversa-1366")
+        await photograph(page, "conversa-1366")
 
         # 4. cadastro: rotate a code, a catalog with a bad row, then a good one
         await _open(
@@ -320,7 +302,7 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         )
         row = f'#clientes tr[data-cliente="{alfa_cliente}"]'
         await _click(page, f'{row} button[data-action="rotate"]')
-        await _wait(
+        await settle(
             page, 'document.getElementById("resultado").textContent.includes("Novo código")'
         )
         [(codigo,)] = query(database_url, "SELECT codigo FROM clientes WHERE id = %s", alfa_cliente)
@@ -338,14 +320,14 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
             'f.telefone.value = "11988887777";'
         )
         await _click(page, '#novo-cliente button[type="submit"]')
-        await _wait(page, 'document.getElementById("resultado").textContent.includes("Código")')
-        await _wait(page, 'document.querySelector("#clientes").textContent.includes("Rede Gama")')
+        await settle(page, 'document.getElementById("resultado").textContent.includes("Código")')
+        await settle(page, 'document.querySelector("#clientes").textContent.includes("Rede Gama")')
         await page.evaluate(
             'const a = document.getElementById("novo-atendente");'
             'a.nome.value = "Carla"; a.consentimento.checked = true;'
         )
         await _click(page, '#novo-atendente button[type="submit"]')
-        await _wait(page, 'document.querySelector("#atendentes").textContent.includes("Carla")')
+        await settle(page, 'document.querySelector("#atendentes").textContent.includes("Carla")')
         assert query(database_url, "SELECT nome FROM atendentes") == [("Carla",)]
 
         bad, good = tmp_path / "catalogo-ruim.csv", tmp_path / "catalogo.csv"
@@ -353,19 +335,19 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         good.write_text(GOOD_CATALOG, encoding="utf-8")
         await _set_file(page, "#catalogo-arquivo", bad)
         await _click(page, '#catalogo-envio button[type="submit"]')
-        errors = await _wait(page, 'document.getElementById("catalogo-erros").textContent')
+        errors = await settle(page, 'document.getElementById("catalogo-erros").textContent')
         assert "linha 3" in errors and "tarja" in errors
         assert query(database_url, "SELECT count(*) FROM cliente_catalogs") == [(0,)]
         await _set_file(page, "#catalogo-arquivo", good)
         await _click(page, '#catalogo-envio button[type="submit"]')
-        await _wait(
+        await settle(
             page, 'document.getElementById("resultado").textContent.includes("Catálogo salvo")'
         )
-        await _wait(page, 'document.querySelectorAll("#catalogo tbody tr").length === 2')
+        await settle(page, 'document.querySelectorAll("#catalogo tbody tr").length === 2')
         assert "Unhafix Creme" in await page.evaluate(
             'document.querySelector("#catalogo").textContent'
         )
-        await _shot(page, "cadastro-1366")
+        await photograph(page, "cadastro-1366")
 
         # ... and the next recommendation comes from it
         stt.transcripts = [NEW_NEED, BYE]
@@ -378,7 +360,7 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         async with trio.open_nursery() as devices:
             # it lingers, so the operator console below still sees it
             devices.start_soon(_device, running, alfa["api_key"], "Ana Paula", seen_new, 6.0)
-            await _wait(
+            await settle(
                 page, 'document.querySelector("section.sessao li.ev-recomendacao")', timeout_s=15
             )
             shown = await page.evaluate(
@@ -389,11 +371,11 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
             await _phone(page)
             await _click(page, 'section.sessao button[data-action="detalhes"]')
             await _no_sideways_scroll(page, "ao-vivo")
-            await _shot(page, "ao-vivo-390")
+            await photograph(page, "ao-vivo-390")
             # the operator console too (it overflowed to 759 px before)
             await _open(page, "/admin", 'document.querySelector("section.sessao tr[data-actor]")')
             await _no_sideways_scroll(page, "operacao")
-            await _shot(page, "operacao-390")
+            await photograph(page, "operacao-390")
             await page.call("Emulation.clearDeviceMetricsOverride")
         assert [f["produto"] for f in seen_new if f.get("comando") == "recomendar"] == [
             "Unhafix Creme"
@@ -404,12 +386,12 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         kpis = await page.evaluate('document.getElementById("kpis").textContent')
         assert "3sessões" in kpis and "alertas" in kpis, kpis
         assert await page.evaluate('document.querySelectorAll("canvas").length') == 4
-        await _shot(page, "painel-1366")
+        await photograph(page, "painel-1366")
 
         # the operator console stays one tab away and needs no secret once signed in
         await _click(page, 'nav a[href="/admin"]')
-        await _wait(page, 'location.pathname === "/admin" && document.readyState === "complete"')
-        await _wait(page, 'document.querySelectorAll("#totais .kpi").length > 0')
+        await settle(page, 'location.pathname === "/admin" && document.readyState === "complete"')
+        await settle(page, 'document.querySelectorAll("#totais .kpi").length > 0')
         assert await page.evaluate('document.getElementById("login").hidden') is True
 
         # 6. phone width: nothing scrolls sideways, every page photographed
@@ -433,5 +415,5 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         for name, (path, ready) in pages.items():
             await _open(page, path, ready)
             await _no_sideways_scroll(page, name)
-            await _shot(page, f"{name}-390")
+            await photograph(page, f"{name}-390")
     print(f"\nadmin app screenshots: {ARTIFACTS}")

@@ -137,7 +137,7 @@ _REFUSALS = (
     f" x.created_at AS _at, x.id AS _id FROM advice_refusals x{_FROM_SESSION}"
 )
 _AUDIT = (
-    "SELECT a.id, a.at, a.action, a.balcao_id, a.session_id, a.remote_addr, a.detail,"
+    "SELECT a.id, a.at, a.action, a.balcao_id, a.session_id, a.remote_addr, a.ator, a.detail,"
     " a.at AS _at, a.id AS _id FROM admin_audit a"
 )
 
@@ -145,8 +145,11 @@ _AUDIT = (
 def list_clientes(
     conn: psycopg.Connection, limit: int, cursor: Cursor | None, filters: Filters
 ) -> Page:
-    """Clientes, newest first, with how many balcões each has (filtered by period only)."""
+    """Clientes, newest first, with how many balcões each has (by period, and one cliente)."""
     parts, params = Filters(desde=filters.desde, ate=filters.ate).where("c.created_at")
+    if filters.cliente_id is not None:
+        parts.append("c.id = %s")
+        params.append(filters.cliente_id)
     return keyset_page(
         conn, _CLIENTES, ("c.created_at", "c.id", "uuid"), (parts, params), limit, cursor
     )
@@ -277,12 +280,13 @@ def record_action(
     session_id: str | None,
     remote_addr: str | None,
     detail: dict[str, Any],
+    ator: str | None = None,
 ) -> None:
-    """Append one admin action to the audit log."""
+    """Append one admin action to the audit log (`ator`: operador, gestor:<e-mail>, or unknown)."""
     conn.execute(
-        "INSERT INTO admin_audit (action, balcao_id, session_id, remote_addr, detail)"
-        " VALUES (%s, %s, %s, %s, %s)",
-        (action, _uuid_or_none(balcao_id), session_id, remote_addr, json.dumps(detail)),
+        "INSERT INTO admin_audit (action, balcao_id, session_id, remote_addr, ator, detail)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        (action, _uuid_or_none(balcao_id), session_id, remote_addr, ator, json.dumps(detail)),
     )
 
 

@@ -76,8 +76,8 @@ def session_facts(conn: psycopg.Connection, session_ids: Sequence[str]) -> dict[
     return {str(row.pop("id")): row for row in rows}
 
 
-def recently_ended(conn: psycopg.Connection) -> list[Row]:
-    """Sessions closed in the last `ENDED_WINDOW_MIN` minutes, newest first."""
+def recently_ended(conn: psycopg.Connection, cliente_id: str | None = None) -> list[Row]:
+    """Sessions closed in the last `ENDED_WINDOW_MIN` minutes, newest first (of one cliente)."""
     rows: list[Row] = (
         conn.cursor(row_factory=dict_row)
         .execute(
@@ -86,8 +86,9 @@ def recently_ended(conn: psycopg.Connection) -> list[Row]:
             " FROM sessions s JOIN balcoes b ON b.id = s.balcao_id"
             " JOIN clientes c ON c.id = b.cliente_id"
             " WHERE s.ended_at > now() - make_interval(mins => %s)"
+            " AND (%s::uuid IS NULL OR c.id = %s::uuid)"
             " ORDER BY s.ended_at DESC LIMIT %s",
-            (ENDED_WINDOW_MIN, ENDED_LIMIT),
+            (ENDED_WINDOW_MIN, cliente_id, cliente_id, ENDED_LIMIT),
         )
         .fetchall()
     )

@@ -1,6 +1,7 @@
 """Admin routes over a cliente's attendants (issue 15 Cadastro; issue 16 hangs voiceprints here).
 
-All need the admin secret (401 otherwise).
+All need the admin secret (401 otherwise) or a gestor's session, which reaches its own cliente's
+attendants only (another cliente's: 404; its ``cliente_id`` in the list's filter: 403).
 ``POST /admin/atendentes`` ``{"cliente_id", "nome", "consentimento": true}`` → 201 ``{"id"}``;
 consent must be literally ``true`` (a voiceprint is sensitive personal data under the LGPD), else
 400; unknown cliente → 404; a live attendant of that name in that cliente → 409.
@@ -29,6 +30,7 @@ from balto.web.auth import app_services, require_admin
 from balto.web.bodies import json_object, text_field
 from balto.web.errors import FieldError, error
 from balto.web.params import canonical_uuid, jsonable, uuid_arg
+from balto.web.principal import for_gestores, may_touch, owns, scoped_cliente
 
 blueprint = Blueprint("admin_atendentes", __name__)
 blueprint.before_request(require_admin)
@@ -37,12 +39,15 @@ MAX_NOME = 120
 
 
 @blueprint.post("/admin/atendentes")
+@for_gestores
 async def create() -> tuple[Response, int]:
     """Register an attendant of a cliente, with the attendant's consent."""
     body = await json_object()
     cliente_id = canonical_uuid(text_field(body, "cliente_id", 64))
     if cliente_id is None:
         raise FieldError("cliente_id", "cliente_id deve ser um UUID")
+    if not owns(cliente_id):
+        return error(404, "not_found", "cliente não encontrado", field="cliente_id")
     nome = text_field(body, "nome", MAX_NOME)
     if body.get("consentimento") is not True:
         raise FieldError(
@@ -60,9 +65,10 @@ async def create() -> tuple[Response, int]:
 
 
 @blueprint.get("/admin/atendentes")
+@for_gestores
 async def listing() -> Response:
-    """Live attendants, of one cliente (``cliente_id``) or of all."""
-    rows = await app_services().db.run(list_atendentes, uuid_arg("cliente_id"))
+    """Live attendants, of one cliente (``cliente_id``) or of all (a gestor: its own)."""
+    rows = await app_services().db.run(list_atendentes, scoped_cliente(uuid_arg("cliente_id")))
     items = [jsonable(asdict(row)) for row in rows]
     for item in items:
         if item["voz"] is not None:
@@ -71,10 +77,14 @@ async def listing() -> Response:
 
 
 @blueprint.delete("/admin/atendentes/<atendente_id>")
+@for_gestores
 async def remove(atendente_id: str) -> tuple[str, int] | tuple[Response, int]:
     """Remove an attendant (and, with it, any use of the attendant's voice)."""
     key = canonical_uuid(atendente_id)
-    if key is None or not await app_services().db.run(remove_atendente, key):
+    services = app_services()
+    if key is not None and not await may_touch(services, "atendente", key):
+        key = None
+    if key is None or not await services.db.run(remove_atendente, key):
         return error(404, "not_found", "atendente não encontrado")
     await audit("remove_atendente", atendente_id=key)
     return "", 204

@@ -1,6 +1,8 @@
 """Admin routes over cadastro: rotate a cliente's linking code, read failed linking attempts.
 
 Both need ``Authorization: Bearer <ADMIN_SECRET>`` (401 otherwise; the metrics token is refused).
+A gestor may rotate its own cliente's code (another cliente: 404); the failures are the
+operator's (403).
 
 ``POST /admin/clientes/{id}/codigo`` → 200 ``{"cliente_id", "codigo"}``: a fresh code; the old one
 is refused from then on (balcões already linked keep their keys). Audited as ``rotate_codigo``.
@@ -26,6 +28,7 @@ from balto.web.params import (
     jsonable,
     limit_arg,
 )
+from balto.web.principal import for_gestores, owns
 
 blueprint = Blueprint("admin_cadastro", __name__)
 
@@ -35,10 +38,11 @@ blueprint.before_request(require_admin)
 
 
 @blueprint.post("/admin/clientes/<cliente_id>/codigo")
+@for_gestores
 async def rotate(cliente_id: str) -> tuple[Response, int]:
     """Give the cliente a new linking code; the old one stops working."""
     canonical = canonical_uuid(cliente_id)
-    if canonical is None:
+    if canonical is None or not owns(canonical):
         return error(404, "not_found", "cliente não encontrado")
     cliente_id = canonical
     codigo = await _services().db.run(rotate_codigo, cliente_id)

@@ -5,7 +5,8 @@
 "brl_por_usd", "series": [{"periodo", "sessoes", "recomendacoes", "aceitas", "com_feedback",
 "alertas", "custo_usd", "custo_brl"}], "por_balcao": [...], "por_cliente": [...],
 "produtos": [{"produto", "vezes", "aceitas", "com_feedback"}]}``. Periods are cut in
-``BALTO_TIMEZONE``; BRL is USD times ``BALTO_BRL_PER_USD``.
+``BALTO_TIMEZONE``; BRL is USD times ``BALTO_BRL_PER_USD``. A gestor's figures are its own
+cliente's (`balto.web.params.filters_arg`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from balto.store import charts
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import FieldError
 from balto.web.params import filters_arg, jsonable
+from balto.web.principal import for_gestores
 
 blueprint = Blueprint("admin_charts", __name__)
 blueprint.before_request(require_admin)
@@ -38,6 +40,7 @@ def _read(conn: Any, filters: Any, grain: str, zone: str) -> dict[str, Any]:
 
 
 @blueprint.get("/admin/painel/dados")
+@for_gestores
 async def chart_data() -> Response:
     """Aggregates for the charts (module docstring)."""
     services = app_services()

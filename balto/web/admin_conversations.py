@@ -23,6 +23,9 @@ Audited (``erase_conversation``).
 
 ``GET /admin/history/alertas`` (admin): referral alerts as ``GET /admin/history/alerts`` lists
 them, filtered like conversations (``atendente`` included, the alert's own) and by ``sinal``.
+
+A gestor (a chain's account) uses all four on its own cliente's conversations only: another
+cliente's conversation is a 404, another cliente's ``cliente_id`` filter a 403.
 """
 
 from __future__ import annotations
@@ -42,12 +45,14 @@ from balto.web.params import (
     limit_arg,
     text_arg,
 )
+from balto.web.principal import for_gestores, may_touch, owns
 
 blueprint = Blueprint("admin_conversations", __name__)
 blueprint.before_request(require_admin)
 
 
 @blueprint.get("/admin/history/conversas")
+@for_gestores
 async def list_conversations() -> Response:
     """Conversations, newest first (module docstring)."""
     filters, limit, cursor, atendente = (
@@ -69,6 +74,7 @@ async def list_conversations() -> Response:
 
 
 @blueprint.get("/admin/history/alertas")
+@for_gestores
 async def list_alerts() -> Response:
     """Alerts, newest first, with the conversations' filters and ``sinal``."""
     filters, limit, cursor, atendente = (
@@ -91,6 +97,7 @@ async def list_alerts() -> Response:
 
 
 @blueprint.get("/admin/history/conversas/<session_id>")
+@for_gestores
 async def one_conversation(session_id: str) -> tuple[Response, int]:
     """One conversation's session row and timeline."""
     sid = canonical_uuid(session_id)
@@ -98,7 +105,7 @@ async def one_conversation(session_id: str) -> tuple[Response, int]:
         return error(404, "not_found", "conversa não encontrada")
     db = app_services().db
     row = await db.run(conversations.session_row, sid)
-    if row is None:
+    if row is None or not owns(str(row["cliente_id"])):
         return error(404, "not_found", "conversa não encontrada")
     items = await db.run(conversations.timeline, sid)
     body = {"sessao": jsonable(row), "itens": [jsonable(i) for i in items]}
@@ -106,10 +113,13 @@ async def one_conversation(session_id: str) -> tuple[Response, int]:
 
 
 @blueprint.delete("/admin/history/conversas/<session_id>")
+@for_gestores
 async def erase_conversation(session_id: str) -> tuple[Response, int]:
     """Erase what was said in one ended conversation; answer what was erased."""
     sid = canonical_uuid(session_id)
     if sid is None:
+        return error(404, "not_found", "conversa não encontrada")
+    if not await may_touch(app_services(), "session", sid):
         return error(404, "not_found", "conversa não encontrada")
     try:
         erased = await app_services().db.run(erasure.erase_conversation, sid)

@@ -1,6 +1,9 @@
 """Admin routes over stored data: clientes and balcões, revocation, history, the audit log.
 
-Every route needs ``Authorization: Bearer <ADMIN_SECRET>`` (401 otherwise). Lists answer
+Every route needs ``Authorization: Bearer <ADMIN_SECRET>`` (401 otherwise). A gestor (a chain's
+account, `balto.web.principal`) may list clientes, balcões, segments, recommendations and alerts
+(its own cliente's only) and revoke its own balcões; refusals and the audit log are the
+operator's (403). Lists answer
 ``{"items": [...], "next_cursor": str | null, "demo": bool}`` (``demo``: the server runs as
 ``balto demo``), newest first; pass ``next_cursor`` back as
 ``cursor`` for the next page. Filters: ``cliente_id``, ``balcao_id``, ``desde``, ``ate`` (see
@@ -28,6 +31,7 @@ from balto.web.params import (
     limit_arg,
     text_arg,
 )
+from balto.web.principal import for_gestores, may_touch
 from balto.web.remote_ops import close_revoked
 
 blueprint = Blueprint("admin_history", __name__)
@@ -52,12 +56,14 @@ async def _page(query: _Query, *extra: Any) -> dict[str, Any]:
 
 
 @blueprint.get("/admin/clientes")
+@for_gestores
 async def clientes() -> Response:
     """Clientes with their linking code and balcão count (filters: ``desde``, ``ate``)."""
     return jsonify(await _page(history.list_clientes))
 
 
 @blueprint.get("/admin/balcoes")
+@for_gestores
 async def balcoes() -> Response:
     """Balcões with cliente, key hint, revocation and whether a session is live now."""
     body = await _page(history.list_balcoes)
@@ -69,12 +75,14 @@ async def balcoes() -> Response:
 
 
 @blueprint.get("/admin/history/segments")
+@for_gestores
 async def segments() -> Response:
     """Transcribed segments (transcripts), with their balcão and cliente."""
     return jsonify(await _page(history.segments_page))
 
 
 @blueprint.get("/admin/history/recommendations")
+@for_gestores
 async def recommendations() -> Response:
     """Recommendations with feedback (``aceita``: true/false; ``sem_feedback``: true)."""
     aceita = bool_arg("aceita")
@@ -85,6 +93,7 @@ async def recommendations() -> Response:
 
 
 @blueprint.get("/admin/history/alerts")
+@for_gestores
 async def alerts() -> Response:
     """Referral alerts (``sinal``: only those naming that sign), with balcão and attendant."""
     sinal = text_arg("sinal")
@@ -114,6 +123,7 @@ async def audit_log() -> Response:
 
 
 @blueprint.post("/admin/balcoes/<balcao_id>/revoke")
+@for_gestores
 async def revoke(balcao_id: str) -> tuple[Response, int]:
     """Revoke the balcão's API key; its live session, if any, is closed with 4003."""
     services = _services()
@@ -121,6 +131,8 @@ async def revoke(balcao_id: str) -> tuple[Response, int]:
     if canonical is None:
         return error(404, "not_found", "balcão não encontrado")
     balcao_id = canonical
+    if not await may_touch(services, "balcao", balcao_id):
+        return error(404, "not_found", "balcão não encontrado")
     revoked_at = await services.db.run(history.revoke_balcao, balcao_id)
     if revoked_at is None:
         await audit("revoke", balcao_id=balcao_id, outcome="not_found")

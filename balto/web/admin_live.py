@@ -13,6 +13,9 @@ one query per poll for all sessions.
 ``POST /admin/alertas/{alert_id}/ciente`` (admin) acknowledges a red-flag alert for every admin
 (the banner above the cards clears on every page) → 200 ``{"id", "session_id", "ciente_em"}``
 (asked again: the first time); 404 for an unknown alert. Audited (``ack_alert``).
+
+A gestor (a chain's account) sees and acknowledges its own cliente's sessions and alerts only;
+with the database away it sees no session (whose a session is, is read there).
 """
 
 from __future__ import annotations
@@ -29,31 +32,37 @@ from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
 from balto.web.json_batches import dumps_batched
 from balto.web.params import canonical_uuid, jsonable
+from balto.web.principal import for_gestores, may_touch, principal
 
 blueprint = Blueprint("admin_live", __name__)
 blueprint.before_request(require_admin)
 
 
-def _read(conn: Any, ids: list[str]) -> tuple[Any, Any, Any]:
-    return (
-        live_feed.session_facts(conn, ids),
-        live_feed.recent_events(conn, ids),
-        live_feed.recently_ended(conn),
-    )
+def _read(conn: Any, ids: list[str], cliente_id: str | None) -> tuple[Any, Any, Any]:
+    facts = live_feed.session_facts(conn, ids)
+    if cliente_id is not None:  # a gestor: its own cliente's sessions only
+        facts = {sid: f for sid, f in facts.items() if str(f["cliente_id"]) == cliente_id}
+        ids = list(facts)
+    return facts, live_feed.recent_events(conn, ids), live_feed.recently_ended(conn, cliente_id)
 
 
 @blueprint.get("/admin/ao-vivo/dados")
+@for_gestores
 async def live_data() -> Response:
     """Live sessions with their recent events, and the sessions that just ended."""
     services = app_services()
+    who = principal()
     sessions: list[dict[str, Any]] = await services.cluster.sessions()
     ids = [str(s["session_id"]) for s in sessions if s.get("session_id")]
     try:
-        facts, events, ended = await services.db.run(_read, ids)
+        facts, events, ended = await services.db.run(_read, ids, who.cliente_id)
         db_up = True
     except DatabaseUnavailable:
         # the sessions themselves are in memory: still worth showing, without their words
         facts, events, ended, db_up = {}, {}, [], False
+    if not who.is_operator:
+        # whose a session is comes from the database: without it a gestor sees none
+        sessions = [s for s in sessions if str(s.get("session_id")) in facts]
     live_ids = set(ids)
     for session in sessions:
         sid = str(session.get("session_id"))
@@ -72,10 +81,14 @@ async def live_data() -> Response:
 
 
 @blueprint.post("/admin/alertas/<alert_id>/ciente")
+@for_gestores
 async def acknowledge(alert_id: str) -> tuple[Response, int]:
     """An admin has seen the red-flag alert: cleared from every admin's banner."""
+    services = app_services()
     key = canonical_uuid(alert_id)
-    row = None if key is None else await app_services().db.run(live_feed.acknowledge_alert, key)
+    if key is not None and not await may_touch(services, "alert", key):
+        key = None
+    row = None if key is None else await services.db.run(live_feed.acknowledge_alert, key)
     if row is None:
         return error(404, "not_found", "alerta não encontrado")
     await audit("ack_alert", session_id=row["session_id"], alerta_id=row["id"])

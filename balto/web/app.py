@@ -17,6 +17,7 @@ from balto.web import (
     admin_catalog,
     admin_charts,
     admin_conversations,
+    admin_gestores,
     admin_history,
     admin_live,
     admin_sessions,
@@ -33,6 +34,7 @@ from balto.web import (
 from balto.web.auth import limit_bearer_guesses
 from balto.web.device_socket import DeviceEndpoint
 from balto.web.errors import FieldError, error
+from balto.web.principal import OutsideScope
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,7 @@ def create_quart_app(services: Services) -> QuartTrio:
     # the admin app (issue 15): sign-in, pages, their data routes, the cliente's catalog
     for app_part in (signin, admin_live, admin_conversations, admin_charts, admin_catalog, pages):
         app.register_blueprint(app_part.blueprint)
+    app.register_blueprint(admin_gestores.blueprint)  # chains' own accounts
     app.register_blueprint(pages.assets)
     app.register_blueprint(pages.root)
     app.register_blueprint(counter.blueprint)  # the counter's own screen, a device in a browser
@@ -65,6 +68,10 @@ def create_quart_app(services: Services) -> QuartTrio:
     @app.errorhandler(FieldError)
     async def field_error(exc: FieldError) -> tuple[Response, int]:
         return error(400, "invalid_field", exc.message, field=exc.field)
+
+    @app.errorhandler(OutsideScope)
+    async def outside_scope(exc: OutsideScope) -> tuple[Response, int]:
+        return error(403, "forbidden", "cliente de outra rede", field="cliente_id")
 
     @app.errorhandler(DatabaseUnavailable)
     async def database_unavailable(exc: DatabaseUnavailable) -> tuple[Response, int]:

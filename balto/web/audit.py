@@ -1,7 +1,8 @@
 """The audit log of admin actions, as routes write it.
 
 One call per action, after the action was decided: what, on which balcão/session, the outcome,
-and the client address (there is one shared admin secret, so the address is all we know of who).
+the client address, and who (``ator``: ``operador`` for the admin secret, ``gestor:<e-mail>`` for
+a chain's account; null where no one was signed in yet, as for a refused sign-in).
 A failing audit write is logged and never turns a done action into an error answer.
 """
 
@@ -14,6 +15,7 @@ from quart import current_app, request
 
 from balto.services import Services
 from balto.store.history import record_action
+from balto.web.principal import current_or_none
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +25,7 @@ async def audit(
     *,
     balcao_id: str | None = None,
     session_id: str | None = None,
+    ator: str | None = None,
     **detail: Any,
 ) -> None:
     """Record an admin action (``restart``, ``disconnect``, ``revoke``, ``fault_add``, ...).
@@ -31,9 +34,12 @@ async def audit(
         action: What the admin did.
         balcao_id: The balcão it was about, if any.
         session_id: The live session it touched, if any.
+        ator: Who, when no admin hook resolved it (a sign-in); else the request's principal.
         **detail: JSON-ready facts about the outcome.
     """
     services: Services = current_app.config["BALTO_SERVICES"]
+    who = current_or_none()
+    ator = ator or (who.actor if who else None)
     log.info("admin action %s balcao=%s session=%s %s", action, balcao_id, session_id, detail)
     try:
         await services.db.run(
@@ -43,6 +49,7 @@ async def audit(
             session_id=session_id,
             remote_addr=request.remote_addr,
             detail=detail,
+            ator=ator,
         )
     except Exception:
         log.exception("could not write the audit log for %s", action)

@@ -6,6 +6,10 @@ only from this server's own origin. ``BALTO_METRICS_TOKEN``, when
 set, opens ``GET /metrics`` only: every admin route compares against the admin secret alone, so
 the metrics token is refused there like any other wrong secret. A wrong bearer secret counts
 against the address's budget of guesses, shared with the sign-in form (`limit_bearer_guesses`).
+
+A gestor (one chain's account, signed in with e-mail and password) has a session cookie of its
+own kind: the admin hooks let it through to the routes marked `principal.for_gestores` only, and
+answer 403 elsewhere; `is_admin` and the bearer secret stay the operator's.
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ from balto.services import Services
 from balto.web import session_cookie
 from balto.web.errors import error
 from balto.web.guesses import FAILURE_DELAY_S, judge
+from balto.web.principal import OPERATOR, gestor_from_cookie, open_to_gestores, remember
 
 UNAUTHORIZED = "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
 TOO_MANY = "muitas tentativas com segredo errado deste endereço; tente de novo em {} s"
 CROSS_SITE = "requisição de outra origem recusada"
+OPERATOR_ONLY = "acesso restrito ao operador do Balto"
 SIGN_IN_PATH = "/entrar"
+GESTOR_HOME = "/admin/ao-vivo"
 # the admin app's pages: scripts and styles from this server only, no framing
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
@@ -59,11 +66,22 @@ def app_services() -> Services:
 
 
 async def require_admin() -> tuple[Response, int] | None:
-    """A blueprint's ``before_request``: refuse anyone without the admin secret (401)."""
-    secret = app_services().admin_secret
-    if is_admin(secret):
+    """A blueprint's ``before_request``: the operator, or a gestor on a route open to gestores.
+
+    No valid secret or session: 401. A session cookie on a state-changing request from another
+    origin: 403. A gestor on an operator's route: 403.
+    """
+    services = app_services()
+    if is_admin(services.admin_secret):
+        remember(OPERATOR)
         return None
-    if session_cookie.has_cookie(secret):
+    gestor = await gestor_from_cookie(services)
+    if gestor is not None and session_cookie.cookie_allows():
+        if not open_to_gestores():
+            return error(403, "forbidden", OPERATOR_ONLY)
+        remember(gestor)
+        return None
+    if gestor is not None or session_cookie.has_cookie(services.admin_secret):
         return error(403, "forbidden", CROSS_SITE)
     return error(401, "unauthorized", UNAUTHORIZED)
 
@@ -72,12 +90,21 @@ async def require_page() -> Response | tuple[Response, int] | None:
     """A page blueprint's ``before_request``: send a browser without a session to sign in.
 
     A request that brings its own ``Authorization`` header is an API client, not a browser: a
-    wrong secret gets the 401 every admin route gives, not a sign-in page.
+    wrong secret gets the 401 every admin route gives, not a sign-in page. A gestor asking for an
+    operator's page is sent to its home page.
     """
-    if is_admin(app_services().admin_secret):
+    services = app_services()
+    if is_admin(services.admin_secret):
+        remember(OPERATOR)
         return None
     if request.headers.get("Authorization"):
         return error(401, "unauthorized", UNAUTHORIZED)
+    gestor = await gestor_from_cookie(services)
+    if gestor is not None:
+        if not open_to_gestores():
+            return redirect_to(GESTOR_HOME)
+        remember(gestor)
+        return None
     target = request.full_path.rstrip("?") if request.query_string else request.path
     return redirect_to(SIGN_IN_PATH, proximo=target)
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from quart import request
 
 from balto.storable_text import unstorable_at
 from balto.web.errors import FieldError
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 async def json_body() -> Any:
@@ -52,4 +55,12 @@ def text_field(body: dict[str, Any], field: str, max_len: int) -> str:
         raise FieldError(field, f"{field} não pode ser vazio")
     if len(value) > max_len:
         raise FieldError(field, f"{field} excede {max_len} caracteres")
+    return value
+
+
+def email_field(body: dict[str, Any], field: str = "email") -> str:
+    """A required e-mail address (one ``@``, a dot in the domain, no spaces; at most 254)."""
+    value = text_field(body, field, 254)
+    if not _EMAIL.match(value):
+        raise FieldError(field, f"{field} inválido")
     return value

@@ -23,15 +23,15 @@ from balto.store.cadastro import API_KEY_PREFIX, create_cliente, revoke_own_key
 from balto.store.cadastro_guard import FailureLimit, link_balcao
 from balto.web.audit import audit
 from balto.web.auth import is_admin
-from balto.web.bodies import json_object, text_field
+from balto.web.bodies import email_field, json_object, text_field
 from balto.web.errors import FieldError, error
+from balto.web.principal import OPERATOR, remember
 from balto.web.remote_ops import close_revoked
 
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("cadastro", __name__)
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CODIGO = re.compile(r"^\d{6}$")
 
 
@@ -48,10 +48,9 @@ async def cadastro_cliente() -> tuple[Response, int]:
         return error(
             401, "unauthorized", "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
         )
+    remember(OPERATOR)  # the audit log's ator
     body = await json_object()
-    email = text_field(body, "email", 254)
-    if not _EMAIL.match(email):
-        raise FieldError("email", "email inválido")
+    email = email_field(body)
     razao_social = text_field(body, "razao_social", 200)
     telefone = text_field(body, "telefone", 30)
     digits = re.sub(r"\D", "", telefone)

@@ -1,9 +1,10 @@
 """``GET /api/export/xlsx``: the Excel report, built off the Trio thread and streamed from disk.
 
-Admin only. Query: the history filters ``cliente_id``, ``balcao_id``, ``desde``, ``ate`` (see
-`balto.web.params`), ``atendente`` (an attendant's name, any case) and ``tz`` (IANA zone for the
-times written, default ``BALTO_TIMEZONE``). Costs in R$ use ``BALTO_BRL_PER_USD``; a server run by
-``balto demo`` marks every sheet as demo data. The workbook is written
+Admin only; a gestor (a chain's account) gets its own cliente's report. Query: the history
+filters ``cliente_id``, ``balcao_id``, ``desde``, ``ate`` (see `balto.web.params`), ``atendente``
+(an attendant's name, any case) and ``tz`` (IANA zone for the times written, default
+``BALTO_TIMEZONE``). Costs in R$ use ``BALTO_BRL_PER_USD``; a server run by ``balto demo`` marks
+every sheet as demo data. The workbook is written
 by openpyxl in write-only mode on a worker thread into a temporary file, then sent in
 `CHUNK_BYTES` pieces with a Content-Length, and the file is deleted. At most `MAX_EXPORTS` run at
 once (each holds a database connection while it writes); the rest wait their turn.
@@ -26,9 +27,10 @@ from quart import Blueprint, Response, current_app, request
 from balto.services import Services
 from balto.store.export import ReportOptions, write_report
 from balto.web.audit import audit
-from balto.web.auth import is_admin
-from balto.web.errors import FieldError, error
+from balto.web.auth import require_admin
+from balto.web.errors import FieldError
 from balto.web.params import filters_arg, text_arg
+from balto.web.principal import for_gestores
 
 if TYPE_CHECKING:  # trio.open_file's return type lives in a private module
     from trio._file_io import AsyncIOWrapper
@@ -36,6 +38,7 @@ if TYPE_CHECKING:  # trio.open_file's return type lives in a private module
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("export", __name__)
+blueprint.before_request(require_admin)
 
 CHUNK_BYTES = 64 * 1024
 MAX_EXPORTS = 2  # each holds a pooled connection and a CPU for its duration
@@ -70,13 +73,10 @@ async def _chunks(file: AsyncIOWrapper[Any]) -> AsyncIterator[bytes]:
 
 
 @blueprint.get("/api/export/xlsx")
+@for_gestores
 async def export_xlsx() -> Response | tuple[Response, int]:
     """The report as an .xlsx download (Resumo, Interações, Alertas, Custos, Comparativo STT)."""
     services = _services()
-    if not is_admin(services.admin_secret):
-        return error(
-            401, "unauthorized", "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
-        )
     settings = services.settings
     options = ReportOptions(
         filters=filters_arg(),

@@ -2,7 +2,9 @@
 
 Server-rendered Jinja shells (`balto/web/templates/`) whose scripts (`balto/web/static/`, served
 at ``/static/``) read the JSON routes and keep their filters in the URL, so a view can be
-bookmarked. A browser without a session is sent to ``/entrar`` (303) and comes back after.
+bookmarked. A browser without a session is sent to ``/entrar`` (303) and comes back after. A
+gestor (a chain's account) sees Ao vivo, Histórico, Painel and Cadastro over its own cliente only
+(the data routes scope it); the operator's pages send it to Ao vivo.
 Every page names the configured time zone, and shows a "Dados de demonstração" banner when
 ``BALTO_DEMO`` is set. Names from devices and clientes are rendered as text, never as HTML, and
 the Content-Security-Policy allows scripts from this server only.
@@ -15,6 +17,7 @@ from typing import Any
 from quart import Blueprint, Response, render_template
 
 from balto.web.auth import PAGE_CSP, app_services, redirect_to, require_page
+from balto.web.principal import for_gestores, principal
 
 blueprint = Blueprint("pages", __name__, template_folder="templates")
 blueprint.before_request(require_page)
@@ -31,14 +34,18 @@ TABS = (
     ("auditoria", "Auditoria", "/admin/auditoria"),
     ("operacao", "Operação", "/admin"),
 )
+GESTOR_TABS = ("ao-vivo", "historico", "painel", "cadastro")  # a chain's account sees these
 
 
 async def _page(template: str, tab: str, **extra: Any) -> Response:
     settings = app_services().settings
+    who = principal()
+    tabs = TABS if who.is_operator else tuple(t for t in TABS if t[0] in GESTOR_TABS)
     html = await render_template(
         template,
-        tabs=TABS,
+        tabs=tabs,
         ativo=tab,
+        quem=who,
         demo=settings.demo,
         fuso=settings.timezone,
         brl_por_usd=settings.brl_per_usd,
@@ -61,30 +68,35 @@ def html_page(html: str) -> Response:
 
 
 @blueprint.get("/admin/ao-vivo")
+@for_gestores
 async def ao_vivo() -> Response:
     """Live sessions: transcripts, suggestions, alerts, feedback, operator details."""
     return await _page("ao_vivo.html", "ao-vivo")
 
 
 @blueprint.get("/admin/historico")
+@for_gestores
 async def historico() -> Response:
     """Past conversations and alerts, filtered and paged; the Excel report button."""
     return await _page("historico.html", "historico")
 
 
 @blueprint.get("/admin/historico/<session_id>")
+@for_gestores
 async def conversa(session_id: str) -> Response:
     """One past conversation in full."""
     return await _page("conversa.html", "historico", session_id=session_id)
 
 
 @blueprint.get("/admin/painel")
+@for_gestores
 async def painel() -> Response:
     """Charts over days or weeks, per balcão and per cliente; top products."""
     return await _page("painel.html", "painel")
 
 
 @blueprint.get("/admin/cadastro")
+@for_gestores
 async def cadastro() -> Response:
     """Clientes, balcões, attendants and the cliente's catalog."""
     return await _page("cadastro.html", "cadastro")

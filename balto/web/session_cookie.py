@@ -1,10 +1,13 @@
-"""The admin browser session: a signed cookie that stands for the admin secret.
+"""The admin browser session: a signed cookie that stands for the operator or for one gestor.
 
 In: the admin secret and the request. Out: a token to set as cookie ``balto_admin`` after a
-sign-in, and whether a request's cookie is valid. Nothing is stored server-side: the token is
-``v1.<expiry>.<nonce>.<mac>`` where mac = HMAC-SHA256 over the rest with a key derived from
-``ADMIN_SECRET``. So every instance sharing the secret accepts it (cluster), a changed secret kills
-every open browser session, and a token cannot be forged or extended without the secret.
+sign-in, and whether a request's cookie is valid. Nothing is stored server-side: the operator's
+token is ``v1.<expiry>.<nonce>.<mac>``, a gestor's (a chain's account, `balto.store.gestores`)
+``g1.<expiry>.<nonce>.<gestor id>.<password stamp>.<mac>``, where mac = HMAC-SHA256 over the rest
+with a key derived from ``ADMIN_SECRET``. So every instance sharing the secret accepts it
+(cluster), a changed secret kills every open browser session, and a token cannot be forged or
+extended without the secret. A gestor's token is only as good as its account: each request checks
+that the account is active and its password stamp unchanged (`balto.web.principal`).
 
 The cookie is ``HttpOnly`` (scripts cannot read it), ``SameSite=Strict`` (browsers never send it
 on a cross-site request), ``Secure`` when the request came over HTTPS, ``Path=/`` and without
@@ -27,6 +30,7 @@ COOKIE = "balto_admin"
 LIFETIME_S = 12 * 3600  # a working day; the cookie itself also ends with the browser session
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _VERSION = "v1"
+_GESTOR = "g1"
 
 
 def _key(secret: str) -> bytes:
@@ -60,10 +64,40 @@ def token_valid(secret: str, token: str, *, now: float | None = None) -> bool:
     return expiry > (time.time() if now is None else now)
 
 
+def make_gestor_token(secret: str, gestor_id: str, stamp: int, *, now: float | None = None) -> str:
+    """A gestor's session token, tied to the account's password `stamp` (microseconds)."""
+    expiry = int((time.time() if now is None else now) + LIFETIME_S)
+    body = f"{_GESTOR}.{expiry}.{secrets.token_urlsafe(12)}.{gestor_id}.{stamp}"
+    return f"{body}.{_mac(secret, body)}"
+
+
+def gestor_of(secret: str, token: str, *, now: float | None = None) -> tuple[str, int] | None:
+    """(gestor id, password stamp) of a valid, unexpired gestor token; None otherwise."""
+    parts = token.split(".")
+    if len(parts) != 6 or parts[0] != _GESTOR or len(token) > 300:
+        return None
+    body, mac = ".".join(parts[:5]), parts[5]
+    if not hmac.compare_digest(mac.encode(), _mac(secret, body).encode()):
+        return None
+    try:
+        expiry, stamp = int(parts[1]), int(parts[4])
+    except ValueError:
+        return None
+    if expiry <= (time.time() if now is None else now):
+        return None
+    return parts[3], stamp
+
+
 def has_cookie(secret: str) -> bool:
-    """True when the request carries a valid session cookie (whatever its method)."""
+    """True when the request carries a valid operator session cookie (whatever its method)."""
     token = request.cookies.get(COOKIE)
     return token is not None and token_valid(secret, token)
+
+
+def gestor_cookie(secret: str) -> tuple[str, int] | None:
+    """(gestor id, password stamp) of the request's gestor session cookie, if it has a valid one."""
+    token = request.cookies.get(COOKIE)
+    return None if token is None else gestor_of(secret, token)
 
 
 def same_origin() -> bool:

@@ -1,10 +1,14 @@
-"""Sign-in and sign-out of the admin app: the admin secret once per browser session.
+"""Sign-in and sign-out of the admin app: the operator's secret, or a gestor's e-mail and password.
 
-``GET /entrar`` shows the form. ``POST /entrar`` (form fields ``segredo``,
-``proximo``) compares the secret in constant time; right → 303 to ``proximo`` (a path on this
-server, default ``/admin/ao-vivo``) with the session cookie (`balto.web.session_cookie`); wrong →
-the form again with 401 after a pause. An address with too many wrong secrets, here or in
-``Authorization`` headers, gets 429 with ``Retry-After`` (`balto.web.guesses`).
+``GET /entrar`` shows the form. ``POST /entrar`` (form fields ``email``, ``segredo``, ``proximo``):
+with ``email`` blank, ``segredo`` is compared with the admin secret in constant time (the
+operator); with an e-mail, it is the password of that chain account (`balto.store.gestores`,
+checked against its Argon2id hash by `balto.passwords`; an unknown e-mail costs the same check).
+Right → 303 to ``proximo`` (a path on this server, default ``/admin/ao-vivo``) with the session
+cookie (`balto.web.session_cookie`); wrong → the form again with 401 after a pause, the same
+words for an unknown e-mail and a wrong password. An address with too many wrong secrets or
+passwords, here or in ``Authorization`` headers, gets 429 with ``Retry-After``
+(`balto.web.guesses`).
 A sign-in posted from another site is refused (login CSRF). ``POST /sair`` clears the
 cookie and goes back to the form. Sign-ins and refusals are audited.
 """
@@ -17,14 +21,22 @@ import re
 import trio
 from quart import Blueprint, Response, render_template, request
 
+from balto import passwords
+from balto.services import Services
+from balto.storable_text import unstorable_at
+from balto.store import gestores
+from balto.store.database import DatabaseUnavailable
 from balto.web import session_cookie
 from balto.web.audit import audit
 from balto.web.auth import PAGE_CSP, SIGN_IN_PATH, app_services, redirect_to
-from balto.web.guesses import FAILURE_DELAY_S, forget, judge
+from balto.web.guesses import FAILURE_DELAY_S, forget, guesses, judge
+from balto.web.principal import password_stamp
 
 blueprint = Blueprint("signin", __name__)
 
 HOME = "/admin/ao-vivo"
+MAX_EMAIL = 254
+MAX_SECRET = 1000  # longer than any secret or password: refused before any work
 # a path on this server: browsers drop tabs and newlines from URLs and read "\\" as "/", so
 # anything but plain URL characters could turn "/\t/evil" into "//evil" (another host)
 _LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9\-._~/?=&%+:,;]*")
@@ -37,9 +49,11 @@ def _safe_next(value: str | None) -> str:
     return value
 
 
-async def _form(status: int, proximo: str, erro: str | None = None) -> Response:
+async def _form(status: int, proximo: str, erro: str | None = None, email: str = "") -> Response:
     demo = app_services().settings.demo
-    html = await render_template("entrar.html", proximo=proximo, erro=erro, demo=demo)
+    html = await render_template(
+        "entrar.html", proximo=proximo, erro=erro, demo=demo, email=email[:MAX_EMAIL]
+    )
     response = Response(html, status=status, content_type="text/html; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = PAGE_CSP
@@ -50,39 +64,74 @@ async def _form(status: int, proximo: str, erro: str | None = None) -> Response:
 @blueprint.get(SIGN_IN_PATH)
 async def form() -> Response:
     """The sign-in form (already signed in: straight to the page asked for)."""
+    services = app_services()
     proximo = _safe_next(request.args.get("proximo"))
-    if session_cookie.has_cookie(app_services().admin_secret):
+    if session_cookie.has_cookie(services.admin_secret) or session_cookie.gestor_cookie(
+        services.admin_secret
+    ):
         return redirect_to(proximo)
     return await _form(200, proximo)
 
 
+async def _gestor_token(services: Services, email: str, senha: str) -> str | None:
+    """A session token for the account `email` when `senha` is its password, else None."""
+    found = await services.db.run(gestores.credentials, email)
+    ok, stale = await passwords.check(found.senha_hash if found else None, senha)
+    if not ok or found is None:
+        return None
+    stamp = found.senha_em
+    if stale:  # made with older parameters: today's, now that the password is in hand
+        renewed = await services.db.run(
+            gestores.set_password, found.id, await passwords.make_hash(senha)
+        )
+        stamp = renewed if renewed is not None else stamp
+    return session_cookie.make_gestor_token(services.admin_secret, found.id, password_stamp(stamp))
+
+
 @blueprint.post(SIGN_IN_PATH)
 async def sign_in() -> Response:
-    """Check the secret; set the session cookie or answer why not."""
+    """Check the secret or the password; set the session cookie or answer why not."""
     services = app_services()
     addr = request.remote_addr or "?"
     fields = await request.form
     proximo = _safe_next(fields.get("proximo"))
+    email = fields.get("email", "").strip()
+    secret = fields.get("segredo", "")
+    who = f"gestor:{email[:MAX_EMAIL]}" if email else "operador"
     if not session_cookie.same_origin():
-        await audit("sign_in", outcome="cross_site")
-        return await _form(403, proximo, "Envio recusado: o formulário veio de outro site.")
-    right = hmac.compare_digest(fields.get("segredo", "").encode(), services.admin_secret.encode())
+        await audit("sign_in", outcome="cross_site", ator=who)
+        return await _form(403, proximo, "Envio recusado: o formulário veio de outro site.", email)
+    token: str | None = None
+    if len(secret) > MAX_SECRET or len(email) > MAX_EMAIL or unstorable_at(email) is not None:
+        right = False  # a NUL or a lone surrogate could not even be looked up
+    elif not email:
+        right = hmac.compare_digest(secret.encode(), services.admin_secret.encode())
+        token = session_cookie.make_token(services.admin_secret) if right else None
+    elif guesses().retry_after(addr):
+        right = False  # limited here already: no password check spent on it
+    else:
+        try:
+            token = await _gestor_token(services, email, secret)
+        except DatabaseUnavailable:
+            return await _form(503, proximo, "Banco de dados indisponível; tente de novo.", email)
+        right = token is not None
     wait = await judge(services.db, addr, right)
     if wait:
-        await audit("sign_in", outcome="rate_limited")
+        await audit("sign_in", outcome="rate_limited", ator=who)
         response = await _form(
-            429, proximo, f"Muitas tentativas erradas. Tente de novo em {wait} segundos."
+            429, proximo, f"Muitas tentativas erradas. Tente de novo em {wait} segundos.", email
         )
         response.headers["Retry-After"] = str(wait)
         return response
-    if not right:
+    if token is None:
         await trio.sleep(FAILURE_DELAY_S)
-        await audit("sign_in", outcome="wrong_secret")
-        return await _form(401, proximo, "Segredo incorreto.")
+        await audit("sign_in", outcome="wrong_secret", ator=who)
+        wrong = "E-mail ou senha incorretos." if email else "Segredo incorreto."
+        return await _form(401, proximo, wrong, email)
     await forget(services.db, addr)
-    await audit("sign_in", outcome="signed_in")
+    await audit("sign_in", outcome="signed_in", ator=who)
     response = redirect_to(proximo)
-    session_cookie.set_cookie(response, session_cookie.make_token(services.admin_secret))
+    session_cookie.set_cookie(response, token)
     return response
 
 

@@ -98,7 +98,9 @@
     const detalhes = el("button", "Detalhes de operação"); detalhes.type = "button"; detalhes.dataset.action = "detalhes";
     const reiniciar = el("button", "Reiniciar"); reiniciar.type = "button"; reiniciar.dataset.action = "restart";
     const desconectar = el("button", "Desconectar", "perigo"); desconectar.type = "button"; desconectar.dataset.action = "disconnect";
-    acoes.append(detalhes, reiniciar, desconectar, el("span", null, "resultado"));
+    // restarting or cutting a session and the actors' figures are the operator's (the routes refuse a gestor)
+    if (!Balto.gestor) acoes.append(detalhes, reiniciar, desconectar);
+    acoes.append(el("span", null, "resultado"));
     const painel = el("div", null, "detalhes"); painel.hidden = true;
     detalhes.addEventListener("click", () => { painel.hidden = !painel.hidden; });
     reiniciar.addEventListener("click", () => acao(card, "restart"));

@@ -144,8 +144,11 @@ const Balto = (() => {
     tbody.append(tr);
     return tr;
   }
+  // who the page shows data to: "operador" (every cliente) or "gestor" (one chain's account)
+  const gestor = document.body.dataset.papel === "gestor";
+  const meuCliente = document.body.dataset.cliente || "";
   return {
-    fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
+    gestor, meuCliente, fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
     consulta, filtrosDaUrl, lerFormulario, preencherFormulario, clientesEBalcoes, pct, usd, brl, linha, botao,
     falante,
   };

@@ -8,12 +8,14 @@
     create_atendente: "Cadastrar atendente", remove_atendente: "Remover atendente",
     ack_alert: "Alerta visto (Ciente)", enroll_voz: "Cadastrar voz", delete_voz: "Apagar voz", erase_conversation: "Apagar falas",
     export_xlsx: "Baixar relatório Excel", fault_add: "Injetar falha", fault_remove: "Remover falha",
-    fault_clear: "Limpar falhas",
+    fault_clear: "Limpar falhas", create_gestor: "Criar acesso de gestor", reset_gestor_password: "Nova senha de gestor",
+    deactivate_gestor: "Desativar gestor", change_own_password: "Trocar a própria senha",
   };
   const RESULTADOS = {
     signed_in: "entrou", wrong_secret: "segredo errado", rate_limited: "bloqueado: tentativas demais",
     cross_site: "recusado: veio de outro site", not_found: "não encontrado", rotated: "trocado",
     revoked: "revogada", invalid: "recusado: linhas com erro", saved: "salvo",
+    changed: "trocada", wrong_password: "senha atual errada",
   };
   let cursor = null;
 
@@ -27,6 +29,7 @@
     if (a.action === "restart") return d.accepted ? "aceito" : "recusado: ocupada";
     if (a.action === "catalog_upload" && d.produtos) return `${d.produtos} produtos`;
     if (a.action === "enroll_voz") return `${d.fala_s} s de fala, ${d.qualidade}`;
+    if (a.action === "create_gestor") return d.email;
     return "—";
   }
 
@@ -39,7 +42,8 @@
     for (const a of body.items) {
       let sessao = "—";
       if (a.session_id) { sessao = el("a", a.session_id.slice(0, 8)); sessao.href = "/admin/historico/" + a.session_id; }
-      const tr = linha(tbody, [dataHora(a.at), ACOES[a.action] || a.action, resultado(a), a.remote_addr, sessao]);
+      const quem = !a.ator ? "—" : a.ator === "operador" ? "Operador" : a.ator.replace(/^gestor:/, "Gestor ");
+      const tr = linha(tbody, [dataHora(a.at), ACOES[a.action] || a.action, resultado(a), quem, a.remote_addr, sessao]);
       tr.dataset.action = a.action;
     }
     cursor = body.next_cursor;

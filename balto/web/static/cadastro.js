@@ -1,11 +1,12 @@
 // Cadastro: clientes (create, rotate the linking code), and for the chosen cliente its balcões
-// (revoke), attendants (add with consent, remove, their voice: voz.js) and catalog (upload with
-// row errors, list, CSV).
+// (revoke), attendants (add with consent, remove, their voice: voz.js), catalog (upload with
+// row errors, list, CSV) and, for the operator, the cliente's own accounts (gestores.js).
 "use strict";
 (() => {
   const { el, api, dataHora, linha, botao } = Balto;
   const $ = (id) => document.getElementById(id);
-  let cliente = new URLSearchParams(location.search).get("cliente_id") || "";
+  // a gestor's page is its own cliente's, whatever the address says
+  let cliente = Balto.meuCliente || new URLSearchParams(location.search).get("cliente_id") || "";
 
   function resultado(texto) {
     const r = $("resultado");
@@ -108,7 +109,9 @@
   async function doCliente() {
     $("do-cliente").hidden = !cliente;
     if (!cliente) return;
-    await Promise.all([balcoes(), atendentes(), catalogo()]);
+    const partes = [balcoes(), atendentes(), catalogo()];
+    if (!Balto.gestor) partes.push(BaltoGestores.listar(cliente));
+    await Promise.all(partes);
   }
 
   $("novo-cliente").addEventListener("submit", async (event) => {
@@ -163,5 +166,7 @@
   });
 
   BaltoVoz.ligar();
+  if (Balto.gestor) $("novo-cliente-bloco").hidden = true;  // new clientes are the operator's
+  else BaltoGestores.ligar(() => cliente, resultado, falha);
   clientes().then(() => doCliente()).catch(falha);
 })();

@@ -1,0 +1,148 @@
+"""A chain's own accounts (gestores): create, list, find for sign-in, change password, deactivate.
+
+Functions take a psycopg connection and run in the store's worker threads (`Database.run`).
+Passwords arrive here already hashed (`balto.web.passwords`); nothing here sees one in clear.
+`senha_em` is the account's session stamp: a browser session signed before it is no longer valid
+(`balto.web.principal`), so changing a password or deactivating an account ends its sessions on
+every instance at their next request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+from psycopg.rows import class_row
+
+from balto.errors import BaltoError
+
+
+class DuplicateEmail(BaltoError):
+    """An active account already signs in with this e-mail (in any cliente)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gestor:
+    """One account as the operator lists it (never its hash)."""
+
+    id: str
+    cliente_id: str
+    nome: str
+    email: str
+    created_at: datetime
+    senha_em: datetime
+    desativado_em: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What a sign-in needs of an active account: who it is and the stored hash."""
+
+    id: str
+    cliente_id: str
+    nome: str
+    email: str
+    senha_hash: str
+    senha_em: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """An active account as each request of its browser session checks it."""
+
+    cliente_id: str
+    nome: str
+    email: str
+    razao_social: str
+    senha_em: datetime
+
+
+_COLUMNS = "id::text, cliente_id::text, nome, email, created_at, senha_em, desativado_em"
+
+
+def create_gestor(
+    conn: psycopg.Connection, cliente_id: str, nome: str, email: str, senha_hash: str
+) -> str | None:
+    """Insert an account; its id, or None for an unknown cliente. `DuplicateEmail` if taken."""
+    with conn.transaction():
+        if conn.execute("SELECT 1 FROM clientes WHERE id = %s", (cliente_id,)).fetchone() is None:
+            return None
+        new_id = str(uuid.uuid4())
+        try:
+            with conn.transaction():
+                conn.execute(
+                    "INSERT INTO gestores (id, cliente_id, nome, email, senha_hash)"
+                    " VALUES (%s, %s, %s, %s, %s)",
+                    (new_id, cliente_id, nome, email, senha_hash),
+                )
+        except psycopg.errors.UniqueViolation:
+            raise DuplicateEmail(email) from None
+    return new_id
+
+
+def list_gestores(conn: psycopg.Connection, cliente_id: str) -> list[Gestor]:
+    """A cliente's accounts, active first, by name."""
+    cursor = conn.cursor(row_factory=class_row(Gestor))
+    sql = (
+        f"SELECT {_COLUMNS} FROM gestores WHERE cliente_id = %s"
+        " ORDER BY desativado_em IS NOT NULL, lower(nome), created_at"
+    )
+    return cursor.execute(sql.encode(), (cliente_id,)).fetchall()
+
+
+def credentials(conn: psycopg.Connection, email: str) -> Credentials | None:
+    """The active account that signs in with `email` (any case), or None."""
+    cursor = conn.cursor(row_factory=class_row(Credentials))
+    return cursor.execute(
+        "SELECT id::text, cliente_id::text, nome, email, senha_hash, senha_em FROM gestores"
+        " WHERE lower(email) = lower(%s) AND desativado_em IS NULL",
+        (email,),
+    ).fetchone()
+
+
+def member(conn: psycopg.Connection, gestor_id: str) -> Member | None:
+    """The active account `gestor_id` with its cliente's name, or None (unknown or deactivated)."""
+    cursor = conn.cursor(row_factory=class_row(Member))
+    return cursor.execute(
+        "SELECT g.cliente_id::text, g.nome, g.email, c.razao_social, g.senha_em"
+        " FROM gestores g JOIN clientes c ON c.id = g.cliente_id"
+        " WHERE g.id = %s AND g.desativado_em IS NULL",
+        (gestor_id,),
+    ).fetchone()
+
+
+def cliente_of_gestor(conn: psycopg.Connection, gestor_id: str) -> str | None:
+    """The cliente an account (active or not) belongs to, or None for an unknown id."""
+    row = conn.execute("SELECT cliente_id::text FROM gestores WHERE id = %s", (gestor_id,))
+    found = row.fetchone()
+    return None if found is None else str(found[0])
+
+
+def set_password(conn: psycopg.Connection, gestor_id: str, senha_hash: str) -> datetime | None:
+    """Store a new hash and a new session stamp (ends the account's other sessions).
+
+    Returns the new stamp, or None when the account is unknown or deactivated.
+    """
+    with conn.transaction():
+        row = conn.execute(
+            "UPDATE gestores SET senha_hash = %s, senha_em = clock_timestamp()"
+            " WHERE id = %s AND desativado_em IS NULL RETURNING senha_em",
+            (senha_hash, gestor_id),
+        ).fetchone()
+    return None if row is None else row[0]
+
+
+def deactivate(conn: psycopg.Connection, gestor_id: str) -> bool:
+    """Deactivate an account (kept for the audit log's sake); False when unknown.
+
+    Deactivating twice keeps the first time.
+    """
+    with conn.transaction():
+        row = conn.execute(
+            "UPDATE gestores SET desativado_em = coalesce(desativado_em, now())"
+            " WHERE id = %s RETURNING id",
+            (gestor_id,),
+        ).fetchone()
+    return row is not None

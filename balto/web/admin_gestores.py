@@ -1,0 +1,167 @@
+"""A chain's own accounts (gestores), as the operator manages them, and a signed-in person's own.
+
+Operator only (a gestor gets 403):
+``POST /admin/clientes/{id}/gestores`` ``{"nome", "email", "senha"}`` → 201 ``{"id"}``; the
+password follows `balto.passwords.problem` (400 naming ``senha``); unknown cliente → 404; an
+e-mail an active account already signs in with (any cliente, any case) → 409.
+``GET /admin/clientes/{id}/gestores`` → ``{"items": [{"id", "cliente_id", "nome", "email",
+"created_at", "senha_em", "desativado_em"}]}`` (never a hash); unknown cliente → empty.
+``PUT /admin/gestores/{id}/senha`` ``{"senha"}`` → 200 ``{"id", "senha_em"}``: a new password
+(the person forgot theirs); every open session of that account ends. 404 unknown or deactivated.
+``DELETE /admin/gestores/{id}`` → 204: deactivated (kept for the audit log), its sessions end at
+their next request on every instance; asked again, 204; unknown → 404.
+
+Anyone signed in:
+``GET /admin/conta`` → ``{"papel": "operador" | "gestor", "nome", "email", "cliente_id",
+"razao_social"}``: who the admin app is showing data to (the pages read it).
+``POST /admin/conta/senha`` ``{"atual", "nova"}`` (a gestor) → 200 with a new session cookie:
+the account's other sessions end; a wrong ``atual`` → 400 naming it (and counts as a wrong guess
+from the address). The operator → 403: the operator's secret is the server's configuration.
+Every change is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import trio
+from quart import Blueprint, Response, jsonify, request
+
+from balto import passwords
+from balto.store import gestores
+from balto.web import session_cookie
+from balto.web.audit import audit
+from balto.web.auth import app_services, require_admin
+from balto.web.bodies import email_field, json_object, text_field
+from balto.web.errors import FieldError, error
+from balto.web.guesses import FAILURE_DELAY_S, judge
+from balto.web.params import canonical_uuid, jsonable
+from balto.web.principal import for_gestores, password_stamp, principal
+
+blueprint = Blueprint("admin_gestores", __name__)
+blueprint.before_request(require_admin)
+
+MAX_NOME = 120
+_NOT_FOUND = "gestor não encontrado"
+
+
+def password_field(body: dict[str, Any], field: str) -> str:
+    """A new password in `field`, as typed (not stripped); 400 when it breaks the rules."""
+    value = body.get(field)
+    if not isinstance(value, str):
+        raise FieldError(field, f"campo obrigatório: {field} (texto)")
+    if (why := passwords.problem(value)) is not None:
+        raise FieldError(field, why)
+    return value
+
+
+@blueprint.post("/admin/clientes/<cliente_id>/gestores")
+async def create(cliente_id: str) -> tuple[Response, int]:
+    """Give a cliente an account that signs in with an e-mail and a password."""
+    cid = canonical_uuid(cliente_id)
+    if cid is None:
+        return error(404, "not_found", "cliente não encontrado")
+    body = await json_object()
+    nome = text_field(body, "nome", MAX_NOME)
+    email = email_field(body)
+    senha = password_field(body, "senha")
+    hashed = await passwords.make_hash(senha)
+    try:
+        new_id = await app_services().db.run(gestores.create_gestor, cid, nome, email, hashed)
+    except gestores.DuplicateEmail:
+        return error(409, "conflict", "já existe um gestor ativo com esse e-mail", field="email")
+    if new_id is None:
+        return error(404, "not_found", "cliente não encontrado")
+    await audit("create_gestor", cliente_id=cid, gestor_id=new_id, email=email)
+    return jsonify({"id": new_id}), 201
+
+
+@blueprint.get("/admin/clientes/<cliente_id>/gestores")
+async def list_for_cliente(cliente_id: str) -> Response:
+    """A cliente's accounts, active first."""
+    cid = canonical_uuid(cliente_id)
+    rows = [] if cid is None else await app_services().db.run(gestores.list_gestores, cid)
+    return jsonify({"items": [jsonable(asdict(row)) for row in rows]})
+
+
+@blueprint.put("/admin/gestores/<gestor_id>/senha")
+async def reset_password(gestor_id: str) -> tuple[Response, int]:
+    """Set a forgotten password anew; the account's open sessions end."""
+    gid = canonical_uuid(gestor_id)
+    if gid is None:
+        return error(404, "not_found", _NOT_FOUND)
+    senha = password_field(await json_object(), "senha")
+    stamp = await app_services().db.run(
+        gestores.set_password, gid, await passwords.make_hash(senha)
+    )
+    if stamp is None:
+        return error(404, "not_found", _NOT_FOUND)
+    await audit("reset_gestor_password", gestor_id=gid)
+    return jsonify({"id": gid, "senha_em": stamp.isoformat()}), 200
+
+
+@blueprint.delete("/admin/gestores/<gestor_id>")
+async def deactivate(gestor_id: str) -> Response | tuple[Response, int]:
+    """Deactivate an account: it can no longer sign in, and its sessions end."""
+    gid = canonical_uuid(gestor_id)
+    if gid is None or not await app_services().db.run(gestores.deactivate, gid):
+        return error(404, "not_found", _NOT_FOUND)
+    await audit("deactivate_gestor", gestor_id=gid)
+    return Response("", status=204)
+
+
+@blueprint.get("/admin/conta")
+@for_gestores
+async def account() -> Response:
+    """Who is signed in (the pages adapt their tabs and filters to it)."""
+    who = principal()
+    return jsonify(
+        {
+            "papel": "operador" if who.is_operator else "gestor",
+            "nome": who.nome,
+            "email": who.email,
+            "cliente_id": who.cliente_id,
+            "razao_social": who.razao_social,
+        }
+    )
+
+
+@blueprint.post("/admin/conta/senha")
+@for_gestores
+async def change_own_password() -> tuple[Response, int]:
+    """A gestor changes its own password, knowing the current one; other sessions end."""
+    who = principal()
+    if who.gestor_id is None or who.email is None:
+        return error(403, "forbidden", "o segredo do operador é o ADMIN_SECRET da configuração")
+    body = await json_object()
+    atual = body.get("atual")
+    if not isinstance(atual, str) or not atual:
+        raise FieldError("atual", "campo obrigatório: atual (a senha de agora)")
+    nova = password_field(body, "nova")
+    services = app_services()
+    found = await services.db.run(gestores.credentials, who.email)
+    ok, _ = await passwords.check(found.senha_hash if found else None, atual)
+    ok = ok and found is not None and found.id == who.gestor_id
+    addr = request.remote_addr or "?"
+    wait = await judge(services.db, addr, ok)
+    if wait:
+        response, status = error(429, "rate_limited", f"muitas tentativas; espere {wait} s")
+        response.headers["Retry-After"] = str(wait)
+        return response, status
+    if not ok:
+        await trio.sleep(FAILURE_DELAY_S)
+        await audit("change_own_password", outcome="wrong_password")
+        raise FieldError("atual", "a senha atual não confere")
+    stamp = await services.db.run(
+        gestores.set_password, who.gestor_id, await passwords.make_hash(nova)
+    )
+    if stamp is None:  # deactivated meanwhile
+        return error(403, "forbidden", "conta desativada")
+    await audit("change_own_password", outcome="changed")
+    response = jsonify({"senha_em": stamp.isoformat()})
+    token = session_cookie.make_gestor_token(
+        services.admin_secret, who.gestor_id, password_stamp(stamp)
+    )
+    session_cookie.set_cookie(response, token)
+    return response, 200

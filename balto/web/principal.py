@@ -1,0 +1,141 @@
+"""Who is asking, the operator or a gestor (one chain's account), and what a gestor may see.
+
+The admin hooks (`balto.web.auth.require_admin`, `require_page`) resolve the request's
+`Principal` once and keep it in ``g``. A gestor reaches only the routes marked `for_gestores`
+(everything else answers 403), and on those only its own cliente's rows: `scoped_cliente` fixes
+the ``cliente_id`` filter of lists, reports and charts to its cliente (another cliente's id is a
+403), and `owns` checks a row named in the path (another cliente's row is a 404, as if unknown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from quart import current_app, g, request
+
+from balto.errors import BaltoError
+from balto.services import Services
+from balto.store import gestores, ownership
+from balto.web import session_cookie
+
+F = TypeVar("F", bound=Callable[..., Any])
+_OPEN = "_balto_for_gestores"
+
+
+class OutsideScope(BaltoError):
+    """A gestor asked for another cliente's data through a filter (answered 403)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The operator (``gestor_id`` None, sees every cliente) or one chain's gestor."""
+
+    nome: str
+    gestor_id: str | None = None
+    cliente_id: str | None = None
+    email: str | None = None
+    razao_social: str | None = None
+
+    @property
+    def is_operator(self) -> bool:
+        """True for the admin secret's holder."""
+        return self.gestor_id is None
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names who acted."""
+        return "operador" if self.gestor_id is None else f"gestor:{self.email}"
+
+
+OPERATOR = Principal(nome="Operador")
+
+
+def for_gestores(view: F) -> F:
+    """Mark a route a gestor may use (it must then scope what it reads to `principal()`)."""
+    setattr(view, _OPEN, True)
+    return view
+
+
+def open_to_gestores() -> bool:
+    """Whether the route being served is marked `for_gestores`."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, _OPEN, False))
+
+
+def remember(principal: Principal) -> None:
+    """Keep the request's principal (the admin hooks call this once they have decided)."""
+    g.balto_principal = principal
+
+
+def principal() -> Principal:
+    """The request's principal; a route reached without an admin hook is a bug, not the operator."""
+    found: Principal | None = g.get("balto_principal")
+    if found is None:
+        raise RuntimeError("no principal: the route has no admin hook")
+    return found
+
+
+def current_or_none() -> Principal | None:
+    """The request's principal when an admin hook resolved one (the audit log's reader)."""
+    found: Principal | None = g.get("balto_principal")
+    return found
+
+
+async def gestor_from_cookie(services: Services) -> Principal | None:
+    """The gestor whose valid session cookie the request carries, if its account still allows it.
+
+    The account must be active and its password unchanged since the sign-in (one indexed read).
+    """
+    found = session_cookie.gestor_cookie(services.admin_secret)
+    if found is None:
+        return None
+    gestor_id, stamp = found
+    member = await services.db.run(gestores.member, gestor_id)
+    if member is None or password_stamp(member.senha_em) != stamp:
+        return None
+    return Principal(
+        nome=member.nome,
+        gestor_id=gestor_id,
+        cliente_id=member.cliente_id,
+        email=member.email,
+        razao_social=member.razao_social,
+    )
+
+
+def password_stamp(senha_em: Any) -> int:
+    """A password time as the integer a session token carries (microseconds since the epoch)."""
+    return int(senha_em.timestamp() * 1_000_000)
+
+
+def scoped_cliente(requested: str | None) -> str | None:
+    """The ``cliente_id`` filter to apply: as asked for the operator, the gestor's own for a gestor.
+
+    Raises `OutsideScope` when a gestor names another cliente.
+    """
+    who = principal()
+    if who.is_operator:
+        return requested
+    if requested is not None and requested != who.cliente_id:
+        raise OutsideScope(requested)
+    return who.cliente_id
+
+
+def owns(cliente_id: str | None) -> bool:
+    """Whether the principal may touch a row of `cliente_id` (None: the row does not exist)."""
+    if cliente_id is None:
+        return False
+    who = principal()
+    return who.is_operator or who.cliente_id == cliente_id
+
+
+async def may_touch(services: Services, kind: str, row_id: str) -> bool:
+    """Whether the principal may act on the `kind` row `row_id` (`balto.store.ownership`).
+
+    The operator: always (the route answers its own 404). A gestor: only a row of its own
+    cliente; another cliente's row and an unknown one both read False (the route's 404).
+    """
+    if principal().is_operator:
+        return True
+    return owns(await services.db.run(ownership.cliente_of, kind, row_id))

@@ -1,0 +1,244 @@
+"""A chain's own accounts (gestores) over real HTTP and PostgreSQL: the operator creates one, it
+signs in with e-mail and password and reaches its own cliente's data only (lists, one
+conversation, erasure, charts, the Excel report, catalog, attendants, linking code, revocation,
+alert acknowledgement), never the operator's routes; its sessions end when its password changes
+or it is deactivated, on every instance."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import httpx
+import openpyxl
+import trio
+
+from supervisors.root import Running
+from tests.admin_seed import seed
+from tests.conftest import ADMIN, query, start_server
+
+PASSWORD = "senha-da-rede-1"
+
+
+def _origin(running: Running) -> dict[str, str]:
+    return {"Origin": running.base_url}
+
+
+async def _create(http: httpx.AsyncClient, cliente: str, **body: Any) -> httpx.Response:
+    fields = {"nome": "Ana Gestora", "email": "ana@rede1.com.br", "senha": PASSWORD, **body}
+    return await http.post(f"/admin/clientes/{cliente}/gestores", headers=ADMIN, json=fields)
+
+
+async def _sign_in(
+    http: httpx.AsyncClient, running: Running, email: str, senha: str
+) -> httpx.Response:
+    return await http.post(
+        "/entrar",
+        data={"email": email, "segredo": senha, "proximo": "/admin/historico"},
+        headers=_origin(running),
+    )
+
+
+def _alert(database_url: str, session_id: str) -> str:
+    rows = query(
+        database_url,
+        "INSERT INTO alerts (id, session_id, sinal, motivo, orientacao, transcricao_base)"
+        " VALUES (gen_random_uuid(), %s, 'dor_no_peito', 'dor', 'procure', 'dói') RETURNING id",
+        session_id,
+    )
+    return str(rows[0][0])
+
+
+async def test_a_gestor_reaches_its_own_clientes_data_and_nothing_else(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url)
+    ids = seed(database_url)
+    c1, c2 = ids["c1"], ids["c2"]
+    alert_mine, alert_theirs = _alert(database_url, ids["s1"]), _alert(database_url, ids["s3"])
+    async with httpx.AsyncClient(base_url=running.base_url) as op:
+        assert (await _create(op, c1, senha="curta")).json()["field"] == "senha"
+        assert (await _create(op, c1, email="sem-arroba")).json()["field"] == "email"
+        assert (await _create(op, "00000000-0000-0000-0000-000000000000")).status_code == 404
+        created = await _create(op, c1)
+        assert created.status_code == 201, created.text
+        again = await _create(op, c2, email="ANA@rede1.com.br")  # one account per address
+        assert again.status_code == 409 and again.json()["field"] == "email"
+        listed = (await op.get(f"/admin/clientes/{c1}/gestores", headers=ADMIN)).json()["items"]
+        assert [(g["nome"], g["email"]) for g in listed] == [("Ana Gestora", "ana@rede1.com.br")]
+        assert "senha_hash" not in listed[0]
+        stored = query(database_url, "SELECT senha_hash FROM gestores")[0][0]
+        assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        wrong = await _sign_in(http, running, "ana@rede1.com.br", "senha-errada-99")
+        unknown = await _sign_in(http, running, "ninguem@rede1.com.br", PASSWORD)
+        nul = await _sign_in(http, running, "ana\x00@rede1.com.br", PASSWORD)
+        assert nul.status_code == 401  # not a 500 from a text PostgreSQL cannot compare
+        for refused in (wrong, unknown):  # the same words: an address is not confirmed
+            assert refused.status_code == 401 and "E-mail ou senha incorretos." in refused.text
+        signed = await _sign_in(http, running, "Ana@Rede1.com.br", PASSWORD)
+        assert signed.status_code == 303 and signed.headers["location"] == "/admin/historico"
+
+        conta = (await http.get("/admin/conta")).json()
+        assert conta["papel"] == "gestor" and conta["cliente_id"] == c1
+        assert conta["razao_social"] == "Rede c1"
+
+        async def items(path: str, key: str = "id") -> set[str]:
+            answer = await http.get(path)
+            assert answer.status_code == 200, (path, answer.text)
+            return {str(item[key]) for item in answer.json()["items"]}
+
+        assert await items("/admin/history/conversas") == {ids["s1"], ids["s2"]}
+        assert await items("/admin/clientes") == {c1}
+        assert await items("/admin/balcoes") == {ids["b1"], ids["b2"]}
+        assert await items("/admin/history/segments", "balcao_id") == {ids["b1"], ids["b2"]}
+        assert await items("/admin/history/alertas", "session_id") == {ids["s1"]}
+        other = await http.get(f"/admin/history/conversas?cliente_id={c2}")
+        assert other.status_code == 403 and other.json()["field"] == "cliente_id"
+        # another cliente's rows named in the path: as if they did not exist
+        assert (await http.get(f"/admin/history/conversas/{ids['s1']}")).status_code == 200
+        assert (await http.get(f"/admin/history/conversas/{ids['s3']}")).status_code == 404
+        assert (
+            await http.delete(f"/admin/history/conversas/{ids['s3']}", headers=_origin(running))
+        ).status_code == 404
+        assert query(database_url, "SELECT count(*) FROM segments WHERE transcript IS NULL") == [
+            (0,)
+        ]
+        assert (
+            await http.post(f"/admin/alertas/{alert_theirs}/ciente", headers=_origin(running))
+        ).status_code == 404
+        assert (
+            await http.post(f"/admin/alertas/{alert_mine}/ciente", headers=_origin(running))
+        ).status_code == 200
+        assert (
+            await http.post(f"/admin/balcoes/{ids['b3']}/revoke", headers=_origin(running))
+        ).status_code == 404
+        assert (
+            await http.post(f"/admin/clientes/{c2}/codigo", headers=_origin(running))
+        ).status_code == 404
+        assert (
+            await http.post(f"/admin/clientes/{c1}/codigo", headers=_origin(running))
+        ).status_code == 200
+        assert (await http.get(f"/admin/clientes/{c2}/catalogo")).status_code == 404
+        assert (await http.get(f"/admin/clientes/{c1}/catalogo")).status_code == 200
+        theirs = await http.post(
+            "/admin/atendentes",
+            json={"cliente_id": c2, "nome": "Intrusa", "consentimento": True},
+            headers=_origin(running),
+        )
+        assert theirs.status_code == 404
+        mine = await http.post(
+            "/admin/atendentes",
+            json={"cliente_id": c1, "nome": "Bia", "consentimento": True},
+            headers=_origin(running),
+        )
+        assert mine.status_code == 201
+        assert (await http.get(f"/admin/atendentes?cliente_id={c2}")).status_code == 403
+        assert [a["nome"] for a in (await http.get("/admin/atendentes")).json()["items"]] == ["Bia"]
+
+        painel = (await http.get("/admin/painel/dados?desde=2026-03-01&ate=2026-03-03")).json()
+        assert [row["cliente_id"] for row in painel["por_cliente"]] == [c1]
+        report = await http.get("/api/export/xlsx?desde=2026-03-01&ate=2026-03-03")
+        assert report.status_code == 200
+        sheet = openpyxl.load_workbook(io.BytesIO(report.content), read_only=True)["Interações"]
+        said = {str(cell) for row in sheet.iter_rows(values_only=True) for cell in row}
+        assert "b1 fala 0" in said and "b2 fala 0" in said and "b3 fala 0" not in said
+        assert (await http.get(f"/api/export/xlsx?cliente_id={c2}")).status_code == 403
+
+        # the operator's routes: 403 for the admin API, the sign-in's 401 where only the
+        # admin secret was ever accepted, and its pages lead back to Ao vivo
+        for method, path in (
+            ("GET", "/admin/audit"),
+            ("GET", "/admin/sessions"),
+            ("GET", "/admin/runtime"),
+            ("POST", "/admin/faults"),
+            ("GET", "/admin/history/refusals"),
+            ("GET", "/admin/cadastro/falhas"),
+            ("GET", f"/admin/clientes/{c1}/gestores"),
+            ("POST", f"/admin/clientes/{c1}/gestores"),
+        ):
+            answer = await http.request(method, path, headers=_origin(running), json={})
+            assert answer.status_code == 403, (method, path, answer.text)
+            assert answer.json()["error"] == "forbidden"
+        for method, path in (("GET", "/metrics"), ("GET", "/admin/totals")):
+            assert (await http.request(method, path)).status_code == 401, path
+        made = await http.post(
+            "/cadastro/cliente",
+            json={"email": "x@y.com", "razao_social": "X", "telefone": "11999998888"},
+            headers=_origin(running),
+        )
+        assert made.status_code == 401
+        auditoria = await http.get("/admin/auditoria")
+        assert auditoria.status_code == 303 and auditoria.headers["location"] == "/admin/ao-vivo"
+        page = await http.get("/admin/historico")
+        assert page.status_code == 200 and "Auditoria" not in page.text
+        assert "Ana Gestora — Rede c1" in page.text
+
+    actors = query(
+        database_url,
+        "SELECT DISTINCT ator FROM admin_audit WHERE action IN ('ack_alert', 'create_atendente')",
+    )
+    assert actors == [("gestor:ana@rede1.com.br",)]
+    assert query(database_url, "SELECT ator FROM admin_audit WHERE action = 'create_gestor'") == [
+        ("operador",)
+    ]
+
+
+async def test_a_gestors_sessions_end_on_a_new_password_or_deactivation_on_every_instance(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    a = await start_server(nursery, database_url)
+    b = await start_server(nursery, database_url)
+    cliente = seed(database_url)["c1"]
+    async with (
+        httpx.AsyncClient(base_url=a.base_url) as op,
+        httpx.AsyncClient(base_url=a.base_url) as at_a,
+        httpx.AsyncClient(base_url=b.base_url) as at_b,
+    ):
+        gestor = (await _create(op, cliente)).json()["id"]
+        assert (await _sign_in(at_a, a, "ana@rede1.com.br", PASSWORD)).status_code == 303
+        assert (await _sign_in(at_b, b, "ana@rede1.com.br", PASSWORD)).status_code == 303
+        assert (await at_b.get("/admin/history/conversas")).status_code == 200
+
+        # the gestor's own change: the wrong current password refused, then both sessions but
+        # the one that changed it end
+        wrong = await at_a.post(
+            "/admin/conta/senha",
+            json={"atual": "nao-e-essa-senha", "nova": "outra-senha-boa"},
+            headers=_origin(a),
+        )
+        assert wrong.status_code == 400 and wrong.json()["field"] == "atual"
+        changed = await at_a.post(
+            "/admin/conta/senha",
+            json={"atual": PASSWORD, "nova": "outra-senha-boa"},
+            headers=_origin(a),
+        )
+        assert changed.status_code == 200, changed.text
+        assert (await at_a.get("/admin/history/conversas")).status_code == 200
+        assert (await at_b.get("/admin/history/conversas")).status_code == 401
+        assert (await _sign_in(at_b, b, "ana@rede1.com.br", PASSWORD)).status_code == 401
+        assert (await _sign_in(at_b, b, "ana@rede1.com.br", "outra-senha-boa")).status_code == 303
+
+        # the operator sets a new one (a forgotten password): every session of the account ends
+        reset = await op.put(
+            f"/admin/gestores/{gestor}/senha", headers=ADMIN, json={"senha": "terceira-senha"}
+        )
+        assert reset.status_code == 200
+        for http in (at_a, at_b):
+            assert (await http.get("/admin/history/conversas")).status_code == 401
+        assert (await _sign_in(at_b, b, "ana@rede1.com.br", "terceira-senha")).status_code == 303
+        # a signed-in gestor's cookie cannot act from another site
+        forged = await at_b.post(
+            f"/admin/clientes/{cliente}/codigo", headers={"Origin": "https://evil.example"}
+        )
+        assert forged.status_code == 403
+
+        # deactivated at A: B refuses its session at once, and the sign-in
+        assert (await op.delete(f"/admin/gestores/{gestor}", headers=ADMIN)).status_code == 204
+        assert (await at_b.get("/admin/history/conversas")).status_code == 401
+        assert (await at_b.get("/admin/historico")).status_code == 303
+        assert (await _sign_in(at_b, b, "ana@rede1.com.br", "terceira-senha")).status_code == 401
+        assert (await op.delete(f"/admin/gestores/{gestor}", headers=ADMIN)).status_code == 204
+        # its address is free for a new account
+        assert (await _create(op, cliente)).status_code == 201
