@@ -13,9 +13,10 @@ import httpx
 import openpyxl
 import trio
 
+from balto.device import stream_file
 from supervisors.root import Running
 from tests.admin_seed import seed
-from tests.conftest import ADMIN, query, start_server
+from tests.conftest import ADMIN, FIXTURES, query, register_balcao, start_server, ws_url
 
 PASSWORD = "senha-da-rede-1"
 
@@ -237,8 +238,44 @@ async def test_a_gestors_sessions_end_on_a_new_password_or_deactivation_on_every
         # deactivated at A: B refuses its session at once, and the sign-in
         assert (await op.delete(f"/admin/gestores/{gestor}", headers=ADMIN)).status_code == 204
         assert (await at_b.get("/admin/history/conversas")).status_code == 401
-        assert (await at_b.get("/admin/historico")).status_code == 303
+        to_form = await at_b.get("/admin/historico")
+        assert to_form.status_code == 303 and to_form.headers["location"].startswith("/entrar")
+        assert (await at_b.get("/entrar")).status_code == 200  # the form, not back to the page
         assert (await _sign_in(at_b, b, "ana@rede1.com.br", "terceira-senha")).status_code == 401
         assert (await op.delete(f"/admin/gestores/{gestor}", headers=ADMIN)).status_code == 204
         # its address is free for a new account
         assert (await _create(op, cliente)).status_code == 201
+
+
+async def test_ao_vivo_shows_a_gestor_its_own_live_sessions_only(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url)
+    key_a, balcao_a = await register_balcao(running.base_url, "Balcão da Rede A")
+    key_b, balcao_b = await register_balcao(running.base_url, "Balcão da Rede B")
+    cliente_a = str(
+        query(database_url, "SELECT cliente_id FROM balcoes WHERE id = %s", balcao_a)[0][0]
+    )
+    async with (
+        httpx.AsyncClient(base_url=running.base_url) as op,
+        httpx.AsyncClient(base_url=running.base_url) as http,
+        trio.open_nursery() as devices,
+    ):
+        await _create(op, cliente_a)
+        assert (await _sign_in(http, running, "ana@rede1.com.br", PASSWORD)).status_code == 303
+        for key in (key_a, key_b):  # both stay connected until the pages have been read
+            devices.start_soon(
+                lambda k=key: stream_file(
+                    ws_url(running), k, FIXTURES / "two_utterances.webm", linger_s=60
+                )
+            )
+
+        async def live(client: httpx.AsyncClient, headers: dict[str, str]) -> set[str]:
+            body = (await client.get("/admin/ao-vivo/dados", headers=headers)).json()
+            return {s["balcao_id"] for s in body["sessions"]}
+
+        with trio.fail_after(20):
+            while await live(op, ADMIN) != {balcao_a, balcao_b}:  # noqa: ASYNC110 - polling the server
+                await trio.sleep(0.2)
+        assert await live(http, {}) == {balcao_a}
+        devices.cancel_scope.cancel()

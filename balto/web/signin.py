@@ -30,7 +30,7 @@ from balto.web import session_cookie
 from balto.web.audit import audit
 from balto.web.auth import PAGE_CSP, SIGN_IN_PATH, app_services, redirect_to
 from balto.web.guesses import FAILURE_DELAY_S, forget, guesses, judge
-from balto.web.principal import password_stamp
+from balto.web.principal import gestor_from_cookie, password_stamp
 
 blueprint = Blueprint("signin", __name__)
 
@@ -66,11 +66,20 @@ async def form() -> Response:
     """The sign-in form (already signed in: straight to the page asked for)."""
     services = app_services()
     proximo = _safe_next(request.args.get("proximo"))
-    if session_cookie.has_cookie(services.admin_secret) or session_cookie.gestor_cookie(
-        services.admin_secret
-    ):
+    if session_cookie.has_cookie(services.admin_secret) or await _signed_gestor(services):
         return redirect_to(proximo)
     return await _form(200, proximo)
+
+
+async def _signed_gestor(services: Services) -> bool:
+    """Whether the request's gestor cookie still opens the app, its account checked as pages do.
+
+    A deactivated account's cookie would otherwise bounce between the form and the page.
+    """
+    try:
+        return await gestor_from_cookie(services) is not None
+    except DatabaseUnavailable:
+        return False
 
 
 async def _gestor_token(services: Services, email: str, senha: str) -> str | None:
