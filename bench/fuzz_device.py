@@ -16,7 +16,8 @@ deleted and inserted (`--mutations` of each, seeded by `--seed`); raw WebSocket 
 opcodes, reserved bits, fragments, control frames, unmasked, lying lengths) written at once,
 where a connection the server ends must end with a close frame; every admin query filter
 with ``%00``; the JSON routes' bodies with each field of a valid body given a value of another
-type, size or shape; ids in paths spelled every way (upper case, braces, ``urn:uuid:``).
+type, size or shape; ids in paths spelled every way (upper case, braces, ``urn:uuid:``); the
+same as a chain's gestor, with its routes' bodies and the sign-in form (`bench._fuzz_gestor`).
 Its first run (2026-12-06) found one frame that stopped the whole server.
 """
 
@@ -350,6 +351,9 @@ def main() -> int:
     trio.run(raw_cases, probe, random.Random(args.seed), 4 * args.mutations)
     http_cases(probe)
     body_cases(probe)
+    from bench._fuzz_gestor import gestor_cases  # it imports this module's lists
+
+    gestor_cases(probe)
     print(f"{probe.cases} cases, {len(probe.bad)} bad")
     return 1 if probe.bad else 0
 

@@ -82,6 +82,13 @@ async def _signed_gestor(services: Services) -> bool:
         return False
 
 
+def _who(email: str) -> str:
+    """The audit log's ator for a sign-in: the e-mail tried, when it can be stored."""
+    if not email:
+        return "operador"
+    return f"gestor:{email[:MAX_EMAIL]}" if unstorable_at(email) is None else "gestor:?"
+
+
 async def _gestor_token(services: Services, email: str, senha: str) -> str | None:
     """A session token for the account `email` when `senha` is its password, else None."""
     found = await services.db.run(gestores.credentials, email)
@@ -106,7 +113,7 @@ async def sign_in() -> Response:
     proximo = _safe_next(fields.get("proximo"))
     email = fields.get("email", "").strip()
     secret = fields.get("segredo", "")
-    who = f"gestor:{email[:MAX_EMAIL]}" if email else "operador"
+    who = _who(email)
     if not session_cookie.same_origin():
         await audit("sign_in", outcome="cross_site", ator=who)
         return await _form(403, proximo, "Envio recusado: o formulário veio de outro site.", email)

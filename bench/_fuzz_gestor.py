@@ -1,0 +1,103 @@
+"""The fuzzer's cases for chains' accounts (gestores): their routes' bodies, the sign-in form with
+odd e-mails and passwords, and every admin query filter and id route asked by a signed-in gestor.
+
+A bad outcome, as for the rest of `bench.fuzz_device`: a status >= 500, no answer within 10 s, or
+a traceback or ERROR line in the server's log.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+
+import httpx
+
+from bench.fuzz_device import HTTP_PARAMS, HTTP_ROUTES, ID_ROUTES, ODD_VALUES, Probe
+
+# form values as sent on the wire (percent-encoded): a lone surrogate, bad UTF-8, NULs, sizes
+ODD_FORM = [
+    "", "+", "a" * 5000, "%00", "ana%00%40x.com", "%ED%A0%80", "%C3", "%FF%FE", "%C3%A9" * 300,
+    "a%40b", "%3Cscript%3E",
+]  # fmt: skip
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+PASSWORD = "fuzz-senha-boa-1"
+
+
+def _judge(probe: Probe, what: str, response: httpx.Response | None) -> None:
+    probe.cases += 1
+    if response is None or response.status_code >= 500:
+        status = "no answer" if response is None else response.status_code
+        probe.bad.append(f"{what[:120]}: {status}")
+        print("BAD", probe.bad[-1], flush=True)
+
+
+def _via(address: str) -> httpx.HTTPTransport:
+    return httpx.HTTPTransport(local_address=address)
+
+
+def _ask(http: httpx.Client, method: str, path: str, **kwargs: object) -> httpx.Response | None:
+    try:
+        return http.request(method, path, **kwargs)  # type: ignore[arg-type]
+    except httpx.TransportError:  # a timeout, or a connection dropped without an answer
+        return None
+
+
+def gestor_cases(probe: Probe) -> None:
+    """Make a gestor, then fuzz its routes, the sign-in form and every filter as that gestor."""
+    offset = probe.log_size()
+    admin = {"Authorization": f"Bearer {probe.secret}"}
+    origin = {"Origin": probe.base}
+    email = f"fuzz-{uuid.uuid4().hex[:8]}@rede.com.br"
+    # the form's wrong passwords exhaust their address's budget of guesses (then 429 for 5 min,
+    # a fine answer): the form is fuzzed from one loopback address, everything else from another
+    own, forms = (f"127.0.{random.randrange(1, 250)}.{n}" for n in (7, 8))
+    with httpx.Client(base_url=probe.base, timeout=10, transport=_via(own)) as op:
+        cliente = op.get("/admin/clientes", headers=admin).json()["items"][0]["id"]
+        valid = {"nome": "Fuzz", "email": email, "senha": PASSWORD}
+        made = op.post(f"/admin/clientes/{cliente}/gestores", headers=admin, json=valid)
+        gestor = made.json()["id"]
+        bodies: list[tuple[str, str, object]] = []
+        for key in [*valid, "extra"]:
+            bodies += [
+                ("POST", f"/admin/clientes/{cliente}/gestores", {**valid, key: odd})
+                for odd in ODD_VALUES
+            ]
+        bodies += [("PUT", f"/admin/gestores/{gestor}/senha", {"senha": o}) for o in ODD_VALUES]
+        for method, path, body in bodies:
+            what = f"{method} {path} {json.dumps(body)[:80]}"
+            _judge(probe, what, _ask(op, method, path, json=body, headers=admin))
+        op.put(f"/admin/gestores/{gestor}/senha", headers=admin, json={"senha": PASSWORD})
+
+    with httpx.Client(base_url=probe.base, timeout=10, transport=_via(forms)) as http:
+        quoted = email.replace("@", "%40")
+        for odd in ODD_FORM:
+            for form in (f"email={odd}&segredo={PASSWORD}", f"email={quoted}&segredo={odd}"):
+                response = _ask(
+                    http, "POST", "/entrar", content=form.encode(), headers={**origin, **FORM}
+                )
+                _judge(probe, f"POST /entrar {form[:80]}", response)
+    with httpx.Client(base_url=probe.base, timeout=10, transport=_via(own)) as http:
+        signed = _ask(
+            http, "POST", "/entrar", data={"email": email, "segredo": PASSWORD}, headers=origin
+        )
+        if signed is None or signed.status_code != 303:
+            probe.bad.append(f"gestor sign-in: {signed and signed.status_code}")
+            return
+        for route in HTTP_ROUTES:
+            for param in HTTP_PARAMS:
+                for value in ("%00", "%ED%A0%80", "%FF%FE", "00000000-0000-0000-0000-000000000000"):
+                    response = _ask(http, "GET", f"{route}?{param}={value}")
+                    _judge(probe, f"gestor GET {route}?{param}={value}", response)
+        for route in ID_ROUTES:
+            for spelling in ("x", str(uuid.uuid4()), "%00", "a" * 3000):
+                for method in ("GET", "POST", "PUT", "DELETE"):
+                    path = route.format(spelling)
+                    response = _ask(http, method, path, json={}, headers=origin)
+                    _judge(probe, f"gestor {method} {path[:60]}", response)
+        for odd in ODD_VALUES:
+            for body in ({"atual": odd, "nova": PASSWORD}, {"atual": PASSWORD, "nova": odd}):
+                response = _ask(http, "POST", "/admin/conta/senha", json=body, headers=origin)
+                _judge(probe, f"POST /admin/conta/senha {json.dumps(body)[:80]}", response)
+    if lines := probe.log_since(offset):
+        probe.bad.append(f"gestor cases logged {lines[:3]}")
