@@ -185,6 +185,17 @@ async def test_a_gestor_reaches_its_own_clientes_data_and_nothing_else(
     assert query(database_url, "SELECT ator FROM admin_audit WHERE action = 'create_gestor'") == [
         ("operador",)
     ]
+    # every sign-in audited, the one whose e-mail held a NUL too (it cannot be stored as such)
+    tried = query(
+        database_url,
+        "SELECT ator, detail->>'outcome' FROM admin_audit WHERE action = 'sign_in' ORDER BY id",
+    )
+    assert tried == [
+        ("gestor:ana@rede1.com.br", "wrong_secret"),
+        ("gestor:ninguem@rede1.com.br", "wrong_secret"),
+        ("gestor:?", "wrong_secret"),
+        ("gestor:Ana@Rede1.com.br", "signed_in"),
+    ]
 
 
 async def test_a_gestors_sessions_end_on_a_new_password_or_deactivation_on_every_instance(
