@@ -71,7 +71,7 @@ async def test_a_new_alert_shows_in_a_banner_until_the_admin_acknowledges_it(
             await sign_in(page, running.base_url)
             seen = 'document.querySelector(".ev-alerta") && document.querySelector(".ev-alerta")'
             said = await page.wait_for(f"{seen}.textContent", timeout_s=10)
-            assert "ciente às" in said
+            assert "ciente às" in said and "por Operador" in said  # when, and who
             assert await page.evaluate(f"{BANNER}.hidden") is True
             assert await page.evaluate(outlined) == 0
         device.cancel_scope.cancel()
@@ -79,6 +79,7 @@ async def test_a_new_alert_shows_in_a_banner_until_the_admin_acknowledges_it(
         again = await http.post(f"/admin/alertas/{alert_id}/ciente", headers=ADMIN)
         assert again.status_code == 200
         assert datetime.fromisoformat(again.json()["ciente_em"]) == acknowledged  # the first
+        assert again.json()["ciente_por"] == "Operador"
         for unknown in ("5f0c1d9e-0000-4000-8000-00000000abcd", "nope"):
             missing = await http.post(f"/admin/alertas/{unknown}/ciente", headers=ADMIN)
             assert missing.status_code == 404 and missing.json()["error"] == "not_found"

@@ -120,7 +120,7 @@ async def test_the_report_is_typed_laid_out_and_never_a_formula(
     assert rows[0] == ALERTAS and len(rows) == 3
     assert rows[1][0] == datetime(2026, 3, 2, 9, 10)
     assert rows[1][9] == datetime(2026, 3, 2, 9, 10, 0, 80_000)
-    assert rows[1][10] is None  # no admin acknowledged it ("ciente em")
+    assert rows[1][10] is None and rows[1][11] is None  # no one acknowledged it ("ciente em/por")
     assert rows[1][1:6] == (
         "Rede c1",
         "Balcão b1",

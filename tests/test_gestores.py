@@ -110,9 +110,11 @@ async def test_a_gestor_reaches_its_own_clientes_data_and_nothing_else(
         assert (
             await http.post(f"/admin/alertas/{alert_theirs}/ciente", headers=_origin(running))
         ).status_code == 404
-        assert (
-            await http.post(f"/admin/alertas/{alert_mine}/ciente", headers=_origin(running))
-        ).status_code == 200
+        acked = await http.post(f"/admin/alertas/{alert_mine}/ciente", headers=_origin(running))
+        assert acked.status_code == 200 and acked.json()["ciente_por"] == "Ana Gestora"
+        # the operator's later acknowledgement keeps the first one's time and name
+        again = await http.post(f"/admin/alertas/{alert_mine}/ciente", headers=ADMIN)
+        assert again.json() == acked.json()  # (the bearer secret wins over the cookie)
         assert (
             await http.post(f"/admin/balcoes/{ids['b3']}/revoke", headers=_origin(running))
         ).status_code == 404
@@ -179,9 +181,10 @@ async def test_a_gestor_reaches_its_own_clientes_data_and_nothing_else(
 
     actors = query(
         database_url,
-        "SELECT DISTINCT ator FROM admin_audit WHERE action IN ('ack_alert', 'create_atendente')",
+        "SELECT DISTINCT ator FROM admin_audit WHERE action IN ('ack_alert', 'create_atendente')"
+        " ORDER BY ator",
     )
-    assert actors == [("gestor:ana@rede1.com.br",)]
+    assert actors == [("gestor:ana@rede1.com.br",), ("operador",)]  # the second "Ciente"
     assert query(database_url, "SELECT ator FROM admin_audit WHERE action = 'create_gestor'") == [
         ("operador",)
     ]

@@ -60,6 +60,7 @@ _ALERTAS = (
     Column("transcrição", 60),
     Column("enviado em", 20, "datetime"),
     Column("ciente em", 20, "datetime"),
+    Column("ciente por", 24),
     Column("sessão", 38),
 )
 _CUSTOS = (
@@ -115,7 +116,7 @@ _SQL_ALERTAS = (
     "SELECT a.created_at AT TIME ZONE %s, c.razao_social, b.nome_balcao,"
     " coalesce(a.atendente, s.atendente), a.sinal, array_to_string(a.sinais, '; '), a.motivo,"
     f" a.orientacao, CASE a.transcricao_base WHEN '' THEN '{ERASED}' ELSE a.transcricao_base END,"
-    " a.sent_at AT TIME ZONE %s, a.ciente_em AT TIME ZONE %s, s.id::text"
+    " a.sent_at AT TIME ZONE %s, a.ciente_em AT TIME ZONE %s, a.ciente_por, s.id::text"
     " FROM alerts a" + _JOIN.format(t="a") + "{where} ORDER BY a.created_at, a.id"
 )
 _SQL_CUSTOS = (

@@ -30,15 +30,16 @@ SELECT * FROM (
     SELECT g.session_id, 'fala' AS tipo, g.id::text AS id, g.created_at AS em,
            g.transcript AS texto, g.status, g.error AS erro, NULL::text AS produto,
            NULL::text AS explicacao, NULL::boolean AS aceita, NULL::text AS sinal,
-           NULL::text AS orientacao, g.falante, g.atendente, NULL::timestamptz AS ciente_em
+           NULL::text AS orientacao, g.falante, g.atendente, NULL::timestamptz AS ciente_em,
+           NULL::text AS ciente_por
       FROM segments g WHERE g.session_id = ANY(%(ids)s::uuid[]) AND g.status <> 'pending'
     UNION ALL
     SELECT r.session_id, 'recomendacao', r.id::text, r.created_at, r.transcricao_base, NULL,
-           NULL, r.produto, r.explicacao, r.aceita, NULL, NULL, NULL, NULL, NULL
+           NULL, r.produto, r.explicacao, r.aceita, NULL, NULL, NULL, NULL, NULL, NULL
       FROM recommendations r WHERE r.session_id = ANY(%(ids)s::uuid[])
     UNION ALL
     SELECT a.session_id, 'alerta', a.id::text, a.created_at, a.transcricao_base, NULL, NULL,
-           NULL, a.motivo, NULL, a.sinal, a.orientacao, NULL, NULL, a.ciente_em
+           NULL, a.motivo, NULL, a.sinal, a.orientacao, NULL, NULL, a.ciente_em, a.ciente_por
       FROM alerts a WHERE a.session_id = ANY(%(ids)s::uuid[])
   ) e
 ) ranked WHERE n <= %(per)s ORDER BY session_id, em, id
@@ -95,18 +96,20 @@ def recently_ended(conn: psycopg.Connection, cliente_id: str | None = None) -> l
     return rows
 
 
-def acknowledge_alert(conn: psycopg.Connection, alert_id: str) -> Row | None:
-    """Mark a red-flag alert seen by an admin (the first time stays).
+def acknowledge_alert(conn: psycopg.Connection, alert_id: str, por: str) -> Row | None:
+    """Mark a red-flag alert seen by admin `por` (the first time, and who, stay).
 
-    Returns its id, session and acknowledgement time, or None for an unknown alert.
+    Returns its id, session, acknowledgement time and who, or None for an unknown alert.
     """
     with conn.transaction():
         row: Row | None = (
             conn.cursor(row_factory=dict_row)
             .execute(
-                "UPDATE alerts SET ciente_em = coalesce(ciente_em, now()) WHERE id = %s"
-                " RETURNING id::text, session_id::text, ciente_em",
-                (alert_id,),
+                # SET reads the row as it was: the name is written only with the first time
+                "UPDATE alerts SET ciente_em = coalesce(ciente_em, now()),"
+                " ciente_por = CASE WHEN ciente_em IS NULL THEN %s ELSE ciente_por END"
+                " WHERE id = %s RETURNING id::text, session_id::text, ciente_em, ciente_por",
+                (por, alert_id),
             )
             .fetchone()
         )

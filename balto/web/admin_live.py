@@ -11,8 +11,9 @@ every 1.5 s: plain requests, which survive proxies and reconnects better than a 
 one query per poll for all sessions.
 
 ``POST /admin/alertas/{alert_id}/ciente`` (admin) acknowledges a red-flag alert for every admin
-(the banner above the cards clears on every page) → 200 ``{"id", "session_id", "ciente_em"}``
-(asked again: the first time); 404 for an unknown alert. Audited (``ack_alert``).
+(the banner above the cards clears on every page) → 200 ``{"id", "session_id", "ciente_em",
+"ciente_por"}`` (who: ``Operador`` or the gestor's name; asked again: the first time and who);
+404 for an unknown alert. Audited (``ack_alert``).
 
 A gestor (a chain's account) sees and acknowledges its own cliente's sessions and alerts only;
 with the database away it sees no session (whose a session is, is read there).
@@ -88,7 +89,8 @@ async def acknowledge(alert_id: str) -> tuple[Response, int]:
     key = canonical_uuid(alert_id)
     if key is not None and not await may_touch(services, "alert", key):
         key = None
-    row = None if key is None else await services.db.run(live_feed.acknowledge_alert, key)
+    por = principal().nome
+    row = None if key is None else await services.db.run(live_feed.acknowledge_alert, key, por)
     if row is None:
         return error(404, "not_found", "alerta não encontrado")
     await audit("ack_alert", session_id=row["session_id"], alerta_id=row["id"])

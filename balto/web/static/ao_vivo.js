@@ -35,7 +35,7 @@
     } else if (ev.tipo === "alerta") {
       li.className = "ev-alerta";
       li.append(el("strong", "Alerta: " + ev.explicacao));
-      if (ev.ciente_em) li.append(el("span", "ciente às " + hora(ev.ciente_em), "selo aceita"));
+      if (ev.ciente_em) li.append(el("span", Balto.ciente(ev), "selo aceita"));
       li.append(el("div", ev.orientacao));
     }
     return li;

@@ -133,6 +133,10 @@ const Balto = (() => {
     if (item.falante === "cliente") return el("span", "Cliente:", "falante cliente");
     return null;
   }
+  // an acknowledged alert's stamp: when, and by whom where it was recorded
+  function ciente(item) {
+    return "ciente às " + hora(item.ciente_em) + (item.ciente_por ? " por " + item.ciente_por : "");
+  }
   function botao(texto, acao, cls) { const b = el("button", texto, cls); b.type = "button"; b.addEventListener("click", acao); return b; }
   function linha(tbody, cells) {
     const tr = el("tr");
@@ -150,6 +154,6 @@ const Balto = (() => {
   return {
     gestor, meuCliente, fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
     consulta, filtrosDaUrl, lerFormulario, preencherFormulario, clientesEBalcoes, pct, usd, brl, linha, botao,
-    falante,
+    falante, ciente,
   };
 })();
