@@ -1,9 +1,10 @@
 """Gestores' passwords: Argon2id hashes (argon2-cffi), made and checked off the Trio thread.
 
-Parameters are OWASP's minimum for Argon2id (19 MiB, 2 passes, 1 lane): about 30 ms of one core
-X
-run at once so a burst of sign-ins cannot take every core or much memory. A hash made with other
-parameters still verifies (they are in the hash), and is re-made at the next good sign-in.
+Parameters are OWASP's minimum for Argon2id (19 MiB, 2 passes, 1 lane): about 20 ms of one core
+per check here, made on a worker thread so a sign-in cannot stall the live sessions' event loop,
+and one at a time (`PARALLEL`) so a burst of sign-ins takes at most one core and little memory. A
+hash made with other parameters still verifies (they are in the hash), and is re-made at the next
+good sign-in.
 
 Rules for a new password: `MIN_LEN` to `MAX_LEN` characters, not only spaces.
 """

@@ -377,3 +377,33 @@ async def test_every_other_admin_route_refuses_a_gestor(
                     assert answer.status_code == 403, (where, answer.text)
                     assert answer.json()["error"] == "forbidden", where
         assert asked > 20
+
+
+async def test_an_accounts_wrong_passwords_are_limited_whatever_the_addresses(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url)
+    cliente = seed(database_url)["c1"]
+
+    async def sign_in_from(n: int, email: str, senha: str) -> httpx.Response:
+        # each from a loopback address of its own: no address reaches its own budget of 5
+        transport = httpx.AsyncHTTPTransport(local_address=f"127.0.9.{n}")
+        async with httpx.AsyncClient(base_url=running.base_url, transport=transport) as http:
+            return await _sign_in(http, running, email, senha)
+
+    async with httpx.AsyncClient(base_url=running.base_url) as op:
+        await _create(op, cliente)
+        await _create(op, cliente, email="outra@rede1.com.br")
+    statuses = [
+        (await sign_in_from(n, "ANA@rede1.com.br", f"tentativa-{n:04d}")).status_code
+        for n in range(2, 12)
+    ]
+    assert statuses == [401] * 10
+    limited = await sign_in_from(20, "ana@rede1.com.br", PASSWORD)  # right, from a fresh address
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    # an e-mail nobody signs in with is limited the same way (no account is confirmed)
+    for n in range(30, 41):
+        last = await sign_in_from(n, "ninguem@rede1.com.br", "qualquer-coisa")
+    assert last.status_code == 429
+    # another account of the same chain is not
+    assert (await sign_in_from(50, "outra@rede1.com.br", PASSWORD)).status_code == 303

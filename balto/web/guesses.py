@@ -3,10 +3,12 @@
 The sign-in form (`balto.web.signin`) and every ``Authorization: Bearer`` header share one
 budget per address: `MAX_FAILURES` wrong secrets within `WINDOW_S`, each answered after
 `FAILURE_DELAY_S`; past it the address gets 429 with ``Retry-After`` (even with the right secret)
-until the oldest leaves the window. Counted in PostgreSQL (`balto.store.admin_guesses`), so the
-budget is the cluster's: counted in each process, N instances behind the proxy gave an address N
-budgets and a restart a fresh one. Each instance also keeps its own table (`Guesses`), which
-decides alone while the database is away, so an outage does not lift the limit.
+until the oldest leaves the window. A gestor's e-mail has a budget of its own as well
+(`ACCOUNT_MAX_FAILURES`, whatever the addresses). Counted in PostgreSQL
+(`balto.store.admin_guesses`), so the budget is the cluster's: counted in each process, N
+instances behind the proxy gave an address N budgets and a restart a fresh one. Each instance
+also keeps its own table (`Guesses`) of addresses, which decides alone while the database is
+away, so an outage does not lift the limit.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ WINDOW_S = 300.0
 FAILURE_DELAY_S = 0.5  # every wrong guess costs the guesser time, not the server (a sleep)
 SHARED_TIMEOUT_S = 1.0  # the shared count's deadline; past it this instance's table decides
 _LIMIT = admin_guesses.GuessLimit(MAX_FAILURES, WINDOW_S)
+ACCOUNT_MAX_FAILURES = 10
+"""Wrong passwords for one gestor e-mail within `WINDOW_S`, from any addresses, before that
+e-mail's sign-ins wait (a guesser with many addresses gets no more tries at one account)."""
+_ACCOUNT_LIMIT = admin_guesses.GuessLimit(ACCOUNT_MAX_FAILURES, WINDOW_S)
 _MAX_ADDRESSES = 10_000  # bounds the table under a spray of addresses
 
 
@@ -105,3 +111,31 @@ async def forget(db: Database, addr: str) -> None:
         await db.run_within(SHARED_TIMEOUT_S, admin_guesses.forget, addr)
     except DatabaseUnavailable:
         log.warning("admin secret: the database is away; %s's shared guesses kept", addr)
+
+
+def _account_key(email: str) -> str:
+    # shares the table with addresses; no address starts so
+    return "conta:" + email.lower()
+
+
+async def judge_account(db: Database, email: str, right: bool) -> int:
+    """Seconds sign-ins to the account `email` must wait (0: heard); a wrong password counts.
+
+    Keyed by the e-mail as typed (lower case), whether or not such an account exists, so the
+    answer never says which e-mails have one. Counted in PostgreSQL only: a gestor's sign-in
+    needs the database anyway.
+    """
+    try:
+        return await db.run_within(
+            SHARED_TIMEOUT_S, admin_guesses.judge, _account_key(email), not right, _ACCOUNT_LIMIT
+        )
+    except DatabaseUnavailable:
+        return 0
+
+
+async def forget_account(db: Database, email: str) -> None:
+    """Forget the account's wrong passwords (its owner signed in)."""
+    try:
+        await db.run_within(SHARED_TIMEOUT_S, admin_guesses.forget, _account_key(email))
+    except DatabaseUnavailable:
+        log.warning("gestor sign-in: the database is away; the account's guesses kept")

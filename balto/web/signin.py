@@ -7,8 +7,8 @@ checked against its Argon2id hash by `balto.passwords`; an unknown e-mail costs 
 Right → 303 to ``proximo`` (a path on this server, default ``/admin/ao-vivo``) with the session
 cookie (`balto.web.session_cookie`); wrong → the form again with 401 after a pause, the same
 words for an unknown e-mail and a wrong password. An address with too many wrong secrets or
-passwords, here or in ``Authorization`` headers, gets 429 with ``Retry-After``
-(`balto.web.guesses`).
+passwords, here or in ``Authorization`` headers, gets 429 with ``Retry-After``, and so does an
+e-mail with too many wrong passwords from any addresses (`balto.web.guesses`).
 A sign-in posted from another site is refused (login CSRF). ``POST /sair`` clears the
 cookie and goes back to the form. Sign-ins and refusals are audited.
 """
@@ -29,7 +29,14 @@ from balto.store.database import DatabaseUnavailable
 from balto.web import session_cookie
 from balto.web.audit import audit
 from balto.web.auth import PAGE_CSP, SIGN_IN_PATH, app_services, redirect_to
-from balto.web.guesses import FAILURE_DELAY_S, forget, guesses, judge
+from balto.web.guesses import (
+    FAILURE_DELAY_S,
+    forget,
+    forget_account,
+    guesses,
+    judge,
+    judge_account,
+)
 from balto.web.principal import gestor_from_cookie, password_stamp
 
 blueprint = Blueprint("signin", __name__)
@@ -132,6 +139,8 @@ async def sign_in() -> Response:
             return await _form(503, proximo, "Banco de dados indisponível; tente de novo.", email)
         right = token is not None
     wait = await judge(services.db, addr, right)
+    if not wait and email and unstorable_at(email) is None:  # the other kind never signs in
+        wait = await judge_account(services.db, email[:MAX_EMAIL], right)
     if wait:
         await audit("sign_in", outcome="rate_limited", ator=who)
         response = await _form(
@@ -145,6 +154,8 @@ async def sign_in() -> Response:
         wrong = "E-mail ou senha incorretos." if email else "Segredo incorreto."
         return await _form(401, proximo, wrong, email)
     await forget(services.db, addr)
+    if email:
+        await forget_account(services.db, email)
     await audit("sign_in", outcome="signed_in", ator=who)
     response = redirect_to(proximo)
     session_cookie.set_cookie(response, token)
