@@ -8,13 +8,18 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import trio
 
 from balto.config import Settings, load_dotenv
 from balto.errors import BaltoError, ConfigError
 from balto.logs import configure_logging
+
+if TYPE_CHECKING:
+    from balto.device import DeviceRun
 
 
 def _configure_logging(level: str, fmt: str = "text") -> None:
@@ -42,6 +47,11 @@ async def _serve(settings: Settings) -> None:
                 running.stop()
 
 
+def _saw(comando: str) -> Callable[[DeviceRun], bool]:
+    """Whether a run has received a frame with this ``comando`` (``recomendar``, ``alerta``)."""
+    return lambda run: any(frame.get("comando") == comando for _, frame in run.frames)
+
+
 async def _device(args: argparse.Namespace) -> int:
     from balto.device import stream_file
 
@@ -57,6 +67,7 @@ async def _device(args: argparse.Namespace) -> int:
         on_frame=show,
         atendente=args.atendente,
         cafile=Path(args.cafile) if args.cafile else None,
+        until=_saw(args.until) if args.until else None,
     )
     print(f"closed: code={run.close_code} reason={run.close_reason!r}", flush=True)
     return 0 if run.close_code in (None, 1000) else 1
@@ -77,6 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     device.add_argument("--api-key", required=True)
     device.add_argument("--chunk-ms", type=int, default=250)
     device.add_argument("--linger", type=float, default=3.0, help="seconds to wait after the file")
+    device.add_argument(
+        "--until",
+        metavar="COMANDO",
+        help="stop waiting as soon as a frame with this comando arrives (e.g. recomendar); "
+        "--linger then only bounds the wait",
+    )
     device.add_argument("--atendente", help="attendant name to declare after the handshake")
     device.add_argument(
         "--cafile",
