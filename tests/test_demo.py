@@ -101,6 +101,21 @@ async def test_balto_demo_shows_a_suggestion_and_an_alert_within_a_minute(tmp_pa
         assert all(sheet["A1"].value == DEMO_BANNER for sheet in book)
         assert book["Alertas"].max_row >= 3  # banner, header, the alert
 
+        # the demo chain's own account, printed once the demo registered it, signs in
+        with trio.fail_after(10):
+            while b"Gestor:" not in printed or not printed.endswith(b"\n"):
+                chunk = await stdout.receive_some(4096)
+                assert chunk, f"balto demo exited: {printed.decode()}"
+                printed.extend(chunk)
+        [(email, senha)] = re.findall(r"Gestor: +(\S+) / (\S+)", printed.decode())
+        async with httpx.AsyncClient(base_url=base, timeout=10) as browser:
+            signed = await browser.post(
+                "/entrar", data={"email": email, "segredo": senha}, headers={"Origin": base}
+            )
+            assert signed.status_code == 303
+            conta = (await browser.get("/admin/conta")).json()
+            assert conta["papel"] == "gestor" and conta["razao_social"] == "Farmácia Demonstração"
+
         process.send_signal(signal.SIGTERM)
         with trio.fail_after(30):
             assert await process.wait() == 0

@@ -42,6 +42,7 @@ CLIENTE = {
     "telefone": "11900000000",
 }
 BALCAO = "Balcão Demonstração 01"
+GESTORA = "Gestora da Demonstração"
 ATENDENTE = "Ana (demonstração)"
 PAUSE_S = 3.0  # between two passes of the dialogue (each pass is a session)
 LINGER_S = 3.0  # after the audio, for the last transcripts and advice
@@ -84,15 +85,35 @@ async def _register(http: httpx.AsyncClient, admin_secret: str, key_file: Path) 
     cliente = await http.post("/cadastro/cliente", headers=headers, json=CLIENTE)
     cliente.raise_for_status()
     codigo = cliente.json()["codigo"]
+    # the chain's own account, to try what a chain sees (its cliente only)
+    cliente_id = (await http.get("/admin/clientes", headers=headers)).json()["items"][0]["id"]
+    senha = secrets.token_urlsafe(12)
+    email = f"gestora.{codigo}@balto.example"  # one per demo cliente: a kept database has others
+    gestor = await http.post(
+        f"/admin/clientes/{cliente_id}/gestores",
+        headers=headers,
+        json={"nome": GESTORA, "email": email, "senha": senha},
+    )
+    gestor.raise_for_status()
     balcao = await http.post(
         "/cadastro/balcao", json={"nome_balcao": BALCAO, "user_codigo": codigo}
     )
     balcao.raise_for_status()
-    body: dict[str, Any] = balcao.json()
+    body: dict[str, Any] = {**balcao.json(), "gestor": {"email": email, "senha": senha}}
     path = trio.Path(key_file)
     await path.write_text(json.dumps(body), encoding="utf-8")
     await path.chmod(0o600)
     return str(body["api_key"])
+
+
+def _show_gestor(saved: dict[str, Any]) -> None:
+    gestor = saved.get("gestor")  # a data directory from before gestores has none
+    if gestor:
+        print(
+            f"  Gestor:       {gestor['email']} / {gestor['senha']} (the demo chain's own"
+            " account: sign in with e-mail and password, see its cliente only)",
+            flush=True,
+        )
 
 
 def _show(at: float, frame: dict[str, object]) -> None:
@@ -111,10 +132,12 @@ async def run_counter(base_url: str, admin_secret: str, data_dir: Path) -> None:
         if await trio.Path(key_file).exists():
             saved = json.loads(await trio.Path(key_file).read_text(encoding="utf-8"))
             api_key = str(saved["api_key"])
+            _show_gestor(saved)
         while True:
             try:
                 if not api_key:
                     api_key = await _register(http, admin_secret, key_file)
+                    _show_gestor(json.loads(await trio.Path(key_file).read_text("utf-8")))
                 run = await stream_file(
                     ws_url, api_key, AUDIO, linger_s=LINGER_S, on_frame=_show, atendente=ATENDENTE
                 )
