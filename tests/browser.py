@@ -141,6 +141,16 @@ class Page:
                 "Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1
             )
 
+    async def set_files(self, selector: str, *paths: Path) -> None:
+        """Choose `paths` in the file input `selector`, as a person picking files would."""
+        document = await self.call("DOM.getDocument")
+        node = await self.call(
+            "DOM.querySelector", nodeId=document["root"]["nodeId"], selector=selector
+        )
+        await self.call(
+            "DOM.setFileInputFiles", files=[str(p) for p in paths], nodeId=node["nodeId"]
+        )
+
     async def at_phone_width(self, width: int = 390, height: int = 844) -> list[int]:
         """Lay the page out as a phone of that size; its ``[scrollWidth, innerWidth]`` then (a
         page that fits does not scroll sideways: the first is not over the second)."""
@@ -278,3 +288,13 @@ async def photograph(page: Page, name: str) -> None:
     png = await page.screenshot()
     assert png.startswith(b"\x89PNG")
     (ARTIFACTS / f"{name}.png").write_bytes(png)
+
+
+async def downloaded(folder: Path, suffix: str, timeout_s: float = 15.0) -> list[Path]:
+    """The finished downloads ending in `suffix` in `folder`, once there is one (Chromium sends
+    no event a test can wait on; a file still being written has a ``.crdownload`` name)."""
+    with trio.fail_after(timeout_s):
+        while True:
+            if done := [f for f in await trio.Path(folder).iterdir() if f.suffix == suffix]:
+                return [Path(f) for f in done]
+            await trio.sleep(0.1)

@@ -29,6 +29,7 @@ from tests.browser import (
     ARTIFACTS,
     Page,
     chromium,
+    downloaded,
     needs_chromium,
     open_page,
     photograph,
@@ -112,34 +113,9 @@ async def _device(
             nursery.cancel_scope.cancel()
 
 
-async def _click(page: Page, selector: str) -> None:
-    """Scroll the element into view (the mouse only reaches the viewport), then click it."""
-    await page.evaluate(
-        f"document.querySelector({json.dumps(selector)}).scrollIntoView({{block: 'center'}})"
-    )
-    await page.click(selector)
-
-
-async def _set_file(page: Page, selector: str, path: Path) -> None:
-    document = await page.call("DOM.getDocument")
-    node = await page.call(
-        "DOM.querySelector", nodeId=document["root"]["nodeId"], selector=selector
-    )
-    await page.call("DOM.setFileInputFiles", files=[str(path)], nodeId=node["nodeId"])
-
-
 def _card_with(kind: str) -> str:
     cards = 'Array.from(document.querySelectorAll("section.sessao"))'
     return f'{cards}.filter(c => c.querySelector("li.ev-{kind}"))'
-
-
-async def _downloaded(folder: Path) -> list[Path]:
-    """The finished .xlsx downloads in `folder`, once there is one (Chromium writes no event)."""
-    with trio.fail_after(15):
-        while True:
-            if done := [f for f in await trio.Path(folder).iterdir() if f.suffix == ".xlsx"]:
-                return [Path(f) for f in done]
-            await trio.sleep(0.1)
 
 
 async def _phone(page: Page) -> None:
@@ -194,7 +170,7 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         await page.evaluate(
             f'document.getElementById("segredo").value = {json.dumps(ADMIN_SECRET)}'
         )
-        await _click(page, "#entrar button")
+        await page.click("#entrar button")
         await settle(
             page, 'location.pathname === "/admin/ao-vivo" && document.readyState === "complete"'
         )
@@ -223,7 +199,7 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
 
             # operator details one click away, states in Portuguese
             alert_sel = f'section.sessao[data-balcao="{alert_card["balcao"]}"]'
-            await _click(page, f'{alert_sel} button[data-action="detalhes"]')
+            await page.click(f'{alert_sel} button[data-action="detalhes"]')
             states = await settle(
                 page,
                 f"Array.from(document.querySelectorAll('{alert_sel} .detalhes tr[data-actor]'))"
@@ -234,14 +210,14 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
 
             # restart the other one: the outcome shows, and so do its actors' restarts
             rec_sel = f'section.sessao[data-balcao="{rec_card["balcao"]}"]'
-            await _click(page, f'{rec_sel} button[data-action="restart"]')
+            await page.click(f'{rec_sel} button[data-action="restart"]')
             outcome = f"document.querySelector({json.dumps(rec_sel + ' .resultado')}).textContent"
             await settle(page, f'{outcome}.includes("Reinício pedido")')
             audio = f"document.querySelector({json.dumps(rec_sel + ' .audio')}).textContent"
             await settle(page, f'{audio}.includes("reinícios 6")')
 
             # disconnect one: a visible outcome, then a trace once it is gone
-            await _click(page, f'{alert_sel} button[data-action="disconnect"]')
+            await page.click(f'{alert_sel} button[data-action="disconnect"]')
             await settle(
                 page, 'document.getElementById("aviso").textContent.includes("desconectada")'
             )
@@ -265,7 +241,7 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         await page.evaluate(
             f'document.getElementById("f-atendente").value = {json.dumps(rec_name)}'
         )
-        await _click(page, '#filtros button[type="submit"]')
+        await page.click('#filtros button[type="submit"]')
         await settle(page, 'document.querySelectorAll("#conversas tbody tr").length === 1')
         await settle(page, '!document.getElementById("alertas-vazio").hidden')  # not hers
         assert rec_name in await page.evaluate(
@@ -274,8 +250,8 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         assert "atendente=" in await page.evaluate("location.search")
         href = await page.evaluate('document.getElementById("excel").getAttribute("href")')
         assert href.startswith("/api/export/xlsx?") and "atendente=" in href
-        await _click(page, "#excel")
-        done = await _downloaded(downloads)
+        await page.click("#excel")
+        done = await downloaded(downloads, ".xlsx")
         workbook = openpyxl.load_workbook(done[0], read_only=True)
         assert {"Resumo", "Interações", "Alertas"} <= set(workbook.sheetnames)
         # the button carried the page's filter: only that attendant's interactions
@@ -286,7 +262,7 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         assert attendants == {rec_name}, attendants
         workbook.close()
         await photograph(page, "historico-1366")
-        await _click(page, "#conversas tbody tr a")
+        await page.click("#conversas tbody tr a")
         await settle(page, 'location.pathname.startsWith("/admin/historico/")')
         await settle(page, 'document.querySelector("#linha-do-tempo li.ev-recomendacao")')
         timeline = await page.evaluate('document.getElementById("linha-do-tempo").textContent')
@@ -301,7 +277,7 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
             'document.querySelectorAll("#catalogo tbody tr").length > 5',
         )
         row = f'#clientes tr[data-cliente="{alfa_cliente}"]'
-        await _click(page, f'{row} button[data-action="rotate"]')
+        await page.click(f'{row} button[data-action="rotate"]')
         await settle(
             page, 'document.getElementById("resultado").textContent.includes("Novo código")'
         )
@@ -319,27 +295,27 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
             'f.razao_social.value = "Rede Gama"; f.email.value = "gama@rede.com";'
             'f.telefone.value = "11988887777";'
         )
-        await _click(page, '#novo-cliente button[type="submit"]')
+        await page.click('#novo-cliente button[type="submit"]')
         await settle(page, 'document.getElementById("resultado").textContent.includes("Código")')
         await settle(page, 'document.querySelector("#clientes").textContent.includes("Rede Gama")')
         await page.evaluate(
             'const a = document.getElementById("novo-atendente");'
             'a.nome.value = "Carla"; a.consentimento.checked = true;'
         )
-        await _click(page, '#novo-atendente button[type="submit"]')
+        await page.click('#novo-atendente button[type="submit"]')
         await settle(page, 'document.querySelector("#atendentes").textContent.includes("Carla")')
         assert query(database_url, "SELECT nome FROM atendentes") == [("Carla",)]
 
         bad, good = tmp_path / "catalogo-ruim.csv", tmp_path / "catalogo.csv"
         bad.write_text(BAD_CATALOG, encoding="utf-8")
         good.write_text(GOOD_CATALOG, encoding="utf-8")
-        await _set_file(page, "#catalogo-arquivo", bad)
-        await _click(page, '#catalogo-envio button[type="submit"]')
+        await page.set_files("#catalogo-arquivo", bad)
+        await page.click('#catalogo-envio button[type="submit"]')
         errors = await settle(page, 'document.getElementById("catalogo-erros").textContent')
         assert "linha 3" in errors and "tarja" in errors
         assert query(database_url, "SELECT count(*) FROM cliente_catalogs") == [(0,)]
-        await _set_file(page, "#catalogo-arquivo", good)
-        await _click(page, '#catalogo-envio button[type="submit"]')
+        await page.set_files("#catalogo-arquivo", good)
+        await page.click('#catalogo-envio button[type="submit"]')
         await settle(
             page, 'document.getElementById("resultado").textContent.includes("Catálogo salvo")'
         )
@@ -369,7 +345,7 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
             assert "Sugestão: Unhafix Creme" in shown
             # a live card at phone width
             await _phone(page)
-            await _click(page, 'section.sessao button[data-action="detalhes"]')
+            await page.click('section.sessao button[data-action="detalhes"]')
             await _no_sideways_scroll(page, "ao-vivo")
             await photograph(page, "ao-vivo-390")
             # the operator console too (it overflowed to 759 px before)
@@ -389,7 +365,7 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         await photograph(page, "painel-1366")
 
         # the operator console stays one tab away and needs no secret once signed in
-        await _click(page, 'nav a[href="/admin"]')
+        await page.click('nav a[href="/admin"]')
         await settle(page, 'location.pathname === "/admin" && document.readyState === "complete"')
         await settle(page, 'document.querySelectorAll("#totais .kpi").length > 0')
         assert await page.evaluate('document.getElementById("login").hidden') is True

@@ -14,6 +14,7 @@ import pytest
 import webrtcvad
 
 from balto.audio.segmenter import CutReason, CutSegment, Segmenter, SegmenterParams
+from tests.audio.noises import slam, tone
 from tests.fixtures import make_audio as synth  # the generator doubles as a synth library
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -50,22 +51,6 @@ def _with_hiss(event: np.ndarray, at: float = 1.5, total: float = 4.0, seed: int
     start = int(at * SR)
     signal[start : start + len(event)] += event
     return bytes(synth.to_pcm16(signal))
-
-
-def _tone(freq: float, seconds: float, level_dbfs: float = -12.0) -> np.ndarray:
-    t = np.arange(int(seconds * SR)) / SR
-    return np.asarray(10 ** (level_dbfs / 20) * np.sin(2 * np.pi * freq * t))
-
-
-def _slam(seed: int, seconds: float, decay_s: float) -> np.ndarray:
-    """A door slam: a broadband crack and a low thud, ringing down exponentially."""
-    rng = np.random.default_rng(seed)
-    n = int(seconds * SR)
-    crack = rng.standard_normal(n) * np.exp(-np.arange(n) / (decay_s * SR))
-    thud = np.zeros(n)
-    for i in range(1, n):  # one-pole low-pass
-        thud[i] = 0.95 * thud[i - 1] + 0.05 * crack[i]
-    return 0.5 * (0.5 * crack + 3.0 * thud)
 
 
 def _assert_matches_fixture(segments: list[CutSegment]) -> None:
@@ -175,10 +160,10 @@ def test_silence_and_hiss_give_nothing(pcm: bytes) -> None:
 @pytest.mark.parametrize(
     "event",
     [
-        _tone(2700, 0.1, -30.0),
-        _tone(2000, 0.1),
-        _slam(0, 0.1, 0.02),
-        _slam(1, 0.15, 0.03),
+        tone(2700, 0.1, -30.0),
+        tone(2000, 0.1),
+        slam(0, 0.1, 0.02),
+        slam(1, 0.15, 0.03),
     ],
     ids=["beep-2k7", "beep-2k", "slam-short", "slam-crack"],
 )
@@ -196,13 +181,13 @@ def test_short_impulses_never_start_a_segment(event: np.ndarray) -> None:
 @pytest.mark.parametrize(
     "event",
     [
-        _tone(1000, 0.6),
-        _tone(2000, 0.6),
-        np.concatenate([_tone(2000, 0.1), np.zeros(int(0.1 * SR)), _tone(2000, 0.1)]),
+        tone(1000, 0.6),
+        tone(2000, 0.6),
+        np.concatenate([tone(2000, 0.1), np.zeros(int(0.1 * SR)), tone(2000, 0.1)]),
     ],
     ids=["1k-600ms", "2k-600ms", "double-beep"],
 )
-def test_long_beep_is_rejected_as_a_tone(event: np.ndarray) -> None:
+def test_long_beep_is_rejected_as_atone(event: np.ndarray) -> None:
     pcm = _with_hiss(event)
     assert _run(pcm) == []
     # Proof that the tone test is what rejects it: without it the beep becomes a segment.
@@ -211,16 +196,16 @@ def test_long_beep_is_rejected_as_a_tone(event: np.ndarray) -> None:
 
 @pytest.mark.parametrize(("seconds", "decay_s"), [(0.25, 0.05), (0.4, 0.1), (0.6, 0.15)])
 def test_ringing_slam_is_rejected_as_an_impulse(seconds: float, decay_s: float) -> None:
-    pcm = _with_hiss(_slam(2, seconds, decay_s))
+    pcm = _with_hiss(slam(2, seconds, decay_s))
     assert _run(pcm) == []
     assert len(_run(pcm, segmenter=Segmenter(params=SegmenterParams(impulse_decay_db=None)))) == 1
 
 
 def test_speech_after_a_slam_is_kept() -> None:
     signal = synth.hiss(5, 4.0)
-    slam = _slam(3, 0.4, 0.1)
+    door = slam(3, 0.4, 0.1)
     utterance = synth.utterance(23, 1.0)
-    signal[SR : SR + len(slam)] += slam
+    signal[SR : SR + len(door)] += door
     signal[int(1.8 * SR) : int(1.8 * SR) + len(utterance)] += utterance
     segments = _run(bytes(synth.to_pcm16(signal)))
     assert len(segments) == 1
@@ -329,91 +314,6 @@ def test_energy_gate_rejects_steady_noise_that_webrtcvad_calls_speech() -> None:
     assert _run(pcm) == []
     always_open = Segmenter(params=SegmenterParams(gate_margin_db=-100.0))
     assert len(_run(pcm, segmenter=always_open)) >= 1
-
-
-def _double_beep() -> np.ndarray:
-    return np.concatenate(
-        [_tone(2900, 0.1, -16.0), np.zeros(int(0.08 * SR)), _tone(2900, 0.1, -16.0)]
-    )
-
-
-def _cut_times(pcm: bytes, params: SegmenterParams | None = None) -> list[tuple[CutSegment, float]]:
-    """Segments with the audio-clock time each was emitted at, fed one 30 ms frame at a time."""
-    segmenter = Segmenter(params=params)
-    out: list[tuple[CutSegment, float]] = []
-    for i in range(0, len(pcm), 960):
-        out += [(s, segmenter.position) for s in segmenter.feed(pcm[i : i + 960])]
-    return out + [(s, segmenter.position) for s in segmenter.flush()]
-
-
-def _speech_then(event: np.ndarray, gap_s: float) -> bytes:
-    """Hiss, a 1.5 s utterance from 1.0 s to 2.5 s, then `event` starting `gap_s` after it."""
-    signal = synth.hiss(5, 5.0)
-    utterance = synth.utterance(23, 1.5)
-    signal[SR : SR + len(utterance)] += utterance
-    at = int((2.5 + gap_s) * SR)
-    signal[at : at + len(event)] += event
-    return bytes(synth.to_pcm16(signal))
-
-
-_BEEP = _tone(2900, 0.15, -16.0)  # a scanner beep, as loud as the corpus's
-_WAIT_S = PARAMS.burst_wait_s
-
-
-@pytest.mark.parametrize(
-    ("event", "gap_s", "may_wait_s", "stretches_without_the_test"),
-    [
-        pytest.param(_BEEP, 0.2, 0.0, False, id="beep-200ms"),
-        pytest.param(_BEEP, 0.3, 0.0, False, id="beep-300ms"),
-        pytest.param(_BEEP, 0.4, 0.0, False, id="beep-400ms"),
-        pytest.param(_double_beep(), 0.25, 0.0, True, id="double-beep-250ms"),
-        pytest.param(_double_beep(), 0.4, 0.0, True, id="double-beep-400ms"),
-        # A slam still ringing when the pause runs out may hold the cut for `burst_wait_s`.
-        pytest.param(_slam(3, 0.4, 0.1), 0.3, _WAIT_S, True, id="slam-300ms"),
-        pytest.param(_slam(3, 0.4, 0.1), 0.4, _WAIT_S, True, id="slam-400ms"),
-        pytest.param(_slam(5, 1.0, 0.25), 0.3, _WAIT_S, True, id="long-slam-300ms"),
-        pytest.param(_slam(5, 1.0, 0.25), 0.4, _WAIT_S, True, id="long-slam-400ms"),
-    ],
-)
-def test_event_right_after_speech_neither_stretches_nor_delays_the_segment(
-    event: np.ndarray, gap_s: float, may_wait_s: float, stretches_without_the_test: bool
-) -> None:
-    ((quiet, quiet_cut_at),) = _cut_times(_speech_then(np.zeros(1), 0.0))
-    assert quiet.speech_end == pytest.approx(2.5, abs=0.1)  # webrtcvad's own overhang: ~90 ms
-    ((segment, cut_at),) = _cut_times(_speech_then(event, gap_s))
-    # Ends where the speech ends, cut when the pause after it runs out: one frame of tolerance (a
-    # beep's onset frame may hold the cut until the next one shows the tone).
-    assert segment.speech_end == pytest.approx(quiet.speech_end, abs=0.03)
-    assert segment.end == pytest.approx(quiet.end, abs=0.03)
-    assert cut_at <= quiet_cut_at + may_wait_s + 0.03 + 1e-9
-    if stretches_without_the_test:
-        # What the burst test is for: without it, the event stretches the segment and holds the
-        # cut for its whole length plus the pause. (A single beep's voiced edges are too few
-        # for that: the tone test and the gate handle it alone.)
-        off = SegmenterParams(impulse_decay_db=None)
-        ((stretched, late_at),) = _cut_times(_speech_then(event, gap_s), off)
-        assert stretched.speech_end >= quiet.speech_end + 0.3
-        assert late_at >= quiet_cut_at + 0.3
-
-
-@pytest.mark.parametrize(
-    ("gap_s", "level_db", "seed"), [(0.3, 15.0, 0), (0.4, 0.0, 0), (0.4, 10.0, 9)]
-)
-def test_phrase_resumed_after_a_short_pause_stays_one_segment(
-    gap_s: float, level_db: float, seed: int
-) -> None:
-    signal = synth.hiss(seed, 5.0) * 10 ** (level_db / 20)
-    first, second = synth.utterance(100 + seed, 1.5), synth.utterance(200 + seed, 1.0)
-    signal[SR : SR + len(first)] += first
-    at = int((2.5 + gap_s) * SR)
-    signal[at : at + len(second)] += second
-    pcm = bytes(synth.to_pcm16(signal))
-    (segment,) = _run(pcm)
-    assert segment.speech_start == pytest.approx(1.0, abs=0.1)
-    assert segment.speech_end == pytest.approx(2.5 + gap_s + 1.0, abs=0.12)
-    # The resumed phrase's first syllable looks like a ring-down until the next one rises: without
-    # waiting `burst_wait_s` for that, the pause runs out first and the phrase is cut in two.
-    assert len(_run(pcm, segmenter=Segmenter(params=SegmenterParams(burst_wait_s=0.0)))) == 2
 
 
 def test_floor_leaves_the_noise_dips_after_the_warmup() -> None:
