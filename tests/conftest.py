@@ -97,6 +97,21 @@ def query(database_url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return cursor.fetchall() if cursor.description else []
 
 
+def allow_connections(database_url: str, allow: bool) -> None:
+    """Let clients connect to the test database, or refuse them and end the open ones (an outage
+    the server's pool sees as PostgreSQL refusing it)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    name = conninfo_to_dict(database_url)["dbname"]
+    with psycopg.connect(make_conninfo(database_url, dbname="postgres"), autocommit=True) as conn:
+        conn.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {allow}'.encode())
+        if not allow:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (name,),
+            )
+
+
 ADMIN = {"Authorization": "Bearer test-admin-secret"}
 
 

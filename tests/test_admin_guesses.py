@@ -5,11 +5,9 @@ guessed at; then one server whose database stops taking connections."""
 from __future__ import annotations
 
 import httpx
-import psycopg
 import trio
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from tests.conftest import ADMIN, start_server
+from tests.conftest import ADMIN, allow_connections, start_server
 
 WRONG = {"Authorization": "Bearer guess"}
 
@@ -67,26 +65,14 @@ async def test_a_sign_in_forgets_the_addresss_guesses_on_every_instance(
         assert await _statuses(http, 6) == [401] * 5 + [429]
 
 
-def _allow_connections(database_url: str, allow: bool) -> None:
-    params = conninfo_to_dict(database_url)
-    name = params["dbname"]
-    with psycopg.connect(make_conninfo(database_url, dbname="postgres"), autocommit=True) as conn:
-        conn.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS {allow}'.encode())
-        if not allow:
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (name,),
-            )
-
-
 async def test_the_limit_holds_while_the_database_is_away(
     nursery: trio.Nursery, database_url: str
 ) -> None:
     running = await start_server(nursery, database_url)
-    _allow_connections(database_url, False)
+    allow_connections(database_url, False)
     try:
         async with httpx.AsyncClient(base_url=running.base_url, timeout=10) as http:
             assert await _statuses(http, 8) == [401] * 5 + [429] * 3
             assert (await http.get("/metrics", headers=ADMIN)).status_code == 429
     finally:
-        _allow_connections(database_url, True)
+        allow_connections(database_url, True)

@@ -1,13 +1,12 @@
 """A chain's own accounts (gestores) over real HTTP and PostgreSQL: the operator creates one, it
 signs in with e-mail and password and reaches its own cliente's data only (lists, one
 conversation, erasure, charts, the Excel report, catalog, attendants, linking code, revocation,
-alert acknowledgement), never the operator's routes; its sessions end when its password changes
-or it is deactivated, on every instance."""
+alert acknowledgement), never the operator's routes. Its sessions and sign-ins:
+`test_gestor_sessions.py`."""
 
 from __future__ import annotations
 
 import io
-from typing import Any
 
 import httpx
 import openpyxl
@@ -15,30 +14,9 @@ import trio
 
 from balto.device import stream_file
 from balto.web.app import create_quart_app
-from supervisors.root import Running
 from tests.admin_seed import seed
 from tests.conftest import ADMIN, FIXTURES, query, register_balcao, start_server, ws_url
-
-PASSWORD = "senha-da-rede-1"
-
-
-def _origin(running: Running) -> dict[str, str]:
-    return {"Origin": running.base_url}
-
-
-async def _create(http: httpx.AsyncClient, cliente: str, **body: Any) -> httpx.Response:
-    fields = {"nome": "Ana Gestora", "email": "ana@rede1.com.br", "senha": PASSWORD, **body}
-    return await http.post(f"/admin/clientes/{cliente}/gestores", headers=ADMIN, json=fields)
-
-
-async def _sign_in(
-    http: httpx.AsyncClient, running: Running, email: str, senha: str
-) -> httpx.Response:
-    return await http.post(
-        "/entrar",
-        data={"email": email, "segredo": senha, "proximo": "/admin/historico"},
-        headers=_origin(running),
-    )
+from tests.gestor_accounts import PASSWORD, create_gestor, origin, sign_in_gestor
 
 
 def _alert(database_url: str, session_id: str) -> str:
@@ -59,12 +37,12 @@ async def test_a_gestor_reaches_its_own_clientes_data_and_nothing_else(
     c1, c2 = ids["c1"], ids["c2"]
     alert_mine, alert_theirs = _alert(database_url, ids["s1"]), _alert(database_url, ids["s3"])
     async with httpx.AsyncClient(base_url=running.base_url) as op:
-        assert (await _create(op, c1, senha="curta")).json()["field"] == "senha"
-        assert (await _create(op, c1, email="sem-arroba")).json()["field"] == "email"
-        assert (await _create(op, "00000000-0000-0000-0000-000000000000")).status_code == 404
-        created = await _create(op, c1)
+        assert (await create_gestor(op, c1, senha="curta")).json()["field"] == "senha"
+        assert (await create_gestor(op, c1, email="sem-arroba")).json()["field"] == "email"
+        assert (await create_gestor(op, "00000000-0000-0000-0000-000000000000")).status_code == 404
+        created = await create_gestor(op, c1)
         assert created.status_code == 201, created.text
-        again = await _create(op, c2, email="ANA@rede1.com.br")  # one account per address
+        again = await create_gestor(op, c2, email="ANA@rede1.com.br")  # one account per address
         assert again.status_code == 409 and again.json()["field"] == "email"
         listed = (await op.get(f"/admin/clientes/{c1}/gestores", headers=ADMIN)).json()["items"]
         assert [(g["nome"], g["email"]) for g in listed] == [("Ana Gestora", "ana@rede1.com.br")]
@@ -73,13 +51,13 @@ async def test_a_gestor_reaches_its_own_clientes_data_and_nothing_else(
         assert stored.startswith("$argon2id$") and PASSWORD not in stored
 
     async with httpx.AsyncClient(base_url=running.base_url) as http:
-        wrong = await _sign_in(http, running, "ana@rede1.com.br", "senha-errada-99")
-        unknown = await _sign_in(http, running, "ninguem@rede1.com.br", PASSWORD)
-        nul = await _sign_in(http, running, "ana\x00@rede1.com.br", PASSWORD)
+        wrong = await sign_in_gestor(http, running, "ana@rede1.com.br", "senha-errada-99")
+        unknown = await sign_in_gestor(http, running, "ninguem@rede1.com.br", PASSWORD)
+        nul = await sign_in_gestor(http, running, "ana\x00@rede1.com.br", PASSWORD)
         assert nul.status_code == 401  # not a 500 from a text PostgreSQL cannot compare
         for refused in (wrong, unknown):  # the same words: an address is not confirmed
             assert refused.status_code == 401 and "E-mail ou senha incorretos." in refused.text
-        signed = await _sign_in(http, running, "Ana@Rede1.com.br", PASSWORD)
+        signed = await sign_in_gestor(http, running, "Ana@Rede1.com.br", PASSWORD)
         assert signed.status_code == 303 and signed.headers["location"] == "/admin/historico"
 
         conta = (await http.get("/admin/conta")).json()
@@ -102,40 +80,40 @@ async def test_a_gestor_reaches_its_own_clientes_data_and_nothing_else(
         assert (await http.get(f"/admin/history/conversas/{ids['s1']}")).status_code == 200
         assert (await http.get(f"/admin/history/conversas/{ids['s3']}")).status_code == 404
         assert (
-            await http.delete(f"/admin/history/conversas/{ids['s3']}", headers=_origin(running))
+            await http.delete(f"/admin/history/conversas/{ids['s3']}", headers=origin(running))
         ).status_code == 404
         assert query(database_url, "SELECT count(*) FROM segments WHERE transcript IS NULL") == [
             (0,)
         ]
         assert (
-            await http.post(f"/admin/alertas/{alert_theirs}/ciente", headers=_origin(running))
+            await http.post(f"/admin/alertas/{alert_theirs}/ciente", headers=origin(running))
         ).status_code == 404
-        acked = await http.post(f"/admin/alertas/{alert_mine}/ciente", headers=_origin(running))
+        acked = await http.post(f"/admin/alertas/{alert_mine}/ciente", headers=origin(running))
         assert acked.status_code == 200 and acked.json()["ciente_por"] == "Ana Gestora"
         # the operator's later acknowledgement keeps the first one's time and name
         again = await http.post(f"/admin/alertas/{alert_mine}/ciente", headers=ADMIN)
         assert again.json() == acked.json()  # (the bearer secret wins over the cookie)
         assert (
-            await http.post(f"/admin/balcoes/{ids['b3']}/revoke", headers=_origin(running))
+            await http.post(f"/admin/balcoes/{ids['b3']}/revoke", headers=origin(running))
         ).status_code == 404
         assert (
-            await http.post(f"/admin/clientes/{c2}/codigo", headers=_origin(running))
+            await http.post(f"/admin/clientes/{c2}/codigo", headers=origin(running))
         ).status_code == 404
         assert (
-            await http.post(f"/admin/clientes/{c1}/codigo", headers=_origin(running))
+            await http.post(f"/admin/clientes/{c1}/codigo", headers=origin(running))
         ).status_code == 200
         assert (await http.get(f"/admin/clientes/{c2}/catalogo")).status_code == 404
         assert (await http.get(f"/admin/clientes/{c1}/catalogo")).status_code == 200
         theirs = await http.post(
             "/admin/atendentes",
             json={"cliente_id": c2, "nome": "Intrusa", "consentimento": True},
-            headers=_origin(running),
+            headers=origin(running),
         )
         assert theirs.status_code == 404
         mine = await http.post(
             "/admin/atendentes",
             json={"cliente_id": c1, "nome": "Bia", "consentimento": True},
-            headers=_origin(running),
+            headers=origin(running),
         )
         assert mine.status_code == 201
         assert (await http.get(f"/admin/atendentes?cliente_id={c2}")).status_code == 403
@@ -162,7 +140,7 @@ async def test_a_gestor_reaches_its_own_clientes_data_and_nothing_else(
             ("GET", f"/admin/clientes/{c1}/gestores"),
             ("POST", f"/admin/clientes/{c1}/gestores"),
         ):
-            answer = await http.request(method, path, headers=_origin(running), json={})
+            answer = await http.request(method, path, headers=origin(running), json={})
             assert answer.status_code == 403, (method, path, answer.text)
             assert answer.json()["error"] == "forbidden"
         for method, path in (("GET", "/metrics"), ("GET", "/admin/totals")):
@@ -170,7 +148,7 @@ async def test_a_gestor_reaches_its_own_clientes_data_and_nothing_else(
         made = await http.post(
             "/cadastro/cliente",
             json={"email": "x@y.com", "razao_social": "X", "telefone": "11999998888"},
-            headers=_origin(running),
+            headers=origin(running),
         )
         assert made.status_code == 401
         auditoria = await http.get("/admin/auditoria")
@@ -201,67 +179,6 @@ async def test_a_gestor_reaches_its_own_clientes_data_and_nothing_else(
     ]
 
 
-async def test_a_gestors_sessions_end_on_a_new_password_or_deactivation_on_every_instance(
-    nursery: trio.Nursery, database_url: str
-) -> None:
-    a = await start_server(nursery, database_url)
-    b = await start_server(nursery, database_url)
-    cliente = seed(database_url)["c1"]
-    async with (
-        httpx.AsyncClient(base_url=a.base_url) as op,
-        httpx.AsyncClient(base_url=a.base_url) as at_a,
-        httpx.AsyncClient(base_url=b.base_url) as at_b,
-    ):
-        gestor = (await _create(op, cliente)).json()["id"]
-        assert (await _sign_in(at_a, a, "ana@rede1.com.br", PASSWORD)).status_code == 303
-        assert (await _sign_in(at_b, b, "ana@rede1.com.br", PASSWORD)).status_code == 303
-        assert (await at_b.get("/admin/history/conversas")).status_code == 200
-
-        # the gestor's own change: the wrong current password refused, then both sessions but
-        # the one that changed it end
-        wrong = await at_a.post(
-            "/admin/conta/senha",
-            json={"atual": "nao-e-essa-senha", "nova": "outra-senha-boa"},
-            headers=_origin(a),
-        )
-        assert wrong.status_code == 400 and wrong.json()["field"] == "atual"
-        changed = await at_a.post(
-            "/admin/conta/senha",
-            json={"atual": PASSWORD, "nova": "outra-senha-boa"},
-            headers=_origin(a),
-        )
-        assert changed.status_code == 200, changed.text
-        assert (await at_a.get("/admin/history/conversas")).status_code == 200
-        assert (await at_b.get("/admin/history/conversas")).status_code == 401
-        assert (await _sign_in(at_b, b, "ana@rede1.com.br", PASSWORD)).status_code == 401
-        assert (await _sign_in(at_b, b, "ana@rede1.com.br", "outra-senha-boa")).status_code == 303
-
-        # the operator sets a new one (a forgotten password): every session of the account ends
-        reset = await op.put(
-            f"/admin/gestores/{gestor}/senha", headers=ADMIN, json={"senha": "terceira-senha"}
-        )
-        assert reset.status_code == 200
-        for http in (at_a, at_b):
-            assert (await http.get("/admin/history/conversas")).status_code == 401
-        assert (await _sign_in(at_b, b, "ana@rede1.com.br", "terceira-senha")).status_code == 303
-        # a signed-in gestor's cookie cannot act from another site
-        forged = await at_b.post(
-            f"/admin/clientes/{cliente}/codigo", headers={"Origin": "https://evil.example"}
-        )
-        assert forged.status_code == 403
-
-        # deactivated at A: B refuses its session at once, and the sign-in
-        assert (await op.delete(f"/admin/gestores/{gestor}", headers=ADMIN)).status_code == 204
-        assert (await at_b.get("/admin/history/conversas")).status_code == 401
-        to_form = await at_b.get("/admin/historico")
-        assert to_form.status_code == 303 and to_form.headers["location"].startswith("/entrar")
-        assert (await at_b.get("/entrar")).status_code == 200  # the form, not back to the page
-        assert (await _sign_in(at_b, b, "ana@rede1.com.br", "terceira-senha")).status_code == 401
-        assert (await op.delete(f"/admin/gestores/{gestor}", headers=ADMIN)).status_code == 204
-        # its address is free for a new account
-        assert (await _create(op, cliente)).status_code == 201
-
-
 async def test_ao_vivo_shows_a_gestor_its_own_live_sessions_only(
     nursery: trio.Nursery, database_url: str
 ) -> None:
@@ -276,8 +193,10 @@ async def test_ao_vivo_shows_a_gestor_its_own_live_sessions_only(
         httpx.AsyncClient(base_url=running.base_url) as http,
         trio.open_nursery() as devices,
     ):
-        await _create(op, cliente_a)
-        assert (await _sign_in(http, running, "ana@rede1.com.br", PASSWORD)).status_code == 303
+        await create_gestor(op, cliente_a)
+        assert (
+            await sign_in_gestor(http, running, "ana@rede1.com.br", PASSWORD)
+        ).status_code == 303
         for key in (key_a, key_b):  # both stay connected until the pages have been read
             devices.start_soon(
                 lambda k=key: stream_file(
@@ -355,8 +274,10 @@ async def test_every_other_admin_route_refuses_a_gestor(
         httpx.AsyncClient(base_url=running.base_url) as op,
         httpx.AsyncClient(base_url=running.base_url) as http,
     ):
-        await _create(op, cliente)
-        assert (await _sign_in(http, running, "ana@rede1.com.br", PASSWORD)).status_code == 303
+        await create_gestor(op, cliente)
+        assert (
+            await sign_in_gestor(http, running, "ana@rede1.com.br", PASSWORD)
+        ).status_code == 303
         asked = 0
         for rule in rules:
             if rule.endpoint in OPEN_TO_GESTORES:
@@ -365,7 +286,7 @@ async def test_every_other_admin_route_refuses_a_gestor(
             for arg in rule.arguments:
                 path = path.replace(f"<{arg}>", sample)
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                answer = await http.request(method, path, headers=_origin(running), json={})
+                answer = await http.request(method, path, headers=origin(running), json={})
                 asked += 1
                 where = (rule.endpoint, method, path)
                 if rule.endpoint.startswith("pages."):
@@ -377,33 +298,3 @@ async def test_every_other_admin_route_refuses_a_gestor(
                     assert answer.status_code == 403, (where, answer.text)
                     assert answer.json()["error"] == "forbidden", where
         assert asked > 20
-
-
-async def test_an_accounts_wrong_passwords_are_limited_whatever_the_addresses(
-    nursery: trio.Nursery, database_url: str
-) -> None:
-    running = await start_server(nursery, database_url)
-    cliente = seed(database_url)["c1"]
-
-    async def sign_in_from(n: int, email: str, senha: str) -> httpx.Response:
-        # each from a loopback address of its own: no address reaches its own budget of 5
-        transport = httpx.AsyncHTTPTransport(local_address=f"127.0.9.{n}")
-        async with httpx.AsyncClient(base_url=running.base_url, transport=transport) as http:
-            return await _sign_in(http, running, email, senha)
-
-    async with httpx.AsyncClient(base_url=running.base_url) as op:
-        await _create(op, cliente)
-        await _create(op, cliente, email="outra@rede1.com.br")
-    statuses = [
-        (await sign_in_from(n, "ANA@rede1.com.br", f"tentativa-{n:04d}")).status_code
-        for n in range(2, 12)
-    ]
-    assert statuses == [401] * 10
-    limited = await sign_in_from(20, "ana@rede1.com.br", PASSWORD)  # right, from a fresh address
-    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
-    # an e-mail nobody signs in with is limited the same way (no account is confirmed)
-    for n in range(30, 41):
-        last = await sign_in_from(n, "ninguem@rede1.com.br", "qualquer-coisa")
-    assert last.status_code == 429
-    # another account of the same chain is not
-    assert (await sign_in_from(50, "outra@rede1.com.br", PASSWORD)).status_code == 303

@@ -18,9 +18,10 @@ import hmac
 from urllib.parse import urlencode
 
 import trio
-from quart import Response, current_app, request
+from quart import Response, current_app, render_template, request
 
 from balto.services import Services
+from balto.store.database import DatabaseUnavailable
 from balto.web import session_cookie
 from balto.web.errors import error
 from balto.web.guesses import FAILURE_DELAY_S, judge
@@ -32,6 +33,7 @@ CROSS_SITE = "requisição de outra origem recusada"
 OPERATOR_ONLY = "acesso restrito ao operador do Balto"
 SIGN_IN_PATH = "/entrar"
 GESTOR_HOME = "/admin/ao-vivo"
+UNAVAILABLE_RETRY_S = 5
 # the admin app's pages: scripts and styles from this server only, no framing
 PAGE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
@@ -91,7 +93,8 @@ async def require_page() -> Response | tuple[Response, int] | None:
 
     A request that brings its own ``Authorization`` header is an API client, not a browser: a
     wrong secret gets the 401 every admin route gives, not a sign-in page. A gestor asking for an
-    operator's page is sent to its home page.
+    operator's page is sent to its home page; with the database away (its account cannot be
+    checked) it gets a page saying so (503), not the JSON error the data routes answer.
     """
     services = app_services()
     if is_admin(services.admin_secret):
@@ -99,7 +102,10 @@ async def require_page() -> Response | tuple[Response, int] | None:
         return None
     if request.headers.get("Authorization"):
         return error(401, "unauthorized", UNAUTHORIZED)
-    gestor = await gestor_from_cookie(services)
+    try:
+        gestor = await gestor_from_cookie(services)
+    except DatabaseUnavailable:
+        return await _unavailable_page()
     if gestor is not None:
         if not open_to_gestores():
             return redirect_to(GESTOR_HOME)
@@ -107,6 +113,17 @@ async def require_page() -> Response | tuple[Response, int] | None:
         return None
     target = request.full_path.rstrip("?") if request.query_string else request.path
     return redirect_to(SIGN_IN_PATH, proximo=target)
+
+
+async def _unavailable_page() -> tuple[Response, int]:
+    """A gestor's page while the database is away: its account cannot be checked (503, HTML)."""
+    here = request.full_path.rstrip("?") if request.query_string else request.path
+    html = await render_template("indisponivel.html", aqui=here)
+    response = Response(html, content_type="text/html; charset=utf-8")
+    response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_S)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = PAGE_CSP
+    return response, 503
 
 
 def redirect_to(path: str, **params: str) -> Response:
