@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any, cast
 
-from quart import Response
+from quart import Response, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
@@ -42,11 +42,27 @@ MAX_BODY_BYTES = 64 * 1024  # cadastro bodies are a few hundred bytes
 RETRY_AFTER_S = 5  # a database restart or failover takes seconds, not minutes
 
 
+async def read_small_body() -> None:
+    """Read a request's body (up to `MAX_BODY_BYTES`) before anything answers it.
+
+    An answer given before the body has arrived (a 401, 403, 404 or 405, decided on the headers)
+    makes Hypercorn close the connection after it, without ``Connection: close``: a client that
+    sends its next request down that connection meanwhile gets no answer (browsers and httpx
+    write headers and body apart). Read first, the body is out of the way and the connection
+    stays usable. Bigger bodies (recordings, catalogs) are left to their routes, which check the
+    admin first, so no one unsigned makes the server read megabytes.
+    """
+    length = request.content_length
+    if length is not None and 0 < length <= MAX_BODY_BYTES:
+        await request.get_data(cache=True, as_text=False)
+
+
 def create_quart_app(services: Services) -> QuartTrio:
     """The Quart-Trio app with every HTTP route; errors always answer JSON."""
     app = QuartTrio("balto", static_folder=None)  # the admin pages serve their own (pages.py)
     app.config["BALTO_SERVICES"] = services
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.before_request(read_small_body)  # first: whatever answers next, the connection lives on
     app.before_request(limit_bearer_guesses)  # before every blueprint's own check
     app.register_blueprint(cadastro.blueprint)
     app.register_blueprint(ops.blueprint)
