@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import httpx
 import trio
+from argon2 import PasswordHasher
 
 from tests.admin_seed import seed
-from tests.conftest import ADMIN, allow_connections, start_server
-from tests.gestor_accounts import PASSWORD, create_gestor, origin, sign_in_gestor
+from tests.conftest import ADMIN, allow_connections, query, start_server
+from tests.gestor_accounts import EMAIL, PASSWORD, create_gestor, origin, sign_in_gestor
 
 
 async def test_a_gestors_sessions_end_on_a_new_password_or_deactivation_on_every_instance(
@@ -133,3 +134,24 @@ async def test_a_gestor_is_told_in_words_while_the_database_is_away(
         with trio.fail_after(20):  # the pool reconnects by itself
             while (await http.get("/admin/historico")).status_code != 200:  # noqa: ASYNC110 - polling the server
                 await trio.sleep(0.5)
+
+
+async def test_an_old_hash_is_remade_at_sign_in_without_ending_other_sessions(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url)
+    cliente = seed(database_url)["c1"]
+    async with (
+        httpx.AsyncClient(base_url=running.base_url) as first,
+        httpx.AsyncClient(base_url=running.base_url) as second,
+    ):
+        await create_gestor(first, cliente)
+        # a hash made with other (older) parameters: argon2-cffi's defaults, 64 MiB
+        query(database_url, "UPDATE gestores SET senha_hash = %s", PasswordHasher().hash(PASSWORD))
+        ((stamp,),) = query(database_url, "SELECT senha_em FROM gestores")
+        assert (await sign_in_gestor(first, running, EMAIL, PASSWORD)).status_code == 303
+        assert (await sign_in_gestor(second, running, EMAIL, PASSWORD)).status_code == 303
+        ((stored, stamp_after),) = query(database_url, "SELECT senha_hash, senha_em FROM gestores")
+        assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")  # today's parameters
+        assert stamp_after == stamp
+        assert (await first.get("/admin/history/conversas")).status_code == 200

@@ -134,6 +134,15 @@ def set_password(conn: psycopg.Connection, gestor_id: str, senha_hash: str) -> d
     return None if row is None else row[0]
 
 
+def rehash(conn: psycopg.Connection, gestor_id: str, senha_hash: str) -> None:
+    """Store the same password's hash made with today's parameters; sessions are unaffected."""
+    with conn.transaction():
+        conn.execute(
+            "UPDATE gestores SET senha_hash = %s WHERE id = %s AND desativado_em IS NULL",
+            (senha_hash, gestor_id),
+        )
+
+
 def deactivate(conn: psycopg.Connection, gestor_id: str) -> bool:
     """Deactivate an account (kept for the audit log's sake); False when unknown.
 

@@ -102,13 +102,11 @@ async def _gestor_token(services: Services, email: str, senha: str) -> str | Non
     ok, stale = await passwords.check(found.senha_hash if found else None, senha)
     if not ok or found is None:
         return None
-    stamp = found.senha_em
     if stale:  # made with older parameters: today's, now that the password is in hand
-        renewed = await services.db.run(
-            gestores.set_password, found.id, await passwords.make_hash(senha)
-        )
-        stamp = renewed if renewed is not None else stamp
-    return session_cookie.make_gestor_token(services.admin_secret, found.id, password_stamp(stamp))
+        await services.db.run(gestores.rehash, found.id, await passwords.make_hash(senha))
+    return session_cookie.make_gestor_token(
+        services.admin_secret, found.id, password_stamp(found.senha_em)
+    )
 
 
 @blueprint.post(SIGN_IN_PATH)
