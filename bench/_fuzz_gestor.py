@@ -64,6 +64,7 @@ def gestor_cases(probe: Probe) -> None:
                 for odd in ODD_VALUES
             ]
         bodies += [("PUT", f"/admin/gestores/{gestor}/senha", {"senha": o}) for o in ODD_VALUES]
+        bodies += [("POST", f"/admin/clientes/{cliente}/chaves", {"nome": o}) for o in ODD_VALUES]
         for method, path, body in bodies:
             what = f"{method} {path} {json.dumps(body)[:80]}"
             _judge(probe, what, _ask(op, method, path, json=body, headers=admin))

@@ -286,6 +286,8 @@ ID_ROUTES = [
     "/admin/atendentes/{}", "/admin/atendentes/{}/voz", "/admin/balcoes/{}/revoke",
     "/admin/clientes/{}/codigo", "/admin/sessions/{}", "/admin/sessions/{}/restart",
     "/admin/sessions/{}/disconnect", "/admin/clientes/{}/catalogo", "/admin/history/conversas/{}",
+    "/admin/gestores/{}", "/admin/gestores/{}/senha", "/admin/chaves/{}",
+    "/admin/clientes/{}/gestores", "/admin/clientes/{}/chaves", "/admin/alertas/{}/ciente",
 ]  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 import trio
 
 from tests.admin_seed import seed
@@ -103,9 +104,20 @@ async def test_a_gestor_made_on_the_cadastro_page_sees_its_own_chain_only(
         await settle(
             page, 'document.getElementById("resultado").textContent.includes("Senha trocada")'
         )
+        # an API key for the chain's BI: shown once, listed by its first characters only
+        await page.evaluate('document.querySelector("#nova-chave [name=nome]").value = "BI"')
+        await page.click('#nova-chave button[type="submit"]')
+        await settle(page, '!document.getElementById("chave-nova").hidden')
+        key = await page.evaluate('document.getElementById("chave-nova-valor").textContent')
+        assert key.startswith("ck_")
+        await settle(page, 'document.querySelectorAll("#chaves tbody tr[data-chave]").length === 1')
+        assert key not in await page.evaluate('document.querySelector("#chaves").textContent')
         await photograph(page, "gestor-cadastro")
         # the page still works with the cookie the change handed back
         await page.goto(f"{base}/admin/painel")
         await settle(page, 'location.pathname === "/admin/painel"')
     stamp = query(database_url, "SELECT senha_em > created_at FROM gestores")
     assert stamp == [(True,)]
+    async with httpx.AsyncClient(base_url=base) as system:  # the key reads for the chain's BI
+        conta = await system.get("/admin/conta", headers={"Authorization": f"Bearer {key}"})
+        assert conta.json()["papel"] == "chave" and conta.json()["cliente_id"] == ids["c1"]

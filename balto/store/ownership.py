@@ -15,13 +15,14 @@ _SQL = {
     " JOIN balcoes b ON b.id = s.balcao_id WHERE a.id = %s",
     "balcao": "SELECT cliente_id FROM balcoes WHERE id = %s",
     "atendente": "SELECT cliente_id FROM atendentes WHERE id = %s",
+    "chave": "SELECT cliente_id FROM chaves_api WHERE id = %s",
 }
 
 
 def cliente_of(conn: psycopg.Connection, kind: str, row_id: str) -> str | None:
     """The cliente owning a row, or None when there is no such row.
 
-    `kind` is ``session``, ``alert``, ``balcao`` or ``atendente``.
+    `kind` is ``session``, ``alert``, ``balcao``, ``atendente`` or ``chave`` (an API key).
     """
     found = conn.execute(_SQL[kind].encode(), (row_id,)).fetchone()
     return None if found is None else str(found[0])

@@ -12,7 +12,7 @@ e-mail an active account already signs in with (any cliente, any case) → 409.
 their next request on every instance; asked again, 204; unknown → 404.
 
 Anyone signed in:
-``GET /admin/conta`` → ``{"papel": "operador" | "gestor", "nome", "email", "cliente_id",
+``GET /admin/conta`` → ``{"papel": "operador" | "gestor" | "chave", "nome", "email", "cliente_id",
 "razao_social"}``: who the admin app is showing data to (the pages read it).
 ``POST /admin/conta/senha`` ``{"atual", "nova"}`` (a gestor) → 200 with a new session cookie:
 the account's other sessions end; a wrong ``atual`` → 400 naming it (and counts as a wrong guess
@@ -118,7 +118,11 @@ async def account() -> Response:
     who = principal()
     return jsonify(
         {
-            "papel": "operador" if who.is_operator else "gestor",
+            "papel": "operador"
+            if who.is_operator
+            else "chave"
+            if who.chave_id is not None
+            else "gestor",
             "nome": who.nome,
             "email": who.email,
             "cliente_id": who.cliente_id,

@@ -16,6 +16,7 @@ from balto.web import (
     admin_cadastro,
     admin_catalog,
     admin_charts,
+    admin_chaves,
     admin_conversations,
     admin_gestores,
     admin_history,
@@ -73,6 +74,7 @@ def create_quart_app(services: Services) -> QuartTrio:
     for app_part in (signin, admin_live, admin_conversations, admin_charts, admin_catalog, pages):
         app.register_blueprint(app_part.blueprint)
     app.register_blueprint(admin_gestores.blueprint)  # chains' own accounts
+    app.register_blueprint(admin_chaves.blueprint)  # and their systems' read-only keys
     app.register_blueprint(pages.assets)
     app.register_blueprint(pages.root)
     app.register_blueprint(counter.blueprint)  # the counter's own screen, a device in a browser

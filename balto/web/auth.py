@@ -9,7 +9,8 @@ against the address's budget of guesses, shared with the sign-in form (`limit_be
 
 A gestor (one chain's account, signed in with e-mail and password) has a session cookie of its
 own kind: the admin hooks let it through to the routes marked `principal.for_gestores` only, and
-answer 403 elsewhere; `is_admin` and the bearer secret stay the operator's.
+answer 403 elsewhere; `is_admin` and the bearer secret stay the operator's. A chain's API key
+(``Authorization: Bearer ck_…``, `balto.store.chaves_api`) reads the same routes (GET only).
 """
 
 from __future__ import annotations
@@ -25,12 +26,19 @@ from balto.store.database import DatabaseUnavailable
 from balto.web import session_cookie
 from balto.web.errors import error
 from balto.web.guesses import FAILURE_DELAY_S, judge
-from balto.web.principal import OPERATOR, gestor_from_cookie, open_to_gestores, remember
+from balto.web.principal import (
+    OPERATOR,
+    gestor_from_cookie,
+    key_from_bearer,
+    open_to_gestores,
+    remember,
+)
 
 UNAUTHORIZED = "Authorization: Bearer <ADMIN_SECRET> ausente ou inválido"
 TOO_MANY = "muitas tentativas com segredo errado deste endereço; tente de novo em {} s"
 CROSS_SITE = "requisição de outra origem recusada"
 OPERATOR_ONLY = "acesso restrito ao operador do Balto"
+KEY_READS_ONLY = "uma chave de API só lê os dados da rede (GET)"
 SIGN_IN_PATH = "/entrar"
 GESTOR_HOME = "/admin/ao-vivo"
 UNAVAILABLE_RETRY_S = 5
@@ -76,6 +84,12 @@ async def require_admin() -> tuple[Response, int] | None:
     services = app_services()
     if is_admin(services.admin_secret):
         remember(OPERATOR)
+        return None
+    key = await key_from_bearer(services)
+    if key is not None:
+        if not open_to_gestores() or request.method not in session_cookie.SAFE_METHODS:
+            return error(403, "forbidden", KEY_READS_ONLY)
+        remember(key)
         return None
     gestor = await gestor_from_cookie(services)
     if gestor is not None and session_cookie.cookie_allows():
@@ -138,10 +152,10 @@ def redirect_to(path: str, **params: str) -> Response:
 async def limit_bearer_guesses() -> tuple[Response, int] | None:
     """The app's ``before_request``: a bearer secret is a guess at the admin secret.
 
-    Right (the admin secret, or the metrics token): on to the route. Wrong: counted for the
-    client's address (on every instance: `balto.web.guesses.judge`) and answered after
-    `balto.web.guesses.FAILURE_DELAY_S` by the route's own 401. An address past its budget gets
-    429 with ``Retry-After``, whatever it sends.
+    Right (the admin secret, the metrics token, or a chain's live API key): on to the route.
+    Wrong: counted for the client's address (on every instance: `balto.web.guesses.judge`) and
+    answered after `balto.web.guesses.FAILURE_DELAY_S` by the route's own 401. An address past
+    its budget gets 429 with ``Retry-After``, whatever it sends.
     """
     scheme = request.headers.get("Authorization", "").partition(" ")[0]
     if scheme.lower() != "bearer":
@@ -149,6 +163,7 @@ async def limit_bearer_guesses() -> tuple[Response, int] | None:
     services = app_services()
     metrics_token = services.settings.metrics_token
     right = has_bearer(services.admin_secret) or bool(metrics_token and has_bearer(metrics_token))
+    right = right or await key_from_bearer(services) is not None
     wait = await judge(services.db, request.remote_addr or "?", right)
     if wait:
         response, status = error(429, "rate_limited", TOO_MANY.format(wait))

@@ -17,7 +17,7 @@ from quart import current_app, g, request
 
 from balto.errors import BaltoError
 from balto.services import Services
-from balto.store import gestores, ownership
+from balto.store import chaves_api, gestores, ownership
 from balto.web import session_cookie
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,22 +30,25 @@ class OutsideScope(BaltoError):
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """The operator (``gestor_id`` None, sees every cliente) or one chain's gestor."""
+    """The operator (sees every cliente), one chain's gestor, or one chain's API key (reads)."""
 
     nome: str
     gestor_id: str | None = None
     cliente_id: str | None = None
     email: str | None = None
     razao_social: str | None = None
+    chave_id: str | None = None
 
     @property
     def is_operator(self) -> bool:
         """True for the admin secret's holder."""
-        return self.gestor_id is None
+        return self.cliente_id is None
 
     @property
     def actor(self) -> str:
         """How the audit log names who acted."""
+        if self.chave_id is not None:
+            return f"chave:{self.nome}"
         return "operador" if self.gestor_id is None else f"gestor:{self.email}"
 
 
@@ -102,6 +105,31 @@ async def gestor_from_cookie(services: Services) -> Principal | None:
         email=member.email,
         razao_social=member.razao_social,
     )
+
+
+async def key_from_bearer(services: Services) -> Principal | None:
+    """The chain whose live API key (``Authorization: Bearer ck_…``) the request carries.
+
+    Looked up once per request (the first admin hook keeps the answer in ``g``).
+    """
+    if "balto_chave" in g:
+        found: Principal | None = g.balto_chave
+        return found
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    key = None
+    if scheme.lower() == "bearer" and token.startswith(chaves_api.PREFIX) and len(token) < 100:
+        held = await services.db.run(chaves_api.holder, token)
+        if held is not None:
+            key = Principal(
+                nome=held.nome,
+                cliente_id=held.cliente_id,
+                razao_social=held.razao_social,
+                chave_id=held.id,
+            )
+    g.balto_chave = key
+    return key
 
 
 def password_stamp(senha_em: Any) -> int:

@@ -109,7 +109,7 @@
   async function doCliente() {
     $("do-cliente").hidden = !cliente;
     if (!cliente) return;
-    const partes = [balcoes(), atendentes(), catalogo()];
+    const partes = [balcoes(), atendentes(), catalogo(), BaltoChaves.listar(cliente)];
     if (!Balto.gestor) partes.push(BaltoGestores.listar(cliente));
     await Promise.all(partes);
   }
@@ -166,6 +166,7 @@
   });
 
   BaltoVoz.ligar();
+  BaltoChaves.ligar(() => cliente, resultado, falha);
   if (Balto.gestor) $("novo-cliente-bloco").hidden = true;  // new clientes are the operator's
   else BaltoGestores.ligar(() => cliente, resultado, falha);
   clientes().then(() => doCliente()).catch(falha);

@@ -1,0 +1,108 @@
+"""A chain's API keys: make (shown once), list, find by key, revoke.
+
+A key is ``ck_`` + 43 URL-safe characters (256 random bits); only its SHA-256 is stored, with a
+hint (its first characters) for people to tell keys apart. Functions take a psycopg connection
+and run in the store's worker threads (`Database.run`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+from psycopg.rows import class_row
+
+PREFIX = "ck_"
+_HINT = 8  # the prefix and five characters: enough to tell keys apart, nothing to guess with
+
+
+@dataclass(frozen=True, slots=True)
+class ChaveApi:
+    """One key as people list it (never the key)."""
+
+    id: str
+    cliente_id: str
+    nome: str
+    dica: str
+    criada_por: str | None
+    created_at: datetime
+    usada_em: datetime | None
+    revogada_em: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """Whose a live key is: what a request made with it may see."""
+
+    id: str
+    cliente_id: str
+    nome: str
+    razao_social: str
+
+
+def key_hash(key: str) -> bytes:
+    """The stored form of a key."""
+    return hashlib.sha256(key.encode()).digest()
+
+
+def create_key(
+    conn: psycopg.Connection, cliente_id: str, nome: str, criada_por: str
+) -> tuple[str, str] | None:
+    """Make a key for the cliente: (its id, the key itself), or None for an unknown cliente."""
+    with conn.transaction():
+        if conn.execute("SELECT 1 FROM clientes WHERE id = %s", (cliente_id,)).fetchone() is None:
+            return None
+        key_id, key = str(uuid.uuid4()), PREFIX + secrets.token_urlsafe(32)
+        conn.execute(
+            "INSERT INTO chaves_api (id, cliente_id, nome, chave_hash, dica, criada_por)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            (key_id, cliente_id, nome, key_hash(key), key[:_HINT], criada_por),
+        )
+    return key_id, key
+
+
+def list_keys(conn: psycopg.Connection, cliente_id: str) -> list[ChaveApi]:
+    """A cliente's keys, live first, newest first."""
+    cursor = conn.cursor(row_factory=class_row(ChaveApi))
+    return cursor.execute(
+        "SELECT id::text, cliente_id::text, nome, dica, criada_por, created_at, usada_em,"
+        " revogada_em FROM chaves_api WHERE cliente_id = %s"
+        " ORDER BY revogada_em IS NOT NULL, created_at DESC",
+        (cliente_id,),
+    ).fetchall()
+
+
+def holder(conn: psycopg.Connection, key: str) -> Holder | None:
+    """The live key `key` and its cliente, or None; its last use is noted (to the minute)."""
+    with conn.transaction():
+        cursor = conn.cursor(row_factory=class_row(Holder))
+        found = cursor.execute(
+            "UPDATE chaves_api k SET usada_em = now() FROM clientes c"
+            " WHERE k.chave_hash = %s AND k.revogada_em IS NULL AND c.id = k.cliente_id"
+            " AND (k.usada_em IS NULL OR k.usada_em < now() - interval '1 minute')"
+            " RETURNING k.id::text, k.cliente_id::text, k.nome, c.razao_social",
+            (key_hash(key),),
+        ).fetchone()
+        if found is None:  # used within the minute (no write), or not a live key
+            found = cursor.execute(
+                "SELECT k.id::text, k.cliente_id::text, k.nome, c.razao_social"
+                " FROM chaves_api k JOIN clientes c ON c.id = k.cliente_id"
+                " WHERE k.chave_hash = %s AND k.revogada_em IS NULL",
+                (key_hash(key),),
+            ).fetchone()
+    return found
+
+
+def revoke(conn: psycopg.Connection, key_id: str) -> datetime | None:
+    """Revoke a key (the first time kept); None for an unknown id."""
+    with conn.transaction():
+        row = conn.execute(
+            "UPDATE chaves_api SET revogada_em = coalesce(revogada_em, now()) WHERE id = %s"
+            " RETURNING revogada_em",
+            (key_id,),
+        ).fetchone()
+    return None if row is None else row[0]

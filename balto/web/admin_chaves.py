@@ -1,0 +1,74 @@
+"""A chain's API keys, made and revoked by the operator or the chain's gestores.
+
+A key lets a chain's own system (a BI, an ERP) read what its gestores read — conversations,
+alerts, the Painel's figures, the Excel report — with ``Authorization: Bearer ck_…``, GET only;
+anything else answers 403 (`balto.web.auth.require_admin`).
+
+``POST /admin/clientes/{id}/chaves`` ``{"nome"}`` → 201 ``{"id", "chave", "dica"}``: the key is
+in this answer only (only its SHA-256 is kept). 404 for an unknown cliente or another chain's.
+``GET /admin/clientes/{id}/chaves`` → ``{"items": [{"id", "cliente_id", "nome", "dica",
+"criada_por", "created_at", "usada_em", "revogada_em"}]}``; ``usada_em`` to the minute.
+``DELETE /admin/chaves/{id}`` → 204: revoked at once on every instance (asked again, 204);
+404 unknown or another chain's. Making and revoking are audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from quart import Blueprint, Response, jsonify
+
+from balto.store import chaves_api
+from balto.web.audit import audit
+from balto.web.auth import app_services, require_admin
+from balto.web.bodies import json_object, text_field
+from balto.web.errors import error
+from balto.web.params import canonical_uuid, jsonable
+from balto.web.principal import for_gestores, may_touch, owns, principal
+
+blueprint = Blueprint("admin_chaves", __name__)
+blueprint.before_request(require_admin)
+
+MAX_NOME = 80
+_NO_CLIENTE = "cliente não encontrado"
+
+
+@blueprint.post("/admin/clientes/<cliente_id>/chaves")
+@for_gestores
+async def create(cliente_id: str) -> tuple[Response, int]:
+    """Make an API key for the cliente; the answer is the only place the key appears."""
+    cid = canonical_uuid(cliente_id)
+    if cid is None or not owns(cid):
+        return error(404, "not_found", _NO_CLIENTE)
+    nome = text_field(await json_object(), "nome", MAX_NOME)
+    made = await app_services().db.run(chaves_api.create_key, cid, nome, principal().actor)
+    if made is None:
+        return error(404, "not_found", _NO_CLIENTE)
+    key_id, key = made
+    await audit("create_chave", cliente_id=cid, chave_id=key_id, nome=nome)
+    return jsonify({"id": key_id, "chave": key, "dica": key[:8]}), 201
+
+
+@blueprint.get("/admin/clientes/<cliente_id>/chaves")
+@for_gestores
+async def listing(cliente_id: str) -> Response:
+    """The cliente's keys (never the keys themselves), live first."""
+    cid = canonical_uuid(cliente_id)
+    if cid is None or not owns(cid):
+        return jsonify({"items": []})
+    rows = await app_services().db.run(chaves_api.list_keys, cid)
+    return jsonify({"items": [jsonable(asdict(row)) for row in rows]})
+
+
+@blueprint.delete("/admin/chaves/<chave_id>")
+@for_gestores
+async def revoke(chave_id: str) -> Response | tuple[Response, int]:
+    """Revoke a key: requests made with it are refused from now on."""
+    services = app_services()
+    kid = canonical_uuid(chave_id)
+    if kid is not None and not await may_touch(services, "chave", kid):
+        kid = None
+    if kid is None or await services.db.run(chaves_api.revoke, kid) is None:
+        return error(404, "not_found", "chave não encontrada")
+    await audit("revoke_chave", chave_id=kid)
+    return Response("", status=204)
