@@ -113,11 +113,21 @@ async def test_a_gestor_made_on_the_cadastro_page_sees_its_own_chain_only(
         await settle(page, 'document.querySelectorAll("#chaves tbody tr[data-chave]").length === 1')
         assert key not in await page.evaluate('document.querySelector("#chaves").textContent')
         await photograph(page, "gestor-cadastro")
+        # revoked from the page: asked once more, then the row says so
+        await page.click('[data-action="revogar-chave"]')
+        assert (
+            await page.evaluate('document.querySelector("[data-action=revogar-chave]").textContent')
+            == "Sim, revogar"
+        )
+        await page.click('[data-action="revogar-chave"]')
+        await settle(
+            page, 'document.querySelector("#chaves tbody").textContent.includes("revogada")'
+        )
         # the page still works with the cookie the change handed back
         await page.goto(f"{base}/admin/painel")
         await settle(page, 'location.pathname === "/admin/painel"')
     stamp = query(database_url, "SELECT senha_em > created_at FROM gestores")
     assert stamp == [(True,)]
-    async with httpx.AsyncClient(base_url=base) as system:  # the key reads for the chain's BI
+    async with httpx.AsyncClient(base_url=base) as system:  # the revoked key reads nothing
         conta = await system.get("/admin/conta", headers={"Authorization": f"Bearer {key}"})
-        assert conta.json()["papel"] == "chave" and conta.json()["cliente_id"] == ids["c1"]
+        assert conta.status_code == 401

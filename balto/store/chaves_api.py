@@ -7,7 +7,6 @@ and run in the store's worker threads (`Database.run`).
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -15,6 +14,8 @@ from datetime import datetime
 
 import psycopg
 from psycopg.rows import class_row
+
+from balto.store.cadastro import hash_api_key as key_hash  # the same rule as balcões' keys
 
 PREFIX = "ck_"
 _HINT = 8  # the prefix and five characters: enough to tell keys apart, nothing to guess with
@@ -42,11 +43,6 @@ class Holder:
     cliente_id: str
     nome: str
     razao_social: str
-
-
-def key_hash(key: str) -> bytes:
-    """The stored form of a key."""
-    return hashlib.sha256(key.encode()).digest()
 
 
 def create_key(

@@ -137,6 +137,18 @@ const Balto = (() => {
   function ciente(item) {
     return "ciente às " + hora(item.ciente_em) + (item.ciente_por ? " por " + item.ciente_por : "");
   }
+  // a button that asks once more before it acts ("Sim, …"): for what cannot be undone
+  function botaoConfirmado(texto, confirmacao, acao, cls) {
+    const b = botao(texto, async () => {
+      if (b.dataset.confirmar !== "1") {
+        b.dataset.confirmar = "1";
+        b.textContent = confirmacao;
+        return;
+      }
+      await acao();
+    }, cls);
+    return b;
+  }
   function botao(texto, acao, cls) { const b = el("button", texto, cls); b.type = "button"; b.addEventListener("click", acao); return b; }
   function linha(tbody, cells) {
     const tr = el("tr");
@@ -154,6 +166,6 @@ const Balto = (() => {
   return {
     gestor, meuCliente, fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
     consulta, filtrosDaUrl, lerFormulario, preencherFormulario, clientesEBalcoes, pct, usd, brl, linha, botao,
-    falante, ciente,
+    falante, ciente, botaoConfirmado,
   };
 })();

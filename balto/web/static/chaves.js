@@ -2,7 +2,7 @@
 // once, here), revoke one (asked twice). The operator and the chain's gestores both use it.
 "use strict";
 const BaltoChaves = (() => {
-  const { el, api, dataHora, linha, botao } = Balto;
+  const { api, dataHora, linha } = Balto;
   const $ = (id) => document.getElementById(id);
   let avisar = () => {};
   let falhar = () => {};
@@ -21,12 +21,8 @@ const BaltoChaves = (() => {
   }
 
   function revogar(k, cliente) {
-    const b = botao("Revogar", async () => {
-      if (b.dataset.confirmar !== "1") {  // asked once more: the system using it stops at once
-        b.dataset.confirmar = "1";
-        b.textContent = "Sim, revogar";
-        return;
-      }
+    // asked once more: the system using it stops at once
+    const b = Balto.botaoConfirmado("Revogar", "Sim, revogar", async () => {
       try {
         await api(`/admin/chaves/${k.id}`, { method: "DELETE" });
         avisar(`Chave ${k.nome} revogada: quem a usa deixa de ter acesso agora.`);

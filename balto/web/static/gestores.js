@@ -24,12 +24,8 @@ const BaltoGestores = (() => {
   }
 
   function desativar(g, cliente) {
-    const b = botao("Desativar", async () => {
-      if (b.dataset.confirmar !== "1") {  // asked once more: the person loses access at once
-        b.dataset.confirmar = "1";
-        b.textContent = "Sim, desativar";
-        return;
-      }
+    // asked once more: the person loses access at once
+    const b = Balto.botaoConfirmado("Desativar", "Sim, desativar", async () => {
       try {
         await api(`/admin/gestores/${g.id}`, { method: "DELETE" });
         avisar(`Acesso de ${g.nome} desativado: as sessões abertas terminam.`);
