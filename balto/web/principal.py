@@ -1,9 +1,10 @@
-"""Who is asking, the operator or a gestor (one chain's account), and what a gestor may see.
+"""Who is asking (the operator, a gestor, or a chain's API key) and what a chain may see.
 
 The admin hooks (`balto.web.auth.require_admin`, `require_page`) resolve the request's
-`Principal` once and keep it in ``g``. A gestor reaches only the routes marked `for_gestores`
-(everything else answers 403), and on those only its own cliente's rows: `scoped_cliente` fixes
-the ``cliente_id`` filter of lists, reports and charts to its cliente (another cliente's id is a
+`Principal` once and keep it in ``g``. A gestor (one chain's account) reaches only the routes
+marked `for_gestores` (everything else answers 403), a chain's API key the same routes for
+reading only, and on those only its own cliente's rows: `scoped_cliente` fixes the
+``cliente_id`` filter of lists, reports and charts to its cliente (another cliente's id is a
 403), and `owns` checks a row named in the path (another cliente's row is a 404, as if unknown).
 """
 
