@@ -16,6 +16,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from balto.errors import BaltoError
+from balto.store.cadastro import cliente_exists
 
 
 class DuplicateAtendente(BaltoError):
@@ -53,7 +54,7 @@ def _with_voice(row: dict[str, Any]) -> Atendente:
 def create_atendente(conn: psycopg.Connection, cliente_id: str, nome: str) -> str | None:
     """Insert an attendant whose consent is given now; its id, or None for an unknown cliente."""
     with conn.transaction():
-        if conn.execute("SELECT 1 FROM clientes WHERE id = %s", (cliente_id,)).fetchone() is None:
+        if not cliente_exists(conn, cliente_id):
             return None
         new_id = str(uuid.uuid4())
         try:

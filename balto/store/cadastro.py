@@ -25,6 +25,13 @@ class BalcaoIdentity:
     revoked: bool
 
 
+def cliente_exists(conn: psycopg.Connection, cliente_id: str) -> bool:
+    """Whether the cliente `cliente_id` (a UUID) is registered."""
+    return (
+        conn.execute("SELECT 1 FROM clientes WHERE id = %s", (cliente_id,)).fetchone() is not None
+    )
+
+
 def hash_api_key(api_key: str) -> bytes:
     """SHA-256 of the key: keys carry 256 random bits, so a slow KDF would add nothing."""
     return hashlib.sha256(api_key.encode()).digest()
@@ -116,6 +123,6 @@ def rotate_codigo(conn: psycopg.Connection, cliente_id: str) -> str | None:
             continue
         if row is not None:
             return codigo
-        if conn.execute("SELECT 1 FROM clientes WHERE id = %s", (cliente_id,)).fetchone() is None:
+        if not cliente_exists(conn, cliente_id):
             return None
     raise RuntimeError("no free 6-digit linking code after 50 tries")

@@ -15,6 +15,7 @@ from datetime import datetime
 import psycopg
 from psycopg.rows import class_row
 
+from balto.store.cadastro import cliente_exists
 from balto.store.cadastro import hash_api_key as key_hash  # the same rule as balcões' keys
 
 PREFIX = "ck_"
@@ -50,7 +51,7 @@ def create_key(
 ) -> tuple[str, str] | None:
     """Make a key for the cliente: (its id, the key itself), or None for an unknown cliente."""
     with conn.transaction():
-        if conn.execute("SELECT 1 FROM clientes WHERE id = %s", (cliente_id,)).fetchone() is None:
+        if not cliente_exists(conn, cliente_id):
             return None
         key_id, key = str(uuid.uuid4()), PREFIX + secrets.token_urlsafe(32)
         conn.execute(
@@ -73,24 +74,24 @@ def list_keys(conn: psycopg.Connection, cliente_id: str) -> list[ChaveApi]:
 
 
 def holder(conn: psycopg.Connection, key: str) -> Holder | None:
-    """The live key `key` and its cliente, or None; its last use is noted (to the minute)."""
-    with conn.transaction():
-        cursor = conn.cursor(row_factory=class_row(Holder))
-        found = cursor.execute(
-            "UPDATE chaves_api k SET usada_em = now() FROM clientes c"
-            " WHERE k.chave_hash = %s AND k.revogada_em IS NULL AND c.id = k.cliente_id"
-            " AND (k.usada_em IS NULL OR k.usada_em < now() - interval '1 minute')"
-            " RETURNING k.id::text, k.cliente_id::text, k.nome, c.razao_social",
-            (key_hash(key),),
-        ).fetchone()
-        if found is None:  # used within the minute (no write), or not a live key
-            found = cursor.execute(
-                "SELECT k.id::text, k.cliente_id::text, k.nome, c.razao_social"
-                " FROM chaves_api k JOIN clientes c ON c.id = k.cliente_id"
-                " WHERE k.chave_hash = %s AND k.revogada_em IS NULL",
-                (key_hash(key),),
-            ).fetchone()
-    return found
+    """The live key `key` and its cliente, or None; its last use is noted (to the minute).
+
+    One read per request; the write only when the noted use is a minute old or more.
+    """
+    row = conn.execute(
+        "SELECT k.id::text, k.cliente_id::text, k.nome, c.razao_social,"
+        " k.usada_em IS NULL OR k.usada_em < now() - interval '1 minute'"
+        " FROM chaves_api k JOIN clientes c ON c.id = k.cliente_id"
+        " WHERE k.chave_hash = %s AND k.revogada_em IS NULL",
+        (key_hash(key),),
+    ).fetchone()
+    if row is None:
+        return None
+    key_id, cliente_id, nome, razao_social, stale = row
+    if stale:
+        with conn.transaction():
+            conn.execute("UPDATE chaves_api SET usada_em = now() WHERE id = %s", (key_id,))
+    return Holder(key_id, cliente_id, nome, razao_social)
 
 
 def revoke(conn: psycopg.Connection, key_id: str) -> datetime | None:

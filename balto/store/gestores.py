@@ -17,6 +17,7 @@ import psycopg
 from psycopg.rows import class_row
 
 from balto.errors import BaltoError
+from balto.store.cadastro import cliente_exists
 
 
 class DuplicateEmail(BaltoError):
@@ -67,7 +68,7 @@ def create_gestor(
 ) -> str | None:
     """Insert an account; its id, or None for an unknown cliente. `DuplicateEmail` if taken."""
     with conn.transaction():
-        if conn.execute("SELECT 1 FROM clientes WHERE id = %s", (cliente_id,)).fetchone() is None:
+        if not cliente_exists(conn, cliente_id):
             return None
         new_id = str(uuid.uuid4())
         try:

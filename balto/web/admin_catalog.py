@@ -27,6 +27,7 @@ from balto.catalog import Catalog
 from balto.catalog.csv_import import catalog_to_json
 from balto.catalog.validate import check_csv, check_json
 from balto.store.advice import cliente_catalog_version, load_cliente_catalog, save_cliente_catalog
+from balto.store.cadastro import cliente_exists
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
@@ -57,15 +58,9 @@ def allow_catalog_bodies(app: QuartTrio) -> None:
     app.request_class = _Request
 
 
-def _exists(conn: Any, cliente_id: str) -> bool:
-    return (
-        conn.execute("SELECT 1 FROM clientes WHERE id = %s", (cliente_id,)).fetchone() is not None
-    )
-
-
 def _save(conn: Any, cliente_id: str, catalog: Catalog, source: str) -> str | None:
     """Save when the cliente exists; its new version, or None for an unknown cliente."""
-    if not _exists(conn, cliente_id):
+    if not cliente_exists(conn, cliente_id):
         return None
     save_cliente_catalog(conn, cliente_id, catalog, source)
     return cliente_catalog_version(conn, cliente_id)
@@ -113,7 +108,7 @@ async def upload(cliente_id: str) -> tuple[Response, int]:
 
 
 def _read(conn: Any, cliente_id: str) -> dict[str, Any] | None:
-    if not _exists(conn, cliente_id):
+    if not cliente_exists(conn, cliente_id):
         return None
     row = conn.execute(
         "SELECT imported_at, source FROM cliente_catalogs WHERE cliente_id = %s", (cliente_id,)
