@@ -22,6 +22,12 @@ pytestmark = needs_chromium
 EMAIL = "bia@rede1.com.br"
 PASSWORD = "primeira-senha-1"
 RESET = "senha-refeita-2"
+# every table of the cliente filled: until then a late one pushes the forms below it down, and a
+# click aimed at a button can land beside it
+LOADED = " && ".join(
+    f'document.querySelectorAll("#{table} tbody tr").length > 0'
+    for table in ("balcoes", "atendentes", "chaves", "catalogo")
+)
 
 
 async def _fill(page: Page, element_id: str, value: str) -> None:
@@ -46,6 +52,7 @@ async def test_a_gestor_made_on_the_cadastro_page_sees_its_own_chain_only(
         await sign_in(page, base)
         await page.goto(f"{base}/admin/cadastro?cliente_id={ids['c1']}")
         await settle(page, '!document.getElementById("gestores-bloco").hidden')
+        await settle(page, LOADED)
         for name, value in (("nome", "Bia Gestora"), ("email", EMAIL), ("senha", PASSWORD)):
             await page.evaluate(
                 f'document.querySelector("#novo-gestor [name={name}]").value = {json.dumps(value)}'
@@ -91,6 +98,7 @@ async def test_a_gestor_made_on_the_cadastro_page_sees_its_own_chain_only(
 
         await page.goto(f"{base}/admin/cadastro?cliente_id={ids['c2']}")  # another chain's id
         await settle(page, 'document.querySelectorAll("#balcoes tbody tr").length === 2')
+        await settle(page, LOADED)
         assert await _text(page, "#cliente-nome") == "Rede c1"
         assert await page.evaluate('document.querySelectorAll("#clientes tbody tr").length') == 1
         assert await page.evaluate('document.getElementById("novo-cliente-bloco").hidden')
