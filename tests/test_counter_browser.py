@@ -161,6 +161,14 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
             await page.wait_for(
                 'document.getElementById("estado").dataset.estado === "parado"', timeout_s=10
             )
+            # the page says "parado" once it has sent its close; wait for the server to have seen
+            # it, or the revocation below can reach the session first (then rightly its reason)
+            paused = await _settled(
+                database_url,
+                "SELECT 1 FROM sessions s JOIN balcoes b ON b.id = s.balcao_id"
+                " WHERE b.nome_balcao = 'Balcão Web 02' AND s.ended_at IS NOT NULL",
+            )
+            assert paused == [(1,)]
             # unlinking (asked twice) revokes the key on the server, not only in this browser
             await page.evaluate('document.querySelector("details.este-balcao").open = true')
             await page.click("#desvincular")
