@@ -13,7 +13,7 @@ import uuid
 
 import httpx
 
-from bench.fuzz_device import HTTP_PARAMS, HTTP_ROUTES, ID_ROUTES, ODD_VALUES, Probe
+from bench.fuzz_device import HTTP_PARAMS, HTTP_ROUTES, ID_ROUTES, METHODS, ODD_VALUES, Probe
 
 # form values as sent on the wire (percent-encoded): a lone surrogate, bad UTF-8, NULs, sizes
 ODD_FORM = [
@@ -65,6 +65,17 @@ def gestor_cases(probe: Probe) -> None:
             ]
         bodies += [("PUT", f"/admin/gestores/{gestor}/senha", {"senha": o}) for o in ODD_VALUES]
         bodies += [("POST", f"/admin/clientes/{cliente}/chaves", {"nome": o}) for o in ODD_VALUES]
+        loja = op.post(
+            f"/admin/clientes/{cliente}/lojas", headers=admin, json={"nome": f"Fuzz {email}"}
+        ).json()["id"]
+        balcao = op.get("/admin/balcoes", headers=admin).json()["items"][0]["id"]
+        for odd in ODD_VALUES:
+            bodies += [
+                ("POST", f"/admin/clientes/{cliente}/lojas", {"nome": odd}),
+                ("PATCH", f"/admin/lojas/{loja}", {"nome": odd}),
+                ("PUT", f"/admin/balcoes/{balcao}/loja", {"loja_id": odd}),
+                ("POST", f"/admin/clientes/{cliente}/gestores", {**valid, "loja_id": odd}),
+            ]
         for method, path, body in bodies:
             what = f"{method} {path} {json.dumps(body)[:80]}"
             _judge(probe, what, _ask(op, method, path, json=body, headers=admin))
@@ -92,7 +103,7 @@ def gestor_cases(probe: Probe) -> None:
                     _judge(probe, f"gestor GET {route}?{param}={value}", response)
         for route in ID_ROUTES:
             for spelling in ("x", str(uuid.uuid4()), "%00", "a" * 3000):
-                for method in ("GET", "POST", "PUT", "DELETE"):
+                for method in METHODS:
                     path = route.format(spelling)
                     response = _ask(http, method, path, json={}, headers=origin)
                     _judge(probe, f"gestor {method} {path[:60]}", response)

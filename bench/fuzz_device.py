@@ -50,7 +50,7 @@ HTTP_ROUTES = [
 ]  # fmt: skip
 HTTP_PARAMS = [
     "aceita", "ate", "atendente", "balcao_id", "cliente_id", "cursor", "desde", "grao", "limit",
-    "provider", "reason", "sem_feedback", "sinal", "tz", "formato", "falante",
+    "provider", "reason", "sem_feedback", "sinal", "tz", "formato", "falante", "loja_id",
 ]  # fmt: skip
 
 
@@ -282,12 +282,14 @@ ODD_VALUES: list[object] = [
     None, True, 0, -1, 1e308, 10**30, "", " ", "x" * 5000, [], {}, ["a"], "é" * 300, "0" * 6,
     "abcdef", "../../etc", "00000000-0000-0000-0000-000000000000", "<script>", "a@b", "١٢٣",
 ]  # fmt: skip
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 ID_ROUTES = [
     "/admin/atendentes/{}", "/admin/atendentes/{}/voz", "/admin/balcoes/{}/revoke",
     "/admin/clientes/{}/codigo", "/admin/sessions/{}", "/admin/sessions/{}/restart",
     "/admin/sessions/{}/disconnect", "/admin/clientes/{}/catalogo", "/admin/history/conversas/{}",
     "/admin/gestores/{}", "/admin/gestores/{}/senha", "/admin/chaves/{}",
     "/admin/clientes/{}/gestores", "/admin/clientes/{}/chaves", "/admin/alertas/{}/ciente",
+    "/admin/clientes/{}/lojas", "/admin/lojas/{}", "/admin/balcoes/{}/loja",
 ]  # fmt: skip
 
 
@@ -319,9 +321,7 @@ def body_cases(probe: Probe) -> None:
         spellings = ["x", some.upper(), f"{{{some}}}", "urn:uuid:" + some, "a" * 3000, "%00"]
         for route in ID_ROUTES:
             for spelling in spellings:
-                requests += [
-                    (m, route.format(spelling), {}) for m in ("GET", "POST", "PUT", "DELETE")
-                ]
+                requests += [(m, route.format(spelling), {}) for m in METHODS]
         for method, path, body in requests:
             probe.cases += 1
             try:

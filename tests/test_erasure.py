@@ -109,7 +109,7 @@ async def test_an_ended_conversation_is_erased_on_request_and_stays_erased(
 
         report = await http.get("/api/export/xlsx", params={"desde": "2026-03-01"})
         sheet = openpyxl.load_workbook(io.BytesIO(report.content))["Interações"]
-        said = {row[4] for row in sheet.iter_rows(values_only=True) if row[-1] == ids["s1"]}
+        said = {row[5] for row in sheet.iter_rows(values_only=True) if row[-1] == ids["s1"]}
         assert said == {"(fala apagada)"}  # a manager reads why the cell is empty
 
         again = (await http.delete(url)).json()  # nothing left: zeros, the first time kept

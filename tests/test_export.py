@@ -64,13 +64,13 @@ async def test_export_of_a_scripted_run(nursery: trio.Nursery, database_url: str
     assert book.sheetnames == ["Resumo", "Interações", "Alertas", "Custos", "Comparativo STT"]
     interacoes = _rows(book, "Interações")
     assert interacoes[0] == INTERACOES
-    assert [row[4] for row in interacoes[1:]] == TEXTS
+    assert [row[5] for row in interacoes[1:]] == TEXTS
     for row in interacoes[1:]:
-        assert row[1:3] == ("Rede Pharma LTDA", "Balcão Entrada 01")
-        assert row[0].year >= 2026 and row[8] > 0 and row[10] == "elevenlabs"
-    with_product = [row for row in interacoes[1:] if row[5]]
+        assert row[1:4] == ("Rede Pharma LTDA", None, "Balcão Entrada 01")  # no store
+        assert row[0].year >= 2026 and row[9] > 0 and row[11] == "elevenlabs"
+    with_product = [row for row in interacoes[1:] if row[6]]
     assert len(with_product) == recs
-    assert all(row[7] == "aceita" and row[6] and row[9] > 0 for row in with_product)
+    assert all(row[8] == "aceita" and row[7] and row[10] > 0 for row in with_product)
 
     custos = _rows(book, "Custos")
     assert custos[0] == CUSTOS
@@ -78,11 +78,11 @@ async def test_export_of_a_scripted_run(nursery: trio.Nursery, database_url: str
     assert set(by_provider) == {"elevenlabs", "assemblyai", "catalog"}  # catalog: the advisor
     for name in ("elevenlabs", "assemblyai"):
         row = by_provider[name]
-        assert row[2] == "stt" and row[4] == "Balcão Entrada 01" and row[5] == 2 and row[7] > 0
-        assert row[10] > 0  # USD from the pricing table
-    assert by_provider["catalog"][2] == "llm" and by_provider["catalog"][10] == 0
+        assert row[2] == "stt" and row[5] == "Balcão Entrada 01" and row[6] == 2 and row[8] > 0
+        assert row[11] > 0  # USD from the pricing table
+    assert by_provider["catalog"][2] == "llm" and by_provider["catalog"][11] == 0
     calls = query(database_url, "SELECT count(*) FROM provider_calls")[0][0]
-    assert sum(row[5] for row in custos[1:]) == calls
+    assert sum(row[6] for row in custos[1:]) == calls
 
     comparativo = _rows(book, "Comparativo STT")
     assert comparativo[0] == COMPARATIVO and len(comparativo) == 3
@@ -115,7 +115,7 @@ async def test_formula_like_text_stays_text_and_bad_params_are_400(
     seed(database_url)
     query(database_url, "UPDATE segments SET transcript = '=HYPERLINK(\"http://x\")' WHERE seq = 0")
     book = await _export(running.base_url)
-    cells = [row[4] for row in book["Interações"].iter_rows(min_row=2)]
+    cells = [row[5] for row in book["Interações"].iter_rows(min_row=2)]
     assert len(cells) == 15
     hostile = [c for c in cells if str(c.value).startswith("=")]
     assert len(hostile) == 3 and all(c.data_type == "s" for c in hostile)

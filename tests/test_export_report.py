@@ -108,7 +108,7 @@ async def test_the_report_is_typed_laid_out_and_never_a_formula(
         assert sheet.column_dimensions["A"].width >= 12
     interacoes = book["Interações"]
     assert [c.value for c in interacoes[1]] == list(INTERACOES)
-    assert interacoes.auto_filter.ref == f"A1:M{1 + 15}"
+    assert interacoes.auto_filter.ref == f"A1:N{1 + 15}"
 
     # times are datetimes in America/Sao_Paulo (UTC-3 in March 2026), with a date format
     first = interacoes["A2"]
@@ -119,21 +119,22 @@ async def test_the_report_is_typed_laid_out_and_never_a_formula(
     rows = list(alertas.iter_rows(values_only=True))
     assert rows[0] == ALERTAS and len(rows) == 3
     assert rows[1][0] == datetime(2026, 3, 2, 9, 10)
-    assert rows[1][9] == datetime(2026, 3, 2, 9, 10, 0, 80_000)
-    assert rows[1][10] is None and rows[1][11] is None  # no one acknowledged it ("ciente em/por")
-    assert rows[1][1:6] == (
+    assert rows[1][10] == datetime(2026, 3, 2, 9, 10, 0, 80_000)
+    assert rows[1][11] is None and rows[1][12] is None  # no one acknowledged it ("ciente em/por")
+    assert rows[1][1:7] == (
         "Rede c1",
+        None,  # the balcão stands in no store
         "Balcão b1",
         HOSTILE["atendente"],
         "dor_no_peito",
         "dor_no_peito; falta_de_ar",
     )
-    assert rows[2][3] == "Ana Paula"  # no attendant on the alert: the session's
-    assert alertas["A2"].is_date and alertas["J2"].number_format == "dd/mm/yyyy hh:mm:ss"
+    assert rows[2][4] == "Ana Paula"  # no attendant on the alert: the session's
+    assert alertas["A2"].is_date and alertas["K2"].number_format == "dd/mm/yyyy hh:mm:ss"
 
     custos = book["Custos"]
     assert [c.value for c in custos[1]] == list(CUSTOS)
-    usd, brl = custos["K2"], custos["M2"]
+    usd, brl = custos["L2"], custos["N2"]
     assert usd.value == 0.12345678 and usd.number_format == '"US$" #,##0.00'
     assert abs(brl.value - 0.12345678 * 5.5) < 1e-9 and brl.number_format == '"R$" #,##0.00'
     assert custos["A2"].is_date and custos["A2"].number_format == "dd/mm/yyyy"
@@ -175,12 +176,12 @@ async def test_filters_narrow_every_sheet_and_the_demo_is_marked(
     assert resumo["atendente"] == "ana paula"
     # Ana Paula is s2's attendant (balcão b2 of cliente c1): its segments from minute 2 on
     interacoes = list(book["Interações"].iter_rows(min_row=3, values_only=True))
-    assert [row[4] for row in interacoes] == ["b2 fala 2", "b2 fala 3", "b2 fala 4"]
+    assert [row[5] for row in interacoes] == ["b2 fala 2", "b2 fala 3", "b2 fala 4"]
     assert resumo["segmentos"] == 3 and resumo["recomendações"] == 3
     assert resumo["alertas de encaminhamento"] == 1 and resumo["sessões"] == 0  # started at 12:00
     alertas = list(book["Alertas"].iter_rows(min_row=3, values_only=True))
-    assert [row[3] for row in alertas] == ["Ana Paula"]
-    assert book["Interações"].auto_filter.ref == "A2:M5"
+    assert [row[4] for row in alertas] == ["Ana Paula"]
+    assert book["Interações"].auto_filter.ref == "A2:N5"
 
     async with httpx.AsyncClient(base_url=running.base_url) as http:
         response = await http.get("/api/export/xlsx", headers=ADMIN, params={"atendente": "x" * 81})

@@ -26,9 +26,10 @@ import psycopg
 from openpyxl import Workbook  # type: ignore[import-untyped]
 
 from balto.store.history import Filters
-from balto.store.resumo import JOIN as _JOIN
-from balto.store.resumo import RESUMO, write_resumo
+from balto.store.resumo import JOIN, RESUMO, write_resumo
 from balto.store.xlsx import Column, Sheet
+
+_JOIN = JOIN + " LEFT JOIN lojas l ON l.id = b.loja_id"  # a balcão's store, when it has one
 
 FETCH_ROWS = 2000  # rows per round trip from the server-side cursor
 DEMO_BANNER = "DADOS DE DEMONSTRAÇÃO — gerados por balto demo, não são atendimentos reais"
@@ -36,6 +37,7 @@ DEMO_BANNER = "DADOS DE DEMONSTRAÇÃO — gerados por balto demo, não são ate
 _INTERACOES = (
     Column("horário", 20, "datetime"),
     Column("cliente", 24),
+    Column("loja", 20),
     Column("balcão", 20),
     Column("atendente", 18),
     Column("transcrição", 60),
@@ -51,6 +53,7 @@ _INTERACOES = (
 _ALERTAS = (
     Column("horário", 20, "datetime"),
     Column("cliente", 24),
+    Column("loja", 20),
     Column("balcão", 20),
     Column("atendente", 18),
     Column("sinal", 22),
@@ -68,6 +71,7 @@ _CUSTOS = (
     Column("provedor", 13),
     Column("tipo", 6),
     Column("cliente", 24),
+    Column("loja", 20),
     Column("balcão", 20),
     Column("chamadas", 10, "int"),
     Column("falhas", 8, "int"),
@@ -101,7 +105,7 @@ COMPARATIVO = tuple(column.title for column in _COMPARATIVO)
 
 ERASED = "(fala apagada)"  # what an erased utterance reads as (balto.store.erasure)
 _SQL_INTERACOES = (
-    "SELECT seg.created_at AT TIME ZONE %s, c.razao_social, b.nome_balcao,"
+    "SELECT seg.created_at AT TIME ZONE %s, c.razao_social, l.nome, b.nome_balcao,"
     " coalesce(r.atendente, s.atendente),"
     f" CASE WHEN seg.status = 'transcribed' AND seg.transcript IS NULL THEN '{ERASED}'"
     " ELSE seg.transcript END, r.produto, r.explicacao,"
@@ -113,7 +117,7 @@ _SQL_INTERACOES = (
     " ON r.segment_id = seg.id{where} ORDER BY seg.created_at, seg.id"
 )
 _SQL_ALERTAS = (
-    "SELECT a.created_at AT TIME ZONE %s, c.razao_social, b.nome_balcao,"
+    "SELECT a.created_at AT TIME ZONE %s, c.razao_social, l.nome, b.nome_balcao,"
     " coalesce(a.atendente, s.atendente), a.sinal, array_to_string(a.sinais, '; '), a.motivo,"
     f" a.orientacao, CASE a.transcricao_base WHEN '' THEN '{ERASED}' ELSE a.transcricao_base END,"
     " a.sent_at AT TIME ZONE %s, a.ciente_em AT TIME ZONE %s, a.ciente_por, s.id::text"
@@ -121,12 +125,12 @@ _SQL_ALERTAS = (
 )
 _SQL_CUSTOS = (
     "SELECT (pc.created_at AT TIME ZONE %s)::date AS dia, pc.provider, pc.kind,"
-    " c.razao_social, b.nome_balcao, count(*), count(*) FILTER (WHERE NOT pc.ok),"
+    " c.razao_social, l.nome, b.nome_balcao, count(*), count(*) FILTER (WHERE NOT pc.ok),"
     " round(coalesce(sum(pc.audio_seconds), 0)::numeric, 3), coalesce(sum(pc.input_tokens), 0),"
     " coalesce(sum(pc.output_tokens), 0), sum(pc.cost_usd), round(avg(pc.latency_ms)::numeric, 1),"
     " sum(pc.cost_usd) * %s"
     " FROM provider_calls pc" + _JOIN.format(t="pc") + "{where}"
-    " GROUP BY 1, 2, 3, 4, 5, b.id ORDER BY 1, 2, 4, 5"
+    " GROUP BY 1, 2, 3, 4, 5, 6, b.id ORDER BY 1, 2, 4, 5, 6"
 )
 _SQL_COMPARATIVO = (
     "SELECT x.created_at AT TIME ZONE %s, b.nome_balcao, x.primary_provider, x.primary_model,"
@@ -142,7 +146,7 @@ class ReportOptions:
     """What a report covers and how it is written.
 
     Attributes:
-        filters: Cliente, balcão and period (on each row's creation time).
+        filters: Cliente, store, balcão and period (on each row's creation time).
         atendente: Only this attendant's rows (case-insensitive), or everyone's.
         tz: An IANA time zone for the times written (e.g. ``America/Sao_Paulo``).
         brl_per_usd: Reais per dollar for the costs in R$.

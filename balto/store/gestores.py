@@ -24,6 +24,10 @@ class DuplicateEmail(BaltoError):
     """An active account already signs in with this e-mail (in any cliente)."""
 
 
+class UnknownLoja(BaltoError):
+    """The store named for an account is not one of its cliente's."""
+
+
 @dataclass(frozen=True, slots=True)
 class Gestor:
     """One account as the operator lists it (never its hash)."""
@@ -35,6 +39,7 @@ class Gestor:
     created_at: datetime
     senha_em: datetime
     desativado_em: datetime | None
+    loja_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,25 +63,45 @@ class Member:
     email: str
     razao_social: str
     senha_em: datetime
+    loja_id: str | None
+    loja_nome: str | None
 
 
-_COLUMNS = "id::text, cliente_id::text, nome, email, created_at, senha_em, desativado_em"
+_COLUMNS = (
+    "id::text, cliente_id::text, nome, email, created_at, senha_em, desativado_em, loja_id::text"
+)
 
 
 def create_gestor(
-    conn: psycopg.Connection, cliente_id: str, nome: str, email: str, senha_hash: str
+    conn: psycopg.Connection,
+    cliente_id: str,
+    nome: str,
+    email: str,
+    senha_hash: str,
+    loja_id: str | None = None,
 ) -> str | None:
-    """Insert an account; its id, or None for an unknown cliente. `DuplicateEmail` if taken."""
+    """Insert an account (of one store when `loja_id`); its id, or None for an unknown cliente.
+
+    `DuplicateEmail` if the e-mail is taken, `UnknownLoja` if the store is not the cliente's.
+    """
     with conn.transaction():
         if not cliente_exists(conn, cliente_id):
             return None
+        if (
+            loja_id is not None
+            and not conn.execute(
+                "SELECT 1 FROM lojas WHERE id = %s AND cliente_id = %s FOR SHARE",
+                (loja_id, cliente_id),
+            ).fetchone()
+        ):
+            raise UnknownLoja(loja_id)
         new_id = str(uuid.uuid4())
         try:
             with conn.transaction():
                 conn.execute(
-                    "INSERT INTO gestores (id, cliente_id, nome, email, senha_hash)"
-                    " VALUES (%s, %s, %s, %s, %s)",
-                    (new_id, cliente_id, nome, email, senha_hash),
+                    "INSERT INTO gestores (id, cliente_id, nome, email, senha_hash, loja_id)"
+                    " VALUES (%s, %s, %s, %s, %s, %s)",
+                    (new_id, cliente_id, nome, email, senha_hash, loja_id),
                 )
         except psycopg.errors.UniqueViolation:
             raise DuplicateEmail(email) from None
@@ -107,8 +132,10 @@ def member(conn: psycopg.Connection, gestor_id: str) -> Member | None:
     """The active account `gestor_id` with its cliente's name, or None (unknown or deactivated)."""
     cursor = conn.cursor(row_factory=class_row(Member))
     return cursor.execute(
-        "SELECT g.cliente_id::text, g.nome, g.email, c.razao_social, g.senha_em"
+        "SELECT g.cliente_id::text, g.nome, g.email, c.razao_social, g.senha_em,"
+        " g.loja_id::text, l.nome AS loja_nome"
         " FROM gestores g JOIN clientes c ON c.id = g.cliente_id"
+        " LEFT JOIN lojas l ON l.id = g.loja_id"
         " WHERE g.id = %s AND g.desativado_em IS NULL",
         (gestor_id,),
     ).fetchone()

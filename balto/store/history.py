@@ -34,6 +34,7 @@ class Filters:
 
     Attributes:
         cliente_id: Only this cliente's balcões.
+        loja_id: Only the balcões of this store (`balto.store.lojas`).
         balcao_id: Only this balcão.
         desde: Rows created at or after this instant.
         ate: Rows created before this instant.
@@ -43,12 +44,17 @@ class Filters:
     balcao_id: str | None = None
     desde: datetime | None = None
     ate: datetime | None = None
+    loja_id: str | None = None
 
     def where(self, time_column: str) -> tuple[list[str], list[Any]]:
         """SQL conditions (on aliases ``b`` = balcoes and `time_column`) and their parameters."""
         parts: list[str] = []
         params: list[Any] = []
-        for column, value in (("b.cliente_id", self.cliente_id), ("b.id", self.balcao_id)):
+        for column, value in (
+            ("b.cliente_id", self.cliente_id),
+            ("b.loja_id", self.loja_id),
+            ("b.id", self.balcao_id),
+        ):
             if value is not None:
                 parts.append(f"{column} = %s")
                 params.append(value)
@@ -100,13 +106,13 @@ def keyset_page(
 
 _CLIENTES = (
     "SELECT c.id, c.codigo, c.email, c.razao_social, c.telefone, c.created_at,"
-    " (SELECT count(*) FROM balcoes b WHERE b.cliente_id = c.id) AS balcoes,"
+    " (SELECT count(*) FROM balcoes b WHERE b.cliente_id = c.id{}) AS balcoes,"
     " c.created_at AS _at, c.id AS _id FROM clientes c"
 )
 _BALCOES = (
     "SELECT b.id, b.cliente_id, c.razao_social, b.nome_balcao, b.api_key_hint, b.revoked_at,"
-    " b.created_at, b.created_at AS _at, b.id AS _id"
-    " FROM balcoes b JOIN clientes c ON c.id = b.cliente_id"
+    " b.created_at, b.loja_id, l.nome AS loja, b.created_at AS _at, b.id AS _id"
+    " FROM balcoes b JOIN clientes c ON c.id = b.cliente_id LEFT JOIN lojas l ON l.id = b.loja_id"
 )
 _FROM_SESSION = (
     " JOIN sessions s ON s.id = x.session_id JOIN balcoes b ON b.id = s.balcao_id"
@@ -145,13 +151,21 @@ _AUDIT = (
 def list_clientes(
     conn: psycopg.Connection, limit: int, cursor: Cursor | None, filters: Filters
 ) -> Page:
-    """Clientes, newest first, with how many balcões each has (by period, and one cliente)."""
+    """Clientes, newest first, with how many balcões each has (by period, and one cliente).
+
+    With a store filter, the balcões counted are that store's.
+    """
     parts, params = Filters(desde=filters.desde, ate=filters.ate).where("c.created_at")
     if filters.cliente_id is not None:
         parts.append("c.id = %s")
         params.append(filters.cliente_id)
+    select = _CLIENTES.format("")
+    if filters.loja_id is not None:
+        # inline, as a literal: `keyset_page` binds parameters for its WHERE only, and a UUID
+        # made canonical here cannot carry anything else
+        select = _CLIENTES.format(f" AND b.loja_id = '{uuid.UUID(filters.loja_id)}'::uuid")
     return keyset_page(
-        conn, _CLIENTES, ("c.created_at", "c.id", "uuid"), (parts, params), limit, cursor
+        conn, select, ("c.created_at", "c.id", "uuid"), (parts, params), limit, cursor
     )
 
 

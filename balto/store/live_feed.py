@@ -61,15 +61,17 @@ def recent_events(conn: psycopg.Connection, session_ids: Sequence[str]) -> dict[
 
 
 def session_facts(conn: psycopg.Connection, session_ids: Sequence[str]) -> dict[str, Row]:
-    """Attendant, cliente and start of each session."""
+    """Attendant, cliente, store and start of each session."""
     if not session_ids:
         return {}
     rows = (
         conn.cursor(row_factory=dict_row)
         .execute(
-            "SELECT s.id, s.atendente, s.started_at, c.razao_social, c.id AS cliente_id"
+            "SELECT s.id, s.atendente, s.started_at, c.razao_social, c.id AS cliente_id,"
+            " b.loja_id, l.nome AS loja"
             " FROM sessions s JOIN balcoes b ON b.id = s.balcao_id"
-            " JOIN clientes c ON c.id = b.cliente_id WHERE s.id = ANY(%s::uuid[])",
+            " JOIN clientes c ON c.id = b.cliente_id LEFT JOIN lojas l ON l.id = b.loja_id"
+            " WHERE s.id = ANY(%s::uuid[])",
             (list(session_ids),),
         )
         .fetchall()
@@ -77,19 +79,25 @@ def session_facts(conn: psycopg.Connection, session_ids: Sequence[str]) -> dict[
     return {str(row.pop("id")): row for row in rows}
 
 
-def recently_ended(conn: psycopg.Connection, cliente_id: str | None = None) -> list[Row]:
-    """Sessions closed in the last `ENDED_WINDOW_MIN` minutes, newest first (of one cliente)."""
+def recently_ended(
+    conn: psycopg.Connection, cliente_id: str | None = None, loja_id: str | None = None
+) -> list[Row]:
+    """Sessions closed in the last `ENDED_WINDOW_MIN` minutes, newest first.
+
+    Only one cliente's, one store's, when given.
+    """
     rows: list[Row] = (
         conn.cursor(row_factory=dict_row)
         .execute(
             "SELECT s.id AS session_id, s.balcao_id, b.nome_balcao, c.razao_social, s.atendente,"
-            " s.started_at, s.ended_at, s.close_code, s.close_reason"
+            " s.started_at, s.ended_at, s.close_code, s.close_reason, l.nome AS loja"
             " FROM sessions s JOIN balcoes b ON b.id = s.balcao_id"
-            " JOIN clientes c ON c.id = b.cliente_id"
+            " JOIN clientes c ON c.id = b.cliente_id LEFT JOIN lojas l ON l.id = b.loja_id"
             " WHERE s.ended_at > now() - make_interval(mins => %s)"
             " AND (%s::uuid IS NULL OR c.id = %s::uuid)"
+            " AND (%s::uuid IS NULL OR b.loja_id = %s::uuid)"
             " ORDER BY s.ended_at DESC LIMIT %s",
-            (ENDED_WINDOW_MIN, cliente_id, cliente_id, ENDED_LIMIT),
+            (ENDED_WINDOW_MIN, cliente_id, cliente_id, loja_id, loja_id, ENDED_LIMIT),
         )
         .fetchall()
     )

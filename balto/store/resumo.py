@@ -43,7 +43,7 @@ _SQL = (
 
 
 def _name(conn: psycopg.Connection, sql: str, key: str | None) -> str:
-    """The name of the filtered cliente or balcão, "todos" without a filter."""
+    """The name of the filtered cliente, store or balcão, "todos" without a filter."""
     if key is None:
         return "todos"
     row = conn.execute(sql.encode(), (key,)).fetchone()
@@ -68,6 +68,7 @@ def write_resumo(
     total_usd = float(stt) + float(llm)
     cliente = _name(conn, "SELECT razao_social FROM clientes WHERE id = %s", filters.cliente_id)
     balcao = _name(conn, "SELECT nome_balcao FROM balcoes WHERE id = %s", filters.balcao_id)
+    loja = _name(conn, "SELECT nome FROM lojas WHERE id = %s", filters.loja_id)
     facts: list[tuple[str, Any, Kind]] = []
     if options.demo:
         facts.append(("ATENÇÃO", "DADOS DE DEMONSTRAÇÃO (balto demo)", "text"))
@@ -78,6 +79,7 @@ def write_resumo(
         ("até (exclusivo)", options.local(filters.ate) or "agora", "datetime"),
         ("cliente", cliente, "text"),
         ("cliente_id", filters.cliente_id or "todos", "text"),
+        ("loja", loja, "text"),
         ("balcão", balcao, "text"),
         ("balcao_id", filters.balcao_id or "todos", "text"),
         ("atendente", options.atendente or "todos", "text"),

@@ -32,7 +32,7 @@ from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
 from balto.web.params import canonical_uuid, text_arg
-from balto.web.principal import for_gestores, owns
+from balto.web.principal import for_gestores, for_lojas, owns
 
 blueprint = Blueprint("admin_catalog", __name__)
 blueprint.before_request(require_admin)
@@ -123,7 +123,7 @@ def _read(conn: Any, cliente_id: str) -> dict[str, Any] | None:
 
 
 @blueprint.get("/admin/clientes/<cliente_id>/catalogo")
-@for_gestores
+@for_lojas
 async def read(cliente_id: str) -> tuple[Response, int]:
     """The cliente's catalog as JSON, or CSV (``?formato=csv`` / ``Accept: text/csv``)."""
     cid = canonical_uuid(cliente_id)

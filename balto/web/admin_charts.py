@@ -21,7 +21,7 @@ from balto.store import charts
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import FieldError
 from balto.web.params import filters_arg, jsonable
-from balto.web.principal import for_gestores
+from balto.web.principal import for_lojas
 
 blueprint = Blueprint("admin_charts", __name__)
 blueprint.before_request(require_admin)
@@ -40,7 +40,7 @@ def _read(conn: Any, filters: Any, grain: str, zone: str) -> dict[str, Any]:
 
 
 @blueprint.get("/admin/painel/dados")
-@for_gestores
+@for_lojas
 async def chart_data() -> Response:
     """Aggregates for the charts (module docstring)."""
     services = app_services()

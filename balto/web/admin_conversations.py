@@ -45,14 +45,14 @@ from balto.web.params import (
     limit_arg,
     text_arg,
 )
-from balto.web.principal import for_gestores, may_touch, owns
+from balto.web.principal import for_gestores, for_lojas, may_touch
 
 blueprint = Blueprint("admin_conversations", __name__)
 blueprint.before_request(require_admin)
 
 
 @blueprint.get("/admin/history/conversas")
-@for_gestores
+@for_lojas
 async def list_conversations() -> Response:
     """Conversations, newest first (module docstring)."""
     filters, limit, cursor, atendente = (
@@ -74,7 +74,7 @@ async def list_conversations() -> Response:
 
 
 @blueprint.get("/admin/history/alertas")
-@for_gestores
+@for_lojas
 async def list_alerts() -> Response:
     """Alerts, newest first, with the conversations' filters and ``sinal``."""
     filters, limit, cursor, atendente = (
@@ -97,15 +97,17 @@ async def list_alerts() -> Response:
 
 
 @blueprint.get("/admin/history/conversas/<session_id>")
-@for_gestores
+@for_lojas
 async def one_conversation(session_id: str) -> tuple[Response, int]:
     """One conversation's session row and timeline."""
     sid = canonical_uuid(session_id)
     if sid is None:
         return error(404, "not_found", "conversa não encontrada")
     db = app_services().db
+    if not await may_touch(app_services(), "session", sid):  # another chain's, or store's
+        return error(404, "not_found", "conversa não encontrada")
     row = await db.run(conversations.session_row, sid)
-    if row is None or not owns(str(row["cliente_id"])):
+    if row is None:
         return error(404, "not_found", "conversa não encontrada")
     items = await db.run(conversations.timeline, sid)
     body = {"sessao": jsonable(row), "itens": [jsonable(i) for i in items]}

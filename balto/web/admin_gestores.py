@@ -1,11 +1,13 @@
 """A chain's own accounts (gestores), as the operator manages them, and a signed-in person's own.
 
 Operator only (a gestor gets 403):
-``POST /admin/clientes/{id}/gestores`` ``{"nome", "email", "senha"}`` → 201 ``{"id"}``; the
-password follows `balto.passwords.problem` (400 naming ``senha``); unknown cliente → 404; an
-e-mail an active account already signs in with (any cliente, any case) → 409.
+``POST /admin/clientes/{id}/gestores`` ``{"nome", "email", "senha", "loja_id"?}`` → 201
+``{"id"}``; the password follows `balto.passwords.problem` (400 naming ``senha``); unknown
+cliente → 404; an e-mail an active account already signs in with (any cliente, any case) → 409;
+``loja_id`` (optional) makes a store's gestor, who sees that store only (400 naming it when the
+store is not the cliente's).
 ``GET /admin/clientes/{id}/gestores`` → ``{"items": [{"id", "cliente_id", "nome", "email",
-"created_at", "senha_em", "desativado_em"}]}`` (never a hash); unknown cliente → empty.
+"created_at", "senha_em", "desativado_em", "loja_id"}]}`` (never a hash); unknown cliente → empty.
 ``PUT /admin/gestores/{id}/senha`` ``{"senha"}`` → 200 ``{"id", "senha_em"}``: a new password
 (the person forgot theirs); every open session of that account ends. 404 unknown or deactivated.
 ``DELETE /admin/gestores/{id}`` → 204: deactivated (kept for the audit log), its sessions end at
@@ -13,7 +15,8 @@ their next request on every instance; asked again, 204; unknown → 404.
 
 Anyone signed in:
 ``GET /admin/conta`` → ``{"papel": "operador" | "gestor" | "chave", "nome", "email", "cliente_id",
-"razao_social"}``: who the admin app is showing data to (the pages read it).
+"razao_social", "loja_id", "loja_nome"}``: who the admin app is showing data to (the pages read
+it; ``loja_id`` set for a store's gestor).
 ``POST /admin/conta/senha`` ``{"atual", "nova"}`` (a gestor) → 200 with a new session cookie:
 the account's other sessions end; a wrong ``atual`` → 400 naming it (and counts as a wrong guess
 from the address). The operator → 403: the operator's secret is the server's configuration.
@@ -33,11 +36,11 @@ from balto.store import gestores
 from balto.web import session_cookie
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
-from balto.web.bodies import email_field, json_object, text_field
+from balto.web.bodies import email_field, json_object, optional_uuid_field, text_field
 from balto.web.errors import FieldError, error
 from balto.web.guesses import FAILURE_DELAY_S, judge
 from balto.web.params import canonical_uuid, jsonable
-from balto.web.principal import for_gestores, password_stamp, principal
+from balto.web.principal import for_lojas, password_stamp, principal
 
 blueprint = Blueprint("admin_gestores", __name__)
 blueprint.before_request(require_admin)
@@ -66,14 +69,19 @@ async def create(cliente_id: str) -> tuple[Response, int]:
     nome = text_field(body, "nome", MAX_NOME)
     email = email_field(body)
     senha = password_field(body, "senha")
+    loja_id = optional_uuid_field(body, "loja_id")
     hashed = await passwords.make_hash(senha)
     try:
-        new_id = await app_services().db.run(gestores.create_gestor, cid, nome, email, hashed)
+        new_id = await app_services().db.run(
+            gestores.create_gestor, cid, nome, email, hashed, loja_id
+        )
     except gestores.DuplicateEmail:
         return error(409, "conflict", "já existe um gestor ativo com esse e-mail", field="email")
+    except gestores.UnknownLoja:
+        raise FieldError("loja_id", "loja não encontrada nesse cliente") from None
     if new_id is None:
         return error(404, "not_found", "cliente não encontrado")
-    await audit("create_gestor", cliente_id=cid, gestor_id=new_id, email=email)
+    await audit("create_gestor", cliente_id=cid, gestor_id=new_id, email=email, loja_id=loja_id)
     return jsonify({"id": new_id}), 201
 
 
@@ -112,7 +120,7 @@ async def deactivate(gestor_id: str) -> Response | tuple[Response, int]:
 
 
 @blueprint.get("/admin/conta")
-@for_gestores
+@for_lojas
 async def account() -> Response:
     """Who is signed in (the pages adapt their tabs and filters to it)."""
     who = principal()
@@ -127,12 +135,14 @@ async def account() -> Response:
             "email": who.email,
             "cliente_id": who.cliente_id,
             "razao_social": who.razao_social,
+            "loja_id": who.loja_id,
+            "loja_nome": who.loja_nome,
         }
     )
 
 
 @blueprint.post("/admin/conta/senha")
-@for_gestores
+@for_lojas
 async def change_own_password() -> tuple[Response, int]:
     """A gestor changes its own password, knowing the current one; other sessions end."""
     who = principal()

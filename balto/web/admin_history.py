@@ -31,7 +31,7 @@ from balto.web.params import (
     limit_arg,
     text_arg,
 )
-from balto.web.principal import for_gestores, may_touch
+from balto.web.principal import for_lojas, may_touch
 from balto.web.remote_ops import close_revoked
 
 blueprint = Blueprint("admin_history", __name__)
@@ -56,14 +56,14 @@ async def _page(query: _Query, *extra: Any) -> dict[str, Any]:
 
 
 @blueprint.get("/admin/clientes")
-@for_gestores
+@for_lojas
 async def clientes() -> Response:
     """Clientes with their linking code and balcão count (filters: ``desde``, ``ate``)."""
     return jsonify(await _page(history.list_clientes))
 
 
 @blueprint.get("/admin/balcoes")
-@for_gestores
+@for_lojas
 async def balcoes() -> Response:
     """Balcões with cliente, key hint, revocation and whether a session is live now."""
     body = await _page(history.list_balcoes)
@@ -75,14 +75,14 @@ async def balcoes() -> Response:
 
 
 @blueprint.get("/admin/history/segments")
-@for_gestores
+@for_lojas
 async def segments() -> Response:
     """Transcribed segments (transcripts), with their balcão and cliente."""
     return jsonify(await _page(history.segments_page))
 
 
 @blueprint.get("/admin/history/recommendations")
-@for_gestores
+@for_lojas
 async def recommendations() -> Response:
     """Recommendations with feedback (``aceita``: true/false; ``sem_feedback``: true)."""
     aceita = bool_arg("aceita")
@@ -93,7 +93,7 @@ async def recommendations() -> Response:
 
 
 @blueprint.get("/admin/history/alerts")
-@for_gestores
+@for_lojas
 async def alerts() -> Response:
     """Referral alerts (``sinal``: only those naming that sign), with balcão and attendant."""
     sinal = text_arg("sinal")
@@ -123,7 +123,7 @@ async def audit_log() -> Response:
 
 
 @blueprint.post("/admin/balcoes/<balcao_id>/revoke")
-@for_gestores
+@for_lojas
 async def revoke(balcao_id: str) -> tuple[Response, int]:
     """Revoke the balcão's API key; its live session, if any, is closed with 4003."""
     services = _services()

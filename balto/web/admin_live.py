@@ -33,22 +33,28 @@ from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
 from balto.web.json_batches import dumps_batched
 from balto.web.params import canonical_uuid, jsonable
-from balto.web.principal import for_gestores, may_touch, principal
+from balto.web.principal import for_lojas, may_touch, principal
 
 blueprint = Blueprint("admin_live", __name__)
 blueprint.before_request(require_admin)
 
 
-def _read(conn: Any, ids: list[str], cliente_id: str | None) -> tuple[Any, Any, Any]:
+def _read(
+    conn: Any, ids: list[str], cliente_id: str | None, loja_id: str | None
+) -> tuple[Any, Any, Any]:
     facts = live_feed.session_facts(conn, ids)
     if cliente_id is not None:  # a gestor: its own cliente's sessions only
         facts = {sid: f for sid, f in facts.items() if str(f["cliente_id"]) == cliente_id}
+    if loja_id is not None:  # a store's gestor: its own store's only
+        facts = {sid: f for sid, f in facts.items() if str(f["loja_id"]) == loja_id}
+    if cliente_id is not None or loja_id is not None:
         ids = list(facts)
-    return facts, live_feed.recent_events(conn, ids), live_feed.recently_ended(conn, cliente_id)
+    ended = live_feed.recently_ended(conn, cliente_id, loja_id)
+    return facts, live_feed.recent_events(conn, ids), ended
 
 
 @blueprint.get("/admin/ao-vivo/dados")
-@for_gestores
+@for_lojas
 async def live_data() -> Response:
     """Live sessions with their recent events, and the sessions that just ended."""
     services = app_services()
@@ -56,7 +62,7 @@ async def live_data() -> Response:
     sessions: list[dict[str, Any]] = await services.cluster.sessions()
     ids = [str(s["session_id"]) for s in sessions if s.get("session_id")]
     try:
-        facts, events, ended = await services.db.run(_read, ids, who.cliente_id)
+        facts, events, ended = await services.db.run(_read, ids, who.cliente_id, who.loja_id)
         db_up = True
     except DatabaseUnavailable:
         # the sessions themselves are in memory: still worth showing, without their words
@@ -70,6 +76,7 @@ async def live_data() -> Response:
         fact = facts.get(sid, {})
         session["atendente"] = fact.get("atendente")
         session["razao_social"] = fact.get("razao_social")
+        session["loja"] = fact.get("loja")
         session["eventos"] = [jsonable(row) for row in events.get(sid, [])]
     body = {
         "sessions": sessions,
@@ -82,7 +89,7 @@ async def live_data() -> Response:
 
 
 @blueprint.post("/admin/alertas/<alert_id>/ciente")
-@for_gestores
+@for_lojas
 async def acknowledge(alert_id: str) -> tuple[Response, int]:
     """An admin has seen the red-flag alert: cleared from every admin's banner."""
     services = app_services()

@@ -21,6 +21,7 @@ from balto.web import (
     admin_gestores,
     admin_history,
     admin_live,
+    admin_lojas,
     admin_sessions,
     admin_voice,
     cadastro,
@@ -75,6 +76,7 @@ def create_quart_app(services: Services) -> QuartTrio:
         app.register_blueprint(app_part.blueprint)
     app.register_blueprint(admin_gestores.blueprint)  # chains' own accounts
     app.register_blueprint(admin_chaves.blueprint)  # and their systems' read-only keys
+    app.register_blueprint(admin_lojas.blueprint)  # and their stores
     app.register_blueprint(pages.assets)
     app.register_blueprint(pages.root)
     app.register_blueprint(counter.blueprint)  # the counter's own screen, a device in a browser
@@ -89,7 +91,8 @@ def create_quart_app(services: Services) -> QuartTrio:
 
     @app.errorhandler(OutsideScope)
     async def outside_scope(exc: OutsideScope) -> tuple[Response, int]:
-        return error(403, "forbidden", "cliente de outra rede", field="cliente_id")
+        what = "loja fora do seu acesso" if exc.field == "loja_id" else "cliente de outra rede"
+        return error(403, "forbidden", what, field=exc.field)
 
     @app.errorhandler(DatabaseUnavailable)
     async def database_unavailable(exc: DatabaseUnavailable) -> tuple[Response, int]:

@@ -8,9 +8,10 @@ the metrics token is refused there like any other wrong secret. A wrong bearer s
 against the address's budget of guesses, shared with the sign-in form (`limit_bearer_guesses`).
 
 A gestor (one chain's account, signed in with e-mail and password) has a session cookie of its
-own kind: the admin hooks let it through to the routes marked `principal.for_gestores` only, and
-answer 403 elsewhere; `is_admin` and the bearer secret stay the operator's. A chain's API key
-(``Authorization: Bearer ck_…``, `balto.store.chaves_api`) reads the same routes (GET only).
+own kind: the admin hooks let it through to the routes marked `principal.for_gestores` only (a
+store's gestor: `principal.for_lojas` only), and answer 403 elsewhere; `is_admin` and the bearer
+secret stay the operator's. A chain's API key (``Authorization: Bearer ck_…``,
+`balto.store.chaves_api`) reads the same routes (GET only).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from balto.web.principal import (
     OPERATOR,
     gestor_from_cookie,
     key_from_bearer,
-    open_to_gestores,
+    open_to,
     remember,
 )
 
@@ -87,13 +88,13 @@ async def require_admin() -> tuple[Response, int] | None:
         return None
     key = await key_from_bearer(services)
     if key is not None:
-        if not open_to_gestores() or request.method not in session_cookie.SAFE_METHODS:
+        if not open_to(key) or request.method not in session_cookie.SAFE_METHODS:
             return error(403, "forbidden", KEY_READS_ONLY)
         remember(key)
         return None
     gestor = await gestor_from_cookie(services)
     if gestor is not None and session_cookie.cookie_allows():
-        if not open_to_gestores():
+        if not open_to(gestor):
             return error(403, "forbidden", OPERATOR_ONLY)
         remember(gestor)
         return None
@@ -121,7 +122,7 @@ async def require_page() -> Response | tuple[Response, int] | None:
     except DatabaseUnavailable:
         return await _unavailable_page()
     if gestor is not None:
-        if not open_to_gestores():
+        if not open_to(gestor):
             return redirect_to(GESTOR_HOME)
         remember(gestor)
         return None

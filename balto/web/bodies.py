@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from typing import Any
 
 from quart import request
@@ -64,3 +65,16 @@ def email_field(body: dict[str, Any], field: str = "email") -> str:
     if not _EMAIL.match(value):
         raise FieldError(field, f"{field} inválido")
     return value
+
+
+def optional_uuid_field(body: dict[str, Any], field: str) -> str | None:
+    """An optional UUID field (absent or null: None), as PostgreSQL spells it."""
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise FieldError(field, f"{field} deve ser um UUID ou null")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise FieldError(field, f"{field} deve ser um UUID ou null") from None

@@ -30,7 +30,7 @@ from balto.web.audit import audit
 from balto.web.auth import require_admin
 from balto.web.errors import FieldError
 from balto.web.params import filters_arg, text_arg
-from balto.web.principal import for_gestores
+from balto.web.principal import for_lojas
 
 if TYPE_CHECKING:  # trio.open_file's return type lives in a private module
     from trio._file_io import AsyncIOWrapper
@@ -73,7 +73,7 @@ async def _chunks(file: AsyncIOWrapper[Any]) -> AsyncIterator[bytes]:
 
 
 @blueprint.get("/api/export/xlsx")
-@for_gestores
+@for_lojas
 async def export_xlsx() -> Response | tuple[Response, int]:
     """The report as an .xlsx download (Resumo, Interações, Alertas, Custos, Comparativo STT)."""
     services = _services()

@@ -17,7 +17,7 @@ from typing import Any
 from quart import Blueprint, Response, render_template
 
 from balto.web.auth import PAGE_CSP, app_services, redirect_to, require_page
-from balto.web.principal import for_gestores, principal
+from balto.web.principal import for_lojas, principal
 
 blueprint = Blueprint("pages", __name__, template_folder="templates")
 blueprint.before_request(require_page)
@@ -68,35 +68,35 @@ def html_page(html: str) -> Response:
 
 
 @blueprint.get("/admin/ao-vivo")
-@for_gestores
+@for_lojas
 async def ao_vivo() -> Response:
     """Live sessions: transcripts, suggestions, alerts, feedback, operator details."""
     return await _page("ao_vivo.html", "ao-vivo")
 
 
 @blueprint.get("/admin/historico")
-@for_gestores
+@for_lojas
 async def historico() -> Response:
     """Past conversations and alerts, filtered and paged; the Excel report button."""
     return await _page("historico.html", "historico")
 
 
 @blueprint.get("/admin/historico/<session_id>")
-@for_gestores
+@for_lojas
 async def conversa(session_id: str) -> Response:
     """One past conversation in full."""
     return await _page("conversa.html", "historico", session_id=session_id)
 
 
 @blueprint.get("/admin/painel")
-@for_gestores
+@for_lojas
 async def painel() -> Response:
     """Charts over days or weeks, per balcão and per cliente; top products."""
     return await _page("painel.html", "painel")
 
 
 @blueprint.get("/admin/cadastro")
-@for_gestores
+@for_lojas
 async def cadastro() -> Response:
     """Clientes, balcões, attendants and the cliente's catalog."""
     return await _page("cadastro.html", "cadastro")

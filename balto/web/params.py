@@ -21,7 +21,7 @@ from quart import request
 from balto.storable_text import unstorable_at
 from balto.store.history import Cursor, Filters
 from balto.web.errors import FieldError
-from balto.web.principal import scoped_cliente
+from balto.web.principal import scoped_cliente, scoped_loja
 
 YEARS = (1900, 2999)
 """The years a period may name (inclusive): far from Python's limits, wide for any history."""
@@ -86,13 +86,14 @@ def _instant(name: str, *, end: bool) -> datetime | None:
 
 
 def filters_arg() -> Filters:
-    """``cliente_id``, ``balcao_id``, ``desde`` and ``ate`` from the query string.
+    """``cliente_id``, ``loja_id``, ``balcao_id``, ``desde`` and ``ate`` from the query string.
 
     A gestor's ``cliente_id`` is its own whatever it asks (another cliente's: 403,
-    `balto.web.principal.scoped_cliente`).
+    `balto.web.principal.scoped_cliente`), a store's gestor's ``loja_id`` likewise.
     """
     filters = Filters(
         cliente_id=scoped_cliente(uuid_arg("cliente_id")),
+        loja_id=scoped_loja(uuid_arg("loja_id")),
         balcao_id=uuid_arg("balcao_id"),
         desde=_instant("desde", end=False),
         ate=_instant("ate", end=True),

@@ -6,6 +6,10 @@ marked `for_gestores` (everything else answers 403), a chain's API key the same 
 reading only, and on those only its own cliente's rows: `scoped_cliente` fixes the
 ``cliente_id`` filter of lists, reports and charts to its cliente (another cliente's id is a
 403), and `owns` checks a row named in the path (another cliente's row is a 404, as if unknown).
+
+A store's gestor (an account with a loja) is narrower again: only the routes also marked
+`for_lojas` (reading and acknowledging), and on them only its store's balcões (`scoped_loja`,
+`may_touch`).
 """
 
 from __future__ import annotations
@@ -23,10 +27,20 @@ from balto.web import session_cookie
 
 F = TypeVar("F", bound=Callable[..., Any])
 _OPEN = "_balto_for_gestores"
+_OPEN_TO_STORES = "_balto_for_lojas"
 
 
 class OutsideScope(BaltoError):
-    """A gestor asked for another cliente's data through a filter (answered 403)."""
+    """A gestor asked for another cliente's (or store's) data through a filter (answered 403).
+
+    Attributes:
+        field: The filter that named it (``cliente_id`` or ``loja_id``).
+    """
+
+    def __init__(self, field: str, value: str) -> None:
+        """Name the filter and the value asked for."""
+        super().__init__(f"{field}={value}")
+        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +53,8 @@ class Principal:
     email: str | None = None
     razao_social: str | None = None
     chave_id: str | None = None
+    loja_id: str | None = None
+    loja_nome: str | None = None
 
     @property
     def is_operator(self) -> bool:
@@ -62,9 +78,17 @@ def for_gestores(view: F) -> F:
     return view
 
 
-def open_to_gestores() -> bool:
-    """Whether the route being served is marked `for_gestores`."""
+def for_lojas(view: F) -> F:
+    """Mark a route a store's gestor may use too (it must scope to the store: `scoped_loja`)."""
+    setattr(view, _OPEN_TO_STORES, True)
+    return for_gestores(view)
+
+
+def open_to(who: Principal) -> bool:
+    """Whether the route being served is open to `who` (a gestor, a key, a store's gestor)."""
     view = current_app.view_functions.get(request.endpoint or "")
+    if who.loja_id is not None:
+        return bool(getattr(view, _OPEN_TO_STORES, False))
     return bool(getattr(view, _OPEN, False))
 
 
@@ -105,6 +129,8 @@ async def gestor_from_cookie(services: Services) -> Principal | None:
         cliente_id=member.cliente_id,
         email=member.email,
         razao_social=member.razao_social,
+        loja_id=member.loja_id,
+        loja_nome=member.loja_nome,
     )
 
 
@@ -147,12 +173,30 @@ def scoped_cliente(requested: str | None) -> str | None:
     if who.is_operator:
         return requested
     if requested is not None and requested != who.cliente_id:
-        raise OutsideScope(requested)
+        raise OutsideScope("cliente_id", requested)
     return who.cliente_id
 
 
+def scoped_loja(requested: str | None) -> str | None:
+    """The ``loja_id`` filter to apply: as asked, except a store's gestor's, fixed to its store.
+
+    Raises `OutsideScope` when a store's gestor names another store. (A chain's gestor naming
+    another chain's store reads nothing: its ``cliente_id`` filter is fixed too.)
+    """
+    who = principal()
+    if who.loja_id is None:
+        return requested
+    if requested is not None and requested != who.loja_id:
+        raise OutsideScope("loja_id", requested)
+    return who.loja_id
+
+
 def owns(cliente_id: str | None) -> bool:
-    """Whether the principal may touch a row of `cliente_id` (None: the row does not exist)."""
+    """Whether the principal may touch a row of `cliente_id` (None: the row does not exist).
+
+    For a chain-wide row (a cliente's catalog, keys, stores): a store's gestor reaches the
+    routes that use this only where they are `for_lojas`, and those read its own store only.
+    """
     if cliente_id is None:
         return False
     who = principal()
@@ -163,8 +207,13 @@ async def may_touch(services: Services, kind: str, row_id: str) -> bool:
     """Whether the principal may act on the `kind` row `row_id` (`balto.store.ownership`).
 
     The operator: always (the route answers its own 404). A gestor: only a row of its own
-    cliente; another cliente's row and an unknown one both read False (the route's 404).
+    cliente, and a store's gestor only a row of its store; another's row and an unknown one
+    both read False (the route's 404).
     """
-    if principal().is_operator:
+    who = principal()
+    if who.is_operator:
         return True
-    return owns(await services.db.run(ownership.cliente_of, kind, row_id))
+    owner = await services.db.run(ownership.owner_of, kind, row_id)
+    if owner is None or not owns(owner.cliente_id):
+        return False
+    return who.loja_id is None or owner.loja_id == who.loja_id

@@ -1,0 +1,131 @@
+"""A chain's stores (lojas), managed by the operator or the chain's gestores.
+
+``POST /admin/clientes/{id}/lojas`` ``{"nome"}`` → 201 ``{"id", "nome"}``; 404 for an unknown
+cliente (or another chain's); 409 naming ``nome`` when the chain has a store of that name.
+``GET /admin/clientes/{id}/lojas`` → ``{"items": [{"id", "cliente_id", "nome", "created_at",
+"balcoes", "gestores"}]}`` by name (a store's gestor: its own store only).
+``PATCH /admin/lojas/{id}`` ``{"nome"}`` → 200 ``{"id", "nome"}``; 404 unknown; 409 taken.
+``DELETE /admin/lojas/{id}`` → 204: its balcões belong to the chain as a whole again; 409 while
+an active gestor belongs to it (deactivate or move that account first); 404 unknown.
+``PUT /admin/balcoes/{id}/loja`` ``{"loja_id": "<uuid>" | null}`` → 200 ``{"balcao_id",
+"loja_id"}``: the store the balcão stands in (null: none); its history moves with it. 404 unknown
+balcão; 400 naming ``loja_id`` for a store that is not the balcão's chain's.
+Every change is audited. Another chain's store or balcão reads as unknown (404).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from quart import Blueprint, Response, jsonify
+
+from balto.store import lojas
+from balto.web.audit import audit
+from balto.web.auth import app_services, require_admin
+from balto.web.bodies import json_object, optional_uuid_field, text_field
+from balto.web.errors import FieldError, error
+from balto.web.params import canonical_uuid, jsonable
+from balto.web.principal import for_gestores, for_lojas, may_touch, owns, principal
+
+blueprint = Blueprint("admin_lojas", __name__)
+blueprint.before_request(require_admin)
+
+MAX_NOME = 80
+_NO_CLIENTE = "cliente não encontrado"
+_NO_LOJA = "loja não encontrada"
+_TAKEN = "já existe uma loja com esse nome nesta rede"
+
+
+@blueprint.post("/admin/clientes/<cliente_id>/lojas")
+@for_gestores
+async def create(cliente_id: str) -> tuple[Response, int]:
+    """Add a store to the chain."""
+    cid = canonical_uuid(cliente_id)
+    if cid is None or not owns(cid):
+        return error(404, "not_found", _NO_CLIENTE)
+    nome = text_field(await json_object(), "nome", MAX_NOME)
+    try:
+        new_id = await app_services().db.run(lojas.create, cid, nome)
+    except lojas.DuplicateName:
+        return error(409, "conflict", _TAKEN, field="nome")
+    if new_id is None:
+        return error(404, "not_found", _NO_CLIENTE)
+    await audit("create_loja", cliente_id=cid, loja_id=new_id, nome=nome)
+    return jsonify({"id": new_id, "nome": nome}), 201
+
+
+@blueprint.get("/admin/clientes/<cliente_id>/lojas")
+@for_lojas
+async def listing(cliente_id: str) -> Response:
+    """The chain's stores with their balcões and gestores counted (a store's gestor: its own)."""
+    cid = canonical_uuid(cliente_id)
+    if cid is None or not owns(cid):
+        return jsonify({"items": []})
+    rows = await app_services().db.run(lojas.list_lojas, cid, principal().loja_id)
+    return jsonify({"items": [jsonable(asdict(row)) for row in rows]})
+
+
+@blueprint.patch("/admin/lojas/<loja_id>")
+@for_gestores
+async def rename(loja_id: str) -> tuple[Response, int]:
+    """Rename a store."""
+    services = app_services()
+    lid = canonical_uuid(loja_id)
+    if lid is not None and not await may_touch(services, "loja", lid):
+        lid = None
+    if lid is None:
+        return error(404, "not_found", _NO_LOJA)
+    nome = text_field(await json_object(), "nome", MAX_NOME)
+    try:
+        found = await services.db.run(lojas.rename, lid, nome)
+    except lojas.DuplicateName:
+        return error(409, "conflict", _TAKEN, field="nome")
+    if not found:
+        return error(404, "not_found", _NO_LOJA)
+    await audit("rename_loja", loja_id=lid, nome=nome)
+    return jsonify({"id": lid, "nome": nome}), 200
+
+
+@blueprint.delete("/admin/lojas/<loja_id>")
+@for_gestores
+async def remove(loja_id: str) -> Response | tuple[Response, int]:
+    """Remove a store; its balcões stay, belonging to the chain as a whole."""
+    services = app_services()
+    lid = canonical_uuid(loja_id)
+    if lid is not None and not await may_touch(services, "loja", lid):
+        lid = None
+    if lid is None:
+        return error(404, "not_found", _NO_LOJA)
+    try:
+        found = await services.db.run(lojas.remove, lid)
+    except lojas.HasGestores:
+        return error(
+            409, "conflict", "a loja tem gestores ativos: desative-os ou mude-os de loja antes"
+        )
+    if not found:
+        return error(404, "not_found", _NO_LOJA)
+    await audit("remove_loja", loja_id=lid)
+    return Response("", status=204)
+
+
+@blueprint.put("/admin/balcoes/<balcao_id>/loja")
+@for_gestores
+async def place(balcao_id: str) -> tuple[Response, int]:
+    """Say which store a balcão stands in (null: the chain as a whole)."""
+    services = app_services()
+    bid = canonical_uuid(balcao_id)
+    if bid is not None and not await may_touch(services, "balcao", bid):
+        bid = None
+    if bid is None:
+        return error(404, "not_found", "balcão não encontrado")
+    body = await json_object()
+    if "loja_id" not in body:
+        raise FieldError("loja_id", "campo obrigatório: loja_id (UUID ou null)")
+    loja_id = optional_uuid_field(body, "loja_id")
+    wrong = await services.db.run(lojas.place_balcao, bid, loja_id)
+    if wrong == "balcao":
+        return error(404, "not_found", "balcão não encontrado")
+    if wrong == "loja":
+        raise FieldError("loja_id", "loja não encontrada na rede deste balcão")
+    await audit("place_balcao", balcao_id=bid, loja_id=loja_id)
+    return jsonify({"balcao_id": bid, "loja_id": loja_id}), 200
