@@ -1,6 +1,9 @@
-"""A chain's own accounts (gestores), as the operator manages them, and a signed-in person's own.
+"""A chain's own accounts (gestores): managed by the operator and the chain's gestores; one's own.
 
-Operator only (a gestor gets 403):
+The operator, or a gestor of the whole chain for its own cliente's accounts (another chain's
+cliente or account reads as unknown, 404; a store's gestor gets 403). Nobody resets or deactivates
+their own account here: ``POST /admin/conta/senha`` asks for the current password, and an account
+that shut itself out would need the operator (409):
 ``POST /admin/clientes/{id}/gestores`` ``{"nome", "email", "senha", "loja_id"?}`` → 201
 ``{"id"}``; the password follows `balto.passwords.problem` (400 naming ``senha``); unknown
 cliente → 404; an e-mail an active account already signs in with (any cliente, any case) → 409;
@@ -40,13 +43,35 @@ from balto.web.bodies import email_field, json_object, optional_uuid_field, text
 from balto.web.errors import FieldError, error
 from balto.web.guesses import FAILURE_DELAY_S, judge
 from balto.web.params import canonical_uuid, jsonable
-from balto.web.principal import for_lojas, password_stamp, principal
+from balto.web.principal import (
+    for_gestores,
+    for_lojas,
+    may_touch,
+    owns,
+    password_stamp,
+    principal,
+)
 
 blueprint = Blueprint("admin_gestores", __name__)
 blueprint.before_request(require_admin)
 
 MAX_NOME = 120
 _NOT_FOUND = "gestor não encontrado"
+_NO_CLIENTE = "cliente não encontrado"
+_SELF = "a própria conta se muda em Sua conta (com a senha atual)"
+
+
+async def _other_account(gestor_id: str) -> str | tuple[Response, int]:
+    """The id of the account `gestor_id` names if the principal may manage it, else the answer.
+
+    The answer: 404 for an unknown account or another chain's, 409 for the principal's own.
+    """
+    gid = canonical_uuid(gestor_id)
+    if gid is None or not await may_touch(app_services(), "gestor", gid):
+        return error(404, "not_found", _NOT_FOUND)
+    if gid == principal().gestor_id:
+        return error(409, "conflict", _SELF)
+    return gid
 
 
 def password_field(body: dict[str, Any], field: str) -> str:
@@ -60,11 +85,12 @@ def password_field(body: dict[str, Any], field: str) -> str:
 
 
 @blueprint.post("/admin/clientes/<cliente_id>/gestores")
+@for_gestores
 async def create(cliente_id: str) -> tuple[Response, int]:
     """Give a cliente an account that signs in with an e-mail and a password."""
     cid = canonical_uuid(cliente_id)
-    if cid is None:
-        return error(404, "not_found", "cliente não encontrado")
+    if cid is None or not owns(cid):
+        return error(404, "not_found", _NO_CLIENTE)
     body = await json_object()
     nome = text_field(body, "nome", MAX_NOME)
     email = email_field(body)
@@ -80,25 +106,29 @@ async def create(cliente_id: str) -> tuple[Response, int]:
     except gestores.UnknownLoja:
         raise FieldError("loja_id", "loja não encontrada nesse cliente") from None
     if new_id is None:
-        return error(404, "not_found", "cliente não encontrado")
+        return error(404, "not_found", _NO_CLIENTE)
     await audit("create_gestor", cliente_id=cid, gestor_id=new_id, email=email, loja_id=loja_id)
     return jsonify({"id": new_id}), 201
 
 
 @blueprint.get("/admin/clientes/<cliente_id>/gestores")
+@for_gestores
 async def list_for_cliente(cliente_id: str) -> Response:
     """A cliente's accounts, active first."""
     cid = canonical_uuid(cliente_id)
-    rows = [] if cid is None else await app_services().db.run(gestores.list_gestores, cid)
+    if cid is None or not owns(cid):
+        return jsonify({"items": []})
+    rows = await app_services().db.run(gestores.list_gestores, cid)
     return jsonify({"items": [jsonable(asdict(row)) for row in rows]})
 
 
 @blueprint.put("/admin/gestores/<gestor_id>/senha")
+@for_gestores
 async def reset_password(gestor_id: str) -> tuple[Response, int]:
     """Set a forgotten password anew; the account's open sessions end."""
-    gid = canonical_uuid(gestor_id)
-    if gid is None:
-        return error(404, "not_found", _NOT_FOUND)
+    gid = await _other_account(gestor_id)
+    if not isinstance(gid, str):
+        return gid
     senha = password_field(await json_object(), "senha")
     stamp = await app_services().db.run(
         gestores.set_password, gid, await passwords.make_hash(senha)
@@ -110,10 +140,13 @@ async def reset_password(gestor_id: str) -> tuple[Response, int]:
 
 
 @blueprint.delete("/admin/gestores/<gestor_id>")
+@for_gestores
 async def deactivate(gestor_id: str) -> Response | tuple[Response, int]:
     """Deactivate an account: it can no longer sign in, and its sessions end."""
-    gid = canonical_uuid(gestor_id)
-    if gid is None or not await app_services().db.run(gestores.deactivate, gid):
+    gid = await _other_account(gestor_id)
+    if not isinstance(gid, str):
+        return gid
+    if not await app_services().db.run(gestores.deactivate, gid):
         return error(404, "not_found", _NOT_FOUND)
     await audit("deactivate_gestor", gestor_id=gid)
     return Response("", status=204)
