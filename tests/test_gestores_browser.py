@@ -102,7 +102,10 @@ async def test_a_gestor_made_on_the_cadastro_page_sees_its_own_chain_only(
         assert await _text(page, "#cliente-nome") == "Rede c1"
         assert await page.evaluate('document.querySelectorAll("#clientes tbody tr").length') == 1
         assert await page.evaluate('document.getElementById("novo-cliente-bloco").hidden')
-        assert await page.evaluate('document.getElementById("gestores-bloco").hidden')
+        # the chain's accounts, its own among them without the buttons (that is Sua conta)
+        await settle(page, 'document.querySelectorAll("#gestores tr[data-gestor]").length === 1')
+        assert "Bia Gestora" in await _text(page, "#gestores tbody")
+        assert await page.evaluate('document.querySelector("#gestores [data-action]") === null')
         await page.evaluate(
             'document.querySelector("#trocar-senha [name=atual]").value = '
             f"{json.dumps(RESET)}; "

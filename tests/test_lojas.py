@@ -161,6 +161,9 @@ async def test_a_stores_gestor_sees_its_store_only(
         assert await items(f"/admin/clientes/{c1}/lojas") == {centro}
         clientes = (await http.get("/admin/clientes")).json()["items"]
         assert [(c["id"], c["balcoes"]) for c in clientes] == [(c1, 1)]  # its store's count
+        assert clientes[0]["codigo"] is None  # a balcão linked with it would be the chain's
+        conversas = (await http.get("/admin/history/conversas")).json()["items"]
+        assert [c["loja"] for c in conversas] == ["Loja Centro"]
         for asked in (f"loja_id={norte}", f"cliente_id={c2}"):
             other = await http.get(f"/admin/history/conversas?{asked}")
             assert other.status_code == 403, asked

@@ -26,16 +26,21 @@ _COUNTS = (
     " AS aceitas,"
     " (SELECT count(*) FROM alerts a WHERE a.session_id = s.id) AS alertas"
 )
-_JOIN = " JOIN balcoes b ON b.id = s.balcao_id JOIN clientes c ON c.id = b.cliente_id"
+_JOIN = (
+    " JOIN balcoes b ON b.id = s.balcao_id JOIN clientes c ON c.id = b.cliente_id"
+    " LEFT JOIN lojas l ON l.id = b.loja_id"
+)
 _SESSIONS = (
-    "SELECT s.id, s.balcao_id, b.nome_balcao, b.cliente_id, c.razao_social, s.atendente,"
+    "SELECT s.id, s.balcao_id, b.nome_balcao, b.cliente_id, c.razao_social, b.loja_id,"
+    " l.nome AS loja, s.atendente,"
     " s.started_at, s.ended_at, s.audio_seconds, s.close_code, s.close_reason, s.instance_id,"
     " s.said_erased_at AS falas_apagadas_em,"
     f"{_COUNTS}, s.started_at AS _at, s.id AS _id FROM sessions s{_JOIN}"
 )
 _ALERTS = (
     "SELECT a.id, a.session_id, b.id AS balcao_id, b.nome_balcao, c.id AS cliente_id,"
-    " c.razao_social, a.sinal, a.sinais, a.motivo, a.orientacao, a.transcricao_base,"
+    " c.razao_social, b.loja_id, l.nome AS loja, a.sinal, a.sinais, a.motivo, a.orientacao,"
+    " a.transcricao_base,"
     " a.atendente, a.created_at, a.sent_at, a.ciente_em, a.ciente_por,"
     " a.created_at AS _at, a.id AS _id"
     f" FROM alerts a JOIN sessions s ON s.id = a.session_id{_JOIN}"

@@ -31,7 +31,7 @@ from balto.web.params import (
     limit_arg,
     text_arg,
 )
-from balto.web.principal import for_lojas, may_touch
+from balto.web.principal import for_lojas, may_touch, principal
 from balto.web.remote_ops import close_revoked
 
 blueprint = Blueprint("admin_history", __name__)
@@ -58,8 +58,16 @@ async def _page(query: _Query, *extra: Any) -> dict[str, Any]:
 @blueprint.get("/admin/clientes")
 @for_lojas
 async def clientes() -> Response:
-    """Clientes with their linking code and balcão count (filters: ``desde``, ``ate``)."""
-    return jsonify(await _page(history.list_clientes))
+    """Clientes with their linking code and balcão count (filters: ``desde``, ``ate``).
+
+    A store's gestor gets no linking code: a new balcão linked with it would belong to the
+    chain, outside its store (the chain's gestores place balcões in stores).
+    """
+    page = await _page(history.list_clientes)
+    if principal().loja_id is not None:
+        for item in page["items"]:
+            item["codigo"] = None
+    return jsonify(page)
 
 
 @blueprint.get("/admin/balcoes")

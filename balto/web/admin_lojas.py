@@ -100,7 +100,7 @@ async def remove(loja_id: str) -> Response | tuple[Response, int]:
         found = await services.db.run(lojas.remove, lid)
     except lojas.HasGestores:
         return error(
-            409, "conflict", "a loja tem gestores ativos: desative-os ou mude-os de loja antes"
+            409, "conflict", "a loja tem gestores ativos: desative essas contas antes de remover"
         )
     if not found:
         return error(404, "not_found", _NO_LOJA)

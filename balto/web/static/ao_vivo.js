@@ -112,7 +112,7 @@
   function atualizarCartao(card, s) {
     card.dataset.session = s.session_id;
     card.querySelector("h2").textContent = s.nome_balcao || s.balcao_id;
-    card.querySelector(".cliente").textContent = s.razao_social || "";
+    card.querySelector(".cliente").textContent = (s.razao_social || "") + (s.loja ? " · " + s.loja : "");
     card.querySelector(".atendente").textContent = s.atendente ? "Atendente: " + s.atendente : "Atendente não identificado";
     card.querySelector(".desde").textContent = "desde " + hora(new Date(s.connected_since * 1000).toISOString());
     card.querySelector(".audio").textContent = `áudio ${Math.round(s.audio_seconds)} s · reinícios ${s.restarts}`;
@@ -140,7 +140,8 @@
     for (const e of lista) {
       const motivo = Balto.encerramento(e.close_code, e.close_reason) + (e.close_code ? ` (${e.close_code})` : "");
       const link = el("a", "ver conversa"); link.href = "/admin/historico/" + e.session_id;
-      const tr = Balto.linha(tbody, [e.nome_balcao, e.razao_social, e.atendente, dataHora(e.started_at), dataHora(e.ended_at), motivo, link]);
+      const cliente = (e.razao_social || "") + (e.loja ? " · " + e.loja : "");
+      const tr = Balto.linha(tbody, [e.nome_balcao, cliente, e.atendente, dataHora(e.started_at), dataHora(e.ended_at), motivo, link]);
       tr.dataset.session = e.session_id;
     }
   }

@@ -119,7 +119,32 @@ const Balto = (() => {
     await opcoes(form.elements.cliente_id, "/admin/clientes?limit=500", (c) => c.razao_social,
       (c) => c.id, filtros.cliente_id);
     await opcoes(form.elements.balcao_id, "/admin/balcoes?limit=500",
-      (b) => `${b.nome_balcao} (${b.razao_social})`, (b) => b.id, filtros.balcao_id);
+      (b) => `${b.nome_balcao} (${b.razao_social}${b.loja ? " · " + b.loja : ""})`, (b) => b.id, filtros.balcao_id);
+  }
+  // the Loja filter (Histórico, Painel): offered when the chosen cliente (a gestor: its own) has
+  // stores; a store's gestor never sees it, the server fixes its store whatever is asked
+  function filtroLoja(form, filtros) {
+    const select = form.elements.loja_id;
+    const rotulo = select.closest("label");
+    let vez = 0;  // a quicker answer for a cliente chosen later must not be overwritten
+    async function carregar(cliente, escolhida) {
+      const esta = ++vez;
+      const todas = el("option", "Todas"); todas.value = "";
+      select.replaceChildren(todas);
+      rotulo.hidden = true;
+      if (!cliente || minhaLoja) return;
+      const body = await api(`/admin/clientes/${cliente}/lojas`);
+      if (esta !== vez) return;
+      for (const l of body.items) {
+        const opt = el("option", l.nome); opt.value = l.id;
+        select.append(opt);
+      }
+      select.value = body.items.some((l) => l.id === escolhida) ? escolhida : "";
+      rotulo.hidden = !body.items.length;
+    }
+    const clienteDe = () => meuCliente || form.elements.cliente_id.value;
+    form.elements.cliente_id.addEventListener("change", () => carregar(clienteDe(), "").catch((e) => erro(e.message)));
+    return carregar(meuCliente || filtros.cliente_id, filtros.loja_id);
   }
   const pct = (part, total) => (total ? `${Math.round((100 * part) / total)}%` : "—");
   const usd = new Intl.NumberFormat("pt-BR", { style: "currency", currency: "USD", maximumFractionDigits: 4 });
@@ -163,9 +188,11 @@ const Balto = (() => {
   // who the page shows data to: "operador" (every cliente) or "gestor" (one chain's account)
   const gestor = document.body.dataset.papel === "gestor";
   const meuCliente = document.body.dataset.cliente || "";
+  // a store's gestor: one store of that chain (its balcões only, whatever a filter asks)
+  const minhaLoja = document.body.dataset.loja || "";
   return {
-    gestor, meuCliente, fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
-    consulta, filtrosDaUrl, lerFormulario, preencherFormulario, clientesEBalcoes, pct, usd, brl, linha, botao,
+    gestor, meuCliente, minhaLoja, fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
+    consulta, filtrosDaUrl, lerFormulario, preencherFormulario, clientesEBalcoes, filtroLoja, pct, usd, brl, linha, botao,
     falante, ciente, botaoConfirmado,
   };
 })();

@@ -1,10 +1,13 @@
-// Cadastro: clientes (create, rotate the linking code), and for the chosen cliente its balcões
-// (revoke), attendants (add with consent, remove, their voice: voz.js), catalog (upload with
-// row errors, list, CSV) and, for the operator, the cliente's own accounts (gestores.js).
+// Cadastro: clientes (create, rotate the linking code), and for the chosen cliente its stores
+// (lojas.js), balcões (revoke, place in a store), attendants (add with consent, remove, their
+// voice: voz.js), catalog (upload with row errors, list, CSV) and, for the operator, the
+// cliente's own accounts (gestores.js). A store's gestor gets its store's balcões only: every
+// other panel here changes the whole chain, and its routes would refuse it.
 "use strict";
 (() => {
   const { el, api, dataHora, linha, botao } = Balto;
   const $ = (id) => document.getElementById(id);
+  const daLoja = Boolean(Balto.minhaLoja);
   // a gestor's page is its own cliente's, whatever the address says
   let cliente = Balto.meuCliente || new URLSearchParams(location.search).get("cliente_id") || "";
 
@@ -15,6 +18,7 @@
     if (texto) Balto.erro("");  // a success replaces whatever failed before
   }
   const falha = (err) => {
+    resultado("");  // an older success beside the new failure would read as this one's outcome
     Balto.erro(err.message);
     document.getElementById("erro").scrollIntoView({ block: "nearest" });  // it is at the top
   };
@@ -55,22 +59,49 @@
     doCliente().catch(falha);
   }
 
-  async function balcoes() {
+  // `lojas`: the chain's stores; with any, each row gets a select that places the balcão in one
+  async function balcoes(lojas) {
     const body = await api("/admin/balcoes?limit=500&cliente_id=" + cliente);
     const tbody = document.querySelector("#balcoes tbody");
     tbody.replaceChildren();
+    const comLoja = lojas.length > 0;
+    $("balcoes-loja").hidden = !comLoja;
     for (const b of body.items) {
       const situacao = b.revoked_at ? "revogada em " + dataHora(b.revoked_at) : b.live_session_id ? "ao vivo" : "ativa";
-      const revogar = b.revoked_at ? "" : botao("Revogar chave", async () => {
+      // asked once more: the counter stops at once and must be linked anew
+      const revogar = b.revoked_at ? "" : Balto.botaoConfirmado("Revogar chave", "Sim, revogar", async () => {
         try {
           await api(`/admin/balcoes/${b.id}/revoke`, { method: "POST" });
           resultado(`Chave de ${b.nome_balcao} revogada: o balcão precisa de um novo cadastro.`);
-          await balcoes();
+          await balcoes(BaltoLojas.atuais);
         } catch (err) { falha(err); }
       }, "perigo");
-      linha(tbody, [b.nome_balcao, b.api_key_hint + "…", dataHora(b.created_at), situacao, revogar]);
+      const celulas = [b.nome_balcao, b.api_key_hint + "…", dataHora(b.created_at), situacao, revogar];
+      if (comLoja) celulas.splice(1, 0, lugar(b));
+      linha(tbody, celulas).dataset.balcao = b.id;
     }
-    if (!body.items.length) linha(tbody, ["Nenhum balcão vinculado."]);
+    if (!body.items.length) linha(tbody, [daLoja ? "Nenhum balcão nesta loja." : "Nenhum balcão vinculado."]);
+  }
+
+  // which store the balcão stands in, changed on the spot (its past conversations move with it)
+  function lugar(b) {
+    const select = BaltoLojas.escolha("— sem loja —", b.loja_id || "", `Loja de ${b.nome_balcao}`);
+    select.dataset.action = "loja";
+    select.addEventListener("change", async () => {
+      const lojaId = select.value || null;
+      try {
+        await api(`/admin/balcoes/${b.id}/loja`, { method: "PUT", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ loja_id: lojaId }) });
+        b.loja_id = lojaId;
+        resultado(lojaId ? `${b.nome_balcao} passou para a loja “${BaltoLojas.nome(lojaId)}”; suas conversas passadas vão junto.`
+          : `${b.nome_balcao} agora é da rede como um todo, sem loja.`);
+        await BaltoLojas.listar(cliente);  // the stores' balcão counts
+      } catch (err) {
+        select.value = b.loja_id || "";  // the row shows what is really saved
+        falha(err);
+      }
+    });
+    return select;
   }
 
   async function atendentes() {
@@ -106,12 +137,17 @@
     for (const p of body.produtos) linha(tbody, [p.nome, p.categoria, p.indicacoes.join("; "), p.tarja]);
   }
 
+  // the stores first: the balcões' and gestores' rows name them
+  async function lojasEBalcoes() {
+    const lojas = await BaltoLojas.listar(cliente);
+    await Promise.all([balcoes(lojas), BaltoGestores.listar(cliente, lojas)]);
+  }
+
   async function doCliente() {
     $("do-cliente").hidden = !cliente;
     if (!cliente) return;
-    const partes = [balcoes(), atendentes(), catalogo(), BaltoChaves.listar(cliente)];
-    if (!Balto.gestor) partes.push(BaltoGestores.listar(cliente));
-    await Promise.all(partes);
+    if (daLoja) return balcoes([]);
+    await Promise.all([lojasEBalcoes(), atendentes(), catalogo(), BaltoChaves.listar(cliente)]);
   }
 
   $("novo-cliente").addEventListener("submit", async (event) => {
@@ -165,9 +201,19 @@
     }
   });
 
+  if (daLoja) {
+    // its own store's balcões and its account: nothing of the chain's to list or change
+    $("clientes-bloco").hidden = true;
+    $("rede-bloco").hidden = true;
+    $("cliente-rotulo").textContent = "Sua loja";
+    $("cliente-nome").textContent = document.body.dataset.lojaNome || "";
+    doCliente().catch(falha);
+    return;
+  }
   BaltoVoz.ligar();
   BaltoChaves.ligar(() => cliente, resultado, falha);
+  BaltoLojas.ligar(() => cliente, resultado, falha, () => lojasEBalcoes().catch(falha));
   if (Balto.gestor) $("novo-cliente-bloco").hidden = true;  // new clientes are the operator's
-  else BaltoGestores.ligar(() => cliente, resultado, falha);
+  BaltoGestores.ligar(() => cliente, resultado, falha);  // a chain's gestores manage colleagues
   clientes().then(() => doCliente()).catch(falha);
 })();

@@ -43,7 +43,8 @@
 
   // Erasing cannot be undone: the first click asks, the second erases.
   function oferecerApagar(s) {
-    apagar.hidden = !s.ended_at || Boolean(s.falas_apagadas_em);
+    // erasing is the chain's decision: a store's gestor reads the conversation only (the route refuses it)
+    apagar.hidden = !s.ended_at || Boolean(s.falas_apagadas_em) || Boolean(Balto.minhaLoja);
     const perguntar = botao("Apagar o que foi dito", () => {
       apagar.replaceChildren(
         el("span", "Apagar as falas desta conversa? Não tem volta; contagens e sugestões ficam. "),
@@ -72,6 +73,7 @@
       const s = body.sessao;
       campo("Balcão", s.nome_balcao);
       campo("Cliente", s.razao_social);
+      if (s.loja) campo("Loja", s.loja);
       campo("Atendente", s.atendente);
       campo("Início", dataHora(s.started_at));
       campo("Fim", s.ended_at ? dataHora(s.ended_at) : "ao vivo");

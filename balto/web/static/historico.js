@@ -1,9 +1,9 @@
-// Histórico: conversations and alerts with the filters kept in the URL; the Excel report link
-// carries the same filters.
+// Histórico: conversations and alerts with the filters kept in the URL (a store among them, when
+// the chain has stores); the Excel report link carries the same filters.
 "use strict";
 (() => {
   const { el, api, dataHora, linha, SINAIS } = Balto;
-  const NOMES = ["cliente_id", "balcao_id", "atendente", "desde", "ate"];
+  const NOMES = ["cliente_id", "loja_id", "balcao_id", "atendente", "desde", "ate"];
   const form = document.getElementById("filtros");
   const filtros = Balto.filtrosDaUrl(NOMES);
   const sinal = document.getElementById("f-sinal");
@@ -26,7 +26,7 @@
       const link = el("a", dataHora(c.started_at)); link.href = "/admin/historico/" + c.id;
       const fim = c.ended_at ? Balto.encerramento(c.close_code, c.close_reason) : "ao vivo";
       const falas = c.falas_apagadas_em ? `${c.falas} (apagadas)` : c.falas;
-      const tr = linha(tbody, [link, c.nome_balcao, c.razao_social, c.atendente || "—", falas,
+      const tr = linha(tbody, [link, c.nome_balcao, c.loja ? `${c.razao_social} · ${c.loja}` : c.razao_social, c.atendente || "—", falas,
         c.recomendacoes, c.aceitas, c.alertas, fim]);
       tr.dataset.session = c.id;
     }
@@ -43,7 +43,7 @@
     for (const a of body.items) {
       const link = el("a", dataHora(a.created_at)); link.href = "/admin/historico/" + a.session_id;
       const sinais = (a.sinais || [a.sinal]).map((s) => SINAIS[s] || s).join(", ");
-      const tr = linha(tbody, [link, a.nome_balcao, a.razao_social, a.atendente || "—", sinais, a.transcricao_base,
+      const tr = linha(tbody, [link, a.nome_balcao, a.loja ? `${a.razao_social} · ${a.loja}` : a.razao_social, a.atendente || "—", sinais, a.transcricao_base,
         a.ciente_em ? dataHora(a.ciente_em) + (a.ciente_por ? " · " + a.ciente_por : "") : "—"]);
       tr.dataset.sinal = a.sinal;
     }
@@ -82,5 +82,6 @@
 
   Balto.preencherFormulario(form, filtros);
   Balto.clientesEBalcoes(form, filtros).catch((e) => Balto.erro(e.message));
+  Balto.filtroLoja(form, filtros).catch((e) => Balto.erro(e.message));
   tudo();
 })();

@@ -2,7 +2,7 @@
 "use strict";
 (() => {
   const { api, linha, pct, usd, brl } = Balto;
-  const NOMES = ["cliente_id", "balcao_id", "desde", "ate", "grao"];
+  const NOMES = ["cliente_id", "loja_id", "balcao_id", "desde", "ate", "grao"];
   const form = document.getElementById("filtros");
   const filtros = Balto.filtrosDaUrl(NOMES);
   const graficos = {};
@@ -82,5 +82,6 @@
   });
   Balto.preencherFormulario(form, filtros);
   Balto.clientesEBalcoes(form, filtros).catch((e) => Balto.erro(e.message));
+  Balto.filtroLoja(form, filtros).catch((e) => Balto.erro(e.message));
   carregar();
 })();

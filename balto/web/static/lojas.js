@@ -1,0 +1,96 @@
+// Cadastro, a chain's stores (lojas): list them with their balcões and gestores counted, create,
+// rename in the row, remove (asked twice). The operator and a chain-wide gestor use it; a store's
+// gestor never loads it (the routes that change stores refuse it).
+"use strict";
+const BaltoLojas = (() => {
+  const { el, api, linha, botao } = Balto;
+  const $ = (id) => document.getElementById(id);
+  const json = (body) => ({ headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  let avisar = () => {};
+  let falhar = () => {};
+  let mudou = async () => {};  // what else shows stores (balcões, gestores) redraws after a change
+  let atuais = [];
+
+  // the cliente's stores, drawn in the panel; answered so the callers build their selects
+  async function listar(cliente) {
+    $("lojas-bloco").hidden = false;
+    const body = await api(`/admin/clientes/${cliente}/lojas`);
+    atuais = body.items;
+    const tbody = document.querySelector("#lojas tbody");
+    tbody.replaceChildren();
+    for (const l of atuais) {
+      const acoes = el("span", "", "linha-acoes quebra");
+      acoes.append(botao("Renomear", () => renomear(l, cliente, acoes)), " ", remover(l));
+      const tr = linha(tbody, [l.nome, l.balcoes, l.gestores, acoes]);
+      tr.dataset.loja = l.id;
+    }
+    if (!atuais.length) linha(tbody, ["Nenhuma loja: todos os balcões são da rede como um todo."]);
+    return atuais;
+  }
+
+  const nome = (id) => (atuais.find((l) => l.id === id) || {}).nome;
+
+  function remover(l) {
+    // asked once more: its balcões go back to the chain as a whole, and its filter is gone
+    const b = Balto.botaoConfirmado("Remover", "Sim, remover", async () => {
+      try {
+        await api(`/admin/lojas/${l.id}`, { method: "DELETE" });
+        avisar(`Loja “${l.nome}” removida: seus balcões voltaram a ser da rede como um todo.`);
+      } catch (err) {
+        // 409: active gestores still belong to it; the server says what to do first
+        falhar(err.status === 409 ? new Error(`Não foi possível remover a loja “${l.nome}”: ${err.message}.`) : err);
+      }
+      await mudou();
+    }, "perigo");
+    b.dataset.action = "remover-loja";
+    return b;
+  }
+
+  // the new name typed into the row itself, so the admin sees which store it renames
+  function renomear(l, cliente, acoes) {
+    const campo = el("input"); campo.value = l.nome; campo.maxLength = 80; campo.required = true;
+    campo.setAttribute("aria-label", `Novo nome para ${l.nome}`);
+    const salvar = botao("Salvar", async () => {
+      try {
+        await api(`/admin/lojas/${l.id}`, { method: "PATCH", ...json({ nome: campo.value }) });
+        avisar(`A loja “${l.nome}” agora se chama “${campo.value.trim()}”.`);
+        await mudou();
+      } catch (err) { falhar(err); }
+    });
+    salvar.dataset.action = "salvar-loja";
+    campo.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); salvar.click(); } });
+    acoes.replaceChildren(campo, " ", salvar, " ", botao("Cancelar", () => listar(cliente).catch(falhar)));
+    campo.focus();
+    campo.select();
+  }
+
+  // a <select> of the stores: `vazio` first (no store), the current one chosen
+  function escolha(vazio, atual, rotulo) {
+    const select = el("select");
+    if (rotulo) select.setAttribute("aria-label", rotulo);
+    const primeira = el("option", vazio); primeira.value = "";
+    select.append(primeira);
+    for (const l of atuais) {
+      const opt = el("option", l.nome); opt.value = l.id;
+      if (l.id === atual) opt.selected = true;
+      select.append(opt);
+    }
+    return select;
+  }
+
+  function ligar(cliente, aviso, falha, depois) {
+    avisar = aviso; falhar = falha; mudou = depois;
+    $("nova-loja").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const f = event.target;
+      try {
+        const body = await api(`/admin/clientes/${cliente()}/lojas`, { method: "POST", ...json({ nome: f.nome.value }) });
+        avisar(`Loja “${body.nome}” criada: escolha-a na coluna Loja dos balcões que ficam nela.`);
+        f.reset();
+        await mudou();
+      } catch (err) { falhar(err); }
+    });
+  }
+
+  return { listar, ligar, escolha, nome, get atuais() { return atuais; } };
+})();
