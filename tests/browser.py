@@ -127,14 +127,29 @@ class Page:
             raise BrowserError(f"JavaScript failed: {text}")
         return result["result"].get("value")
 
-    async def click(self, selector: str) -> None:
+    async def click(self, selector: str, timeout_s: float = 10.0) -> None:
         """Press and release the left mouse button over the centre of the first match, scrolled
-        into view first (a press outside the viewport reaches nothing)."""
-        centre = await self.evaluate(
-            f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
-            " e.scrollIntoView({block: 'nearest'}); const r = e.getBoundingClientRect();"
-            " return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+        into view first (a press outside the viewport reaches nothing).
+
+        As a person would, it waits until the element is there, shown, still over two frames
+        and on top at that point (what Playwright calls actionable): a table filling in above
+        it would otherwise move another row's button under the aimed point.
+        """
+        aim = (
+            f"new Promise((done) => {{ const e = document.querySelector({json.dumps(selector)});"
+            " if (!e) return done(null); e.scrollIntoView({block: 'nearest'});"
+            " const box = () => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width,"
+            " r.height]; };"
+            " const before = box(); requestAnimationFrame(() => requestAnimationFrame(() => {"
+            " const after = box(); const x = after[0] + after[2] / 2, y = after[1] + after[3] / 2;"
+            " const top = document.elementFromPoint(x, y);"
+            " const ok = after[2] > 0 && after[3] > 0 && String(before) === String(after)"
+            " && top !== null && (top === e || e.contains(top));"
+            " done(ok ? [x, y] : null); })); })"
         )
+        with trio.fail_after(timeout_s):
+            while (centre := await self.evaluate(aim)) is None:  # noqa: ASYNC110 - polling the page
+                await trio.sleep(0.05)
         x, y = centre
         for kind in ("mousePressed", "mouseReleased"):
             await self.call(

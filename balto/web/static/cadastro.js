@@ -144,10 +144,17 @@
   }
 
   async function doCliente() {
-    $("do-cliente").hidden = !cliente;
+    const bloco = $("do-cliente");
+    bloco.hidden = true;
     if (!cliente) return;
-    if (daLoja) return balcoes([]);
-    await Promise.all([lojasEBalcoes(), atendentes(), catalogo(), BaltoChaves.listar(cliente)]);
+    if (daLoja) {
+      await balcoes([]).finally(() => { bloco.hidden = false; });
+      return;
+    }
+    // shown once every section is drawn: a table filling in above another would move its
+    // buttons under the pointer (a click meant for one attendant's row landing on another's)
+    await Promise.all([lojasEBalcoes(), atendentes(), catalogo(), BaltoChaves.listar(cliente)])
+      .finally(() => { bloco.hidden = false; });
   }
 
   $("novo-cliente").addEventListener("submit", async (event) => {
