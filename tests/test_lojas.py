@@ -190,6 +190,13 @@ async def test_a_stores_gestor_sees_its_store_only(
         ]
         painel = (await http.get(f"/admin/painel/dados?{PERIOD}")).json()
         assert [row["cliente_id"] for row in painel["por_cliente"]] == [c1]
+        assert [(r["loja"], r["recomendacoes"]) for r in painel["por_loja"]] == [("Loja Centro", 5)]
+        everyone = (await op.get(f"/admin/painel/dados?{PERIOD}", headers=ADMIN)).json()
+        assert {(r["loja"], r["recomendacoes"]) for r in everyone["por_loja"]} == {
+            ("Loja Centro", 5),
+            ("Loja Norte", 5),
+            (None, 5),  # c2's balcão stands in no store
+        }
         report = await http.get(f"/api/export/xlsx?{PERIOD}")
         assert report.status_code == 200
         book = openpyxl.load_workbook(io.BytesIO(report.content), read_only=True)

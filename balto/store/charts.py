@@ -1,4 +1,4 @@
-"""Aggregates for the Painel: per day or week, per balcão, per cliente, and top products.
+"""Aggregates for the Painel: per day or week, per balcão, per store, per cliente, top products.
 
 Plain sync functions of a connection (run them through `Database.run`). Periods are cut in the
 chain's time zone (``date_trunc`` on local time), so a day is the pharmacy's day. Every figure
@@ -42,6 +42,7 @@ SELECT {key}, sum(sessoes)::int AS sessoes, sum(recomendacoes)::int AS recomenda
        sum(aceitas)::int AS aceitas, sum(com_feedback)::int AS com_feedback,
        sum(alertas)::int AS alertas, sum(custo_usd)::float AS custo_usd
   FROM f x JOIN balcoes b ON b.id = x.balcao_id JOIN clientes c ON c.id = b.cliente_id
+  LEFT JOIN lojas l ON l.id = b.loja_id
   {where}
  GROUP BY {group} ORDER BY {order}
 """
@@ -76,6 +77,13 @@ def per_balcao(conn: psycopg.Connection, filters: Filters) -> list[Row]:
     """Totals per balcão, busiest first."""
     key = "b.id AS balcao_id, b.nome_balcao, c.razao_social"
     return _query(conn, filters, key, "b.id, b.nome_balcao, c.razao_social", "sessoes DESC, 2", [])
+
+
+def per_loja(conn: psycopg.Connection, filters: Filters) -> list[Row]:
+    """Totals per store (``loja`` null: the balcões in none), busiest first."""
+    key = "b.cliente_id, c.razao_social, b.loja_id, l.nome AS loja"
+    group = "b.cliente_id, c.razao_social, b.loja_id, l.nome"
+    return _query(conn, filters, key, group, "sessoes DESC, 2, 4", [])
 
 
 def per_cliente(conn: psycopg.Connection, filters: Filters) -> list[Row]:

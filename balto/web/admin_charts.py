@@ -3,7 +3,7 @@
 ``GET /admin/painel/dados`` (admin), filters ``cliente_id``, ``balcao_id``, ``desde``, ``ate``
 (default: the last 30 days) and ``grao`` = ``dia`` | ``semana`` → ``{"fuso", "grao",
 "brl_por_usd", "series": [{"periodo", "sessoes", "recomendacoes", "aceitas", "com_feedback",
-"alertas", "custo_usd", "custo_brl"}], "por_balcao": [...], "por_cliente": [...],
+"alertas", "custo_usd", "custo_brl"}], "por_balcao": [...], "por_loja": [...], "por_cliente": [...],
 "produtos": [{"produto", "vezes", "aceitas", "com_feedback"}]}``. Periods are cut in
 ``BALTO_TIMEZONE``; BRL is USD times ``BALTO_BRL_PER_USD``. A gestor's figures are its own
 cliente's (`balto.web.params.filters_arg`).
@@ -34,6 +34,7 @@ def _read(conn: Any, filters: Any, grain: str, zone: str) -> dict[str, Any]:
     return {
         "series": charts.series(conn, filters, grain, zone),
         "por_balcao": charts.per_balcao(conn, filters),
+        "por_loja": charts.per_loja(conn, filters),
         "por_cliente": charts.per_cliente(conn, filters),
         "produtos": charts.top_products(conn, filters),
     }

@@ -63,6 +63,9 @@
       ]);
       kpis(d.series);
       tabela("por-cliente", d.por_cliente, (r) => [r.razao_social, r.sessoes, r.recomendacoes, aceit(r), r.alertas, usd.format(r.custo_usd), brl.format(r.custo_brl)]);
+      // stores only where the chain has them: a chain without any reads the same as before
+      document.getElementById("por-loja-bloco").hidden = !d.por_loja.some((r) => r.loja);
+      tabela("por-loja", d.por_loja, (r) => [r.loja || "sem loja", r.razao_social, r.sessoes, r.recomendacoes, aceit(r), r.alertas, usd.format(r.custo_usd), brl.format(r.custo_brl)]);
       tabela("por-balcao", d.por_balcao, (r) => [r.nome_balcao, r.razao_social, r.sessoes, r.recomendacoes, aceit(r), r.alertas, usd.format(r.custo_usd), brl.format(r.custo_brl)]);
       tabela("produtos", d.produtos, (r) => [r.produto, r.vezes, aceit(r)]);
       document.body.dataset.carregado = "1";
