@@ -13,10 +13,16 @@ import openpyxl
 import trio
 
 from balto.device import stream_file
-from balto.web.app import create_quart_app
 from tests.admin_seed import seed
 from tests.conftest import ADMIN, FIXTURES, query, register_balcao, start_server, ws_url
-from tests.gestor_accounts import PASSWORD, create_gestor, origin, sign_in_gestor
+from tests.gestor_accounts import (
+    PASSWORD,
+    create_gestor,
+    opened_routes,
+    origin,
+    sign_in_gestor,
+    walk_refused,
+)
 
 
 def _alert(database_url: str, session_id: str) -> str:
@@ -259,8 +265,6 @@ OPEN_TO_GESTORES = {
     "pages.historico",
     "pages.painel",
 }
-# routes that never took a session cookie: the operator's bearer secret only, 401 for anyone else
-BEARER_ONLY = {"cadastro.cadastro_cliente", "dashboard.page", "dashboard.totals", "metrics.metrics"}
 
 
 async def test_every_other_admin_route_refuses_a_gestor(
@@ -268,19 +272,8 @@ async def test_every_other_admin_route_refuses_a_gestor(
 ) -> None:
     running = await start_server(nursery, database_url)
     cliente = seed(database_url)["c1"]
-    quart = create_quart_app(running.services)  # the server's own route table
-    rules = [
-        rule
-        for rule in quart.url_map.iter_rules()
-        if rule.rule.startswith(("/admin", "/api", "/cadastro/cliente", "/metrics"))
-    ]
-    opened = {
-        rule.endpoint
-        for rule in rules
-        if getattr(quart.view_functions[rule.endpoint], "_balto_for_gestores", False)
-    }
+    opened, rules = opened_routes(running, "_balto_for_gestores")
     assert opened == OPEN_TO_GESTORES
-    sample = "00000000-0000-0000-0000-000000000000"
     async with (
         httpx.AsyncClient(base_url=running.base_url) as op,
         httpx.AsyncClient(base_url=running.base_url) as http,
@@ -289,27 +282,6 @@ async def test_every_other_admin_route_refuses_a_gestor(
         assert (
             await sign_in_gestor(http, running, "ana@rede1.com.br", PASSWORD)
         ).status_code == 303
-        asked = 0
-        refused: set[str] = set()
-        for rule in rules:
-            if rule.endpoint in OPEN_TO_GESTORES:
-                continue
-            refused.add(rule.endpoint)
-            path = rule.rule
-            for arg in rule.arguments:
-                path = path.replace(f"<{arg}>", sample)
-            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                answer = await http.request(method, path, headers=origin(running), json={})
-                asked += 1
-                where = (rule.endpoint, method, path)
-                if rule.endpoint.startswith("pages."):
-                    assert answer.status_code == 303, where
-                    assert answer.headers["location"] == "/admin/ao-vivo", where
-                elif rule.endpoint in BEARER_ONLY:
-                    assert answer.status_code == 401, where
-                else:
-                    assert answer.status_code == 403, (where, answer.text)
-                    assert answer.json()["error"] == "forbidden", where
+        refused = await walk_refused(http, running, rules, OPEN_TO_GESTORES)
         # the walk reached the operator's own routes (not an empty table)
-        assert asked > 15
         assert {"admin_sessions.restart_session", "admin_sessions.add_fault"} <= refused

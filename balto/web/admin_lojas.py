@@ -36,6 +36,14 @@ _NO_LOJA = "loja não encontrada"
 _TAKEN = "já existe uma loja com esse nome nesta rede"
 
 
+async def _touchable(kind: str, row_id: str) -> str | None:
+    """`row_id` made canonical when the principal may act on that row; None reads as unknown."""
+    canonical = canonical_uuid(row_id)
+    if canonical is None or not await may_touch(app_services(), kind, canonical):
+        return None
+    return canonical
+
+
 @blueprint.post("/admin/clientes/<cliente_id>/lojas")
 @for_gestores
 async def create(cliente_id: str) -> tuple[Response, int]:
@@ -70,10 +78,7 @@ async def listing(cliente_id: str) -> Response:
 async def rename(loja_id: str) -> tuple[Response, int]:
     """Rename a store."""
     services = app_services()
-    lid = canonical_uuid(loja_id)
-    if lid is not None and not await may_touch(services, "loja", lid):
-        lid = None
-    if lid is None:
+    if (lid := await _touchable("loja", loja_id)) is None:
         return error(404, "not_found", _NO_LOJA)
     nome = text_field(await json_object(), "nome", MAX_NOME)
     try:
@@ -91,10 +96,7 @@ async def rename(loja_id: str) -> tuple[Response, int]:
 async def remove(loja_id: str) -> Response | tuple[Response, int]:
     """Remove a store; its balcões stay, belonging to the chain as a whole."""
     services = app_services()
-    lid = canonical_uuid(loja_id)
-    if lid is not None and not await may_touch(services, "loja", lid):
-        lid = None
-    if lid is None:
+    if (lid := await _touchable("loja", loja_id)) is None:
         return error(404, "not_found", _NO_LOJA)
     try:
         found = await services.db.run(lojas.remove, lid)
@@ -113,10 +115,7 @@ async def remove(loja_id: str) -> Response | tuple[Response, int]:
 async def place(balcao_id: str) -> tuple[Response, int]:
     """Say which store a balcão stands in (null: the chain as a whole)."""
     services = app_services()
-    bid = canonical_uuid(balcao_id)
-    if bid is not None and not await may_touch(services, "balcao", bid):
-        bid = None
-    if bid is None:
+    if (bid := await _touchable("balcao", balcao_id)) is None:
         return error(404, "not_found", "balcão não encontrado")
     body = await json_object()
     if "loja_id" not in body:
