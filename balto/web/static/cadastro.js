@@ -93,9 +93,9 @@
         await api(`/admin/balcoes/${b.id}/loja`, { method: "PUT", headers: { "Content-Type": "application/json" },
           body: JSON.stringify({ loja_id: lojaId }) });
         b.loja_id = lojaId;
+        await BaltoLojas.listar(cliente);  // the stores' balcão counts, before the message says done
         resultado(lojaId ? `${b.nome_balcao} passou para a loja “${BaltoLojas.nome(lojaId)}”; suas conversas passadas vão junto.`
           : `${b.nome_balcao} agora é da rede como um todo, sem loja.`);
-        await BaltoLojas.listar(cliente);  // the stores' balcão counts
       } catch (err) {
         select.value = b.loja_id || "";  // the row shows what is really saved
         falha(err);
