@@ -195,7 +195,8 @@ def owns(cliente_id: str | None) -> bool:
     """Whether the principal may touch a row of `cliente_id` (None: the row does not exist).
 
     For a chain-wide row (a cliente's catalog, keys, stores): a store's gestor reaches the
-    routes that use this only where they are `for_lojas`, and those read its own store only.
+    routes that use this only where they are `for_lojas` (reading the catalog its store uses,
+    listing its own store).
     """
     if cliente_id is None:
         return False
