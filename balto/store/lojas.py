@@ -70,12 +70,6 @@ def list_lojas(conn: psycopg.Connection, cliente_id: str, loja_id: str | None = 
     return cursor.execute(sql.encode(), (cliente_id, loja_id, loja_id)).fetchall()
 
 
-def cliente_of_loja(conn: psycopg.Connection, loja_id: str) -> str | None:
-    """The cliente a store belongs to, or None for an unknown id."""
-    found = conn.execute("SELECT cliente_id::text FROM lojas WHERE id = %s", (loja_id,)).fetchone()
-    return None if found is None else str(found[0])
-
-
 def rename(conn: psycopg.Connection, loja_id: str, nome: str) -> bool:
     """Give a store a new name; False when unknown. `DuplicateName` if the chain has it."""
     try:
