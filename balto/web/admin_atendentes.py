@@ -30,7 +30,8 @@ from balto.web.auth import app_services, require_admin
 from balto.web.bodies import json_object, text_field
 from balto.web.errors import FieldError, error
 from balto.web.params import canonical_uuid, jsonable, uuid_arg
-from balto.web.principal import for_gestores, may_touch, owns, scoped_cliente
+from balto.web.path_ids import touchable
+from balto.web.principal import for_gestores, owns, scoped_cliente
 
 blueprint = Blueprint("admin_atendentes", __name__)
 blueprint.before_request(require_admin)
@@ -80,10 +81,8 @@ async def listing() -> Response:
 @for_gestores
 async def remove(atendente_id: str) -> tuple[str, int] | tuple[Response, int]:
     """Remove an attendant (and, with it, any use of the attendant's voice)."""
-    key = canonical_uuid(atendente_id)
+    key = await touchable("atendente", atendente_id)
     services = app_services()
-    if key is not None and not await may_touch(services, "atendente", key):
-        key = None
     if key is None or not await services.db.run(remove_atendente, key):
         return error(404, "not_found", "atendente não encontrado")
     await audit("remove_atendente", atendente_id=key)

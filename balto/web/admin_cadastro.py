@@ -21,14 +21,14 @@ from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
 from balto.web.params import (
-    canonical_uuid,
     cursor_arg,
     encode_cursor,
     filters_arg,
     jsonable,
     limit_arg,
 )
-from balto.web.principal import for_gestores, owns
+from balto.web.path_ids import own_cliente
+from balto.web.principal import for_gestores
 
 blueprint = Blueprint("admin_cadastro", __name__)
 
@@ -41,8 +41,7 @@ blueprint.before_request(require_admin)
 @for_gestores
 async def rotate(cliente_id: str) -> tuple[Response, int]:
     """Give the cliente a new linking code; the old one stops working."""
-    canonical = canonical_uuid(cliente_id)
-    if canonical is None or not owns(canonical):
+    if (canonical := own_cliente(cliente_id)) is None:
         return error(404, "not_found", "cliente não encontrado")
     cliente_id = canonical
     codigo = await _services().db.run(rotate_codigo, cliente_id)

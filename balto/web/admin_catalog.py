@@ -31,8 +31,9 @@ from balto.store.cadastro import cliente_exists
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
-from balto.web.params import canonical_uuid, text_arg
-from balto.web.principal import for_gestores, for_lojas, owns
+from balto.web.params import text_arg
+from balto.web.path_ids import own_cliente
+from balto.web.principal import for_gestores, for_lojas
 
 blueprint = Blueprint("admin_catalog", __name__)
 blueprint.before_request(require_admin)
@@ -70,8 +71,7 @@ def _save(conn: Any, cliente_id: str, catalog: Catalog, source: str) -> str | No
 @for_gestores
 async def upload(cliente_id: str) -> tuple[Response, int]:
     """Check and load the cliente's catalog (module docstring)."""
-    cid = canonical_uuid(cliente_id)
-    if cid is None or not owns(cid):
+    if (cid := own_cliente(cliente_id)) is None:
         return error(404, "not_found", "cliente não encontrado")
     kind = request.mimetype
     raw = await request.body  # bytes, capped at MAX_CATALOG_BYTES (413 past it)
@@ -126,10 +126,8 @@ def _read(conn: Any, cliente_id: str) -> dict[str, Any] | None:
 @for_lojas
 async def read(cliente_id: str) -> tuple[Response, int]:
     """The cliente's catalog as JSON, or CSV (``?formato=csv`` / ``Accept: text/csv``)."""
-    cid = canonical_uuid(cliente_id)
+    cid = own_cliente(cliente_id)
     services = app_services()
-    if cid is not None and not owns(cid):
-        cid = None
     found = None if cid is None else await services.db.run(_read, cid)
     if cid is None or found is None:
         return error(404, "not_found", "cliente não encontrado")

@@ -23,8 +23,9 @@ from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.bodies import json_object, text_field
 from balto.web.errors import error
-from balto.web.params import canonical_uuid, jsonable
-from balto.web.principal import for_gestores, may_touch, owns, principal
+from balto.web.params import jsonable
+from balto.web.path_ids import own_cliente, touchable
+from balto.web.principal import for_gestores, principal
 
 blueprint = Blueprint("admin_chaves", __name__)
 blueprint.before_request(require_admin)
@@ -37,8 +38,7 @@ _NO_CLIENTE = "cliente não encontrado"
 @for_gestores
 async def create(cliente_id: str) -> tuple[Response, int]:
     """Make an API key for the cliente; the answer is the only place the key appears."""
-    cid = canonical_uuid(cliente_id)
-    if cid is None or not owns(cid):
+    if (cid := own_cliente(cliente_id)) is None:
         return error(404, "not_found", _NO_CLIENTE)
     nome = text_field(await json_object(), "nome", MAX_NOME)
     made = await app_services().db.run(chaves_api.create_key, cid, nome, principal().actor)
@@ -53,8 +53,7 @@ async def create(cliente_id: str) -> tuple[Response, int]:
 @for_gestores
 async def listing(cliente_id: str) -> Response:
     """The cliente's keys (never the keys themselves), live first."""
-    cid = canonical_uuid(cliente_id)
-    if cid is None or not owns(cid):
+    if (cid := own_cliente(cliente_id)) is None:
         return jsonify({"items": []})
     rows = await app_services().db.run(chaves_api.list_keys, cid)
     return jsonify({"items": [jsonable(asdict(row)) for row in rows]})
@@ -65,9 +64,7 @@ async def listing(cliente_id: str) -> Response:
 async def revoke(chave_id: str) -> Response | tuple[Response, int]:
     """Revoke a key: requests made with it are refused from now on."""
     services = app_services()
-    kid = canonical_uuid(chave_id)
-    if kid is not None and not await may_touch(services, "chave", kid):
-        kid = None
+    kid = await touchable("chave", chave_id)
     if kid is None or await services.db.run(chaves_api.revoke, kid) is None:
         return error(404, "not_found", "chave não encontrada")
     await audit("revoke_chave", chave_id=kid)

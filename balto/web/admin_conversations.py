@@ -37,7 +37,6 @@ from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
 from balto.web.params import (
-    canonical_uuid,
     cursor_arg,
     encode_cursor,
     filters_arg,
@@ -45,7 +44,8 @@ from balto.web.params import (
     limit_arg,
     text_arg,
 )
-from balto.web.principal import for_gestores, for_lojas, may_touch
+from balto.web.path_ids import touchable
+from balto.web.principal import for_gestores, for_lojas
 
 blueprint = Blueprint("admin_conversations", __name__)
 blueprint.before_request(require_admin)
@@ -100,12 +100,9 @@ async def list_alerts() -> Response:
 @for_lojas
 async def one_conversation(session_id: str) -> tuple[Response, int]:
     """One conversation's session row and timeline."""
-    sid = canonical_uuid(session_id)
-    if sid is None:
+    if (sid := await touchable("session", session_id)) is None:  # or another chain's, store's
         return error(404, "not_found", "conversa não encontrada")
     db = app_services().db
-    if not await may_touch(app_services(), "session", sid):  # another chain's, or store's
-        return error(404, "not_found", "conversa não encontrada")
     row = await db.run(conversations.session_row, sid)
     if row is None:
         return error(404, "not_found", "conversa não encontrada")
@@ -118,10 +115,7 @@ async def one_conversation(session_id: str) -> tuple[Response, int]:
 @for_gestores
 async def erase_conversation(session_id: str) -> tuple[Response, int]:
     """Erase what was said in one ended conversation; answer what was erased."""
-    sid = canonical_uuid(session_id)
-    if sid is None:
-        return error(404, "not_found", "conversa não encontrada")
-    if not await may_touch(app_services(), "session", sid):
+    if (sid := await touchable("session", session_id)) is None:
         return error(404, "not_found", "conversa não encontrada")
     try:
         erased = await app_services().db.run(erasure.erase_conversation, sid)

@@ -42,12 +42,11 @@ from balto.web.auth import app_services, require_admin
 from balto.web.bodies import email_field, json_object, optional_uuid_field, text_field
 from balto.web.errors import FieldError, error
 from balto.web.guesses import FAILURE_DELAY_S, judge
-from balto.web.params import canonical_uuid, jsonable
+from balto.web.params import jsonable
+from balto.web.path_ids import own_cliente, touchable
 from balto.web.principal import (
     for_gestores,
     for_lojas,
-    may_touch,
-    owns,
     password_stamp,
     principal,
 )
@@ -66,8 +65,7 @@ async def _other_account(gestor_id: str) -> str | tuple[Response, int]:
 
     The answer: 404 for an unknown account or another chain's, 409 for the principal's own.
     """
-    gid = canonical_uuid(gestor_id)
-    if gid is None or not await may_touch(app_services(), "gestor", gid):
+    if (gid := await touchable("gestor", gestor_id)) is None:
         return error(404, "not_found", _NOT_FOUND)
     if gid == principal().gestor_id:
         return error(409, "conflict", _SELF)
@@ -88,8 +86,7 @@ def password_field(body: dict[str, Any], field: str) -> str:
 @for_gestores
 async def create(cliente_id: str) -> tuple[Response, int]:
     """Give a cliente an account that signs in with an e-mail and a password."""
-    cid = canonical_uuid(cliente_id)
-    if cid is None or not owns(cid):
+    if (cid := own_cliente(cliente_id)) is None:
         return error(404, "not_found", _NO_CLIENTE)
     body = await json_object()
     nome = text_field(body, "nome", MAX_NOME)
@@ -115,8 +112,7 @@ async def create(cliente_id: str) -> tuple[Response, int]:
 @for_gestores
 async def list_for_cliente(cliente_id: str) -> Response:
     """A cliente's accounts, active first."""
-    cid = canonical_uuid(cliente_id)
-    if cid is None or not owns(cid):
+    if (cid := own_cliente(cliente_id)) is None:
         return jsonify({"items": []})
     rows = await app_services().db.run(gestores.list_gestores, cid)
     return jsonify({"items": [jsonable(asdict(row)) for row in rows]})

@@ -23,7 +23,6 @@ from balto.web.auth import app_services, require_admin
 from balto.web.errors import FieldError, error
 from balto.web.params import (
     bool_arg,
-    canonical_uuid,
     cursor_arg,
     encode_cursor,
     filters_arg,
@@ -31,7 +30,8 @@ from balto.web.params import (
     limit_arg,
     text_arg,
 )
-from balto.web.principal import for_lojas, may_touch, principal
+from balto.web.path_ids import touchable
+from balto.web.principal import for_lojas, principal
 from balto.web.remote_ops import close_revoked
 
 blueprint = Blueprint("admin_history", __name__)
@@ -135,12 +135,9 @@ async def audit_log() -> Response:
 async def revoke(balcao_id: str) -> tuple[Response, int]:
     """Revoke the balcão's API key; its live session, if any, is closed with 4003."""
     services = _services()
-    canonical = canonical_uuid(balcao_id)
-    if canonical is None:
+    if (canonical := await touchable("balcao", balcao_id)) is None:
         return error(404, "not_found", "balcão não encontrado")
     balcao_id = canonical
-    if not await may_touch(services, "balcao", balcao_id):
-        return error(404, "not_found", "balcão não encontrado")
     revoked_at = await services.db.run(history.revoke_balcao, balcao_id)
     if revoked_at is None:
         await audit("revoke", balcao_id=balcao_id, outcome="not_found")

@@ -32,8 +32,9 @@ from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
 from balto.web.json_batches import dumps_batched
-from balto.web.params import canonical_uuid, jsonable
-from balto.web.principal import for_lojas, may_touch, principal
+from balto.web.params import jsonable
+from balto.web.path_ids import touchable
+from balto.web.principal import for_lojas, principal
 
 blueprint = Blueprint("admin_live", __name__)
 blueprint.before_request(require_admin)
@@ -93,9 +94,7 @@ async def live_data() -> Response:
 async def acknowledge(alert_id: str) -> tuple[Response, int]:
     """An admin has seen the red-flag alert: cleared from every admin's banner."""
     services = app_services()
-    key = canonical_uuid(alert_id)
-    if key is not None and not await may_touch(services, "alert", key):
-        key = None
+    key = await touchable("alert", alert_id)
     por = principal().nome
     row = None if key is None else await services.db.run(live_feed.acknowledge_alert, key, por)
     if row is None:

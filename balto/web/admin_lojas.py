@@ -24,8 +24,9 @@ from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.bodies import json_object, optional_uuid_field, text_field
 from balto.web.errors import FieldError, error
-from balto.web.params import canonical_uuid, jsonable
-from balto.web.principal import for_gestores, for_lojas, may_touch, owns, principal
+from balto.web.params import jsonable
+from balto.web.path_ids import own_cliente, touchable
+from balto.web.principal import for_gestores, for_lojas, principal
 
 blueprint = Blueprint("admin_lojas", __name__)
 blueprint.before_request(require_admin)
@@ -36,20 +37,11 @@ _NO_LOJA = "loja não encontrada"
 _TAKEN = "já existe uma loja com esse nome nesta rede"
 
 
-async def _touchable(kind: str, row_id: str) -> str | None:
-    """`row_id` made canonical when the principal may act on that row; None reads as unknown."""
-    canonical = canonical_uuid(row_id)
-    if canonical is None or not await may_touch(app_services(), kind, canonical):
-        return None
-    return canonical
-
-
 @blueprint.post("/admin/clientes/<cliente_id>/lojas")
 @for_gestores
 async def create(cliente_id: str) -> tuple[Response, int]:
     """Add a store to the chain."""
-    cid = canonical_uuid(cliente_id)
-    if cid is None or not owns(cid):
+    if (cid := own_cliente(cliente_id)) is None:
         return error(404, "not_found", _NO_CLIENTE)
     nome = text_field(await json_object(), "nome", MAX_NOME)
     try:
@@ -66,8 +58,7 @@ async def create(cliente_id: str) -> tuple[Response, int]:
 @for_lojas
 async def listing(cliente_id: str) -> Response:
     """The chain's stores with their balcões and gestores counted (a store's gestor: its own)."""
-    cid = canonical_uuid(cliente_id)
-    if cid is None or not owns(cid):
+    if (cid := own_cliente(cliente_id)) is None:
         return jsonify({"items": []})
     rows = await app_services().db.run(lojas.list_lojas, cid, principal().loja_id)
     return jsonify({"items": [jsonable(asdict(row)) for row in rows]})
@@ -78,7 +69,7 @@ async def listing(cliente_id: str) -> Response:
 async def rename(loja_id: str) -> tuple[Response, int]:
     """Rename a store."""
     services = app_services()
-    if (lid := await _touchable("loja", loja_id)) is None:
+    if (lid := await touchable("loja", loja_id)) is None:
         return error(404, "not_found", _NO_LOJA)
     nome = text_field(await json_object(), "nome", MAX_NOME)
     try:
@@ -96,7 +87,7 @@ async def rename(loja_id: str) -> tuple[Response, int]:
 async def remove(loja_id: str) -> Response | tuple[Response, int]:
     """Remove a store; its balcões stay, belonging to the chain as a whole."""
     services = app_services()
-    if (lid := await _touchable("loja", loja_id)) is None:
+    if (lid := await touchable("loja", loja_id)) is None:
         return error(404, "not_found", _NO_LOJA)
     try:
         found = await services.db.run(lojas.remove, lid)
@@ -115,7 +106,7 @@ async def remove(loja_id: str) -> Response | tuple[Response, int]:
 async def place(balcao_id: str) -> tuple[Response, int]:
     """Say which store a balcão stands in (null: the chain as a whole)."""
     services = app_services()
-    if (bid := await _touchable("balcao", balcao_id)) is None:
+    if (bid := await touchable("balcao", balcao_id)) is None:
         return error(404, "not_found", "balcão não encontrado")
     body = await json_object()
     if "loja_id" not in body:

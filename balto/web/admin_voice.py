@@ -26,8 +26,8 @@ from balto.store.voiceprints import delete_voiceprint, save_voiceprint
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
-from balto.web.params import canonical_uuid
-from balto.web.principal import for_gestores, may_touch
+from balto.web.path_ids import touchable
+from balto.web.principal import for_gestores
 
 blueprint = Blueprint("admin_voice", __name__)
 blueprint.before_request(require_admin)
@@ -50,11 +50,8 @@ class VoiceBodyRequest(TrioRequest):
 @for_gestores
 async def put_voice(atendente_id: str) -> tuple[Response, int]:
     """Enroll the attendant's voice from the recording in the body."""
-    key = canonical_uuid(atendente_id)
-    services = app_services()
-    db = services.db
-    if key is not None and not await may_touch(services, "atendente", key):
-        key = None
+    key = await touchable("atendente", atendente_id)
+    db = app_services().db
     if key is None or await db.run(get_atendente, key) is None:
         return error(404, "not_found", "atendente não encontrado")
     data = await request.get_data(cache=False, as_text=False)
@@ -85,10 +82,8 @@ async def put_voice(atendente_id: str) -> tuple[Response, int]:
 @for_gestores
 async def delete_voice(atendente_id: str) -> tuple[str, int] | tuple[Response, int]:
     """Erase the attendant's voiceprint."""
-    key = canonical_uuid(atendente_id)
+    key = await touchable("atendente", atendente_id)
     services = app_services()
-    if key is not None and not await may_touch(services, "atendente", key):
-        key = None
     if key is None or not await services.db.run(delete_voiceprint, key):
         return error(404, "not_found", "atendente sem voz cadastrada")
     await audit("delete_voz", atendente_id=key)
