@@ -44,6 +44,10 @@ def _restart(pg: EmbeddedPostgres) -> int:
     While the dead postmaster is still a zombie pgserver believes it runs and starts nothing:
     the check after it fails, and the keeper tries again after its backoff.
     """
+    # As root, pgserver runs PostgreSQL as its own user and opened the data directory's parents
+    # to it at start; something may have closed one since (pytest re-privates its temporary
+    # root at each session's start), and pg_ctl would then answer "Permission denied" forever.
+    pg.server.ensure_pgdata_inited()
     pg.server.ensure_postgres_running()
     pid = _running(pg)
     if pid is None:
