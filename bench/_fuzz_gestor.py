@@ -84,7 +84,12 @@ def gestor_cases(probe: Probe) -> None:
     with httpx.Client(base_url=probe.base, timeout=10, transport=_via(forms)) as http:
         quoted = email.replace("@", "%40")
         for odd in ODD_FORM:
-            for form in (f"email={odd}&segredo={PASSWORD}", f"email={quoted}&segredo={odd}"):
+            for form in (
+                f"email={odd}&segredo={PASSWORD}",
+                f"email={quoted}&segredo={odd}",
+                f"etapa={odd}&codigo=123456",  # the second step's form, forged
+                f"etapa=s1.{odd}&codigo={odd}",
+            ):
                 response = _ask(
                     http, "POST", "/entrar", content=form.encode(), headers={**origin, **FORM}
                 )
@@ -107,9 +112,16 @@ def gestor_cases(probe: Probe) -> None:
                     path = route.format(spelling)
                     response = _ask(http, method, path, json={}, headers=origin)
                     _judge(probe, f"gestor {method} {path[:60]}", response)
+        two_step = "/admin/conta/dois-fatores"
         for odd in ODD_VALUES:
-            for body in ({"atual": odd, "nova": PASSWORD}, {"atual": PASSWORD, "nova": odd}):
-                response = _ask(http, "POST", "/admin/conta/senha", json=body, headers=origin)
-                _judge(probe, f"POST /admin/conta/senha {json.dumps(body)[:80]}", response)
+            for method, path, body in (
+                ("POST", "/admin/conta/senha", {"atual": odd, "nova": PASSWORD}),
+                ("POST", "/admin/conta/senha", {"atual": PASSWORD, "nova": odd}),
+                ("POST", two_step, {"senha": odd}),
+                ("POST", two_step + "/confirmar", {"codigo": odd}),
+                ("DELETE", two_step, {"senha": PASSWORD, "codigo": odd}),
+            ):
+                response = _ask(http, method, path, json=body, headers=origin)
+                _judge(probe, f"{method} {path} {json.dumps(body)[:80]}", response)
     if lines := probe.log_since(offset):
         probe.bad.append(f"gestor cases logged {lines[:3]}")

@@ -40,6 +40,7 @@ class Gestor:
     senha_em: datetime
     desativado_em: datetime | None
     loja_id: str | None
+    dois_fatores: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class Credentials:
     email: str
     senha_hash: str
     senha_em: datetime
+    dois_fatores: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,10 +67,12 @@ class Member:
     senha_em: datetime
     loja_id: str | None
     loja_nome: str | None
+    dois_fatores: bool
 
 
 _COLUMNS = (
-    "id::text, cliente_id::text, nome, email, created_at, senha_em, desativado_em, loja_id::text"
+    "id::text, cliente_id::text, nome, email, created_at, senha_em, desativado_em, loja_id::text,"
+    " totp_segredo IS NOT NULL AS dois_fatores"
 )
 
 
@@ -122,7 +126,8 @@ def credentials(conn: psycopg.Connection, email: str) -> Credentials | None:
     """The active account that signs in with `email` (any case), or None."""
     cursor = conn.cursor(row_factory=class_row(Credentials))
     return cursor.execute(
-        "SELECT id::text, cliente_id::text, nome, email, senha_hash, senha_em FROM gestores"
+        "SELECT id::text, cliente_id::text, nome, email, senha_hash, senha_em,"
+        " totp_segredo IS NOT NULL AS dois_fatores FROM gestores"
         " WHERE lower(email) = lower(%s) AND desativado_em IS NULL",
         (email,),
     ).fetchone()
@@ -133,7 +138,7 @@ def member(conn: psycopg.Connection, gestor_id: str) -> Member | None:
     cursor = conn.cursor(row_factory=class_row(Member))
     return cursor.execute(
         "SELECT g.cliente_id::text, g.nome, g.email, c.razao_social, g.senha_em,"
-        " g.loja_id::text, l.nome AS loja_nome"
+        " g.loja_id::text, l.nome AS loja_nome, g.totp_segredo IS NOT NULL AS dois_fatores"
         " FROM gestores g JOIN clientes c ON c.id = g.cliente_id"
         " LEFT JOIN lojas l ON l.id = g.loja_id"
         " WHERE g.id = %s AND g.desativado_em IS NULL",
@@ -177,9 +182,11 @@ def deactivate(conn: psycopg.Connection, gestor_id: str) -> bool:
     Deactivating twice keeps the first time.
     """
     with conn.transaction():
+        # its second step goes too: nothing signs in with it any more
         row = conn.execute(
-            "UPDATE gestores SET desativado_em = coalesce(desativado_em, now())"
-            " WHERE id = %s RETURNING id",
+            "UPDATE gestores SET desativado_em = coalesce(desativado_em, now()),"
+            " totp_segredo = NULL, totp_pendente = NULL WHERE id = %s RETURNING id",
             (gestor_id,),
         ).fetchone()
+        conn.execute("DELETE FROM gestor_recuperacao WHERE gestor_id = %s", (gestor_id,))
     return row is not None

@@ -10,16 +10,19 @@ cliente → 404; an e-mail an active account already signs in with (any cliente,
 ``loja_id`` (optional) makes a store's gestor, who sees that store only (400 naming it when the
 store is not the cliente's).
 ``GET /admin/clientes/{id}/gestores`` → ``{"items": [{"id", "cliente_id", "nome", "email",
-"created_at", "senha_em", "desativado_em", "loja_id"}]}`` (never a hash); unknown cliente → empty.
+"created_at", "senha_em", "desativado_em", "loja_id", "dois_fatores"}]}`` (never a hash);
+unknown cliente → empty.
 ``PUT /admin/gestores/{id}/senha`` ``{"senha"}`` → 200 ``{"id", "senha_em"}``: a new password
 (the person forgot theirs); every open session of that account ends. 404 unknown or deactivated.
+``DELETE /admin/gestores/{id}/dois-fatores`` → 204: the account's second step is off (the person
+lost the phone) and its open sessions end; 409 when it was off; 404 unknown or deactivated.
 ``DELETE /admin/gestores/{id}`` → 204: deactivated (kept for the audit log), its sessions end at
 their next request on every instance; asked again, 204; unknown → 404.
 
 Anyone signed in:
 ``GET /admin/conta`` → ``{"papel": "operador" | "gestor" | "chave", "nome", "email", "cliente_id",
-"razao_social", "loja_id", "loja_nome"}``: who the admin app is showing data to (the pages read
-it; ``loja_id`` set for a store's gestor).
+"razao_social", "loja_id", "loja_nome", "dois_fatores"}``: who the admin app is showing data to
+(the pages read it; ``loja_id`` set for a store's gestor).
 ``POST /admin/conta/senha`` ``{"atual", "nova"}`` (a gestor) → 200 with a new session cookie:
 the account's other sessions end; a wrong ``atual`` → 400 naming it (and counts as a wrong guess
 from the address). The operator → 403: the operator's secret is the server's configuration.
@@ -31,17 +34,16 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-import trio
-from quart import Blueprint, Response, jsonify, request
+from quart import Blueprint, Response, jsonify
 
 from balto import passwords
-from balto.store import gestores
+from balto.store import gestores, two_step
 from balto.web import session_cookie
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.bodies import email_field, json_object, optional_uuid_field, text_field
 from balto.web.errors import FieldError, error
-from balto.web.guesses import FAILURE_DELAY_S, judge
+from balto.web.own_password import confirm_own_password
 from balto.web.params import jsonable
 from balto.web.path_ids import own_cliente, touchable
 from balto.web.principal import (
@@ -57,6 +59,7 @@ blueprint.before_request(require_admin)
 MAX_NOME = 120
 _NOT_FOUND = "gestor não encontrado"
 _NO_CLIENTE = "cliente não encontrado"
+_OWN_PASSWORD = "change_own_password"
 _SELF = "a própria conta se muda em Sua conta (com a senha atual)"
 
 
@@ -148,6 +151,21 @@ async def deactivate(gestor_id: str) -> Response | tuple[Response, int]:
     return Response("", status=204)
 
 
+@blueprint.delete("/admin/gestores/<gestor_id>/dois-fatores")
+@for_gestores
+async def turn_off_two_step(gestor_id: str) -> Response | tuple[Response, int]:
+    """Turn a colleague's second step off (a lost phone); its open sessions end."""
+    gid = await _other_account(gestor_id)
+    if not isinstance(gid, str):
+        return gid
+    if not await app_services().db.run(two_step.turn_off, gid, end_sessions=True):
+        if await app_services().db.run(gestores.member, gid) is None:
+            return error(404, "not_found", _NOT_FOUND)
+        return error(409, "conflict", "a verificação em duas etapas dessa conta já está desligada")
+    await audit("turn_off_two_step", gestor_id=gid, por="colega")
+    return Response("", status=204)
+
+
 @blueprint.get("/admin/conta")
 @for_lojas
 async def account() -> Response:
@@ -166,6 +184,7 @@ async def account() -> Response:
             "razao_social": who.razao_social,
             "loja_id": who.loja_id,
             "loja_nome": who.loja_nome,
+            "dois_fatores": who.dois_fatores,
         }
     )
 
@@ -178,30 +197,18 @@ async def change_own_password() -> tuple[Response, int]:
     if who.gestor_id is None or who.email is None:
         return error(403, "forbidden", "o segredo do operador é o ADMIN_SECRET da configuração")
     body = await json_object()
-    atual = body.get("atual")
-    if not isinstance(atual, str) or not atual:
-        raise FieldError("atual", "campo obrigatório: atual (a senha de agora)")
     nova = password_field(body, "nova")
+    if (
+        refused := await confirm_own_password(body.get("atual"), "atual", _OWN_PASSWORD)
+    ) is not None:
+        return refused
     services = app_services()
-    found = await services.db.run(gestores.credentials, who.email)
-    ok, _ = await passwords.check(found.senha_hash if found else None, atual)
-    ok = ok and found is not None and found.id == who.gestor_id
-    addr = request.remote_addr or "?"
-    wait = await judge(services.db, addr, ok)
-    if wait:
-        response, status = error(429, "rate_limited", f"muitas tentativas; espere {wait} s")
-        response.headers["Retry-After"] = str(wait)
-        return response, status
-    if not ok:
-        await trio.sleep(FAILURE_DELAY_S)
-        await audit("change_own_password", outcome="wrong_password")
-        raise FieldError("atual", "a senha atual não confere")
     stamp = await services.db.run(
         gestores.set_password, who.gestor_id, await passwords.make_hash(nova)
     )
     if stamp is None:  # deactivated meanwhile
         return error(403, "forbidden", "conta desativada")
-    await audit("change_own_password", outcome="changed")
+    await audit(_OWN_PASSWORD, outcome="changed")
     response = jsonify({"senha_em": stamp.isoformat()})
     token = session_cookie.make_gestor_token(
         services.admin_secret, who.gestor_id, password_stamp(stamp)

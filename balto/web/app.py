@@ -23,6 +23,7 @@ from balto.web import (
     admin_live,
     admin_lojas,
     admin_sessions,
+    admin_two_step,
     admin_voice,
     cadastro,
     counter,
@@ -75,6 +76,7 @@ def create_quart_app(services: Services) -> QuartTrio:
     for app_part in (signin, admin_live, admin_conversations, admin_charts, admin_catalog, pages):
         app.register_blueprint(app_part.blueprint)
     app.register_blueprint(admin_gestores.blueprint)  # chains' own accounts
+    app.register_blueprint(admin_two_step.blueprint)  # their second step at sign-in
     app.register_blueprint(admin_chaves.blueprint)  # and their systems' read-only keys
     app.register_blueprint(admin_lojas.blueprint)  # and their stores
     app.register_blueprint(pages.assets)

@@ -55,6 +55,7 @@ class Principal:
     chave_id: str | None = None
     loja_id: str | None = None
     loja_nome: str | None = None
+    dois_fatores: bool = False
 
     @property
     def is_operator(self) -> bool:
@@ -131,6 +132,7 @@ async def gestor_from_cookie(services: Services) -> Principal | None:
         razao_social=member.razao_social,
         loja_id=member.loja_id,
         loja_nome=member.loja_nome,
+        dois_fatores=member.dois_fatores,
     )
 
 

@@ -31,6 +31,8 @@ LIFETIME_S = 12 * 3600  # a working day; the cookie itself also ends with the br
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _VERSION = "v1"
 _GESTOR = "g1"
+_STEP = "s1"  # a sign-in's second step (`make_step_token`): never a session
+STEP_LIFETIME_S = 300
 
 
 def _key(secret: str) -> bytes:
@@ -66,15 +68,39 @@ def token_valid(secret: str, token: str, *, now: float | None = None) -> bool:
 
 def make_gestor_token(secret: str, gestor_id: str, stamp: int, *, now: float | None = None) -> str:
     """A gestor's session token, tied to the account's password `stamp` (microseconds)."""
-    expiry = int((time.time() if now is None else now) + LIFETIME_S)
-    body = f"{_GESTOR}.{expiry}.{secrets.token_urlsafe(12)}.{gestor_id}.{stamp}"
-    return f"{body}.{_mac(secret, body)}"
+    return _account_token(secret, _GESTOR, LIFETIME_S, gestor_id, stamp, now)
 
 
 def gestor_of(secret: str, token: str, *, now: float | None = None) -> tuple[str, int] | None:
     """(gestor id, password stamp) of a valid, unexpired gestor token; None otherwise."""
+    return _account_of(secret, _GESTOR, token, now)
+
+
+def make_step_token(secret: str, gestor_id: str, stamp: int, *, now: float | None = None) -> str:
+    """Proof that a gestor gave the right password, for the sign-in's second step only.
+
+    It lasts `STEP_LIFETIME_S` and is of another kind than a session token, so it never opens a
+    page; the form carries it to the step that asks for the authenticator's code.
+    """
+    return _account_token(secret, _STEP, STEP_LIFETIME_S, gestor_id, stamp, now)
+
+
+def step_of(secret: str, token: str, *, now: float | None = None) -> tuple[str, int] | None:
+    """(gestor id, password stamp) of a valid, unexpired second-step token; None otherwise."""
+    return _account_of(secret, _STEP, token, now)
+
+
+def _account_token(
+    secret: str, kind: str, lifetime_s: int, gestor_id: str, stamp: int, now: float | None
+) -> str:
+    expiry = int((time.time() if now is None else now) + lifetime_s)
+    body = f"{kind}.{expiry}.{secrets.token_urlsafe(12)}.{gestor_id}.{stamp}"
+    return f"{body}.{_mac(secret, body)}"
+
+
+def _account_of(secret: str, kind: str, token: str, now: float | None) -> tuple[str, int] | None:
     parts = token.split(".")
-    if len(parts) != 6 or parts[0] != _GESTOR or len(token) > 300:
+    if len(parts) != 6 or parts[0] != kind or len(token) > 300:
         return None
     body, mac = ".".join(parts[:5]), parts[5]
     if not hmac.compare_digest(mac.encode(), _mac(secret, body).encode()):
