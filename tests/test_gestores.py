@@ -258,6 +258,7 @@ OPEN_TO_GESTORES = {
     "admin_lojas.remove",
     "admin_lojas.rename",
     "admin_two_step.confirm",
+    "admin_two_step.require",
     "admin_two_step.start",
     "admin_two_step.turn_off",
     "admin_voice.delete_voice",

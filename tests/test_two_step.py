@@ -270,3 +270,82 @@ async def test_turned_off_by_its_owner_or_by_a_colleague_for_a_lost_phone(
         )
         assert ("on", f"gestor:{EMAIL}") in audited and ("off", f"gestor:{EMAIL}") in audited
         assert (None, f"gestor:{bia_email}") in audited
+
+
+_KEY = re.compile(r'<code id="chave">([A-Z2-7]+)</code>')
+
+
+async def test_a_chain_that_requires_it_sets_it_up_at_the_next_sign_in(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url)
+    ids = seed(database_url)
+    c1, c2 = ids["c1"], ids["c2"]
+    here = origin(running)
+    async with (
+        httpx.AsyncClient(base_url=running.base_url) as op,
+        httpx.AsyncClient(base_url=running.base_url) as bia,
+        httpx.AsyncClient(base_url=running.base_url) as bruno,
+        httpx.AsyncClient(base_url=running.base_url) as ana,
+    ):
+        await create_gestor(op, c1)
+        bia_email, bruno_email = "bia@rede1.com.br", "bruno@rede2.com.br"
+        await create_gestor(op, c1, nome="Bia", email=bia_email)
+        await create_gestor(op, c2, nome="Bruno", email=bruno_email)
+        assert (await sign_in_gestor(bia, running, bia_email, PASSWORD)).status_code == 303
+        assert (await sign_in_gestor(bruno, running, bruno_email, PASSWORD)).status_code == 303
+
+        path = f"/admin/clientes/{c1}/dois-fatores"
+        bad = await op.put(path, json={"exigido": "sim"}, headers=ADMIN)
+        assert bad.status_code == 400 and bad.json()["field"] == "exigido"
+        unknown = "/admin/clientes/00000000-0000-0000-0000-000000000000/dois-fatores"
+        assert (await op.put(unknown, json={"exigido": True}, headers=ADMIN)).status_code == 404
+        assert (await bruno.put(path, json={"exigido": True}, headers=here)).status_code == 404
+        required = await bia.put(path, json={"exigido": True}, headers=here)
+        assert required.status_code == 200
+        assert required.json() == {"cliente_id": c1, "exigido": True}
+        listed = (await op.get("/admin/clientes", headers=ADMIN)).json()["items"]
+        assert {row["id"]: row["exige_dois_fatores"] for row in listed} == {c1: True, c2: False}
+        # a session open when it became required goes on; another chain signs in as before
+        assert (await bia.get("/admin/conta")).status_code == 200
+        async with httpx.AsyncClient(base_url=running.base_url) as again:
+            assert (await sign_in_gestor(again, running, bruno_email, PASSWORD)).status_code == 303
+
+        # Ana has none: after her password, the setup, and no session until it is done
+        first = await sign_in_gestor(ana, running, EMAIL, PASSWORD)
+        assert first.status_code == 200 and 'id="exigida"' in first.text
+        assert 'class="qr" src="data:image/svg+xml' in first.text
+        assert "set-cookie" not in first.headers
+        key = _KEY.search(first.text)
+        assert key is not None
+        secret = key.group(1)
+        etapa = _etapa(first)
+        assert (await ana.get("/admin/conta")).status_code == 401
+        wrong = await _code_step(ana, running, etapa, "000000")
+        assert wrong.status_code == 401 and 'id="exigida"' in wrong.text
+        assert _KEY.search(wrong.text).group(1) == secret  # type: ignore[union-attr]
+        assert "set-cookie" not in wrong.headers
+        step = totp.current_step()
+        done = await _code_step(ana, running, etapa, totp.code_at(secret, step))
+        assert done.status_code == 200 and 'id="entrar-codigos"' in done.text
+        codes = re.findall(r"<li><code>([A-Z2-9]{5}-[A-Z2-9]{5})</code></li>", done.text)
+        assert len(set(codes)) == 10
+        assert 'href="/admin/historico"' in done.text
+        account = (await ana.get("/admin/conta")).json()
+        assert account["email"] == EMAIL and account["dois_fatores"] is True
+
+        # from now on she signs in with a code; with it no longer required, still with a code
+        assert (await bia.put(path, json={"exigido": False}, headers=here)).status_code == 200
+        async with httpx.AsyncClient(base_url=running.base_url) as later:
+            page = await sign_in_gestor(later, running, EMAIL, PASSWORD)
+            assert 'id="entrar-codigo"' in page.text and 'id="exigida"' not in page.text
+            code = totp.code_at(secret, step + 1)
+            assert (await _code_step(later, running, _etapa(page), code)).status_code == 303
+        async with httpx.AsyncClient(base_url=running.base_url) as again:
+            assert (await sign_in_gestor(again, running, bia_email, PASSWORD)).status_code == 303
+        audited = query(
+            database_url,
+            "SELECT detail->>'exigido' FROM admin_audit WHERE action = 'require_two_step'"
+            " ORDER BY id",
+        )
+        assert audited == [("true",), ("false",)]

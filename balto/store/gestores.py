@@ -54,6 +54,7 @@ class Credentials:
     senha_hash: str
     senha_em: datetime
     dois_fatores: bool
+    exige_dois_fatores: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,7 @@ class Member:
     loja_id: str | None
     loja_nome: str | None
     dois_fatores: bool
+    exige_dois_fatores: bool
 
 
 _COLUMNS = (
@@ -126,9 +128,10 @@ def credentials(conn: psycopg.Connection, email: str) -> Credentials | None:
     """The active account that signs in with `email` (any case), or None."""
     cursor = conn.cursor(row_factory=class_row(Credentials))
     return cursor.execute(
-        "SELECT id::text, cliente_id::text, nome, email, senha_hash, senha_em,"
-        " totp_segredo IS NOT NULL AS dois_fatores FROM gestores"
-        " WHERE lower(email) = lower(%s) AND desativado_em IS NULL",
+        "SELECT g.id::text, g.cliente_id::text, g.nome, g.email, g.senha_hash, g.senha_em,"
+        " g.totp_segredo IS NOT NULL AS dois_fatores, c.exige_dois_fatores"
+        " FROM gestores g JOIN clientes c ON c.id = g.cliente_id"
+        " WHERE lower(g.email) = lower(%s) AND g.desativado_em IS NULL",
         (email,),
     ).fetchone()
 
@@ -138,7 +141,8 @@ def member(conn: psycopg.Connection, gestor_id: str) -> Member | None:
     cursor = conn.cursor(row_factory=class_row(Member))
     return cursor.execute(
         "SELECT g.cliente_id::text, g.nome, g.email, c.razao_social, g.senha_em,"
-        " g.loja_id::text, l.nome AS loja_nome, g.totp_segredo IS NOT NULL AS dois_fatores"
+        " g.loja_id::text, l.nome AS loja_nome, g.totp_segredo IS NOT NULL AS dois_fatores,"
+        " c.exige_dois_fatores"
         " FROM gestores g JOIN clientes c ON c.id = g.cliente_id"
         " LEFT JOIN lojas l ON l.id = g.loja_id"
         " WHERE g.id = %s AND g.desativado_em IS NULL",

@@ -79,6 +79,26 @@ def confirm(
     return stamp
 
 
+def pending(conn: psycopg.Connection, gestor_id: str) -> str | None:
+    """The secret being set up for an active account that has none on, or None."""
+    row = conn.execute(
+        "SELECT totp_pendente FROM gestores WHERE id = %s AND desativado_em IS NULL"
+        " AND totp_segredo IS NULL",
+        (gestor_id,),
+    ).fetchone()
+    return None if row is None else row[0]
+
+
+def require(conn: psycopg.Connection, cliente_id: str, required: bool) -> bool:
+    """Require it (or not) of every gestor of the cliente; False for an unknown cliente."""
+    with conn.transaction():
+        row = conn.execute(
+            "UPDATE clientes SET exige_dois_fatores = %s WHERE id = %s RETURNING 1",
+            (required, cliente_id),
+        ).fetchone()
+    return row is not None
+
+
 def is_on(conn: psycopg.Connection, gestor_id: str) -> bool:
     """Whether the account signs in with a second step."""
     row = conn.execute(

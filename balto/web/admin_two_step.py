@@ -11,7 +11,11 @@ this once. A wrong code → 400 naming ``codigo``; nothing being set up → 409.
 ``DELETE /admin/conta/dois-fatores`` ``{"senha", "codigo"}`` (an app's code or a recovery code) →
 200 ``{"dois_fatores": false}``; wrong → 400 naming the field; off already → 409.
 The operator and API keys → 403 (the operator's secret is the server's configuration). A lost
-phone: a chain gestor turns it off for a colleague (`balto.web.admin_gestores`). Audited.
+phone: a chain gestor turns it off for a colleague (`balto.web.admin_gestores`).
+``PUT /admin/clientes/{id}/dois-fatores`` ``{"exigido": bool}`` (the operator, or a gestor of the
+whole chain for its own) → 200 ``{"cliente_id", "exigido"}``: required of every gestor of the
+chain, a gestor without it sets it up at its next sign-in (`balto.web.signin_step`); sessions
+open now go on. 404 unknown or another chain's; 400 naming ``exigido``. Audited.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from balto.web.bodies import json_object
 from balto.web.errors import FieldError, error
 from balto.web.guesses import FAILURE_DELAY_S, judge
 from balto.web.own_password import confirm_own_password, too_many
-from balto.web.principal import for_lojas, password_stamp, principal
+from balto.web.path_ids import own_cliente
+from balto.web.principal import for_gestores, for_lojas, password_stamp, principal
 
 blueprint = Blueprint("admin_two_step", __name__)
 blueprint.before_request(require_admin)
@@ -123,3 +128,18 @@ async def turn_off() -> tuple[Response, int]:
     await services.db.run(two_step.turn_off, gid, end_sessions=False)
     await audit(_ACTION, outcome="off")
     return jsonify({"dois_fatores": False}), 200
+
+
+@blueprint.put("/admin/clientes/<cliente_id>/dois-fatores")
+@for_gestores
+async def require(cliente_id: str) -> tuple[Response, int]:
+    """Require two-step verification of every gestor of the chain, or stop requiring it."""
+    if (cid := own_cliente(cliente_id)) is None:
+        return error(404, "not_found", "cliente não encontrado")
+    exigido = (await json_object()).get("exigido")
+    if not isinstance(exigido, bool):
+        raise FieldError("exigido", "campo obrigatório: exigido (true ou false)")
+    if not await app_services().db.run(two_step.require, cid, exigido):
+        return error(404, "not_found", "cliente não encontrado")
+    await audit("require_two_step", cliente_id=cid, exigido=exigido)
+    return jsonify({"cliente_id": cid, "exigido": exigido}), 200

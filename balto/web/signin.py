@@ -9,10 +9,8 @@ cookie (`balto.web.session_cookie`); wrong → the form again with 401 after a p
 words for an unknown e-mail and a wrong password. An address with too many wrong secrets or
 passwords, here or in ``Authorization`` headers, gets 429 with ``Retry-After``, and so does an
 e-mail with too many wrong passwords from any addresses (`balto.web.guesses`).
-An account with two-step verification on (`balto.totp`) gets, after a right password, 200 with a
-second form (fields ``etapa``, a short-lived signed proof of the password, and ``codigo``): the
-authenticator's code or a recovery code → 303 with the cookie; a wrong code → that form again with
-401, counted like a wrong password; an expired ``etapa`` → the first form with 401.
+An account with two-step verification on, or whose chain requires it, gets after a right password
+the second step's form instead (`balto.web.signin_step`).
 A sign-in posted from another site is refused (login CSRF). ``POST /sair`` clears the
 cookie and goes back to the form. Sign-ins and refusals are audited.
 """
@@ -23,16 +21,17 @@ import hmac
 import re
 
 import trio
-from quart import Blueprint, Response, render_template, request
+from quart import Blueprint, Response, request
 
 from balto import passwords
 from balto.services import Services
 from balto.storable_text import unstorable_at
-from balto.store import gestores, two_step
+from balto.store import gestores
 from balto.store.database import DatabaseUnavailable
-from balto.web import session_cookie
+from balto.store.gestores import Credentials
+from balto.web import session_cookie, signin_step
 from balto.web.audit import audit
-from balto.web.auth import PAGE_CSP, SIGN_IN_PATH, app_services, redirect_to
+from balto.web.auth import SIGN_IN_PATH, app_services, redirect_to
 from balto.web.guesses import (
     FAILURE_DELAY_S,
     forget,
@@ -42,13 +41,12 @@ from balto.web.guesses import (
     judge_account,
 )
 from balto.web.principal import gestor_from_cookie, password_stamp
+from balto.web.signin_page import MAX_EMAIL, page, too_many
 
 blueprint = Blueprint("signin", __name__)
 
 HOME = "/admin/ao-vivo"
-MAX_EMAIL = 254
 MAX_SECRET = 1000  # longer than any secret or password: refused before any work
-MAX_CODE = 40  # longer than an authenticator's or a recovery code
 # a path on this server: browsers drop tabs and newlines from URLs and read "\\" as "/", so
 # anything but plain URL characters could turn "/\t/evil" into "//evil" (another host)
 _LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9\-._~/?=&%+:,;]*")
@@ -61,21 +59,6 @@ def _safe_next(value: str | None) -> str:
     return value
 
 
-async def _form(
-    status: int, proximo: str, erro: str | None = None, email: str = "", etapa: str = ""
-) -> Response:
-    """The sign-in page: the password's form, or with `etapa` the second step's."""
-    demo = app_services().settings.demo
-    html = await render_template(
-        "entrar.html", proximo=proximo, erro=erro, demo=demo, email=email[:MAX_EMAIL], etapa=etapa
-    )
-    response = Response(html, status=status, content_type="text/html; charset=utf-8")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Content-Security-Policy"] = PAGE_CSP
-    response.headers["X-Frame-Options"] = "DENY"  # no clickjacking of the secret's form
-    return response
-
-
 @blueprint.get(SIGN_IN_PATH)
 async def form() -> Response:
     """The sign-in form (already signed in: straight to the page asked for)."""
@@ -83,7 +66,7 @@ async def form() -> Response:
     proximo = _safe_next(request.args.get("proximo"))
     if session_cookie.has_cookie(services.admin_secret) or await _signed_gestor(services):
         return redirect_to(proximo)
-    return await _form(200, proximo)
+    return await page(200, proximo)
 
 
 async def _signed_gestor(services: Services) -> bool:
@@ -104,21 +87,15 @@ def _who(email: str) -> str:
     return f"gestor:{email[:MAX_EMAIL]}" if unstorable_at(email) is None else "gestor:?"
 
 
-async def _gestor_token(services: Services, email: str, senha: str) -> str | None:
-    """A token for the account `email` when `senha` is its password, else None.
-
-    A session token, or when the account has two-step verification on, a second-step token.
-    """
+async def _gestor_account(services: Services, email: str, senha: str) -> Credentials | None:
+    """The account `email` when `senha` is its password, else None."""
     found = await services.db.run(gestores.credentials, email)
     ok, stale = await passwords.check(found.senha_hash if found else None, senha)
     if not ok or found is None:
         return None
     if stale:  # made with older parameters: today's, now that the password is in hand
         await services.db.run(gestores.rehash, found.id, await passwords.make_hash(senha))
-    make = (
-        session_cookie.make_step_token if found.dois_fatores else session_cookie.make_gestor_token
-    )
-    return make(services.admin_secret, found.id, password_stamp(found.senha_em))
+    return found
 
 
 @blueprint.post(SIGN_IN_PATH)
@@ -133,12 +110,13 @@ async def sign_in() -> Response:
     who = _who(email)
     if not session_cookie.same_origin():
         await audit("sign_in", outcome="cross_site", ator=who)
-        return await _form(403, proximo, "Envio recusado: o formulário veio de outro site.", email)
+        return await page(403, proximo, "Envio recusado: o formulário veio de outro site.", email)
     if "etapa" in fields:
-        return await _second_step(
+        return await signin_step.answer(
             services, addr, proximo, fields["etapa"], fields.get("codigo", "")
         )
     token: str | None = None
+    account: Credentials | None = None
     if len(secret) > MAX_SECRET or len(email) > MAX_EMAIL or unstorable_at(email) is not None:
         right = False  # a NUL or a lone surrogate could not even be looked up
     elif not email:
@@ -148,82 +126,34 @@ async def sign_in() -> Response:
         right = False  # limited here already: no password check spent on it
     else:
         try:
-            token = await _gestor_token(services, email, secret)
+            account = await _gestor_account(services, email, secret)
         except DatabaseUnavailable:
-            return await _form(503, proximo, "Banco de dados indisponível; tente de novo.", email)
-        right = token is not None
+            return await page(503, proximo, "Banco de dados indisponível; tente de novo.", email)
+        right = account is not None
+        if account is not None and not signin_step.needs_step(account):
+            stamp = password_stamp(account.senha_em)
+            token = session_cookie.make_gestor_token(services.admin_secret, account.id, stamp)
     wait = await judge(services.db, addr, right)
     if not wait and email and unstorable_at(email) is None:  # the other kind never signs in
         wait = await judge_account(services.db, email[:MAX_EMAIL], right)
     if wait:
-        return await _too_many(proximo, wait, who, email=email)
+        await audit("sign_in", outcome="rate_limited", ator=who)
+        return await too_many(proximo, wait, email=email)
+    if account is not None and token is None:
+        # the wrong guesses so far stay counted until the code is right too: otherwise the
+        # password, once known, would reset the budget of guesses at the code
+        return await signin_step.ask(services, account, proximo)
     if token is None:
         await trio.sleep(FAILURE_DELAY_S)
         await audit("sign_in", outcome="wrong_secret", ator=who)
         wrong = "E-mail ou senha incorretos." if email else "Segredo incorreto."
-        return await _form(401, proximo, wrong, email)
-    if session_cookie.step_of(services.admin_secret, token) is not None:
-        # the wrong guesses so far stay counted until the code is right too: otherwise the
-        # password, once known, would reset the budget of guesses at the code
-        await audit("sign_in", outcome="code_asked", ator=who)
-        return await _form(200, proximo, etapa=token)
+        return await page(401, proximo, wrong, email)
     await forget(services.db, addr)
     if email:
         await forget_account(services.db, email)
     await audit("sign_in", outcome="signed_in", ator=who)
     response = redirect_to(proximo)
     session_cookie.set_cookie(response, token)
-    return response
-
-
-async def _second_step(
-    services: Services, addr: str, proximo: str, etapa: str, codigo: str
-) -> Response:
-    """The sign-in's second step: `etapa` proves the password, `codigo` is the app's code."""
-    found = session_cookie.step_of(services.admin_secret, etapa)
-    expired = "A verificação expirou ou não vale mais; entre de novo."
-    if found is None:
-        return await _form(401, proximo, expired)
-    gestor_id, stamp = found
-    if wait := guesses().retry_after(addr):
-        return await _too_many(proximo, wait, "gestor:?", etapa=etapa)
-    try:
-        member = await services.db.run(gestores.member, gestor_id)
-        if member is None or password_stamp(member.senha_em) != stamp:
-            return await _form(401, proximo, expired)  # password changed or account closed since
-        right = len(codigo) <= MAX_CODE and await services.db.run(
-            two_step.check_code, gestor_id, codigo
-        )
-    except DatabaseUnavailable:
-        return await _form(503, proximo, "Banco de dados indisponível; tente de novo.", etapa=etapa)
-    who = f"gestor:{member.email}"
-    wait = await judge(services.db, addr, right)
-    if not wait:
-        wait = await judge_account(services.db, member.email, right)
-    if wait:
-        return await _too_many(proximo, wait, who, etapa=etapa)
-    if not right:
-        await trio.sleep(FAILURE_DELAY_S)
-        await audit("sign_in", outcome="wrong_code", ator=who)
-        return await _form(401, proximo, "Código incorreto.", etapa=etapa)
-    await forget(services.db, addr)
-    await forget_account(services.db, member.email)
-    await audit("sign_in", outcome="signed_in", ator=who, segunda_etapa=True)
-    response = redirect_to(proximo)
-    session_cookie.set_cookie(
-        response, session_cookie.make_gestor_token(services.admin_secret, gestor_id, stamp)
-    )
-    return response
-
-
-async def _too_many(
-    proximo: str, wait: int, who: str, *, email: str = "", etapa: str = ""
-) -> Response:
-    """429 with ``Retry-After``: too many wrong secrets, passwords or codes."""
-    await audit("sign_in", outcome="rate_limited", ator=who)
-    wrong = f"Muitas tentativas erradas. Tente de novo em {wait} segundos."
-    response = await _form(429, proximo, wrong, email, etapa)
-    response.headers["Retry-After"] = str(wait)
     return response
 
 

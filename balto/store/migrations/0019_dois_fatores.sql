@@ -13,3 +13,7 @@ CREATE TABLE gestor_recuperacao (
     usado_em    timestamptz,
     PRIMARY KEY (gestor_id, codigo_hash)
 );
+
+-- A chain may require it of all its gestores: one without it sets it up at its next sign-in,
+-- before any page opens.
+ALTER TABLE clientes ADD COLUMN exige_dois_fatores boolean NOT NULL DEFAULT false;
