@@ -1,6 +1,7 @@
 // Cadastro, a chain's own accounts: the operator and the chain's gestores list a cliente's gestores,
 // create one (of the whole chain, or of one store: lojas.js), set a new password, deactivate one
-// (asked twice; not one's own); a gestor changes its own password ("Sua conta").
+// or turn its two-step verification off (both asked twice; not one's own), require it of the whole
+// chain; a gestor changes its own password ("Sua conta"; its own second step: dois_fatores.js).
 "use strict";
 const BaltoGestores = (() => {
   const { el, api, dataHora, linha, botao } = Balto;
@@ -14,15 +15,23 @@ const BaltoGestores = (() => {
     $("gestores-bloco").hidden = false;
     escolhas(lojas);
     const loja = (id) => (id ? (lojas.find((l) => l.id === id) || {}).nome || "—" : "Toda a rede");
-    const body = await api(`/admin/clientes/${cliente}/gestores`);
+    const [body, rede] = await Promise.all([
+      api(`/admin/clientes/${cliente}/gestores`),
+      api(`/admin/clientes?cliente_id=${encodeURIComponent(cliente)}&limit=1`),
+    ]);
+    $("exigir-2-etapas").checked = Boolean(rede.items.length && rede.items[0].exige_dois_fatores);
     const tbody = document.querySelector("#gestores tbody");
     tbody.replaceChildren();
     for (const g of body.items) {
       const situacao = g.desativado_em ? "desativado em " + dataHora(g.desativado_em) : "ativo";
       const acoes = el("span", "", "linha-acoes");
       // one's own account changes under Sua conta, with the current password (the server: 409)
-      if (!g.desativado_em && g.id !== document.body.dataset.gestor) acoes.append(botao("Nova senha", () => novaSenha(g, cliente, acoes)), " ", desativar(g, cliente));
-      const tr = linha(tbody, [g.nome, g.email, loja(g.loja_id), dataHora(g.created_at), situacao, acoes]);
+      if (!g.desativado_em && g.id !== document.body.dataset.gestor) {
+        acoes.append(botao("Nova senha", () => novaSenha(g, cliente, acoes)), " ", desativar(g, cliente));
+        if (g.dois_fatores) acoes.append(" ", semDoisFatores(g, cliente));
+      }
+      const etapas = g.dois_fatores ? "ativada" : "desativada";
+      const tr = linha(tbody, [g.nome, g.email, loja(g.loja_id), dataHora(g.created_at), situacao, etapas, acoes]);
       tr.dataset.gestor = g.id;
     }
     if (!body.items.length) linha(tbody, ["Nenhum gestor: só o operador vê este cliente."]);
@@ -56,6 +65,22 @@ const BaltoGestores = (() => {
     return b;
   }
 
+  // someone who lost the phone: asked once more, the account then signs in with the password alone
+  function semDoisFatores(g, cliente) {
+    const b = Balto.botaoConfirmado("Desativar 2 etapas", "Sim, desativar 2 etapas", async () => {
+      try {
+        await api(`/admin/gestores/${g.id}/dois-fatores`, { method: "DELETE" });
+        avisar(`Verificação em duas etapas de ${g.nome} desativada: entra só com a senha, e as sessões abertas terminaram. Peça que a ative de novo, com o celular novo.`);
+        await listar(cliente, BaltoLojas.atuais);
+      } catch (err) {
+        falhar(err);
+        if (err.status === 409) await listar(cliente, BaltoLojas.atuais).catch(() => {});  // off already: the row says so
+      }
+    }, "perigo");
+    b.dataset.action = "desativar-2-etapas";
+    return b;
+  }
+
   // a new password typed into the row itself (a password field: never shown in clear)
   function novaSenha(g, cliente, acoes) {
     const campo = el("input"); campo.type = "password"; campo.minLength = 10; campo.maxLength = 200;
@@ -75,6 +100,19 @@ const BaltoGestores = (() => {
 
   function ligar(cliente, aviso, falha) {
     avisar = aviso; falhar = falha;
+    // the chain's rule: every gestor with a second step (set up at its next sign-in)
+    $("exigir-2-etapas").addEventListener("change", async (event) => {
+      const caixa = event.target;
+      try {
+        await api(`/admin/clientes/${cliente()}/dois-fatores`, { method: "PUT", ...json({ exigido: caixa.checked }) });
+        avisar(caixa.checked
+          ? "Verificação em duas etapas exigida: quem ainda não a tem configura ao entrar da próxima vez."
+          : "Verificação em duas etapas deixou de ser exigida (quem a ativou continua com ela).");
+      } catch (err) {
+        caixa.checked = !caixa.checked;
+        falhar(err);
+      }
+    });
     $("novo-gestor").addEventListener("submit", async (event) => {
       event.preventDefault();
       const f = event.target;
