@@ -127,6 +127,26 @@ class Page:
             raise BrowserError(f"JavaScript failed: {text}")
         return result["result"].get("value")
 
+    async def text(self, selector: str) -> str:
+        """The text of the first element `selector` matches."""
+        text: str = await self.evaluate(
+            f"document.querySelector({json.dumps(selector)}).textContent"
+        )
+        return text
+
+    async def fill(self, selector: str, value: str) -> None:
+        """Set the value of the field `selector` matches (as typed, without key events)."""
+        await self.evaluate(
+            f"document.querySelector({json.dumps(selector)}).value = {json.dumps(value)}"
+        )
+
+    async def shown(self, element_id: str) -> bool:
+        """Whether the element and every ancestor are displayed (``hidden`` anywhere hides it)."""
+        shown: bool = await self.evaluate(
+            f"document.getElementById({json.dumps(element_id)}).offsetParent !== null"
+        )
+        return shown
+
     async def click(self, selector: str, timeout_s: float = 10.0) -> None:
         """Press and release the left mouse button over the centre of the first match, scrolled
         into view first (a press outside the viewport reaches nothing).

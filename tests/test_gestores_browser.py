@@ -36,11 +36,6 @@ async def _fill(page: Page, element_id: str, value: str) -> None:
     )
 
 
-async def _text(page: Page, selector: str) -> str:
-    text: str = await page.evaluate(f"document.querySelector({json.dumps(selector)}).textContent")
-    return text
-
-
 async def test_a_gestor_made_on_the_cadastro_page_sees_its_own_chain_only(
     nursery: trio.Nursery, database_url: str, tmp_path: Path
 ) -> None:
@@ -61,7 +56,7 @@ async def test_a_gestor_made_on_the_cadastro_page_sees_its_own_chain_only(
         await settle(
             page, f'document.querySelector("#gestores tbody").textContent.includes("{EMAIL}")'
         )
-        assert "Acesso criado para Bia Gestora" in await _text(page, "#resultado")
+        assert "Acesso criado para Bia Gestora" in await page.text("#resultado")
         # a forgotten password, set anew in the row (a password field, never a prompt in clear)
         await page.click("#gestores tbody tr .linha-acoes button")
         field = "#gestores tbody tr .linha-acoes input"
@@ -83,11 +78,11 @@ async def test_a_gestor_made_on_the_cadastro_page_sees_its_own_chain_only(
             'Array.from(document.querySelectorAll("nav a")).map(a => a.textContent)'
         )
         assert tabs == ["Ao vivo", "Histórico", "Painel", "Cadastro"]
-        assert await _text(page, "#quem") == "Bia Gestora — Rede c1"
+        assert await page.text("#quem") == "Bia Gestora — Rede c1"
 
         await page.goto(f"{base}/admin/historico")
         await settle(page, 'document.querySelectorAll("#conversas tbody tr").length === 2')
-        listed = await _text(page, "#conversas tbody")
+        listed = await page.text("#conversas tbody")
         assert "Balcão b1" in listed and "Balcão b2" in listed and "Balcão b3" not in listed
         options = await page.evaluate(
             'Array.from(document.querySelectorAll("#filtros select[name=cliente_id] option"))'
@@ -99,12 +94,12 @@ async def test_a_gestor_made_on_the_cadastro_page_sees_its_own_chain_only(
         await page.goto(f"{base}/admin/cadastro?cliente_id={ids['c2']}")  # another chain's id
         await settle(page, 'document.querySelectorAll("#balcoes tbody tr").length === 2')
         await settle(page, LOADED)
-        assert await _text(page, "#cliente-nome") == "Rede c1"
+        assert await page.text("#cliente-nome") == "Rede c1"
         assert await page.evaluate('document.querySelectorAll("#clientes tbody tr").length') == 1
         assert await page.evaluate('document.getElementById("novo-cliente-bloco").hidden')
         # the chain's accounts, its own among them without the buttons (that is Sua conta)
         await settle(page, 'document.querySelectorAll("#gestores tr[data-gestor]").length === 1')
-        assert "Bia Gestora" in await _text(page, "#gestores tbody")
+        assert "Bia Gestora" in await page.text("#gestores tbody")
         assert await page.evaluate('document.querySelector("#gestores [data-action]") === null')
         await page.evaluate(
             'document.querySelector("#trocar-senha [name=atual]").value = '

@@ -34,31 +34,12 @@ REFUSED = (
 )
 
 
-async def _fill(page: Page, selector: str, value: str) -> None:
-    await page.evaluate(
-        f"document.querySelector({json.dumps(selector)}).value = {json.dumps(value)}"
-    )
-
-
 async def _choose(page: Page, selector: str, value: str) -> None:
     """Pick `value` in a <select> as a person would: the page hears a change."""
     await page.evaluate(
         f"(s => {{ s.value = {json.dumps(value)}; s.dispatchEvent(new Event('change')); }})"
         f"(document.querySelector({json.dumps(selector)}))"
     )
-
-
-async def _text(page: Page, selector: str) -> str:
-    text: str = await page.evaluate(f"document.querySelector({json.dumps(selector)}).textContent")
-    return text
-
-
-async def _shown(page: Page, element_id: str) -> bool:
-    """Whether the element and every ancestor are displayed (``hidden`` anywhere hides it)."""
-    shown: bool = await page.evaluate(
-        f"document.getElementById({json.dumps(element_id)}).offsetParent !== null"
-    )
-    return shown
 
 
 async def _open(page: Page, url: str, ready: str) -> None:
@@ -126,10 +107,10 @@ async def test_a_store_gestor_sees_its_own_store_only(
             '!document.getElementById("lojas-bloco").hidden'
             ' && document.querySelectorAll("#balcoes tbody tr[data-balcao]").length === 2',
         )
-        assert "Nenhuma loja" in await _text(page, "#lojas tbody")
-        assert not await _shown(page, "balcoes-loja")  # no store yet: nothing to choose
+        assert "Nenhuma loja" in await page.text("#lojas tbody")
+        assert not await page.shown("balcoes-loja")  # no store yet: nothing to choose
         for nome in ("Loja Centro", "Loja Prai"):
-            await _fill(page, "#nova-loja [name=nome]", nome)
+            await page.fill("#nova-loja [name=nome]", nome)
             await page.click('#nova-loja button[type="submit"]')
             await settle(
                 page, f'document.getElementById("resultado").textContent.includes("{nome}")'
@@ -139,7 +120,7 @@ async def test_a_store_gestor_sees_its_own_store_only(
         centro = lojas["Loja Centro"]
         # a typo, renamed in its row
         await page.click(f'#lojas tr[data-loja="{lojas["Loja Prai"]}"] button')
-        await _fill(page, f'#lojas tr[data-loja="{lojas["Loja Prai"]}"] input', "Loja Praia")
+        await page.fill(f'#lojas tr[data-loja="{lojas["Loja Prai"]}"] input', "Loja Praia")
         await page.click('[data-action="salvar-loja"]')
         await settle(page, 'document.querySelector("#lojas tbody").textContent.includes("Praia")')
         praia = lojas["Loja Prai"]
@@ -171,22 +152,22 @@ async def test_a_store_gestor_sees_its_own_store_only(
 
         # a gestor for Loja Centro only
         for name, value in (("nome", "Carla Gerente"), ("email", EMAIL), ("senha", PASSWORD)):
-            await _fill(page, f"#novo-gestor [name={name}]", value)
+            await page.fill(f"#novo-gestor [name={name}]", value)
         await _choose(page, "#novo-gestor [name=loja_id]", centro)
         await page.click('#novo-gestor button[type="submit"]')
         await settle(
             page, f'document.querySelector("#gestores tbody").textContent.includes("{EMAIL}")'
         )
-        row = await _text(page, "#gestores tbody tr[data-gestor]")
+        row = await page.text("#gestores tbody tr[data-gestor]")
         assert "Loja Centro" in row, row
-        assert "vê só a loja “Loja Centro”" in await _text(page, "#resultado")
+        assert "vê só a loja “Loja Centro”" in await page.text("#resultado")
         # a store with an active gestor stays: asked twice, then refused in words
         remove = f'#lojas tr[data-loja="{centro}"] [data-action="remover-loja"]'
         await page.click(remove)
-        assert await _text(page, remove) == "Sim, remover"
+        assert await page.text(remove) == "Sim, remover"
         await page.click(remove)
         await settle(page, '!document.getElementById("erro").hidden')
-        assert "gestores ativos" in await _text(page, "#erro")
+        assert "gestores ativos" in await page.text("#erro")
         assert query(database_url, "SELECT count(*) FROM lojas") == [(2,)]
         await _both_widths(page, "cadastro-operador")
 
@@ -204,7 +185,7 @@ async def test_a_store_gestor_sees_its_own_store_only(
                 'document.querySelectorAll("section.sessao").length === 2',
             )
             card = f'section.sessao[data-balcao="{ids["praia"]}"] .cliente'
-            assert await _text(page, card) == f"{REDE} · Loja Praia"
+            assert await page.text(card) == f"{REDE} · Loja Praia"
             await _both_widths(page, "ao-vivo-operador")
 
             # 3. the operator's Histórico, by store: the Excel report follows
@@ -217,7 +198,7 @@ async def test_a_store_gestor_sees_its_own_store_only(
             await _choose(page, "#f-loja", praia)
             await page.click('#filtros button[type="submit"]')
             await settle(page, 'document.querySelectorAll("#conversas tbody tr").length === 1')
-            assert "Balcão Praia" in await _text(page, "#conversas tbody")
+            assert "Balcão Praia" in await page.text("#conversas tbody")
             assert f"loja_id={praia}" in await page.evaluate("location.search")
             excel = await page.evaluate('document.getElementById("excel").getAttribute("href")')
             assert f"loja_id={praia}" in excel
@@ -231,7 +212,7 @@ async def test_a_store_gestor_sees_its_own_store_only(
                 ' && !document.getElementById("f-loja-rotulo").hidden',
             )
             assert await page.evaluate('document.getElementById("f-loja").value') == praia
-            by_balcao = await _text(page, "#por-balcao tbody")
+            by_balcao = await page.text("#por-balcao tbody")
             assert "Balcão Praia" in by_balcao and "Balcão Centro" not in by_balcao
             await _nothing_refused(page)
             devices.cancel_scope.cancel()  # the sessions end: their conversations can be opened
@@ -240,21 +221,21 @@ async def test_a_store_gestor_sees_its_own_store_only(
         await settle(page, 'location.pathname === "/entrar"')
 
         # 4. the store's gestor: its store, and no request refused on any page
-        await _fill(page, "#email", EMAIL)
-        await _fill(page, "#segredo", PASSWORD)
+        await page.fill("#email", EMAIL)
+        await page.fill("#segredo", PASSWORD)
         await page.click("#entrar button")
         await settle(page, 'location.pathname === "/admin/ao-vivo"')
         tabs = await page.evaluate(
             'Array.from(document.querySelectorAll("nav a")).map(a => a.textContent)'
         )
         assert tabs == ["Ao vivo", "Histórico", "Painel", "Cadastro"]
-        assert await _text(page, "#quem") == f"Carla Gerente — {REDE} · Loja Centro"
+        assert await page.text("#quem") == f"Carla Gerente — {REDE} · Loja Centro"
         await settle(
             page,
             'document.querySelector("#encerradas tbody").textContent.includes("Balcão Centro")',
             timeout_s=15,
         )
-        assert "Balcão Praia" not in await _text(page, "#encerradas tbody")
+        assert "Balcão Praia" not in await page.text("#encerradas tbody")
         await _nothing_refused(page)
 
         await _open(
@@ -262,21 +243,21 @@ async def test_a_store_gestor_sees_its_own_store_only(
             f"{base}/admin/historico",
             'document.querySelectorAll("#conversas tbody tr").length === 1',
         )
-        listed = await _text(page, "#conversas tbody")
+        listed = await page.text("#conversas tbody")
         assert "Balcão Centro" in listed and "Balcão Praia" not in listed
-        assert not await _shown(page, "f-loja-rotulo")  # its store is fixed
+        assert not await page.shown("f-loja-rotulo")  # its store is fixed
         await _nothing_refused(page)
         await _both_widths(page, "historico-gestor-loja")
 
         await page.click("#conversas tbody tr a")
         await settle(page, 'document.querySelector("#sessao dd")')
         await settle(page, 'document.getElementById("sessao").textContent.includes("Centro")')
-        assert not await _shown(page, "apagar")  # erasing is the chain's call
+        assert not await page.shown("apagar")  # erasing is the chain's call
         await _nothing_refused(page)
 
         await _open(page, f"{base}/admin/painel", 'document.body.dataset.carregado === "1"')
-        assert "Balcão Praia" not in await _text(page, "#por-balcao")
-        assert not await _shown(page, "f-loja-rotulo")
+        assert "Balcão Praia" not in await page.text("#por-balcao")
+        assert not await page.shown("f-loja-rotulo")
         await _nothing_refused(page)
         await _both_widths(page, "painel-gestor-loja")
 
@@ -285,10 +266,10 @@ async def test_a_store_gestor_sees_its_own_store_only(
             f"{base}/admin/cadastro",
             'document.querySelectorAll("#balcoes tbody tr[data-balcao]").length === 1',
         )
-        assert (await _text(page, "#balcoes tbody")).startswith("Balcão Centro")
-        assert await _text(page, "#cliente-nome") == "Loja Centro"
-        assert await _shown(page, "conta") and await _shown(page, "trocar-senha")
+        assert (await page.text("#balcoes tbody")).startswith("Balcão Centro")
+        assert await page.text("#cliente-nome") == "Loja Centro"
+        assert await page.shown("conta") and await page.shown("trocar-senha")
         for panel in ("clientes-bloco", "lojas-bloco", "catalogo", "chaves", "atendentes"):
-            assert not await _shown(page, panel), panel
+            assert not await page.shown(panel), panel
         await _nothing_refused(page)
         await _both_widths(page, "cadastro-gestor-loja")

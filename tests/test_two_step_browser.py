@@ -41,25 +41,6 @@ LOADED = " && ".join(
 )
 
 
-async def _fill(page: Page, selector: str, value: str) -> None:
-    await page.evaluate(
-        f"document.querySelector({json.dumps(selector)}).value = {json.dumps(value)}"
-    )
-
-
-async def _text(page: Page, selector: str) -> str:
-    text: str = await page.evaluate(f"document.querySelector({json.dumps(selector)}).textContent")
-    return text
-
-
-async def _shown(page: Page, element_id: str) -> bool:
-    """Whether the element and every ancestor are displayed (``hidden`` anywhere hides it)."""
-    shown: bool = await page.evaluate(
-        f"document.getElementById({json.dumps(element_id)}).offsetParent !== null"
-    )
-    return shown
-
-
 async def _code(totp: pyotp.TOTP, after_step: int = -1) -> tuple[str, int]:
     """The app's code now, and its step: a step later than `after_step` (a code is taken once),
     with at least `MARGIN_S` of it left."""
@@ -88,8 +69,8 @@ async def _sign_out(page: Page, base: str) -> None:
 
 async def _password(page: Page, senha: str = PASSWORD) -> None:
     """Type Ana's e-mail and `senha` into the sign-in form on screen and send it."""
-    await _fill(page, "#email", EMAIL)
-    await _fill(page, "#segredo", senha)
+    await page.fill("#email", EMAIL)
+    await page.fill("#segredo", senha)
     await page.click("#entrar button")
 
 
@@ -104,7 +85,7 @@ async def _asked_for_code(page: Page) -> None:
 
 
 async def _send_code(page: Page, codigo: str) -> None:
-    await _fill(page, "#codigo", codigo)
+    await page.fill("#codigo", codigo)
     await page.click("#entrar-codigo button")
 
 
@@ -143,19 +124,19 @@ async def test_a_gestor_turns_two_step_verification_on_and_signs_in_with_a_code(
         await page.goto(f"{base}/admin/cadastro")
         await settle(page, LOADED)
         await settle(page, '!document.getElementById("dois-fatores").hidden')
-        assert await _text(page, "#df-situacao") == "Desativada"
-        assert await _shown(page, "df-ativar")
+        assert await page.text("#df-situacao") == "Desativada"
+        assert await page.shown("df-ativar")
 
         # a wrong password: the server's words next to the form, the cursor back in the field
-        await _fill(page, "#df-ativar [name=senha]", "nao-e-a-senha-1")
+        await page.fill("#df-ativar [name=senha]", "nao-e-a-senha-1")
         await page.click('#df-ativar button[type="submit"]')
         await settle(page, '!document.getElementById("df-erro").hidden')
-        refused = await _text(page, "#df-erro")
+        refused = await page.text("#df-erro")
         assert refused and not refused.startswith("erro "), refused
         assert await page.evaluate("document.activeElement.name") == "senha"
-        assert not await _shown(page, "df-configurar")
+        assert not await page.shown("df-configurar")
 
-        await _fill(page, "#df-ativar [name=senha]", PASSWORD)
+        await page.fill("#df-ativar [name=senha]", PASSWORD)
         await page.click('#df-ativar button[type="submit"]')
         await settle(page, '!document.getElementById("df-configurar").hidden')
         assert await page.evaluate('document.getElementById("df-erro").hidden')
@@ -165,7 +146,7 @@ async def test_a_gestor_turns_two_step_verification_on_and_signs_in_with_a_code(
         await settle(
             page, '(i => i.complete && i.naturalWidth > 0)(document.getElementById("df-qr"))'
         )
-        secret = (await _text(page, "#df-segredo")).replace(" ", "")
+        secret = (await page.text("#df-segredo")).replace(" ", "")
         uri = await page.evaluate('document.getElementById("df-uri").href')
         assert pyotp.parse_uri(uri).secret == secret  # the text typed by hand is the QR's secret
         code_field = "#df-confirmar [name=codigo]"
@@ -176,20 +157,20 @@ async def test_a_gestor_turns_two_step_verification_on_and_signs_in_with_a_code(
 
         totp = pyotp.TOTP(secret)
         codigo, step = await _code(totp)
-        await _fill(page, code_field, codigo)
+        await page.fill(code_field, codigo)
         await page.click('#df-confirmar button[type="submit"]')
         await settle(page, '!document.getElementById("df-recuperacao").hidden')
         recovery: list[str] = await page.evaluate(
             'Array.from(document.querySelectorAll("#df-codigos li")).map(li => li.textContent)'
         )
         assert len(set(recovery)) == RECOVERY_CODES, recovery
-        assert "uma vez" in await _text(page, "#df-recuperacao")
-        assert await _text(page, "#df-situacao") == "Ativada"
+        assert "uma vez" in await page.text("#df-recuperacao")
+        assert await page.text("#df-situacao") == "Ativada"
         await photograph(page, "dois-fatores-codigos")
         await page.click("#df-guardei")
         await settle(page, 'document.getElementById("df-recuperacao").hidden')
         assert await page.evaluate('document.querySelectorAll("#df-codigos li").length') == 0
-        assert await _shown(page, "df-desativar")
+        assert await page.shown("df-desativar")
         assert await _gestores(base, ids["c1"]) == {EMAIL: True}
         assert await _cell(page, ana) == "ativada"
 
@@ -210,7 +191,7 @@ async def test_a_gestor_turns_two_step_verification_on_and_signs_in_with_a_code(
         await photograph(page, "dois-fatores-entrar")
         await _send_code(page, _wrong(totp))
         await settle(page, 'document.getElementById("erro-entrar")')
-        assert await _text(page, "#erro-entrar")
+        assert await page.text("#erro-entrar")
         await _asked_for_code(page)
         codigo, step = await _code(totp, after_step=step)
         await _send_code(page, codigo)
@@ -237,7 +218,7 @@ async def test_a_gestor_turns_two_step_verification_on_and_signs_in_with_a_code(
         await settle(page, f"document.querySelector({json.dumps(button)})")
         assert await _cell(page, ana) == "ativada"
         await page.click(button)
-        assert await _text(page, button) == "Sim, desativar 2 etapas"
+        assert await page.text(button) == "Sim, desativar 2 etapas"
         await photograph(page, "dois-fatores-operador")
         assert await _gestores(base, ids["c1"]) == {EMAIL: True}  # the first click only asks
         await page.click(button)
@@ -270,7 +251,7 @@ async def test_a_gestor_turns_two_step_verification_on_and_signs_in_with_a_code(
         await settle(page, 'document.getElementById("exigida")')
         await settle(page, '(i => i.complete && i.naturalWidth > 0)(document.querySelector(".qr"))')
         await photograph(page, "dois-fatores-exigida")
-        chain_totp = pyotp.TOTP(await _text(page, "#chave"))
+        chain_totp = pyotp.TOTP(await page.text("#chave"))
         codigo, _ = await _code(chain_totp)
         await _send_code(page, codigo)
         await settle(page, 'document.getElementById("entrar-codigos")')
