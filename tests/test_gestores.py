@@ -257,6 +257,7 @@ OPEN_TO_GESTORES = {
     "admin_lojas.place",
     "admin_lojas.remove",
     "admin_lojas.rename",
+    "admin_lojas.rotate_code",
     "admin_two_step.confirm",
     "admin_two_step.require",
     "admin_two_step.start",

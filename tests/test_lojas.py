@@ -300,6 +300,7 @@ OPEN_TO_LOJAS = {
     "admin_live.acknowledge",
     "admin_live.live_data",
     "admin_lojas.listing",
+    "admin_lojas.rotate_code",
     "admin_two_step.confirm",
     "admin_two_step.start",
     "admin_two_step.turn_off",

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import psycopg
-from psycopg import errors as pg_errors
+
+from balto.store.link_codes import free_code, owner_of_code
 
 API_KEY_PREFIX = "bk_"
 
@@ -37,40 +38,35 @@ def hash_api_key(api_key: str) -> bytes:
     return hashlib.sha256(api_key.encode()).digest()
 
 
-def _new_codigo() -> str:
-    return f"{secrets.randbelow(1_000_000):06d}"
-
-
 def create_cliente(conn: psycopg.Connection, email: str, razao_social: str, telefone: str) -> str:
     """Insert a cliente with a fresh unique 6-digit linking code; return the code."""
-    for _ in range(50):
-        codigo = _new_codigo()
-        try:
-            with conn.transaction():
-                conn.execute(
-                    "INSERT INTO clientes (id, codigo, email, razao_social, telefone)"
-                    " VALUES (%s, %s, %s, %s, %s)",
-                    (uuid.uuid4(), codigo, email, razao_social, telefone),
-                )
-        except pg_errors.UniqueViolation:
-            continue
-        return codigo
-    raise RuntimeError("no free 6-digit linking code after 50 tries")
+    with conn.transaction():
+        codigo = free_code(conn)
+        conn.execute(
+            "INSERT INTO clientes (id, codigo, email, razao_social, telefone)"
+            " VALUES (%s, %s, %s, %s, %s)",
+            (uuid.uuid4(), codigo, email, razao_social, telefone),
+        )
+    return codigo
 
 
 def create_balcao(
     conn: psycopg.Connection, codigo: str, nome_balcao: str
 ) -> tuple[str, str] | None:
-    """Register a balcão under the cliente with `codigo`; return (api_key, balcao_id) or None."""
-    row = conn.execute("SELECT id FROM clientes WHERE codigo = %s", (codigo,)).fetchone()
-    if row is None:
+    """Register a balcão under the cliente (or the store) with `codigo`.
+
+    Returns (api_key, balcao_id), or None for nobody's code. A store's code puts the balcão in it.
+    """
+    owner = owner_of_code(conn, codigo)
+    if owner is None:
         return None
+    cliente_id, loja_id = owner
     api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
     balcao_id = uuid.uuid4()
     conn.execute(
-        "INSERT INTO balcoes (id, cliente_id, nome_balcao, api_key_hash, api_key_hint)"
-        " VALUES (%s, %s, %s, %s, %s)",
-        (balcao_id, row[0], nome_balcao, hash_api_key(api_key), api_key[:7]),
+        "INSERT INTO balcoes (id, cliente_id, nome_balcao, api_key_hash, api_key_hint, loja_id)"
+        " VALUES (%s, %s, %s, %s, %s, %s)",
+        (balcao_id, cliente_id, nome_balcao, hash_api_key(api_key), api_key[:7], loja_id),
     )
     return api_key, str(balcao_id)
 
@@ -111,18 +107,9 @@ def rotate_codigo(conn: psycopg.Connection, cliente_id: str) -> str | None:
 
     Returns the new code, or None for an unknown cliente. Balcões already linked keep their keys.
     """
-    for _ in range(50):
-        codigo = _new_codigo()
-        try:
-            with conn.transaction():
-                row = conn.execute(  # the same code again would not rotate anything
-                    "UPDATE clientes SET codigo = %s WHERE id = %s AND codigo <> %s RETURNING id",
-                    (codigo, cliente_id, codigo),
-                ).fetchone()
-        except pg_errors.UniqueViolation:
-            continue
-        if row is not None:
-            return codigo
-        if not cliente_exists(conn, cliente_id):
-            return None
-    raise RuntimeError("no free 6-digit linking code after 50 tries")
+    with conn.transaction():
+        codigo = free_code(conn)  # never the current one: that is taken
+        row = conn.execute(
+            "UPDATE clientes SET codigo = %s WHERE id = %s RETURNING id", (codigo, cliente_id)
+        ).fetchone()
+    return None if row is None else codigo

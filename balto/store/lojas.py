@@ -17,6 +17,7 @@ from psycopg.rows import class_row
 
 from balto.errors import BaltoError
 from balto.store.cadastro import cliente_exists
+from balto.store.link_codes import free_code
 
 
 class DuplicateName(BaltoError):
@@ -37,6 +38,7 @@ class Loja:
     created_at: datetime
     balcoes: int
     gestores: int
+    codigo: str | None
 
 
 def create(conn: psycopg.Connection, cliente_id: str, nome: str) -> str | None:
@@ -48,8 +50,8 @@ def create(conn: psycopg.Connection, cliente_id: str, nome: str) -> str | None:
         try:
             with conn.transaction():
                 conn.execute(
-                    "INSERT INTO lojas (id, cliente_id, nome) VALUES (%s, %s, %s)",
-                    (new_id, cliente_id, nome),
+                    "INSERT INTO lojas (id, cliente_id, nome, codigo) VALUES (%s, %s, %s, %s)",
+                    (new_id, cliente_id, nome, free_code(conn)),
                 )
         except psycopg.errors.UniqueViolation:
             raise DuplicateName(nome) from None
@@ -63,7 +65,7 @@ def list_lojas(conn: psycopg.Connection, cliente_id: str, loja_id: str | None = 
         "SELECT l.id::text, l.cliente_id::text, l.nome, l.created_at,"
         " (SELECT count(*) FROM balcoes b WHERE b.loja_id = l.id)::int AS balcoes,"
         " (SELECT count(*) FROM gestores g WHERE g.loja_id = l.id"
-        "  AND g.desativado_em IS NULL)::int AS gestores"
+        "  AND g.desativado_em IS NULL)::int AS gestores, l.codigo"
         " FROM lojas l WHERE l.cliente_id = %s AND (%s::uuid IS NULL OR l.id = %s::uuid)"
         " ORDER BY lower(l.nome), l.created_at"
     )
@@ -108,6 +110,16 @@ def remove(conn: psycopg.Connection, loja_id: str) -> bool:
         except psycopg.errors.ForeignKeyViolation:  # a gestor made for it meanwhile
             raise HasGestores(loja_id) from None
     return True
+
+
+def rotate_code(conn: psycopg.Connection, loja_id: str) -> str | None:
+    """A new linking code for the store (the old one stops linking); None when unknown."""
+    with conn.transaction():
+        codigo = free_code(conn)
+        row = conn.execute(
+            "UPDATE lojas SET codigo = %s WHERE id = %s RETURNING id", (codigo, loja_id)
+        ).fetchone()
+    return None if row is None else codigo
 
 
 def place_balcao(conn: psycopg.Connection, balcao_id: str, loja_id: str | None) -> str | None:

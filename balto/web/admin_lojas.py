@@ -3,7 +3,12 @@
 ``POST /admin/clientes/{id}/lojas`` ``{"nome"}`` → 201 ``{"id", "nome"}``; 404 for an unknown
 cliente (or another chain's); 409 naming ``nome`` when the chain has a store of that name.
 ``GET /admin/clientes/{id}/lojas`` → ``{"items": [{"id", "cliente_id", "nome", "created_at",
-"balcoes", "gestores"}]}`` by name (a store's gestor: its own store only).
+"balcoes", "gestores", "codigo"}]}`` by name (a store's gestor: its own store only). ``codigo``:
+the store's own linking code (a balcão linked with it belongs to the store; null for a store
+made before stores had codes, until one is made).
+``POST /admin/lojas/{id}/codigo`` → 200 ``{"id", "codigo"}``: a new linking code for the store,
+the old one refused from now on (balcões linked keep their keys). Open to a store's gestor for
+its own store, so it sets up its counters itself.
 ``PATCH /admin/lojas/{id}`` ``{"nome"}`` → 200 ``{"id", "nome"}``; 404 unknown; 409 taken.
 ``DELETE /admin/lojas/{id}`` → 204: its balcões belong to the chain as a whole again; 409 while
 an active gestor belongs to it (deactivate or move that account first); 404 unknown.
@@ -99,6 +104,19 @@ async def remove(loja_id: str) -> Response | tuple[Response, int]:
         return error(404, "not_found", _NO_LOJA)
     await audit("remove_loja", loja_id=lid)
     return Response("", status=204)
+
+
+@blueprint.post("/admin/lojas/<loja_id>/codigo")
+@for_lojas
+async def rotate_code(loja_id: str) -> tuple[Response, int]:
+    """A new linking code for the store; the old one stops linking."""
+    if (lid := await touchable("loja", loja_id)) is None:
+        return error(404, "not_found", _NO_LOJA)
+    codigo = await app_services().db.run(lojas.rotate_code, lid)
+    if codigo is None:
+        return error(404, "not_found", _NO_LOJA)
+    await audit("rotate_loja_codigo", loja_id=lid)
+    return jsonify({"id": lid, "codigo": codigo}), 200
 
 
 @blueprint.put("/admin/balcoes/<balcao_id>/loja")

@@ -88,7 +88,7 @@ async def cadastro_balcao() -> tuple[Response, int]:
         return response, status
     if result.created is None:
         log.warning("balcao registration with unknown code %s from %s", codigo, address)
-        return error(404, "not_found", "código de cliente não encontrado", field="user_codigo")
+        return error(404, "not_found", "código de vínculo não encontrado", field="user_codigo")
     api_key, balcao_id = result.created
     log.info("balcao registered: %s (%s)", nome, balcao_id)
     return jsonify({"api_key": api_key, "balcao_id": balcao_id, "status": "registered"}), 201
