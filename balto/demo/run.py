@@ -42,6 +42,7 @@ CLIENTE = {
     "telefone": "11900000000",
 }
 BALCAO = "Balcão Demonstração 01"
+LOJA = "Loja Centro"
 GESTORA = "Gestora da Demonstração"
 ATENDENTE = "Ana (demonstração)"
 PAUSE_S = 3.0  # between two passes of the dialogue (each pass is a session)
@@ -95,6 +96,14 @@ async def _register(http: httpx.AsyncClient, admin_secret: str, key_file: Path) 
         json={"nome": GESTORA, "email": email, "senha": senha},
     )
     gestor.raise_for_status()
+    # the counter stands in a store, linked with the store's own code, as a store's manager would
+    loja = await http.post(
+        f"/admin/clientes/{cliente_id}/lojas", headers=headers, json={"nome": LOJA}
+    )
+    if loja.status_code == 201:  # a kept database has it already: the chain's code then
+        lojas = await http.get(f"/admin/clientes/{cliente_id}/lojas", headers=headers)
+        found = [row for row in lojas.json()["items"] if row["id"] == loja.json()["id"]]
+        codigo = found[0]["codigo"] or codigo
     balcao = await http.post(
         "/cadastro/balcao", json={"nome_balcao": BALCAO, "user_codigo": codigo}
     )
