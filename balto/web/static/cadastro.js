@@ -1,8 +1,8 @@
 // Cadastro: clientes (create, rotate the linking code), and for the chosen cliente its stores
 // (lojas.js), balcões (revoke, place in a store), attendants (add with consent, remove, their
 // voice: voz.js), catalog (upload with row errors, list, CSV) and, for the operator, the
-// cliente's own accounts (gestores.js). A store's gestor gets its store's balcões only: every
-// other panel here changes the whole chain, and its routes would refuse it.
+// cliente's own accounts (gestores.js). A store's gestor gets its store's linking code (lojas.js)
+// and balcões only: every other panel here changes the whole chain, and its routes would refuse it.
 "use strict";
 (() => {
   const { el, api, dataHora, linha, botao } = Balto;
@@ -148,7 +148,8 @@
     bloco.hidden = true;
     if (!cliente) return;
     if (daLoja) {
-      await balcoes([]).finally(() => { bloco.hidden = false; });
+      await Promise.all([BaltoLojas.minha(cliente, resultado, falha), balcoes([])])
+        .finally(() => { bloco.hidden = false; });
       return;
     }
     // shown once every section is drawn: a table filling in above another would move its
@@ -209,7 +210,7 @@
   });
 
   if (daLoja) {
-    // its own store's balcões and its account: nothing of the chain's to list or change
+    // its own store's code, balcões and account: nothing of the chain's to list or change
     $("clientes-bloco").hidden = true;
     $("rede-bloco").hidden = true;
     $("cliente-rotulo").textContent = "Sua loja";

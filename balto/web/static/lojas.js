@@ -1,6 +1,7 @@
-// Cadastro, a chain's stores (lojas): list them with their balcões and gestores counted, create,
-// rename in the row, remove (asked twice). The operator and a chain-wide gestor use it; a store's
-// gestor never loads it (the routes that change stores refuse it).
+// Cadastro, a chain's stores (lojas): list them with their balcões and gestores counted and their
+// linking code, create, rename in the row, give a new code, remove (asked twice). The operator and
+// a chain-wide gestor use the panel; a store's gestor gets only its own store's code (`minha`), so
+// it links the counters of its store itself (the routes that change stores refuse it otherwise).
 "use strict";
 const BaltoLojas = (() => {
   const { el, api, linha, botao } = Balto;
@@ -20,8 +21,9 @@ const BaltoLojas = (() => {
     tbody.replaceChildren();
     for (const l of atuais) {
       const acoes = el("span", "", "linha-acoes quebra");
-      acoes.append(botao("Renomear", () => renomear(l, cliente, acoes)), " ", remover(l));
-      const tr = linha(tbody, [l.nome, l.balcoes, l.gestores, acoes]);
+      const { onde, girar } = vinculo(l);
+      acoes.append(botao("Renomear", () => renomear(l, cliente, acoes)), " ", girar, " ", remover(l));
+      const tr = linha(tbody, [l.nome, l.balcoes, l.gestores, onde, acoes]);
       tr.dataset.loja = l.id;
     }
     if (!atuais.length) linha(tbody, ["Nenhuma loja: todos os balcões são da rede como um todo."]);
@@ -29,6 +31,43 @@ const BaltoLojas = (() => {
   }
 
   const nome = (id) => (atuais.find((l) => l.id === id) || {}).nome;
+
+  // the store's code with a link that opens the counter page with it filled in, and the button
+  // that makes a new one (the first one, for a store made before stores had codes)
+  function vinculo(l) {
+    const onde = el("span", "", "vinculo");
+    const girar = botao("", async () => {
+      const antes = l.codigo;
+      try {
+        l.codigo = (await api(`/admin/lojas/${l.id}/codigo`, { method: "POST" })).codigo;
+        desenhar();
+        avisar(antes
+          ? `Novo código da loja “${l.nome}”: ${l.codigo}. O anterior deixou de valer; balcões já vinculados continuam funcionando.`
+          : `Código da loja “${l.nome}”: ${l.codigo}. Um balcão vinculado com ele fica nesta loja.`);
+      } catch (err) { falhar(err); }
+    });
+    girar.dataset.action = "codigo-loja";
+    function desenhar() {
+      girar.textContent = l.codigo ? "Novo código" : "Gerar código";
+      if (!l.codigo) { onde.replaceChildren(el("span", "sem código", "sem-codigo")); return; }
+      const tela = el("a", "tela do balcão", "tela-balcao");
+      tela.href = "/balcao?codigo=" + encodeURIComponent(l.codigo);
+      tela.title = "Abra no navegador do balcão: o código já vem preenchido";
+      onde.replaceChildren(el("code", l.codigo, "codigo"), " · ", tela);
+    }
+    desenhar();
+    return { onde, girar };
+  }
+
+  // a store's gestor: the list holds its own store only; its code goes in the block of its page
+  async function minha(cliente, aviso, falha) {
+    avisar = aviso; falhar = falha;
+    const [l] = (await api(`/admin/clientes/${cliente}/lojas`)).items;
+    if (!l) return;
+    const { onde, girar } = vinculo(l);
+    $("minha-loja-vinculo").replaceChildren(onde, " ", girar);
+    $("minha-loja-bloco").hidden = false;
+  }
 
   function remover(l) {
     // asked once more: its balcões go back to the chain as a whole, and its filter is gone
@@ -85,12 +124,12 @@ const BaltoLojas = (() => {
       const f = event.target;
       try {
         const body = await api(`/admin/clientes/${cliente()}/lojas`, { method: "POST", ...json({ nome: f.nome.value }) });
-        avisar(`Loja “${body.nome}” criada: escolha-a na coluna Loja dos balcões que ficam nela.`);
+        avisar(`Loja “${body.nome}” criada: um balcão vinculado com o código dela fica nela; os já vinculados, escolha-a na coluna Loja dos balcões.`);
         f.reset();
         await mudou();
       } catch (err) { falhar(err); }
     });
   }
 
-  return { listar, ligar, escolha, nome, get atuais() { return atuais; } };
+  return { listar, ligar, minha, escolha, nome, get atuais() { return atuais; } };
 })();
