@@ -10,12 +10,20 @@
     export_xlsx: "Baixar relatório Excel", fault_add: "Injetar falha", fault_remove: "Remover falha",
     fault_clear: "Limpar falhas", create_gestor: "Criar acesso de gestor", reset_gestor_password: "Nova senha de gestor",
     deactivate_gestor: "Desativar gestor", change_own_password: "Trocar a própria senha",
+    create_chave: "Criar chave de API", revoke_chave: "Revogar chave de API",
+    create_loja: "Criar loja", rename_loja: "Renomear loja", remove_loja: "Remover loja",
+    place_balcao: "Mudar balcão de loja", rotate_loja_codigo: "Novo código de vínculo da loja",
+    two_step: "Verificação em duas etapas", turn_off_two_step: "Desativar 2 etapas de um colega",
+    require_two_step: "Exigir 2 etapas na rede",
   };
   const RESULTADOS = {
     signed_in: "entrou", wrong_secret: "segredo errado", rate_limited: "bloqueado: tentativas demais",
     cross_site: "recusado: veio de outro site", not_found: "não encontrado", rotated: "trocado",
     revoked: "revogada", invalid: "recusado: linhas com erro", saved: "salvo",
-    changed: "trocada", wrong_password: "senha atual errada",
+    changed: "trocada", wrong_password: "senha atual errada", timeout: "sem resposta a tempo",
+    code_asked: "senha certa: código pedido", setup_asked: "senha certa: configurar 2 etapas",
+    wrong_code: "código errado", wrong_setup_code: "código errado ao configurar",
+    started: "configuração iniciada", on: "ativada", off: "desativada",
   };
   let cursor = null;
 
@@ -30,6 +38,7 @@
     if (a.action === "catalog_upload" && d.produtos) return `${d.produtos} produtos`;
     if (a.action === "enroll_voz") return `${d.fala_s} s de fala, ${d.qualidade}`;
     if (a.action === "create_gestor") return d.email;
+    if (a.action === "require_two_step") return d.exigido ? "exigida" : "não exigida";
     return "—";
   }
 
