@@ -155,3 +155,32 @@ async def test_an_old_hash_is_remade_at_sign_in_without_ending_other_sessions(
         assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")  # today's parameters
         assert stamp_after == stamp
         assert (await first.get("/admin/history/conversas")).status_code == 200
+
+
+async def test_a_gestor_ends_its_other_sessions_and_stays_in(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url)
+    cliente = seed(database_url)["c1"]
+    path = "/admin/conta/sessoes/encerrar"
+    async with (
+        httpx.AsyncClient(base_url=running.base_url) as op,
+        httpx.AsyncClient(base_url=running.base_url) as here,
+        httpx.AsyncClient(base_url=running.base_url) as left_open,
+    ):
+        await create_gestor(op, cliente)
+        for http in (here, left_open):
+            assert (await sign_in_gestor(http, running, EMAIL, PASSWORD)).status_code == 303
+        # state-changing: from this server's pages only
+        assert (await here.post(path)).status_code == 403
+        ended = await here.post(path, headers=origin(running))
+        assert ended.status_code == 200 and "senha_em" in ended.json()
+        assert (await here.get("/admin/conta")).json()["email"] == EMAIL
+        assert (await left_open.get("/admin/conta")).status_code == 401
+        # the password is unchanged: signing in again works
+        assert (await sign_in_gestor(left_open, running, EMAIL, PASSWORD)).status_code == 303
+        assert (await op.post(path, headers=ADMIN)).status_code == 403
+        audited = query(
+            database_url, "SELECT ator FROM admin_audit WHERE action = 'end_other_sessions'"
+        )
+        assert audited == [(f"gestor:{EMAIL}",)]

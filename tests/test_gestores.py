@@ -241,6 +241,7 @@ OPEN_TO_GESTORES = {
     "admin_gestores.change_own_password",
     "admin_gestores.create",
     "admin_gestores.deactivate",
+    "admin_gestores.end_other_sessions",
     "admin_gestores.list_for_cliente",
     "admin_gestores.reset_password",
     "admin_gestores.turn_off_two_step",

@@ -291,6 +291,7 @@ OPEN_TO_LOJAS = {
     "admin_conversations.one_conversation",
     "admin_gestores.account",
     "admin_gestores.change_own_password",
+    "admin_gestores.end_other_sessions",
     "admin_history.alerts",
     "admin_history.balcoes",
     "admin_history.clientes",

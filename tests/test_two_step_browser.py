@@ -27,7 +27,7 @@ import trio
 from tests.admin_seed import seed
 from tests.browser import Page, chromium, needs_chromium, open_page, photograph, settle, sign_in
 from tests.conftest import ADMIN, start_server
-from tests.gestor_accounts import EMAIL, PASSWORD, create_gestor
+from tests.gestor_accounts import EMAIL, PASSWORD, create_gestor, sign_in_gestor
 
 pytestmark = needs_chromium
 STEP_S = 30  # the TOTP time step (RFC 6238's default, pyotp's and the server's)
@@ -126,6 +126,16 @@ async def test_a_gestor_turns_two_step_verification_on_and_signs_in_with_a_code(
         await settle(page, '!document.getElementById("dois-fatores").hidden')
         assert await page.text("#df-situacao") == "Desativada"
         assert await page.shown("df-ativar")
+
+        # a browser left signed in elsewhere: Sua conta ends it, this page stays in
+        async with httpx.AsyncClient(base_url=base) as elsewhere:
+            assert (await sign_in_gestor(elsewhere, running, EMAIL, PASSWORD)).status_code == 303
+            assert (await elsewhere.get("/admin/conta")).status_code == 200
+            await page.click("#encerrar-sessoes")
+            await settle(
+                page, 'document.getElementById("resultado").textContent.includes("terminaram")'
+            )
+            assert (await elsewhere.get("/admin/conta")).status_code == 401
 
         # a wrong password: the server's words next to the form, the cursor back in the field
         await page.fill("#df-ativar [name=senha]", "nao-e-a-senha-1")

@@ -171,6 +171,17 @@ def set_password(conn: psycopg.Connection, gestor_id: str, senha_hash: str) -> d
     return None if row is None else row[0]
 
 
+def end_sessions(conn: psycopg.Connection, gestor_id: str) -> datetime | None:
+    """A new session stamp: every open session of the account ends; None when deactivated."""
+    with conn.transaction():
+        row = conn.execute(
+            "UPDATE gestores SET senha_em = clock_timestamp()"
+            " WHERE id = %s AND desativado_em IS NULL RETURNING senha_em",
+            (gestor_id,),
+        ).fetchone()
+    return None if row is None else row[0]
+
+
 def rehash(conn: psycopg.Connection, gestor_id: str, senha_hash: str) -> None:
     """Store the same password's hash made with today's parameters; sessions are unaffected."""
     with conn.transaction():

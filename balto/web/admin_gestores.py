@@ -23,6 +23,9 @@ Anyone signed in:
 ``GET /admin/conta`` → ``{"papel": "operador" | "gestor" | "chave", "nome", "email", "cliente_id",
 "razao_social", "loja_id", "loja_nome", "dois_fatores"}``: who the admin app is showing data to
 (the pages read it; ``loja_id`` set for a store's gestor).
+``POST /admin/conta/sessoes/encerrar`` (a gestor) → 200 ``{"senha_em"}`` with a new session
+cookie: every other open session of the account ends (a browser left signed in elsewhere);
+the operator → 403 (its sessions end when ``ADMIN_SECRET`` changes).
 ``POST /admin/conta/senha`` ``{"atual", "nova"}`` (a gestor) → 200 with a new session cookie:
 the account's other sessions end; a wrong ``atual`` → 400 naming it (and counts as a wrong guess
 from the address). The operator → 403: the operator's secret is the server's configuration.
@@ -209,6 +212,26 @@ async def change_own_password() -> tuple[Response, int]:
     if stamp is None:  # deactivated meanwhile
         return error(403, "forbidden", "conta desativada")
     await audit(_OWN_PASSWORD, outcome="changed")
+    response = jsonify({"senha_em": stamp.isoformat()})
+    token = session_cookie.make_gestor_token(
+        services.admin_secret, who.gestor_id, password_stamp(stamp)
+    )
+    session_cookie.set_cookie(response, token)
+    return response, 200
+
+
+@blueprint.post("/admin/conta/sessoes/encerrar")
+@for_lojas
+async def end_other_sessions() -> tuple[Response, int]:
+    """A gestor ends every other open session of its account; this browser stays in."""
+    who = principal()
+    if who.gestor_id is None or who.email is None:
+        return error(403, "forbidden", "as sessões do operador terminam quando o ADMIN_SECRET muda")
+    services = app_services()
+    stamp = await services.db.run(gestores.end_sessions, who.gestor_id)
+    if stamp is None:
+        return error(403, "forbidden", "conta desativada")
+    await audit("end_other_sessions")
     response = jsonify({"senha_em": stamp.isoformat()})
     token = session_cookie.make_gestor_token(
         services.admin_secret, who.gestor_id, password_stamp(stamp)

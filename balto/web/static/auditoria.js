@@ -14,7 +14,7 @@
     create_loja: "Criar loja", rename_loja: "Renomear loja", remove_loja: "Remover loja",
     place_balcao: "Mudar balcão de loja", rotate_loja_codigo: "Novo código de vínculo da loja",
     two_step: "Verificação em duas etapas", turn_off_two_step: "Desativar 2 etapas de um colega",
-    require_two_step: "Exigir 2 etapas na rede",
+    require_two_step: "Exigir 2 etapas na rede", end_other_sessions: "Encerrar as outras sessões",
   };
   const RESULTADOS = {
     signed_in: "entrou", wrong_secret: "segredo errado", rate_limited: "bloqueado: tentativas demais",

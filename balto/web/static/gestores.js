@@ -146,5 +146,19 @@ const BaltoGestores = (() => {
     });
   }
 
+  // a browser left signed in somewhere else: all of them out, this one stays
+  const encerrar = $("encerrar-sessoes");
+  if (encerrar) {
+    encerrar.addEventListener("click", async () => {
+      try {
+        await api("/admin/conta/sessoes/encerrar", { method: "POST" });
+        Balto.erro("");
+        const r = $("resultado");
+        r.textContent = "As outras sessões desta conta terminaram; esta continua aberta.";
+        r.hidden = false;
+      } catch (err) { Balto.erro(err.message); }
+    });
+  }
+
   return { listar, ligar };
 })();
