@@ -102,3 +102,72 @@ async def test_a_wrong_key_is_a_wrong_guess_and_a_gestor_cannot_revoke_another_c
     async with httpx.AsyncClient(base_url=running.base_url, headers=wrong) as guesser:
         statuses = [(await guesser.get("/admin/history/conversas")).status_code for _ in range(6)]
     assert statuses == [401] * 5 + [429]
+
+
+async def test_a_stores_key_reads_that_store_only(nursery: trio.Nursery, database_url: str) -> None:
+    running = await start_server(nursery, database_url)
+    ids = seed(database_url)
+    c1, c2 = ids["c1"], ids["c2"]
+    async with (
+        httpx.AsyncClient(base_url=running.base_url) as op,
+        httpx.AsyncClient(base_url=running.base_url) as system,
+    ):
+
+        async def loja(cliente: str, nome: str) -> str:
+            made = await op.post(
+                f"/admin/clientes/{cliente}/lojas", json={"nome": nome}, headers=ADMIN
+            )
+            assert made.status_code == 201, made.text
+            return str(made.json()["id"])
+
+        centro, norte, longe = (
+            await loja(c1, "Centro"),
+            await loja(c1, "Norte"),
+            await loja(c2, "Longe"),
+        )
+        for balcao, where in ((ids["b1"], centro), (ids["b2"], norte)):
+            placed = await op.put(
+                f"/admin/balcoes/{balcao}/loja", json={"loja_id": where}, headers=ADMIN
+            )
+            assert placed.status_code == 200
+        refused = await op.post(
+            f"/admin/clientes/{c1}/chaves", json={"nome": "PDV", "loja_id": longe}, headers=ADMIN
+        )
+        assert refused.status_code == 400 and refused.json()["field"] == "loja_id"
+        made = await op.post(
+            f"/admin/clientes/{c1}/chaves",
+            json={"nome": "PDV Centro", "loja_id": centro},
+            headers=ADMIN,
+        )
+        assert made.status_code == 201, made.text
+        key_id = made.json()["id"]
+        listed = (await op.get(f"/admin/clientes/{c1}/chaves", headers=ADMIN)).json()["items"]
+        assert [(k["nome"], k["loja_id"]) for k in listed] == [("PDV Centro", centro)]
+        system.headers["Authorization"] = f"Bearer {made.json()['chave']}"
+
+        conta = (await system.get("/admin/conta")).json()
+        assert (conta["papel"], conta["loja_id"], conta["loja_nome"]) == ("chave", centro, "Centro")
+        conversas = (await system.get("/admin/history/conversas")).json()["items"]
+        assert {c["id"] for c in conversas} == {ids["s1"]}
+        assert (await system.get(f"/admin/history/conversas/{ids['s2']}")).status_code == 404
+        other = await system.get(f"/admin/history/conversas?loja_id={norte}")
+        assert other.status_code == 403 and other.json()["field"] == "loja_id"
+        # a route a store's gestor does not reach, a key of the store does not either
+        assert (await system.get(f"/admin/clientes/{c1}/chaves")).status_code == 403
+        assert (await system.get(f"/admin/clientes/{c1}/gestores")).status_code == 403
+        report = await system.get("/api/export/xlsx?desde=2020-01-01T00:00:00Z")
+        assert report.status_code == 200
+        book = openpyxl.load_workbook(io.BytesIO(report.content), read_only=True)
+        rows = list(book["Interações"].iter_rows(values_only=True))
+        book.close()
+        header = next(n for n, row in enumerate(rows) if "loja" in row)
+        column = rows[header].index("loja")
+        assert {row[column] for row in rows[header + 1 :] if any(row)} == {"Centro"}
+
+        # the store stays while its key is live: a removal must not widen what the key reads
+        assert (await op.delete(f"/admin/lojas/{centro}", headers=ADMIN)).status_code == 409
+        assert (await op.delete(f"/admin/chaves/{key_id}", headers=ADMIN)).status_code == 204
+        assert (await op.delete(f"/admin/lojas/{centro}", headers=ADMIN)).status_code == 204
+        assert query(database_url, "SELECT loja_id FROM chaves_api WHERE id = %s", key_id) == [
+            (None,)
+        ]

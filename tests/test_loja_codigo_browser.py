@@ -107,6 +107,17 @@ async def test_a_store_links_its_own_counters_with_its_code(
         assert "O anterior" not in await page.text("#resultado")
         await photograph(page, "loja-codigo-operador")
 
+        # a key for the store's own system: chosen in the form, named in the keys' table
+        await page.fill("#nova-chave [name=nome]", "PDV Centro")
+        await page.evaluate(
+            f'document.querySelector("#nova-chave [name=loja_id]").value = "{centro}"'
+        )
+        await page.click('#nova-chave button[type="submit"]')
+        await settle(page, 'document.querySelector("#chaves tbody tr[data-chave]")')
+        assert (await page.text("#chaves tbody tr[data-chave]")).startswith("PDV CentroLoja Centro")
+        keys = query(database_url, "SELECT nome, loja_id::text FROM chaves_api")
+        assert keys == [("PDV Centro", centro)]
+
         # 2. the store's gestor: its store's code on its Cadastro page, renewed by itself
         async with httpx.AsyncClient(base_url=base) as http:
             created = await create_gestor(

@@ -17,6 +17,7 @@ from psycopg.rows import class_row
 
 from balto.store.cadastro import cliente_exists
 from balto.store.cadastro import hash_api_key as key_hash  # the same rule as balcões' keys
+from balto.store.gestores import UnknownLoja
 
 PREFIX = "ck_"
 _HINT = 8  # the prefix and five characters: enough to tell keys apart, nothing to guess with
@@ -34,6 +35,7 @@ class ChaveApi:
     created_at: datetime
     usada_em: datetime | None
     revogada_em: datetime | None
+    loja_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,20 +46,37 @@ class Holder:
     cliente_id: str
     nome: str
     razao_social: str
+    loja_id: str | None
+    loja_nome: str | None
 
 
 def create_key(
-    conn: psycopg.Connection, cliente_id: str, nome: str, criada_por: str
+    conn: psycopg.Connection,
+    cliente_id: str,
+    nome: str,
+    criada_por: str,
+    loja_id: str | None = None,
 ) -> tuple[str, str] | None:
-    """Make a key for the cliente: (its id, the key itself), or None for an unknown cliente."""
+    """Make a key for the cliente: (its id, the key itself), or None for an unknown cliente.
+
+    With `loja_id` it reads that store only; `UnknownLoja` when the store is not the cliente's.
+    """
     with conn.transaction():
         if not cliente_exists(conn, cliente_id):
             return None
+        if (
+            loja_id is not None
+            and not conn.execute(
+                "SELECT 1 FROM lojas WHERE id = %s AND cliente_id = %s FOR SHARE",
+                (loja_id, cliente_id),
+            ).fetchone()
+        ):
+            raise UnknownLoja(loja_id)
         key_id, key = str(uuid.uuid4()), PREFIX + secrets.token_urlsafe(32)
         conn.execute(
-            "INSERT INTO chaves_api (id, cliente_id, nome, chave_hash, dica, criada_por)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            (key_id, cliente_id, nome, key_hash(key), key[:_HINT], criada_por),
+            "INSERT INTO chaves_api (id, cliente_id, nome, chave_hash, dica, criada_por, loja_id)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (key_id, cliente_id, nome, key_hash(key), key[:_HINT], criada_por, loja_id),
         )
     return key_id, key
 
@@ -67,7 +86,7 @@ def list_keys(conn: psycopg.Connection, cliente_id: str) -> list[ChaveApi]:
     cursor = conn.cursor(row_factory=class_row(ChaveApi))
     return cursor.execute(
         "SELECT id::text, cliente_id::text, nome, dica, criada_por, created_at, usada_em,"
-        " revogada_em FROM chaves_api WHERE cliente_id = %s"
+        " revogada_em, loja_id::text FROM chaves_api WHERE cliente_id = %s"
         " ORDER BY revogada_em IS NOT NULL, created_at DESC",
         (cliente_id,),
     ).fetchall()
@@ -80,18 +99,20 @@ def holder(conn: psycopg.Connection, key: str) -> Holder | None:
     """
     row = conn.execute(
         "SELECT k.id::text, k.cliente_id::text, k.nome, c.razao_social,"
-        " k.usada_em IS NULL OR k.usada_em < now() - interval '1 minute'"
+        " k.usada_em IS NULL OR k.usada_em < now() - interval '1 minute',"
+        " k.loja_id::text, l.nome"
         " FROM chaves_api k JOIN clientes c ON c.id = k.cliente_id"
+        " LEFT JOIN lojas l ON l.id = k.loja_id"
         " WHERE k.chave_hash = %s AND k.revogada_em IS NULL",
         (key_hash(key),),
     ).fetchone()
     if row is None:
         return None
-    key_id, cliente_id, nome, razao_social, stale = row
+    key_id, cliente_id, nome, razao_social, stale, loja_id, loja_nome = row
     if stale:
         with conn.transaction():
             conn.execute("UPDATE chaves_api SET usada_em = now() WHERE id = %s", (key_id,))
-    return Holder(key_id, cliente_id, nome, razao_social)
+    return Holder(key_id, cliente_id, nome, razao_social, loja_id, loja_nome)
 
 
 def revoke(conn: psycopg.Connection, key_id: str) -> datetime | None:

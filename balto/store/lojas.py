@@ -25,7 +25,7 @@ class DuplicateName(BaltoError):
 
 
 class HasGestores(BaltoError):
-    """The store still has active gestores: it cannot be removed."""
+    """The store still has active gestores or live API keys of its own: it cannot be removed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,21 +87,26 @@ def rename(conn: psycopg.Connection, loja_id: str, nome: str) -> bool:
 def remove(conn: psycopg.Connection, loja_id: str) -> bool:
     """Remove a store, its balcões left to the chain; False when unknown.
 
-    `HasGestores` while an active gestor belongs to it (deactivated ones are let go of: their
-    accounts can never sign in again).
+    `HasGestores` while an active gestor or a live API key belongs to it (deactivated accounts
+    and revoked keys are let go of: they can never read again).
     """
     with conn.transaction():
         found = conn.execute("SELECT 1 FROM lojas WHERE id = %s FOR UPDATE", (loja_id,))
         if found.fetchone() is None:
             return False
         active = conn.execute(
-            "SELECT count(*) FROM gestores WHERE loja_id = %s AND desativado_em IS NULL",
-            (loja_id,),
+            "SELECT (SELECT count(*) FROM gestores WHERE loja_id = %s AND desativado_em IS NULL)"
+            " + (SELECT count(*) FROM chaves_api WHERE loja_id = %s AND revogada_em IS NULL)",
+            (loja_id, loja_id),
         ).fetchone()
         if active is not None and active[0]:
             raise HasGestores(loja_id)
         conn.execute(
             "UPDATE gestores SET loja_id = NULL WHERE loja_id = %s AND desativado_em IS NOT NULL",
+            (loja_id,),
+        )
+        conn.execute(
+            "UPDATE chaves_api SET loja_id = NULL WHERE loja_id = %s AND revogada_em IS NOT NULL",
             (loja_id,),
         )
         try:

@@ -4,10 +4,13 @@ A key lets a chain's own system (a BI, an ERP) read what its gestores read — c
 alerts, the Painel's figures, the Excel report — with ``Authorization: Bearer ck_…``, GET only;
 anything else answers 403 (`balto.web.auth.require_admin`).
 
-``POST /admin/clientes/{id}/chaves`` ``{"nome"}`` → 201 ``{"id", "chave", "dica"}``: the key is
-in this answer only (only its SHA-256 is kept). 404 for an unknown cliente or another chain's.
+``POST /admin/clientes/{id}/chaves`` ``{"nome", "loja_id"?}`` → 201 ``{"id", "chave", "dica"}``:
+the key is in this answer only (only its SHA-256 is kept). 404 for an unknown cliente or another
+chain's. With ``loja_id`` the key reads that store only, as a store's gestor does (the same
+routes, the same scoping); 400 naming ``loja_id`` for a store that is not the chain's.
 ``GET /admin/clientes/{id}/chaves`` → ``{"items": [{"id", "cliente_id", "nome", "dica",
-"criada_por", "created_at", "usada_em", "revogada_em"}]}``; ``usada_em`` to the minute.
+"criada_por", "created_at", "usada_em", "revogada_em", "loja_id"}]}``; ``usada_em`` to the
+minute.
 ``DELETE /admin/chaves/{id}`` → 204: revoked at once on every instance (asked again, 204);
 404 unknown or another chain's. Making and revoking are audited.
 """
@@ -19,10 +22,11 @@ from dataclasses import asdict
 from quart import Blueprint, Response, jsonify
 
 from balto.store import chaves_api
+from balto.store.gestores import UnknownLoja
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
-from balto.web.bodies import json_object, text_field
-from balto.web.errors import error
+from balto.web.bodies import json_object, optional_uuid_field, text_field
+from balto.web.errors import FieldError, error
 from balto.web.params import jsonable
 from balto.web.path_ids import own_cliente, touchable
 from balto.web.principal import for_gestores, principal
@@ -40,12 +44,19 @@ async def create(cliente_id: str) -> tuple[Response, int]:
     """Make an API key for the cliente; the answer is the only place the key appears."""
     if (cid := own_cliente(cliente_id)) is None:
         return error(404, "not_found", _NO_CLIENTE)
-    nome = text_field(await json_object(), "nome", MAX_NOME)
-    made = await app_services().db.run(chaves_api.create_key, cid, nome, principal().actor)
+    body = await json_object()
+    nome = text_field(body, "nome", MAX_NOME)
+    loja_id = optional_uuid_field(body, "loja_id")
+    try:
+        made = await app_services().db.run(
+            chaves_api.create_key, cid, nome, principal().actor, loja_id
+        )
+    except UnknownLoja:
+        raise FieldError("loja_id", "loja não encontrada nesse cliente") from None
     if made is None:
         return error(404, "not_found", _NO_CLIENTE)
     key_id, key = made
-    await audit("create_chave", cliente_id=cid, chave_id=key_id, nome=nome)
+    await audit("create_chave", cliente_id=cid, chave_id=key_id, nome=nome, loja_id=loja_id)
     return jsonify({"id": key_id, "chave": key, "dica": key[:8]}), 201
 
 

@@ -11,7 +11,7 @@ the old one refused from now on (balcões linked keep their keys). Open to a sto
 its own store, so it sets up its counters itself.
 ``PATCH /admin/lojas/{id}`` ``{"nome"}`` → 200 ``{"id", "nome"}``; 404 unknown; 409 taken.
 ``DELETE /admin/lojas/{id}`` → 204: its balcões belong to the chain as a whole again; 409 while
-an active gestor belongs to it (deactivate or move that account first); 404 unknown.
+an active gestor or a live API key belongs to it (deactivate, revoke first); 404 unknown.
 ``PUT /admin/balcoes/{id}/loja`` ``{"loja_id": "<uuid>" | null}`` → 200 ``{"balcao_id",
 "loja_id"}``: the store the balcão stands in (null: none); its history moves with it. 404 unknown
 balcão; 400 naming ``loja_id`` for a store that is not the balcão's chain's.
@@ -98,7 +98,10 @@ async def remove(loja_id: str) -> Response | tuple[Response, int]:
         found = await services.db.run(lojas.remove, lid)
     except lojas.HasGestores:
         return error(
-            409, "conflict", "a loja tem gestores ativos: desative essas contas antes de remover"
+            409,
+            "conflict",
+            "a loja tem gestores ativos ou chaves de API suas: desative as contas e revogue as"
+            " chaves antes de remover",
         )
     if not found:
         return error(404, "not_found", _NO_LOJA)

@@ -156,6 +156,8 @@ async def key_from_bearer(services: Services) -> Principal | None:
                 cliente_id=held.cliente_id,
                 razao_social=held.razao_social,
                 chave_id=held.id,
+                loja_id=held.loja_id,
+                loja_nome=held.loja_nome,
             )
     g.balto_chave = key
     return key

@@ -140,7 +140,7 @@
   // the stores first: the balcões' and gestores' rows name them
   async function lojasEBalcoes() {
     const lojas = await BaltoLojas.listar(cliente);
-    await Promise.all([balcoes(lojas), BaltoGestores.listar(cliente, lojas)]);
+    await Promise.all([balcoes(lojas), BaltoGestores.listar(cliente, lojas), BaltoChaves.listar(cliente, lojas)]);
   }
 
   async function doCliente() {
@@ -154,7 +154,7 @@
     }
     // shown once every section is drawn: a table filling in above another would move its
     // buttons under the pointer (a click meant for one attendant's row landing on another's)
-    await Promise.all([lojasEBalcoes(), atendentes(), catalogo(), BaltoChaves.listar(cliente)])
+    await Promise.all([lojasEBalcoes(), atendentes(), catalogo()])
       .finally(() => { bloco.hidden = false; });
   }
 

@@ -1,23 +1,37 @@
 // Cadastro, a chain's API keys (for its BI or ERP, read-only): list, make one (the key is shown
-// once, here), revoke one (asked twice). The operator and the chain's gestores both use it.
+// once, here; of the whole chain, or of one store: it then reads that store only), revoke one
+// (asked twice). The operator and the chain's gestores both use it.
 "use strict";
 const BaltoChaves = (() => {
-  const { api, dataHora, linha } = Balto;
+  const { api, el, dataHora, linha } = Balto;
   const $ = (id) => document.getElementById(id);
   let avisar = () => {};
   let falhar = () => {};
 
-  async function listar(cliente) {
+  // `lojas`: the chain's stores, to name each key's and to offer in the form
+  async function listar(cliente, lojas) {
+    escolhas(lojas);
+    const loja = (id) => (id ? (lojas.find((l) => l.id === id) || {}).nome || "—" : "Toda a rede");
     const body = await api(`/admin/clientes/${cliente}/chaves`);
     const tbody = document.querySelector("#chaves tbody");
     tbody.replaceChildren();
     for (const k of body.items) {
       const situacao = k.revogada_em ? "revogada em " + dataHora(k.revogada_em) : "ativa";
       const acao = k.revogada_em ? "" : revogar(k, cliente);
-      const tr = linha(tbody, [k.nome, k.dica + "…", dataHora(k.created_at), k.usada_em ? dataHora(k.usada_em) : "nunca", situacao, acao]);
+      const tr = linha(tbody, [k.nome, loja(k.loja_id), k.dica + "…", dataHora(k.created_at), k.usada_em ? dataHora(k.usada_em) : "nunca", situacao, acao]);
       tr.dataset.chave = k.id;
     }
     if (!body.items.length) linha(tbody, ["Nenhuma chave."]);
+  }
+
+  // the form's store: the whole chain unless one is chosen (kept across a redraw)
+  function escolhas(lojas) {
+    const select = document.querySelector("#nova-chave [name=loja_id]");
+    const antes = select.value;
+    const todas = el("option", "Toda a rede"); todas.value = "";
+    select.replaceChildren(todas, ...lojas.map((l) => { const o = el("option", l.nome); o.value = l.id; return o; }));
+    select.value = lojas.some((l) => l.id === antes) ? antes : "";
+    select.closest("label").hidden = !lojas.length;
   }
 
   function revogar(k, cliente) {
@@ -26,7 +40,7 @@ const BaltoChaves = (() => {
       try {
         await api(`/admin/chaves/${k.id}`, { method: "DELETE" });
         avisar(`Chave ${k.nome} revogada: quem a usa deixa de ter acesso agora.`);
-        await listar(cliente);
+        await listar(cliente, BaltoLojas.atuais);
       } catch (err) { falhar(err); }
     }, "perigo");
     b.dataset.action = "revogar-chave";
@@ -40,11 +54,12 @@ const BaltoChaves = (() => {
       const f = event.target;
       try {
         const body = await api(`/admin/clientes/${cliente()}/chaves`, {
-          method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ nome: f.nome.value }) });
+          method: "POST", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ nome: f.nome.value, loja_id: f.loja_id.value || null }) });
         $("chave-nova-valor").textContent = body.chave;
         $("chave-nova").hidden = false;
         f.reset();
-        await listar(cliente());
+        await listar(cliente(), BaltoLojas.atuais);
       } catch (err) { falhar(err); }
     });
   }
