@@ -75,6 +75,8 @@ def gestor_cases(probe: Probe) -> None:
                 ("PATCH", f"/admin/lojas/{loja}", {"nome": odd}),
                 ("PUT", f"/admin/balcoes/{balcao}/loja", {"loja_id": odd}),
                 ("POST", f"/admin/clientes/{cliente}/gestores", {**valid, "loja_id": odd}),
+                ("POST", f"/admin/clientes/{cliente}/chaves", {"nome": "Fuzz", "loja_id": odd}),
+                ("PUT", f"/admin/clientes/{cliente}/dois-fatores", {"exigido": odd}),
             ]
         for method, path, body in bodies:
             what = f"{method} {path} {json.dumps(body)[:80]}"
