@@ -86,7 +86,7 @@ async def answer(services: Services, addr: str, proximo: str, etapa: str, codigo
         if not member.dois_fatores:
             if not member.exige_dois_fatores:  # no longer required: the password was enough
                 return await _signed_in(services, addr, member.email, gestor_id, stamp, proximo)
-            return await _set_up(services, member.email, gestor_id, etapa, codigo, proximo)
+            return await _set_up(services, addr, member.email, gestor_id, (etapa, codigo), proximo)
         right = len(codigo) <= MAX_CODE and await services.db.run(
             two_step.check_code, gestor_id, codigo
         )
@@ -120,9 +120,18 @@ async def _signed_in(
 
 
 async def _set_up(
-    services: Services, email: str, gestor_id: str, etapa: str, codigo: str, proximo: str
+    services: Services,
+    addr: str,
+    email: str,
+    gestor_id: str,
+    step: tuple[str, str],
+    proximo: str,
 ) -> Response:
-    """The chain requires a second step and the account has none: turn it on with `codigo`."""
+    """The chain requires a second step and the account has none: turn it on with the code.
+
+    `step` is the form's ``etapa`` and ``codigo``.
+    """
+    etapa, codigo = step
     secret = await services.db.run(two_step.pending, gestor_id)
     if secret is None:
         return await page(401, proximo, _EXPIRED)
@@ -131,6 +140,7 @@ async def _set_up(
     code = codigo if len(codigo) <= MAX_CODE else ""
     outcome = await services.db.run(two_step.confirm, gestor_id, code, hashes)
     if not isinstance(outcome, two_step.Confirmed):
+        await forget(services.db, addr)
         await forget_account(services.db, email)
         await audit("two_step", outcome="on", ator=f"gestor:{email}", na_entrada=True)
         await audit("sign_in", outcome="signed_in", ator=f"gestor:{email}", segunda_etapa=True)
