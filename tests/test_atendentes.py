@@ -7,7 +7,9 @@ import uuid
 import httpx
 import trio
 
-from tests.conftest import ADMIN, start_server
+from tests.admin_seed import seed
+from tests.conftest import ADMIN, query, start_server
+from tests.gestor_accounts import EMAIL, PASSWORD, create_gestor, origin, sign_in_gestor
 
 
 async def _cliente(http: httpx.AsyncClient, razao: str) -> str:
@@ -75,3 +77,66 @@ async def test_attendant_input_is_checked(nursery: trio.Nursery, database_url: s
         assert (await http.post("/admin/atendentes", headers=wrong, json=good)).status_code == 401
         assert (await http.get("/admin/atendentes", headers=wrong)).status_code == 401
         assert (await http.delete(f"/admin/atendentes/{rede}", headers=wrong)).status_code == 401
+
+
+async def test_a_stores_gestor_registers_its_own_stores_attendants(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url)
+    ids = seed(database_url)
+    c1, c2 = ids["c1"], ids["c2"]
+    here = origin(running)
+    async with (
+        httpx.AsyncClient(base_url=running.base_url) as op,
+        httpx.AsyncClient(base_url=running.base_url) as loja,
+    ):
+
+        async def store(cliente: str, nome: str) -> str:
+            made = await op.post(
+                f"/admin/clientes/{cliente}/lojas", json={"nome": nome}, headers=ADMIN
+            )
+            return str(made.json()["id"])
+
+        centro, norte, longe = (
+            await store(c1, "Centro"),
+            await store(c1, "Norte"),
+            await store(c2, "Longe"),
+        )
+
+        async def attendant(http: httpx.AsyncClient, nome: str, **extra: object) -> httpx.Response:
+            body = {"cliente_id": c1, "nome": nome, "consentimento": True, **extra}
+            headers = ADMIN if http is op else here
+            return await http.post("/admin/atendentes", json=body, headers=headers)
+
+        ana = (await attendant(op, "Ana", loja_id=centro)).json()["id"]
+        caio = (await attendant(op, "Caio")).json()["id"]
+        elsewhere = await attendant(op, "Duda", loja_id=longe)
+        assert elsewhere.status_code == 400 and elsewhere.json()["field"] == "loja_id"
+
+        await create_gestor(op, c1, loja_id=norte)
+        assert (await sign_in_gestor(loja, running, EMAIL, PASSWORD)).status_code == 303
+        assert (await loja.get("/admin/atendentes")).json()["items"] == []
+        bia = await attendant(loja, "Bia")
+        assert bia.status_code == 201, bia.text
+        bia_id = bia.json()["id"]
+        other = await attendant(loja, "Edu", loja_id=centro)
+        assert other.status_code == 403 and other.json()["field"] == "loja_id"
+        listed = (await loja.get("/admin/atendentes")).json()["items"]
+        assert [(a["nome"], a["loja_id"]) for a in listed] == [("Bia", norte)]
+        refused = await loja.get(f"/admin/atendentes?loja_id={centro}")
+        assert refused.status_code == 403
+        # another store's attendant, or the chain's, reads as unknown
+        for someone in (ana, caio):
+            assert (
+                await loja.delete(f"/admin/atendentes/{someone}", headers=here)
+            ).status_code == 404
+            voz = await loja.delete(f"/admin/atendentes/{someone}/voz", headers=here)
+            assert voz.status_code == 404
+        everyone = (await op.get(f"/admin/atendentes?cliente_id={c1}", headers=ADMIN)).json()
+        assert {(a["nome"], a["loja_id"]) for a in everyone["items"]} == {
+            ("Ana", centro), ("Bia", norte), ("Caio", None)
+        }  # fmt: skip
+        assert (await loja.delete(f"/admin/atendentes/{bia_id}", headers=here)).status_code == 204
+        # a store removed leaves its attendants to the chain
+        assert (await op.delete(f"/admin/lojas/{centro}", headers=ADMIN)).status_code == 204
+        assert query(database_url, "SELECT loja_id FROM atendentes WHERE id = %s", ana) == [(None,)]

@@ -220,7 +220,7 @@ async def test_a_stores_gestor_sees_its_store_only(
             ("PUT", f"/admin/clientes/{c1}/catalogo", {}),
             ("POST", f"/admin/clientes/{c1}/codigo", {}),
             ("POST", f"/admin/clientes/{c1}/chaves", {"nome": "k"}),
-            ("GET", "/admin/atendentes", None),
+            ("PUT", f"/admin/clientes/{c1}/dois-fatores", {"exigido": True}),
             ("DELETE", f"/admin/history/conversas/{ids['s1']}", None),
         ):
             answer = await http.request(method, path, headers=here, json=body)
@@ -284,6 +284,9 @@ async def test_a_chains_gestor_manages_its_own_stores_only(
 # What a store's gestor may reach: a subset of what a chain's gestor may (reading and
 # acknowledging its store's rows). Opening one more is a decision this list records.
 OPEN_TO_LOJAS = {
+    "admin_atendentes.create",
+    "admin_atendentes.listing",
+    "admin_atendentes.remove",
     "admin_catalog.read",
     "admin_charts.chart_data",
     "admin_conversations.list_alerts",
@@ -305,6 +308,8 @@ OPEN_TO_LOJAS = {
     "admin_two_step.confirm",
     "admin_two_step.start",
     "admin_two_step.turn_off",
+    "admin_voice.delete_voice",
+    "admin_voice.put_voice",
     "export.export_xlsx",
     "pages.ao_vivo",
     "pages.cadastro",

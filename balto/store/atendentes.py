@@ -17,6 +17,7 @@ from psycopg.rows import dict_row
 
 from balto.errors import BaltoError
 from balto.store.cadastro import cliente_exists
+from balto.store.gestores import UnknownLoja
 
 
 class DuplicateAtendente(BaltoError):
@@ -42,6 +43,7 @@ class Atendente:
     nome: str
     consentimento_at: datetime
     created_at: datetime
+    loja_id: str | None = None
     voz: Voz | None = None
 
 
@@ -51,34 +53,53 @@ def _with_voice(row: dict[str, Any]) -> Atendente:
     return Atendente(**row, voz=voz)
 
 
-def create_atendente(conn: psycopg.Connection, cliente_id: str, nome: str) -> str | None:
-    """Insert an attendant whose consent is given now; its id, or None for an unknown cliente."""
+def create_atendente(
+    conn: psycopg.Connection, cliente_id: str, nome: str, loja_id: str | None = None
+) -> str | None:
+    """Insert an attendant whose consent is given now (of one store when `loja_id`).
+
+    Its id, or None for an unknown cliente; `UnknownLoja` when the store is not the cliente's.
+    """
     with conn.transaction():
         if not cliente_exists(conn, cliente_id):
             return None
+        if (
+            loja_id is not None
+            and not conn.execute(
+                "SELECT 1 FROM lojas WHERE id = %s AND cliente_id = %s FOR SHARE",
+                (loja_id, cliente_id),
+            ).fetchone()
+        ):
+            raise UnknownLoja(loja_id)
         new_id = str(uuid.uuid4())
         try:
             with conn.transaction():
                 conn.execute(
-                    "INSERT INTO atendentes (id, cliente_id, nome, consentimento_at)"
-                    " VALUES (%s, %s, %s, now())",
-                    (new_id, cliente_id, nome),
+                    "INSERT INTO atendentes (id, cliente_id, nome, consentimento_at, loja_id)"
+                    " VALUES (%s, %s, %s, now(), %s)",
+                    (new_id, cliente_id, nome, loja_id),
                 )
         except psycopg.errors.UniqueViolation as exc:
             raise DuplicateAtendente(nome) from exc
     return new_id
 
 
-def list_atendentes(conn: psycopg.Connection, cliente_id: str | None) -> list[Atendente]:
-    """Live attendants, of one cliente or of all, by name."""
+def list_atendentes(
+    conn: psycopg.Connection, cliente_id: str | None, loja_id: str | None = None
+) -> list[Atendente]:
+    """Live attendants, of one cliente or of all (of one store when `loja_id`), by name."""
     where, params = "a.removed_at IS NULL", []
     if cliente_id is not None:
         where += " AND a.cliente_id = %s"
         params.append(cliente_id)
+    if loja_id is not None:
+        where += " AND a.loja_id = %s"
+        params.append(loja_id)
     with conn.cursor(row_factory=dict_row) as cur:
         rows: list[dict[str, Any]] = cur.execute(
             "SELECT a.id::text, a.cliente_id::text, a.nome, a.consentimento_at, a.created_at,"
-            " v.speech_s AS fala_s, v.verdict AS qualidade, v.model AS modelo, v.created_at AS em"
+            " a.loja_id::text, v.speech_s AS fala_s, v.verdict AS qualidade, v.model AS modelo,"
+            " v.created_at AS em"
             " FROM atendentes a LEFT JOIN voiceprints v ON v.atendente_id = a.id"
             f" WHERE {where} ORDER BY lower(a.nome), a.created_at",
             params,
@@ -90,8 +111,8 @@ def get_atendente(conn: psycopg.Connection, atendente_id: str) -> Atendente | No
     """One live attendant, or None."""
     with conn.cursor(row_factory=dict_row) as cur:
         row = cur.execute(
-            "SELECT id::text, cliente_id::text, nome, consentimento_at, created_at"
-            " FROM atendentes WHERE id = %s AND removed_at IS NULL",
+            "SELECT id::text, cliente_id::text, nome, consentimento_at, created_at,"
+            " loja_id::text FROM atendentes WHERE id = %s AND removed_at IS NULL",
             (atendente_id,),
         ).fetchone()
     return None if row is None else Atendente(**row)

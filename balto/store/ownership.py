@@ -10,15 +10,16 @@ from dataclasses import dataclass
 
 import psycopg
 
-# a row without a store of its own (an attendant, a key, a store itself) reads its loja as NULL
+# a row without a store of its own (a key, a chain-wide attendant) reads its loja as NULL; a store
+# is its own
 _SQL = {
     "session": "SELECT b.cliente_id, b.loja_id FROM sessions s"
     " JOIN balcoes b ON b.id = s.balcao_id WHERE s.id = %s",
     "alert": "SELECT b.cliente_id, b.loja_id FROM alerts a JOIN sessions s ON s.id = a.session_id"
     " JOIN balcoes b ON b.id = s.balcao_id WHERE a.id = %s",
     "balcao": "SELECT cliente_id, loja_id FROM balcoes WHERE id = %s",
-    "atendente": "SELECT cliente_id, NULL FROM atendentes WHERE id = %s",
-    "chave": "SELECT cliente_id, NULL FROM chaves_api WHERE id = %s",
+    "atendente": "SELECT cliente_id, loja_id FROM atendentes WHERE id = %s",
+    "chave": "SELECT cliente_id, loja_id FROM chaves_api WHERE id = %s",
     "loja": "SELECT cliente_id, id FROM lojas WHERE id = %s",
     "gestor": "SELECT cliente_id, loja_id FROM gestores WHERE id = %s",
 }

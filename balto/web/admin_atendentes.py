@@ -1,12 +1,16 @@
 """Admin routes over a cliente's attendants (issue 15 Cadastro; issue 16 hangs voiceprints here).
 
 All need the admin secret (401 otherwise) or a gestor's session, which reaches its own cliente's
-attendants only (another cliente's: 404; its ``cliente_id`` in the list's filter: 403).
-``POST /admin/atendentes`` ``{"cliente_id", "nome", "consentimento": true}`` → 201 ``{"id"}``;
-consent must be literally ``true`` (a voiceprint is sensitive personal data under the LGPD), else
-400; unknown cliente → 404; a live attendant of that name in that cliente → 409.
-``GET /admin/atendentes?cliente_id=`` → ``{"items": [{"id", "cliente_id", "nome",
-"consentimento_at", "created_at", "voz"}]}`` by name; ``voz`` is null without a voiceprint, else
+attendants only (another cliente's: 404; its ``cliente_id`` in the list's filter: 403), and a
+store's gestor its own store's only (it registers the attendants of its store itself).
+``POST /admin/atendentes`` ``{"cliente_id", "nome", "consentimento": true, "loja_id"?}`` → 201
+``{"id"}``; consent must be literally ``true`` (a voiceprint is sensitive personal data under the
+LGPD), else 400; unknown cliente → 404; a live attendant of that name in that cliente → 409.
+``loja_id``: the store the attendant works in (absent or null: the whole chain; a store's gestor:
+its own store, another → 403 naming it); 400 naming it for a store that is not the cliente's.
+``GET /admin/atendentes?cliente_id=&loja_id=`` → ``{"items": [{"id", "cliente_id", "nome",
+"consentimento_at", "created_at", "loja_id", "voz"}]}`` by name; ``voz`` is null without a
+voiceprint, else
 ``{"fala_s", "qualidade", "modelo", "cadastrada_em", "atual"}`` (``atual`` false: made by an older
 model, which sessions skip, so the voice must be recorded again).
 ``DELETE /admin/atendentes/{id}`` → 204 (404 when unknown); history keeps the name it stored.
@@ -25,13 +29,14 @@ from balto.store.atendentes import (
     list_atendentes,
     remove_atendente,
 )
+from balto.store.gestores import UnknownLoja
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
-from balto.web.bodies import json_object, text_field
+from balto.web.bodies import json_object, optional_uuid_field, text_field
 from balto.web.errors import FieldError, error
 from balto.web.params import canonical_uuid, jsonable, uuid_arg
 from balto.web.path_ids import touchable
-from balto.web.principal import for_gestores, owns, scoped_cliente
+from balto.web.principal import for_lojas, owns, scoped_cliente, scoped_loja
 
 blueprint = Blueprint("admin_atendentes", __name__)
 blueprint.before_request(require_admin)
@@ -40,7 +45,7 @@ MAX_NOME = 120
 
 
 @blueprint.post("/admin/atendentes")
-@for_gestores
+@for_lojas
 async def create() -> tuple[Response, int]:
     """Register an attendant of a cliente, with the attendant's consent."""
     body = await json_object()
@@ -50,26 +55,31 @@ async def create() -> tuple[Response, int]:
     if not owns(cliente_id):
         return error(404, "not_found", "cliente não encontrado", field="cliente_id")
     nome = text_field(body, "nome", MAX_NOME)
+    loja_id = scoped_loja(optional_uuid_field(body, "loja_id"))
     if body.get("consentimento") is not True:
         raise FieldError(
             "consentimento",
             "consentimento deve ser true: a biometria de voz exige o consentimento do atendente",
         )
     try:
-        new_id = await app_services().db.run(create_atendente, cliente_id, nome)
+        new_id = await app_services().db.run(create_atendente, cliente_id, nome, loja_id)
     except DuplicateAtendente:
         return error(409, "conflict", "já existe um atendente com esse nome neste cliente")
+    except UnknownLoja:
+        raise FieldError("loja_id", "loja não encontrada nesse cliente") from None
     if new_id is None:
         return error(404, "not_found", "cliente não encontrado", field="cliente_id")
-    await audit("create_atendente", cliente_id=cliente_id, atendente_id=new_id)
+    await audit("create_atendente", cliente_id=cliente_id, atendente_id=new_id, loja_id=loja_id)
     return jsonify({"id": new_id}), 201
 
 
 @blueprint.get("/admin/atendentes")
-@for_gestores
+@for_lojas
 async def listing() -> Response:
     """Live attendants, of one cliente (``cliente_id``) or of all (a gestor: its own)."""
-    rows = await app_services().db.run(list_atendentes, scoped_cliente(uuid_arg("cliente_id")))
+    rows = await app_services().db.run(
+        list_atendentes, scoped_cliente(uuid_arg("cliente_id")), scoped_loja(uuid_arg("loja_id"))
+    )
     items = [jsonable(asdict(row)) for row in rows]
     for item in items:
         if item["voz"] is not None:
@@ -78,7 +88,7 @@ async def listing() -> Response:
 
 
 @blueprint.delete("/admin/atendentes/<atendente_id>")
-@for_gestores
+@for_lojas
 async def remove(atendente_id: str) -> tuple[str, int] | tuple[Response, int]:
     """Remove an attendant (and, with it, any use of the attendant's voice)."""
     key = await touchable("atendente", atendente_id)

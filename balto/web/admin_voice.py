@@ -1,4 +1,7 @@
-"""Admin routes over an attendant's voiceprint (issue 16). All need the admin secret (401).
+"""Admin routes over an attendant's voiceprint (issue 16).
+
+All need the admin secret (401), or a gestor's session for its own cliente's attendants (a
+store's gestor: its own store's).
 
 ``PUT /admin/atendentes/{id}/voz`` with a recording as the body (``Content-Type: audio/wav`` or
 ``audio/webm``; 15-60 s of the attendant speaking; at most `MAX_VOICE_BYTES`) → 200 ``{"id",
@@ -27,7 +30,7 @@ from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
 from balto.web.path_ids import touchable
-from balto.web.principal import for_gestores
+from balto.web.principal import for_lojas
 
 blueprint = Blueprint("admin_voice", __name__)
 blueprint.before_request(require_admin)
@@ -47,7 +50,7 @@ class VoiceBodyRequest(TrioRequest):
 
 
 @blueprint.put("/admin/atendentes/<atendente_id>/voz")
-@for_gestores
+@for_lojas
 async def put_voice(atendente_id: str) -> tuple[Response, int]:
     """Enroll the attendant's voice from the recording in the body."""
     key = await touchable("atendente", atendente_id)
@@ -79,7 +82,7 @@ async def put_voice(atendente_id: str) -> tuple[Response, int]:
 
 
 @blueprint.delete("/admin/atendentes/<atendente_id>/voz")
-@for_gestores
+@for_lojas
 async def delete_voice(atendente_id: str) -> tuple[str, int] | tuple[Response, int]:
     """Erase the attendant's voiceprint."""
     key = await touchable("atendente", atendente_id)
