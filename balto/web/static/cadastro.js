@@ -1,8 +1,9 @@
 // Cadastro: clientes (create, rotate the linking code), and for the chosen cliente its stores
 // (lojas.js), balcões (revoke, place in a store), attendants (add with consent, remove, their
 // voice: voz.js), catalog (upload with row errors, list, CSV) and, for the operator, the
-// cliente's own accounts (gestores.js). A store's gestor gets its store's linking code (lojas.js)
-// and balcões only: every other panel here changes the whole chain, and its routes would refuse it.
+// cliente's own accounts (gestores.js). An attendant works in one store or for the whole chain. A
+// store's gestor gets its store's linking code (lojas.js), balcões and attendants only: every other
+// panel here changes the whole chain, and its routes would refuse it.
 "use strict";
 (() => {
   const { el, api, dataHora, linha, botao } = Balto;
@@ -104,12 +105,18 @@
     return select;
   }
 
+  // the stores are known by now (lojasEBalcoes); a store's gestor has one, so none is named
   async function atendentes() {
+    const lojas = daLoja ? [] : BaltoLojas.atuais;
+    const comLoja = lojas.length > 0;
     const body = await api("/admin/atendentes?cliente_id=" + cliente);
+    lojasDoAtendente(lojas);
+    $("atendentes-loja").hidden = !comLoja;  // the header changes with its rows
     const tbody = document.querySelector("#atendentes tbody");
     tbody.replaceChildren();
     for (const a of body.items) {
-      const remover = botao("Remover", async () => {
+      // asked once more: the attendant's voiceprint is erased with her
+      const remover = Balto.botaoConfirmado("Remover", "Sim, remover", async () => {
         try {
           await api(`/admin/atendentes/${a.id}`, { method: "DELETE" });
           resultado(`${a.nome} removido(a), e sua voz apagada.`);
@@ -117,13 +124,30 @@
           await atendentes();
         } catch (err) { falha(err); }
       }, "perigo");
+      remover.dataset.action = "remover-atendente";
       const voz = botao(a.voz ? "Voz…" : "Cadastrar voz", () => BaltoVoz.abrir(a, atendentes));
       voz.dataset.action = "voz";
-      const tr = linha(tbody, [a.nome, dataHora(a.consentimento_at), BaltoVoz.situacao(a.voz), el("span", "", "linha-acoes")]);
+      const celulas = [a.nome, dataHora(a.consentimento_at), BaltoVoz.situacao(a.voz), el("span", "", "linha-acoes")];
+      if (comLoja) celulas.splice(1, 0, a.loja_id ? BaltoLojas.nome(a.loja_id) || "—" : "Toda a rede");
+      const tr = linha(tbody, celulas);
       tr.lastChild.firstChild.append(voz, " ", remover);
       tr.dataset.atendente = a.id;
     }
-    if (!body.items.length) linha(tbody, ["Nenhum atendente cadastrado."]);
+    if (!body.items.length) linha(tbody, [daLoja ? "Nenhum atendente nesta loja." : "Nenhum atendente cadastrado."]);
+  }
+
+  // the add form's store: the whole chain unless one is chosen (kept across a redraw)
+  function lojasDoAtendente(lojas) {
+    const select = $("novo-atendente").elements.loja_id;
+    const antes = select.value;
+    const todas = el("option", "Toda a rede"); todas.value = "";
+    select.replaceChildren(todas);
+    for (const l of lojas) {
+      const opt = el("option", l.nome); opt.value = l.id;
+      select.append(opt);
+    }
+    select.value = lojas.some((l) => l.id === antes) ? antes : "";
+    select.closest("label").hidden = !lojas.length;  // no stores, or a store's own page: one choice
   }
 
   async function catalogo() {
@@ -137,10 +161,10 @@
     for (const p of body.produtos) linha(tbody, [p.nome, p.categoria, p.indicacoes.join("; "), p.tarja]);
   }
 
-  // the stores first: the balcões' and gestores' rows name them
+  // the stores first: the balcões', attendants', gestores' and keys' rows name them
   async function lojasEBalcoes() {
     const lojas = await BaltoLojas.listar(cliente);
-    await Promise.all([balcoes(lojas), BaltoGestores.listar(cliente, lojas), BaltoChaves.listar(cliente, lojas)]);
+    await Promise.all([balcoes(lojas), atendentes(), BaltoGestores.listar(cliente, lojas), BaltoChaves.listar(cliente, lojas)]);
   }
 
   async function doCliente() {
@@ -148,13 +172,13 @@
     bloco.hidden = true;
     if (!cliente) return;
     if (daLoja) {
-      await Promise.all([BaltoLojas.minha(cliente, resultado, falha), balcoes([])])
+      await Promise.all([BaltoLojas.minha(cliente, resultado, falha), balcoes([]), atendentes()])
         .finally(() => { bloco.hidden = false; });
       return;
     }
     // shown once every section is drawn: a table filling in above another would move its
     // buttons under the pointer (a click meant for one attendant's row landing on another's)
-    await Promise.all([lojasEBalcoes(), atendentes(), catalogo()])
+    await Promise.all([lojasEBalcoes(), catalogo()])
       .finally(() => { bloco.hidden = false; });
   }
 
@@ -173,10 +197,14 @@
   $("novo-atendente").addEventListener("submit", async (event) => {
     event.preventDefault();
     const f = event.target;
+    const corpo = { cliente_id: cliente, nome: f.nome.value, consentimento: f.consentimento.checked };
+    // a store's gestor's attendants are its store's (the server's default for it)
+    if (!daLoja) corpo.loja_id = f.loja_id.value || null;
     try {
       await api("/admin/atendentes", { method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ cliente_id: cliente, nome: f.nome.value, consentimento: f.consentimento.checked }) });
-      resultado(`${f.nome.value} adicionado(a).`);
+        body: JSON.stringify(corpo) });
+      const onde = corpo.loja_id ? `, na loja “${BaltoLojas.nome(corpo.loja_id)}”` : "";
+      resultado(`${f.nome.value} adicionado(a)${onde}.`);
       f.reset();
       await atendentes();
     } catch (err) { falha(err); }
@@ -209,16 +237,17 @@
     }
   });
 
+  BaltoVoz.ligar();
   if (daLoja) {
-    // its own store's code, balcões and account: nothing of the chain's to list or change
+    // its own store's code, balcões, attendants and account: nothing of the chain's to list or change
     $("clientes-bloco").hidden = true;
+    $("rede-vinculo").hidden = true;
     $("rede-bloco").hidden = true;
     $("cliente-rotulo").textContent = "Sua loja";
     $("cliente-nome").textContent = document.body.dataset.lojaNome || "";
     doCliente().catch(falha);
     return;
   }
-  BaltoVoz.ligar();
   BaltoChaves.ligar(() => cliente, resultado, falha);
   BaltoLojas.ligar(() => cliente, resultado, falha, () => lojasEBalcoes().catch(falha));
   if (Balto.gestor) $("novo-cliente-bloco").hidden = true;  // new clientes are the operator's

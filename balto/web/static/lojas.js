@@ -70,11 +70,11 @@ const BaltoLojas = (() => {
   }
 
   function remover(l) {
-    // asked once more: its balcões go back to the chain as a whole, and its filter is gone
+    // asked once more: its balcões and attendants go back to the chain as a whole, its filter goes
     const b = Balto.botaoConfirmado("Remover", "Sim, remover", async () => {
       try {
         await api(`/admin/lojas/${l.id}`, { method: "DELETE" });
-        avisar(`Loja “${l.nome}” removida: seus balcões voltaram a ser da rede como um todo.`);
+        avisar(`Loja “${l.nome}” removida: seus balcões e atendentes voltaram a ser da rede como um todo.`);
       } catch (err) {
         // 409: active gestores still belong to it; the server says what to do first
         falhar(err.status === 409 ? new Error(`Não foi possível remover a loja “${l.nome}”: ${err.message}.`) : err);
