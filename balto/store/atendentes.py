@@ -17,7 +17,7 @@ from psycopg.rows import dict_row
 
 from balto.errors import BaltoError
 from balto.store.cadastro import cliente_exists
-from balto.store.gestores import UnknownLoja
+from balto.store.lojas import require_of_cliente
 
 
 class DuplicateAtendente(BaltoError):
@@ -63,14 +63,7 @@ def create_atendente(
     with conn.transaction():
         if not cliente_exists(conn, cliente_id):
             return None
-        if (
-            loja_id is not None
-            and not conn.execute(
-                "SELECT 1 FROM lojas WHERE id = %s AND cliente_id = %s FOR SHARE",
-                (loja_id, cliente_id),
-            ).fetchone()
-        ):
-            raise UnknownLoja(loja_id)
+        require_of_cliente(conn, cliente_id, loja_id)
         new_id = str(uuid.uuid4())
         try:
             with conn.transaction():

@@ -17,7 +17,7 @@ from psycopg.rows import class_row
 
 from balto.store.cadastro import cliente_exists
 from balto.store.cadastro import hash_api_key as key_hash  # the same rule as balcões' keys
-from balto.store.gestores import UnknownLoja
+from balto.store.lojas import require_of_cliente
 
 PREFIX = "ck_"
 _HINT = 8  # the prefix and five characters: enough to tell keys apart, nothing to guess with
@@ -64,14 +64,7 @@ def create_key(
     with conn.transaction():
         if not cliente_exists(conn, cliente_id):
             return None
-        if (
-            loja_id is not None
-            and not conn.execute(
-                "SELECT 1 FROM lojas WHERE id = %s AND cliente_id = %s FOR SHARE",
-                (loja_id, cliente_id),
-            ).fetchone()
-        ):
-            raise UnknownLoja(loja_id)
+        require_of_cliente(conn, cliente_id, loja_id)
         key_id, key = str(uuid.uuid4()), PREFIX + secrets.token_urlsafe(32)
         conn.execute(
             "INSERT INTO chaves_api (id, cliente_id, nome, chave_hash, dica, criada_por, loja_id)"

@@ -18,14 +18,11 @@ from psycopg.rows import class_row
 
 from balto.errors import BaltoError
 from balto.store.cadastro import cliente_exists
+from balto.store.lojas import require_of_cliente
 
 
 class DuplicateEmail(BaltoError):
     """An active account already signs in with this e-mail (in any cliente)."""
-
-
-class UnknownLoja(BaltoError):
-    """The store named for an account is not one of its cliente's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,14 +90,7 @@ def create_gestor(
     with conn.transaction():
         if not cliente_exists(conn, cliente_id):
             return None
-        if (
-            loja_id is not None
-            and not conn.execute(
-                "SELECT 1 FROM lojas WHERE id = %s AND cliente_id = %s FOR SHARE",
-                (loja_id, cliente_id),
-            ).fetchone()
-        ):
-            raise UnknownLoja(loja_id)
+        require_of_cliente(conn, cliente_id, loja_id)
         new_id = str(uuid.uuid4())
         try:
             with conn.transaction():

@@ -24,6 +24,10 @@ class DuplicateName(BaltoError):
     """The chain already has a store of this name (any case)."""
 
 
+class UnknownLoja(BaltoError):
+    """The store named for an account, a key or an attendant is not one of its cliente's."""
+
+
 class HasGestores(BaltoError):
     """The store still has active gestores or live API keys of its own: it cannot be removed."""
 
@@ -56,6 +60,21 @@ def create(conn: psycopg.Connection, cliente_id: str, nome: str) -> str | None:
         except psycopg.errors.UniqueViolation:
             raise DuplicateName(nome) from None
     return new_id
+
+
+def require_of_cliente(conn: psycopg.Connection, cliente_id: str, loja_id: str | None) -> None:
+    """`UnknownLoja` unless `loja_id` is None or one of the cliente's stores.
+
+    The store is kept so until the caller's transaction ends: it cannot be removed under a row
+    being made for it.
+    """
+    if loja_id is None:
+        return
+    found = conn.execute(
+        "SELECT 1 FROM lojas WHERE id = %s AND cliente_id = %s FOR SHARE", (loja_id, cliente_id)
+    ).fetchone()
+    if found is None:
+        raise UnknownLoja(loja_id)
 
 
 def list_lojas(conn: psycopg.Connection, cliente_id: str, loja_id: str | None = None) -> list[Loja]:

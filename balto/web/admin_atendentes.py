@@ -29,7 +29,7 @@ from balto.store.atendentes import (
     list_atendentes,
     remove_atendente,
 )
-from balto.store.gestores import UnknownLoja
+from balto.store.lojas import UnknownLoja
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.bodies import json_object, optional_uuid_field, text_field

@@ -22,7 +22,7 @@ from dataclasses import asdict
 from quart import Blueprint, Response, jsonify
 
 from balto.store import chaves_api
-from balto.store.gestores import UnknownLoja
+from balto.store.lojas import UnknownLoja
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.bodies import json_object, optional_uuid_field, text_field

@@ -41,6 +41,7 @@ from quart import Blueprint, Response, jsonify
 
 from balto import passwords
 from balto.store import gestores, two_step
+from balto.store.lojas import UnknownLoja
 from balto.web import session_cookie
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
@@ -106,7 +107,7 @@ async def create(cliente_id: str) -> tuple[Response, int]:
         )
     except gestores.DuplicateEmail:
         return error(409, "conflict", "já existe um gestor ativo com esse e-mail", field="email")
-    except gestores.UnknownLoja:
+    except UnknownLoja:
         raise FieldError("loja_id", "loja não encontrada nesse cliente") from None
     if new_id is None:
         return error(404, "not_found", _NO_CLIENTE)

@@ -110,7 +110,7 @@
     const lojas = daLoja ? [] : BaltoLojas.atuais;
     const comLoja = lojas.length > 0;
     const body = await api("/admin/atendentes?cliente_id=" + cliente);
-    lojasDoAtendente(lojas);
+    BaltoLojas.preencher($("novo-atendente").elements.loja_id, lojas);
     $("atendentes-loja").hidden = !comLoja;  // the header changes with its rows
     const tbody = document.querySelector("#atendentes tbody");
     tbody.replaceChildren();
@@ -136,19 +136,6 @@
     if (!body.items.length) linha(tbody, [daLoja ? "Nenhum atendente nesta loja." : "Nenhum atendente cadastrado."]);
   }
 
-  // the add form's store: the whole chain unless one is chosen (kept across a redraw)
-  function lojasDoAtendente(lojas) {
-    const select = $("novo-atendente").elements.loja_id;
-    const antes = select.value;
-    const todas = el("option", "Toda a rede"); todas.value = "";
-    select.replaceChildren(todas);
-    for (const l of lojas) {
-      const opt = el("option", l.nome); opt.value = l.id;
-      select.append(opt);
-    }
-    select.value = lojas.some((l) => l.id === antes) ? antes : "";
-    select.closest("label").hidden = !lojas.length;  // no stores, or a store's own page: one choice
-  }
 
   async function catalogo() {
     const body = await api(`/admin/clientes/${cliente}/catalogo`);

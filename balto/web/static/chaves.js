@@ -3,14 +3,14 @@
 // (asked twice). The operator and the chain's gestores both use it.
 "use strict";
 const BaltoChaves = (() => {
-  const { api, el, dataHora, linha } = Balto;
+  const { api, dataHora, linha } = Balto;
   const $ = (id) => document.getElementById(id);
   let avisar = () => {};
   let falhar = () => {};
 
   // `lojas`: the chain's stores, to name each key's and to offer in the form
   async function listar(cliente, lojas) {
-    escolhas(lojas);
+    BaltoLojas.preencher(document.querySelector("#nova-chave [name=loja_id]"), lojas);
     const loja = (id) => (id ? (lojas.find((l) => l.id === id) || {}).nome || "—" : "Toda a rede");
     const body = await api(`/admin/clientes/${cliente}/chaves`);
     const tbody = document.querySelector("#chaves tbody");
@@ -24,15 +24,6 @@ const BaltoChaves = (() => {
     if (!body.items.length) linha(tbody, ["Nenhuma chave."]);
   }
 
-  // the form's store: the whole chain unless one is chosen (kept across a redraw)
-  function escolhas(lojas) {
-    const select = document.querySelector("#nova-chave [name=loja_id]");
-    const antes = select.value;
-    const todas = el("option", "Toda a rede"); todas.value = "";
-    select.replaceChildren(todas, ...lojas.map((l) => { const o = el("option", l.nome); o.value = l.id; return o; }));
-    select.value = lojas.some((l) => l.id === antes) ? antes : "";
-    select.closest("label").hidden = !lojas.length;
-  }
 
   function revogar(k, cliente) {
     // asked once more: the system using it stops at once

@@ -13,7 +13,7 @@ const BaltoGestores = (() => {
   // `lojas`: the chain's stores, to name each account's and to offer in the form
   async function listar(cliente, lojas) {
     $("gestores-bloco").hidden = false;
-    escolhas(lojas);
+    BaltoLojas.preencher(document.querySelector("#novo-gestor [name=loja_id]"), lojas);
     const loja = (id) => (id ? (lojas.find((l) => l.id === id) || {}).nome || "—" : "Toda a rede");
     const [body, rede] = await Promise.all([
       api(`/admin/clientes/${cliente}/gestores`),
@@ -37,19 +37,6 @@ const BaltoGestores = (() => {
     if (!body.items.length) linha(tbody, ["Nenhum gestor: só o operador vê este cliente."]);
   }
 
-  // the form's store: the whole chain unless one is chosen (kept across a redraw)
-  function escolhas(lojas) {
-    const select = document.querySelector("#novo-gestor [name=loja_id]");
-    const antes = select.value;
-    const todas = el("option", "Toda a rede"); todas.value = "";
-    select.replaceChildren(todas);
-    for (const l of lojas) {
-      const opt = el("option", l.nome); opt.value = l.id;
-      select.append(opt);
-    }
-    select.value = lojas.some((l) => l.id === antes) ? antes : "";
-    select.closest("label").hidden = !lojas.length;  // a chain without stores has one choice
-  }
 
   function desativar(g, cliente) {
     // asked once more: the person loses access at once

@@ -32,6 +32,16 @@ const BaltoLojas = (() => {
 
   const nome = (id) => (atuais.find((l) => l.id === id) || {}).nome;
 
+  // a form's store choice: the whole chain unless one is chosen (kept across a redraw); hidden
+  // when there is nothing to choose (no stores, or a store's own page)
+  function preencher(select, lojas) {
+    const antes = select.value;
+    const todas = el("option", "Toda a rede"); todas.value = "";
+    select.replaceChildren(todas, ...lojas.map((l) => { const o = el("option", l.nome); o.value = l.id; return o; }));
+    select.value = lojas.some((l) => l.id === antes) ? antes : "";
+    select.closest("label").hidden = !lojas.length;
+  }
+
   // the store's code with a link that opens the counter page with it filled in, and the button
   // that makes a new one (the first one, for a store made before stores had codes)
   function vinculo(l) {
@@ -131,5 +141,5 @@ const BaltoLojas = (() => {
     });
   }
 
-  return { listar, ligar, minha, escolha, nome, get atuais() { return atuais; } };
+  return { listar, ligar, minha, escolha, nome, preencher, get atuais() { return atuais; } };
 })();
