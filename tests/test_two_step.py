@@ -333,6 +333,14 @@ async def test_a_chain_that_requires_it_sets_it_up_at_the_next_sign_in(
         assert 'href="/admin/historico"' in done.text
         account = (await ana.get("/admin/conta")).json()
         assert account["email"] == EMAIL and account["dois_fatores"] is True
+        # required: its owner cannot turn it off (a colleague can, for a lost phone)
+        kept = await ana.request(
+            "DELETE",
+            "/admin/conta/dois-fatores",
+            json={"senha": PASSWORD, "codigo": codes[0]},
+            headers=here,
+        )
+        assert kept.status_code == 409 and "exige" in kept.json()["message"]
 
         # from now on she signs in with a code; with it no longer required, still with a code
         assert (await bia.put(path, json={"exigido": False}, headers=here)).status_code == 200

@@ -9,7 +9,8 @@ wrong password → 400 naming ``senha`` (a wrong guess from the address); alread
 other session of the account ends (they signed in without it), and the recovery codes are shown
 this once. A wrong code → 400 naming ``codigo``; nothing being set up → 409.
 ``DELETE /admin/conta/dois-fatores`` ``{"senha", "codigo"}`` (an app's code or a recovery code) →
-200 ``{"dois_fatores": false}``; wrong → 400 naming the field; off already → 409.
+200 ``{"dois_fatores": false}``; wrong → 400 naming the field; off already, or required by the
+chain → 409.
 The operator and API keys → 403 (the operator's secret is the server's configuration). A lost
 phone: a chain gestor turns it off for a colleague (`balto.web.admin_gestores`).
 ``PUT /admin/clientes/{id}/dois-fatores`` ``{"exigido": bool}`` (the operator, or a gestor of the
@@ -26,7 +27,7 @@ import trio
 from quart import Blueprint, Response, jsonify, request
 
 from balto import totp
-from balto.store import two_step
+from balto.store import gestores, two_step
 from balto.web import session_cookie
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
@@ -116,6 +117,9 @@ async def turn_off() -> tuple[Response, int]:
     services = app_services()
     if not await services.db.run(two_step.is_on, gid):
         return error(409, "conflict", _OFF)
+    member = await services.db.run(gestores.member, gid)
+    if member is not None and member.exige_dois_fatores:
+        return error(409, "conflict", "a sua rede exige a verificação em duas etapas")
     if (refused := await confirm_own_password(body.get("senha"), "senha", _ACTION)) is not None:
         return refused
     right = await services.db.run(two_step.check_code, gid, code)
