@@ -99,14 +99,6 @@ def require(conn: psycopg.Connection, cliente_id: str, required: bool) -> bool:
     return row is not None
 
 
-def is_on(conn: psycopg.Connection, gestor_id: str) -> bool:
-    """Whether the account signs in with a second step."""
-    row = conn.execute(
-        "SELECT 1 FROM gestores WHERE id = %s AND totp_segredo IS NOT NULL", (gestor_id,)
-    ).fetchone()
-    return row is not None
-
-
 def check_code(conn: psycopg.Connection, gestor_id: str, code: str) -> bool:
     """Whether `code` passes the account's second step now; passing uses it up.
 

@@ -48,8 +48,7 @@ _OFF = "a verificação em duas etapas desta conta está desligada"
 
 def _gestor_id() -> str | None:
     """The signed-in gestor's id; None for the operator and API keys."""
-    who = principal()
-    return who.gestor_id if who.email is not None else None
+    return principal().gestor_id
 
 
 def _not_a_gestor() -> tuple[Response, int]:
@@ -80,7 +79,7 @@ async def start() -> tuple[Response, int]:
     except two_step.AlreadyOn:
         return error(409, "conflict", "a verificação em duas etapas já está ligada")
     await audit(_ACTION, outcome="started")
-    return jsonify(asdict(totp.enrollment(secret, principal().email or ""))), 200
+    return jsonify(asdict(await totp.enrollment_off_loop(secret, principal().email or ""))), 200
 
 
 @blueprint.post(PATH + "/confirmar")
@@ -115,10 +114,10 @@ async def turn_off() -> tuple[Response, int]:
     body = await json_object()
     code = _code(body)
     services = app_services()
-    if not await services.db.run(two_step.is_on, gid):
-        return error(409, "conflict", _OFF)
     member = await services.db.run(gestores.member, gid)
-    if member is not None and member.exige_dois_fatores:
+    if member is None or not member.dois_fatores:
+        return error(409, "conflict", _OFF)
+    if member.exige_dois_fatores:
         return error(409, "conflict", "a sua rede exige a verificação em duas etapas")
     if (refused := await confirm_own_password(body.get("senha"), "senha", _ACTION)) is not None:
         return refused

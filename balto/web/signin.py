@@ -34,8 +34,6 @@ from balto.web.audit import audit
 from balto.web.auth import SIGN_IN_PATH, app_services, redirect_to
 from balto.web.guesses import (
     FAILURE_DELAY_S,
-    forget,
-    forget_account,
     guesses,
     judge,
     judge_account,
@@ -148,13 +146,7 @@ async def sign_in() -> Response:
         await audit("sign_in", outcome="wrong_secret", ator=who)
         wrong = "E-mail ou senha incorretos." if email else "Segredo incorreto."
         return await page(401, proximo, wrong, email)
-    await forget(services.db, addr)
-    if email:
-        await forget_account(services.db, email)
-    await audit("sign_in", outcome="signed_in", ator=who)
-    response = redirect_to(proximo)
-    session_cookie.set_cookie(response, token)
-    return response
+    return await signin_step.admit(services, addr, email, token, proximo)
 
 
 @blueprint.post("/sair")

@@ -18,6 +18,8 @@ back with ``codigo``:
 
 from __future__ import annotations
 
+from typing import Any
+
 import trio
 from quart import Response
 
@@ -67,7 +69,8 @@ async def ask(services: Services, account: Credentials, proximo: str) -> Respons
     except two_step.AlreadyOn:  # turned on in another tab meanwhile: its code, then
         return await page(200, proximo, etapa=etapa)
     await audit("sign_in", outcome="setup_asked", ator=who)
-    return await page(200, proximo, etapa=etapa, configurar=totp.enrollment(secret, account.email))
+    setup = await totp.enrollment_off_loop(secret, account.email)
+    return await page(200, proximo, etapa=etapa, configurar=setup)
 
 
 async def answer(services: Services, addr: str, proximo: str, etapa: str, codigo: str) -> Response:
@@ -109,13 +112,24 @@ async def answer(services: Services, addr: str, proximo: str, etapa: str, codigo
 async def _signed_in(
     services: Services, addr: str, email: str, gestor_id: str, stamp: int, proximo: str
 ) -> Response:
+    token = session_cookie.make_gestor_token(services.admin_secret, gestor_id, stamp)
+    return await admit(services, addr, email, token, proximo, segunda_etapa=True)
+
+
+async def admit(
+    services: Services, addr: str, email: str, token: str, proximo: str, **detail: Any
+) -> Response:
+    """A full sign-in (`email` blank: the operator): 303 to `proximo` with the cookie `token`.
+
+    The address's and the e-mail's wrong guesses are forgotten; the sign-in is audited.
+    """
     await forget(services.db, addr)
-    await forget_account(services.db, email)
-    await audit("sign_in", outcome="signed_in", ator=f"gestor:{email}", segunda_etapa=True)
+    if email:
+        await forget_account(services.db, email)
+    ator = f"gestor:{email}" if email else "operador"
+    await audit("sign_in", outcome="signed_in", ator=ator, **detail)
     response = redirect_to(proximo)
-    session_cookie.set_cookie(
-        response, session_cookie.make_gestor_token(services.admin_secret, gestor_id, stamp)
-    )
+    session_cookie.set_cookie(response, token)
     return response
 
 
@@ -152,5 +166,5 @@ async def _set_up(
         return response
     await trio.sleep(FAILURE_DELAY_S)
     await audit("sign_in", outcome="wrong_setup_code", ator=f"gestor:{email}")
-    setup = totp.enrollment(secret, email)
+    setup = await totp.enrollment_off_loop(secret, email)
     return await page(401, proximo, "Código incorreto.", etapa=etapa, configurar=setup)
