@@ -59,6 +59,20 @@ def _alive(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[0] != "Z"
 
 
+def postmaster_pid(pgdata: Path) -> int | None:
+    """The pid in `pgdata`'s ``postmaster.pid``, or None when there is none (yet).
+
+    Read here rather than through pgserver's `PostmasterInfo`, which asserts all eight lines:
+    PostgreSQL writes the file in steps while it starts (and removes it when it stops), so a
+    read at the wrong moment sees a part of it, and must not raise.
+    """
+    try:
+        first = (pgdata / "postmaster.pid").read_text().partition("\n")[0]
+        return int(first)
+    except (OSError, ValueError):
+        return None
+
+
 def _stop_orphan(pid: int) -> None:
     """Shut down the postmaster `pid`: fast (SIGINT), then immediate (SIGQUIT) if it lingers."""
     for signum in (signal.SIGINT, signal.SIGQUIT):

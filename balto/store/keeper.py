@@ -17,7 +17,7 @@ import logging
 
 import trio
 
-from balto.store.embedded import EmbeddedPostgres, _alive
+from balto.store.embedded import EmbeddedPostgres, _alive, postmaster_pid
 
 log = logging.getLogger("balto.store.keeper")
 
@@ -28,14 +28,12 @@ BACKOFF_MAX_S = 10.0
 
 def _running(pg: EmbeddedPostgres) -> int | None:
     """The live postmaster's pid, or None."""
-    from pgserver.utils import PostmasterInfo
-
-    info = PostmasterInfo.read_from_pgdata(pg.pgdata)
+    pid = postmaster_pid(pg.pgdata)
     # `_alive`, not pgserver's check: a killed postmaster is a zombie until PID 1 reaps it, and
     # pgserver (psutil) counts a zombie as running
-    if info is None or info.pid is None or not _alive(int(info.pid)):
+    if pid is None or not _alive(pid):
         return None
-    return int(info.pid)
+    return pid
 
 
 def _restart(pg: EmbeddedPostgres) -> int:
