@@ -235,7 +235,8 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         await _open(
             page,
             "/admin/historico",
-            'document.querySelectorAll("#conversas tbody tr").length === 2',
+            'document.body.dataset.pronto === "1"'
+            ' && document.querySelectorAll("#conversas tbody tr").length === 2',
         )
         await settle(page, 'document.querySelectorAll("#alertas tbody tr").length === 1')
         await page.evaluate(

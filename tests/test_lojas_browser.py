@@ -192,7 +192,8 @@ async def test_a_store_gestor_sees_its_own_store_only(
             await _open(
                 page,
                 f"{base}/admin/historico?cliente_id={cliente}",
-                '!document.getElementById("f-loja-rotulo").hidden'
+                'document.body.dataset.pronto === "1"'
+                ' && !document.getElementById("f-loja-rotulo").hidden'
                 ' && document.querySelectorAll("#conversas tbody tr").length === 2',
             )
             await _choose(page, "#f-loja", praia)

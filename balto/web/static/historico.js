@@ -81,7 +81,11 @@
   document.getElementById("mais-alertas").addEventListener("click", () => alertas(true).catch((e) => Balto.erro(e.message)));
 
   Balto.preencherFormulario(form, filtros);
-  Balto.clientesEBalcoes(form, filtros).catch((e) => Balto.erro(e.message));
-  Balto.filtroLoja(form, filtros).catch((e) => Balto.erro(e.message));
-  tudo();
+  // "pronto" once the filters' options and the first lists are in: the selects widen as their
+  // options arrive, and the form's button moves under a pointer aimed a moment before
+  Promise.allSettled([
+    Balto.clientesEBalcoes(form, filtros).catch((e) => Balto.erro(e.message)),
+    Balto.filtroLoja(form, filtros).catch((e) => Balto.erro(e.message)),
+    tudo(),
+  ]).then(() => { document.body.dataset.pronto = "1"; });
 })();

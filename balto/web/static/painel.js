@@ -84,7 +84,10 @@
     carregar();
   });
   Balto.preencherFormulario(form, filtros);
-  Balto.clientesEBalcoes(form, filtros).catch((e) => Balto.erro(e.message));
-  Balto.filtroLoja(form, filtros).catch((e) => Balto.erro(e.message));
-  carregar();
+  // "pronto" once the filters' options and the first figures are in (as on Histórico)
+  Promise.allSettled([
+    Balto.clientesEBalcoes(form, filtros).catch((e) => Balto.erro(e.message)),
+    Balto.filtroLoja(form, filtros).catch((e) => Balto.erro(e.message)),
+    carregar(),
+  ]).then(() => { document.body.dataset.pronto = "1"; });
 })();
