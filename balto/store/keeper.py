@@ -69,7 +69,11 @@ async def keep_embedded(
     task_status.started()
     while True:
         await trio.sleep(CHECK_S)
-        if await trio.to_thread.run_sync(_running, pg) is not None:
+        try:
+            if await trio.to_thread.run_sync(_running, pg) is not None:
+                continue
+        except Exception:  # the keeper must never be what takes the server down
+            log.exception("embedded PostgreSQL: its state could not be read; looking again")
             continue
         log.error(
             "embedded PostgreSQL in %s is not running: restarting it in %.1f s",
