@@ -114,3 +114,61 @@ async def test_enrolled_attendant_is_named_and_segments_carry_roles_until_erased
             break
         await trio.sleep(0.1)
     assert rows == [(0,), (0,)]
+
+
+async def test_an_attendant_is_named_at_her_stores_balcoes_only(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    """Ana works at Loja Centro: at Loja Praia's balcão her voice names nobody (nobody of that
+    store is enrolled, so nothing is labelled); the same balcão placed in Centro names her."""
+    stt = FakeElevenLabs(transcripts=TEXTS * 2)
+    llm = FakeOpenAICompat("xai")
+    llm.respond = lambda body: {"recomendar": True, "produto": PRODUCT, "explicacao": "Dor."}
+    env = await provider_env(nursery, stt=stt, llm=llm)
+    running = await start_server(nursery, database_url, **env, BALTO_VAD_WORKERS="1")
+    api_key, balcao_id = await register_balcao(running.base_url)
+    ((cliente_id,),) = query(
+        database_url, "SELECT cliente_id::text FROM balcoes WHERE id = %s", balcao_id
+    )
+    async with httpx.AsyncClient(base_url=running.base_url, timeout=30) as http:
+        lojas = {}
+        for nome in ("Loja Centro", "Loja Praia"):
+            made = await http.post(
+                f"/admin/clientes/{cliente_id}/lojas", headers=ADMIN, json={"nome": nome}
+            )
+            assert made.status_code == 201, made.text
+            lojas[nome] = made.json()["id"]
+        made = await http.post(
+            "/admin/atendentes",
+            headers=ADMIN,
+            json={
+                "cliente_id": cliente_id,
+                "nome": "Ana Paula",
+                "consentimento": True,
+                "loja_id": lojas["Loja Centro"],
+            },
+        )
+        assert made.status_code == 201, made.text
+        enrolled = await http.put(
+            f"/admin/atendentes/{made.json()['id']}/voz",
+            headers={**ADMIN, "Content-Type": "audio/webm"},
+            content=(FIXTURES / "speaker_enroll.webm").read_bytes(),
+        )
+        assert enrolled.status_code == 200, enrolled.text
+
+        names = []
+        for loja in ("Loja Praia", "Loja Centro"):
+            placed = await http.put(
+                f"/admin/balcoes/{balcao_id}/loja", headers=ADMIN, json={"loja_id": lojas[loja]}
+            )
+            assert placed.status_code == 200, placed.text
+            recs = await _recommendations(ws_url(running), api_key)
+            names.append([(r["produto"], r["atendente"]) for r in recs])
+        assert names == [[(PRODUCT, None)], [(PRODUCT, "Ana Paula")]]
+        segments = await _segments(http, balcao_id)
+        assert [(s["falante"], s["atendente"]) for s in segments] == [
+            (None, None),
+            (None, None),
+            ("atendente", "Ana Paula"),
+            ("cliente", None),
+        ]

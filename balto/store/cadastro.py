@@ -24,6 +24,7 @@ class BalcaoIdentity:
     cliente_id: str
     nome_balcao: str
     revoked: bool
+    loja_id: str | None = None
 
 
 def cliente_exists(conn: psycopg.Connection, cliente_id: str) -> bool:
@@ -75,13 +76,14 @@ def authenticate(conn: psycopg.Connection, api_key: str) -> BalcaoIdentity | Non
     """The balcão owning `api_key`, or None; the stored hash is compared in constant time."""
     digest = hash_api_key(api_key)
     row = conn.execute(
-        "SELECT id, cliente_id, nome_balcao, revoked_at IS NOT NULL, api_key_hash"
+        "SELECT id, cliente_id, nome_balcao, revoked_at IS NOT NULL, api_key_hash, loja_id"
         " FROM balcoes WHERE api_key_hash = %s",
         (digest,),
     ).fetchone()
     if row is None or not hmac.compare_digest(bytes(row[4]), digest):
         return None
-    return BalcaoIdentity(str(row[0]), str(row[1]), row[2], bool(row[3]))
+    loja_id = None if row[5] is None else str(row[5])
+    return BalcaoIdentity(str(row[0]), str(row[1]), row[2], bool(row[3]), loja_id)
 
 
 def revoke_own_key(conn: psycopg.Connection, api_key: str) -> tuple[str, datetime] | None:

@@ -21,6 +21,7 @@ class StoredVoiceprint:
     nome: str
     model: str
     data: bytes
+    loja_id: str | None = None  # the attendant's store (None: the whole chain)
 
 
 def save_voiceprint(
@@ -74,12 +75,12 @@ def load_voiceprints(
     """
     epoch = voiceprint_epoch(conn, cliente_id)
     rows = conn.execute(
-        "SELECT v.atendente_id::text, a.nome, v.model, v.print FROM voiceprints v"
+        "SELECT v.atendente_id::text, a.nome, v.model, v.print, a.loja_id::text FROM voiceprints v"
         " JOIN atendentes a ON a.id = v.atendente_id"
         " WHERE v.cliente_id = %s AND a.removed_at IS NULL",
         (cliente_id,),
     ).fetchall()
-    return epoch, [StoredVoiceprint(r[0], r[1], r[2], bytes(r[3])) for r in rows]
+    return epoch, [StoredVoiceprint(r[0], r[1], r[2], bytes(r[3]), r[4]) for r in rows]
 
 
 def set_segment_speaker(

@@ -1,6 +1,7 @@
 """A cliente's voices as sessions read them: cached while unchanged, re-read when any voiceprint
-changes (erased, replaced, its attendant removed), and only the cliente's own; and the labeller
-telling the session's front end whether anyone's voice needs embedding."""
+changes (erased, replaced, its attendant removed), and only the cliente's own; at a store's
+balcão only that store's and the chain-wide attendants; and the labeller telling the session's
+front end whether anyone's voice needs embedding."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from balto.speaker.voiceprint import MODEL
 from balto.store import Database, open_database
 from balto.store.atendentes import create_atendente, remove_atendente
 from balto.store.cadastro import create_cliente
+from balto.store.lojas import create as create_loja
+from balto.store.lojas import remove as remove_loja
 from balto.store.voiceprints import delete_voiceprint, save_voiceprint
 from tests.conftest import FIXTURES, query
 
@@ -62,6 +65,35 @@ async def test_voices_follow_every_change_of_the_clientes_voiceprints(
     assert await db.run(save_voiceprint, ana, "other-model", print_, 30.0, "boa")
     assert await voices.enrolled(rede) == ()
     assert not await db.run(save_voiceprint, bia, MODEL, print_, 30.0, "boa")  # removed
+
+
+async def test_a_stores_balcao_hears_its_stores_and_the_chains_attendants_only(
+    db: Database, database_url: str
+) -> None:
+    print_ = enroll((FIXTURES / "speaker_enroll.webm").read_bytes(), "audio/webm").voiceprint
+    await db.run(create_cliente, "a@b.com", "Rede", "1133334444")
+    ((rede,),) = query(database_url, "SELECT id::text FROM clientes")
+    centro = await db.run(create_loja, rede, "Loja Centro")
+    praia = await db.run(create_loja, rede, "Loja Praia")
+    ana = await db.run(create_atendente, rede, "Ana", centro)
+    bia = await db.run(create_atendente, rede, "Bia", praia)
+    carla = await db.run(create_atendente, rede, "Carla")  # works at any of the chain's stores
+    for who in (ana, bia, carla):
+        assert who and await db.run(save_voiceprint, who, MODEL, print_.to_bytes(), 30.0, "boa")
+    voices = ClienteVoices(db)
+
+    async def names(loja: str | None) -> list[str]:
+        return sorted(v.nome for v in await voices.enrolled(rede, loja))
+
+    assert await names(centro) == ["Ana", "Carla"]
+    assert await names(praia) == ["Bia", "Carla"]
+    assert await names(None) == ["Ana", "Bia", "Carla"]  # a balcão of no store
+    assert await voices.enrolled(rede, centro) is await voices.enrolled(rede, centro)
+
+    # Loja Centro closes: Ana is the chain's now, and heard at Praia's balcão at once
+    assert await db.run(remove_loja, centro)
+    assert query(database_url, "SELECT loja_id FROM atendentes WHERE nome = 'Ana'") == [(None,)]
+    assert await names(praia) == ["Ana", "Bia", "Carla"]
 
 
 async def test_the_labeller_tells_the_front_end_whether_voices_are_needed(
