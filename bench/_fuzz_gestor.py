@@ -69,11 +69,17 @@ def gestor_cases(probe: Probe) -> None:
             f"/admin/clientes/{cliente}/lojas", headers=admin, json={"nome": f"Fuzz {email}"}
         ).json()["id"]
         balcao = op.get("/admin/balcoes", headers=admin).json()["items"][0]["id"]
+        atendente = op.post(
+            "/admin/atendentes",
+            headers=admin,
+            json={"cliente_id": cliente, "nome": f"Fuzz {email}", "consentimento": True},
+        ).json()["id"]
         for odd in ODD_VALUES:
             bodies += [
                 ("POST", f"/admin/clientes/{cliente}/lojas", {"nome": odd}),
                 ("PATCH", f"/admin/lojas/{loja}", {"nome": odd}),
                 ("PUT", f"/admin/balcoes/{balcao}/loja", {"loja_id": odd}),
+                ("PUT", f"/admin/atendentes/{atendente}/loja", {"loja_id": odd}),
                 ("POST", f"/admin/clientes/{cliente}/gestores", {**valid, "loja_id": odd}),
                 ("POST", f"/admin/clientes/{cliente}/chaves", {"nome": "Fuzz", "loja_id": odd}),
                 ("PUT", f"/admin/clientes/{cliente}/dois-fatores", {"exigido": odd}),

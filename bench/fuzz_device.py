@@ -290,7 +290,7 @@ ID_ROUTES = [
     "/admin/gestores/{}", "/admin/gestores/{}/senha", "/admin/chaves/{}",
     "/admin/clientes/{}/gestores", "/admin/clientes/{}/chaves", "/admin/alertas/{}/ciente",
     "/admin/clientes/{}/lojas", "/admin/lojas/{}", "/admin/balcoes/{}/loja",
-    "/admin/gestores/{}/dois-fatores", "/admin/lojas/{}/codigo",
+    "/admin/gestores/{}/dois-fatores", "/admin/lojas/{}/codigo", "/admin/atendentes/{}/loja",
 ]  # fmt: skip
 
 

@@ -140,3 +140,82 @@ async def test_a_stores_gestor_registers_its_own_stores_attendants(
         # a store removed leaves its attendants to the chain
         assert (await op.delete(f"/admin/lojas/{centro}", headers=ADMIN)).status_code == 204
         assert query(database_url, "SELECT loja_id FROM atendentes WHERE id = %s", ana) == [(None,)]
+
+
+async def test_an_attendant_moves_between_her_chains_stores(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url)
+    ids = seed(database_url)
+    c1, c2 = ids["c1"], ids["c2"]
+    here = origin(running)
+    async with (
+        httpx.AsyncClient(base_url=running.base_url) as op,
+        httpx.AsyncClient(base_url=running.base_url) as loja,
+    ):
+
+        async def store(cliente: str, nome: str) -> str:
+            made = await op.post(
+                f"/admin/clientes/{cliente}/lojas", json={"nome": nome}, headers=ADMIN
+            )
+            return str(made.json()["id"])
+
+        centro, norte, longe = (
+            await store(c1, "Centro"),
+            await store(c1, "Norte"),
+            await store(c2, "Longe"),
+        )
+        body = {"cliente_id": c1, "nome": "Ana", "consentimento": True, "loja_id": centro}
+        ana = (await op.post("/admin/atendentes", json=body, headers=ADMIN)).json()["id"]
+
+        def epoch() -> int:
+            rows = query(
+                database_url, "SELECT epoch FROM voiceprint_epochs WHERE cliente_id = %s", c1
+            )
+            return int(rows[0][0]) if rows else 0
+
+        def where() -> list[tuple[object, ...]]:
+            return query(database_url, "SELECT loja_id::text FROM atendentes WHERE id = %s", ana)
+
+        async def move(
+            loja_id: object, who: httpx.AsyncClient = op, **body: object
+        ) -> httpx.Response:
+            headers = ADMIN if who is op else here
+            payload = {"loja_id": loja_id, **body} if loja_id != "absent" else body
+            return await who.put(f"/admin/atendentes/{ana}/loja", json=payload, headers=headers)
+
+        before = epoch()
+        moved = await move(norte)
+        assert moved.status_code == 200, moved.text
+        assert moved.json() == {"atendente_id": ana, "loja_id": norte}
+        assert where() == [(norte,)]
+        assert epoch() == before + 1  # every session re-reads who may speak at its counter
+        assert (await move(None)).json()["loja_id"] is None
+        assert where() == [(None,)]
+        # refusals, each in words, and nothing moved
+        for loja_id, status, field in (
+            (longe, 400, "loja_id"),  # another chain's store
+            ("absent", 400, "loja_id"),
+            ("not-a-uuid", 400, "loja_id"),
+        ):
+            refused = await move(loja_id)
+            assert (refused.status_code, refused.json().get("field")) == (status, field), (
+                refused.text
+            )
+        assert (
+            await op.put(
+                f"/admin/atendentes/{uuid.uuid4()}/loja", json={"loja_id": None}, headers=ADMIN
+            )
+        ).status_code == 404
+        assert (
+            await op.put("/admin/atendentes/nope/loja", json={"loja_id": None}, headers=ADMIN)
+        ).status_code == 404
+        assert where() == [(None,)]
+
+        # a store's gestor does not move people between stores (the chain does)
+        await create_gestor(op, c1, loja_id=norte)
+        assert (await sign_in_gestor(loja, running, EMAIL, PASSWORD)).status_code == 303
+        assert (await move(norte, loja)).status_code == 403
+        # a removed attendant is not there to move
+        assert (await op.delete(f"/admin/atendentes/{ana}", headers=ADMIN)).status_code == 204
+        assert (await move(centro)).status_code == 404

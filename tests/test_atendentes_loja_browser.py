@@ -1,11 +1,12 @@
 """Attendants of one store in a real browser: the operator, on a chain with "Loja Centro" and
 "Loja Norte", adds Ana in Loja Centro from the Cadastro form (its Loja select offers "Toda a rede"
 and both stores) and the Atendentes table names her store, and "Toda a rede" for an attendant of
-the whole chain. Loja Norte's gestor signs in and finds, on its Cadastro page, the Atendentes panel
-with none of the chain's or Centro's attendants and no Loja select or column (it has one store);
-it adds Bia with her consent, who is saved in Loja Norte, enrolls her voice from a file in the
-voice panel, and removes her (her voiceprint goes with her), with no request of the page refused.
-Photographed in ``tests/artifacts/admin-app/atendentes-loja-*.png``.
+the whole chain, Caio, whom the operator then moves to Loja Centro from his row. Loja Norte's
+gestor signs in and finds, on its Cadastro page, the Atendentes panel with none of the chain's or
+Centro's attendants and no Loja select or column (it has one store); it adds Bia with her
+consent, who is saved in Loja Norte, enrolls her voice from a file in the voice panel, and
+removes her (her voiceprint goes with her), with no request of the page refused. Photographed in
+``tests/artifacts/admin-app/atendentes-loja-*.png``.
 
 Needs Debian's ``chromium`` (skipped outside CI without it, failed under CI)."""
 
@@ -34,8 +35,13 @@ STORE_FIELD = "#novo-atendente [name=loja_id]"
 
 
 def _cells(row: str) -> str:
-    """JavaScript: the texts of the cells of the table row `row` (a selector)."""
-    return f"Array.from(document.querySelector({json.dumps(row)}).cells).map(c => c.textContent)"
+    """JavaScript: the texts of the cells of the table row `row` (a selector); a cell holding a
+    select reads as its chosen option."""
+    return (
+        f"Array.from(document.querySelector({json.dumps(row)}).cells).map(c => {{"
+        " const s = c.querySelector('select');"
+        " return s ? s.selectedOptions[0].textContent : c.textContent; })"
+    )
 
 
 async def _add(page: Page, nome: str) -> None:
@@ -97,6 +103,21 @@ async def test_a_store_registers_its_own_attendants(
         ]
         # the form is ready for the next one: the whole chain again
         assert await page.evaluate(f"document.querySelector({json.dumps(STORE_FIELD)}).value") == ""
+        # Caio moves to Loja Centro from his row's Loja select, his voice with him
+        caio_store = f'{caio_row} select[data-action="loja-atendente"]'
+        await page.evaluate(
+            f"(s => {{ s.value = {json.dumps(centro)}; s.dispatchEvent(new Event('change')); }})"
+            f"(document.querySelector({json.dumps(caio_store)}))"
+        )
+        await settle(page, 'document.getElementById("resultado").textContent.includes("Caio")')
+        assert (
+            await page.text("#resultado")
+            == "Caio passou para a loja “Loja Centro”; sua voz vai junto."
+        )
+        assert query(
+            database_url, "SELECT loja_id::text FROM atendentes WHERE id = %s", caio.json()["id"]
+        ) == [(centro,)]
+        assert (await page.evaluate(_cells(caio_row)))[:2] == ["Caio", "Loja Centro"]
         await photograph(page, "atendentes-loja-operador")
 
         # 2. Loja Norte's gestor: its store's attendants only (none yet), no store to choose

@@ -225,6 +225,7 @@ async def test_ao_vivo_shows_a_gestor_its_own_live_sessions_only(
 OPEN_TO_GESTORES = {
     "admin_atendentes.create",
     "admin_atendentes.listing",
+    "admin_atendentes.place",
     "admin_atendentes.remove",
     "admin_cadastro.rotate",
     "admin_catalog.read",

@@ -111,6 +111,26 @@ def get_atendente(conn: psycopg.Connection, atendente_id: str) -> Atendente | No
     return None if row is None else Atendente(**row)
 
 
+def place_atendente(conn: psycopg.Connection, atendente_id: str, loja_id: str | None) -> bool:
+    """Say which store of her chain a live attendant works in (None: the chain as a whole).
+
+    False when there is no live attendant; `UnknownLoja` for a store not of her chain. Her
+    voiceprint stays; sessions see the move at their next segment (migration 0023 bumps the
+    chain's voiceprint epoch).
+    """
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT cliente_id::text FROM atendentes WHERE id = %s AND removed_at IS NULL"
+            " FOR UPDATE",
+            (atendente_id,),
+        ).fetchone()
+        if row is None:
+            return False
+        require_of_cliente(conn, row[0], loja_id)
+        conn.execute("UPDATE atendentes SET loja_id = %s WHERE id = %s", (loja_id, atendente_id))
+    return True
+
+
 def remove_atendente(conn: psycopg.Connection, atendente_id: str) -> bool:
     """Mark the attendant removed; False when there was no live one."""
     with conn.transaction():

@@ -13,6 +13,10 @@ its own store, another → 403 naming it); 400 naming it for a store that is not
 voiceprint, else
 ``{"fala_s", "qualidade", "modelo", "cadastrada_em", "atual"}`` (``atual`` false: made by an older
 model, which sessions skip, so the voice must be recorded again).
+``PUT /admin/atendentes/{id}/loja`` ``{"loja_id": "<uuid>" | null}`` → 200 ``{"atendente_id",
+"loja_id"}``: she moves to another store of her chain (null: the whole chain), her voiceprint
+with her; the operator and the chain's gestores only (a store's gestor: 403); 400 naming
+``loja_id`` when absent or another chain's store; 404 unknown.
 ``DELETE /admin/atendentes/{id}`` → 204 (404 when unknown); history keeps the name it stored.
 """
 
@@ -27,6 +31,7 @@ from balto.store.atendentes import (
     DuplicateAtendente,
     create_atendente,
     list_atendentes,
+    place_atendente,
     remove_atendente,
 )
 from balto.store.lojas import UnknownLoja
@@ -36,7 +41,7 @@ from balto.web.bodies import json_object, optional_uuid_field, text_field
 from balto.web.errors import FieldError, error
 from balto.web.params import canonical_uuid, jsonable, uuid_arg
 from balto.web.path_ids import touchable
-from balto.web.principal import for_lojas, owns, scoped_cliente, scoped_loja
+from balto.web.principal import for_gestores, for_lojas, owns, scoped_cliente, scoped_loja
 
 blueprint = Blueprint("admin_atendentes", __name__)
 blueprint.before_request(require_admin)
@@ -85,6 +90,25 @@ async def listing() -> Response:
         if item["voz"] is not None:
             item["voz"] = {**jsonable(item["voz"]), "atual": item["voz"]["modelo"] == MODEL}
     return jsonify({"items": items})
+
+
+@blueprint.put("/admin/atendentes/<atendente_id>/loja")
+@for_gestores
+async def place(atendente_id: str) -> tuple[Response, int]:
+    """Move an attendant to another store of her chain (null: the chain as a whole)."""
+    if (key := await touchable("atendente", atendente_id)) is None:
+        return error(404, "not_found", "atendente não encontrado")
+    body = await json_object()
+    if "loja_id" not in body:
+        raise FieldError("loja_id", "campo obrigatório: loja_id (UUID ou null)")
+    loja_id = optional_uuid_field(body, "loja_id")
+    try:
+        if not await app_services().db.run(place_atendente, key, loja_id):
+            return error(404, "not_found", "atendente não encontrado")
+    except UnknownLoja:
+        raise FieldError("loja_id", "loja não encontrada na rede deste atendente") from None
+    await audit("place_atendente", atendente_id=key, loja_id=loja_id)
+    return jsonify({"atendente_id": key, "loja_id": loja_id}), 200
 
 
 @blueprint.delete("/admin/atendentes/<atendente_id>")

@@ -105,6 +105,27 @@
     return select;
   }
 
+  // which store the attendant works in, changed on the spot (her voice goes with her: from then
+  // on she is named at that store's balcões, and at the chain's balcões of no store)
+  function ondeTrabalha(a) {
+    const select = BaltoLojas.escolha("Toda a rede", a.loja_id || "", `Loja de ${a.nome}`);
+    select.dataset.action = "loja-atendente";
+    select.addEventListener("change", async () => {
+      const lojaId = select.value || null;
+      try {
+        await api(`/admin/atendentes/${a.id}/loja`, { method: "PUT", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ loja_id: lojaId }) });
+        a.loja_id = lojaId;
+        resultado(lojaId ? `${a.nome} passou para a loja “${BaltoLojas.nome(lojaId)}”; sua voz vai junto.`
+          : `${a.nome} agora atende em toda a rede.`);
+      } catch (err) {
+        select.value = a.loja_id || "";  // the row shows what is really saved
+        falha(err);
+      }
+    });
+    return select;
+  }
+
   // the stores are known by now (lojasEBalcoes); a store's gestor has one, so none is named
   async function atendentes() {
     const lojas = daLoja ? [] : BaltoLojas.atuais;
@@ -128,7 +149,7 @@
       const voz = botao(a.voz ? "Voz…" : "Cadastrar voz", () => BaltoVoz.abrir(a, atendentes));
       voz.dataset.action = "voz";
       const celulas = [a.nome, dataHora(a.consentimento_at), BaltoVoz.situacao(a.voz), el("span", "", "linha-acoes")];
-      if (comLoja) celulas.splice(1, 0, a.loja_id ? BaltoLojas.nome(a.loja_id) || "—" : "Toda a rede");
+      if (comLoja) celulas.splice(1, 0, ondeTrabalha(a));
       const tr = linha(tbody, celulas);
       tr.lastChild.firstChild.append(voz, " ", remover);
       tr.dataset.atendente = a.id;
