@@ -29,7 +29,11 @@ espeak-ng splits need no MBROLA. ``--mbrola --sweep`` sweeps thresholds on ``mbr
 an experiment (the MBROLA licences do not clearly allow shipping what is fitted on them).
 ``--fresh`` measures round 6's fresh held-out MBROLA split ``mbrola3`` (generated on first use).
 
-    .venv/bin/python bench/speaker_eval.py [--fit] [--cpu] [--sweep] [--mbrola] [--fresh]
+``--chain`` adds the same table with every cut scored against all the splits' attendants at once:
+what a chain gets when a balcão's store is not known (or the chain has no stores), against the
+store-scoped default where a balcão of a store hears its store's attendants only.
+
+    .venv/bin/python bench/speaker_eval.py [--fit] [--cpu] [--sweep] [--mbrola] [--fresh] [--chain]
 """
 
 from __future__ import annotations
@@ -172,15 +176,22 @@ def enrolled(index: Path) -> dict[str, list[ident.Enrolled]]:
     return out
 
 
-def evaluate(rows: list[dict], voices: dict[str, list[ident.Enrolled]]) -> dict:
-    """The figures per (split, snr), for the splits `rows` hold, in their order."""
+def evaluate(
+    rows: list[dict], voices: dict[str, list[ident.Enrolled]], *, chain: bool = False
+) -> dict:
+    """The figures per (split, snr), for the splits `rows` hold, in their order.
+
+    `chain`: every cut scored against all splits' attendants at once, as a chain's balcão of no
+    store is (without it, a split's three: the balcão's store's).
+    """
+    everyone = [v for split in voices.values() for v in split]
     table = {}
     for split in dict.fromkeys(r["split"] for r in rows):
         for snr in SNRS:
             sel = [r for r in rows if r["split"] == split and r["snr"] == snr]
             n = defaultdict(int)
             for r in sel:
-                got = ident.identify(r["embedding"], voices[split])
+                got = ident.identify(r["embedding"], everyone if chain else voices[split])
                 if r["role"] is None:
                     n["noise"] += 1
                     n["noise_att"] += got.falante == "atendente"
@@ -255,6 +266,11 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true")
     parser.add_argument("--mbrola", action="store_true")
     parser.add_argument("--fresh", action="store_true")
+    parser.add_argument(
+        "--chain",
+        action="store_true",
+        help="also score every cut against all splits' attendants (a chain without stores)",
+    )
     args = parser.parse_args()
     if args.mbrola or args.fresh:
         mbrola(args.sweep, fresh=args.fresh)
@@ -275,6 +291,9 @@ def main() -> None:
         sweep(rows, voices)
         return
     report(evaluate(rows, voices))
+    if args.chain:
+        print(f"\nscored against all {sum(map(len, voices.values()))} attendants of the splits:")
+        report(evaluate(rows, voices, chain=True))
     print("MBROLA splits not measured: run with --mbrola (needs MBROLA)", file=sys.stderr)
 
 
