@@ -206,6 +206,12 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
                 ".map(tr => tr.cells[1].textContent)",
             )
             assert len(states) == 6 and set(states) <= {"em execução", "degradado"}, states
+            # what an actor says of itself is no error, and is said in Portuguese
+            vad = await page.evaluate(
+                f"Array.from(document.querySelector('{alert_sel} .detalhes tr[data-actor=\"vad\"]')"
+                ".cells).slice(-2).map(td => td.textContent)"
+            )
+            assert vad[0] == "—" and vad[1].startswith("CPU por segundo de áudio: ruído "), vad
             await photograph(page, "ao-vivo-1366")
 
             # restart the other one: the outcome shows, and so do its actors' restarts

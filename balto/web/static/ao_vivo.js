@@ -17,6 +17,19 @@
     return texto;
   }
 
+  // an actor's health detail (written in English for the logs and /ops) in the reader's words
+  function observacao(texto) {
+    if (!texto) return "—";
+    let m = texto.match(/^cpu ms per audio s: denoise ([\d.]+), vad ([\d.]+) \(voice ([\d.]+)\)( \(worker process\))?$/);
+    if (m) {
+      return `CPU por segundo de áudio: ruído ${m[1]} ms, detector ${m[2]} ms, voz ${m[3]} ms` +
+        (m[4] ? " (processo de trabalho)" : "");
+    }
+    m = texto.match(/^opus in process, decoder (\d+)$/);
+    if (m) return `Opus decodificado no processo (decodificador nº ${m[1]})`;
+    return motivoFalha(texto);
+  }
+
   function evento(ev) {
     const li = el("li");
     li.dataset.tipo = ev.tipo;
@@ -45,7 +58,7 @@
     const wrap = el("div", null, "tabela");
     const table = el("table");
     const head = el("tr");
-    for (const h of ["Ator", "Estado", "Fila", "Política", "Descartes", "Reinícios", "Entradas", "Saídas", "Último erro"]) head.append(el("th", h));
+    for (const h of ["Ator", "Estado", "Fila", "Política", "Descartes", "Reinícios", "Entradas", "Saídas", "Último erro", "Observação"]) head.append(el("th", h));
     table.append(el("thead")); table.tHead.append(head);
     const body = el("tbody");
     for (const a of session.actors || []) {
@@ -55,10 +68,10 @@
       const fila = a.queue_capacity ? `${a.queue_depth}/${a.queue_capacity}` : String(a.queue_depth);
       let ultimo = "—";
       if (a.last_error) ultimo = `${a.last_error_type || "erro"}: ${a.last_error} (há ${Math.round(a.last_error_age_s || 0)} s)`;
-      if (a.detail) ultimo = (ultimo === "—" ? "" : ultimo + " · ") + motivoFalha(a.detail);
       for (const td of [el("td", ATORES[a.name] || a.name), estado, el("td", fila),
         el("td", POLITICAS[a.queue_policy] || a.queue_policy || "—"), el("td", a.queue_dropped),
-        el("td", a.restarts), el("td", a.messages_in), el("td", a.messages_out), el("td", ultimo)]) tr.append(td);
+        el("td", a.restarts), el("td", a.messages_in), el("td", a.messages_out), el("td", ultimo),
+        el("td", observacao(a.detail), "observacao")]) tr.append(td);
       body.append(tr);
     }
     table.append(body);
