@@ -23,6 +23,7 @@ import trio
 from trio_websocket import ConnectionClosed, open_websocket_url
 
 from balto.device import plan_chunks
+from balto.errors import Category, ProviderError
 from supervisors.root import Running
 from tests.browser import (
     ADMIN_SECRET,
@@ -274,6 +275,30 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         await settle(page, 'document.querySelector("#linha-do-tempo li.ev-recomendacao")')
         timeline = await page.evaluate('document.getElementById("linha-do-tempo").textContent')
         assert "Por quê:" in timeline and "aceita" in timeline and HEADACHE in timeline
+        assert "fonte: catálogo (sem LLM)" in timeline, timeline  # in words, not "catalog"
+        assert "Sugestões1 (1 aceita)" in await page.text("#sessao")
+        # why a segment went untranscribed, in words; a reason not known reads as stored
+        reasons = {
+            str(ProviderError("elevenlabs", Category.TIMEOUT, "read timed out"))
+            + "; "
+            + str(ProviderError("assemblyai", Category.SERVER, "HTTP 503")): (
+                "os provedores de transcrição falharam: elevenlabs (sem resposta a tempo),"
+                " assemblyai (erro do provedor)"
+            ),
+            "session ended before transcription finished": (
+                "a conversa terminou antes da transcrição"
+            ),
+            "stt_not_configured: no STT provider configured (set ELEVENLABS_API_KEY)": (
+                "nenhum provedor de transcrição (STT) configurado"
+            ),
+            "segments full (4): oldest dropped": (
+                "fila cheia: descartada para não atrasar as falas seguintes"
+            ),
+            "crashed transcriber consumer 3x": "a transcrição falhou repetidamente com esta fala",
+            "algo novo: 42": "algo novo: 42",
+        }
+        said = await page.evaluate(f"Object.keys({json.dumps(reasons)}).map(Balto.motivoFalha)")
+        assert said == list(reasons.values())
         conversation_path = await page.evaluate("location.pathname")
         await photograph(page, "conversa-1366")
 

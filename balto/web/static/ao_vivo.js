@@ -9,14 +9,6 @@
   const cards = new Map();
   const $ = (id) => document.getElementById(id);
 
-  function motivoFalha(texto) {
-    if (!texto) return "";
-    if (texto.startsWith("no STT provider configured")) {
-      return "nenhum provedor de transcrição (STT) configurado";
-    }
-    return texto;
-  }
-
   // an actor's health detail (written in English for the logs and /ops) in the reader's words
   function observacao(texto) {
     if (!texto) return "—";
@@ -27,7 +19,7 @@
     }
     m = texto.match(/^opus in process, decoder (\d+)$/);
     if (m) return `Opus decodificado no processo (decodificador nº ${m[1]})`;
-    return motivoFalha(texto);
+    return Balto.motivoFalha(texto);
   }
 
   function evento(ev) {
@@ -38,7 +30,7 @@
       const quem = Balto.falante(ev);
       if (quem) li.append(quem);
       if (ev.status === "transcribed") { li.className = "ev-fala"; li.append(el("span", ev.texto)); }
-      else { li.className = "ev-falha"; li.append(el("span", "não transcrito: " + motivoFalha(ev.erro))); }
+      else { li.className = "ev-falha"; li.append(el("span", "não transcrito: " + Balto.motivoFalha(ev.erro))); }
     } else if (ev.tipo === "recomendacao") {
       li.className = "ev-recomendacao";
       li.append(el("strong", "Sugestão: " + ev.produto));

@@ -32,6 +32,31 @@ const Balto = (() => {
     fora_do_esquema: "fora do esquema",
   };
 
+  // who answered a suggestion (the advice chain's source names)
+  const FONTES = {
+    xai: "xAI", openai: "OpenAI", catalog: "catálogo (sem LLM)", red_flags: "sinais de alerta",
+  };
+  const fonte = (nome) => FONTES[nome] || nome || "—";
+  // why a segment was not transcribed, in words (the stored reason is written for the logs);
+  // what is not known reads as stored
+  const CATEGORIAS = {
+    auth: "credencial recusada", invalid_request: "pedido recusado", rate_limited: "limite de uso",
+    quota: "cota esgotada", server: "erro do provedor", connectivity: "sem conexão",
+    timeout: "sem resposta a tempo", malformed_response: "resposta malformada",
+  };
+  function motivoFalha(texto) {
+    if (!texto) return "";
+    if (/^(no STT provider configured|stt_not_configured)/.test(texto)) return "nenhum provedor de transcrição (STT) configurado";
+    if (texto.startsWith("session ended before transcription")) return "a conversa terminou antes da transcrição";
+    if (/^crashed \w+ consumer \d+x$/.test(texto)) return "a transcrição falhou repetidamente com esta fala";
+    if (/ full \(\d+\): oldest dropped$/.test(texto)) return "fila cheia: descartada para não atrasar as falas seguintes";
+    const provedores = texto.split("; ").map((f) => f.match(/^([\w-]+): (\w+): /));
+    if (provedores.every((m) => m && CATEGORIAS[m[2]])) {
+      return "os provedores de transcrição falharam: " + provedores.map((m) => `${m[1]} (${CATEGORIAS[m[2]]})`).join(", ");
+    }
+    return texto;
+  }
+
   function el(tag, text, cls) {
     const node = document.createElement(tag);
     if (text !== undefined && text !== null) node.textContent = String(text);
@@ -193,6 +218,6 @@ const Balto = (() => {
   return {
     gestor, meuCliente, minhaLoja, fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
     consulta, filtrosDaUrl, lerFormulario, preencherFormulario, clientesEBalcoes, filtroLoja, pct, usd, brl, linha, botao,
-    falante, ciente, botaoConfirmado,
+    falante, ciente, botaoConfirmado, fonte, motivoFalha,
   };
 })();

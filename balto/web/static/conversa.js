@@ -20,14 +20,19 @@
       const quem = Balto.falante(i);
       if (quem) li.append(quem);
       if (i.status === "transcribed") { li.className = "ev-fala"; li.append(el("span", i.texto === null ? APAGADA : i.texto, i.texto === null ? "apagada" : "")); }
-      else { li.className = "ev-falha"; li.append(el("span", i.status === "pending" ? "aguardando transcrição" : "não transcrito: " + (i.erro || ""))); }
+      else {
+        li.className = "ev-falha";
+        const motivo = el("span", i.status === "pending" ? "aguardando transcrição" : "não transcrito: " + Balto.motivoFalha(i.erro));
+        if (i.erro) motivo.title = i.erro;  // the reason as stored, for whoever reports it
+        li.append(motivo);
+      }
     } else if (i.tipo === "recomendacao") {
       li.className = "ev-recomendacao";
       li.append(el("strong", "Sugestão: " + i.produto));
       const selo = i.aceita === true ? ["aceita", "aceita"] : i.aceita === false ? ["recusada pelo atendente", "recusada"] : ["sem retorno", "pendente"];
       li.append(el("span", selo[0], "selo " + selo[1]));
       li.append(el("div", "Por quê: " + i.explicacao));
-      li.append(el("div", `Com base em: ${i.texto ? `“${i.texto}”` : APAGADA} · fonte ${i.fonte}`, "hora"));
+      li.append(el("div", `Com base em: ${i.texto ? `“${i.texto}”` : APAGADA} · fonte: ${Balto.fonte(i.fonte)}`, "hora"));
     } else if (i.tipo === "alerta") {
       li.className = "ev-alerta";
       li.append(el("strong", "Alerta: " + (SINAIS[i.sinal] || i.sinal) + " — " + i.explicacao));
@@ -35,7 +40,7 @@
       li.append(el("div", i.orientacao));
     } else if (i.tipo === "recusa") {
       li.className = "ev-recusa";
-      li.append(el("strong", `Resposta recusada (${i.fonte}): ${RECUSAS[i.erro] || i.erro}`));
+      li.append(el("strong", `Resposta recusada (${Balto.fonte(i.fonte)}): ${RECUSAS[i.erro] || i.erro}`));
       li.append(el("div", "Disse: " + (i.texto || "—")));
     }
     return li;
@@ -80,7 +85,7 @@
       const fim = s.ended_at ? Balto.encerramento(s.close_code, s.close_reason) : "—";
       campo("Encerramento", s.close_code ? `${fim} (${s.close_code})` : fim);
       campo("Falas", s.falas);
-      campo("Sugestões", `${s.recomendacoes} (${s.aceitas} aceitas)`);
+      campo("Sugestões", `${s.recomendacoes} (${s.aceitas} ${s.aceitas === 1 ? "aceita" : "aceitas"})`);
       campo("Alertas", s.alertas);
       if (s.falas_apagadas_em) campo("Falas apagadas em", dataHora(s.falas_apagadas_em));
       oferecerApagar(s);
