@@ -50,7 +50,8 @@ HTTP_ROUTES = [
 ]  # fmt: skip
 HTTP_PARAMS = [
     "aceita", "ate", "atendente", "balcao_id", "cliente_id", "cursor", "desde", "grao", "limit",
-    "provider", "reason", "sem_feedback", "sinal", "tz", "formato", "falante", "loja_id",
+    "provider", "reason", "sem_feedback", "sinal", "tz", "formato", "falante", "loja_id", "acao",
+    "ator",
 ]  # fmt: skip
 
 

@@ -218,3 +218,77 @@ async def test_restart_and_disconnect_are_audited(nursery: trio.Nursery, databas
         database_url, "SELECT action, balcao_id::text, detail FROM admin_audit ORDER BY id"
     )
     assert rows == [("restart", balcao_id, {"accepted": True}), ("disconnect", balcao_id, {})]
+
+
+async def test_the_audit_log_is_narrowed_by_action_who_and_period(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    from tests.gestor_accounts import EMAIL, PASSWORD, create_gestor, origin, sign_in_gestor
+
+    running = await start_server(nursery, database_url)
+    ids = seed(database_url)
+    async with (
+        httpx.AsyncClient(base_url=running.base_url) as op,
+        httpx.AsyncClient(base_url=running.base_url) as gestor,
+    ):
+        assert (await create_gestor(op, ids["c1"])).status_code == 201  # by the operator
+        assert (await sign_in_gestor(gestor, running, EMAIL, PASSWORD)).status_code == 303
+        made = await gestor.post(
+            "/admin/atendentes",
+            headers=origin(running),
+            json={"cliente_id": ids["c1"], "nome": "Bia", "consentimento": True},
+        )
+        assert made.status_code == 201, made.text
+        for balcao in ("b1", "b2"):  # by the operator
+            revoked = await op.post(f"/admin/balcoes/{ids[balcao]}/revoke", headers=ADMIN)
+            assert revoked.status_code == 200
+        # one revocation a year ago, to be found by its date
+        query(
+            database_url,
+            "UPDATE admin_audit SET at = now() - interval '1 year' WHERE id ="
+            " (SELECT min(id) FROM admin_audit WHERE action = 'revoke')",
+        )
+
+        async def actions(**params: str) -> list[tuple[str, str]]:
+            answer = await op.get("/admin/audit", headers=ADMIN, params=params)
+            assert answer.status_code == 200, answer.text
+            return [(a["action"], a["ator"]) for a in answer.json()["items"]]
+
+        everything = await actions()
+        assert ("create_atendente", f"gestor:{EMAIL}") in everything
+        assert await actions(acao="revoke") == [("revoke", "operador")] * 2
+        assert await actions(ator="OPERADOR", acao="create_gestor") == [
+            ("create_gestor", "operador")
+        ]
+        by_her = await actions(ator=EMAIL.split("@")[0].upper())
+        assert by_her and all(ator == f"gestor:{EMAIL}" for _, ator in by_her)
+        assert ("sign_in", f"gestor:{EMAIL}") in by_her
+        assert await actions(ator="%") == []  # a letter, not a pattern
+        assert await actions(ator="_") == []
+        year_ago = query(database_url, "SELECT (now() - interval '1 year')::date::text")[0][0]
+        assert await actions(acao="revoke", ate=year_ago) == [("revoke", "operador")]
+        assert await actions(acao="revoke", desde=year_ago) == [("revoke", "operador")] * 2
+        today = query(database_url, "SELECT now()::date::text")[0][0]
+        assert await actions(acao="revoke", desde=today) == [("revoke", "operador")]
+        # pages follow the filter
+        first = await op.get("/admin/audit", headers=ADMIN, params={"acao": "revoke", "limit": 1})
+        rest = await op.get(
+            "/admin/audit",
+            headers=ADMIN,
+            params={"acao": "revoke", "cursor": first.json()["next_cursor"]},
+        )
+        assert [a["action"] for a in rest.json()["items"]] == ["revoke"]
+        assert rest.json()["next_cursor"] is None
+        # refusals name the field
+        for params, field in (
+            ({"acao": "Revoke!"}, "acao"),
+            ({"acao": "a" * 65}, "acao"),
+            ({"ator": "a" * 201}, "ator"),
+            ({"ator": "a\x00"}, "ator"),
+            ({"desde": "ontem"}, "desde"),
+            ({"desde": today, "ate": year_ago}, "ate"),
+        ):
+            refused = await op.get("/admin/audit", headers=ADMIN, params=params)
+            assert (refused.status_code, refused.json().get("field")) == (400, field), params
+        # the log stays the operator's
+        assert (await gestor.get("/admin/audit", headers=origin(running))).status_code == 403

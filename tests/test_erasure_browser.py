@@ -112,7 +112,22 @@ async def test_an_admin_erases_a_conversation_from_its_page(
             f'{rows}.filter(r => r.dataset.action === "sign_in").map(r => r.textContent)'
         )
         assert len(signed) == 1 and "Entrada no painel" in signed[0] and "entrou" in signed[0]
+        # narrowed to one action, chosen by its words; the address keeps the filter
+        options = await page.evaluate(
+            'Array.from(document.getElementById("f-acao").options).map(o => o.textContent)'
+        )
+        assert options[0] == "Todas" and "Apagar falas" in options and "sign_in" not in options
+        await page.evaluate('document.getElementById("f-acao").value = "erase_conversation"')
+        await page.click('#filtros-auditoria button[type="submit"]')
+        await page.wait_for(f"{rows}.length === 1", timeout_s=10)
+        assert await page.evaluate(f"{rows}[0].dataset.action") == "erase_conversation"
+        assert "acao=erase_conversation" in await page.evaluate("location.search")
         (ARTIFACTS / "auditoria.png").write_bytes(await page.screenshot())
+        # nobody of that name: the list says so
+        await page.fill("#f-ator", "ninguém")
+        await page.click('#filtros-auditoria button[type="submit"]')
+        await page.wait_for('!document.getElementById("auditoria-vazio").hidden', timeout_s=10)
+        assert await page.evaluate(f"{rows}.length") == 0
     assert query(
         database_url,
         "SELECT count(*) FROM segments WHERE session_id = %s AND transcript IS NOT NULL",

@@ -272,9 +272,41 @@ def refusal_counts(conn: psycopg.Connection, filters: Filters) -> list[Row]:
     return cursor.execute(sql.encode(), [*params, *params]).fetchall()
 
 
-def audit_page(conn: psycopg.Connection, limit: int, cursor: Cursor | None) -> Page:
+@dataclass(frozen=True, slots=True)
+class AuditFilters:
+    """What the audit log is narrowed to (None: anything)."""
+
+    acao: str | None = None  # one action, by its code name
+    ator: str | None = None  # part of who did it ("operador", a gestor's e-mail), any case
+    desde: datetime | None = None
+    ate: datetime | None = None  # exclusive
+
+
+def audit_page(
+    conn: psycopg.Connection,
+    limit: int,
+    cursor: Cursor | None,
+    filters: AuditFilters = AuditFilters(),
+) -> Page:
     """Admin actions, newest first."""
-    return keyset_page(conn, _AUDIT, ("a.at", "a.id", "bigint"), ([], []), limit, cursor)
+    parts: list[str] = []
+    params: list[Any] = []
+    if filters.acao is not None:
+        parts.append("a.action = %s")
+        params.append(filters.acao)
+    if filters.ator is not None:
+        # the person typed a piece of a name: their % and _ are letters, not patterns
+        escaped = filters.ator.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        parts.append("a.ator ILIKE %s")
+        params.append(f"%{escaped}%")
+    if filters.desde is not None:
+        parts.append("a.at >= %s")
+        params.append(filters.desde)
+    if filters.ate is not None:
+        parts.append("a.at < %s")
+        params.append(filters.ate)
+    where = (parts, params)
+    return keyset_page(conn, _AUDIT, ("a.at", "a.id", "bigint"), where, limit, cursor)
 
 
 def revoke_balcao(conn: psycopg.Connection, balcao_id: str) -> datetime | None:

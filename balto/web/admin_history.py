@@ -7,11 +7,13 @@ operator's (403). Lists answer
 ``{"items": [...], "next_cursor": str | null, "demo": bool}`` (``demo``: the server runs as
 ``balto demo``), newest first; pass ``next_cursor`` back as
 ``cursor`` for the next page. Filters: ``cliente_id``, ``balcao_id``, ``desde``, ``ate`` (see
-`balto.web.params`); bad values answer 400 naming the field.
+`balto.web.params`); bad values answer 400 naming the field. The audit log takes ``acao`` (an
+action's code name), ``ator`` (a piece of who did it, any case) and ``desde``/``ate``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +30,7 @@ from balto.web.params import (
     filters_arg,
     jsonable,
     limit_arg,
+    period_arg,
     text_arg,
 )
 from balto.web.path_ids import touchable
@@ -38,6 +41,7 @@ blueprint = Blueprint("admin_history", __name__)
 
 
 _Query = Callable[..., history.Page]
+_ACTION = re.compile(r"[a-z_]{1,64}")  # how every audited action is named (`balto.web.audit`)
 
 
 _services = app_services
@@ -124,8 +128,13 @@ async def refusals_summary() -> Response:
 
 @blueprint.get("/admin/audit")
 async def audit_log() -> Response:
-    """Admin actions, newest first (pagination only)."""
-    page = await _services().db.run(history.audit_page, limit_arg(), cursor_arg())
+    """Admin actions, newest first; ``acao``, ``ator``, ``desde`` and ``ate`` narrow them."""
+    acao = text_arg("acao", 64)
+    if acao is not None and not _ACTION.fullmatch(acao):
+        raise FieldError("acao", "acao deve ser o nome de uma ação (letras minúsculas e _)")
+    desde, ate = period_arg()
+    filters = history.AuditFilters(acao, text_arg("ator", 200), desde, ate)
+    page = await _services().db.run(history.audit_page, limit_arg(), cursor_arg(), filters)
     items = [jsonable(row) for row in page.rows]
     return jsonify({"items": items, "next_cursor": encode_cursor(page.next_cursor)})
 

@@ -85,22 +85,28 @@ def _instant(name: str, *, end: bool) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
+def period_arg() -> tuple[datetime | None, datetime | None]:
+    """``desde`` and ``ate`` from the query string (module docstring); 400 when ate ≤ desde."""
+    desde, ate = _instant("desde", end=False), _instant("ate", end=True)
+    if desde and ate and desde >= ate:
+        raise FieldError("ate", "ate deve ser posterior a desde")
+    return desde, ate
+
+
 def filters_arg() -> Filters:
     """``cliente_id``, ``loja_id``, ``balcao_id``, ``desde`` and ``ate`` from the query string.
 
     A gestor's ``cliente_id`` is its own whatever it asks (another cliente's: 403,
     `balto.web.principal.scoped_cliente`), a store's gestor's ``loja_id`` likewise.
     """
-    filters = Filters(
+    desde, ate = period_arg()
+    return Filters(
         cliente_id=scoped_cliente(uuid_arg("cliente_id")),
         loja_id=scoped_loja(uuid_arg("loja_id")),
         balcao_id=uuid_arg("balcao_id"),
-        desde=_instant("desde", end=False),
-        ate=_instant("ate", end=True),
+        desde=desde,
+        ate=ate,
     )
-    if filters.desde and filters.ate and filters.desde >= filters.ate:
-        raise FieldError("ate", "ate deve ser posterior a desde")
-    return filters
 
 
 def limit_arg() -> int:

@@ -26,6 +26,14 @@
     started: "configuração iniciada", on: "ativada", off: "desativada",
   };
   let cursor = null;
+  const NOMES = ["acao", "ator", "desde", "ate"];
+  const form = document.getElementById("filtros-auditoria");
+  const filtros = Balto.filtrosDaUrl(NOMES);
+  const acao = form.elements.acao;
+  for (const [codigo, nome] of Object.entries(ACOES).sort((a, b) => a[1].localeCompare(b[1], "pt-BR"))) {
+    const opt = el("option", nome); opt.value = codigo;
+    acao.append(opt);
+  }
 
   function resultado(a) {
     const d = a.detail || {};
@@ -43,7 +51,8 @@
   }
 
   async function carregar(mais) {
-    const q = new URLSearchParams({ limit: "50" });
+    const q = Balto.consulta(filtros);  // the dates as instants in the configured zone
+    q.set("limit", "50");
     if (mais && cursor) q.set("cursor", cursor);
     const body = await api("/admin/audit?" + q);
     const tbody = document.querySelector("#auditoria tbody");
@@ -60,6 +69,15 @@
     document.getElementById("auditoria-vazio").hidden = tbody.children.length > 0;
   }
 
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    Object.assign(filtros, Balto.lerFormulario(form, NOMES));
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(filtros)) if (v) q.set(k, v);
+    history.replaceState(null, "", location.pathname + (q.toString() ? "?" + q : ""));
+    carregar(false).then(() => Balto.erro(""), (e) => Balto.erro("Não foi possível carregar: " + e.message));
+  });
   document.getElementById("mais-auditoria").addEventListener("click", () => carregar(true).catch((e) => Balto.erro(e.message)));
+  Balto.preencherFormulario(form, filtros);
   carregar(false).catch((e) => Balto.erro("Não foi possível carregar: " + e.message));
 })();
