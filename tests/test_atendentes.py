@@ -20,6 +20,12 @@ async def _cliente(http: httpx.AsyncClient, razao: str) -> str:
     return str(cliente_id)
 
 
+async def _store(op: httpx.AsyncClient, cliente: str, nome: str) -> str:
+    made = await op.post(f"/admin/clientes/{cliente}/lojas", json={"nome": nome}, headers=ADMIN)
+    assert made.status_code == 201, made.text
+    return str(made.json()["id"])
+
+
 async def test_attendants_are_created_with_consent_listed_per_cliente_and_removed(
     nursery: trio.Nursery, database_url: str
 ) -> None:
@@ -90,17 +96,10 @@ async def test_a_stores_gestor_registers_its_own_stores_attendants(
         httpx.AsyncClient(base_url=running.base_url) as op,
         httpx.AsyncClient(base_url=running.base_url) as loja,
     ):
-
-        async def store(cliente: str, nome: str) -> str:
-            made = await op.post(
-                f"/admin/clientes/{cliente}/lojas", json={"nome": nome}, headers=ADMIN
-            )
-            return str(made.json()["id"])
-
         centro, norte, longe = (
-            await store(c1, "Centro"),
-            await store(c1, "Norte"),
-            await store(c2, "Longe"),
+            await _store(op, c1, "Centro"),
+            await _store(op, c1, "Norte"),
+            await _store(op, c2, "Longe"),
         )
 
         async def attendant(http: httpx.AsyncClient, nome: str, **extra: object) -> httpx.Response:
@@ -153,17 +152,10 @@ async def test_an_attendant_moves_between_her_chains_stores(
         httpx.AsyncClient(base_url=running.base_url) as op,
         httpx.AsyncClient(base_url=running.base_url) as loja,
     ):
-
-        async def store(cliente: str, nome: str) -> str:
-            made = await op.post(
-                f"/admin/clientes/{cliente}/lojas", json={"nome": nome}, headers=ADMIN
-            )
-            return str(made.json()["id"])
-
         centro, norte, longe = (
-            await store(c1, "Centro"),
-            await store(c1, "Norte"),
-            await store(c2, "Longe"),
+            await _store(op, c1, "Centro"),
+            await _store(op, c1, "Norte"),
+            await _store(op, c2, "Longe"),
         )
         body = {"cliente_id": c1, "nome": "Ana", "consentimento": True, "loja_id": centro}
         ana = (await op.post("/admin/atendentes", json=body, headers=ADMIN)).json()["id"]

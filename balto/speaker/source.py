@@ -3,8 +3,8 @@
 In: a cliente id and the balcão's store, once per segment. Out: the `Enrolled` voices a segment is
 scored against (empty: nobody enrolled): at a store's balcão, that store's attendants and the
 chain-wide ones (an attendant of another store is not there to be named); at a balcão of no
-store, all of the chain's. Each call
-reads the cliente's voiceprint epoch (one indexed integer, bumped by a trigger on every change,
+store, all of the chain's. Each call reads the cliente's voiceprint epoch (one indexed integer,
+bumped by a trigger on every change of a voiceprint or of an attendant's store,
 `balto.store.voiceprints`) and reloads the voiceprints only when it moved, so a voiceprint erased
 on any instance stops being used at the next segment of every session. Bounded: a read waits at
 most `READ_TIMEOUT_S`; while the database is away (or known to be) the voices read last are used,

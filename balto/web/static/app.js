@@ -128,6 +128,14 @@ const Balto = (() => {
     for (const n of nomes) { const f = form.elements[n]; out[n] = f ? f.value.trim() : ""; }
     return out;
   }
+  // a filter form submitted: its fields into `filtros` and into the address, so a reload or a
+  // shared link shows the same (`extra`: other values the page keeps there)
+  function aplicarFiltros(form, nomes, filtros, extra = {}) {
+    Object.assign(filtros, lerFormulario(form, nomes));
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries({ ...filtros, ...extra })) if (v) q.set(k, v);
+    history.replaceState(null, "", location.pathname + (q.toString() ? "?" + q : ""));
+  }
   function preencherFormulario(form, filtros) {
     for (const [k, v] of Object.entries(filtros)) { const f = form.elements[k]; if (f && v) f.value = v; }
   }
@@ -217,7 +225,7 @@ const Balto = (() => {
   const minhaLoja = document.body.dataset.loja || "";
   return {
     gestor, meuCliente, minhaLoja, fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
-    consulta, filtrosDaUrl, lerFormulario, preencherFormulario, clientesEBalcoes, filtroLoja, pct, usd, brl, linha, botao,
+    consulta, filtrosDaUrl, lerFormulario, aplicarFiltros, preencherFormulario, clientesEBalcoes, filtroLoja, pct, usd, brl, linha, botao,
     falante, ciente, botaoConfirmado, fonte, motivoFalha,
   };
 })();

@@ -71,10 +71,7 @@
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    Object.assign(filtros, Balto.lerFormulario(form, NOMES));
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(filtros)) if (v) q.set(k, v);
-    history.replaceState(null, "", location.pathname + (q.toString() ? "?" + q : ""));
+    Balto.aplicarFiltros(form, NOMES, filtros);
     carregar(false).then(() => Balto.erro(""), (e) => Balto.erro("Não foi possível carregar: " + e.message));
   });
   document.getElementById("mais-auditoria").addEventListener("click", () => carregar(true).catch((e) => Balto.erro(e.message)));

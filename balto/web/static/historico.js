@@ -69,11 +69,7 @@
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    Object.assign(filtros, Balto.lerFormulario(form, NOMES));
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(filtros)) if (v) q.set(k, v);
-    if (sinal.value) q.set("sinal", sinal.value);
-    history.replaceState(null, "", location.pathname + (q.toString() ? "?" + q : ""));
+    Balto.aplicarFiltros(form, NOMES, filtros, { sinal: sinal.value });
     tudo();
   });
   sinal.addEventListener("change", () => alertas(false).catch((e) => Balto.erro(e.message)));

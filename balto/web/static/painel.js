@@ -77,10 +77,7 @@
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    Object.assign(filtros, Balto.lerFormulario(form, NOMES));
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(filtros)) if (v) q.set(k, v);
-    history.replaceState(null, "", location.pathname + (q.toString() ? "?" + q : ""));
+    Balto.aplicarFiltros(form, NOMES, filtros);
     carregar();
   });
   Balto.preencherFormulario(form, filtros);
