@@ -275,6 +275,21 @@ def http_cases(probe: Probe) -> None:
                     if response.status_code >= 500:
                         probe.bad.append(f"GET {route}?{param}={value}: {response.status_code}")
                         print("BAD", probe.bad[-1], flush=True)
+        # the counter's list of names, asked with odd keys (a real one among them, spelled oddly)
+        key = register(probe)
+        for value in (
+            "", "Bearer", "Bearer ", "Bearer bk_", f"Bearer {key}", f"Bearer  {key}",
+            f"BEARER {key.upper()}", f"Bearer {key}\x00", "Bearer " + "bk_" + "é" * 300,
+            f"Bearer {key}" + "a" * 5000, "Basic " + key, f"Bearer {key[:-1]}",
+        ):  # fmt: skip
+            try:
+                response = http.get("/balcao/atendentes", headers={"Authorization": value})
+            except (httpx.LocalProtocolError, UnicodeEncodeError):
+                continue  # httpx refuses to send it: no case
+            probe.cases += 1
+            if response.status_code >= 500:
+                probe.bad.append(f"GET /balcao/atendentes {value[:40]!r}: {response.status_code}")
+                print("BAD", probe.bad[-1], flush=True)
     if lines := probe.log_since(offset):
         probe.bad.append(f"HTTP cases logged {lines[:3]}")
 

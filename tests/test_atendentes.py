@@ -211,3 +211,56 @@ async def test_an_attendant_moves_between_her_chains_stores(
         # a removed attendant is not there to move
         assert (await op.delete(f"/admin/atendentes/{ana}", headers=ADMIN)).status_code == 204
         assert (await move(centro)).status_code == 404
+
+
+async def test_a_counter_offers_the_names_of_its_stores_attendants(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url)
+    async with httpx.AsyncClient(base_url=running.base_url) as op:
+        rede, outra = await _cliente(op, "Rede"), await _cliente(op, "Outra")
+        centro, norte = await _store(op, rede, "Centro"), await _store(op, rede, "Norte")
+        [(codigo,)] = query(database_url, "SELECT codigo FROM clientes WHERE id = %s", rede)
+        keys = {}
+        for balcao in ("Balcão Centro", "Balcão Solto"):
+            linked = await op.post(
+                "/cadastro/balcao", json={"nome_balcao": balcao, "user_codigo": codigo}
+            )
+            keys[balcao] = (linked.json()["api_key"], linked.json()["balcao_id"])
+        placed = await op.put(
+            f"/admin/balcoes/{keys['Balcão Centro'][1]}/loja",
+            json={"loja_id": centro},
+            headers=ADMIN,
+        )
+        assert placed.status_code == 200
+        for cliente, nome, loja in (
+            (rede, "ana", centro),  # sorted by name, any case
+            (rede, "Bia", norte),
+            (rede, "Caio", None),
+            (rede, "Duda", centro),
+            (outra, "Edu", None),
+        ):
+            body = {"cliente_id": cliente, "nome": nome, "consentimento": True, "loja_id": loja}
+            made = await op.post("/admin/atendentes", json=body, headers=ADMIN)
+            assert made.status_code == 201, made.text
+            if nome == "Duda":  # removed: not offered
+                assert (
+                    await op.delete(f"/admin/atendentes/{made.json()['id']}", headers=ADMIN)
+                ).status_code == 204
+
+        async def names(authorization: str) -> httpx.Response:
+            return await op.get("/balcao/atendentes", headers={"Authorization": authorization})
+
+        at_centro = await names(f"Bearer {keys['Balcão Centro'][0]}")
+        assert at_centro.status_code == 200 and at_centro.json() == {"nomes": ["ana", "Caio"]}
+        assert at_centro.headers["Cache-Control"] == "no-store"
+        anywhere = await names(f"bearer {keys['Balcão Solto'][0]}")
+        assert anywhere.json() == {"nomes": ["ana", "Bia", "Caio"]}
+        # no key, another scheme, a stranger's key, an admin's secret: 401 in words
+        for authorization in ("", "Basic abc", "Bearer bk_" + "z" * 43, ADMIN["Authorization"]):
+            refused = await names(authorization)
+            assert refused.status_code == 401 and refused.json()["error"] == "invalid_key"
+        # a revoked key reads nothing more
+        revoked = await op.post(f"/admin/balcoes/{keys['Balcão Solto'][1]}/revoke", headers=ADMIN)
+        assert revoked.status_code == 200
+        assert (await names(f"Bearer {keys['Balcão Solto'][0]}")).status_code == 401

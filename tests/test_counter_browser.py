@@ -90,6 +90,14 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
         body = {"email": "a@rede.com", "razao_social": "Rede", "telefone": "11999998888"}
         codigo = (await http.post("/cadastro/cliente", headers=ADMIN, json=body)).json()["codigo"]
         wrong = "000000" if codigo != "000000" else "000001"
+        [(cliente,)] = query(database_url, "SELECT id::text FROM clientes")
+        for nome in ("Ana Paula", "Bruno"):  # registered: offered at sign-in
+            registered = await http.post(
+                "/admin/atendentes",
+                headers=ADMIN,
+                json={"cliente_id": cliente, "nome": nome, "consentimento": True},
+            )
+            assert registered.status_code == 201, registered.text
         async with open_page(
             executable, tmp_path / "profile", width=1366, height=900,
             extra_args=fake_microphone(microphone),
@@ -108,6 +116,16 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
             )
             assert nome_balcao == "Balcão Web 01"
 
+            offered = (
+                'Array.from(document.querySelectorAll("#atendentes-nomes option"))'
+                ".map(o => o.value)"
+            )
+            await page.wait_for(f"{offered}.length > 0", timeout_s=10)
+            assert await page.evaluate(offered) == ["Ana Paula", "Bruno"]
+            assert (
+                await page.evaluate('document.querySelector("#atendente-form input").list.id')
+                == "atendentes-nomes"
+            )
             await _fill(page, "atendente-form", {"nome": "  Ana   Paula "})
             await page.click("#iniciar")
             await page.wait_for(

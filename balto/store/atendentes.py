@@ -131,6 +131,21 @@ def place_atendente(conn: psycopg.Connection, atendente_id: str, loja_id: str | 
     return True
 
 
+def names_at_balcao(conn: psycopg.Connection, cliente_id: str, loja_id: str | None) -> list[str]:
+    """The names an attendant signing in at a balcão chooses from, by name.
+
+    The live attendants of its store and the chain-wide ones (a balcão of no store: all of the
+    chain's).
+    """
+    rows = conn.execute(
+        "SELECT nome FROM atendentes WHERE cliente_id = %s AND removed_at IS NULL"
+        " AND (%s::uuid IS NULL OR loja_id IS NULL OR loja_id = %s::uuid)"
+        " ORDER BY lower(nome), nome",
+        (cliente_id, loja_id, loja_id),
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
 def remove_atendente(conn: psycopg.Connection, atendente_id: str) -> bool:
     """Mark the attendant removed; False when there was no live one."""
     with conn.transaction():

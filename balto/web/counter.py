@@ -5,13 +5,21 @@ rate-limited like any device), keeps the balcão's key in that browser's storage
 device protocol over ``/ws`` (`balto/web/static/balcao.js`): the microphone as WebM/Opus chunks,
 the attendant's name, suggestions and alerts shown as they come, the attendant's feedback. The
 page itself holds no data, so it is served to anyone, like the sign-in form.
+
+``GET /balcao/atendentes`` with ``Authorization: Bearer <the balcão's API key>`` → 200
+``{"nomes": [...]}``: the names the attendant signing in chooses from (her store's attendants and
+the chain-wide ones, `balto.store.atendentes.names_at_balcao`); 401 for a missing, unknown or
+revoked key; 503 while the database is away.
 """
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, render_template
+from quart import Blueprint, Response, jsonify, render_template, request
 
+from balto.store.atendentes import names_at_balcao
+from balto.store.cadastro import API_KEY_PREFIX, authenticate
 from balto.web.auth import app_services
+from balto.web.errors import error
 from balto.web.pages import html_page
 
 blueprint = Blueprint("counter", __name__, template_folder="templates")
@@ -23,3 +31,20 @@ async def balcao() -> Response:
     settings = app_services().settings
     html = await render_template("balcao.html", demo=settings.demo, fuso=settings.timezone)
     return html_page(html)
+
+
+@blueprint.get("/balcao/atendentes")
+async def atendentes() -> Response | tuple[Response, int]:
+    """The attendants' names the counter offers at sign-in (module docstring)."""
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key.startswith(API_KEY_PREFIX) or len(key) > 200:
+        return error(401, "invalid_key", "chave do balcão ausente ou inválida")
+    db = app_services().db
+    identity = await db.run(authenticate, key)
+    if identity is None or identity.revoked:
+        return error(401, "invalid_key", "chave do balcão não reconhecida ou revogada")
+    nomes = await db.run(names_at_balcao, identity.cliente_id, identity.loja_id)
+    response = jsonify({"nomes": nomes})
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -77,6 +77,7 @@
       f.reset();
       aviso(`Balcão vinculado como ${config.nome}.`);
       mostrar();
+      nomesDaLoja();
     } else if (resposta.status === 404) {
       Balto.erro("Código de vínculo não encontrado: confira o código com o administrador.");
     } else if (resposta.status === 429) {
@@ -97,6 +98,19 @@
   }
 
   // --- the attendant ---------------------------------------------------------------------------
+  // the names registered for this counter's store, offered as she types (any other name still
+  // goes: a new colleague not registered yet); nothing offered when they cannot be read
+  async function nomesDaLoja() {
+    if (!config) return;
+    try {
+      const resposta = await fetch("/balcao/atendentes", { headers: { Authorization: "Bearer " + config.api_key } });
+      if (!resposta.ok) return;
+      const { nomes } = await resposta.json();
+      $("atendentes-nomes").replaceChildren(...nomes.map((nome) => { const o = el("option"); o.value = nome; return o; }));
+    } catch {
+      // offline: the name is typed in full
+    }
+  }
   $("atendente-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const nome = event.target.nome.value.trim().replace(/\s+/g, " ");
@@ -276,4 +290,5 @@
     Balto.erro("Este navegador só abre o microfone em páginas HTTPS (ou em localhost): abra o Balto pelo endereço seguro.");
   }
   mostrar();
+  nomesDaLoja();
 })();
