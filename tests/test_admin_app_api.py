@@ -129,11 +129,24 @@ async def test_conversations_one_conversation_the_painel_and_the_live_feed(
     running = await start_server(nursery, database_url, BALTO_BRL_PER_USD="5.5")
     ids = seed(database_url)
     query(database_url, "UPDATE sessions SET atendente = 'Ana Paula' WHERE id = %s", ids["s2"])
+    for session, seqs, name in (
+        ("s1", (0, 1), "Ana Paula"),
+        ("s1", (2,), "ana paula"),
+        ("s3", (0, 1, 2, 3, 4), "Bruno"),
+    ):
+        query(
+            database_url,
+            "UPDATE recommendations r SET atendente = %s FROM segments g"
+            " WHERE g.id = r.segment_id AND r.session_id = %s AND g.seq = ANY(%s)",
+            name,
+            ids[session],
+            list(seqs),
+        )
     query(
         database_url,
         "INSERT INTO alerts (id, session_id, sinal, sinais, motivo, orientacao, transcricao_base,"
-        " created_at) VALUES (gen_random_uuid(), %s, 'dor_no_peito', '{dor_no_peito}',"
-        " 'Dor no peito', 'Procure o SAMU', 'dor no peito', '2026-03-02T12:00:30Z')",
+        " created_at, atendente) VALUES (gen_random_uuid(), %s, 'dor_no_peito', '{dor_no_peito}',"
+        " 'Dor no peito', 'Procure o SAMU', 'dor no peito', '2026-03-02T12:00:30Z', 'Carla')",
         ids["s1"],
     )
     query(
@@ -207,6 +220,22 @@ async def test_conversations_one_conversation_the_painel_and_the_live_feed(
             "Rede c2": 1,
         }
         assert len(painel["por_balcao"]) == 3 and len(painel["produtos"]) == 10
+        # per attendant: one name in any case is one row, under its most used spelling
+        fields = (
+            "razao_social",
+            "atendente",
+            "recomendacoes",
+            "aceitas",
+            "com_feedback",
+            "alertas",
+        )
+        said_by = [tuple(r[f] for f in fields) for r in painel["por_atendente"]]
+        assert said_by == [
+            ("Rede c1", None, 7, 3, 6, 0),
+            ("Rede c2", "Bruno", 5, 2, 4, 0),
+            ("Rede c1", "Ana Paula", 3, 1, 2, 0),
+            ("Rede c1", "Carla", 0, 0, 0, 1),  # an alert is hers too
+        ]
         assert (await http.get("/admin/painel/dados", params={"grao": "mes"})).status_code == 400
 
         alertas = "/admin/history/alertas"

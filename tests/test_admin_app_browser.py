@@ -394,6 +394,13 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         kpis = await page.evaluate('document.getElementById("kpis").textContent')
         assert "3sessões" in kpis and "alertas" in kpis, kpis
         assert await page.evaluate('document.querySelectorAll("canvas").length') == 4
+        # who was at the counter when each suggestion and alert came, one row each
+        assert await page.shown("por-atendente-bloco")
+        people = await page.evaluate(
+            'Array.from(document.querySelectorAll("#por-atendente tbody tr"))'
+            ".map(tr => tr.cells[0].textContent)"
+        )
+        assert sorted(people) == ["Ana Paula", "Bruno"], people
         await photograph(page, "painel-1366")
 
         # the operator console stays one tab away and needs no secret once signed in

@@ -1,4 +1,4 @@
-"""Aggregates for the Painel: per day or week, per balcão, per store, per cliente, top products.
+"""Aggregates for the Painel: per period, balcão, store, cliente and attendant; top products.
 
 Plain sync functions of a connection (run them through `Database.run`). Periods are cut in the
 chain's time zone (``date_trunc`` on local time), so a day is the pharmacy's day. Every figure
@@ -48,6 +48,27 @@ SELECT {key}, sum(sessoes)::int AS sessoes, sum(recomendacoes)::int AS recomenda
 """
 
 
+# Per attendant: only what carries its attendant (the name the device declared, else the one the
+# voice identified, at that moment). A session has no single attendant (its `atendente` is the
+# last one declared), nor has a provider call, so neither is counted here.
+_SAID_BY = """
+WITH f AS (
+  SELECT r.created_at AS at, s.balcao_id, r.atendente, 1 AS recomendacoes,
+         CASE WHEN r.aceita THEN 1 ELSE 0 END AS aceitas,
+         CASE WHEN r.aceita IS NOT NULL THEN 1 ELSE 0 END AS com_feedback, 0 AS alertas
+    FROM recommendations r JOIN sessions s ON s.id = r.session_id
+  UNION ALL
+  SELECT a.created_at, s.balcao_id, a.atendente, 0, 0, 0, 1
+    FROM alerts a JOIN sessions s ON s.id = a.session_id
+)
+SELECT {key}, sum(recomendacoes)::int AS recomendacoes, sum(aceitas)::int AS aceitas,
+       sum(com_feedback)::int AS com_feedback, sum(alertas)::int AS alertas
+  FROM f x JOIN balcoes b ON b.id = x.balcao_id JOIN clientes c ON c.id = b.cliente_id
+  {where}
+ GROUP BY {group} ORDER BY {order}
+"""
+
+
 def _query(
     conn: psycopg.Connection,
     filters: Filters,
@@ -55,10 +76,11 @@ def _query(
     group: str,
     order: str,
     extra: list[Any],
+    facts: str = _FACTS,
 ) -> list[Row]:
     parts, params = filters.where("x.at")
     where = f"WHERE {' AND '.join(parts)}" if parts else ""
-    sql = _FACTS.format(key=key, where=where, group=group, order=order)
+    sql = facts.format(key=key, where=where, group=group, order=order)
     rows: list[Row] = (
         conn.cursor(row_factory=dict_row).execute(sql.encode(), [*extra, *params]).fetchall()
     )
@@ -90,6 +112,21 @@ def per_cliente(conn: psycopg.Connection, filters: Filters) -> list[Row]:
     """Totals per cliente, busiest first."""
     key = "c.id AS cliente_id, c.razao_social"
     return _query(conn, filters, key, "c.id, c.razao_social", "sessoes DESC, 2", [])
+
+
+def per_atendente(conn: psycopg.Connection, filters: Filters) -> list[Row]:
+    """Suggestions, acceptance and alerts per attendant, most suggestions first.
+
+    Names alike in any case are one; a null name: nobody declared or identified.
+    """
+    # the spelling most used stands for the name
+    key = (
+        "c.id AS cliente_id, c.razao_social,"
+        " mode() WITHIN GROUP (ORDER BY x.atendente) AS atendente"
+    )
+    group = "c.id, c.razao_social, lower(x.atendente)"
+    order = "recomendacoes DESC, alertas DESC, 2, 3"
+    return _query(conn, filters, key, group, order, [], _SAID_BY)
 
 
 def top_products(conn: psycopg.Connection, filters: Filters) -> list[Row]:

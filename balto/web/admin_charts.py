@@ -4,6 +4,8 @@
 (default: the last 30 days) and ``grao`` = ``dia`` | ``semana`` → ``{"fuso", "grao",
 "brl_por_usd", "series": [{"periodo", "sessoes", "recomendacoes", "aceitas", "com_feedback",
 "alertas", "custo_usd", "custo_brl"}], "por_balcao": [...], "por_loja": [...], "por_cliente": [...],
+"por_atendente": [{"cliente_id", "razao_social", "atendente", "recomendacoes", "aceitas",
+"com_feedback", "alertas"}],
 "produtos": [{"produto", "vezes", "aceitas", "com_feedback"}]}``. Periods are cut in
 ``BALTO_TIMEZONE``; BRL is USD times ``BALTO_BRL_PER_USD``. A gestor's figures are its own
 cliente's (`balto.web.params.filters_arg`).
@@ -36,6 +38,7 @@ def _read(conn: Any, filters: Any, grain: str, zone: str) -> dict[str, Any]:
         "por_balcao": charts.per_balcao(conn, filters),
         "por_loja": charts.per_loja(conn, filters),
         "por_cliente": charts.per_cliente(conn, filters),
+        "por_atendente": charts.per_atendente(conn, filters),
         "produtos": charts.top_products(conn, filters),
     }
 

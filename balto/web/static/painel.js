@@ -66,6 +66,9 @@
       // stores only where the chain has them: a chain without any reads the same as before
       document.getElementById("por-loja-bloco").hidden = !d.por_loja.some((r) => r.loja);
       tabela("por-loja", d.por_loja, (r) => [r.loja || "sem loja", r.razao_social, r.sessoes, r.recomendacoes, aceit(r), r.alertas, usd.format(r.custo_usd), brl.format(r.custo_brl)]);
+      // shown once any suggestion or alert names someone: before that it would be one "—" row
+      document.getElementById("por-atendente-bloco").hidden = !d.por_atendente.some((r) => r.atendente);
+      tabela("por-atendente", d.por_atendente, (r) => [r.atendente || "não identificado", r.razao_social, r.recomendacoes, aceit(r), r.alertas]);
       tabela("por-balcao", d.por_balcao, (r) => [r.nome_balcao, r.razao_social, r.sessoes, r.recomendacoes, aceit(r), r.alertas, usd.format(r.custo_usd), brl.format(r.custo_brl)]);
       tabela("produtos", d.produtos, (r) => [r.produto, r.vezes, aceit(r)]);
       document.body.dataset.carregado = "1";
