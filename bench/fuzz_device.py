@@ -275,8 +275,11 @@ def http_cases(probe: Probe) -> None:
                     if response.status_code >= 500:
                         probe.bad.append(f"GET {route}?{param}={value}: {response.status_code}")
                         print("BAD", probe.bad[-1], flush=True)
-        # the counter's list of names, asked with odd keys (a real one among them, spelled oddly)
-        key = register(probe)
+    # the counter's list of names, asked with odd keys (a real one among them, spelled oddly);
+    # wrong ones are guesses at the admin secret, so from an address of their own
+    key = register(probe)
+    elsewhere = httpx.HTTPTransport(local_address=f"127.0.{random.randrange(1, 250)}.9")
+    with httpx.Client(base_url=probe.base, timeout=10, transport=elsewhere) as http:
         for value in (
             "", "Bearer", "Bearer ", "Bearer bk_", f"Bearer {key}", f"Bearer  {key}",
             f"BEARER {key.upper()}", f"Bearer {key}\x00", "Bearer " + "bk_" + "é" * 300,

@@ -29,6 +29,7 @@ from balto.web.errors import error
 from balto.web.guesses import FAILURE_DELAY_S, judge
 from balto.web.principal import (
     OPERATOR,
+    balcao_from_bearer,
     gestor_from_cookie,
     key_from_bearer,
     open_to,
@@ -153,7 +154,8 @@ def redirect_to(path: str, **params: str) -> Response:
 async def limit_bearer_guesses() -> tuple[Response, int] | None:
     """The app's ``before_request``: a bearer secret is a guess at the admin secret.
 
-    Right (the admin secret, the metrics token, or a chain's live API key): on to the route.
+    Right (the admin secret, the metrics token, a chain's live API key, or a balcão's key, which
+    the counter page sends for its attendants' names): on to the route.
     Wrong: counted for the client's address (on every instance: `balto.web.guesses.judge`) and
     answered after `balto.web.guesses.FAILURE_DELAY_S` by the route's own 401. An address past
     its budget gets 429 with ``Retry-After``, whatever it sends.
@@ -165,6 +167,9 @@ async def limit_bearer_guesses() -> tuple[Response, int] | None:
     metrics_token = services.settings.metrics_token
     right = has_bearer(services.admin_secret) or bool(metrics_token and has_bearer(metrics_token))
     right = right or await key_from_bearer(services) is not None
+    # a balcão's key, even revoked, is no guess: a stale counter tab must not lock out the
+    # admins behind the same address (a pharmacy's NAT)
+    right = right or await balcao_from_bearer(services) is not None
     wait = await judge(services.db, request.remote_addr or "?", right)
     if wait:
         response, status = error(429, "rate_limited", TOO_MANY.format(wait))

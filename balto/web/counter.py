@@ -14,13 +14,13 @@ revoked key; 503 while the database is away.
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, jsonify, render_template, request
+from quart import Blueprint, Response, jsonify, render_template
 
 from balto.store.atendentes import names_at_balcao
-from balto.store.cadastro import API_KEY_PREFIX, authenticate
 from balto.web.auth import app_services
 from balto.web.errors import error
 from balto.web.pages import html_page
+from balto.web.principal import balcao_from_bearer
 
 blueprint = Blueprint("counter", __name__, template_folder="templates")
 
@@ -36,15 +36,11 @@ async def balcao() -> Response:
 @blueprint.get("/balcao/atendentes")
 async def atendentes() -> Response | tuple[Response, int]:
     """The attendants' names the counter offers at sign-in (module docstring)."""
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    key = key.strip()
-    if scheme.lower() != "bearer" or not key.startswith(API_KEY_PREFIX) or len(key) > 200:
-        return error(401, "invalid_key", "chave do balcão ausente ou inválida")
-    db = app_services().db
-    identity = await db.run(authenticate, key)
+    services = app_services()
+    identity = await balcao_from_bearer(services)
     if identity is None or identity.revoked:
-        return error(401, "invalid_key", "chave do balcão não reconhecida ou revogada")
-    nomes = await db.run(names_at_balcao, identity.cliente_id, identity.loja_id)
+        return error(401, "invalid_key", "chave do balcão ausente, não reconhecida ou revogada")
+    nomes = await services.db.run(names_at_balcao, identity.cliente_id, identity.loja_id)
     response = jsonify({"nomes": nomes})
     response.headers["Cache-Control"] = "no-store"
     return response

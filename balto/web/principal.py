@@ -23,6 +23,7 @@ from quart import current_app, g, request
 from balto.errors import BaltoError
 from balto.services import Services
 from balto.store import chaves_api, gestores, ownership
+from balto.store.cadastro import API_KEY_PREFIX, BalcaoIdentity, authenticate
 from balto.web import session_cookie
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -161,6 +162,23 @@ async def key_from_bearer(services: Services) -> Principal | None:
             )
     g.balto_chave = key
     return key
+
+
+async def balcao_from_bearer(services: Services) -> BalcaoIdentity | None:
+    """The balcão whose API key (``Authorization: Bearer bk_…``) the request carries.
+
+    Revoked or not (the caller decides what a revoked key may do); looked up once per request.
+    """
+    if "balto_balcao" in g:
+        found: BalcaoIdentity | None = g.balto_balcao
+        return found
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    identity = None
+    if scheme.lower() == "bearer" and token.startswith(API_KEY_PREFIX) and len(token) < 100:
+        identity = await services.db.run(authenticate, token)
+    g.balto_balcao = identity
+    return identity
 
 
 def password_stamp(senha_em: Any) -> int:
