@@ -13,7 +13,7 @@ import httpx
 import openpyxl
 import trio
 
-from balto.store.export import ALERTAS, CUSTOS, DEMO_BANNER, INTERACOES
+from balto.store.export import ALERTAS, ATENDENTES, CUSTOS, DEMO_BANNER, INTERACOES
 from tests.admin_seed import BASE, seed
 from tests.conftest import ADMIN, query, start_server
 
@@ -91,7 +91,7 @@ async def test_the_report_is_typed_laid_out_and_never_a_formula(
     _seed_all(database_url)
     book, response = await _export(running.base_url)
     assert "demo" not in response.headers["content-disposition"]
-    assert book.sheetnames == ["Resumo", "Interações", "Alertas", "Custos"]
+    assert book.sheetnames == ["Resumo", "Interações", "Alertas", "Atendentes", "Custos"]
 
     # user-supplied text is text: never a formula, kept verbatim, quote-prefixed
     cells = _cells(book)
@@ -131,6 +131,18 @@ async def test_the_report_is_typed_laid_out_and_never_a_formula(
     )
     assert rows[2][4] == "Ana Paula"  # no attendant on the alert: the session's
     assert alertas["A2"].is_date and alertas["K2"].number_format == "dd/mm/yyyy hh:mm:ss"
+
+    # per attendant, as the Painel counts: her own name on a suggestion or alert, else the
+    # session's; one name in any case is one row
+    people = list(book["Atendentes"].iter_rows(values_only=True))
+    assert people == [
+        ATENDENTES,
+        ("Rede c1", "Ana Paula", 5, 2, 4, 0.5, 1),
+        ("Rede c2", "não identificado", 5, 2, 4, 0.5, 0),
+        ("Rede c1", "não identificado", 4, 2, 4, 0.5, 0),
+        ("Rede c1", HOSTILE["atendente"], 1, 0, 0, None, 1),  # no feedback: no rate
+    ]
+    assert book["Atendentes"]["F2"].number_format == "0.0%"
 
     custos = book["Custos"]
     assert [c.value for c in custos[1]] == list(CUSTOS)
@@ -177,6 +189,8 @@ async def test_filters_narrow_every_sheet_and_the_demo_is_marked(
     # Ana Paula is s2's attendant (balcão b2 of cliente c1): its segments from minute 2 on
     interacoes = list(book["Interações"].iter_rows(min_row=3, values_only=True))
     assert [row[5] for row in interacoes] == ["b2 fala 2", "b2 fala 3", "b2 fala 4"]
+    people = list(book["Atendentes"].iter_rows(min_row=3, values_only=True))
+    assert people == [("Rede c1", "Ana Paula", 3, 1, 2, 0.5, 1)]  # hers alone
     assert resumo["segmentos"] == 3 and resumo["recomendações"] == 3
     assert resumo["alertas de encaminhamento"] == 1 and resumo["sessões"] == 0  # started at 12:00
     alertas = list(book["Alertas"].iter_rows(min_row=3, values_only=True))

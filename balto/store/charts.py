@@ -48,17 +48,18 @@ SELECT {key}, sum(sessoes)::int AS sessoes, sum(recomendacoes)::int AS recomenda
 """
 
 
-# Per attendant: only what carries its attendant (the name the device declared, else the one the
-# voice identified, at that moment). A session has no single attendant (its `atendente` is the
-# last one declared), nor has a provider call, so neither is counted here.
+# Per attendant: suggestions and alerts under their own attendant (the name the device declared,
+# else the one the voice identified, at that moment), else the session's last declared one, as
+# the Excel report reads them. Sessions and provider calls have no single attendant: not counted.
 _SAID_BY = """
 WITH f AS (
-  SELECT r.created_at AS at, s.balcao_id, r.atendente, 1 AS recomendacoes,
+  SELECT r.created_at AS at, s.balcao_id, coalesce(r.atendente, s.atendente) AS atendente,
+         1 AS recomendacoes,
          CASE WHEN r.aceita THEN 1 ELSE 0 END AS aceitas,
          CASE WHEN r.aceita IS NOT NULL THEN 1 ELSE 0 END AS com_feedback, 0 AS alertas
     FROM recommendations r JOIN sessions s ON s.id = r.session_id
   UNION ALL
-  SELECT a.created_at, s.balcao_id, a.atendente, 0, 0, 0, 1
+  SELECT a.created_at, s.balcao_id, coalesce(a.atendente, s.atendente), 0, 0, 0, 1
     FROM alerts a JOIN sessions s ON s.id = a.session_id
 )
 SELECT {key}, sum(recomendacoes)::int AS recomendacoes, sum(aceitas)::int AS aceitas,

@@ -1,4 +1,4 @@
-"""The Excel report: Resumo, Interações, Alertas, Custos and Comparativo STT, written to a file.
+"""The Excel report: Resumo, Interações, Alertas, Atendentes, Custos and Comparativo STT.
 
 `write_report` is a plain sync function of a connection (run it through `Database.run`, which puts
 it on a worker thread). Rows come from server-side cursors `FETCH_ROWS` at a time and go straight
@@ -8,7 +8,9 @@ table), so memory stays bounded whatever the period: only the file on disk grows
 Times are written in the report's time zone without an offset (Excel has no time zones); the
 Resumo sheet names the zone. Cells are typed and text never becomes a formula (`balto.store.xlsx`).
 The attendant filter matches a recommendation's or alert's own attendant and, for everything
-else, the attendant the session declared last.
+else, the attendant the session declared last. Atendentes (the Painel's table per attendant,
+`balto.store.charts.per_atendente`) is written when anyone is named, as Comparativo STT is when
+there were comparisons.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import psycopg
 # openpyxl ships no type information (types-openpyxl is not a dependency)
 from openpyxl import Workbook  # type: ignore[import-untyped]
 
+from balto.store.charts import per_atendente
 from balto.store.history import Filters
 from balto.store.resumo import JOIN, RESUMO, write_resumo
 from balto.store.xlsx import Column, Sheet
@@ -98,7 +101,17 @@ _COMPARATIVO = (
     Column("custo secundário (USD)", 13, "usd"),
     Column("WER", 8, "pct"),
 )
+_ATENDENTES = (
+    Column("cliente", 24),
+    Column("atendente", 24),
+    Column("sugestões", 10, "int"),
+    Column("aceitas", 9, "int"),
+    Column("com retorno", 11, "int"),
+    Column("taxa de aceitação", 12, "pct"),
+    Column("alertas", 9, "int"),
+)
 INTERACOES = tuple(column.title for column in _INTERACOES)
+ATENDENTES = tuple(column.title for column in _ATENDENTES)
 ALERTAS = tuple(column.title for column in _ALERTAS)
 CUSTOS = tuple(column.title for column in _CUSTOS)
 COMPARATIVO = tuple(column.title for column in _COMPARATIVO)
@@ -220,6 +233,9 @@ def write_report(conn: psycopg.Connection, path: Path, options: ReportOptions) -
         Sheet(workbook, "Alertas", _ALERTAS, banner),
         _stream(conn, "export_alertas", sql, [tz, tz, tz, *params]),
     )
+    if people := _people(conn, options):
+        sheet = Sheet(workbook, "Atendentes", _ATENDENTES, banner)
+        counts["Atendentes"] = _fill(sheet, iter(people))
     where, params = options.where("pc.created_at", "s.atendente")
     sql = _SQL_CUSTOS.format(where=where)
     counts["Custos"] = _fill(
@@ -236,6 +252,31 @@ def write_report(conn: psycopg.Connection, path: Path, options: ReportOptions) -
     write_resumo(conn, resumo, options, counts)
     workbook.save(str(path))
     return counts
+
+
+def _people(conn: psycopg.Connection, options: ReportOptions) -> list[tuple[Any, ...]]:
+    """The Atendentes rows, per attendant (one when the report is one attendant's).
+
+    None when nobody is named: a sheet of one "não identificado" row would say nothing.
+    """
+    rows = per_atendente(conn, options.filters)
+    if options.atendente is not None:
+        wanted = options.atendente.lower()
+        rows = [r for r in rows if (r["atendente"] or "").lower() == wanted]
+    if all(r["atendente"] is None for r in rows):
+        return []
+    return [
+        (
+            r["razao_social"],
+            r["atendente"] or "não identificado",
+            r["recomendacoes"],
+            r["aceitas"],
+            r["com_feedback"],
+            r["aceitas"] / r["com_feedback"] if r["com_feedback"] else None,
+            r["alertas"],
+        )
+        for r in rows
+    ]
 
 
 def _fill(sheet: Sheet, rows: Iterator[tuple[Any, ...]]) -> int:
