@@ -194,6 +194,21 @@ async def test_a_stores_gestor_sees_its_store_only(
         assert [(s["session_id"], s["loja"]) for s in vivo["encerradas"]] == [
             (ids["s1"], "Loja Centro")
         ]
+        for asked in (f"loja_id={norte}", f"cliente_id={c2}"):  # Ao vivo narrowed elsewhere
+            other = await http.get(f"/admin/ao-vivo/dados?{asked}")
+            assert other.status_code == 403 and other.json()["field"] == asked.split("=")[0]
+        mine = (await http.get(f"/admin/ao-vivo/dados?loja_id={centro}")).json()
+        assert [s["session_id"] for s in mine["encerradas"]] == [ids["s1"]]
+        # the operator narrows Ao vivo to a store or a chain
+        for asked, seen in (
+            (f"loja_id={norte}", {ids["s2"]}),
+            (f"cliente_id={c1}", {ids["s1"], ids["s2"]}),
+            (f"cliente_id={c2}", {ids["s3"]}),
+        ):
+            narrowed = (await op.get(f"/admin/ao-vivo/dados?{asked}", headers=ADMIN)).json()
+            assert {s["session_id"] for s in narrowed["encerradas"]} == seen, asked
+        odd = await op.get("/admin/ao-vivo/dados?loja_id=x", headers=ADMIN)
+        assert odd.status_code == 400 and odd.json()["field"] == "loja_id"
         painel = (await http.get(f"/admin/painel/dados?{PERIOD}")).json()
         assert [row["cliente_id"] for row in painel["por_cliente"]] == [c1]
         assert [(r["loja"], r["recomendacoes"]) for r in painel["por_loja"]] == [("Loja Centro", 5)]

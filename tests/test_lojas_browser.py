@@ -35,9 +35,11 @@ REFUSED = (
 
 
 async def _choose(page: Page, selector: str, value: str) -> None:
-    """Pick `value` in a <select> as a person would: the page hears a change."""
+    """Pick `value` in a <select> as a person would: the page hears a change (bubbling, as the
+    browser's own does)."""
     await page.evaluate(
-        f"(s => {{ s.value = {json.dumps(value)}; s.dispatchEvent(new Event('change')); }})"
+        f"(s => {{ s.value = {json.dumps(value)};"
+        " s.dispatchEvent(new Event('change', { bubbles: true })); })"
         f"(document.querySelector({json.dumps(selector)}))"
     )
 
@@ -187,6 +189,20 @@ async def test_a_store_gestor_sees_its_own_store_only(
             card = f'section.sessao[data-balcao="{ids["praia"]}"] .cliente'
             assert await page.text(card) == f"{REDE} · Loja Praia"
             await _both_widths(page, "ao-vivo-operador")
+            # narrowed to the chain, then to one store: one card, and the address keeps it
+            await _choose(page, "#f-cliente-ao-vivo", cliente)
+            await settle(page, '!document.getElementById("f-loja-ao-vivo").closest("label").hidden')
+            await _choose(page, "#f-loja-ao-vivo", praia)
+            cards = 'Array.from(document.querySelectorAll("section.sessao"))'
+            await settle(page, f"{cards}.length === 1")
+            assert await page.evaluate(f"{cards}[0].dataset.balcao") == ids["praia"]
+            assert f"loja_id={praia}" in await page.evaluate("location.search")
+            await page.goto(f"{base}/admin/ao-vivo?cliente_id={cliente}&loja_id={centro}")
+            only_centro = json.dumps(ids["centro"])
+            await settle(
+                page, f"{cards}.length === 1 && {cards}[0].dataset.balcao === {only_centro}"
+            )
+            assert await page.evaluate('document.getElementById("f-loja-ao-vivo").value') == centro
 
             # 3. the operator's Histórico, by store: the Excel report follows
             await _open(

@@ -16,7 +16,10 @@ one query per poll for all sessions.
 404 for an unknown alert. Audited (``ack_alert``).
 
 A gestor (a chain's account) sees and acknowledges its own cliente's sessions and alerts only;
-with the database away it sees no session (whose a session is, is read there).
+with the database away it sees no session (whose a session is, is read there). ``cliente_id`` and
+``loja_id`` narrow the page (a chain of many stores, an operator of many chains) within what the
+asker may see (another chain or store: 403 naming it); with the database away a narrowed page
+shows no session either.
 """
 
 from __future__ import annotations
@@ -32,9 +35,9 @@ from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
 from balto.web.json_batches import dumps_batched
-from balto.web.params import jsonable
+from balto.web.params import jsonable, uuid_arg
 from balto.web.path_ids import touchable
-from balto.web.principal import for_lojas, principal
+from balto.web.principal import for_lojas, principal, scoped_cliente, scoped_loja
 
 blueprint = Blueprint("admin_live", __name__)
 blueprint.before_request(require_admin)
@@ -44,9 +47,9 @@ def _read(
     conn: Any, ids: list[str], cliente_id: str | None, loja_id: str | None
 ) -> tuple[Any, Any, Any]:
     facts = live_feed.session_facts(conn, ids)
-    if cliente_id is not None:  # a gestor: its own cliente's sessions only
+    if cliente_id is not None:  # a gestor's own cliente, or the one asked for
         facts = {sid: f for sid, f in facts.items() if str(f["cliente_id"]) == cliente_id}
-    if loja_id is not None:  # a store's gestor: its own store's only
+    if loja_id is not None:  # a store's gestor's own store, or the one asked for
         facts = {sid: f for sid, f in facts.items() if str(f["loja_id"]) == loja_id}
     if cliente_id is not None or loja_id is not None:
         ids = list(facts)
@@ -60,16 +63,18 @@ async def live_data() -> Response:
     """Live sessions with their recent events, and the sessions that just ended."""
     services = app_services()
     who = principal()
+    cliente_id = scoped_cliente(uuid_arg("cliente_id"))
+    loja_id = scoped_loja(uuid_arg("loja_id"))
     sessions: list[dict[str, Any]] = await services.cluster.sessions()
     ids = [str(s["session_id"]) for s in sessions if s.get("session_id")]
     try:
-        facts, events, ended = await services.db.run(_read, ids, who.cliente_id, who.loja_id)
+        facts, events, ended = await services.db.run(_read, ids, cliente_id, loja_id)
         db_up = True
     except DatabaseUnavailable:
         # the sessions themselves are in memory: still worth showing, without their words
         facts, events, ended, db_up = {}, {}, [], False
-    if not who.is_operator:
-        # whose a session is comes from the database: without it a gestor sees none
+    if not who.is_operator or cliente_id is not None or loja_id is not None:
+        # whose a session is comes from the database: without it a narrowed page shows none
         sessions = [s for s in sessions if str(s.get("session_id")) in facts]
     live_ids = set(ids)
     for session in sessions:

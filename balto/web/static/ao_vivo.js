@@ -151,9 +151,37 @@
     }
   }
 
+  // narrowed to a chain (the operator) or a store (a chain with stores), kept in the address
+  const NOMES = ["cliente_id", "loja_id"];
+  const form = $("filtros-ao-vivo");
+  const filtros = Balto.filtrosDaUrl(NOMES);
+  let proxima = null;
+  let lendo = false;
+  let deNovo = false;
+  async function clientes() {
+    if (Balto.gestor) return;  // a chain's account sees its own chain
+    const body = await api("/admin/clientes?limit=500");
+    const select = form.elements.cliente_id;
+    for (const c of body.items) {
+      const opt = el("option", c.razao_social); opt.value = c.id;
+      if (c.id === filtros.cliente_id) opt.selected = true;
+      select.append(opt);
+    }
+    $("f-cliente-ao-vivo-rotulo").hidden = false;
+  }
+  form.addEventListener("change", () => {
+    Balto.aplicarFiltros(form, NOMES, filtros);
+    if (lendo) { deNovo = true; return; }
+    clearTimeout(proxima);
+    atualizar();
+  });
+  form.addEventListener("submit", (event) => event.preventDefault());
+
   async function atualizar() {
+    lendo = true;
     try {
-      const body = await api("/admin/ao-vivo/dados");
+      const q = Balto.consulta(filtros).toString();
+      const body = await api("/admin/ao-vivo/dados" + (q ? "?" + q : ""));
       Balto.erro(body.banco_disponivel ? "" : "Banco de dados indisponível: as sessões continuam, mas as falas só aparecem quando ele voltar.");
       const vivos = new Set();
       const sessoes = body.sessions.slice().sort((a, b) => String(a.nome_balcao).localeCompare(String(b.nome_balcao)));
@@ -172,8 +200,12 @@
     } catch (err) {
       Balto.erro("Não foi possível atualizar: " + err.message);
     } finally {
-      setTimeout(atualizar, INTERVALO_MS);
+      lendo = false;
+      proxima = setTimeout(atualizar, deNovo ? 0 : INTERVALO_MS);
+      deNovo = false;
     }
   }
+  clientes().catch((e) => Balto.erro(e.message));
+  Balto.filtroLoja(form, filtros).catch((e) => Balto.erro(e.message));
   atualizar();
 })();
