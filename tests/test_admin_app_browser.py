@@ -177,6 +177,19 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         )
         assert await page.evaluate('document.cookie.includes("balto_admin")') is False
         await settle(page, 'document.getElementById("contagem").textContent.includes("Nenhuma")')
+        # desktop notifications, once allowed (the browser's own prompt answered yes here); what
+        # the page hands the browser is recorded beside it
+        await page.call(
+            "Browser.grantPermissions", permissions=["notifications"], origin=running.base_url
+        )
+        await page.evaluate(
+            "window.avisos = []; const Nativa = window.Notification;"
+            " window.Notification = class extends Nativa { constructor(t, o) { super(t, o);"
+            " window.avisos.push([t, o.body]); } };"
+        )
+        assert await page.shown("avisar-computador")
+        await page.click("#avisar-computador")
+        await settle(page, 'document.getElementById("avisar-computador").hidden')
 
         # 2. two live sessions: transcripts, a recommendation with feedback, an alert
         seen_a: list[dict[str, Any]] = []
@@ -195,6 +208,10 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
             assert "Sugestão: " in rec_card["text"] and "dor de cabeça" in rec_card["text"]
             assert "Alerta: Dor ou aperto no peito" in alert_card["text"]
             assert "SAMU" in alert_card["text"]
+            notified = await settle(page, "window.avisos.length && window.avisos")
+            [(title, body)] = notified
+            assert title.startswith("Alerta no Balcão ") and "Dor ou aperto no peito" in title
+            assert "SAMU" in body and body.startswith("Atendente ")
             names = {alfa["balcao_id"]: "Ana Paula", beta["balcao_id"]: "Bruno"}
             assert f"Atendente: {names[rec_card['balcao']]}" in rec_card["text"]
 
@@ -236,6 +253,9 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
             )
         assert {"closed": 4005} in seen_a + seen_b
         assert any(f.get("comando") == "alerta" for f in seen_a + seen_b)
+
+        # polls went on all along the sessions' life: the alert was announced once
+        assert await page.evaluate("window.avisos.length") == 1
 
         # 3. history: filter, open a past conversation, download the Excel from the button
         rec_name = names[rec_card["balcao"]]
