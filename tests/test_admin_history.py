@@ -290,5 +290,13 @@ async def test_the_audit_log_is_narrowed_by_action_who_and_period(
         ):
             refused = await op.get("/admin/audit", headers=ADMIN, params=params)
             assert (refused.status_code, refused.json().get("field")) == (400, field), params
-        # the log stays the operator's
-        assert (await gestor.get("/admin/audit", headers=origin(running))).status_code == 403
+        # a chain's gestor reads its chain's accounts' actions only, whatever it asks
+        theirs = await gestor.get("/admin/audit", headers=origin(running))
+        assert theirs.status_code == 200
+        seen = {(a["action"], a["ator"]) for a in theirs.json()["items"]}
+        assert seen == {("sign_in", f"gestor:{EMAIL}"), ("create_atendente", f"gestor:{EMAIL}")}
+        other = await gestor.get(f"/admin/audit?cliente_id={ids['c2']}", headers=origin(running))
+        assert other.status_code == 403 and other.json()["field"] == "cliente_id"
+        # the operator narrows to a chain the same way
+        chain = await op.get(f"/admin/audit?cliente_id={ids['c1']}", headers=ADMIN)
+        assert {a["ator"] for a in chain.json()["items"]} == {f"gestor:{EMAIL}"}

@@ -136,8 +136,10 @@ async def test_a_gestor_reaches_its_own_clientes_data_and_nothing_else(
 
         # the operator's routes: 403 for the admin API, the sign-in's 401 where only the
         # admin secret was ever accepted, and its pages lead back to Ao vivo
+        # (the audit log is its chain's accounts' actions: tests/test_admin_history.py)
+        audited = (await http.get("/admin/audit")).json()["items"]
+        assert audited and {a["ator"].lower() for a in audited} == {"gestor:ana@rede1.com.br"}
         for method, path in (
-            ("GET", "/admin/audit"),
             ("GET", "/admin/sessions"),
             ("GET", "/admin/runtime"),
             ("POST", "/admin/faults"),
@@ -156,10 +158,10 @@ async def test_a_gestor_reaches_its_own_clientes_data_and_nothing_else(
             headers=origin(running),
         )
         assert made.status_code == 401
-        auditoria = await http.get("/admin/auditoria")
-        assert auditoria.status_code == 303 and auditoria.headers["location"] == "/admin/ao-vivo"
+        auditoria = await http.get("/admin/auditoria")  # its chain's accounts' actions
+        assert auditoria.status_code == 200 and "As ações do operador" in auditoria.text
         page = await http.get("/admin/historico")
-        assert page.status_code == 200 and "Auditoria" not in page.text
+        assert page.status_code == 200 and 'href="/admin/auditoria"' in page.text
         assert "Ana Gestora — Rede c1" in page.text
 
     actors = query(
@@ -247,6 +249,7 @@ OPEN_TO_GESTORES = {
     "admin_gestores.reset_password",
     "admin_gestores.turn_off_two_step",
     "admin_history.alerts",
+    "admin_history.audit_log",
     "admin_history.balcoes",
     "admin_history.clientes",
     "admin_history.recommendations",
@@ -268,6 +271,7 @@ OPEN_TO_GESTORES = {
     "admin_voice.put_voice",
     "export.export_xlsx",
     "pages.ao_vivo",
+    "pages.auditoria",
     "pages.cadastro",
     "pages.conversa",
     "pages.historico",

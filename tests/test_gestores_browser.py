@@ -77,7 +77,7 @@ async def test_a_gestor_made_on_the_cadastro_page_sees_its_own_chain_only(
         tabs = await page.evaluate(
             'Array.from(document.querySelectorAll("nav a")).map(a => a.textContent)'
         )
-        assert tabs == ["Ao vivo", "Histórico", "Painel", "Cadastro"]
+        assert tabs == ["Ao vivo", "Histórico", "Painel", "Cadastro", "Auditoria"]
         assert await page.text("#quem") == "Bia Gestora — Rede c1"
 
         await page.goto(f"{base}/admin/historico")

@@ -276,6 +276,7 @@ def refusal_counts(conn: psycopg.Connection, filters: Filters) -> list[Row]:
 class AuditFilters:
     """What the audit log is narrowed to (None: anything)."""
 
+    cliente_id: str | None = None  # one chain's actions (its gestores')
     acao: str | None = None  # one action, by its code name
     ator: str | None = None  # part of who did it ("operador", a gestor's e-mail), any case
     desde: datetime | None = None
@@ -291,6 +292,9 @@ def audit_page(
     """Admin actions, newest first."""
     parts: list[str] = []
     params: list[Any] = []
+    if filters.cliente_id is not None:
+        parts.append("a.cliente_id = %s")
+        params.append(filters.cliente_id)
     if filters.acao is not None:
         parts.append("a.action = %s")
         params.append(filters.acao)
@@ -328,12 +332,28 @@ def record_action(
     remote_addr: str | None,
     detail: dict[str, Any],
     ator: str | None = None,
+    cliente_id: str | None = None,
 ) -> None:
-    """Append one admin action to the audit log (`ator`: operador, gestor:<e-mail>, or unknown)."""
+    """Append one admin action to the audit log (`ator`: operador, gestor:<e-mail>, or unknown).
+
+    `cliente_id` is the chain it belongs to; without it, a ``gestor:<e-mail>`` row (a sign-in,
+    where nobody is signed in yet) takes the chain of the active account with that e-mail.
+    """
     conn.execute(
-        "INSERT INTO admin_audit (action, balcao_id, session_id, remote_addr, ator, detail)"
-        " VALUES (%s, %s, %s, %s, %s, %s)",
-        (action, _uuid_or_none(balcao_id), session_id, remote_addr, ator, json.dumps(detail)),
+        "INSERT INTO admin_audit (action, balcao_id, session_id, remote_addr, ator, detail,"
+        " cliente_id) VALUES (%s, %s, %s, %s, %s, %s, coalesce(%s::uuid, (SELECT g.cliente_id"
+        " FROM gestores g WHERE 'gestor:' || lower(g.email) = lower(%s)"
+        " AND g.desativado_em IS NULL LIMIT 1)))",
+        (
+            action,
+            _uuid_or_none(balcao_id),
+            session_id,
+            remote_addr,
+            ator,
+            json.dumps(detail),
+            cliente_id,
+            ator,
+        ),
     )
 
 

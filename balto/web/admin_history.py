@@ -2,8 +2,8 @@
 
 Every route needs ``Authorization: Bearer <ADMIN_SECRET>`` (401 otherwise). A gestor (a chain's
 account, `balto.web.principal`) may list clientes, balcões, segments, recommendations and alerts
-(its own cliente's only) and revoke its own balcões; refusals and the audit log are the
-operator's (403). Lists answer
+(its own cliente's only), revoke its own balcões and read its chain's audit log (its gestores'
+actions); refusals are the operator's (403). Lists answer
 ``{"items": [...], "next_cursor": str | null, "demo": bool}`` (``demo``: the server runs as
 ``balto demo``), newest first; pass ``next_cursor`` back as
 ``cursor`` for the next page. Filters: ``cliente_id``, ``balcao_id``, ``desde``, ``ate`` (see
@@ -32,9 +32,10 @@ from balto.web.params import (
     limit_arg,
     period_arg,
     text_arg,
+    uuid_arg,
 )
 from balto.web.path_ids import touchable
-from balto.web.principal import for_lojas, principal
+from balto.web.principal import for_gestores, for_lojas, principal, scoped_cliente
 from balto.web.remote_ops import close_revoked
 
 blueprint = Blueprint("admin_history", __name__)
@@ -127,13 +128,18 @@ async def refusals_summary() -> Response:
 
 
 @blueprint.get("/admin/audit")
+@for_gestores
 async def audit_log() -> Response:
-    """Admin actions, newest first; ``acao``, ``ator``, ``desde`` and ``ate`` narrow them."""
+    """Admin actions, newest first, narrowed by cliente_id, acao, ator, desde and ate.
+
+    A chain's gestor reads its own chain's accounts' actions, whatever it asks.
+    """
     acao = text_arg("acao", 64)
     if acao is not None and not _ACTION.fullmatch(acao):
         raise FieldError("acao", "acao deve ser o nome de uma ação (letras minúsculas e _)")
     desde, ate = period_arg()
-    filters = history.AuditFilters(acao, text_arg("ator", 200), desde, ate)
+    cliente_id = scoped_cliente(uuid_arg("cliente_id"))
+    filters = history.AuditFilters(cliente_id, acao, text_arg("ator", 200), desde, ate)
     page = await _services().db.run(history.audit_page, limit_arg(), cursor_arg(), filters)
     items = [jsonable(row) for row in page.rows]
     return jsonify({"items": items, "next_cursor": encode_cursor(page.next_cursor)})

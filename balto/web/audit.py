@@ -2,7 +2,8 @@
 
 One call per action, after the action was decided: what, on which balcão/session, the outcome,
 the client address, and who (``ator``: ``operador`` for the admin secret, ``gestor:<e-mail>`` for
-a chain's account; null where no one was signed in yet, as for a refused sign-in).
+a chain's account; null where no one was signed in yet, as for a refused sign-in), with the chain
+a gestor's action belongs to, which its colleagues read on Auditoria.
 A failing audit write is logged and never turns a done action into an error answer.
 """
 
@@ -50,6 +51,7 @@ async def audit(
             remote_addr=request.remote_addr,
             detail=detail,
             ator=ator,
+            cliente_id=who.cliente_id if who else None,
         )
     except Exception:
         log.exception("could not write the audit log for %s", action)

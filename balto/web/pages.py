@@ -17,7 +17,7 @@ from typing import Any
 from quart import Blueprint, Response, render_template
 
 from balto.web.auth import PAGE_CSP, app_services, redirect_to, require_page
-from balto.web.principal import for_lojas, principal
+from balto.web.principal import for_gestores, for_lojas, principal
 
 blueprint = Blueprint("pages", __name__, template_folder="templates")
 blueprint.before_request(require_page)
@@ -40,7 +40,9 @@ GESTOR_TABS = ("ao-vivo", "historico", "painel", "cadastro")  # a chain's accoun
 async def _page(template: str, tab: str, **extra: Any) -> Response:
     settings = app_services().settings
     who = principal()
-    tabs = TABS if who.is_operator else tuple(t for t in TABS if t[0] in GESTOR_TABS)
+    # a chain's gestor also reads its chain's audit; a store's gestor does not
+    shown = GESTOR_TABS if who.loja_id is not None else (*GESTOR_TABS, "auditoria")
+    tabs = TABS if who.is_operator else tuple(t for t in TABS if t[0] in shown)
     html = await render_template(
         template,
         tabs=tabs,
@@ -103,6 +105,7 @@ async def cadastro() -> Response:
 
 
 @blueprint.get("/admin/auditoria")
+@for_gestores
 async def auditoria() -> Response:
     """The admin audit log: who did what, when, from where."""
     return await _page("auditoria.html", "auditoria")
