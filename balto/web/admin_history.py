@@ -129,11 +129,14 @@ async def refusals_summary() -> Response:
 
 @blueprint.get("/admin/audit")
 @for_gestores
-async def audit_log() -> Response:
+async def audit_log() -> Response | tuple[Response, int]:
     """Admin actions, newest first, narrowed by cliente_id, acao, ator, desde and ate.
 
-    A chain's gestor reads its own chain's accounts' actions, whatever it asks.
+    A chain's gestor reads its own chain's accounts' actions, whatever it asks; a chain's API key
+    none (403): the log names people and their addresses, which a BI system has no need of.
     """
+    if principal().chave_id is not None:
+        return error(403, "forbidden", "uma chave de API não lê a auditoria")
     acao = text_arg("acao", 64)
     if acao is not None and not _ACTION.fullmatch(acao):
         raise FieldError("acao", "acao deve ser o nome de uma ação (letras minúsculas e _)")
