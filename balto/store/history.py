@@ -342,8 +342,7 @@ def record_action(
     conn.execute(
         "INSERT INTO admin_audit (action, balcao_id, session_id, remote_addr, ator, detail,"
         " cliente_id) VALUES (%s, %s, %s, %s, %s, %s, coalesce(%s::uuid, (SELECT g.cliente_id"
-        " FROM gestores g WHERE 'gestor:' || lower(g.email) = lower(%s)"
-        " AND g.desativado_em IS NULL LIMIT 1)))",
+        " FROM gestores g WHERE lower(g.email) = lower(%s) AND g.desativado_em IS NULL)))",
         (
             action,
             _uuid_or_none(balcao_id),
@@ -352,7 +351,8 @@ def record_action(
             ator,
             json.dumps(detail),
             cliente_id,
-            ator,
+            # the e-mail of a ``gestor:`` row, matched as the sign-in's unique index reads it
+            ator.removeprefix("gestor:") if ator and ator.startswith("gestor:") else None,
         ),
     )
 
