@@ -26,6 +26,15 @@ async def _store(op: httpx.AsyncClient, cliente: str, nome: str) -> str:
     return str(made.json()["id"])
 
 
+async def _three_stores(op: httpx.AsyncClient, c1: str, c2: str) -> tuple[str, str, str]:
+    """Centro and Norte of the first chain, Longe of the other."""
+    return (
+        await _store(op, c1, "Centro"),
+        await _store(op, c1, "Norte"),
+        await _store(op, c2, "Longe"),
+    )
+
+
 async def test_attendants_are_created_with_consent_listed_per_cliente_and_removed(
     nursery: trio.Nursery, database_url: str
 ) -> None:
@@ -96,11 +105,7 @@ async def test_a_stores_gestor_registers_its_own_stores_attendants(
         httpx.AsyncClient(base_url=running.base_url) as op,
         httpx.AsyncClient(base_url=running.base_url) as loja,
     ):
-        centro, norte, longe = (
-            await _store(op, c1, "Centro"),
-            await _store(op, c1, "Norte"),
-            await _store(op, c2, "Longe"),
-        )
+        centro, norte, longe = await _three_stores(op, c1, c2)
 
         async def attendant(http: httpx.AsyncClient, nome: str, **extra: object) -> httpx.Response:
             body = {"cliente_id": c1, "nome": nome, "consentimento": True, **extra}
@@ -152,11 +157,7 @@ async def test_an_attendant_moves_between_her_chains_stores(
         httpx.AsyncClient(base_url=running.base_url) as op,
         httpx.AsyncClient(base_url=running.base_url) as loja,
     ):
-        centro, norte, longe = (
-            await _store(op, c1, "Centro"),
-            await _store(op, c1, "Norte"),
-            await _store(op, c2, "Longe"),
-        )
+        centro, norte, longe = await _three_stores(op, c1, c2)
         body = {"cliente_id": c1, "nome": "Ana", "consentimento": True, "loja_id": centro}
         ana = (await op.post("/admin/atendentes", json=body, headers=ADMIN)).json()["id"]
 
