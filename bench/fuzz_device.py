@@ -51,7 +51,13 @@ HTTP_ROUTES = [
 HTTP_PARAMS = [
     "aceita", "ate", "atendente", "balcao_id", "cliente_id", "cursor", "desde", "grao", "limit",
     "provider", "reason", "sem_feedback", "sinal", "tz", "formato", "falante", "loja_id", "acao",
-    "ator",
+    "ator", "q",
+]  # fmt: skip
+# the conversations' search: text PostgreSQL's tsquery parser would read as operators, if it saw it
+SEARCH_VALUES = [
+    "&", "|", "!", "!!", "(", ")", "()", ":*", "dor:*", "dor & cabeca", "dor | !febre", "'", "''",
+    "\\", "<->", "dor <2> cabeca", "dor:A", "x" * 100, "😀", "ﬁ", "İstanbul", "ß", "a\u0301",
+    "%", "_", "%25", "dor%", "--", "/*", ";", "1=1", "$$", "E'\\x00'", " ", "\u200b",
 ]  # fmt: skip
 
 
@@ -275,6 +281,14 @@ def http_cases(probe: Probe) -> None:
                     if response.status_code >= 500:
                         probe.bad.append(f"GET {route}?{param}={value}: {response.status_code}")
                         print("BAD", probe.bad[-1], flush=True)
+        for value in SEARCH_VALUES:
+            response = http.get("/admin/history/conversas", params={"q": value}, headers=admin)
+            probe.cases += 1
+            if response.status_code >= 500 or (
+                response.status_code == 200 and not isinstance(response.json().get("items"), list)
+            ):
+                probe.bad.append(f"GET conversas?q={value[:40]!r}: {response.status_code}")
+                print("BAD", probe.bad[-1], flush=True)
     # the counter's list of names, asked with odd keys (a real one among them, spelled oddly);
     # wrong ones are guesses at the admin secret, so from an address of their own
     key = register(probe)

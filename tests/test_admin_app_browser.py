@@ -289,7 +289,25 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         attendants = {r[column] for r in rows[header + 1 :] if any(v is not None for v in r)}
         assert attendants == {rec_name}, attendants
         workbook.close()
+        # search what was said: the words found, any case and accents, marked in what was said
+        await page.fill("#f-busca", "CABECA forte")
+        await page.click('#busca button[type="submit"]')
+        await settle(page, 'document.querySelector("#conversas tr.achado mark")')
+        marks = await page.evaluate(
+            'Array.from(document.querySelectorAll("#conversas tr.achado mark"),'
+            " (m) => m.textContent)"
+        )
+        assert marks == ["cabeça", "forte"], marks
+        assert "q=CABECA+forte" in await page.evaluate("location.search")
+        assert "atendente=" in await page.evaluate("location.search")  # the filters kept
         await photograph(page, "historico-1366")
+        await page.fill("#f-busca", "ninguém disse isso")
+        await page.click('#busca button[type="submit"]')
+        await settle(page, '!document.getElementById("busca-vazio").hidden')
+        assert await page.evaluate('document.getElementById("conversas-vazio").hidden')
+        await page.fill("#f-busca", "")
+        await page.click('#busca button[type="submit"]')
+        await settle(page, 'document.querySelectorAll("#conversas tbody tr").length === 1')
         await page.click("#conversas tbody tr a")
         await settle(page, 'location.pathname.startsWith("/admin/historico/")')
         await settle(page, 'document.querySelector("#linha-do-tempo li.ev-recomendacao")')

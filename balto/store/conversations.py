@@ -9,12 +9,15 @@ feedback), alerted and refused.
 
 from __future__ import annotations
 
+import unicodedata
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
 from balto.store.history import Cursor, Filters, Page, keyset_page
+from balto.store.text_search import has_words
 
 Row = dict[str, Any]
 
@@ -53,15 +56,78 @@ def sessions_page(
     cursor: Cursor | None,
     filters: Filters,
     atendente: str | None,
+    busca: str | None = None,
 ) -> Page:
-    """Conversations newest first (`filters` on the session's start; `atendente` by name)."""
+    """Conversations newest first (`filters` on the session's start; `atendente` by name).
+
+    `busca`: only conversations where one utterance, or one suggested product, holds every word
+    of it (any order, case and accents; `balto.store.text_search`); each row then carries
+    ``trecho``, the first utterance holding them (null when only a product did).
+    """
     parts, params = filters.where("s.started_at")
     if atendente is not None:
         parts.append("lower(s.atendente) = lower(%s)")
         params.append(atendente)
-    return keyset_page(
-        conn, _SESSIONS, ("s.started_at", "s.id", "uuid"), (parts, params), limit, cursor
+    key = ("s.started_at", "s.id", "uuid")
+    if busca is None:
+        return keyset_page(conn, _SESSIONS, key, (parts, params), limit, cursor)
+    busca = unicodedata.normalize("NFC", busca)  # "a" + U+0301 as "á", which folding knows
+    # Newest first, so look back over widening windows and stop at the first that fills the
+    # page: a word said in a third of the conversations is found among last week's, without
+    # reading the index's every match; a rare one costs a few index reads more.
+    anchor = cursor.at if cursor is not None else (filters.ate or datetime.now(UTC))
+    for days in _SEARCH_WINDOWS_DAYS:
+        since = None if days is None else anchor - timedelta(days=days)
+        if since is not None and filters.desde is not None and since <= filters.desde:
+            since = None  # the period filter bounds it already: this is the last window
+        where = _found(parts, params, busca, since or filters.desde)
+        if since is not None:
+            where[0].append("s.started_at >= %s")
+            where[1].append(since)
+        page = keyset_page(conn, _SESSIONS, key, where, limit, cursor)
+        if since is None or page.next_cursor is not None:
+            break
+    _add_excerpts(conn, page.rows, busca)
+    return page
+
+
+_SEARCH_WINDOWS_DAYS = (1, 7, 30, 120, 365, None)
+
+
+def _found(
+    parts: list[str], params: list[Any], busca: str, since: datetime | None
+) -> tuple[list[str], list[Any]]:
+    """`parts` and `params` plus: something said or suggested holds `busca` (since `since`).
+
+    IN rather than EXISTS ... OR EXISTS: a semi-join the planner can feed from the word
+    indexes. An utterance or suggestion is never older than its session, so `since` bounds them
+    as it bounds the sessions.
+    """
+    recent = "" if since is None else " AND {}.created_at >= %s"
+    bound = [] if since is None else [since]
+    clause = (
+        "s.id IN (SELECT g.session_id FROM segments g"
+        f" WHERE {has_words('g')}{recent.format('g')}"
+        " UNION ALL SELECT r.session_id FROM recommendations r"
+        f" WHERE {has_words('r')}{recent.format('r')})"
     )
+    return [*parts, clause], [*params, busca, *bound, busca, *bound]
+
+
+def _add_excerpts(conn: psycopg.Connection, rows: list[Row], busca: str) -> None:
+    """Set each row's ``trecho``: its first utterance holding `busca` (one query per page)."""
+    found: dict[Any, str] = {}
+    if rows:
+        found = dict(
+            conn.execute(
+                "SELECT DISTINCT ON (g.session_id) g.session_id, g.transcript FROM segments g"
+                f" WHERE g.session_id = ANY(%s) AND {has_words('g')}"
+                " ORDER BY g.session_id, g.seq",
+                ([row["id"] for row in rows], busca),
+            ).fetchall()
+        )
+    for row in rows:
+        row["trecho"] = found.get(row["id"])
 
 
 def alerts_page(

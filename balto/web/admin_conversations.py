@@ -3,8 +3,10 @@
 ``GET /admin/history/conversas`` (admin) → ``{"items": [...], "next_cursor"}``: sessions newest
 first with balcão, cliente, attendant, start/end, close code and reason, and counts (``falas``,
 ``recomendacoes``, ``aceitas``, ``alertas``). Filters: ``cliente_id``, ``balcao_id``, ``desde``,
-``ate`` (on the start; `balto.web.params`) and ``atendente`` (name, case-insensitive). Like the
-other history routes, every body says ``"demo"`` (true for data made by ``balto demo``).
+``ate`` (on the start; `balto.web.params`), ``atendente`` (name, case-insensitive) and ``q``
+(up to 100 characters: conversations where an utterance or a suggested product contains that
+phrase, any case and accents; each item then has ``trecho``, the first utterance containing it).
+Like the other history routes, every body says ``"demo"`` (true for data made by ``balto demo``).
 
 ``GET /admin/history/conversas/{session_id}`` (admin) → ``{"sessao": {...}, "itens": [...]}``: the
 timeline oldest first, each item a ``tipo``: ``fala`` (what was said, or why it was not
@@ -55,14 +57,15 @@ blueprint.before_request(require_admin)
 @for_lojas
 async def list_conversations() -> Response:
     """Conversations, newest first (module docstring)."""
-    filters, limit, cursor, atendente = (
+    filters, limit, cursor, atendente, busca = (
         filters_arg(),
         limit_arg(),
         cursor_arg(),
         text_arg("atendente"),
+        text_arg("q"),
     )
     page = await app_services().db.run(
-        conversations.sessions_page, limit, cursor, filters, atendente
+        conversations.sessions_page, limit, cursor, filters, atendente, busca
     )
     return jsonify(
         {

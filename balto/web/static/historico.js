@@ -8,6 +8,9 @@
   const filtros = Balto.filtrosDaUrl(NOMES);
   const sinal = document.getElementById("f-sinal");
   sinal.value = new URLSearchParams(location.search).get("sinal") || "";
+  const busca = document.getElementById("f-busca");
+  busca.value = new URLSearchParams(location.search).get("q") || "";
+  let buscado = busca.value.trim();
   let cursorConversas = null;
   let cursorAlertas = null;
 
@@ -17,8 +20,37 @@
     return q;
   }
 
+  // one letter folded as the server folds it (lower case, no accent): positions stay put
+  const dobrar = (texto) => Array.from(texto, (c) => (c.normalize("NFD")[0] || c).toLowerCase()).join("");
+
+  // the utterance that was found, each word searched for marked (words as the server splits
+  // them: letters and digits)
+  function trecho(texto, procurado) {
+    const chars = Array.from(texto);
+    const dobrado = dobrar(texto);
+    const palavras = dobrar(procurado).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+    const marcas = new Array(chars.length).fill(false);
+    for (const w of palavras) {
+      const re = new RegExp(`(?<![\\p{L}\\p{N}])${w}(?![\\p{L}\\p{N}])`, "gu");
+      for (const m of dobrado.matchAll(re)) {
+        const ini = Array.from(dobrado.slice(0, m.index)).length;
+        for (let i = ini; i < ini + Array.from(w).length; i++) marcas[i] = true;
+      }
+    }
+    const p = el("p", "", "trecho");
+    let i = 0;
+    while (i < chars.length) {
+      let j = i;
+      while (j < chars.length && marcas[j] === marcas[i]) j++;
+      const pedaco = chars.slice(i, j).join("");
+      p.append(marcas[i] ? el("mark", pedaco) : pedaco);
+      i = j;
+    }
+    return p;
+  }
+
   async function conversas(mais) {
-    const q = consulta({ cursor: mais ? cursorConversas : null });
+    const q = consulta({ cursor: mais ? cursorConversas : null, q: buscado });
     const body = await api("/admin/history/conversas?" + q);
     const tbody = document.querySelector("#conversas tbody");
     if (!mais) tbody.replaceChildren();
@@ -29,10 +61,21 @@
       const tr = linha(tbody, [link, c.nome_balcao, c.loja ? `${c.razao_social} · ${c.loja}` : c.razao_social, c.atendente || "—", falas,
         c.recomendacoes, c.aceitas, c.alertas, fim]);
       tr.dataset.session = c.id;
+      if (buscado) {
+        const td = el("td", "");
+        td.colSpan = 9;
+        td.append(c.trecho ? trecho(c.trecho, buscado) : el("p", "Encontrado nos produtos sugeridos."));
+        const sob = el("tr", "");
+        sob.className = "achado";
+        sob.append(td);
+        tbody.append(sob);
+      }
     }
     cursorConversas = body.next_cursor;
     document.getElementById("mais-conversas").hidden = !cursorConversas;
-    document.getElementById("conversas-vazio").hidden = tbody.children.length > 0;
+    const vazio = tbody.children.length === 0;
+    document.getElementById("conversas-vazio").hidden = !vazio || Boolean(buscado);
+    document.getElementById("busca-vazio").hidden = !vazio || !buscado;
   }
 
   async function alertas(mais) {
@@ -69,7 +112,14 @@
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    Balto.aplicarFiltros(form, NOMES, filtros, { sinal: sinal.value });
+    Balto.aplicarFiltros(form, NOMES, filtros, { sinal: sinal.value, q: buscado });
+    tudo();
+  });
+  document.getElementById("busca").addEventListener("submit", (event) => {
+    event.preventDefault();
+    buscado = busca.value.trim();
+    // the filters as the form shows them, so the lists, the report and the address agree
+    Balto.aplicarFiltros(form, NOMES, filtros, { sinal: sinal.value, q: buscado });
     tudo();
   });
   sinal.addEventListener("change", () => alertas(false).catch((e) => Balto.erro(e.message)));
