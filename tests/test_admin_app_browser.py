@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import openpyxl
@@ -300,6 +301,10 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         assert marks == ["cabeça", "forte"], marks
         assert "q=CABECA+forte" in await page.evaluate("location.search")
         assert "atendente=" in await page.evaluate("location.search")  # the filters kept
+        opens = await page.evaluate(
+            'document.querySelector("#conversas tbody tr a").getAttribute("href")'
+        )
+        assert opens.endswith("?q=CABECA%20forte"), opens  # the conversation, words marked
         await photograph(page, "historico-1366")
         await page.fill("#f-busca", "ninguém disse isso")
         await page.click('#busca button[type="submit"]')
@@ -339,6 +344,16 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         assert said == list(reasons.values())
         conversation_path = await page.evaluate("location.pathname")
         await photograph(page, "conversa-1366")
+        # opened from a search: what was said shows the words searched for marked
+        await _open(
+            page,
+            conversation_path + "?q=" + quote("FORTE cabeça"),
+            'document.querySelector("#linha-do-tempo mark")',
+        )
+        marks = await page.evaluate(
+            'Array.from(document.querySelectorAll("#linha-do-tempo mark"), (m) => m.textContent)'
+        )
+        assert marks == ["cabeça", "forte"], marks
 
         # 4. cadastro: rotate a code, a catalog with a bad row, then a good one
         await _open(

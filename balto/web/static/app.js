@@ -63,6 +63,33 @@ const Balto = (() => {
     if (cls) node.className = cls;
     return node;
   }
+  // one letter folded as the server's search folds it (lower case, no accent): positions stay put
+  const dobrar = (texto) => Array.from(texto, (c) => Array.from(Array.from(c.normalize("NFD"))[0].toLowerCase())[0]).join("");
+  // `texto` in a `tag` element with each word of `procurado` marked (<mark>), words as the
+  // server's search splits them: runs of letters and digits, any case and accents
+  function comPalavras(texto, procurado, tag = "span", cls = "") {
+    const chars = Array.from(texto);
+    const dobrado = Array.from(dobrar(texto));
+    const palavras = dobrar(procurado.normalize("NFC")).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+    const marcas = new Array(chars.length).fill(false);
+    const letra = /[\p{L}\p{N}]/u;
+    for (const w of palavras.map((p) => Array.from(p))) {
+      for (let i = 0; i + w.length <= dobrado.length; i++) {
+        if ((i > 0 && letra.test(dobrado[i - 1])) || (i + w.length < dobrado.length && letra.test(dobrado[i + w.length]))) continue;
+        if (w.every((c, k) => dobrado[i + k] === c)) for (let k = 0; k < w.length; k++) marcas[i + k] = true;
+      }
+    }
+    const node = el(tag, "", cls);
+    let i = 0;
+    while (i < chars.length) {
+      let j = i;
+      while (j < chars.length && marcas[j] === marcas[i]) j++;
+      const pedaco = chars.slice(i, j).join("");
+      node.append(marcas[i] ? el("mark", pedaco) : pedaco);
+      i = j;
+    }
+    return node;
+  }
   function erro(message) {
     const box = document.getElementById("erro");
     if (!box) return;
@@ -226,6 +253,6 @@ const Balto = (() => {
   return {
     gestor, meuCliente, minhaLoja, fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
     consulta, filtrosDaUrl, lerFormulario, aplicarFiltros, preencherFormulario, clientesEBalcoes, filtroLoja, pct, usd, brl, linha, botao,
-    falante, ciente, botaoConfirmado, fonte, motivoFalha,
+    falante, ciente, botaoConfirmado, fonte, motivoFalha, comPalavras,
   };
 })();

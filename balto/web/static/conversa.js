@@ -8,6 +8,9 @@
   const apagar = document.getElementById("apagar");
   const resultado = document.getElementById("resultado");
   const APAGADA = "(fala apagada)";
+  // words searched for in the Histórico: marked in what was said and suggested
+  const procurado = (new URLSearchParams(location.search).get("q") || "").trim();
+  const texto = (t, cls = "") => (procurado ? Balto.comPalavras(t, procurado, "span", cls) : el("span", t, cls));
 
 
   function campo(nome, valor) { ficha.append(el("dt", nome), el("dd", valor === null || valor === undefined || valor === "" ? "—" : valor)); }
@@ -19,7 +22,7 @@
     if (i.tipo === "fala") {
       const quem = Balto.falante(i);
       if (quem) li.append(quem);
-      if (i.status === "transcribed") { li.className = "ev-fala"; li.append(el("span", i.texto === null ? APAGADA : i.texto, i.texto === null ? "apagada" : "")); }
+      if (i.status === "transcribed") { li.className = "ev-fala"; li.append(i.texto === null ? el("span", APAGADA, "apagada") : texto(i.texto)); }
       else {
         li.className = "ev-falha";
         const motivo = el("span", i.status === "pending" ? "aguardando transcrição" : "não transcrito: " + Balto.motivoFalha(i.erro));
@@ -28,7 +31,9 @@
       }
     } else if (i.tipo === "recomendacao") {
       li.className = "ev-recomendacao";
-      li.append(el("strong", "Sugestão: " + i.produto));
+      const sugestao = el("strong", "Sugestão: ");
+      sugestao.append(texto(i.produto));
+      li.append(sugestao);
       const selo = i.aceita === true ? ["aceita", "aceita"] : i.aceita === false ? ["recusada pelo atendente", "recusada"] : ["sem retorno", "pendente"];
       li.append(el("span", selo[0], "selo " + selo[1]));
       li.append(el("div", "Por quê: " + i.explicacao));
@@ -90,6 +95,7 @@
       if (s.falas_apagadas_em) campo("Falas apagadas em", dataHora(s.falas_apagadas_em));
       oferecerApagar(s);
       lista.replaceChildren(...body.itens.map(item));
+      lista.querySelector("mark")?.scrollIntoView({ block: "center" });
       if (!body.itens.length) lista.append(el("li", "Nada foi dito nesta conversa.", "ev-falha"));
     } catch (err) {
       Balto.erro(err.status === 404 ? "Conversa não encontrada." : "Não foi possível carregar: " + err.message);

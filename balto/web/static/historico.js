@@ -20,42 +20,15 @@
     return q;
   }
 
-  // one letter folded as the server folds it (lower case, no accent): positions stay put
-  const dobrar = (texto) => Array.from(texto, (c) => (c.normalize("NFD")[0] || c).toLowerCase()).join("");
-
-  // the utterance that was found, each word searched for marked (words as the server splits
-  // them: letters and digits)
-  function trecho(texto, procurado) {
-    const chars = Array.from(texto);
-    const dobrado = dobrar(texto);
-    const palavras = dobrar(procurado).split(/[^\p{L}\p{N}]+/u).filter(Boolean);
-    const marcas = new Array(chars.length).fill(false);
-    for (const w of palavras) {
-      const re = new RegExp(`(?<![\\p{L}\\p{N}])${w}(?![\\p{L}\\p{N}])`, "gu");
-      for (const m of dobrado.matchAll(re)) {
-        const ini = Array.from(dobrado.slice(0, m.index)).length;
-        for (let i = ini; i < ini + Array.from(w).length; i++) marcas[i] = true;
-      }
-    }
-    const p = el("p", "", "trecho");
-    let i = 0;
-    while (i < chars.length) {
-      let j = i;
-      while (j < chars.length && marcas[j] === marcas[i]) j++;
-      const pedaco = chars.slice(i, j).join("");
-      p.append(marcas[i] ? el("mark", pedaco) : pedaco);
-      i = j;
-    }
-    return p;
-  }
-
   async function conversas(mais) {
     const q = consulta({ cursor: mais ? cursorConversas : null, q: buscado });
     const body = await api("/admin/history/conversas?" + q);
     const tbody = document.querySelector("#conversas tbody");
     if (!mais) tbody.replaceChildren();
     for (const c of body.items) {
-      const link = el("a", dataHora(c.started_at)); link.href = "/admin/historico/" + c.id;
+      const link = el("a", dataHora(c.started_at));
+      // the conversation opens with the words searched for marked
+      link.href = "/admin/historico/" + c.id + (buscado ? "?q=" + encodeURIComponent(buscado) : "");
       const fim = c.ended_at ? Balto.encerramento(c.close_code, c.close_reason) : "ao vivo";
       const falas = c.falas_apagadas_em ? `${c.falas} (apagadas)` : c.falas;
       const tr = linha(tbody, [link, c.nome_balcao, c.loja ? `${c.razao_social} · ${c.loja}` : c.razao_social, c.atendente || "—", falas,
@@ -64,7 +37,7 @@
       if (buscado) {
         const td = el("td", "");
         td.colSpan = 9;
-        td.append(c.trecho ? trecho(c.trecho, buscado) : el("p", "Encontrado nos produtos sugeridos."));
+        td.append(c.trecho ? Balto.comPalavras(c.trecho, buscado, "p", "trecho") : el("p", "Encontrado nos produtos sugeridos."));
         const sob = el("tr", "");
         sob.className = "achado";
         sob.append(td);
