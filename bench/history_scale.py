@@ -6,13 +6,13 @@ database), migrates it, and fills it with `--clientes` chains of 20 balcões eac
 random) and a suggestion of Dipirona in every third. Then times
 `balto.store.conversations.sessions_page` (what ``GET /admin/history/conversas`` runs) as the
 operator and a chain would call it: the first page, the next one, a chain's, a chain's last 30
-days, and searches (``q``: the product a third of the conversations were suggested, words a
-quarter said, words nobody said). Each is the median of 5
-calls, with migration 0025's indexes (``sessions (started_at, id)`` and the words of utterances
-and products) and with them dropped (the words' stored columns kept). Last, the migration's
-words (columns and indexes) dropped and made again, timed as a server's start would make them
-on a database of this size, and the live write path (5,000 utterances, 100 to a transaction)
-with them and without, alternating.
+days, searches (``q``: the product a third of the conversations were suggested, words a quarter
+said, words nobody said), and the Painel's whole read (``GET /admin/painel/dados``). Each is the
+median of 5 calls, with migration 0025's indexes (``sessions (started_at, id)`` and the words
+of utterances and products) and with them dropped (the words' stored columns kept). Last, the
+migration's words (columns and indexes) dropped and made again, timed as a server's start
+would make them on a database of this size, and the live write path (5,000 utterances, 100 to
+a transaction) with them and without, alternating.
 
     PYTHONPATH=$PWD .venv/bin/python bench/history_scale.py [--sessions 1000000] [--clientes 50]
 """
@@ -35,6 +35,7 @@ from balto.store import open_database
 from balto.store.conversations import sessions_page
 from balto.store.embedded import embedded_postgres
 from balto.store.history import Filters
+from balto.web import admin_charts
 
 _SAID = (
     "bom dia, eu estou com uma dor de cabeça muito forte desde ontem",
@@ -157,7 +158,28 @@ def _cases(url: str, cliente: str) -> list[tuple[str, Callable[[psycopg.Connecti
             "operator, q=nobody said this",
             lambda c: sessions_page(c, 50, None, Filters(), None, "nobody said this"),
         ),
+        # the Painel's whole read (``GET /admin/painel/dados``): its default 30 days, and a year
+        ("Painel, operator, 30 days by day", lambda c: painel(c, Filters(desde=days(30)), "day")),
+        ("Painel, operator, a year by week", lambda c: painel(c, Filters(desde=days(365)), "week")),
+        (
+            "Painel, a chain, 30 days by day",
+            lambda c: painel(c, Filters(cliente, desde=days(30)), "day"),
+        ),
+        (
+            "Painel, a chain, a year by week",
+            lambda c: painel(c, Filters(cliente, desde=days(365)), "week"),
+        ),
     ]
+
+
+def days(n: int) -> datetime:
+    """The instant `n` days ago."""
+    return datetime.now(UTC) - timedelta(days=n)
+
+
+def painel(conn: psycopg.Connection, filters: Filters, grain: str) -> object:
+    """What ``GET /admin/painel/dados`` reads."""
+    return admin_charts._read(conn, filters, grain, "America/Sao_Paulo")
 
 
 async def _run(url: str, clientes: int, sessions: int) -> None:

@@ -21,7 +21,8 @@ Row = dict[str, Any]
 GRAINS = ("day", "week")
 TOP_PRODUCTS = 10
 
-# One row per (thing, period, balcão): each table's contribution, summed by the callers' GROUP BY.
+# One row per (thing, balcão): each table's contribution, summed per period and balcão first
+# (narrow rows, at most periods × balcões of them), then over the summaries' grouping sets.
 _FACTS = """
 WITH f AS (
   SELECT s.started_at AS at, s.balcao_id, 1 AS sessoes, 0 AS recomendacoes, 0 AS aceitas,
@@ -37,14 +38,31 @@ WITH f AS (
   UNION ALL
   SELECT p.created_at, s.balcao_id, 0, 0, 0, 0, 0, p.cost_usd
     FROM provider_calls p JOIN sessions s ON s.id = p.session_id
+), t AS (
+  SELECT to_char(date_trunc({grain}, x.at AT TIME ZONE %s), 'YYYY-MM-DD') AS periodo,
+         x.balcao_id, sum(sessoes) AS sessoes, sum(recomendacoes) AS recomendacoes,
+         sum(aceitas) AS aceitas, sum(com_feedback) AS com_feedback, sum(alertas) AS alertas,
+         sum(custo_usd) AS custo_usd
+    FROM f x JOIN balcoes b ON b.id = x.balcao_id
+    {where}
+   GROUP BY 1, 2
 )
-SELECT {key}, sum(sessoes)::int AS sessoes, sum(recomendacoes)::int AS recomendacoes,
-       sum(aceitas)::int AS aceitas, sum(com_feedback)::int AS com_feedback,
-       sum(alertas)::int AS alertas, sum(custo_usd)::float AS custo_usd
-  FROM f x JOIN balcoes b ON b.id = x.balcao_id JOIN clientes c ON c.id = b.cliente_id
+SELECT t.periodo, b.id AS balcao_id, b.nome_balcao, b.cliente_id, c.razao_social, b.loja_id,
+       l.nome AS loja,
+       -- which summary a row belongs to: the bits of what it was not grouped by
+       GROUPING(t.periodo, b.id, b.loja_id, b.cliente_id) AS grupo,
+       sum(t.sessoes)::int AS sessoes, sum(t.recomendacoes)::int AS recomendacoes,
+       sum(t.aceitas)::int AS aceitas, sum(t.com_feedback)::int AS com_feedback,
+       sum(t.alertas)::int AS alertas, sum(t.custo_usd)::float AS custo_usd
+  FROM t JOIN balcoes b ON b.id = t.balcao_id JOIN clientes c ON c.id = b.cliente_id
   LEFT JOIN lojas l ON l.id = b.loja_id
-  {where}
- GROUP BY {group} ORDER BY {order}
+ GROUP BY GROUPING SETS ((t.periodo), (b.id, b.nome_balcao, c.razao_social),
+                         (b.cliente_id, c.razao_social, b.loja_id, l.nome),
+                         (b.cliente_id, c.razao_social))
+ -- per summary: the period (series), else busiest first, then by name, as each was read
+ ORDER BY grupo, t.periodo, sessoes DESC,
+          CASE WHEN b.id IS NULL THEN c.razao_social ELSE b.nome_balcao END, loja,
+          c.razao_social, b.id
 """
 
 
@@ -77,7 +95,7 @@ def _query(
     group: str,
     order: str,
     extra: list[Any],
-    facts: str = _FACTS,
+    facts: str,
 ) -> list[Row]:
     parts, params = filters.where("x.at")
     where = f"WHERE {' AND '.join(parts)}" if parts else ""
@@ -88,31 +106,49 @@ def _query(
     return rows
 
 
-def series(conn: psycopg.Connection, filters: Filters, grain: str, zone: str) -> list[Row]:
-    """Totals per `grain` (``day`` or ``week``) in time zone `zone`, oldest first."""
+# Each summary: its name and the columns its rows carry besides the sums.
+_SUMMARIES = (
+    ("series", ("periodo",)),
+    ("por_balcao", ("balcao_id", "nome_balcao", "razao_social")),
+    ("por_loja", ("cliente_id", "razao_social", "loja_id", "loja")),
+    ("por_cliente", ("cliente_id", "razao_social")),
+)
+_SUMS = ("sessoes", "recomendacoes", "aceitas", "com_feedback", "alertas", "custo_usd")
+
+
+def summaries(
+    conn: psycopg.Connection, filters: Filters, grain: str, zone: str
+) -> dict[str, list[Row]]:
+    """The Painel's totals in one read of the facts (one query, grouping sets).
+
+    ``series``: per `grain` (``day`` or ``week``) in time zone `zone`, oldest first;
+    ``por_balcao``, ``por_loja`` (``loja`` null: the balcões in none) and ``por_cliente``:
+    busiest first. One query per summary read the same facts four times (docs/BENCHMARKS.md,
+    *History at scale*).
+    """
     if grain not in GRAINS:
         raise ValueError(grain)
-    key = f"to_char(date_trunc('{grain}', x.at AT TIME ZONE %s), 'YYYY-MM-DD') AS periodo"
-    return _query(conn, filters, key, "1", "1", [zone])
+    parts, params = filters.where("x.at")
+    where = f"WHERE {' AND '.join(parts)}" if parts else ""
+    query = _FACTS.format(grain=f"'{grain}'", where=where)
+    rows = conn.cursor(row_factory=dict_row).execute(query.encode(), [zone, *params]).fetchall()
+    kinds = {_grupo(columns): (name, columns) for name, columns in _SUMMARIES}
+    out: dict[str, list[Row]] = {name: [] for name, _ in _SUMMARIES}
+    for row in rows:
+        name, columns = kinds[row["grupo"]]
+        out[name].append({c: row[c] for c in (*columns, *_SUMS)})
+    return out
 
 
-def per_balcao(conn: psycopg.Connection, filters: Filters) -> list[Row]:
-    """Totals per balcão, busiest first."""
-    key = "b.id AS balcao_id, b.nome_balcao, c.razao_social"
-    return _query(conn, filters, key, "b.id, b.nome_balcao, c.razao_social", "sessoes DESC, 2", [])
-
-
-def per_loja(conn: psycopg.Connection, filters: Filters) -> list[Row]:
-    """Totals per store (``loja`` null: the balcões in none), busiest first."""
-    key = "b.cliente_id, c.razao_social, b.loja_id, l.nome AS loja"
-    group = "b.cliente_id, c.razao_social, b.loja_id, l.nome"
-    return _query(conn, filters, key, group, "sessoes DESC, 2, 4", [])
-
-
-def per_cliente(conn: psycopg.Connection, filters: Filters) -> list[Row]:
-    """Totals per cliente, busiest first."""
-    key = "c.id AS cliente_id, c.razao_social"
-    return _query(conn, filters, key, "c.id, c.razao_social", "sessoes DESC, 2", [])
+def _grupo(columns: tuple[str, ...]) -> int:
+    """GROUPING(periodo, b.id, b.loja_id, b.cliente_id) of a summary grouped by `columns`."""
+    bits = [
+        "periodo" in columns,
+        "balcao_id" in columns,
+        "loja_id" in columns,
+        "cliente_id" in columns,
+    ]
+    return sum((0 if grouped else 1) << (len(bits) - 1 - i) for i, grouped in enumerate(bits))
 
 
 def per_atendente(conn: psycopg.Connection, filters: Filters) -> list[Row]:

@@ -34,10 +34,7 @@ _GRAINS = {"dia": "day", "semana": "week"}
 
 def _read(conn: Any, filters: Any, grain: str, zone: str) -> dict[str, Any]:
     return {
-        "series": charts.series(conn, filters, grain, zone),
-        "por_balcao": charts.per_balcao(conn, filters),
-        "por_loja": charts.per_loja(conn, filters),
-        "por_cliente": charts.per_cliente(conn, filters),
+        **charts.summaries(conn, filters, grain, zone),
         "por_atendente": charts.per_atendente(conn, filters),
         "produtos": charts.top_products(conn, filters),
     }
