@@ -134,7 +134,6 @@ class SessionInfo:
     balcao_id: str
     cliente_id: str
     nome_balcao: str
-    loja_id: str | None = None  # the balcão's store as the session began (None: none)
 
 
 class SessionLogger(logging.LoggerAdapter[logging.Logger]):

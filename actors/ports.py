@@ -141,9 +141,10 @@ class _Voice:
 class VoiceSource(Protocol):
     """Where the transcriber finds a cliente's enrolled voices (`balto.speaker.source`)."""
 
-    async def enrolled(self, cliente_id: str, loja_id: str | None = None) -> tuple[Enrolled, ...]:
+    async def enrolled(self, cliente_id: str, balcao_id: str | None = None) -> tuple[Enrolled, ...]:
         """The cliente's attendants with a voiceprint now (empty: none, or unreadable).
 
-        With `loja_id` (the balcão's store), only that store's and the chain-wide ones.
+        With `balcao_id`: at a balcão of a store (as it stands now), only that store's and the
+        chain-wide ones.
         """
         ...

@@ -61,7 +61,7 @@ class SpeakerLabeller:
         """Identify the speaker of `segment` and record it (its row must exist)."""
         if self._voices is None or self._cliente is None:
             return Label(Identification(), None)
-        enrolled = await self._voices.enrolled(self._cliente, self._ctx.session.loja_id)
+        enrolled = await self._voices.enrolled(self._cliente, self._ctx.session.balcao_id)
         self._need.wanted = bool(enrolled)
         voice = segment.voice
         if voice is None and enrolled:  # made after the segment went on: the VAD delivers it

@@ -2,8 +2,9 @@
 
 Functions take a psycopg connection and run in the store's worker threads (`Database.run`).
 Only voiceprints (a few hundred bytes of voice statistics) are stored, never enrollment audio.
-Every change of a cliente's voiceprints bumps its row in ``voiceprint_epochs`` (a trigger), and
-removing an attendant deletes the voiceprint (a trigger), so sessions see either at once.
+Every change of a cliente's voiceprints, or of where its attendants and balcões stand, bumps its
+row in ``voiceprint_epochs`` (triggers: migrations 0010, 0023, 0026), and removing an attendant
+deletes the voiceprint (a trigger), so sessions see any of it at once.
 """
 
 from __future__ import annotations
@@ -65,13 +66,20 @@ def voiceprint_epoch(conn: psycopg.Connection, cliente_id: str) -> int:
     return 0 if row is None else int(row[0])
 
 
-def load_voiceprints(
-    conn: psycopg.Connection, cliente_id: str
-) -> tuple[int, list[StoredVoiceprint]]:
-    """The cliente's epoch and its live attendants' voiceprints.
+@dataclass(frozen=True, slots=True)
+class ClienteVoiceprints:
+    """What sessions identify speakers with: a cliente's voiceprints and its balcões' stores."""
 
-    The epoch is read first: a change landing between the two reads leaves it behind the rows,
-    so the next read reloads (never the other way round).
+    epoch: int
+    voiceprints: list[StoredVoiceprint]
+    stores: dict[str, str | None]  # balcão id → its store (None: the chain as a whole)
+
+
+def load_voiceprints(conn: psycopg.Connection, cliente_id: str) -> ClienteVoiceprints:
+    """The cliente's epoch, its live attendants' voiceprints and where its balcões stand.
+
+    The epoch is read first: a change landing between the reads leaves it behind the rows, so
+    the next read reloads (never the other way round).
     """
     epoch = voiceprint_epoch(conn, cliente_id)
     rows = conn.execute(
@@ -80,7 +88,14 @@ def load_voiceprints(
         " WHERE v.cliente_id = %s AND a.removed_at IS NULL",
         (cliente_id,),
     ).fetchall()
-    return epoch, [StoredVoiceprint(r[0], r[1], r[2], bytes(r[3]), r[4]) for r in rows]
+    stores = conn.execute(
+        "SELECT id::text, loja_id::text FROM balcoes WHERE cliente_id = %s", (cliente_id,)
+    ).fetchall()
+    return ClienteVoiceprints(
+        epoch,
+        [StoredVoiceprint(r[0], r[1], r[2], bytes(r[3]), r[4]) for r in rows],
+        dict(stores),
+    )
 
 
 def set_segment_speaker(

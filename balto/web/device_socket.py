@@ -246,7 +246,6 @@ class DeviceEndpoint:
                 balcao_id=identity.balcao_id,
                 cliente_id=identity.cliente_id,
                 nome_balcao=identity.nome_balcao,
-                loja_id=identity.loja_id,
             )
             return info, api_key if cached else None
         log.warning(

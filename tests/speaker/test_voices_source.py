@@ -1,6 +1,7 @@
 """A cliente's voices as sessions read them: cached while unchanged, re-read when any voiceprint
 changes (erased, replaced, its attendant removed), and only the cliente's own; at a store's
-balcão only that store's and the chain-wide attendants; and the labeller telling the session's
+balcão only that store's and the chain-wide attendants, the store being where the balcão stands
+now; and the labeller telling the session's
 front end whether anyone's voice needs embedding."""
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from balto.speaker.source import ClienteVoices
 from balto.speaker.voiceprint import MODEL
 from balto.store import Database, open_database
 from balto.store.atendentes import create_atendente, remove_atendente
-from balto.store.cadastro import create_cliente
+from balto.store.cadastro import create_balcao, create_cliente
 from balto.store.lojas import create as create_loja
+from balto.store.lojas import place_balcao
 from balto.store.lojas import remove as remove_loja
 from balto.store.voiceprints import delete_voiceprint, save_voiceprint
 from tests.conftest import FIXTURES, query
@@ -80,20 +82,37 @@ async def test_a_stores_balcao_hears_its_stores_and_the_chains_attendants_only(
     carla = await db.run(create_atendente, rede, "Carla")  # works at any of the chain's stores
     for who in (ana, bia, carla):
         assert who and await db.run(save_voiceprint, who, MODEL, print_.to_bytes(), 30.0, "boa")
+    ((codigo,),) = query(database_url, "SELECT codigo FROM clientes")
+    balcoes = {}
+    for nome, loja in (("no Centro", centro), ("na Praia", praia), ("da rede", None)):
+        made = await db.run(create_balcao, codigo, nome)
+        assert made is not None
+        balcoes[nome] = made[1]
+        assert await db.run(place_balcao, made[1], loja) is None
     voices = ClienteVoices(db)
 
-    async def names(loja: str | None) -> list[str]:
-        return sorted(v.nome for v in await voices.enrolled(rede, loja))
+    async def names(balcao: str | None) -> list[str]:
+        return sorted(v.nome for v in await voices.enrolled(rede, balcao))
 
-    assert await names(centro) == ["Ana", "Carla"]
-    assert await names(praia) == ["Bia", "Carla"]
-    assert await names(None) == ["Ana", "Bia", "Carla"]  # a balcão of no store
-    assert await voices.enrolled(rede, centro) is await voices.enrolled(rede, centro)
+    assert await names(balcoes["no Centro"]) == ["Ana", "Carla"]
+    assert await names(balcoes["na Praia"]) == ["Bia", "Carla"]
+    assert await names(balcoes["da rede"]) == ["Ana", "Bia", "Carla"]  # a balcão of no store
+    assert await names(None) == ["Ana", "Bia", "Carla"]
+    centro_voices = await voices.enrolled(rede, balcoes["no Centro"])
+    assert await voices.enrolled(rede, balcoes["no Centro"]) is centro_voices  # nothing re-read
 
-    # Loja Centro closes: Ana is the chain's now, and heard at Praia's balcão at once
+    # the Centro's balcão carried to the Praia mid-session: its next segment hears the Praia's
+    assert await db.run(place_balcao, balcoes["no Centro"], praia) is None
+    assert await names(balcoes["no Centro"]) == ["Bia", "Carla"]
+    assert await db.run(place_balcao, balcoes["no Centro"], centro) is None
+    assert await names(balcoes["no Centro"]) == ["Ana", "Carla"]
+
+    # Loja Centro closes: Ana is the chain's now, and heard at Praia's balcão at once; the
+    # Centro's balcão is the chain's too, and hears everyone
     assert await db.run(remove_loja, centro)
     assert query(database_url, "SELECT loja_id FROM atendentes WHERE nome = 'Ana'") == [(None,)]
-    assert await names(praia) == ["Ana", "Bia", "Carla"]
+    assert await names(balcoes["na Praia"]) == ["Ana", "Bia", "Carla"]
+    assert await names(balcoes["no Centro"]) == ["Ana", "Bia", "Carla"]
 
 
 async def test_the_labeller_tells_the_front_end_whether_voices_are_needed(
