@@ -92,6 +92,7 @@ def sessions_page(
 
 
 _SEARCH_WINDOWS_DAYS = (1, 7, 30, 120, 365, None)
+_CLOCKS_APART = timedelta(hours=1)
 
 
 def _found(
@@ -101,10 +102,11 @@ def _found(
 
     IN rather than EXISTS ... OR EXISTS: a semi-join the planner can feed from the word
     indexes. An utterance or suggestion is never older than its session, so `since` bounds them
-    as it bounds the sessions.
+    as it bounds the sessions, less `_CLOCKS_APART`: their times and the session's may come
+    from different clocks (the instance's, the database's).
     """
     recent = "" if since is None else " AND {}.created_at >= %s"
-    bound = [] if since is None else [since]
+    bound = [] if since is None else [since - _CLOCKS_APART]
     clause = (
         "s.id IN (SELECT g.session_id FROM segments g"
         f" WHERE {has_words('g')}{recent.format('g')}"

@@ -4,8 +4,9 @@
 first with balcão, cliente, attendant, start/end, close code and reason, and counts (``falas``,
 ``recomendacoes``, ``aceitas``, ``alertas``). Filters: ``cliente_id``, ``balcao_id``, ``desde``,
 ``ate`` (on the start; `balto.web.params`), ``atendente`` (name, case-insensitive) and ``q``
-(up to 100 characters: conversations where an utterance or a suggested product contains that
-phrase, any case and accents; each item then has ``trecho``, the first utterance containing it).
+(up to 100 characters: conversations where one utterance, or one suggested product, holds every
+word of it, in any order, case and accents; each item then has ``trecho``, the first utterance
+holding them).
 Like the other history routes, every body says ``"demo"`` (true for data made by ``balto demo``).
 
 ``GET /admin/history/conversas/{session_id}`` (admin) → ``{"sessao": {...}, "itens": [...]}``: the
