@@ -88,24 +88,6 @@ SELECT {key}, sum(recomendacoes)::int AS recomendacoes, sum(aceitas)::int AS ace
 """
 
 
-def _query(
-    conn: psycopg.Connection,
-    filters: Filters,
-    key: str,
-    group: str,
-    order: str,
-    extra: list[Any],
-    facts: str,
-) -> list[Row]:
-    parts, params = filters.where("x.at")
-    where = f"WHERE {' AND '.join(parts)}" if parts else ""
-    sql = facts.format(key=key, where=where, group=group, order=order)
-    rows: list[Row] = (
-        conn.cursor(row_factory=dict_row).execute(sql.encode(), [*extra, *params]).fetchall()
-    )
-    return rows
-
-
 # Each summary: its name and the columns its rows carry besides the sums.
 _SUMMARIES = (
     ("series", ("periodo",)),
@@ -163,7 +145,11 @@ def per_atendente(conn: psycopg.Connection, filters: Filters) -> list[Row]:
     )
     group = "c.id, c.razao_social, lower(x.atendente)"
     order = "recomendacoes DESC, alertas DESC, 2, 3"
-    return _query(conn, filters, key, group, order, [], _SAID_BY)
+    parts, params = filters.where("x.at")
+    where = f"WHERE {' AND '.join(parts)}" if parts else ""
+    sql = _SAID_BY.format(key=key, where=where, group=group, order=order)
+    rows: list[Row] = conn.cursor(row_factory=dict_row).execute(sql.encode(), params).fetchall()
+    return rows
 
 
 def top_products(conn: psycopg.Connection, filters: Filters) -> list[Row]:
