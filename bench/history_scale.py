@@ -3,7 +3,9 @@
 Starts an embedded PostgreSQL in a scratch directory (or uses ``--database-url``: an empty
 database), migrates it, and fills it with `--clientes` chains of 20 balcões each and
 `--sessions` conversations spread over two years, two utterances each (seven sentences drawn at
-random) and a suggestion of Dipirona in every third. Then times
+random), a suggestion of Dipirona in every third, a referral alert in every 25th, and the
+provider calls a session makes (an STT call per utterance, an LLM call per conversation). Then
+times
 `balto.store.conversations.sessions_page` (what ``GET /admin/history/conversas`` runs) as the
 operator and a chain would call it: the first page, the next one, a chain's, a chain's last 30
 days, searches (``q``: the product a third of the conversations were suggested, words a quarter
@@ -14,12 +16,18 @@ migration's words (columns and indexes) dropped and made again, timed as a serve
 would make them on a database of this size, and the live write path (5,000 utterances, 100 to
 a transaction) with them and without, alternating.
 
+``--painel`` times only the Painel's reads, part by part, and ``--filled`` takes a database an
+earlier run (``--database-url``) filled, migrating it to this code first (timed: a server's
+first start on it), so one fill serves many measurements:
+
     PYTHONPATH=$PWD .venv/bin/python bench/history_scale.py [--sessions 1000000] [--clientes 50]
+    PYTHONPATH=$PWD .venv/bin/python bench/history_scale.py --database-url URL --filled --painel
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import tempfile
 import time
@@ -31,7 +39,7 @@ from pathlib import Path
 import psycopg
 import trio
 
-from balto.store import open_database
+from balto.store import charts, open_database
 from balto.store.conversations import sessions_page
 from balto.store.embedded import embedded_postgres
 from balto.store.history import Filters
@@ -88,6 +96,26 @@ def _fill(url: str, clientes: int, sessions: int) -> str:
             " source, created_at) SELECT gen_random_uuid(), s.id, 'Dipirona Monoidratada 500 mg',"
             " 'Indicado.', '', 'catalog', s.started_at + interval '20 seconds'"
             " FROM sessions s WHERE abs(hashtext(s.id::text)) % 3 = 0"
+        )
+        # What the Painel also reads: the provider calls (an STT call per utterance and an LLM
+        # call per conversation, as a session makes them) and a referral alert in every 25th.
+        conn.execute(
+            "INSERT INTO provider_calls (session_id, segment_id, kind, provider, model, ok,"
+            " latency_ms, audio_seconds, cost_usd, created_at)"
+            " SELECT g.session_id, g.id, 'stt', 'elevenlabs', 'scribe_v2', true, 300, 3,"
+            " 0.00018, g.created_at + interval '1 second' FROM segments g"
+        )
+        conn.execute(
+            "INSERT INTO provider_calls (session_id, kind, provider, model, ok, latency_ms,"
+            " input_tokens, output_tokens, cost_usd, created_at)"
+            " SELECT s.id, 'llm', 'xai', 'grok-4-1-fast-non-reasoning', true, 400, 900, 60,"
+            " 0.0002, s.started_at + interval '19 seconds' FROM sessions s"
+        )
+        conn.execute(
+            "INSERT INTO alerts (id, session_id, sinal, motivo, orientacao, transcricao_base,"
+            " created_at) SELECT gen_random_uuid(), s.id, 'dor_toracica', 'Dor no peito.',"
+            " 'Procure atendimento.', '', s.started_at + interval '30 seconds'"
+            " FROM sessions s WHERE abs(hashtext(s.id::text)) % 25 = 1"
         )
         conn.execute("ANALYZE")
         row = conn.execute("SELECT id FROM clientes ORDER BY codigo LIMIT 1").fetchone()
@@ -182,15 +210,66 @@ def painel(conn: psycopg.Connection, filters: Filters, grain: str) -> object:
     return admin_charts._read(conn, filters, grain, "America/Sao_Paulo")
 
 
-async def _run(url: str, clientes: int, sessions: int) -> None:
+def _call(
+    read: Callable[[psycopg.Connection, Filters, str], object],
+    filters: Filters,
+    grain: str,
+    conn: psycopg.Connection,
+) -> object:
+    return read(conn, filters, grain)
+
+
+def _painel_parts(url: str) -> None:
+    """Each of the Painel's reads, as the operator and a chain ask for 30 days and a year."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT id FROM clientes ORDER BY codigo LIMIT 1").fetchone()
+    assert row is not None
+    cliente = str(row[0])
+    zone = "America/Sao_Paulo"
+    parts: dict[str, Callable[[psycopg.Connection, Filters, str], object]] = {
+        "totals": lambda c, f, g: charts.summaries(c, f, g, zone),
+        "per attendant": lambda c, f, g: charts.per_atendente(c, f),
+        "products": lambda c, f, g: charts.top_products(c, f),
+        "whole": painel,
+    }
+    print(f"| Painel read (ms) | {' | '.join(parts)} |")
+    print(f"|---|{'---|' * len(parts)}")
+    for label, filters, grain in (
+        ("operator, 30 days by day", Filters(desde=days(30)), "day"),
+        ("operator, a year by week", Filters(desde=days(365)), "week"),
+        ("a chain, 30 days by day", Filters(cliente, desde=days(30)), "day"),
+        ("a chain, a year by week", Filters(cliente, desde=days(365)), "week"),
+    ):
+        times = [
+            _median_ms(url, functools.partial(_call, read, filters, grain))
+            for read in parts.values()
+        ]
+        print(f"| {label} | {' | '.join(f'{ms:.0f}' for ms in times)} |")
+
+
+async def _run(url: str, clientes: int, sessions: int, filled: bool, only_painel: bool) -> None:
+    started = time.perf_counter()
     async with open_database(url):  # migrates
         pass
+    if filled:
+        print(f"migrated in {time.perf_counter() - started:.1f} s")
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")
+    else:
+        await _fill_and_time(url, clientes, sessions, only_painel)
+    if only_painel:
+        await trio.to_thread.run_sync(_painel_parts, url)
+
+
+async def _fill_and_time(url: str, clientes: int, sessions: int, only_painel: bool) -> None:
     started = time.perf_counter()
     cliente = await trio.to_thread.run_sync(_fill, url, clientes, sessions)
     print(
         f"filled: {clientes} chains, {clientes * 20} balcões, {sessions:,} conversations,"
         f" {sessions * 2:,} utterances in {time.perf_counter() - started:.0f} s"
     )
+    if only_painel:
+        return
     cases = await trio.to_thread.run_sync(_cases, url, cliente)
     results: dict[str, dict[str, float]] = {}
     for label, ddl in (
@@ -250,15 +329,18 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=1_000_000)
     parser.add_argument("--clientes", type=int, default=50)
     parser.add_argument("--database-url", help="an empty database (default: an embedded one)")
+    parser.add_argument("--filled", action="store_true", help="the database is already filled")
+    parser.add_argument("--painel", action="store_true", help="time only the Painel's reads")
     args = parser.parse_args()
+    options = (args.clientes, args.sessions, args.filled, args.painel)
 
     async def with_embedded() -> None:
         with tempfile.TemporaryDirectory(prefix="balto-history-") as scratch:
             async with embedded_postgres(Path(scratch) / "pg") as pg:
-                await _run(pg.url, args.clientes, args.sessions)
+                await _run(pg.url, *options)
 
     if args.database_url:
-        trio.run(_run, args.database_url, args.clientes, args.sessions)
+        trio.run(_run, args.database_url, *options)
     else:
         trio.run(with_embedded)
 

@@ -97,6 +97,21 @@ def query(database_url: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         return cursor.fetchall() if cursor.description else []
 
 
+def migrate_before(conn: psycopg.Connection, first_left_out: str) -> None:
+    """Apply the migrations named before `first_left_out` and record them, as an older version
+    of Balto left its database (`apply_migrations` then applies the rest)."""
+    from balto.store.migrations import _migration_files
+
+    conn.execute(
+        "CREATE TABLE schema_migrations (name text PRIMARY KEY,"
+        " applied_at timestamptz NOT NULL DEFAULT now())"
+    )
+    for name, sql in _migration_files():
+        if name < first_left_out:
+            conn.execute(sql.encode())
+            conn.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (name,))
+
+
 def allow_connections(database_url: str, allow: bool) -> None:
     """Let clients connect to the test database, or refuse them and end the open ones (an outage
     the server's pool sees as PostgreSQL refusing it)."""

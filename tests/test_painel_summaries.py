@@ -10,6 +10,7 @@ import psycopg
 from balto.store.charts import summaries
 from balto.store.history import Filters
 from balto.store.migrations import apply_migrations
+from tests.conftest import migrate_before
 
 SUMS = ("sessoes", "recomendacoes", "aceitas", "com_feedback", "alertas", "custo_usd")
 # Monday 2 and Tuesday 3 March 2026, noon in São Paulo (15:00 UTC); and 02:00 UTC on the 4th,
@@ -131,3 +132,104 @@ def test_the_painels_totals_per_period_balcao_store_and_chain(database_url: str)
         assert [r["nome_balcao"] for r in week["por_balcao"]] == ["Alfa", "Zeta"]
         assert [r["loja"] for r in week["por_loja"]] == ["Centro"]
         assert [r["razao_social"] for r in week["por_cliente"]] == ["Rede A"]
+
+
+def _expected_days(got: dict[str, list[dict[str, object]]]) -> None:
+    """The seed's two days, as the first test reads them."""
+    assert got["series"] == [
+        {"periodo": "2026-03-02", **_sums(3, 3, 3, 3, 1, 0.75)},
+        {"periodo": "2026-03-03", **_sums(4, 1, 0, 0, 0, 1.0)},
+    ]
+
+
+def test_what_was_recorded_before_the_hourly_sums_is_counted(database_url: str) -> None:
+    """Migration 0027 sums the rows already there (a running network's history)."""
+    with psycopg.connect(database_url) as conn:
+        migrate_before(conn, "0027")
+        _seed(conn)
+        assert [n for n in apply_migrations(conn) if n.startswith("0027")]
+        _expected_days(summaries(conn, Filters(), "day", "America/Sao_Paulo"))
+        _assert_sums_match_rows(conn)
+
+
+def _assert_sums_match_rows(conn: psycopg.Connection) -> None:
+    """``painel_horas`` holds exactly the rows' sums per balcão and UTC hour."""
+    mismatch = conn.execute(
+        "WITH x AS (SELECT balcao_id, date_trunc('hour', started_at, 'UTC') AS hora,"
+        " 1 AS s, 0 AS r, 0 AS a, 0 AS f, 0 AS al, 0::numeric AS c FROM sessions"
+        " UNION ALL SELECT balcao_id, date_trunc('hour', created_at, 'UTC'), 0, 1,"
+        " (aceita IS TRUE)::int, (aceita IS NOT NULL)::int, 0, 0 FROM recommendations"
+        " UNION ALL SELECT balcao_id, date_trunc('hour', created_at, 'UTC'), 0, 0, 0, 0, 1, 0"
+        " FROM alerts"
+        " UNION ALL SELECT s.balcao_id, date_trunc('hour', p.created_at, 'UTC'), 0, 0, 0, 0, 0,"
+        " p.cost_usd FROM provider_calls p JOIN sessions s ON s.id = p.session_id),"
+        " want AS (SELECT balcao_id, hora, sum(s) AS s, sum(r) AS r, sum(a) AS a, sum(f) AS f,"
+        " sum(al) AS al, sum(c) AS c FROM x GROUP BY 1, 2),"
+        " have AS (SELECT balcao_id, hora, sessoes AS s, recomendacoes AS r, aceitas AS a,"
+        " com_feedback AS f, alertas AS al, custo_usd AS c FROM painel_horas"
+        " WHERE (sessoes, recomendacoes, aceitas, com_feedback, alertas, custo_usd)"
+        " <> (0, 0, 0, 0, 0, 0))"
+        " SELECT count(*) FROM ((SELECT * FROM want EXCEPT SELECT * FROM have)"
+        " UNION ALL (SELECT * FROM have EXCEPT SELECT * FROM want)) AS d"
+    ).fetchone()
+    assert mismatch == (0,)
+
+
+def test_the_hourly_sums_follow_every_write(database_url: str) -> None:
+    """Feedback given later, a replayed insert, and a period cut inside an hour."""
+    with psycopg.connect(database_url) as conn:
+        apply_migrations(conn)
+        ids = _seed(conn)
+        session = str(uuid.uuid4())
+        conn.execute(
+            "INSERT INTO sessions (id, balcao_id, started_at) VALUES (%s, %s, %s)",
+            (session, ids["beta"], datetime(2026, 3, 2, 18, 10, tzinfo=UTC)),
+        )
+        rec = str(uuid.uuid4())
+        insert = (
+            "INSERT INTO recommendations (id, session_id, produto, explicacao, transcricao_base,"
+            " source, created_at) VALUES (%s, %s, 'Soro', 'porque', '', 'catalog', %s)"
+            " ON CONFLICT (id) DO NOTHING"
+        )
+        at = datetime(2026, 3, 2, 18, 40, tzinfo=UTC)
+        conn.execute(insert, (rec, session, at))
+        conn.execute(insert, (rec, session, at))  # the recorder's replay after an outage
+        for aceita in (True, False, None, True):  # feedback given, changed, withdrawn, again
+            conn.execute("UPDATE recommendations SET aceita = %s WHERE id = %s", (aceita, rec))
+        _assert_sums_match_rows(conn)
+        monday = summaries(conn, Filters(), "day", "America/Sao_Paulo")["series"][0]
+        assert monday == {"periodo": "2026-03-02", **_sums(4, 4, 4, 4, 1, 0.75)}
+        # cut at 18:30 UTC: the session (18:10) is out, its suggestion (18:40) in
+        late = summaries(
+            conn,
+            Filters(balcao_id=ids["beta"], desde=datetime(2026, 3, 2, 18, 30, tzinfo=UTC)),
+            "day",
+            "America/Sao_Paulo",
+        )
+        assert late["series"] == [{"periodo": "2026-03-02", **_sums(0, 1, 1, 1, 0, 0.0)}]
+        # and ending there: the session in, the suggestion out, the Monday noon rows in
+        early = summaries(
+            conn,
+            Filters(balcao_id=ids["beta"], ate=datetime(2026, 3, 2, 18, 30, tzinfo=UTC)),
+            "day",
+            "America/Sao_Paulo",
+        )
+        assert early["series"] == [{"periodo": "2026-03-02", **_sums(2, 0, 0, 0, 1, 0.25)}]
+
+
+def test_a_zone_half_an_hour_off_cuts_days_from_the_rows(database_url: str) -> None:
+    """In Kolkata (UTC+5:30) 18:40 UTC is 00:10 the next day, though its UTC hour starts at
+    23:30 local: the hourly sums cannot say which day, so the rows are read."""
+    with psycopg.connect(database_url) as conn:
+        apply_migrations(conn)
+        ids = _seed(conn)
+        conn.execute(
+            "INSERT INTO sessions (id, balcao_id, started_at) VALUES (gen_random_uuid(), %s, %s)",
+            (ids["gama"], datetime(2026, 3, 4, 18, 40, tzinfo=UTC)),
+        )
+        got = summaries(conn, Filters(balcao_id=ids["gama"]), "day", "Asia/Kolkata")
+        assert [(r["periodo"], r["sessoes"]) for r in got["series"]] == [
+            ("2026-03-02", 1),
+            ("2026-03-03", 1),
+            ("2026-03-05", 1),
+        ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import psycopg
 
-from balto.store.migrations import _migration_files, apply_migrations
-from tests.conftest import query
+from balto.store.migrations import apply_migrations
+from tests.conftest import migrate_before, query
 
 QUOTE = "meu CPF é 123.456.789-00"
 OLD = [
@@ -28,14 +28,7 @@ NEW = [
 
 def test_old_provider_errors_lose_their_quotes(database_url: str) -> None:
     with psycopg.connect(database_url) as conn:
-        conn.execute(
-            "CREATE TABLE schema_migrations (name text PRIMARY KEY,"
-            " applied_at timestamptz NOT NULL DEFAULT now())"
-        )
-        for name, sql in _migration_files():
-            if name < "0013":
-                conn.execute(sql.encode())
-                conn.execute("INSERT INTO schema_migrations (name) VALUES (%s)", (name,))
+        migrate_before(conn, "0013")
         for n, error in enumerate(OLD):
             conn.execute(
                 "INSERT INTO provider_calls (kind, provider, model, ok, latency_ms, error)"

@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from balto.store import rollup
 from balto.store.history import Filters
 
 Row = dict[str, Any]
@@ -21,34 +22,52 @@ Row = dict[str, Any]
 GRAINS = ("day", "week")
 TOP_PRODUCTS = 10
 
-# One row per (thing, balcão): each table's contribution, summed per period and balcão first
-# (narrow rows, at most periods × balcões of them), then over the summaries' grouping sets.
-_FACTS = """
-WITH f AS (
-  SELECT s.started_at AS at, s.balcao_id, 1 AS sessoes, 0 AS recomendacoes, 0 AS aceitas,
-         0 AS com_feedback, 0 AS alertas, 0::numeric AS custo_usd
-    FROM sessions s
-  UNION ALL
-  SELECT r.created_at, s.balcao_id, 0, 1, CASE WHEN r.aceita THEN 1 ELSE 0 END,
-         CASE WHEN r.aceita IS NOT NULL THEN 1 ELSE 0 END, 0, 0
-    FROM recommendations r JOIN sessions s ON s.id = r.session_id
-  UNION ALL
-  SELECT a.created_at, s.balcao_id, 0, 0, 0, 0, 1, 0
-    FROM alerts a JOIN sessions s ON s.id = a.session_id
-  UNION ALL
-  SELECT p.created_at, s.balcao_id, 0, 0, 0, 0, 0, p.cost_usd
-    FROM provider_calls p JOIN sessions s ON s.id = p.session_id
-), t AS (
-  SELECT to_char(date_trunc({grain}, x.at AT TIME ZONE %s), 'YYYY-MM-DD') AS periodo,
-         x.balcao_id, sum(sessoes) AS sessoes, sum(recomendacoes) AS recomendacoes,
-         sum(aceitas) AS aceitas, sum(com_feedback) AS com_feedback, sum(alertas) AS alertas,
-         sum(custo_usd) AS custo_usd
-    FROM f x JOIN balcoes b ON b.id = x.balcao_id
-    {where}
+# Each fact table as the summaries read it: its time column, where its balcão is (suggestions and
+# alerts carry their own since migration 0027; a provider call only through its session), the
+# join that needs, and its contribution to (sessoes, recomendacoes, aceitas, com_feedback,
+# alertas, custo_usd). These are read at a period's edges only; its whole hours come from the
+# database's hourly sums (`balto.store.rollup`).
+_FACT_TABLES = (
+    ("sessions", "started_at", "x.balcao_id", "", "1, 0, 0, 0, 0, 0::numeric"),
+    (
+        "recommendations",
+        "created_at",
+        "x.balcao_id",
+        "",
+        "0, 1, CASE WHEN x.aceita THEN 1 ELSE 0 END, CASE WHEN x.aceita IS NOT NULL THEN 1 ELSE 0"
+        " END, 0, 0",
+    ),
+    ("alerts", "created_at", "x.balcao_id", "", "0, 0, 0, 0, 1, 0"),
+    (
+        "provider_calls",
+        "created_at",
+        "s.balcao_id",
+        " JOIN sessions s ON s.id = x.session_id",
+        "0, 0, 0, 0, 0, x.cost_usd",
+    ),
+)
+_HOURS_TABLE = (
+    "painel_horas",
+    "hora",
+    "x.balcao_id",
+    "",
+    "x.sessoes, x.recomendacoes, x.aceitas, x.com_feedback, x.alertas, x.custo_usd",
+)
+
+# Summed per period and balcão first (narrow rows, at most periods × balcões of them), then over
+# the summaries' grouping sets.
+_SUMMARIES_SQL = """
+WITH t AS (
+  SELECT date_trunc({grain}, f.at AT TIME ZONE %s) AS periodo, f.balcao_id,
+         sum(f.sessoes) AS sessoes, sum(f.recomendacoes) AS recomendacoes,
+         sum(f.aceitas) AS aceitas, sum(f.com_feedback) AS com_feedback,
+         sum(f.alertas) AS alertas, sum(f.custo_usd) AS custo_usd
+    FROM ({facts}) AS f (at, balcao_id, sessoes, recomendacoes, aceitas, com_feedback, alertas,
+                         custo_usd)
    GROUP BY 1, 2
 )
-SELECT t.periodo, b.id AS balcao_id, b.nome_balcao, b.cliente_id, c.razao_social, b.loja_id,
-       l.nome AS loja,
+SELECT to_char(t.periodo, 'YYYY-MM-DD') AS periodo, b.id AS balcao_id, b.nome_balcao,
+       b.cliente_id, c.razao_social, b.loja_id, l.nome AS loja,
        -- which summary a row belongs to: the bits of what it was not grouped by
        GROUPING(t.periodo, b.id, b.loja_id, b.cliente_id) AS grupo,
        sum(t.sessoes)::int AS sessoes, sum(t.recomendacoes)::int AS recomendacoes,
@@ -69,23 +88,55 @@ SELECT t.periodo, b.id AS balcao_id, b.nome_balcao, b.cliente_id, c.razao_social
 # Per attendant: suggestions and alerts under their own attendant (the name the device declared,
 # else the one the voice identified, at that moment), else the session's last declared one, as
 # the Excel report reads them. Sessions and provider calls have no single attendant: not counted.
-_SAID_BY = """
-WITH f AS (
-  SELECT r.created_at AS at, s.balcao_id, coalesce(r.atendente, s.atendente) AS atendente,
-         1 AS recomendacoes,
-         CASE WHEN r.aceita THEN 1 ELSE 0 END AS aceitas,
-         CASE WHEN r.aceita IS NOT NULL THEN 1 ELSE 0 END AS com_feedback, 0 AS alertas
-    FROM recommendations r JOIN sessions s ON s.id = r.session_id
-  UNION ALL
-  SELECT a.created_at, s.balcao_id, coalesce(a.atendente, s.atendente), 0, 0, 0, 1
-    FROM alerts a JOIN sessions s ON s.id = a.session_id
+# The session is read only for a row whose own attendant is unknown.
+_SAID_BY_TABLES = (
+    (
+        "recommendations",
+        "created_at",
+        "x.balcao_id",
+        " LEFT JOIN sessions s ON x.atendente IS NULL AND s.id = x.session_id",
+        "coalesce(x.atendente, s.atendente), 1, CASE WHEN x.aceita THEN 1 ELSE 0 END,"
+        " CASE WHEN x.aceita IS NOT NULL THEN 1 ELSE 0 END, 0",
+    ),
+    (
+        "alerts",
+        "created_at",
+        "x.balcao_id",
+        " LEFT JOIN sessions s ON x.atendente IS NULL AND s.id = x.session_id",
+        "coalesce(x.atendente, s.atendente), 0, 0, 0, 1",
+    ),
 )
-SELECT {key}, sum(recomendacoes)::int AS recomendacoes, sum(aceitas)::int AS aceitas,
-       sum(com_feedback)::int AS com_feedback, sum(alertas)::int AS alertas
-  FROM f x JOIN balcoes b ON b.id = x.balcao_id JOIN clientes c ON c.id = b.cliente_id
-  {where}
+_SAID_BY = """
+SELECT {key}, sum(f.recomendacoes)::int AS recomendacoes, sum(f.aceitas)::int AS aceitas,
+       sum(f.com_feedback)::int AS com_feedback, sum(f.alertas)::int AS alertas
+  FROM ({facts}) AS f (balcao_id, atendente, recomendacoes, aceitas, com_feedback, alertas)
+  JOIN balcoes b ON b.id = f.balcao_id JOIN clientes c ON c.id = b.cliente_id
  GROUP BY {group} ORDER BY {order}
 """
+
+
+def _branches(
+    parts: list[tuple[Filters, tuple[str, str, str, str, str]]], with_time: bool
+) -> tuple[str, list[Any]]:
+    """A UNION ALL of one SELECT per (filters, table), and its parameters.
+
+    Each: the table (alias ``x``) joined to its balcão (``b``), filtered on its own time column,
+    selecting its time (when `with_time`), its balcão and its contribution. The filters go into
+    every branch because PostgreSQL does not carry a join to balcões into a UNION's branches; so
+    each reads only the filtered balcões' rows of its period (the (balcão, time) indexes).
+    """
+    selects: list[str] = []
+    params: list[Any] = []
+    for filters, (table, time_column, balcao, joins, contribution) in parts:
+        conditions, values = filters.where(f"x.{time_column}")
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        time = f"x.{time_column}, " if with_time else ""
+        selects.append(
+            f"SELECT {time}{balcao}, {contribution}"
+            f" FROM {table} x{joins} JOIN balcoes b ON b.id = {balcao}{where}"
+        )
+        params += values
+    return "\n  UNION ALL\n".join(selects), params
 
 
 # Each summary: its name and the columns its rows carry besides the sums.
@@ -105,14 +156,17 @@ def summaries(
 
     ``series``: per `grain` (``day`` or ``week``) in time zone `zone`, oldest first;
     ``por_balcao``, ``por_loja`` (``loja`` null: the balcões in none) and ``por_cliente``:
-    busiest first. One query per summary read the same facts four times (docs/BENCHMARKS.md,
-    *History at scale*).
+    busiest first. The period's whole hours are read from the database's hourly sums, its edges
+    from the rows (`balto.store.rollup`); docs/BENCHMARKS.md, *History at scale*.
     """
     if grain not in GRAINS:
         raise ValueError(grain)
-    parts, params = filters.where("x.at")
-    where = f"WHERE {' AND '.join(parts)}" if parts else ""
-    query = _FACTS.format(grain=f"'{grain}'", where=where)
+    period = rollup.split(filters, zone)
+    parts = [(edge, table) for edge in period.rows for table in _FACT_TABLES]
+    if period.hours is not None:
+        parts.append((period.hours, _HOURS_TABLE))
+    facts, params = _branches(parts, with_time=True)
+    query = _SUMMARIES_SQL.format(grain=f"'{grain}'", facts=facts)
     rows = conn.cursor(row_factory=dict_row).execute(query.encode(), [zone, *params]).fetchall()
     kinds = {_grupo(columns): (name, columns) for name, columns in _SUMMARIES}
     out: dict[str, list[Row]] = {name: [] for name, _ in _SUMMARIES}
@@ -141,13 +195,12 @@ def per_atendente(conn: psycopg.Connection, filters: Filters) -> list[Row]:
     # the spelling most used stands for the name
     key = (
         "c.id AS cliente_id, c.razao_social,"
-        " mode() WITHIN GROUP (ORDER BY x.atendente) AS atendente"
+        " mode() WITHIN GROUP (ORDER BY f.atendente) AS atendente"
     )
-    group = "c.id, c.razao_social, lower(x.atendente)"
+    group = "c.id, c.razao_social, lower(f.atendente)"
     order = "recomendacoes DESC, alertas DESC, 2, 3"
-    parts, params = filters.where("x.at")
-    where = f"WHERE {' AND '.join(parts)}" if parts else ""
-    sql = _SAID_BY.format(key=key, where=where, group=group, order=order)
+    facts, params = _branches([(filters, table) for table in _SAID_BY_TABLES], with_time=False)
+    sql = _SAID_BY.format(key=key, facts=facts, group=group, order=order)
     rows: list[Row] = conn.cursor(row_factory=dict_row).execute(sql.encode(), params).fetchall()
     return rows
 
@@ -160,8 +213,7 @@ def top_products(conn: psycopg.Connection, filters: Filters) -> list[Row]:
         "SELECT r.produto, count(*)::int AS vezes,"
         " count(*) FILTER (WHERE r.aceita)::int AS aceitas,"
         " count(r.aceita)::int AS com_feedback"
-        " FROM recommendations r JOIN sessions s ON s.id = r.session_id"
-        " JOIN balcoes b ON b.id = s.balcao_id"
+        " FROM recommendations r JOIN balcoes b ON b.id = r.balcao_id"
         f" {where} GROUP BY r.produto ORDER BY vezes DESC, r.produto LIMIT %s"
     )
     rows: list[Row] = (
