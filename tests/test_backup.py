@@ -99,8 +99,26 @@ async def test_backup_and_restore_through_a_database_url(
     query(
         database_url,
         "INSERT INTO clientes (id, codigo, email, razao_social, telefone)"
-        " VALUES (gen_random_uuid(), '123456', 'a@b.com', 'Rede URL', '11999998888')",
+        " VALUES ('00000000-0000-0000-0000-0000000000c1', '123456', 'a@b.com', 'Rede URL',"
+        " '11999998888')",
     )
+    # a conversation, so the Painel's hourly sums have something a restore could count twice
+    query(
+        database_url,
+        "INSERT INTO balcoes (id, cliente_id, nome_balcao, api_key_hash, api_key_hint) VALUES"
+        " ('00000000-0000-0000-0000-0000000000b1', '00000000-0000-0000-0000-0000000000c1', 'B',"
+        " 'x', 'bk');"
+        " INSERT INTO sessions (id, balcao_id) VALUES ('00000000-0000-0000-0000-0000000000a1',"
+        " '00000000-0000-0000-0000-0000000000b1');"
+        " INSERT INTO recommendations (id, session_id, produto, explicacao, transcricao_base,"
+        " source, aceita) VALUES (gen_random_uuid(), '00000000-0000-0000-0000-0000000000a1',"
+        " 'Soro', 'porque', '', 'catalog', true);"
+        " INSERT INTO provider_calls (session_id, kind, provider, model, ok, latency_ms,"
+        " cost_usd) VALUES ('00000000-0000-0000-0000-0000000000a1', 'stt', 'e', 'm', true, 1,"
+        " 0.5)",
+    )
+    sums = "SELECT balcao_id, hora, sessoes, recomendacoes, aceitas, custo_usd FROM painel_horas"
+    assert len(query(database_url, sums)) == 1
     dump = tmp_path / "url.dump"
     code, out = await _balto("backup", str(dump), BALTO_DATABASE_URL=database_url)
     assert code == 0, out
@@ -114,6 +132,7 @@ async def test_backup_and_restore_through_a_database_url(
         assert query(target, "SELECT razao_social FROM clientes") == [("Rede URL",)]
         tables = "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
         assert query(target, tables) == query(database_url, tables)
+        assert query(target, sums) == query(database_url, sums)  # restored, not summed again
     finally:
         with psycopg.connect(postgres_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{empty}" WITH (FORCE)'.encode())
