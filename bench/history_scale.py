@@ -16,9 +16,9 @@ migration's words (columns and indexes) dropped and made again, timed as a serve
 would make them on a database of this size, and the live write path (5,000 utterances, 100 to
 a transaction) with them and without, alternating.
 
-``--painel`` times only the Painel's reads, part by part, and ``--filled`` takes a database an
-earlier run (``--database-url``) filled, migrating it to this code first (timed: a server's
-first start on it), so one fill serves many measurements:
+``--painel`` times only the Painel's reads, part by part, and Ao vivo's closed sessions;
+``--filled`` takes a database an earlier run (``--database-url``) filled, migrating it to this
+code first (timed: a server's first start on it), so one fill serves many measurements:
 
     PYTHONPATH=$PWD .venv/bin/python bench/history_scale.py [--sessions 1000000] [--clientes 50]
     PYTHONPATH=$PWD .venv/bin/python bench/history_scale.py --database-url URL --filled --painel
@@ -39,7 +39,7 @@ from pathlib import Path
 import psycopg
 import trio
 
-from balto.store import charts, open_database
+from balto.store import charts, live_feed, open_database
 from balto.store.conversations import sessions_page
 from balto.store.embedded import embedded_postgres
 from balto.store.history import Filters
@@ -245,6 +245,15 @@ def _painel_parts(url: str) -> None:
             for read in parts.values()
         ]
         print(f"| {label} | {' | '.join(f'{ms:.0f}' for ms in times)} |")
+    # what Ao vivo reads on every poll (every 1.5 s per open page) besides the live sessions
+    ended = [
+        _median_ms(url, functools.partial(live_feed.recently_ended, cliente_id=who))
+        for who in (None, cliente)
+    ]
+    print(
+        f"Ao vivo's sessions closed in the last 15 minutes: operator {ended[0]:.1f} ms,"
+        f" a chain {ended[1]:.1f} ms"
+    )
 
 
 async def _run(url: str, clientes: int, sessions: int, filled: bool, only_painel: bool) -> None:
@@ -330,7 +339,7 @@ def main() -> None:
     parser.add_argument("--clientes", type=int, default=50)
     parser.add_argument("--database-url", help="an empty database (default: an embedded one)")
     parser.add_argument("--filled", action="store_true", help="the database is already filled")
-    parser.add_argument("--painel", action="store_true", help="time only the Painel's reads")
+    parser.add_argument("--painel", action="store_true", help="time the Painel and Ao vivo only")
     args = parser.parse_args()
     options = (args.clientes, args.sessions, args.filled, args.painel)
 
