@@ -29,6 +29,7 @@ from balto.store.embedded import _alive
 from tests.conftest import FIXTURES, register_balcao
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.wiring import provider_env
+from tests.painel_sums import sums_mismatch_at
 from tests.server_process import ServerProcess, server_process
 
 DEVICES = 5
@@ -48,6 +49,12 @@ def _rows(pgdata: Path, sql: str) -> list[tuple[Any, ...]]:
     assert info is not None, "no PostgreSQL runs on " + str(pgdata)
     with psycopg.connect(info.get_uri()) as conn:
         return conn.execute(sql.encode()).fetchall()
+
+
+def _sums_mismatch(pgdata: Path) -> int:
+    info = _postmaster(pgdata)
+    assert info is not None, "no PostgreSQL runs on " + str(pgdata)
+    return sums_mismatch_at(info.get_uri())
 
 
 class Outage:
@@ -177,6 +184,9 @@ async def test_killing_the_embedded_database_twice_loses_nothing(tmp_path: Path)
             ids = [rid for _, rid in got]
             assert len(ids) == len(set(ids)) and set(ids) <= stored
             assert _rows(pgdata, "SELECT count(*) FROM sessions WHERE ended_at IS NULL") == [(0,)]
+            # spooled and replayed writes counted once in the Painel's hourly sums
+            assert _rows(pgdata, "SELECT count(*) > 0 FROM provider_calls") == [(True,)]
+            assert _sums_mismatch(pgdata) == 0
 
             # SIGTERM mid-outage: out within 5 s, the spool kept on disk
             keys_left = keys[:2]
@@ -208,6 +218,7 @@ async def test_killing_the_embedded_database_twice_loses_nothing(tmp_path: Path)
             assert [r for r in rows if not (r[1] == r[2] == r[3])] == []
             lost = _rows(pgdata, "SELECT count(*) FROM sessions WHERE close_reason = 'server lost'")
             assert lost == [(0,)]
+            assert _sums_mismatch(pgdata) == 0
             again.process.send_signal(signal.SIGTERM)
             with trio.fail_after(30):
                 await again.process.wait()

@@ -11,6 +11,7 @@ from balto.store.charts import summaries
 from balto.store.history import Filters
 from balto.store.migrations import apply_migrations
 from tests.conftest import migrate_before
+from tests.painel_sums import sums_mismatch
 
 SUMS = ("sessoes", "recomendacoes", "aceitas", "com_feedback", "alertas", "custo_usd")
 # Monday 2 and Tuesday 3 March 2026, noon in São Paulo (15:00 UTC); and 02:00 UTC on the 4th,
@@ -149,30 +150,7 @@ def test_what_was_recorded_before_the_hourly_sums_is_counted(database_url: str) 
         _seed(conn)
         assert [n for n in apply_migrations(conn) if n.startswith("0027")]
         _expected_days(summaries(conn, Filters(), "day", "America/Sao_Paulo"))
-        _assert_sums_match_rows(conn)
-
-
-def _assert_sums_match_rows(conn: psycopg.Connection) -> None:
-    """``painel_horas`` holds exactly the rows' sums per balcão and UTC hour."""
-    mismatch = conn.execute(
-        "WITH x AS (SELECT balcao_id, date_trunc('hour', started_at, 'UTC') AS hora,"
-        " 1 AS s, 0 AS r, 0 AS a, 0 AS f, 0 AS al, 0::numeric AS c FROM sessions"
-        " UNION ALL SELECT balcao_id, date_trunc('hour', created_at, 'UTC'), 0, 1,"
-        " (aceita IS TRUE)::int, (aceita IS NOT NULL)::int, 0, 0 FROM recommendations"
-        " UNION ALL SELECT balcao_id, date_trunc('hour', created_at, 'UTC'), 0, 0, 0, 0, 1, 0"
-        " FROM alerts"
-        " UNION ALL SELECT s.balcao_id, date_trunc('hour', p.created_at, 'UTC'), 0, 0, 0, 0, 0,"
-        " p.cost_usd FROM provider_calls p JOIN sessions s ON s.id = p.session_id),"
-        " want AS (SELECT balcao_id, hora, sum(s) AS s, sum(r) AS r, sum(a) AS a, sum(f) AS f,"
-        " sum(al) AS al, sum(c) AS c FROM x GROUP BY 1, 2),"
-        " have AS (SELECT balcao_id, hora, sessoes AS s, recomendacoes AS r, aceitas AS a,"
-        " com_feedback AS f, alertas AS al, custo_usd AS c FROM painel_horas"
-        " WHERE (sessoes, recomendacoes, aceitas, com_feedback, alertas, custo_usd)"
-        " <> (0, 0, 0, 0, 0, 0))"
-        " SELECT count(*) FROM ((SELECT * FROM want EXCEPT SELECT * FROM have)"
-        " UNION ALL (SELECT * FROM have EXCEPT SELECT * FROM want)) AS d"
-    ).fetchone()
-    assert mismatch == (0,)
+        assert sums_mismatch(conn) == 0
 
 
 def test_the_hourly_sums_follow_every_write(database_url: str) -> None:
@@ -196,7 +174,7 @@ def test_the_hourly_sums_follow_every_write(database_url: str) -> None:
         conn.execute(insert, (rec, session, at))  # the recorder's replay after an outage
         for aceita in (True, False, None, True):  # feedback given, changed, withdrawn, again
             conn.execute("UPDATE recommendations SET aceita = %s WHERE id = %s", (aceita, rec))
-        _assert_sums_match_rows(conn)
+        assert sums_mismatch(conn) == 0
         monday = summaries(conn, Filters(), "day", "America/Sao_Paulo")["series"][0]
         assert monday == {"periodo": "2026-03-02", **_sums(4, 4, 4, 4, 1, 0.75)}
         # cut at 18:30 UTC: the session (18:10) is out, its suggestion (18:40) in

@@ -41,6 +41,7 @@ from tests.conftest import query
 from tests.fakes.assemblyai import FakeAssemblyAI
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.server import serve_app
+from tests.painel_sums import sums_mismatch_at
 
 
 @pytest.fixture
@@ -197,6 +198,7 @@ async def test_feedback_is_stored_against_this_balcaos_recommendation(
         DirectRecorder(db),
     )
     assert query(database_url, "SELECT aceita FROM recommendations") == [(True,)]
+    assert sums_mismatch_at(database_url) == 0  # the Painel's acceptance followed each change
 
 
 async def test_the_advisor_uses_the_clientes_imported_catalog(
