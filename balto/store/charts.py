@@ -9,7 +9,7 @@ Costs are in USD as stored; the caller converts to BRL.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg.rows import dict_row
@@ -22,14 +22,25 @@ Row = dict[str, Any]
 GRAINS = ("day", "week")
 TOP_PRODUCTS = 10
 
+
+class _Table(NamedTuple):
+    """A table as a read takes its rows (`_branches`)."""
+
+    name: str
+    time: str  # its time column
+    balcao: str  # where its balcão is
+    joins: str  # what finding it needs
+    contribution: str  # what each row adds to the read's sums
+
+
 # Each fact table as the summaries read it: its time column, where its balcão is (suggestions and
 # alerts carry their own since migration 0027; a provider call only through its session), the
 # join that needs, and its contribution to (sessoes, recomendacoes, aceitas, com_feedback,
 # alertas, custo_usd). These are read at a period's edges only; its whole hours come from the
 # database's hourly sums (`balto.store.rollup`).
 _FACT_TABLES = (
-    ("sessions", "started_at", "x.balcao_id", "", "1, 0, 0, 0, 0, 0::numeric"),
-    (
+    _Table("sessions", "started_at", "x.balcao_id", "", "1, 0, 0, 0, 0, 0::numeric"),
+    _Table(
         "recommendations",
         "created_at",
         "x.balcao_id",
@@ -37,8 +48,8 @@ _FACT_TABLES = (
         "0, 1, CASE WHEN x.aceita THEN 1 ELSE 0 END, CASE WHEN x.aceita IS NOT NULL THEN 1 ELSE 0"
         " END, 0, 0",
     ),
-    ("alerts", "created_at", "x.balcao_id", "", "0, 0, 0, 0, 1, 0"),
-    (
+    _Table("alerts", "created_at", "x.balcao_id", "", "0, 0, 0, 0, 1, 0"),
+    _Table(
         "provider_calls",
         "created_at",
         "s.balcao_id",
@@ -46,7 +57,7 @@ _FACT_TABLES = (
         "0, 0, 0, 0, 0, x.cost_usd",
     ),
 )
-_HOURS_TABLE = (
+_HOURS_TABLE = _Table(
     "painel_horas",
     "hora",
     "x.balcao_id",
@@ -90,7 +101,7 @@ SELECT to_char(t.periodo, 'YYYY-MM-DD') AS periodo, b.id AS balcao_id, b.nome_ba
 # the Excel report reads them. Sessions and provider calls have no single attendant: not counted.
 # The session is read only for a row whose own attendant is unknown.
 _SAID_BY_TABLES = (
-    (
+    _Table(
         "recommendations",
         "created_at",
         "x.balcao_id",
@@ -98,7 +109,7 @@ _SAID_BY_TABLES = (
         "coalesce(x.atendente, s.atendente), 1, CASE WHEN x.aceita THEN 1 ELSE 0 END,"
         " CASE WHEN x.aceita IS NOT NULL THEN 1 ELSE 0 END, 0",
     ),
-    (
+    _Table(
         "alerts",
         "created_at",
         "x.balcao_id",
@@ -115,9 +126,7 @@ SELECT {key}, sum(f.recomendacoes)::int AS recomendacoes, sum(f.aceitas)::int AS
 """
 
 
-def _branches(
-    parts: list[tuple[Filters, tuple[str, str, str, str, str]]], with_time: bool
-) -> tuple[str, list[Any]]:
+def _branches(parts: list[tuple[Filters, _Table]], with_time: bool) -> tuple[str, list[Any]]:
     """A UNION ALL of one SELECT per (filters, table), and its parameters.
 
     Each: the table (alias ``x``) joined to its balcão (``b``), filtered on its own time column,
@@ -127,13 +136,13 @@ def _branches(
     """
     selects: list[str] = []
     params: list[Any] = []
-    for filters, (table, time_column, balcao, joins, contribution) in parts:
-        conditions, values = filters.where(f"x.{time_column}")
+    for filters, table in parts:
+        conditions, values = filters.where(f"x.{table.time}")
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        time = f"x.{time_column}, " if with_time else ""
+        time = f"x.{table.time}, " if with_time else ""
         selects.append(
-            f"SELECT {time}{balcao}, {contribution}"
-            f" FROM {table} x{joins} JOIN balcoes b ON b.id = {balcao}{where}"
+            f"SELECT {time}{table.balcao}, {table.contribution} FROM {table.name} x{table.joins}"
+            f" JOIN balcoes b ON b.id = {table.balcao}{where}"
         )
         params += values
     return "\n  UNION ALL\n".join(selects), params
