@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 
 import psycopg
+import pytest
 
 from balto.store.charts import summaries
 from balto.store.history import Filters
@@ -193,6 +194,30 @@ def test_the_hourly_sums_follow_every_write(database_url: str) -> None:
             "America/Sao_Paulo",
         )
         assert early["series"] == [{"periodo": "2026-03-02", **_sums(2, 0, 0, 0, 1, 0.25)}]
+        # a time corrected moves its row to that hour; a deleted row leaves
+        conn.execute(
+            "UPDATE recommendations SET created_at = created_at + interval '1 day' WHERE id = %s",
+            (rec,),
+        )
+        conn.execute(
+            "UPDATE sessions SET started_at = started_at - interval '2 hours' WHERE id = %s",
+            (session,),
+        )
+        conn.execute(
+            "DELETE FROM provider_calls WHERE session_id IN"
+            " (SELECT id FROM sessions WHERE balcao_id = %s)",
+            (ids["beta"],),
+        )
+        conn.execute("DELETE FROM alerts")
+        assert sums_mismatch(conn) == 0
+        beta = summaries(conn, Filters(balcao_id=ids["beta"]), "day", "America/Sao_Paulo")
+        assert beta["series"] == [
+            {"periodo": "2026-03-02", **_sums(2, 0, 0, 0, 0, 0.0)},
+            {"periodo": "2026-03-03", **_sums(0, 1, 1, 1, 0, 0.0)},
+        ]
+        # and what the sums rest on holds: a session stays at its balcão
+        with pytest.raises(psycopg.errors.RaiseException), conn.transaction():
+            conn.execute("UPDATE sessions SET balcao_id = %s WHERE id = %s", (ids["gama"], session))
 
 
 def test_a_zone_half_an_hour_off_cuts_days_from_the_rows(database_url: str) -> None:

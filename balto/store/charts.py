@@ -148,6 +148,41 @@ def _branches(parts: list[tuple[Filters, _Table]], with_time: bool) -> tuple[str
     return "\n  UNION ALL\n".join(selects), params
 
 
+_TOTALS_SQL = """
+SELECT coalesce(sum(f.sessoes), 0)::int AS sessoes,
+       coalesce(sum(f.recomendacoes), 0)::int AS recomendacoes,
+       coalesce(sum(f.aceitas), 0)::int AS aceitas,
+       coalesce(sum(f.com_feedback), 0)::int AS com_feedback,
+       coalesce(sum(f.custo_usd), 0) AS custo_usd
+  FROM ({facts}) AS f (at, balcao_id, sessoes, recomendacoes, aceitas, com_feedback, alertas,
+                       custo_usd)
+"""
+
+
+def _period(filters: Filters, zone: str) -> list[tuple[Filters, _Table]]:
+    """The reads of `filters`' period: its whole hours' sums, the rows at its edges."""
+    period = rollup.split(filters, zone)
+    parts = [(edge, table) for edge in period.rows for table in _FACT_TABLES]
+    if period.hours is not None:
+        parts.append((period.hours, _HOURS_TABLE))
+    return parts
+
+
+def totals(conn: psycopg.Connection, filters: Filters, zone: str) -> Row:
+    """Sessions, suggestions, feedback and cost (USD) in `filters`' period, with the acceptance.
+
+    `zone`: the one the period was cut in (``GET /admin/totals``' day).
+    """
+    facts, params = _branches(_period(filters, zone), with_time=True)
+    row = conn.cursor(row_factory=dict_row).execute(
+        _TOTALS_SQL.format(facts=facts).encode(), params
+    )
+    out: Row | None = row.fetchone()
+    assert out is not None  # aggregates always return one row
+    out["taxa_aceitacao"] = out["aceitas"] / out["com_feedback"] if out["com_feedback"] else None
+    return out
+
+
 # Each summary: its name and the columns its rows carry besides the sums.
 _SUMMARIES = (
     ("series", ("periodo",)),
@@ -170,11 +205,7 @@ def summaries(
     """
     if grain not in GRAINS:
         raise ValueError(grain)
-    period = rollup.split(filters, zone)
-    parts = [(edge, table) for edge in period.rows for table in _FACT_TABLES]
-    if period.hours is not None:
-        parts.append((period.hours, _HOURS_TABLE))
-    facts, params = _branches(parts, with_time=True)
+    facts, params = _branches(_period(filters, zone), with_time=True)
     query = _SUMMARIES_SQL.format(grain=f"'{grain}'", facts=facts)
     rows = conn.cursor(row_factory=dict_row).execute(query.encode(), [zone, *params]).fetchall()
     kinds = {_grupo(columns): (name, columns) for name, columns in _SUMMARIES}

@@ -365,22 +365,3 @@ def _uuid_or_none(value: str | None) -> str | None:
         return str(uuid.UUID(value))
     except ValueError:
         return None
-
-
-def day_totals(conn: psycopg.Connection, desde: datetime, ate: datetime) -> Row:
-    """Sessions, recommendations, feedback and cost between `desde` and `ate` (a day, usually)."""
-    period = "{col} >= %(d)s AND {col} < %(a)s"
-    started, created = period.format(col="started_at"), period.format(col="created_at")
-    sql = (
-        f"SELECT (SELECT count(*) FROM sessions WHERE {started}) AS sessoes,"
-        " r.recomendacoes, r.aceitas, r.com_feedback,"
-        f" (SELECT coalesce(sum(cost_usd), 0) FROM provider_calls WHERE {created})"
-        " AS custo_usd"
-        " FROM (SELECT count(*) AS recomendacoes, count(*) FILTER (WHERE aceita) AS aceitas,"
-        " count(aceita) AS com_feedback"
-        f" FROM recommendations WHERE {created}) r"
-    )
-    row = conn.cursor(row_factory=dict_row).execute(sql.encode(), {"d": desde, "a": ate}).fetchone()
-    assert row is not None  # aggregates always return one row
-    row["taxa_aceitacao"] = row["aceitas"] / row["com_feedback"] if row["com_feedback"] else None
-    return row

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from quart import Blueprint, Response, current_app, jsonify, request
 
 from balto.services import Services
-from balto.store.history import day_totals
+from balto.store import charts
+from balto.store.history import Filters
 from balto.web.auth import is_admin
 from balto.web.dashboard_page import PAGE
 from balto.web.errors import FieldError, error
@@ -71,5 +72,6 @@ async def totals() -> tuple[Response, int]:
     except (ZoneInfoNotFoundError, ValueError):
         raise FieldError("tz", "tz deve ser um fuso IANA, ex.: America/Sao_Paulo") from None
     start = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    row = await services.db.run(day_totals, start, start + timedelta(days=1))
+    day = Filters(desde=start, ate=start + timedelta(days=1))
+    row = await services.db.run(charts.totals, day, str(zone))
     return jsonify({"dia": start.date().isoformat(), "fuso": str(zone), **jsonable(row)}), 200

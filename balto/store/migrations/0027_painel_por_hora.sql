@@ -4,8 +4,8 @@
 -- 6 s, growing with the traffic (docs/BENCHMARKS.md, History at scale). Two changes:
 
 -- 1. Suggestions and alerts carry their session's balcão (a session never changes balcão),
---    filled by the database on insert, so every writer (the recorder's spool replays included)
---    gets it without knowing, and are indexed by (balcão, time): the per-attendant and
+--    filled by the database on insert (and if their session were changed), so every writer (the
+--    recorder's spool replays included) gets it without knowing, and are indexed by (balcão, time): the per-attendant and
 --    top-product reads of a chain or a store read only its rows.
 ALTER TABLE recommendations ADD COLUMN balcao_id uuid;
 ALTER TABLE alerts ADD COLUMN balcao_id uuid;
@@ -14,24 +14,31 @@ UPDATE alerts a SET balcao_id = s.balcao_id FROM sessions s WHERE s.id = a.sessi
 
 CREATE FUNCTION fato_balcao() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.balcao_id IS NULL THEN
-        SELECT s.balcao_id INTO NEW.balcao_id FROM sessions s WHERE s.id = NEW.session_id;
-    END IF;
+    SELECT s.balcao_id INTO NEW.balcao_id FROM sessions s WHERE s.id = NEW.session_id;
     RETURN NEW;
 END $$;
-CREATE TRIGGER recommendations_balcao BEFORE INSERT ON recommendations
+CREATE TRIGGER recommendations_balcao BEFORE INSERT OR UPDATE OF session_id ON recommendations
     FOR EACH ROW EXECUTE FUNCTION fato_balcao();
-CREATE TRIGGER alerts_balcao BEFORE INSERT ON alerts
+CREATE TRIGGER alerts_balcao BEFORE INSERT OR UPDATE OF session_id ON alerts
     FOR EACH ROW EXECUTE FUNCTION fato_balcao();
+-- What the copies and the sums below rest on, enforced: a session stays at its balcão.
+CREATE FUNCTION sessao_no_balcao() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'a session''s balcão never changes (session %)', OLD.id;
+END $$;
+CREATE TRIGGER sessions_balcao_fixo BEFORE UPDATE OF balcao_id ON sessions
+    FOR EACH ROW WHEN (OLD.balcao_id IS DISTINCT FROM NEW.balcao_id)
+    EXECUTE FUNCTION sessao_no_balcao();
 CREATE INDEX recommendations_balcao ON recommendations (balcao_id, created_at);
 CREATE INDEX alerts_balcao ON alerts (balcao_id, created_at);
 
 -- 2. The Painel's sums per balcão and UTC hour, kept by the database in the same transaction as
---    the rows they count (AFTER triggers: a replayed insert that ON CONFLICT skips counts
---    nothing; feedback given later moves its hour's acceptance). A period is read from its whole
---    hours here and from the rows themselves only at its edges (at most an hour each side), so
---    the read no longer grows with the traffic. Rows are never deleted (erasure and retention
---    blank texts only), and a fact's time and balcão never change.
+--    the rows they count. AFTER triggers: a replayed insert that ON CONFLICT skips counts
+--    nothing; an update takes the row's old contribution out and puts its new one in (feedback
+--    given, changed or withdrawn moves its hour's acceptance; a corrected time moves the row to
+--    its hour); a delete takes it out. A period is read from its whole hours here and from the
+--    rows only at its edges (at most an hour each side), so the read no longer grows with the
+--    traffic. (A TRUNCATE is not followed; Balto never truncates.)
 CREATE TABLE painel_horas (
     balcao_id     uuid NOT NULL,
     hora          timestamptz NOT NULL,
@@ -61,37 +68,63 @@ CREATE FUNCTION painel_soma(
         custo_usd = h.custo_usd + EXCLUDED.custo_usd
 $$;
 
+-- One function for the four tables (PL/pgSQL compiles a trigger function per table, so `r`'s
+-- fields resolve per table): the old row's contribution out, the new row's in.
 CREATE FUNCTION painel_conta() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
+    r record;
+    sign integer;
     balcao uuid;
 BEGIN
-    IF TG_TABLE_NAME = 'sessions' THEN
-        PERFORM painel_soma(NEW.balcao_id, NEW.started_at, 1, 0, 0, 0, 0, 0);
-    ELSIF TG_TABLE_NAME = 'recommendations' AND TG_OP = 'INSERT' THEN
-        PERFORM painel_soma(NEW.balcao_id, NEW.created_at, 0, 1,
-            (NEW.aceita IS TRUE)::int, (NEW.aceita IS NOT NULL)::int, 0, 0);
-    ELSIF TG_TABLE_NAME = 'recommendations' THEN  -- feedback given or changed
-        PERFORM painel_soma(NEW.balcao_id, NEW.created_at, 0, 0,
-            (NEW.aceita IS TRUE)::int - (OLD.aceita IS TRUE)::int,
-            (NEW.aceita IS NOT NULL)::int - (OLD.aceita IS NOT NULL)::int, 0, 0);
-    ELSIF TG_TABLE_NAME = 'alerts' THEN
-        PERFORM painel_soma(NEW.balcao_id, NEW.created_at, 0, 0, 0, 0, 1, 0);
-    ELSIF NEW.session_id IS NOT NULL AND NEW.cost_usd <> 0 THEN  -- provider_calls
-        SELECT s.balcao_id INTO balcao FROM sessions s WHERE s.id = NEW.session_id;
-        PERFORM painel_soma(balcao, NEW.created_at, 0, 0, 0, 0, 0, NEW.cost_usd);
-    END IF;
+    FOR step IN 1..2 LOOP
+        IF step = 1 THEN
+            CONTINUE WHEN TG_OP = 'INSERT';
+            r := OLD;
+            sign := -1;
+        ELSE
+            CONTINUE WHEN TG_OP = 'DELETE';
+            r := NEW;
+            sign := 1;
+        END IF;
+        IF TG_TABLE_NAME = 'sessions' THEN
+            PERFORM painel_soma(r.balcao_id, r.started_at, sign, 0, 0, 0, 0, 0);
+        ELSIF TG_TABLE_NAME = 'recommendations' THEN
+            PERFORM painel_soma(r.balcao_id, r.created_at, 0, sign,
+                sign * (r.aceita IS TRUE)::int, sign * (r.aceita IS NOT NULL)::int, 0, 0);
+        ELSIF TG_TABLE_NAME = 'alerts' THEN
+            PERFORM painel_soma(r.balcao_id, r.created_at, 0, 0, 0, 0, sign, 0);
+        ELSIF r.session_id IS NOT NULL AND r.cost_usd <> 0 THEN  -- provider_calls
+            SELECT s.balcao_id INTO balcao FROM sessions s WHERE s.id = r.session_id;
+            PERFORM painel_soma(balcao, r.created_at, 0, 0, 0, 0, 0, sign * r.cost_usd);
+        END IF;
+    END LOOP;
     RETURN NULL;
 END $$;
-CREATE TRIGGER sessions_painel AFTER INSERT ON sessions
+CREATE TRIGGER sessions_painel AFTER INSERT OR DELETE ON sessions
     FOR EACH ROW EXECUTE FUNCTION painel_conta();
-CREATE TRIGGER recommendations_painel AFTER INSERT ON recommendations
+CREATE TRIGGER sessions_painel_update AFTER UPDATE OF started_at ON sessions
+    FOR EACH ROW WHEN (OLD.started_at IS DISTINCT FROM NEW.started_at)
+    EXECUTE FUNCTION painel_conta();
+CREATE TRIGGER recommendations_painel AFTER INSERT OR DELETE ON recommendations
     FOR EACH ROW EXECUTE FUNCTION painel_conta();
-CREATE TRIGGER recommendations_painel_feedback AFTER UPDATE OF aceita ON recommendations
-    FOR EACH ROW WHEN (OLD.aceita IS DISTINCT FROM NEW.aceita) EXECUTE FUNCTION painel_conta();
-CREATE TRIGGER alerts_painel AFTER INSERT ON alerts
+CREATE TRIGGER recommendations_painel_update
+    AFTER UPDATE OF aceita, created_at, balcao_id ON recommendations
+    FOR EACH ROW WHEN ((OLD.aceita, OLD.created_at, OLD.balcao_id) IS DISTINCT FROM
+                       (NEW.aceita, NEW.created_at, NEW.balcao_id))
+    EXECUTE FUNCTION painel_conta();
+CREATE TRIGGER alerts_painel AFTER INSERT OR DELETE ON alerts
     FOR EACH ROW EXECUTE FUNCTION painel_conta();
-CREATE TRIGGER provider_calls_painel AFTER INSERT ON provider_calls
+CREATE TRIGGER alerts_painel_update AFTER UPDATE OF created_at, balcao_id ON alerts
+    FOR EACH ROW WHEN ((OLD.created_at, OLD.balcao_id) IS DISTINCT FROM
+                       (NEW.created_at, NEW.balcao_id))
+    EXECUTE FUNCTION painel_conta();
+CREATE TRIGGER provider_calls_painel AFTER INSERT OR DELETE ON provider_calls
     FOR EACH ROW EXECUTE FUNCTION painel_conta();
+CREATE TRIGGER provider_calls_painel_update
+    AFTER UPDATE OF created_at, cost_usd, session_id ON provider_calls
+    FOR EACH ROW WHEN ((OLD.created_at, OLD.cost_usd, OLD.session_id) IS DISTINCT FROM
+                       (NEW.created_at, NEW.cost_usd, NEW.session_id))
+    EXECUTE FUNCTION painel_conta();
 
 -- what was recorded before this migration
 INSERT INTO painel_horas AS h
