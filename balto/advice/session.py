@@ -9,8 +9,9 @@ For each utterance, over a rolling window (`WINDOW_S`, `MAX_TURNS`):
    decision's `flags` (one alert names them all); while any sign is in the window, no product.
 2. Needs (`balto.advice.needs`): those said in this utterance, or said before and not advised on
    yet. None open (small talk, or needs already served and not said again): no advisor is asked.
-3. Unless a product was shown less than `cooldown_s` ago, the advisor chain
-   (`balto.advice.chain`) decides; its needs are then settled, whatever it said.
+3. Unless a product was shown for an utterance said less than `cooldown_s` before (the audio
+   clock), the advisor chain (`balto.advice.chain`) decides; its needs are then settled,
+   whatever it said.
 4. A product already shown in this session is not shown again.
 """
 
@@ -19,8 +20,6 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-import trio
 
 from balto.advice import chain
 from balto.advice.heard_memo import HeardMemo
@@ -96,8 +95,10 @@ class AdviceSession:
         needs = shown.still_open(self._decided, len(dialogue) - 1)
         if not needs:
             return Decision()
-        now = trio.current_time()
-        if self._last_shown is not None and now - self._last_shown < self.cooldown_s:
+        # On the conversation's clock (when the utterances were said), not the pipeline's: a
+        # slow provider or a backlog that delivers two utterances at once must not cost the
+        # second its suggestion; its need stays open when it is held back.
+        if self._last_shown is not None and end - self._last_shown < self.cooldown_s:
             return Decision()
         advice = await chain.advise(list(dialogue), needs, self.advisors, self.catalog, shown)
         if advice.result is not None:
@@ -106,5 +107,5 @@ class AdviceSession:
         if product is None or normalize(product.nome) in self._suggested:
             return Decision(advice=advice)
         self._suggested.add(normalize(product.nome))
-        self._last_shown = trio.current_time()
+        self._last_shown = end
         return Decision(advice=advice, product=product, result=advice.result)
