@@ -155,8 +155,12 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
             await page.wait_for('!document.getElementById("vincular").hidden', timeout_s=15)
             assert "revogada" in await page.evaluate(error)
             assert await page.evaluate('localStorage.getItem("balto.balcao")') is None
-            closes = query(database_url, "SELECT close_code FROM sessions")
+            # the recorder writes the session's close after the socket's, so wait for it
+            closes = await _settled(
+                database_url, "SELECT close_code FROM sessions WHERE ended_at IS NOT NULL"
+            )
             assert closes == [(4003,)]
+            assert query(database_url, "SELECT count(*) FROM sessions") == [(1,)]
 
         # a browser whose MediaRecorder makes no WebM streams a WAV of the microphone's samples
         stt.transcripts = ["Tem algo para rinite? Espirro muito."]
