@@ -153,14 +153,16 @@ def place_balcao(conn: psycopg.Connection, balcao_id: str, loja_id: str | None) 
     another chain's store).
     """
     with conn.transaction():
-        row = conn.execute("SELECT cliente_id FROM balcoes WHERE id = %s", (balcao_id,)).fetchone()
+        row = conn.execute(
+            "SELECT cliente_id::text FROM balcoes WHERE id = %s FOR UPDATE", (balcao_id,)
+        ).fetchone()
         if row is None:
             return "balcao"
-        if loja_id is not None:
-            owner = conn.execute(
-                "SELECT 1 FROM lojas WHERE id = %s AND cliente_id = %s", (loja_id, row[0])
-            ).fetchone()
-            if owner is None:
-                return "loja"
+        try:
+            # the store held until the move commits: a removal in between cannot leave the
+            # balcão pointing at nothing (a foreign-key failure, a 500)
+            require_of_cliente(conn, row[0], loja_id)
+        except UnknownLoja:
+            return "loja"
         conn.execute("UPDATE balcoes SET loja_id = %s WHERE id = %s", (loja_id, balcao_id))
     return None
