@@ -215,6 +215,12 @@ def test_the_hourly_sums_follow_every_write(database_url: str) -> None:
             {"periodo": "2026-03-02", **_sums(2, 0, 0, 0, 0, 0.0)},
             {"periodo": "2026-03-03", **_sums(0, 1, 1, 1, 0, 0.0)},
         ]
+        # a suggestion's balcão is its session's, whatever an update says
+        conn.execute("UPDATE recommendations SET balcao_id = %s WHERE id = %s", (ids["gama"], rec))
+        assert conn.execute(
+            "SELECT balcao_id::text FROM recommendations WHERE id = %s", (rec,)
+        ).fetchone() == (ids["beta"],)
+        assert sums_mismatch(conn) == 0
         # and what the sums rest on holds: a session stays at its balcão
         with pytest.raises(psycopg.errors.RaiseException), conn.transaction():
             conn.execute("UPDATE sessions SET balcao_id = %s WHERE id = %s", (ids["gama"], session))

@@ -4,9 +4,10 @@
 -- 6 s, growing with the traffic (docs/BENCHMARKS.md, History at scale). Two changes:
 
 -- 1. Suggestions and alerts carry their session's balcão (a session never changes balcão),
---    filled by the database on insert (and if their session were changed), so every writer (the
---    recorder's spool replays included) gets it without knowing, and are indexed by (balcão, time): the per-attendant and
---    top-product reads of a chain or a store read only its rows.
+--    derived by the database on insert and on any update of it or of their session, so every
+--    writer (the recorder's spool replays included) gets it without knowing and none can set
+--    another; indexed by (balcão, time), so the per-attendant and top-product reads of a chain
+--    or a store read only its rows.
 ALTER TABLE recommendations ADD COLUMN balcao_id uuid;
 ALTER TABLE alerts ADD COLUMN balcao_id uuid;
 UPDATE recommendations r SET balcao_id = s.balcao_id FROM sessions s WHERE s.id = r.session_id;
@@ -17,9 +18,10 @@ BEGIN
     SELECT s.balcao_id INTO NEW.balcao_id FROM sessions s WHERE s.id = NEW.session_id;
     RETURN NEW;
 END $$;
-CREATE TRIGGER recommendations_balcao BEFORE INSERT OR UPDATE OF session_id ON recommendations
+CREATE TRIGGER recommendations_balcao
+    BEFORE INSERT OR UPDATE OF session_id, balcao_id ON recommendations
     FOR EACH ROW EXECUTE FUNCTION fato_balcao();
-CREATE TRIGGER alerts_balcao BEFORE INSERT OR UPDATE OF session_id ON alerts
+CREATE TRIGGER alerts_balcao BEFORE INSERT OR UPDATE OF session_id, balcao_id ON alerts
     FOR EACH ROW EXECUTE FUNCTION fato_balcao();
 -- What the copies and the sums below rest on, enforced: a session stays at its balcão.
 CREATE FUNCTION sessao_no_balcao() RETURNS trigger LANGUAGE plpgsql AS $$
