@@ -6,12 +6,14 @@
   const form = document.getElementById("filtros");
   const filtros = Balto.filtrosDaUrl(NOMES);
   const graficos = {};
+  const CONTAGEM = { scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }; // counts: no 0,5 ticks
 
   function grafico(id, type, labels, datasets, opcoes) {
     if (graficos[id]) graficos[id].destroy();
     graficos[id] = new Chart(document.getElementById(id), {
       type, data: { labels, datasets },
-      options: Object.assign({ responsive: true, maintainAspectRatio: false, animation: false,
+      // locale: axis ticks and tooltips read 0,5 and 1.000 as the tables do
+      options: Object.assign({ locale: "pt-BR", responsive: true, maintainAspectRatio: false, animation: false,
         plugins: { legend: { position: "bottom" } } }, opcoes || {}),
     });
   }
@@ -49,18 +51,38 @@
       grafico("g-volume", "bar", labels, [
         { label: "Sessões", data: d.series.map((r) => r.sessoes), backgroundColor: "#5b8def" },
         { label: "Sugestões", data: d.series.map((r) => r.recomendacoes), backgroundColor: "#1a7f37" },
-      ]);
+      ], CONTAGEM);
       grafico("g-aceitacao", "line", labels, [
-        { label: "Aceitação (%)", data: d.series.map((r) => (r.com_feedback ? (100 * r.aceitas) / r.com_feedback : null)), borderColor: "#1a7f37", spanGaps: true },
-        { label: "Sugestões com retorno (n)", data: d.series.map((r) => r.com_feedback), borderColor: "#8c959f", yAxisID: "n" },
-      ], { scales: { y: { min: 0, max: 100 }, n: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false } } } });
+        // pointRadius: a period with a single day still shows its point
+        { label: "Aceitação (%)", data: d.series.map((r) => (r.com_feedback ? (100 * r.aceitas) / r.com_feedback : null)), borderColor: "#1a7f37", backgroundColor: "#1a7f37", pointRadius: 4, spanGaps: true },
+        { label: "Sugestões com retorno (n)", data: d.series.map((r) => r.com_feedback), borderColor: "#8c959f", backgroundColor: "#8c959f", pointRadius: 4, yAxisID: "n" },
+      ], { scales: {
+        x: { offset: true }, // a single period's point in the middle, not on the axis
+        y: { min: 0, max: 100 },
+        n: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false }, ticks: { precision: 0 } },
+      } });
       grafico("g-alertas", "bar", labels, [
         { label: "Alertas", data: d.series.map((r) => r.alertas), backgroundColor: "#b42318" },
-      ]);
+      ], CONTAGEM);
+      // one bar in reais, each currency on its own axis (the dollar axis is the same bar at the
+      // configured rate), so the bars do not read as two costs
       grafico("g-custo", "bar", labels, [
-        { label: "R$", data: d.series.map((r) => r.custo_brl), backgroundColor: "#9a6700" },
-        { label: "US$", data: d.series.map((r) => r.custo_usd), backgroundColor: "#d4a72c" },
-      ]);
+        { label: "Custo", data: d.series.map((r) => r.custo_brl), backgroundColor: "#9a6700" },
+      ], {
+        plugins: { legend: { display: false }, tooltip: { callbacks: {
+          label: (c) => `${brl.format(d.series[c.dataIndex].custo_brl)} · ${usd.format(d.series[c.dataIndex].custo_usd)}`,
+        } } },
+        scales: {
+          y: { beginAtZero: true, ticks: { callback: (v) => brl.format(v) } },
+          usd: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false },
+            // the same scale as reais, in dollars: min and max follow the left axis after each layout
+            afterDataLimits: (eixo) => {
+              const y = eixo.chart.scales.y;
+              if (y && d.brl_por_usd > 0) { eixo.min = y.min / d.brl_por_usd; eixo.max = y.max / d.brl_por_usd; }
+            },
+            ticks: { callback: (v) => usd.format(v) } },
+        },
+      });
       kpis(d.series);
       tabela("por-cliente", d.por_cliente, (r) => [r.razao_social, r.sessoes, r.recomendacoes, aceit(r), r.alertas, usd.format(r.custo_usd), brl.format(r.custo_brl)]);
       // stores only where the chain has them: a chain without any reads the same as before
