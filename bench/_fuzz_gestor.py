@@ -79,6 +79,7 @@ def gestor_cases(probe: Probe) -> None:
                 ("POST", f"/admin/clientes/{cliente}/lojas", {"nome": odd}),
                 ("PATCH", f"/admin/lojas/{loja}", {"nome": odd}),
                 ("PUT", f"/admin/balcoes/{balcao}/loja", {"loja_id": odd}),
+                ("PATCH", f"/admin/balcoes/{balcao}", {"nome_balcao": odd}),
                 ("PUT", f"/admin/atendentes/{atendente}/loja", {"loja_id": odd}),
                 ("POST", f"/admin/clientes/{cliente}/gestores", {**valid, "loja_id": odd}),
                 ("POST", f"/admin/clientes/{cliente}/chaves", {"nome": "Fuzz", "loja_id": odd}),

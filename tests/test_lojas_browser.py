@@ -4,8 +4,8 @@ is told, in words, that a store with an active gestor cannot be removed), watche
 per balcão carry its store's name on Ao vivo and filters Histórico by a store. The store's gestor
 then signs in and sees only its store: four tabs, "— Rede · Loja" in the header, its balcão's
 conversation and not the other store's, Cadastro with its account and balcões and none of the
-chain's panels, and no request of any page refused. Photographed at 1366 and 390 px wide in
-``tests/artifacts/admin-app/lojas-*.png``.
+chain's panels (it renames its balcão there), and no request of any page refused.
+Photographed at 1366 and 390 px wide in ``tests/artifacts/admin-app/lojas-*.png``.
 
 Needs Debian's ``chromium`` (skipped outside CI without it, failed under CI)."""
 
@@ -291,3 +291,22 @@ async def test_a_store_gestor_sees_its_own_store_only(
         assert await page.shown("atendentes")  # its store's (test_atendentes_loja_browser)
         await _nothing_refused(page)
         await _both_widths(page, "cadastro-gestor-loja")
+        # it names its counter as its people call it: typed in the row, saved with Enter
+        row = f'#balcoes tr[data-balcao="{ids["centro"]}"]'
+        await page.click(f'{row} [data-action="renomear-balcao"]')
+        await page.fill(f"{row} input", "  Caixa   da entrada ")
+        await page.evaluate(
+            f"document.querySelector({json.dumps(row + ' input')}).dispatchEvent("
+            "new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }))"
+        )
+        await settle(
+            page,
+            'document.getElementById("resultado").textContent'
+            '.includes("O balcão “Balcão Centro” agora se chama “Caixa da entrada”")'
+            ' && document.querySelector("#balcoes tbody").textContent'
+            '.startsWith("Caixa da entrada")',
+        )
+        assert query(
+            database_url, "SELECT nome_balcao FROM balcoes WHERE id = %s", ids["centro"]
+        ) == [("Caixa da entrada",)]
+        await _nothing_refused(page)

@@ -115,3 +115,19 @@ def rotate_codigo(conn: psycopg.Connection, cliente_id: str) -> str | None:
             "UPDATE clientes SET codigo = %s WHERE id = %s RETURNING id", (codigo, cliente_id)
         ).fetchone()
     return None if row is None else codigo
+
+
+def rename_balcao(conn: psycopg.Connection, balcao_id: str, nome: str) -> str | None:
+    """Give the balcão a new name; return the name it had, or None for an unknown balcão.
+
+    Everything read from the database shows the new name from now on: history, the Painel, the
+    report, Ao vivo. A revoked balcão can be renamed too (its history keeps being read).
+    """
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT nome_balcao FROM balcoes WHERE id = %s FOR UPDATE", (balcao_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        conn.execute("UPDATE balcoes SET nome_balcao = %s WHERE id = %s", (nome, balcao_id))
+    return str(row[0])

@@ -61,14 +61,14 @@ def recent_events(conn: psycopg.Connection, session_ids: Sequence[str]) -> dict[
 
 
 def session_facts(conn: psycopg.Connection, session_ids: Sequence[str]) -> dict[str, Row]:
-    """Attendant, cliente, store and start of each session."""
+    """Attendant, cliente, store, balcão name (the current one) and start of each session."""
     if not session_ids:
         return {}
     rows = (
         conn.cursor(row_factory=dict_row)
         .execute(
             "SELECT s.id, s.atendente, s.started_at, c.razao_social, c.id AS cliente_id,"
-            " b.loja_id, l.nome AS loja"
+            " b.loja_id, l.nome AS loja, b.nome_balcao"
             " FROM sessions s JOIN balcoes b ON b.id = s.balcao_id"
             " JOIN clientes c ON c.id = b.cliente_id LEFT JOIN lojas l ON l.id = b.loja_id"
             " WHERE s.id = ANY(%s::uuid[])",

@@ -82,6 +82,8 @@ async def live_data() -> Response:
         fact = facts.get(sid, {})
         session["atendente"] = fact.get("atendente")
         session["razao_social"] = fact.get("razao_social")
+        # renamed while connected: the database's name, not the one the session started with
+        session["nome_balcao"] = fact.get("nome_balcao") or session.get("nome_balcao")
         session["loja"] = fact.get("loja")
         session["eventos"] = [jsonable(row) for row in events.get(sid, [])]
     body = {

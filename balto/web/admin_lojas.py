@@ -12,10 +12,8 @@ its own store, so it sets up its counters itself.
 ``PATCH /admin/lojas/{id}`` ``{"nome"}`` → 200 ``{"id", "nome"}``; 404 unknown; 409 taken.
 ``DELETE /admin/lojas/{id}`` → 204: its balcões belong to the chain as a whole again; 409 while
 an active gestor or a live API key belongs to it (deactivate, revoke first); 404 unknown.
-``PUT /admin/balcoes/{id}/loja`` ``{"loja_id": "<uuid>" | null}`` → 200 ``{"balcao_id",
-"loja_id"}``: the store the balcão stands in (null: none); its history moves with it. 404 unknown
-balcão; 400 naming ``loja_id`` for a store that is not the balcão's chain's.
-Every change is audited. Another chain's store or balcão reads as unknown (404).
+Every change is audited. Another chain's store reads as unknown (404). Which store a balcão
+stands in is set in `balto.web.admin_balcoes`.
 """
 
 from __future__ import annotations
@@ -27,8 +25,8 @@ from quart import Blueprint, Response, jsonify
 from balto.store import lojas
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
-from balto.web.bodies import json_object, optional_uuid_field, text_field
-from balto.web.errors import FieldError, error
+from balto.web.bodies import json_object, text_field
+from balto.web.errors import error
 from balto.web.params import jsonable
 from balto.web.path_ids import own_cliente, touchable
 from balto.web.principal import for_gestores, for_lojas, principal
@@ -120,23 +118,3 @@ async def rotate_code(loja_id: str) -> tuple[Response, int]:
         return error(404, "not_found", _NO_LOJA)
     await audit("rotate_loja_codigo", loja_id=lid)
     return jsonify({"id": lid, "codigo": codigo}), 200
-
-
-@blueprint.put("/admin/balcoes/<balcao_id>/loja")
-@for_gestores
-async def place(balcao_id: str) -> tuple[Response, int]:
-    """Say which store a balcão stands in (null: the chain as a whole)."""
-    services = app_services()
-    if (bid := await touchable("balcao", balcao_id)) is None:
-        return error(404, "not_found", "balcão não encontrado")
-    body = await json_object()
-    if "loja_id" not in body:
-        raise FieldError("loja_id", "campo obrigatório: loja_id (UUID ou null)")
-    loja_id = optional_uuid_field(body, "loja_id")
-    wrong = await services.db.run(lojas.place_balcao, bid, loja_id)
-    if wrong == "balcao":
-        return error(404, "not_found", "balcão não encontrado")
-    if wrong == "loja":
-        raise FieldError("loja_id", "loja não encontrada na rede deste balcão")
-    await audit("place_balcao", balcao_id=bid, loja_id=loja_id)
-    return jsonify({"balcao_id": bid, "loja_id": loja_id}), 200

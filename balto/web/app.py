@@ -13,6 +13,7 @@ from balto.services import Services
 from balto.store.database import DatabaseUnavailable
 from balto.web import (
     admin_atendentes,
+    admin_balcoes,
     admin_cadastro,
     admin_catalog,
     admin_charts,
@@ -79,6 +80,7 @@ def create_quart_app(services: Services) -> QuartTrio:
     app.register_blueprint(admin_two_step.blueprint)  # their second step at sign-in
     app.register_blueprint(admin_chaves.blueprint)  # and their systems' read-only keys
     app.register_blueprint(admin_lojas.blueprint)  # and their stores
+    app.register_blueprint(admin_balcoes.blueprint)  # and their balcões' names and stores
     app.register_blueprint(pages.assets)
     app.register_blueprint(pages.root)
     app.register_blueprint(counter.blueprint)  # the counter's own screen, a device in a browser

@@ -7,9 +7,10 @@ the attendant's name, suggestions and alerts shown as they come, the attendant's
 page itself holds no data, so it is served to anyone, like the sign-in form.
 
 ``GET /balcao/atendentes`` with ``Authorization: Bearer <the balcão's API key>`` → 200
-``{"nomes": [...]}``: the names the attendant signing in chooses from (her store's attendants and
-the chain-wide ones, `balto.store.atendentes.names_at_balcao`); 401 for a missing, unknown or
-revoked key; 503 while the database is away.
+``{"nomes": [...], "nome_balcao"}``: the names the attendant signing in chooses from (her store's
+attendants and the chain-wide ones, `balto.store.atendentes.names_at_balcao`), and the balcão's
+name as the admin app has it now (renamed after linking, the page shows the new one); 401 for a
+missing, unknown or revoked key; 503 while the database is away.
 """
 
 from __future__ import annotations
@@ -41,6 +42,6 @@ async def atendentes() -> Response | tuple[Response, int]:
     if identity is None or identity.revoked:
         return error(401, "invalid_key", "chave do balcão ausente, não reconhecida ou revogada")
     nomes = await services.db.run(names_at_balcao, identity.cliente_id, identity.loja_id)
-    response = jsonify({"nomes": nomes})
+    response = jsonify({"nomes": nomes, "nome_balcao": identity.nome_balcao})
     response.headers["Cache-Control"] = "no-store"
     return response

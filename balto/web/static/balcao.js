@@ -99,14 +99,20 @@
 
   // --- the attendant ---------------------------------------------------------------------------
   // the names registered for this counter's store, offered as she types (any other name still
-  // goes: a new colleague not registered yet); nothing offered when they cannot be read
+  // goes: a new colleague not registered yet); nothing offered when they cannot be read. The
+  // same answer carries the balcão's name as Cadastro has it now.
   async function nomesDaLoja() {
     if (!config) return;
     try {
       const resposta = await fetch("/balcao/atendentes", { headers: { Authorization: "Bearer " + config.api_key } });
       if (!resposta.ok) return;
-      const { nomes } = await resposta.json();
+      const { nomes, nome_balcao: nomeBalcao } = await resposta.json();
       $("atendentes-nomes").replaceChildren(...nomes.map((nome) => { const o = el("option"); o.value = nome; return o; }));
+      if (nomeBalcao && nomeBalcao !== config.nome) { // renamed in Cadastro since it linked
+        config = Object.assign({}, config, { nome: nomeBalcao });
+        localStorage.setItem(CHAVE, JSON.stringify(config));
+        mostrar();
+      }
     } catch {
       // offline: the name is typed in full
     }

@@ -1,5 +1,5 @@
 // Cadastro: clientes (create, rotate the linking code), and for the chosen cliente its stores
-// (lojas.js), balcões (revoke, place in a store), attendants (add with consent, remove, their
+// (lojas.js), balcões (rename, revoke, place in a store), attendants (add with consent, remove, their
 // voice: voz.js), catalog (upload with row errors, list, CSV) and, for the operator, the
 // cliente's own accounts (gestores.js). An attendant works in one store or for the whole chain. A
 // store's gestor gets its store's linking code (lojas.js), balcões and attendants only: every other
@@ -77,11 +77,39 @@
           await balcoes(BaltoLojas.atuais);
         } catch (err) { falha(err); }
       }, "perigo");
-      const celulas = [b.nome_balcao, b.api_key_hint + "…", dataHora(b.created_at), situacao, revogar];
+      const nome = el("span", b.nome_balcao);
+      const renomear = botao("Renomear", () => renomearBalcao(b, nome));
+      renomear.dataset.action = "renomear-balcao";
+      const acoes = el("span");
+      acoes.append(renomear, " ", revogar);
+      const celulas = [nome, b.api_key_hint + "…", dataHora(b.created_at), situacao, acoes];
       if (comLoja) celulas.splice(1, 0, lugar(b));
       linha(tbody, celulas).dataset.balcao = b.id;
     }
     if (!body.items.length) linha(tbody, [daLoja ? "Nenhum balcão nesta loja." : "Nenhum balcão vinculado."]);
+  }
+
+  // the new name typed where the old one stood (a counter names itself "Balcão 1" when it links;
+  // the chain gives it the name its people use, shown from then on in every page and report)
+  function renomearBalcao(b, celula) {
+    const campo = el("input"); campo.value = b.nome_balcao; campo.maxLength = 120; campo.required = true;
+    campo.setAttribute("aria-label", `Novo nome para ${b.nome_balcao}`);
+    const salvar = botao("Salvar", async () => {
+      try {
+        const body = await api(`/admin/balcoes/${b.id}`, { method: "PATCH", headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({ nome_balcao: campo.value }) });
+        resultado(`O balcão “${b.nome_balcao}” agora se chama “${body.nome_balcao}”.`);
+        await balcoes(BaltoLojas.atuais);
+      } catch (err) { falha(err); }
+    });
+    salvar.dataset.action = "salvar-balcao";
+    campo.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") { e.preventDefault(); salvar.click(); }
+      if (e.key === "Escape") balcoes(BaltoLojas.atuais).catch(falha);
+    });
+    celula.replaceChildren(campo, " ", salvar, " ", botao("Cancelar", () => balcoes(BaltoLojas.atuais).catch(falha)));
+    campo.focus();
+    campo.select();
   }
 
   // which store the balcão stands in, changed on the spot (its past conversations move with it)
