@@ -58,6 +58,10 @@ async def test_a_starting_instance_leaves_the_others_sessions_and_reaches_them(
         assert seen["session_id"] == first["session_id"]
         listing = (await _admin(b, "GET", "/admin/sessions")).json()["sessions"]
         assert [s["balcao_id"] for s in listing] == [balcao]
+        # Cadastro's balcões, asked of either instance, show the session live (its Situação)
+        for instance in (a, b):
+            balcoes = (await _admin(instance, "GET", "/admin/balcoes")).json()["items"]
+            assert [x["live_session_id"] for x in balcoes] == [first["session_id"]]
         response = await _admin(b, "POST", f"/admin/sessions/{balcao}/disconnect")
         assert response.status_code == 202, response.text
         assert response.json()["instance"] == a.services.cluster.instance_id

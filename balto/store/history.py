@@ -112,8 +112,11 @@ _CLIENTES = (
 )
 _BALCOES = (
     "SELECT b.id, b.cliente_id, c.razao_social, b.nome_balcao, b.api_key_hint, b.revoked_at,"
-    " b.created_at, b.loja_id, l.nome AS loja, b.created_at AS _at, b.id AS _id"
+    " b.created_at, b.loja_id, l.nome AS loja, ls.session_id AS live_session_id,"
+    " b.created_at AS _at, b.id AS _id"
     " FROM balcoes b JOIN clientes c ON c.id = b.cliente_id LEFT JOIN lojas l ON l.id = b.loja_id"
+    # a session live on any instance of the cluster (its claim, `balto.store.cluster`)
+    " LEFT JOIN live_sessions ls ON ls.balcao_id = b.id"
 )
 _FROM_SESSION = (
     " JOIN sessions s ON s.id = x.session_id JOIN balcoes b ON b.id = s.balcao_id"
@@ -173,7 +176,7 @@ def list_clientes(
 def list_balcoes(
     conn: psycopg.Connection, limit: int, cursor: Cursor | None, filters: Filters
 ) -> Page:
-    """Balcões, newest first, with their cliente and revocation."""
+    """Balcões, newest first, with their cliente, store, revocation and live session if any."""
     where = filters.where("b.created_at")
     return keyset_page(conn, _BALCOES, ("b.created_at", "b.id", "uuid"), where, limit, cursor)
 

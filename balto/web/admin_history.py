@@ -78,12 +78,13 @@ async def clientes() -> Response:
 @blueprint.get("/admin/balcoes")
 @for_lojas
 async def balcoes() -> Response:
-    """Balcões with cliente, key hint, revocation and whether a session is live now."""
+    """Balcões with cliente, key hint, revocation and the session live now on any instance."""
     body = await _page(history.list_balcoes)
     registry = _services().registry
     for item in body["items"]:
-        live = registry.get(item["id"])
-        item["live_session_id"] = live.session.info.session_id if live else None
+        # this instance's own from memory (the claim row follows it by a round trip)
+        if live := registry.get(item["id"]):
+            item["live_session_id"] = live.session.info.session_id
     return jsonify(body)
 
 

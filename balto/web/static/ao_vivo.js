@@ -160,9 +160,9 @@
   let deNovo = false;
   async function clientes() {
     if (Balto.gestor) return;  // a chain's account sees its own chain
-    const body = await api("/admin/clientes?limit=500");
+    const { itens } = await Balto.todos("/admin/clientes");
     const select = form.elements.cliente_id;
-    for (const c of body.items) {
+    for (const c of itens) {
       const opt = el("option", c.razao_social); opt.value = c.id;
       if (c.id === filtros.cliente_id) opt.selected = true;
       select.append(opt);

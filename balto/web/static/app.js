@@ -166,20 +166,60 @@ const Balto = (() => {
   function preencherFormulario(form, filtros) {
     for (const [k, v] of Object.entries(filtros)) { const f = form.elements[k]; if (f && v) f.value = v; }
   }
-  async function opcoes(select, path, rotulo, valor, selecionado) {
-    const body = await api(path);
-    for (const item of body.items) {
+  // a list's items, following its pages (the API gives at most 500 at a time), so a network of
+  // more clientes or a chain of more balcões than one page sees every one; `paginas` bounds it
+  async function todos(path, paginas = 1000) {
+    const itens = [];
+    let cursor = null;
+    for (let i = 0; i < paginas; i++) {
+      const q = new URLSearchParams({ limit: "500" });
+      if (cursor) q.set("cursor", cursor);
+      const body = await api(path + (path.includes("?") ? "&" : "?") + q);
+      itens.push(...body.items);
+      cursor = body.next_cursor;
+      if (!cursor) return { itens, mais: false };
+    }
+    return { itens, mais: true };
+  }
+  // <option>s after the select's first ("Todos"), the chosen one kept when it is still there
+  function opcoes(select, itens, rotulo, valor, selecionado) {
+    select.replaceChildren(select.options[0]);
+    for (const item of itens) {
       const opt = el("option", rotulo(item));
       opt.value = valor(item);
-      if (opt.value === selecionado) opt.selected = true;
       select.append(opt);
     }
+    select.value = itens.some((i) => valor(i) === selecionado) ? selecionado : "";
   }
+  // the Cliente and Balcão filters: every cliente; the chosen cliente's balcões (all of them),
+  // or, with none chosen, the first 500 of the network's and a word on how to reach the rest
   async function clientesEBalcoes(form, filtros) {
-    await opcoes(form.elements.cliente_id, "/admin/clientes?limit=500", (c) => c.razao_social,
-      (c) => c.id, filtros.cliente_id);
-    await opcoes(form.elements.balcao_id, "/admin/balcoes?limit=500",
-      (b) => `${b.nome_balcao} (${b.razao_social}${b.loja ? " · " + b.loja : ""})`, (b) => b.id, filtros.balcao_id);
+    const clientes = await todos("/admin/clientes");
+    opcoes(form.elements.cliente_id, clientes.itens, (c) => c.razao_social, (c) => c.id, filtros.cliente_id);
+    const select = form.elements.balcao_id;
+    let vez = 0;  // a quicker answer for a cliente chosen later must not be overwritten
+    async function carregar(cliente, escolhido, doEndereco) {
+      const esta = ++vez;
+      const lista = cliente ? await todos(`/admin/balcoes?cliente_id=${encodeURIComponent(cliente)}`)
+        : await todos("/admin/balcoes", 1);
+      if (esta !== vez) return;
+      opcoes(select, lista.itens, (b) => `${b.nome_balcao} (${b.razao_social}${b.loja ? " · " + b.loja : ""})`,
+        (b) => b.id, escolhido);
+      if (lista.mais) {
+        const resto = el("option", "… escolha um cliente para ver todos os balcões dele");
+        resto.disabled = true;
+        select.append(resto);
+      }
+      if (doEndereco && escolhido && !select.value) {
+        // a balcão the address names but the list does not show (beyond the first page): kept
+        const opt = el("option", "o balcão escolhido"); opt.value = escolhido;
+        select.append(opt);
+        select.value = escolhido;
+      }
+    }
+    form.elements.cliente_id.addEventListener("change", () =>
+      carregar(meuCliente || form.elements.cliente_id.value, select.value).catch((e) => erro(e.message)));
+    await carregar(meuCliente || form.elements.cliente_id.value, filtros.balcao_id, true);
   }
   // the Loja filter (Histórico, Painel): offered when the chosen cliente (a gestor: its own) has
   // stores; a store's gestor never sees it, the server fixes its store whatever is asked
@@ -252,7 +292,7 @@ const Balto = (() => {
   const minhaLoja = document.body.dataset.loja || "";
   return {
     gestor, meuCliente, minhaLoja, fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
-    consulta, filtrosDaUrl, lerFormulario, aplicarFiltros, preencherFormulario, clientesEBalcoes, filtroLoja, pct, usd, brl, linha, botao,
+    consulta, filtrosDaUrl, lerFormulario, aplicarFiltros, preencherFormulario, clientesEBalcoes, filtroLoja, todos, dobrar, pct, usd, brl, linha, botao,
     falante, ciente, botaoConfirmado, fonte, motivoFalha, comPalavras,
   };
 })();

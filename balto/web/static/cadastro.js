@@ -25,10 +25,10 @@
   };
 
   async function clientes() {
-    const body = await api("/admin/clientes?limit=500");
+    const { itens } = await Balto.todos("/admin/clientes");
     const tbody = document.querySelector("#clientes tbody");
     tbody.replaceChildren();
-    for (const c of body.items) {
+    for (const c of itens) {
       const abrir = el("a", c.razao_social); abrir.href = "?cliente_id=" + c.id;
       abrir.addEventListener("click", (e) => { e.preventDefault(); escolher(c.id, c.razao_social); });
       const codigo = el("code", c.codigo, "codigo");
@@ -62,12 +62,12 @@
 
   // `lojas`: the chain's stores; with any, each row gets a select that places the balcão in one
   async function balcoes(lojas) {
-    const body = await api("/admin/balcoes?limit=500&cliente_id=" + cliente);
+    const { itens } = await Balto.todos("/admin/balcoes?cliente_id=" + cliente);
     const tbody = document.querySelector("#balcoes tbody");
     tbody.replaceChildren();
     const comLoja = lojas.length > 0;
     $("balcoes-loja").hidden = !comLoja;
-    for (const b of body.items) {
+    for (const b of itens) {
       const situacao = b.revoked_at ? "revogada em " + dataHora(b.revoked_at) : b.live_session_id ? "ao vivo" : "ativa";
       // asked once more: the counter stops at once and must be linked anew
       const revogar = b.revoked_at ? "" : Balto.botaoConfirmado("Revogar chave", "Sim, revogar", async () => {
@@ -86,7 +86,7 @@
       if (comLoja) celulas.splice(1, 0, lugar(b));
       linha(tbody, celulas).dataset.balcao = b.id;
     }
-    if (!body.items.length) linha(tbody, [daLoja ? "Nenhum balcão nesta loja." : "Nenhum balcão vinculado."]);
+    if (!itens.length) linha(tbody, [daLoja ? "Nenhum balcão nesta loja." : "Nenhum balcão vinculado."]);
   }
 
   // the new name typed where the old one stood (a counter names itself "Balcão 1" when it links;
@@ -192,10 +192,27 @@
       ? `Este cliente usa o catálogo padrão (${body.produtos.length} produtos).`
       : `Catálogo próprio: ${body.produtos.length} produtos, enviado em ${dataHora(body.versao)} (${body.origem || "sem nome"}).`;
     $("catalogo-baixar").href = `/admin/clientes/${cliente}/catalogo?formato=csv`;
+    produtos = body.produtos.map((p) => ({ p, texto: Balto.dobrar([p.nome, p.categoria, ...p.indicacoes, p.tarja].join(" ").normalize("NFC")) }));
+    mostrarCatalogo();
+  }
+
+  // a catalog holds up to 5,000 products: the first MOSTRADOS of those matching what is typed
+  // (every word, anywhere, any case and accents: "dipi" finds Dipirona)
+  const MOSTRADOS = 200;
+  let produtos = [];
+  function mostrarCatalogo() {
+    const palavras = Balto.dobrar($("catalogo-busca").value.normalize("NFC")).split(/\s+/).filter(Boolean);
+    const achados = produtos.filter(({ texto }) => palavras.every((w) => texto.includes(w)));
     const tbody = document.querySelector("#catalogo tbody");
     tbody.replaceChildren();
-    for (const p of body.produtos) linha(tbody, [p.nome, p.categoria, p.indicacoes.join("; "), p.tarja]);
+    for (const { p } of achados.slice(0, MOSTRADOS)) linha(tbody, [p.nome, p.categoria, p.indicacoes.join("; "), p.tarja]);
+    if (!achados.length && produtos.length) linha(tbody, ["Nenhum produto com essas palavras."]);
+    const n = (x) => x.toLocaleString("pt-BR");
+    const contagem = palavras.length ? `${n(achados.length)} de ${n(produtos.length)} produtos` : "";
+    const cortados = achados.length > MOSTRADOS ? `mostrando os primeiros ${MOSTRADOS}; busque para achar outros` : "";
+    $("catalogo-contagem").textContent = [contagem, cortados].filter(Boolean).join(" · ");
   }
+  $("catalogo-busca").addEventListener("input", mostrarCatalogo);
 
   // the stores first: the balcões', attendants', gestores' and keys' rows name them
   async function lojasEBalcoes() {
