@@ -49,6 +49,8 @@ def find_chromium() -> str | None:
 
 ADMIN_SECRET = "test-admin-secret"  # conftest's ADMIN_SECRET
 ARTIFACTS = Path(__file__).parent / "artifacts" / "admin-app"  # screenshots, git-ignored
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"  # axe-core 4.11.1, MPL-2.0 (axe.LICENSE)
+AXE_TAGS = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice")
 CHROMIUM = find_chromium()
 MISSING = "Chromium not found (apt-get install chromium, or set BALTO_CHROMIUM)"
 needs_chromium = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"), reason=MISSING)
@@ -317,8 +319,23 @@ async def settle(page: Page, expression: str, timeout_s: float = 10.0) -> Any:
             await trio.sleep(0.1)
 
 
+async def accessible(page: Page, where: str) -> None:
+    """Fail when axe-core finds a problem on the page as it is now: WCAG 2.1 A and AA and axe's
+    best practices (names for controls and table headers, list and landmark structure, contrast,
+    ARIA used as allowed). `where` names the state in the failure."""
+    if not await page.evaluate("typeof axe === 'object'"):
+        await page.evaluate(AXE.read_text("utf-8"))
+    found = await page.evaluate(
+        f"axe.run(document, {{runOnly: {{type: 'tag', values: {json.dumps(AXE_TAGS)}}}}})"
+        ".then(r => r.violations.map(v => [v.id, v.impact, v.help,"
+        " v.nodes.slice(0, 3).map(n => n.target.join(' '))]))"
+    )
+    assert found == [], (where, found)
+
+
 async def photograph(page: Page, name: str) -> None:
-    """Save the page as ``ARTIFACTS/<name>.png``."""
+    """Save the page as ``ARTIFACTS/<name>.png``, once `accessible` finds nothing wrong with it."""
+    await accessible(page, name)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     png = await page.screenshot()
     assert png.startswith(b"\x89PNG")

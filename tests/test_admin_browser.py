@@ -17,7 +17,7 @@ from typing import Any
 import trio
 
 from balto.device import DeviceRun, stream_file
-from tests.browser import ADMIN_SECRET, Page, chromium, needs_chromium, open_page
+from tests.browser import ADMIN_SECRET, Page, accessible, chromium, needs_chromium, open_page
 from tests.conftest import FIXTURES, register_balcao, start_server, ws_url
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.wiring import provider_env
@@ -117,6 +117,7 @@ async def test_dashboard_shows_live_sessions_and_restarts_one(
         assert await _restarts(page, restarted) == len(ACTORS)
         assert await _restarts(page, untouched) == 0
 
+        await accessible(page, "operacao")
         png = await page.screenshot()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
     (tmp_path / "admin.png").write_bytes(png)

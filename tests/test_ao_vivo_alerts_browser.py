@@ -17,7 +17,7 @@ import httpx
 import trio
 
 from balto.device import stream_file
-from tests.browser import ARTIFACTS, chromium, needs_chromium, open_page, sign_in
+from tests.browser import chromium, needs_chromium, open_page, photograph, sign_in
 from tests.conftest import ADMIN, FIXTURES, query, register_balcao, start_server, ws_url
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.openai_compat import FakeOpenAICompat
@@ -58,8 +58,7 @@ async def test_a_new_alert_shows_in_a_banner_until_the_admin_acknowledges_it(
             assert await page.evaluate("document.title") == "(1) Alerta — Ao vivo — Balto"
             outlined = 'document.querySelectorAll(".cartao.com-alerta").length'
             assert await page.evaluate(outlined) == 1
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            (ARTIFACTS / "ao-vivo-alerta.png").write_bytes(await page.screenshot())
+            await photograph(page, "ao-vivo-alerta")  # with an accessibility check
 
             await page.click("#alertas-novos li button")  # Ciente
             await page.wait_for(f"{BANNER}.hidden", timeout_s=5)

@@ -22,13 +22,14 @@ import httpx
 import trio
 
 from tests.browser import (
-    ARTIFACTS,
     Page,
+    accessible,
     chromium,
     fake_microphone,
     microphone_wav,
     needs_chromium,
     open_page,
+    photograph,
 )
 from tests.conftest import ADMIN, FIXTURES, query, start_server
 from tests.fakes.elevenlabs import FakeElevenLabs
@@ -104,9 +105,11 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
         ) as page:  # fmt: skip
             await page.goto(running.base_url + "/balcao")
             assert await page.evaluate('document.getElementById("vincular").hidden') is False
+            await accessible(page, "balcao-vincular")
             await _fill(page, "vincular-form", {"codigo": wrong, "nome": "Balcão Web 01"})
             error = 'document.getElementById("erro").textContent'
             assert "não encontrado" in await page.wait_for(error, timeout_s=10)
+            await accessible(page, "balcao-codigo-errado")
             await _fill(page, "vincular-form", {"codigo": codigo, "nome": "Balcão Web 01"})
             await page.wait_for('!document.getElementById("atender").hidden', timeout_s=10)
             stored = await page.evaluate('JSON.parse(localStorage.getItem("balto.balcao"))')
@@ -143,11 +146,10 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
             assert rows == [("Loratadina 10 mg", "Ana Paula")]
             alerts = await _settled(database_url, "SELECT sinal, atendente FROM alerts")
             assert alerts == [("dor_no_peito", "Ana Paula")]
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            (ARTIFACTS / "balcao.png").write_bytes(await page.screenshot())
+            await photograph(page, "balcao")  # with an accessibility check
             width = await page.at_phone_width()
             assert width[0] <= width[1] == 390, width
-            (ARTIFACTS / "balcao-390.png").write_bytes(await page.screenshot())
+            await photograph(page, "balcao-390")
 
             # the admin revokes the key: the page stops, says why, and forgets the key
             revoked = await http.post(f"/admin/balcoes/{stored['balcao_id']}/revoke", headers=ADMIN)

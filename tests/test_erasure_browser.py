@@ -17,7 +17,7 @@ from pathlib import Path
 import trio
 
 from tests.admin_seed import BASE, SEGMENTS_PER_SESSION, seed
-from tests.browser import ARTIFACTS, Page, chromium, needs_chromium, open_page, sign_in
+from tests.browser import Page, chromium, needs_chromium, open_page, photograph, sign_in
 from tests.conftest import query, start_server
 
 pytestmark = needs_chromium
@@ -99,8 +99,7 @@ async def test_an_admin_erases_a_conversation_from_its_page(
         assert "5 (apagadas)" in marked
         await page.goto(f"{running.base_url}/admin/historico/{ids['s1']}")
         await page.wait_for('document.querySelectorAll("li.ev-fala").length > 0', timeout_s=10)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        (ARTIFACTS / "conversa-apagada.png").write_bytes(await page.screenshot())
+        await photograph(page, "conversa-apagada")  # with an accessibility check
 
         await page.goto(running.base_url + "/admin/auditoria")  # who erased it, in words
         rows = 'Array.from(document.querySelectorAll("#auditoria tbody tr"))'
@@ -122,7 +121,7 @@ async def test_an_admin_erases_a_conversation_from_its_page(
         await page.wait_for(f"{rows}.length === 1", timeout_s=10)
         assert await page.evaluate(f"{rows}[0].dataset.action") == "erase_conversation"
         assert "acao=erase_conversation" in await page.evaluate("location.search")
-        (ARTIFACTS / "auditoria.png").write_bytes(await page.screenshot())
+        await photograph(page, "auditoria")
         # nobody of that name: the list says so
         await page.fill("#f-ator", "ninguém")
         await page.click('#filtros-auditoria button[type="submit"]')

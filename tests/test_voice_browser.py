@@ -24,13 +24,13 @@ from balto.speaker.features import RATE, embed
 from balto.speaker.identify import Enrolled, identify
 from balto.speaker.voiceprint import Scorer, Voiceprint
 from tests.browser import (
-    ARTIFACTS,
     Page,
     chromium,
     fake_microphone,
     microphone_wav,
     needs_chromium,
     open_page,
+    photograph,
     sign_in,
 )
 from tests.conftest import ADMIN, FIXTURES, query, start_server
@@ -159,8 +159,7 @@ async def test_an_admin_records_an_attendants_voice_in_the_browser(
                 database_url, "SELECT print FROM voiceprints WHERE atendente_id = %s", ids["Ana"]
             )
             assert _dialogue_labels(bytes(print_bytes)) == ["atendente", "cliente"]
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            (ARTIFACTS / "cadastro-voz.png").write_bytes(await page.screenshot())
+            await photograph(page, "cadastro-voz")  # with an accessibility check
             width = await page.at_phone_width()
             assert width[0] <= width[1] == 390, width
             await page.call("Emulation.clearDeviceMetricsOverride")

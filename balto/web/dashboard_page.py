@@ -31,7 +31,8 @@ PAGE = """<!doctype html>
 </head>
 <body>
 <!--DEMO-->
-<p class="nav"><a href="/admin/ao-vivo">Área administrativa</a> · Operação</p>
+<nav class="nav" aria-label="Navegação"><a href="/admin/ao-vivo">Área administrativa</a> · Operação</nav>
+<main>
 <h1>Balto — sessões ao vivo</h1>
 <form id="login" hidden>
  <label>Segredo de administrador: <input id="segredo" type="password" autocomplete="off"></label>
@@ -40,8 +41,9 @@ PAGE = """<!doctype html>
 <p id="erro" role="alert"></p>
 <section id="totais" aria-label="Totais do dia"></section>
 <p id="vazio" hidden>Nenhuma sessão ativa.</p>
-<main id="sessoes"></main>
+<div id="sessoes"></div>
 <p><small id="atualizado"></small></p>
+</main>
 <script>
 "use strict";
 const ACTOR_COLUMNS = ["ator", "estado", "fila", "descartes", "reinícios", "p50 (ms)",

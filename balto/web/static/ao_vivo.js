@@ -48,6 +48,7 @@
 
   function tabelaAtores(session) {
     const wrap = el("div", null, "tabela");
+    wrap.tabIndex = 0;  // it scrolls sideways on a phone: reachable by keyboard too
     const table = el("table");
     const head = el("tr");
     for (const h of ["Ator", "Estado", "Fila", "Política", "Descartes", "Reinícios", "Entradas", "Saídas", "Último erro", "Observação"]) head.append(el("th", h));
