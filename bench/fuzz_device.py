@@ -324,7 +324,7 @@ ID_ROUTES = [
     "/admin/clientes/{}/gestores", "/admin/clientes/{}/chaves", "/admin/alertas/{}/ciente",
     "/admin/clientes/{}/lojas", "/admin/lojas/{}", "/admin/balcoes/{}/loja",
     "/admin/gestores/{}/dois-fatores", "/admin/lojas/{}/codigo", "/admin/atendentes/{}/loja",
-    "/admin/balcoes/{}",
+    "/admin/balcoes/{}", "/admin/clientes/{}",
 ]  # fmt: skip
 
 

@@ -373,6 +373,25 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         link = f"document.querySelector({json.dumps(row + ' .tela-balcao')}).getAttribute('href')"
         assert await page.evaluate(link) == f"/balcao?codigo={codigo}"  # the counter page's
 
+        # the chain's data corrected in place: its phone, as typed, stored as digits
+        await page.evaluate(
+            'document.getElementById("dados-cliente-bloco").open = true;'
+            'document.getElementById("dados-cliente").telefone.value = "(21) 3456-7890";'
+        )
+        assert (
+            await page.evaluate('document.getElementById("dados-cliente").razao_social.value')
+            == "Rede Alfa"
+        )
+        await page.click('#dados-cliente button[type="submit"]')
+        await settle(
+            page,
+            'document.getElementById("resultado").textContent === "Dados de Rede Alfa salvos."'
+            ' && document.getElementById("dados-cliente").telefone.value === "2134567890"',
+        )
+        assert query(database_url, "SELECT telefone FROM clientes WHERE id = %s", alfa_cliente) == [
+            ("2134567890",)
+        ]
+
         # a new cliente and an attendant (with consent) through the forms
         await page.evaluate(
             'document.getElementById("novo-cliente-bloco").open = true;'

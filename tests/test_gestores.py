@@ -232,6 +232,7 @@ OPEN_TO_GESTORES = {
     "admin_balcoes.place",
     "admin_balcoes.rename",
     "admin_cadastro.rotate",
+    "admin_cadastro.update",
     "admin_catalog.read",
     "admin_catalog.upload",
     "admin_charts.chart_data",

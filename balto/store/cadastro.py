@@ -131,3 +131,34 @@ def rename_balcao(conn: psycopg.Connection, balcao_id: str, nome: str) -> str | 
             return None
         conn.execute("UPDATE balcoes SET nome_balcao = %s WHERE id = %s", (nome, balcao_id))
     return str(row[0])
+
+
+CLIENTE_FIELDS = ("razao_social", "email", "telefone")  # what an admin may correct
+
+
+def update_cliente(
+    conn: psycopg.Connection, cliente_id: str, values: dict[str, str]
+) -> dict[str, tuple[str, str]] | None:
+    """Correct the cliente's registration data (`values`: some of `CLIENTE_FIELDS`).
+
+    Returns what changed, field by field as (before, after) (empty when nothing did), or None
+    for an unknown cliente.
+    """
+    fields = [f for f in CLIENTE_FIELDS if f in values]
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT razao_social, email, telefone FROM clientes WHERE id = %s FOR UPDATE",
+            (cliente_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        before = dict(zip(CLIENTE_FIELDS, row, strict=True))
+        changed = {f: (before[f], values[f]) for f in fields if before[f] != values[f]}
+        if changed:
+            # the column names come from CLIENTE_FIELDS, never from the request
+            sets = ", ".join(f"{f} = %s" for f in changed)
+            conn.execute(
+                f"UPDATE clientes SET {sets} WHERE id = %s".encode(),
+                [*(values[f] for f in changed), cliente_id],
+            )
+    return changed

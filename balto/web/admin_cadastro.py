@@ -1,9 +1,14 @@
-"""Admin routes over cadastro: rotate a cliente's linking code, read failed linking attempts.
+"""Admin routes over cadastro: a cliente's data corrected, its linking code, failed linkings.
 
 Both need ``Authorization: Bearer <ADMIN_SECRET>`` (401 otherwise; the metrics token is refused).
 A gestor may rotate its own cliente's code (another cliente: 404); the failures are the
 operator's (403).
 
+``PATCH /admin/clientes/{id}`` with any of ``{"razao_social", "email", "telefone"}`` → 200
+``{"id", "razao_social", "email", "telefone"}``: the registration data corrected (validated as at
+``POST /cadastro/cliente``: 400 naming the field; none of the three → 400 naming ``body``). The
+operator's and the chain's gestores' (a store's gestor: 403). Audited ``update_cliente``, its
+``mudancas`` each changed field's old and new value.
 ``POST /admin/clientes/{id}/codigo`` → 200 ``{"cliente_id", "codigo"}``: a fresh code; the old one
 is refused from then on (balcões already linked keep their keys). Audited as ``rotate_codigo``.
 ``GET /admin/cadastro/falhas`` → ``{"items": [...], "next_cursor": …}``: failed or rate-limited
@@ -13,13 +18,21 @@ is refused from then on (balcões already linked keep their keys). Audited as ``
 
 from __future__ import annotations
 
+import psycopg
 from quart import Blueprint, Response, jsonify
 
-from balto.store.cadastro import rotate_codigo
+from balto.store.cadastro import CLIENTE_FIELDS, rotate_codigo, update_cliente
 from balto.store.cadastro_guard import failures_page
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
-from balto.web.errors import error
+from balto.web.bodies import (
+    MAX_RAZAO_SOCIAL,
+    email_field,
+    json_object,
+    telefone_field,
+    text_field,
+)
+from balto.web.errors import FieldError, error
 from balto.web.params import (
     cursor_arg,
     encode_cursor,
@@ -35,6 +48,42 @@ blueprint = Blueprint("admin_cadastro", __name__)
 
 _services = app_services
 blueprint.before_request(require_admin)
+
+
+@blueprint.patch("/admin/clientes/<cliente_id>")
+@for_gestores
+async def update(cliente_id: str) -> tuple[Response, int]:
+    """Correct the cliente's razão social, e-mail or telefone."""
+    if (cid := own_cliente(cliente_id)) is None:
+        return error(404, "not_found", "cliente não encontrado")
+    body = await json_object()
+    values: dict[str, str] = {}
+    if "razao_social" in body:
+        values["razao_social"] = text_field(body, "razao_social", MAX_RAZAO_SOCIAL)
+    if "email" in body:
+        values["email"] = email_field(body)
+    if "telefone" in body:
+        values["telefone"] = telefone_field(body)
+    if not values:
+        raise FieldError("body", "informe razao_social, email ou telefone")
+    changed = await _services().db.run(update_cliente, cid, values)
+    if changed is None:
+        return error(404, "not_found", "cliente não encontrado")
+    if changed:
+        await audit(
+            "update_cliente",
+            cliente_id=cid,
+            mudancas={field: {"de": de, "para": para} for field, (de, para) in changed.items()},
+        )
+    rows = await _services().db.run(_cliente_data, cid)
+    return jsonify({"id": cid, **rows}), 200
+
+
+def _cliente_data(conn: psycopg.Connection, cliente_id: str) -> dict[str, str]:
+    row = conn.execute(
+        "SELECT razao_social, email, telefone FROM clientes WHERE id = %s", (cliente_id,)
+    ).fetchone()
+    return dict(zip(CLIENTE_FIELDS, row or ("", "", ""), strict=True))
 
 
 @blueprint.post("/admin/clientes/<cliente_id>/codigo")

@@ -13,6 +13,7 @@ from balto.storable_text import unstorable_at
 from balto.web.errors import FieldError
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_RAZAO_SOCIAL = 200  # a cliente's legal name, at registration and when corrected
 
 
 async def json_body() -> Any:
@@ -78,3 +79,11 @@ def optional_uuid_field(body: dict[str, Any], field: str) -> str | None:
         return str(uuid.UUID(value))
     except ValueError:
         raise FieldError(field, f"{field} deve ser um UUID ou null") from None
+
+
+def telefone_field(body: dict[str, Any], field: str = "telefone") -> str:
+    """A required Brazilian phone number with its area code: its 10 to 13 digits, as stored."""
+    digits = re.sub(r"\D", "", text_field(body, field, 30))
+    if not 10 <= len(digits) <= 13:
+        raise FieldError(field, f"{field} deve ter de 10 a 13 dígitos (com DDD)")
+    return digits

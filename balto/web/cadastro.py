@@ -23,7 +23,7 @@ from balto.store.cadastro import API_KEY_PREFIX, create_cliente, revoke_own_key
 from balto.store.cadastro_guard import FailureLimit, link_balcao
 from balto.web.audit import audit
 from balto.web.auth import is_admin
-from balto.web.bodies import email_field, json_object, text_field
+from balto.web.bodies import MAX_RAZAO_SOCIAL, email_field, json_object, telefone_field, text_field
 from balto.web.errors import FieldError, error
 from balto.web.principal import OPERATOR, remember
 from balto.web.remote_ops import close_revoked
@@ -51,11 +51,8 @@ async def cadastro_cliente() -> tuple[Response, int]:
     remember(OPERATOR)  # the audit log's ator
     body = await json_object()
     email = email_field(body)
-    razao_social = text_field(body, "razao_social", 200)
-    telefone = text_field(body, "telefone", 30)
-    digits = re.sub(r"\D", "", telefone)
-    if not 10 <= len(digits) <= 13:
-        raise FieldError("telefone", "telefone deve ter de 10 a 13 dígitos (com DDD)")
+    razao_social = text_field(body, "razao_social", MAX_RAZAO_SOCIAL)
+    digits = telefone_field(body)
     codigo = await services.db.run(create_cliente, email, razao_social, digits)
     log.info("cliente registered: %s", razao_social)
     return jsonify({"codigo": codigo}), 201

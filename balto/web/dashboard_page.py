@@ -31,7 +31,9 @@ PAGE = """<!doctype html>
 </head>
 <body>
 <!--DEMO-->
-<nav class="nav" aria-label="Navegação"><a href="/admin/ao-vivo">Área administrativa</a> · Operação</nav>
+<nav class="nav" aria-label="Navegação">
+ <a href="/admin/ao-vivo">Área administrativa</a> · Operação
+</nav>
 <main>
 <h1>Balto — sessões ao vivo</h1>
 <form id="login" hidden>

@@ -1,7 +1,7 @@
-// Cadastro: clientes (create, rotate the linking code), and for the chosen cliente its stores
-// (lojas.js), balcões (rename, revoke, place in a store), attendants (add with consent, remove, their
-// voice: voz.js), catalog (upload with row errors, list, CSV) and, for the operator, the
-// cliente's own accounts (gestores.js). An attendant works in one store or for the whole chain. A
+// Cadastro: clientes (create, rotate the linking code), and for the chosen cliente its data
+// (dados_cliente.js), stores (lojas.js), balcões (rename, revoke, place in a store), attendants
+// (add with consent, remove, their voice: voz.js), catalog (upload with row errors, list, CSV)
+// and, for the operator, the cliente's own accounts (gestores.js). An attendant works in one store or for the whole chain. A
 // store's gestor gets its store's linking code (lojas.js), balcões and attendants only: every other
 // panel here changes the whole chain, and its routes would refuse it.
 "use strict";
@@ -231,7 +231,8 @@
     }
     // shown once every section is drawn: a table filling in above another would move its
     // buttons under the pointer (a click meant for one attendant's row landing on another's)
-    await Promise.all([lojasEBalcoes(), catalogo()])
+    const corrigido = async (c) => { $("cliente-nome").textContent = c.razao_social; await clientes(); };
+    await Promise.all([lojasEBalcoes(), catalogo(), BaltoDadosCliente.carregar(cliente, resultado, falha, corrigido)])
       .finally(() => { bloco.hidden = false; });
   }
 
