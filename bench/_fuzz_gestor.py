@@ -84,6 +84,7 @@ def gestor_cases(probe: Probe) -> None:
                 ("PATCH", f"/admin/clientes/{cliente}", {"email": odd}),
                 ("PATCH", f"/admin/clientes/{cliente}", {"telefone": odd}),
                 ("PUT", f"/admin/atendentes/{atendente}/loja", {"loja_id": odd}),
+                ("PATCH", f"/admin/atendentes/{atendente}", {"nome": odd}),
                 ("POST", f"/admin/clientes/{cliente}/gestores", {**valid, "loja_id": odd}),
                 ("POST", f"/admin/clientes/{cliente}/chaves", {"nome": "Fuzz", "loja_id": odd}),
                 ("PUT", f"/admin/clientes/{cliente}/dois-fatores", {"exigido": odd}),

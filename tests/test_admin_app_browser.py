@@ -409,6 +409,16 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         await page.click('#novo-atendente button[type="submit"]')
         await settle(page, 'document.querySelector("#atendentes").textContent.includes("Carla")')
         assert query(database_url, "SELECT nome FROM atendentes") == [("Carla",)]
+        # her name completed in its row (her consent, and any voice, stay)
+        await page.click('#atendentes [data-action="renomear-atendente"]')
+        await page.fill("#atendentes tbody input", "Carla Souza")
+        await page.click('#atendentes [data-action="salvar-atendente"]')
+        await settle(
+            page,
+            'document.getElementById("resultado").textContent.startsWith('
+            '"“Carla” agora se chama “Carla Souza”")',
+        )
+        assert query(database_url, "SELECT nome FROM atendentes") == [("Carla Souza",)]
 
         bad, good = tmp_path / "catalogo-ruim.csv", tmp_path / "catalogo.csv"
         bad.write_text(BAD_CATALOG, encoding="utf-8")

@@ -229,6 +229,7 @@ OPEN_TO_GESTORES = {
     "admin_atendentes.listing",
     "admin_atendentes.place",
     "admin_atendentes.remove",
+    "admin_atendentes.rename",
     "admin_balcoes.place",
     "admin_balcoes.rename",
     "admin_cadastro.rotate",

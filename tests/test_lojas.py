@@ -302,6 +302,7 @@ OPEN_TO_LOJAS = {
     "admin_atendentes.create",
     "admin_atendentes.listing",
     "admin_atendentes.remove",
+    "admin_atendentes.rename",
     "admin_balcoes.rename",
     "admin_catalog.read",
     "admin_charts.chart_data",

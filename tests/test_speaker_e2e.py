@@ -2,8 +2,9 @@
 attendant enrolled over the admin API, loopback provider fakes.
 
 An enrolled attendant's dialogue yields a recommendation carrying her name, segments labelled by
-role in history and roles in the LLM's dialogue; once her voiceprint is erased the next session
-says nothing of who spoke (``atendente`` null, no labels) and nothing fails.
+role in history and roles in the LLM's dialogue; her name corrected, the next session names her
+so; once her voiceprint is erased the next session says nothing of who spoke (``atendente``
+null, no labels) and nothing fails.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ async def _segments(http: httpx.AsyncClient, balcao_id: str) -> list[dict[str, o
 async def test_enrolled_attendant_is_named_and_segments_carry_roles_until_erased(
     nursery: trio.Nursery, database_url: str
 ) -> None:
-    stt = FakeElevenLabs(transcripts=TEXTS * 2)
+    stt = FakeElevenLabs(transcripts=TEXTS * 3)  # three sessions
     llm = FakeOpenAICompat("xai")
     llm.respond = lambda body: {"recomendar": True, "produto": PRODUCT, "explicacao": "Dor."}
     # One front-end worker process: the voice embeddings are made there, as in production.
@@ -91,6 +92,16 @@ async def test_enrolled_attendant_is_named_and_segments_carry_roles_until_erased
         dialogue = llm.requests[-1].body["messages"][-1]["content"]
         assert f"[atendente] {TEXTS[0]}" in dialogue and f"[cliente] {TEXTS[1]}" in dialogue
 
+        # her name corrected: the next session names her so, what was stored keeps its name
+        renamed = await http.patch(
+            f"/admin/atendentes/{ana}", json={"nome": "Ana Paula Souza"}, headers=ADMIN
+        )
+        assert renamed.status_code == 200, renamed.text
+        recs = await _recommendations(ws_url(running), api_key)
+        assert [(r["produto"], r["atendente"]) for r in recs] == [(PRODUCT, "Ana Paula Souza")]
+        named = [s["atendente"] for s in await _segments(http, balcao_id)]
+        assert named == ["Ana Paula", None, "Ana Paula Souza", None]
+
         erased = await http.delete(f"/admin/atendentes/{ana}/voz", headers=ADMIN)
         assert erased.status_code == 204
         assert (await http.delete(f"/admin/atendentes/{ana}/voz", headers=ADMIN)).status_code == 404
@@ -98,22 +109,22 @@ async def test_enrolled_attendant_is_named_and_segments_carry_roles_until_erased
 
         recs = await _recommendations(ws_url(running), api_key)
         assert [(r["produto"], r["atendente"]) for r in recs] == [(PRODUCT, None)]
-        later = (await _segments(http, balcao_id))[2:]
+        later = (await _segments(http, balcao_id))[4:]
         assert [(s["transcript"], s["falante"], s["atendente"]) for s in later] == [
             (TEXTS[0], None, None),
             (TEXTS[1], None, None),
         ]
         dialogue = llm.requests[-1].body["messages"][-1]["content"]
         assert f"[falante] {TEXTS[1]}" in dialogue
-    # nothing failed on the way: no actor restarted in either session
+    # nothing failed on the way: no actor restarted in any of the three sessions
     # The session row is closed just after the socket, and its supervision totals are recorded
     # just after that (two writes): wait for both.
     for _ in range(50):
         rows = query(database_url, "SELECT restarts FROM sessions WHERE ended_at IS NOT NULL")
-        if len(rows) == 2 and all(restarts is not None for (restarts,) in rows):
+        if len(rows) == 3 and all(restarts is not None for (restarts,) in rows):
             break
         await trio.sleep(0.1)
-    assert rows == [(0,), (0,)]
+    assert rows == [(0,), (0,), (0,)]
 
 
 async def test_an_attendant_is_named_at_her_stores_balcoes_only(

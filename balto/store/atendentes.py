@@ -131,6 +131,28 @@ def place_atendente(conn: psycopg.Connection, atendente_id: str, loja_id: str | 
     return True
 
 
+def rename_atendente(conn: psycopg.Connection, atendente_id: str, nome: str) -> str | None:
+    """Correct a live attendant's name; return the name she had, None when there is none.
+
+    `DuplicateAtendente` when another live attendant of her chain has that name. Her voiceprint
+    stays; sessions name her anew from their next segment (migration 0029 bumps the epoch); what
+    the history stored keeps the name of its time.
+    """
+    with conn.transaction():
+        row = conn.execute(
+            "SELECT nome FROM atendentes WHERE id = %s AND removed_at IS NULL FOR UPDATE",
+            (atendente_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        try:
+            with conn.transaction():
+                conn.execute("UPDATE atendentes SET nome = %s WHERE id = %s", (nome, atendente_id))
+        except psycopg.errors.UniqueViolation as exc:
+            raise DuplicateAtendente(nome) from exc
+    return str(row[0])
+
+
 def names_at_balcao(conn: psycopg.Connection, cliente_id: str, loja_id: str | None) -> list[str]:
     """The names an attendant signing in at a balcão chooses from, by name.
 

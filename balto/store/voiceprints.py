@@ -2,9 +2,10 @@
 
 Functions take a psycopg connection and run in the store's worker threads (`Database.run`).
 Only voiceprints (a few hundred bytes of voice statistics) are stored, never enrollment audio.
-Every change of a cliente's voiceprints, or of where its attendants and balcões stand, bumps its
-row in ``voiceprint_epochs`` (triggers: migrations 0010, 0023, 0026), and removing an attendant
-deletes the voiceprint (a trigger), so sessions see any of it at once.
+Every change of a cliente's voiceprints, of its attendants' names, or of where its attendants and
+balcões stand, bumps its row in ``voiceprint_epochs`` (triggers: migrations 0010, 0023, 0026,
+0029), and removing an attendant deletes the voiceprint (a trigger), so sessions see any of it at
+once.
 """
 
 from __future__ import annotations

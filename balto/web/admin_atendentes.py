@@ -17,6 +17,10 @@ model, which sessions skip, so the voice must be recorded again).
 "loja_id"}``: she moves to another store of her chain (null: the whole chain), her voiceprint
 with her; the operator and the chain's gestores only (a store's gestor: 403); 400 naming
 ``loja_id`` when absent or another chain's store; 404 unknown.
+``PATCH /admin/atendentes/{id}`` ``{"nome"}`` → 200 ``{"atendente_id", "nome"}``: her name
+corrected (a typo), her voiceprint and consent kept; sessions name her anew from their next
+segment, history keeps the name of its time; 400 naming ``nome``; 409 for another live attendant
+of that name in her chain; 404 unknown or removed. Audited ``rename_atendente``.
 ``DELETE /admin/atendentes/{id}`` → 204 (404 when unknown); history keeps the name it stored.
 """
 
@@ -33,6 +37,7 @@ from balto.store.atendentes import (
     list_atendentes,
     place_atendente,
     remove_atendente,
+    rename_atendente,
 )
 from balto.store.lojas import UnknownLoja
 from balto.web.audit import audit
@@ -47,6 +52,7 @@ blueprint = Blueprint("admin_atendentes", __name__)
 blueprint.before_request(require_admin)
 
 MAX_NOME = 120
+_TAKEN = "já existe um atendente com esse nome neste cliente"
 
 
 @blueprint.post("/admin/atendentes")
@@ -69,7 +75,7 @@ async def create() -> tuple[Response, int]:
     try:
         new_id = await app_services().db.run(create_atendente, cliente_id, nome, loja_id)
     except DuplicateAtendente:
-        return error(409, "conflict", "já existe um atendente com esse nome neste cliente")
+        return error(409, "conflict", _TAKEN)
     except UnknownLoja:
         raise FieldError("loja_id", "loja não encontrada nesse cliente") from None
     if new_id is None:
@@ -109,6 +115,23 @@ async def place(atendente_id: str) -> tuple[Response, int]:
         raise FieldError("loja_id", "loja não encontrada na rede deste atendente") from None
     await audit("place_atendente", atendente_id=key, loja_id=loja_id)
     return jsonify({"atendente_id": key, "loja_id": loja_id}), 200
+
+
+@blueprint.patch("/admin/atendentes/<atendente_id>")
+@for_lojas
+async def rename(atendente_id: str) -> tuple[Response, int]:
+    """Correct an attendant's name."""
+    if (key := await touchable("atendente", atendente_id)) is None:
+        return error(404, "not_found", "atendente não encontrado")
+    nome = " ".join(text_field(await json_object(), "nome", MAX_NOME).split())
+    try:
+        antes = await app_services().db.run(rename_atendente, key, nome)
+    except DuplicateAtendente:
+        return error(409, "conflict", _TAKEN, field="nome")
+    if antes is None:
+        return error(404, "not_found", "atendente não encontrado")
+    await audit("rename_atendente", atendente_id=key, de=antes, para=nome)
+    return jsonify({"atendente_id": key, "nome": nome}), 200
 
 
 @blueprint.delete("/admin/atendentes/<atendente_id>")

@@ -12,7 +12,7 @@
     deactivate_gestor: "Desativar gestor", change_own_password: "Trocar a própria senha",
     create_chave: "Criar chave de API", revoke_chave: "Revogar chave de API",
     create_loja: "Criar loja", rename_loja: "Renomear loja", remove_loja: "Remover loja",
-    update_cliente: "Corrigir dados do cliente", rename_balcao: "Renomear balcão", place_balcao: "Mudar balcão de loja", place_atendente: "Mudar atendente de loja", rotate_loja_codigo: "Novo código de vínculo da loja",
+    update_cliente: "Corrigir dados do cliente", rename_atendente: "Renomear atendente", rename_balcao: "Renomear balcão", place_balcao: "Mudar balcão de loja", place_atendente: "Mudar atendente de loja", rotate_loja_codigo: "Novo código de vínculo da loja",
     two_step: "Verificação em duas etapas", turn_off_two_step: "Desativar 2 etapas de um colega",
     require_two_step: "Exigir 2 etapas na rede", end_other_sessions: "Encerrar as outras sessões",
   };

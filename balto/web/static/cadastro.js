@@ -1,6 +1,6 @@
 // Cadastro: clientes (create, rotate the linking code), and for the chosen cliente its data
 // (dados_cliente.js), stores (lojas.js), balcões (rename, revoke, place in a store), attendants
-// (add with consent, remove, their voice: voz.js), catalog (upload with row errors, list, CSV)
+// (add with consent, rename, remove, their voice: voz.js), catalog (upload with row errors, list, CSV)
 // and, for the operator, the cliente's own accounts (gestores.js). An attendant works in one store or for the whole chain. A
 // store's gestor gets its store's linking code (lojas.js), balcões and attendants only: every other
 // panel here changes the whole chain, and its routes would refuse it.
@@ -89,27 +89,42 @@
     if (!itens.length) linha(tbody, [daLoja ? "Nenhum balcão nesta loja." : "Nenhum balcão vinculado."]);
   }
 
-  // the new name typed where the old one stood (a counter names itself "Balcão 1" when it links;
-  // the chain gives it the name its people use, shown from then on in every page and report)
-  function renomearBalcao(b, celula) {
-    const campo = el("input"); campo.value = b.nome_balcao; campo.maxLength = 120; campo.required = true;
-    campo.setAttribute("aria-label", `Novo nome para ${b.nome_balcao}`);
-    const salvar = botao("Salvar", async () => {
-      try {
-        const body = await api(`/admin/balcoes/${b.id}`, { method: "PATCH", headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ nome_balcao: campo.value }) });
-        resultado(`O balcão “${b.nome_balcao}” agora se chama “${body.nome_balcao}”.`);
-        await balcoes(BaltoLojas.atuais);
-      } catch (err) { falha(err); }
-    });
-    salvar.dataset.action = "salvar-balcao";
+  // a new name typed where the old one stood (`celula`); `salvar(nome)` saves it and redraws,
+  // `redesenhar` puts the row back as it was (Cancelar, Escape)
+  function renomearNaLinha(celula, atual, max, salvar, redesenhar, acao) {
+    const campo = el("input"); campo.value = atual; campo.maxLength = max; campo.required = true;
+    campo.setAttribute("aria-label", `Novo nome para ${atual}`);
+    const ok = botao("Salvar", async () => { try { await salvar(campo.value); } catch (err) { falha(err); } });
+    ok.dataset.action = acao;
     campo.addEventListener("keydown", (e) => {
-      if (e.key === "Enter") { e.preventDefault(); salvar.click(); }
-      if (e.key === "Escape") balcoes(BaltoLojas.atuais).catch(falha);
+      if (e.key === "Enter") { e.preventDefault(); ok.click(); }
+      if (e.key === "Escape") redesenhar().catch(falha);
     });
-    celula.replaceChildren(campo, " ", salvar, " ", botao("Cancelar", () => balcoes(BaltoLojas.atuais).catch(falha)));
+    celula.replaceChildren(campo, " ", ok, " ", botao("Cancelar", () => redesenhar().catch(falha)));
     campo.focus();
     campo.select();
+  }
+
+  // a counter names itself ("Balcão 1") when it links; the chain gives it the name its people
+  // use, shown from then on in every page and report
+  function renomearBalcao(b, celula) {
+    const redesenhar = () => balcoes(BaltoLojas.atuais);
+    renomearNaLinha(celula, b.nome_balcao, 120, async (nome) => {
+      const body = await api(`/admin/balcoes/${b.id}`, { method: "PATCH", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ nome_balcao: nome }) });
+      resultado(`O balcão “${b.nome_balcao}” agora se chama “${body.nome_balcao}”.`);
+      await redesenhar();
+    }, redesenhar, "salvar-balcao");
+  }
+
+  // a typo in an attendant's name, corrected: her voice and consent stay
+  function renomearAtendente(a, celula) {
+    renomearNaLinha(celula, a.nome, 120, async (nome) => {
+      const body = await api(`/admin/atendentes/${a.id}`, { method: "PATCH", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ nome }) });
+      resultado(`“${a.nome}” agora se chama “${body.nome}”; a voz cadastrada continua valendo.`);
+      await atendentes();
+    }, atendentes, "salvar-atendente");
   }
 
   // which store the balcão stands in, changed on the spot (its past conversations move with it)
@@ -176,10 +191,13 @@
       remover.dataset.action = "remover-atendente";
       const voz = botao(a.voz ? "Voz…" : "Cadastrar voz", () => BaltoVoz.abrir(a, atendentes));
       voz.dataset.action = "voz";
-      const celulas = [a.nome, dataHora(a.consentimento_at), BaltoVoz.situacao(a.voz), el("span", "", "linha-acoes")];
+      const nome = el("span", a.nome);
+      const renomear = botao("Renomear", () => renomearAtendente(a, nome));
+      renomear.dataset.action = "renomear-atendente";
+      const celulas = [nome, dataHora(a.consentimento_at), BaltoVoz.situacao(a.voz), el("span", "", "linha-acoes")];
       if (comLoja) celulas.splice(1, 0, ondeTrabalha(a));
       const tr = linha(tbody, celulas);
-      tr.lastChild.firstChild.append(voz, " ", remover);
+      tr.lastChild.firstChild.append(renomear, " ", voz, " ", remover);
       tr.dataset.atendente = a.id;
     }
     if (!body.items.length) linha(tbody, [daLoja ? "Nenhum atendente nesta loja." : "Nenhum atendente cadastrado."]);
