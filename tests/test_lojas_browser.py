@@ -212,7 +212,15 @@ async def test_a_store_gestor_sees_its_own_store_only(
                 ' && !document.getElementById("f-loja-rotulo").hidden'
                 ' && document.querySelectorAll("#conversas tbody tr").length === 2',
             )
+            balcoes = (
+                '[...document.getElementById("f-balcao").options].filter(o => o.value)'
+                ".map(o => o.text)"
+            )
+            assert len(await page.evaluate(balcoes)) == 2
             await _choose(page, "#f-loja", praia)
+            # the Balcão filter offers the chosen store's balcões only
+            await settle(page, f"{balcoes}.length === 1")
+            assert await page.evaluate(balcoes) == ["Balcão Praia (Rede Sul · Loja Praia)"]
             await page.click('#filtros button[type="submit"]')
             await settle(page, 'document.querySelectorAll("#conversas tbody tr").length === 1')
             assert "Balcão Praia" in await page.text("#conversas tbody")

@@ -191,17 +191,20 @@ const Balto = (() => {
     }
     select.value = itens.some((i) => valor(i) === selecionado) ? selecionado : "";
   }
-  // the Cliente and Balcão filters: every cliente; the chosen cliente's balcões (all of them),
-  // or, with none chosen, the first 500 of the network's and a word on how to reach the rest
+  // the Cliente and Balcão filters: every cliente; the chosen cliente's balcões (all of them, or
+  // its chosen store's), or, with none chosen, the first 500 of the network's and a word on how
+  // to reach the rest
   async function clientesEBalcoes(form, filtros) {
     const clientes = await todos("/admin/clientes");
     opcoes(form.elements.cliente_id, clientes.itens, (c) => c.razao_social, (c) => c.id, filtros.cliente_id);
     const select = form.elements.balcao_id;
     let vez = 0;  // a quicker answer for a cliente chosen later must not be overwritten
-    async function carregar(cliente, escolhido, doEndereco) {
+    // `loja`: a store chosen, its balcões only (a store's gestor: the server narrows to its own)
+    async function carregar(cliente, escolhido, doEndereco, loja = "") {
       const esta = ++vez;
-      const lista = cliente ? await todos(`/admin/balcoes?cliente_id=${encodeURIComponent(cliente)}`)
-        : await todos("/admin/balcoes", 1);
+      const q = new URLSearchParams({ cliente_id: cliente });
+      if (loja) q.set("loja_id", loja);
+      const lista = cliente ? await todos(`/admin/balcoes?${q}`) : await todos("/admin/balcoes", 1);
       if (esta !== vez) return;
       opcoes(select, lista.itens, (b) => `${b.nome_balcao} (${b.razao_social}${b.loja ? " · " + b.loja : ""})`,
         (b) => b.id, escolhido);
@@ -217,9 +220,15 @@ const Balto = (() => {
         select.value = escolhido;
       }
     }
+    const clienteAtual = () => meuCliente || form.elements.cliente_id.value;
+    // another cliente: its stores are not chosen yet (filtroLoja empties that select)
     form.elements.cliente_id.addEventListener("change", () =>
-      carregar(meuCliente || form.elements.cliente_id.value, select.value).catch((e) => erro(e.message)));
-    await carregar(meuCliente || form.elements.cliente_id.value, filtros.balcao_id, true);
+      carregar(clienteAtual(), select.value).catch((e) => erro(e.message)));
+    if (form.elements.loja_id) {
+      form.elements.loja_id.addEventListener("change", () =>
+        carregar(clienteAtual(), select.value, false, form.elements.loja_id.value).catch((e) => erro(e.message)));
+    }
+    await carregar(clienteAtual(), filtros.balcao_id, true, filtros.loja_id);
   }
   // the Loja filter (Histórico, Painel): offered when the chosen cliente (a gestor: its own) has
   // stores; a store's gestor never sees it, the server fixes its store whatever is asked
