@@ -1,5 +1,6 @@
 """Lists longer than one page of the API (500) in a real browser: a network of 512 clientes and a
-chain of 1,050 balcões. Cadastro lists every cliente and every balcão of the chain; the Histórico
+chain of 1,050 balcões. Cadastro lists every cliente and every balcão of the chain (and finds one
+by a piece of its name); the Histórico
 filters offer every cliente and, once a cliente is chosen, every one of its balcões; with none
 chosen, the network's first 500 and a word on how to reach the rest; a balcão named in the address
 stays chosen even beyond the first page. A catalog of 5,000 products shows its first 200 and
@@ -86,6 +87,18 @@ async def test_lists_longer_than_a_page_are_shown_whole(
         await _open(page, f"{base}/admin/cadastro?cliente_id={grande}", f"{rows} === {BALCOES}")
         clientes = 'document.querySelectorAll("#clientes tbody tr[data-cliente]").length'
         assert await page.evaluate(clientes) == CLIENTES
+        # one balcão of the chain's 1,050 found by a piece of its name
+        await page.fill("#balcoes-busca", "caixa 1049")
+        await page.evaluate(
+            "document.getElementById('balcoes-busca').dispatchEvent(new Event('input'))"
+        )
+        shown = (
+            '[...document.querySelectorAll("#balcoes tbody tr[data-balcao]")]'
+            ".filter(r => !r.hidden)"
+        )
+        assert await page.evaluate(f"{shown}.map(r => r.cells[0].textContent)") == ["Caixa 1049"]
+        contagem_b = 'document.getElementById("balcoes-contagem").textContent'
+        assert await page.evaluate(contagem_b) == "1 de 1.050 balcões"
 
         # the catalog: its first 200 products, and the one asked for by a piece of it
         async with httpx.AsyncClient(base_url=base, headers=ADMIN) as http:

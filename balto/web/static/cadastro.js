@@ -84,10 +84,29 @@
       acoes.append(renomear, " ", revogar);
       const celulas = [nome, b.api_key_hint + "…", dataHora(b.created_at), situacao, acoes];
       if (comLoja) celulas.splice(1, 0, lugar(b));
-      linha(tbody, celulas).dataset.balcao = b.id;
+      const tr = linha(tbody, celulas);
+      tr.dataset.balcao = b.id;
+      tr.dataset.texto = Balto.dobrar([b.nome_balcao, b.loja || "", situacao].join(" ").normalize("NFC"));
     }
     if (!itens.length) linha(tbody, [daLoja ? "Nenhum balcão nesta loja." : "Nenhum balcão vinculado."]);
+    $("balcoes-busca-bloco").hidden = itens.length <= BUSCA_A_PARTIR;
+    filtrarBalcoes();
   }
+
+  // a chain of many balcões finds one by pieces of its name, store or state ("ao vivo")
+  const BUSCA_A_PARTIR = 10;
+  function filtrarBalcoes() {
+    const palavras = Balto.dobrar($("balcoes-busca").value.normalize("NFC")).split(/\s+/).filter(Boolean);
+    const linhas = [...document.querySelectorAll("#balcoes tbody tr[data-balcao]")];
+    let vistas = 0;
+    for (const tr of linhas) {
+      tr.hidden = !palavras.every((w) => tr.dataset.texto.includes(w));
+      if (!tr.hidden) vistas += 1;
+    }
+    const n = (x) => x.toLocaleString("pt-BR");
+    $("balcoes-contagem").textContent = palavras.length ? `${n(vistas)} de ${n(linhas.length)} balcões` : "";
+  }
+  $("balcoes-busca").addEventListener("input", filtrarBalcoes);
 
   // a new name typed where the old one stood (`celula`); `salvar(nome)` saves it and redraws,
   // `redesenhar` puts the row back as it was (Cancelar, Escape)
