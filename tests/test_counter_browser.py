@@ -130,10 +130,21 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
                 == "atendentes-nomes"
             )
             await _fill(page, "atendente-form", {"nome": "  Ana   Paula "})
+            # renamed in Cadastro meanwhile: the page takes the new name when it starts streaming
+            renamed = await http.patch(
+                f"/admin/balcoes/{stored['balcao_id']}",
+                json={"nome_balcao": "Caixa Web 01"},
+                headers=ADMIN,
+            )
+            assert renamed.status_code == 200, renamed.text
             await page.click("#iniciar")
             await page.wait_for(
                 'document.getElementById("estado").dataset.estado === "ouvindo"', timeout_s=10
             )
+            header = 'document.getElementById("balcao-nome").textContent'
+            assert await page.wait_for(f'{header} === "Caixa Web 01"', timeout_s=10)
+            stored = await page.evaluate('JSON.parse(localStorage.getItem("balto.balcao"))')
+            assert stored["nome"] == "Caixa Web 01"
             [suggestion] = await _cards(page, "sugestoes", 1, timeout_s=40)
             assert "Loratadina 10 mg" in suggestion and "Antialérgico para rinite." in suggestion
             [alert] = await _cards(page, "alertas", 1, timeout_s=40)

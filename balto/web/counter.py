@@ -9,8 +9,8 @@ page itself holds no data, so it is served to anyone, like the sign-in form.
 ``GET /balcao/atendentes`` with ``Authorization: Bearer <the balcão's API key>`` → 200
 ``{"nomes": [...], "nome_balcao"}``: the names the attendant signing in chooses from (her store's
 attendants and the chain-wide ones, `balto.store.atendentes.names_at_balcao`), and the balcão's
-name as the admin app has it now (renamed after linking, the page shows the new one); 401 for a
-missing, unknown or revoked key; 503 while the database is away.
+name as the admin app has it now (renamed after linking, the page shows the new one at its next
+load or connection); 401 for a missing, unknown or revoked key; 503 while the database is away.
 """
 
 from __future__ import annotations

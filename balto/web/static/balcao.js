@@ -188,6 +188,7 @@
       rec = mic.gravar({ intervaloMs: 250, aoPedaco: (pedaco) => { if (socket.readyState === WebSocket.OPEN) socket.send(pedaco); } });
       tentativas = 0;
       estado("Ouvindo", "ouvindo");
+      nomesDaLoja();  // each new stream: the store's names and the balcão's own, as they are now
     };
     socket.onmessage = (e) => { if (typeof e.data === "string") receber(e.data); };
     socket.onclose = (e) => fechou(socket, e.code);
