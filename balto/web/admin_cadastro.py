@@ -1,8 +1,8 @@
 """Admin routes over cadastro: a cliente's data corrected, its linking code, failed linkings.
 
-Both need ``Authorization: Bearer <ADMIN_SECRET>`` (401 otherwise; the metrics token is refused).
-A gestor may rotate its own cliente's code (another cliente: 404); the failures are the
-operator's (403).
+All need ``Authorization: Bearer <ADMIN_SECRET>`` (401 otherwise; the metrics token is refused)
+or an admin session. A gestor may correct its own cliente's data and rotate its code (another
+cliente: 404); the failures are the operator's (403).
 
 ``PATCH /admin/clientes/{id}`` with any of ``{"razao_social", "email", "telefone"}`` → 200
 ``{"id", "razao_social", "email", "telefone"}``: the registration data corrected (validated as at
