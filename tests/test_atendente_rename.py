@@ -50,9 +50,18 @@ async def test_an_attendants_name_is_corrected_with_clear_refusals(
         assert (await _rename(op, ana, {"nome": "ana paula"}, ADMIN)).status_code == 200  # hers
         taken = await _rename(op, bia, {"nome": "ANA PAULA"}, ADMIN)
         assert taken.status_code == 409 and taken.json()["field"] == "nome"
-        for bad in ({}, {"nome": ""}, {"nome": " "}, {"nome": 3}, {"nome": "x" * 121}):
+        # 80 characters at most, as the counter may declare a name
+        for bad in ({}, {"nome": ""}, {"nome": " "}, {"nome": 3}, {"nome": "x" * 81}):
             refused = await _rename(op, bia, bad, ADMIN)
             assert refused.status_code == 400 and refused.json()["field"] == "nome", bad
+        made = await op.post(
+            "/admin/atendentes",
+            json={"cliente_id": c1, "nome": "y" * 81, "consentimento": True},
+            headers=ADMIN,
+        )
+        assert made.status_code == 400 and made.json()["field"] == "nome"
+        assert (await _rename(op, bia, {"nome": "b" * 80}, ADMIN)).status_code == 200
+        assert (await _rename(op, bia, {"nome": "Bia"}, ADMIN)).status_code == 200
         assert (await _rename(op, UNKNOWN, {"nome": "Z"}, ADMIN)).status_code == 404
         assert (await _rename(op, "x", {"nome": "Z"}, ADMIN)).status_code == 404
         assert (await op.delete(f"/admin/atendentes/{bia}", headers=ADMIN)).status_code == 204
@@ -66,7 +75,12 @@ async def test_an_attendants_name_is_corrected_with_clear_refusals(
         database_url,
         "SELECT detail->>'atendente_id', detail->>'de', detail->>'para' FROM admin_audit"
         " WHERE action = 'rename_atendente' ORDER BY id",
-    ) == [(ana, "Ana", "Ana Paula"), (ana, "Ana Paula", "ana paula")]
+    ) == [
+        (ana, "Ana", "Ana Paula"),
+        (ana, "Ana Paula", "ana paula"),
+        (bia, "Bia", "b" * 80),
+        (bia, "b" * 80, "Bia"),
+    ]
 
 
 async def test_a_stores_gestor_renames_its_stores_attendants_only(

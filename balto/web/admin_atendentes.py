@@ -51,7 +51,7 @@ from balto.web.principal import for_gestores, for_lojas, owns, scoped_cliente, s
 blueprint = Blueprint("admin_atendentes", __name__)
 blueprint.before_request(require_admin)
 
-MAX_NOME = 120
+MAX_NOME = 80  # what the counter may declare (actors.attendant.MAX_NAME_CHARS): one limit
 _TAKEN = "já existe um atendente com esse nome neste cliente"
 
 

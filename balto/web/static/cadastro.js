@@ -138,7 +138,7 @@
 
   // a typo in an attendant's name, corrected: her voice and consent stay
   function renomearAtendente(a, celula) {
-    renomearNaLinha(celula, a.nome, 120, async (nome) => {
+    renomearNaLinha(celula, a.nome, 80, async (nome) => {
       const body = await api(`/admin/atendentes/${a.id}`, { method: "PATCH", headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ nome }) });
       resultado(`“${a.nome}” agora se chama “${body.nome}”; a voz cadastrada continua valendo.`);
