@@ -1,9 +1,10 @@
 // Cadastro: clientes (create, rotate the linking code), and for the chosen cliente its data
-// (dados_cliente.js), stores (lojas.js), balcões (rename, revoke, place in a store), attendants
-// (add with consent, rename, remove, their voice: voz.js), catalog (upload with row errors, list, CSV)
-// and, for the operator, the cliente's own accounts (gestores.js). An attendant works in one store or for the whole chain. A
-// store's gestor gets its store's linking code (lojas.js), balcões and attendants only: every other
-// panel here changes the whole chain, and its routes would refuse it.
+// (dados_cliente.js), stores (lojas.js), balcões (rename, revoke, place in a store, search),
+// attendants (add with consent, rename, remove, their voice: voz.js), catalog (upload with row
+// errors, list, search, CSV) and, for the operator, the cliente's own accounts (gestores.js). An
+// attendant works in one store or for the whole chain. A store's gestor gets its store's linking
+// code (lojas.js), balcões and attendants only: every other panel here changes the whole chain,
+// and its routes would refuse it.
 "use strict";
 (() => {
   const { el, api, dataHora, linha, botao } = Balto;
