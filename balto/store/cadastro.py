@@ -136,13 +136,20 @@ def rename_balcao(conn: psycopg.Connection, balcao_id: str, nome: str) -> str | 
 CLIENTE_FIELDS = ("razao_social", "email", "telefone")  # what an admin may correct
 
 
+@dataclass(frozen=True, slots=True)
+class ClienteUpdate:
+    """A correction applied: the data as saved now, and what changed as (before, after)."""
+
+    saved: dict[str, str]
+    changed: dict[str, tuple[str, str]]
+
+
 def update_cliente(
     conn: psycopg.Connection, cliente_id: str, values: dict[str, str]
-) -> dict[str, tuple[str, str]] | None:
+) -> ClienteUpdate | None:
     """Correct the cliente's registration data (`values`: some of `CLIENTE_FIELDS`).
 
-    Returns what changed, field by field as (before, after) (empty when nothing did), or None
-    for an unknown cliente.
+    None for an unknown cliente.
     """
     fields = [f for f in CLIENTE_FIELDS if f in values]
     with conn.transaction():
@@ -161,4 +168,4 @@ def update_cliente(
                 f"UPDATE clientes SET {sets} WHERE id = %s".encode(),
                 [*(values[f] for f in changed), cliente_id],
             )
-    return changed
+    return ClienteUpdate({**before, **{f: values[f] for f in fields}}, changed)

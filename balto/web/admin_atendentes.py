@@ -42,7 +42,7 @@ from balto.store.atendentes import (
 from balto.store.lojas import UnknownLoja
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
-from balto.web.bodies import json_object, optional_uuid_field, text_field
+from balto.web.bodies import json_object, name_field, optional_uuid_field, text_field
 from balto.web.errors import FieldError, error
 from balto.web.params import canonical_uuid, jsonable, uuid_arg
 from balto.web.path_ids import touchable
@@ -123,7 +123,7 @@ async def rename(atendente_id: str) -> tuple[Response, int]:
     """Correct an attendant's name."""
     if (key := await touchable("atendente", atendente_id)) is None:
         return error(404, "not_found", "atendente não encontrado")
-    nome = " ".join(text_field(await json_object(), "nome", MAX_NOME).split())
+    nome = name_field(await json_object(), "nome", MAX_NOME)
     try:
         antes = await app_services().db.run(rename_atendente, key, nome)
     except DuplicateAtendente:

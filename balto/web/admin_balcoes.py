@@ -19,7 +19,7 @@ from balto.store import lojas
 from balto.store.cadastro import rename_balcao
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
-from balto.web.bodies import json_object, optional_uuid_field, text_field
+from balto.web.bodies import json_object, name_field, optional_uuid_field
 from balto.web.errors import FieldError, error
 from balto.web.path_ids import touchable
 from balto.web.principal import for_gestores, for_lojas
@@ -37,7 +37,7 @@ async def rename(balcao_id: str) -> tuple[Response, int]:
     """Give a balcão the name its people use."""
     if (bid := await touchable("balcao", balcao_id)) is None:
         return error(404, "not_found", _NO_BALCAO)
-    nome = " ".join(text_field(await json_object(), "nome_balcao", MAX_NOME).split())
+    nome = name_field(await json_object(), "nome_balcao", MAX_NOME)
     antes = await app_services().db.run(rename_balcao, bid, nome)
     if antes is None:
         return error(404, "not_found", _NO_BALCAO)

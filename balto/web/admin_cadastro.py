@@ -18,10 +18,9 @@ is refused from then on (balcões already linked keep their keys). Audited as ``
 
 from __future__ import annotations
 
-import psycopg
 from quart import Blueprint, Response, jsonify
 
-from balto.store.cadastro import CLIENTE_FIELDS, rotate_codigo, update_cliente
+from balto.store.cadastro import rotate_codigo, update_cliente
 from balto.store.cadastro_guard import failures_page
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
@@ -66,24 +65,13 @@ async def update(cliente_id: str) -> tuple[Response, int]:
         values["telefone"] = telefone_field(body)
     if not values:
         raise FieldError("body", "informe razao_social, email ou telefone")
-    changed = await _services().db.run(update_cliente, cid, values)
-    if changed is None:
+    done = await _services().db.run(update_cliente, cid, values)
+    if done is None:
         return error(404, "not_found", "cliente não encontrado")
-    if changed:
-        await audit(
-            "update_cliente",
-            cliente_id=cid,
-            mudancas={field: {"de": de, "para": para} for field, (de, para) in changed.items()},
-        )
-    rows = await _services().db.run(_cliente_data, cid)
-    return jsonify({"id": cid, **rows}), 200
-
-
-def _cliente_data(conn: psycopg.Connection, cliente_id: str) -> dict[str, str]:
-    row = conn.execute(
-        "SELECT razao_social, email, telefone FROM clientes WHERE id = %s", (cliente_id,)
-    ).fetchone()
-    return dict(zip(CLIENTE_FIELDS, row or ("", "", ""), strict=True))
+    if done.changed:
+        mudancas = {field: {"de": de, "para": para} for field, (de, para) in done.changed.items()}
+        await audit("update_cliente", cliente_id=cid, mudancas=mudancas)
+    return jsonify({"id": cid, **done.saved}), 200
 
 
 @blueprint.post("/admin/clientes/<cliente_id>/codigo")

@@ -60,6 +60,11 @@ def text_field(body: dict[str, Any], field: str, max_len: int) -> str:
     return value
 
 
+def name_field(body: dict[str, Any], field: str, max_len: int) -> str:
+    """A required name (`text_field`) with its inner runs of spaces made one, as people type."""
+    return " ".join(text_field(body, field, max_len).split())
+
+
 def email_field(body: dict[str, Any], field: str = "email") -> str:
     """A required e-mail address (one ``@``, a dot in the domain, no spaces; at most 254)."""
     value = text_field(body, field, 254)
