@@ -24,6 +24,7 @@ class CloseCode(enum.IntEnum):
     SESSION_FAILED = 4006  # the session supervisor gave up after repeated actor failures
     UNDECODABLE_AUDIO = 4007  # the audio stream cannot be decoded; restarting cannot help
     TRY_AGAIN = 4008  # the database is away and the key is not in the recent-keys cache: retry
+    SUSPENDED = 4009  # the cliente's access is suspended: the key is kept, retry once resumed
 
     @property
     def reason(self) -> str:
@@ -46,4 +47,5 @@ _REASONS = {
     CloseCode.SESSION_FAILED: "Falha na sessao",
     CloseCode.UNDECODABLE_AUDIO: "Audio nao decodificavel",
     CloseCode.TRY_AGAIN: "Servico indisponivel, tente novamente",
+    CloseCode.SUSPENDED: "Acesso do cliente suspenso",
 }

@@ -7,7 +7,9 @@ on A's channel. B applies the command to its own registry, exactly as a local ro
 
 Payloads are JSON objects: ``{"cmd", "balcao_id", "session_id", "from", "id"}`` for a command,
 ``{"cmd": "ack", "id", "status"}`` for an answer. ``status`` is what the route reports:
-``restarting``, ``disconnecting``, ``revoked``, ``replaced``, ``busy`` or ``not_found``.
+``restarting``, ``disconnecting``, ``revoked``, ``replaced``, ``busy`` or ``not_found``. A
+cliente's suspension goes to every instance as ``{"cmd": "suspend", "cliente_id", "from", "id"}``
+and is answered with the number of sessions closed there.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ log = logging.getLogger(__name__)
 
 ACK_TIMEOUT_S = 1.0  # the issue's bound: a command is answered within a second, or 504
 INBOX = 256  # notifications buffered between the listener thread and the handler: bursts only
-COMMANDS = frozenset({"restart", "disconnect", "revoke", "replace"})
+COMMANDS = frozenset({"restart", "disconnect", "revoke", "replace"})  # each for one balcão
+SUSPEND = "suspend"  # every session of one cliente: ``{"cmd", "cliente_id"}``, status the count
 _CLOSES = {
     "disconnect": (CloseCode.DISCONNECTED_BY_OPERATOR, "disconnecting"),
     "revoke": (CloseCode.REVOKED_KEY, "revoked"),
@@ -102,18 +105,23 @@ class ControlPlane:
                 waiter[1].append(str(message.get("status")))
                 waiter[0].set()
             return
-        if command not in COMMANDS:
+        if command == SUSPEND:
+            cliente_id = str(message.get("cliente_id"))
+            status = str(self._registry.close_cliente(cliente_id, CloseCode.SUSPENDED))
+            log.info("control: cliente %s suspended: %s sessions closed here", cliente_id, status)
+        elif command in COMMANDS:
+            balcao_id, session_id = str(message.get("balcao_id")), message.get("session_id")
+            status = apply_command(self._registry, command, balcao_id, session_id)
+            log.info(
+                "control: %s of balcao %s from instance %s: %s",
+                command,
+                balcao_id,
+                message.get("from"),
+                status,
+            )
+        else:
             log.warning("control: unknown command %r", command)
             return
-        balcao_id, session_id = str(message.get("balcao_id")), message.get("session_id")
-        status = apply_command(self._registry, command, balcao_id, session_id)
-        log.info(
-            "control: %s of balcao %s from instance %s: %s",
-            command,
-            balcao_id,
-            message.get("from"),
-            status,
-        )
         if message.get("id") and message.get("from") and self._nursery is not None:
             answer = json.dumps({"cmd": "ack", "id": message["id"], "status": status})
             self._nursery.start_soon(self._send, str(message["from"]), answer)
@@ -134,16 +142,23 @@ class ControlPlane:
         self, instance_id: str, command: str, balcao_id: str, session_id: str | None
     ) -> str:
         """Send `command` to `instance_id`, return its status; `ControlTimeout` past the bound."""
+        message = {"cmd": command, "balcao_id": balcao_id, "session_id": session_id}
+        return await self._ask(instance_id, message)
+
+    async def close_cliente(self, instance_id: str, cliente_id: str) -> int:
+        """Have `instance_id` close its sessions of a suspended cliente (4009); how many it closed.
+
+        Raises `ControlTimeout` past the bound (the instance still closes them when it reads it).
+        """
+        status = await self._ask(instance_id, {"cmd": SUSPEND, "cliente_id": cliente_id})
+        return int(status) if status.isdigit() else 0
+
+    async def _ask(self, instance_id: str, message: dict[str, Any]) -> str:
+        command = message["cmd"]
         request_id = uuid.uuid4().hex
         done, answer = trio.Event(), list[str]()
         self._waiting[request_id] = (done, answer)
-        message = {
-            "cmd": command,
-            "balcao_id": balcao_id,
-            "session_id": session_id,
-            "from": self.instance_id,
-            "id": request_id,
-        }
+        message = {**message, "from": self.instance_id, "id": request_id}
         try:
             with trio.move_on_after(ACK_TIMEOUT_S):
                 await self._db.run(notify, channel_of(instance_id), json.dumps(message))

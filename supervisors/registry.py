@@ -93,6 +93,14 @@ class Registry:
             (live, snap) for live, snap in taken if self.get(live.session.info.balcao_id) is live
         ]
 
+    def close_cliente(self, cliente_id: str, code: CloseCode) -> int:
+        """Ask every live session of `cliente_id` to close with `code`; how many were asked.
+
+        A session whose device already left finishes its drain (`LiveSession.request_close`).
+        """
+        lives = [live for live in self._live.values() if live.session.info.cliente_id == cliente_id]
+        return sum(live.request_close(code, code.reason) for live in lives)
+
     def close_all(self, code: CloseCode, reason: str) -> None:
         """Ask every live session to close (server shutdown)."""
         for live in list(self._live.values()):

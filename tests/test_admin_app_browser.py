@@ -392,6 +392,33 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
             ("2134567890",)
         ]
 
+        # the chain's access suspended (a second click confirms), then resumed: the device
+        # streams again below with the key it had
+        await page.fill('#suspender input[name="motivo"]', "contrato em revisão")
+        await page.click('#suspender button[type="submit"]')
+        assert query(
+            database_url, "SELECT suspenso_em FROM clientes WHERE id = %s", alfa_cliente
+        ) == [(None,)]
+        await page.click('#suspender button[type="submit"]')
+        await settle(
+            page,
+            'document.getElementById("acesso-situacao").textContent.includes("contrato em revisão")'
+            " && document.querySelector("
+            + json.dumps(row)
+            + ').textContent.includes("(suspenso)")',
+        )
+        assert query(
+            database_url, "SELECT suspenso_motivo FROM clientes WHERE id = %s", alfa_cliente
+        ) == [("contrato em revisão",)]
+        await photograph(page, "cadastro-suspenso-1366")
+        await page.click("#reativar")
+        await settle(
+            page, 'document.getElementById("resultado").textContent.endsWith("reativado.")'
+        )
+        assert query(
+            database_url, "SELECT suspenso_em FROM clientes WHERE id = %s", alfa_cliente
+        ) == [(None,)]
+
         # a new cliente and an attendant (with consent) through the forms
         await page.evaluate(
             'document.getElementById("novo-cliente-bloco").open = true;'

@@ -12,12 +12,12 @@ import uuid
 from typing import Any
 
 import httpx
-import pytest
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection, open_websocket_url
+from trio_websocket import open_websocket_url
 
 from supervisors.root import Running
 from tests.conftest import ADMIN, query, register_balcao, start_server, ws_url
+from tests.sockets import closed_with
 
 FAST = {"BALTO_HEARTBEAT_S": "0.2", "BALTO_HEARTBEAT_TIMEOUT_S": "1"}
 
@@ -34,13 +34,6 @@ async def _listed(running: Running, balcao_id: str) -> dict[str, Any]:
             await trio.sleep(0.05)
     body: dict[str, Any] = response.json()
     return body
-
-
-async def _closed_with(ws: WebSocketConnection) -> tuple[int, str | None]:
-    with trio.fail_after(5), pytest.raises(ConnectionClosed) as closed:
-        while True:
-            await ws.get_message()
-    return closed.value.reason.code, closed.value.reason.reason
 
 
 async def test_a_starting_instance_leaves_the_others_sessions_and_reaches_them(
@@ -65,7 +58,7 @@ async def test_a_starting_instance_leaves_the_others_sessions_and_reaches_them(
         response = await _admin(b, "POST", f"/admin/sessions/{balcao}/disconnect")
         assert response.status_code == 202, response.text
         assert response.json()["instance"] == a.services.cluster.instance_id
-        assert await _closed_with(ws) == (4005, "Sessao encerrada pelo operador")
+        assert await closed_with(ws) == (4005, "Sessao encerrada pelo operador")
     with trio.fail_after(5):
         while query(database_url, "SELECT close_code FROM sessions") != [(4005,)]:  # noqa: ASYNC110 - polling the database
             await trio.sleep(0.05)
@@ -83,7 +76,7 @@ async def test_revoke_on_one_instance_closes_the_session_on_another(
         response = await _admin(b, "POST", f"/admin/balcoes/{balcao}/revoke")
         assert response.status_code == 200, response.text
         assert response.json()["closed_session_id"] == live["session_id"]
-        assert await _closed_with(ws) == (4003, "API Key Revogada")
+        assert await closed_with(ws) == (4003, "API Key Revogada")
 
 
 async def test_a_holder_that_does_not_answer_gets_504_and_no_holder_404(

@@ -25,6 +25,7 @@ class BalcaoIdentity:
     nome_balcao: str
     revoked: bool
     loja_id: str | None = None
+    suspended: bool = False  # its cliente's access is suspended (`balto.store.suspension`)
 
 
 def cliente_exists(conn: psycopg.Connection, cliente_id: str) -> bool:
@@ -57,11 +58,12 @@ def create_balcao(
     """Register a balcão under the cliente (or the store) with `codigo`.
 
     Returns (api_key, balcao_id), or None for nobody's code. A store's code puts the balcão in it.
+    A suspended cliente's code links nothing (`balto.store.cadastro_guard` says why).
     """
     owner = owner_of_code(conn, codigo)
-    if owner is None:
+    if owner is None or owner[2]:
         return None
-    cliente_id, loja_id = owner
+    cliente_id, loja_id, _ = owner
     api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
     balcao_id = uuid.uuid4()
     conn.execute(
@@ -76,14 +78,15 @@ def authenticate(conn: psycopg.Connection, api_key: str) -> BalcaoIdentity | Non
     """The balcão owning `api_key`, or None; the stored hash is compared in constant time."""
     digest = hash_api_key(api_key)
     row = conn.execute(
-        "SELECT id, cliente_id, nome_balcao, revoked_at IS NOT NULL, api_key_hash, loja_id"
-        " FROM balcoes WHERE api_key_hash = %s",
+        "SELECT b.id, b.cliente_id, b.nome_balcao, b.revoked_at IS NOT NULL, b.api_key_hash,"
+        " b.loja_id, c.suspenso_em IS NOT NULL"
+        " FROM balcoes b JOIN clientes c ON c.id = b.cliente_id WHERE b.api_key_hash = %s",
         (digest,),
     ).fetchone()
     if row is None or not hmac.compare_digest(bytes(row[4]), digest):
         return None
     loja_id = None if row[5] is None else str(row[5])
-    return BalcaoIdentity(str(row[0]), str(row[1]), row[2], bool(row[3]), loja_id)
+    return BalcaoIdentity(str(row[0]), str(row[1]), row[2], bool(row[3]), loja_id, bool(row[6]))
 
 
 def revoke_own_key(conn: psycopg.Connection, api_key: str) -> tuple[str, datetime] | None:

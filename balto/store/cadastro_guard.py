@@ -20,6 +20,7 @@ from psycopg.rows import dict_row
 
 from balto.store.cadastro import create_balcao
 from balto.store.history import Cursor, Page
+from balto.store.link_codes import owner_of_code
 
 _ADDRESS_LOCK = 0x0BA171  # advisory-lock namespaces (arbitrary, constant)
 _CODE_LOCK = 0x0BA172
@@ -45,11 +46,12 @@ class LinkResult:
 
     created: tuple[str, str] | None = None
     retry_after_s: int | None = None
+    suspended: bool = False  # the code's cliente is suspended (`balto.store.suspension`)
 
     @property
     def unknown_code(self) -> bool:
         """True when the code matched no cliente (and the attempt was not rate-limited)."""
-        return self.created is None and self.retry_after_s is None
+        return self.created is None and self.retry_after_s is None and not self.suspended
 
 
 def _wait_s(conn: psycopg.Connection, column: str, value: str, limit: FailureLimit) -> float | None:
@@ -103,6 +105,11 @@ def link_balcao(
     if waits:
         _record(conn, remote_addr, codigo, "rate_limited")
         return LinkResult(retry_after_s=max(1, math.ceil(max(waits))))
+    owner = owner_of_code(conn, codigo)
+    if owner is not None and owner[2]:
+        # a right code: not counted against the limit, only kept for the operator to see
+        _record(conn, remote_addr, codigo, "suspended")
+        return LinkResult(suspended=True)
     created = create_balcao(conn, codigo, nome_balcao)
     if created is None:
         _record(conn, remote_addr, codigo, "unknown_code")

@@ -48,6 +48,7 @@ class Holder:
     razao_social: str
     loja_id: str | None
     loja_nome: str | None
+    suspenso: bool = False  # the cliente's access is suspended (`balto.store.suspension`)
 
 
 def create_key(
@@ -93,7 +94,7 @@ def holder(conn: psycopg.Connection, key: str) -> Holder | None:
     row = conn.execute(
         "SELECT k.id::text, k.cliente_id::text, k.nome, c.razao_social,"
         " k.usada_em IS NULL OR k.usada_em < now() - interval '1 minute',"
-        " k.loja_id::text, l.nome"
+        " k.loja_id::text, l.nome, c.suspenso_em IS NOT NULL"
         " FROM chaves_api k JOIN clientes c ON c.id = k.cliente_id"
         " LEFT JOIN lojas l ON l.id = k.loja_id"
         " WHERE k.chave_hash = %s AND k.revogada_em IS NULL",
@@ -101,11 +102,11 @@ def holder(conn: psycopg.Connection, key: str) -> Holder | None:
     ).fetchone()
     if row is None:
         return None
-    key_id, cliente_id, nome, razao_social, stale, loja_id, loja_nome = row
-    if stale:
+    key_id, cliente_id, nome, razao_social, stale, loja_id, loja_nome, suspenso = row
+    if stale and not suspenso:  # a refused request is no use of the key
         with conn.transaction():
             conn.execute("UPDATE chaves_api SET usada_em = now() WHERE id = %s", (key_id,))
-    return Holder(key_id, cliente_id, nome, razao_social, loja_id, loja_nome)
+    return Holder(key_id, cliente_id, nome, razao_social, loja_id, loja_nome, bool(suspenso))
 
 
 def revoke(conn: psycopg.Connection, key_id: str) -> datetime | None:

@@ -169,6 +169,11 @@ def live_session(conn: psycopg.Connection, balcao_id: str) -> LiveRow | None:
     return _row(row) if row is not None else None
 
 
+def instances(conn: psycopg.Connection) -> list[str]:
+    """Every instance of the cluster that has not left or been reaped."""
+    return [str(r[0]) for r in conn.execute("SELECT id FROM instances ORDER BY id").fetchall()]
+
+
 def notify(conn: psycopg.Connection, channel: str, payload: str) -> None:
     """Send one notification (delivered when this transaction commits)."""
     conn.execute("SELECT pg_notify(%s, %s)", (channel, payload))

@@ -52,6 +52,7 @@ class Credentials:
     senha_em: datetime
     dois_fatores: bool
     exige_dois_fatores: bool
+    suspenso: bool  # the cliente's access is suspended (`balto.store.suspension`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,7 @@ class Member:
     loja_nome: str | None
     dois_fatores: bool
     exige_dois_fatores: bool
+    suspenso: bool
 
 
 _COLUMNS = (
@@ -119,7 +121,8 @@ def credentials(conn: psycopg.Connection, email: str) -> Credentials | None:
     cursor = conn.cursor(row_factory=class_row(Credentials))
     return cursor.execute(
         "SELECT g.id::text, g.cliente_id::text, g.nome, g.email, g.senha_hash, g.senha_em,"
-        " g.totp_segredo IS NOT NULL AS dois_fatores, c.exige_dois_fatores"
+        " g.totp_segredo IS NOT NULL AS dois_fatores, c.exige_dois_fatores,"
+        " c.suspenso_em IS NOT NULL AS suspenso"
         " FROM gestores g JOIN clientes c ON c.id = g.cliente_id"
         " WHERE lower(g.email) = lower(%s) AND g.desativado_em IS NULL",
         (email,),
@@ -132,7 +135,7 @@ def member(conn: psycopg.Connection, gestor_id: str) -> Member | None:
     return cursor.execute(
         "SELECT g.cliente_id::text, g.nome, g.email, c.razao_social, g.senha_em,"
         " g.loja_id::text, l.nome AS loja_nome, g.totp_segredo IS NOT NULL AS dois_fatores,"
-        " c.exige_dois_fatores"
+        " c.exige_dois_fatores, c.suspenso_em IS NOT NULL AS suspenso"
         " FROM gestores g JOIN clientes c ON c.id = g.cliente_id"
         " LEFT JOIN lojas l ON l.id = g.loja_id"
         " WHERE g.id = %s AND g.desativado_em IS NULL",

@@ -106,7 +106,7 @@ def keyset_page(
 
 _CLIENTES = (
     "SELECT c.id, c.codigo, c.email, c.razao_social, c.telefone, c.created_at,"
-    " c.exige_dois_fatores,"
+    " c.exige_dois_fatores, c.suspenso_em, c.suspenso_motivo,"
     " (SELECT count(*) FROM balcoes b WHERE b.cliente_id = c.id{}) AS balcoes,"
     " c.created_at AS _at, c.id AS _id FROM clientes c"
 )

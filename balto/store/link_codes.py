@@ -30,13 +30,14 @@ def free_code(conn: psycopg.Connection) -> str:
     raise RuntimeError(f"no free 6-digit linking code after {_TRIES} tries")
 
 
-def owner_of_code(conn: psycopg.Connection, codigo: str) -> tuple[str, str | None] | None:
-    """The (cliente id, store id or None) a code links to, or None for nobody's code."""
+def owner_of_code(conn: psycopg.Connection, codigo: str) -> tuple[str, str | None, bool] | None:
+    """The (cliente id, store id or None, cliente suspended) a code links to, or None."""
     row = conn.execute(
-        "SELECT id, NULL::uuid FROM clientes WHERE codigo = %s"
-        " UNION ALL SELECT cliente_id, id FROM lojas WHERE codigo = %s",
+        "SELECT id, NULL::uuid, suspenso_em IS NOT NULL FROM clientes WHERE codigo = %s"
+        " UNION ALL SELECT l.cliente_id, l.id, c.suspenso_em IS NOT NULL"
+        " FROM lojas l JOIN clientes c ON c.id = l.cliente_id WHERE l.codigo = %s",
         (codigo, codigo),
     ).fetchone()
     if row is None:
         return None
-    return str(row[0]), None if row[1] is None else str(row[1])
+    return str(row[0]), None if row[1] is None else str(row[1]), bool(row[2])

@@ -24,6 +24,7 @@ from balto.web import (
     admin_live,
     admin_lojas,
     admin_sessions,
+    admin_suspension,
     admin_two_step,
     admin_voice,
     cadastro,
@@ -81,6 +82,7 @@ def create_quart_app(services: Services) -> QuartTrio:
     app.register_blueprint(admin_chaves.blueprint)  # and their systems' read-only keys
     app.register_blueprint(admin_lojas.blueprint)  # and their stores
     app.register_blueprint(admin_balcoes.blueprint)  # and their balcões' names and stores
+    app.register_blueprint(admin_suspension.blueprint)  # a chain's access suspended, resumed
     app.register_blueprint(pages.assets)
     app.register_blueprint(pages.root)
     app.register_blueprint(counter.blueprint)  # the counter's own screen, a device in a browser

@@ -41,6 +41,7 @@ TOO_MANY = "muitas tentativas com segredo errado deste endereço; tente de novo 
 CROSS_SITE = "requisição de outra origem recusada"
 OPERATOR_ONLY = "acesso restrito ao operador do Balto"
 KEY_READS_ONLY = "uma chave de API só lê os dados da rede (GET)"
+SUSPENDED = "o acesso desta rede ao Balto está suspenso; fale com o operador do Balto"
 SIGN_IN_PATH = "/entrar"
 GESTOR_HOME = "/admin/ao-vivo"
 UNAVAILABLE_RETRY_S = 5
@@ -89,12 +90,16 @@ async def require_admin() -> tuple[Response, int] | None:
         return None
     key = await key_from_bearer(services)
     if key is not None:
+        if key.suspenso:
+            return error(403, "suspended", SUSPENDED)
         if not open_to(key) or request.method not in session_cookie.SAFE_METHODS:
             return error(403, "forbidden", KEY_READS_ONLY)
         remember(key)
         return None
     gestor = await gestor_from_cookie(services)
     if gestor is not None and session_cookie.cookie_allows():
+        if gestor.suspenso:
+            return error(403, "suspended", SUSPENDED)
         if not open_to(gestor):
             return error(403, "forbidden", OPERATOR_ONLY)
         remember(gestor)
@@ -109,8 +114,9 @@ async def require_page() -> Response | tuple[Response, int] | None:
 
     A request that brings its own ``Authorization`` header is an API client, not a browser: a
     wrong secret gets the 401 every admin route gives, not a sign-in page. A gestor asking for an
-    operator's page is sent to its home page; with the database away (its account cannot be
-    checked) it gets a page saying so (503), not the JSON error the data routes answer.
+    operator's page is sent to its home page, a suspended cliente's gestor to a page saying so
+    (403); with the database away (its account cannot be checked) it gets a page saying so
+    (503), not the JSON error the data routes answer.
     """
     services = app_services()
     if is_admin(services.admin_secret):
@@ -123,6 +129,8 @@ async def require_page() -> Response | tuple[Response, int] | None:
     except DatabaseUnavailable:
         return await _unavailable_page()
     if gestor is not None:
+        if gestor.suspenso:
+            return await suspended_page()
         if not open_to(gestor):
             return redirect_to(GESTOR_HOME)
         remember(gestor)
@@ -140,6 +148,15 @@ async def _unavailable_page() -> tuple[Response, int]:
     response.headers["Cache-Control"] = "no-store"
     response.headers["Content-Security-Policy"] = PAGE_CSP
     return response, 503
+
+
+async def suspended_page() -> tuple[Response, int]:
+    """A suspended cliente's gestor on any page: why it is refused, and a way to sign out (403)."""
+    html = await render_template("suspenso.html")
+    response = Response(html, content_type="text/html; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = PAGE_CSP
+    return response, 403
 
 
 def redirect_to(path: str, **params: str) -> Response:

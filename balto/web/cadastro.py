@@ -1,7 +1,8 @@
 """Cadastro routes, as the seed defines them.
 
 ``POST /cadastro/cliente`` (admin) → 201 ``{"codigo": "NNNNNN"}``;
-``POST /cadastro/balcao`` with a linking code → 201 ``{"api_key", "balcao_id", "status"}``.
+``POST /cadastro/balcao`` with a linking code → 201 ``{"api_key", "balcao_id", "status"}``; 403
+``suspended`` for the code of a cliente whose access is suspended (`balto.store.suspension`).
 ``POST /cadastro/balcao/revogar`` ``{"api_key"}`` (the device itself, e.g. a counter browser being
 unlinked) → 200 ``{"balcao_id", "revoked_at", "closed_session_id"}``: the key is refused from then
 on and its live session, if any, is closed with 4003; asked again, the first revocation time;
@@ -22,7 +23,7 @@ from balto.services import Services
 from balto.store.cadastro import API_KEY_PREFIX, create_cliente, revoke_own_key
 from balto.store.cadastro_guard import FailureLimit, link_balcao
 from balto.web.audit import audit
-from balto.web.auth import is_admin
+from balto.web.auth import SUSPENDED, is_admin
 from balto.web.bodies import MAX_RAZAO_SOCIAL, email_field, json_object, telefone_field, text_field
 from balto.web.errors import FieldError, error
 from balto.web.principal import OPERATOR, remember
@@ -83,6 +84,9 @@ async def cadastro_balcao() -> tuple[Response, int]:
         )
         response.headers["Retry-After"] = str(result.retry_after_s)
         return response, status
+    if result.suspended:
+        log.warning("balcao registration refused: code %s of a suspended cliente", codigo)
+        return error(403, "suspended", SUSPENDED, field="user_codigo")
     if result.created is None:
         log.warning("balcao registration with unknown code %s from %s", codigo, address)
         return error(404, "not_found", "código de vínculo não encontrado", field="user_codigo")

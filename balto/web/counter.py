@@ -10,7 +10,8 @@ page itself holds no data, so it is served to anyone, like the sign-in form.
 ``{"nomes": [...], "nome_balcao"}``: the names the attendant signing in chooses from (her store's
 attendants and the chain-wide ones, `balto.store.atendentes.names_at_balcao`), and the balcão's
 name as the admin app has it now (renamed after linking, the page shows the new one at its next
-load or connection); 401 for a missing, unknown or revoked key; 503 while the database is away.
+load or connection); 401 for a missing, unknown or revoked key; 403 ``suspended`` while its
+cliente's access is suspended; 503 while the database is away.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from quart import Blueprint, Response, jsonify, render_template
 
 from balto.store.atendentes import names_at_balcao
-from balto.web.auth import app_services
+from balto.web.auth import SUSPENDED, app_services
 from balto.web.errors import error
 from balto.web.pages import html_page
 from balto.web.principal import balcao_from_bearer
@@ -41,6 +42,8 @@ async def atendentes() -> Response | tuple[Response, int]:
     identity = await balcao_from_bearer(services)
     if identity is None or identity.revoked:
         return error(401, "invalid_key", "chave do balcão ausente, não reconhecida ou revogada")
+    if identity.suspended:
+        return error(403, "suspended", SUSPENDED)
     nomes = await services.db.run(names_at_balcao, identity.cliente_id, identity.loja_id)
     response = jsonify({"nomes": nomes, "nome_balcao": identity.nome_balcao})
     response.headers["Cache-Control"] = "no-store"

@@ -9,8 +9,10 @@ Handshake: the first frame must be text JSON ``{"api_key": "…"}`` within the h
 Close codes are in `balto.close_codes.CloseCode` and the README.
 
 While the database is away, a key confirmed within ``BALTO_KEY_CACHE_S`` is accepted from the
-key cache (`balto.web.key_cache`) and checked again once the database answers (revoked → 4003);
-any other key is closed with 4008 (try again) within `AUTH_DEADLINE_S`. The session's own rows
+key cache (`balto.web.key_cache`) and checked again once the database answers (revoked → 4003,
+its cliente suspended → 4009); any other key is closed with 4008 (try again) within
+`AUTH_DEADLINE_S`. Every session's key is checked once more right after it is registered, so a
+revocation or suspension racing the handshake still closes it. The session's own rows
 go through the recorder, which spools them while the database is away.
 """
 
@@ -46,6 +48,13 @@ CLOSE_TIMEOUT_S = 2.0  # a close frame to a device that stopped reading must not
 PROTOCOL_FAILURES = frozenset({CloseCode.PROTOCOL_ERROR, CloseCode.INVALID_TEXT, CloseCode.TOO_BIG})
 AUTH_DEADLINE_S = 0.8  # a key check waits this long for the database, then the cache decides
 RECHECK_S = 1.0  # a session accepted from the cache asks this often whether the database is back
+
+
+def _refusal(identity: BalcaoIdentity) -> CloseCode | None:
+    """The close a known key gets now: revoked (4003), its cliente suspended (4009), or none."""
+    if identity.revoked:
+        return CloseCode.REVOKED_KEY
+    return CloseCode.SUSPENDED if identity.suspended else None
 
 
 class TryAgain(BaltoError):
@@ -197,9 +206,9 @@ class DeviceEndpoint:
             return
         if hello is None:
             return
-        info, recheck_key = hello
+        info, api_key, cached = hello
         with bind_session(info.balcao_id, info.session_id):
-            await self._serve(link, info, recheck_key)
+            await self._serve(link, info, api_key, cached)
 
     async def _identify(self, api_key: str) -> tuple[BalcaoIdentity | None, bool]:
         """The key's identity, and whether it came from the cache (the database was away).
@@ -223,8 +232,8 @@ class DeviceEndpoint:
         log.warning("database unreachable: balcao %s accepted from the key cache", cached.balcao_id)
         return cached, True
 
-    async def _handshake(self, link: AsgiDeviceLink) -> tuple[SessionInfo, str | None] | None:
-        """The session's identity and, when accepted from the cache, the key to check again."""
+    async def _handshake(self, link: AsgiDeviceLink) -> tuple[SessionInfo, str, bool] | None:
+        """The session's identity, its key, and whether the key was accepted from the cache."""
         services = self.services
         with trio.move_on_after(services.settings.handshake_timeout_s):
             try:
@@ -233,13 +242,14 @@ class DeviceEndpoint:
                 return None
             api_key = parse_hello(frame)
             identity, cached = await self._identify(api_key) if api_key else (None, False)
-            if identity is None:
+            if identity is None or not api_key:
                 log.warning("device rejected: invalid api key or handshake frame")
                 await link.close(CloseCode.INVALID_KEY)
                 return None
-            if identity.revoked:
-                log.warning("device rejected: revoked key for balcao %s", identity.balcao_id)
-                await link.close(CloseCode.REVOKED_KEY)
+            refused = _refusal(identity)
+            if refused is not None:
+                log.warning("device rejected: %s for balcao %s", refused.name, identity.balcao_id)
+                await link.close(refused)
                 return None
             info = SessionInfo(
                 session_id=str(uuid.uuid4()),
@@ -247,36 +257,52 @@ class DeviceEndpoint:
                 cliente_id=identity.cliente_id,
                 nome_balcao=identity.nome_balcao,
             )
-            return info, api_key if cached else None
+            return info, api_key, cached
         log.warning(
             "device rejected: no handshake within %.1f s", services.settings.handshake_timeout_s
         )
         await link.close(CloseCode.HANDSHAKE_TIMEOUT)
         return None
 
-    async def _recheck(self, live: LiveSession, api_key: str) -> None:
-        """Check a cache-accepted key once the database answers; close the session if revoked."""
+    async def _recheck(self, live: LiveSession, api_key: str, cached: bool) -> None:
+        """Check the key again once the session is registered; close the session if refused.
+
+        A cache-accepted key is checked once the database answers. Any other is checked once,
+        right away: a revocation or a suspension that committed after the handshake's check
+        but before the session was registered would otherwise miss it (its close is sent to
+        the sessions registered then).
+        """
         services = self.services
         while True:
-            await trio.sleep(RECHECK_S)
-            # One shared probe a second tells every such session whether to try; asking the
-            # pool from each of them would tie up its slots while the database is away.
-            if services.db.away and not await services.db.reachable():
-                continue
+            if cached:
+                await trio.sleep(RECHECK_S)
+                # One shared probe a second tells every such session whether to try; asking the
+                # pool from each of them would tie up its slots while the database is away.
+                if services.db.away and not await services.db.reachable():
+                    continue
             try:
                 identity = await services.db.run_within(AUTH_DEADLINE_S, authenticate, api_key)
             except DatabaseUnavailable:
-                continue
-            services.keys.remember(api_key, identity)
-            if identity is None or identity.revoked:
-                log.warning(
-                    "key of balcao %s no longer valid: closing", live.session.info.balcao_id
+                if cached:
+                    continue
+                return  # the handshake's answer stands: the database's latest word
+            except Exception:
+                # a check that cannot be made must not end a session that was let in
+                log.exception(
+                    "could not check the key of balcao %s again", live.session.info.balcao_id
                 )
-                live.request_close(CloseCode.REVOKED_KEY, CloseCode.REVOKED_KEY.reason)
+                return
+            services.keys.remember(api_key, identity)
+            refused = CloseCode.REVOKED_KEY if identity is None else _refusal(identity)
+            if refused is not None:
+                log.warning(
+                    "balcao %s refused now (%s): closing", live.session.info.balcao_id, refused.name
+                )
+                live.request_close(refused, refused.reason)
             return
 
     async def _serve(
-        self, link: AsgiDeviceLink, info: SessionInfo, recheck_key: str | None
+        self, link: AsgiDeviceLink, info: SessionInfo, api_key: str, cached: bool
     ) -> None:
         services = self.services
         session = Session(info)
@@ -295,8 +321,7 @@ class DeviceEndpoint:
         try:
             with live.cancel_scope:
                 async with trio.open_nursery() as nursery:
-                    if recheck_key is not None:
-                        nursery.start_soon(self._recheck, live, recheck_key)
+                    nursery.start_soon(self._recheck, live, api_key, cached)
                     await run_session(session, link, services.pipeline, faults=services.faults)
                     nursery.cancel_scope.cancel()
             code, reason = live.close_code, live.close_reason

@@ -29,10 +29,10 @@ class KeyCache:
         self._entries: OrderedDict[bytes, tuple[BalcaoIdentity, float]] = OrderedDict()
 
     def remember(self, api_key: str, identity: BalcaoIdentity | None) -> None:
-        """Record what the database said of `api_key` (None or revoked: forget it)."""
+        """Record what the database said of `api_key` (None, revoked or suspended: forget it)."""
         digest = hash_api_key(api_key)
         self._entries.pop(digest, None)
-        if identity is None or identity.revoked or self.ttl_s <= 0:
+        if identity is None or identity.revoked or identity.suspended or self.ttl_s <= 0:
             return
         self._entries[digest] = (identity, time.monotonic())
         while len(self._entries) > MAX_KEYS:

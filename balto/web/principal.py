@@ -57,6 +57,7 @@ class Principal:
     loja_id: str | None = None
     loja_nome: str | None = None
     dois_fatores: bool = False
+    suspenso: bool = False  # its cliente's access is suspended: every admin hook refuses it
 
     @property
     def is_operator(self) -> bool:
@@ -117,6 +118,7 @@ async def gestor_from_cookie(services: Services) -> Principal | None:
     """The gestor whose valid session cookie the request carries, if its account still allows it.
 
     The account must be active and its password unchanged since the sign-in (one indexed read).
+    A suspended cliente's gestor is still answered (``suspenso``): the hooks say why they refuse.
     """
     found = session_cookie.gestor_cookie(services.admin_secret)
     if found is None:
@@ -134,6 +136,7 @@ async def gestor_from_cookie(services: Services) -> Principal | None:
         loja_id=member.loja_id,
         loja_nome=member.loja_nome,
         dois_fatores=member.dois_fatores,
+        suspenso=member.suspenso,
     )
 
 
@@ -159,6 +162,7 @@ async def key_from_bearer(services: Services) -> Principal | None:
                 chave_id=held.id,
                 loja_id=held.loja_id,
                 loja_nome=held.loja_nome,
+                suspenso=held.suspenso,
             )
     g.balto_chave = key
     return key

@@ -9,9 +9,11 @@ the holder does not answer in time.
 
 from __future__ import annotations
 
+import trio
 from quart import Response, jsonify
 
 from balto.close_codes import CloseCode
+from balto.store.cluster import instances
 from balto.web.audit import audit
 from balto.web.auth import app_services
 from balto.web.errors import error
@@ -74,3 +76,27 @@ async def close_revoked(balcao_id: str) -> str | None:
         return await revoke_elsewhere(balcao_id)
     code = CloseCode.REVOKED_KEY
     return live.session.info.session_id if live.request_close(code, code.reason) else None
+
+
+async def close_suspended(cliente_id: str) -> tuple[int, list[str]]:
+    """Close every live session of a just-suspended cliente (4009), here and on every instance.
+
+    Returns how many were closed and the instances that did not answer in time (they close
+    theirs when they read the command; their devices cannot reconnect meanwhile).
+    """
+    services = app_services()
+    closed = services.registry.close_cliente(cliente_id, CloseCode.SUSPENDED)
+    others = [i for i in await services.db.run(instances) if i != services.cluster.instance_id]
+    counts: list[int] = []
+    silent: list[str] = []
+
+    async def ask(instance_id: str) -> None:
+        try:
+            counts.append(await services.cluster.control.close_cliente(instance_id, cliente_id))
+        except ControlTimeout:
+            silent.append(instance_id)
+
+    async with trio.open_nursery() as nursery:
+        for instance_id in others:
+            nursery.start_soon(ask, instance_id)
+    return closed + sum(counts), sorted(silent)

@@ -73,7 +73,8 @@ async def _signed_gestor(services: Services) -> bool:
     A deactivated account's cookie would otherwise bounce between the form and the page.
     """
     try:
-        return await gestor_from_cookie(services) is not None
+        who = await gestor_from_cookie(services)
+        return who is not None and not who.suspenso
     except DatabaseUnavailable:
         return False
 
@@ -137,6 +138,9 @@ async def sign_in() -> Response:
     if wait:
         await audit("sign_in", outcome="rate_limited", ator=who)
         return await too_many(proximo, wait, email=email)
+    if account is not None and account.suspenso:  # told only to whoever knows the password
+        await audit("sign_in", outcome="suspended", ator=who)
+        return await page(403, proximo, signin_step.SUSPENDED_PAGE, email)
     if account is not None and token is None:
         # the wrong guesses so far stay counted until the code is right too: otherwise the
         # password, once known, would reset the budget of guesses at the code

@@ -45,6 +45,9 @@ from balto.web.signin_page import page, too_many
 MAX_CODE = 40  # longer than an authenticator's or a recovery code
 _EXPIRED = "A verificação expirou ou não vale mais; entre de novo."
 _UNAVAILABLE = "Banco de dados indisponível; tente de novo."
+SUSPENDED_PAGE = (
+    "O acesso desta rede ao Balto está suspenso. Fale com o operador do Balto para reativá-lo."
+)
 
 
 def needs_step(account: Credentials) -> bool:
@@ -86,6 +89,9 @@ async def answer(services: Services, addr: str, proximo: str, etapa: str, codigo
         member = await services.db.run(gestores.member, gestor_id)
         if member is None or password_stamp(member.senha_em) != stamp:
             return await page(401, proximo, _EXPIRED)  # password changed or account closed since
+        if member.suspenso:  # suspended between the password and the code
+            await audit("sign_in", outcome="suspended", ator=f"gestor:{member.email}")
+            return await page(403, proximo, SUSPENDED_PAGE)
         if not member.dois_fatores:
             if not member.exige_dois_fatores:  # no longer required: the password was enough
                 return await _signed_in(services, addr, member.email, gestor_id, stamp, proximo)

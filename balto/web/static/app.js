@@ -14,6 +14,7 @@ const Balto = (() => {
     4001: "chave inválida", 4002: "tempo de autenticação esgotado", 4003: "chave revogada",
     4004: "substituída por nova conexão", 4005: "desconectada pelo operador",
     4006: "falha na sessão", 4007: "áudio não decodificável", 4008: "serviço indisponível",
+    4009: "acesso do cliente suspenso",
   };
   // close reasons stored without a code of Balto's (README, Close codes)
   const MOTIVOS = { "device disconnected": "encerrada pelo balcão", "server lost": "servidor perdido" };

@@ -18,6 +18,7 @@
     4004: "Este balcão foi aberto em outra janela ou aparelho; aqui o atendimento parou.",
     4005: "O operador encerrou este atendimento. Inicie de novo quando quiser.",
     4007: "O servidor não conseguiu ler o áudio deste navegador.",
+    4009: "O acesso desta rede ao Balto está suspenso. Fale com o gestor da rede.",
     1009: "O servidor recusou um pedaço de áudio grande demais.",
   };
   let config = ler(CHAVE);

@@ -30,7 +30,7 @@
     const tbody = document.querySelector("#clientes tbody");
     tbody.replaceChildren();
     for (const c of itens) {
-      const abrir = el("a", c.razao_social); abrir.href = "?cliente_id=" + c.id;
+      const abrir = el("a", c.razao_social + (c.suspenso_em ? " (suspenso)" : "")); abrir.href = "?cliente_id=" + c.id;
       abrir.addEventListener("click", (e) => { e.preventDefault(); escolher(c.id, c.razao_social); });
       const codigo = el("code", c.codigo, "codigo");
       const tela = el("a", "tela do balcão", "tela-balcao");
