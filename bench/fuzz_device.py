@@ -324,7 +324,7 @@ ID_ROUTES = [
     "/admin/clientes/{}/gestores", "/admin/clientes/{}/chaves", "/admin/alertas/{}/ciente",
     "/admin/clientes/{}/lojas", "/admin/lojas/{}", "/admin/balcoes/{}/loja",
     "/admin/gestores/{}/dois-fatores", "/admin/lojas/{}/codigo", "/admin/atendentes/{}/loja",
-    "/admin/balcoes/{}", "/admin/clientes/{}",
+    "/admin/balcoes/{}", "/admin/clientes/{}", "/admin/clientes/{}/suspensao",
 ]  # fmt: skip
 
 
@@ -357,6 +357,14 @@ def body_cases(probe: Probe) -> None:
         for route in ID_ROUTES:
             for spelling in spellings:
                 requests += [(m, route.format(spelling), {}) for m in METHODS]
+        # the fuzzer's own cliente suspended with odd reasons (after its linking cases), resumed
+        fuzz = next(
+            c["id"] for c in http.get("/admin/clientes").json()["items"] if c["codigo"] == codigo
+        )
+        suspensao = f"/admin/clientes/{fuzz}/suspensao"
+        requests += [("PUT", suspensao, {"motivo": odd}) for odd in ODD_VALUES]
+        requests += [("PUT", suspensao, odd) for odd in ODD_VALUES]
+        requests.append(("DELETE", suspensao, {}))
         for method, path, body in requests:
             probe.cases += 1
             try:

@@ -403,9 +403,8 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         await settle(
             page,
             'document.getElementById("acesso-situacao").textContent.includes("contrato em revisão")'
-            " && document.querySelector("
-            + json.dumps(row)
-            + ').textContent.includes("(suspenso)")',
+            " && document.querySelector(" + json.dumps(row) + ').textContent.includes("(suspenso)")'
+            ' && document.querySelector("#balcoes").textContent.includes("suspensa")',
         )
         assert query(
             database_url, "SELECT suspenso_motivo FROM clientes WHERE id = %s", alfa_cliente

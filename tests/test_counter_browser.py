@@ -162,6 +162,24 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
             assert width[0] <= width[1] == 390, width
             await photograph(page, "balcao-390")
 
+            # the chain suspended: the page stops and says why, keeping the key for its return
+            suspensao = f"/admin/clientes/{cliente}/suspensao"
+            suspended = await http.put(suspensao, json={"motivo": "contrato"}, headers=ADMIN)
+            assert suspended.json()["sessoes_encerradas"] == 1, suspended.text
+            await page.wait_for(f'{error}.includes("suspenso")', timeout_s=15)
+            assert await page.evaluate('document.getElementById("vincular").hidden') is True
+            assert await page.evaluate('localStorage.getItem("balto.balcao")') is not None
+            await accessible(page, "balcao-suspenso")
+            assert (await http.delete(suspensao, headers=ADMIN)).status_code == 200
+            await page.click("#iniciar")  # resumed: the same key streams again
+            live = f"/admin/sessions/{stored['balcao_id']}"
+            with trio.fail_after(15):
+                while (  # noqa: ASYNC110 - polling the server
+                    (now := await http.get(live, headers=ADMIN)).status_code != 200
+                    or now.json()["audio_format"] != "webm"
+                ):
+                    await trio.sleep(0.1)
+
             # the admin revokes the key: the page stops, says why, and forgets the key
             revoked = await http.post(f"/admin/balcoes/{stored['balcao_id']}/revoke", headers=ADMIN)
             assert revoked.status_code == 200, revoked.text
@@ -170,10 +188,13 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
             assert await page.evaluate('localStorage.getItem("balto.balcao")') is None
             # the recorder writes the session's close after the socket's, so wait for it
             closes = await _settled(
-                database_url, "SELECT close_code FROM sessions WHERE ended_at IS NOT NULL"
+                database_url,
+                "SELECT close_code FROM sessions WHERE ended_at IS NOT NULL AND"
+                " (SELECT count(*) FROM sessions WHERE ended_at IS NOT NULL) = 2"
+                " ORDER BY started_at",
             )
-            assert closes == [(4003,)]
-            assert query(database_url, "SELECT count(*) FROM sessions") == [(1,)]
+            assert closes == [(4009,), (4003,)]
+            assert query(database_url, "SELECT count(*) FROM sessions") == [(2,)]
 
         # a browser whose MediaRecorder makes no WebM streams a WAV of the microphone's samples
         stt.transcripts = ["Tem algo para rinite? Espirro muito."]

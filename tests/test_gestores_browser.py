@@ -2,7 +2,8 @@
 page and sets it a new password there; the gestor signs in with e-mail and password, sees only
 the tabs and the cliente that are its own (Histórico lists its conversations and not another
 chain's; Cadastro opens on its cliente without "Novo cliente" or the accounts panel) and changes
-its own password. Photographed in ``tests/artifacts/admin-app/gestor-*.png``.
+its own password; its chain suspended, its next page says so. Photographed in
+``tests/artifacts/admin-app/gestor-*.png``.
 
 Needs Debian's ``chromium`` (skipped outside CI without it, failed under CI)."""
 
@@ -16,7 +17,7 @@ import trio
 
 from tests.admin_seed import seed
 from tests.browser import Page, chromium, needs_chromium, open_page, photograph, settle, sign_in
-from tests.conftest import query, start_server
+from tests.conftest import ADMIN, query, start_server
 
 pytestmark = needs_chromium
 EMAIL = "bia@rede1.com.br"
@@ -132,6 +133,16 @@ async def test_a_gestor_made_on_the_cadastro_page_sees_its_own_chain_only(
         # the page still works with the cookie the change handed back
         await page.goto(f"{base}/admin/painel")
         await settle(page, 'location.pathname === "/admin/painel"')
+        # the chain suspended by the operator: the next page says so, with a way out
+        async with httpx.AsyncClient(base_url=base, headers=ADMIN) as op:
+            path = f"/admin/clientes/{ids['c1']}/suspensao"
+            assert (await op.put(path, json={"motivo": "contrato"})).status_code == 200
+            await page.goto(f"{base}/admin/painel")
+            await settle(page, 'document.getElementById("suspenso") !== null')
+            await photograph(page, "gestor-suspenso")
+            await page.click('form[action="/sair"] button')
+            await settle(page, 'location.pathname === "/entrar"')
+            assert (await op.delete(path)).status_code == 200
     stamp = query(database_url, "SELECT senha_em > created_at FROM gestores")
     assert stamp == [(True,)]
     async with httpx.AsyncClient(base_url=base) as system:  # the revoked key reads nothing

@@ -113,6 +113,7 @@ _CLIENTES = (
 _BALCOES = (
     "SELECT b.id, b.cliente_id, c.razao_social, b.nome_balcao, b.api_key_hint, b.revoked_at,"
     " b.created_at, b.loja_id, l.nome AS loja, ls.session_id AS live_session_id,"
+    " c.suspenso_em IS NOT NULL AS cliente_suspenso,"
     " b.created_at AS _at, b.id AS _id"
     " FROM balcoes b JOIN clientes c ON c.id = b.cliente_id LEFT JOIN lojas l ON l.id = b.loja_id"
     # a session live on any instance of the cluster (its claim, `balto.store.cluster`)

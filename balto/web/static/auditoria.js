@@ -15,6 +15,7 @@
     update_cliente: "Corrigir dados do cliente", rename_atendente: "Renomear atendente", rename_balcao: "Renomear balcão", place_balcao: "Mudar balcão de loja", place_atendente: "Mudar atendente de loja", rotate_loja_codigo: "Novo código de vínculo da loja",
     two_step: "Verificação em duas etapas", turn_off_two_step: "Desativar 2 etapas de um colega",
     require_two_step: "Exigir 2 etapas na rede", end_other_sessions: "Encerrar as outras sessões",
+    suspend_cliente: "Suspender acesso da rede", resume_cliente: "Reativar acesso da rede",
   };
   const RESULTADOS = {
     signed_in: "entrou", wrong_secret: "segredo errado", rate_limited: "bloqueado: tentativas demais",
@@ -24,6 +25,7 @@
     code_asked: "senha certa: código pedido", setup_asked: "senha certa: configurar 2 etapas",
     wrong_code: "código errado", wrong_setup_code: "código errado ao configurar",
     started: "configuração iniciada", on: "ativada", off: "desativada",
+    suspended: "recusado: acesso da rede suspenso",
   };
   let cursor = null;
   const NOMES = ["acao", "ator", "desde", "ate"];
@@ -47,6 +49,7 @@
     if (a.action === "enroll_voz") return `${d.fala_s} s de fala, ${d.qualidade}`;
     if (a.action === "create_gestor") return d.email;
     if (a.action === "require_two_step") return d.exigido ? "exigida" : "não exigida";
+    if (a.action === "suspend_cliente") return `${d.motivo}; ${d.sessoes_encerradas} sessões encerradas`;
     return "—";
   }
 

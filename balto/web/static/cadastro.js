@@ -69,7 +69,8 @@
     const comLoja = lojas.length > 0;
     $("balcoes-loja").hidden = !comLoja;
     for (const b of itens) {
-      const situacao = b.revoked_at ? "revogada em " + dataHora(b.revoked_at) : b.live_session_id ? "ao vivo" : "ativa";
+      const situacao = b.revoked_at ? "revogada em " + dataHora(b.revoked_at)
+        : b.cliente_suspenso ? "suspensa (acesso da rede)" : b.live_session_id ? "ao vivo" : "ativa";
       // asked once more: the counter stops at once and must be linked anew
       const revogar = b.revoked_at ? "" : Balto.botaoConfirmado("Revogar chave", "Sim, revogar", async () => {
         try {
@@ -269,7 +270,11 @@
     }
     // shown once every section is drawn: a table filling in above another would move its
     // buttons under the pointer (a click meant for one attendant's row landing on another's)
-    const corrigido = async (c) => { $("cliente-nome").textContent = c.razao_social; await clientes(); };
+    // a correction renames the chain; a suspension or its end changes every balcão's state too
+    const corrigido = async (c) => {
+      $("cliente-nome").textContent = c.razao_social;
+      await Promise.all([clientes(), balcoes(BaltoLojas.atuais)]);
+    };
     await Promise.all([lojasEBalcoes(), catalogo(), BaltoDadosCliente.carregar(cliente, resultado, falha, corrigido)])
       .finally(() => { bloco.hidden = false; });
   }
