@@ -193,6 +193,8 @@ class Settings:
     # days after which what was said is erased (balto/store/retention.py); 0 keeps everything
     retention_days: int = 0
     key_cache_s: float = 24 * 3600.0
+    # a chain's API key's work per minute, cluster-wide (`balto.store.key_budget`; 0: no limit)
+    api_key_budget: int = 600
     pg_restart_s: float = 1.0  # the embedded database's keeper waits this before a restart
     # Issue 15: `balto demo` runs with the loopback fakes and marks every page and report as demo
     # data; the admin pages show costs in BRL at this rate and times in this zone.
@@ -305,6 +307,7 @@ class Settings:
                 _float(env, "BALTO_SPOOL_MAX_MB", d.spool_max_bytes / 2**20) * 2**20
             ),
             key_cache_s=_float(env, "BALTO_KEY_CACHE_S", d.key_cache_s),
+            api_key_budget=max(0, int(_float(env, "BALTO_API_KEY_BUDGET", d.api_key_budget))),
             pg_restart_s=_float(env, "BALTO_PG_RESTART_S", d.pg_restart_s),
             demo=(env.get("BALTO_DEMO") or "") in ("1", "true", "yes"),
             brl_per_usd=_float(env, "BALTO_BRL_PER_USD", d.brl_per_usd) or d.brl_per_usd,

@@ -39,6 +39,7 @@ from balto.web import (
 from balto.web.auth import limit_bearer_guesses
 from balto.web.device_socket import DeviceEndpoint
 from balto.web.errors import FieldError, error
+from balto.web.key_limit import budget_headers
 from balto.web.principal import OutsideScope
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def create_quart_app(services: Services) -> QuartTrio:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.before_request(read_small_body)  # first: whatever answers next, the connection lives on
     app.before_request(limit_bearer_guesses)  # before every blueprint's own check
+    app.after_request(budget_headers)  # a chain's API key is told what is left of its budget
     app.register_blueprint(cadastro.blueprint)
     app.register_blueprint(ops.blueprint)
     app.register_blueprint(admin_sessions.blueprint)

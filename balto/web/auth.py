@@ -27,6 +27,7 @@ from balto.store.database import DatabaseUnavailable
 from balto.web import session_cookie
 from balto.web.errors import error
 from balto.web.guesses import FAILURE_DELAY_S, judge
+from balto.web.key_limit import within_budget
 from balto.web.principal import (
     OPERATOR,
     balcao_from_bearer,
@@ -94,6 +95,9 @@ async def require_admin() -> tuple[Response, int] | None:
             return error(403, "suspended", SUSPENDED)
         if not open_to(key) or request.method not in session_cookie.SAFE_METHODS:
             return error(403, "forbidden", KEY_READS_ONLY)
+        assert key.chave_id is not None  # a key's principal always names it
+        if (over := await within_budget(services, key.chave_id)) is not None:
+            return over
         remember(key)
         return None
     gestor = await gestor_from_cookie(services)

@@ -29,6 +29,7 @@ from balto.store.export import ReportOptions, write_report
 from balto.web.audit import audit
 from balto.web.auth import require_admin
 from balto.web.errors import FieldError
+from balto.web.key_limit import costs
 from balto.web.params import filters_arg, text_arg
 from balto.web.principal import for_lojas
 
@@ -42,6 +43,9 @@ blueprint.before_request(require_admin)
 
 CHUNK_BYTES = 64 * 1024
 MAX_EXPORTS = 2  # each holds a pooled connection and a CPU for its duration
+# what a report costs a chain's API key (`balto.web.key_limit`): it reads a whole period, some
+# 30 times the work of a page of a list, so a key's default budget allows 20 a minute
+REPORT_COST = 30
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -74,6 +78,7 @@ async def _chunks(file: AsyncIOWrapper[Any]) -> AsyncIterator[bytes]:
 
 @blueprint.get("/api/export/xlsx")
 @for_lojas
+@costs(REPORT_COST)
 async def export_xlsx() -> Response | tuple[Response, int]:
     """The report as an .xlsx download (Resumo, Interações, Alertas, Custos, Comparativo STT)."""
     services = _services()
