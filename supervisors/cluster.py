@@ -56,6 +56,8 @@ def _remote(row: LiveRow) -> dict[str, Any]:
     snapshot.setdefault("session_id", row.session_id)
     snapshot.setdefault("balcao_id", row.balcao_id)
     snapshot.setdefault("connected_since", row.connected_at.timestamp())
+    if row.nome_balcao is not None:
+        snapshot["nome_balcao"] = row.nome_balcao
     return {**snapshot, "instance": row.instance_id}
 
 
@@ -117,6 +119,10 @@ class Cluster:
             # the database is away: this instance's own sessions are still worth showing
             log.exception("could not read the cluster's live sessions")
             rows = []
+        # a balcão renamed since its session started shows its name as it is now
+        names = {r.balcao_id: r.nome_balcao for r in rows if r.nome_balcao is not None}
+        for snapshot in local:
+            snapshot["nome_balcao"] = names.get(snapshot["balcao_id"], snapshot["nome_balcao"])
         others = [_remote(r) for r in rows if r.instance_id != self.instance_id]
         return local + [s for s in others if s["balcao_id"] not in mine]
 

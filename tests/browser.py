@@ -305,6 +305,11 @@ async def open_page(
             nursery.cancel_scope.cancel()  # run_process terminates Chromium if still running
 
 
+# the sign-in form, parsed down to its password field: at a navigation's commit the address is
+# already /entrar while the fields below the first may not exist yet
+SIGNED_OUT = 'location.pathname === "/entrar" && !!document.getElementById("segredo")'
+
+
 async def settle(page: Page, expression: str, timeout_s: float = 10.0) -> Any:
     """Poll `expression` until truthy (a DOM node counts); a navigation in between is no error."""
     with trio.fail_after(timeout_s):

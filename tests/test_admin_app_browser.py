@@ -29,6 +29,7 @@ from supervisors.root import Running
 from tests.browser import (
     ADMIN_SECRET,
     ARTIFACTS,
+    SIGNED_OUT,
     Page,
     chromium,
     downloaded,
@@ -162,9 +163,7 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
 
         # 1. sign in through the form; the cookie is invisible to scripts
         await page.call("Page.navigate", url=running.base_url + "/admin/ao-vivo")
-        await settle(
-            page, 'location.pathname === "/entrar" && !!document.getElementById("segredo")'
-        )
+        await settle(page, SIGNED_OUT)
         await _phone(page)  # the form at phone width first
         await _no_sideways_scroll(page, "entrar")
         await photograph(page, "entrar-390")

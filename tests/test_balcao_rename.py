@@ -152,6 +152,8 @@ async def test_a_live_balcao_renamed_shows_its_new_name_on_ao_vivo_and_on_its_co
             await _rename(op, balcao, {"nome_balcao": "Caixa Popular"}, ADMIN)
         ).status_code == 200
         assert await live_names() == ["Caixa Popular"]  # the same session, still connected
+        console = (await op.get("/admin/sessions", headers=ADMIN)).json()["sessions"]
+        assert [s["nome_balcao"] for s in console] == ["Caixa Popular"]  # Operação's too
         counter = await op.get("/balcao/atendentes", headers={"Authorization": f"Bearer {key}"})
         assert counter.status_code == 200 and counter.json()["nome_balcao"] == "Caixa Popular"
         devices.cancel_scope.cancel()

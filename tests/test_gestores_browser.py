@@ -16,7 +16,16 @@ import httpx
 import trio
 
 from tests.admin_seed import seed
-from tests.browser import Page, chromium, needs_chromium, open_page, photograph, settle, sign_in
+from tests.browser import (
+    SIGNED_OUT,
+    Page,
+    chromium,
+    needs_chromium,
+    open_page,
+    photograph,
+    settle,
+    sign_in,
+)
 from tests.conftest import ADMIN, query, start_server
 
 pytestmark = needs_chromium
@@ -69,7 +78,7 @@ async def test_a_gestor_made_on_the_cadastro_page_sees_its_own_chain_only(
         )
         await photograph(page, "gestor-cadastro-operador")
         await page.click(".sair button")
-        await settle(page, 'location.pathname === "/entrar"')
+        await settle(page, SIGNED_OUT)
 
         await _fill(page, "email", EMAIL)
         await _fill(page, "segredo", RESET)
@@ -141,7 +150,7 @@ async def test_a_gestor_made_on_the_cadastro_page_sees_its_own_chain_only(
             await settle(page, 'document.getElementById("suspenso") !== null')
             await photograph(page, "gestor-suspenso")
             await page.click('form[action="/sair"] button')
-            await settle(page, 'location.pathname === "/entrar"')
+            await settle(page, SIGNED_OUT)
             assert (await op.delete(path)).status_code == 200
     stamp = query(database_url, "SELECT senha_em > created_at FROM gestores")
     assert stamp == [(True,)]

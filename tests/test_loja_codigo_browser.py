@@ -19,7 +19,16 @@ import httpx
 import trio
 
 from tests.admin_seed import seed
-from tests.browser import Page, chromium, needs_chromium, open_page, photograph, settle, sign_in
+from tests.browser import (
+    SIGNED_OUT,
+    Page,
+    chromium,
+    needs_chromium,
+    open_page,
+    photograph,
+    settle,
+    sign_in,
+)
 from tests.conftest import ADMIN, query, start_server
 from tests.gestor_accounts import create_gestor
 
@@ -125,7 +134,7 @@ async def test_a_store_links_its_own_counters_with_its_code(
             )
             assert created.status_code == 201, created.text
         await page.click(".sair button")
-        await settle(page, 'location.pathname === "/entrar"')
+        await settle(page, SIGNED_OUT)
         await page.fill("#email", EMAIL)
         await page.fill("#segredo", PASSWORD)
         await page.click("#entrar button")

@@ -19,7 +19,16 @@ import httpx
 import trio
 
 from balto.device import stream_file
-from tests.browser import Page, chromium, needs_chromium, open_page, photograph, settle, sign_in
+from tests.browser import (
+    SIGNED_OUT,
+    Page,
+    chromium,
+    needs_chromium,
+    open_page,
+    photograph,
+    settle,
+    sign_in,
+)
 from tests.conftest import ADMIN, FIXTURES, query, start_server, ws_url
 
 pytestmark = needs_chromium
@@ -243,7 +252,7 @@ async def test_a_store_gestor_sees_its_own_store_only(
             devices.cancel_scope.cancel()  # the sessions end: their conversations can be opened
 
         await page.click(".sair button")
-        await settle(page, 'location.pathname === "/entrar"')
+        await settle(page, SIGNED_OUT)
 
         # 4. the store's gestor: its store, and no request refused on any page
         await page.fill("#email", EMAIL)

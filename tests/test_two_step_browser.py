@@ -25,7 +25,16 @@ import pyotp
 import trio
 
 from tests.admin_seed import seed
-from tests.browser import Page, chromium, needs_chromium, open_page, photograph, settle, sign_in
+from tests.browser import (
+    SIGNED_OUT,
+    Page,
+    chromium,
+    needs_chromium,
+    open_page,
+    photograph,
+    settle,
+    sign_in,
+)
 from tests.conftest import ADMIN, start_server
 from tests.gestor_accounts import EMAIL, PASSWORD, create_gestor, sign_in_gestor
 
@@ -63,7 +72,7 @@ async def _sign_out(page: Page, base: str) -> None:
     """Sair, then a clean sign-in form: a request still running on the page being left, answered
     401 once the cookie is gone, may have sent the browser to ``/entrar?proximo=`` that page."""
     await page.click(".sair button")
-    await settle(page, 'location.pathname === "/entrar"')
+    await settle(page, SIGNED_OUT)
     await page.goto(f"{base}/entrar")
 
 
@@ -195,7 +204,7 @@ async def test_a_gestor_turns_two_step_verification_on_and_signs_in_with_a_code(
         # signing in: the password, then a code; a wrong one is refused and asked again
         await _sign_out(page, base)
         await page.goto(f"{base}/admin/cadastro")
-        await settle(page, 'location.pathname === "/entrar"')
+        await settle(page, SIGNED_OUT)
         await _password(page)
         await _asked_for_code(page)
         await photograph(page, "dois-fatores-entrar")

@@ -27,6 +27,7 @@ class LiveRow:
     instance_id: str
     connected_at: datetime
     snapshot: dict[str, Any]
+    nome_balcao: str | None = None  # as the balcão is named now (renamed since it connected)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,21 +152,24 @@ def release(conn: psycopg.Connection, balcao_id: str, session_id: str) -> None:
     )
 
 
-_SELECT = "SELECT balcao_id, session_id, instance_id, connected_at, snapshot FROM live_sessions"
+_SELECT = (
+    "SELECT ls.balcao_id, ls.session_id, ls.instance_id, ls.connected_at, ls.snapshot,"
+    " b.nome_balcao FROM live_sessions ls LEFT JOIN balcoes b ON b.id = ls.balcao_id"
+)
 
 
 def _row(row: tuple[Any, ...]) -> LiveRow:
-    return LiveRow(str(row[0]), str(row[1]), str(row[2]), row[3], dict(row[4] or {}))
+    return LiveRow(str(row[0]), str(row[1]), str(row[2]), row[3], dict(row[4] or {}), row[5])
 
 
 def live_sessions(conn: psycopg.Connection) -> list[LiveRow]:
     """Every live session of the cluster, oldest first."""
-    return [_row(r) for r in conn.execute(_SELECT + " ORDER BY connected_at").fetchall()]
+    return [_row(r) for r in conn.execute(_SELECT + " ORDER BY ls.connected_at").fetchall()]
 
 
 def live_session(conn: psycopg.Connection, balcao_id: str) -> LiveRow | None:
     """The balcão's live session anywhere in the cluster, if any."""
-    row = conn.execute(_SELECT + " WHERE balcao_id = %s", (balcao_id,)).fetchone()
+    row = conn.execute(_SELECT + " WHERE ls.balcao_id = %s", (balcao_id,)).fetchone()
     return _row(row) if row is not None else None
 
 
