@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import trio
@@ -80,6 +81,8 @@ class ControlPlane:
         self._registry = registry
         self._waiting: dict[str, tuple[trio.Event, list[str]]] = {}
         self._nursery: trio.Nursery | None = None
+        # what else forgets a suspended cliente here (the device keys' cache, set by the root)
+        self.on_suspend: Callable[[str], object] | None = None
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Listen and serve commands until cancelled; started once the LISTEN is active."""
@@ -107,6 +110,8 @@ class ControlPlane:
             return
         if command == SUSPEND:
             cliente_id = str(message.get("cliente_id"))
+            if self.on_suspend is not None:
+                self.on_suspend(cliente_id)
             status = str(self._registry.close_cliente(cliente_id, CloseCode.SUSPENDED))
             log.info("control: cliente %s suspended: %s sessions closed here", cliente_id, status)
         elif command in COMMANDS:

@@ -177,6 +177,7 @@ async def _serve(
             keys=KeyCache(settings.key_cache_s),
             breakers=providers.breakers,
         )
+        cluster.control.on_suspend = services.keys.forget_cliente
         urls = await nursery.start(
             serve_app,
             behind_proxies(BaltoApp(services), settings.trusted_proxy_hops),

@@ -17,7 +17,14 @@ from trio_websocket import (
 )
 
 from supervisors.root import Running
-from tests.conftest import ADMIN, query, register_balcao, start_server, ws_url
+from tests.conftest import (
+    ADMIN,
+    allow_connections,
+    query,
+    register_balcao,
+    start_server,
+    ws_url,
+)
 from tests.gestor_accounts import PASSWORD, create_gestor, origin, sign_in_gestor
 from tests.sockets import closed_with
 
@@ -230,4 +237,11 @@ async def test_a_suspension_asked_of_one_instance_closes_the_chains_sessions_on_
         assert done.json()["sessoes_encerradas"] == 1
         assert done.json()["instancias_sem_resposta"] == ["mudo"]
         assert await closed_with(ws) == (4009, "Acesso do cliente suspenso")
+        # the instance that held it forgot the key too: with the database away right after,
+        # the counter is told to try again, not let back in from the key cache
+        allow_connections(database_url, False)
+        try:
+            assert (await _refused_at_handshake(a, k1))[0] == 4008
+        finally:
+            allow_connections(database_url, True)
         assert await _refused_at_handshake(a, k1) == (4009, "Acesso do cliente suspenso")

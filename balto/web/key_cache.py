@@ -2,7 +2,9 @@
 
 In: a key and the identity the database confirmed for it (`remember`), or a key to forget
 (revoked or unknown). Out: the identity of a key confirmed less than ``BALTO_KEY_CACHE_S`` ago
-(default 24 h), or None. Only the key's SHA-256 is kept, never the key. A session accepted from
+(default 24 h), or None. Only the key's SHA-256 is kept, never the key. A cliente suspended
+forgets its keys on every instance (`forget_cliente`), so an outage right after cannot let its
+counters back in from here. A session accepted from
 the cache is checked again as soon as the database answers, and closed if its key was revoked
 meanwhile (`balto.web.device_socket`).
 """
@@ -37,6 +39,15 @@ class KeyCache:
         self._entries[digest] = (identity, time.monotonic())
         while len(self._entries) > MAX_KEYS:
             self._entries.popitem(last=False)
+
+    def forget_cliente(self, cliente_id: str) -> int:
+        """Forget every key of `cliente_id` (its access was suspended); how many were known."""
+        gone = [
+            d for d, (identity, _) in self._entries.items() if identity.cliente_id == cliente_id
+        ]
+        for digest in gone:
+            del self._entries[digest]
+        return len(gone)
 
     def lookup(self, api_key: str) -> BalcaoIdentity | None:
         """The identity of `api_key` if it was confirmed within the TTL."""

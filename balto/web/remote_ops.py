@@ -85,6 +85,7 @@ async def close_suspended(cliente_id: str) -> tuple[int, list[str]]:
     theirs when they read the command; their devices cannot reconnect meanwhile).
     """
     services = app_services()
+    services.keys.forget_cliente(cliente_id)
     closed = services.registry.close_cliente(cliente_id, CloseCode.SUSPENDED)
     others = [i for i in await services.db.run(instances) if i != services.cluster.instance_id]
     counts: list[int] = []
