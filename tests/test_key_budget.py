@@ -55,6 +55,10 @@ async def test_a_keys_budget_is_one_across_instances_and_refusals_cost_nothing(
         for _ in range(8):
             page = await ana.get("/admin/balcoes")
             assert page.status_code == 200 and "RateLimit-Limit" not in page.headers
+        # the chain sees each key's pace against its budget
+        listed = (await ana.get(f"/admin/clientes/{ids['c1']}/chaves")).json()
+        assert listed["orcamento_minuto"] == 5
+        assert {k["nome"]: k["uso_minuto"] for k in listed["items"]} == {"BI": 5, "ERP": 1}
     # what was refused spent nothing
     spent = query(
         database_url,
@@ -86,6 +90,8 @@ async def test_no_budget_when_it_is_turned_off(nursery: trio.Nursery, database_u
         for _ in range(12):
             read = await http.get("/admin/balcoes", headers=bi)
             assert read.status_code == 200 and "RateLimit-Limit" not in read.headers
+        listed = (await http.get(f"/admin/clientes/{ids['c1']}/chaves", headers=ADMIN)).json()
+        assert listed["orcamento_minuto"] is None and listed["items"][0]["uso_minuto"] == 0
     assert query(database_url, "SELECT count(*) FROM chave_uso") == [(0,)]
 
 

@@ -67,3 +67,18 @@ def _wait_s(current: int, previous: int, elapsed: float, cost: int, budget: int)
     # next minute, at t' from its start: current * (1 - t' / W) <= room
     later = 0.0 if current <= room else WINDOW_S * (1.0 - room / current)
     return max(1, math.ceil(WINDOW_S - elapsed + later))
+
+
+def usage(conn: psycopg.Connection, cliente_id: str) -> dict[str, int]:
+    """Units each of the cliente's keys has in its window now, as `spend` weighs them (by id)."""
+    rows = conn.execute(
+        "SELECT u.chave_id::text, ceil("
+        " coalesce(sum(u.custo) FILTER (WHERE u.minuto = date_trunc('minute', now())), 0)"
+        " + coalesce(sum(u.custo) FILTER (WHERE u.minuto < date_trunc('minute', now())), 0)"
+        " * (1 - extract(epoch FROM now() - date_trunc('minute', now())) / 60))::int"
+        " FROM chave_uso u JOIN chaves_api k ON k.id = u.chave_id"
+        " WHERE k.cliente_id = %s AND u.minuto >= date_trunc('minute', now()) - interval '1 minute'"
+        " GROUP BY u.chave_id",
+        (cliente_id,),
+    ).fetchall()
+    return {str(r[0]): int(r[1]) for r in rows if r[1]}

@@ -9,8 +9,9 @@ the key is in this answer only (only its SHA-256 is kept). 404 for an unknown cl
 chain's. With ``loja_id`` the key reads that store only, as a store's gestor does (the same
 routes, the same scoping); 400 naming ``loja_id`` for a store that is not the chain's.
 ``GET /admin/clientes/{id}/chaves`` → ``{"items": [{"id", "cliente_id", "nome", "dica",
-"criada_por", "created_at", "usada_em", "revogada_em", "loja_id"}]}``; ``usada_em`` to the
-minute.
+"criada_por", "created_at", "usada_em", "revogada_em", "loja_id", "uso_minuto"}],
+"orcamento_minuto"}``; ``usada_em`` to the minute; ``uso_minuto`` the units the key has spent
+in its sliding minute now, of ``orcamento_minuto`` (`balto.web.key_limit`; null: no budget).
 ``DELETE /admin/chaves/{id}`` → 204: revoked at once on every instance (asked again, 204);
 404 unknown or another chain's. Making and revoking are audited.
 """
@@ -21,7 +22,7 @@ from dataclasses import asdict
 
 from quart import Blueprint, Response, jsonify
 
-from balto.store import chaves_api
+from balto.store import chaves_api, key_budget
 from balto.store.lojas import UnknownLoja
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
@@ -66,8 +67,12 @@ async def listing(cliente_id: str) -> Response:
     """The cliente's keys (never the keys themselves), live first."""
     if (cid := own_cliente(cliente_id)) is None:
         return jsonify({"items": []})
-    rows = await app_services().db.run(chaves_api.list_keys, cid)
-    return jsonify({"items": [jsonable(asdict(row)) for row in rows]})
+    services = app_services()
+    rows = await services.db.run(chaves_api.list_keys, cid)
+    budget = services.settings.api_key_budget
+    used = await services.db.run(key_budget.usage, cid) if budget > 0 else {}
+    items = [{**jsonable(asdict(row)), "uso_minuto": used.get(row.id, 0)} for row in rows]
+    return jsonify({"items": items, "orcamento_minuto": budget or None})
 
 
 @blueprint.delete("/admin/chaves/<chave_id>")

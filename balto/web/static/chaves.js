@@ -18,7 +18,10 @@ const BaltoChaves = (() => {
     for (const k of body.items) {
       const situacao = k.revogada_em ? "revogada em " + dataHora(k.revogada_em) : "ativa";
       const acao = k.revogada_em ? "" : revogar(k, cliente);
-      const tr = linha(tbody, [k.nome, loja(k.loja_id), k.dica + "…", dataHora(k.created_at), k.usada_em ? dataHora(k.usada_em) : "nunca", situacao, acao]);
+      // the pace of the system using it, against its budget (past it, that system gets 429)
+      const uso = k.usada_em ? dataHora(k.usada_em) : "nunca";
+      const ritmo = body.orcamento_minuto && k.uso_minuto ? ` · ${k.uso_minuto} de ${body.orcamento_minuto} por minuto` : "";
+      const tr = linha(tbody, [k.nome, loja(k.loja_id), k.dica + "…", dataHora(k.created_at), uso + ritmo, situacao, acao]);
       tr.dataset.chave = k.id;
     }
     if (!body.items.length) linha(tbody, ["Nenhuma chave."]);
