@@ -142,12 +142,17 @@ async def test_a_gestor_made_on_the_cadastro_page_sees_its_own_chain_only(
         # the page still works with the cookie the change handed back
         await page.goto(f"{base}/admin/painel")
         await settle(page, 'location.pathname === "/admin/painel"')
-        # the chain suspended by the operator: the next page says so, with a way out
+        # the chain suspended by the operator while Ao vivo is open: its next poll finds it
+        # out and the page says so, with a way out
+        await page.goto(f"{base}/admin/ao-vivo")
+        await settle(
+            page, 'location.pathname === "/admin/ao-vivo" && !!document.querySelector("main")'
+        )
         async with httpx.AsyncClient(base_url=base, headers=ADMIN) as op:
             path = f"/admin/clientes/{ids['c1']}/suspensao"
             assert (await op.put(path, json={"motivo": "contrato"})).status_code == 200
-            await page.goto(f"{base}/admin/painel")
             await settle(page, 'document.getElementById("suspenso") !== null')
+            assert await page.evaluate("location.pathname") == "/admin/ao-vivo"
             await photograph(page, "gestor-suspenso")
             await page.click('form[action="/sair"] button')
             await settle(page, SIGNED_OUT)

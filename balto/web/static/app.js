@@ -108,6 +108,9 @@ const Balto = (() => {
     }
     const type = response.headers.get("content-type") || "";
     const body = type.includes("json") ? await response.json() : await response.text();
+    if (response.status === 403 && body && body.error === "suspended") {
+      location.reload();  // the chain was suspended meanwhile: the page itself says so, with Sair
+    }
     if (!response.ok) {
       const err = new Error((body && body.message) || ("erro " + response.status));
       err.status = response.status;
