@@ -13,7 +13,8 @@ import uuid
 
 import httpx
 
-from bench.fuzz_device import HTTP_PARAMS, HTTP_ROUTES, ID_ROUTES, METHODS, ODD_VALUES, Probe
+from bench._fuzz_bodies import ID_ROUTES, METHODS, ODD_VALUES
+from bench.fuzz_device import HTTP_PARAMS, HTTP_ROUTES, Probe
 
 # form values as sent on the wire (percent-encoded): a lone surrogate, bad UTF-8, NULs, sizes
 ODD_FORM = [
@@ -22,14 +23,6 @@ ODD_FORM = [
 ]  # fmt: skip
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 PASSWORD = "fuzz-senha-boa-1"
-
-
-def _judge(probe: Probe, what: str, response: httpx.Response | None) -> None:
-    probe.cases += 1
-    if response is None or response.status_code >= 500:
-        status = "no answer" if response is None else response.status_code
-        probe.bad.append(f"{what[:120]}: {status}")
-        print("BAD", probe.bad[-1], flush=True)
 
 
 def _via(address: str) -> httpx.HTTPTransport:
@@ -91,7 +84,7 @@ def gestor_cases(probe: Probe) -> None:
             ]
         for method, path, body in bodies:
             what = f"{method} {path} {json.dumps(body)[:80]}"
-            _judge(probe, what, _ask(op, method, path, json=body, headers=admin))
+            probe.judge(what, _ask(op, method, path, json=body, headers=admin))
         op.put(f"/admin/gestores/{gestor}/senha", headers=admin, json={"senha": PASSWORD})
         # `true` among the odd values required a second step of the chain: the password alone again
         op.put(f"/admin/clientes/{cliente}/dois-fatores", headers=admin, json={"exigido": False})
@@ -108,7 +101,7 @@ def gestor_cases(probe: Probe) -> None:
                 response = _ask(
                     http, "POST", "/entrar", content=form.encode(), headers={**origin, **FORM}
                 )
-                _judge(probe, f"POST /entrar {form[:80]}", response)
+                probe.judge(f"POST /entrar {form[:80]}", response)
     with httpx.Client(base_url=probe.base, timeout=10, transport=_via(own)) as http:
         signed = _ask(
             http, "POST", "/entrar", data={"email": email, "segredo": PASSWORD}, headers=origin
@@ -120,13 +113,13 @@ def gestor_cases(probe: Probe) -> None:
             for param in HTTP_PARAMS:
                 for value in ("%00", "%ED%A0%80", "%FF%FE", "00000000-0000-0000-0000-000000000000"):
                     response = _ask(http, "GET", f"{route}?{param}={value}")
-                    _judge(probe, f"gestor GET {route}?{param}={value}", response)
+                    probe.judge(f"gestor GET {route}?{param}={value}", response)
         for route in ID_ROUTES:
             for spelling in ("x", str(uuid.uuid4()), "%00", "a" * 3000):
                 for method in METHODS:
                     path = route.format(spelling)
                     response = _ask(http, method, path, json={}, headers=origin)
-                    _judge(probe, f"gestor {method} {path[:60]}", response)
+                    probe.judge(f"gestor {method} {path[:60]}", response)
         two_step = "/admin/conta/dois-fatores"
         for odd in ODD_VALUES:
             for method, path, body in (
@@ -137,6 +130,6 @@ def gestor_cases(probe: Probe) -> None:
                 ("DELETE", two_step, {"senha": PASSWORD, "codigo": odd}),
             ):
                 response = _ask(http, method, path, json=body, headers=origin)
-                _judge(probe, f"{method} {path} {json.dumps(body)[:80]}", response)
+                probe.judge(f"{method} {path} {json.dumps(body)[:80]}", response)
     if lines := probe.log_since(offset):
         probe.bad.append(f"gestor cases logged {lines[:3]}")

@@ -63,7 +63,13 @@ def create_balcao(
     owner = owner_of_code(conn, codigo)
     if owner is None or owner[2]:
         return None
-    cliente_id, loja_id, _ = owner
+    return insert_balcao(conn, owner[0], owner[1], nome_balcao)
+
+
+def insert_balcao(
+    conn: psycopg.Connection, cliente_id: str, loja_id: str | None, nome_balcao: str
+) -> tuple[str, str]:
+    """Insert a balcão of `cliente_id` (in `loja_id`) with a fresh key; (api_key, balcao_id)."""
     api_key = API_KEY_PREFIX + secrets.token_urlsafe(32)
     balcao_id = uuid.uuid4()
     conn.execute(

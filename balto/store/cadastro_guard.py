@@ -18,7 +18,7 @@ from datetime import datetime
 import psycopg
 from psycopg.rows import dict_row
 
-from balto.store.cadastro import create_balcao
+from balto.store.cadastro import insert_balcao
 from balto.store.history import Cursor, Page
 from balto.store.link_codes import owner_of_code
 
@@ -106,14 +106,15 @@ def link_balcao(
         _record(conn, remote_addr, codigo, "rate_limited")
         return LinkResult(retry_after_s=max(1, math.ceil(max(waits))))
     owner = owner_of_code(conn, codigo)
-    if owner is not None and owner[2]:
+    if owner is None:
+        _record(conn, remote_addr, codigo, "unknown_code")
+        return LinkResult()
+    cliente_id, loja_id, suspended = owner
+    if suspended:
         # a right code: not counted against the limit, only kept for the operator to see
         _record(conn, remote_addr, codigo, "suspended")
         return LinkResult(suspended=True)
-    created = create_balcao(conn, codigo, nome_balcao)
-    if created is None:
-        _record(conn, remote_addr, codigo, "unknown_code")
-    return LinkResult(created=created)
+    return LinkResult(created=insert_balcao(conn, cliente_id, loja_id, nome_balcao))
 
 
 def failures_page(

@@ -42,7 +42,7 @@ def spend(conn: psycopg.Connection, chave_id: str, cost: int, budget: int) -> Sp
         ).fetchone()
         assert row is not None  # an upsert always returns its row
         current, elapsed, previous = int(row[0]), float(row[1]), int(row[2] or 0)
-        used = current + previous * (1.0 - elapsed / WINDOW_S)
+        used = _used(current, previous, elapsed)
         if used <= budget:
             if current == cost:  # the minute's first request: the key's older minutes go
                 conn.execute(
@@ -51,9 +51,14 @@ def spend(conn: psycopg.Connection, chave_id: str, cost: int, budget: int) -> Sp
                     (chave_id,),
                 )
             return Spent(True, max(0, math.floor(budget - used)), 0)
-        tx_wait = _wait_s(current - cost, previous, elapsed, cost, budget)
+        wait = _wait_s(current - cost, previous, elapsed, cost, budget)
         raise psycopg.Rollback(tx)  # not counted: a refused request spends nothing
-    return Spent(False, 0, tx_wait)  # reached only through the rollback above
+    return Spent(False, 0, wait)  # reached only through the rollback above
+
+
+def _used(current: int, previous: int, elapsed: float) -> float:
+    """The window's units: this minute's, and the last minute's part still within 60 s."""
+    return current + previous * (1.0 - elapsed / WINDOW_S)
 
 
 def _wait_s(current: int, previous: int, elapsed: float, cost: int, budget: int) -> int:
@@ -61,7 +66,7 @@ def _wait_s(current: int, previous: int, elapsed: float, cost: int, budget: int)
     room = budget - cost
     if previous > 0:
         # current + previous * (1 - (elapsed + t) / W) <= room
-        t = (current + previous * (1.0 - elapsed / WINDOW_S) - room) * WINDOW_S / previous
+        t = (_used(current, previous, elapsed) - room) * WINDOW_S / previous
         if elapsed + t <= WINDOW_S:
             return max(1, math.ceil(t))
     # next minute, at t' from its start: current * (1 - t' / W) <= room
@@ -72,13 +77,14 @@ def _wait_s(current: int, previous: int, elapsed: float, cost: int, budget: int)
 def usage(conn: psycopg.Connection, cliente_id: str) -> dict[str, int]:
     """Units each of the cliente's keys has in its window now, as `spend` weighs them (by id)."""
     rows = conn.execute(
-        "SELECT u.chave_id::text, ceil("
-        " coalesce(sum(u.custo) FILTER (WHERE u.minuto = date_trunc('minute', now())), 0)"
-        " + coalesce(sum(u.custo) FILTER (WHERE u.minuto < date_trunc('minute', now())), 0)"
-        " * (1 - extract(epoch FROM now() - date_trunc('minute', now())) / 60))::int"
+        "SELECT u.chave_id::text,"
+        " coalesce(sum(u.custo) FILTER (WHERE u.minuto = date_trunc('minute', now())), 0),"
+        " coalesce(sum(u.custo) FILTER (WHERE u.minuto < date_trunc('minute', now())), 0),"
+        " extract(epoch FROM now() - date_trunc('minute', now()))::float8"
         " FROM chave_uso u JOIN chaves_api k ON k.id = u.chave_id"
         " WHERE k.cliente_id = %s AND u.minuto >= date_trunc('minute', now()) - interval '1 minute'"
         " GROUP BY u.chave_id",
         (cliente_id,),
     ).fetchall()
-    return {str(r[0]): int(r[1]) for r in rows if r[1]}
+    used = {str(r[0]): math.ceil(_used(int(r[1]), int(r[2]), float(r[3]))) for r in rows}
+    return {key: units for key, units in used.items() if units}
