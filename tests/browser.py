@@ -305,18 +305,26 @@ async def open_page(
             nursery.cancel_scope.cancel()  # run_process terminates Chromium if still running
 
 
-# the sign-in form, parsed down to its password field: at a navigation's commit the address is
-# already /entrar while the fields below the first may not exist yet
-SIGNED_OUT = 'location.pathname === "/entrar" && !!document.getElementById("segredo")'
+# back on the sign-in form (`settle` waits for it to be parsed)
+SIGNED_OUT = 'location.pathname === "/entrar"'
 
 
 async def settle(page: Page, expression: str, timeout_s: float = 10.0) -> Any:
-    """Poll `expression` until truthy (a DOM node counts); a navigation in between is no error."""
+    """Poll `expression` until truthy (a DOM node counts) on a parsed document; a navigation in
+    between is no error.
+
+    At a navigation's commit the address is already the new page's while its body may be only
+    partly parsed (seen in CI: a form's second field, a nav's links missing), so the expression
+    is asked only once the document has left ``loading``.
+    """
     with trio.fail_after(timeout_s):
         while True:
             try:
                 # a DOM node comes back as {}: report it as found
-                wrapped = f"(v => v instanceof Node || v)({expression})"
+                wrapped = (
+                    'document.readyState !== "loading"'
+                    f" && (v => v instanceof Node || v)({expression})"
+                )
                 if value := await page.evaluate(wrapped):
                     return value
             except BrowserError:
