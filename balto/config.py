@@ -82,6 +82,19 @@ def default_vad_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    """A number over zero (zero would mean no wait or no time at all)."""
+    value = _float(env, name, default)
+    if value == 0:
+        raise ConfigError(f"{name} must be more than zero")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    """An on/off setting: 1, true or yes turn it on."""
+    return (env.get(name) or "").strip().lower() in ("1", "true", "yes")
+
+
 def _workers(env: Mapping[str, str]) -> int:
     raw = (env.get("BALTO_VAD_WORKERS") or "auto").strip().lower()
     if raw == "auto":
@@ -195,6 +208,14 @@ class Settings:
     key_cache_s: float = 24 * 3600.0
     # a chain's API key's work per minute, cluster-wide (`balto.store.key_budget`; 0: no limit)
     api_key_budget: int = 600
+    # A chain's webhooks (`balto.webhooks`): the first retry's wait (later ones are multiples),
+    # the attempts before a delivery is given up, each attempt's time limit, and whether
+    # loopback/private addresses and plain HTTP may be called (a receiver on the servers' own
+    # network; tests).
+    webhook_retry_s: float = 10.0
+    webhook_attempts: int = 8
+    webhook_timeout_s: float = 10.0
+    webhooks_allow_private: bool = False
     pg_restart_s: float = 1.0  # the embedded database's keeper waits this before a restart
     # Issue 15: `balto demo` runs with the loopback fakes and marks every page and report as demo
     # data; the admin pages show costs in BRL at this rate and times in this zone.
@@ -308,6 +329,10 @@ class Settings:
             ),
             key_cache_s=_float(env, "BALTO_KEY_CACHE_S", d.key_cache_s),
             api_key_budget=max(0, int(_float(env, "BALTO_API_KEY_BUDGET", d.api_key_budget))),
+            webhook_retry_s=_positive(env, "BALTO_WEBHOOK_RETRY_S", d.webhook_retry_s),
+            webhook_attempts=max(1, int(_float(env, "BALTO_WEBHOOK_ATTEMPTS", d.webhook_attempts))),
+            webhook_timeout_s=_positive(env, "BALTO_WEBHOOK_TIMEOUT_S", d.webhook_timeout_s),
+            webhooks_allow_private=_flag(env, "BALTO_WEBHOOKS_ALLOW_PRIVATE"),
             pg_restart_s=_float(env, "BALTO_PG_RESTART_S", d.pg_restart_s),
             demo=(env.get("BALTO_DEMO") or "") in ("1", "true", "yes"),
             brl_per_usd=_float(env, "BALTO_BRL_PER_USD", d.brl_per_usd) or d.brl_per_usd,

@@ -5,7 +5,8 @@ shutdown runs in reverse: devices are told `GOING_AWAY` (1001), Hypercorn drains
 writes what is queued (to its spool if the database is away), then providers and the database
 close. The recorder replays a spool left by an earlier process before sessions it left open are
 reconciled, so their own closes land first. With the embedded database, its keeper restarts it
-whenever it dies; with ``BALTO_RETENTION_DAYS``, the retention task erases old texts.
+whenever it dies; with ``BALTO_RETENTION_DAYS``, the retention task erases old texts; the
+webhooks' deliverer sends what the database queued for the chains' systems.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from balto.store.retention import keep_retention
 from balto.web.app import BaltoApp
 from balto.web.key_cache import KeyCache
 from balto.web.server import behind_proxies, make_config, serve_app
+from balto.webhooks.deliverer import keep_delivering
 from supervisors.cluster import default_instance_id, open_cluster
 from supervisors.registry import Registry
 from supervisors.session import Pipeline
@@ -97,6 +99,7 @@ async def run_root(
         await infra.start(recorder.run)
         if settings.retention_days:
             await infra.start(keep_retention, db, settings.retention_days)
+        await infra.start(keep_delivering, db, settings)
         try:
             await _serve(
                 settings,

@@ -22,6 +22,7 @@ _SQL = {
     "chave": "SELECT cliente_id, loja_id FROM chaves_api WHERE id = %s",
     "loja": "SELECT cliente_id, id FROM lojas WHERE id = %s",
     "gestor": "SELECT cliente_id, loja_id FROM gestores WHERE id = %s",
+    "webhook": "SELECT cliente_id, NULL FROM webhooks WHERE id = %s",
 }
 
 
@@ -37,7 +38,7 @@ def owner_of(conn: psycopg.Connection, kind: str, row_id: str) -> Owner | None:
     """Whose a row is, or None when there is no such row.
 
     `kind` is ``session``, ``alert``, ``balcao``, ``atendente``, ``chave`` (an API key),
-    ``loja`` or ``gestor``.
+    ``loja``, ``gestor`` or ``webhook``.
     """
     found = conn.execute(_SQL[kind].encode(), (row_id,)).fetchone()
     if found is None:

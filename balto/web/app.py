@@ -27,6 +27,7 @@ from balto.web import (
     admin_suspension,
     admin_two_step,
     admin_voice,
+    admin_webhooks,
     cadastro,
     counter,
     dashboard,
@@ -85,6 +86,7 @@ def create_quart_app(services: Services) -> QuartTrio:
     app.register_blueprint(admin_lojas.blueprint)  # and their stores
     app.register_blueprint(admin_balcoes.blueprint)  # and their balcões' names and stores
     app.register_blueprint(admin_suspension.blueprint)  # a chain's access suspended, resumed
+    app.register_blueprint(admin_webhooks.blueprint)  # its system told of alerts as they happen
     app.register_blueprint(pages.assets)
     app.register_blueprint(pages.root)
     app.register_blueprint(counter.blueprint)  # the counter's own screen, a device in a browser

@@ -1,0 +1,292 @@
+"""A chain's webhooks and their deliveries: make, list, remove, claim what is due, record outcomes.
+
+The deliveries are an outbox filled by the database (migration 0032's trigger, in the same
+transaction as each alert or suggestion). Every instance claims due rows with ``FOR UPDATE SKIP
+LOCKED`` and a lease (`proxima_em` moved past the claim): two instances never send one row at
+once, and a row whose instance died mid-send is due again when its lease ends (at least once).
+What a delivery says is read when it is sent, so a conversation erased meanwhile goes out erased.
+Functions take a psycopg connection and run in the store's worker threads (`Database.run`).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.rows import class_row, dict_row
+
+from balto.store.cadastro import cliente_exists
+
+EVENTOS = ("alerta", "recomendacao")
+MAX_PER_CLIENTE = 10
+SECRET_PREFIX = "whsec_"
+
+
+class DuplicateUrl(Exception):
+    """The chain already has a webhook to that address."""
+
+
+class TooMany(Exception):
+    """The chain already has `MAX_PER_CLIENTE` webhooks."""
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """One webhook as people list it (never its secret), with how its deliveries fare."""
+
+    id: str
+    cliente_id: str
+    url: str
+    eventos: list[str]
+    descricao: str | None
+    criado_por: str | None
+    created_at: datetime
+    pendentes: int
+    entregues_24h: int
+    desistidas_24h: int
+    ultima_em: datetime | None
+    ultimo_status: int | None
+    ultimo_erro: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Entrega:
+    """One delivery as people read it in the log."""
+
+    id: str
+    evento: str
+    objeto_id: str | None
+    created_at: datetime
+    tentativas: int
+    proxima_em: datetime | None
+    entregue_em: datetime | None
+    desistida_em: datetime | None
+    ultimo_status: int | None
+    ultimo_erro: str | None
+    ultima_em: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery claimed for sending: where, signed with what, and its attempt number."""
+
+    id: str
+    webhook_id: str
+    cliente_id: str
+    url: str
+    segredo: str
+    evento: str
+    objeto_id: str | None
+    created_at: datetime
+    tentativas: int
+
+
+def create(
+    conn: psycopg.Connection,
+    cliente_id: str,
+    url: str,
+    eventos: list[str],
+    descricao: str | None,
+    criado_por: str,
+) -> tuple[str, str] | None:
+    """Add a webhook: (its id, its signing secret), or None for an unknown cliente.
+
+    Raises:
+        DuplicateUrl: The chain has a webhook to `url` already.
+        TooMany: The chain has `MAX_PER_CLIENTE` webhooks.
+    """
+    with conn.transaction():
+        if not cliente_exists(conn, cliente_id):
+            return None
+        # the chain's row locked: two requests at once cannot both pass the count
+        conn.execute("SELECT 1 FROM clientes WHERE id = %s FOR UPDATE", (cliente_id,))
+        row = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE url = %s) FROM webhooks WHERE cliente_id = %s",
+            (url, cliente_id),
+        ).fetchone()
+        assert row is not None
+        if row[1]:
+            raise DuplicateUrl
+        if row[0] >= MAX_PER_CLIENTE:
+            raise TooMany
+        hook_id, segredo = str(uuid.uuid4()), SECRET_PREFIX + secrets.token_urlsafe(32)
+        conn.execute(
+            "INSERT INTO webhooks (id, cliente_id, url, eventos, descricao, segredo, criado_por)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (hook_id, cliente_id, url, eventos, descricao, segredo, criado_por),
+        )
+    return hook_id, segredo
+
+
+def list_for(conn: psycopg.Connection, cliente_id: str) -> list[Webhook]:
+    """A chain's webhooks, oldest first, each with its pending count and last outcome."""
+    cursor = conn.cursor(row_factory=class_row(Webhook))
+    return cursor.execute(
+        """
+        SELECT w.id::text, w.cliente_id::text, w.url, w.eventos, w.descricao, w.criado_por,
+               w.created_at,
+               (SELECT count(*) FROM webhook_entregas e WHERE e.webhook_id = w.id
+                  AND e.entregue_em IS NULL AND e.desistida_em IS NULL)::int AS pendentes,
+               (SELECT count(*) FROM webhook_entregas e WHERE e.webhook_id = w.id
+                  AND e.entregue_em > now() - interval '1 day')::int AS entregues_24h,
+               (SELECT count(*) FROM webhook_entregas e WHERE e.webhook_id = w.id
+                  AND e.desistida_em > now() - interval '1 day')::int AS desistidas_24h,
+               last.ultima_em, last.ultimo_status, last.ultimo_erro
+          FROM webhooks w
+          LEFT JOIN LATERAL (
+               SELECT e.ultima_em, e.ultimo_status, e.ultimo_erro FROM webhook_entregas e
+                WHERE e.webhook_id = w.id AND e.ultima_em IS NOT NULL
+                ORDER BY e.ultima_em DESC LIMIT 1) last ON true
+         WHERE w.cliente_id = %s
+         ORDER BY w.created_at, w.id
+        """,
+        (cliente_id,),
+    ).fetchall()
+
+
+def remove(conn: psycopg.Connection, webhook_id: str) -> bool:
+    """Remove a webhook and its deliveries, sent or not; False when there was none."""
+    return conn.execute("DELETE FROM webhooks WHERE id = %s", (webhook_id,)).rowcount > 0
+
+
+def enqueue_test(conn: psycopg.Connection, webhook_id: str) -> str | None:
+    """Queue a test delivery for now: its id, or None when there is no such webhook."""
+    entrega = str(uuid.uuid4())
+    done = conn.execute(
+        "INSERT INTO webhook_entregas (id, webhook_id, evento)"
+        " SELECT %s, id, 'teste' FROM webhooks WHERE id = %s",
+        (entrega, webhook_id),
+    )
+    return entrega if done.rowcount else None
+
+
+def resend(conn: psycopg.Connection, webhook_id: str, entrega_id: str) -> bool:
+    """Make a given-up or delivered delivery due again now, its attempts counted afresh."""
+    done = conn.execute(
+        "UPDATE webhook_entregas SET proxima_em = now(), tentativas = 0, desistida_em = NULL,"
+        " entregue_em = NULL WHERE id = %s AND webhook_id = %s"
+        " AND (desistida_em IS NOT NULL OR entregue_em IS NOT NULL)",
+        (entrega_id, webhook_id),
+    )
+    return done.rowcount > 0
+
+
+def deliveries(conn: psycopg.Connection, webhook_id: str, limit: int) -> list[Entrega]:
+    """A webhook's latest deliveries, newest first (`proxima_em` only while one is pending)."""
+    cursor = conn.cursor(row_factory=class_row(Entrega))
+    return cursor.execute(
+        "SELECT id::text, evento, objeto_id::text, created_at, tentativas,"
+        " CASE WHEN entregue_em IS NULL AND desistida_em IS NULL THEN proxima_em END"
+        " AS proxima_em, entregue_em, desistida_em, ultimo_status, ultimo_erro, ultima_em"
+        " FROM webhook_entregas WHERE webhook_id = %s ORDER BY created_at DESC, id LIMIT %s",
+        (webhook_id, limit),
+    ).fetchall()
+
+
+def claim(conn: psycopg.Connection, limit: int, lease_s: float) -> list[Claimed]:
+    """Claim up to `limit` due deliveries for `lease_s` seconds, one more attempt each.
+
+    A suspended chain's deliveries wait (`balto.store.suspension`): they go once it is resumed.
+    """
+    cursor = conn.cursor(row_factory=class_row(Claimed))
+    return cursor.execute(
+        """
+        WITH due AS (
+            SELECT e.id FROM webhook_entregas e
+              JOIN webhooks w ON w.id = e.webhook_id
+              JOIN clientes c ON c.id = w.cliente_id
+             WHERE e.entregue_em IS NULL AND e.desistida_em IS NULL AND e.proxima_em <= now()
+               AND c.suspenso_em IS NULL
+             ORDER BY e.proxima_em
+             LIMIT %s
+               FOR UPDATE OF e SKIP LOCKED)
+        UPDATE webhook_entregas e
+           SET proxima_em = now() + make_interval(secs => %s), tentativas = e.tentativas + 1
+          FROM due, webhooks w
+         WHERE e.id = due.id AND w.id = e.webhook_id
+        RETURNING e.id::text, e.webhook_id::text, w.cliente_id::text, w.url, w.segredo, e.evento,
+                  e.objeto_id::text, e.created_at, e.tentativas
+        """,
+        (limit, lease_s),
+    ).fetchall()
+
+
+def delivered(conn: psycopg.Connection, entrega_id: str, status: int) -> None:
+    """Record a delivery the receiver accepted."""
+    conn.execute(
+        "UPDATE webhook_entregas SET entregue_em = now(), ultima_em = now(), ultimo_status = %s,"
+        " ultimo_erro = NULL WHERE id = %s",
+        (status, entrega_id),
+    )
+
+
+def failed(
+    conn: psycopg.Connection,
+    entrega_id: str,
+    status: int | None,
+    erro: str,
+    retry_in_s: float | None,
+) -> None:
+    """Record a failed attempt: due again in `retry_in_s`, or given up when that is None."""
+    conn.execute(
+        "UPDATE webhook_entregas SET ultima_em = now(), ultimo_status = %s, ultimo_erro = %s,"
+        " proxima_em = CASE WHEN %s::float8 IS NULL THEN proxima_em"
+        "   ELSE now() + make_interval(secs => %s::float8) END,"
+        " desistida_em = CASE WHEN %s::float8 IS NULL THEN now() END"
+        " WHERE id = %s",
+        (status, erro, retry_in_s, retry_in_s, retry_in_s, entrega_id),
+    )
+
+
+def forget_older_than(conn: psycopg.Connection, days: int, batch: int = 1000) -> int:
+    """Drop up to `batch` finished deliveries older than `days` days; how many were dropped."""
+    return conn.execute(
+        "DELETE FROM webhook_entregas WHERE id IN (SELECT id FROM webhook_entregas"
+        " WHERE (entregue_em IS NOT NULL OR desistida_em IS NOT NULL)"
+        " AND created_at < now() - make_interval(days => %s) LIMIT %s)",
+        (days, batch),
+    ).rowcount
+
+
+def event_body(conn: psycopg.Connection, item: Claimed) -> dict[str, Any] | None:
+    """What a delivery says, read now; None when its alert or suggestion is gone."""
+    base: dict[str, Any] = {
+        "id": item.id,
+        "evento": item.evento,
+        "criado_em": item.created_at.isoformat(),
+        "cliente_id": item.cliente_id,
+    }
+    if item.evento == "teste":
+        return {**base, "mensagem": "Teste de webhook do Balto: a entrega chegou."}
+    table, fields = _OBJECTS[item.evento]
+    cursor = conn.cursor(row_factory=dict_row)
+    row = cursor.execute(
+        f"SELECT o.id::text, {fields}, o.atendente, o.transcricao_base, o.created_at,"
+        " o.session_id::text AS sessao_id, b.id::text AS balcao_id, b.nome_balcao,"
+        " b.loja_id::text, l.nome AS loja_nome"
+        f" FROM {table} o JOIN balcoes b ON b.id = o.balcao_id"
+        " LEFT JOIN lojas l ON l.id = b.loja_id WHERE o.id = %s",
+        (item.objeto_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    balcao = {
+        "id": row.pop("balcao_id"),
+        "nome": row.pop("nome_balcao"),
+        "loja_id": row.pop("loja_id"),
+        "loja": row.pop("loja_nome"),
+    }
+    sessao_id = row.pop("sessao_id")
+    row["criado_em"] = row.pop("created_at").isoformat()
+    return {**base, "balcao": balcao, "sessao_id": sessao_id, item.evento: row}
+
+
+# the event's table and its own columns (fixed strings: nothing of a request reaches the SQL)
+_OBJECTS = {
+    "alerta": ("alerts", "o.sinal, o.sinais, o.motivo, o.orientacao"),
+    "recomendacao": ("recommendations", "o.produto, o.explicacao, o.aceita"),
+}

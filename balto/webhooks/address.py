@@ -1,0 +1,88 @@
+"""Which addresses a webhook may call: a public HTTPS URL, unless private ones are allowed.
+
+A webhook makes Balto's servers send requests where a chain says, so a URL naming the servers'
+own network (loopback, private ranges, link-local such as a cloud's metadata service) would let
+a chain's gestor probe it. The URL is checked when the webhook is made (its form, an IP literal)
+and again before every delivery (what its name resolves to then). ``BALTO_WEBHOOKS_ALLOW_PRIVATE``
+lifts both rules and allows plain HTTP: for a receiver on the same network, and for tests.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import SplitResult, urlsplit
+
+import trio
+
+MAX_URL = 500
+
+
+class AddressRefused(ValueError):
+    """The URL may not be called; the message says why, in Portuguese."""
+
+
+def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether an address is on the public internet (not loopback, private, link-local...)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_global and not address.is_multicast
+
+
+def check_url(url: str, allow_private: bool) -> SplitResult:
+    """The URL split, when a webhook may call it.
+
+    Raises:
+        AddressRefused: Not an absolute http(s) URL, credentials in it, plain HTTP or a
+            non-public address while private ones are not allowed.
+    """
+    if len(url) > MAX_URL:
+        raise AddressRefused(f"use no máximo {MAX_URL} caracteres")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise AddressRefused("não é uma URL válida") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise AddressRefused("use uma URL completa, começando por https://")
+    if parts.username is not None or parts.password is not None:
+        raise AddressRefused("não coloque usuário e senha na URL; confira a assinatura")
+    if parts.fragment:
+        raise AddressRefused("a URL não pode ter fragmento (#)")
+    if port == 0:
+        raise AddressRefused("porta inválida")
+    if allow_private:
+        return parts
+    if parts.scheme != "https":
+        raise AddressRefused("use https://")
+    literal = _literal(parts.hostname)
+    named_local = parts.hostname == "localhost" or parts.hostname.endswith(".localhost")
+    if named_local or (literal is not None and not public(literal)):
+        raise AddressRefused("endereço da rede interna não é permitido")
+    return parts
+
+
+async def check_resolved(parts: SplitResult, allow_private: bool) -> None:
+    """Before sending: every address the host resolves to now must be public.
+
+    Raises:
+        AddressRefused: The name does not resolve, or resolves to a non-public address.
+    """
+    if allow_private:
+        return
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        found = await trio.socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        raise AddressRefused("o nome do servidor não foi encontrado") from None
+    for *_, sockaddr in found:
+        if not public(ipaddress.ip_address(str(sockaddr[0]).split("%")[0])):
+            raise AddressRefused("o nome aponta para a rede interna; entrega recusada")

@@ -1,0 +1,425 @@
+"""A chain's webhooks over real HTTP and PostgreSQL, to a real HTTP receiver on loopback: what the
+database writes is queued by its trigger and sent signed, failures retried and given up, sent
+again on request, one send per delivery across instances, paused while the chain is suspended,
+and every refusal said with its field."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import httpx
+import pytest
+import trio
+
+from balto.device import stream_file
+from balto.webhooks.signing import HEADER, verify
+from tests.admin_seed import seed
+from tests.conftest import ADMIN, query, register_balcao, start_server, ws_url
+from tests.fakes.elevenlabs import FakeElevenLabs
+from tests.fakes.openai_compat import FakeOpenAICompat
+from tests.fakes.wiring import provider_env
+from tests.gestor_accounts import PASSWORD, create_gestor, sign_in_gestor
+from tests.test_advice_e2e import WEBM, frames, says
+from tests.webhook_receiver import receiver
+
+PRIVATE = {"BALTO_WEBHOOKS_ALLOW_PRIVATE": "1"}
+
+
+async def make_hook(http: httpx.AsyncClient, cliente: str, url: str, **body: Any) -> dict[str, Any]:
+    made = await http.post(
+        f"/admin/clientes/{cliente}/webhooks", json={"url": url, **body}, headers=ADMIN
+    )
+    assert made.status_code == 201, made.text
+    answer: dict[str, Any] = made.json()
+    return answer
+
+
+async def log_of(http: httpx.AsyncClient, hook: str) -> list[dict[str, Any]]:
+    listed = await http.get(f"/admin/webhooks/{hook}/entregas", headers=ADMIN)
+    assert listed.status_code == 200, listed.text
+    items: list[dict[str, Any]] = listed.json()["items"]
+    return items
+
+
+async def log_until(
+    http: httpx.AsyncClient, hook: str, done: Any, timeout_s: float = 15.0
+) -> list[dict[str, Any]]:
+    """The webhook's delivery log once `done(log)` holds."""
+    with trio.fail_after(timeout_s):
+        for _ in range(10_000):
+            if done(items := await log_of(http, hook)):
+                return items
+            await trio.sleep(0.1)
+    raise AssertionError("the delivery log never got there")
+
+
+async def test_what_the_database_writes_is_sent_signed_once_to_each_subscriber(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url, **PRIVATE)
+    with receiver() as alerts_only, receiver() as both:
+        async with httpx.AsyncClient(base_url=running.base_url) as http:
+            ids = seed(database_url)  # before any webhook: nothing queued for these rows
+            hook_a = await make_hook(http, ids["c1"], alerts_only.url)
+            hook_b = await make_hook(
+                http, ids["c1"], both.url, eventos=["recomendacao", "alerta"], descricao="CRM"
+            )
+            assert hook_a["eventos"] == ["alerta"] and hook_b["eventos"] == [
+                "alerta",
+                "recomendacao",
+            ]
+            assert hook_a["segredo"].startswith("whsec_")
+            # another chain's webhook hears nothing of this one's counters
+            with receiver() as other:
+                await make_hook(http, ids["c2"], other.url, eventos=["alerta", "recomendacao"])
+                alert_id = "7f8e3c52-4a43-4c8e-9d3e-2b7c0e0a9d11"
+                query(
+                    database_url,
+                    "INSERT INTO alerts (id, session_id, sinal, sinais, motivo, orientacao,"
+                    " transcricao_base, atendente) VALUES (%s, %s, 'dor_no_peito',"
+                    " '{dor_no_peito}', 'Dor no peito', 'Encaminhar ao pronto-socorro',"
+                    " 'meu pai está com um aperto no peito', 'Rui')",
+                    alert_id,
+                    ids["s1"],
+                )
+                rec_id = "1c0b8f7e-0b5e-4d7e-8a8e-5b1f3f0c2a22"
+                query(
+                    database_url,
+                    "INSERT INTO recommendations (id, session_id, produto, explicacao,"
+                    " transcricao_base, source) VALUES (%s, %s, 'Loratadina 10 mg',"
+                    " 'Para a rinite.', 'espirrando o dia inteiro', 'xai')",
+                    rec_id,
+                    ids["s2"],
+                )
+                [got_a] = await alerts_only.wait_for(1)
+                got_b = await both.wait_for(2)
+                await trio.sleep(1.5)  # a poll more: nothing else arrives
+                assert other.received == []
+            assert len(alerts_only.received) == 1 and len(both.received) == 2
+
+            body = got_a.json()
+            assert body["evento"] == "alerta" and body["cliente_id"] == ids["c1"]
+            assert body["alerta"] == {
+                "id": alert_id,
+                "sinal": "dor_no_peito",
+                "sinais": ["dor_no_peito"],
+                "motivo": "Dor no peito",
+                "orientacao": "Encaminhar ao pronto-socorro",
+                "atendente": "Rui",
+                "transcricao_base": "meu pai está com um aperto no peito",
+                "criado_em": body["alerta"]["criado_em"],
+            }
+            assert body["balcao"] == {
+                "id": ids["b1"],
+                "nome": "Balcão b1",
+                "loja_id": None,
+                "loja": None,
+            }
+            assert body["sessao_id"] == ids["s1"]
+            headers = {k.lower(): v for k, v in got_a.headers.items()}
+            assert headers["x-balto-evento"] == "alerta"
+            assert headers["x-balto-entrega"] == body["id"]
+            assert headers["content-type"].startswith("application/json")
+            assert verify(hook_a["segredo"], got_a.body, headers[HEADER.lower()])
+            assert not verify(hook_b["segredo"], got_a.body, headers[HEADER.lower()])
+            assert not verify(hook_a["segredo"], got_a.body + b" ", headers[HEADER.lower()])
+
+            by_event = {r.json()["evento"]: r.json() for r in got_b}
+            assert by_event["recomendacao"]["recomendacao"]["produto"] == "Loratadina 10 mg"
+            assert by_event["recomendacao"]["recomendacao"]["aceita"] is None
+            assert by_event["recomendacao"]["balcao"]["id"] == ids["b2"]
+            assert by_event["alerta"]["alerta"]["id"] == alert_id
+
+            [entry] = await log_until(http, hook_a["id"], lambda log: log[0]["entregue_em"])
+            assert (entry["evento"], entry["objeto_id"], entry["tentativas"]) == (
+                "alerta",
+                alert_id,
+                1,
+            )
+            assert (entry["ultimo_status"], entry["ultimo_erro"], entry["proxima_em"]) == (
+                200,
+                None,
+                None,
+            )
+            listed = (await http.get(f"/admin/clientes/{ids['c1']}/webhooks", headers=ADMIN)).json()
+            by_url = {item["url"]: item for item in listed["items"]}
+            assert by_url[both.url]["entregues_24h"] == 2 and by_url[both.url]["pendentes"] == 0
+            assert by_url[both.url]["descricao"] == "CRM"
+            assert all("segredo" not in item for item in listed["items"])
+
+
+async def test_a_failing_receiver_is_retried_given_up_and_sent_again_on_request(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(
+        nursery,
+        database_url,
+        **PRIVATE,
+        BALTO_WEBHOOK_RETRY_S="0.1",
+        BALTO_WEBHOOK_ATTEMPTS="3",
+        BALTO_WEBHOOK_TIMEOUT_S="0.5",
+    )
+    ids = seed(database_url)
+    with receiver() as flaky:
+        async with httpx.AsyncClient(base_url=running.base_url) as http:
+            hook = await make_hook(http, ids["c1"], flaky.url)
+            flaky.answers = [500, 503, 500]
+            sent = await http.post(f"/admin/webhooks/{hook['id']}/teste", headers=ADMIN)
+            assert sent.status_code == 202, sent.text
+            entrega = sent.json()["entrega_id"]
+            [entry] = await log_until(http, hook["id"], lambda log: log[0]["desistida_em"])
+            assert (entry["id"], entry["evento"], entry["tentativas"]) == (entrega, "teste", 3)
+            assert entry["ultimo_status"] == 500
+            assert entry["ultimo_erro"] == "o receptor respondeu HTTP 500"
+            assert [r.status for r in flaky.received] == [500, 503, 500]
+            listed = (await http.get(f"/admin/clientes/{ids['c1']}/webhooks", headers=ADMIN)).json()
+            assert listed["items"][0]["desistidas_24h"] == 1
+
+            # sent again on request: its attempts start afresh, and it arrives
+            again = await http.post(
+                f"/admin/webhooks/{hook['id']}/entregas/{entrega}/reenviar", headers=ADMIN
+            )
+            assert again.status_code == 202, again.text
+            [arrived] = await flaky.wait_for(1)
+            assert arrived.json()["id"] == entrega and arrived.json()["evento"] == "teste"
+            [entry] = await log_until(http, hook["id"], lambda log: log[0]["entregue_em"])
+            assert (entry["tentativas"], entry["ultimo_status"], entry["desistida_em"]) == (
+                1,
+                200,
+                None,
+            )
+
+            # a receiver that holds the request past the time limit: tried again, so it may
+            # see one delivery twice, under the same X-Balto-Entrega (at least once)
+            flaky.hold_s = 1.0
+            slow = (await http.post(f"/admin/webhooks/{hook['id']}/teste", headers=ADMIN)).json()
+            await log_until(
+                http,
+                hook["id"],
+                lambda log: log[0]["ultimo_erro"] == "sem resposta no tempo limite",
+            )
+            flaky.hold_s = 0.0
+            await log_until(http, hook["id"], lambda log: log[0]["entregue_em"])
+            twice = [r for r in flaky.received if r.json()["id"] == slow["entrega_id"]]
+            assert len(twice) >= 2
+            assert {r.headers["X-Balto-Entrega"] for r in twice} == {slow["entrega_id"]}
+
+            # a pending delivery cannot be "sent again"; another webhook's id is unknown
+            assert (
+                await http.post(
+                    f"/admin/webhooks/{hook['id']}/entregas/{ids['s1']}/reenviar", headers=ADMIN
+                )
+            ).status_code == 404
+
+
+async def test_each_delivery_is_sent_once_across_instances(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    a = await start_server(nursery, database_url, **PRIVATE)
+    b = await start_server(nursery, database_url, **PRIVATE)
+    ids = seed(database_url)
+    with receiver() as chain:
+        async with httpx.AsyncClient(base_url=a.base_url) as on_a:
+            hook = await make_hook(on_a, ids["c1"], chain.url)
+            async with httpx.AsyncClient(base_url=b.base_url) as on_b:
+                sent = []
+                for n in range(40):
+                    http = on_a if n % 2 else on_b
+                    made = await http.post(f"/admin/webhooks/{hook['id']}/teste", headers=ADMIN)
+                    sent.append(made.json()["entrega_id"])
+            got = await chain.wait_for(40)
+            await trio.sleep(1.5)
+    assert sorted(r.json()["id"] for r in chain.received) == sorted(sent)
+    assert query(
+        database_url,
+        "SELECT count(*), max(tentativas) FROM webhook_entregas WHERE entregue_em IS NOT NULL",
+    ) == [(40, 1)]
+    assert len(got) == 40
+
+
+async def test_a_suspended_chains_deliveries_wait_and_a_removed_webhooks_are_dropped(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url, **PRIVATE, BALTO_WEBHOOK_RETRY_S="60")
+    ids = seed(database_url)
+    with receiver() as chain:
+        async with httpx.AsyncClient(base_url=running.base_url) as http:
+            hook = await make_hook(http, ids["c1"], chain.url)
+            stop = await http.put(
+                f"/admin/clientes/{ids['c1']}/suspensao", json={"motivo": "contrato"}, headers=ADMIN
+            )
+            assert stop.status_code == 200, stop.text
+            await http.post(f"/admin/webhooks/{hook['id']}/teste", headers=ADMIN)
+            await trio.sleep(2.5)
+            assert chain.received == []
+            [entry] = await log_of(http, hook["id"])
+            assert entry["tentativas"] == 0 and entry["proxima_em"] is not None
+            assert await http.delete(f"/admin/clientes/{ids['c1']}/suspensao", headers=ADMIN)
+            await chain.wait_for(1)
+
+            # a receiver down: the delivery waits for its next attempt; removing the webhook
+            # drops it, and nothing more is sent there
+            chain.answers = [500]
+            await http.post(f"/admin/webhooks/{hook['id']}/teste", headers=ADMIN)
+            await log_until(http, hook["id"], lambda log: log[0]["ultimo_status"] == 500)
+            gone = await http.delete(f"/admin/webhooks/{hook['id']}", headers=ADMIN)
+            assert gone.status_code == 204
+            assert query(database_url, "SELECT count(*) FROM webhook_entregas") == [(0,)]
+            again = await http.delete(f"/admin/webhooks/{hook['id']}", headers=ADMIN)
+            assert again.status_code == 404
+            actions = query(
+                database_url,
+                "SELECT action FROM admin_audit WHERE action LIKE '%%webhook%%' ORDER BY id",
+            )
+            assert [a for (a,) in actions] == [
+                "create_webhook",
+                "test_webhook",
+                "test_webhook",
+                "delete_webhook",
+            ]
+
+
+async def test_refusals_name_their_field_and_chains_see_only_their_own(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url)  # private addresses not allowed
+    ids = seed(database_url)
+    hooks = f"/admin/clientes/{ids['c1']}/webhooks"
+    async with (
+        httpx.AsyncClient(base_url=running.base_url) as http,
+        httpx.AsyncClient(base_url=running.base_url) as ana,
+    ):
+        for url in (
+            "ftp://example.com/x",
+            "example.com/hook",
+            "http://example.com/hook",  # plain HTTP
+            "https://user:senha@example.com/hook",
+            "https://127.0.0.1/hook",
+            "https://10.1.2.3/hook",
+            "https://[::1]:8443/hook",
+            "https://[::ffff:192.168.0.1]/hook",
+            "https://169.254.169.254/latest/meta-data",
+            "https://localhost:9000/hook",
+            "https://example.com:99999/hook",
+            "https://example.com/hook#x",
+            "https://example.com/" + "x" * 500,
+            "",
+            7,
+        ):
+            bad = await http.post(hooks, json={"url": url}, headers=ADMIN)
+            assert (bad.status_code, bad.json().get("field")) == (400, "url"), (url, bad.text)
+        for eventos in (["foo"], [], "alerta", [1], None):
+            bad = await http.post(
+                hooks, json={"url": "https://example.com/h", "eventos": eventos}, headers=ADMIN
+            )
+            assert (bad.status_code, bad.json().get("field")) == (400, "eventos"), eventos
+        bad = await http.post(
+            hooks, json={"url": "https://example.com/h", "descricao": "x" * 121}, headers=ADMIN
+        )
+        assert (bad.status_code, bad.json().get("field")) == (400, "descricao")
+        for body in ([], "x", None):
+            assert (await http.post(hooks, json=body, headers=ADMIN)).status_code == 400
+
+        made = await make_hook(http, ids["c1"], "https://example.com/h")
+        dup = await http.post(hooks, json={"url": "https://example.com/h"}, headers=ADMIN)
+        assert (dup.status_code, dup.json()["field"]) == (409, "url")
+        for n in range(9):
+            await make_hook(http, ids["c1"], f"https://example.com/h{n}")
+        eleventh = await http.post(hooks, json={"url": "https://example.com/z"}, headers=ADMIN)
+        assert (eleventh.status_code, eleventh.json()["field"]) == (409, "url")
+        unknown = await http.post(
+            f"/admin/clientes/{ids['s1']}/webhooks", json={"url": "https://e.com"}, headers=ADMIN
+        )
+        assert unknown.status_code == 404
+        for path in ("/admin/webhooks/x/teste", f"/admin/webhooks/{ids['s1']}/teste"):
+            assert (await http.post(path, headers=ADMIN)).status_code == 404
+        lim = await http.get(f"/admin/webhooks/{made['id']}/entregas?limit=0", headers=ADMIN)
+        assert (lim.status_code, lim.json()["field"]) == (400, "limit")
+
+        # the chain's gestor: its own webhooks only; another chain's read as unknown
+        assert (await create_gestor(http, ids["c1"])).status_code == 201
+        assert (await sign_in_gestor(ana, running, "ana@rede1.com.br", PASSWORD)).status_code == 303
+        mine = await ana.get(hooks)
+        assert len(mine.json()["items"]) == 10
+        other = await ana.get(f"/admin/clientes/{ids['c2']}/webhooks")
+        assert other.json() == {"items": []}
+        theirs = await make_hook(http, ids["c2"], "https://example.com/c2")
+        origin = {"Origin": running.base_url}
+        for call in (
+            ana.post(f"/admin/webhooks/{theirs['id']}/teste", headers=origin),
+            ana.delete(f"/admin/webhooks/{theirs['id']}", headers=origin),
+            ana.get(f"/admin/webhooks/{theirs['id']}/entregas"),
+            ana.post(
+                f"/admin/clientes/{ids['c2']}/webhooks",
+                json={"url": "https://example.com/x"},
+                headers=origin,
+            ),
+        ):
+            assert (await call).status_code == 404
+        tested = await ana.post(f"/admin/webhooks/{made['id']}/teste", headers=origin)
+        assert tested.status_code == 202, tested.text
+
+        # an API key reads them and changes nothing
+        key = await http.post(
+            f"/admin/clientes/{ids['c1']}/chaves", json={"nome": "BI"}, headers=ADMIN
+        )
+        bearer = {"Authorization": f"Bearer {key.json()['chave']}"}
+        assert (await http.get(hooks, headers=bearer)).status_code == 200
+        refused = await http.post(hooks, json={"url": "https://example.com/k"}, headers=bearer)
+        assert refused.status_code == 403
+
+
+async def test_a_name_that_resolves_inside_is_refused_at_delivery(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    host = socket.gethostname()
+    found = {info[4][0] for info in socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)}
+    import ipaddress
+
+    if any(ipaddress.ip_address(a).is_global for a in found):
+        pytest.skip(f"this machine's name resolves to a public address ({found})")
+    running = await start_server(nursery, database_url, BALTO_WEBHOOK_RETRY_S="60")
+    ids = seed(database_url)
+    async with httpx.AsyncClient(base_url=running.base_url) as http:
+        hook = await make_hook(http, ids["c1"], f"https://{host}:9/hook")
+        await http.post(f"/admin/webhooks/{hook['id']}/teste", headers=ADMIN)
+        [entry] = await log_until(http, hook["id"], lambda log: log[0]["ultimo_erro"])
+    assert entry["ultimo_erro"] == "o nome aponta para a rede interna; entrega recusada"
+    assert entry["ultimo_status"] is None and entry["entregue_em"] is None
+
+
+async def test_a_red_flag_at_the_counter_reaches_the_chains_system(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    """Over real sockets: a device streams, the advisor alerts, the webhook hears it."""
+    xai = FakeOpenAICompat("xai")
+    xai.respond = says("loratadina 10mg")
+    transcripts = [
+        "Bom dia, eu tô espirrando o dia inteiro, acho que é rinite.",
+        "Moça, meu pai está com um aperto no peito.",
+    ]
+    stt = FakeElevenLabs(transcripts=transcripts)
+    env = await provider_env(nursery, stt=stt, llms=(xai,))
+    running = await start_server(nursery, database_url, **env, **PRIVATE)
+    api_key, balcao_id = await register_balcao(running.base_url)
+    [(cliente,)] = query(database_url, "SELECT cliente_id::text FROM balcoes")
+    with receiver() as chain:
+        async with httpx.AsyncClient(base_url=running.base_url) as http:
+            hook = await make_hook(http, cliente, chain.url, eventos=["alerta", "recomendacao"])
+        run = await stream_file(ws_url(running), api_key, WEBM, linger_s=2.0, atendente="Rui")
+        got = await chain.wait_for(2)
+    [alert] = frames(run, "alerta")
+    [rec] = frames(run, "recomendar")
+    by_event = {r.json()["evento"]: r for r in got}
+    sent_alert = by_event["alerta"].json()
+    assert sent_alert["alerta"]["id"] == alert["id"]
+    assert (sent_alert["alerta"]["sinal"], sent_alert["alerta"]["atendente"]) == (
+        "dor_no_peito",
+        "Rui",
+    )
+    assert sent_alert["balcao"]["id"] == balcao_id
+    assert sent_alert["balcao"]["nome"] == "Balcão Entrada 01"
+    assert by_event["recomendacao"].json()["recomendacao"]["produto"] == rec["produto"]
+    for r in got:
+        assert verify(hook["segredo"], r.body, r.headers[HEADER])
