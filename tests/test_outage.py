@@ -31,6 +31,7 @@ from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.wiring import provider_env
 from tests.painel_sums import sums_mismatch_at
 from tests.server_process import ServerProcess, server_process
+from tests.webhook_receiver import Receiver, receiver
 
 DEVICES = 5
 RUN_S = 60.0
@@ -147,79 +148,106 @@ async def test_killing_the_embedded_database_twice_loses_nothing(tmp_path: Path)
             "BALTO_VAD_WORKERS": "0",
             "BALTO_DB_TIMEOUT_S": "1",
             "BALTO_PG_RESTART_S": str(OUTAGE_S),
+            "BALTO_WEBHOOKS_ALLOW_PRIVATE": "1",
+            "BALTO_WEBHOOK_TIMEOUT_S": "2",
+            "BALTO_WEBHOOK_RETRY_S": "1",
         }
-        async with server_process(env) as server:
-            keys = [(await register_balcao(server.base_url, f"B{i}"))[0] for i in range(DEVICES)]
-            unknown = [(await register_balcao(server.base_url, f"U{i}"))[0] for i in KILLS_AT]
-            got: list[tuple[float, str]] = []
-            outages = [Outage() for _ in KILLS_AT]
-            start = trio.current_time()
-            async with trio.open_nursery() as run:
-                for i, key in enumerate(keys):
-                    run.start_soon(_device, server.ws_url, key, i * 1.9, start + RUN_S, got)
-                for at, outage, key in zip(KILLS_AT, outages, unknown, strict=True):
-                    await trio.sleep_until(start + at)
-                    await _kill_and_watch(server, pgdata, outage, key)
-
-            for outage in outages:
-                assert outage.reason == "database_unreachable"
-                assert outage.unknown_key_close is not None
-                code, took = outage.unknown_key_close
-                assert code == 4008 and took < 1.0
-                during = [rid for at, rid in got if outage.killed_at <= at <= outage.back_at]
-                assert during, "no recommendation reached a device during the outage"
-            assert "embedded PostgreSQL restarted" in server.log_text()
-            assert await _metric(server, "balto_recorder_spooled_total") > 0
-            with trio.fail_after(30):
-                while await _metric(server, "balto_recorder_spool_events"):  # noqa: ASYNC110 - polling the server
-                    await trio.sleep(0.2)
-            assert await _metric(server, "balto_recorder_replayed_total") > 0
-            assert await _metric(server, "balto_recorder_spool_bytes") == 0
-
-            rows = _exactly_once(pgdata)
-            assert len(rows) >= DEVICES * 2
-            assert sum(emitted for _, emitted, _, _ in rows) > 0
-            assert [r for r in rows if not (r[1] == r[2] == r[3])] == []
-            stored = {str(r[0]) for r in _rows(pgdata, "SELECT id FROM recommendations")}
-            ids = [rid for _, rid in got]
-            assert len(ids) == len(set(ids)) and set(ids) <= stored
-            assert _rows(pgdata, "SELECT count(*) FROM sessions WHERE ended_at IS NULL") == [(0,)]
-            # spooled and replayed writes counted once in the Painel's hourly sums
-            assert _rows(pgdata, "SELECT count(*) > 0 FROM provider_calls") == [(True,)]
-            assert _sums_mismatch(pgdata) == 0
-
-            # SIGTERM mid-outage: out within 5 s, the spool kept on disk
-            keys_left = keys[:2]
-            async with trio.open_nursery() as run:
-                for key in keys_left:
-                    run.start_soon(_device, server.ws_url, key, 0, trio.current_time() + 6, [])
-                await trio.sleep(3)
-                info = _postmaster(pgdata)
-                assert info is not None
-                os.kill(info.pid, signal.SIGKILL)
-                with trio.fail_after(10):
-                    while _alive(info.pid):  # noqa: ASYNC110 - polling another process
-                        await trio.sleep(0.05)
-                await trio.sleep(0.5)  # the sessions' next writes meet the outage
-                stopped_at = trio.current_time()
-                server.process.send_signal(signal.SIGTERM)
-                with trio.fail_after(5):
-                    await server.process.wait()
-                assert trio.current_time() - stopped_at < 5
-                run.cancel_scope.cancel()
-        spool = tmp_path / "recorder.spool"
-        assert spool.stat().st_size > 0, server.log_text()
-
-        # the next start replays it: the interrupted sessions end as they did, not "server lost"
-        async with server_process(env) as again:
-            assert spool.stat().st_size == 0
-            assert "replayed" in again.log_text()
-            rows = _exactly_once(pgdata)
-            assert [r for r in rows if not (r[1] == r[2] == r[3])] == []
-            lost = _rows(pgdata, "SELECT count(*) FROM sessions WHERE close_reason = 'server lost'")
-            assert lost == [(0,)]
-            assert _sums_mismatch(pgdata) == 0
-            again.process.send_signal(signal.SIGTERM)
-            with trio.fail_after(30):
-                await again.process.wait()
+        with receiver() as chains:
+            async with server_process(env) as server:
+                keys = [
+                    (await register_balcao(server.base_url, f"B{i}"))[0] for i in range(DEVICES)
+                ]
+                for (cliente,) in _rows(pgdata, "SELECT DISTINCT cliente_id FROM balcoes"):
+                    made = await server.admin(
+                        "POST",
+                        f"/admin/clientes/{cliente}/webhooks",
+                        json={"url": chains.url, "eventos": ["recomendacao"]},
+                    )
+                    assert made.status_code == 201, made.text
+                await _run_and_kill(server, pgdata, keys, chains)
+            await _replay_on_restart(env, pgdata, tmp_path)
         fakes.cancel_scope.cancel()
+
+
+async def _run_and_kill(
+    server: ServerProcess, pgdata: Path, keys: list[str], chains: Receiver
+) -> None:
+    """Stream under two outages and check nothing was lost; then SIGTERM mid-outage."""
+    unknown = [(await register_balcao(server.base_url, f"U{i}"))[0] for i in KILLS_AT]
+    got: list[tuple[float, str]] = []
+    outages = [Outage() for _ in KILLS_AT]
+    start = trio.current_time()
+    async with trio.open_nursery() as run:
+        for i, key in enumerate(keys):
+            run.start_soon(_device, server.ws_url, key, i * 1.9, start + RUN_S, got)
+        for at, outage, key in zip(KILLS_AT, outages, unknown, strict=True):
+            await trio.sleep_until(start + at)
+            await _kill_and_watch(server, pgdata, outage, key)
+
+    for outage in outages:
+        assert outage.reason == "database_unreachable"
+        assert outage.unknown_key_close is not None
+        code, took = outage.unknown_key_close
+        assert code == 4008 and took < 1.0
+        during = [rid for at, rid in got if outage.killed_at <= at <= outage.back_at]
+        assert during, "no recommendation reached a device during the outage"
+    assert "embedded PostgreSQL restarted" in server.log_text()
+    assert await _metric(server, "balto_recorder_spooled_total") > 0
+    with trio.fail_after(30):
+        while await _metric(server, "balto_recorder_spool_events"):  # noqa: ASYNC110 - polling the server
+            await trio.sleep(0.2)
+    assert await _metric(server, "balto_recorder_replayed_total") > 0
+    assert await _metric(server, "balto_recorder_spool_bytes") == 0
+
+    rows = _exactly_once(pgdata)
+    assert len(rows) >= DEVICES * 2
+    assert sum(emitted for _, emitted, _, _ in rows) > 0
+    assert [r for r in rows if not (r[1] == r[2] == r[3])] == []
+    stored = {str(r[0]) for r in _rows(pgdata, "SELECT id FROM recommendations")}
+    ids = [rid for _, rid in got]
+    assert len(ids) == len(set(ids)) and set(ids) <= stored
+    assert _rows(pgdata, "SELECT count(*) FROM sessions WHERE ended_at IS NULL") == [(0,)]
+    # spooled and replayed writes counted once in the Painel's hourly sums
+    assert _rows(pgdata, "SELECT count(*) > 0 FROM provider_calls") == [(True,)]
+    assert _sums_mismatch(pgdata) == 0
+    # every suggestion stored, the spooled ones included, reached the chains' webhooks
+    with trio.fail_after(60):
+        while stored - {r.json()["recomendacao"]["id"] for r in chains.ok()}:  # noqa: ASYNC110
+            await trio.sleep(0.2)
+
+    # SIGTERM mid-outage: out within 5 s, the spool kept on disk
+    keys_left = keys[:2]
+    async with trio.open_nursery() as run:
+        for key in keys_left:
+            run.start_soon(_device, server.ws_url, key, 0, trio.current_time() + 6, [])
+        await trio.sleep(3)
+        info = _postmaster(pgdata)
+        assert info is not None
+        os.kill(info.pid, signal.SIGKILL)
+        with trio.fail_after(10):
+            while _alive(info.pid):  # noqa: ASYNC110 - polling another process
+                await trio.sleep(0.05)
+        await trio.sleep(0.5)  # the sessions' next writes meet the outage
+        stopped_at = trio.current_time()
+        server.process.send_signal(signal.SIGTERM)
+        with trio.fail_after(5):
+            await server.process.wait()
+        assert trio.current_time() - stopped_at < 5
+        run.cancel_scope.cancel()
+
+
+async def _replay_on_restart(env: dict[str, str], pgdata: Path, tmp_path: Path) -> None:
+    """The next start replays the spool: the interrupted sessions end as they did."""
+    spool = tmp_path / "recorder.spool"
+    assert spool.stat().st_size > 0
+    async with server_process(env) as again:
+        assert spool.stat().st_size == 0
+        assert "replayed" in again.log_text()
+        rows = _exactly_once(pgdata)
+        assert [r for r in rows if not (r[1] == r[2] == r[3])] == []
+        lost = _rows(pgdata, "SELECT count(*) FROM sessions WHERE close_reason = 'server lost'")
+        assert lost == [(0,)]
+        assert _sums_mismatch(pgdata) == 0
+        again.process.send_signal(signal.SIGTERM)
+        with trio.fail_after(30):
+            await again.process.wait()

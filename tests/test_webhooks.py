@@ -1,15 +1,11 @@
 """A chain's webhooks over real HTTP and PostgreSQL, to a real HTTP receiver on loopback: what the
 database writes is queued by its trigger and sent signed, failures retried and given up, sent
 again on request, one send per delivery across instances, paused while the chain is suspended,
-and every refusal said with its field."""
+and a red flag at a real counter heard by the chain's system (refusals: test_webhook_refusals)."""
 
 from __future__ import annotations
 
-import socket
-from typing import Any
-
 import httpx
-import pytest
 import trio
 
 from balto.device import stream_file
@@ -19,39 +15,9 @@ from tests.conftest import ADMIN, query, register_balcao, start_server, ws_url
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.openai_compat import FakeOpenAICompat
 from tests.fakes.wiring import provider_env
-from tests.gestor_accounts import PASSWORD, create_gestor, sign_in_gestor
 from tests.test_advice_e2e import WEBM, frames, says
+from tests.webhook_api import PRIVATE, log_of, log_until, make_hook
 from tests.webhook_receiver import receiver
-
-PRIVATE = {"BALTO_WEBHOOKS_ALLOW_PRIVATE": "1"}
-
-
-async def make_hook(http: httpx.AsyncClient, cliente: str, url: str, **body: Any) -> dict[str, Any]:
-    made = await http.post(
-        f"/admin/clientes/{cliente}/webhooks", json={"url": url, **body}, headers=ADMIN
-    )
-    assert made.status_code == 201, made.text
-    answer: dict[str, Any] = made.json()
-    return answer
-
-
-async def log_of(http: httpx.AsyncClient, hook: str) -> list[dict[str, Any]]:
-    listed = await http.get(f"/admin/webhooks/{hook}/entregas", headers=ADMIN)
-    assert listed.status_code == 200, listed.text
-    items: list[dict[str, Any]] = listed.json()["items"]
-    return items
-
-
-async def log_until(
-    http: httpx.AsyncClient, hook: str, done: Any, timeout_s: float = 15.0
-) -> list[dict[str, Any]]:
-    """The webhook's delivery log once `done(log)` holds."""
-    with trio.fail_after(timeout_s):
-        for _ in range(10_000):
-            if done(items := await log_of(http, hook)):
-                return items
-            await trio.sleep(0.1)
-    raise AssertionError("the delivery log never got there")
 
 
 async def test_what_the_database_writes_is_sent_signed_once_to_each_subscriber(
@@ -184,6 +150,11 @@ async def test_a_failing_receiver_is_retried_given_up_and_sent_again_on_request(
             [arrived] = await flaky.wait_for(1)
             assert arrived.json()["id"] == entrega and arrived.json()["evento"] == "teste"
             [entry] = await log_until(http, hook["id"], lambda log: log[0]["entregue_em"])
+            listed = (await http.get(f"/admin/clientes/{ids['c1']}/webhooks", headers=ADMIN)).json()
+            assert (listed["items"][0]["entregues_24h"], listed["items"][0]["desistidas_24h"]) == (
+                1,
+                0,
+            )
             assert (entry["tentativas"], entry["ultimo_status"], entry["desistida_em"]) == (
                 1,
                 200,
@@ -194,6 +165,8 @@ async def test_a_failing_receiver_is_retried_given_up_and_sent_again_on_request(
             # see one delivery twice, under the same X-Balto-Entrega (at least once)
             flaky.hold_s = 1.0
             slow = (await http.post(f"/admin/webhooks/{hook['id']}/teste", headers=ADMIN)).json()
+            [sending, _] = await log_until(http, hook["id"], lambda log: log[0]["em_envio"])
+            assert sending["proxima_em"] is None and sending["entregue_em"] is None
             await log_until(
                 http,
                 hook["id"],
@@ -238,7 +211,7 @@ async def test_each_delivery_is_sent_once_across_instances(
     assert len(got) == 40
 
 
-async def test_a_suspended_chains_deliveries_wait_and_a_removed_webhooks_are_dropped(
+async def test_a_suspended_chains_deliveries_wait_erased_words_stay_erased_and_removal_drops(
     nursery: trio.Nursery, database_url: str
 ) -> None:
     running = await start_server(nursery, database_url, **PRIVATE, BALTO_WEBHOOK_RETRY_S="60")
@@ -251,18 +224,43 @@ async def test_a_suspended_chains_deliveries_wait_and_a_removed_webhooks_are_dro
             )
             assert stop.status_code == 200, stop.text
             await http.post(f"/admin/webhooks/{hook['id']}/teste", headers=ADMIN)
+            # an alert written meanwhile, and its conversation erased before it goes out
+            query(
+                database_url,
+                "INSERT INTO alerts (id, session_id, sinal, motivo, orientacao, transcricao_base)"
+                " VALUES (gen_random_uuid(), %s, 'dor_no_peito', 'Dor no peito', 'Encaminhar',"
+                " 'meu pai está com um aperto no peito')",
+                ids["s1"],
+            )
+            query(database_url, "UPDATE sessions SET ended_at = now() WHERE id = %s", ids["s1"])
+            erased = await http.delete(f"/admin/history/conversas/{ids['s1']}", headers=ADMIN)
+            assert erased.status_code == 200, erased.text
             await trio.sleep(2.5)
             assert chain.received == []
-            [entry] = await log_of(http, hook["id"])
-            assert entry["tentativas"] == 0 and entry["proxima_em"] is not None
-            assert await http.delete(f"/admin/clientes/{ids['c1']}/suspensao", headers=ADMIN)
-            await chain.wait_for(1)
+            log = await log_of(http, hook["id"])
+            assert [(e["tentativas"], e["proxima_em"] is not None) for e in log] == [(0, True)] * 2
+            scraped = (await http.get("/metrics", headers=ADMIN)).text
+            assert "balto_webhook_pending 2.0" in scraped
+            [oldest] = [
+                float(line.split()[1])
+                for line in scraped.splitlines()
+                if line.startswith("balto_webhook_oldest_pending_seconds ")
+            ]
+            assert 2.5 <= oldest < 60
+            resumed = await http.delete(f"/admin/clientes/{ids['c1']}/suspensao", headers=ADMIN)
+            assert resumed.status_code == 200
+            got = await chain.wait_for(2)
+            [alert] = [r.json() for r in got if r.json()["evento"] == "alerta"]
+            assert alert["alerta"]["transcricao_base"] == ""
+            assert alert["alerta"]["motivo"] == "Dor no peito"
+            chain.received.clear()
 
             # a receiver down: the delivery waits for its next attempt; removing the webhook
             # drops it, and nothing more is sent there
             chain.answers = [500]
             await http.post(f"/admin/webhooks/{hook['id']}/teste", headers=ADMIN)
             await log_until(http, hook["id"], lambda log: log[0]["ultimo_status"] == 500)
+            assert [r.status for r in chain.received] == [500]
             gone = await http.delete(f"/admin/webhooks/{hook['id']}", headers=ADMIN)
             assert gone.status_code == 204
             assert query(database_url, "SELECT count(*) FROM webhook_entregas") == [(0,)]
@@ -278,115 +276,6 @@ async def test_a_suspended_chains_deliveries_wait_and_a_removed_webhooks_are_dro
                 "test_webhook",
                 "delete_webhook",
             ]
-
-
-async def test_refusals_name_their_field_and_chains_see_only_their_own(
-    nursery: trio.Nursery, database_url: str
-) -> None:
-    running = await start_server(nursery, database_url)  # private addresses not allowed
-    ids = seed(database_url)
-    hooks = f"/admin/clientes/{ids['c1']}/webhooks"
-    async with (
-        httpx.AsyncClient(base_url=running.base_url) as http,
-        httpx.AsyncClient(base_url=running.base_url) as ana,
-    ):
-        for url in (
-            "ftp://example.com/x",
-            "example.com/hook",
-            "http://example.com/hook",  # plain HTTP
-            "https://user:senha@example.com/hook",
-            "https://127.0.0.1/hook",
-            "https://10.1.2.3/hook",
-            "https://[::1]:8443/hook",
-            "https://[::ffff:192.168.0.1]/hook",
-            "https://169.254.169.254/latest/meta-data",
-            "https://localhost:9000/hook",
-            "https://example.com:99999/hook",
-            "https://example.com/hook#x",
-            "https://example.com/" + "x" * 500,
-            "",
-            7,
-        ):
-            bad = await http.post(hooks, json={"url": url}, headers=ADMIN)
-            assert (bad.status_code, bad.json().get("field")) == (400, "url"), (url, bad.text)
-        for eventos in (["foo"], [], "alerta", [1], None):
-            bad = await http.post(
-                hooks, json={"url": "https://example.com/h", "eventos": eventos}, headers=ADMIN
-            )
-            assert (bad.status_code, bad.json().get("field")) == (400, "eventos"), eventos
-        bad = await http.post(
-            hooks, json={"url": "https://example.com/h", "descricao": "x" * 121}, headers=ADMIN
-        )
-        assert (bad.status_code, bad.json().get("field")) == (400, "descricao")
-        for body in ([], "x", None):
-            assert (await http.post(hooks, json=body, headers=ADMIN)).status_code == 400
-
-        made = await make_hook(http, ids["c1"], "https://example.com/h")
-        dup = await http.post(hooks, json={"url": "https://example.com/h"}, headers=ADMIN)
-        assert (dup.status_code, dup.json()["field"]) == (409, "url")
-        for n in range(9):
-            await make_hook(http, ids["c1"], f"https://example.com/h{n}")
-        eleventh = await http.post(hooks, json={"url": "https://example.com/z"}, headers=ADMIN)
-        assert (eleventh.status_code, eleventh.json()["field"]) == (409, "url")
-        unknown = await http.post(
-            f"/admin/clientes/{ids['s1']}/webhooks", json={"url": "https://e.com"}, headers=ADMIN
-        )
-        assert unknown.status_code == 404
-        for path in ("/admin/webhooks/x/teste", f"/admin/webhooks/{ids['s1']}/teste"):
-            assert (await http.post(path, headers=ADMIN)).status_code == 404
-        lim = await http.get(f"/admin/webhooks/{made['id']}/entregas?limit=0", headers=ADMIN)
-        assert (lim.status_code, lim.json()["field"]) == (400, "limit")
-
-        # the chain's gestor: its own webhooks only; another chain's read as unknown
-        assert (await create_gestor(http, ids["c1"])).status_code == 201
-        assert (await sign_in_gestor(ana, running, "ana@rede1.com.br", PASSWORD)).status_code == 303
-        mine = await ana.get(hooks)
-        assert len(mine.json()["items"]) == 10
-        other = await ana.get(f"/admin/clientes/{ids['c2']}/webhooks")
-        assert other.json() == {"items": []}
-        theirs = await make_hook(http, ids["c2"], "https://example.com/c2")
-        origin = {"Origin": running.base_url}
-        for call in (
-            ana.post(f"/admin/webhooks/{theirs['id']}/teste", headers=origin),
-            ana.delete(f"/admin/webhooks/{theirs['id']}", headers=origin),
-            ana.get(f"/admin/webhooks/{theirs['id']}/entregas"),
-            ana.post(
-                f"/admin/clientes/{ids['c2']}/webhooks",
-                json={"url": "https://example.com/x"},
-                headers=origin,
-            ),
-        ):
-            assert (await call).status_code == 404
-        tested = await ana.post(f"/admin/webhooks/{made['id']}/teste", headers=origin)
-        assert tested.status_code == 202, tested.text
-
-        # an API key reads them and changes nothing
-        key = await http.post(
-            f"/admin/clientes/{ids['c1']}/chaves", json={"nome": "BI"}, headers=ADMIN
-        )
-        bearer = {"Authorization": f"Bearer {key.json()['chave']}"}
-        assert (await http.get(hooks, headers=bearer)).status_code == 200
-        refused = await http.post(hooks, json={"url": "https://example.com/k"}, headers=bearer)
-        assert refused.status_code == 403
-
-
-async def test_a_name_that_resolves_inside_is_refused_at_delivery(
-    nursery: trio.Nursery, database_url: str
-) -> None:
-    host = socket.gethostname()
-    found = {info[4][0] for info in socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)}
-    import ipaddress
-
-    if any(ipaddress.ip_address(a).is_global for a in found):
-        pytest.skip(f"this machine's name resolves to a public address ({found})")
-    running = await start_server(nursery, database_url, BALTO_WEBHOOK_RETRY_S="60")
-    ids = seed(database_url)
-    async with httpx.AsyncClient(base_url=running.base_url) as http:
-        hook = await make_hook(http, ids["c1"], f"https://{host}:9/hook")
-        await http.post(f"/admin/webhooks/{hook['id']}/teste", headers=ADMIN)
-        [entry] = await log_until(http, hook["id"], lambda log: log[0]["ultimo_erro"])
-    assert entry["ultimo_erro"] == "o nome aponta para a rede interna; entrega recusada"
-    assert entry["ultimo_status"] is None and entry["entregue_em"] is None
 
 
 async def test_a_red_flag_at_the_counter_reaches_the_chains_system(

@@ -68,6 +68,7 @@ class Entrega:
     ultimo_status: int | None
     ultimo_erro: str | None
     ultima_em: datetime | None
+    em_envio: bool  # an instance is sending it now (`proxima_em` is then null)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +124,10 @@ def create(
 
 
 def list_for(conn: psycopg.Connection, cliente_id: str) -> list[Webhook]:
-    """A chain's webhooks, oldest first, each with its pending count and last outcome."""
+    """A chain's webhooks, oldest first, with their deliveries' state and last outcome.
+
+    ``entregues_24h`` / ``desistidas_24h`` count the deliveries queued in the last 24 hours.
+    """
     cursor = conn.cursor(row_factory=class_row(Webhook))
     return cursor.execute(
         """
@@ -131,12 +135,16 @@ def list_for(conn: psycopg.Connection, cliente_id: str) -> list[Webhook]:
                w.created_at,
                (SELECT count(*) FROM webhook_entregas e WHERE e.webhook_id = w.id
                   AND e.entregue_em IS NULL AND e.desistida_em IS NULL)::int AS pendentes,
-               (SELECT count(*) FROM webhook_entregas e WHERE e.webhook_id = w.id
-                  AND e.entregue_em > now() - interval '1 day')::int AS entregues_24h,
-               (SELECT count(*) FROM webhook_entregas e WHERE e.webhook_id = w.id
-                  AND e.desistida_em > now() - interval '1 day')::int AS desistidas_24h,
+               day.entregues AS entregues_24h, day.desistidas AS desistidas_24h,
                last.ultima_em, last.ultimo_status, last.ultimo_erro
           FROM webhooks w
+          -- the last day's deliveries, by when they were queued: the index's range, not the
+          -- week of rows a busy webhook keeps
+          CROSS JOIN LATERAL (
+               SELECT (count(*) FILTER (WHERE e.entregue_em IS NOT NULL))::int AS entregues,
+                      (count(*) FILTER (WHERE e.desistida_em IS NOT NULL))::int AS desistidas
+                 FROM webhook_entregas e
+                WHERE e.webhook_id = w.id AND e.created_at > now() - interval '1 day') day
           LEFT JOIN LATERAL (
                SELECT e.ultima_em, e.ultimo_status, e.ultimo_erro FROM webhook_entregas e
                 WHERE e.webhook_id = w.id AND e.ultima_em IS NOT NULL
@@ -148,9 +156,12 @@ def list_for(conn: psycopg.Connection, cliente_id: str) -> list[Webhook]:
     ).fetchall()
 
 
-def remove(conn: psycopg.Connection, webhook_id: str) -> bool:
-    """Remove a webhook and its deliveries, sent or not; False when there was none."""
-    return conn.execute("DELETE FROM webhooks WHERE id = %s", (webhook_id,)).rowcount > 0
+def remove(conn: psycopg.Connection, webhook_id: str) -> tuple[str, str] | None:
+    """Remove a webhook and its deliveries, sent or not: its (cliente, url), or None."""
+    row = conn.execute(
+        "DELETE FROM webhooks WHERE id = %s RETURNING cliente_id::text, url", (webhook_id,)
+    ).fetchone()
+    return (row[0], row[1]) if row else None
 
 
 def enqueue_test(conn: psycopg.Connection, webhook_id: str) -> str | None:
@@ -176,15 +187,41 @@ def resend(conn: psycopg.Connection, webhook_id: str, entrega_id: str) -> bool:
 
 
 def deliveries(conn: psycopg.Connection, webhook_id: str, limit: int) -> list[Entrega]:
-    """A webhook's latest deliveries, newest first (`proxima_em` only while one is pending)."""
+    """A webhook's latest deliveries, newest first (`proxima_em` only while one waits).
+
+    In flight: claimed (`tentada_em`) after its last outcome, and its lease not over (an
+    instance that died mid-send leaves it waiting again once the lease ends).
+    """
     cursor = conn.cursor(row_factory=class_row(Entrega))
     return cursor.execute(
         "SELECT id::text, evento, objeto_id::text, created_at, tentativas,"
-        " CASE WHEN entregue_em IS NULL AND desistida_em IS NULL THEN proxima_em END"
-        " AS proxima_em, entregue_em, desistida_em, ultimo_status, ultimo_erro, ultima_em"
-        " FROM webhook_entregas WHERE webhook_id = %s ORDER BY created_at DESC, id LIMIT %s",
+        " CASE WHEN NOT sending AND entregue_em IS NULL AND desistida_em IS NULL"
+        " THEN proxima_em END AS proxima_em,"
+        " entregue_em, desistida_em, ultimo_status, ultimo_erro, ultima_em, sending AS em_envio"
+        " FROM (SELECT *, entregue_em IS NULL AND desistida_em IS NULL"
+        "   AND tentada_em > coalesce(ultima_em, '-infinity') AND proxima_em > now() AS sending"
+        "   FROM webhook_entregas WHERE webhook_id = %s) e"
+        " ORDER BY created_at DESC, id LIMIT %s",
         (webhook_id, limit),
     ).fetchall()
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What waits to be sent, across every chain (for ``/metrics``)."""
+
+    pendentes: int
+    mais_antiga_s: float  # how long the oldest waiting delivery has waited (0: none waits)
+
+
+def backlog(conn: psycopg.Connection) -> Backlog:
+    """Deliveries not yet delivered nor given up, and the oldest one's age (the partial index)."""
+    row = conn.execute(
+        "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8"
+        " FROM webhook_entregas WHERE entregue_em IS NULL AND desistida_em IS NULL"
+    ).fetchone()
+    assert row is not None
+    return Backlog(int(row[0]), float(row[1]))
 
 
 def claim(conn: psycopg.Connection, limit: int, lease_s: float) -> list[Claimed]:
@@ -205,7 +242,8 @@ def claim(conn: psycopg.Connection, limit: int, lease_s: float) -> list[Claimed]
              LIMIT %s
                FOR UPDATE OF e SKIP LOCKED)
         UPDATE webhook_entregas e
-           SET proxima_em = now() + make_interval(secs => %s), tentativas = e.tentativas + 1
+           SET proxima_em = now() + make_interval(secs => %s), tentativas = e.tentativas + 1,
+               tentada_em = now()
           FROM due, webhooks w
          WHERE e.id = due.id AND w.id = e.webhook_id
         RETURNING e.id::text, e.webhook_id::text, w.cliente_id::text, w.url, w.segredo, e.evento,

@@ -33,7 +33,7 @@ from balto.web.errors import FieldError, error
 from balto.web.params import canonical_uuid, jsonable, limit_arg
 from balto.web.path_ids import own_cliente, touchable
 from balto.web.principal import for_gestores, principal
-from balto.webhooks.address import AddressRefused, check_url
+from balto.webhooks.address import MAX_URL, AddressRefused, check_url
 
 blueprint = Blueprint("admin_webhooks", __name__)
 blueprint.before_request(require_admin)
@@ -50,7 +50,7 @@ def _eventos(body: dict[str, Any]) -> list[str]:
         or not value
         or not all(isinstance(e, str) and e in webhooks.EVENTOS for e in value)
     ):
-        raise FieldError("eventos", "eventos: uma lista com alerta e/ou recomendacao")
+        raise FieldError("eventos", "eventos deve ser uma lista com alerta e/ou recomendacao")
     return sorted(set(value))
 
 
@@ -68,11 +68,11 @@ async def create(cliente_id: str) -> tuple[Response, int]:
         return error(404, "not_found", _NO_CLIENTE)
     services = app_services()
     body = await json_object()
-    url = text_field(body, "url", 1000)
+    url = text_field(body, "url", MAX_URL)
     try:
         check_url(url, services.settings.webhooks_allow_private)
     except AddressRefused as exc:
-        raise FieldError("url", f"url: {exc}") from None
+        raise FieldError("url", str(exc)) from None
     eventos, descricao = _eventos(body), _descricao(body)
     try:
         made = await services.db.run(
@@ -106,9 +106,11 @@ async def listing(cliente_id: str) -> Response:
 async def remove(webhook_id: str) -> Response | tuple[Response, int]:
     """Remove a webhook: nothing more is sent to it, pending deliveries included."""
     wid = await touchable("webhook", webhook_id)
-    if wid is None or not await app_services().db.run(webhooks.remove, wid):
+    gone = None if wid is None else await app_services().db.run(webhooks.remove, wid)
+    if gone is None:
         return error(404, "not_found", _NO_WEBHOOK)
-    await audit("delete_webhook", webhook_id=wid)
+    cliente_id, url = gone
+    await audit("delete_webhook", cliente_id=cliente_id, webhook_id=wid, url=url)
     return Response("", status=204)
 
 

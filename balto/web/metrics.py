@@ -16,6 +16,7 @@ Series (labels in braces):
   ``balto_alerts_total{sinal}``, from the database;
 - the recorder's spool and the database's reachability (`balto.web.metrics_recorder`); while
   the database is away the series read from it are left out, the rest is served;
+- the webhooks' backlog (`balto.web.metrics_webhooks`);
 - ``balto_event_loop_lag_seconds`` (histogram of how late a 0.25 s sleep wakes up) and
   ``balto_event_loop_lag_max_seconds``.
 """
@@ -38,6 +39,7 @@ from quart import Blueprint, Response, current_app
 
 from actors.histogram import BUCKETS, Histogram
 from balto.services import Services
+from balto.store import webhooks
 from balto.store.database import DatabaseUnavailable
 from balto.store.metrics import (
     AdviceTotals,
@@ -46,9 +48,11 @@ from balto.store.metrics import (
     provider_totals,
     recommendation_totals,
 )
+from balto.store.webhooks import Backlog
 from balto.web.auth import has_bearer, is_admin
 from balto.web.errors import error
 from balto.web.metrics_recorder import RecorderCollector
+from balto.web.metrics_webhooks import WebhookCollector
 
 blueprint = Blueprint("metrics", __name__)
 
@@ -215,12 +219,14 @@ async def metrics() -> Response | tuple[Response, int]:
     providers: list[ProviderTotals] = []
     recommendations: dict[str, int] = {}
     advice: AdviceTotals | None = None
+    backlog: Backlog | None = None
     database_up = not services.db.away
     if database_up:
         try:
             providers = await services.db.run(provider_totals)
             recommendations = await services.db.run(recommendation_totals)
             advice = await services.db.run(advice_totals)
+            backlog = await services.db.run(webhooks.backlog)
         except DatabaseUnavailable:
             database_up = False
     probe: LoopLag | None = current_app.config.get("BALTO_LOOP_LAG")
@@ -228,5 +234,6 @@ async def metrics() -> Response | tuple[Response, int]:
     lag = probe.histogram if probe else None
     registry.register(_Scrape(sessions, providers, recommendations, lag, advice))
     registry.register(RecorderCollector(services.recorder.stats(), database_up))
+    registry.register(WebhookCollector(backlog))
     body = await trio.to_thread.run_sync(generate_latest, registry)
     return Response(body, content_type=CONTENT_TYPE)

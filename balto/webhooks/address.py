@@ -44,28 +44,28 @@ def check_url(url: str, allow_private: bool) -> SplitResult:
             non-public address while private ones are not allowed.
     """
     if len(url) > MAX_URL:
-        raise AddressRefused(f"use no máximo {MAX_URL} caracteres")
+        raise AddressRefused(f"a URL excede {MAX_URL} caracteres")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise AddressRefused("não é uma URL válida") from None
+        raise AddressRefused("a URL não é válida") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise AddressRefused("use uma URL completa, começando por https://")
     if parts.username is not None or parts.password is not None:
-        raise AddressRefused("não coloque usuário e senha na URL; confira a assinatura")
+        raise AddressRefused("não coloque usuário e senha na URL: confira a assinatura")
     if parts.fragment:
         raise AddressRefused("a URL não pode ter fragmento (#)")
     if port == 0:
-        raise AddressRefused("porta inválida")
+        raise AddressRefused("a porta da URL é inválida")
     if allow_private:
         return parts
     if parts.scheme != "https":
-        raise AddressRefused("use https://")
+        raise AddressRefused("use uma URL https://")
     literal = _literal(parts.hostname)
     named_local = parts.hostname == "localhost" or parts.hostname.endswith(".localhost")
     if named_local or (literal is not None and not public(literal)):
-        raise AddressRefused("endereço da rede interna não é permitido")
+        raise AddressRefused("endereços da rede interna não são permitidos")
     return parts
 
 

@@ -26,6 +26,7 @@ CREATE TABLE webhook_entregas (
     tentativas    integer NOT NULL DEFAULT 0,
     -- when it is due: the next attempt, or while an instance is sending it, the end of its claim
     proxima_em    timestamptz NOT NULL DEFAULT now(),
+    tentada_em    timestamptz,   -- the last claim (in flight while later than ultima_em)
     entregue_em   timestamptz,
     desistida_em  timestamptz,
     ultimo_status integer,       -- the receiver's last HTTP status (NULL: no answer)

@@ -16,6 +16,8 @@
     two_step: "Verificação em duas etapas", turn_off_two_step: "Desativar 2 etapas de um colega",
     require_two_step: "Exigir 2 etapas na rede", end_other_sessions: "Encerrar as outras sessões",
     suspend_cliente: "Suspender acesso da rede", resume_cliente: "Reativar acesso da rede",
+    create_webhook: "Criar webhook", delete_webhook: "Remover webhook", test_webhook: "Testar webhook",
+    resend_webhook: "Reenviar entrega de webhook",
   };
   const RESULTADOS = {
     signed_in: "entrou", wrong_secret: "segredo errado", rate_limited: "bloqueado: tentativas demais",
@@ -50,6 +52,7 @@
     if (a.action === "create_gestor") return d.email;
     if (a.action === "require_two_step") return d.exigido ? "exigida" : "não exigida";
     if (a.action === "suspend_cliente") return `${d.motivo}; ${d.sessoes_encerradas} sessões encerradas`;
+    if ((a.action === "create_webhook" || a.action === "delete_webhook") && d.url) return d.url;
     return "—";
   }
 

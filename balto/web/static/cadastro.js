@@ -1,10 +1,10 @@
 // Cadastro: clientes (create, rotate the linking code), and for the chosen cliente its data
 // (dados_cliente.js), stores (lojas.js), balcões (rename, revoke, place in a store, search),
 // attendants (add with consent, rename, remove, their voice: voz.js), catalog (upload with row
-// errors, list, search, CSV) and, for the operator, the cliente's own accounts (gestores.js). An
-// attendant works in one store or for the whole chain. A store's gestor gets its store's linking
-// code (lojas.js), balcões and attendants only: every other panel here changes the whole chain,
-// and its routes would refuse it.
+// errors, list, search, CSV), webhooks (webhooks.js) and the cliente's own accounts (gestores.js).
+// An attendant works in one store or for the whole chain. A store's gestor gets its store's
+// linking code (lojas.js), balcões and attendants only: every other panel here changes the whole
+// chain, and its routes would refuse it.
 "use strict";
 (() => {
   const { el, api, dataHora, linha, botao } = Balto;
@@ -275,7 +275,8 @@
       $("cliente-nome").textContent = c.razao_social;
       await Promise.all([clientes(), balcoes(BaltoLojas.atuais)]);
     };
-    await Promise.all([lojasEBalcoes(), catalogo(), BaltoDadosCliente.carregar(cliente, resultado, falha, corrigido)])
+    await Promise.all([lojasEBalcoes(), catalogo(), BaltoWebhooks.listar(cliente),
+      BaltoDadosCliente.carregar(cliente, resultado, falha, corrigido)])
       .finally(() => { bloco.hidden = false; });
   }
 
@@ -346,6 +347,7 @@
     return;
   }
   BaltoChaves.ligar(() => cliente, resultado, falha);
+  BaltoWebhooks.ligar(() => cliente, resultado, falha);
   BaltoLojas.ligar(() => cliente, resultado, falha, () => lojasEBalcoes().catch(falha));
   if (Balto.gestor) $("novo-cliente-bloco").hidden = true;  // new clientes are the operator's
   BaltoGestores.ligar(() => cliente, resultado, falha);  // a chain's gestores manage colleagues
