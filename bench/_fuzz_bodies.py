@@ -27,6 +27,8 @@ ID_ROUTES = [
     "/admin/clientes/{}/lojas", "/admin/lojas/{}", "/admin/balcoes/{}/loja",
     "/admin/gestores/{}/dois-fatores", "/admin/lojas/{}/codigo", "/admin/atendentes/{}/loja",
     "/admin/balcoes/{}", "/admin/clientes/{}", "/admin/clientes/{}/suspensao",
+    "/admin/clientes/{}/webhooks", "/admin/webhooks/{}", "/admin/webhooks/{}/teste",
+    "/admin/webhooks/{}/entregas", "/admin/webhooks/{}/entregas/{}/reenviar",
 ]  # fmt: skip
 
 
@@ -58,7 +60,8 @@ def body_cases(probe: Probe) -> None:
         spellings = ["x", some.upper(), f"{{{some}}}", "urn:uuid:" + some, "a" * 3000, "%00"]
         for route in ID_ROUTES:
             for spelling in spellings:
-                requests += [(m, route.format(spelling), {}) for m in METHODS]
+                path = route.format(*[spelling] * route.count("{}"))
+                requests += [(m, path, {}) for m in METHODS]
         # the fuzzer's own cliente suspended with odd reasons (after its linking cases), resumed
         fuzz = next(
             c["id"] for c in http.get("/admin/clientes").json()["items"] if c["codigo"] == codigo
@@ -67,6 +70,22 @@ def body_cases(probe: Probe) -> None:
         requests += [("PUT", suspensao, {"motivo": odd}) for odd in ODD_VALUES]
         requests += [("PUT", suspensao, odd) for odd in ODD_VALUES]
         requests.append(("DELETE", suspensao, {}))
+        # webhooks: each field odd or left out (the internal addresses refused: demo settings)
+        hooks = f"/admin/clientes/{fuzz}/webhooks"
+        hook = {"url": "https://example.com/h", "eventos": ["alerta"], "descricao": "x"}
+        for key in [*hook, "extra"]:
+            requests += [("POST", hooks, {**hook, key: odd}) for odd in ODD_VALUES]
+            requests.append(("POST", hooks, {k: v for k, v in hook.items() if k != key}))
+        for url in (
+            "https://[::1",
+            "https://exa mple.com",
+            "https://%zz",
+            "https://a:b@c",
+            "https://example.com:0",
+            "http://[fe80::1%25eth0]/",
+            "https://127.1/",
+        ):
+            requests.append(("POST", hooks, {"url": url}))
         for method, path, body in requests:
             try:
                 response: httpx.Response | None = http.request(method, path, json=body)

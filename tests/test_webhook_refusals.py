@@ -36,6 +36,9 @@ async def test_refusals_name_their_field_and_chains_see_only_their_own(
             "https://10.1.2.3/hook",
             "https://[::1]:8443/hook",
             "https://[::ffff:192.168.0.1]/hook",
+            "https://127.1/hook",  # the resolver's shorthands for 127.0.0.1
+            "https://2130706433/hook",
+            "https://0x7f.0.0.1/hook",
             "https://169.254.169.254/latest/meta-data",
             "https://localhost:9000/hook",
             "https://example.com:99999/hook",

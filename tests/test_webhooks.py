@@ -9,6 +9,7 @@ import httpx
 import trio
 
 from balto.device import stream_file
+from balto.webhooks.deliverer import PER_WEBHOOK
 from balto.webhooks.signing import HEADER, verify
 from tests.admin_seed import seed
 from tests.conftest import ADMIN, query, register_balcao, start_server, ws_url
@@ -209,6 +210,36 @@ async def test_each_delivery_is_sent_once_across_instances(
         "SELECT count(*), max(tentativas) FROM webhook_entregas WHERE entregue_em IS NOT NULL",
     ) == [(40, 1)]
     assert len(got) == 40
+
+
+async def test_a_receiver_that_hangs_holds_a_few_slots_and_other_chains_go_on(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(
+        nursery, database_url, **PRIVATE, BALTO_WEBHOOK_TIMEOUT_S="8", BALTO_WEBHOOK_RETRY_S="60"
+    )
+    ids = seed(database_url)
+    with receiver() as stuck, receiver() as fine:
+        stuck.hold_s = 9.0
+        async with httpx.AsyncClient(base_url=running.base_url) as http:
+            hung = await make_hook(http, ids["c1"], stuck.url)
+            other = await make_hook(http, ids["c2"], fine.url)
+            suspend = f"/admin/clientes/{ids['c1']}/suspensao"
+            # queued while c1 is suspended, so all 20 are due together ahead of c2's
+            await http.put(suspend, json={"motivo": "fila"}, headers=ADMIN)
+            for _ in range(20):
+                await http.post(f"/admin/webhooks/{hung['id']}/teste", headers=ADMIN)
+            await http.delete(suspend, headers=ADMIN)
+            await trio.sleep(0.5)  # the deliverer's next look finds them
+            await http.post(f"/admin/webhooks/{other['id']}/teste", headers=ADMIN)
+            await fine.wait_for(1)
+            with trio.fail_after(5):
+                while stuck.arrived < PER_WEBHOOK:  # noqa: ASYNC110 - another thread's count
+                    await trio.sleep(0.05)
+            # it arrived while the hung receiver's first attempts were still held open, and
+            # those were no more than one webhook's share of the slots
+            assert [e["ultima_em"] for e in await log_of(http, hung["id"])] == [None] * 20
+            assert stuck.arrived == PER_WEBHOOK
 
 
 async def test_a_suspended_chains_deliveries_wait_erased_words_stay_erased_and_removal_drops(

@@ -40,6 +40,7 @@ class Receiver:
     answers: list[int] = field(default_factory=list)  # statuses to give, in order, then 200
     hold_s: float = 0.0  # wait this long before answering (a slow receiver)
     received: list[Received] = field(default_factory=list)
+    arrived: int = 0  # requests that reached the handler, answered or not yet
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_status(self) -> int:
@@ -75,6 +76,8 @@ def receiver() -> Iterator[Receiver]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with state.lock:
+                state.arrived += 1
             status = state.next_status()
             if state.hold_s:
                 time.sleep(state.hold_s)

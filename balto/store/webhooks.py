@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -224,32 +226,55 @@ def backlog(conn: psycopg.Connection) -> Backlog:
     return Backlog(int(row[0]), float(row[1]))
 
 
-def claim(conn: psycopg.Connection, limit: int, lease_s: float) -> list[Claimed]:
+def claim(
+    conn: psycopg.Connection,
+    limit: int,
+    lease_s: float,
+    busy: Mapping[str, int],
+    per_webhook: int,
+) -> list[Claimed]:
     """Claim up to `limit` due deliveries for `lease_s` seconds, one more attempt each.
 
-    A suspended chain's deliveries wait (`balto.store.suspension`): they go once it is resumed.
+    At most `per_webhook` in flight per webhook, counting the caller's `busy` ones: the oldest due
+    rows are locked (`SKIP LOCKED`: another instance's are passed over), those over a webhook's
+    share are left as they were, so one receiver's backlog cannot fill every slot. A suspended
+    chain's deliveries wait (`balto.store.suspension`): they go once it is resumed.
     """
+    full = [hook for hook, n in busy.items() if n >= per_webhook]
+    rows = conn.execute(
+        """
+        SELECT e.id::text, e.webhook_id::text FROM webhook_entregas e
+          JOIN webhooks w ON w.id = e.webhook_id
+          JOIN clientes c ON c.id = w.cliente_id
+         WHERE e.entregue_em IS NULL AND e.desistida_em IS NULL AND e.proxima_em <= now()
+           AND c.suspenso_em IS NULL AND e.webhook_id <> ALL (%s::uuid[])
+         ORDER BY e.proxima_em
+         LIMIT %s
+           FOR UPDATE OF e SKIP LOCKED
+        """,
+        (full, limit * per_webhook),
+    ).fetchall()
+    taken, chosen = Counter(busy), []
+    for entrega, hook in rows:
+        if taken[hook] < per_webhook:
+            chosen.append(entrega)
+            taken[hook] += 1
+            if len(chosen) == limit:
+                break
+    if not chosen:
+        return []
     cursor = conn.cursor(row_factory=class_row(Claimed))
     return cursor.execute(
         """
-        WITH due AS (
-            SELECT e.id FROM webhook_entregas e
-              JOIN webhooks w ON w.id = e.webhook_id
-              JOIN clientes c ON c.id = w.cliente_id
-             WHERE e.entregue_em IS NULL AND e.desistida_em IS NULL AND e.proxima_em <= now()
-               AND c.suspenso_em IS NULL
-             ORDER BY e.proxima_em
-             LIMIT %s
-               FOR UPDATE OF e SKIP LOCKED)
         UPDATE webhook_entregas e
            SET proxima_em = now() + make_interval(secs => %s), tentativas = e.tentativas + 1,
                tentada_em = now()
-          FROM due, webhooks w
-         WHERE e.id = due.id AND w.id = e.webhook_id
+          FROM webhooks w
+         WHERE e.id = ANY (%s::uuid[]) AND w.id = e.webhook_id
         RETURNING e.id::text, e.webhook_id::text, w.cliente_id::text, w.url, w.segredo, e.evento,
                   e.objeto_id::text, e.created_at, e.tentativas
         """,
-        (limit, lease_s),
+        (lease_s, chosen),
     ).fetchall()
 
 

@@ -26,6 +26,11 @@ def _literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(host)
     except ValueError:
+        pass
+    # what the resolver also takes for an IPv4 address: "127.1", "2130706433", "0x7f.0.0.1"
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
         return None
 
 

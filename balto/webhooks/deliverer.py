@@ -1,22 +1,23 @@
 """The deliverer: a root child on every instance that sends what the webhook outbox holds.
 
-Every `POLL_S` (at once again after a full batch) it claims up to `BATCH` due deliveries
-(`balto.store.webhooks.claim`, a lease of the timeout plus `LEASE_MARGIN_S`), reads what each
-says, and POSTs it, `PARALLEL` at a time, signed (`balto.webhooks.signing`) and with the
-delivery's id in ``X-Balto-Entrega`` (a receiver that sees one twice drops the second: delivery
-is at least once). A 2xx answer delivers it; anything else (another status, a redirect, no
-answer within ``BALTO_WEBHOOK_TIMEOUT_S``, a refused address) is retried after
-`RETRY_STEPS` × ``BALTO_WEBHOOK_RETRY_S`` (10 s, 1 min, 5 min, 30 min, 2 h, 6 h, 12 h by
-default) until ``BALTO_WEBHOOK_ATTEMPTS`` (8: ~21 hours) have failed, and then given up, which
-the chain sees in the log and can send again. The receiver's answer body is never read.
-Finished deliveries are forgotten after `KEEP_DAYS`. Raises nothing: a database away, or any
-failure, is logged and the next round tries again.
+Whenever it has a free slot (`PARALLEL`, at most `PER_WEBHOOK` per webhook) it claims due
+deliveries (`balto.store.webhooks.claim`, a lease of the timeout plus `LEASE_MARGIN_S`), looking
+again every `POLL_S` when none is due; it reads what each says and POSTs it, signed
+(`balto.webhooks.signing`) and with the delivery's id in ``X-Balto-Entrega`` (a receiver that
+sees one twice drops the second: delivery is at least once). A 2xx answer delivers it; anything
+else (another status, a redirect, no answer within ``BALTO_WEBHOOK_TIMEOUT_S``, a refused
+address) is retried after `RETRY_STEPS` × ``BALTO_WEBHOOK_RETRY_S`` (10 s, 1 min, 5 min, 30 min,
+2 h, 6 h, 12 h by default) until ``BALTO_WEBHOOK_ATTEMPTS`` (8: ~21 hours) have failed, and
+then given up, which the chain sees in the log and can send again. The receiver's answer body is
+never read. Finished deliveries are forgotten after `KEEP_DAYS`. Raises nothing: a database
+away, or any failure, is logged and tried again.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 
 import httpx
 import trio
@@ -30,8 +31,8 @@ from balto.webhooks.signing import HEADER, sign
 log = logging.getLogger(__name__)
 
 POLL_S = 1.0  # an alert reaches the chain's system within about this after it is written
-BATCH = 20
-PARALLEL = 8
+PARALLEL = 16
+PER_WEBHOOK = 4  # one receiver's backlog or hang holds a quarter of the slots at most
 LEASE_MARGIN_S = 10.0  # past the time limit: the outcome's write, a slow thread
 RETRY_STEPS = (1, 6, 30, 180, 720, 2160, 4320)  # × BALTO_WEBHOOK_RETRY_S, after attempt 1, 2...
 KEEP_DAYS = 7
@@ -58,7 +59,12 @@ def _why(exc: Exception) -> str:
 
 
 class Deliverer:
-    """Sends due deliveries from one instance (any number of instances may run one)."""
+    """Sends due deliveries from one instance (any number of instances may run one).
+
+    Up to `PARALLEL` at once, and at most `PER_WEBHOOK` of them to one webhook: a chain whose
+    receiver hangs until the time limit holds a quarter of this instance's slots, and the other
+    chains' alerts go on.
+    """
 
     def __init__(self, db: Database, settings: Settings, http: httpx.AsyncClient) -> None:
         """Deliver through `http` (no redirects followed) with `settings`' timeout and retries."""
@@ -66,24 +72,52 @@ class Deliverer:
         self._settings = settings
         self._http = http
         self._lease_s = settings.webhook_timeout_s + LEASE_MARGIN_S
+        self._slots = trio.Semaphore(PARALLEL)
+        self._busy: Counter[str] = Counter()  # deliveries in flight here, per webhook
+        self._ended = trio.Event()
 
-    async def round(self) -> int:
-        """Claim and send one batch; how many were claimed."""
-        batch = await self._db.run(claim, BATCH, self._lease_s)
-        limit = trio.CapacityLimiter(PARALLEL)
+    async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
+        """Claim what is due whenever a slot is free, until cancelled."""
         async with trio.open_nursery() as nursery:
-            for item in batch:
-                nursery.start_soon(self._guarded, item, limit)
-        return len(batch)
+            task_status.started()
+            while True:
+                if not await self._claim_into(nursery):
+                    # nothing more is due, or only for webhooks at their share: look again at
+                    # the next poll, or as soon as one of ours ends (its webhook may take more)
+                    with trio.move_on_after(POLL_S):
+                        await self._ended.wait()
+                    self._ended = trio.Event()
 
-    async def _guarded(self, item: Claimed, limit: trio.CapacityLimiter) -> None:
-        async with limit:
+    async def _claim_into(self, nursery: trio.Nursery) -> bool:
+        """Claim as many as there are free slots and start sending them; whether all were."""
+        async with self._slots:  # one slot free at least before asking the database
+            free = self._slots.value + 1
             try:
-                await self._send(item)
-            except DatabaseUnavailable as exc:  # its lease ends and it is sent again
-                log.warning("webhooks: outcome of %s not recorded (%s)", item.id, exc)
-            except Exception:  # one delivery's bug must not stop the others
-                log.exception("webhooks: delivery %s failed unexpectedly", item.id)
+                batch = await self._db.run(
+                    claim, free, self._lease_s, dict(self._busy), PER_WEBHOOK
+                )
+            except DatabaseUnavailable as exc:
+                log.warning("webhooks: the database is away (%s)", exc)
+                return False
+        for item in batch:
+            await self._slots.acquire()
+            self._busy[item.webhook_id] += 1
+            nursery.start_soon(self._guarded, item)
+        return len(batch) == free  # fewer: nothing else is due now
+
+    async def _guarded(self, item: Claimed) -> None:
+        try:
+            await self._send(item)
+        except DatabaseUnavailable as exc:  # its lease ends and it is sent again
+            log.warning("webhooks: outcome of %s not recorded (%s)", item.id, exc)
+        except Exception:  # one delivery's bug must not stop the others
+            log.exception("webhooks: delivery %s failed unexpectedly", item.id)
+        finally:
+            self._busy[item.webhook_id] -= 1
+            if not self._busy[item.webhook_id]:
+                del self._busy[item.webhook_id]
+            self._slots.release()
+            self._ended.set()
 
     async def _send(self, item: Claimed) -> None:
         body = await self._db.run(event_body, item)
@@ -91,39 +125,46 @@ class Deliverer:
             await self._db.run(failed, item.id, None, "o registro não existe mais", None)
             return
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        allow = self._settings.webhooks_allow_private
-        status: int | None = None
-        try:
-            await check_resolved(check_url(item.url, allow), allow)
-            request = self._http.build_request(
-                "POST",
-                item.url,
-                content=content,
-                headers={
-                    "Content-Type": "application/json; charset=utf-8",
-                    "User-Agent": USER_AGENT,
-                    "X-Balto-Evento": item.evento,
-                    "X-Balto-Entrega": item.id,
-                    HEADER: sign(item.segredo, content),
-                },
-            )
-            # streamed and closed unread: a receiver cannot make us hold a large answer
-            response = await self._http.send(request, stream=True)
-            status = response.status_code
-            await response.aclose()
-        except AddressRefused as exc:
-            erro = str(exc)
-        except httpx.HTTPError as exc:
-            erro = _why(exc)
-        else:
-            if 200 <= status < 300:
-                await self._db.run(delivered, item.id, status)
-                return
-            erro = f"o receptor respondeu HTTP {status}"
+        status, erro = await self._post(item, content)
+        if status is not None and 200 <= status < 300:
+            await self._db.run(delivered, item.id, status)
+            return
         settings = self._settings
         wait = retry_in(item.tentativas, settings.webhook_retry_s, settings.webhook_attempts)
         log.info("webhooks: delivery %s attempt %d: %s", item.id, item.tentativas, erro)
         await self._db.run(failed, item.id, status, erro, wait)
+
+    async def _post(self, item: Claimed, content: bytes) -> tuple[int | None, str]:
+        """The receiver's status (None: no answer) and what went wrong, in Portuguese."""
+        allow = self._settings.webhooks_allow_private
+        # httpx's limits are per step (connect, each read): one deadline for the whole attempt,
+        # so a receiver trickling its answer cannot outlast the lease
+        with trio.move_on_after(self._settings.webhook_timeout_s):
+            try:
+                await check_resolved(check_url(item.url, allow), allow)
+                request = self._http.build_request(
+                    "POST",
+                    item.url,
+                    content=content,
+                    headers={
+                        "Content-Type": "application/json; charset=utf-8",
+                        "User-Agent": USER_AGENT,
+                        "X-Balto-Evento": item.evento,
+                        "X-Balto-Entrega": item.id,
+                        HEADER: sign(item.segredo, content),
+                    },
+                )
+                # streamed and closed unread: a receiver cannot make us hold a large answer
+                response = await self._http.send(request, stream=True)
+                await response.aclose()
+            except AddressRefused as exc:
+                return None, str(exc)
+            except httpx.HTTPError as exc:
+                return None, _why(exc)
+            if 200 <= response.status_code < 300:
+                return response.status_code, ""
+            return response.status_code, f"o receptor respondeu HTTP {response.status_code}"
+        return None, _why(httpx.TimeoutException("deadline"))
 
 
 async def _forget(db: Database) -> None:
@@ -134,6 +175,17 @@ async def _forget(db: Database) -> None:
         await trio.sleep(0.2)
 
 
+async def _keep_forgetting(db: Database) -> None:
+    while True:
+        try:
+            await _forget(db)
+        except DatabaseUnavailable as exc:
+            log.warning("webhooks: old deliveries not forgotten this time (%s)", exc)
+        except Exception:  # a bug here must not end the server: the next round tries again
+            log.exception("webhooks: forgetting old deliveries failed")
+        await trio.sleep(FORGET_EVERY_S)
+
+
 async def keep_delivering(
     db: Database,
     settings: Settings,
@@ -142,20 +194,11 @@ async def keep_delivering(
 ) -> None:
     """Deliver what is due until cancelled."""
     timeout = httpx.Timeout(settings.webhook_timeout_s)
-    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as http:
-        deliverer = Deliverer(db, settings, http)
+    limits = httpx.Limits(max_connections=PARALLEL, max_keepalive_connections=0)
+    async with (
+        httpx.AsyncClient(timeout=timeout, follow_redirects=False, limits=limits) as http,
+        trio.open_nursery() as nursery,
+    ):
+        nursery.start_soon(_keep_forgetting, db)
+        await nursery.start(Deliverer(db, settings, http).run)
         task_status.started()
-        forget_at = trio.current_time()
-        while True:
-            claimed = 0
-            try:
-                claimed = await deliverer.round()
-                if trio.current_time() >= forget_at:
-                    await _forget(db)
-                    forget_at = trio.current_time() + FORGET_EVERY_S
-            except DatabaseUnavailable as exc:
-                log.warning("webhooks: the database is away (%s)", exc)
-            except Exception:  # a bug here must not end the server: the next round tries again
-                log.exception("webhooks: the round failed")
-            if claimed < BATCH:
-                await trio.sleep(POLL_S)
