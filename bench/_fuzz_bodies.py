@@ -32,6 +32,11 @@ ID_ROUTES = [
 ]  # fmt: skip
 
 
+def filled(route: str, spelling: str) -> str:
+    """`route` with every id in it spelled `spelling`."""
+    return route.format(*[spelling] * route.count("{}"))
+
+
 def body_cases(probe: Probe) -> None:
     """Valid JSON bodies with one field changed or missing; ids in paths spelled oddly."""
     admin = {"Authorization": f"Bearer {probe.secret}"}
@@ -60,8 +65,7 @@ def body_cases(probe: Probe) -> None:
         spellings = ["x", some.upper(), f"{{{some}}}", "urn:uuid:" + some, "a" * 3000, "%00"]
         for route in ID_ROUTES:
             for spelling in spellings:
-                path = route.format(*[spelling] * route.count("{}"))
-                requests += [(m, path, {}) for m in METHODS]
+                requests += [(m, filled(route, spelling), {}) for m in METHODS]
         # the fuzzer's own cliente suspended with odd reasons (after its linking cases), resumed
         fuzz = next(
             c["id"] for c in http.get("/admin/clientes").json()["items"] if c["codigo"] == codigo

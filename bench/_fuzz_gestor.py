@@ -13,7 +13,7 @@ import uuid
 
 import httpx
 
-from bench._fuzz_bodies import ID_ROUTES, METHODS, ODD_VALUES
+from bench._fuzz_bodies import ID_ROUTES, METHODS, ODD_VALUES, filled
 from bench.fuzz_device import HTTP_PARAMS, HTTP_ROUTES, Probe
 
 # form values as sent on the wire (percent-encoded): a lone surrogate, bad UTF-8, NULs, sizes
@@ -117,7 +117,7 @@ def gestor_cases(probe: Probe) -> None:
         for route in ID_ROUTES:
             for spelling in ("x", str(uuid.uuid4()), "%00", "a" * 3000):
                 for method in METHODS:
-                    path = route.format(spelling)
+                    path = filled(route, spelling)
                     response = _ask(http, method, path, json={}, headers=origin)
                     probe.judge(f"gestor {method} {path[:60]}", response)
         two_step = "/admin/conta/dois-fatores"
