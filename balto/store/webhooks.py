@@ -201,7 +201,8 @@ def deliveries(conn: psycopg.Connection, webhook_id: str, limit: int) -> list[En
         " THEN proxima_em END AS proxima_em,"
         " entregue_em, desistida_em, ultimo_status, ultimo_erro, ultima_em, sending AS em_envio"
         " FROM (SELECT *, entregue_em IS NULL AND desistida_em IS NULL"
-        "   AND tentada_em > coalesce(ultima_em, '-infinity') AND proxima_em > now() AS sending"
+        "   AND coalesce(tentada_em > coalesce(ultima_em, '-infinity'), false)"
+        "   AND proxima_em > now() AS sending"
         "   FROM webhook_entregas WHERE webhook_id = %s) e"
         " ORDER BY created_at DESC, id LIMIT %s",
         (webhook_id, limit),

@@ -50,9 +50,12 @@ def retry_in(attempt: int, base_s: float, attempts: int) -> float | None:
     return RETRY_STEPS[min(attempt, len(RETRY_STEPS)) - 1] * base_s
 
 
+NO_ANSWER = "sem resposta no tempo limite"
+
+
 def _why(exc: Exception) -> str:
     if isinstance(exc, httpx.TimeoutException):
-        return "sem resposta no tempo limite"
+        return NO_ANSWER
     if isinstance(exc, httpx.ConnectError):
         return "não foi possível conectar"
     return f"falha na conexão ({type(exc).__name__})"
@@ -75,6 +78,7 @@ class Deliverer:
         self._slots = trio.Semaphore(PARALLEL)
         self._busy: Counter[str] = Counter()  # deliveries in flight here, per webhook
         self._ended = trio.Event()
+        self._away = False
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
         """Claim what is due whenever a slot is free, until cancelled."""
@@ -97,8 +101,13 @@ class Deliverer:
                     claim, free, self._lease_s, dict(self._busy), PER_WEBHOOK
                 )
             except DatabaseUnavailable as exc:
-                log.warning("webhooks: the database is away (%s)", exc)
+                if not self._away:  # once per outage, not once a poll
+                    log.warning("webhooks: the database is away (%s); deliveries wait", exc)
+                self._away = True
                 return False
+        if self._away:
+            log.info("webhooks: the database is back; delivering")
+            self._away = False
         for item in batch:
             await self._slots.acquire()
             self._busy[item.webhook_id] += 1
@@ -164,7 +173,7 @@ class Deliverer:
             if 200 <= response.status_code < 300:
                 return response.status_code, ""
             return response.status_code, f"o receptor respondeu HTTP {response.status_code}"
-        return None, _why(httpx.TimeoutException("deadline"))
+        return None, NO_ANSWER
 
 
 async def _forget(db: Database) -> None:
