@@ -29,6 +29,7 @@ ID_ROUTES = [
     "/admin/balcoes/{}", "/admin/clientes/{}", "/admin/clientes/{}/suspensao",
     "/admin/clientes/{}/webhooks", "/admin/webhooks/{}", "/admin/webhooks/{}/teste",
     "/admin/webhooks/{}/entregas", "/admin/webhooks/{}/entregas/{}/reenviar",
+    "/admin/webhooks/{}/segredo",
 ]  # fmt: skip
 
 

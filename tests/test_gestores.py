@@ -277,6 +277,7 @@ OPEN_TO_GESTORES = {
     "admin_webhooks.log_of",
     "admin_webhooks.remove",
     "admin_webhooks.resend",
+    "admin_webhooks.rotate",
     "admin_webhooks.test",
     "export.export_xlsx",
     "pages.ao_vivo",

@@ -187,6 +187,56 @@ async def test_a_failing_receiver_is_retried_given_up_and_sent_again_on_request(
             ).status_code == 404
 
 
+async def test_a_new_secret_signs_beside_the_old_for_a_day_then_alone(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url, **PRIVATE)
+    ids = seed(database_url)
+    with receiver() as chain:
+        async with httpx.AsyncClient(base_url=running.base_url) as http:
+            hook = await make_hook(http, ids["c1"], chain.url)
+            first = hook["segredo"]
+            rotated = await http.post(f"/admin/webhooks/{hook['id']}/segredo", headers=ADMIN)
+            assert rotated.status_code == 200, rotated.text
+            second = rotated.json()["segredo"]
+            assert second.startswith("whsec_") and second != first
+            listed = (await http.get(f"/admin/clientes/{ids['c1']}/webhooks", headers=ADMIN)).json()
+            until = listed["items"][0]["segredo_anterior_ate"]
+            assert until == rotated.json()["segredo_anterior_ate"]
+            await http.post(f"/admin/webhooks/{hook['id']}/teste", headers=ADMIN)
+            [both] = await chain.wait_for(1)
+            signature = both.headers[HEADER]
+            assert signature.count("v1=") == 2
+            assert verify(second, both.body, signature) and verify(first, both.body, signature)
+
+            # once the overlap is over, the new secret signs alone
+            query(database_url, "UPDATE webhooks SET segredo_anterior_ate = now()")
+            await http.post(f"/admin/webhooks/{hook['id']}/teste", headers=ADMIN)
+            alone = (await chain.wait_for(2))[1]
+            assert alone.headers[HEADER].count("v1=") == 1
+            assert verify(second, alone.body, alone.headers[HEADER])
+            assert not verify(first, alone.body, alone.headers[HEADER])
+            listed = (await http.get(f"/admin/clientes/{ids['c1']}/webhooks", headers=ADMIN)).json()
+            assert listed["items"][0]["segredo_anterior_ate"] is None
+
+            # asked twice: two secrets at most ever sign, the newest two
+            third = (await http.post(f"/admin/webhooks/{hook['id']}/segredo", headers=ADMIN)).json()
+            fourth = (
+                await http.post(f"/admin/webhooks/{hook['id']}/segredo", headers=ADMIN)
+            ).json()
+            await http.post(f"/admin/webhooks/{hook['id']}/teste", headers=ADMIN)
+            last = (await chain.wait_for(3))[2]
+            assert verify(fourth["segredo"], last.body, last.headers[HEADER])
+            assert verify(third["segredo"], last.body, last.headers[HEADER])
+            assert not verify(second, last.body, last.headers[HEADER])
+            unknown = await http.post(f"/admin/webhooks/{ids['s1']}/segredo", headers=ADMIN)
+            assert unknown.status_code == 404
+    rotations = query(
+        database_url, "SELECT count(*) FROM admin_audit WHERE action = 'rotate_webhook_secret'"
+    )
+    assert rotations == [(3,)]
+
+
 async def test_each_delivery_is_sent_once_across_instances(
     nursery: trio.Nursery, database_url: str
 ) -> None:

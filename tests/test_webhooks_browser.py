@@ -4,8 +4,9 @@ the page's; the receiver's URL (a real HTTP server on loopback) is added with bo
 secret is shown once; *Testar* makes the receiver get a test event signed with that secret, and
 the row then says it was delivered (and, after a reload, no longer shows the secret); a receiver
 answering 500, with one attempt allowed, leaves a delivery given up, which *Entregas* lists as
-"desistida" and *Reenviar* delivers; the webhook is removed with a second click. Every step is
-audited. A store's gestor then sees no Webhooks section; neither page is refused a request.
+"desistida" and *Reenviar* delivers; *Novo segredo* (a second click) shows a new secret once,
+and the next delivery is signed by both; the webhook is removed with a second click. Every step
+is audited. A store's gestor then sees no Webhooks section; neither page is refused a request.
 Photographed at 1366 and 390 px wide in ``tests/artifacts/admin-app/webhooks-*.png``.
 
 Needs Debian's ``chromium`` (skipped outside CI without it, failed under CI)."""
@@ -210,6 +211,26 @@ async def test_a_chain_gestor_sets_up_tests_and_removes_a_webhook(
             )
             await _row_says(page, "entregues (24 h): 2", "desistidas (24 h): 0", "HTTP 200")
 
+            # 4b. a new secret (the second click confirms): shown once, the old one signs a day more
+            rotate = f'{ROW} [data-action="novo-segredo"]'
+            await page.click(rotate)
+            assert await page.text(rotate) == "Sim, trocar o segredo"
+            await page.click(rotate)
+            await settle(
+                page,
+                '!document.getElementById("webhook-segredo").hidden'
+                f' && document.getElementById("webhook-segredo-valor").textContent !== "{secret}"',
+            )
+            new_secret = await page.text("#webhook-segredo-valor")
+            assert new_secret.startswith("whsec_") and new_secret != secret
+            assert "continua assinando" in await page.text("#webhook-segredo-anterior")
+            await _row_says(page, "Segredo anterior ainda assina até")
+            await _both_widths(page, "novo-segredo")
+            await page.click(f'{ROW} [data-action="testar-webhook"]')
+            both = (await rx.wait_for(3))[2]
+            _signed(both, new_secret)
+            _signed(both, secret)
+
             # 5. removed with a second click: nothing left, the deliveries' panel closed
             remove = f'{ROW} [data-action="remover-webhook"]'
             await page.click(remove)
@@ -225,13 +246,15 @@ async def test_a_chain_gestor_sets_up_tests_and_removes_a_webhook(
                 database_url,
                 "SELECT action, detail->>'webhook_id' FROM admin_audit"
                 " WHERE action LIKE %s ORDER BY id",
-                "%webhook",
+                "%webhook%",
             )
             assert audited == [
                 ("create_webhook", hook),
                 ("test_webhook", hook),
                 ("test_webhook", hook),
                 ("resend_webhook", hook),
+                ("rotate_webhook_secret", hook),
+                ("test_webhook", hook),
                 ("delete_webhook", hook),
             ]
 

@@ -53,6 +53,7 @@ class Webhook:
     ultima_em: datetime | None
     ultimo_status: int | None
     ultimo_erro: str | None
+    segredo_anterior_ate: datetime | None  # the previous secret also signs until then
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,7 @@ class Claimed:
     webhook_id: str
     cliente_id: str
     url: str
-    segredo: str
+    segredos: list[str]  # the secret, then the previous one while it still signs
     evento: str
     objeto_id: str | None
     created_at: datetime
@@ -138,7 +139,9 @@ def list_for(conn: psycopg.Connection, cliente_id: str) -> list[Webhook]:
                (SELECT count(*) FROM webhook_entregas e WHERE e.webhook_id = w.id
                   AND e.entregue_em IS NULL AND e.desistida_em IS NULL)::int AS pendentes,
                day.entregues AS entregues_24h, day.desistidas AS desistidas_24h,
-               last.ultima_em, last.ultimo_status, last.ultimo_erro
+               last.ultima_em, last.ultimo_status, last.ultimo_erro,
+               CASE WHEN w.segredo_anterior_ate > now() THEN w.segredo_anterior_ate END
+               AS segredo_anterior_ate
           FROM webhooks w
           -- the last day's deliveries, by when they were queued: the index's range, not the
           -- week of rows a busy webhook keeps
@@ -156,6 +159,24 @@ def list_for(conn: psycopg.Connection, cliente_id: str) -> list[Webhook]:
         """,
         (cliente_id,),
     ).fetchall()
+
+
+def rotate_secret(
+    conn: psycopg.Connection, webhook_id: str, overlap_s: float
+) -> tuple[str, datetime] | None:
+    """A new secret for the webhook: (it, until when the old one also signs), or None.
+
+    Asked again within the overlap, the secret being replaced is the newest one: the oldest is
+    dropped (two at most ever sign).
+    """
+    segredo = SECRET_PREFIX + secrets.token_urlsafe(32)
+    row = conn.execute(
+        "UPDATE webhooks SET segredo_anterior = segredo, segredo = %s,"
+        " segredo_anterior_ate = now() + make_interval(secs => %s)"
+        " WHERE id = %s RETURNING segredo_anterior_ate",
+        (segredo, overlap_s, webhook_id),
+    ).fetchone()
+    return (segredo, row[0]) if row else None
 
 
 def remove(conn: psycopg.Connection, webhook_id: str) -> tuple[str, str] | None:
@@ -272,8 +293,11 @@ def claim(
                tentada_em = now()
           FROM webhooks w
          WHERE e.id = ANY (%s::uuid[]) AND w.id = e.webhook_id
-        RETURNING e.id::text, e.webhook_id::text, w.cliente_id::text, w.url, w.segredo, e.evento,
-                  e.objeto_id::text, e.created_at, e.tentativas
+        RETURNING e.id::text, e.webhook_id::text, w.cliente_id::text, w.url,
+                  CASE WHEN w.segredo_anterior_ate > now()
+                       THEN ARRAY[w.segredo, w.segredo_anterior] ELSE ARRAY[w.segredo] END
+                  AS segredos,
+                  e.evento, e.objeto_id::text, e.created_at, e.tentativas
         """,
         (lease_s, chosen),
     ).fetchall()

@@ -8,14 +8,16 @@ naming ``url`` (not https, credentials in it, an internal address: `balto.webhoo
 or for an eleventh webhook; 404 unknown cliente or another chain's.
 ``GET /admin/clientes/{id}/webhooks`` → ``{"items": [{"id", "cliente_id", "url", "eventos",
 "descricao", "criado_por", "created_at", "pendentes", "entregues_24h", "desistidas_24h",
-"ultima_em", "ultimo_status", "ultimo_erro"}]}``.
+"ultima_em", "ultimo_status", "ultimo_erro", "segredo_anterior_ate"}]}``.
 ``DELETE /admin/webhooks/{id}`` → 204, its pending deliveries dropped; 404 unknown.
+``POST /admin/webhooks/{id}/segredo`` → 200 ``{"id", "segredo", "segredo_anterior_ate"}``: a new
+signing secret, shown once; for a day both sign every delivery (`balto.webhooks.signing`).
 ``POST /admin/webhooks/{id}/teste`` → 202 ``{"entrega_id"}``: a ``teste`` event, sent as the
 others are. ``GET /admin/webhooks/{id}/entregas?limit=`` → ``{"items": [...]}`` newest first
 (`balto.store.webhooks.Entrega`). ``POST /admin/webhooks/{id}/entregas/{entrega_id}/reenviar`` →
 202: a delivery given up (or delivered) is sent again, its attempts counted afresh; 404 for one
 still pending or unknown. A store's gestor cannot use these (403); an API key only reads them.
-Making, removing, testing and resending are audited.
+Making, removing, a new secret, testing and resending are audited.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ blueprint = Blueprint("admin_webhooks", __name__)
 blueprint.before_request(require_admin)
 
 MAX_DESCRICAO = 120
+SECRET_OVERLAP_S = 24 * 3600.0  # a day for the chain's system to take the new secret
 _NO_CLIENTE = "cliente não encontrado"
 _NO_WEBHOOK = "webhook não encontrado"
 
@@ -112,6 +115,24 @@ async def remove(webhook_id: str) -> Response | tuple[Response, int]:
     cliente_id, url = gone
     await audit("delete_webhook", cliente_id=cliente_id, webhook_id=wid, url=url)
     return Response("", status=204)
+
+
+@blueprint.post("/admin/webhooks/<webhook_id>/segredo")
+@for_gestores
+async def rotate(webhook_id: str) -> tuple[Response, int]:
+    """A new signing secret, shown once; the old one also signs for `SECRET_OVERLAP_S`."""
+    wid = await touchable("webhook", webhook_id)
+    made = (
+        None
+        if wid is None
+        else await app_services().db.run(webhooks.rotate_secret, wid, SECRET_OVERLAP_S)
+    )
+    if made is None:
+        return error(404, "not_found", _NO_WEBHOOK)
+    segredo, until = made
+    await audit("rotate_webhook_secret", webhook_id=wid)
+    body = {"id": wid, "segredo": segredo, "segredo_anterior_ate": until.isoformat()}
+    return jsonify(body), 200
 
 
 @blueprint.post("/admin/webhooks/<webhook_id>/teste")

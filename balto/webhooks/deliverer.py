@@ -160,7 +160,7 @@ class Deliverer:
                         "User-Agent": USER_AGENT,
                         "X-Balto-Evento": item.evento,
                         "X-Balto-Entrega": item.id,
-                        HEADER: sign(item.segredo, content),
+                        HEADER: sign(item.segredos, content),
                     },
                 )
                 # streamed and closed unread: a receiver cannot make us hold a large answer

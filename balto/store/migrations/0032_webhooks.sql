@@ -12,6 +12,10 @@ CREATE TABLE webhooks (
         CHECK (cardinality(eventos) > 0 AND eventos <@ ARRAY['alerta', 'recomendacao']),
     descricao   text,
     segredo     text NOT NULL,   -- the HMAC key the deliveries are signed with
+    -- after a new secret is made, the old one still signs too until then (the chain's system
+    -- is switched over without a delivery it would refuse)
+    segredo_anterior     text,
+    segredo_anterior_ate timestamptz,
     criado_por  text,
     created_at  timestamptz NOT NULL DEFAULT now(),
     UNIQUE (cliente_id, url)

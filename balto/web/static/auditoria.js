@@ -17,7 +17,7 @@
     require_two_step: "Exigir 2 etapas na rede", end_other_sessions: "Encerrar as outras sessões",
     suspend_cliente: "Suspender acesso da rede", resume_cliente: "Reativar acesso da rede",
     create_webhook: "Criar webhook", delete_webhook: "Remover webhook", test_webhook: "Testar webhook",
-    resend_webhook: "Reenviar entrega de webhook",
+    resend_webhook: "Reenviar entrega de webhook", rotate_webhook_secret: "Novo segredo de webhook",
   };
   const RESULTADOS = {
     signed_in: "entrou", wrong_secret: "segredo errado", rate_limited: "bloqueado: tentativas demais",

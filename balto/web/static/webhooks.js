@@ -46,7 +46,7 @@ const BaltoWebhooks = (() => {
       if (w.descricao) onde.append(el("br"), el("small", w.descricao));
       const eventos = w.eventos.map((e) => EVENTOS[e] || e).join("; ");
       const acoes = el("span", "", "linha-acoes quebra");
-      acoes.append(testar(w), " ", verEntregas(w), " ", remover(w));
+      acoes.append(testar(w), " ", verEntregas(w), " ", novoSegredo(w), " ", remover(w));
       const tr = linha(tbody, [onde, eventos, situacao(w), acoes]);
       tr.dataset.webhook = w.id;
     }
@@ -64,7 +64,34 @@ const BaltoWebhooks = (() => {
       const resposta = w.ultimo_erro || `HTTP ${w.ultimo_status}`;
       celula.append(el("small", `Última resposta: ${dataHora(w.ultima_em)}, ${resposta}`, w.ultimo_erro ? "erro" : ""));
     }
+    if (w.segredo_anterior_ate) {
+      celula.append(el("br"), el("small", `Segredo anterior ainda assina até ${dataHora(w.segredo_anterior_ate)}.`));
+    }
     return celula;
+  }
+
+  // a secret shown once: just made, or a new one (the old one then signs too until `ate`)
+  function mostrarSegredo(id, url, segredo, ate) {
+    $("webhook-segredo-url").textContent = url;
+    $("webhook-segredo-valor").textContent = segredo;
+    const anterior = $("webhook-segredo-anterior");
+    anterior.textContent = ate ? `O segredo anterior continua assinando os envios até ${dataHora(ate)}.` : "";
+    anterior.hidden = !ate;
+    $("webhook-segredo").dataset.webhook = id;
+    $("webhook-segredo").hidden = false;
+  }
+
+  function novoSegredo(w) {
+    const b = Balto.botaoConfirmado("Novo segredo", "Sim, trocar o segredo", async () => {
+      try {
+        const body = await api(`/admin/webhooks/${w.id}/segredo`, { method: "POST" });
+        mostrarSegredo(w.id, w.url, body.segredo, body.segredo_anterior_ate);
+        avisar(`Novo segredo para ${w.url}. Copie-o abaixo: ele não será mostrado de novo.`);
+        await listar(cliente());
+      } catch (err) { falhar(err); }
+    });
+    b.dataset.action = "novo-segredo";
+    return b;
   }
 
   function testar(w) {
@@ -219,10 +246,7 @@ const BaltoWebhooks = (() => {
       const corpo = { url: form.elements.url.value.trim(), eventos, descricao: form.elements.descricao.value.trim() || null };
       try {
         const body = await api(`/admin/clientes/${cliente()}/webhooks`, { method: "POST", ...json(corpo) });
-        $("webhook-segredo-url").textContent = body.url;
-        $("webhook-segredo-valor").textContent = body.segredo;
-        $("webhook-segredo").dataset.webhook = body.id;
-        $("webhook-segredo").hidden = false;
+        mostrarSegredo(body.id, body.url, body.segredo, null);
         form.reset();
         avisar(`Webhook ${body.url} adicionado. Copie o segredo abaixo: ele não será mostrado de novo.`);
         await listar(cliente());
