@@ -12,6 +12,7 @@ from balto.providers.breaker import Breaker
 from balto.recorder import Recorder
 from balto.store import Database
 from balto.web.key_cache import KeyCache
+from balto.web.throttled import Throttled
 from supervisors.cluster import Cluster
 from supervisors.faults import FaultPlan
 from supervisors.registry import Registry
@@ -30,6 +31,7 @@ class Services:
     cluster: Cluster
     recorder: Recorder
     keys: KeyCache = field(default_factory=KeyCache)
+    throttled: Throttled = field(default_factory=Throttled)  # API keys over their budget
     going_away: trio.Event = field(default_factory=trio.Event)
     faults: FaultPlan = field(default_factory=FaultPlan)
     breakers: Mapping[str, Breaker] = field(default_factory=dict)

@@ -5,6 +5,7 @@ dearer than a page, refusals not counted, and people (the operator, a gestor) ne
 from __future__ import annotations
 
 import httpx
+import pytest
 import trio
 
 from balto.store.key_budget import _wait_s
@@ -22,7 +23,7 @@ async def _key(http: httpx.AsyncClient, cliente: str, nome: str) -> dict[str, st
 
 
 async def test_a_keys_budget_is_one_across_instances_and_refusals_cost_nothing(
-    nursery: trio.Nursery, database_url: str
+    nursery: trio.Nursery, database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     a = await start_server(nursery, database_url, **BUDGET)
     b = await start_server(nursery, database_url, **BUDGET)
@@ -41,11 +42,18 @@ async def test_a_keys_budget_is_one_across_instances_and_refusals_cost_nothing(
             assert read.headers["RateLimit-Limit"] == "5"
             left.append(int(read.headers["RateLimit-Remaining"]))
         assert left == [4, 3, 2, 1, 0]
-        for http in (on_a, on_b):
+        for http in (on_a, on_b, on_a):
             over = await http.get("/admin/balcoes", headers=bi)
             assert (over.status_code, over.json()["error"]) == (429, "rate_limited")
             assert 1 <= int(over.headers["Retry-After"]) <= 120
             assert over.headers["Retry-After"] in over.json()["message"]
+        # counted per chain on each instance, logged once a minute per key and instance
+        throttled = f'balto_api_key_throttled_total{{cliente_id="{ids["c1"]}"}}'
+        for http, count in ((on_a, 2), (on_b, 1)):
+            scraped = (await http.get("/metrics", headers=ADMIN)).text
+            assert f"{throttled} {count}.0" in scraped, scraped
+        logged = [r for r in caplog.records if "over its budget" in r.getMessage()]
+        assert len(logged) == 2 and all(ids["c1"] in r.getMessage() for r in logged)
         # the key's own budget: another key of the chain, the operator and a gestor go on
         assert (await on_b.get("/admin/balcoes", headers=erp)).status_code == 200
         for _ in range(8):

@@ -95,8 +95,9 @@ async def require_admin() -> tuple[Response, int] | None:
             return error(403, "suspended", SUSPENDED)
         if not open_to(key) or request.method not in session_cookie.SAFE_METHODS:
             return error(403, "forbidden", KEY_READS_ONLY)
-        assert key.chave_id is not None  # a key's principal always names it
-        if (over := await within_budget(services, key.chave_id)) is not None:
+        # a key's principal always names it and its cliente
+        assert key.chave_id is not None and key.cliente_id is not None
+        if (over := await within_budget(services, key.chave_id, key.cliente_id)) is not None:
             return over
         remember(key)
         return None

@@ -3,12 +3,14 @@
 Most routes cost one unit; `costs` marks the heavy ones dearer (the Excel report reads a whole
 period). Over budget → 429 ``rate_limited`` with ``Retry-After``; every answer to a key carries
 ``RateLimit-Limit`` and ``RateLimit-Remaining`` (the IETF draft's names), so a chain's system can
-pace itself. ``BALTO_API_KEY_BUDGET`` sets the budget (0: none). Gestores in a browser and the
+pace itself. ``BALTO_API_KEY_BUDGET`` sets the budget (0: none). Refusals are counted and logged
+(`balto.web.throttled`). Gestores in a browser and the
 operator are not limited: their pages ask at a human pace.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -18,6 +20,7 @@ from balto.services import Services
 from balto.store.key_budget import spend
 from balto.web.errors import error
 
+log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 _COST = "_balto_cost"
 OVER = "limite de uso desta chave de API excedido ({} por minuto); tente de novo em {} s"
@@ -39,7 +42,9 @@ def route_cost() -> int:
     return int(getattr(view, _COST, 1))
 
 
-async def within_budget(services: Services, chave_id: str) -> tuple[Response, int] | None:
+async def within_budget(
+    services: Services, chave_id: str, cliente_id: str
+) -> tuple[Response, int] | None:
     """Spend the route's cost of the key's budget; the 429 to answer when it is spent."""
     budget = services.settings.api_key_budget
     if budget <= 0:
@@ -48,6 +53,14 @@ async def within_budget(services: Services, chave_id: str) -> tuple[Response, in
     g.balto_budget = (budget, spent.remaining)
     if spent.allowed:
         return None
+    if services.throttled.note(cliente_id, chave_id):
+        log.warning(
+            "API key %s of cliente %s over its budget (%d a minute): refused for %d s",
+            chave_id,
+            cliente_id,
+            budget,
+            spent.retry_after_s,
+        )
     response, status = error(429, "rate_limited", OVER.format(budget, spent.retry_after_s))
     response.headers["Retry-After"] = str(spent.retry_after_s)
     return response, status

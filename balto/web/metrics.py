@@ -16,7 +16,7 @@ Series (labels in braces):
   ``balto_alerts_total{sinal}``, from the database;
 - the recorder's spool and the database's reachability (`balto.web.metrics_recorder`); while
   the database is away the series read from it are left out, the rest is served;
-- the webhooks' backlog (`balto.web.metrics_webhooks`);
+- the chains' systems: webhooks' backlog, API keys refused (`balto.web.metrics_integrations`);
 - ``balto_event_loop_lag_seconds`` (histogram of how late a 0.25 s sleep wakes up) and
   ``balto_event_loop_lag_max_seconds``.
 """
@@ -51,8 +51,8 @@ from balto.store.metrics import (
 from balto.store.webhooks import Backlog
 from balto.web.auth import has_bearer, is_admin
 from balto.web.errors import error
+from balto.web.metrics_integrations import IntegrationsCollector
 from balto.web.metrics_recorder import RecorderCollector
-from balto.web.metrics_webhooks import WebhookCollector
 
 blueprint = Blueprint("metrics", __name__)
 
@@ -234,6 +234,6 @@ async def metrics() -> Response | tuple[Response, int]:
     lag = probe.histogram if probe else None
     registry.register(_Scrape(sessions, providers, recommendations, lag, advice))
     registry.register(RecorderCollector(services.recorder.stats(), database_up))
-    registry.register(WebhookCollector(backlog))
+    registry.register(IntegrationsCollector(backlog, services.throttled.per_cliente))
     body = await trio.to_thread.run_sync(generate_latest, registry)
     return Response(body, content_type=CONTENT_TYPE)
