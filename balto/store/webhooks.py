@@ -139,7 +139,7 @@ def list_for(conn: psycopg.Connection, cliente_id: str) -> list[Webhook]:
                (SELECT count(*) FROM webhook_entregas e WHERE e.webhook_id = w.id
                   AND e.entregue_em IS NULL AND e.desistida_em IS NULL)::int AS pendentes,
                day.entregues AS entregues_24h, day.desistidas AS desistidas_24h,
-               last.ultima_em, last.ultimo_status, last.ultimo_erro,
+               w.ultima_em, w.ultimo_status, w.ultimo_erro,
                CASE WHEN w.segredo_anterior_ate > now() THEN w.segredo_anterior_ate END
                AS segredo_anterior_ate
           FROM webhooks w
@@ -150,10 +150,6 @@ def list_for(conn: psycopg.Connection, cliente_id: str) -> list[Webhook]:
                       (count(*) FILTER (WHERE e.desistida_em IS NOT NULL))::int AS desistidas
                  FROM webhook_entregas e
                 WHERE e.webhook_id = w.id AND e.created_at > now() - interval '1 day') day
-          LEFT JOIN LATERAL (
-               SELECT e.ultima_em, e.ultimo_status, e.ultimo_erro FROM webhook_entregas e
-                WHERE e.webhook_id = w.id AND e.ultima_em IS NOT NULL
-                ORDER BY e.ultima_em DESC LIMIT 1) last ON true
          WHERE w.cliente_id = %s
          ORDER BY w.created_at, w.id
         """,
@@ -310,6 +306,17 @@ def delivered(conn: psycopg.Connection, entrega_id: str, status: int) -> None:
         " ultimo_erro = NULL WHERE id = %s",
         (status, entrega_id),
     )
+    _last_outcome(conn, entrega_id)
+
+
+def _last_outcome(conn: psycopg.Connection, entrega_id: str) -> None:
+    # kept on the webhook too: its listing reads one row, not a week of deliveries
+    conn.execute(
+        "UPDATE webhooks w SET ultima_em = e.ultima_em, ultimo_status = e.ultimo_status,"
+        " ultimo_erro = e.ultimo_erro FROM webhook_entregas e"
+        " WHERE e.id = %s AND w.id = e.webhook_id",
+        (entrega_id,),
+    )
 
 
 def failed(
@@ -328,6 +335,7 @@ def failed(
         " WHERE id = %s",
         (status, erro, retry_in_s, retry_in_s, retry_in_s, entrega_id),
     )
+    _last_outcome(conn, entrega_id)
 
 
 def forget_older_than(conn: psycopg.Connection, days: int, batch: int = 1000) -> int:

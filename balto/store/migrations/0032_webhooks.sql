@@ -18,6 +18,10 @@ CREATE TABLE webhooks (
     segredo_anterior_ate timestamptz,
     criado_por  text,
     created_at  timestamptz NOT NULL DEFAULT now(),
+    -- the last attempt's outcome, of any of its deliveries (what its listing shows)
+    ultima_em     timestamptz,
+    ultimo_status integer,
+    ultimo_erro   text,
     UNIQUE (cliente_id, url)
 );
 
@@ -40,6 +44,8 @@ CREATE TABLE webhook_entregas (
 CREATE INDEX webhook_entregas_devidas ON webhook_entregas (proxima_em)
     WHERE entregue_em IS NULL AND desistida_em IS NULL;
 CREATE INDEX webhook_entregas_webhook ON webhook_entregas (webhook_id, created_at DESC);
+CREATE INDEX webhook_entregas_pendentes ON webhook_entregas (webhook_id)
+    WHERE entregue_em IS NULL AND desistida_em IS NULL;
 CREATE INDEX webhook_entregas_velhas ON webhook_entregas (created_at)
     WHERE entregue_em IS NOT NULL OR desistida_em IS NOT NULL;
 
