@@ -105,6 +105,9 @@ class Deliverer:
                     log.warning("webhooks: the database is away (%s); deliveries wait", exc)
                 self._away = True
                 return False
+            except Exception:  # a bug here must not end the server: the next poll tries again
+                log.exception("webhooks: claiming due deliveries failed")
+                return False
         if self._away:
             log.info("webhooks: the database is back; delivering")
             self._away = False
