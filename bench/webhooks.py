@@ -105,7 +105,7 @@ async def _run(url: str, rows: int, batch: int, singles: int) -> None:
             settings = Settings.from_env({"BALTO_WEBHOOKS_ALLOW_PRIVATE": "1"})
             async with trio.open_nursery() as nursery:
                 started = time.perf_counter()
-                await nursery.start(keep_delivering, db, settings)
+                await nursery.start(keep_delivering, db, settings, url)
                 await rx.wait_for(queued, timeout_s=600)
                 wall = time.perf_counter() - started
                 rate = queued / wall
@@ -123,8 +123,8 @@ async def _run(url: str, rows: int, batch: int, singles: int) -> None:
                         (str(uuid.uuid4()), session),
                     )
                     committed = time.perf_counter()
-                    await rx.wait_for(before + 1)
-                    latencies.append(time.perf_counter() - committed)
+                    arrived = (await rx.wait_for(before + 1))[-1]
+                    latencies.append(arrived.at - committed)
                 print(f"an alert's commit to its arrival ({singles} alone): {_ms(latencies)}")
                 nursery.cancel_scope.cancel()
 

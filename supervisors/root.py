@@ -99,7 +99,7 @@ async def run_root(
         await infra.start(recorder.run)
         if settings.retention_days:
             await infra.start(keep_retention, db, settings.retention_days)
-        await infra.start(keep_delivering, db, settings)
+        await infra.start(keep_delivering, db, settings, url)
         try:
             await _serve(
                 settings,

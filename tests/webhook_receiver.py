@@ -26,6 +26,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int
+    at: float = 0.0  # time.perf_counter() when it was answered
 
     def json(self) -> Any:
         """The body parsed."""
@@ -81,7 +82,8 @@ def receiver() -> Iterator[Receiver]:
             status = state.next_status()
             if state.hold_s:
                 time.sleep(state.hold_s)
-            state.keep(Received(self.path, dict(self.headers.items()), body, status))
+            at = time.perf_counter()
+            state.keep(Received(self.path, dict(self.headers.items()), body, status, at))
             self.send_response(status)
             self.send_header("Content-Length", "2")
             self.end_headers()

@@ -58,7 +58,7 @@ def _listen_blocking(
         except psycopg.OperationalError as exc:
             if stop.is_set():
                 return  # stopping anyway: the database going away is no news
-            log.warning("control listener lost its connection (%s); reconnecting", exc)
+            log.warning("listener on %s lost its connection (%s); reconnecting", channel, exc)
             time.sleep(RECONNECT_S)
 
 
@@ -66,7 +66,7 @@ def _offer(deliver: trio.MemorySendChannel[str], payload: str) -> None:
     try:
         deliver.send_nowait(payload)
     except trio.WouldBlock:
-        log.error("control listener: consumer behind, dropped a notification")
+        log.error("listener: its consumer is behind; dropped a notification")
     except trio.ClosedResourceError:
         pass
 

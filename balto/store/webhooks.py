@@ -26,6 +26,7 @@ from balto.store.cadastro import cliente_exists
 EVENTOS = ("alerta", "recomendacao")
 MAX_PER_CLIENTE = 10
 SECRET_PREFIX = "whsec_"
+WAKE_CHANNEL = "balto_webhooks"  # the migration's trigger notifies it for each alert queued
 
 
 class DuplicateUrl(Exception):
@@ -191,7 +192,15 @@ def enqueue_test(conn: psycopg.Connection, webhook_id: str) -> str | None:
         " SELECT %s, id, 'teste' FROM webhooks WHERE id = %s",
         (entrega, webhook_id),
     )
-    return entrega if done.rowcount else None
+    if not done.rowcount:
+        return None
+    wake_deliverers(conn)
+    return entrega
+
+
+def wake_deliverers(conn: psycopg.Connection) -> None:
+    """Have every instance's deliverer look for due deliveries now (at this transaction's end)."""
+    conn.execute("SELECT pg_notify(%s, '')", (WAKE_CHANNEL,))
 
 
 def resend(conn: psycopg.Connection, webhook_id: str, entrega_id: str) -> bool:
@@ -202,7 +211,10 @@ def resend(conn: psycopg.Connection, webhook_id: str, entrega_id: str) -> bool:
         " AND (desistida_em IS NOT NULL OR entregue_em IS NOT NULL)",
         (entrega_id, webhook_id),
     )
-    return done.rowcount > 0
+    if not done.rowcount:
+        return False
+    wake_deliverers(conn)
+    return True
 
 
 def deliveries(conn: psycopg.Connection, webhook_id: str, limit: int) -> list[Entrega]:

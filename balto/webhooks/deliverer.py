@@ -2,7 +2,8 @@
 
 Whenever it has a free slot (`PARALLEL`, at most `PER_WEBHOOK` per webhook) it claims due
 deliveries (`balto.store.webhooks.claim`, a lease of the timeout plus `LEASE_MARGIN_S`), looking
-again every `POLL_S` when none is due; it reads what each says and POSTs it, signed
+again every `POLL_S` when none is due, or at once when the database notifies that an alert or a
+test was queued (``LISTEN balto_webhooks``); it reads what each says and POSTs it, signed
 (`balto.webhooks.signing`) and with the delivery's id in ``X-Balto-Entrega`` (a receiver that
 sees one twice drops the second: delivery is at least once). A 2xx answer delivers it; anything
 else (another status, a redirect, no answer within ``BALTO_WEBHOOK_TIMEOUT_S``, a refused
@@ -24,13 +25,23 @@ import trio
 
 from balto.config import Settings
 from balto.store.database import Database, DatabaseUnavailable
-from balto.store.webhooks import Claimed, claim, delivered, event_body, failed, forget_older_than
+from balto.store.listener import listen
+from balto.store.webhooks import (
+    WAKE_CHANNEL,
+    Claimed,
+    claim,
+    delivered,
+    event_body,
+    failed,
+    forget_older_than,
+)
 from balto.webhooks.address import AddressRefused, check_resolved, check_url
 from balto.webhooks.signing import HEADER, sign
 
 log = logging.getLogger(__name__)
 
-POLL_S = 1.0  # an alert reaches the chain's system within about this after it is written
+POLL_S = 1.0  # at the latest; an alert (a NOTIFY from the trigger) or a test wakes it at once
+WAKE_BUFFER = 1024  # notifications waiting for the loop; one is enough to wake it
 PARALLEL = 16
 PER_WEBHOOK = 4  # one receiver's backlog or hang holds a quarter of the slots at most
 LEASE_MARGIN_S = 10.0  # past the time limit: the outcome's write, a slow thread
@@ -77,7 +88,7 @@ class Deliverer:
         self._lease_s = settings.webhook_timeout_s + LEASE_MARGIN_S
         self._slots = trio.Semaphore(PARALLEL)
         self._busy: Counter[str] = Counter()  # deliveries in flight here, per webhook
-        self._ended = trio.Event()
+        self._wake = trio.Event()
         self._away = False
 
     async def run(self, *, task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED) -> None:
@@ -87,10 +98,16 @@ class Deliverer:
             while True:
                 if not await self._claim_into(nursery):
                     # nothing more is due, or only for webhooks at their share: look again at
-                    # the next poll, or as soon as one of ours ends (its webhook may take more)
+                    # the next poll, as soon as one of ours ends (its webhook may take more),
+                    # or when the database says something was queued (`woken_by`)
                     with trio.move_on_after(POLL_S):
-                        await self._ended.wait()
-                    self._ended = trio.Event()
+                        await self._wake.wait()
+                    self._wake = trio.Event()
+
+    async def woken_by(self, notes: trio.MemoryReceiveChannel[str]) -> None:
+        """Look again whenever the database notifies `WAKE_CHANNEL` (an alert, a test)."""
+        async for _ in notes:
+            self._wake.set()
 
     async def _claim_into(self, nursery: trio.Nursery) -> bool:
         """Claim as many as there are free slots and start sending them; whether all were."""
@@ -129,7 +146,7 @@ class Deliverer:
             if not self._busy[item.webhook_id]:
                 del self._busy[item.webhook_id]
             self._slots.release()
-            self._ended.set()
+            self._wake.set()
 
     async def _send(self, item: Claimed) -> None:
         body = await self._db.run(event_body, item)
@@ -201,10 +218,11 @@ async def _keep_forgetting(db: Database) -> None:
 async def keep_delivering(
     db: Database,
     settings: Settings,
+    dsn: str,
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Deliver what is due until cancelled."""
+    """Deliver what is due until cancelled, woken by `dsn`'s notifications between polls."""
     timeout = httpx.Timeout(settings.webhook_timeout_s)
     limits = httpx.Limits(max_connections=PARALLEL, max_keepalive_connections=0)
     async with (
@@ -212,5 +230,10 @@ async def keep_delivering(
         trio.open_nursery() as nursery,
     ):
         nursery.start_soon(_keep_forgetting, db)
-        await nursery.start(Deliverer(db, settings, http).run)
+        deliverer = Deliverer(db, settings, http)
+        await nursery.start(deliverer.run)
+        # not waited for: until it listens (or while the database is away) the poll suffices
+        send, receive = trio.open_memory_channel[str](WAKE_BUFFER)
+        nursery.start_soon(listen, dsn, WAKE_CHANNEL, send)
+        nursery.start_soon(deliverer.woken_by, receive)
         task_status.started()

@@ -58,6 +58,11 @@ BEGIN
     SELECT gen_random_uuid(), w.id, ev, NEW.id
       FROM balcoes b JOIN webhooks w ON w.cliente_id = b.cliente_id
      WHERE b.id = NEW.balcao_id AND ev = ANY (w.eventos);
+    -- an alert wakes the deliverers at once instead of at their next poll; only alerts: a
+    -- notifying commit takes a lock every other notifying commit waits for, and alerts are rare
+    IF FOUND AND ev = 'alerta' THEN
+        PERFORM pg_notify('balto_webhooks', '');
+    END IF;
     RETURN NULL;
 END $$;
 CREATE TRIGGER alerts_webhook AFTER INSERT ON alerts
