@@ -34,11 +34,15 @@ def says(produto: str) -> Any:
 
 
 async def serve(
-    nursery: trio.Nursery, database_url: str, transcripts: list[str], *llms: FakeOpenAICompat
+    nursery: trio.Nursery,
+    database_url: str,
+    transcripts: list[str],
+    *llms: FakeOpenAICompat,
+    **settings: str,
 ) -> tuple[Running, str]:
     stt = FakeElevenLabs(transcripts=transcripts)
     env = await provider_env(nursery, stt=stt, llms=llms)
-    running = await start_server(nursery, database_url, **env)
+    running = await start_server(nursery, database_url, **env, **settings)
     api_key, _ = await register_balcao(running.base_url)
     return running, api_key
 

@@ -12,11 +12,9 @@ from balto.device import stream_file
 from balto.webhooks.deliverer import PER_WEBHOOK
 from balto.webhooks.signing import HEADER, verify
 from tests.admin_seed import seed
-from tests.conftest import ADMIN, query, register_balcao, start_server, ws_url
-from tests.fakes.elevenlabs import FakeElevenLabs
+from tests.conftest import ADMIN, query, start_server, ws_url
 from tests.fakes.openai_compat import FakeOpenAICompat
-from tests.fakes.wiring import provider_env
-from tests.test_advice_e2e import WEBM, frames, says
+from tests.test_advice_e2e import WEBM, frames, says, serve
 from tests.webhook_api import PRIVATE, log_of, log_until, make_hook
 from tests.webhook_receiver import receiver
 
@@ -369,11 +367,8 @@ async def test_a_red_flag_at_the_counter_reaches_the_chains_system(
         "Bom dia, eu tô espirrando o dia inteiro, acho que é rinite.",
         "Moça, meu pai está com um aperto no peito.",
     ]
-    stt = FakeElevenLabs(transcripts=transcripts)
-    env = await provider_env(nursery, stt=stt, llms=(xai,))
-    running = await start_server(nursery, database_url, **env, **PRIVATE)
-    api_key, balcao_id = await register_balcao(running.base_url)
-    [(cliente,)] = query(database_url, "SELECT cliente_id::text FROM balcoes")
+    running, api_key = await serve(nursery, database_url, transcripts, xai, **PRIVATE)
+    [(balcao_id, cliente)] = query(database_url, "SELECT id::text, cliente_id::text FROM balcoes")
     with receiver() as chain:
         async with httpx.AsyncClient(base_url=running.base_url) as http:
             hook = await make_hook(http, cliente, chain.url, eventos=["alerta", "recomendacao"])

@@ -21,8 +21,6 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row, dict_row
 
-from balto.store.cadastro import cliente_exists
-
 EVENTOS = ("alerta", "recomendacao")
 MAX_PER_CLIENTE = 10
 SECRET_PREFIX = "whsec_"
@@ -105,10 +103,10 @@ def create(
         TooMany: The chain has `MAX_PER_CLIENTE` webhooks.
     """
     with conn.transaction():
-        if not cliente_exists(conn, cliente_id):
-            return None
         # the chain's row locked: two requests at once cannot both pass the count
-        conn.execute("SELECT 1 FROM clientes WHERE id = %s FOR UPDATE", (cliente_id,))
+        found = conn.execute("SELECT 1 FROM clientes WHERE id = %s FOR UPDATE", (cliente_id,))
+        if found.fetchone() is None:
+            return None
         row = conn.execute(
             "SELECT count(*), count(*) FILTER (WHERE url = %s) FROM webhooks WHERE cliente_id = %s",
             (url, cliente_id),
