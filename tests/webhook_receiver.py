@@ -1,12 +1,14 @@
 """A chain's system as a webhook receiver: a real HTTP server on loopback, in its own thread.
 
-It keeps every request (headers and raw body) and answers with the statuses it is told, in order
-(then 200), or holds a request past the sender's time limit, as real receivers do when they fail.
+Plain HTTP, or HTTPS under a name of the test's choosing. It keeps every request (headers and raw
+body) and answers with the statuses it is told, in order (then 200), or holds a request past the
+sender's time limit, as real receivers do when they fail.
 """
 
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import trio
+import trustme
 
 
 @dataclass
@@ -70,8 +73,12 @@ class Receiver:
 
 
 @contextmanager
-def receiver() -> Iterator[Receiver]:
-    """Serve on 127.0.0.1 (a free port) until the block ends."""
+def receiver(tls: trustme.CA | None = None, name: str = "localhost") -> Iterator[Receiver]:
+    """Serve on 127.0.0.1 (a free port) until the block ends.
+
+    With `tls`, over HTTPS with a certificate `tls` issued for `name`, which the URL then names
+    (whoever sends to it must resolve `name` to 127.0.0.1 and trust `tls`).
+    """
     state = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -95,6 +102,12 @@ def receiver() -> Iterator[Receiver]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}/balto"
+    if tls is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.issue_cert(name).configure_cert(context)
+        # a client refusing the certificate fails the accept's handshake, which the server drops
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        state.url = f"https://{name}:{server.server_address[1]}/balto"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

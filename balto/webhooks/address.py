@@ -3,16 +3,18 @@
 A webhook makes Balto's servers send requests where a chain says, so a URL naming the servers'
 own network (loopback, private ranges, link-local such as a cloud's metadata service) would let
 a chain's gestor probe it. The URL is checked when the webhook is made (its form, an IP literal)
-and again before every delivery (what its name resolves to then). ``BALTO_WEBHOOKS_ALLOW_PRIVATE``
-lifts both rules and allows plain HTTP: for a receiver on the same network, and for tests.
+and again before every delivery (what its name resolves to then, `resolve`), and the delivery
+connects to an address that check saw (`pinned`). ``BALTO_WEBHOOKS_ALLOW_PRIVATE`` lifts both
+rules and allows plain HTTP: for a receiver on the same network, and for tests.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import urlsplit
 
+import httpx
 import trio
 
 MAX_URL = 500
@@ -41,8 +43,8 @@ def public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return address.is_global and not address.is_multicast
 
 
-def check_url(url: str, allow_private: bool) -> SplitResult:
-    """The URL split, when a webhook may call it.
+def check_url(url: str, allow_private: bool) -> httpx.URL:
+    """The URL as the deliverer sends to it, when a webhook may call it.
 
     Raises:
         AddressRefused: Not an absolute http(s) URL, credentials in it, plain HTTP or a
@@ -53,7 +55,8 @@ def check_url(url: str, allow_private: bool) -> SplitResult:
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError:
+        parsed = httpx.URL(url)
+    except (ValueError, httpx.InvalidURL):
         raise AddressRefused("a URL não é válida") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise AddressRefused("use uma URL completa, começando por https://")
@@ -64,30 +67,58 @@ def check_url(url: str, allow_private: bool) -> SplitResult:
     if port == 0:
         raise AddressRefused("a porta da URL é inválida")
     if allow_private:
-        return parts
+        return parsed
     if parts.scheme != "https":
         raise AddressRefused("use uma URL https://")
     literal = _literal(parts.hostname)
     named_local = parts.hostname == "localhost" or parts.hostname.endswith(".localhost")
     if named_local or (literal is not None and not public(literal)):
         raise AddressRefused("endereços da rede interna não são permitidos")
-    return parts
+    return parsed
 
 
-async def check_resolved(parts: SplitResult, allow_private: bool) -> None:
-    """Before sending: every address the host resolves to now must be public.
+async def resolve(url: httpx.URL, allow_private: bool) -> list[str]:
+    """The addresses a delivery may connect to, in the resolver's order, each checked now.
+
+    The connection is then made to one of these (`pinned`), never to a second lookup of the
+    name: a DNS server that answers a public address to the check and a private one a moment
+    later (DNS rebinding) cannot point the request inside.
 
     Raises:
-        AddressRefused: The name does not resolve, or resolves to a non-public address.
+        AddressRefused: The name does not resolve, or resolves to a non-public address while
+            private ones are not allowed.
     """
-    if allow_private:
-        return
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    host = url.raw_host.decode("ascii")
+    literal = _literal(host)
+    if literal is not None:
+        if not allow_private and not public(literal):
+            raise AddressRefused("endereços da rede interna não são permitidos")
+        return [str(literal)]
+    port = url.port or (443 if url.scheme == "https" else 80)
     try:
         found = await trio.socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError:
         raise AddressRefused("o nome do servidor não foi encontrado") from None
+    addresses: list[str] = []
     for *_, sockaddr in found:
-        if not public(ipaddress.ip_address(str(sockaddr[0]).split("%")[0])):
+        # a scoped (link-local) IPv6 address cannot be named in a URL; it is never public
+        address, _, scope = str(sockaddr[0]).partition("%")
+        if not allow_private and not public(ipaddress.ip_address(address)):
             raise AddressRefused("o nome aponta para a rede interna; entrega recusada")
+        if not scope and address not in addresses:
+            addresses.append(address)
+    if not addresses:
+        raise AddressRefused("o nome do servidor não foi encontrado")
+    return addresses
+
+
+def pinned(url: httpx.URL, address: str) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:
+    """The request's URL that connects to `address`, its headers and its httpx extensions.
+
+    The headers and extensions keep the request addressed to the URL's own host: ``Host``, and
+    the TLS server name (SNI) the receiver's certificate is checked against.
+    """
+    headers = {"Host": url.netloc.decode("ascii")}
+    if _literal(url.raw_host.decode("ascii")) is not None:
+        return url, headers, {}
+    return url.copy_with(host=address), headers, {"sni_hostname": url.raw_host.decode("ascii")}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import ssl
 from collections import Counter
 
 import httpx
@@ -35,7 +36,7 @@ from balto.store.webhooks import (
     failed,
     forget_older_than,
 )
-from balto.webhooks.address import AddressRefused, check_resolved, check_url
+from balto.webhooks.address import AddressRefused, check_url, pinned, resolve
 from balto.webhooks.signing import HEADER, sign
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ RETRY_STEPS = (1, 6, 30, 180, 720, 2160, 4320)  # × BALTO_WEBHOOK_RETRY_S, afte
 KEEP_DAYS = 7
 FORGET_EVERY_S = 3600.0
 USER_AGENT = "Balto-Webhooks/1"
+MAX_ADDRESSES = 4  # a name's addresses tried in turn while each refuses the connection
 
 
 def retry_in(attempt: int, base_s: float, attempts: int) -> float | None:
@@ -62,13 +64,27 @@ def retry_in(attempt: int, base_s: float, attempts: int) -> float | None:
 
 
 NO_ANSWER = "sem resposta no tempo limite"
+CONNECT_FAILED = "não foi possível conectar"
+BAD_CERTIFICATE = "o certificado TLS do receptor não é válido para o nome da URL"
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(8):  # httpx's error wraps httpcore's, which wraps the socket's or ssl's
+        if seen is None:
+            return False
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _why(exc: Exception) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return NO_ANSWER
     if isinstance(exc, httpx.ConnectError):
-        return "não foi possível conectar"
+        # the chain's own mistake, so it is named: an expired or self-signed certificate
+        return BAD_CERTIFICATE if _caused_by(exc, ssl.SSLCertVerificationError) else CONNECT_FAILED
     return f"falha na conexão ({type(exc).__name__})"
 
 
@@ -170,29 +186,37 @@ class Deliverer:
         # so a receiver trickling its answer cannot outlast the lease
         with trio.move_on_after(self._settings.webhook_timeout_s):
             try:
-                await check_resolved(check_url(item.url, allow), allow)
-                request = self._http.build_request(
-                    "POST",
-                    item.url,
-                    content=content,
-                    headers={
-                        "Content-Type": "application/json; charset=utf-8",
-                        "User-Agent": USER_AGENT,
-                        "X-Balto-Evento": item.evento,
-                        "X-Balto-Entrega": item.id,
-                        HEADER: sign(item.segredos, content),
-                    },
-                )
-                # streamed and closed unread: a receiver cannot make us hold a large answer
-                response = await self._http.send(request, stream=True)
-                await response.aclose()
+                url = check_url(item.url, allow)
+                addresses = await resolve(url, allow)
             except AddressRefused as exc:
                 return None, str(exc)
-            except httpx.HTTPError as exc:
-                return None, _why(exc)
-            if 200 <= response.status_code < 300:
-                return response.status_code, ""
-            return response.status_code, f"o receptor respondeu HTTP {response.status_code}"
+            headers = {
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": USER_AGENT,
+                "X-Balto-Evento": item.evento,
+                "X-Balto-Entrega": item.id,
+                HEADER: sign(item.segredos, content),
+            }
+            refused = CONNECT_FAILED
+            # the addresses the check saw, in the resolver's order, as a browser would try them
+            for address in addresses[:MAX_ADDRESSES]:
+                target, host, extensions = pinned(url, address)
+                request = self._http.build_request(
+                    "POST", target, content=content, headers=headers | host, extensions=extensions
+                )
+                try:
+                    # streamed and closed unread: a receiver cannot make us hold a large answer
+                    response = await self._http.send(request, stream=True)
+                except httpx.ConnectError as exc:
+                    refused = _why(exc)
+                    continue
+                except httpx.HTTPError as exc:
+                    return None, _why(exc)
+                await response.aclose()
+                if 200 <= response.status_code < 300:
+                    return response.status_code, ""
+                return response.status_code, f"o receptor respondeu HTTP {response.status_code}"
+            return None, refused
         return None, NO_ANSWER
 
 
