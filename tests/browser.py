@@ -205,8 +205,14 @@ class Page:
 
     async def screenshot(self) -> bytes:
         """A PNG of the whole page (beyond the viewport when the page is taller)."""
+        # two frames first: what redraws on a frame after a layout change (Chart.js's canvases,
+        # cleared by a resize until their next frame) was seen blank in a CI photo
+        await self.evaluate(FRAMES)
         shot = await self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)
         return base64.b64decode(shot["data"])
+
+
+FRAMES = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 
 
 def microphone_wav(source: Path, path: Path) -> Path:

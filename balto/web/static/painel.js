@@ -54,8 +54,9 @@
       ], CONTAGEM);
       grafico("g-aceitacao", "line", labels, [
         // pointRadius: a period with a single day still shows its point
-        { label: "Aceitação (%)", data: d.series.map((r) => (r.com_feedback ? (100 * r.aceitas) / r.com_feedback : null)), borderColor: "#1a7f37", backgroundColor: "#1a7f37", pointRadius: 4, spanGaps: true },
-        { label: "Sugestões com retorno (n)", data: d.series.map((r) => r.com_feedback), borderColor: "#8c959f", backgroundColor: "#8c959f", pointRadius: 4, yAxisID: "n" },
+        // clip: false: a point at the top of its axis (100%, the largest n) drawn whole, not cut in half
+        { label: "Aceitação (%)", data: d.series.map((r) => (r.com_feedback ? (100 * r.aceitas) / r.com_feedback : null)), borderColor: "#1a7f37", backgroundColor: "#1a7f37", pointRadius: 4, spanGaps: true, clip: false },
+        { label: "Sugestões com retorno (n)", data: d.series.map((r) => r.com_feedback), borderColor: "#8c959f", backgroundColor: "#8c959f", pointRadius: 4, yAxisID: "n", clip: false },
       ], { scales: {
         x: { offset: true }, // a single period's point in the middle, not on the axis
         y: { min: 0, max: 100 },
