@@ -47,6 +47,13 @@ async def _serve(settings: Settings) -> None:
                 running.stop()
 
 
+def _alone(error: BaseException) -> BaseException:
+    """The one error inside nested groups of one, else `error` itself."""
+    while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error
+
+
 def _saw(comando: str) -> Callable[[DeviceRun], bool]:
     """Whether a run has received a frame with this ``comando`` (``recomendar``, ``alerta``)."""
     return lambda run: any(frame.get("comando") == comando for _, frame in run.frames)
@@ -141,5 +148,15 @@ def main(argv: list[str] | None = None) -> int:
     except BaltoError as exc:
         print(f"balto: {exc}", file=sys.stderr)
         return 1
+    except BaseExceptionGroup as group:
+        # a start step's error reaches here inside the nurseries it passed through
+        failure = _alone(group)
+        if isinstance(failure, ConfigError):
+            print(f"balto: configuration error: {failure}", file=sys.stderr)
+            return 2
+        if isinstance(failure, BaltoError):
+            print(f"balto: {failure}", file=sys.stderr)
+            return 1
+        raise
     except KeyboardInterrupt:
         return 130

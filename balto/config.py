@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from balto.errors import ConfigError
 from balto.pricing import DEFAULT_PRICING, Pricing
+from balto.sealing import parse_key
 
 DEFAULT_PORT = 8765
 FALLBACK_PORT = 8766
@@ -135,6 +136,15 @@ def _metrics_token(env: Mapping[str, str]) -> str | None:
     return token
 
 
+def _secrets_keys(env: Mapping[str, str]) -> tuple[bytes | None, tuple[bytes, ...]]:
+    current = env.get("BALTO_SECRETS_KEY") or None
+    old = [k for k in (env.get("BALTO_SECRETS_KEYS_OLD") or "").split(",") if k.strip()]
+    return (
+        None if current is None else parse_key(current, "BALTO_SECRETS_KEY"),
+        tuple(parse_key(k, "BALTO_SECRETS_KEYS_OLD") for k in old),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything configurable, with the defaults the README documents."""
@@ -145,6 +155,10 @@ class Settings:
     database_url: str | None = None
     data_dir: Path = Path("var")
     admin_secret: str | None = None
+    # TOTP and webhook secrets sealed at rest (balto/sealing.py); older keys only open
+    secrets_key: bytes | None = field(default=None, repr=False)
+    secrets_keys_old: tuple[bytes, ...] = field(default=(), repr=False)
+    secrets_drop_unreadable: bool = False  # a lost key's secrets dropped at start
     elevenlabs_api_key: str | None = None
     elevenlabs_base_url: str = "https://api.elevenlabs.io"
     elevenlabs_model: str = "scribe_v2"
@@ -246,6 +260,7 @@ class Settings:
                     f"BALTO_PRICING is not a valid pricing JSON object: {exc}"
                 ) from exc
         catalog = env.get("BALTO_CATALOG")
+        secrets_key, secrets_keys_old = _secrets_keys(env)
         d = cls()  # defaults (slotted dataclass: class attributes are descriptors)
         return cls(
             host=env.get("BALTO_HOST") or "127.0.0.1",
@@ -254,6 +269,9 @@ class Settings:
             database_url=env.get("BALTO_DATABASE_URL") or None,
             data_dir=Path(env.get("BALTO_DATA_DIR") or "var"),
             admin_secret=env.get("ADMIN_SECRET") or None,
+            secrets_key=secrets_key,
+            secrets_keys_old=secrets_keys_old,
+            secrets_drop_unreadable=_flag(env, "BALTO_SECRETS_DROP_UNREADABLE"),
             elevenlabs_api_key=env.get("ELEVENLABS_API_KEY") or None,
             elevenlabs_base_url=env.get("ELEVENLABS_BASE_URL") or d.elevenlabs_base_url,
             elevenlabs_model=env.get("BALTO_ELEVENLABS_MODEL") or d.elevenlabs_model,

@@ -10,6 +10,7 @@ import trio
 from balto.config import Settings
 from balto.providers.breaker import Breaker
 from balto.recorder import Recorder
+from balto.sealing import Box
 from balto.store import Database
 from balto.web.key_cache import KeyCache
 from balto.web.throttled import Throttled
@@ -31,6 +32,7 @@ class Services:
     cluster: Cluster
     recorder: Recorder
     keys: KeyCache = field(default_factory=KeyCache)
+    box: Box = field(default_factory=Box)  # seals TOTP and webhook secrets at rest
     throttled: Throttled = field(default_factory=Throttled)  # API keys over their budget
     going_away: trio.Event = field(default_factory=trio.Event)
     faults: FaultPlan = field(default_factory=FaultPlan)

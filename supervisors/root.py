@@ -24,6 +24,7 @@ from balto.close_codes import CloseCode
 from balto.config import Settings
 from balto.providers.registry import Providers, open_providers
 from balto.recorder import Recorder, Spool
+from balto.sealing import Box, box_for
 from balto.services import Services
 from balto.speaker.source import ClienteVoices
 from balto.store import Database, open_database
@@ -32,6 +33,7 @@ from balto.store.embedded import server_database
 from balto.store.keeper import keep_embedded
 from balto.store.reconcile import SERVER_LOST, close_lost_sessions
 from balto.store.retention import keep_retention
+from balto.store.sealed_secrets import sealed_at_rest
 from balto.web.app import BaltoApp
 from balto.web.key_cache import KeyCache
 from balto.web.server import behind_proxies, make_config, serve_app
@@ -86,9 +88,12 @@ async def run_root(
         admin_secret = secrets.token_urlsafe(24)
         log.warning("ADMIN_SECRET is not set; generated one for this run: %s", admin_secret)
     catalog = Catalog.load(settings.catalog_path)
+    embedded_dir = None if settings.database_url else settings.data_dir
+    box = box_for(settings.secrets_key, settings.secrets_keys_old, embedded_dir)
     async with (
         server_database(settings.database_url, settings.data_dir) as (url, embedded),
         open_database(url, wait_s=settings.db_timeout_s) as db,
+        sealed_at_rest(db, box, settings.secrets_drop_unreadable),
         open_providers(settings) as providers,
         open_front_end_pool(settings.vad_workers) as front_ends,
         trio.open_nursery() as infra,
@@ -99,7 +104,7 @@ async def run_root(
         await infra.start(recorder.run)
         if settings.retention_days:
             await infra.start(keep_retention, db, settings.retention_days)
-        await infra.start(keep_delivering, db, settings, url)
+        await infra.start(keep_delivering, db, settings, url, box)
         try:
             await _serve(
                 settings,
@@ -111,6 +116,7 @@ async def run_root(
                 front_ends,
                 catalog,
                 admin_secret,
+                box,
                 freeze_gc,
                 task_status,
             )
@@ -131,6 +137,7 @@ async def _serve(
     front_ends: FrontEndPool | None,
     catalog: Catalog,
     admin_secret: str,
+    box: Box,
     freeze_gc: bool,
     task_status: trio.TaskStatus[Running],
 ) -> None:
@@ -178,6 +185,7 @@ async def _serve(
             recorder=recorder,
             cluster=cluster,
             keys=KeyCache(settings.key_cache_s),
+            box=box,
             breakers=providers.breakers,
         )
         cluster.control.on_suspend = services.keys.forget_cliente

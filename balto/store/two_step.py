@@ -2,7 +2,8 @@
 
 Functions take a psycopg connection and run in the store's worker threads (`Database.run`). Codes
 are checked here, inside the transaction that locks the account's row, so two requests racing
-with the same code cannot both be accepted (`balto.totp` for the codes themselves).
+with the same code cannot both be accepted (`balto.totp` for the codes themselves). The secrets
+are stored sealed (`balto.sealing`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import psycopg
 
 from balto import totp
 from balto.errors import BaltoError
+from balto.sealing import TOTP, Box
 
 
 class AlreadyOn(BaltoError):
@@ -27,8 +29,8 @@ class Confirmed(Enum):
     WRONG_CODE = "wrong_code"
 
 
-def start(conn: psycopg.Connection, gestor_id: str, secret: str) -> bool:
-    """Keep `secret` as the one being set up, replacing an earlier one.
+def start(conn: psycopg.Connection, gestor_id: str, secret: str, box: Box) -> bool:
+    """Keep `secret` (sealed in `box`) as the one being set up, replacing an earlier one.
 
     False: no such active account. `AlreadyOn` when it is on already (turn it off first).
     """
@@ -42,12 +44,15 @@ def start(conn: psycopg.Connection, gestor_id: str, secret: str) -> bool:
             return False
         if row[0]:
             raise AlreadyOn(gestor_id)
-        conn.execute("UPDATE gestores SET totp_pendente = %s WHERE id = %s", (secret, gestor_id))
+        conn.execute(
+            "UPDATE gestores SET totp_pendente = %s WHERE id = %s",
+            (box.seal(TOTP, secret), gestor_id),
+        )
     return True
 
 
 def confirm(
-    conn: psycopg.Connection, gestor_id: str, code: str, recovery_hashes: list[str]
+    conn: psycopg.Connection, gestor_id: str, code: str, recovery_hashes: list[str], box: Box
 ) -> datetime | Confirmed:
     """Turn it on when `code` comes from the secret being set up; the new stamp, or why not.
 
@@ -62,7 +67,7 @@ def confirm(
         ).fetchone()
         if row is None or row[0] is None:
             return Confirmed.NOTHING_PENDING
-        step = totp.accepted_step(row[0], code, 0)
+        step = totp.accepted_step(box.open(TOTP, row[0]), code, 0)
         if step is None:
             return Confirmed.WRONG_CODE
         stamp: datetime = conn.execute(
@@ -79,14 +84,14 @@ def confirm(
     return stamp
 
 
-def pending(conn: psycopg.Connection, gestor_id: str) -> str | None:
+def pending(conn: psycopg.Connection, gestor_id: str, box: Box) -> str | None:
     """The secret being set up for an active account that has none on, or None."""
     row = conn.execute(
         "SELECT totp_pendente FROM gestores WHERE id = %s AND desativado_em IS NULL"
         " AND totp_segredo IS NULL",
         (gestor_id,),
     ).fetchone()
-    return None if row is None else row[0]
+    return None if row is None or row[0] is None else box.open(TOTP, row[0])
 
 
 def require(conn: psycopg.Connection, cliente_id: str, required: bool) -> bool:
@@ -99,7 +104,7 @@ def require(conn: psycopg.Connection, cliente_id: str, required: bool) -> bool:
     return row is not None
 
 
-def check_code(conn: psycopg.Connection, gestor_id: str, code: str) -> bool:
+def check_code(conn: psycopg.Connection, gestor_id: str, code: str, box: Box) -> bool:
     """Whether `code` passes the account's second step now; passing uses it up.
 
     An authenticator code newer than the last one accepted, or an unused recovery code.
@@ -114,7 +119,7 @@ def check_code(conn: psycopg.Connection, gestor_id: str, code: str) -> bool:
             return False
         secret, last_step = row
         if totp.looks_like_totp(code):
-            step = totp.accepted_step(secret, code, last_step)
+            step = totp.accepted_step(box.open(TOTP, secret), code, last_step)
             if step is None:
                 return False
             conn.execute("UPDATE gestores SET totp_passo = %s WHERE id = %s", (step, gestor_id))

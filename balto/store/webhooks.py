@@ -21,6 +21,8 @@ from typing import Any
 import psycopg
 from psycopg.rows import class_row, dict_row
 
+from balto.sealing import WEBHOOK, Box
+
 EVENTOS = ("alerta", "recomendacao")
 MAX_PER_CLIENTE = 10
 SECRET_PREFIX = "whsec_"
@@ -81,11 +83,17 @@ class Claimed:
     webhook_id: str
     cliente_id: str
     url: str
-    segredos: list[str]  # the secret, then the previous one while it still signs
+    segredos: list[str]  # the secret, then the previous one while it still signs; as stored
+    # (sealed: `balto.sealing`, opened by the deliverer)
     evento: str
     objeto_id: str | None
     created_at: datetime
     tentativas: int
+
+
+def new_secret() -> str:
+    """A fresh signing secret, as the chain is shown it."""
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
 def create(
@@ -95,8 +103,11 @@ def create(
     eventos: list[str],
     descricao: str | None,
     criado_por: str,
+    box: Box,
 ) -> tuple[str, str] | None:
     """Add a webhook: (its id, its signing secret), or None for an unknown cliente.
+
+    The secret is stored sealed in `box`.
 
     Raises:
         DuplicateUrl: The chain has a webhook to `url` already.
@@ -116,11 +127,11 @@ def create(
             raise DuplicateUrl
         if row[0] >= MAX_PER_CLIENTE:
             raise TooMany
-        hook_id, segredo = str(uuid.uuid4()), SECRET_PREFIX + secrets.token_urlsafe(32)
+        hook_id, segredo = str(uuid.uuid4()), new_secret()
         conn.execute(
             "INSERT INTO webhooks (id, cliente_id, url, eventos, descricao, segredo, criado_por)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            (hook_id, cliente_id, url, eventos, descricao, segredo, criado_por),
+            (hook_id, cliente_id, url, eventos, descricao, box.seal(WEBHOOK, segredo), criado_por),
         )
     return hook_id, segredo
 
@@ -157,19 +168,19 @@ def list_for(conn: psycopg.Connection, cliente_id: str) -> list[Webhook]:
 
 
 def rotate_secret(
-    conn: psycopg.Connection, webhook_id: str, overlap_s: float
+    conn: psycopg.Connection, webhook_id: str, overlap_s: float, box: Box
 ) -> tuple[str, datetime] | None:
     """A new secret for the webhook: (it, until when the old one also signs), or None.
 
     Asked again within the overlap, the secret being replaced is the newest one: the oldest is
     dropped (two at most ever sign).
     """
-    segredo = SECRET_PREFIX + secrets.token_urlsafe(32)
+    segredo = new_secret()
     row = conn.execute(
         "UPDATE webhooks SET segredo_anterior = segredo, segredo = %s,"
         " segredo_anterior_ate = now() + make_interval(secs => %s)"
         " WHERE id = %s RETURNING segredo_anterior_ate",
-        (segredo, overlap_s, webhook_id),
+        (box.seal(WEBHOOK, segredo), overlap_s, webhook_id),
     ).fetchone()
     return (segredo, row[0]) if row else None
 

@@ -74,7 +74,8 @@ async def start() -> tuple[Response, int]:
         return refused
     secret = totp.new_secret()
     try:
-        if not await app_services().db.run(two_step.start, gid, secret):
+        services = app_services()
+        if not await services.db.run(two_step.start, gid, secret, services.box):
             return error(403, "forbidden", "conta desativada")
     except two_step.AlreadyOn:
         return error(409, "conflict", "a verificação em duas etapas já está ligada")
@@ -92,7 +93,7 @@ async def confirm() -> tuple[Response, int]:
     recovery = totp.new_recovery_codes()
     hashes = [h for c in recovery if (h := totp.recovery_hash(c)) is not None]
     services = app_services()
-    outcome = await services.db.run(two_step.confirm, gid, code, hashes)
+    outcome = await services.db.run(two_step.confirm, gid, code, hashes, services.box)
     if outcome is two_step.Confirmed.NOTHING_PENDING:
         return error(409, "conflict", "nada a confirmar: comece por ligar a verificação")
     if outcome is two_step.Confirmed.WRONG_CODE:
@@ -121,7 +122,7 @@ async def turn_off() -> tuple[Response, int]:
         return error(409, "conflict", "a sua rede exige a verificação em duas etapas")
     if (refused := await confirm_own_password(body.get("senha"), "senha", _ACTION)) is not None:
         return refused
-    right = await services.db.run(two_step.check_code, gid, code)
+    right = await services.db.run(two_step.check_code, gid, code, services.box)
     if wait := await judge(services.db, request.remote_addr or "?", right):
         return too_many(wait)
     if not right:

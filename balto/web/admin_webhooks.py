@@ -79,7 +79,7 @@ async def create(cliente_id: str) -> tuple[Response, int]:
     eventos, descricao = _eventos(body), _descricao(body)
     try:
         made = await services.db.run(
-            webhooks.create, cid, url, eventos, descricao, principal().actor
+            webhooks.create, cid, url, eventos, descricao, principal().actor, services.box
         )
     except webhooks.DuplicateUrl:
         return error(409, "conflict", "a rede já tem um webhook para essa URL", field="url")
@@ -122,10 +122,11 @@ async def remove(webhook_id: str) -> Response | tuple[Response, int]:
 async def rotate(webhook_id: str) -> tuple[Response, int]:
     """A new signing secret, shown once; the old one also signs for `SECRET_OVERLAP_S`."""
     wid = await touchable("webhook", webhook_id)
+    services = app_services()
     made = (
         None
         if wid is None
-        else await app_services().db.run(webhooks.rotate_secret, wid, SECRET_OVERLAP_S)
+        else await services.db.run(webhooks.rotate_secret, wid, SECRET_OVERLAP_S, services.box)
     )
     if made is None:
         return error(404, "not_found", _NO_WEBHOOK)

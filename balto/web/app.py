@@ -9,6 +9,7 @@ from quart import Response, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
+from balto.sealing import Unreadable
 from balto.services import Services
 from balto.store.database import DatabaseUnavailable
 from balto.web import (
@@ -113,6 +114,17 @@ def create_quart_app(services: Services) -> QuartTrio:
         )
         response.headers["Retry-After"] = str(RETRY_AFTER_S)
         return response, status
+
+    @app.errorhandler(Unreadable)
+    async def unreadable(exc: Unreadable) -> tuple[Response, int]:
+        # another instance sealed with a key this one lacks (a rotation half done): the
+        # operator's to fix, so it is logged loudly and the person told to try later
+        log.error("a stored secret cannot be opened here: %s", exc)
+        return error(
+            503,
+            "secrets_unreadable",
+            "este servidor não consegue ler um segredo guardado; avise o operador",
+        )
 
     @app.errorhandler(HTTPException)
     async def http_error(exc: HTTPException) -> tuple[Response, int]:

@@ -66,7 +66,7 @@ async def ask(services: Services, account: Credentials, proximo: str) -> Respons
         return await page(200, proximo, etapa=etapa)
     secret = totp.new_secret()
     try:
-        await services.db.run(two_step.start, account.id, secret)
+        await services.db.run(two_step.start, account.id, secret, services.box)
     except DatabaseUnavailable:
         return await page(503, proximo, _UNAVAILABLE)
     except two_step.AlreadyOn:  # turned on in another tab meanwhile: its code, then
@@ -97,7 +97,7 @@ async def answer(services: Services, addr: str, proximo: str, etapa: str, codigo
                 return await _signed_in(services, addr, member.email, gestor_id, stamp, proximo)
             return await _set_up(services, addr, member.email, gestor_id, (etapa, codigo), proximo)
         right = len(codigo) <= MAX_CODE and await services.db.run(
-            two_step.check_code, gestor_id, codigo
+            two_step.check_code, gestor_id, codigo, services.box
         )
     except DatabaseUnavailable:
         return await page(503, proximo, _UNAVAILABLE, etapa=etapa)
@@ -152,13 +152,13 @@ async def _set_up(
     `step` is the form's ``etapa`` and ``codigo``.
     """
     etapa, codigo = step
-    secret = await services.db.run(two_step.pending, gestor_id)
+    secret = await services.db.run(two_step.pending, gestor_id, services.box)
     if secret is None:
         return await page(401, proximo, _EXPIRED)
     recovery = totp.new_recovery_codes()
     hashes = [h for c in recovery if (h := totp.recovery_hash(c)) is not None]
     code = codigo if len(codigo) <= MAX_CODE else ""
-    outcome = await services.db.run(two_step.confirm, gestor_id, code, hashes)
+    outcome = await services.db.run(two_step.confirm, gestor_id, code, hashes, services.box)
     if not isinstance(outcome, two_step.Confirmed):
         await forget(services.db, addr)
         await forget_account(services.db, email)

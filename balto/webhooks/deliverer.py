@@ -25,6 +25,7 @@ import httpx
 import trio
 
 from balto.config import Settings
+from balto.sealing import WEBHOOK, Box, Unreadable
 from balto.store.database import Database, DatabaseUnavailable
 from balto.store.listener import listen
 from balto.store.webhooks import (
@@ -66,6 +67,7 @@ def retry_in(attempt: int, base_s: float, attempts: int) -> float | None:
 NO_ANSWER = "sem resposta no tempo limite"
 CONNECT_FAILED = "não foi possível conectar"
 BAD_CERTIFICATE = "o certificado TLS do receptor não é válido para o nome da URL"
+UNREADABLE = "o segredo do webhook está selado com uma chave que este servidor não tem"
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
@@ -96,9 +98,13 @@ class Deliverer:
     chains' alerts go on.
     """
 
-    def __init__(self, db: Database, settings: Settings, http: httpx.AsyncClient) -> None:
-        """Deliver through `http` (no redirects followed) with `settings`' timeout and retries."""
+    def __init__(self, db: Database, settings: Settings, http: httpx.AsyncClient, box: Box) -> None:
+        """Deliver through `http` (no redirects followed) with `settings`' timeout and retries.
+
+        Signed with the webhooks' secrets as `box` opens them.
+        """
         self._db = db
+        self._box = box
         self._settings = settings
         self._http = http
         self._lease_s = settings.webhook_timeout_s + LEASE_MARGIN_S
@@ -188,14 +194,18 @@ class Deliverer:
             try:
                 url = check_url(item.url, allow)
                 addresses = await resolve(url, allow)
+                signed = sign([self._box.open(WEBHOOK, s) for s in item.segredos], content)
             except AddressRefused as exc:
                 return None, str(exc)
+            except Unreadable as exc:
+                log.error("webhooks: delivery %s not signed: %s", item.id, exc)
+                return None, UNREADABLE
             headers = {
                 "Content-Type": "application/json; charset=utf-8",
                 "User-Agent": USER_AGENT,
                 "X-Balto-Evento": item.evento,
                 "X-Balto-Entrega": item.id,
-                HEADER: sign(item.segredos, content),
+                HEADER: signed,
             }
             refused = CONNECT_FAILED
             # the addresses the check saw, in the resolver's order, as a browser would try them
@@ -243,10 +253,14 @@ async def keep_delivering(
     db: Database,
     settings: Settings,
     dsn: str,
+    box: Box,
     *,
     task_status: trio.TaskStatus[None] = trio.TASK_STATUS_IGNORED,
 ) -> None:
-    """Deliver what is due until cancelled, woken by `dsn`'s notifications between polls."""
+    """Deliver what is due until cancelled, woken by `dsn`'s notifications between polls.
+
+    `box` opens the webhooks' secrets.
+    """
     timeout = httpx.Timeout(settings.webhook_timeout_s)
     limits = httpx.Limits(max_connections=PARALLEL, max_keepalive_connections=0)
     async with (
@@ -254,7 +268,7 @@ async def keep_delivering(
         trio.open_nursery() as nursery,
     ):
         nursery.start_soon(_keep_forgetting, db)
-        deliverer = Deliverer(db, settings, http)
+        deliverer = Deliverer(db, settings, http, box)
         await nursery.start(deliverer.run)
         # not waited for: until it listens (or while the database is away) the poll suffices
         send, receive = trio.open_memory_channel[str](WAKE_BUFFER)

@@ -1,0 +1,156 @@
+"""At start, every stored secret sealed under the current key (`balto.sealing`).
+
+Rows from before sealing, or sealed under a key since moved to ``BALTO_SECRETS_KEYS_OLD``, are
+sealed anew, so a rotation is finished by one start. A value sealed under a key the server was not
+given stops the start with a `ConfigError` naming it: running on would lock every such gestor out
+of the second step and send webhook deliveries nobody can check. When that key is lost for good,
+``BALTO_SECRETS_DROP_UNREADABLE=1`` drops those secrets instead: the gestores' two-step
+verification is turned off (a chain that requires it has them set it up again at their next
+sign-in) and those webhooks get a new secret that nobody has seen (the chain makes another with
+*Novo segredo*). Functions take a psycopg connection and run in the store's worker threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from balto.errors import ConfigError
+from balto.sealing import PREFIX, TOTP, WEBHOOK, Box, sealed_key_id
+from balto.store.database import Database
+from balto.store.webhooks import new_secret
+
+log = logging.getLogger(__name__)
+
+# (table, column, purpose): every column that holds a secret to be read back
+COLUMNS = (
+    ("gestores", "totp_segredo", TOTP),
+    ("gestores", "totp_pendente", TOTP),
+    ("webhooks", "segredo", WEBHOOK),
+    ("webhooks", "segredo_anterior", WEBHOOK),
+)
+
+
+@dataclass(frozen=True)
+class Resealed:
+    """What a start did to the stored secrets."""
+
+    sealed: int  # plain or under an older key, now under the current one
+    dropped: int  # under a key nobody has, dropped on request
+
+
+def _rows(
+    conn: psycopg.Connection, table: str, column: str, pattern: str, *, like: bool = True
+) -> list[tuple[str, str]]:
+    """(id, stored value) of the rows whose `column` is LIKE `pattern` (`like` off: is not).
+
+    The rows stay locked until the transaction ends.
+    """
+    test = "LIKE" if like else "NOT LIKE"
+    query = sql.SQL(
+        "SELECT id::text, {c} FROM {t} WHERE {c} IS NOT NULL AND {c} " + test + " %s FOR UPDATE"
+    )
+    return conn.execute(
+        query.format(c=sql.Identifier(column), t=sql.Identifier(table)), (pattern,)
+    ).fetchall()
+
+
+def _unknown(conn: psycopg.Connection, box: Box) -> dict[str, int]:
+    """The ids of keys that sealed stored values and that `box` lacks, with how many each."""
+    found: dict[str, int] = {}
+    for table, column, _ in COLUMNS:
+        for _, stored in _rows(conn, table, column, PREFIX + "%"):
+            kid = sealed_key_id(stored)
+            if kid is not None and kid not in box.known_ids():
+                found[kid] = found.get(kid, 0) + 1
+    return found
+
+
+def _drop(conn: psycopg.Connection, box: Box, missing: set[str]) -> int:
+    dropped = 0
+    for table, column, purpose in COLUMNS:
+        for row_id, stored in _rows(conn, table, column, PREFIX + "%"):
+            if sealed_key_id(stored) not in missing:
+                continue
+            if purpose == TOTP:
+                # the account's second step ends with its secret: recovery codes go too
+                conn.execute(
+                    "UPDATE gestores SET totp_segredo = NULL, totp_pendente = NULL WHERE id = %s",
+                    (row_id,),
+                )
+                conn.execute("DELETE FROM gestor_recuperacao WHERE gestor_id = %s", (row_id,))
+            elif column == "segredo":
+                conn.execute(
+                    "UPDATE webhooks SET segredo = %s WHERE id = %s",
+                    (box.seal(WEBHOOK, new_secret()), row_id),
+                )
+            else:
+                conn.execute(
+                    "UPDATE webhooks SET segredo_anterior = NULL, segredo_anterior_ate = NULL"
+                    " WHERE id = %s",
+                    (row_id,),
+                )
+            dropped += 1
+    return dropped
+
+
+def reseal(conn: psycopg.Connection, box: Box, drop_unreadable: bool = False) -> Resealed:
+    """Seal every stored secret under `box`'s current key (none: leave them as they are).
+
+    Raises:
+        ConfigError: A value is sealed under a key `box` lacks, and `drop_unreadable` is off.
+    """
+    with conn.transaction():
+        unknown = _unknown(conn, box)
+        dropped = 0
+        if unknown and not drop_unreadable:
+            named = ", ".join(f"{kid} ({n} stored)" for kid, n in sorted(unknown.items()))
+            have = ", ".join(sorted(box.known_ids())) or "none"
+            raise ConfigError(
+                f"stored secrets are sealed with keys this server was not given: {named};"
+                f" its keys: {have}. Set"
+                " BALTO_SECRETS_KEY (or BALTO_SECRETS_KEYS_OLD) to the key with that id; if it"
+                " is lost, BALTO_SECRETS_DROP_UNREADABLE=1 turns those gestores' two-step"
+                " verification off and gives those webhooks new secrets (README: Secrets at rest)"
+            )
+        if unknown:
+            dropped = _drop(conn, box, set(unknown))
+            log.warning("dropped %d secrets sealed with lost keys %s", dropped, sorted(unknown))
+        sealed = 0
+        if box.current is not None:
+            current = f"{PREFIX}{box.current_id}.%"
+            for table, column, purpose in COLUMNS:
+                for row_id, stored in _rows(conn, table, column, current, like=False):
+                    conn.execute(
+                        sql.SQL("UPDATE {t} SET {c} = %s WHERE id = %s").format(
+                            c=sql.Identifier(column), t=sql.Identifier(table)
+                        ),
+                        (box.seal(purpose, box.open(purpose, stored)), row_id),
+                    )
+                    sealed += 1
+    return Resealed(sealed, dropped)
+
+
+@contextlib.asynccontextmanager
+async def sealed_at_rest(db: Database, box: Box, drop_unreadable: bool) -> AsyncIterator[None]:
+    """The server's start step: `reseal` before anything reads a secret.
+
+    Raises:
+        ConfigError: As `reseal`.
+    """
+    done = await db.run(reseal, box, drop_unreadable)
+    if done.sealed:
+        log.info("sealed %d stored secrets under key %s", done.sealed, box.current_id)
+    if box.current is not None:
+        log.info("secrets at rest sealed under key %s", box.current_id)
+    if box.current is None:
+        log.warning(
+            "BALTO_SECRETS_KEY is not set: gestores' TOTP and webhook secrets are stored"
+            " unsealed in the database (README: Secrets at rest)"
+        )
+    yield

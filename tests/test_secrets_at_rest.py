@@ -1,0 +1,162 @@
+"""Gestores' TOTP secrets and webhooks' secrets sealed at rest, over the real server and PostgreSQL:
+rows stored plain are sealed by the first start with a key and keep working (a delivery signed,
+a second step passed, a new set-up and a new webhook secret sealed as they are made); a rotation
+is finished by one start; a start without the key that sealed them is refused with words, not a
+traceback, and, when the key is lost for good, can drop what it cannot open."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import httpx
+import trio
+
+from balto import totp
+from balto.sealing import TOTP, WEBHOOK, Box, key_id, new_key_text, parse_key
+from balto.webhooks.signing import HEADER, verify
+from tests.admin_seed import seed
+from tests.conftest import ADMIN, query, start_server
+from tests.gestor_accounts import EMAIL, PASSWORD, create_gestor, sign_in_gestor
+from tests.test_two_step import _code_step, _etapa, _turn_on
+from tests.webhook_api import PRIVATE, make_hook
+from tests.webhook_receiver import Receiver, receiver
+
+K1_TEXT, K2_TEXT = new_key_text(), new_key_text()
+K1, K2 = parse_key(K1_TEXT, "K1"), parse_key(K2_TEXT, "K2")
+BIA = "bia@rede1.com.br"
+
+
+def _stored(database_url: str) -> dict[str, Any]:
+    """Every stored secret: the webhooks' and the gestores' (by e-mail)."""
+    hooks = query(database_url, "SELECT segredo, segredo_anterior FROM webhooks")
+    people = query(database_url, "SELECT email, totp_segredo, totp_pendente FROM gestores")
+    return {"webhooks": hooks, "gestores": {e: (s, p) for e, s, p in people}}
+
+
+async def _test_delivery(http: httpx.AsyncClient, hook: str, into: Receiver, count: int) -> Any:
+    sent = await http.post(f"/admin/webhooks/{hook}/teste", headers=ADMIN)
+    assert sent.status_code == 202, sent.text
+    return (await into.wait_for(count))[-1]
+
+
+async def _serve_cli(database_url: str, **env: str) -> tuple[int, str]:
+    """``balto serve`` on the test database with `env`, as an operator would start it."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith("BALTO_SECRETS")}
+    done = await trio.run_process(
+        [sys.executable, "-m", "balto", "serve"],
+        env={**full, "BALTO_DATABASE_URL": database_url, "PORT": "0", **env},
+        capture_stdout=True,
+        capture_stderr=True,
+        check=False,
+    )
+    return done.returncode, (done.stdout + done.stderr).decode()
+
+
+async def test_stored_secrets_are_sealed_rotated_and_a_lost_key_is_said(
+    database_url: str,
+) -> None:
+    with receiver() as into:
+        # before sealing: a webhook and Ana's second step, stored plain
+        async with trio.open_nursery() as nursery:
+            running = await start_server(nursery, database_url, **PRIVATE)
+            ids = seed(database_url)
+            async with (
+                httpx.AsyncClient(base_url=running.base_url) as op,
+                httpx.AsyncClient(base_url=running.base_url) as ana,
+            ):
+                hook = await make_hook(op, ids["c1"], into.url)
+                await create_gestor(op, ids["c1"])
+                await create_gestor(op, ids["c1"], nome="Bia", email=BIA)
+                assert (await sign_in_gestor(ana, running, EMAIL, PASSWORD)).status_code == 303
+                ana_secret, _, ana_step = await _turn_on(ana, running)
+            running.stop()
+        plain = _stored(database_url)
+        assert plain["webhooks"] == [(hook["segredo"], None)]
+        assert plain["gestores"][EMAIL] == (ana_secret, None)
+
+        # the first start with a key seals them, and each still does its work
+        async with trio.open_nursery() as nursery:
+            running = await start_server(
+                nursery, database_url, BALTO_SECRETS_KEY=K1_TEXT, **PRIVATE
+            )
+            sealed = _stored(database_url)
+            [(segredo, _)] = sealed["webhooks"]
+            ana_sealed = sealed["gestores"][EMAIL][0]
+            for value in (segredo, ana_sealed):
+                assert value.startswith(f"s1.{key_id(K1)}.")
+            assert hook["segredo"] not in segredo and ana_secret not in ana_sealed
+            assert Box(K1).open(WEBHOOK, segredo) == hook["segredo"]
+            assert Box(K1).open(TOTP, ana_sealed) == ana_secret
+            async with (
+                httpx.AsyncClient(base_url=running.base_url) as op,
+                httpx.AsyncClient(base_url=running.base_url) as ana,
+                httpx.AsyncClient(base_url=running.base_url) as bia,
+            ):
+                got = await _test_delivery(op, hook["id"], into, 1)
+                assert verify(hook["segredo"], got.body, got.headers[HEADER])
+                # Ana's second step, from the sealed secret (a code newer than her last)
+                page = await sign_in_gestor(ana, running, EMAIL, PASSWORD)
+                code = totp.code_at(ana_secret, max(ana_step + 1, totp.current_step()))
+                passed = await _code_step(ana, running, _etapa(page), code)
+                assert passed.status_code == 303, passed.text
+                # Bia sets hers up now: sealed from the start, confirmed through the seal
+                assert (await sign_in_gestor(bia, running, BIA, PASSWORD)).status_code == 303
+                bia_secret, _, _ = await _turn_on(bia, running)
+                # a new secret is sealed too; both sign for a day
+                rotated = await op.post(f"/admin/webhooks/{hook['id']}/segredo", headers=ADMIN)
+                new_secret = rotated.json()["segredo"]
+                got = await _test_delivery(op, hook["id"], into, 2)
+                assert verify(new_secret, got.body, got.headers[HEADER])
+                assert verify(hook["segredo"], got.body, got.headers[HEADER])
+            running.stop()
+        after = _stored(database_url)
+        [(segredo, anterior)] = after["webhooks"]
+        bia_sealed = after["gestores"][BIA][0]
+        assert Box(K1).open(WEBHOOK, segredo) == new_secret and new_secret not in segredo
+        assert Box(K1).open(WEBHOOK, anterior) == hook["segredo"]
+        assert Box(K1).open(TOTP, bia_sealed) == bia_secret and bia_secret not in bia_sealed
+
+        # a rotation: the new key, the old one kept to open with; one start reseals everything
+        async with trio.open_nursery() as nursery:
+            running = await start_server(
+                nursery,
+                database_url,
+                BALTO_SECRETS_KEY=K2_TEXT,
+                BALTO_SECRETS_KEYS_OLD=K1_TEXT,
+                **PRIVATE,
+            )
+            rotated_rows = _stored(database_url)
+            [(segredo, anterior)] = rotated_rows["webhooks"]
+            values = [segredo, anterior, *(s for s, _ in rotated_rows["gestores"].values() if s)]
+            assert len(values) == 4
+            assert all(v.startswith(f"s1.{key_id(K2)}.") for v in values), values
+            assert Box(K2).open(TOTP, rotated_rows["gestores"][BIA][0]) == bia_secret
+            async with httpx.AsyncClient(base_url=running.base_url) as op:
+                got = await _test_delivery(op, hook["id"], into, 3)
+                assert verify(new_secret, got.body, got.headers[HEADER])
+            running.stop()
+
+    # the old key alone cannot open them: the start is refused, saying which key and what to do
+    code, out = await _serve_cli(database_url, BALTO_SECRETS_KEY=K1_TEXT)
+    assert code == 2, out
+    assert key_id(K2) in out and "BALTO_SECRETS_DROP_UNREADABLE" in out, out
+    assert "Traceback" not in out, out
+    assert _stored(database_url) == rotated_rows  # nothing touched
+
+    # the key lost for good: dropped on request; second steps off, the webhook a new secret
+    async with trio.open_nursery() as nursery:
+        running = await start_server(
+            nursery, database_url, BALTO_SECRETS_KEY=K1_TEXT, BALTO_SECRETS_DROP_UNREADABLE="1"
+        )
+        dropped = _stored(database_url)
+        assert dropped["gestores"] == {EMAIL: (None, None), BIA: (None, None)}
+        [(segredo, anterior)] = dropped["webhooks"]
+        assert anterior is None
+        assert Box(K1).open(WEBHOOK, segredo) not in (new_secret, hook["segredo"])
+        left = query(database_url, "SELECT count(*) FROM gestor_recuperacao")
+        assert left == [(0,)]
+        async with httpx.AsyncClient(base_url=running.base_url) as ana:
+            assert (await sign_in_gestor(ana, running, EMAIL, PASSWORD)).status_code == 303
+        running.stop()
