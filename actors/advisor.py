@@ -12,11 +12,11 @@ The cliente's imported catalog is read at start and again whenever its version c
 before each utterance (`actors.ports.CatalogSource.version`): an upload reaches live sessions at
 their next utterance, keeping what the session already suggested and alerted.
 
-Recommendations and alerts carry the attendant the device declared (`actors.attendant`), else
-the one identified by voice (`Transcript.atendente`); each turn of the dialogue carries its
-speaker's role (`Transcript.falante`) for the advisors. Text
-reaching here is already redacted by the transcriber; it is redacted again (idempotent) so nothing
-personal can reach an LLM whatever feeds this actor.
+Recommendations and alerts carry the attendant the device had declared when the utterance began
+(`actors.attendant`), else the one identified by voice (`Transcript.atendente`); each turn of
+the dialogue carries its speaker's role (`Transcript.falante`) for the advisors. Text reaching
+here is already redacted by the transcriber; it is redacted again (idempotent) so nothing personal
+can reach an LLM whatever feeds this actor.
 """
 
 from __future__ import annotations
@@ -86,7 +86,8 @@ async def run_advisor(
             decision = await session.hear(
                 text, transcript.start, transcript.end, speaker=transcript.falante
             )
-            atendente = attendant.nome or transcript.atendente  # a declared name wins
+            # who was declared when the utterance began wins over the voice
+            atendente = attendant.at(transcript.start) or transcript.atendente
             ctx.health.busy_s += trio.current_time() - started
             if decision.flags:
                 await _send_alert(

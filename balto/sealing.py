@@ -107,7 +107,10 @@ class Box:
         """
         if not stored.startswith(PREFIX):
             return stored
-        _, kid, body = stored.split(".", 2)
+        kid = sealed_key_id(stored) or ""
+        if not kid:
+            raise Unreadable("a sealed secret was cut short")
+        body = stored.split(".", 2)[-1]
         key = self._key(kid)
         if key is None:
             raise Unreadable(
@@ -138,7 +141,8 @@ def sealed_key_id(stored: str) -> str | None:
     """The id of the key a stored value was sealed with, or None for a plain value."""
     if not stored.startswith(PREFIX):
         return None
-    return stored.split(".", 2)[1]
+    parts = stored.split(".", 2)
+    return parts[1] if len(parts) == 3 else ""  # cut short: no key opens it
 
 
 def box_for(current: bytes | None, old: tuple[bytes, ...], embedded_dir: Path | None) -> Box:

@@ -190,3 +190,46 @@ async def test_the_atendente_frame_signs_in_and_out(
     )
     assert rows == [("Ana Paula",), (None,)]
     assert query(database_url, "SELECT atendente FROM sessions") == [(None,)]
+
+
+async def test_a_suggestion_is_credited_to_who_was_at_the_counter_when_it_was_said(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    # the LLM answers the first utterance 2.5 s late, when Ana has signed out and Bia in: the
+    # suggestion is still Ana's (it was credited by its advice's time, and went to Bia, before)
+    xai = FakeOpenAICompat("xai")
+    xai.respond = says("Neosaldina")
+    xai.hang_next(2.5)
+    running, api_key = await serve(nursery, database_url, ["Tô com uma dor de cabeça forte."], xai)
+    chunks = plan_chunks(WEBM.read_bytes())
+    received: list[dict[str, Any]] = []
+    suggested = trio.Event()
+    async with open_websocket_url(ws_url(running)) as ws:
+        await ws.send_message(json.dumps({"api_key": api_key}))
+        await ws.send_message(json.dumps({"comando": "atendente", "nome": "Ana Paula"}))
+        t0 = trio.current_time()
+
+        async def read() -> None:
+            while True:
+                received.append(frame := json.loads(await ws.get_message()))
+                if frame.get("comando") == "recomendar":
+                    suggested.set()
+
+        async with trio.open_nursery() as inner:
+            inner.start_soon(read)
+            handed_over = False
+            for end_at, chunk in chunks:
+                if not handed_over and xai.requests:  # the first utterance is being advised
+                    await ws.send_message(json.dumps({"comando": "atendente", "nome": "Bia"}))
+                    handed_over = True
+                await trio.sleep_until(t0 + end_at)
+                await ws.send_message(chunk)
+            with trio.fail_after(10):
+                await suggested.wait()
+            inner.cancel_scope.cancel()
+    assert handed_over
+    recs = [f for f in received if f.get("comando") == "recomendar"]
+    assert [(r["produto"], r["atendente"]) for r in recs][:1] == [("Neosaldina", "Ana Paula")]
+    rows = await settled(database_url, "SELECT atendente FROM recommendations", 1)
+    assert rows[0] == ("Ana Paula",)
+    assert query(database_url, "SELECT atendente FROM sessions") == [("Bia",)]

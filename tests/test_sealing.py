@@ -99,3 +99,9 @@ def test_the_embedded_database_keeps_a_key_of_its_own_readable_by_its_user_only(
     assert box_for(K1, (), tmp_path / "other").current == K1
     assert box_for(None, (), None).current is None
     assert not (tmp_path / "other").exists()
+
+
+def test_a_value_cut_short_is_refused_not_a_crash() -> None:
+    for cut in ("s1.", "s1.abcd", f"s1.{key_id(K1)}"):
+        with pytest.raises(Unreadable):
+            Box(K1).open(WEBHOOK, cut)
