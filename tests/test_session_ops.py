@@ -37,7 +37,12 @@ async def test_restart_keeps_the_socket_and_the_audio_flowing(
 
     async def operator() -> None:
         async with httpx.AsyncClient(base_url=running.base_url) as http:
-            await trio.sleep(4.0)  # after the first utterance was cut, before the second begins
+            # once the first utterance is transcribed and stored, before the second begins: a
+            # fixed 4 s had restarted a loaded machine's session before its first cut (CI)
+            done = "SELECT 1 FROM segments WHERE status = 'transcribed'"
+            with trio.fail_after(8.0):
+                while not query(database_url, done):  # noqa: ASYNC110 - polling the database
+                    await trio.sleep(0.05)
             response = await http.post(f"/admin/sessions/{balcao_id}/restart", headers=ADMIN)
             assert response.status_code == 202, response.text
             await trio.sleep(0.5)

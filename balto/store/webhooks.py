@@ -23,7 +23,7 @@ from psycopg.rows import class_row, dict_row
 
 from balto.sealing import WEBHOOK, Box
 
-EVENTOS = ("alerta", "recomendacao")
+EVENTOS = ("alerta", "recomendacao", "retorno")  # retorno: the attendant's verdict (0033)
 MAX_PER_CLIENTE = 10
 SECRET_PREFIX = "whsec_"
 WAKE_CHANNEL = "balto_webhooks"  # the migration's trigger notifies it for each alert queued
@@ -379,7 +379,7 @@ def event_body(conn: psycopg.Connection, item: Claimed) -> dict[str, Any] | None
     }
     if item.evento == "teste":
         return {**base, "mensagem": "Teste de webhook do Balto: a entrega chegou."}
-    table, fields = _OBJECTS[item.evento]
+    table, fields, key = _OBJECTS[item.evento]
     cursor = conn.cursor(row_factory=dict_row)
     row = cursor.execute(
         f"SELECT o.id::text, {fields}, o.atendente, o.transcricao_base, o.created_at,"
@@ -399,11 +399,16 @@ def event_body(conn: psycopg.Connection, item: Claimed) -> dict[str, Any] | None
     }
     sessao_id = row.pop("sessao_id")
     row["criado_em"] = row.pop("created_at").isoformat()
-    return {**base, "balcao": balcao, "sessao_id": sessao_id, item.evento: row}
+    if "retorno_em" in row:
+        row["retorno_em"] = row["retorno_em"] and row["retorno_em"].isoformat()
+    return {**base, "balcao": balcao, "sessao_id": sessao_id, key: row}
 
 
-# the event's table and its own columns (fixed strings: nothing of a request reaches the SQL)
+# the event's table, its own columns and the payload's key for them (fixed strings: nothing of a
+# request reaches the SQL); a verdict is sent as its suggestion, with the verdict as it is now
+_SUGGESTION = "o.produto, o.explicacao, o.aceita"
 _OBJECTS = {
-    "alerta": ("alerts", "o.sinal, o.sinais, o.motivo, o.orientacao"),
-    "recomendacao": ("recommendations", "o.produto, o.explicacao, o.aceita"),
+    "alerta": ("alerts", "o.sinal, o.sinais, o.motivo, o.orientacao", "alerta"),
+    "recomendacao": ("recommendations", _SUGGESTION, "recomendacao"),
+    "retorno": ("recommendations", _SUGGESTION + ", o.feedback_at AS retorno_em", "recomendacao"),
 }

@@ -1,11 +1,12 @@
 """A chain's webhooks, set up by the operator or the chain's gestores.
 
 ``POST /admin/clientes/{id}/webhooks`` ``{"url", "eventos"?, "descricao"?}`` → 201 ``{"id",
-"url", "eventos", "descricao", "segredo"}``: ``eventos`` any of ``alerta`` (the default) and
-``recomendacao``; the signing secret is in this answer only (`balto.webhooks.signing`). 400
-naming ``url`` (not https, credentials in it, an internal address: `balto.webhooks.address`),
-``eventos`` or ``descricao`` (≤ 120); 409 naming ``url`` for an address the chain has already,
-or for an eleventh webhook; 404 unknown cliente or another chain's.
+"url", "eventos", "descricao", "segredo"}``: ``eventos`` any of ``alerta`` (the default),
+``recomendacao`` and ``retorno`` (the attendant's verdict on a suggestion); the signing secret
+is in this answer only (`balto.webhooks.signing`). 400 naming ``url`` (not https, credentials
+in it, an internal address: `balto.webhooks.address`), ``eventos`` or ``descricao`` (≤ 120); 409
+naming ``url`` for an address the chain has already, or for an eleventh webhook; 404 unknown
+cliente or another chain's.
 ``GET /admin/clientes/{id}/webhooks`` → ``{"items": [{"id", "cliente_id", "url", "eventos",
 "descricao", "criado_por", "created_at", "pendentes", "entregues_24h", "desistidas_24h",
 "ultima_em", "ultimo_status", "ultimo_erro", "segredo_anterior_ate"}]}``.
@@ -53,7 +54,9 @@ def _eventos(body: dict[str, Any]) -> list[str]:
         or not value
         or not all(isinstance(e, str) and e in webhooks.EVENTOS for e in value)
     ):
-        raise FieldError("eventos", "eventos deve ser uma lista com alerta e/ou recomendacao")
+        raise FieldError(
+            "eventos", "eventos deve ser uma lista com alerta, recomendacao e/ou retorno"
+        )
     return sorted(set(value))
 
 
