@@ -148,7 +148,7 @@ async def sealed_at_rest(db: Database, box: Box, drop_unreadable: bool) -> Async
         log.info("sealed %d stored secrets under key %s", done.sealed, box.current_id)
     if box.current is not None:
         log.info("secrets at rest sealed under key %s", box.current_id)
-    if box.current is None:
+    else:
         log.warning(
             "BALTO_SECRETS_KEY is not set: gestores' TOTP and webhook secrets are stored"
             " unsealed in the database (README: Secrets at rest)"
