@@ -21,7 +21,7 @@ import pytest
 import trio
 import trustme
 
-from balto.webhooks.address import pinned
+from balto.webhooks.address import pinned, via_proxy
 from balto.webhooks.deliverer import BAD_CERTIFICATE, CONNECT_FAILED
 from tests.admin_seed import seed
 from tests.conftest import ADMIN, start_server
@@ -163,3 +163,16 @@ def test_the_pinned_request_names_the_urls_host_in_ascii_and_brackets_ipv6() -> 
     assert extensions == {"sni_hostname": "xn--farmcia-kwa.example"}
     literal = httpx.URL("https://203.0.114.7/x")
     assert pinned(literal, "203.0.114.7") == (literal, {"Host": "203.0.114.7"}, {})
+
+
+def test_a_request_through_a_proxy_is_not_pinned(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the proxy resolves and connects: an address in the URL would break its TLS check
+    url = httpx.URL("https://hook.example/x")
+    for scheme in ("https", "all", "http"):
+        monkeypatch.delenv(f"{scheme}_proxy", raising=False)
+        monkeypatch.delenv(f"{scheme.upper()}_PROXY", raising=False)
+    assert not via_proxy(url)
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.local:3128")
+    assert not via_proxy(url)  # for http:// only
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.local:3128")
+    assert via_proxy(url)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import urllib.request
 from urllib.parse import urlsplit
 
 import httpx
@@ -110,6 +111,17 @@ async def resolve(url: httpx.URL, allow_private: bool) -> list[str]:
     if not addresses:
         raise AddressRefused("o nome do servidor não foi encontrado")
     return addresses
+
+
+def via_proxy(url: httpx.URL) -> bool:
+    """Whether the environment names a proxy for `url`'s scheme (``HTTPS_PROXY``, ``ALL_PROXY``).
+
+    httpx then sends through it, the proxy resolving the name and connecting, so the request
+    is not pinned (the proxy's own rules keep it off the internal network). ``NO_PROXY`` is not
+    weighed: a receiver it exempts is sent to by name, as before pinning.
+    """
+    proxies = urllib.request.getproxies_environment()
+    return url.scheme in proxies or "all" in proxies
 
 
 def pinned(url: httpx.URL, address: str) -> tuple[httpx.URL, dict[str, str], dict[str, str]]:

@@ -37,7 +37,7 @@ from balto.store.webhooks import (
     failed,
     forget_older_than,
 )
-from balto.webhooks.address import AddressRefused, check_url, pinned, resolve
+from balto.webhooks.address import AddressRefused, check_url, pinned, resolve, via_proxy
 from balto.webhooks.signing import HEADER, sign
 
 log = logging.getLogger(__name__)
@@ -208,9 +208,14 @@ class Deliverer:
                 HEADER: signed,
             }
             refused = CONNECT_FAILED
-            # the addresses the check saw, in the resolver's order, as a browser would try them
-            for address in addresses[:MAX_ADDRESSES]:
-                target, host, extensions = pinned(url, address)
+            # the addresses the check saw, in the resolver's order, as a browser would try them;
+            # through a proxy, the name as it is (the proxy connects)
+            routes = (
+                [(url, {}, {})]
+                if via_proxy(url)
+                else [pinned(url, address) for address in addresses[:MAX_ADDRESSES]]
+            )
+            for target, host, extensions in routes:
                 request = self._http.build_request(
                     "POST", target, content=content, headers=headers | host, extensions=extensions
                 )
