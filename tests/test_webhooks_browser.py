@@ -226,14 +226,17 @@ async def test_a_chain_gestor_sets_up_tests_and_removes_a_webhook(
             assert "continua assinando" in await page.text("#webhook-segredo-anterior")
             await _row_says(page, "Segredo anterior ainda assina até")
             await _both_widths(page, "novo-segredo")
+            # 5. removed with a second click, armed first and tested meanwhile: the page redraws
+            # the row as that test goes out, and the armed "Sim, remover" must survive it (a
+            # redraw had put "Remover" back, so the second click only armed it again)
+            remove = f'{ROW} [data-action="remover-webhook"]'
+            await page.click(remove)
+            assert await page.text(remove) == "Sim, remover"
             await page.click(f'{ROW} [data-action="testar-webhook"]')
             both = (await rx.wait_for(3))[2]
             _signed(both, new_secret)
             _signed(both, secret)
-
-            # 5. removed with a second click: nothing left, the deliveries' panel closed
-            remove = f'{ROW} [data-action="remover-webhook"]'
-            await page.click(remove)
+            await _row_says(page, "entregues (24 h): 3", "Pendentes: 0")
             assert await page.text(remove) == "Sim, remover"
             await page.click(remove)
             await settle(

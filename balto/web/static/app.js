@@ -279,14 +279,16 @@ const Balto = (() => {
   function botaoConfirmado(texto, confirmacao, acao, cls) {
     const b = botao(texto, async () => {
       if (b.dataset.confirmar !== "1") {
-        b.dataset.confirmar = "1";
-        b.textContent = confirmacao;
+        armar(b);
         return;
       }
       await acao();
     }, cls);
+    b.dataset.confirmacao = confirmacao;
     return b;
   }
+  // a button of botaoConfirmado waiting for its second click (also after a redraw put it back)
+  function armar(b) { b.dataset.confirmar = "1"; b.textContent = b.dataset.confirmacao; }
   function botao(texto, acao, cls) { const b = el("button", texto, cls); b.type = "button"; b.addEventListener("click", acao); return b; }
   function linha(tbody, cells) {
     const tr = el("tr");
@@ -306,6 +308,6 @@ const Balto = (() => {
   return {
     gestor, meuCliente, minhaLoja, fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
     consulta, filtrosDaUrl, lerFormulario, aplicarFiltros, preencherFormulario, clientesEBalcoes, filtroLoja, todos, dobrar, pct, usd, brl, linha, botao,
-    falante, ciente, botaoConfirmado, fonte, motivoFalha, comPalavras,
+    falante, ciente, botaoConfirmado, armar, fonte, motivoFalha, comPalavras,
   };
 })();

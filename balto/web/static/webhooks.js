@@ -39,6 +39,12 @@ const BaltoWebhooks = (() => {
     if (marca === desenhado) return body.items;
     desenhado = marca;
     const tbody = document.querySelector("#webhooks tbody");
+    // a poll redraws the rows when a delivery moves on: a "Remover" armed to "Sim, remover" stays
+    // armed, and the button that had the focus keeps it (else the second click only arms again)
+    const chave = (b) => `${b.closest("tr").dataset.webhook}|${b.dataset.action}`;
+    const armados = new Set([...tbody.querySelectorAll('button[data-confirmar="1"]')].map(chave));
+    const focado = tbody.contains(document.activeElement) && document.activeElement.dataset.action
+      ? chave(document.activeElement) : null;
     tbody.replaceChildren();
     for (const w of body.items) {
       const onde = el("span");
@@ -51,6 +57,10 @@ const BaltoWebhooks = (() => {
       tr.dataset.webhook = w.id;
     }
     if (!body.items.length) linha(tbody, ["Nenhum webhook: o sistema da rede não recebe nada na hora."]);
+    for (const b of tbody.querySelectorAll("button[data-action]")) {
+      if (armados.has(chave(b))) Balto.armar(b);
+      if (focado === chave(b)) b.focus();
+    }
     return body.items;
   }
 
