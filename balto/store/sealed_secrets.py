@@ -63,10 +63,11 @@ def _rows(
 def _unknown(conn: psycopg.Connection, box: Box) -> dict[str, int]:
     """The ids of keys that sealed stored values and that `box` lacks, with how many each."""
     found: dict[str, int] = {}
+    known = box.known_ids()
     for table, column, _ in COLUMNS:
         for _, stored in _rows(conn, table, column, PREFIX + "%"):
             kid = sealed_key_id(stored)
-            if kid is not None and kid not in box.known_ids():
+            if kid is not None and kid not in known:
                 found[kid] = found.get(kid, 0) + 1
     return found
 

@@ -4,7 +4,7 @@ The deliveries are an outbox filled by the database (migration 0032's trigger, i
 transaction as each alert or suggestion). Every instance claims due rows with ``FOR UPDATE SKIP
 LOCKED`` and a lease (`proxima_em` moved past the claim): two instances never send one row at
 once, and a row whose instance died mid-send is due again when its lease ends (at least once).
-What a delivery says is read when it is sent, so a conversation erased meanwhile goes out erased.
+What a delivery says is read when it is sent (`balto.store.webhook_events`).
 Functions take a psycopg connection and run in the store's worker threads (`Database.run`).
 """
 
@@ -16,10 +16,9 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import psycopg
-from psycopg.rows import class_row, dict_row
+from psycopg.rows import class_row
 
 from balto.sealing import WEBHOOK, Box
 
@@ -367,48 +366,3 @@ def forget_older_than(conn: psycopg.Connection, days: int, batch: int = 1000) ->
         " AND created_at < now() - make_interval(days => %s) LIMIT %s)",
         (days, batch),
     ).rowcount
-
-
-def event_body(conn: psycopg.Connection, item: Claimed) -> dict[str, Any] | None:
-    """What a delivery says, read now; None when its alert or suggestion is gone."""
-    base: dict[str, Any] = {
-        "id": item.id,
-        "evento": item.evento,
-        "criado_em": item.created_at.isoformat(),
-        "cliente_id": item.cliente_id,
-    }
-    if item.evento == "teste":
-        return {**base, "mensagem": "Teste de webhook do Balto: a entrega chegou."}
-    table, fields, key = _OBJECTS[item.evento]
-    cursor = conn.cursor(row_factory=dict_row)
-    row = cursor.execute(
-        f"SELECT o.id::text, {fields}, o.atendente, o.transcricao_base, o.created_at,"
-        " o.session_id::text AS sessao_id, b.id::text AS balcao_id, b.nome_balcao,"
-        " b.loja_id::text, l.nome AS loja_nome"
-        f" FROM {table} o JOIN balcoes b ON b.id = o.balcao_id"
-        " LEFT JOIN lojas l ON l.id = b.loja_id WHERE o.id = %s",
-        (item.objeto_id,),
-    ).fetchone()
-    if row is None:
-        return None
-    balcao = {
-        "id": row.pop("balcao_id"),
-        "nome": row.pop("nome_balcao"),
-        "loja_id": row.pop("loja_id"),
-        "loja": row.pop("loja_nome"),
-    }
-    sessao_id = row.pop("sessao_id")
-    row["criado_em"] = row.pop("created_at").isoformat()
-    if "retorno_em" in row:
-        row["retorno_em"] = row["retorno_em"] and row["retorno_em"].isoformat()
-    return {**base, "balcao": balcao, "sessao_id": sessao_id, key: row}
-
-
-# the event's table, its own columns and the payload's key for them (fixed strings: nothing of a
-# request reaches the SQL); a verdict is sent as its suggestion, with the verdict as it is now
-_SUGGESTION = "o.produto, o.explicacao, o.aceita"
-_OBJECTS = {
-    "alerta": ("alerts", "o.sinal, o.sinais, o.motivo, o.orientacao", "alerta"),
-    "recomendacao": ("recommendations", _SUGGESTION, "recomendacao"),
-    "retorno": ("recommendations", _SUGGESTION + ", o.feedback_at AS retorno_em", "recomendacao"),
-}

@@ -28,12 +28,12 @@ from balto.config import Settings
 from balto.sealing import WEBHOOK, Box, Unreadable
 from balto.store.database import Database, DatabaseUnavailable
 from balto.store.listener import listen
+from balto.store.webhook_events import event_body
 from balto.store.webhooks import (
     WAKE_CHANNEL,
     Claimed,
     claim,
     delivered,
-    event_body,
     failed,
     forget_older_than,
 )
