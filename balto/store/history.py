@@ -113,11 +113,15 @@ _CLIENTES = (
 _BALCOES = (
     "SELECT b.id, b.cliente_id, c.razao_social, b.nome_balcao, b.api_key_hint, b.revoked_at,"
     " b.created_at, b.loja_id, l.nome AS loja, ls.session_id AS live_session_id,"
-    " c.suspenso_em IS NOT NULL AS cliente_suspenso,"
+    " c.suspenso_em IS NOT NULL AS cliente_suspenso, u.em AS ultima_conexao_em,"
     " b.created_at AS _at, b.id AS _id"
     " FROM balcoes b JOIN clientes c ON c.id = b.cliente_id LEFT JOIN lojas l ON l.id = b.loja_id"
     # a session live on any instance of the cluster (its claim, `balto.store.cluster`)
     " LEFT JOIN live_sessions ls ON ls.balcao_id = b.id"
+    # when the counter was last connected: its newest session's end, or its start while open
+    # (one backward step on the index sessions_balcao per balcão listed)
+    " LEFT JOIN LATERAL (SELECT GREATEST(s.started_at, s.ended_at) AS em FROM sessions s"
+    " WHERE s.balcao_id = b.id ORDER BY s.started_at DESC LIMIT 1) u ON true"
 )
 _FROM_SESSION = (
     " JOIN sessions s ON s.id = x.session_id JOIN balcoes b ON b.id = s.balcao_id"

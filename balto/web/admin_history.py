@@ -78,7 +78,7 @@ async def clientes() -> Response:
 @blueprint.get("/admin/balcoes")
 @for_lojas
 async def balcoes() -> Response:
-    """Balcões with cliente, key hint, revocation and the session live now on any instance."""
+    """Balcões with cliente, key hint, revocation, the session live now and the last connection."""
     body = await _page(history.list_balcoes)
     registry = _services().registry
     for item in body["items"]:

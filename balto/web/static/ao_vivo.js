@@ -198,6 +198,7 @@
       $("atualizado").textContent = "atualizado às " + hora(body.agora);
       encerradas(body.encerradas);
       BaltoAlertas.atualizar(sessoes);
+      BaltoSemConexao.atualizar(vivos, body.agora, Balto.meuCliente || filtros.cliente_id, filtros.loja_id);
     } catch (err) {
       Balto.erro("Não foi possível atualizar: " + err.message);
     } finally {

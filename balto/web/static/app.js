@@ -124,6 +124,21 @@ const Balto = (() => {
   const fmtDataHora = fmt({ day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" });
   const hora = (iso) => (iso ? fmtHora.format(new Date(iso)) : "—");
   const dataHora = (iso) => (iso ? fmtDataHora.format(new Date(iso)) : "—");
+  // how long ago, as people say it ("há 5 minutos", "há 3 dias"), from `agora` (the server's clock)
+  const fmtRelativo = new Intl.RelativeTimeFormat("pt-BR", { numeric: "always" });  // "há 1 dia", never a calendar "ontem"
+  const UNIDADES = [["day", 86400], ["hour", 3600], ["minute", 60]];
+  function haQuanto(iso, agora = new Date().toISOString()) {
+    const s = (new Date(agora) - new Date(iso)) / 1000;
+    if (s < 60) return "há menos de um minuto";
+    const [unidade, segundos] = UNIDADES.find(([, n]) => s >= n);
+    return fmtRelativo.format(-Math.floor(s / segundos), unidade);
+  }
+  // a balcão's last connection (`ultima_conexao_em` of /admin/balcoes), for Cadastro and Ao vivo
+  function ultimaConexao(b, agora) {
+    if (b.live_session_id) return "agora (ao vivo)";
+    if (!b.ultima_conexao_em) return "nunca conectou";
+    return `${dataHora(b.ultima_conexao_em)} (${haQuanto(b.ultima_conexao_em, agora)})`;
+  }
   // the offset of the configured zone on a day, e.g. "-03:00" (for ISO instants the API reads)
   function offset(dia) {
     const parts = new Intl.DateTimeFormat("en-US", { timeZone: fuso, timeZoneName: "longOffset" })
@@ -307,6 +322,7 @@ const Balto = (() => {
   const minhaLoja = document.body.dataset.loja || "";
   return {
     gestor, meuCliente, minhaLoja, fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
+    haQuanto, ultimaConexao,
     consulta, filtrosDaUrl, lerFormulario, aplicarFiltros, preencherFormulario, clientesEBalcoes, filtroLoja, todos, dobrar, pct, usd, brl, linha, botao,
     falante, ciente, botaoConfirmado, armar, fonte, motivoFalha, comPalavras,
   };

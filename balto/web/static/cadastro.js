@@ -84,7 +84,7 @@
       renomear.dataset.action = "renomear-balcao";
       const acoes = el("span");
       acoes.append(renomear, " ", revogar);
-      const celulas = [nome, b.api_key_hint + "…", dataHora(b.created_at), situacao, acoes];
+      const celulas = [nome, b.api_key_hint + "…", dataHora(b.created_at), situacao, Balto.ultimaConexao(b), acoes];
       if (comLoja) celulas.splice(1, 0, lugar(b));
       const tr = linha(tbody, celulas);
       tr.dataset.balcao = b.id;
