@@ -69,7 +69,9 @@ async def sign_in(page: Page, base_url: str) -> None:
     await page.goto(base_url + "/entrar")
     await page.evaluate(f'document.getElementById("segredo").value = {json.dumps(ADMIN_SECRET)}')
     await page.click("#entrar button")
-    await page.wait_for('location.pathname === "/admin/ao-vivo"', timeout_s=10)
+    # the new document parsed too: right after the address changes, its elements may not exist
+    ready = 'location.pathname === "/admin/ao-vivo" && document.readyState === "complete"'
+    await page.wait_for(ready, timeout_s=10)
 
 
 class Page:

@@ -160,3 +160,34 @@ async def test_stored_secrets_are_sealed_rotated_and_a_lost_key_is_said(
         async with httpx.AsyncClient(base_url=running.base_url) as ana:
             assert (await sign_in_gestor(ana, running, EMAIL, PASSWORD)).status_code == 303
         running.stop()
+
+
+async def test_a_second_step_sealed_under_a_key_this_server_lacks_is_said_in_the_form(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running = await start_server(nursery, database_url, BALTO_SECRETS_KEY=K1_TEXT)
+    ids = seed(database_url)
+    async with (
+        httpx.AsyncClient(base_url=running.base_url) as op,
+        httpx.AsyncClient(base_url=running.base_url) as ana,
+        httpx.AsyncClient(base_url=running.base_url) as later,
+    ):
+        await create_gestor(op, ids["c1"])
+        assert (await sign_in_gestor(ana, running, EMAIL, PASSWORD)).status_code == 303
+        secret, _, step = await _turn_on(ana, running)
+        # another instance, given the next key first, resealed it: a rotation half done
+        query(
+            database_url,
+            "UPDATE gestores SET totp_segredo = %s WHERE email = %s",
+            Box(K2).seal(TOTP, secret),
+            EMAIL,
+        )
+        page = await sign_in_gestor(later, running, EMAIL, PASSWORD)
+        code = totp.code_at(secret, max(step + 1, totp.current_step()))
+        answer = await _code_step(later, running, _etapa(page), code)
+    # the person reads why in the form (not a JSON body), and can try again from it
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "avise o operador do Balto" in answer.text
+    assert _etapa(answer)
+    assert "balto_admin" not in answer.cookies
