@@ -1,9 +1,11 @@
-"""Device commands after the handshake: feedback on a recommendation, and the attendant.
+"""Device commands after the handshake: feedback, an alert's guidance given, the attendant.
 
 In: a JSON object the receiver decoded from a text frame (it has a string ``comando``). Handles
 ``{"comando": "feedback", "id": "<recommendation id>", "aceita": true|false}`` by storing the
 verdict against the recommendation (``recommendations.aceita`` / ``feedback_at``), only for
-recommendations made at this balcão (checked when the recorder applies it), and
+recommendations made at this balcão (checked when the recorder applies it),
+``{"comando": "orientado", "id": "<alert id>"}`` by storing when the attendant gave that alert's
+guidance (``alerts.orientado_em``, the first time; this balcão's alerts only), and
 ``{"comando": "atendente", "nome": "…" | null}`` by setting the session's attendant
 (`actors.attendant`). Out: nothing is sent back. Raises nothing for bad input: unknown commands,
 wrong types and unknown ids are logged and dropped, so a device cannot crash its own session
@@ -15,7 +17,7 @@ from __future__ import annotations
 from actors.attendant import Attendant, declare_attendant
 from actors.context import ActorContext
 from actors.ports import Recorder
-from balto.store.advice import record_feedback
+from balto.store.advice import record_feedback, record_orientation
 
 
 async def handle_command(
@@ -36,6 +38,9 @@ async def handle_command(
     if comando == "atendente" and attendant is not None:
         await declare_attendant(command, attendant, ctx, recorder)
         return
+    if comando == "orientado":
+        await _oriented(command, ctx, recorder)
+        return
     if comando != "feedback":
         ctx.log.info("ignored command %r", comando)
         return
@@ -54,3 +59,13 @@ async def handle_command(
     await recorder.record(record_feedback, rec_id[:64], ctx.session.balcao_id, aceita)
     # %r: the id is the device's text, and a newline in it would forge a log line
     ctx.log.info("feedback on %r: %s", rec_id[:64], "aceita" if aceita else "recusada")
+
+
+async def _oriented(command: dict[str, object], ctx: ActorContext, recorder: Recorder) -> None:
+    """The attendant gave an alert's guidance: recorded, like feedback, to survive an outage."""
+    alert_id = command.get("id")
+    if not isinstance(alert_id, str) or not alert_id:
+        ctx.log.warning("ignored orientado with a wrong id (%s)", type(alert_id).__name__)
+        return
+    await recorder.record(record_orientation, alert_id[:64], ctx.session.balcao_id)
+    ctx.log.info("alert %r: guidance given", alert_id[:64])

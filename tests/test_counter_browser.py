@@ -2,7 +2,8 @@
 microphone plays a two-utterance recording (Chromium's fake capture device) links itself with the
 cliente's code (a wrong code first: the page says so), signs the attendant in, starts, and shows
 the suggestion (a near-miss name from the loopback LLM fake, mapped to the catalog) and then the
-red-flag alert, both carrying the attendant's name on the server; "Usei" stores the feedback;
+red-flag alert, both carrying the attendant's name on the server; "Usei" stores the feedback and
+"Orientei o cliente" the alert's guidance given;
 revoking the balcão's key from the admin API stops the page and sends it back to linking, its key
 forgotten. Another browser without WebM recording streams WAV and is heard just the same. The page
 is photographed (``tests/artifacts/admin-app/balcao.png``) and must not scroll sideways at 390 px.
@@ -157,6 +158,18 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
             assert rows == [("Loratadina 10 mg", "Ana Paula")]
             alerts = await _settled(database_url, "SELECT sinal, atendente FROM alerts")
             assert alerts == [("dor_no_peito", "Ana Paula")]
+            # she told the customer to seek care, and says so: stored with the alert
+            await page.click("#alertas li .acoes button")  # Orientei o cliente
+            assert "Orientação registrada" in (await _cards(page, "alertas", 1, timeout_s=5))[0]
+            oriented = await _settled(
+                database_url, "SELECT sinal FROM alerts WHERE orientado_em > created_at"
+            )
+            assert oriented == [("dor_no_peito",)]
+            listed = (await http.get("/admin/history/alertas", headers=ADMIN)).json()["items"]
+            assert [a["orientado_em"] is not None for a in listed] == [True]
+            feed = (await http.get("/admin/ao-vivo/dados", headers=ADMIN)).json()["sessions"]
+            [told] = [e for e in feed[0]["eventos"] if e["tipo"] == "alerta"]
+            assert told["orientado_em"] == listed[0]["orientado_em"]
             await photograph(page, "balcao")  # with an accessibility check
             width = await page.at_phone_width()
             assert width[0] <= width[1] == 390, width

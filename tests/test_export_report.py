@@ -69,6 +69,12 @@ def _seed_all(database_url: str) -> dict[str, str]:
             BASE + timedelta(minutes=10 + n),
             BASE + timedelta(minutes=10 + n, milliseconds=80),
         )
+    # the first alert's guidance given at the counter 30 s after it
+    query(
+        database_url,
+        "UPDATE alerts SET orientado_em = created_at + interval '30 seconds' WHERE session_id = %s",
+        ids["s1"],
+    )
     query(
         database_url,
         "INSERT INTO provider_calls (session_id, kind, provider, model, ok, latency_ms,"
@@ -121,6 +127,8 @@ async def test_the_report_is_typed_laid_out_and_never_a_formula(
     assert rows[1][0] == datetime(2026, 3, 2, 9, 10)
     assert rows[1][10] == datetime(2026, 3, 2, 9, 10, 0, 80_000)
     assert rows[1][11] is None and rows[1][12] is None  # no one acknowledged it ("ciente em/por")
+    assert rows[1][13] == datetime(2026, 3, 2, 9, 10, 30)  # "orientação dada em"
+    assert rows[2][13] is None
     assert rows[1][1:7] == (
         "Rede c1",
         None,  # the balcão stands in no store

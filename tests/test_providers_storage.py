@@ -26,7 +26,7 @@ from balto.providers.elevenlabs import ElevenLabsScribe
 from balto.providers.guard import GuardedStt, RetryPolicy
 from balto.recorder import DirectRecorder
 from balto.store import Database, open_database
-from balto.store.advice import save_cliente_catalog
+from balto.store.advice import add_alert, save_cliente_catalog
 from balto.store.cadastro import create_balcao, create_cliente
 from balto.store.catalogs import ClienteCatalogs
 from balto.store.costs import balcao_costs, cliente_costs, session_costs
@@ -199,6 +199,51 @@ async def test_feedback_is_stored_against_this_balcaos_recommendation(
     )
     assert query(database_url, "SELECT aceita FROM recommendations") == [(True,)]
     assert sums_mismatch_at(database_url) == 0  # the Painel's acceptance followed each change
+
+
+async def test_an_alerts_guidance_given_is_stored_once_for_this_balcao(
+    db: Database, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    where = await new_session(db, database_url)
+    other = await new_session(db, database_url)
+    alert_id = str(uuid.uuid4())
+    await db.run(
+        add_alert,
+        alert_id=alert_id,
+        session_id=where.session_id,
+        segment_id=None,
+        sinal="dor_no_peito",
+        motivo="Dor ou aperto no peito",
+        orientacao="Procure atendimento médico agora.",
+        transcricao_base="meu pai está com dor no peito",
+    )
+    ctx = where.ctx("receiver")
+    for bad in (
+        {"comando": "orientado"},
+        {"comando": "orientado", "id": 42},
+        {"comando": "orientado", "id": ""},
+        {"comando": "orientado", "id": "not-a-uuid"},
+        {"comando": "orientado", "id": str(uuid.uuid4())},
+        {"comando": "orientado", "id": "x\n2026-12-07 ERROR forjado"},
+    ):
+        await handle_command(bad, ctx, DirectRecorder(db))
+    # another balcão cannot say it for this one's alert
+    await handle_command(
+        {"comando": "orientado", "id": alert_id}, other.ctx("r"), DirectRecorder(db)
+    )
+    assert query(database_url, "SELECT orientado_em FROM alerts") == [(None,)]
+
+    await handle_command(
+        {"comando": "orientado", "id": f"urn:uuid:{alert_id.upper()}"}, ctx, DirectRecorder(db)
+    )
+    [(first,)] = query(database_url, "SELECT orientado_em FROM alerts")
+    assert first is not None
+    await trio.sleep(0.01)
+    await handle_command({"comando": "orientado", "id": alert_id}, ctx, DirectRecorder(db))
+    assert query(database_url, "SELECT orientado_em FROM alerts") == [(first,)]  # the first stays
+    assert not [r for r in caplog.records if "\n" in r.getMessage()]
+    assert sums_mismatch_at(database_url) == 0
 
 
 async def test_the_advisor_uses_the_clientes_imported_catalog(

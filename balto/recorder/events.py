@@ -31,6 +31,7 @@ from balto.store.advice import (
     add_refusal,
     alert_sent,
     record_feedback,
+    record_orientation,
     set_session_attendant,
 )
 from balto.store.sessions import (
@@ -71,6 +72,7 @@ KINDS: Mapping[str, StoreFn] = {
         add_comparison,
         set_session_attendant,
         record_feedback,
+        record_orientation,
         set_segment_speaker,
     )
 }

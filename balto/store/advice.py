@@ -121,6 +121,32 @@ def record_feedback(
     return cursor.rowcount == 1
 
 
+def record_orientation(
+    conn: psycopg.Connection, alert_id: str, balcao_id: str, *, at: datetime | None = None
+) -> bool:
+    """Store that the attendant gave an alert of this balcão its guidance (the first time stays).
+
+    Args:
+        conn: The connection.
+        alert_id: The ``id`` the device got in the ``alerta`` frame.
+        balcao_id: The balcão saying so; only its own alerts are accepted.
+        at: When she said so (default now).
+
+    Returns:
+        False when no alert of this balcão has that id.
+    """
+    try:
+        alert_id = str(uuid.UUID(alert_id))  # canonical, as in `record_feedback`
+    except ValueError:
+        return False
+    cursor = conn.execute(
+        "UPDATE alerts SET orientado_em = coalesce(orientado_em, %s, now())"
+        " WHERE id = %s AND balcao_id = %s",
+        (at, alert_id, balcao_id),
+    )
+    return cursor.rowcount == 1
+
+
 def save_cliente_catalog(
     conn: psycopg.Connection, cliente_id: str, catalog: Catalog, source: str | None = None
 ) -> None:

@@ -44,7 +44,7 @@ _ALERTS = (
     "SELECT a.id, a.session_id, b.id AS balcao_id, b.nome_balcao, c.id AS cliente_id,"
     " c.razao_social, b.loja_id, l.nome AS loja, a.sinal, a.sinais, a.motivo, a.orientacao,"
     " a.transcricao_base,"
-    " a.atendente, a.created_at, a.sent_at, a.ciente_em, a.ciente_por,"
+    " a.atendente, a.created_at, a.sent_at, a.ciente_em, a.ciente_por, a.orientado_em,"
     " a.created_at AS _at, a.id AS _id"
     f" FROM alerts a JOIN sessions s ON s.id = a.session_id{_JOIN}"
 )
@@ -169,20 +169,22 @@ SELECT 'fala' AS tipo, g.id::text AS id, g.created_at AS em, g.audio_start AS au
        g.transcript AS texto, g.status, g.error AS erro, NULL::text AS produto,
        NULL::text AS explicacao, NULL::boolean AS aceita, NULL::timestamptz AS feedback_em,
        NULL::text AS fonte, NULL::text AS sinal, NULL::text AS orientacao, g.atendente,
-       g.falante, NULL::timestamptz AS ciente_em, NULL::text AS ciente_por
+       g.falante, NULL::timestamptz AS ciente_em, NULL::text AS ciente_por,
+       NULL::timestamptz AS orientado_em
   FROM segments g WHERE g.session_id = %(sid)s
 UNION ALL
 SELECT 'recomendacao', r.id::text, r.created_at, NULL, r.transcricao_base, NULL, NULL, r.produto,
-       r.explicacao, r.aceita, r.feedback_at, r.source, NULL, NULL, r.atendente, NULL, NULL, NULL
+       r.explicacao, r.aceita, r.feedback_at, r.source, NULL, NULL, r.atendente, NULL, NULL, NULL,
+       NULL
   FROM recommendations r WHERE r.session_id = %(sid)s
 UNION ALL
 SELECT 'alerta', a.id::text, a.created_at, NULL, a.transcricao_base, NULL, NULL, NULL, a.motivo,
        NULL, NULL, 'red_flags', a.sinal, a.orientacao, a.atendente, NULL, a.ciente_em,
-       a.ciente_por
+       a.ciente_por, a.orientado_em
   FROM alerts a WHERE a.session_id = %(sid)s
 UNION ALL
 SELECT 'recusa', f.id::text, f.created_at, NULL, f.said, NULL, f.reason, NULL, NULL, NULL, NULL,
-       f.provider || ':' || f.model, NULL, NULL, NULL, NULL, NULL, NULL
+       f.provider || ':' || f.model, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM advice_refusals f WHERE f.session_id = %(sid)s
 ORDER BY em, id
 LIMIT 2000

@@ -67,6 +67,7 @@ _ALERTAS = (
     Column("enviado em", 20, "datetime"),
     Column("ciente em", 20, "datetime"),
     Column("ciente por", 24),
+    Column("orientação dada em", 20, "datetime"),
     Column("sessão", 38),
 )
 _CUSTOS = (
@@ -133,7 +134,8 @@ _SQL_ALERTAS = (
     "SELECT a.created_at AT TIME ZONE %s, c.razao_social, l.nome, b.nome_balcao,"
     " coalesce(a.atendente, s.atendente), a.sinal, array_to_string(a.sinais, '; '), a.motivo,"
     f" a.orientacao, CASE a.transcricao_base WHEN '' THEN '{ERASED}' ELSE a.transcricao_base END,"
-    " a.sent_at AT TIME ZONE %s, a.ciente_em AT TIME ZONE %s, a.ciente_por, s.id::text"
+    " a.sent_at AT TIME ZONE %s, a.ciente_em AT TIME ZONE %s, a.ciente_por,"
+    " a.orientado_em AT TIME ZONE %s, s.id::text"
     " FROM alerts a" + _JOIN.format(t="a") + "{where} ORDER BY a.created_at, a.id"
 )
 _SQL_CUSTOS = (
@@ -231,7 +233,7 @@ def write_report(conn: psycopg.Connection, path: Path, options: ReportOptions) -
     sql = _SQL_ALERTAS.format(where=where)
     counts["Alertas"] = _fill(
         Sheet(workbook, "Alertas", _ALERTAS, banner),
-        _stream(conn, "export_alertas", sql, [tz, tz, tz, *params]),
+        _stream(conn, "export_alertas", sql, [tz, tz, tz, tz, *params]),
     )
     if people := _people(conn, options):
         sheet = Sheet(workbook, "Atendentes", _ATENDENTES, banner)

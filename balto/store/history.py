@@ -143,7 +143,7 @@ _RECOMMENDATIONS = (
 _ALERTS = (
     "SELECT x.id, x.session_id, x.segment_id, b.id AS balcao_id, b.nome_balcao,"
     " c.id AS cliente_id, c.razao_social, x.sinal, x.sinais, x.motivo, x.orientacao,"
-    " x.transcricao_base, x.atendente, x.created_at, x.sent_at,"
+    " x.transcricao_base, x.atendente, x.created_at, x.sent_at, x.orientado_em,"
     f" x.created_at AS _at, x.id AS _id FROM alerts x{_FROM_SESSION}"
 )
 _REFUSALS = (

@@ -40,6 +40,7 @@
     } else if (ev.tipo === "alerta") {
       li.className = "ev-alerta";
       li.append(el("strong", "Alerta: " + ev.explicacao));
+      if (ev.orientado_em) li.append(el("span", Balto.orientado(ev), "selo aceita"));
       if (ev.ciente_em) li.append(el("span", Balto.ciente(ev), "selo aceita"));
       li.append(el("div", ev.orientacao));
     }

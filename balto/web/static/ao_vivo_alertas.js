@@ -64,7 +64,7 @@ const BaltoAlertas = (() => {
       if (card) card.classList.toggle("com-alerta", pendentes.length > 0);
     }
     const lista = document.getElementById("alertas-novos");
-    const chave = novos.map((n) => n.ev.id).join(",");
+    const chave = novos.map((n) => n.ev.id + (n.ev.orientado_em ? "+" : "")).join(",");
     if (lista.dataset.chave !== chave) {
       lista.dataset.chave = chave;
       lista.replaceChildren(...novos.map(({ s, ev }) => {
@@ -72,6 +72,7 @@ const BaltoAlertas = (() => {
         li.dataset.alerta = ev.id;
         li.append(el("strong", `${s.nome_balcao || s.balcao_id}: ${ev.explicacao}`), " ",
           el("span", `às ${hora(ev.em)}${s.atendente ? ", atendente " + s.atendente : ""}. ${ev.orientacao}`), " ",
+          ev.orientado_em ? el("span", Balto.orientado(ev) + ".", "selo aceita") : "", " ",
           botao("Ciente", () => ciente(ev.id)));
         return li;
       }));

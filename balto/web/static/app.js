@@ -290,6 +290,10 @@ const Balto = (() => {
   function ciente(item) {
     return "ciente às " + hora(item.ciente_em) + (item.ciente_por ? " por " + item.ciente_por : "");
   }
+  // the counter's word that the customer was given the alert's guidance (`orientado_em`)
+  function orientado(item) {
+    return "orientação dada no balcão às " + hora(item.orientado_em);
+  }
   // a button that asks once more before it acts ("Sim, …"): for what cannot be undone
   function botaoConfirmado(texto, confirmacao, acao, cls) {
     const b = botao(texto, async () => {
@@ -324,6 +328,6 @@ const Balto = (() => {
     gestor, meuCliente, minhaLoja, fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
     haQuanto, ultimaConexao,
     consulta, filtrosDaUrl, lerFormulario, aplicarFiltros, preencherFormulario, clientesEBalcoes, filtroLoja, todos, dobrar, pct, usd, brl, linha, botao,
-    falante, ciente, botaoConfirmado, armar, fonte, motivoFalha, comPalavras,
+    falante, ciente, orientado, botaoConfirmado, armar, fonte, motivoFalha, comPalavras,
   };
 })();

@@ -30,7 +30,7 @@
   let espera = null;
   let ouvido = 0;
   let travaTela = null;
-  const pendentes = [];  // feedback given while disconnected: sent on the next connection
+  const pendentes = [];  // feedback and guidance given while disconnected: sent on the next connection
 
   function ler(nome) { try { return JSON.parse(localStorage.getItem(nome) || "null"); } catch { return null; } }
   function estado(texto, tipo) { const e = $("estado"); e.textContent = texto; e.dataset.estado = tipo; }
@@ -158,12 +158,23 @@
     guardar($("sugestoes"), li);
   }
 
+  // the attendant says she gave the guidance: stored with the alert (README, Device protocol)
+  function orientei(id, cartao) {
+    const msg = { comando: "orientado", id };
+    if (!enviarTexto(msg)) pendentes.push(msg);
+    cartao.querySelector(".acoes").replaceChildren(el("span", "Orientação registrada.", "selo aceita"));
+  }
+
   function alerta(m) {
     const li = el("li", null, "cartao alerta");
     li.dataset.sinal = m.sinal;
+    li.dataset.id = m.id;
     li.append(el("span", hora(new Date().toISOString()), "hora"), el("strong", `Atenção: ${m.motivo}`, "produto"));
     li.append(el("p", m.orientacao, "motivo"));
     if (m.transcricao_base) li.append(el("p", `Ouvido: “${m.transcricao_base}”`, "ouvido"));
+    const acoes = el("div", null, "acoes");
+    if (m.id) acoes.append(botao("Orientei o cliente", () => orientei(m.id, li)));
+    li.append(acoes);
     guardar($("alertas"), li);
   }
 

@@ -41,6 +41,7 @@
     } else if (i.tipo === "alerta") {
       li.className = "ev-alerta";
       li.append(el("strong", "Alerta: " + (SINAIS[i.sinal] || i.sinal) + " — " + i.explicacao));
+      if (i.orientado_em) li.append(el("span", Balto.orientado(i), "selo aceita"));
       if (i.ciente_em) li.append(el("span", Balto.ciente(i), "selo aceita"));
       li.append(el("div", i.orientacao));
     } else if (i.tipo === "recusa") {

@@ -60,6 +60,7 @@
       const link = el("a", dataHora(a.created_at)); link.href = "/admin/historico/" + a.session_id;
       const sinais = (a.sinais || [a.sinal]).map((s) => SINAIS[s] || s).join(", ");
       const tr = linha(tbody, [link, a.nome_balcao, a.loja ? `${a.razao_social} · ${a.loja}` : a.razao_social, a.atendente || "—", sinais, a.transcricao_base,
+        a.orientado_em ? dataHora(a.orientado_em) : "—",
         a.ciente_em ? dataHora(a.ciente_em) + (a.ciente_por ? " · " + a.ciente_por : "") : "—"]);
       tr.dataset.sinal = a.sinal;
     }
