@@ -45,16 +45,20 @@ def event_body(conn: psycopg.Connection, item: Claimed) -> dict[str, Any] | None
     }
     sessao_id = row.pop("sessao_id")
     row["criado_em"] = row.pop("created_at").isoformat()
-    if "retorno_em" in row:
-        row["retorno_em"] = row["retorno_em"] and row["retorno_em"].isoformat()
+    for when in ("retorno_em", "orientado_em"):
+        if when in row:
+            row[when] = row[when] and row[when].isoformat()
     return {**base, "balcao": balcao, "sessao_id": sessao_id, key: row}
 
 
 # the event's table, its own columns and the payload's key for them (fixed strings: nothing of a
-# request reaches the SQL); a verdict is sent as its suggestion, with the verdict as it is now
+# request reaches the SQL); a verdict is sent as its suggestion, with the verdict as it is now,
+# and the guidance given as its alert, with when
 _SUGGESTION = "o.produto, o.explicacao, o.aceita"
+_ALERT = "o.sinal, o.sinais, o.motivo, o.orientacao"
 _OBJECTS = {
-    "alerta": ("alerts", "o.sinal, o.sinais, o.motivo, o.orientacao", "alerta"),
+    "alerta": ("alerts", _ALERT, "alerta"),
+    "orientacao": ("alerts", _ALERT + ", o.orientado_em", "alerta"),
     "recomendacao": ("recommendations", _SUGGESTION, "recomendacao"),
     "retorno": ("recommendations", _SUGGESTION + ", o.feedback_at AS retorno_em", "recomendacao"),
 }

@@ -22,7 +22,8 @@ from psycopg.rows import class_row
 
 from balto.sealing import WEBHOOK, Box
 
-EVENTOS = ("alerta", "recomendacao", "retorno")  # retorno: the attendant's verdict (0033)
+# retorno: the attendant's verdict on a suggestion (0033); orientacao: guidance given (0035)
+EVENTOS = ("alerta", "recomendacao", "retorno", "orientacao")
 MAX_PER_CLIENTE = 10
 SECRET_PREFIX = "whsec_"
 WAKE_CHANNEL = "balto_webhooks"  # the migration's trigger notifies it for each alert queued

@@ -2,7 +2,8 @@
 
 ``POST /admin/clientes/{id}/webhooks`` ``{"url", "eventos"?, "descricao"?}`` → 201 ``{"id",
 "url", "eventos", "descricao", "segredo"}``: ``eventos`` any of ``alerta`` (the default),
-``recomendacao`` and ``retorno`` (the attendant's verdict on a suggestion); the signing secret
+``recomendacao``, ``retorno`` (the attendant's verdict on a suggestion) and ``orientacao`` (an
+alert's guidance given at the counter); the signing secret
 is in this answer only (`balto.webhooks.signing`). 400 naming ``url`` (not https, credentials
 in it, an internal address: `balto.webhooks.address`), ``eventos`` or ``descricao`` (≤ 120); 409
 naming ``url`` for an address the chain has already, or for an eleventh webhook; 404 unknown
@@ -55,7 +56,8 @@ def _eventos(body: dict[str, Any]) -> list[str]:
         or not all(isinstance(e, str) and e in webhooks.EVENTOS for e in value)
     ):
         raise FieldError(
-            "eventos", "eventos deve ser uma lista com alerta, recomendacao e/ou retorno"
+            "eventos",
+            "eventos deve ser uma lista com alerta, recomendacao, retorno e/ou orientacao",
         )
     return sorted(set(value))
 
