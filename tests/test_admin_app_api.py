@@ -228,13 +228,14 @@ async def test_conversations_one_conversation_the_painel_and_the_live_feed(
             "aceitas",
             "com_feedback",
             "alertas",
+            "orientadas",
         )
         said_by = [tuple(r[f] for f in fields) for r in painel["por_atendente"]]
         assert said_by == [
-            ("Rede c1", "Ana Paula", 8, 3, 6, 0),  # s2's five under the session's name
-            ("Rede c2", "Bruno", 5, 2, 4, 0),
-            ("Rede c1", None, 2, 1, 2, 0),
-            ("Rede c1", "Carla", 0, 0, 0, 1),  # an alert is hers too
+            ("Rede c1", "Ana Paula", 8, 3, 6, 0, 0),  # s2's five under the session's name
+            ("Rede c2", "Bruno", 5, 2, 4, 0, 0),
+            ("Rede c1", None, 2, 1, 2, 0, 0),
+            ("Rede c1", "Carla", 0, 0, 0, 1, 0),  # an alert is hers too, its guidance not given
         ]
         assert (await http.get("/admin/painel/dados", params={"grao": "mes"})).status_code == 400
 

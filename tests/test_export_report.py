@@ -145,10 +145,11 @@ async def test_the_report_is_typed_laid_out_and_never_a_formula(
     people = list(book["Atendentes"].iter_rows(values_only=True))
     assert people == [
         ATENDENTES,
-        ("Rede c1", "Ana Paula", 5, 2, 4, 0.5, 1),
-        ("Rede c2", "não identificado", 5, 2, 4, 0.5, 0),
-        ("Rede c1", "não identificado", 4, 2, 4, 0.5, 0),
-        ("Rede c1", HOSTILE["atendente"], 1, 0, 0, None, 1),  # no feedback: no rate
+        ("Rede c1", "Ana Paula", 5, 2, 4, 0.5, 1, 0),
+        ("Rede c2", "não identificado", 5, 2, 4, 0.5, 0, 0),
+        ("Rede c1", "não identificado", 4, 2, 4, 0.5, 0, 0),
+        # no feedback: no rate; her alert's guidance given at the counter
+        ("Rede c1", HOSTILE["atendente"], 1, 0, 0, None, 1, 1),
     ]
     assert book["Atendentes"]["F2"].number_format == "0.0%"
 
@@ -198,7 +199,7 @@ async def test_filters_narrow_every_sheet_and_the_demo_is_marked(
     interacoes = list(book["Interações"].iter_rows(min_row=3, values_only=True))
     assert [row[5] for row in interacoes] == ["b2 fala 2", "b2 fala 3", "b2 fala 4"]
     people = list(book["Atendentes"].iter_rows(min_row=3, values_only=True))
-    assert people == [("Rede c1", "Ana Paula", 3, 1, 2, 0.5, 1)]  # hers alone
+    assert people == [("Rede c1", "Ana Paula", 3, 1, 2, 0.5, 1, 0)]  # hers alone
     assert resumo["segmentos"] == 3 and resumo["recomendações"] == 3
     assert resumo["alertas de encaminhamento"] == 1 and resumo["sessões"] == 0  # started at 12:00
     alertas = list(book["Alertas"].iter_rows(min_row=3, values_only=True))

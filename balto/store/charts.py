@@ -98,7 +98,8 @@ SELECT to_char(t.periodo, 'YYYY-MM-DD') AS periodo, b.id AS balcao_id, b.nome_ba
 
 # Per attendant: suggestions and alerts under their own attendant (the name the device declared,
 # else the one the voice identified, at that moment), else the session's last declared one, as
-# the Excel report reads them. Sessions and provider calls have no single attendant: not counted.
+# the Excel report reads them; `orientadas`: alerts whose guidance the counter said was given.
+# Sessions and provider calls have no single attendant: not counted.
 # The session is read only for a row whose own attendant is unknown.
 _SAID_BY_TABLES = (
     _Table(
@@ -107,20 +108,23 @@ _SAID_BY_TABLES = (
         "x.balcao_id",
         " LEFT JOIN sessions s ON x.atendente IS NULL AND s.id = x.session_id",
         "coalesce(x.atendente, s.atendente), 1, CASE WHEN x.aceita THEN 1 ELSE 0 END,"
-        " CASE WHEN x.aceita IS NOT NULL THEN 1 ELSE 0 END, 0",
+        " CASE WHEN x.aceita IS NOT NULL THEN 1 ELSE 0 END, 0, 0",
     ),
     _Table(
         "alerts",
         "created_at",
         "x.balcao_id",
         " LEFT JOIN sessions s ON x.atendente IS NULL AND s.id = x.session_id",
-        "coalesce(x.atendente, s.atendente), 0, 0, 0, 1",
+        "coalesce(x.atendente, s.atendente), 0, 0, 0, 1,"
+        " CASE WHEN x.orientado_em IS NOT NULL THEN 1 ELSE 0 END",
     ),
 )
 _SAID_BY = """
 SELECT {key}, sum(f.recomendacoes)::int AS recomendacoes, sum(f.aceitas)::int AS aceitas,
-       sum(f.com_feedback)::int AS com_feedback, sum(f.alertas)::int AS alertas
-  FROM ({facts}) AS f (balcao_id, atendente, recomendacoes, aceitas, com_feedback, alertas)
+       sum(f.com_feedback)::int AS com_feedback, sum(f.alertas)::int AS alertas,
+       sum(f.orientadas)::int AS orientadas
+  FROM ({facts}) AS f (balcao_id, atendente, recomendacoes, aceitas, com_feedback, alertas,
+                       orientadas)
   JOIN balcoes b ON b.id = f.balcao_id JOIN clientes c ON c.id = b.cliente_id
  GROUP BY {group} ORDER BY {order}
 """
@@ -228,9 +232,10 @@ def _grupo(columns: tuple[str, ...]) -> int:
 
 
 def per_atendente(conn: psycopg.Connection, filters: Filters) -> list[Row]:
-    """Suggestions, acceptance and alerts per attendant, most suggestions first.
+    """Suggestions, acceptance and alerts (and their guidance given) per attendant, busiest first.
 
-    Names alike in any case are one; a null name: nobody declared or identified.
+    Names alike in any case are one; a null name: nobody declared or identified. Most suggestions
+    first.
     """
     # the spelling most used stands for the name
     key = (

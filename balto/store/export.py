@@ -110,6 +110,7 @@ _ATENDENTES = (
     Column("com retorno", 11, "int"),
     Column("taxa de aceitação", 12, "pct"),
     Column("alertas", 9, "int"),
+    Column("orientação dada", 12, "int"),
 )
 INTERACOES = tuple(column.title for column in _INTERACOES)
 ATENDENTES = tuple(column.title for column in _ATENDENTES)
@@ -276,6 +277,7 @@ def _people(conn: psycopg.Connection, options: ReportOptions) -> list[tuple[Any,
             r["com_feedback"],
             r["aceitas"] / r["com_feedback"] if r["com_feedback"] else None,
             r["alertas"],
+            r["orientadas"],
         )
         for r in rows
     ]

@@ -5,7 +5,8 @@
 "brl_por_usd", "series": [{"periodo", "sessoes", "recomendacoes", "aceitas", "com_feedback",
 "alertas", "custo_usd", "custo_brl"}], "por_balcao": [...], "por_loja": [...], "por_cliente": [...],
 "por_atendente": [{"cliente_id", "razao_social", "atendente", "recomendacoes", "aceitas",
-"com_feedback", "alertas"}],
+"com_feedback", "alertas", "orientadas"}] (``orientadas``: alerts whose guidance the counter said
+was given),
 "produtos": [{"produto", "vezes", "aceitas", "com_feedback"}]}``. Periods are cut in
 ``BALTO_TIMEZONE``; BRL is USD times ``BALTO_BRL_PER_USD``. A gestor's figures are its own
 cliente's (`balto.web.params.filters_arg`).

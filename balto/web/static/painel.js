@@ -23,7 +23,8 @@
     return filtros.grao === "semana" ? `sem. ${d}/${m}` : `${d}/${m}/${a.slice(2)}`;
   }
 
-  function kpis(series) {
+  // `orientadas`: the alerts whose guidance the counter said was given (per attendant, summed)
+  function kpis(series, orientadas) {
     const total = (k) => series.reduce((s, r) => s + (r[k] || 0), 0);
     const box = document.getElementById("kpis");
     box.replaceChildren();
@@ -31,7 +32,7 @@
     add("sessões", total("sessoes"));
     add("sugestões", total("recomendacoes"));
     add(`aceitação (${total("aceitas")} de ${total("com_feedback")} com retorno)`, pct(total("aceitas"), total("com_feedback")));
-    add("alertas", total("alertas"));
+    add(total("alertas") ? `alertas (orientação dada em ${orientadas})` : "alertas", total("alertas"));
     add("custo", `${usd.format(total("custo_usd"))} · ${brl.format(total("custo_brl"))}`);
   }
 
@@ -84,14 +85,15 @@
             ticks: { callback: (v) => usd.format(v) } },
         },
       });
-      kpis(d.series);
+      kpis(d.series, d.por_atendente.reduce((s, r) => s + r.orientadas, 0));
       tabela("por-cliente", d.por_cliente, (r) => [r.razao_social, r.sessoes, r.recomendacoes, aceit(r), r.alertas, usd.format(r.custo_usd), brl.format(r.custo_brl)]);
       // stores only where the chain has them: a chain without any reads the same as before
       document.getElementById("por-loja-bloco").hidden = !d.por_loja.some((r) => r.loja);
       tabela("por-loja", d.por_loja, (r) => [r.loja || "sem loja", r.razao_social, r.sessoes, r.recomendacoes, aceit(r), r.alertas, usd.format(r.custo_usd), brl.format(r.custo_brl)]);
       // shown once any suggestion or alert names someone: before that it would be one "—" row
       document.getElementById("por-atendente-bloco").hidden = !d.por_atendente.some((r) => r.atendente);
-      tabela("por-atendente", d.por_atendente, (r) => [r.atendente || "não identificado", r.razao_social, r.recomendacoes, aceit(r), r.alertas]);
+      tabela("por-atendente", d.por_atendente, (r) => [r.atendente || "não identificado", r.razao_social, r.recomendacoes, aceit(r), r.alertas,
+        r.alertas ? `${r.orientadas} de ${r.alertas}` : "—"]);
       tabela("por-balcao", d.por_balcao, (r) => [r.nome_balcao, r.razao_social, r.sessoes, r.recomendacoes, aceit(r), r.alertas, usd.format(r.custo_usd), brl.format(r.custo_brl)]);
       tabela("produtos", d.produtos, (r) => [r.produto, r.vezes, aceit(r)]);
       document.body.dataset.carregado = "1";
