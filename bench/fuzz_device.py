@@ -204,6 +204,10 @@ async def device_cases(probe: Probe, rng: random.Random, mutations: int) -> None
         {"comando": "atendente", "nome": "Ana\0"}, {"comando": "atendente", "nome": "\ud800"},
         {"comando": "atendente", "nome": "😀" * 80}, {"comando": "atendente", "nome": 5},
         {"comando": "atendente", "nome": "\u202eAna"}, {"comando": "x" * 60_000},
+        {"comando": "orientado"}, {"comando": "orientado", "id": 5},
+        {"comando": "orientado", "id": "urn:uuid:" + "0" * 32},
+        {"comando": "orientado", "id": "\0"},
+        {"comando": "orientado", "id": ["x"]}, {"comando": "orientado", "id": "x" * 70_000},
     ]  # fmt: skip
     for i, command in enumerate(commands):
         text = json.dumps(command)
