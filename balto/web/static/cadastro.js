@@ -84,18 +84,20 @@
       renomear.dataset.action = "renomear-balcao";
       const acoes = el("span");
       acoes.append(renomear, " ", revogar);
-      const celulas = [nome, b.api_key_hint + "…", dataHora(b.created_at), situacao, Balto.ultimaConexao(b), acoes];
+      const conexao = Balto.ultimaConexao(b);
+      const celulas = [nome, b.api_key_hint + "…", dataHora(b.created_at), situacao, conexao, acoes];
       if (comLoja) celulas.splice(1, 0, lugar(b));
       const tr = linha(tbody, celulas);
       tr.dataset.balcao = b.id;
-      tr.dataset.texto = Balto.dobrar([b.nome_balcao, b.loja || "", situacao].join(" ").normalize("NFC"));
+      tr.dataset.texto = Balto.dobrar([b.nome_balcao, b.loja || "", situacao, conexao].join(" ").normalize("NFC"));
     }
     if (!itens.length) linha(tbody, [daLoja ? "Nenhum balcão nesta loja." : "Nenhum balcão vinculado."]);
     $("balcoes-busca-bloco").hidden = itens.length <= BUSCA_A_PARTIR;
     filtrarBalcoes();
   }
 
-  // a chain of many balcões finds one by pieces of its name, store or state ("ao vivo")
+  // a chain of many balcões finds one by pieces of its name, store, state ("ao vivo") or last
+  // connection ("nunca conectou", "há 3 dias")
   const BUSCA_A_PARTIR = 10;
   function filtrarBalcoes() {
     const palavras = Balto.dobrar($("balcoes-busca").value.normalize("NFC")).split(/\s+/).filter(Boolean);
