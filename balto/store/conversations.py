@@ -139,8 +139,12 @@ def alerts_page(
     filters: Filters,
     atendente: str | None,
     sinal: str | None,
+    sem_ciente: bool = False,
 ) -> Page:
-    """Referral alerts newest first, filtered like conversations (`atendente`: the alert's)."""
+    """Referral alerts newest first, filtered like conversations (`atendente`: the alert's).
+
+    `sem_ciente`: only those no admin has acknowledged yet.
+    """
     parts, params = filters.where("a.created_at")
     if atendente is not None:
         parts.append("lower(a.atendente) = lower(%s)")
@@ -148,6 +152,8 @@ def alerts_page(
     if sinal is not None:
         parts.append("%s = ANY(a.sinais)")
         params.append(sinal)
+    if sem_ciente:
+        parts.append("a.ciente_em IS NULL")
     return keyset_page(
         conn, _ALERTS, ("a.created_at", "a.id", "uuid"), (parts, params), limit, cursor
     )

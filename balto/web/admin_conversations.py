@@ -25,7 +25,9 @@ zeros when asked again); 409 ``live`` while the session is live; 404 for an unkn
 Audited (``erase_conversation``).
 
 ``GET /admin/history/alertas`` (admin): referral alerts as ``GET /admin/history/alerts`` lists
-them, filtered like conversations (``atendente`` included, the alert's own) and by ``sinal``.
+them, filtered like conversations (``atendente`` included, the alert's own), by ``sinal``, and
+with ``sem_ciente=true`` to those no admin has acknowledged yet (the Histórico's "Sem ciente":
+alerts of conversations that ended before anyone saw them).
 
 A gestor (a chain's account) uses all four on its own cliente's conversations only: another
 cliente's conversation is a 404, another cliente's ``cliente_id`` filter a 403.
@@ -40,6 +42,7 @@ from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.errors import error
 from balto.web.params import (
+    bool_arg,
     cursor_arg,
     encode_cursor,
     filters_arg,
@@ -80,7 +83,7 @@ async def list_conversations() -> Response:
 @blueprint.get("/admin/history/alertas")
 @for_lojas
 async def list_alerts() -> Response:
-    """Alerts, newest first, with the conversations' filters and ``sinal``."""
+    """Alerts, newest first, with the conversations' filters, ``sinal`` and ``sem_ciente``."""
     filters, limit, cursor, atendente = (
         filters_arg(),
         limit_arg(),
@@ -88,8 +91,9 @@ async def list_alerts() -> Response:
         text_arg("atendente"),
     )
     sinal = text_arg("sinal")
+    sem_ciente = bool_arg("sem_ciente") or False
     page = await app_services().db.run(
-        conversations.alerts_page, limit, cursor, filters, atendente, sinal
+        conversations.alerts_page, limit, cursor, filters, atendente, sinal, sem_ciente
     )
     return jsonify(
         {

@@ -178,6 +178,10 @@ const Balto = (() => {
   // shared link shows the same (`extra`: other values the page keeps there)
   function aplicarFiltros(form, nomes, filtros, extra = {}) {
     Object.assign(filtros, lerFormulario(form, nomes));
+    guardarNoEndereco(filtros, extra);
+  }
+  // the filters as applied (and `extra`) into the address, without reading the form again
+  function guardarNoEndereco(filtros, extra = {}) {
     const q = new URLSearchParams();
     for (const [k, v] of Object.entries({ ...filtros, ...extra })) if (v) q.set(k, v);
     history.replaceState(null, "", location.pathname + (q.toString() ? "?" + q : ""));
@@ -309,6 +313,21 @@ const Balto = (() => {
   // a button of botaoConfirmado waiting for its second click (also after a redraw put it back)
   function armar(b) { b.dataset.confirmar = "1"; b.textContent = b.dataset.confirmacao; }
   function botao(texto, acao, cls) { const b = el("button", texto, cls); b.type = "button"; b.addEventListener("click", acao); return b; }
+  // "Ciente" on an alert (POST /admin/alertas/{id}/ciente: once for every admin, audited) where
+  // nobody saw it live; `feito` gets the answer ({ciente_em, ciente_por}), `rotulo` names it
+  function botaoCiente(alertaId, feito, rotulo) {
+    const marcar = botao("Ciente", async () => {
+      marcar.disabled = true;
+      try {
+        feito(await api(`/admin/alertas/${encodeURIComponent(alertaId)}/ciente`, { method: "POST" }));
+      } catch (err) {
+        marcar.disabled = false;
+        erro("Não foi possível marcar o alerta como visto: " + err.message);
+      }
+    });
+    if (rotulo) marcar.setAttribute("aria-label", rotulo);
+    return marcar;
+  }
   function linha(tbody, cells) {
     const tr = el("tr");
     for (const c of cells) {
@@ -327,7 +346,7 @@ const Balto = (() => {
   return {
     gestor, meuCliente, minhaLoja, fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
     haQuanto, ultimaConexao,
-    consulta, filtrosDaUrl, lerFormulario, aplicarFiltros, preencherFormulario, clientesEBalcoes, filtroLoja, todos, dobrar, pct, usd, brl, linha, botao,
-    falante, ciente, orientado, botaoConfirmado, armar, fonte, motivoFalha, comPalavras,
+    consulta, filtrosDaUrl, lerFormulario, aplicarFiltros, guardarNoEndereco, preencherFormulario, clientesEBalcoes, filtroLoja, todos, dobrar, pct, usd, brl, linha, botao,
+    falante, ciente, orientado, botaoCiente, botaoConfirmado, armar, fonte, motivoFalha, comPalavras,
   };
 })();

@@ -43,6 +43,10 @@
       li.append(el("strong", "Alerta: " + (SINAIS[i.sinal] || i.sinal) + " — " + i.explicacao));
       if (i.orientado_em) li.append(el("span", Balto.orientado(i), "selo aceita"));
       if (i.ciente_em) li.append(el("span", Balto.ciente(i), "selo aceita"));
+      else {  // no admin saw it while it was live: seen from here
+        const marcar = Balto.botaoCiente(i.id, (feito) => marcar.replaceWith(el("span", Balto.ciente(feito), "selo aceita")));
+        li.append(" ", marcar);
+      }
       li.append(el("div", i.orientacao));
     } else if (i.tipo === "recusa") {
       li.className = "ev-recusa";

@@ -8,6 +8,10 @@
   const filtros = Balto.filtrosDaUrl(NOMES);
   const sinal = document.getElementById("f-sinal");
   sinal.value = new URLSearchParams(location.search).get("sinal") || "";
+  // "sem": only the alerts no admin has acknowledged (those of a conversation that ended before
+  // anyone saw them never reach Ao vivo's banner again)
+  const situacao = document.getElementById("f-ciente");
+  situacao.value = new URLSearchParams(location.search).get("ciente") === "sem" ? "sem" : "";
   const busca = document.getElementById("f-busca");
   busca.value = new URLSearchParams(location.search).get("q") || "";
   let buscado = busca.value.trim();
@@ -51,17 +55,25 @@
     document.getElementById("busca-vazio").hidden = !vazio || !buscado;
   }
 
+  const cienteTexto = (a) => dataHora(a.ciente_em) + (a.ciente_por ? " · " + a.ciente_por : "");
+
   async function alertas(mais) {
-    const q = consulta({ sinal: sinal.value, cursor: mais ? cursorAlertas : null });
+    const q = consulta({ sinal: sinal.value, sem_ciente: situacao.value === "sem" ? "true" : "", cursor: mais ? cursorAlertas : null });
     const body = await api("/admin/history/alertas?" + q);
     const tbody = document.querySelector("#alertas tbody");
     if (!mais) tbody.replaceChildren();
     for (const a of body.items) {
       const link = el("a", dataHora(a.created_at)); link.href = "/admin/historico/" + a.session_id;
       const sinais = (a.sinais || [a.sinal]).map((s) => SINAIS[s] || s).join(", ");
+      const ciente = el("span", a.ciente_em ? cienteTexto(a) : null);
+      // seen from here, as on Ao vivo; the row stays (in "Sem ciente" too) with when and who
+      if (!a.ciente_em) {
+        ciente.append(Balto.botaoCiente(a.id, (feito) => ciente.replaceChildren(cienteTexto(feito)),
+          `Ciente do alerta de ${dataHora(a.created_at)} no ${a.nome_balcao}`));
+      }
       const tr = linha(tbody, [link, a.nome_balcao, a.loja ? `${a.razao_social} · ${a.loja}` : a.razao_social, a.atendente || "—", sinais, a.transcricao_base,
-        a.orientado_em ? dataHora(a.orientado_em) : "—",
-        a.ciente_em ? dataHora(a.ciente_em) + (a.ciente_por ? " · " + a.ciente_por : "") : "—"]);
+        a.orientado_em ? dataHora(a.orientado_em) : "—", ciente]);
+      tr.dataset.alerta = a.id;
       tr.dataset.sinal = a.sinal;
     }
     cursorAlertas = body.next_cursor;
@@ -86,17 +98,26 @@
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    Balto.aplicarFiltros(form, NOMES, filtros, { sinal: sinal.value, q: buscado });
+    Balto.aplicarFiltros(form, NOMES, filtros, extras());
     tudo();
   });
   document.getElementById("busca").addEventListener("submit", (event) => {
     event.preventDefault();
     buscado = busca.value.trim();
     // the filters as the form shows them, so the lists, the report and the address agree
-    Balto.aplicarFiltros(form, NOMES, filtros, { sinal: sinal.value, q: buscado });
+    Balto.aplicarFiltros(form, NOMES, filtros, extras());
     tudo();
   });
-  sinal.addEventListener("change", () => alertas(false).catch((e) => Balto.erro(e.message)));
+  // what the address keeps besides the form: the alerts' choices and the search
+  const extras = () => ({ sinal: sinal.value, ciente: situacao.value, q: buscado });
+  // the alerts' own selects: that list again, and the address as it now reads (the form's
+  // fields as last applied)
+  for (const select of [sinal, situacao]) {
+    select.addEventListener("change", () => {
+      Balto.guardarNoEndereco(filtros, extras());
+      alertas(false).catch((e) => Balto.erro(e.message));
+    });
+  }
   document.getElementById("mais-conversas").addEventListener("click", () => conversas(true).catch((e) => Balto.erro(e.message)));
   document.getElementById("mais-alertas").addEventListener("click", () => alertas(true).catch((e) => Balto.erro(e.message)));
 
