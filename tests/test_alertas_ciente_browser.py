@@ -59,13 +59,25 @@ async def test_alerts_nobody_saw_live_are_listed_and_acknowledged_afterwards(
 
         async with open_page(executable, tmp_path / "profile", width=1366, height=900) as page:
             await sign_in(page, running.base_url)
-            await page.goto(f"{running.base_url}/admin/historico?cliente_id={ids['c1']}")
-            await settle(page, f"{ROWS}.length === 2")  # the chain's two, one seen by Bia
-            await page.evaluate(
-                'const s = document.getElementById("f-ciente"); s.value = "sem";'
-                ' s.dispatchEvent(new Event("change"));'
+            # Ao vivo says so (the banner shows live sessions' alerts only), and links to them
+            await page.goto(f"{running.base_url}/admin/ao-vivo?cliente_id={ids['c1']}")
+            told = await settle(
+                page,
+                '(p => !p.hidden && p.textContent)(document.getElementById("alertas-encerradas"))',
             )
-            await settle(page, f"{ROWS}.length === 1")
+            assert told.startswith("1 alerta de hoje, de uma conversa já encerrada"), told
+            await photograph(page, "ao-vivo-sem-ciente")
+            await page.click("#alertas-encerradas a")
+            await settle(page, 'location.pathname === "/admin/historico"')
+            await settle(page, f"{ROWS}.length === 1")  # today's, the chain's, without a Ciente
+            assert await page.evaluate('document.getElementById("f-ciente").value') == "sem"
+            # all of them, then those without a Ciente again, the address following the choice
+            for choice, count in (("", 2), ("sem", 1)):
+                await page.evaluate(
+                    f'{{ const s = document.getElementById("f-ciente"); s.value = "{choice}";'
+                    ' s.dispatchEvent(new Event("change")); }'
+                )
+                await settle(page, f"{ROWS}.length === {count}")
             assert "ciente=sem" in await page.evaluate("location.search")
             row = f'#alertas tr[data-alerta="{unseen}"]'
             await photograph(page, "historico-sem-ciente")
