@@ -183,6 +183,16 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
             assert await page.evaluate('document.getElementById("vincular").hidden') is True
             assert await page.evaluate('localStorage.getItem("balto.balcao")') is not None
             await accessible(page, "balcao-suspenso")
+            # a reload keeps this tab's cards and what the attendant answered on them
+            await page.goto(running.base_url + "/balcao")
+            kept = await page.wait_for(
+                f"(c => c.length === 2 ? c : null)([{CARDS.format(list='sugestoes')},"
+                f" {CARDS.format(list='alertas')}].flat())",
+                timeout_s=10,
+            )
+            assert "Loratadina 10 mg" in kept[0] and "Marcada como usada" in kept[0], kept
+            assert "peito" in kept[1] and "Orientação registrada" in kept[1], kept
+            assert await page.evaluate('document.querySelectorAll(".acoes button").length') == 0
             assert (await http.delete(suspensao, headers=ADMIN)).status_code == 200
             await page.click("#iniciar")  # resumed: the same key streams again
             live = f"/admin/sessions/{stored['balcao_id']}"
@@ -198,6 +208,8 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
             assert revoked.status_code == 200, revoked.text
             await page.wait_for('!document.getElementById("vincular").hidden', timeout_s=15)
             assert "revogada" in await page.evaluate(error)
+            # unlinked: that balcão's cards are forgotten with its key
+            assert await page.evaluate('sessionStorage.getItem("balto.quadro")') == "[]"
             assert await page.evaluate('localStorage.getItem("balto.balcao")') is None
             # the recorder writes the session's close after the socket's, so wait for it
             closes = await _settled(

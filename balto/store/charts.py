@@ -232,10 +232,9 @@ def _grupo(columns: tuple[str, ...]) -> int:
 
 
 def per_atendente(conn: psycopg.Connection, filters: Filters) -> list[Row]:
-    """Suggestions, acceptance and alerts (and their guidance given) per attendant, busiest first.
+    """Per attendant: suggestions, acceptance, alerts and guidance given; most suggestions first.
 
-    Names alike in any case are one; a null name: nobody declared or identified. Most suggestions
-    first.
+    Names alike in any case are one; a null name: nobody declared or identified.
     """
     # the spelling most used stands for the name
     key = (

@@ -92,6 +92,9 @@
 
   function desvincular(motivo) {
     parar();
+    quadro.length = 0;  // another balcão's cards and answers have no place here
+    pendentes.length = 0;
+    salvar();
     localStorage.removeItem(CHAVE);
     config = null;
     Balto.erro(motivo || "");
@@ -134,55 +137,87 @@
   });
 
   // --- what the server says --------------------------------------------------------------------
+  // The cards and the attendant's answers are kept for this tab (sessionStorage), so a reload in
+  // the middle of an attendance still shows them and an alert can still be marked; so are the
+  // answers waiting for a connection. Closing the tab forgets them.
+  const QUADRO = "balto.quadro";  // [{ comando, m, em, resposta }], oldest first
+  const ESPERA = "balto.pendentes";
+  const quadro = lerSessao(QUADRO) || [];
+  pendentes.push(...(lerSessao(ESPERA) || []));
+  function lerSessao(nome) { try { return JSON.parse(sessionStorage.getItem(nome) || "null"); } catch { return null; } }
+  function salvar() {
+    while (quadro.length > 2 * MAX_CARTOES) quadro.shift();
+    try {
+      sessionStorage.setItem(QUADRO, JSON.stringify(quadro));
+      sessionStorage.setItem(ESPERA, JSON.stringify(pendentes));
+    } catch { /* storage full or refused: the cards still show, only a reload loses them */ }
+  }
+  function responder(id, resposta, msg) {
+    const item = quadro.find((q) => q.m.id === id);
+    if (item) item.resposta = resposta;
+    if (!enviarTexto(msg)) pendentes.push(msg);
+    salvar();
+  }
+
   function guardar(lista, cartao) {
     lista.prepend(cartao);
     while (lista.children.length > MAX_CARTOES) lista.lastChild.remove();
     $("vazio").hidden = true;
   }
 
+  const USADA = { true: ["Marcada como usada.", "selo aceita"], false: ["Marcada como não usada.", "selo recusada"] };
   function feedback(id, aceita, cartao) {
-    const msg = { comando: "feedback", id, aceita };
-    if (!enviarTexto(msg)) pendentes.push(msg);
-    cartao.querySelector(".acoes").replaceChildren(el("span", aceita ? "Marcada como usada." : "Marcada como não usada.", "selo " + (aceita ? "aceita" : "recusada")));
+    responder(id, aceita, { comando: "feedback", id, aceita });
+    cartao.querySelector(".acoes").replaceChildren(el("span", ...USADA[aceita]));
   }
 
-  function sugestao(m) {
+  function sugestao(m, em, resposta) {
     const li = el("li", null, "cartao sugestao");
     li.dataset.id = m.id;
-    li.append(el("span", hora(new Date().toISOString()), "hora"), el("strong", m.produto, "produto"));
+    li.append(el("span", hora(em), "hora"), el("strong", m.produto, "produto"));
     li.append(el("p", m.explicacao, "motivo"));
     if (m.transcricao_base) li.append(el("p", `Ouvido: “${m.transcricao_base}”`, "ouvido"));
     const acoes = el("div", null, "acoes");
-    acoes.append(botao("Usei", () => feedback(m.id, true, li)), botao("Não usei", () => feedback(m.id, false, li)));
+    if (resposta === true || resposta === false) acoes.append(el("span", ...USADA[resposta]));
+    else acoes.append(botao("Usei", () => feedback(m.id, true, li)), botao("Não usei", () => feedback(m.id, false, li)));
     li.append(acoes);
     guardar($("sugestoes"), li);
   }
 
   // the attendant says she gave the guidance: stored with the alert (README, Device protocol)
+  const ORIENTADA = ["Orientação registrada.", "selo aceita"];
   function orientei(id, cartao) {
-    const msg = { comando: "orientado", id };
-    if (!enviarTexto(msg)) pendentes.push(msg);
-    cartao.querySelector(".acoes").replaceChildren(el("span", "Orientação registrada.", "selo aceita"));
+    responder(id, "orientado", { comando: "orientado", id });
+    cartao.querySelector(".acoes").replaceChildren(el("span", ...ORIENTADA));
   }
 
-  function alerta(m) {
+  function alerta(m, em, resposta) {
     const li = el("li", null, "cartao alerta");
     li.dataset.sinal = m.sinal;
     li.dataset.id = m.id;
-    li.append(el("span", hora(new Date().toISOString()), "hora"), el("strong", `Atenção: ${m.motivo}`, "produto"));
+    li.append(el("span", hora(em), "hora"), el("strong", `Atenção: ${m.motivo}`, "produto"));
     li.append(el("p", m.orientacao, "motivo"));
     if (m.transcricao_base) li.append(el("p", `Ouvido: “${m.transcricao_base}”`, "ouvido"));
     const acoes = el("div", null, "acoes");
-    if (m.id) acoes.append(botao("Orientei o cliente", () => orientei(m.id, li)));
+    if (resposta === "orientado") acoes.append(el("span", ...ORIENTADA));
+    else if (m.id) acoes.append(botao("Orientei o cliente", () => orientei(m.id, li)));
     li.append(acoes);
     guardar($("alertas"), li);
+  }
+
+  function mostrarCartao({ comando, m, em, resposta }) {
+    if (comando === "recomendar") sugestao(m, em, resposta);
+    else if (comando === "alerta") alerta(m, em, resposta);
   }
 
   function receber(texto) {
     let m;
     try { m = JSON.parse(texto); } catch { return; }
-    if (m.comando === "recomendar") sugestao(m);
-    else if (m.comando === "alerta") alerta(m);
+    if (m.comando !== "recomendar" && m.comando !== "alerta") return;
+    const item = { comando: m.comando, m, em: new Date().toISOString() };
+    quadro.push(item);
+    salvar();
+    mostrarCartao(item);
   }
 
   // --- the connection --------------------------------------------------------------------------
@@ -196,6 +231,7 @@
       const nome = ler(ATENDENTE);
       if (nome) socket.send(JSON.stringify({ comando: "atendente", nome }));
       while (pendentes.length) socket.send(JSON.stringify(pendentes.shift()));
+      salvar();
       // a new connection is a new stream: a new recorder, whose first piece carries the header
       rec = mic.gravar({ intervaloMs: 250, aoPedaco: (pedaco) => { if (socket.readyState === WebSocket.OPEN) socket.send(pedaco); } });
       tentativas = 0;
@@ -309,5 +345,6 @@
     Balto.erro("Este navegador só abre o microfone em páginas HTTPS (ou em localhost): abra o Balto pelo endereço seguro.");
   }
   mostrar();
+  if (config) quadro.forEach(mostrarCartao);  // this tab's cards before a reload
   nomesDaLoja();
 })();
