@@ -142,9 +142,15 @@
   // answers waiting for a connection. Closing the tab forgets them.
   const QUADRO = "balto.quadro";  // [{ comando, m, em, resposta }], oldest first
   const ESPERA = "balto.pendentes";
-  const quadro = lerSessao(QUADRO) || [];
-  pendentes.push(...(lerSessao(ESPERA) || []));
-  function lerSessao(nome) { try { return JSON.parse(sessionStorage.getItem(nome) || "null"); } catch { return null; } }
+  const quadro = lerSessao(QUADRO).filter((q) => q && q.m && typeof q.m === "object");
+  pendentes.push(...lerSessao(ESPERA).filter((msg) => msg && typeof msg.comando === "string"));
+  // a list as this page wrote it; anything else (another version's, or edited by hand) is none
+  function lerSessao(nome) {
+    try {
+      const valor = JSON.parse(sessionStorage.getItem(nome) || "[]");
+      return Array.isArray(valor) ? valor : [];
+    } catch { return []; }
+  }
   function salvar() {
     while (quadro.length > 2 * MAX_CARTOES) quadro.shift();
     try {
