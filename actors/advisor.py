@@ -12,6 +12,11 @@ The cliente's imported catalog is read at start and again whenever its version c
 before each utterance (`actors.ports.CatalogSource.version`): an upload reaches live sessions at
 their next utterance, keeping what the session already suggested and alerted.
 
+Each utterance belongs to a customer's service (*atendimento*): one that began after the device
+said the next customer is served (`actors.customers`), or after a pause of `pause_s` with nothing
+said, starts afresh (`AdviceSession.new_conversation`), and its segment is marked
+(``segments.novo_atendimento``: ``balcao`` or ``pausa``) for the history.
+
 Recommendations and alerts carry the attendant the device had declared when the utterance began
 (`actors.attendant`), else the one identified by voice (`Transcript.atendente`); each turn of
 the dialogue carries its speaker's role (`Transcript.falante`) for the advisors. Text reaching
@@ -29,15 +34,16 @@ import trio
 from actors._calls import record_failed_attempts, record_failure
 from actors.attendant import Attendant
 from actors.context import ActorContext, ActorState
+from actors.customers import Customers
 from actors.ports import CatalogSource, Recorder
 from balto.advice import chain
-from balto.advice.session import DEFAULT_COOLDOWN_S, AdviceSession
+from balto.advice.session import DEFAULT_COOLDOWN_S, DEFAULT_PAUSE_S, AdviceSession
 from balto.catalog import Catalog
 from balto.messages import Alert, Recommendation, Transcript
 from balto.providers import red_flags
 from balto.providers.ports import Advisor
 from balto.providers.redaction import redact
-from balto.store.advice import add_alert, add_refusal
+from balto.store.advice import add_alert, add_refusal, mark_new_atendimento
 from balto.store.sessions import ProviderCall, add_provider_call, add_recommendation
 
 
@@ -51,7 +57,9 @@ async def run_advisor(
     recorder: Recorder,
     catalogs: CatalogSource | None = None,
     cooldown_s: float = DEFAULT_COOLDOWN_S,
+    pause_s: float = DEFAULT_PAUSE_S,
     attendant: Attendant | None = None,
+    customers: Customers | None = None,
 ) -> None:
     """Advise on every new utterance.
 
@@ -64,13 +72,18 @@ async def run_advisor(
         recorder: Where alerts, recommendations, refusals and provider calls are recorded.
         catalogs: Where the cliente's imported catalog is read (None: the default only).
         cooldown_s: Least time between two recommendations shown (alerts are never held back).
+        pause_s: Silence that ends an atendimento (0: only the device's command does).
         attendant: The session's declared attendant (read for each recommendation and alert).
+        customers: Where the device said the next customer is served.
     """
     ctx.health.state = ActorState.RUNNING
     version = await _catalog_version(ctx, catalogs)
     catalog = await _cliente_catalog(ctx, catalogs) or catalog
-    session = AdviceSession(catalog, advisors, cooldown_s)
+    session = AdviceSession(catalog, advisors, cooldown_s, pause_s)
     attendant = attendant or Attendant()
+    customers = customers or Customers()
+    # the atendimento of the last utterance heard (a restarted advisor starts from the current)
+    serving: int | None = None
     async with inbox, outbox:
         async for transcript in inbox:
             ctx.took()
@@ -83,9 +96,20 @@ async def run_advisor(
                     version = latest
             text = redact(transcript.text)
             started = trio.current_time()
+            current = customers.at(transcript.start)
+            asked = serving is not None and current != serving
+            if asked:
+                session.new_conversation()
+            serving = current
             decision = await session.hear(
                 text, transcript.start, transcript.end, speaker=transcript.falante
             )
+            if asked or decision.paused:
+                await recorder.record(
+                    mark_new_atendimento,
+                    transcript.segment_id,
+                    "balcao" if asked else "pausa",
+                )
             # who was declared when the utterance began wins over the voice
             atendente = attendant.at(transcript.start) or transcript.atendente
             ctx.health.busy_s += trio.current_time() - started

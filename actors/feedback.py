@@ -7,15 +7,17 @@ recommendations made at this balcão (checked when the recorder applies it),
 ``{"comando": "orientado", "id": "<alert id>"}`` by storing when the attendant gave that alert's
 guidance (``alerts.orientado_em``, the first time; this balcão's alerts only), and
 ``{"comando": "atendente", "nome": "…" | null}`` by setting the session's attendant
-(`actors.attendant`). Out: nothing is sent back. Raises nothing for bad input: unknown commands,
-wrong types and unknown ids are logged and dropped, so a device cannot crash its own session
-with a malformed frame.
+(`actors.attendant`), and ``{"comando": "novo_atendimento"}`` by starting the next customer's
+service (`actors.customers`). Out: nothing is sent back. Raises nothing for bad input: unknown
+commands, wrong types and unknown ids are logged and dropped, so a device cannot crash its own
+session with a malformed frame.
 """
 
 from __future__ import annotations
 
 from actors.attendant import Attendant, declare_attendant
 from actors.context import ActorContext
+from actors.customers import Customers, next_customer
 from actors.ports import Recorder
 from balto.store.advice import record_feedback, record_orientation
 
@@ -25,6 +27,7 @@ async def handle_command(
     ctx: ActorContext,
     recorder: Recorder,
     attendant: Attendant | None = None,
+    customers: Customers | None = None,
 ) -> None:
     """Handle one device command (the receiver's ``on_control`` hook).
 
@@ -33,10 +36,14 @@ async def handle_command(
         ctx: The receiver's context (session identity, logger).
         recorder: Where it is recorded.
         attendant: The session's attendant cell (``atendente`` commands set it).
+        customers: The session's atendimentos (``novo_atendimento`` commands start one).
     """
     comando = command.get("comando")
     if comando == "atendente" and attendant is not None:
         await declare_attendant(command, attendant, ctx, recorder)
+        return
+    if comando == "novo_atendimento" and customers is not None:
+        next_customer(command, customers, ctx)
         return
     if comando == "orientado":
         await _oriented(command, ctx, recorder)

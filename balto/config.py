@@ -182,6 +182,7 @@ class Settings:
     breaker_failures: int = 3
     breaker_probe_s: float = 10.0
     advice_cooldown_s: float = 2.0
+    advice_pause_s: float = 60.0
     stt_order: tuple[str, ...] = ("elevenlabs", "assemblyai")
     llm_order: tuple[str, ...] = ("xai", "openai", "catalog")
     stt_timeout_s: float = 10.0
@@ -301,6 +302,7 @@ class Settings:
             breaker_failures=max(1, int(_float(env, "BALTO_BREAKER_FAILURES", 3))),
             breaker_probe_s=_float(env, "BALTO_BREAKER_PROBE_S", d.breaker_probe_s),
             advice_cooldown_s=_float(env, "BALTO_ADVICE_COOLDOWN_S", d.advice_cooldown_s),
+            advice_pause_s=_float(env, "BALTO_ADVICE_PAUSE_S", d.advice_pause_s),
             stt_order=_order(
                 env,
                 "BALTO_STT",

@@ -208,10 +208,14 @@ async def device_cases(probe: Probe, rng: random.Random, mutations: int) -> None
         {"comando": "orientado", "id": "urn:uuid:" + "0" * 32},
         {"comando": "orientado", "id": "\0"},
         {"comando": "orientado", "id": ["x"]}, {"comando": "orientado", "id": "x" * 70_000},
+        {"comando": "novo_atendimento"}, {"comando": "novo_atendimento", "id": ["x"] * 100},
     ]  # fmt: skip
     for i, command in enumerate(commands):
         text = json.dumps(command)
         await session(probe, f"command{i}", hello, [text, *audio, text])
+    # the next customer, over and over: more boundaries than the session keeps, between chunks
+    flood = [json.dumps({"comando": "novo_atendimento"})] * 100
+    await session(probe, "next-customer-flood", hello, [*flood, *audio, *flood, *audio])
     pcm = wav[44 : 44 + 96_000]
     headers = [
         wav_header(channels=0), wav_header(rate=0), wav_header(rate=1), wav_header(rate=0xFFFFFFFF),

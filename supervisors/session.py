@@ -28,6 +28,7 @@ import trio
 from actors.advisor import run_advisor
 from actors.attendant import Attendant
 from actors.context import ActorContext, ActorHealth, SessionInfo, SessionStats
+from actors.customers import Customers
 from actors.decoder import DecoderMemory, run_decoder
 from actors.feedback import handle_command
 from actors.ports import CatalogSource, DeviceLink, Recorder, VoiceNeed, VoiceSource
@@ -121,6 +122,8 @@ class Session:
     supervisor: Supervisor | None = None
     # Who the device says is at the counter; outlives actor restarts, like the links.
     attendant: Attendant = field(default_factory=Attendant)
+    # Where the device said the next customer is served; outlives restarts too.
+    customers: Customers = field(default_factory=Customers)
 
     def context(self, name: str) -> ActorContext:
         """The context handed to actor `name`."""
@@ -261,7 +264,7 @@ async def run_session(
                 ctx,
                 device=watched,
                 on_control=lambda command: handle_command(
-                    command, ctx, pipeline.recorder, session.attendant
+                    command, ctx, pipeline.recorder, session.attendant, session.customers
                 ),
             ),
             inbox=watched,
@@ -325,7 +328,9 @@ async def run_session(
                 recorder=pipeline.recorder,
                 catalogs=pipeline.catalogs,
                 cooldown_s=cfg.advice_cooldown_s,
+                pause_s=cfg.advice_pause_s,
                 attendant=session.attendant,
+                customers=session.customers,
             ),
             inbox=texts,
             outbox=recs,

@@ -65,6 +65,37 @@ async def admin_get(running: Running, path: str, **params: str) -> Any:
     return response.json()
 
 
+async def stream_between(
+    running: Running, api_key: str, before: list[dict[str, Any]], between: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Stream the two-utterance recording in real time, the command `between` sent between its
+    utterances (`before` right after the handshake); the frames the device got."""
+    chunks = plan_chunks(WEBM.read_bytes())
+    received: list[dict[str, Any]] = []
+    async with open_websocket_url(ws_url(running)) as ws:
+        await ws.send_message(json.dumps({"api_key": api_key}))
+        for command in before:
+            await ws.send_message(json.dumps(command))
+        t0 = trio.current_time()
+
+        async def read() -> None:
+            while True:
+                received.append(json.loads(await ws.get_message()))
+
+        async with trio.open_nursery() as inner:
+            inner.start_soon(read)
+            sent = False
+            for end_at, chunk in chunks:
+                if end_at > 4.0 and not sent:  # between the two utterances
+                    await ws.send_message(json.dumps(between))
+                    sent = True
+                await trio.sleep_until(t0 + end_at)
+                await ws.send_message(chunk)
+            await trio.sleep(2.0)
+            inner.cancel_scope.cancel()
+    return received
+
+
 async def test_a_near_miss_name_from_the_first_llm_yields_the_catalog_product(
     nursery: trio.Nursery, database_url: str
 ) -> None:
@@ -155,30 +186,12 @@ async def test_the_atendente_frame_signs_in_and_out(
 ) -> None:
     transcripts = ["Tô com uma dor de cabeça forte.", "E o meu nariz está entupido."]
     running, api_key = await serve(nursery, database_url, transcripts)
-    chunks = plan_chunks(WEBM.read_bytes())
-    received: list[dict[str, Any]] = []
-
-    async with open_websocket_url(ws_url(running)) as ws:
-        await ws.send_message(json.dumps({"api_key": api_key}))
-        await ws.send_message(json.dumps({"comando": "atendente", "nome": "  Ana   Paula "}))
-        await ws.send_message(json.dumps({"comando": "atendente", "nome": 42}))  # ignored
-        t0 = trio.current_time()
-
-        async def read() -> None:
-            while True:
-                received.append(json.loads(await ws.get_message()))
-
-        async with trio.open_nursery() as inner:
-            inner.start_soon(read)
-            signed_out = False
-            for end_at, chunk in chunks:
-                if end_at > 4.0 and not signed_out:  # between the two utterances
-                    await ws.send_message(json.dumps({"comando": "atendente", "nome": None}))
-                    signed_out = True
-                await trio.sleep_until(t0 + end_at)
-                await ws.send_message(chunk)
-            await trio.sleep(2.0)
-            inner.cancel_scope.cancel()
+    received = await stream_between(
+        running,
+        api_key,
+        [{"comando": "atendente", "nome": "  Ana   Paula "}, {"comando": "atendente", "nome": 42}],
+        {"comando": "atendente", "nome": None},
+    )
 
     recs = [f for f in received if f.get("comando") == "recomendar"]
     assert [(r["produto"], r["atendente"]) for r in recs] == [
@@ -233,3 +246,29 @@ async def test_a_suggestion_is_credited_to_who_was_at_the_counter_when_it_was_sa
     rows = await settled(database_url, "SELECT atendente FROM recommendations", 1)
     assert rows[0] == ("Ana Paula",)
     assert query(database_url, "SELECT atendente FROM sessions") == [("Bia",)]
+
+
+async def test_the_next_customer_is_alerted_on_the_sign_the_last_one_was_alerted_on(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    # a counter session lasts a shift: the device's novo_atendimento between two customers with
+    # chest pain gets the second one her own alert (once per connection before atendimentos)
+    transcripts = [
+        "Moço, tô com uma dor no peito forte que vai pro braço.",
+        "Bom dia, eu tô com uma dor no peito desde cedo.",
+    ]
+    running, api_key = await serve(nursery, database_url, transcripts)
+    received = await stream_between(running, api_key, [], {"comando": "novo_atendimento"})
+
+    alerts = [f for f in received if f.get("comando") == "alerta"]
+    assert [a["sinal"] for a in alerts] == ["dor_no_peito", "dor_no_peito"]
+    rows = await settled(
+        database_url, "SELECT novo_atendimento FROM segments ORDER BY audio_start", 2
+    )
+    assert rows == [(None,), ("balcao",)]
+    [session_id] = [row[0] for row in query(database_url, "SELECT id::text FROM sessions")]
+    timeline = await admin_get(running, f"/admin/history/conversas/{session_id}")
+    said = [item for item in timeline["itens"] if item["tipo"] == "fala"]
+    assert [item["novo_atendimento"] for item in said] == [None, "balcao"]
+    segments = await admin_get(running, "/admin/history/segments")
+    assert sorted(item["novo_atendimento"] or "" for item in segments["items"]) == ["", "balcao"]

@@ -3,7 +3,8 @@ microphone plays a two-utterance recording (Chromium's fake capture device) link
 cliente's code (a wrong code first: the page says so), signs the attendant in, starts, and shows
 the suggestion (a near-miss name from the loopback LLM fake, mapped to the catalog) and then the
 red-flag alert, both carrying the attendant's name on the server; "Usei" stores the feedback and
-"Orientei o cliente" the alert's guidance given;
+"Orientei o cliente" the alert's guidance given; "Próximo cliente" marks the cards as the last
+customer's and the server's next segment as a new atendimento, which the conversation's page shows;
 revoking the balcão's key from the admin API stops the page and sends it back to linking, its key
 forgotten. Another browser without WebM recording streams WAV and is heard just the same. The page
 is photographed (``tests/artifacts/admin-app/balcao.png``) and must not scroll sideways at 390 px.
@@ -31,6 +32,7 @@ from tests.browser import (
     needs_chromium,
     open_page,
     photograph,
+    sign_in,
 )
 from tests.conftest import ADMIN, FIXTURES, query, start_server
 from tests.fakes.elevenlabs import FakeElevenLabs
@@ -170,6 +172,20 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
             feed = (await http.get("/admin/ao-vivo/dados", headers=ADMIN)).json()["sessions"]
             [told] = [e for e in feed[0]["eventos"] if e["tipo"] == "alerta"]
             assert told["orientado_em"] == listed[0]["orientado_em"]
+            # the next customer: the server's advice starts afresh at the next utterance, and
+            # the cards on screen are marked as the last customer's
+            await page.click("#proximo")
+            faded = 'document.querySelectorAll("#atender .cartao.anterior").length === 2'
+            await page.wait_for(faded, timeout_s=5)
+            with trio.fail_after(30):  # the microphone's recording plays on: its next utterance
+                while not query(  # noqa: ASYNC110 - polling the database
+                    database_url, "SELECT 1 FROM segments WHERE novo_atendimento = 'balcao'"
+                ):
+                    await trio.sleep(0.2)
+            feed = (await http.get("/admin/ao-vivo/dados", headers=ADMIN)).json()["sessions"]
+            assert [e["novo_atendimento"] for e in feed[0]["eventos"] if e["tipo"] == "fala"].count(
+                "balcao"
+            ) == 1
             await photograph(page, "balcao")  # with an accessibility check
             width = await page.at_phone_width()
             assert width[0] <= width[1] == 390, width
@@ -192,6 +208,7 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
             )
             assert "Loratadina 10 mg" in kept[0] and "Marcada como usada" in kept[0], kept
             assert "peito" in kept[1] and "Orientação registrada" in kept[1], kept
+            assert all("cliente anterior" in card for card in kept), kept
             assert await page.evaluate('document.querySelectorAll(".acoes button").length') == 0
             assert (await http.delete(suspensao, headers=ADMIN)).status_code == 200
             await page.click("#iniciar")  # resumed: the same key streams again
@@ -220,6 +237,18 @@ async def test_a_browser_on_the_counter_links_streams_and_shows_suggestions_and_
             )
             assert closes == [(4009,), (4003,)]
             assert query(database_url, "SELECT count(*) FROM sessions") == [(2,)]
+            # the conversation's page draws a line where the next customer began
+            [(first,)] = query(
+                database_url, "SELECT id::text FROM sessions ORDER BY started_at LIMIT 1"
+            )
+            await sign_in(page, running.base_url)
+            await page.goto(f"{running.base_url}/admin/historico/{first}")
+            lines = (
+                'Array.from(document.querySelectorAll("li.ev-atendimento"), li => li.textContent)'
+            )
+            shown = await page.wait_for(f"(l => l.length ? l : null)({lines})", timeout_s=10)
+            assert shown == ["Atendimento 1", "Atendimento 2: o balcão passou ao próximo cliente"]
+            await accessible(page, "conversa-atendimentos")
 
         # a browser whose MediaRecorder makes no WebM streams a WAV of the microphone's samples
         stt.transcripts = ["Tem algo para rinite? Espirro muito."]

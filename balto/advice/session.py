@@ -12,7 +12,16 @@ For each utterance, over a rolling window (`WINDOW_S`, `MAX_TURNS`):
 3. Unless a product was shown for an utterance said less than `cooldown_s` before (the audio
    clock), the advisor chain (`balto.advice.chain`) decides; its needs are then settled,
    whatever it said.
-4. A product already shown in this session is not shown again.
+4. A product already shown in this customer's service (*atendimento*) is not shown again.
+
+A counter session lasts a shift, and its customers follow one another: what one customer said,
+was alerted on or was shown must not silence the next one's. So a sign or a product is
+remembered for one atendimento, and at most `WINDOW_S` of conversation after the utterance that
+brought it (by then that utterance has left the window: the same sign said again is said anew,
+most likely by someone else, and a missed referral costs more than a repeated one). An
+atendimento ends when the device says the next customer is served (`new_conversation`, the
+counter page's *Próximo cliente*) or after a pause of `pause_s` with nothing said; the next
+starts with an empty window, so an LLM never reads the previous customer's words.
 """
 
 from __future__ import annotations
@@ -33,6 +42,9 @@ MAX_TURNS = 16  # bounds the prompt size whatever the window holds
 # Two suggestions less than this apart would replace each other on the screen before the
 # attendant has read the first.
 DEFAULT_COOLDOWN_S = 2.0
+# A minute with nothing said at the counter: one customer's service rarely stops that long
+# (the attendant fetching a box from the back is the case it splits; see README, Advice).
+DEFAULT_PAUSE_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,12 +56,14 @@ class Decision:
         advice: The chain's work, when advisors were asked.
         product: The product to show, or None.
         result: The answer the product came from (reason, provider).
+        paused: This utterance began a new atendimento after a pause of `pause_s`.
     """
 
     flags: tuple[red_flags.RedFlag, ...] = ()
     advice: chain.Advice | None = None
     product: Product | None = None
     result: AdviceResult | None = None
+    paused: bool = False
 
 
 @dataclass(slots=True)
@@ -59,10 +73,12 @@ class AdviceSession:
     catalog: Catalog
     advisors: Sequence[Advisor]
     cooldown_s: float = DEFAULT_COOLDOWN_S
+    pause_s: float = DEFAULT_PAUSE_S  # 0: only the device ends an atendimento
     dialogue: deque[Turn] = field(default_factory=lambda: deque(maxlen=MAX_TURNS))
     _detector: NeedDetector | None = None
-    _suggested: set[str] = field(default_factory=set)
-    _alerted: set[str] = field(default_factory=set)
+    # product name / sign code → the end of the utterance it was shown or alerted for
+    _suggested: dict[str, float] = field(default_factory=dict)
+    _alerted: dict[str, float] = field(default_factory=dict)
     _decided: set[str] = field(default_factory=set)
     _last_shown: float | None = None
     # What the window's turns showed, so each utterance parses only what it changed.
@@ -74,11 +90,24 @@ class AdviceSession:
         self.catalog = catalog
         self._detector = None  # its needs read the catalog's indications
 
+    def new_conversation(self) -> None:
+        """The next customer: forget the window and what was alerted, shown and decided."""
+        self.dialogue.clear()
+        self._suggested.clear()
+        self._alerted.clear()
+        self._decided.clear()
+        self._last_shown = None
+        self._memo = HeardMemo()
+        self._firsts.turns.clear()
+
     async def hear(
         self, text: str, start: float, end: float, *, speaker: str | None = None
     ) -> Decision:
         """Take one utterance (audio-clock `start`/`end`; `speaker`: its role, when known)."""
         dialogue = self.dialogue
+        paused = bool(dialogue) and self.pause_s > 0 and start - dialogue[-1].end >= self.pause_s
+        if paused:
+            self.new_conversation()
         dialogue.append(Turn(text, speaker, start, end))
         self._firsts.heard += 1
         while dialogue and dialogue[-1].end - dialogue[0].end > WINDOW_S:
@@ -86,26 +115,31 @@ class AdviceSession:
         self._memo.next_window()  # what no reader uses for a whole window is then dropped
         flags = red_flags.detect_all(list(dialogue), self._memo)
         if flags:
-            fresh = tuple(flag for flag in flags if flag.code not in self._alerted)
-            self._alerted.update(flag.code for flag in fresh)
-            return Decision(flags=fresh)
+            fresh = tuple(f for f in flags if not _recent(self._alerted.get(f.code), end))
+            self._alerted.update((flag.code, end) for flag in fresh)
+            return Decision(flags=fresh, paused=paused)
         if self._detector is None:
             self._detector = NeedDetector(self.catalog)
         shown = self._detector.detect(dialogue, self._memo, self._firsts)
         needs = shown.still_open(self._decided, len(dialogue) - 1)
         if not needs:
-            return Decision()
+            return Decision(paused=paused)
         # On the conversation's clock (when the utterances were said), not the pipeline's: a
         # slow provider or a backlog that delivers two utterances at once must not cost the
         # second its suggestion; its need stays open when it is held back.
         if self._last_shown is not None and end - self._last_shown < self.cooldown_s:
-            return Decision()
+            return Decision(paused=paused)
         advice = await chain.advise(list(dialogue), needs, self.advisors, self.catalog, shown)
         if advice.result is not None:
             self._decided.update(need.code for need in needs.needs)
         product = advice.product
-        if product is None or normalize(product.nome) in self._suggested:
-            return Decision(advice=advice)
-        self._suggested.add(normalize(product.nome))
+        if product is None or _recent(self._suggested.get(normalize(product.nome)), end):
+            return Decision(advice=advice, paused=paused)
+        self._suggested[normalize(product.nome)] = end
         self._last_shown = end
-        return Decision(advice=advice, product=product, result=advice.result)
+        return Decision(advice=advice, product=product, result=advice.result, paused=paused)
+
+
+def _recent(said: float | None, now: float) -> bool:
+    """Whether something given for an utterance ending at `said` is still in the window."""
+    return said is not None and now - said <= WINDOW_S

@@ -30,6 +30,7 @@ from balto.store.advice import (
     add_comparison,
     add_refusal,
     alert_sent,
+    mark_new_atendimento,
     record_feedback,
     record_orientation,
     set_session_attendant,
@@ -73,6 +74,7 @@ KINDS: Mapping[str, StoreFn] = {
         set_session_attendant,
         record_feedback,
         record_orientation,
+        mark_new_atendimento,
         set_segment_speaker,
     )
 }

@@ -147,6 +147,15 @@ def record_orientation(
     return cursor.rowcount == 1
 
 
+def mark_new_atendimento(conn: psycopg.Connection, segment_id: str, origem: str) -> None:
+    """Mark a segment as the first of a new customer's service (idempotent: an update).
+
+    `origem` is ``balcao`` (the device said the next customer is served) or ``pausa`` (nothing
+    was said for the advice's pause before it).
+    """
+    conn.execute("UPDATE segments SET novo_atendimento = %s WHERE id = %s", (origem, segment_id))
+
+
 def save_cliente_catalog(
     conn: psycopg.Connection, cliente_id: str, catalog: Catalog, source: str | None = None
 ) -> None:

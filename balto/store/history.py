@@ -131,7 +131,7 @@ _SEGMENTS = (
     "SELECT x.id, x.session_id, b.id AS balcao_id, b.nome_balcao, c.id AS cliente_id,"
     " c.razao_social, x.seq, x.audio_start, x.audio_end, x.status, x.transcript,"
     " x.stt_provider, x.language, x.error, x.created_at, x.transcribed_at,"
-    " x.falante, x.atendente_id, x.atendente, x.falante_score,"
+    " x.falante, x.atendente_id, x.atendente, x.falante_score, x.novo_atendimento,"
     f" x.created_at AS _at, x.id AS _id FROM segments x{_FROM_SESSION}"
 )
 _RECOMMENDATIONS = (

@@ -2,8 +2,9 @@
 
 Plain sync functions of a connection (run them through `Database.run`). `recent_events` gives,
 per session, its newest `PER_SESSION` events (utterances with who spoke them where the voice was
-identified, recommendations with their feedback, alerts with their acknowledgement and whether the
-attendant gave their guidance), newest last;
+identified and, on the first of each customer after the first, what began it:
+`novo_atendimento`; recommendations with their feedback; alerts with their acknowledgement and
+whether the attendant gave their guidance), newest last;
 `session_facts` the attendant and cliente of each; `recently_ended` the sessions that closed in
 the last minutes with their close code and reason, so a disconnect leaves a trace on the page.
 Everything is read again on each poll, so feedback, speaker labels and acknowledgements that
@@ -32,16 +33,17 @@ SELECT * FROM (
            g.transcript AS texto, g.status, g.error AS erro, NULL::text AS produto,
            NULL::text AS explicacao, NULL::boolean AS aceita, NULL::text AS sinal,
            NULL::text AS orientacao, g.falante, g.atendente, NULL::timestamptz AS ciente_em,
-           NULL::text AS ciente_por, NULL::timestamptz AS orientado_em
+           NULL::text AS ciente_por, NULL::timestamptz AS orientado_em, g.novo_atendimento
       FROM segments g WHERE g.session_id = ANY(%(ids)s::uuid[]) AND g.status <> 'pending'
     UNION ALL
     SELECT r.session_id, 'recomendacao', r.id::text, r.created_at, r.transcricao_base, NULL,
-           NULL, r.produto, r.explicacao, r.aceita, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+           NULL, r.produto, r.explicacao, r.aceita, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           NULL
       FROM recommendations r WHERE r.session_id = ANY(%(ids)s::uuid[])
     UNION ALL
     SELECT a.session_id, 'alerta', a.id::text, a.created_at, a.transcricao_base, NULL, NULL,
            NULL, a.motivo, NULL, a.sinal, a.orientacao, NULL, NULL, a.ciente_em, a.ciente_por,
-           a.orientado_em
+           a.orientado_em, NULL
       FROM alerts a WHERE a.session_id = ANY(%(ids)s::uuid[])
   ) e
 ) ranked WHERE n <= %(per)s ORDER BY session_id, em, id

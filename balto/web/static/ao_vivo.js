@@ -127,7 +127,10 @@
     const lista = card.querySelector(".eventos");
     if (lista.dataset.chave !== chave) {
       lista.dataset.chave = chave;
-      lista.replaceChildren(...s.eventos.map(evento));
+      // a line where the counter turned to the next customer (segments.novo_atendimento)
+      lista.replaceChildren(...s.eventos.flatMap((ev) => ev.tipo === "fala" && ev.novo_atendimento
+        ? [el("li", ev.novo_atendimento === "balcao" ? "Próximo cliente" : "Próximo cliente (após uma pausa)", "ev-atendimento"), evento(ev)]
+        : [evento(ev)]));
       if (!s.eventos.length) lista.append(el("li", "Aguardando a primeira fala…", "ev-falha"));
       lista.scrollTop = lista.scrollHeight;
     }

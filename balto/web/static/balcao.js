@@ -47,6 +47,7 @@
     $("atendente-atual").firstChild.textContent = nome ? `Atendente: ${nome}` : "";
     $("iniciar").hidden = querAtender;
     $("pausar").hidden = !querAtender;
+    $("proximo").hidden = !querAtender;
     $("nivel").hidden = !querAtender;
     if (!querAtender) $("silencio").hidden = true;
   }
@@ -211,9 +212,29 @@
     guardar($("alertas"), li);
   }
 
-  function mostrarCartao({ comando, m, em, resposta }) {
+  function mostrarCartao({ comando, m, em, resposta, anterior }) {
     if (comando === "recomendar") sugestao(m, em, resposta);
     else if (comando === "alerta") alerta(m, em, resposta);
+    else return;
+    if (anterior) marcarAnterior(comando === "alerta" ? $("alertas").firstChild : $("sugestoes").firstChild);
+  }
+
+  // The next customer (README, Device protocol: novo_atendimento): the server's advice starts
+  // afresh, and the cards on screen are the last customer's (faded; an alert can still be marked).
+  function marcarAnterior(cartao) {
+    if (!cartao || cartao.classList.contains("anterior")) return;
+    cartao.classList.add("anterior");
+    cartao.querySelector(".hora").append(" · cliente anterior");
+  }
+  function proximoCliente() {
+    // offline there is nothing to tell: the next connection is a new session, started afresh
+    enviarTexto({ comando: "novo_atendimento" });
+    for (const item of quadro) item.anterior = true;
+    salvar();
+    document.querySelectorAll("#alertas > li, #sugestoes > li").forEach(marcarAnterior);
+    const texto = "Próximo cliente: as sugestões consideram só o que for dito agora.";
+    aviso(texto);
+    setTimeout(() => { if ($("aviso").textContent === texto) aviso(""); }, 8000);
   }
 
   function receber(texto) {
@@ -310,6 +331,7 @@
     try { await iniciar(); } finally { botaoIniciar.disabled = false; }
   });
   $("pausar").addEventListener("click", () => { parar(); });
+  $("proximo").addEventListener("click", proximoCliente);
   const sair = $("desvincular");
   let confirmando = null;
   sair.addEventListener("click", () => {

@@ -56,6 +56,25 @@
     return li;
   }
 
+  // A counter session serves customer after customer: a line where each new one began
+  // (segments.novo_atendimento), numbered once there is more than one.
+  const INICIO = { balcao: "o balcão passou ao próximo cliente", pausa: "depois de um minuto ou mais sem fala" };
+  function comAtendimentos(itens) {
+    const novos = itens.filter((i) => i.tipo === "fala" && i.novo_atendimento).length;
+    if (!novos) return { n: 1, lis: itens.map(item) };
+    let n = 1;
+    const linha = (texto) => { const li = el("li", texto, "ev-atendimento"); li.dataset.tipo = "atendimento"; return li; };
+    const lis = [linha("Atendimento 1")];
+    for (const i of itens) {
+      if (i.tipo === "fala" && i.novo_atendimento) {
+        n += 1;
+        lis.push(linha(`Atendimento ${n}: ${INICIO[i.novo_atendimento] || i.novo_atendimento}`));
+      }
+      lis.push(item(i));
+    }
+    return { n, lis };
+  }
+
   // Erasing cannot be undone: the first click asks, the second erases.
   function oferecerApagar(s) {
     // erasing is the chain's decision: a store's gestor reads the conversation only (the route refuses it)
@@ -94,12 +113,14 @@
       campo("Fim", s.ended_at ? dataHora(s.ended_at) : "ao vivo");
       const fim = s.ended_at ? Balto.encerramento(s.close_code, s.close_reason) : "—";
       campo("Encerramento", s.close_code ? `${fim} (${s.close_code})` : fim);
+      const { n, lis } = comAtendimentos(body.itens);
       campo("Falas", s.falas);
+      if (n > 1) campo("Atendimentos", n);
       campo("Sugestões", `${s.recomendacoes} (${s.aceitas} ${s.aceitas === 1 ? "aceita" : "aceitas"})`);
       campo("Alertas", s.alertas);
       if (s.falas_apagadas_em) campo("Falas apagadas em", dataHora(s.falas_apagadas_em));
       oferecerApagar(s);
-      lista.replaceChildren(...body.itens.map(item));
+      lista.replaceChildren(...lis);
       lista.querySelector("mark")?.scrollIntoView({ block: "center" });
       if (!body.itens.length) lista.append(el("li", "Nada foi dito nesta conversa.", "ev-falha"));
     } catch (err) {
