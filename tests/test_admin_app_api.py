@@ -194,6 +194,21 @@ async def test_conversations_one_conversation_the_painel_and_the_live_feed(
         )
         rec = next(i for i in one["itens"] if i["tipo"] == "recomendacao")
         assert (rec["explicacao"], rec["aceita"]) == ("porque sim", True)
+        assert one["next_cursor"] is None and one["sessao"]["atendimentos"] == 1
+        # a session that lasted a shift is read in pages, in the same order, nothing twice
+        pages, cursor = [], None
+        while True:
+            params = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+            page = (await http.get(f"/admin/history/conversas/{ids['s1']}", params=params)).json()
+            pages.append(page["itens"])
+            if (cursor := page["next_cursor"]) is None:
+                break
+        assert [len(p) for p in pages[:-1]] == [3] * (len(pages) - 1) and 1 <= len(pages[-1]) <= 3
+        assert [i["id"] for p in pages for i in p] == [i["id"] for i in one["itens"]]
+        for bad in ({"limit": 0}, {"limit": 2001}, {"limit": "x"}, {"cursor": "nada"}):
+            refused = await http.get(f"/admin/history/conversas/{ids['s1']}", params=bad)
+            assert refused.status_code == 400, bad
+            assert refused.json()["field"] == next(iter(bad)), refused.text
         missing = await http.get("/admin/history/conversas/00000000-0000-0000-0000-000000000000")
         assert missing.status_code == 404
 

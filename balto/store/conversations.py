@@ -160,13 +160,19 @@ def alerts_page(
 
 
 def session_row(conn: psycopg.Connection, session_id: str) -> Row | None:
-    """One conversation's session row with its counts, or None."""
+    """One conversation's session row with its counts (``atendimentos`` too), or None."""
     sql = f"{_SESSIONS} WHERE s.id = %s"
     row: Row | None = (
         conn.cursor(row_factory=dict_row).execute(sql.encode(), (session_id,)).fetchone()
     )
     if row is not None:
         del row["_at"], row["_id"]
+        # the customers served: the first, and each one a segment marks as new (migration 0036)
+        marked = conn.execute(
+            "SELECT count(*) FROM segments WHERE session_id = %s AND novo_atendimento IS NOT NULL",
+            (session_id,),
+        ).fetchone()
+        row["atendimentos"] = 1 + (marked[0] if marked else 0)
     return row
 
 
@@ -192,16 +198,36 @@ UNION ALL
 SELECT 'recusa', f.id::text, f.created_at, NULL, f.said, NULL, f.reason, NULL, NULL, NULL, NULL,
        f.provider || ':' || f.model, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
   FROM advice_refusals f WHERE f.session_id = %(sid)s
-ORDER BY em, id
-LIMIT 2000
 """
+# A counter session can last a shift (thousands of utterances): the timeline is read in pages,
+# on (em, id) as it is ordered.
+_TIMELINE_PAGE = (
+    f"SELECT * FROM ({_TIMELINE}) t"
+    " WHERE %(at)s::timestamptz IS NULL OR (t.em, t.id) > (%(at)s::timestamptz, %(key)s)"
+    " ORDER BY t.em, t.id LIMIT %(n)s"
+)
+TIMELINE_MAX = 2000  # items in one answer
 
 
-def timeline(conn: psycopg.Connection, session_id: str) -> list[Row]:
-    """What happened in the conversation, oldest first (at most 2,000 items)."""
+def timeline(
+    conn: psycopg.Connection,
+    session_id: str,
+    limit: int = TIMELINE_MAX,
+    after: Cursor | None = None,
+) -> Page:
+    """What happened in the conversation, oldest first: `limit` items after `after`.
+
+    The page's `next_cursor` is set when more items follow.
+    """
+    params = {
+        "sid": session_id,
+        "at": None if after is None else after.at,
+        "key": None if after is None else after.id,
+        "n": limit + 1,
+    }
     rows: list[Row] = (
-        conn.cursor(row_factory=dict_row)
-        .execute(_TIMELINE.encode(), {"sid": session_id})
-        .fetchall()
+        conn.cursor(row_factory=dict_row).execute(_TIMELINE_PAGE.encode(), params).fetchall()
     )
-    return rows
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, Cursor(rows[-1]["em"], rows[-1]["id"]) if more else None)

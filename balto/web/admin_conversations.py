@@ -16,7 +16,9 @@ transcribed; ``falante`` ``atendente`` / ``cliente`` / null as identified by voi
 ``aceita``, ``fonte``), ``alerta`` (sign, reason, guidance, ``ciente_em`` once an admin
 acknowledged it) or ``recusa`` (an advisor answer refused: ``erro`` = why, ``texto`` = what it
 said, ``fonte`` = provider:model). 404 for an unknown session. The session row's
-``falas_apagadas_em`` says when its texts were erased (null: never).
+``falas_apagadas_em`` says when its texts were erased (null: never). A session can last a shift:
+the timeline comes in pages of ``limit`` items (1–2,000, default 2,000), ``next_cursor`` set when
+more follow (``cursor`` asks for them; 400 naming either when unusable).
 
 ``DELETE /admin/history/conversas/{session_id}`` (admin) erases what was said in one ended
 conversation (`balto.store.erasure`; a customer's request under the LGPD) → 200 ``{"session_id",
@@ -114,8 +116,13 @@ async def one_conversation(session_id: str) -> tuple[Response, int]:
     row = await db.run(conversations.session_row, sid)
     if row is None:
         return error(404, "not_found", "conversa não encontrada")
-    items = await db.run(conversations.timeline, sid)
-    body = {"sessao": jsonable(row), "itens": [jsonable(i) for i in items]}
+    limit = limit_arg(conversations.TIMELINE_MAX, conversations.TIMELINE_MAX)
+    page = await db.run(conversations.timeline, sid, limit, cursor_arg())
+    body = {
+        "sessao": jsonable(row),
+        "itens": [jsonable(i) for i in page.rows],
+        "next_cursor": encode_cursor(page.next_cursor),
+    }
     return jsonify({**body, "demo": app_services().settings.demo}), 200
 
 

@@ -109,17 +109,17 @@ def filters_arg() -> Filters:
     )
 
 
-def limit_arg() -> int:
-    """``limit`` (1 to `MAX_LIMIT`, default `DEFAULT_LIMIT`)."""
+def limit_arg(default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> int:
+    """``limit`` (1 to `maximum`, else `default`)."""
     value = request.args.get("limit")
     if value is None or value == "":
-        return DEFAULT_LIMIT
+        return default
     try:
         limit = int(value)
     except ValueError:
         raise FieldError("limit", "limit deve ser um inteiro") from None
-    if not 1 <= limit <= MAX_LIMIT:
-        raise FieldError("limit", f"limit deve estar entre 1 e {MAX_LIMIT}")
+    if not 1 <= limit <= maximum:
+        raise FieldError("limit", f"limit deve estar entre 1 e {maximum}")
     return limit
 
 

@@ -59,20 +59,48 @@
   // A counter session serves customer after customer: a line where each new one began
   // (segments.novo_atendimento), numbered once there is more than one.
   const INICIO = { balcao: "o balcão passou ao próximo cliente", pausa: "depois de um minuto ou mais sem fala" };
+  let atendimento = 1;
+  function linha(texto) { const li = el("li", texto, "ev-atendimento"); li.dataset.tipo = "atendimento"; return li; }
   function comAtendimentos(itens) {
-    const novos = itens.filter((i) => i.tipo === "fala" && i.novo_atendimento).length;
-    if (!novos) return { n: 1, lis: itens.map(item) };
-    let n = 1;
-    const linha = (texto) => { const li = el("li", texto, "ev-atendimento"); li.dataset.tipo = "atendimento"; return li; };
-    const lis = [linha("Atendimento 1")];
+    const lis = [];
     for (const i of itens) {
       if (i.tipo === "fala" && i.novo_atendimento) {
-        n += 1;
-        lis.push(linha(`Atendimento ${n}: ${INICIO[i.novo_atendimento] || i.novo_atendimento}`));
+        if (atendimento === 1) lista.prepend(linha("Atendimento 1"));
+        atendimento += 1;
+        lis.push(linha(`Atendimento ${atendimento}: ${INICIO[i.novo_atendimento] || i.novo_atendimento}`));
       }
       lis.push(item(i));
     }
-    return { n, lis };
+    return lis;
+  }
+
+  // A session can last a shift: its timeline comes PAGINA items at a time, the rest on request
+  // (or, opened from a search, until the words searched for show).
+  const PAGINA = 500;
+  const mais = document.getElementById("mais-conversa");
+  let seguinte = null;
+  async function pagina(cursor) {
+    const params = new URLSearchParams({ limit: String(PAGINA) });
+    if (cursor) params.set("cursor", cursor);
+    return api(`/admin/history/conversas/${encodeURIComponent(ficha.dataset.session)}?${params}`);
+  }
+  function acrescentar(body) {
+    lista.append(...comAtendimentos(body.itens));
+    seguinte = body.next_cursor;
+    mais.hidden = !seguinte;
+    mais.replaceChildren(...(seguinte ? [botao("Mostrar mais da conversa", carregarMais)] : []));
+  }
+  async function carregarMais() {
+    const pedir = mais.querySelector("button");
+    if (pedir) pedir.disabled = true;  // one page at a time
+    try {
+      acrescentar(await pagina(seguinte));
+      return true;
+    } catch (err) {
+      if (pedir) pedir.disabled = false;
+      Balto.erro("Não foi possível carregar o resto da conversa: " + err.message);
+      return false;
+    }
   }
 
   // Erasing cannot be undone: the first click asks, the second erases.
@@ -102,7 +130,7 @@
 
   async function carregar() {
     try {
-      const body = await api("/admin/history/conversas/" + encodeURIComponent(ficha.dataset.session));
+      const body = await pagina(null);
       ficha.replaceChildren();
       const s = body.sessao;
       campo("Balcão", s.nome_balcao);
@@ -113,14 +141,19 @@
       campo("Fim", s.ended_at ? dataHora(s.ended_at) : "ao vivo");
       const fim = s.ended_at ? Balto.encerramento(s.close_code, s.close_reason) : "—";
       campo("Encerramento", s.close_code ? `${fim} (${s.close_code})` : fim);
-      const { n, lis } = comAtendimentos(body.itens);
       campo("Falas", s.falas);
-      if (n > 1) campo("Atendimentos", n);
+      if (s.atendimentos > 1) campo("Atendimentos", s.atendimentos);
       campo("Sugestões", `${s.recomendacoes} (${s.aceitas} ${s.aceitas === 1 ? "aceita" : "aceitas"})`);
       campo("Alertas", s.alertas);
       if (s.falas_apagadas_em) campo("Falas apagadas em", dataHora(s.falas_apagadas_em));
       oferecerApagar(s);
-      lista.replaceChildren(...lis);
+      lista.replaceChildren();
+      atendimento = 1;
+      acrescentar(body);
+      // opened from a search: on to the page where the words are (a bounded walk)
+      for (let n = 0; procurado && seguinte && !lista.querySelector("mark") && n < 20; n += 1) {
+        if (!(await carregarMais())) break;
+      }
       lista.querySelector("mark")?.scrollIntoView({ block: "center" });
       if (!body.itens.length) lista.append(el("li", "Nada foi dito nesta conversa.", "ev-falha"));
     } catch (err) {
