@@ -191,3 +191,111 @@ async def test_a_second_step_sealed_under_a_key_this_server_lacks_is_said_in_the
     assert "avise o operador do Balto" in answer.text
     assert _etapa(answer)
     assert "balto_admin" not in answer.cookies
+
+
+async def _first_error(http: httpx.AsyncClient, log_url: str) -> dict[str, Any]:
+    """The newest delivery of a webhook's log once an attempt has failed."""
+    with trio.fail_after(10):
+        while True:
+            entry: dict[str, Any] = (await http.get(log_url, headers=ADMIN)).json()["items"][0]
+            if entry["ultimo_erro"]:
+                return entry
+            await trio.sleep(0.1)
+
+
+def _altered(value: str) -> str:
+    """`value` with one character of its sealed body changed, as a bad restore or a hand edit."""
+    # inside the ciphertext: the last character of base64 may carry only padding bits
+    at = len(value) - 10
+    return value[:at] + ("A" if value[at] != "A" else "B") + value[at + 1 :]
+
+
+async def test_a_secret_altered_in_the_database_does_not_stop_the_start(
+    database_url: str,
+) -> None:
+    # one gestor's second step sealed under an old key and altered, one webhook's secret sealed
+    # under the current key and altered: the server starts all the same, resealing the rest;
+    # those two say why when used; BALTO_SECRETS_DROP_UNREADABLE=1 drops them
+    with receiver() as into:
+        async with trio.open_nursery() as nursery:
+            running = await start_server(
+                nursery, database_url, BALTO_SECRETS_KEY=K1_TEXT, **PRIVATE
+            )
+            ids = seed(database_url)
+            async with (
+                httpx.AsyncClient(base_url=running.base_url) as op,
+                httpx.AsyncClient(base_url=running.base_url) as ana,
+            ):
+                broken = await make_hook(op, ids["c1"], into.url)
+                kept = await make_hook(op, ids["c1"], into.url + "/outro")
+                await create_gestor(op, ids["c1"])
+                await create_gestor(op, ids["c1"], nome="Bia", email=BIA)
+                assert (await sign_in_gestor(ana, running, EMAIL, PASSWORD)).status_code == 303
+                ana_secret, _, _ = await _turn_on(ana, running)
+            running.stop()
+        bia_secret = totp.new_secret()
+        for email, secret in ((EMAIL, ana_secret), (BIA, bia_secret)):
+            sealed = Box(K2).seal(TOTP, secret)
+            query(
+                database_url,
+                "UPDATE gestores SET totp_segredo = %s WHERE email = %s",
+                _altered(sealed) if email == EMAIL else sealed,
+                email,
+            )
+        [(hook_value,)] = query(
+            database_url, "SELECT segredo FROM webhooks WHERE id = %s", broken["id"]
+        )
+        query(
+            database_url,
+            "UPDATE webhooks SET segredo = %s WHERE id = %s",
+            _altered(hook_value),
+            broken["id"],
+        )
+        before = _stored(database_url)
+
+        # the next start (K1 current, K2 old) goes on: the altered two stay, Bia's is resealed
+        async with trio.open_nursery() as nursery:
+            running = await start_server(
+                nursery, database_url, BALTO_SECRETS_KEY=K1_TEXT,
+                BALTO_SECRETS_KEYS_OLD=K2_TEXT, **PRIVATE,
+            )  # fmt: skip
+            after = _stored(database_url)
+            assert after["gestores"][EMAIL] == before["gestores"][EMAIL]
+            assert Box(K1).open(TOTP, after["gestores"][BIA][0]) == bia_secret
+            assert after["gestores"][BIA][0].startswith(f"s1.{key_id(K1)}.")
+            assert sorted(after["webhooks"]) == sorted(before["webhooks"])
+            async with (
+                httpx.AsyncClient(base_url=running.base_url) as op,
+                httpx.AsyncClient(base_url=running.base_url) as ana,
+            ):
+                # the other webhook still delivers, signed
+                got = await _test_delivery(op, kept["id"], into, 1)
+                assert verify(kept["segredo"], got.body, got.headers[HEADER])
+                # the altered one fails each attempt, saying why in its delivery log
+                sent = await op.post(f"/admin/webhooks/{broken['id']}/teste", headers=ADMIN)
+                assert sent.status_code == 202
+                log_url = f"/admin/webhooks/{broken['id']}/entregas"
+                entry = await _first_error(op, log_url)
+                assert "não pode ser aberto" in entry["ultimo_erro"], entry
+                # Ana's second step cannot be read: the form says so, 503
+                page = await sign_in_gestor(ana, running, EMAIL, PASSWORD)
+                answer = await _code_step(ana, running, _etapa(page), "123456")
+                assert answer.status_code == 503, answer.text
+            running.stop()
+
+        # asked to, a start drops what it cannot open: Ana signs in with her password alone
+        async with trio.open_nursery() as nursery:
+            running = await start_server(
+                nursery, database_url, BALTO_SECRETS_KEY=K1_TEXT,
+                BALTO_SECRETS_DROP_UNREADABLE="1", **PRIVATE,
+            )  # fmt: skip
+            dropped = _stored(database_url)
+            assert dropped["gestores"][EMAIL] == (None, None)
+            assert Box(K1).open(TOTP, dropped["gestores"][BIA][0]) == bia_secret
+            [(new_value,)] = query(
+                database_url, "SELECT segredo FROM webhooks WHERE id = %s", broken["id"]
+            )
+            assert Box(K1).open(WEBHOOK, new_value) != broken["segredo"]
+            async with httpx.AsyncClient(base_url=running.base_url) as ana:
+                assert (await sign_in_gestor(ana, running, EMAIL, PASSWORD)).status_code == 303
+            running.stop()

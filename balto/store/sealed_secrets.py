@@ -7,7 +7,10 @@ of the second step and send webhook deliveries nobody can check. When that key i
 ``BALTO_SECRETS_DROP_UNREADABLE=1`` drops those secrets instead: the gestores' two-step
 verification is turned off (a chain that requires it has them set it up again at their next
 sign-in) and those webhooks get a new secret that nobody has seen (the chain makes another with
-*Novo segredo*). Functions take a psycopg connection and run in the store's worker threads.
+*Novo segredo*). A value that names a key the server has, and does not open, was altered in the
+database: logged and left (or dropped with that setting), never a stopped start, since the other
+accounts, webhooks and every counter are unharmed. Functions take a psycopg connection and run
+in the store's worker threads.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import psycopg
 from psycopg import sql
 
 from balto.errors import ConfigError
-from balto.sealing import PREFIX, TOTP, WEBHOOK, Box, sealed_key_id
+from balto.sealing import PREFIX, TOTP, WEBHOOK, Box, Unreadable, sealed_key_id
 from balto.store.database import Database
 from balto.store.webhooks import new_secret
 
@@ -67,41 +70,70 @@ def _unknown(conn: psycopg.Connection, box: Box) -> dict[str, int]:
     for table, column, _ in COLUMNS:
         for _, stored in _rows(conn, table, column, PREFIX + "%"):
             kid = sealed_key_id(stored)
-            if kid is not None and kid not in known:
+            # "": cut short, no key id to name; one of ours that does not open is `_altered`'s
+            if kid and kid not in known:
                 found[kid] = found.get(kid, 0) + 1
     return found
+
+
+def _altered(conn: psycopg.Connection, box: Box) -> list[tuple[str, str, str, str]]:
+    """Where stored values do not open though `box` has the key they name: altered in the database.
+
+    (table, column, purpose, row id) each; a value cut short names no key and counts too.
+    """
+    found = []
+    known = box.known_ids()
+    for table, column, purpose in COLUMNS:
+        for row_id, stored in _rows(conn, table, column, PREFIX + "%"):
+            kid = sealed_key_id(stored)
+            if kid and kid not in known:
+                continue  # a key not given: `_unknown`'s
+            try:
+                box.open(purpose, stored)
+            except Unreadable:
+                found.append((table, column, purpose, row_id))
+    return found
+
+
+def _drop_one(conn: psycopg.Connection, box: Box, column: str, purpose: str, row_id: str) -> None:
+    """Forget one unreadable secret the way its owner can recover from (module docstring)."""
+    if purpose == TOTP:
+        # the account's second step ends with its secret: recovery codes go too
+        conn.execute(
+            "UPDATE gestores SET totp_segredo = NULL, totp_pendente = NULL WHERE id = %s",
+            (row_id,),
+        )
+        conn.execute("DELETE FROM gestor_recuperacao WHERE gestor_id = %s", (row_id,))
+    elif column == "segredo":
+        conn.execute(
+            "UPDATE webhooks SET segredo = %s WHERE id = %s",
+            (box.seal(WEBHOOK, new_secret()), row_id),
+        )
+    else:
+        conn.execute(
+            "UPDATE webhooks SET segredo_anterior = NULL, segredo_anterior_ate = NULL"
+            " WHERE id = %s",
+            (row_id,),
+        )
 
 
 def _drop(conn: psycopg.Connection, box: Box, missing: set[str]) -> int:
     dropped = 0
     for table, column, purpose in COLUMNS:
         for row_id, stored in _rows(conn, table, column, PREFIX + "%"):
-            if sealed_key_id(stored) not in missing:
-                continue
-            if purpose == TOTP:
-                # the account's second step ends with its secret: recovery codes go too
-                conn.execute(
-                    "UPDATE gestores SET totp_segredo = NULL, totp_pendente = NULL WHERE id = %s",
-                    (row_id,),
-                )
-                conn.execute("DELETE FROM gestor_recuperacao WHERE gestor_id = %s", (row_id,))
-            elif column == "segredo":
-                conn.execute(
-                    "UPDATE webhooks SET segredo = %s WHERE id = %s",
-                    (box.seal(WEBHOOK, new_secret()), row_id),
-                )
-            else:
-                conn.execute(
-                    "UPDATE webhooks SET segredo_anterior = NULL, segredo_anterior_ate = NULL"
-                    " WHERE id = %s",
-                    (row_id,),
-                )
-            dropped += 1
+            if sealed_key_id(stored) in missing:
+                _drop_one(conn, box, column, purpose, row_id)
+                dropped += 1
     return dropped
 
 
 def reseal(conn: psycopg.Connection, box: Box, drop_unreadable: bool = False) -> Resealed:
     """Seal every stored secret under `box`'s current key (none: leave them as they are).
+
+    A value that names a key `box` has (or none) and does not open was altered in the database:
+    it is left as it is and logged (its gestor's sign-in answers 503, its webhook's deliveries
+    fail, each saying why), or dropped with `drop_unreadable`; the start goes on, since the
+    other accounts, webhooks and every counter are unharmed.
 
     Raises:
         ConfigError: A value is sealed under a key `box` lacks, and `drop_unreadable` is off.
@@ -122,11 +154,32 @@ def reseal(conn: psycopg.Connection, box: Box, drop_unreadable: bool = False) ->
         if unknown:
             dropped = _drop(conn, box, set(unknown))
             log.warning("dropped %d secrets sealed with lost keys %s", dropped, sorted(unknown))
+        altered = _altered(conn, box)
+        for _, column, purpose, row_id in altered if drop_unreadable else ():
+            _drop_one(conn, box, column, purpose, row_id)
+        if altered:
+            where = ", ".join(f"{t}.{c} of {row_id}" for t, c, _, row_id in altered)
+            if drop_unreadable:
+                dropped += len(altered)
+                log.warning("dropped %d altered secrets: %s", len(altered), where)
+            else:
+                log.error(
+                    "%d stored secrets were altered and open with no key: %s. They stay as they"
+                    " are (those gestores cannot sign in, those webhooks' deliveries fail); a"
+                    " colleague can turn such a gestor's two-step off, *Novo segredo* replaces"
+                    " a webhook's, or BALTO_SECRETS_DROP_UNREADABLE=1 drops them all at the next"
+                    " start (README: Secrets at rest)",
+                    len(altered),
+                    where,
+                )
+        skip = {(t, c, row_id) for t, c, _, row_id in altered}
         sealed = 0
         if box.current is not None:
             current = f"{PREFIX}{box.current_id}.%"
             for table, column, purpose in COLUMNS:
                 for row_id, stored in _rows(conn, table, column, current, like=False):
+                    if (table, column, row_id) in skip:
+                        continue
                     conn.execute(
                         sql.SQL("UPDATE {t} SET {c} = %s WHERE id = %s").format(
                             c=sql.Identifier(column), t=sql.Identifier(table)

@@ -67,7 +67,10 @@ def retry_in(attempt: int, base_s: float, attempts: int) -> float | None:
 NO_ANSWER = "sem resposta no tempo limite"
 CONNECT_FAILED = "não foi possível conectar"
 BAD_CERTIFICATE = "o certificado TLS do receptor não é válido para o nome da URL"
-UNREADABLE = "o segredo do webhook está selado com uma chave que este servidor não tem"
+UNREADABLE = (
+    "o segredo do webhook não pode ser aberto por este servidor: selado com uma chave que ele"
+    " não tem, ou alterado no banco"
+)
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
