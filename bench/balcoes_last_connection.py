@@ -4,7 +4,9 @@ Makes a scratch database on ``--server`` (a PostgreSQL that lets this user creat
 migrates it, fills one chain with ``--balcoes`` balcões of ``--sessions`` sessions each, then
 times a 500-balcão page of `history.list_balcoes` for the chain and for the whole network,
 without the last connection (the select as it was before) and with it (a one-row step back on
-``sessions_balcao`` per balcão). Prints the median of 7 in milliseconds; drops the database.
+``sessions_balcao`` per balcão), and the operator's per-chain summary
+(`network_status.connections_by_cliente`, Ao vivo with no chain chosen, every 30 s) over all of
+them. Prints the median of 7 in milliseconds; drops the database.
 
     .venv/bin/python -m bench.balcoes_last_connection
 """
@@ -21,6 +23,7 @@ import psycopg
 from balto.store import history
 from balto.store.history import Filters, list_balcoes
 from balto.store.migrations import apply_migrations
+from balto.store.network_status import connections_by_cliente
 
 SCRATCH = "balto_bench_last_connection"
 PAGE = 500
@@ -89,6 +92,14 @@ def main() -> None:
                     history._BALCOES = select  # the bench's own comparison, put back below
                     print(f"{label}, {PAGE} balcões, {name}: {_median_ms(conn, filters):.1f} ms")
                 history._BALCOES = shipped
+            times = []
+            for _ in range(7):
+                start = time.perf_counter()
+                chains = connections_by_cliente(conn)
+                times.append((time.perf_counter() - start) * 1000)
+            assert chains[0]["balcoes"] == args.balcoes
+            took_ms = statistics.median(times)
+            print(f"the network's per-chain summary, {args.balcoes} balcões: {took_ms:.1f} ms")
     finally:
         with psycopg.connect(args.server + "postgres", autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {SCRATCH}")

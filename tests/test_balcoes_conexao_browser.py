@@ -4,8 +4,9 @@ A chain with three balcões: one last connected three days ago, one never, one t
 during the test. `/admin/balcoes` gives `ultima_conexao_em` (the newest session's end, its start
 while open, null for never); in a real Chromium, Ao vivo with the chain chosen counts the
 balcões connected and lists the others, the most recently lost first, and a counter that
-hangs up moves into the list at once, at the top; with no chain chosen the list is not shown;
-Cadastro has the column. Needs Debian's ``chromium``.
+hangs up moves into the list at once, at the top; with no chain chosen the list is not shown,
+but the network's count and each chain with counters off are (`/admin/redes/conexoes`), and
+*Ver balcões* chooses that chain; Cadastro has the column. Needs Debian's ``chromium``.
 """
 
 from __future__ import annotations
@@ -149,7 +150,13 @@ async def test_an_admin_sees_which_counters_are_off(
                 == (stored[0][0])
             )
 
-            # the whole network: no chain chosen, no list (it could be thousands of rows)
+            # the whole network: no chain chosen, no balcão list (it could be thousands of rows)
+            # but each chain with counters off, with how many are connected and never were
+            network = (await http.get("/admin/redes/conexoes", headers=ADMIN)).json()["itens"]
+            assert [
+                (r["razao_social"], r["balcoes"], r["conectados"], r["nunca_conectaram"])
+                for r in network
+            ] == [("Rede Norte", 3, 0, 1)]
             await page.evaluate(
                 'const s = document.getElementById("f-cliente-ao-vivo"); s.value = "";'
                 ' s.dispatchEvent(new Event("change", {bubbles: true}));'
@@ -157,8 +164,24 @@ async def test_an_admin_sees_which_counters_are_off(
             await settle(
                 page,
                 'document.getElementById("bloco-sem-conexao").hidden'
-                ' && document.getElementById("conectados").textContent === ""',
+                ' && document.getElementById("conectados").textContent'
+                ' === "0 de 3 balcões conectados na rede."',
             )
+            assert await page.shown("bloco-redes")
+            await page.click("#bloco-redes summary")
+            chains = 'Array.from(document.querySelectorAll("#redes-fora tbody tr"))'
+            rows = await settle(page, f"{chains}.length === 1 && {chains}.map(r => r.innerText)")
+            assert rows[0].split("\t")[:3] == ["Rede Norte", "0 de 3", "1"], rows
+            await photograph(page, "ao-vivo-rede")  # with an accessibility check
+            # "Ver balcões" chooses the chain: its own list again
+            await page.click("#redes-fora tbody button")
+            await settle(
+                page,
+                'document.getElementById("conectados").textContent'
+                ' === "0 de 3 balcões conectados."'
+                ' && document.getElementById("bloco-redes").hidden',
+            )
+            assert f"cliente_id={cliente_id}" in await page.evaluate("location.search")
 
             # Cadastro: the same facts in the balcões' table
             await page.goto(f"{running.base_url}/admin/cadastro?cliente_id={cliente_id}")

@@ -9,6 +9,10 @@ itself). Audited ``rename_balcao`` with the old and the new name.
 "loja_id"}``: the store the balcão stands in (null: none); its history moves with it. 400 naming
 ``loja_id`` for a store that is not the balcão's chain's. The operator's and the chain's gestores'.
 Both: 404 for an unknown balcão, or another chain's (another store's, for a store's gestor).
+``GET /admin/redes/conexoes`` (the operator's) → ``{"itens": [{"cliente_id", "razao_social",
+"suspenso", "balcoes", "conectados", "nunca_conectaram"}]}``: per chain, its balcões not revoked,
+how many are connected now (on any instance) and how many never connected, the chains with most
+counters off first; Ao vivo shows it when no chain is chosen.
 """
 
 from __future__ import annotations
@@ -17,10 +21,12 @@ from quart import Blueprint, Response, jsonify
 
 from balto.store import lojas
 from balto.store.cadastro import rename_balcao
+from balto.store.network_status import connections_by_cliente
 from balto.web.audit import audit
 from balto.web.auth import app_services, require_admin
 from balto.web.bodies import json_object, name_field, optional_uuid_field
 from balto.web.errors import FieldError, error
+from balto.web.params import jsonable
 from balto.web.path_ids import touchable
 from balto.web.principal import for_gestores, for_lojas
 
@@ -63,3 +69,10 @@ async def place(balcao_id: str) -> tuple[Response, int]:
         raise FieldError("loja_id", "loja não encontrada na rede deste balcão")
     await audit("place_balcao", balcao_id=bid, loja_id=loja_id)
     return jsonify({"balcao_id": bid, "loja_id": loja_id}), 200
+
+
+@blueprint.get("/admin/redes/conexoes")
+async def network_connections() -> Response:
+    """Per chain: its balcões, how many are connected now and how many never connected."""
+    rows = await app_services().db.run(connections_by_cliente)
+    return jsonify({"itens": [jsonable(row) for row in rows]})

@@ -203,6 +203,7 @@
       encerradas(body.encerradas);
       BaltoAlertas.atualizar(sessoes);
       BaltoSemConexao.atualizar(vivos, body.agora, Balto.meuCliente || filtros.cliente_id, filtros.loja_id);
+      BaltoRedes.atualizar(sessoes, filtros.cliente_id);  // after: it writes the count with no chain
       BaltoSemCiente.atualizar(new Set(sessoes.map((s) => s.session_id)), { cliente_id: filtros.cliente_id, loja_id: filtros.loja_id });
     } catch (err) {
       Balto.erro("Não foi possível atualizar: " + err.message);
