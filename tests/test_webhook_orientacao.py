@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import httpx
+import psycopg
 import trio
 
 from balto.webhooks.signing import HEADER, verify
@@ -63,3 +64,43 @@ async def test_guidance_given_is_sent_once_to_who_asked_for_it(
     assert datetime.fromisoformat(alert["orientado_em"]) == stored
     assert verify(hook["segredo"], got.body, got.headers[HEADER])
     assert got.headers["X-Balto-Evento"] == "orientacao"
+
+
+async def _woken(listener: psycopg.Connection, wait_s: float) -> list[str]:
+    """The channels of the first notification `listener` gets within `wait_s` (off the loop:
+    the server runs in this Trio run)."""
+    got = await trio.to_thread.run_sync(
+        lambda: list(listener.notifies(timeout=wait_s, stop_after=1))
+    )
+    return [n.channel for n in got]
+
+
+async def test_guidance_given_wakes_the_deliverers_at_once(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    # as an alert does: a NOTIFY in the same commit, not the one-second poll; only when a
+    # webhook asked for it, and only the first time
+    running = await start_server(nursery, database_url, **PRIVATE)
+    ids = seed(database_url)
+    query(
+        database_url,
+        "INSERT INTO alerts (id, session_id, sinal, sinais, motivo, orientacao,"
+        " transcricao_base) VALUES (%s, %s, 'dor_no_peito', ARRAY['dor_no_peito'], 'Dor',"
+        " 'Procure o pronto-socorro.', 'dor no peito')",
+        ALERT_ID,
+        ids["s1"],
+    )
+    given = "UPDATE alerts SET orientado_em = coalesce(orientado_em, now()) WHERE id = %s"
+    with psycopg.connect(database_url, autocommit=True) as listener:
+        listener.execute("LISTEN balto_webhooks")
+        query(database_url, given, ALERT_ID)  # nobody asked: nothing queued, nobody woken
+        assert await _woken(listener, 0.5) == []
+        query(database_url, "UPDATE alerts SET orientado_em = NULL WHERE id = %s", ALERT_ID)
+        with receiver() as told:
+            async with httpx.AsyncClient(base_url=running.base_url) as http:
+                await make_hook(http, ids["c1"], told.url, eventos=["orientacao"])
+            query(database_url, given, ALERT_ID)
+            assert await _woken(listener, 5) == ["balto_webhooks"]
+            query(database_url, given, ALERT_ID)  # said again: nothing new, nobody woken
+            assert await _woken(listener, 0.5) == []
+            await told.wait_for(1)
