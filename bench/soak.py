@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from bench._bench_serve import bench_server  # noqa: E402
 from bench._capacity_devices import run_devices  # noqa: E402
 from bench._capacity_readings import tree  # noqa: E402
+from bench._growth import print_growth  # noqa: E402
 from bench.capacity import CHUNK_S, clip_path, completing_chunks  # noqa: E402
 from tests.conftest import ADMIN, register_balcao  # noqa: E402
 
@@ -83,15 +84,6 @@ async def _idle_runtime(http: httpx.AsyncClient) -> dict:
             await trio.sleep(0.2)
     runtime: dict = (await http.get("/admin/runtime", params={"gc": "1"}, headers=ADMIN)).json()
     return runtime
-
-
-def _slope(rows: list[dict], key: str) -> float:
-    """Growth of `key` per 1,000 sessions (least squares over `rows`)."""
-    if len(rows) < 2:
-        return float("nan")
-    x = np.array([r["sessions"] for r in rows], dtype=float)
-    y = np.array([r[key] for r in rows], dtype=float)
-    return float(np.polyfit(x, y, 1)[0] * 1000)
 
 
 async def main(minutes: float, devices: int, clip: str, stagger_s: float, workers: str) -> None:
@@ -148,15 +140,9 @@ async def main(minutes: float, devices: int, clip: str, stagger_s: float, worker
                     f"| {row['tasks']} | {fds} | {threads} | {row['pg_mb']:.1f} |",
                     flush=True,
                 )
-            steady = rows[WARMUP:]
-            half = len(steady) // 2
             print(f"\nGrowth per 1,000 sessions after {WARMUP} warm-up waves "
                   f"(all / first half / second half):")  # fmt: skip
-            for key in SERIES:
-                print(
-                    f"  {key}: {_slope(steady, key):+.2f} / {_slope(steady[:half], key):+.2f} "
-                    f"/ {_slope(steady[half:], key):+.2f}"
-                )
+            print_growth(rows[WARMUP:], "sessions", SERIES, per=1000)
 
 
 if __name__ == "__main__":

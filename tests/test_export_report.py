@@ -69,6 +69,12 @@ def _seed_all(database_url: str) -> dict[str, str]:
             BASE + timedelta(minutes=10 + n),
             BASE + timedelta(minutes=10 + n, milliseconds=80),
         )
+    # s1's third utterance began the next customer's service
+    query(
+        database_url,
+        "UPDATE segments SET novo_atendimento = 'balcao' WHERE session_id = %s AND seq = 2",
+        ids["s1"],
+    )
     # the first alert's guidance given at the counter 30 s after it
     query(
         database_url,
@@ -114,7 +120,10 @@ async def test_the_report_is_typed_laid_out_and_never_a_formula(
         assert sheet.column_dimensions["A"].width >= 12
     interacoes = book["Interações"]
     assert [c.value for c in interacoes[1]] == list(INTERACOES)
-    assert interacoes.auto_filter.ref == f"A1:N{1 + 15}"
+    assert interacoes.auto_filter.ref == f"A1:O{1 + 15}"
+    # where the counter turned to the next customer
+    marked = [(row[5], row[14]) for row in interacoes.iter_rows(min_row=2, values_only=True)]
+    assert [m for m in marked if m[1]] == [("b1 fala 2", "próximo cliente (balcão)")], marked
 
     # times are datetimes in America/Sao_Paulo (UTC-3 in March 2026), with a date format
     first = interacoes["A2"]
@@ -204,7 +213,7 @@ async def test_filters_narrow_every_sheet_and_the_demo_is_marked(
     assert resumo["alertas de encaminhamento"] == 1 and resumo["sessões"] == 0  # started at 12:00
     alertas = list(book["Alertas"].iter_rows(min_row=3, values_only=True))
     assert [row[4] for row in alertas] == ["Ana Paula"]
-    assert book["Interações"].auto_filter.ref == "A2:N5"
+    assert book["Interações"].auto_filter.ref == "A2:O5"
 
     async with httpx.AsyncClient(base_url=running.base_url) as http:
         response = await http.get("/api/export/xlsx", headers=ADMIN, params={"atendente": "x" * 81})
