@@ -122,7 +122,7 @@ async def test_the_report_is_typed_laid_out_and_never_a_formula(
     assert [c.value for c in interacoes[1]] == list(INTERACOES)
     assert interacoes.auto_filter.ref == f"A1:O{1 + 15}"
     # where the counter turned to the next customer
-    marked = [(row[5], row[14]) for row in interacoes.iter_rows(min_row=2, values_only=True)]
+    marked = [(row[5], row[13]) for row in interacoes.iter_rows(min_row=2, values_only=True)]
     assert [m for m in marked if m[1]] == [("b1 fala 2", "próximo cliente (balcão)")], marked
 
     # times are datetimes in America/Sao_Paulo (UTC-3 in March 2026), with a date format

@@ -242,6 +242,13 @@ async def test_a_secret_altered_in_the_database_does_not_stop_the_start(
                 _altered(sealed) if email == EMAIL else sealed,
                 email,
             )
+        # Bia's set-up of a new phone, never confirmed, altered too: only it goes when dropped
+        query(
+            database_url,
+            "UPDATE gestores SET totp_pendente = %s WHERE email = %s",
+            _altered(Box(K1).seal(TOTP, totp.new_secret())),
+            BIA,
+        )
         [(hook_value,)] = query(
             database_url, "SELECT segredo FROM webhooks WHERE id = %s", broken["id"]
         )
@@ -261,6 +268,7 @@ async def test_a_secret_altered_in_the_database_does_not_stop_the_start(
             )  # fmt: skip
             after = _stored(database_url)
             assert after["gestores"][EMAIL] == before["gestores"][EMAIL]
+            assert after["gestores"][BIA][1] == before["gestores"][BIA][1]  # left as it is
             assert Box(K1).open(TOTP, after["gestores"][BIA][0]) == bia_secret
             assert after["gestores"][BIA][0].startswith(f"s1.{key_id(K1)}.")
             assert sorted(after["webhooks"]) == sorted(before["webhooks"])
@@ -292,6 +300,7 @@ async def test_a_secret_altered_in_the_database_does_not_stop_the_start(
             dropped = _stored(database_url)
             assert dropped["gestores"][EMAIL] == (None, None)
             assert Box(K1).open(TOTP, dropped["gestores"][BIA][0]) == bia_secret
+            assert dropped["gestores"][BIA][1] is None  # the set-up only: her second step stays
             [(new_value,)] = query(
                 database_url, "SELECT segredo FROM webhooks WHERE id = %s", broken["id"]
             )

@@ -51,9 +51,9 @@ _INTERACOES = (
     Column("latência recomendação (ms)", 14, "ms"),
     Column("provedor STT", 13),
     Column("origem da recomendação", 14),
-    Column("sessão", 38),
     # the first utterance of each customer after a session's first (segments.novo_atendimento)
     Column("novo atendimento", 22),
+    Column("sessão", 38),
 )
 _ALERTAS = (
     Column("horário", 20, "datetime"),
@@ -129,9 +129,9 @@ _SQL_INTERACOES = (
     " CASE r.aceita WHEN true THEN 'aceita' WHEN false THEN 'recusada' END,"
     " round((extract(epoch FROM seg.transcribed_at - seg.created_at) * 1000)::numeric, 1),"
     " round((extract(epoch FROM r.sent_at - seg.created_at) * 1000)::numeric, 1),"
-    " seg.stt_provider, r.source, s.id::text,"
+    " seg.stt_provider, r.source,"
     " CASE seg.novo_atendimento WHEN 'balcao' THEN 'próximo cliente (balcão)'"
-    " WHEN 'pausa' THEN 'após uma pausa' END"
+    " WHEN 'pausa' THEN 'após uma pausa' END, s.id::text"
     " FROM segments seg" + _JOIN.format(t="seg") + " LEFT JOIN recommendations r"
     " ON r.segment_id = seg.id{where} ORDER BY seg.created_at, seg.id"
 )

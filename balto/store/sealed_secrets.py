@@ -97,7 +97,9 @@ def _altered(conn: psycopg.Connection, box: Box) -> list[tuple[str, str, str, st
 
 def _drop_one(conn: psycopg.Connection, box: Box, column: str, purpose: str, row_id: str) -> None:
     """Forget one unreadable secret the way its owner can recover from (module docstring)."""
-    if purpose == TOTP:
+    if column == "totp_pendente":  # a set-up never confirmed: asked again, it starts anew
+        conn.execute("UPDATE gestores SET totp_pendente = NULL WHERE id = %s", (row_id,))
+    elif purpose == TOTP:
         # the account's second step ends with its secret: recovery codes go too
         conn.execute(
             "UPDATE gestores SET totp_segredo = NULL, totp_pendente = NULL WHERE id = %s",
