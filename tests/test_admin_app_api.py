@@ -195,6 +195,20 @@ async def test_conversations_one_conversation_the_painel_and_the_live_feed(
         rec = next(i for i in one["itens"] if i["tipo"] == "recomendacao")
         assert (rec["explicacao"], rec["aceita"]) == ("porque sim", True)
         assert one["next_cursor"] is None and one["sessao"]["atendimentos"] == 1
+        # a customer after the first, marked on a segment: counted in the list and the row
+        query(
+            database_url,
+            "UPDATE segments SET novo_atendimento = 'pausa' WHERE session_id = %s AND seq = 3",
+            ids["s1"],
+        )
+        listed = (await http.get("/admin/history/conversas")).json()["items"]
+        assert {c["id"]: c["atendimentos"] for c in listed} == {
+            ids["s1"]: 2,
+            ids["s2"]: 1,
+            ids["s3"]: 1,
+        }
+        again = (await http.get(f"/admin/history/conversas/{ids['s1']}")).json()
+        assert again["sessao"]["atendimentos"] == 2
         # a session that lasted a shift is read in pages, in the same order, nothing twice
         pages, cursor = [], None
         while True:

@@ -2,7 +2,8 @@
 customer after customer for hours, and its timeline (1,300 utterances here) no longer stops
 silently at the first 2,000 items — it comes 500 at a time with *Mostrar mais da conversa*, a
 line where each customer began (one marked by the counter, one by a pause) numbered across pages,
-and, opened from a search, the page walks on until the words searched for show.
+and, opened from a search, the page walks on until the words searched for show; the Histórico's
+list counts the customers it served.
 
 Needs Debian's ``chromium`` (skipped outside CI without it, failed under CI)."""
 
@@ -94,3 +95,9 @@ async def test_a_shift_long_conversation_comes_in_pages_with_its_customers_marke
         mark = 'document.querySelector("#linha-do-tempo mark")?.textContent'
         assert await page.wait_for(mark, timeout_s=15) == "guaco"
         assert await page.evaluate(FALAS) == UTTERANCES
+
+        # the Histórico's list says how many customers the conversation served
+        await page.goto(f"{running.base_url}/admin/historico")
+        cells = 'Array.from(document.querySelectorAll("#conversas tbody td"), td => td.textContent)'
+        shown = await page.wait_for(f"(c => c.length ? c : null)({cells})", timeout_s=15)
+        assert f"{UTTERANCES} · 3 atendimentos" in shown, shown

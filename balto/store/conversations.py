@@ -27,7 +27,10 @@ _COUNTS = (
     " (SELECT count(*) FROM recommendations r WHERE r.session_id = s.id) AS recomendacoes,"
     " (SELECT count(*) FROM recommendations r WHERE r.session_id = s.id AND r.aceita)"
     " AS aceitas,"
-    " (SELECT count(*) FROM alerts a WHERE a.session_id = s.id) AS alertas"
+    " (SELECT count(*) FROM alerts a WHERE a.session_id = s.id) AS alertas,"
+    # the customers served: the first, and each one a segment marks as new (migration 0036)
+    " 1 + (SELECT count(*) FROM segments g WHERE g.session_id = s.id"
+    " AND g.novo_atendimento IS NOT NULL) AS atendimentos"
 )
 _JOIN = (
     " JOIN balcoes b ON b.id = s.balcao_id JOIN clientes c ON c.id = b.cliente_id"
@@ -160,19 +163,13 @@ def alerts_page(
 
 
 def session_row(conn: psycopg.Connection, session_id: str) -> Row | None:
-    """One conversation's session row with its counts (``atendimentos`` too), or None."""
+    """One conversation's session row with its counts, or None."""
     sql = f"{_SESSIONS} WHERE s.id = %s"
     row: Row | None = (
         conn.cursor(row_factory=dict_row).execute(sql.encode(), (session_id,)).fetchone()
     )
     if row is not None:
         del row["_at"], row["_id"]
-        # the customers served: the first, and each one a segment marks as new (migration 0036)
-        marked = conn.execute(
-            "SELECT count(*) FROM segments WHERE session_id = %s AND novo_atendimento IS NOT NULL",
-            (session_id,),
-        ).fetchone()
-        row["atendimentos"] = 1 + (marked[0] if marked else 0)
     return row
 
 

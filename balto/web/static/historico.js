@@ -34,7 +34,8 @@
       // the conversation opens with the words searched for marked
       link.href = "/admin/historico/" + c.id + (buscado ? "?q=" + encodeURIComponent(buscado) : "");
       const fim = c.ended_at ? Balto.encerramento(c.close_code, c.close_reason) : "ao vivo";
-      const falas = c.falas_apagadas_em ? `${c.falas} (apagadas)` : c.falas;
+      const clientes = c.atendimentos > 1 ? ` · ${c.atendimentos} atendimentos` : "";
+      const falas = (c.falas_apagadas_em ? `${c.falas} (apagadas)` : String(c.falas)) + clientes;
       const tr = linha(tbody, [link, c.nome_balcao, c.loja ? `${c.razao_social} · ${c.loja}` : c.razao_social, c.atendente || "—", falas,
         c.recomendacoes, c.aceitas, c.alertas, fim]);
       tr.dataset.session = c.id;
