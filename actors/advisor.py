@@ -8,9 +8,10 @@ this actor stores them and sends them on. For each utterance:
   answer → an ``advice_refusals`` row with why and what was said;
 - a product → a `Recommendation`, stored and sent.
 
-The cliente's imported catalog is read at start and again whenever its version changed, checked
-before each utterance (`actors.ports.CatalogSource.version`): an upload reaches live sessions at
-their next utterance, keeping what the session already suggested and alerted.
+The cliente's imported catalog, and the products out of stock at this balcão's store, are read at
+start and again whenever their version changed, checked before each utterance
+(`actors.ports.CatalogSource.version`): an upload or a product marked missing reaches live
+sessions at their next utterance, keeping what the session already suggested and alerted.
 
 Each utterance belongs to a customer's service (*atendimento*): one that began after the device
 said the next customer is served (`actors.customers`), or after a pause of `pause_s` with nothing
@@ -44,6 +45,7 @@ from balto.providers import red_flags
 from balto.providers.ports import Advisor
 from balto.providers.redaction import redact
 from balto.store.advice import add_alert, add_refusal, mark_new_atendimento
+from balto.store.em_falta import AdviceVersion
 from balto.store.sessions import ProviderCall, add_provider_call, add_recommendation
 
 
@@ -77,9 +79,8 @@ async def run_advisor(
         customers: Where the device said the next customer is served.
     """
     ctx.health.state = ActorState.RUNNING
-    version = await _catalog_version(ctx, catalogs)
-    catalog = await _cliente_catalog(ctx, catalogs) or catalog
     session = AdviceSession(catalog, advisors, cooldown_s, pause_s)
+    version = await _refresh(ctx, catalogs, session, None, first=True)
     attendant = attendant or Attendant()
     customers = customers or Customers()
     # the atendimento of the last utterance heard (a restarted advisor starts from the current)
@@ -87,13 +88,7 @@ async def run_advisor(
     async with inbox, outbox:
         async for transcript in inbox:
             ctx.took()
-            latest = await _catalog_version(ctx, catalogs)
-            if latest is not None and latest != version:
-                fresh = await _cliente_catalog(ctx, catalogs)
-                if fresh is not None:
-                    ctx.log.info("cliente catalog changed (%s): %d products", latest, len(fresh))
-                    session.replace_catalog(fresh)
-                    version = latest
+            version = await _refresh(ctx, catalogs, session, version)
             text = redact(transcript.text)
             started = trio.current_time()
             current = customers.at(transcript.start)
@@ -146,22 +141,52 @@ async def run_advisor(
             ctx.gave()
 
 
-async def _catalog_version(ctx: ActorContext, catalogs: CatalogSource | None) -> str | None:
-    """The version of the cliente's imported catalog (None: none, or not readable now)."""
+async def _refresh(
+    ctx: ActorContext,
+    catalogs: CatalogSource | None,
+    session: AdviceSession,
+    had: AdviceVersion | None,
+    *,
+    first: bool = False,
+) -> AdviceVersion | None:
+    """Read again what changed since `had` (`first`: everything); the version now held.
+
+    A part that could not be read keeps its old version, so a later utterance tries again.
+    At start, with the database away, the source's last copies are used (or the defaults);
+    later, an unreadable version reads nothing (an outage must not slow every utterance).
+    """
+    if catalogs is None or not _registered(ctx):
+        return None
+    latest = await catalogs.version(ctx.session.cliente_id, ctx.session.balcao_id)
+    if not first and (latest is None or latest == had):
+        return had
+    catalog_read, stock_read = (None, "") if had is None else (had.catalog, had.stock)
+    if latest is None or had is None or latest.catalog != had.catalog:
+        fresh = await catalogs.cliente_catalog(ctx.session.cliente_id)
+        if fresh is not None:
+            if had is not None:
+                ctx.log.info("cliente catalog changed: %d products", len(fresh))
+            session.replace_catalog(fresh)
+        if latest is not None and (fresh is not None or latest.catalog is None):
+            catalog_read = latest.catalog
+    if latest is None or had is None or latest.stock != had.stock:
+        missing = await catalogs.missing(ctx.session.cliente_id, ctx.session.balcao_id)
+        if missing is not None:
+            if missing != session.missing:
+                ctx.log.info("products out of stock here: %d", len(missing))
+            session.replace_missing(missing)
+            if latest is not None:
+                stock_read = latest.stock
+    return None if latest is None else AdviceVersion(catalog_read, stock_read)
+
+
+def _registered(ctx: ActorContext) -> bool:
+    """Whether the session's cliente is a registered one (tests and the bench use other ids)."""
     try:
         uuid.UUID(ctx.session.cliente_id)
     except ValueError:
-        return None
-    return None if catalogs is None else await catalogs.version(ctx.session.cliente_id)
-
-
-async def _cliente_catalog(ctx: ActorContext, catalogs: CatalogSource | None) -> Catalog | None:
-    """The cliente's imported catalog, if it has one (and it can be read now)."""
-    try:
-        uuid.UUID(ctx.session.cliente_id)
-    except ValueError:
-        return None
-    return None if catalogs is None else await catalogs.cliente_catalog(ctx.session.cliente_id)
+        return False
+    return True
 
 
 async def _send_alert(

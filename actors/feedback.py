@@ -7,10 +7,12 @@ recommendations made at this balcão (checked when the recorder applies it),
 ``{"comando": "orientado", "id": "<alert id>"}`` by storing when the attendant gave that alert's
 guidance (``alerts.orientado_em``, the first time; this balcão's alerts only), and
 ``{"comando": "atendente", "nome": "…" | null}`` by setting the session's attendant
-(`actors.attendant`), and ``{"comando": "novo_atendimento"}`` by starting the next customer's
-service (`actors.customers`). Out: nothing is sent back. Raises nothing for bad input: unknown
-commands, wrong types and unknown ids are logged and dropped, so a device cannot crash its own
-session with a malformed frame.
+(`actors.attendant`), ``{"comando": "novo_atendimento"}`` by starting the next customer's
+service (`actors.customers`), and ``{"comando": "em_falta", "id": "<recommendation id>"}`` by
+marking that suggestion's product out of stock at this balcão's store (`balto.store.em_falta`;
+this balcão's recommendations only). Out: nothing is sent back. Raises nothing for bad input:
+unknown commands, wrong types and unknown ids are logged and dropped, so a device cannot crash
+its own session with a malformed frame.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from actors.context import ActorContext
 from actors.customers import Customers, next_customer
 from actors.ports import Recorder
 from balto.store.advice import record_feedback, record_orientation
+from balto.store.em_falta import mark_from_recommendation
 
 
 async def handle_command(
@@ -47,6 +50,9 @@ async def handle_command(
         return
     if comando == "orientado":
         await _oriented(command, ctx, recorder)
+        return
+    if comando == "em_falta":
+        await _out_of_stock(command, ctx, recorder)
         return
     if comando != "feedback":
         ctx.log.info("ignored command %r", comando)
@@ -76,3 +82,17 @@ async def _oriented(command: dict[str, object], ctx: ActorContext, recorder: Rec
         return
     await recorder.record(record_orientation, alert_id[:64], ctx.session.balcao_id)
     ctx.log.info("alert %r: guidance given", alert_id[:64])
+
+
+async def _out_of_stock(command: dict[str, object], ctx: ActorContext, recorder: Recorder) -> None:
+    """The attendant said a suggestion's product is not on the shelf: recorded, like feedback.
+
+    The advisor reads the mark with its catalog's version at the next utterance, so the
+    product is not suggested again at this store until someone says it is back.
+    """
+    rec_id = command.get("id")
+    if not isinstance(rec_id, str) or not rec_id:
+        ctx.log.warning("ignored em_falta with a wrong id (%s)", type(rec_id).__name__)
+        return
+    await recorder.record(mark_from_recommendation, rec_id[:64], ctx.session.balcao_id)
+    ctx.log.info("recommendation %r: product out of stock", rec_id[:64])

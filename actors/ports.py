@@ -10,6 +10,7 @@ import trio
 
 from balto.catalog import Catalog
 from balto.speaker.identify import Enrolled
+from balto.store.em_falta import AdviceVersion
 
 P = ParamSpec("P")
 T_co = TypeVar("T_co", covariant=True)
@@ -62,14 +63,21 @@ class Recorder(Protocol):
 
 
 class CatalogSource(Protocol):
-    """Where the advisor finds a cliente's imported catalog (`balto.store.catalogs`)."""
+    """Where the advisor finds what a balcão sells (`balto.store.catalogs`).
+
+    The cliente's imported catalog, and the products out of stock at the balcão's store.
+    """
 
     async def cliente_catalog(self, cliente_id: str) -> Catalog | None:
         """The cliente's catalog; None when it has none, or it cannot be read now."""
         ...
 
-    async def version(self, cliente_id: str) -> str | None:
-        """The version of the cliente's catalog; None when it has none or it cannot be read."""
+    async def version(self, cliente_id: str, balcao_id: str | None = None) -> AdviceVersion | None:
+        """What the balcão's advice is made from (catalog, stock, store); None if unreadable."""
+        ...
+
+    async def missing(self, cliente_id: str, balcao_id: str | None) -> frozenset[str] | None:
+        """Normalized names out of stock at the balcão; None when it cannot be read now."""
         ...
 
 

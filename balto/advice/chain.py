@@ -8,12 +8,15 @@ the caller to account and store. Raises nothing for provider failures; Trio canc
 An answer is refused, and the next advisor asked, when the provider failed (any `ProviderError`),
 answered something unusable (malformed JSON, a refusal, JSON that breaks the schema), named no
 catalog product or several, a prescription-only one, or one that fits none of the needs the
-dialogue shows. A valid "no recommendation" is a decision, not a failure: the chain stops there.
+dialogue shows, or one out of stock at this balcão (`balto.store.em_falta`). A valid "no
+recommendation" is a decision, not a failure: the chain stops there.
 
 What each advisor is offered: the LLMs see the cliente's whole over-the-counter catalog when it
 has at most `MAX_OFFERED` products, and otherwise the `MAX_OFFERED` products that fit the needs
 best (pre-selected by category and indications), so the prompt and the schema's enum stay small
 whatever the catalog's size. The catalog advisor is always offered only the products that fit.
+Products out of stock are offered to nobody; the needs are still read against the whole catalog,
+so a customer asking for a missing product by name gets another of its kind.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from dataclasses import dataclass
 import trio
 
 from balto.advice.needs import OFFERED, NeedsView, Offer
-from balto.catalog import Catalog, Product
+from balto.catalog import Catalog, Product, normalize
+from balto.catalog.names import match_name
 from balto.errors import ProviderError, UnusableAnswer
 from balto.providers.guard import GuardedError
 from balto.providers.ports import AdviceResult, Advisor, Turn
@@ -42,7 +46,7 @@ class Refusal:
 
     Attributes:
         reason: ``produto_desconhecido``, ``produto_ambiguo``, ``exige_receita``,
-            ``nao_atende_necessidade``, ``resposta_malformada``, ``recusa`` or
+            ``nao_atende_necessidade``, ``sem_estoque``, ``resposta_malformada``, ``recusa`` or
             ``fora_do_esquema``.
         said: The advisor's answer as far as there was one (truncated).
     """
@@ -87,20 +91,28 @@ class Advice:
     asked: tuple[Asked, ...]
 
 
+def in_stock(catalog: Catalog, missing: frozenset[str]) -> Catalog:
+    """`catalog` without the products named in `missing` (normalized names); itself if none."""
+    if not missing:
+        return catalog
+    kept = [p for p in catalog.products if normalize(p.nome) not in missing]
+    return catalog if len(kept) == len(catalog) else Catalog(kept)
+
+
 def offered(needs: NeedsView, catalog: Catalog, advisor: str) -> Catalog:
     """The catalog `advisor` chooses from for these needs (see the module docstring).
 
-    An LLM's catalog keeps the prescription-only products: the advisor never offers them, but
-    knowing them it can tell a model that names one (refused as such) from one that names nothing
-    real.
+    `catalog` is what may be sold here (`in_stock`). An LLM's catalog keeps the
+    prescription-only products: the advisor never offers them, but knowing them it can tell a
+    model that names one (refused as such) from one that names nothing real.
     """
     if advisor == CATALOG_ADVISOR:
-        return Catalog(needs.candidates())
+        return Catalog(needs.candidates(among=catalog))
     otc = [p for p in catalog.products if not p.prescription_only]
     if len(otc) <= MAX_OFFERED:
         return catalog
     prescription = [p for p in catalog.products if p.prescription_only]
-    return Catalog([*needs.candidates()[:MAX_OFFERED], *prescription])
+    return Catalog([*needs.candidates(among=catalog)[:MAX_OFFERED], *prescription])
 
 
 async def advise(
@@ -109,6 +121,8 @@ async def advise(
     advisors: Sequence[Advisor],
     catalog: Catalog,
     shown: NeedsView | None = None,
+    missing: frozenset[str] = frozenset(),
+    available: Catalog | None = None,
 ) -> Advice:
     """Ask `advisors` in order for a product that serves `needs`.
 
@@ -119,6 +133,8 @@ async def advise(
         catalog: The session's catalog (answers are matched and vetted against it).
         shown: Every need the window shows (open or already advised on): an answer fits when it
             serves one of them. Defaults to `needs`.
+        missing: Normalized names of the products out of stock at this balcão.
+        available: `in_stock(catalog, missing)`, when the caller keeps it (else made here).
 
     Returns:
         The decision and every advisor asked.
@@ -126,26 +142,30 @@ async def advise(
     asked: list[Asked] = []
     if not needs:
         return Advice(None, None, ())
+    sellable = available if available is not None else in_stock(catalog, missing)
     llm_offer: Catalog | None = None
     for advisor in advisors:
         if advisor.name == CATALOG_ADVISOR:
-            offer = offered(needs, catalog, advisor.name)
+            offer = offered(needs, sellable, advisor.name)
         else:
-            llm_offer = llm_offer or offered(needs, catalog, advisor.name)
+            llm_offer = llm_offer or offered(needs, sellable, advisor.name)
             offer = llm_offer
         started = trio.current_time()
-        given = OFFERED.set(Offer(offer, shown or needs))
+        given = OFFERED.set(Offer(offer, shown or needs, missing))
         try:
             result = await advisor.advise(dialogue, offer)
         except ProviderError as exc:
             latency_s = trio.current_time() - started
-            asked.append(Asked(advisor.name, advisor.model, None, exc, latency_s, _unusable(exc)))
+            refused = _in_stock_said(_unusable(exc), catalog, missing)
+            asked.append(Asked(advisor.name, advisor.model, None, exc, latency_s, refused))
             continue
         finally:
             OFFERED.reset(given)
         latency_s = trio.current_time() - started
         strict = advisor.name != CATALOG_ADVISOR
-        refusal = _vet(result, shown or needs, catalog, strict=strict)
+        refusal = _in_stock_said(
+            _vet(result, shown or needs, catalog, missing, strict=strict), catalog, missing
+        )
         asked.append(Asked(advisor.name, result.model, result, None, latency_s, refusal))
         if refusal is not None:
             continue
@@ -156,7 +176,12 @@ async def advise(
 
 
 def _vet(
-    result: AdviceResult, needs: NeedsView, catalog: Catalog, *, strict: bool
+    result: AdviceResult,
+    needs: NeedsView,
+    catalog: Catalog,
+    missing: frozenset[str],
+    *,
+    strict: bool,
 ) -> Refusal | None:
     """Why `result` may not be shown, or None when it may (`strict`: `NeedsView.fits`)."""
     if result.refused is not None:
@@ -168,9 +193,27 @@ def _vet(
         return Refusal("produto_desconhecido", result.produto[:_SAID_CHARS])
     if product.prescription_only:
         return Refusal("exige_receita", product.nome)
+    if missing and normalize(product.nome) in missing:
+        return Refusal("sem_estoque", product.nome)
     if not needs.fits(product, strict=strict):
         return Refusal("nao_atende_necessidade", product.nome)
     return None
+
+
+def _in_stock_said(
+    refusal: Refusal | None, catalog: Catalog, missing: frozenset[str]
+) -> Refusal | None:
+    """`refusal`, or ``sem_estoque`` when the answer names a product out of stock here.
+
+    A model's client matches its answer against the offer, which has no such product: it
+    calls it unknown, and the admins reading refusals should read why it was not offered.
+    """
+    if refusal is None or not missing or refusal.reason != "produto_desconhecido":
+        return refusal
+    named = match_name(catalog, refusal.said).product
+    if named is not None and normalize(named.nome) in missing:
+        return Refusal("sem_estoque", named.nome)
+    return refusal
 
 
 def _unusable(exc: ProviderError) -> Refusal | None:

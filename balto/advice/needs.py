@@ -295,6 +295,7 @@ class Offer:
 
     catalog: Catalog
     shown: NeedsView
+    missing: frozenset[str] = frozenset()  # normalized names out of stock at this balcão
 
 
 OFFERED: ContextVar[Offer | None] = ContextVar("balto_advice_offered", default=None)

@@ -12,7 +12,8 @@ For each utterance, over a rolling window (`WINDOW_S`, `MAX_TURNS`):
 3. Unless a product was shown for an utterance said less than `cooldown_s` before (the audio
    clock), the advisor chain (`balto.advice.chain`) decides; its needs are then settled,
    whatever it said.
-4. A product already shown in this customer's service (*atendimento*) is not shown again.
+4. A product already shown in this customer's service (*atendimento*) is not shown again, and
+   a product out of stock at this balcão (`replace_missing`) is offered to no advisor.
 
 A counter session lasts a shift, and its customers follow one another: what one customer said,
 was alerted on or was shown must not silence the next one's. So a sign or a product is
@@ -76,6 +77,8 @@ class AdviceSession:
     pause_s: float = DEFAULT_PAUSE_S  # 0: only the device ends an atendimento
     dialogue: deque[Turn] = field(default_factory=lambda: deque(maxlen=MAX_TURNS))
     _detector: NeedDetector | None = None
+    missing: frozenset[str] = frozenset()  # normalized names out of stock here
+    _available: Catalog | None = None  # the catalog without them, made when either changes
     # product name / sign code → the end of the utterance it was shown or alerted for
     _suggested: dict[str, float] = field(default_factory=dict)
     _alerted: dict[str, float] = field(default_factory=dict)
@@ -89,6 +92,13 @@ class AdviceSession:
         """Advise from `catalog` from now on; what was suggested and alerted stays remembered."""
         self.catalog = catalog
         self._detector = None  # its needs read the catalog's indications
+        self._available = None
+
+    def replace_missing(self, missing: frozenset[str]) -> None:
+        """Offer no advisor the products named in `missing` (normalized names) from now on."""
+        if missing != self.missing:
+            self.missing = missing
+            self._available = None
 
     def new_conversation(self) -> None:
         """The next customer: forget the window and what was alerted, shown and decided."""
@@ -129,7 +139,17 @@ class AdviceSession:
         # second its suggestion; its need stays open when it is held back.
         if self._last_shown is not None and end - self._last_shown < self.cooldown_s:
             return Decision(paused=paused)
-        advice = await chain.advise(list(dialogue), needs, self.advisors, self.catalog, shown)
+        if self._available is None:
+            self._available = chain.in_stock(self.catalog, self.missing)
+        advice = await chain.advise(
+            list(dialogue),
+            needs,
+            self.advisors,
+            self.catalog,
+            shown,
+            self.missing,
+            self._available,
+        )
         if advice.result is not None:
             self._decided.update(need.code for need in needs.needs)
         product = advice.product

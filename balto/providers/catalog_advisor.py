@@ -6,7 +6,9 @@ newest need best. A product the customer asked for by name, with no complaint sa
 window, has its complement suggested (a complementary sale); otherwise it is the product whose
 category fits the need best, then whose indications are said most (longest phrases, the newest
 utterance first). Prescription-only products are never suggested; with no need shown (small
-talk) it suggests nothing.
+talk) it suggests nothing. A product asked for by name that is out of stock here (the chain's
+offer says which: `balto.advice.needs.Offer.missing`) gets another of its kind, and the reason
+says so.
 """
 
 from __future__ import annotations
@@ -66,8 +68,9 @@ class CatalogAdvisor:
         """Suggest the over-the-counter product that best serves the newest need shown."""
         started = trio.current_time()
         given = OFFERED.get()
+        missing: frozenset[str] = frozenset()
         if given is not None and given.catalog is catalog:  # the chain's offer: its needs
-            needs = given.shown
+            needs, missing = given.shown, given.missing
         else:
             needs = detector_for(catalog).detect(dialogue)
         if not needs:
@@ -80,10 +83,15 @@ class CatalogAdvisor:
             if asked is not None and complement is not None and not complement.prescription_only:
                 reason = f"Venda complementar a {asked.nome}: {complement.explicacao}"
                 return self._result(complement.nome, reason, started)
+        # asked by name and out of stock: another of its kind, never its complement
+        instead = only_asked and normalize(newest.products[0]) in missing
+        named = {normalize(name) for name in newest.products} if instead else set()
         last = _words(dialogue[-1].text)
         window = " ".join(_words(turn.text) for turn in dialogue)
         best: tuple[tuple[int, int, int, int], Product] | None = None
         for product in needs.candidates(among=catalog):
+            if named and normalize(product.nome) in named:
+                continue
             rank = needs.rank(product)
             assert rank is not None  # candidates() holds fitting products only
             key = (rank[0], rank[1], -_score(product, last), -_score(product, window))
@@ -91,7 +99,11 @@ class CatalogAdvisor:
                 best = (key, product)
         if best is None:
             return self._result(None, "", started)
-        return self._result(best[1].nome, best[1].explicacao, started)
+        product = best[1]
+        if instead:
+            reason = f"{newest.products[0]} está em falta aqui; no lugar dele: {product.explicacao}"
+            return self._result(product.nome, reason, started)
+        return self._result(product.nome, product.explicacao, started)
 
     def _result(self, produto: str | None, explicacao: str, started: float) -> AdviceResult:
         return AdviceResult(

@@ -35,6 +35,7 @@ from balto.store.advice import (
     record_orientation,
     set_session_attendant,
 )
+from balto.store.em_falta import mark_from_recommendation
 from balto.store.sessions import (
     ProviderCall,
     add_provider_call,
@@ -75,6 +76,7 @@ KINDS: Mapping[str, StoreFn] = {
         record_feedback,
         record_orientation,
         mark_new_atendimento,
+        mark_from_recommendation,
         set_segment_speaker,
     )
 }

@@ -6,8 +6,9 @@ database: the read is bounded (`READ_TIMEOUT_S`), and on `DatabaseUnavailable` t
 is used, else the default catalog (the advisor's fallback). Raises nothing for an outage.
 
 Sessions pick up a new import at their next utterance: the advisor asks `version` (the import's
-time, one primary-key read on a short deadline) before each utterance and reloads when it
-changed, so an upload through any instance reaches every instance's sessions.
+time, when the chain's out-of-stock list last changed and the balcão's store: primary-key reads
+on a short deadline) before each utterance and reloads when it changed, so an upload or a
+product marked missing through any instance reaches every instance's sessions.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import logging
 import trio
 
 from balto.catalog import Catalog
-from balto.store.advice import cliente_catalog_version, load_cliente_catalog
+from balto.store.advice import load_cliente_catalog
 from balto.store.database import Database, DatabaseUnavailable
+from balto.store.em_falta import AdviceVersion, advice_version, missing_at
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,8 @@ class ClienteCatalogs:
         # clientes with a live session since start; a catalog is a few hundred products.
         self._cache: dict[str, Catalog | None] = {}
         self._quiet_until = float("-inf")  # trio clock; version checks are skipped until then
+        # balcão id → the products out of stock there, as last read (bounded like `_cache`)
+        self._missing: dict[str | None, frozenset[str]] = {}
 
     async def cliente_catalog(self, cliente_id: str) -> Catalog | None:
         """The cliente's catalog (module docstring)."""
@@ -55,8 +59,25 @@ class ClienteCatalogs:
         self._cache[cliente_id] = catalog
         return catalog
 
-    async def version(self, cliente_id: str) -> str | None:
-        """The version of the cliente's catalog (None: none imported, or unreadable now).
+    async def missing(self, cliente_id: str, balcao_id: str | None) -> frozenset[str] | None:
+        """Normalized names out of stock at `balcao_id` (None: unreadable, and never read here).
+
+        While a failed version check keeps the database quiet, the last list read is answered
+        at once (a session starting in an outage must not wait twice).
+        """
+        if trio.current_time() >= self._quiet_until:
+            try:
+                found = await self._db.run_within(READ_TIMEOUT_S, missing_at, cliente_id, balcao_id)
+            except DatabaseUnavailable as exc:
+                log.warning("cliente %s out-of-stock list unreadable (%s)", cliente_id, exc)
+                self._quiet_until = trio.current_time() + VERSION_BACKOFF_S
+            else:
+                self._missing[balcao_id] = found
+                return found
+        return self._missing.get(balcao_id)
+
+    async def version(self, cliente_id: str, balcao_id: str | None = None) -> AdviceVersion | None:
+        """What the balcão's advice is made from (None: no such cliente, or unreadable now).
 
         After a failed read, checks are skipped for `VERSION_BACKOFF_S` so that an outage costs
         each utterance nothing, not `VERSION_TIMEOUT_S`.
@@ -64,7 +85,9 @@ class ClienteCatalogs:
         if trio.current_time() < self._quiet_until:
             return None
         try:
-            return await self._db.run_within(VERSION_TIMEOUT_S, cliente_catalog_version, cliente_id)
+            return await self._db.run_within(
+                VERSION_TIMEOUT_S, advice_version, cliente_id, balcao_id
+            )
         except DatabaseUnavailable:
             self._quiet_until = trio.current_time() + VERSION_BACKOFF_S
             return None

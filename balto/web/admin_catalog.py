@@ -43,7 +43,7 @@ _CSV_COLUMNS = ("nome", "categoria", "indicacoes", "explicacao", "tarja", "compl
 
 
 def allow_catalog_bodies(app: QuartTrio) -> None:
-    """Give ``PUT …/catalogo`` its own body cap; every other route keeps the app's."""
+    """Give ``PUT …/catalogo`` and ``PUT …/em-falta`` their own body cap; others keep the app's."""
     base: Any = app.request_class
 
     class _Request(base):  # type: ignore[misc]  # Quart's request class is only known at runtime
@@ -51,8 +51,9 @@ def allow_catalog_bodies(app: QuartTrio) -> None:
             if (
                 method == "PUT"
                 and path.startswith("/admin/clientes/")
-                and path.endswith("/catalogo")
+                and path.endswith(("/catalogo", "/em-falta"))
             ):
+                # a chain's stock system may send its whole list of products out of stock
                 kw["max_content_length"] = MAX_CATALOG_BYTES
             super().__init__(method, scheme, path, *args, **kw)
 

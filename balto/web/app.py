@@ -20,6 +20,7 @@ from balto.web import (
     admin_charts,
     admin_chaves,
     admin_conversations,
+    admin_em_falta,
     admin_gestores,
     admin_history,
     admin_live,
@@ -88,6 +89,7 @@ def create_quart_app(services: Services) -> QuartTrio:
     app.register_blueprint(admin_balcoes.blueprint)  # and their balcões' names and stores
     app.register_blueprint(admin_suspension.blueprint)  # a chain's access suspended, resumed
     app.register_blueprint(admin_webhooks.blueprint)  # its system told of alerts as they happen
+    app.register_blueprint(admin_em_falta.blueprint)  # products out of stock, per store
     app.register_blueprint(pages.assets)
     app.register_blueprint(pages.root)
     app.register_blueprint(counter.blueprint)  # the counter's own screen, a device in a browser

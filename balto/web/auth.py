@@ -33,6 +33,7 @@ from balto.web.principal import (
     balcao_from_bearer,
     gestor_from_cookie,
     key_from_bearer,
+    keys_write_here,
     open_to,
     remember,
 )
@@ -93,7 +94,8 @@ async def require_admin() -> tuple[Response, int] | None:
     if key is not None:
         if key.suspenso:
             return error(403, "suspended", SUSPENDED)
-        if not open_to(key) or request.method not in session_cookie.SAFE_METHODS:
+        writes = request.method not in session_cookie.SAFE_METHODS
+        if not open_to(key) or (writes and not keys_write_here()):
             return error(403, "forbidden", KEY_READS_ONLY)
         # a key's principal always names it and its cliente
         assert key.chave_id is not None and key.cliente_id is not None

@@ -29,6 +29,7 @@ from balto.web import session_cookie
 F = TypeVar("F", bound=Callable[..., Any])
 _OPEN = "_balto_for_gestores"
 _OPEN_TO_STORES = "_balto_for_lojas"
+_KEYS_WRITE = "_balto_for_key_writes"
 
 
 class OutsideScope(BaltoError):
@@ -85,6 +86,18 @@ def for_lojas(view: F) -> F:
     """Mark a route a store's gestor may use too (it must scope to the store: `scoped_loja`)."""
     setattr(view, _OPEN_TO_STORES, True)
     return for_gestores(view)
+
+
+def for_key_writes(view: F) -> F:
+    """Mark a route a chain's API key may change through, not only read (its stock system)."""
+    setattr(view, _KEYS_WRITE, True)
+    return view
+
+
+def keys_write_here() -> bool:
+    """Whether the route being served takes a chain's API key's writes (`for_key_writes`)."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, _KEYS_WRITE, False))
 
 
 def open_to(who: Principal) -> bool:

@@ -18,6 +18,8 @@
     suspend_cliente: "Suspender acesso da rede", resume_cliente: "Reativar acesso da rede",
     create_webhook: "Criar webhook", delete_webhook: "Remover webhook", test_webhook: "Testar webhook",
     resend_webhook: "Reenviar entrega de webhook", rotate_webhook_secret: "Novo segredo de webhook",
+    replace_em_falta: "Atualizar produtos em falta", mark_em_falta: "Marcar produto em falta",
+    clear_em_falta: "Produto de volta ao estoque",
   };
   const RESULTADOS = {
     signed_in: "entrou", wrong_secret: "segredo errado", rate_limited: "bloqueado: tentativas demais",

@@ -1,0 +1,63 @@
+"""Out of stock end to end over real sockets (Hypercorn, PostgreSQL, the decoder, a trio-websocket
+device): the attendant's *Em falta* on a suggestion is stored for her balcão's chain, reaches
+the live session before the next customer, who gets another product; the admins read it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import trio
+from trio_websocket import open_websocket_url
+
+from balto.device import plan_chunks
+from tests.conftest import query, ws_url
+from tests.test_advice_e2e import WEBM, admin_get, serve, settled
+
+HEADACHE = [
+    "Boa tarde, eu tô com uma dor de cabeça forte desde ontem.",
+    "Oi, bom dia, tô com uma dor de cabeça que não passa.",
+]
+
+
+async def test_the_attendants_em_falta_reaches_the_next_customers_suggestion(
+    nursery: trio.Nursery, database_url: str
+) -> None:
+    running, api_key = await serve(nursery, database_url, HEADACHE)
+    received: list[dict[str, Any]] = []
+    async with open_websocket_url(ws_url(running)) as ws:
+        await ws.send_message(json.dumps({"api_key": api_key}))
+        t0 = trio.current_time()
+
+        async def read() -> None:
+            while True:
+                frame = json.loads(await ws.get_message())
+                received.append(frame)
+                if frame.get("comando") == "recomendar" and len(received) == 1:
+                    # not on the shelf: said at once, and the next customer comes
+                    await ws.send_message(json.dumps({"comando": "em_falta", "id": frame["id"]}))
+                    await ws.send_message(json.dumps({"comando": "em_falta", "id": "x"}))
+                    await ws.send_message(json.dumps({"comando": "novo_atendimento"}))
+
+        async with trio.open_nursery() as inner:
+            inner.start_soon(read)
+            for end_at, chunk in plan_chunks(WEBM.read_bytes()):
+                await trio.sleep_until(t0 + end_at)
+                await ws.send_message(chunk)
+            await trio.sleep(2.0)
+            inner.cancel_scope.cancel()
+
+    first, second = [f for f in received if f.get("comando") == "recomendar"]
+    assert second["produto"] != first["produto"]
+    [(produto, origem, por, loja)] = query(
+        database_url, "SELECT produto, origem, por, loja_id FROM produtos_em_falta"
+    )
+    assert (produto, origem, loja) == (first["produto"], "balcao", None)
+    assert por is not None and por.startswith("balcão ")
+    rows = await settled(
+        database_url, "SELECT novo_atendimento FROM segments ORDER BY audio_start", 2
+    )
+    assert rows == [(None,), ("balcao",)]  # the next customer's, not the same one's cooldown
+    [cliente] = [row[0] for row in query(database_url, "SELECT id::text FROM clientes")]
+    listed = await admin_get(running, f"/admin/clientes/{cliente}/em-falta")
+    assert [(i["produto"], i["origem"]) for i in listed["items"]] == [(first["produto"], "balcao")]
