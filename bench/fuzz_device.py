@@ -209,6 +209,9 @@ async def device_cases(probe: Probe, rng: random.Random, mutations: int) -> None
         {"comando": "orientado", "id": "\0"},
         {"comando": "orientado", "id": ["x"]}, {"comando": "orientado", "id": "x" * 70_000},
         {"comando": "novo_atendimento"}, {"comando": "novo_atendimento", "id": ["x"] * 100},
+        {"comando": "em_falta"}, {"comando": "em_falta", "id": 5},
+        {"comando": "em_falta", "id": "urn:uuid:" + "0" * 32}, {"comando": "em_falta", "id": "\0"},
+        {"comando": "em_falta", "id": "x" * 70_000},
     ]  # fmt: skip
     for i, command in enumerate(commands):
         text = json.dumps(command)

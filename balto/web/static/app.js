@@ -30,7 +30,7 @@ const Balto = (() => {
     produto_desconhecido: "produto fora do catálogo", produto_ambiguo: "nome ambíguo",
     exige_receita: "exige receita", nao_atende_necessidade: "não atende à necessidade",
     resposta_malformada: "resposta malformada", recusa: "o modelo se recusou",
-    fora_do_esquema: "fora do esquema",
+    fora_do_esquema: "fora do esquema", sem_estoque: "em falta no balcão",
   };
 
   // who answered a suggestion (the advice chain's source names)

@@ -178,6 +178,14 @@
     cartao.querySelector(".acoes").replaceChildren(el("span", ...USADA[aceita]));
   }
 
+  // not on the shelf: the server stops suggesting it at this store until it is back in stock
+  // (README, Device protocol: em_falta); the verdict on the suggestion stays unsaid
+  const EM_FALTA = ["Marcado em falta: não será sugerido aqui até voltar ao estoque.", "selo recusada"];
+  function emFalta(id, cartao) {
+    responder(id, "em_falta", { comando: "em_falta", id });
+    cartao.querySelector(".acoes").replaceChildren(el("span", ...EM_FALTA));
+  }
+
   function sugestao(m, em, resposta) {
     const li = el("li", null, "cartao sugestao");
     li.dataset.id = m.id;
@@ -186,7 +194,11 @@
     if (m.transcricao_base) li.append(el("p", `Ouvido: “${m.transcricao_base}”`, "ouvido"));
     const acoes = el("div", null, "acoes");
     if (resposta === true || resposta === false) acoes.append(el("span", ...USADA[resposta]));
-    else acoes.append(botao("Usei", () => feedback(m.id, true, li)), botao("Não usei", () => feedback(m.id, false, li)));
+    else if (resposta === "em_falta") acoes.append(el("span", ...EM_FALTA));
+    else {
+      acoes.append(botao("Usei", () => feedback(m.id, true, li)), botao("Não usei", () => feedback(m.id, false, li)));
+      acoes.append(botao("Em falta", () => emFalta(m.id, li)));
+    }
     li.append(acoes);
     guardar($("sugestoes"), li);
   }

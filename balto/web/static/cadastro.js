@@ -1,7 +1,8 @@
 // Cadastro: clientes (create, rotate the linking code), and for the chosen cliente its data
 // (dados_cliente.js), stores (lojas.js), balcões (rename, revoke, place in a store, search),
 // attendants (add with consent, rename, remove, their voice: voz.js), catalog (upload with row
-// errors, list, search, CSV), webhooks (webhooks.js) and the cliente's own accounts (gestores.js).
+// errors, list, search, CSV), products out of stock (em_falta.js), webhooks (webhooks.js) and the
+// cliente's own accounts (gestores.js).
 // An attendant works in one store or for the whole chain. A store's gestor gets its store's
 // linking code (lojas.js), balcões and attendants only: every other panel here changes the whole
 // chain, and its routes would refuse it.
@@ -233,6 +234,7 @@
       ? `Este cliente usa o catálogo padrão (${body.produtos.length} produtos).`
       : `Catálogo próprio: ${body.produtos.length} produtos, enviado em ${dataHora(body.versao)} (${body.origem || "sem nome"}).`;
     $("catalogo-baixar").href = `/admin/clientes/${cliente}/catalogo?formato=csv`;
+    BaltoEmFalta.nomes(body.produtos.filter((p) => p.tarja === "isento").map((p) => p.nome));
     produtos = body.produtos.map((p) => ({ p, texto: Balto.dobrar([p.nome, p.categoria, ...p.indicacoes, p.tarja].join(" ").normalize("NFC")) }));
     mostrarCatalogo();
   }
@@ -258,7 +260,8 @@
   // the stores first: the balcões', attendants', gestores' and keys' rows name them
   async function lojasEBalcoes() {
     const lojas = await BaltoLojas.listar(cliente);
-    await Promise.all([balcoes(lojas), atendentes(), BaltoGestores.listar(cliente, lojas), BaltoChaves.listar(cliente, lojas)]);
+    await Promise.all([balcoes(lojas), atendentes(), BaltoGestores.listar(cliente, lojas), BaltoChaves.listar(cliente, lojas),
+      BaltoEmFalta.listar()]);
   }
 
   async function doCliente() {
@@ -266,7 +269,10 @@
     bloco.hidden = true;
     if (!cliente) return;
     if (daLoja) {
-      await Promise.all([BaltoLojas.minha(cliente, resultado, falha), balcoes([]), atendentes()])
+      const nomes = api(`/admin/clientes/${cliente}/catalogo`)
+        .then((c) => BaltoEmFalta.nomes(c.produtos.filter((p) => p.tarja === "isento").map((p) => p.nome)));
+      await Promise.all([BaltoLojas.minha(cliente, resultado, falha), balcoes([]), atendentes(),
+        BaltoEmFalta.listar(), nomes])
         .finally(() => { bloco.hidden = false; });
       return;
     }
@@ -338,6 +344,7 @@
   });
 
   BaltoVoz.ligar();
+  BaltoEmFalta.ligar(() => cliente, resultado, falha);
   if (daLoja) {
     // its own store's code, balcões, attendants and account: nothing of the chain's to list or change
     $("clientes-bloco").hidden = true;
