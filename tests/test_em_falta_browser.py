@@ -77,6 +77,13 @@ async def test_the_attendant_marks_a_suggestion_em_falta_and_cadastro_puts_it_ba
         await page.click("#pausar")
 
         await sign_in(page, running.base_url)
+        # the conversation shows the suggestion as found missing at the counter
+        [(session_id,)] = query(database_url, "SELECT id::text FROM sessions")
+        await page.goto(f"{running.base_url}/admin/historico/{session_id}")
+        marked = 'document.querySelector(".ev-recomendacao .selo.recusada")'
+        said = await page.wait_for(f"{marked} && {marked}.textContent", timeout_s=10)
+        assert said.startswith("em falta no balcão (marcado às "), said
+        await accessible(page, "conversa-em-falta")
         await page.goto(f"{running.base_url}/admin/cadastro?cliente_id={cliente}")
         listed = await page.wait_for(
             f"(r => r.length && r[0].includes({json.dumps(produto)}) ? r : null)({ROWS})",

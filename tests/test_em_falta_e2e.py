@@ -34,14 +34,17 @@ async def test_the_attendants_em_falta_reaches_the_next_customers_suggestion(
                 frame = json.loads(await ws.get_message())
                 received.append(frame)
                 if frame.get("comando") == "recomendar" and len(received) == 1:
-                    # not on the shelf: said at once, and the next customer comes
+                    # not on the shelf: said at once (an id of nothing is ignored)
                     await ws.send_message(json.dumps({"comando": "em_falta", "id": frame["id"]}))
                     await ws.send_message(json.dumps({"comando": "em_falta", "id": "x"}))
-                    await ws.send_message(json.dumps({"comando": "novo_atendimento"}))
 
         async with trio.open_nursery() as inner:
             inner.start_soon(read)
+            sent = False
             for end_at, chunk in plan_chunks(WEBM.read_bytes()):
+                if end_at > 4.0 and not sent:  # the next customer, between the two utterances
+                    await ws.send_message(json.dumps({"comando": "novo_atendimento"}))
+                    sent = True
                 await trio.sleep_until(t0 + end_at)
                 await ws.send_message(chunk)
             await trio.sleep(2.0)
@@ -58,6 +61,10 @@ async def test_the_attendants_em_falta_reaches_the_next_customers_suggestion(
         database_url, "SELECT novo_atendimento FROM segments ORDER BY audio_start", 2
     )
     assert rows == [(None,), ("balcao",)]  # the next customer's, not the same one's cooldown
+    [session_id] = [row[0] for row in query(database_url, "SELECT id::text FROM sessions")]
+    timeline = await admin_get(running, f"/admin/history/conversas/{session_id}")
+    suggested = [i for i in timeline["itens"] if i["tipo"] == "recomendacao"]
+    assert [i["em_falta_em"] is not None for i in suggested] == [True, False]
     [cliente] = [row[0] for row in query(database_url, "SELECT id::text FROM clientes")]
     listed = await admin_get(running, f"/admin/clientes/{cliente}/em-falta")
     assert [(i["produto"], i["origem"]) for i in listed["items"]] == [(first["produto"], "balcao")]

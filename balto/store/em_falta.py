@@ -154,22 +154,26 @@ def mark_from_recommendation(
     """The attendant said a suggestion's product is missing: mark it at her balcão's store.
 
     Only a recommendation made at this balcão counts; a balcão with no store marks it for the
-    whole chain (such a chain has no stores to tell apart). False when nothing was marked.
+    whole chain (such a chain has no stores to tell apart). The recommendation keeps when
+    (``em_falta_em``, the first time; webhooks hear it, migration 0040). False when no
+    recommendation of this balcão has that id.
     """
     try:
         recommendation_id = str(uuid.UUID(recommendation_id))  # canonical, as record_feedback
     except ValueError:
         return False
     row = conn.execute(
-        "SELECT b.cliente_id, b.loja_id, r.produto, b.nome_balcao FROM recommendations r"
-        " JOIN sessions s ON s.id = r.session_id JOIN balcoes b ON b.id = s.balcao_id"
-        " WHERE r.id = %s AND s.balcao_id = %s",
-        (recommendation_id, balcao_id),
+        "UPDATE recommendations r SET em_falta_em = coalesce(r.em_falta_em, %s, now())"
+        " FROM sessions s JOIN balcoes b ON b.id = s.balcao_id"
+        " WHERE r.id = %s AND s.id = r.session_id AND s.balcao_id = %s"
+        " RETURNING b.cliente_id, b.loja_id, r.produto, b.nome_balcao",
+        (at, recommendation_id, balcao_id),
     ).fetchone()
     if row is None:
         return False
     loja_id = None if row[1] is None else str(row[1])
-    return add(conn, str(row[0]), loja_id, row[2], "balcao", f"balcão {row[3]}", at)
+    add(conn, str(row[0]), loja_id, row[2], "balcao", f"balcão {row[3]}", at)
+    return True
 
 
 def _insert(

@@ -45,7 +45,7 @@ def event_body(conn: psycopg.Connection, item: Claimed) -> dict[str, Any] | None
     }
     sessao_id = row.pop("sessao_id")
     row["criado_em"] = row.pop("created_at").isoformat()
-    for when in ("retorno_em", "orientado_em"):
+    for when in ("retorno_em", "orientado_em", "em_falta_em"):
         if when in row:
             row[when] = row[when] and row[when].isoformat()
     return {**base, "balcao": balcao, "sessao_id": sessao_id, key: row}
@@ -53,7 +53,8 @@ def event_body(conn: psycopg.Connection, item: Claimed) -> dict[str, Any] | None
 
 # the event's table, its own columns and the payload's key for them (fixed strings: nothing of a
 # request reaches the SQL); a verdict is sent as its suggestion, with the verdict as it is now,
-# and the guidance given as its alert, with when
+# the guidance given as its alert, with when, and a product found missing as its suggestion, with
+# when
 _SUGGESTION = "o.produto, o.explicacao, o.aceita"
 _ALERT = "o.sinal, o.sinais, o.motivo, o.orientacao"
 _OBJECTS = {
@@ -61,4 +62,5 @@ _OBJECTS = {
     "orientacao": ("alerts", _ALERT + ", o.orientado_em", "alerta"),
     "recomendacao": ("recommendations", _SUGGESTION, "recomendacao"),
     "retorno": ("recommendations", _SUGGESTION + ", o.feedback_at AS retorno_em", "recomendacao"),
+    "em_falta": ("recommendations", _SUGGESTION + ", o.em_falta_em", "recomendacao"),
 }

@@ -30,10 +30,11 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import trio
 from quart import Blueprint, Response, jsonify
 
 from balto.catalog import Catalog, normalize
-from balto.catalog.names import MatchKind, match_name
+from balto.catalog.names import MatchKind, NameIndex, NameMatch, match_name
 from balto.store import em_falta
 from balto.store.advice import load_cliente_catalog
 from balto.store.cadastro import cliente_exists
@@ -97,15 +98,8 @@ async def replace(cliente_id: str) -> tuple[Response, int]:
     if not isinstance(found, _Chain):
         return found
     cid, catalog = found.cliente_id, found.catalog
-    kept: dict[str, str] = {}  # catalog name by normalized name: each product once
-    ignored: list[dict[str, str]] = []
-    for name in names:
-        product, motivo = _product(catalog, name)
-        if product is None:
-            ignored.append({"nome": name[:MAX_NOME], "motivo": motivo})
-        else:
-            kept.setdefault(normalize(product), product)
-    produtos = sorted(kept.values())
+    # thousands of names against thousands of products: off the event loop
+    produtos, ignored = await trio.to_thread.run_sync(_matched, catalog, names)
     await app_services().db.run(em_falta.replace, cid, loja_id, produtos, principal().actor)
     await audit(
         "replace_em_falta",
@@ -197,9 +191,27 @@ def _read(conn: Any, cliente_id: str, loja_id: str | None) -> tuple[Catalog | No
     return load_cliente_catalog(conn, cliente_id), store_ok
 
 
+def _matched(catalog: Catalog, names: list[str]) -> tuple[list[str], list[dict[str, str]]]:
+    """The catalog's names for `names` (each once, sorted), and the names ignored with why."""
+    kept: dict[str, str] = {}  # catalog name by normalized name
+    ignored: list[dict[str, str]] = []
+    index = NameIndex(catalog)  # its own: the shared cache of indexes is the event loop's
+    for name in names:
+        product, motivo = _verdict(index.match(name.strip()[:MAX_NOME]))
+        if product is None:
+            ignored.append({"nome": name[:MAX_NOME], "motivo": motivo})
+        else:
+            kept.setdefault(normalize(product), product)
+    return sorted(kept.values()), ignored
+
+
 def _product(catalog: Catalog, name: str) -> tuple[str | None, str]:
     """The catalog's name for `name`, or None and why (``desconhecido``, ``ambiguo``)."""
-    found = match_name(catalog, name.strip()[:MAX_NOME])
+    return _verdict(match_name(catalog, name.strip()[:MAX_NOME]))
+
+
+def _verdict(found: NameMatch) -> tuple[str | None, str]:
+    """A match's catalog name, or None and why."""
     if found.product is None:
         return None, _MOTIVOS.get(found.kind, "desconhecido")
     return found.product.nome, ""

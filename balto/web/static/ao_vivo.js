@@ -36,6 +36,7 @@
       li.append(el("strong", "Sugestão: " + ev.produto));
       const selo = ev.aceita === true ? ["aceita", "aceita"] : ev.aceita === false ? ["recusada", "recusada"] : ["sem retorno", "pendente"];
       li.append(el("span", selo[0], "selo " + selo[1]));
+      if (ev.em_falta_em) li.append(el("span", Balto.emFalta(ev), "selo recusada"));
       li.append(el("div", ev.explicacao));
     } else if (ev.tipo === "alerta") {
       li.className = "ev-alerta";

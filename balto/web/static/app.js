@@ -298,6 +298,10 @@ const Balto = (() => {
   function orientado(item) {
     return "orientação dada no balcão às " + hora(item.orientado_em);
   }
+  // the attendant said the suggested product was not on the shelf (the em_falta frame)
+  function emFalta(item) {
+    return "em falta no balcão (marcado às " + hora(item.em_falta_em) + ")";
+  }
   // a button that asks once more before it acts ("Sim, …"): for what cannot be undone
   function botaoConfirmado(texto, confirmacao, acao, cls) {
     const b = botao(texto, async () => {
@@ -347,6 +351,6 @@ const Balto = (() => {
     gestor, meuCliente, minhaLoja, fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
     haQuanto, ultimaConexao,
     consulta, filtrosDaUrl, lerFormulario, aplicarFiltros, guardarNoEndereco, preencherFormulario, clientesEBalcoes, filtroLoja, todos, dobrar, pct, usd, brl, linha, botao,
-    falante, ciente, orientado, botaoCiente, botaoConfirmado, armar, fonte, motivoFalha, comPalavras,
+    falante, ciente, orientado, emFalta, botaoCiente, botaoConfirmado, armar, fonte, motivoFalha, comPalavras,
   };
 })();

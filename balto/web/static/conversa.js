@@ -36,6 +36,7 @@
       li.append(sugestao);
       const selo = i.aceita === true ? ["aceita", "aceita"] : i.aceita === false ? ["recusada pelo atendente", "recusada"] : ["sem retorno", "pendente"];
       li.append(el("span", selo[0], "selo " + selo[1]));
+      if (i.em_falta_em) li.append(el("span", Balto.emFalta(i), "selo recusada"));
       li.append(el("div", "Por quê: " + i.explicacao));
       li.append(el("div", `Com base em: ${i.texto ? `“${i.texto}”` : APAGADA} · fonte: ${Balto.fonte(i.fonte)}`, "hora"));
     } else if (i.tipo === "alerta") {
