@@ -109,7 +109,12 @@ def _aliases(product: Product) -> list[tuple[str, ...]]:
 
 
 class NameIndex:
-    """Matches names to the products of one catalog; build once per catalog."""
+    """Matches names to the products of one catalog; build once per catalog.
+
+    Rules 1-3 are dictionary lookups and rule 4 looks only at the products sharing a word with
+    the name (both of its tests need one), so a stock system's list of thousands of names
+    against a catalog of thousands of products takes a moment, not a scan per name per rule.
+    """
 
     def __init__(self, catalog: Catalog) -> None:
         """Index every product of `catalog` by its canonical tokens and aliases."""
@@ -122,6 +127,21 @@ class NameIndex:
                 counts[token] = counts.get(token, 0) + 1
         # Words that name one product only (brands, mostly): enough on their own.
         self._own = frozenset(t for t, n in counts.items() if n == 1 and _DISTINCTIVE.fullmatch(t))
+        # product positions (catalog order) by what each rule compares
+        self._by_rule: tuple[dict[object, list[int]], ...] = ({}, {}, {})
+        self._by_word: dict[str, list[int]] = {}
+        self._wordless: list[int] = []  # a name of stopwords only is held by every answer
+        for at, product in enumerate(self._products):
+            tokens = self._tokens[product.nome]
+            aliases = self._aliases[product.nome]
+            self._by_rule[0].setdefault(tokens, []).append(at)
+            self._by_rule[1].setdefault(frozenset(tokens), []).append(at)
+            for alias in {frozenset(alias) for alias in aliases}:
+                self._by_rule[2].setdefault(alias, []).append(at)
+            for word in {w for name in (tokens, *aliases) for w in name}:
+                self._by_word.setdefault(word, []).append(at)
+            if not tokens:
+                self._wordless.append(at)
 
     def match(self, name: str) -> NameMatch:
         """The product `name` designates, or why it designates none.
@@ -136,8 +156,15 @@ class NameIndex:
         if not asked:
             return NameMatch(MatchKind.UNKNOWN)
         asked_set = frozenset(asked)
+        keys: tuple[object, ...] = (asked, asked_set, asked_set)
         for rule in range(4):
-            hits = _unique(p for p in self._products if self._rule(rule, p, asked, asked_set))
+            if rule < 3:
+                at = self._by_rule[rule].get(keys[rule], [])
+            else:
+                near = {i for word in asked_set for i in self._by_word.get(word, ())}
+                at = sorted(near.union(self._wordless))
+            products = (self._products[i] for i in at)
+            hits = _unique(p for p in products if self._rule(rule, p, asked, asked_set))
             if len(hits) == 1:
                 return NameMatch(MatchKind.FOUND, hits[0])
             if len(hits) > 1:

@@ -67,6 +67,28 @@ def test_a_stricter_rule_decides_before_a_looser_one() -> None:
     assert index.match("dipirona").kind is MatchKind.AMBIGUOUS
 
 
+def test_a_big_catalog_matches_as_the_small_one_does() -> None:
+    # a stock system's list meets a chain's whole range: the looser rule still sees every
+    # product sharing a word with the name, and an ambiguous name lists them in catalog order
+    filler = [Product(f"Composto {i} {i % 9 + 1}0 mg", "x", (), "x") for i in range(3000)]
+    index = NameIndex(Catalog([*filler, *CATALOG.products]))
+    for said, nome in (
+        ("Eno", "Sal de Frutas Eno"),
+        ("Dramin", "Dimenidrinato (Dramin)"),
+        ("loratadina", "Loratadina 10 mg"),
+        ("Dorflex comprimidos", "Dorflex"),
+        ("composto 17 90mg", "Composto 17 90 mg"),
+        ("composto 17", "Composto 17 90 mg"),
+    ):
+        found = index.match(said)
+        assert found.product is not None and found.product.nome == nome, said
+    many = index.match("composto")
+    assert many.kind is MatchKind.AMBIGUOUS and len(many.candidates) == 3000
+    assert [p.nome for p in many.candidates[:2]] == ["Composto 0 10 mg", "Composto 1 20 mg"]
+    assert index.match("Paracetamol").kind is MatchKind.AMBIGUOUS
+    assert index.match("Tylenol").kind is MatchKind.UNKNOWN
+
+
 def need_codes(*texts: str) -> list[str]:
     return [need.code for need in NeedDetector(CATALOG).detect(turns(*texts)).needs]
 
