@@ -183,6 +183,7 @@ class Settings:
     breaker_probe_s: float = 10.0
     advice_cooldown_s: float = 2.0
     advice_pause_s: float = 60.0
+    em_falta_horas: float = 24.0
     stt_order: tuple[str, ...] = ("elevenlabs", "assemblyai")
     llm_order: tuple[str, ...] = ("xai", "openai", "catalog")
     stt_timeout_s: float = 10.0
@@ -303,6 +304,7 @@ class Settings:
             breaker_probe_s=_float(env, "BALTO_BREAKER_PROBE_S", d.breaker_probe_s),
             advice_cooldown_s=_float(env, "BALTO_ADVICE_COOLDOWN_S", d.advice_cooldown_s),
             advice_pause_s=_float(env, "BALTO_ADVICE_PAUSE_S", d.advice_pause_s),
+            em_falta_horas=_float(env, "BALTO_EM_FALTA_HORAS", d.em_falta_horas),
             stt_order=_order(
                 env,
                 "BALTO_STT",

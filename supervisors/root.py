@@ -154,7 +154,7 @@ async def _serve(
         )
     pipeline = Pipeline(
         recorder=recorder,
-        catalogs=ClienteCatalogs(db),
+        catalogs=ClienteCatalogs(db, settings.em_falta_horas),
         stt=providers.stt,
         stt_missing=providers.stt_missing,
         advisors=providers.advisors,

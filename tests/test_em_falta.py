@@ -5,8 +5,11 @@ chain's API key as the one key that may write (its stock system)."""
 from __future__ import annotations
 
 import httpx
+import psycopg
 import trio
 
+from balto.store import em_falta
+from balto.store.migrations import apply_migrations
 from tests.admin_seed import seed
 from tests.conftest import ADMIN, query, start_server
 from tests.gestor_accounts import (
@@ -182,3 +185,34 @@ async def test_the_routes_a_key_may_write_through_are_the_stock_lists_only(
     running = await start_server(nursery, database_url)
     opened, _ = opened_routes(running, "_balto_for_key_writes")
     assert opened == {"admin_em_falta.replace", "admin_em_falta.mark", "admin_em_falta.restock"}
+
+
+def test_an_attendants_mark_runs_out_and_a_new_mark_takes_its_place(database_url: str) -> None:
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        apply_migrations(conn)
+    ids = seed(database_url)
+    c1, b1 = ids["c1"], ids["b1"]
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        assert em_falta.add(conn, c1, None, "Dorflex", "balcao", "balcão b1")
+        assert em_falta.add(conn, c1, None, "Neosaldina", "api", "operador")
+        fresh = em_falta.advice_version(conn, c1, b1, 24)
+        assert em_falta.missing_at(conn, c1, b1, 24) == {"dorflex", "neosaldina"}
+        listed = {row.produto: row.ate for row in em_falta.listed(conn, c1, None, 24)}
+        assert listed["Neosaldina"] is None and listed["Dorflex"] is not None
+        # a day later the attendant's mark has run out; the API's stays
+        conn.execute("UPDATE produtos_em_falta SET desde = desde - interval '25 hours'")
+        assert em_falta.missing_at(conn, c1, b1, 24) == {"neosaldina"}
+        assert [row.produto for row in em_falta.listed(conn, c1, None, 24)] == ["Neosaldina"]
+        ran_out = em_falta.advice_version(conn, c1, b1, 24)
+        assert ran_out is not None and fresh is not None and ran_out.stock != fresh.stock
+        assert em_falta.missing_at(conn, c1, b1, 0) == {"dorflex", "neosaldina"}  # 0: never
+        # marked again: in force again, from now
+        assert em_falta.add(conn, c1, None, "Dorflex", "balcao", "balcão b2")
+        assert em_falta.missing_at(conn, c1, b1, 24) == {"dorflex", "neosaldina"}
+        # an admin's mark takes an attendant's place (until taken back); never the other way
+        assert em_falta.add(conn, c1, None, "Dorflex", "api", "operador")
+        assert not em_falta.add(conn, c1, None, "Neosaldina", "balcao", "balcão b1")
+        rows = conn.execute(
+            "SELECT produto, origem, por FROM produtos_em_falta ORDER BY chave"
+        ).fetchall()
+    assert rows == [("Dorflex", "api", "operador"), ("Neosaldina", "api", "operador")]

@@ -90,6 +90,7 @@ async def test_the_attendant_marks_a_suggestion_em_falta_and_cadastro_puts_it_ba
             timeout_s=10,
         )
         assert "Toda a rede" in listed[0] and "atendente, balcão Caixa 2" in listed[0], listed
+        assert "vale até" in listed[0], listed  # an attendant's mark runs out by itself
         await accessible(page, "cadastro-em-falta")
         await page.click("#em-falta tbody tr button")  # Voltou ao estoque
         await page.wait_for(f'{ROWS}[0].includes("Nenhum produto em falta")', timeout_s=10)
@@ -105,6 +106,7 @@ async def test_the_attendant_marks_a_suggestion_em_falta_and_cadastro_puts_it_ba
             f'(r => r[0].startsWith("Dorflex") ? r[0] : null)({ROWS})', timeout_s=10
         )
         assert "Loja Centro" in row and "Operador" in row, row
+        assert "vale até" not in row, row  # an admin's lasts until taken back
         said = await page.evaluate('document.getElementById("resultado").textContent')
         assert said.startswith("“Dorflex” marcado em falta na loja “Loja Centro”"), said
         assert query(database_url, "SELECT produto, loja_id::text FROM produtos_em_falta") == [

@@ -20,7 +20,7 @@ import trio
 from balto.catalog import Catalog
 from balto.store.advice import load_cliente_catalog
 from balto.store.database import Database, DatabaseUnavailable
-from balto.store.em_falta import AdviceVersion, advice_version, missing_at
+from balto.store.em_falta import DEFAULT_HORAS, AdviceVersion, advice_version, missing_at
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +33,10 @@ VERSION_BACKOFF_S = 5.0  # after a failed check: the database is away; ask again
 class ClienteCatalogs:
     """The `actors.ports.CatalogSource` of the server: database first, last good copy after."""
 
-    def __init__(self, db: Database) -> None:
-        """Read through `db`."""
+    def __init__(self, db: Database, em_falta_horas: float = DEFAULT_HORAS) -> None:
+        """Read through `db`; an attendant's out-of-stock mark lasts `em_falta_horas`."""
         self._db = db
+        self._horas = em_falta_horas
         # cliente id → the last catalog read (None: it had none). Bounded by the number of
         # clientes with a live session since start; a catalog is a few hundred products.
         self._cache: dict[str, Catalog | None] = {}
@@ -67,7 +68,9 @@ class ClienteCatalogs:
         """
         if trio.current_time() >= self._quiet_until:
             try:
-                found = await self._db.run_within(READ_TIMEOUT_S, missing_at, cliente_id, balcao_id)
+                found = await self._db.run_within(
+                    READ_TIMEOUT_S, missing_at, cliente_id, balcao_id, self._horas
+                )
             except DatabaseUnavailable as exc:
                 log.warning("cliente %s out-of-stock list unreadable (%s)", cliente_id, exc)
                 self._quiet_until = trio.current_time() + VERSION_BACKOFF_S
@@ -86,7 +89,7 @@ class ClienteCatalogs:
             return None
         try:
             return await self._db.run_within(
-                VERSION_TIMEOUT_S, advice_version, cliente_id, balcao_id
+                VERSION_TIMEOUT_S, advice_version, cliente_id, balcao_id, self._horas
             )
         except DatabaseUnavailable:
             self._quiet_until = trio.current_time() + VERSION_BACKOFF_S

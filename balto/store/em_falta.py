@@ -5,7 +5,10 @@ In: catalog products said to be missing — by the chain's system or an admin th
 ``{"comando": "em_falta", "id": …}``, through the recorder). Out: the list per place, and for a
 balcão the normalized names the advisor must not suggest there (its store's and the chain's).
 
-A row with no ``loja_id`` holds for every balcão of the chain. Every change stamps
+A row with no ``loja_id`` holds for every balcão of the chain. An attendant's mark lasts
+`horas` (``BALTO_EM_FALTA_HORAS``, 24 by default; 0: until someone says it is back): shelves are
+restocked, and nobody tells the counter; a mark made through the API (the stock system, an admin)
+lasts until it is taken back. Every change stamps
 ``clientes.em_falta_em``, which live sessions read with their catalog's version before each
 utterance (`advice_version`), so a change reaches every instance's sessions at their next
 utterance without a notification protocol.
@@ -24,6 +27,12 @@ from balto.catalog import normalize
 
 _PLACE = "coalesce(loja_id, '00000000-0000-0000-0000-000000000000'::uuid)"
 _STAMP = "UPDATE clientes SET em_falta_em = clock_timestamp() WHERE id = %s"
+# a mark still in force, `horas` being the query's parameter (an attendant's lasts that long)
+_LIVE = (
+    "(f.origem = 'api' OR %(horas)s = 0"
+    " OR f.desde > now() - make_interval(secs => %(horas)s * 3600))"
+)
+DEFAULT_HORAS = 24.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +45,7 @@ class EmFalta:
         origem: ``api`` (the chain's system or an admin) or ``balcao`` (an attendant).
         por: Who said so (the audit log's spelling, or the balcão's name).
         desde: Since when.
+        ate: Until when (an attendant's mark), or None (until taken back).
     """
 
     produto: str
@@ -43,19 +53,27 @@ class EmFalta:
     origem: str
     por: str | None
     desde: datetime
+    ate: datetime | None
 
 
-def listed(conn: psycopg.Connection, cliente_id: str, loja_id: str | None) -> list[EmFalta]:
-    """The chain's missing products by name; with `loja_id`, that store's and the chain's."""
-    place = "" if loja_id is None else " AND (loja_id = %s OR loja_id IS NULL)"
-    where = "cliente_id = %s" + place
-    params: tuple[str, ...] = (cliente_id,) if loja_id is None else (cliente_id, loja_id)
+def listed(
+    conn: psycopg.Connection, cliente_id: str, loja_id: str | None, horas: float = DEFAULT_HORAS
+) -> list[EmFalta]:
+    """The chain's marks in force by name; with `loja_id`, that store's and the chain's."""
+    place = "" if loja_id is None else " AND (f.loja_id = %(loja)s OR f.loja_id IS NULL)"
+    until = (
+        "CASE WHEN f.origem = 'balcao' AND %(horas)s > 0"
+        " THEN f.desde + make_interval(secs => %(horas)s * 3600) END"
+    )
     rows = conn.execute(
-        "SELECT produto, loja_id, origem, por, desde FROM produtos_em_falta"
-        f" WHERE {where} ORDER BY chave, loja_id NULLS FIRST",
-        params,
+        f"SELECT f.produto, f.loja_id, f.origem, f.por, f.desde, {until}"
+        f" FROM produtos_em_falta f WHERE f.cliente_id = %(cliente)s{place} AND {_LIVE}"
+        " ORDER BY f.chave, f.loja_id NULLS FIRST",
+        {"cliente": cliente_id, "loja": loja_id, "horas": horas},
     ).fetchall()
-    return [EmFalta(r[0], None if r[1] is None else str(r[1]), r[2], r[3], r[4]) for r in rows]
+    return [
+        EmFalta(r[0], None if r[1] is None else str(r[1]), r[2], r[3], r[4], r[5]) for r in rows
+    ]
 
 
 def replace(
@@ -107,12 +125,15 @@ def remove(conn: psycopg.Connection, cliente_id: str, loja_id: str | None, produ
     return cursor.rowcount > 0
 
 
-def missing_at(conn: psycopg.Connection, cliente_id: str, balcao_id: str | None) -> frozenset[str]:
+def missing_at(
+    conn: psycopg.Connection, cliente_id: str, balcao_id: str | None, horas: float = DEFAULT_HORAS
+) -> frozenset[str]:
     """Normalized names not to suggest at `balcao_id`: its store's and the whole chain's."""
     rows = conn.execute(
-        "SELECT f.chave FROM produtos_em_falta f WHERE f.cliente_id = %s AND (f.loja_id IS NULL"
-        " OR f.loja_id = (SELECT b.loja_id FROM balcoes b WHERE b.id = %s AND b.cliente_id = %s))",
-        (cliente_id, _uuid_or_none(balcao_id), cliente_id),
+        "SELECT f.chave FROM produtos_em_falta f WHERE f.cliente_id = %(cliente)s AND"
+        " (f.loja_id IS NULL OR f.loja_id = (SELECT b.loja_id FROM balcoes b"
+        f" WHERE b.id = %(balcao)s AND b.cliente_id = %(cliente)s)) AND {_LIVE}",
+        {"cliente": cliente_id, "balcao": _uuid_or_none(balcao_id), "horas": horas},
     ).fetchall()
     return frozenset(row[0] for row in rows)
 
@@ -123,8 +144,9 @@ class AdviceVersion:
 
     Attributes:
         catalog: The cliente's catalog import time (None: the default catalog).
-        stock: When the chain's out-of-stock list last changed, and the balcão's store (a
-            balcão moved to another store reads another list).
+        stock: When the chain's out-of-stock list last changed, the balcão's store (a
+            balcão moved to another store reads another list) and the oldest attendant's mark
+            in force (it changes when that mark runs out).
     """
 
     catalog: str | None
@@ -132,20 +154,26 @@ class AdviceVersion:
 
 
 def advice_version(
-    conn: psycopg.Connection, cliente_id: str, balcao_id: str | None
+    conn: psycopg.Connection,
+    cliente_id: str,
+    balcao_id: str | None,
+    horas: float = DEFAULT_HORAS,
 ) -> AdviceVersion | None:
-    """The `AdviceVersion` of a balcão (None: no such cliente): primary-key reads only."""
+    """The `AdviceVersion` of a balcão (None: no such cliente): indexed reads of a few rows."""
     row = conn.execute(
         "SELECT cc.imported_at, c.em_falta_em,"
-        " (SELECT b.loja_id FROM balcoes b WHERE b.id = %s AND b.cliente_id = c.id)"
-        " FROM clientes c LEFT JOIN cliente_catalogs cc ON cc.cliente_id = c.id WHERE c.id = %s",
-        (_uuid_or_none(balcao_id), cliente_id),
+        " (SELECT b.loja_id FROM balcoes b WHERE b.id = %(balcao)s AND b.cliente_id = c.id),"
+        " (SELECT min(f.desde) FROM produtos_em_falta f WHERE f.cliente_id = c.id"
+        f" AND f.origem = 'balcao' AND {_LIVE})"
+        " FROM clientes c LEFT JOIN cliente_catalogs cc ON cc.cliente_id = c.id"
+        " WHERE c.id = %(cliente)s",
+        {"balcao": _uuid_or_none(balcao_id), "cliente": cliente_id, "horas": horas},
     ).fetchone()
     if row is None:
         return None
-    imported, stamped, loja = row
+    imported, stamped, loja, oldest = row
     catalog = None if imported is None else str(imported.isoformat())
-    return AdviceVersion(catalog, f"{stamped}|{loja}")
+    return AdviceVersion(catalog, f"{stamped}|{loja}|{oldest}")
 
 
 def mark_from_recommendation(
@@ -185,9 +213,14 @@ def _insert(
     por: str | None,
     at: datetime | None = None,
 ) -> bool:
+    # An attendant's mark gives way to a new one (the new attendant's, with its own time, or the
+    # API's, lasting until taken back); the API's stays as it was made.
     cursor = conn.execute(
         "INSERT INTO produtos_em_falta (cliente_id, loja_id, produto, chave, origem, por, desde)"
-        " VALUES (%s, %s, %s, %s, %s, %s, coalesce(%s, now())) ON CONFLICT DO NOTHING",
+        " VALUES (%s, %s, %s, %s, %s, %s, coalesce(%s, now()))"
+        f" ON CONFLICT (cliente_id, {_PLACE}, chave) DO UPDATE"
+        " SET origem = EXCLUDED.origem, por = EXCLUDED.por, desde = EXCLUDED.desde,"
+        " produto = EXCLUDED.produto WHERE produtos_em_falta.origem = 'balcao'",
         (cliente_id, loja_id, produto, normalize(produto), origem, por, at),
     )
     return cursor.rowcount == 1

@@ -1,7 +1,8 @@
 """Products out of stock (*em falta*) over HTTP: what the advisor must not suggest, and where.
 
 ``GET /admin/clientes/{id}/em-falta?loja_id=`` → ``{"items": [{"produto", "loja_id", "origem",
-"por", "desde", "no_catalogo"}]}`` by product: the whole chain's list, or with ``loja_id`` that
+"por", "desde", "ate", "no_catalogo"}]}`` by product, the marks in force (``ate``: when an
+attendant's runs out, ``BALTO_EM_FALTA_HORAS``): the whole chain's list, or with ``loja_id`` that
 store's and the chain-wide rows (``loja_id`` null: every balcão of the chain). ``no_catalogo``
 is false for a product the chain's catalog no longer has (a renamed one: its mark does nothing).
 
@@ -74,7 +75,8 @@ async def listing(cliente_id: str) -> tuple[Response, int]:
     if not isinstance(found, _Chain):
         return found
     cid, catalog = found.cliente_id, found.catalog
-    rows = await app_services().db.run(em_falta.listed, cid, loja_id)
+    services = app_services()
+    rows = await services.db.run(em_falta.listed, cid, loja_id, services.settings.em_falta_horas)
     items = [
         jsonable({**asdict(row), "no_catalogo": catalog.find(row.produto) is not None})
         for row in rows

@@ -22,6 +22,9 @@ const BaltoEmFalta = (() => {
     return f.origem === "balcao" ? `atendente, ${por || "no balcão"}` : por;
   }
 
+  // an attendant's mark runs out by itself (shelves are restocked and nobody tells the counter)
+  const quando = (f) => dataHora(f.desde) + (f.ate ? ` (vale até ${dataHora(f.ate)})` : "");
+
   async function listar() {
     const body = await api(`/admin/clientes/${cliente()}/em-falta`);
     const tbody = document.querySelector("#em-falta tbody");
@@ -30,7 +33,7 @@ const BaltoEmFalta = (() => {
       const produto = f.no_catalogo ? f.produto : `${f.produto} (não está mais no catálogo)`;
       // a store's gestor cannot put back what is missing in the whole chain
       const voltou = daLoja && !f.loja_id ? "" : botao("Voltou ao estoque", () => repor(f).catch(falhar));
-      const tr = linha(tbody, [produto, f.loja_id ? nomeLoja(f.loja_id) : "Toda a rede", dataHora(f.desde), quem(f), voltou]);
+      const tr = linha(tbody, [produto, f.loja_id ? nomeLoja(f.loja_id) : "Toda a rede", quando(f), quem(f), voltou]);
       tr.dataset.produto = f.produto;
     }
     if (!body.items.length) linha(tbody, ["Nenhum produto em falta: o Balto pode sugerir todo o catálogo."]);
