@@ -4,14 +4,17 @@ the live session before the next customer, who gets another product; the admins 
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
+import httpx
+import openpyxl
 import trio
 from trio_websocket import open_websocket_url
 
 from balto.device import plan_chunks
-from tests.conftest import query, ws_url
+from tests.conftest import ADMIN, query, ws_url
 from tests.test_advice_e2e import WEBM, admin_get, serve, settled
 
 HEADACHE = [
@@ -65,6 +68,15 @@ async def test_the_attendants_em_falta_reaches_the_next_customers_suggestion(
     timeline = await admin_get(running, f"/admin/history/conversas/{session_id}")
     suggested = [i for i in timeline["itens"] if i["tipo"] == "recomendacao"]
     assert [i["em_falta_em"] is not None for i in suggested] == [True, False]
+    # the report's feedback says so too
+    async with httpx.AsyncClient(base_url=running.base_url, headers=ADMIN) as http:
+        report = await http.get("/api/export/xlsx")
+    assert report.status_code == 200, report.text
+    sheet = openpyxl.load_workbook(io.BytesIO(report.content), read_only=True)["Interações"]
+    header, *rows_ = list(sheet.iter_rows(values_only=True))
+    produto_at, feedback_at = header.index("produto"), header.index("feedback")
+    verdicts = [(row[produto_at], row[feedback_at]) for row in rows_ if row[produto_at]]
+    assert verdicts == [(first["produto"], "em falta no balcão"), (second["produto"], None)]
     [cliente] = [row[0] for row in query(database_url, "SELECT id::text FROM clientes")]
     listed = await admin_get(running, f"/admin/clientes/{cliente}/em-falta")
     assert [(i["produto"], i["origem"]) for i in listed["items"]] == [(first["produto"], "balcao")]

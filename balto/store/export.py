@@ -126,7 +126,9 @@ _SQL_INTERACOES = (
     " coalesce(r.atendente, s.atendente),"
     f" CASE WHEN seg.status = 'transcribed' AND seg.transcript IS NULL THEN '{ERASED}'"
     " ELSE seg.transcript END, r.produto, r.explicacao,"
-    " CASE r.aceita WHEN true THEN 'aceita' WHEN false THEN 'recusada' END,"
+    # the attendant's verdict, and that the product was not on the shelf (the em_falta frame)
+    " nullif(concat_ws('; ', CASE r.aceita WHEN true THEN 'aceita' WHEN false THEN 'recusada' END,"
+    " CASE WHEN r.em_falta_em IS NOT NULL THEN 'em falta no balcão' END), ''),"
     " round((extract(epoch FROM seg.transcribed_at - seg.created_at) * 1000)::numeric, 1),"
     " round((extract(epoch FROM r.sent_at - seg.created_at) * 1000)::numeric, 1),"
     " seg.stt_provider, r.source,"
