@@ -83,8 +83,6 @@ async def run_advisor(
     version = await _refresh(ctx, catalogs, session, None, first=True)
     attendant = attendant or Attendant()
     customers = customers or Customers()
-    # the atendimento of the last utterance heard (a restarted advisor starts from the current)
-    serving: int | None = None
     async with inbox, outbox:
         async for transcript in inbox:
             ctx.took()
@@ -92,10 +90,11 @@ async def run_advisor(
             text = redact(transcript.text)
             started = trio.current_time()
             current = customers.at(transcript.start)
-            asked = serving is not None and current != serving
+            # against the last utterance heard, by this advisor or the one before a restart
+            asked = customers.served is not None and current != customers.served
             if asked:
                 session.new_conversation()
-            serving = current
+            customers.served = current
             decision = await session.hear(
                 text, transcript.start, transcript.end, speaker=transcript.falante
             )

@@ -31,6 +31,9 @@ class Customers:
     # audio clock in seconds when each new atendimento began, oldest first
     began: deque[float] = field(default_factory=lambda: deque(maxlen=KEPT))
     _forgotten: int = 0  # boundaries that fell off the left of `began`
+    # The atendimento of the last utterance the advisor heard; kept here, not in the advisor, so
+    # a restarted advisor still marks a boundary the device sent while it was down.
+    served: int | None = None
 
     def next(self, audio_s: float) -> None:
         """The next customer is served from `audio_s` on the session's audio clock."""
