@@ -8,17 +8,13 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from actors.advisor import run_advisor
 from actors.context import ActorContext, ActorHealth, SessionInfo
 from actors.customers import Customers
-from balto.catalog import Catalog
-from balto.messages import Recommendation, Transcript
-from balto.providers.catalog_advisor import CatalogAdvisor
-from balto.recorder import DirectRecorder
+from balto.messages import Transcript
 from balto.store import Database, open_database
 from balto.store.cadastro import create_balcao, create_cliente
-from balto.store.sessions import add_segment, open_session
-from supervisors.links import Link, Overflow
+from balto.store.sessions import open_session
+from tests.actors.advisor_harness import advise_over
 from tests.conftest import query
 
 
@@ -26,28 +22,6 @@ from tests.conftest import query
 async def db(database_url: str) -> AsyncIterator[Database]:
     async with open_database(database_url) as database:
         yield database
-
-
-async def _hear(db: Database, ctx: ActorContext, customers: Customers, said: Transcript) -> None:
-    """One advisor's life: it hears `said`, then its inbox closes (the advisor stops)."""
-    seq = int(said.start)
-    await db.run(add_segment, said.segment_id, ctx.session.session_id, seq, said.start, said.end)
-    inbox: Link[Transcript] = Link("transcripts", 4, Overflow.BLOCK)
-    tx = inbox.sender()
-    await tx.send(said)
-    await tx.aclose()
-    inbox.close_sending()
-    out: Link[Recommendation] = Link("recommendations", 4, Overflow.BLOCK)
-    await run_advisor(
-        inbox.receiver(),
-        out.sender(),
-        ctx,
-        advisors=[CatalogAdvisor()],
-        catalog=Catalog.load(None),
-        recorder=DirectRecorder(db),
-        cooldown_s=0,
-        customers=customers,
-    )
 
 
 async def test_a_boundary_sent_while_the_advisor_was_down_is_marked(
@@ -61,10 +35,10 @@ async def test_a_boundary_sent_while_the_advisor_was_down_is_marked(
     ctx = ActorContext(SessionInfo(session_id, created[1], "c", "Balcão 1"), ActorHealth("advisor"))
     customers = Customers()  # the session's: it outlives the advisor
     first = Transcript(str(uuid.uuid4()), "Bom dia.", "elevenlabs", 0.0, 1.0, "pt")
-    await _hear(db, ctx, customers, first)
+    await advise_over(db, ctx, [first], customers=customers)
     customers.next(2.0)  # the attendant turns to the next customer; no advisor is running
     second = Transcript(str(uuid.uuid4()), "Boa tarde.", "elevenlabs", 3.0, 4.0, "pt")
-    await _hear(db, ctx, customers, second)  # the restarted advisor
+    await advise_over(db, ctx, [second], 1, customers=customers)  # the restarted advisor
 
     marks = query(
         database_url,

@@ -18,22 +18,20 @@ import httpx
 import pytest
 import trio
 
-from actors.advisor import run_advisor
 from actors.context import ActorContext, ActorHealth, ActorState, SessionInfo
 from actors.receiver import run_receiver
 from actors.sender import run_sender
 from actors.transcriber import run_transcriber
-from balto.catalog import Catalog
 from balto.errors import DeviceGone
 from balto.messages import Alert, AudioChunk, Recommendation, Segment, Transcript
 from balto.pricing import DEFAULT_PRICING
-from balto.providers.catalog_advisor import CatalogAdvisor
 from balto.providers.elevenlabs import ElevenLabsScribe
 from balto.recorder import DirectRecorder
 from balto.store import Database, open_database
 from balto.store.cadastro import create_balcao, create_cliente
-from balto.store.sessions import add_recommendation, add_segment, open_session
+from balto.store.sessions import add_recommendation, open_session
 from supervisors.links import Link, Overflow
+from tests.actors.advisor_harness import advise_over
 from tests.conftest import query
 from tests.fakes.elevenlabs import FakeElevenLabs
 from tests.fakes.server import serve_app
@@ -188,22 +186,7 @@ async def test_advisor_contract(db: Database, database_url: str) -> None:
         _transcript("Minha dor de cabeça não passa.", 10.0),  # the same product: not repeated
         _transcript("Meu pai está com uma dor no peito forte agora.", 15.0),
     ]
-    for seq, text in enumerate(texts):  # the transcriber stored their segments
-        await db.run(
-            add_segment, text.segment_id, ctx.session.session_id, seq, text.start, text.end
-        )
-    inbox = await _filled("transcripts", texts)
-    out: Link[Recommendation] = Link("recommendations", 8, Overflow.BLOCK)
-    await run_advisor(
-        inbox.receiver(),
-        out.sender(),
-        ctx,
-        advisors=[CatalogAdvisor()],
-        catalog=Catalog.load(None),
-        recorder=DirectRecorder(db),
-        cooldown_s=0,
-    )
-    recs = await _collect(out)
+    recs = await advise_over(db, ctx, texts)
     products = [r for r in recs if not isinstance(r, Alert)]
     alerts = [r for r in recs if isinstance(r, Alert)]
     assert len(products) == 1 and "ipirona" in products[0].produto

@@ -8,18 +8,16 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from actors.advisor import run_advisor
 from actors.attendant import Attendant
 from actors.context import ActorContext, ActorHealth, SessionInfo
 from balto.advice.session import AdviceSession
 from balto.catalog import Catalog
 from balto.messages import Recommendation, Transcript
 from balto.providers.catalog_advisor import CatalogAdvisor
-from balto.recorder import DirectRecorder
 from balto.store import Database, open_database
 from balto.store.cadastro import create_balcao, create_cliente
-from balto.store.sessions import add_segment, open_session
-from supervisors.links import Link, Overflow
+from balto.store.sessions import open_session
+from tests.actors.advisor_harness import advise_over
 
 
 @pytest.fixture
@@ -45,27 +43,7 @@ async def _advise(db: Database, declared: str | None) -> list[Recommendation]:
         _said("Bom dia, em que posso ajudar?", 0.0, "atendente", "Ana Paula"),
         _said("Estou com muita dor de cabeça desde ontem.", 3.0, "cliente", "Ana Paula"),
     ]
-    for seq, t in enumerate(texts):
-        await db.run(add_segment, t.segment_id, session_id, seq, t.start, t.end)
-    inbox: Link[Transcript] = Link("transcripts", 8, Overflow.BLOCK)
-    tx = inbox.sender()
-    for t in texts:
-        await tx.send(t)
-    await tx.aclose()
-    inbox.close_sending()
-    out: Link[Recommendation] = Link("recommendations", 8, Overflow.BLOCK)
-    await run_advisor(
-        inbox.receiver(),
-        out.sender(),
-        ctx,
-        advisors=[CatalogAdvisor()],
-        catalog=Catalog.load(None),
-        recorder=DirectRecorder(db),
-        cooldown_s=0,
-        attendant=Attendant(declared),
-    )
-    out.close_sending()
-    return out.drain()
+    return await advise_over(db, ctx, texts, attendant=Attendant(declared))
 
 
 async def test_the_voice_names_the_attendant_unless_the_device_declared_one(db: Database) -> None:
