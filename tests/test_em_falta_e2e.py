@@ -68,7 +68,10 @@ async def test_the_attendants_em_falta_reaches_the_next_customers_suggestion(
     timeline = await admin_get(running, f"/admin/history/conversas/{session_id}")
     suggested = [i for i in timeline["itens"] if i["tipo"] == "recomendacao"]
     assert [i["em_falta_em"] is not None for i in suggested] == [True, False]
-    # the report's feedback says so too
+    # the Painel counts it beside the product, and the report's feedback says so too
+    painel = await admin_get(running, "/admin/painel/dados")
+    by_product = {row["produto"]: row["em_falta"] for row in painel["produtos"]}
+    assert by_product == {first["produto"]: 1, second["produto"]: 0}
     async with httpx.AsyncClient(base_url=running.base_url, headers=ADMIN) as http:
         report = await http.get("/api/export/xlsx")
     assert report.status_code == 200, report.text

@@ -250,13 +250,16 @@ def per_atendente(conn: psycopg.Connection, filters: Filters) -> list[Row]:
 
 
 def top_products(conn: psycopg.Connection, filters: Filters) -> list[Row]:
-    """The most suggested products, with how often each was accepted out of its feedback."""
+    """The most suggested products: how often each was accepted, and found missing.
+
+    Accepted out of its feedback; found missing at the counter: the attendant's *Em falta*.
+    """
     parts, params = filters.where("r.created_at")
     where = f"WHERE {' AND '.join(parts)}" if parts else ""
     sql = (
         "SELECT r.produto, count(*)::int AS vezes,"
         " count(*) FILTER (WHERE r.aceita)::int AS aceitas,"
-        " count(r.aceita)::int AS com_feedback"
+        " count(r.aceita)::int AS com_feedback, count(r.em_falta_em)::int AS em_falta"
         " FROM recommendations r JOIN balcoes b ON b.id = r.balcao_id"
         f" {where} GROUP BY r.produto ORDER BY vezes DESC, r.produto LIMIT %s"
     )

@@ -95,7 +95,7 @@
       tabela("por-atendente", d.por_atendente, (r) => [r.atendente || "não identificado", r.razao_social, r.recomendacoes, aceit(r), r.alertas,
         r.alertas ? `${r.orientadas} de ${r.alertas}` : "—"]);
       tabela("por-balcao", d.por_balcao, (r) => [r.nome_balcao, r.razao_social, r.sessoes, r.recomendacoes, aceit(r), r.alertas, usd.format(r.custo_usd), brl.format(r.custo_brl)]);
-      tabela("produtos", d.produtos, (r) => [r.produto, r.vezes, aceit(r)]);
+      tabela("produtos", d.produtos, (r) => [r.produto, r.vezes, aceit(r), r.em_falta]);
       document.body.dataset.carregado = "1";
       Balto.erro("");
     } catch (err) {
