@@ -31,7 +31,7 @@ from balto.catalog import Catalog, Product, normalize
 from balto.catalog.names import match_name
 from balto.errors import ProviderError, UnusableAnswer
 from balto.providers.guard import GuardedError
-from balto.providers.ports import AdviceResult, Advisor, Turn
+from balto.providers.ports import ASKED_MISSING, AdviceResult, Advisor, Turn
 
 # Products offered to an LLM at most: ~80 characters of prompt each, so about 3,000 prompt tokens
 # for the list, and an enum well inside OpenAI's limit (1,000 values).
@@ -139,10 +139,27 @@ async def advise(
     Returns:
         The decision and every advisor asked.
     """
-    asked: list[Asked] = []
     if not needs:
         return Advice(None, None, ())
     sellable = available if available is not None else in_stock(catalog, missing)
+    told = ASKED_MISSING.set(_asked_missing(needs, missing))
+    try:
+        return await _ask(dialogue, needs, advisors, catalog, shown, missing, sellable)
+    finally:
+        ASKED_MISSING.reset(told)
+
+
+async def _ask(
+    dialogue: Sequence[Turn],
+    needs: NeedsView,
+    advisors: Sequence[Advisor],
+    catalog: Catalog,
+    shown: NeedsView | None,
+    missing: frozenset[str],
+    sellable: Catalog,
+) -> Advice:
+    """`advise`'s loop over the advisors (its arguments, `sellable` what may be sold here)."""
+    asked: list[Asked] = []
     llm_offer: Catalog | None = None
     for advisor in advisors:
         if advisor.name == CATALOG_ADVISOR:
@@ -198,6 +215,14 @@ def _vet(
     if not needs.fits(product, strict=strict):
         return Refusal("nao_atende_necessidade", product.nome)
     return None
+
+
+def _asked_missing(needs: NeedsView, missing: frozenset[str]) -> tuple[str, ...]:
+    """The products the open needs ask for by name that are out of stock here, once each."""
+    if not missing:
+        return ()
+    named = (need.products[0] for need in needs.needs if need.code.startswith("pedido:"))
+    return tuple(dict.fromkeys(name for name in named if normalize(name) in missing))
 
 
 def _in_stock_said(

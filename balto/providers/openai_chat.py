@@ -37,7 +37,7 @@ from balto.catalog.names import MatchKind, match_name
 from balto.errors import Category, ProviderError, UnusableAnswer
 from balto.pricing import Pricing
 from balto.providers.http_errors import classify_status, describe_body, parse_retry_after
-from balto.providers.ports import AdviceResult, Turn
+from balto.providers.ports import ASKED_MISSING, AdviceResult, Turn
 from balto.providers.redaction import redact
 from balto.storable_text import storable
 
@@ -103,6 +103,10 @@ A necessidade é a que o cliente mostra; uma pergunta do atendente não é uma q
 
 Produtos disponíveis (nome | categoria | indicações):
 """
+_MISSING = """
+
+Em falta nesta loja, e por isso fora da lista: {}. O cliente pediu por nome; se um produto da \
+lista o substitui, sugira-o e diga na explicação que o pedido está em falta."""
 
 
 def make_client(api_key: str, base_url: str) -> AsyncOpenAI:
@@ -168,7 +172,8 @@ class OpenAIChatAdvisor:
             return AdviceResult(None, "", self.name, self.model, latency_s=0.0)
         started = trio.current_time()
         completion = await self._complete(
-            build_messages(dialogue, offered), response_format([p.nome for p in offered])
+            build_messages(dialogue, offered, ASKED_MISSING.get()),
+            response_format([p.nome for p in offered]),
         )
         latency_s = trio.current_time() - started
         recomendar, produto, explicacao = self._read_answer(completion)
@@ -314,7 +319,7 @@ class OpenAIChatAdvisor:
 
 
 def build_messages(
-    dialogue: Sequence[Turn], products: Sequence[Product]
+    dialogue: Sequence[Turn], products: Sequence[Product], missing: Sequence[str] = ()
 ) -> list[ChatCompletionMessageParam]:
     """The system and user messages for one advice request.
 
@@ -324,6 +329,8 @@ def build_messages(
     Args:
         dialogue: The recent turns, oldest first.
         products: The products the model may choose from (non-prescription only).
+        missing: Products the customer asked for by name that are out of stock here (not in
+            `products`): said after the list, so the list's prefix stays the same.
 
     Returns:
         The chat messages.
@@ -338,6 +345,8 @@ def build_messages(
         for turn in dialogue
         if turn.text.strip()
     )
+    if missing:
+        catalog_lines += _MISSING.format(", ".join(missing))
     system: ChatCompletionSystemMessageParam = {
         "role": "system",
         "content": _INSTRUCTIONS + catalog_lines,

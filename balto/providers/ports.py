@@ -7,6 +7,7 @@ nothing else for provider failures.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -90,3 +91,9 @@ class Advisor(Protocol):
     async def advise(self, dialogue: Sequence[Turn], catalog: Catalog) -> AdviceResult:
         """Return a suggestion (or `produto=None`); raise `ProviderError` on failure."""
         ...
+
+
+ASKED_MISSING: ContextVar[tuple[str, ...]] = ContextVar("balto_asked_missing", default=())
+"""Set by the advisor chain around each call: the products the customer asked for by name that
+are out of stock at this balcão. They are in no advisor's list; an LLM's prompt says so, so the
+model can offer another of their kind rather than nothing."""

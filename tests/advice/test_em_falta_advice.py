@@ -109,3 +109,21 @@ async def test_a_model_naming_another_unknown_product_is_still_unknown(chain: Ch
         ("xai", "produto_desconhecido"),
         ("openai", "produto_desconhecido"),
     ]
+
+
+async def test_an_llm_is_told_the_product_asked_for_by_name_is_missing(chain: Chain) -> None:
+    chain.xai.respond = says("Ibuprofeno 400 mg")
+    session = chain.session()
+    session.replace_missing(_missing("Dorflex"))
+
+    await hear(session, "me vê um dorflex por favor")
+    session.new_conversation()
+    await hear(session, MUSCLE)  # Dorflex is missing, but nobody asked for it by name
+
+    told, not_told = (r.body["messages"][0]["content"] for r in chain.xai.requests)
+    assert told.endswith(
+        "Em falta nesta loja, e por isso fora da lista: Dorflex. O cliente pediu por nome; se um"
+        " produto da lista o substitui, sugira-o e diga na explicação que o pedido está em falta."
+    )
+    assert "Em falta" not in not_told and "- Dorflex |" not in told
+    assert told.startswith(not_told)  # the list's prefix is the same: providers cache it
