@@ -1,4 +1,4 @@
-"""Device commands after the handshake: feedback, an alert's guidance given, the attendant.
+"""Device commands after the handshake: verdicts, guidance given, attendant, next customer, stock.
 
 In: a JSON object the receiver decoded from a text frame (it has a string ``comando``). Handles
 ``{"comando": "feedback", "id": "<recommendation id>", "aceita": true|false}`` by storing the

@@ -306,6 +306,8 @@ async def test_a_store_gestor_sees_its_own_store_only(
         for panel in ("clientes-bloco", "lojas-bloco", "catalogo", "chaves"):
             assert not await page.shown(panel), panel
         assert await page.shown("atendentes")  # its store's (test_atendentes_loja_browser)
+        # its store's products out of stock: the place is its store, not chosen
+        assert await page.shown("em-falta") and not await page.shown("em-falta-onde")
         await _nothing_refused(page)
         await _both_widths(page, "cadastro-gestor-loja")
         # it names its counter as its people call it: typed in the row, saved with Enter
