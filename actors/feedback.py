@@ -17,6 +17,10 @@ its own session with a malformed frame.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import psycopg
+
 from actors.attendant import Attendant, declare_attendant
 from actors.context import ActorContext
 from actors.customers import Customers, next_customer
@@ -76,23 +80,37 @@ async def handle_command(
 
 async def _oriented(command: dict[str, object], ctx: ActorContext, recorder: Recorder) -> None:
     """The attendant gave an alert's guidance: recorded, like feedback, to survive an outage."""
-    alert_id = command.get("id")
-    if not isinstance(alert_id, str) or not alert_id:
-        ctx.log.warning("ignored orientado with a wrong id (%s)", type(alert_id).__name__)
-        return
-    await recorder.record(record_orientation, alert_id[:64], ctx.session.balcao_id)
-    ctx.log.info("alert %r: guidance given", alert_id[:64])
+    await _record_by_id(command, ctx, recorder, record_orientation, "alert %r: guidance given")
 
 
 async def _out_of_stock(command: dict[str, object], ctx: ActorContext, recorder: Recorder) -> None:
     """The attendant said a suggestion's product is not on the shelf: recorded, like feedback.
 
     The advisor reads the mark with its catalog's version at the next utterance, so the
-    product is not suggested again at this store until someone says it is back.
+    product is not suggested again at this store until it runs out or someone says it is back.
     """
-    rec_id = command.get("id")
-    if not isinstance(rec_id, str) or not rec_id:
-        ctx.log.warning("ignored em_falta with a wrong id (%s)", type(rec_id).__name__)
+    await _record_by_id(
+        command, ctx, recorder, mark_from_recommendation, "recommendation %r: out of stock"
+    )
+
+
+async def _record_by_id(
+    command: dict[str, object],
+    ctx: ActorContext,
+    recorder: Recorder,
+    store: Callable[[psycopg.Connection, str, str], bool],
+    done: str,
+) -> None:
+    """Record `store(conn, <the command's id>, <this balcão>)`, then log `done`.
+
+    A missing or non-text id is logged and dropped; only this balcão's rows match when the
+    recorder applies it.
+    """
+    row_id = command.get("id")
+    if not isinstance(row_id, str) or not row_id:
+        ctx.log.warning(
+            "ignored %s with a wrong id (%s)", command["comando"], type(row_id).__name__
+        )
         return
-    await recorder.record(mark_from_recommendation, rec_id[:64], ctx.session.balcao_id)
-    ctx.log.info("recommendation %r: product out of stock", rec_id[:64])
+    await recorder.record(store, row_id[:64], ctx.session.balcao_id)
+    ctx.log.info(done, row_id[:64])  # `done` has %r: the id is the device's text

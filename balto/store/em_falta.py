@@ -24,8 +24,11 @@ from datetime import datetime
 import psycopg
 
 from balto.catalog import normalize
+from balto.store.history import uuid_or_none
 
-_PLACE = "coalesce(loja_id, '00000000-0000-0000-0000-000000000000'::uuid)"
+_NO_STORE = "'00000000-0000-0000-0000-000000000000'::uuid"  # the whole chain, in the index
+_PLACE = f"coalesce(loja_id, {_NO_STORE})"
+_AT_PLACE = f"{_PLACE} = coalesce(%s::uuid, {_NO_STORE})"  # the place given as a parameter
 _STAMP = "UPDATE clientes SET em_falta_em = clock_timestamp() WHERE id = %s"
 # a mark still in force, `horas` being the query's parameter (an attendant's lasts that long)
 _LIVE = (
@@ -86,8 +89,7 @@ def replace(
     """Make `produtos` (catalog spellings) the whole list of one place, whoever marked the rest."""
     with conn.transaction():
         conn.execute(
-            f"DELETE FROM produtos_em_falta WHERE cliente_id = %s AND {_PLACE} = coalesce(%s,"
-            " '00000000-0000-0000-0000-000000000000'::uuid)",
+            f"DELETE FROM produtos_em_falta WHERE cliente_id = %s AND {_AT_PLACE}",
             (cliente_id, loja_id),
         )
         for produto in produtos:
@@ -112,17 +114,22 @@ def add(
     return added
 
 
-def remove(conn: psycopg.Connection, cliente_id: str, loja_id: str | None, produto: str) -> bool:
-    """The product is back in stock at that place; False when it was not marked there."""
+def remove(
+    conn: psycopg.Connection, cliente_id: str, loja_id: str | None, produto: str
+) -> str | None:
+    """The product is back in stock at that place: its name as marked, or None if not marked.
+
+    Any spelling of the name finds it (its normalized form is the key).
+    """
     with conn.transaction():
-        cursor = conn.execute(
-            f"DELETE FROM produtos_em_falta WHERE cliente_id = %s AND {_PLACE} = coalesce(%s,"
-            " '00000000-0000-0000-0000-000000000000'::uuid) AND chave = %s",
+        row = conn.execute(
+            f"DELETE FROM produtos_em_falta WHERE cliente_id = %s AND {_AT_PLACE} AND chave = %s"
+            " RETURNING produto",
             (cliente_id, loja_id, normalize(produto)),
-        )
-        if cursor.rowcount:
+        ).fetchone()
+        if row is not None:
             conn.execute(_STAMP, (cliente_id,))
-    return cursor.rowcount > 0
+    return None if row is None else str(row[0])
 
 
 def missing_at(
@@ -133,7 +140,7 @@ def missing_at(
         "SELECT f.chave FROM produtos_em_falta f WHERE f.cliente_id = %(cliente)s AND"
         " (f.loja_id IS NULL OR f.loja_id = (SELECT b.loja_id FROM balcoes b"
         f" WHERE b.id = %(balcao)s AND b.cliente_id = %(cliente)s)) AND {_LIVE}",
-        {"cliente": cliente_id, "balcao": _uuid_or_none(balcao_id), "horas": horas},
+        {"cliente": cliente_id, "balcao": uuid_or_none(balcao_id), "horas": horas},
     ).fetchall()
     return frozenset(row[0] for row in rows)
 
@@ -167,7 +174,7 @@ def advice_version(
         f" AND f.origem = 'balcao' AND {_LIVE})"
         " FROM clientes c LEFT JOIN cliente_catalogs cc ON cc.cliente_id = c.id"
         " WHERE c.id = %(cliente)s",
-        {"balcao": _uuid_or_none(balcao_id), "cliente": cliente_id, "horas": horas},
+        {"balcao": uuid_or_none(balcao_id), "cliente": cliente_id, "horas": horas},
     ).fetchone()
     if row is None:
         return None
@@ -224,13 +231,3 @@ def _insert(
         (cliente_id, loja_id, produto, normalize(produto), origem, por, at),
     )
     return cursor.rowcount == 1
-
-
-def _uuid_or_none(value: str | None) -> str | None:
-    """`value` when it is a UUID (sessions in tests and the bench use other ids), else None."""
-    if value is None:
-        return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError:
-        return None

@@ -353,7 +353,7 @@ def record_action(
         " FROM gestores g WHERE lower(g.email) = lower(%s) AND g.desativado_em IS NULL)))",
         (
             action,
-            _uuid_or_none(balcao_id),
+            uuid_or_none(balcao_id),
             session_id,
             remote_addr,
             ator,
@@ -365,7 +365,7 @@ def record_action(
     )
 
 
-def _uuid_or_none(value: str | None) -> str | None:
+def uuid_or_none(value: str | None) -> str | None:
     """Ids from URLs are not always UUIDs (a 404 is audited too); keep only real ones."""
     if value is None:
         return None

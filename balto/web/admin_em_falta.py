@@ -46,7 +46,13 @@ from balto.web.bodies import json_object, optional_uuid_field, text_field
 from balto.web.errors import FieldError, error
 from balto.web.params import jsonable, text_arg, uuid_arg
 from balto.web.path_ids import own_cliente
-from balto.web.principal import for_key_writes, for_lojas, principal, scoped_loja
+from balto.web.principal import (
+    OutsideScope,
+    for_key_writes,
+    for_lojas,
+    principal,
+    scoped_loja,
+)
 
 blueprint = Blueprint("admin_em_falta", __name__)
 blueprint.before_request(require_admin)
@@ -147,13 +153,12 @@ async def restock(cliente_id: str) -> Response | tuple[Response, int]:
         raise FieldError("produto", "campo obrigatório: produto")
     requested = uuid_arg("loja_id")
     loja_id = scoped_loja(requested)
-    found = await _in_chain(cliente_id, loja_id)
+    found = await _in_chain(cliente_id, loja_id, with_catalog=False)
     if not isinstance(found, _Chain):
         return found
-    cid, catalog = found.cliente_id, found.catalog
-    known = catalog.find(produto)
-    spelled = produto if known is None else known.nome
-    if not await app_services().db.run(em_falta.remove, cid, loja_id, spelled):
+    cid = found.cliente_id
+    spelled = await app_services().db.run(em_falta.remove, cid, loja_id, produto)
+    if spelled is None:
         return error(404, "not_found", "o produto não está marcado em falta aí")
     await audit("clear_em_falta", cliente_id=cid, loja_id=loja_id, produto=spelled)
     return Response("", status=204)
@@ -163,17 +168,22 @@ def _place(body: dict[str, Any]) -> str | None:
     """The body's ``loja_id`` (null: the whole chain), within what the principal may change."""
     requested = optional_uuid_field(body, "loja_id")
     if requested is None and principal().loja_id is not None and "loja_id" in body:
-        # a store's gestor or key naming the whole chain: not theirs to change
-        scoped_loja("00000000-0000-0000-0000-000000000000")
+        raise OutsideScope("loja_id", "null")  # a store's gestor or key naming the whole chain
     return scoped_loja(requested)
 
 
-async def _in_chain(cliente_id: str, loja_id: str | None) -> _Chain | tuple[Response, int]:
-    """The cliente's id and catalog, or the error to answer (404 cliente, 400 ``loja_id``)."""
+async def _in_chain(
+    cliente_id: str, loja_id: str | None, *, with_catalog: bool = True
+) -> _Chain | tuple[Response, int]:
+    """The cliente's id and the catalog names are matched against, or the error to answer.
+
+    404 for a cliente not the principal's, 400 naming ``loja_id`` for another chain's store.
+    Without `with_catalog` the cliente's catalog is not read (the default stands in).
+    """
     if (cid := own_cliente(cliente_id)) is None:
         return error(404, "not_found", _NO_CLIENTE)
     services = app_services()
-    found = await services.db.run(_read, cid, loja_id)
+    found = await services.db.run(_read, cid, loja_id, with_catalog)
     if found is None:
         return error(404, "not_found", _NO_CLIENTE)
     catalog, store_ok = found
@@ -182,7 +192,9 @@ async def _in_chain(cliente_id: str, loja_id: str | None) -> _Chain | tuple[Resp
     return _Chain(cid, catalog or services.pipeline.catalog)
 
 
-def _read(conn: Any, cliente_id: str, loja_id: str | None) -> tuple[Catalog | None, bool] | None:
+def _read(
+    conn: Any, cliente_id: str, loja_id: str | None, with_catalog: bool
+) -> tuple[Catalog | None, bool] | None:
     """The cliente's imported catalog and whether `loja_id` is one of its stores (None: none)."""
     if not cliente_exists(conn, cliente_id):
         return None
@@ -190,7 +202,7 @@ def _read(conn: Any, cliente_id: str, loja_id: str | None) -> tuple[Catalog | No
     if loja_id is not None:
         owner = owner_of(conn, "loja", loja_id)
         store_ok = owner is not None and owner.cliente_id == cliente_id
-    return load_cliente_catalog(conn, cliente_id), store_ok
+    return (load_cliente_catalog(conn, cliente_id) if with_catalog else None), store_ok
 
 
 def _matched(catalog: Catalog, names: list[str]) -> tuple[list[str], list[dict[str, str]]]:
