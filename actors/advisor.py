@@ -6,7 +6,11 @@ this actor stores them and sends them on. For each utterance:
 - new red flags → one `Alert` naming every new sign, stored and sent;
 - every advisor call → a ``provider_calls`` row (attempts, latency, cost), and every refused
   answer → an ``advice_refusals`` row with why and what was said;
-- a product → a `Recommendation`, stored and sent.
+- a suggestion already shown to this customer that later words rule out (a pregnancy, an
+  allergy: `balto.advice.cautions`) → a `Withdrawal` (the ``retirar`` frame), stored and sent
+  before any replacement;
+- a product → a `Recommendation`, stored and sent, with what the customer said that ruled
+  products out (``cuidados``).
 
 The cliente's imported catalog, and the products out of stock at this balcão's store, are read at
 start and again whenever their version changed, checked before each utterance
@@ -40,13 +44,20 @@ from actors.ports import CatalogSource, Recorder
 from balto.advice import chain
 from balto.advice.session import DEFAULT_COOLDOWN_S, DEFAULT_PAUSE_S, AdviceSession
 from balto.catalog import Catalog
-from balto.messages import Alert, Recommendation, Transcript
+from balto.messages import Alert, Recommendation, Transcript, Withdrawal
 from balto.providers import red_flags
 from balto.providers.ports import Advisor
 from balto.providers.redaction import redact
 from balto.store.advice import add_alert, add_refusal, mark_new_atendimento
 from balto.store.em_falta import AdviceVersion
-from balto.store.sessions import ProviderCall, add_provider_call, add_recommendation
+from balto.store.sessions import (
+    ProviderCall,
+    add_provider_call,
+    add_recommendation,
+    withdraw_recommendation,
+)
+
+_SENT_KEPT = 256  # products a session remembers having suggested (a shift's worth)
 
 
 async def run_advisor(
@@ -83,6 +94,8 @@ async def run_advisor(
     version = await _refresh(ctx, catalogs, session, None, first=True)
     attendant = attendant or Attendant()
     customers = customers or Customers()
+    # the product → the id of the last recommendation of it sent, to withdraw it by id
+    sent: dict[str, str] = {}
     async with inbox, outbox:
         async for transcript in inbox:
             ctx.took()
@@ -113,6 +126,8 @@ async def run_advisor(
                 )
             if decision.advice is not None:
                 await _account(decision.advice, ctx, recorder, transcript)
+            for nome, why in decision.withdrawn:
+                await _withdraw(sent.get(nome), nome, why, text, atendente, recorder, outbox)
             product, result = decision.product, decision.result
             if product is None or result is None:
                 continue
@@ -124,6 +139,7 @@ async def run_advisor(
                 atendente=atendente,
                 source=result.provider,
                 segment_id=transcript.segment_id,
+                cuidados=decision.cautions,
             )
             await recorder.record(
                 add_recommendation,
@@ -135,9 +151,40 @@ async def run_advisor(
                 transcricao_base=rec.transcricao_base,
                 atendente=rec.atendente,
                 source=rec.source,
+                cuidados=list(rec.cuidados),
             )
+            if len(sent) >= _SENT_KEPT:
+                del sent[next(iter(sent))]
+            sent.pop(rec.produto, None)
+            sent[rec.produto] = rec.id
             await outbox.send(rec)
             ctx.gave()
+
+
+async def _withdraw(
+    rec_id: str | None,
+    nome: str,
+    why: str,
+    text: str,
+    atendente: str | None,
+    recorder: Recorder,
+    outbox: trio.abc.SendChannel[Recommendation],
+) -> None:
+    """Tell the device a suggestion it shows is ruled out, and store it (by its id)."""
+    if rec_id is None:  # made before a restart of this actor: nothing on record to name
+        return
+    motivo = f"{nome} não é indicado: {why}"
+    await recorder.record(withdraw_recommendation, rec_id, motivo)
+    await outbox.send(
+        Withdrawal(
+            id=rec_id,
+            produto=nome,
+            explicacao=motivo,
+            transcricao_base=text,
+            atendente=atendente,
+            source="cuidados",
+        )
+    )
 
 
 async def _refresh(

@@ -2,7 +2,8 @@
 
 A recommendation frame carries the seed's keys exactly (`comando`, `produto`, `explicacao`,
 `transcricao_base`, `atendente`) plus `id`; an alert frame is `comando: alerta` (see
-`balto.messages.Alert.to_frame`). Anything made after the device left stays stored, marked unsent.
+`balto.messages.Alert.to_frame`), a withdrawal `comando: retirar` (`Withdrawal.to_frame`).
+Anything made after the device left stays stored, marked unsent.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import trio
 from actors.context import ActorContext, ActorState
 from actors.ports import DeviceLink, Recorder
 from balto.errors import DeviceGone
-from balto.messages import Alert, Recommendation
+from balto.messages import Alert, Recommendation, Withdrawal
 from balto.store.advice import alert_sent
 from balto.store.sessions import recommendation_sent
 
@@ -41,6 +42,8 @@ async def run_sender(
                 ctx.log.info("device gone; %s stored but not delivered", rec.id)
                 continue
             ctx.gave()
+            if isinstance(rec, Withdrawal):
+                continue  # stored as withdrawn by the advisor; its recommendation was sent
             if isinstance(rec, Alert):
                 await recorder.record(alert_sent, rec.id)
             else:

@@ -125,10 +125,12 @@ class Recommendation(Message):
     source: str
     segment_id: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # What the customer said that ruled products out ("gravidez", "alergia a dipirona").
+    cuidados: tuple[str, ...] = ()
 
     def to_frame(self) -> dict[str, object]:
-        """The seed's JSON keys exactly, plus `id` for feedback."""
-        return {
+        """The seed's JSON keys exactly, plus `id` for feedback and, when any, `cuidados`."""
+        frame: dict[str, object] = {
             "comando": "recomendar",
             "produto": self.produto,
             "explicacao": self.explicacao,
@@ -136,6 +138,9 @@ class Recommendation(Message):
             "atendente": self.atendente,
             "id": self.id,
         }
+        if self.cuidados:
+            frame["cuidados"] = list(self.cuidados)
+        return frame
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,5 +172,25 @@ class Alert(Recommendation):
             "motivo": self.motivo,
             "orientacao": self.explicacao,
             "transcricao_base": self.transcricao_base,
+            "atendente": self.atendente,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal(Recommendation):
+    """A suggestion already on the screen that the customer's words now rule out (`retirar`).
+
+    It travels the advisor → sender link like an `Alert`. `id` is the withdrawn
+    recommendation's, `produto` its product, `explicacao` why ("Neosaldina não é indicado:
+    amamentação"); a replacement, when there is one, follows as its own recommendation.
+    """
+
+    def to_frame(self) -> dict[str, object]:
+        """The ``retirar`` frame: which suggestion, and why."""
+        return {
+            "comando": "retirar",
+            "id": self.id,
+            "produto": self.produto,
+            "motivo": self.explicacao,
             "atendente": self.atendente,
         }

@@ -64,6 +64,14 @@ def chromium() -> str:
     return CHROMIUM
 
 
+async def open_counter(page: Page, base_url: str, api_key: str, balcao_id: str, nome: str) -> None:
+    """Open the counter page linked to a registered balcão (as its linking step leaves it)."""
+    await page.goto(base_url + "/balcao")
+    linked = {"api_key": api_key, "balcao_id": balcao_id, "nome": nome}
+    await page.evaluate(f"localStorage.setItem('balto.balcao', {json.dumps(json.dumps(linked))})")
+    await page.goto(base_url + "/balcao")
+
+
 async def sign_in(page: Page, base_url: str) -> None:
     """Sign in to the admin app with the tests' admin secret, as a person types it."""
     await page.goto(base_url + "/entrar")

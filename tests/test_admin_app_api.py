@@ -18,16 +18,18 @@ from tests.admin_seed import SEGMENTS_PER_SESSION, seed
 from tests.conftest import ADMIN, query, start_server
 
 GOOD = (
-    "nome;categoria;indicações;explicacao;tarja;complementos\n"
-    "Cefaliv 500 mg;analgésico;dor de cabeça|febre;Genérico da casa.;isento;\n"
-    '"=Soro, Fisiológico";higiene;nariz entupido;Lava o nariz.;;\n'
+    "nome;categoria;indicações;explicacao;tarja;complementos;contraindicações\n"
+    "Cefaliv 500 mg;analgésico;dor de cabeça|febre;Genérico da casa.;isento;;"
+    "Gestantes|pressão alta\n"
+    '"=Soro, Fisiológico";higiene;nariz entupido;Lava o nariz.;;;\n'
 )
 BAD = (
-    "nome,categoria,indicacoes,explicacao,tarja\n"
-    "Cefaliv 500 mg,analgésico,dor de cabeça,Genérico da casa.,isento\n"
-    "Sem Categoria,,tosse,Xarope.,isento\n"
-    "Tarja Errada,antialérgico,rinite,Antialérgico.,azul\n"
-    "cefaliv 500 MG,analgésico,dor,Repetido.,isento\n"
+    "nome,categoria,indicacoes,explicacao,tarja,contraindicacoes\n"
+    "Cefaliv 500 mg,analgésico,dor de cabeça,Genérico da casa.,isento,\n"
+    "Sem Categoria,,tosse,Xarope.,isento,\n"
+    "Tarja Errada,antialérgico,rinite,Antialérgico.,azul,\n"
+    "cefaliv 500 MG,analgésico,dor,Repetido.,isento,\n"
+    "Cautela Errada,analgésico,dor,Analgésico.,isento,gestante;gripe\n"
 )
 
 
@@ -49,8 +51,11 @@ async def test_a_catalog_with_bad_rows_is_refused_whole_and_a_good_one_replaces_
             (3, "categoria"),
             (4, "tarja"),
             (5, "nome"),
+            (6, "contraindicacoes"),
         ]
         assert "linha 2" in body["erros"][2]["mensagem"]
+        assert "'gripe'" in body["erros"][3]["mensagem"]  # names it, and what may be written
+        assert "gravidez, amamentacao, hipertensao" in body["erros"][3]["mensagem"]
         assert query(database_url, "SELECT count(*) FROM cliente_catalogs") == [(0,)]
 
         ok = await http.put(
@@ -66,6 +71,9 @@ async def test_a_catalog_with_bad_rows_is_refused_whole_and_a_good_one_replaces_
         )
         assert [p["nome"] for p in now["produtos"]] == ["Cefaliv 500 mg", "=Soro, Fisiológico"]
         assert now["produtos"][0]["indicacoes"] == ["dor de cabeça", "febre"]
+        # conditions as a chain writes them, kept as the advice reads them
+        assert now["produtos"][0]["contraindicacoes"] == ["gravidez", "hipertensao"]
+        assert now["produtos"][1]["contraindicacoes"] == []
         other = (await http.get(f"/admin/clientes/{ids['c2']}/catalogo")).json()
         assert other["padrao"] is True
 
@@ -73,8 +81,17 @@ async def test_a_catalog_with_bad_rows_is_refused_whole_and_a_good_one_replaces_
         assert download.headers["content-type"].startswith("text/csv")
         assert "attachment" in download.headers["content-disposition"]
         rows = list(csv.reader(io.StringIO(download.text.lstrip("\ufeff"))))
-        assert rows[0] == ["nome", "categoria", "indicacoes", "explicacao", "tarja", "complementos"]
+        assert rows[0] == [
+            "nome",
+            "categoria",
+            "indicacoes",
+            "explicacao",
+            "tarja",
+            "complementos",
+            "contraindicacoes",
+        ]
         assert rows[1][:3] == ["Cefaliv 500 mg", "analgésico", "dor de cabeça; febre"]
+        assert rows[1][6] == "gravidez; hipertensao"
         assert rows[2][0] == "'=Soro, Fisiológico"  # a spreadsheet shows it, never runs it
         by_accept = await http.get(url, headers={"Accept": "text/csv"})
         assert by_accept.headers["content-type"].startswith("text/csv")

@@ -20,6 +20,7 @@ from tests.browser import (
     fake_microphone,
     microphone_wav,
     needs_chromium,
+    open_counter,
     open_page,
     photograph,
     sign_in,
@@ -51,12 +52,7 @@ async def test_the_attendant_marks_a_suggestion_em_falta_and_cadastro_puts_it_ba
         executable, tmp_path / "profile", width=1366, height=900,
         extra_args=fake_microphone(microphone),
     ) as page:  # fmt: skip
-        await page.goto(running.base_url + "/balcao")
-        linked = {"api_key": api_key, "balcao_id": balcao_id, "nome": "Caixa 2"}
-        await page.evaluate(
-            f"localStorage.setItem('balto.balcao', {json.dumps(json.dumps(linked))})"
-        )
-        await page.goto(running.base_url + "/balcao")
+        await open_counter(page, running.base_url, api_key, balcao_id, "Caixa 2")
         await page.click("#iniciar")
         card = 'document.querySelector("#sugestoes li")'
         await page.wait_for(

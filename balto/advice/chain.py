@@ -8,20 +8,21 @@ the caller to account and store. Raises nothing for provider failures; Trio canc
 An answer is refused, and the next advisor asked, when the provider failed (any `ProviderError`),
 answered something unusable (malformed JSON, a refusal, JSON that breaks the schema), named no
 catalog product or several, a prescription-only one, or one that fits none of the needs the
-dialogue shows, or one out of stock at this balcão (`balto.store.em_falta`). A valid "no
+dialogue shows, or one out of stock at this balcão (`balto.store.em_falta`), or one that what the
+customer said rules out (`balto.advice.cautions`: a pregnancy, an allergy). A valid "no
 recommendation" is a decision, not a failure: the chain stops there.
 
 What each advisor is offered: the LLMs see the cliente's whole over-the-counter catalog when it
 has at most `MAX_OFFERED` products, and otherwise the `MAX_OFFERED` products that fit the needs
 best (pre-selected by category and indications), so the prompt and the schema's enum stay small
 whatever the catalog's size. The catalog advisor is always offered only the products that fit.
-Products out of stock are offered to nobody; the needs are still read against the whole catalog,
-so a customer asking for a missing product by name gets another of its kind.
+Products out of stock or ruled out are offered to nobody; the needs are still read against the
+whole catalog, so a customer asking for such a product by name gets another of its kind.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import trio
@@ -31,7 +32,7 @@ from balto.catalog import Catalog, Product, normalize
 from balto.catalog.names import match_name
 from balto.errors import ProviderError, UnusableAnswer
 from balto.providers.guard import GuardedError
-from balto.providers.ports import ASKED_MISSING, AdviceResult, Advisor, Turn
+from balto.providers.ports import ASKED_MISSING, CAUTIONS, AdviceResult, Advisor, Turn
 
 # Products offered to an LLM at most: ~80 characters of prompt each, so about 3,000 prompt tokens
 # for the list, and an enum well inside OpenAI's limit (1,000 values).
@@ -46,8 +47,8 @@ class Refusal:
 
     Attributes:
         reason: ``produto_desconhecido``, ``produto_ambiguo``, ``exige_receita``,
-            ``nao_atende_necessidade``, ``sem_estoque``, ``resposta_malformada``, ``recusa`` or
-            ``fora_do_esquema``.
+            ``nao_atende_necessidade``, ``sem_estoque``, ``contraindicado``,
+            ``resposta_malformada``, ``recusa`` or ``fora_do_esquema``.
         said: The advisor's answer as far as there was one (truncated).
     """
 
@@ -91,7 +92,7 @@ class Advice:
     asked: tuple[Asked, ...]
 
 
-def in_stock(catalog: Catalog, missing: frozenset[str]) -> Catalog:
+def in_stock(catalog: Catalog, missing: frozenset[str] | Mapping[str, str]) -> Catalog:
     """`catalog` without the products named in `missing` (normalized names); itself if none."""
     if not missing:
         return catalog
@@ -123,6 +124,8 @@ async def advise(
     shown: NeedsView | None = None,
     missing: frozenset[str] = frozenset(),
     available: Catalog | None = None,
+    avoid: Mapping[str, str] | None = None,
+    cautions: tuple[str, ...] = (),
 ) -> Advice:
     """Ask `advisors` in order for a product that serves `needs`.
 
@@ -134,18 +137,25 @@ async def advise(
         shown: Every need the window shows (open or already advised on): an answer fits when it
             serves one of them. Defaults to `needs`.
         missing: Normalized names of the products out of stock at this balcão.
-        available: `in_stock(catalog, missing)`, when the caller keeps it (else made here).
+        available: What may be suggested: `in_stock(catalog, missing)` less `avoid`, when the
+            caller keeps it (else made here).
+        avoid: Normalized names of the products what the customer said rules out → why.
+        cautions: What the customer said that rules products out (`Cautions.labels`), for the
+            LLMs' prompt.
 
     Returns:
         The decision and every advisor asked.
     """
     if not needs:
         return Advice(None, None, ())
-    sellable = available if available is not None else in_stock(catalog, missing)
+    avoid = avoid or {}
+    sellable = in_stock(in_stock(catalog, missing), avoid) if available is None else available
     told = ASKED_MISSING.set(_asked_missing(needs, missing))
+    warned = CAUTIONS.set(cautions)
     try:
-        return await _ask(dialogue, needs, advisors, catalog, shown, missing, sellable)
+        return await _ask(dialogue, needs, advisors, catalog, shown, missing, sellable, avoid)
     finally:
+        CAUTIONS.reset(warned)
         ASKED_MISSING.reset(told)
 
 
@@ -157,8 +167,9 @@ async def _ask(
     shown: NeedsView | None,
     missing: frozenset[str],
     sellable: Catalog,
+    avoid: Mapping[str, str],
 ) -> Advice:
-    """`advise`'s loop over the advisors (its arguments, `sellable` what may be sold here)."""
+    """`advise`'s loop over the advisors (its arguments, `sellable` what may be suggested)."""
     asked: list[Asked] = []
     llm_offer: Catalog | None = None
     for advisor in advisors:
@@ -168,12 +179,12 @@ async def _ask(
             llm_offer = llm_offer or offered(needs, sellable, advisor.name)
             offer = llm_offer
         started = trio.current_time()
-        given = OFFERED.set(Offer(offer, shown or needs, missing))
+        given = OFFERED.set(Offer(offer, shown or needs, missing, avoid))
         try:
             result = await advisor.advise(dialogue, offer)
         except ProviderError as exc:
             latency_s = trio.current_time() - started
-            refused = _in_stock_said(_unusable(exc), catalog, missing)
+            refused = _in_stock_said(_unusable(exc), catalog, missing, avoid)
             asked.append(Asked(advisor.name, advisor.model, None, exc, latency_s, refused))
             continue
         finally:
@@ -181,7 +192,10 @@ async def _ask(
         latency_s = trio.current_time() - started
         strict = advisor.name != CATALOG_ADVISOR
         refusal = _in_stock_said(
-            _vet(result, shown or needs, catalog, missing, strict=strict), catalog, missing
+            _vet(result, shown or needs, catalog, missing, avoid, strict=strict),
+            catalog,
+            missing,
+            avoid,
         )
         asked.append(Asked(advisor.name, result.model, result, None, latency_s, refusal))
         if refusal is not None:
@@ -197,6 +211,7 @@ def _vet(
     needs: NeedsView,
     catalog: Catalog,
     missing: frozenset[str],
+    avoid: Mapping[str, str],
     *,
     strict: bool,
 ) -> Refusal | None:
@@ -212,6 +227,8 @@ def _vet(
         return Refusal("exige_receita", product.nome)
     if missing and normalize(product.nome) in missing:
         return Refusal("sem_estoque", product.nome)
+    if avoid and normalize(product.nome) in avoid:
+        return Refusal("contraindicado", product.nome)
     if not needs.fits(product, strict=strict):
         return Refusal("nao_atende_necessidade", product.nome)
     return None
@@ -226,18 +243,25 @@ def _asked_missing(needs: NeedsView, missing: frozenset[str]) -> tuple[str, ...]
 
 
 def _in_stock_said(
-    refusal: Refusal | None, catalog: Catalog, missing: frozenset[str]
+    refusal: Refusal | None,
+    catalog: Catalog,
+    missing: frozenset[str],
+    avoid: Mapping[str, str],
 ) -> Refusal | None:
-    """`refusal`, or ``sem_estoque`` when the answer names a product out of stock here.
+    """`refusal`, or ``sem_estoque`` / ``contraindicado`` for a product not offered.
+
+    The answer names a product out of stock here, or ruled out by what the customer said.
 
     A model's client matches its answer against the offer, which has no such product: it
     calls it unknown, and the admins reading refusals should read why it was not offered.
     """
-    if refusal is None or not missing or refusal.reason != "produto_desconhecido":
+    if refusal is None or not (missing or avoid) or refusal.reason != "produto_desconhecido":
         return refusal
     named = match_name(catalog, refusal.said).product
     if named is not None and normalize(named.nome) in missing:
         return Refusal("sem_estoque", named.nome)
+    if named is not None and normalize(named.nome) in avoid:
+        return Refusal("contraindicado", named.nome)
     return refusal
 
 

@@ -23,11 +23,11 @@ from __future__ import annotations
 import functools
 import itertools
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 
-from balto.advice import reader
+from balto.advice import cautions_blank, reader
 from balto.advice.heard import Heard
 from balto.advice.heard_memo import HeardMemo
 from balto.advice.lexicon import compile_patterns, spoken
@@ -156,6 +156,10 @@ class NeedDetector:
         self._heads = [
             (product, compile_patterns([word])) for word, product in _name_heads(catalog).items()
         ]
+        # "sou alérgica a dipirona" is a caution (`balto.advice.cautions`), not an ask for an
+        # antiallergic nor for dipirona: the lists and the reader read the window without it.
+        self._allergies = cautions_blank.medicine_allergies(catalog)
+        self._ignore = re.compile(f"{_IDIOMS.pattern}|{self._allergies.pattern}")
         # Every pattern looked for alone, in the order `detect` reads them: one tuple, kept, so
         # each turn remembers which of them it shows (`Heard.find_each`).
         self._patterns = (
@@ -174,6 +178,8 @@ class NeedDetector:
         dialogue: Sequence[Turn],
         memo: HeardMemo | None = None,
         firsts: FirstReads | None = None,
+        *,
+        veto: bool = True,
     ) -> NeedsView:
         """Every need the dialogue shows, newest first.
 
@@ -183,6 +189,8 @@ class NeedDetector:
                 same needs, sooner.
             firsts: The session's `FirstReads`: where the reader's needs first showed, so a
                 moving window's prefixes are not read again.
+            veto: Whether the reader may veto the lists' needs (off when a suggestion made for
+                this customer's need was just ruled out: the need was real).
 
         Returns:
             The needs against this catalog; empty (falsy) for small talk.
@@ -192,10 +200,17 @@ class NeedDetector:
         # phrases, indications and product names ("essa menina é uma febre", "ontem comprei uma
         # neosaldina, a dor já passou, vim pagar"). An ask for a product is an ask to the
         # reader too (a category, or a prescription ask), so it is not vetoed.
-        texts = tuple(turn.text for turn in dialogue)
+        texts = tuple(cautions_blank.blank(turn.text, self._allergies) for turn in dialogue)
         roles = tuple(turn.speaker for turn in dialogue)
-        vetoed = model is not None and model.read(texts, roles, memo).no_need
-        heard = Heard(texts, _IDIOMS, roles, memo)
+        vetoed = veto and model is not None and model.read(texts, roles, memo).no_need
+        read_texts = texts
+        if vetoed and model is not None:
+            # Not trained on customers telling their conditions, the reader read "tô com azia,
+            # tenho pressão alta" as small talk: a veto holds only without those words too.
+            unsaid = tuple(cautions_blank.unsaid(text) for text in texts)
+            if unsaid != texts and not model.read(unsaid, roles, memo).no_need:
+                vetoed, read_texts = False, unsaid
+        heard = Heard(texts, self._ignore, roles, memo)
         places = iter(() if vetoed else heard.find_each(self._patterns))
         combos = iter(() if vetoed else heard.find_each_together(_COMBOS))
         found: list[tuple[tuple[int, int], Need]] = []
@@ -223,7 +238,7 @@ class NeedDetector:
         # A category the reader read that a product named in the dialogue already stands for
         # adds nothing ("me vê um dorflex" is the ask for Dorflex, not also a muscle need).
         asked = {need.stems for _, need in found if need.code.startswith(ASKED_CODE)}
-        read = _read_needs(texts, roles, memo, firsts)
+        read = _read_needs(read_texts, roles, memo, firsts)
         found += [pair for pair in read if pair[1].stems not in asked]
         # Newest turn first; within a turn, what was said first (the main complaint) first.
         found.sort(key=lambda pair: (-pair[0][0], pair[0][1]))
@@ -296,6 +311,8 @@ class Offer:
     catalog: Catalog
     shown: NeedsView
     missing: frozenset[str] = frozenset()  # normalized names out of stock at this balcão
+    # normalized names ruled out by what the customer said → why (`balto.advice.cautions`)
+    avoid: Mapping[str, str] = field(default_factory=dict)
 
 
 OFFERED: ContextVar[Offer | None] = ContextVar("balto_advice_offered", default=None)
@@ -322,6 +339,17 @@ class NeedsView:
     def still_open(self, decided: Collection[str], newest: int) -> NeedsView:
         """The needs said in turn `newest` or not yet `decided` (codes advice was given on)."""
         kept = [n for n in self.needs if n.turn == newest or n.code not in decided]
+        return NeedsView(kept, self._catalog)
+
+    def without(self, codes: Collection[str]) -> NeedsView:
+        """These needs less those whose code is in `codes` (settled by what was said)."""
+        if not codes:
+            return self
+        return NeedsView([n for n in self.needs if n.code not in codes], self._catalog)
+
+    def serving(self, products: Sequence[Product]) -> NeedsView:
+        """These needs that one of `products` serves (those a withdrawn suggestion was for)."""
+        kept = [n for n in self.needs if any(_score(n, p) is not None for p in products)]
         return NeedsView(kept, self._catalog)
 
     def fits(self, product: Product, *, strict: bool = False) -> bool:
@@ -358,7 +386,7 @@ class NeedsView:
     def candidates(self, among: Catalog | None = None) -> list[Product]:
         """Over-the-counter products that fit, best first (of `among`'s, else the catalog's)."""
         fitting = []
-        for product in (among or self._catalog).products:
+        for product in (self._catalog if among is None else among).products:
             if product.prescription_only:
                 continue
             key = self.rank(product)

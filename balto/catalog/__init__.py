@@ -34,6 +34,8 @@ class Product:
     explicacao: str
     tarja: str = "isento"
     complementos: tuple[str, ...] = ()
+    # Conditions that rule it out (`balto.advice.cautions`): "gravidez", "hipertensao", ...
+    contraindicacoes: tuple[str, ...] = ()
 
     @property
     def prescription_only(self) -> bool:
@@ -69,6 +71,7 @@ class Catalog:
                 explicacao=row["explicacao"],
                 tarja=row.get("tarja", "isento"),
                 complementos=tuple(row.get("complementos", ())),
+                contraindicacoes=tuple(row.get("contraindicacoes", ())),
             )
             for row in rows
         ]

@@ -1,9 +1,10 @@
 """Import a cliente's catalog from CSV (what a pharmacy chain exports from its ERP or a sheet).
 
 In: CSV text with a header row. Columns (names case- and accent-insensitive): ``nome``,
-``categoria``, ``indicacoes``, ``explicacao`` (required), ``tarja`` and ``complementos``
-(optional). List cells separate items with ``;`` or ``|``. The delimiter (``,``, or ``;`` as
-Brazilian spreadsheets export) is sniffed. Out: a `Catalog`. Raises `CatalogError` naming the
+``categoria``, ``indicacoes``, ``explicacao`` (required), ``tarja``, ``complementos`` and
+``contraindicacoes`` (optional; conditions as `balto.advice.cautions` names them). List cells
+separate items with ``;`` or ``|``. The delimiter (``,``, or ``;`` as Brazilian spreadsheets
+export) is sniffed. Out: a `Catalog`. Raises `CatalogError` naming the
 line at fault.
 
 A product's tarja must be ``isento``, ``vermelha`` or ``preta`` (empty means ``isento``): anything
@@ -16,6 +17,7 @@ import csv
 import io
 import json
 
+from balto.advice.cautions_table import condition_code, condition_names
 from balto.catalog import Catalog, Product, normalize
 from balto.errors import BaltoError
 
@@ -68,6 +70,11 @@ def catalog_from_csv(text: str) -> Catalog:
         tarja = normalize(cell("tarja")) or "isento"
         if tarja not in TARJAS:
             raise CatalogError(f"line {line}: tarja must be one of {', '.join(TARJAS)}")
+        conditions = [condition_code(entry) for entry in _items(cell("contraindicacoes"))]
+        if None in conditions:
+            raise CatalogError(
+                f"line {line}: contraindicacoes must be among {', '.join(condition_names())}"
+            )
         nome = cell("nome")
         if normalize(nome) in seen:
             raise CatalogError(f"line {line}: {nome!r} appears twice")
@@ -80,6 +87,7 @@ def catalog_from_csv(text: str) -> Catalog:
                 explicacao=cell("explicacao"),
                 tarja=tarja,
                 complementos=_items(cell("complementos")),
+                contraindicacoes=tuple(dict.fromkeys(c for c in conditions if c is not None)),
             )
         )
     if not products:
@@ -97,6 +105,7 @@ def catalog_to_json(catalog: Catalog) -> str:
             "explicacao": product.explicacao,
             "tarja": product.tarja,
             "complementos": list(product.complementos),
+            "contraindicacoes": list(product.contraindicacoes),
         }
         for product in catalog.products
     ]

@@ -2,7 +2,8 @@
 
 In: CSV text (columns as `balto.catalog.csv_import`) or JSON (a list of products, or
 ``{"produtos": [...]}``, each with ``nome``, ``categoria``, ``indicacoes``, ``explicacao`` and
-optional ``tarja``, ``complementos``; list fields as arrays or ``;``-separated text). Out: a
+optional ``tarja``, ``complementos``, ``contraindicacoes`` (condition codes or names,
+`balto.advice.cautions`); list fields as arrays or ``;``-separated text). Out: a
 `Checked` holding the `Catalog` when there is no error, else every `RowError` (messages in
 Portuguese, ``linha`` = the CSV line, header = line 1; for JSON the product's position, from 1).
 Raises nothing.
@@ -17,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from balto.advice.cautions_table import condition_code, condition_names
 from balto.catalog import Catalog, Product, normalize
 from balto.catalog.csv_import import REQUIRED, TARJAS
 from balto.storable_text import unstorable_at
@@ -24,7 +26,15 @@ from balto.storable_text import unstorable_at
 MAX_PRODUCTS = 5000  # a pharmacy's over-the-counter range is hundreds; more is a wrong file
 MAX_ERRORS = 200  # past this the file is wrong as a whole; the first ones say how
 MAX_CELL = 2000  # characters in one cell
-_COLUMNS = ("nome", "categoria", "explicacao", "tarja", "indicacoes", "complementos")
+_COLUMNS = (
+    "nome",
+    "categoria",
+    "explicacao",
+    "tarja",
+    "indicacoes",
+    "complementos",
+    "contraindicacoes",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +68,14 @@ def _items(value: Any) -> tuple[str, ...] | None:
     return tuple(part.strip() for part in parts if part.strip())
 
 
+def _conditions(entries: tuple[str, ...]) -> tuple[str, ...] | None:
+    """`entries` as condition codes, once each; None when one names no condition."""
+    codes = [condition_code(entry) for entry in entries]
+    if any(code is None for code in codes):
+        return None
+    return tuple(dict.fromkeys(code for code in codes if code is not None))
+
+
 def _check_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> Checked:
     out = Checked()
     products: list[Product] = []
@@ -88,7 +106,7 @@ def _check_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> Checked:
                 fail(linha, column, f"{column} longo demais (máximo {MAX_CELL} caracteres)")
                 bad = True
         lists: dict[str, tuple[str, ...]] = {}
-        for column in ("indicacoes", "complementos"):
+        for column in ("indicacoes", "complementos", "contraindicacoes"):
             items = _items(row.get(column))
             if items is None:
                 fail(linha, column, f"{column} deve ser uma lista de textos ou texto com ';'")
@@ -101,6 +119,16 @@ def _check_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> Checked:
             if column in values and not values[column]:
                 fail(linha, column, f"{column} vazio")
                 bad = True
+        codes = _conditions(lists.get("contraindicacoes", ()))
+        if codes is None:
+            unknown = [c for c in lists["contraindicacoes"] if condition_code(c) is None]
+            fail(
+                linha,
+                "contraindicacoes",
+                f"contraindicação desconhecida: {unknown[0]!r} "
+                f"(use: {', '.join(condition_names())})",
+            )
+            bad = True
         tarja = normalize(texts.get("tarja", "")) or "isento"
         if tarja not in TARJAS:
             fail(linha, "tarja", f"tarja deve ser {', '.join(TARJAS)}")
@@ -120,6 +148,7 @@ def _check_rows(rows: Iterable[tuple[int, dict[str, Any]]]) -> Checked:
                     explicacao=texts["explicacao"],
                     tarja=tarja,
                     complementos=lists["complementos"],
+                    contraindicacoes=codes or (),
                 )
             )
     if not out.errors and not products:

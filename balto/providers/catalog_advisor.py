@@ -7,15 +7,15 @@ window, has its complement suggested (a complementary sale); otherwise it is the
 category fits the need best, then whose indications are said most (longest phrases, the newest
 utterance first). Prescription-only products are never suggested; with no need shown (small
 talk) it suggests nothing. A product asked for by name that is out of stock here (the chain's
-offer says which: `balto.advice.needs.Offer.missing`) gets another of its kind, and the reason
-says so.
+offer says which: `balto.advice.needs.Offer.missing`), or ruled out by what the customer said
+(`Offer.avoid`: "sou alérgica a dipirona"), gets another of its kind, and the reason says so.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import trio
 
@@ -69,8 +69,9 @@ class CatalogAdvisor:
         started = trio.current_time()
         given = OFFERED.get()
         missing: frozenset[str] = frozenset()
+        avoid: Mapping[str, str] = {}
         if given is not None and given.catalog is catalog:  # the chain's offer: its needs
-            needs, missing = given.shown, given.missing
+            needs, missing, avoid = given.shown, given.missing, given.avoid
         else:
             needs = detector_for(catalog).detect(dialogue)
         if not needs:
@@ -83,8 +84,9 @@ class CatalogAdvisor:
             if asked is not None and complement is not None and not complement.prescription_only:
                 reason = f"Venda complementar a {asked.nome}: {complement.explicacao}"
                 return self._result(complement.nome, reason, started)
-        # asked by name and out of stock: another of its kind, never its complement
-        instead = only_asked and normalize(newest.products[0]) in missing
+        # asked by name and out of stock or ruled out: another of its kind, never its complement
+        asked_key = normalize(newest.products[0]) if only_asked else ""
+        instead = only_asked and (asked_key in missing or asked_key in avoid)
         named = {normalize(name) for name in newest.products} if instead else set()
         last = _words(dialogue[-1].text)
         window = " ".join(_words(turn.text) for turn in dialogue)
@@ -100,6 +102,12 @@ class CatalogAdvisor:
         if best is None:
             return self._result(None, "", started)
         product = best[1]
+        if instead and asked_key in avoid:
+            why = avoid[asked_key]
+            reason = (
+                f"{newest.products[0]} não é indicado ({why}); no lugar dele: {product.explicacao}"
+            )
+            return self._result(product.nome, reason, started)
         if instead:
             reason = f"{newest.products[0]} está em falta aqui; no lugar dele: {product.explicacao}"
             return self._result(product.nome, reason, started)

@@ -37,7 +37,7 @@ from balto.catalog.names import MatchKind, match_name
 from balto.errors import Category, ProviderError, UnusableAnswer
 from balto.pricing import Pricing
 from balto.providers.http_errors import classify_status, describe_body, parse_retry_after
-from balto.providers.ports import ASKED_MISSING, AdviceResult, Turn
+from balto.providers.ports import ASKED_MISSING, CAUTIONS, AdviceResult, Turn
 from balto.providers.redaction import redact
 from balto.storable_text import storable
 
@@ -107,6 +107,10 @@ _MISSING = """
 
 Em falta nesta loja, e por isso fora da lista: {}. O cliente pediu por nome; se um produto da \
 lista o substitui, sugira-o e diga na explicação que o pedido está em falta."""
+_CAUTIONS = """
+
+Cuidados: o cliente relatou {}. Os produtos contraindicados para isso foram tirados da lista. \
+Se o cliente pediu um deles, sugira outro da lista que o substitua e diga na explicação por quê."""
 
 
 def make_client(api_key: str, base_url: str) -> AsyncOpenAI:
@@ -172,7 +176,7 @@ class OpenAIChatAdvisor:
             return AdviceResult(None, "", self.name, self.model, latency_s=0.0)
         started = trio.current_time()
         completion = await self._complete(
-            build_messages(dialogue, offered, ASKED_MISSING.get()),
+            build_messages(dialogue, offered, ASKED_MISSING.get(), CAUTIONS.get()),
             response_format([p.nome for p in offered]),
         )
         latency_s = trio.current_time() - started
@@ -319,7 +323,10 @@ class OpenAIChatAdvisor:
 
 
 def build_messages(
-    dialogue: Sequence[Turn], products: Sequence[Product], missing: Sequence[str] = ()
+    dialogue: Sequence[Turn],
+    products: Sequence[Product],
+    missing: Sequence[str] = (),
+    cautions: Sequence[str] = (),
 ) -> list[ChatCompletionMessageParam]:
     """The system and user messages for one advice request.
 
@@ -331,6 +338,8 @@ def build_messages(
         products: The products the model may choose from (non-prescription only).
         missing: Products the customer asked for by name that are out of stock here (not in
             `products`): said after the list, so the list's prefix stays the same.
+        cautions: What the customer said that rules products out ("gravidez"; the products it
+            rules out are not in `products`), said after the list too.
 
     Returns:
         The chat messages.
@@ -347,6 +356,8 @@ def build_messages(
     )
     if missing:
         catalog_lines += _MISSING.format(", ".join(missing))
+    if cautions:
+        catalog_lines += _CAUTIONS.format(", ".join(cautions))
     system: ChatCompletionSystemMessageParam = {
         "role": "system",
         "content": _INSTRUCTIONS + catalog_lines,

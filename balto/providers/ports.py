@@ -97,3 +97,8 @@ ASKED_MISSING: ContextVar[tuple[str, ...]] = ContextVar("balto_asked_missing", d
 """Set by the advisor chain around each call: the products the customer asked for by name that
 are out of stock at this balcão. They are in no advisor's list; an LLM's prompt says so, so the
 model can offer another of their kind rather than nothing."""
+
+CAUTIONS: ContextVar[tuple[str, ...]] = ContextVar("balto_cautions", default=())
+"""Set by the advisor chain around each call: what the customer said that rules products out
+("gravidez", "alergia a dipirona": `balto.advice.cautions`). The products it rules out are in no
+advisor's list; an LLM's prompt says why, so it explains the alternative it picks."""

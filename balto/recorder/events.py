@@ -46,6 +46,7 @@ from balto.store.sessions import (
     recommendation_sent,
     segment_failed,
     segment_transcribed,
+    withdraw_recommendation,
 )
 from balto.store.supervision import fail_pending_segments, record_supervision, store_failed_segment
 from balto.store.voiceprints import set_segment_speaker
@@ -67,6 +68,7 @@ KINDS: Mapping[str, StoreFn] = {
         fail_pending_segments,
         add_recommendation,
         recommendation_sent,
+        withdraw_recommendation,
         add_alert,
         alert_sent,
         add_refusal,

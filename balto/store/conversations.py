@@ -179,21 +179,23 @@ SELECT 'fala' AS tipo, g.id::text AS id, g.created_at AS em, g.audio_start AS au
        NULL::text AS explicacao, NULL::boolean AS aceita, NULL::timestamptz AS feedback_em,
        NULL::text AS fonte, NULL::text AS sinal, NULL::text AS orientacao, g.atendente,
        g.falante, NULL::timestamptz AS ciente_em, NULL::text AS ciente_por,
-       NULL::timestamptz AS orientado_em, g.novo_atendimento, NULL::timestamptz AS em_falta_em
+       NULL::timestamptz AS orientado_em, g.novo_atendimento, NULL::timestamptz AS em_falta_em,
+       NULL::text[] AS cuidados, NULL::timestamptz AS retirada_em, NULL::text AS retirada_motivo
   FROM segments g WHERE g.session_id = %(sid)s
 UNION ALL
 SELECT 'recomendacao', r.id::text, r.created_at, NULL, r.transcricao_base, NULL, NULL, r.produto,
        r.explicacao, r.aceita, r.feedback_at, r.source, NULL, NULL, r.atendente, NULL, NULL, NULL,
-       NULL, NULL, r.em_falta_em
+       NULL, NULL, r.em_falta_em, r.cuidados, r.retirada_em, r.retirada_motivo
   FROM recommendations r WHERE r.session_id = %(sid)s
 UNION ALL
 SELECT 'alerta', a.id::text, a.created_at, NULL, a.transcricao_base, NULL, NULL, NULL, a.motivo,
        NULL, NULL, 'red_flags', a.sinal, a.orientacao, a.atendente, NULL, a.ciente_em,
-       a.ciente_por, a.orientado_em, NULL, NULL
+       a.ciente_por, a.orientado_em, NULL, NULL, NULL, NULL, NULL
   FROM alerts a WHERE a.session_id = %(sid)s
 UNION ALL
 SELECT 'recusa', f.id::text, f.created_at, NULL, f.said, NULL, f.reason, NULL, NULL, NULL, NULL,
-       f.provider || ':' || f.model, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+       f.provider || ':' || f.model, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+       NULL, NULL
   FROM advice_refusals f WHERE f.session_id = %(sid)s
 """
 # A counter session can last a shift (thousands of utterances): the timeline is read in pages,

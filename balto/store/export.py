@@ -128,7 +128,11 @@ _SQL_INTERACOES = (
     " ELSE seg.transcript END, r.produto, r.explicacao,"
     # the attendant's verdict, and that the product was not on the shelf (the em_falta frame)
     " nullif(concat_ws('; ', CASE r.aceita WHEN true THEN 'aceita' WHEN false THEN 'recusada' END,"
-    " CASE WHEN r.em_falta_em IS NOT NULL THEN 'em falta no balcão' END), ''),"
+    " CASE WHEN r.em_falta_em IS NOT NULL THEN 'em falta no balcão' END,"
+    # later words ruled it out (the retirar frame), and what ruled products out when made
+    " CASE WHEN r.retirada_em IS NOT NULL THEN 'retirada: ' || r.retirada_motivo END,"
+    " CASE WHEN r.cuidados IS NOT NULL"
+    " THEN 'considerou: ' || array_to_string(r.cuidados, ', ') END), ''),"
     " round((extract(epoch FROM seg.transcribed_at - seg.created_at) * 1000)::numeric, 1),"
     " round((extract(epoch FROM r.sent_at - seg.created_at) * 1000)::numeric, 1),"
     " seg.stt_provider, r.source,"

@@ -34,17 +34,18 @@ SELECT * FROM (
            NULL::text AS explicacao, NULL::boolean AS aceita, NULL::text AS sinal,
            NULL::text AS orientacao, g.falante, g.atendente, NULL::timestamptz AS ciente_em,
            NULL::text AS ciente_por, NULL::timestamptz AS orientado_em, g.novo_atendimento,
-           NULL::timestamptz AS em_falta_em
+           NULL::timestamptz AS em_falta_em, NULL::text[] AS cuidados,
+           NULL::timestamptz AS retirada_em, NULL::text AS retirada_motivo
       FROM segments g WHERE g.session_id = ANY(%(ids)s::uuid[]) AND g.status <> 'pending'
     UNION ALL
     SELECT r.session_id, 'recomendacao', r.id::text, r.created_at, r.transcricao_base, NULL,
            NULL, r.produto, r.explicacao, r.aceita, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-           NULL, r.em_falta_em
+           NULL, r.em_falta_em, r.cuidados, r.retirada_em, r.retirada_motivo
       FROM recommendations r WHERE r.session_id = ANY(%(ids)s::uuid[])
     UNION ALL
     SELECT a.session_id, 'alerta', a.id::text, a.created_at, a.transcricao_base, NULL, NULL,
            NULL, a.motivo, NULL, a.sinal, a.orientacao, NULL, NULL, a.ciente_em, a.ciente_por,
-           a.orientado_em, NULL, NULL
+           a.orientado_em, NULL, NULL, NULL, NULL, NULL
       FROM alerts a WHERE a.session_id = ANY(%(ids)s::uuid[])
   ) e
 ) ranked WHERE n <= %(per)s ORDER BY session_id, em, id

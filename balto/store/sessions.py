@@ -145,12 +145,16 @@ def add_recommendation(
     atendente: str | None,
     source: str,
     at: datetime | None = None,
+    cuidados: list[str] | None = None,
 ) -> None:
-    """Store a recommendation before it is sent (`at`: when it was made; default now)."""
+    """Store a recommendation before it is sent (`at`: when it was made; default now).
+
+    `cuidados`: what the customer had said that ruled products out (`balto.advice.cautions`).
+    """
     conn.execute(
         "INSERT INTO recommendations (id, session_id, segment_id, produto, explicacao,"
-        " transcricao_base, atendente, source, created_at)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()))"
+        " transcricao_base, atendente, source, created_at, cuidados)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s, now()), %s)"
         " ON CONFLICT (id) DO NOTHING",
         (
             recommendation_id,
@@ -162,7 +166,19 @@ def add_recommendation(
             atendente,
             source,
             at,
+            cuidados or None,
         ),
+    )
+
+
+def withdraw_recommendation(
+    conn: psycopg.Connection, recommendation_id: str, motivo: str, *, at: datetime | None = None
+) -> None:
+    """Record that a suggestion on the screen was ruled out by later words (the first time)."""
+    conn.execute(
+        "UPDATE recommendations SET retirada_em = coalesce(%s, now()), retirada_motivo = %s"
+        " WHERE id = %s AND retirada_em IS NULL",
+        (at, motivo, recommendation_id),
     )
 
 

@@ -39,7 +39,15 @@ blueprint = Blueprint("admin_catalog", __name__)
 blueprint.before_request(require_admin)
 
 MAX_CATALOG_BYTES = 2 * 1024 * 1024  # thousands of products; the app's 64 KiB cap is for forms
-_CSV_COLUMNS = ("nome", "categoria", "indicacoes", "explicacao", "tarja", "complementos")
+_CSV_COLUMNS = (
+    "nome",
+    "categoria",
+    "indicacoes",
+    "explicacao",
+    "tarja",
+    "complementos",
+    "contraindicacoes",
+)
 
 
 def allow_catalog_bodies(app: QuartTrio) -> None:
@@ -152,6 +160,7 @@ async def read(cliente_id: str) -> tuple[Response, int]:
                 _cell(p["explicacao"]),
                 p["tarja"],
                 _cell("; ".join(p["complementos"])),
+                _cell("; ".join(p["contraindicacoes"])),
             ]
         )
     response = Response("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")

@@ -37,7 +37,9 @@
       const selo = ev.aceita === true ? ["aceita", "aceita"] : ev.aceita === false ? ["recusada", "recusada"] : ["sem retorno", "pendente"];
       li.append(el("span", selo[0], "selo " + selo[1]));
       if (ev.em_falta_em) li.append(el("span", Balto.emFalta(ev), "selo recusada"));
+      if (ev.retirada_em) li.append(el("span", Balto.retirada(ev), "selo recusada"));
       li.append(el("div", ev.explicacao));
+      if (Balto.cuidados(ev)) li.append(el("div", Balto.cuidados(ev)));
     } else if (ev.tipo === "alerta") {
       li.className = "ev-alerta";
       li.append(el("strong", "Alerta: " + ev.explicacao));

@@ -31,6 +31,7 @@ const Balto = (() => {
     exige_receita: "exige receita", nao_atende_necessidade: "não atende à necessidade",
     resposta_malformada: "resposta malformada", recusa: "o modelo se recusou",
     fora_do_esquema: "fora do esquema", sem_estoque: "em falta no balcão",
+    contraindicado: "contraindicado pelo que o cliente disse",
   };
 
   // who answered a suggestion (the advice chain's source names)
@@ -302,6 +303,14 @@ const Balto = (() => {
   function emFalta(item) {
     return "em falta no balcão (marcado às " + hora(item.em_falta_em) + ")";
   }
+  // later words ruled the suggestion out (the retirar frame): when, and why
+  function retirada(item) {
+    return "retirada às " + hora(item.retirada_em) + " — " + item.retirada_motivo;
+  }
+  // what the customer had said that ruled products out when it was made
+  function cuidados(item) {
+    return Array.isArray(item.cuidados) && item.cuidados.length ? "Considerou: " + item.cuidados.join(", ") : null;
+  }
   // a button that asks once more before it acts ("Sim, …"): for what cannot be undone
   function botaoConfirmado(texto, confirmacao, acao, cls) {
     const b = botao(texto, async () => {
@@ -351,6 +360,6 @@ const Balto = (() => {
     gestor, meuCliente, minhaLoja, fuso, ESTADOS, POLITICAS, FECHAMENTOS, encerramento, SINAIS, RECUSAS, el, erro, api, hora, dataHora,
     haQuanto, ultimaConexao,
     consulta, filtrosDaUrl, lerFormulario, aplicarFiltros, guardarNoEndereco, preencherFormulario, clientesEBalcoes, filtroLoja, todos, dobrar, pct, usd, brl, linha, botao,
-    falante, ciente, orientado, emFalta, botaoCiente, botaoConfirmado, armar, fonte, motivoFalha, comPalavras,
+    falante, ciente, orientado, emFalta, retirada, cuidados, botaoCiente, botaoConfirmado, armar, fonte, motivoFalha, comPalavras,
   };
 })();

@@ -191,6 +191,8 @@
     li.dataset.id = m.id;
     li.append(el("span", hora(em), "hora"), el("strong", m.produto, "produto"));
     li.append(el("p", m.explicacao, "motivo"));
+    // what the customer said that ruled products out (README, Device protocol: cuidados)
+    if (Array.isArray(m.cuidados) && m.cuidados.length) li.append(el("p", `Considerado: ${m.cuidados.join(", ")}`, "cuidados"));
     if (m.transcricao_base) li.append(el("p", `Ouvido: “${m.transcricao_base}”`, "ouvido"));
     const acoes = el("div", null, "acoes");
     if (resposta === true || resposta === false) acoes.append(el("span", ...USADA[resposta]));
@@ -224,11 +226,28 @@
     guardar($("alertas"), li);
   }
 
-  function mostrarCartao({ comando, m, em, resposta, anterior }) {
+  function mostrarCartao({ comando, m, em, resposta, anterior, retirada }) {
     if (comando === "recomendar") sugestao(m, em, resposta);
     else if (comando === "alerta") alerta(m, em, resposta);
     else return;
+    if (retirada) marcarRetirada($("sugestoes").firstChild, retirada);
     if (anterior) marcarAnterior(comando === "alerta" ? $("alertas").firstChild : $("sugestoes").firstChild);
+  }
+
+  // What the customer said since rules the suggestion out (README, Device protocol: retirar):
+  // the card says so, whether or not another suggestion replaces it.
+  function marcarRetirada(cartao, motivo) {
+    if (!cartao || cartao.classList.contains("retirada")) return;
+    cartao.classList.add("retirada");
+    cartao.querySelector(".acoes").replaceChildren(el("p", `Retirada: ${motivo}. Não ofereça.`, "retirada-motivo"));
+  }
+  function retirar(m) {
+    if (typeof m.id !== "string" || typeof m.motivo !== "string") return;
+    const item = quadro.find((q) => q.comando === "recomendar" && q.m.id === m.id);
+    if (!item) return;
+    item.retirada = m.motivo;
+    salvar();
+    marcarRetirada([...$("sugestoes").children].find((li) => li.dataset.id === m.id), m.motivo);
   }
 
   // The next customer (README, Device protocol: novo_atendimento): the server's advice starts
@@ -252,6 +271,7 @@
   function receber(texto) {
     let m;
     try { m = JSON.parse(texto); } catch { return; }
+    if (m && m.comando === "retirar") return retirar(m);
     if (m.comando !== "recomendar" && m.comando !== "alerta") return;
     const item = { comando: m.comando, m, em: new Date().toISOString() };
     quadro.push(item);

@@ -37,7 +37,9 @@
       const selo = i.aceita === true ? ["aceita", "aceita"] : i.aceita === false ? ["recusada pelo atendente", "recusada"] : ["sem retorno", "pendente"];
       li.append(el("span", selo[0], "selo " + selo[1]));
       if (i.em_falta_em) li.append(el("span", Balto.emFalta(i), "selo recusada"));
+      if (i.retirada_em) li.append(el("span", Balto.retirada(i), "selo recusada"));
       li.append(el("div", "Por quê: " + i.explicacao));
+      if (Balto.cuidados(i)) li.append(el("div", Balto.cuidados(i)));
       li.append(el("div", `Com base em: ${i.texto ? `“${i.texto}”` : APAGADA} · fonte: ${Balto.fonte(i.fonte)}`, "hora"));
     } else if (i.tipo === "alerta") {
       li.className = "ev-alerta";
