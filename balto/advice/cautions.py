@@ -16,6 +16,7 @@ answer naming one (`contraindicado`); see `balto.advice.chain`.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -70,6 +71,7 @@ _ELSES_AFTER = re.compile(rf"^(?:e |eh )?(?:o |a )?(?:do |da |meu |minha ){_PEOP
 # Asked of the customer within the last few words before a condition, and the answer's "no".
 _YOU = re.compile(r"(?<![a-z0-9])(?:voce|vc|ce|senhor|senhora)(?: [a-z0-9]+){0,8} $")
 _NO = frozenset(["nao", "num", "nunca", "nada", "negativo"])
+_TURNS = 4096  # turns whose readings are kept: a few sessions' windows
 _NEGATED = re.compile(r"(?<![a-z0-9])(?:nao|nunca|nem|sem)(?: [a-z0-9]+){0,2} $")
 
 
@@ -138,14 +140,15 @@ def _ruled_out(product: Product, said: set[str], allergies: Sequence[str]) -> st
 def read(dialogue: Sequence[Turn], memo: HeardMemo | None = None) -> Cautions:
     """The cautions the window shows (see the module docstring)."""
     texts = tuple(turn.text for turn in dialogue)
-    if not texts:
+    said = [_said(text) for text in texts]
+    mentioned = frozenset().union(*(_mentions(turn) for turn in said))
+    if not mentioned:  # most windows: read no further
         return Cautions()
     told = [f" {turn} " for turn in told_turns(texts, [t.speaker for t in dialogue], memo)]
-    said = [f" {spoken(text)} " for text in texts]
     conditions: list[str] = []
     settled: list[str] = []
     for condition in CONDITIONS:
-        if not _told(condition, told, said):
+        if condition.code not in mentioned or not _told(condition, told, said):
             continue
         conditions.append(condition.code)
         doubted = condition.doubts is not None and any(
@@ -154,7 +157,7 @@ def read(dialogue: Sequence[Turn], memo: HeardMemo | None = None) -> Cautions:
         if condition.settles_need and not doubted:
             settled.append(condition.settles_need)
     allergies: dict[str, None] = {}
-    for affirmed, turn in zip(told, said, strict=True):
+    for affirmed, turn in zip(told, said, strict=True) if "alergia" in mentioned else ():
         for found in _CANNOT.finditer(turn):  # its "não" is its meaning
             allergies.update(dict.fromkeys(_substances(found.group(1))))
         if " alergi" not in affirmed:  # denied, or a question not confirmed
@@ -169,6 +172,21 @@ def read(dialogue: Sequence[Turn], memo: HeardMemo | None = None) -> Cautions:
             joined = len(words) == 2 and (pair in SYNONYMS or words[0] in JOINED)
             allergies.update(dict.fromkeys(_substances(pair if joined else words[-1])))
     return Cautions(tuple(conditions), tuple(allergies), tuple(settled))
+
+
+@functools.lru_cache(maxsize=_TURNS)
+def _said(text: str) -> str:
+    """A turn as said, as the patterns read it (spoken, space-padded)."""
+    return f" {spoken(text)} "
+
+
+@functools.lru_cache(maxsize=_TURNS)
+def _mentions(said: str) -> frozenset[str]:
+    """The conditions a turn as said holds a phrase of, and ``alergia`` for an allergy's cue."""
+    found = frozenset(c.code for c in CONDITIONS if c.pattern.search(said))
+    if " alergi" in said or _CANNOT.search(said):
+        found |= {"alergia"}
+    return found
 
 
 def _told(condition: Condition, told: list[str], said: list[str]) -> bool:

@@ -19,6 +19,8 @@ from balto.catalog import Catalog
 # Every condition's phrases at once, for `unsaid`.
 _ANY_CONDITION = compile_patterns(UNSAID_PHRASES)
 _WORD = re.compile(r"\w+")
+# What every medicine allergy `medicine_allergies` finds is said with: most turns have none.
+_ALLERGY_CUE = re.compile(r"al[eé]rg|n[aã]o\s+(?:posso|pode|podia|consigo|devo)", re.IGNORECASE)
 _UNSAID = 4096  # turns kept: a few sessions' windows
 
 
@@ -31,6 +33,11 @@ def unsaid(text: str) -> str:
     text telling no condition is returned as it is.
     """
     return blank(text, _ANY_CONDITION)
+
+
+def allergies(text: str, pattern: re.Pattern[str]) -> str:
+    """`text` without what tells an allergy to a medicine (`pattern`: `medicine_allergies`)."""
+    return blank(text, pattern) if _ALLERGY_CUE.search(text) else text
 
 
 @functools.lru_cache(maxsize=_UNSAID)

@@ -159,7 +159,6 @@ class NeedDetector:
         # "sou alérgica a dipirona" is a caution (`balto.advice.cautions`), not an ask for an
         # antiallergic nor for dipirona: the lists and the reader read the window without it.
         self._allergies = cautions_blank.medicine_allergies(catalog)
-        self._ignore = re.compile(f"{_IDIOMS.pattern}|{self._allergies.pattern}")
         # Every pattern looked for alone, in the order `detect` reads them: one tuple, kept, so
         # each turn remembers which of them it shows (`Heard.find_each`).
         self._patterns = (
@@ -200,7 +199,7 @@ class NeedDetector:
         # phrases, indications and product names ("essa menina é uma febre", "ontem comprei uma
         # neosaldina, a dor já passou, vim pagar"). An ask for a product is an ask to the
         # reader too (a category, or a prescription ask), so it is not vetoed.
-        texts = tuple(cautions_blank.blank(turn.text, self._allergies) for turn in dialogue)
+        texts = tuple(cautions_blank.allergies(turn.text, self._allergies) for turn in dialogue)
         roles = tuple(turn.speaker for turn in dialogue)
         vetoed = veto and model is not None and model.read(texts, roles, memo).no_need
         read_texts = texts
@@ -210,7 +209,7 @@ class NeedDetector:
             unsaid = tuple(cautions_blank.unsaid(text) for text in texts)
             if unsaid != texts and not model.read(unsaid, roles, memo).no_need:
                 vetoed, read_texts = False, unsaid
-        heard = Heard(texts, self._ignore, roles, memo)
+        heard = Heard(texts, _IDIOMS, roles, memo)
         places = iter(() if vetoed else heard.find_each(self._patterns))
         combos = iter(() if vetoed else heard.find_each_together(_COMBOS))
         found: list[tuple[tuple[int, int], Need]] = []
