@@ -76,8 +76,8 @@ async def test_a_suggestion_ruled_out_by_the_customers_allergy_is_withdrawn_and_
     assert report.status_code == 200, report.text
     sheet = openpyxl.load_workbook(io.BytesIO(report.content), read_only=True)["Interações"]
     header, *cells = list(sheet.iter_rows(values_only=True))
-    produto_at, feedback_at = header.index("produto"), header.index("feedback")
-    assert [(row[produto_at], row[feedback_at]) for row in cells if row[produto_at]] == [
-        ("Dipirona Monoidratada 500 mg", f"retirada: {withdrawn['motivo']}"),
-        ("Paracetamol 750 mg", "considerou: alergia a dipirona"),
+    at = [header.index(name) for name in ("produto", "feedback", "cuidados")]
+    assert [tuple(row[i] for i in at) for row in cells if row[at[0]]] == [
+        ("Dipirona Monoidratada 500 mg", f"retirada: {withdrawn['motivo']}", None),
+        ("Paracetamol 750 mg", None, "alergia a dipirona"),
     ]

@@ -65,12 +65,15 @@ async def test_export_of_a_scripted_run(nursery: trio.Nursery, database_url: str
     interacoes = _rows(book, "Interações")
     assert interacoes[0] == INTERACOES
     assert [row[5] for row in interacoes[1:]] == TEXTS
+    at = {title: i for i, title in enumerate(INTERACOES)}
+    stt_ms, rec_ms = at["latência STT (ms)"], at["latência recomendação (ms)"]
     for row in interacoes[1:]:
         assert row[1:4] == ("Rede Pharma LTDA", None, "Balcão Entrada 01")  # no store
-        assert row[0].year >= 2026 and row[9] > 0 and row[11] == "elevenlabs"
+        assert row[0].year >= 2026 and row[stt_ms] > 0 and row[at["provedor STT"]] == "elevenlabs"
+        assert row[at["cuidados"]] is None  # nothing said rules a product out
     with_product = [row for row in interacoes[1:] if row[6]]
     assert len(with_product) == recs
-    assert all(row[8] == "aceita" and row[7] and row[10] > 0 for row in with_product)
+    assert all(row[8] == "aceita" and row[7] and row[rec_ms] > 0 for row in with_product)
 
     custos = _rows(book, "Custos")
     assert custos[0] == CUSTOS

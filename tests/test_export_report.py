@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import openpyxl
 import trio
+from openpyxl.utils import get_column_letter
 
 from balto.store.export import ALERTAS, ATENDENTES, CUSTOS, DEMO_BANNER, INTERACOES
 from tests.admin_seed import BASE, seed
@@ -120,9 +121,11 @@ async def test_the_report_is_typed_laid_out_and_never_a_formula(
         assert sheet.column_dimensions["A"].width >= 12
     interacoes = book["Interações"]
     assert [c.value for c in interacoes[1]] == list(INTERACOES)
-    assert interacoes.auto_filter.ref == f"A1:O{1 + 15}"
+    last = get_column_letter(len(INTERACOES))
+    assert last == "P" and interacoes.auto_filter.ref == f"A1:{last}{1 + 15}"
     # where the counter turned to the next customer
-    marked = [(row[5], row[13]) for row in interacoes.iter_rows(min_row=2, values_only=True)]
+    novo = INTERACOES.index("novo atendimento")
+    marked = [(row[5], row[novo]) for row in interacoes.iter_rows(min_row=2, values_only=True)]
     assert [m for m in marked if m[1]] == [("b1 fala 2", "próximo cliente (balcão)")], marked
 
     # times are datetimes in America/Sao_Paulo (UTC-3 in March 2026), with a date format
@@ -213,7 +216,7 @@ async def test_filters_narrow_every_sheet_and_the_demo_is_marked(
     assert resumo["alertas de encaminhamento"] == 1 and resumo["sessões"] == 0  # started at 12:00
     alertas = list(book["Alertas"].iter_rows(min_row=3, values_only=True))
     assert [row[4] for row in alertas] == ["Ana Paula"]
-    assert book["Interações"].auto_filter.ref == "A2:O5"
+    assert book["Interações"].auto_filter.ref == "A2:P5"
 
     async with httpx.AsyncClient(base_url=running.base_url) as http:
         response = await http.get("/api/export/xlsx", headers=ADMIN, params={"atendente": "x" * 81})

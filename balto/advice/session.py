@@ -15,7 +15,9 @@ For each utterance, over a rolling window (`WINDOW_S`, `MAX_TURNS`):
 4. A product already shown in this customer's service (*atendimento*) is not shown again, and
    a product out of stock at this balcão (`replace_missing`) or ruled out by what the customer
    said (`balto.advice.cautions`: a pregnancy, high blood pressure, an allergy…) is offered to
-   no advisor; a pregnancy said with certainty settles the pregnancy-test need.
+   no advisor; a pregnancy said with certainty settles the pregnancy-test need. A product
+   already shown that later words rule out is withdrawn (`Decision.withdrawn`), and the need
+   it served is advised on again at once, the replacement's reason saying what it replaces.
 
 A counter session lasts a shift, and its customers follow one another: what one customer said,
 was alerted on or was shown must not silence the next one's. So a sign or a product is
@@ -180,6 +182,7 @@ class AdviceSession:
         if self._available is None:
             in_stock = chain.in_stock(self.catalog, self.missing)
             self._available = chain.in_stock(in_stock, self._avoid)
+        labels = said.labels(self._avoid)
         advice = await chain.advise(
             list(dialogue),
             needs,
@@ -189,12 +192,11 @@ class AdviceSession:
             self.missing,
             self._available,
             self._avoid,
-            said.labels(self._avoid),
+            labels,
         )
         if advice.result is not None:
             self._decided.update(need.code for need in needs.needs)
         product = advice.product
-        labels = said.labels(self._avoid)
         if product is None or _recent(self._suggested.get(normalize(product.nome)), end):
             return Decision(advice=advice, paused=paused, cautions=labels, withdrawn=withdrawn)
         self._suggested[normalize(product.nome)] = end

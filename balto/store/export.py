@@ -47,6 +47,8 @@ _INTERACOES = (
     Column("produto", 30),
     Column("explicação", 50),
     Column("feedback", 11),
+    # what the customer had said that ruled products out (balto.advice.cautions)
+    Column("cuidados", 22),
     Column("latência STT (ms)", 12, "ms"),
     Column("latência recomendação (ms)", 14, "ms"),
     Column("provedor STT", 13),
@@ -129,10 +131,9 @@ _SQL_INTERACOES = (
     # the attendant's verdict, and that the product was not on the shelf (the em_falta frame)
     " nullif(concat_ws('; ', CASE r.aceita WHEN true THEN 'aceita' WHEN false THEN 'recusada' END,"
     " CASE WHEN r.em_falta_em IS NOT NULL THEN 'em falta no balcão' END,"
-    # later words ruled it out (the retirar frame), and what ruled products out when made
-    " CASE WHEN r.retirada_em IS NOT NULL THEN 'retirada: ' || r.retirada_motivo END,"
-    " CASE WHEN r.cuidados IS NOT NULL"
-    " THEN 'considerou: ' || array_to_string(r.cuidados, ', ') END), ''),"
+    # later words ruled it out (the retirar frame)
+    " CASE WHEN r.retirada_em IS NOT NULL THEN 'retirada: ' || r.retirada_motivo END), ''),"
+    " array_to_string(r.cuidados, ', '),"
     " round((extract(epoch FROM seg.transcribed_at - seg.created_at) * 1000)::numeric, 1),"
     " round((extract(epoch FROM r.sent_at - seg.created_at) * 1000)::numeric, 1),"
     " seg.stt_provider, r.source,"
