@@ -22,6 +22,7 @@ _WORD = re.compile(r"\w+")
 # What every medicine allergy `medicine_allergies` finds is said with: most turns have none.
 _ALLERGY_CUE = re.compile(r"al[eé]rg|n[aã]o\s+(?:posso|pode|podia|consigo|devo)", re.IGNORECASE)
 _UNSAID = 4096  # turns kept: a few sessions' windows
+_CATALOGS = 8  # catalogs whose allergy pattern is kept: the clientes' few
 
 
 def unsaid(text: str) -> str:
@@ -68,8 +69,11 @@ def blank(text: str, pattern: re.Pattern[str]) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=_CATALOGS)
 def medicine_allergies(catalog: Catalog) -> re.Pattern[str]:
     """What tells an allergy to one of `catalog`'s medicines (or one the synonyms name).
+
+    Made once per catalog (the last few kept): every session's need detector asks for it.
 
     "sou alérgica a dipirona", "novalgina me deu alergia": a caution, not an ask for an
     antiallergic, so the needs are read without them (`balto.advice.needs`); "alergia a
