@@ -49,11 +49,11 @@ CHEST = "Meu pai está com uma dor no peito forte desde cedo."
 BYE = "Obrigado, até logo."
 NEW_NEED = "Tem alguma coisa para unha encravada?"
 BAD_CATALOG = (
-    "nome,categoria,indicacoes,explicacao,tarja\n"
-    "Cefaliv 500 mg,analgésico,dor de cabeça,Genérico da casa.,isento\n"
-    "Unhafix Creme,dermatológico,unha encravada,Alivia a unha encravada.,roxa\n"
+    "nome,categoria,indicacoes,explicacao,tarja,contraindicacoes\n"
+    "Cefaliv 500 mg,analgésico,dor de cabeça,Genérico da casa.,isento,Gestantes\n"
+    "Unhafix Creme,dermatológico,unha encravada,Alivia a unha encravada.,roxa,\n"
 )
-GOOD_CATALOG = BAD_CATALOG.replace(",roxa", ",isento")
+GOOD_CATALOG = BAD_CATALOG.replace(",roxa,", ",isento,")
 
 pytestmark = needs_chromium
 
@@ -461,6 +461,10 @@ async def test_a_chains_admin_runs_the_admin_app_in_a_browser(
         await settle(page, 'document.querySelectorAll("#catalogo tbody tr").length === 2')
         assert "Unhafix Creme" in await page.evaluate(
             'document.querySelector("#catalogo").textContent'
+        )
+        # a chain's words for a condition, shown as the advice reads it
+        assert "gravidez" in await page.evaluate(
+            'document.querySelector("#catalogo tbody tr").cells[4].textContent'
         )
         await photograph(page, "cadastro-1366")
 

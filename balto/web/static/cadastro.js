@@ -235,7 +235,8 @@
       : `Catálogo próprio: ${body.produtos.length} produtos, enviado em ${dataHora(body.versao)} (${body.origem || "sem nome"}).`;
     $("catalogo-baixar").href = `/admin/clientes/${cliente}/catalogo?formato=csv`;
     BaltoEmFalta.nomes(body.produtos.filter((p) => p.tarja === "isento").map((p) => p.nome));
-    produtos = body.produtos.map((p) => ({ p, texto: Balto.dobrar([p.nome, p.categoria, ...p.indicacoes, p.tarja].join(" ").normalize("NFC")) }));
+    // what rules each product out (README, Advice: Contraindications); findable like the rest
+    produtos = body.produtos.map((p) => ({ p, texto: Balto.dobrar([p.nome, p.categoria, ...p.indicacoes, p.tarja, ...(p.contraindicacoes || [])].join(" ").normalize("NFC")) }));
     mostrarCatalogo();
   }
 
@@ -248,7 +249,7 @@
     const achados = produtos.filter(({ texto }) => palavras.every((w) => texto.includes(w)));
     const tbody = document.querySelector("#catalogo tbody");
     tbody.replaceChildren();
-    for (const { p } of achados.slice(0, MOSTRADOS)) linha(tbody, [p.nome, p.categoria, p.indicacoes.join("; "), p.tarja]);
+    for (const { p } of achados.slice(0, MOSTRADOS)) linha(tbody, [p.nome, p.categoria, p.indicacoes.join("; "), p.tarja, (p.contraindicacoes || []).join("; ")]);
     if (!achados.length && produtos.length) linha(tbody, ["Nenhum produto com essas palavras."]);
     const n = (x) => x.toLocaleString("pt-BR");
     const contagem = palavras.length ? `${n(achados.length)} de ${n(produtos.length)} produtos` : "";
