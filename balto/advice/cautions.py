@@ -38,8 +38,9 @@ from balto.catalog import Catalog, Product, normalize
 from balto.providers.ports import Turn
 
 # "sou alérgica a dipirona", "alergia ao ácido acetilsalicílico", "alérgico com anti-inflamatório":
-# the cue, then up to three words (the substance). Read on what a turn affirms, so a denied
-# allergy has lost its cue.
+# the cue, then up to three words (the substance). Read on the turn as said, once what it
+# affirms still holds the cue (a denied allergy, or a question answered no, has lost it), and
+# not after a "não" (`_NEGATED`).
 _ALLERGIC = re.compile(
     r"(?<![a-z0-9])alergi[a-z]* (?:a|ao|aos|as|de|da|do|das|dos|com|pela|pelo|por) "
     r"(?:(?:o|a|os|as|um|uma) )?([a-z0-9]+(?: [a-z0-9]+){0,2})"
