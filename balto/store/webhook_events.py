@@ -45,7 +45,7 @@ def event_body(conn: psycopg.Connection, item: Claimed) -> dict[str, Any] | None
     }
     sessao_id = row.pop("sessao_id")
     row["criado_em"] = row.pop("created_at").isoformat()
-    for when in ("retorno_em", "orientado_em", "em_falta_em"):
+    for when in ("retorno_em", "orientado_em", "em_falta_em", "retirada_em"):
         if when in row:
             row[when] = row[when] and row[when].isoformat()
     return {**base, "balcao": balcao, "sessao_id": sessao_id, key: row}
@@ -53,9 +53,10 @@ def event_body(conn: psycopg.Connection, item: Claimed) -> dict[str, Any] | None
 
 # the event's table, its own columns and the payload's key for them (fixed strings: nothing of a
 # request reaches the SQL); a verdict is sent as its suggestion, with the verdict as it is now,
-# the guidance given as its alert, with when, and a product found missing as its suggestion, with
-# when
-_SUGGESTION = "o.produto, o.explicacao, o.aceita"
+# the guidance given as its alert, with when, a product found missing as its suggestion, with
+# when, and a suggestion withdrawn as itself, with when and why; every suggestion says what the
+# customer had said that ruled products out (`cuidados`)
+_SUGGESTION = "o.produto, o.explicacao, o.aceita, coalesce(o.cuidados, '{}') AS cuidados"
 _ALERT = "o.sinal, o.sinais, o.motivo, o.orientacao"
 _OBJECTS = {
     "alerta": ("alerts", _ALERT, "alerta"),
@@ -63,4 +64,9 @@ _OBJECTS = {
     "recomendacao": ("recommendations", _SUGGESTION, "recomendacao"),
     "retorno": ("recommendations", _SUGGESTION + ", o.feedback_at AS retorno_em", "recomendacao"),
     "em_falta": ("recommendations", _SUGGESTION + ", o.em_falta_em", "recomendacao"),
+    "retirada": (
+        "recommendations",
+        _SUGGESTION + ", o.retirada_em, o.retirada_motivo",
+        "recomendacao",
+    ),
 }

@@ -24,7 +24,7 @@ from balto.sealing import WEBHOOK, Box
 
 # retorno: the attendant's verdict on a suggestion (0033); orientacao: guidance given (0035);
 # em_falta: a suggestion's product found missing at the counter (0040)
-EVENTOS = ("alerta", "recomendacao", "retorno", "orientacao", "em_falta")
+EVENTOS = ("alerta", "recomendacao", "retorno", "orientacao", "em_falta", "retirada")
 MAX_PER_CLIENTE = 10
 SECRET_PREFIX = "whsec_"
 WAKE_CHANNEL = "balto_webhooks"  # the migration's trigger notifies it for each alert queued

@@ -3,8 +3,9 @@
 ``POST /admin/clientes/{id}/webhooks`` ``{"url", "eventos"?, "descricao"?}`` → 201 ``{"id",
 "url", "eventos", "descricao", "segredo"}``: ``eventos`` any of ``alerta`` (the default),
 ``recomendacao``, ``retorno`` (the attendant's verdict on a suggestion), ``orientacao`` (an
-alert's guidance given at the counter) and ``em_falta`` (a suggestion's product found missing at
-the counter); the signing secret
+alert's guidance given at the counter), ``em_falta`` (a suggestion's product found missing at
+the counter) and ``retirada`` (a suggestion withdrawn: the customer's words ruled it out); the
+signing secret
 is in this answer only (`balto.webhooks.signing`). 400 naming ``url`` (not https, credentials
 in it, an internal address: `balto.webhooks.address`), ``eventos`` or ``descricao`` (≤ 120); 409
 naming ``url`` for an address the chain has already, or for an eleventh webhook; 404 unknown
@@ -58,8 +59,8 @@ def _eventos(body: dict[str, Any]) -> list[str]:
     ):
         raise FieldError(
             "eventos",
-            "eventos deve ser uma lista com alerta, recomendacao, retorno, orientacao e/ou"
-            " em_falta",
+            "eventos deve ser uma lista com alerta, recomendacao, retorno, orientacao, em_falta"
+            " e/ou retirada",
         )
     return sorted(set(value))
 

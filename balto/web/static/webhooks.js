@@ -7,8 +7,8 @@ const BaltoWebhooks = (() => {
   const { el, api, dataHora, linha, botao } = Balto;
   const $ = (id) => document.getElementById(id);
   const json = (body) => ({ headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-  const EVENTOS = { alerta: "Alertas de encaminhamento", recomendacao: "Sugestões de produto", retorno: "Retornos do atendente", orientacao: "Orientações dadas", em_falta: "Produtos em falta", teste: "Teste" };
-  const EVENTO = { alerta: "Alerta de encaminhamento", recomendacao: "Sugestão de produto", retorno: "Retorno do atendente", orientacao: "Orientação dada", em_falta: "Produto em falta", teste: "Teste" };
+  const EVENTOS = { alerta: "Alertas de encaminhamento", recomendacao: "Sugestões de produto", retorno: "Retornos do atendente", orientacao: "Orientações dadas", em_falta: "Produtos em falta", retirada: "Sugestões retiradas", teste: "Teste" };
+  const EVENTO = { alerta: "Alerta de encaminhamento", recomendacao: "Sugestão de produto", retorno: "Retorno do atendente", orientacao: "Orientação dada", em_falta: "Produto em falta", retirada: "Sugestão retirada", teste: "Teste" };
   const CAMPOS = ["url", "descricao", "eventos"];
   // a due delivery goes out within about a second: the page looks again this often, this many
   // times, while any is pending (a receiver that keeps failing is retried for hours: not watched)
