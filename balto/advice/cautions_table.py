@@ -54,12 +54,9 @@ def _phrases(entry: dict[str, Any], ages: list[str]) -> list[str]:
     return out
 
 
-ALLERGY_LABELS: dict[str, str] = {}  # a spoken substance → how the attendant reads it
-
-
-def _load() -> tuple[tuple[Condition, ...], dict[str, str], frozenset[str], list[str]]:
-    text = resources.files("balto.advice").joinpath("cautions.toml").read_text(encoding="utf-8")
-    data: dict[str, Any] = tomllib.loads(text)
+def _load(
+    data: dict[str, Any],
+) -> tuple[tuple[Condition, ...], dict[str, str], frozenset[str], list[str]]:
     ages = data["ages"]
     conditions = tuple(
         Condition(
@@ -76,7 +73,6 @@ def _load() -> tuple[tuple[Condition, ...], dict[str, str], frozenset[str], list
     )
     allergy = data["allergy"]
     synonyms = {spoken(word): spoken(means) for word, means in allergy["synonyms"].items()}
-    ALLERGY_LABELS.update(allergy["labels"])
     phrases = [
         phrase
         for entry in data["condition"]
@@ -86,7 +82,12 @@ def _load() -> tuple[tuple[Condition, ...], dict[str, str], frozenset[str], list
     return conditions, synonyms, frozenset(spoken(word) for word in allergy["ignored"]), phrases
 
 
-CONDITIONS, SYNONYMS, IGNORED, UNSAID_PHRASES = _load()
+_DATA: dict[str, Any] = tomllib.loads(
+    resources.files("balto.advice").joinpath("cautions.toml").read_text(encoding="utf-8")
+)
+CONDITIONS, SYNONYMS, IGNORED, UNSAID_PHRASES = _load(_DATA)
+# a spoken substance → how the attendant reads it
+ALLERGY_LABELS: dict[str, str] = dict(_DATA["allergy"]["labels"])
 _BY_NAME = {name: c.code for c in CONDITIONS for name in c.names}
 _LABELS = {c.code: c.label for c in CONDITIONS}
 # First words that name nothing alone: the substance is the pair ("ácido acetilsalicílico").

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import trio
 
-from balto.advice.needs import OFFERED, NeedsView, Offer
+from balto.advice.needs_view import OFFERED, NeedsView, Offer
 from balto.catalog import Catalog, Product, normalize
 from balto.catalog.names import match_name
 from balto.errors import ProviderError, UnusableAnswer

@@ -7,7 +7,7 @@ window, has its complement suggested (a complementary sale); otherwise it is the
 category fits the need best, then whose indications are said most (longest phrases, the newest
 utterance first). Prescription-only products are never suggested; with no need shown (small
 talk) it suggests nothing. A product asked for by name that is out of stock here (the chain's
-offer says which: `balto.advice.needs.Offer.missing`), or ruled out by what the customer said
+offer says which: `balto.advice.needs_view.Offer.missing`), or ruled out by what the customer said
 (`Offer.avoid`: "sou alérgica a dipirona"), gets another of its kind, and the reason says so.
 """
 
@@ -19,7 +19,8 @@ from collections.abc import Mapping, Sequence
 
 import trio
 
-from balto.advice.needs import OFFERED, NeedDetector
+from balto.advice.needs import NeedDetector
+from balto.advice.needs_view import OFFERED
 from balto.catalog import Catalog, Product, normalize
 from balto.providers.ports import AdviceResult, Turn
 

@@ -15,7 +15,8 @@ import trio
 
 from balto.advice.chain import CATALOG_ADVISOR, MAX_OFFERED, offered
 from balto.advice.chain import advise as chain_advise
-from balto.advice.needs import OFFERED, NeedDetector
+from balto.advice.needs import NeedDetector
+from balto.advice.needs_view import OFFERED
 from balto.advice.session import AdviceSession, Decision
 from balto.catalog import Catalog, Product
 from balto.config import Settings
